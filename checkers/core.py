@@ -1,0 +1,104 @@
+"""The checker protocol, composition, and the safety wrapper.
+
+A checker is a pure function of a history: `check(test, history, opts) -> dict` with a
+`"valid"` of True, False or "unknown" plus whatever details explain it (as data: the
+report renders them, it never recomputes verdicts). `compose` runs several checkers and
+merges their verdicts by priority false > unknown > true. `safe` wraps a checker so that
+an exception inside it becomes `{"valid": "unknown", "error": ...}` instead of crashing
+the run: a run that recorded a history must always end with results.
+
+Checkers never talk to a target; anything they need beyond the history (the emulator's
+version metadata, the final reads) is handed to them in `opts`.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from typing import Any, Callable, Mapping, Protocol, Sequence, runtime_checkable
+
+from results.history import Op
+
+UNKNOWN = "unknown"
+Valid = bool | str  # True, False or "unknown"
+
+
+@runtime_checkable
+class Checker(Protocol):
+    def check(self, test: Mapping[str, Any], history: Sequence[Op],
+              opts: Mapping[str, Any]) -> dict: ...
+
+
+class FnChecker:
+    """Adapts a plain function `(test, history, opts) -> dict` to the Checker protocol."""
+
+    def __init__(self, fn: Callable[[Mapping[str, Any], Sequence[Op], Mapping[str, Any]], dict],
+                 name: str | None = None):
+        self.fn = fn
+        self.name = name or getattr(fn, "__name__", "checker")
+
+    def check(self, test, history, opts):
+        return self.fn(test, history, opts)
+
+    def __repr__(self) -> str:
+        return f"FnChecker({self.name})"
+
+
+def as_checker(c: Checker | Callable) -> Checker:
+    if isinstance(c, Checker):
+        return c
+    if callable(c):
+        return FnChecker(c)
+    raise TypeError(f"not a checker: {c!r}")
+
+
+_RANK = {False: 0, UNKNOWN: 1, True: 2}
+
+
+def merge_valid(values: Sequence[Valid]) -> Valid:
+    """false > unknown > true; an empty sequence is valid (nothing was violated)."""
+    worst: Valid = True
+    for v in values:
+        v = v if v in _RANK else UNKNOWN
+        if _RANK[v] < _RANK[worst]:
+            worst = v
+    return worst
+
+
+class SafeChecker:
+    """Runs a checker; an exception becomes valid=unknown with the error, never a crash."""
+
+    def __init__(self, inner: Checker | Callable):
+        self.inner = as_checker(inner)
+
+    def check(self, test, history, opts):
+        t0 = time.perf_counter()
+        try:
+            result = dict(self.inner.check(test, history, opts))
+            if result.get("valid") not in _RANK:
+                result = {**result, "valid": UNKNOWN,
+                          "error": f"checker returned valid={result.get('valid')!r}"}
+        except Exception as e:  # noqa: BLE001 -- classified: becomes "unknown" with the error
+            result = {"valid": UNKNOWN, "error": f"{type(e).__name__}: {e}",
+                      "traceback": traceback.format_exc(limit=8)}
+        result.setdefault("seconds", round(time.perf_counter() - t0, 6))
+        return result
+
+
+def safe(c: Checker | Callable) -> SafeChecker:
+    return c if isinstance(c, SafeChecker) else SafeChecker(c)
+
+
+class Compose:
+    """A named set of checkers; the result holds each one's result and the merged verdict."""
+
+    def __init__(self, checkers: Mapping[str, Checker | Callable]):
+        self.checkers = {name: safe(c) for name, c in checkers.items()}
+
+    def check(self, test, history, opts):
+        results = {name: c.check(test, history, opts) for name, c in self.checkers.items()}
+        return {"valid": merge_valid([r["valid"] for r in results.values()]), **results}
+
+
+def compose(checkers: Mapping[str, Checker | Callable]) -> Compose:
+    return Compose(checkers)

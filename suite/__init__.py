@@ -1,0 +1,1 @@
+"""suite package of gtcheck."""
