@@ -277,3 +277,71 @@ def pair(ops: Iterable[Op]) -> list[Pair]:
 
 def client_ops(ops: Iterable[Op]) -> Iterator[Op]:
     return (op for op in ops if op.process != NEMESIS)
+
+
+# --- Fault periods -------------------------------------------------------------------
+# Nemesis operations name the fault action in `f` and its target in `value`. These begin
+# a fault; "heal" ends every open fault; the END_ACTIONS end the matching begun fault.
+FAULT_ACTIONS = frozenset(("isolate", "cut", "cut-oneway", "delay", "pause-replication",
+                           "stop", "skew-clock"))
+END_ACTIONS = {"resume-replication": "pause-replication", "start": "stop"}
+HEAL = "heal"
+
+
+@dataclass(frozen=True, slots=True)
+class FaultPeriod:
+    """A fault that was in force from `start` to `end` (ns; end None = until the end)."""
+
+    f: str
+    value: Any
+    start: int
+    end: int | None
+
+    def covers(self, t: int) -> bool:
+        return self.start <= t and (self.end is None or t < self.end)
+
+    def describe(self) -> str:
+        if isinstance(self.value, Mapping):
+            target = ", ".join(f"{k}={v}" for k, v in self.value.items())
+        else:
+            target = "" if self.value is None else str(self.value)
+        return f"{self.f} {target}".strip()
+
+
+def _target_region(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return value.get("region", value.get("regions"))
+    return value
+
+
+def fault_periods(ops: Iterable[Op]) -> list[FaultPeriod]:
+    """The fault periods of a history, from its nemesis operations, in start order.
+
+    A fault begins when its nemesis operation completes ok (a failed or crashed fault
+    injection is not assumed to have taken effect) and ends at the invocation of the
+    "heal" or matching end action that removes it.
+    """
+    open_: list[tuple[str, Any, int]] = []
+    done: list[FaultPeriod] = []
+    invoked_at: dict[Any, int] = {}
+    for op in ops:
+        if op.process != NEMESIS:
+            continue
+        if op.type == INVOKE:
+            invoked_at[op.f] = op.time
+            if op.f == HEAL:
+                done.extend(FaultPeriod(f, v, s, op.time) for f, v, s in open_)
+                open_.clear()
+            elif op.f in END_ACTIONS:
+                begun = END_ACTIONS[op.f]
+                keep = []
+                for f, v, s in open_:
+                    if f == begun and (_target_region(op.value) in (None, _target_region(v))):
+                        done.append(FaultPeriod(f, v, s, op.time))
+                    else:
+                        keep.append((f, v, s))
+                open_ = keep
+        elif op.type == OK and op.f in FAULT_ACTIONS:
+            open_.append((op.f, op.value, op.time))
+    done.extend(FaultPeriod(f, v, s, None) for f, v, s in open_)
+    return sorted(done, key=lambda p: p.start)
