@@ -353,7 +353,8 @@ def limit(n: int, gen: Any) -> Limit:
 
 @dataclass(frozen=True)
 class TimeLimit(Generator):
-    """Operations of `gen` until `dt` ns after its first operation's time."""
+    """Operations of `gen` until `dt` ns after its first operation's time (an operation
+    due at or after the cutoff ends it)."""
 
     dt: int
     gen: Any
@@ -364,7 +365,7 @@ class TimeLimit(Generator):
         if res is None or res is PENDING:
             return res
         op, nxt = res
-        cutoff = self.cutoff if self.cutoff is not None else ctx.time + self.dt
+        cutoff = self.cutoff if self.cutoff is not None else op["time"] + self.dt
         if op["time"] >= cutoff:
             return None
         return op, TimeLimit(self.dt, nxt, cutoff)
