@@ -327,8 +327,15 @@ def sleep(seconds: float) -> Once:
 
 # --- Wrappers ----------------------------------------------------------------------------
 
+class _Wrapper(Generator):
+    """A combinator around one generator in its `gen` field: events pass through to it."""
+
+    def update(self, test, ctx, event):
+        return dataclasses.replace(self, gen=gen_update(self.gen, test, ctx, event))
+
+
 @dataclass(frozen=True)
-class Limit(Generator):
+class Limit(_Wrapper):
     """At most `remaining` operations of `gen`."""
 
     remaining: int
@@ -343,16 +350,13 @@ class Limit(Generator):
         op, nxt = res
         return op, Limit(self.remaining - 1, nxt)
 
-    def update(self, test, ctx, event):
-        return Limit(self.remaining, gen_update(self.gen, test, ctx, event))
-
 
 def limit(n: int, gen: Any) -> Limit:
     return Limit(n, gen)
 
 
 @dataclass(frozen=True)
-class TimeLimit(Generator):
+class TimeLimit(_Wrapper):
     """Operations of `gen` until `dt` ns after its first operation's time (an operation
     due at or after the cutoff ends it)."""
 
@@ -370,16 +374,13 @@ class TimeLimit(Generator):
             return None
         return op, TimeLimit(self.dt, nxt, cutoff)
 
-    def update(self, test, ctx, event):
-        return TimeLimit(self.dt, gen_update(self.gen, test, ctx, event), self.cutoff)
-
 
 def time_limit(seconds: float, gen: Any) -> TimeLimit:
     return TimeLimit(seconds_to_ns(seconds), gen)
 
 
 @dataclass(frozen=True)
-class Stagger(Generator):
+class Stagger(_Wrapper):
     """Spaces operations by uniformly random gaps in [0, 2*dt) ns: `dt` on average, a
     rate of 1/dt. The gaps come from the carried seed."""
 
@@ -399,9 +400,6 @@ class Stagger(Generator):
         op = {**op, "time": max(op["time"], next_time)}
         return op, Stagger(self.dt, nxt, rng.getrandbits(64), next_time + gap)
 
-    def update(self, test, ctx, event):
-        return dataclasses.replace(self, gen=gen_update(self.gen, test, ctx, event))
-
 
 def stagger(seconds: float, gen: Any, *, seed: int) -> Stagger:
     return Stagger(seconds_to_ns(seconds), gen, seed)
@@ -415,7 +413,7 @@ def rate(ops_per_s: float, gen: Any, *, seed: int) -> Stagger:
 
 
 @dataclass(frozen=True)
-class Delay(Generator):
+class Delay(_Wrapper):
     """Operations exactly `dt` ns apart (a fixed schedule, e.g. for a nemesis)."""
 
     dt: int
@@ -430,9 +428,6 @@ class Delay(Generator):
         next_time = ctx.time if self.next_time is None else self.next_time
         t = max(op["time"], next_time)
         return {**op, "time": t}, Delay(self.dt, nxt, t + self.dt)
-
-    def update(self, test, ctx, event):
-        return dataclasses.replace(self, gen=gen_update(self.gen, test, ctx, event))
 
 
 def delay(seconds: float, gen: Any) -> Delay:
@@ -498,7 +493,7 @@ def cycle(gen: Any, n: int | None = None) -> Cycle:
 
 
 @dataclass(frozen=True)
-class MapOps(Generator):
+class MapOps(_Wrapper):
     """Applies `f(op) -> op` to every operation (e.g. to mark final reads)."""
 
     f: Callable[[dict], dict]
@@ -512,9 +507,6 @@ class MapOps(Generator):
         if op.get("type") == SLEEP:
             return op, MapOps(self.f, nxt)
         return self.f(op), MapOps(self.f, nxt)
-
-    def update(self, test, ctx, event):
-        return MapOps(self.f, gen_update(self.gen, test, ctx, event))
 
 
 def map_ops(f: Callable[[dict], dict], gen: Any) -> MapOps:
