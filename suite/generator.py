@@ -67,6 +67,25 @@ def seconds_to_ns(s: float) -> int:
     return int(round(s * NS))
 
 
+_MASK64 = (1 << 64) - 1
+
+
+def _splitmix64(seed: int) -> tuple[int, int]:
+    """One step of SplitMix64: (a pseudo-random 64-bit value, the next seed). A pure,
+    cheap stand-in for building a `random.Random` per operation in the hot path."""
+    seed = (seed + 0x9E3779B97F4A7C15) & _MASK64
+    z = seed
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return z ^ (z >> 31), seed
+
+
+def _uniform(seed: int) -> tuple[float, int]:
+    """A float in [0, 1) and the next seed."""
+    z, seed = _splitmix64(seed)
+    return (z >> 11) / float(1 << 53), seed
+
+
 def _thread_order(t: Any) -> tuple:
     """Client threads in numeric order, then the nemesis thread: a stable choice order."""
     return (0, t) if isinstance(t, int) else (1, str(t))
@@ -74,7 +93,7 @@ def _thread_order(t: Any) -> tuple:
 
 # --- Context -----------------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Context:
     """What a generator may know: the time, the threads it may use, which are free, and
     each thread's current process. Immutable; interpreters build a new one per change.
@@ -117,16 +136,17 @@ class Context:
     def all_free(self) -> bool:
         return len(self.free_threads) == len(self.all_threads)
 
+    # Built with the constructor, not dataclasses.replace: these run per operation.
     def restrict(self, keep: Callable[[Any], bool]) -> "Context":
-        return dataclasses.replace(self, all_threads=tuple(t for t in self.all_threads if keep(t)),
-                                   free_threads=tuple(t for t in self.free_threads if keep(t)))
+        return Context(self.time, tuple(t for t in self.all_threads if keep(t)),
+                       tuple(t for t in self.free_threads if keep(t)), self.workers)
 
     def with_time(self, time: int) -> "Context":
-        return dataclasses.replace(self, time=time)
+        return Context(time, self.all_threads, self.free_threads, self.workers)
 
     def busy(self, thread: Any) -> "Context":
-        return dataclasses.replace(self, free_threads=tuple(t for t in self.free_threads
-                                                            if t != thread))
+        return Context(self.time, self.all_threads,
+                       tuple(t for t in self.free_threads if t != thread), self.workers)
 
     def released(self, thread: Any, *, retire_to: Any = None) -> "Context":
         """Free `thread` (last in line); with `retire_to`, it continues as that process."""
@@ -134,7 +154,7 @@ class Context:
         if retire_to is not None:
             workers = {**workers, thread: retire_to}
         free = tuple(t for t in self.free_threads if t != thread) + (thread,)
-        return dataclasses.replace(self, free_threads=free, workers=workers)
+        return Context(self.time, self.all_threads, free, workers)
 
 
 def event_thread(ctx: Context, event: Mapping[str, Any]) -> Any:
@@ -292,32 +312,37 @@ def seeded(f: Callable, seed: int) -> Seeded:
     return Seeded(f, seed)
 
 
+_FRESH = object()  # Seq.head before the current element has been started
+
+
 @dataclass(frozen=True)
 class Seq(Generator):
-    """Elements in order: each runs until exhausted, then the next (no synchronisation)."""
+    """Elements in order: each runs until exhausted, then the next (no synchronisation).
+    `head` is the current element's state once started, so each step costs O(1)."""
 
     items: tuple
     i: int = 0
+    head: Any = _FRESH
 
     def op(self, test, ctx):
-        i = self.i
+        i, head = self.i, self.head
         while i < len(self.items):
-            res = gen_op(self.items[i], test, ctx)
+            current = self.items[i] if head is _FRESH else head
+            res = gen_op(current, test, ctx)
             if res is None:
-                i += 1
+                i, head = i + 1, _FRESH
                 continue
             if res is PENDING:
                 return PENDING
             op, nxt = res
-            items = self.items[:i] + (nxt,) + self.items[i + 1:]
-            return op, Seq(items, i)
+            return op, Seq(self.items, i, nxt)
         return None
 
     def update(self, test, ctx, event):
         if self.i >= len(self.items):
             return self
-        g = gen_update(self.items[self.i], test, ctx, event)
-        return Seq(self.items[:self.i] + (g,) + self.items[self.i + 1:], self.i)
+        current = self.items[self.i] if self.head is _FRESH else self.head
+        return Seq(self.items, self.i, gen_update(current, test, ctx, event))
 
 
 def sleep(seconds: float) -> Once:
@@ -395,10 +420,9 @@ class Stagger(_Wrapper):
             return res
         op, nxt = res
         next_time = ctx.time if self.next_time is None else self.next_time
-        rng = random.Random(self.seed)
-        gap = int(rng.random() * 2 * self.dt)
+        u, seed = _uniform(self.seed)
         op = {**op, "time": max(op["time"], next_time)}
-        return op, Stagger(self.dt, nxt, rng.getrandbits(64), next_time + gap)
+        return op, Stagger(self.dt, nxt, seed, next_time + int(u * 2 * self.dt))
 
 
 def stagger(seconds: float, gen: Any, *, seed: int) -> Stagger:
