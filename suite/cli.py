@@ -38,8 +38,8 @@ class GtcheckGroup(click.Group):
         except click.ClickException as e:
             e.show()
             code = EXIT_BAD_INPUT
-        except click.Abort:
-            click.echo("gtcheck: aborted", err=True)
+        except (click.Abort, KeyboardInterrupt):
+            click.echo("gtcheck: interrupted", err=True)
             code = 130
         except GtcheckError as e:
             click.echo(f"gtcheck: error: {e}", err=True)

@@ -13,7 +13,7 @@ results. `analyze_run(dir)` repeats only the judging, from the files.
 
 Ctrl-C / SIGTERM (`stop_on_signals`): the first stops generating and lets the final
 phase heal and read; the second abandons in-flight operations (recorded `info`) and skips
-to teardown. Results are written either way.
+to teardown. Results are written either way. A third quits at once.
 """
 
 from __future__ import annotations
@@ -87,8 +87,9 @@ def anomaly_counts(results: Mapping[str, Any]) -> dict[str, int]:
 @contextlib.contextmanager
 def stop_on_signals(stop: threading.Event, abort: threading.Event,
                     log: Callable[[str], None] = lambda m: None) -> Iterator[None]:
-    """SIGINT/SIGTERM: the first sets `stop`, the second `abort`. Only the main thread
-    can install handlers; elsewhere this does nothing (the caller sets the events)."""
+    """SIGINT/SIGTERM: the first sets `stop`, the second `abort`, a third raises
+    KeyboardInterrupt (e.g. to leave a long check). Only the main thread can install
+    handlers; elsewhere this does nothing (the caller sets the events)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -98,9 +99,11 @@ def stop_on_signals(stop: threading.Event, abort: threading.Event,
         if not stop.is_set():
             log(f"{name}: stopping; healing faults and finishing (again to abort)")
             stop.set()
-        else:
-            log(f"{name}: aborting in-flight operations")
+        elif not abort.is_set():
+            log(f"{name}: aborting in-flight operations (again to quit at once)")
             abort.set()
+        else:
+            raise KeyboardInterrupt
 
     old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
     try:

@@ -146,3 +146,21 @@ def test_test_config_round_trips_through_test_json():
         Test.from_json({"regions": "us-east-1"})
     with pytest.raises(BadInput, match="witness"):
         Test(regions=("us-east-1", "us-east-2"), witness="us-east-2")
+
+
+def test_signals_stop_then_abort_then_quit_and_handlers_are_restored():
+    import signal
+    import threading
+
+    before = signal.getsignal(signal.SIGTERM)
+    stop, abort = threading.Event(), threading.Event()
+    messages = []
+    with pytest.raises(KeyboardInterrupt):
+        with core.stop_on_signals(stop, abort, log=messages.append):
+            signal.raise_signal(signal.SIGTERM)
+            assert stop.is_set() and not abort.is_set()
+            signal.raise_signal(signal.SIGINT)
+            assert abort.is_set()
+            signal.raise_signal(signal.SIGTERM)
+    assert signal.getsignal(signal.SIGTERM) is before
+    assert messages[0].startswith("SIGTERM: stopping") and messages[1].startswith("SIGINT: abort")
