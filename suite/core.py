@@ -165,6 +165,7 @@ def run_test(test: Test, *, store: Store | None = None, stop: threading.Event | 
     errors: list[str] = []
     versions: dict | None = None
     interrupted = False
+    timeouts = 0
 
     def attempt(what: str, fn: Callable[[], Any]) -> None:
         """Teardown steps: each one runs even if an earlier one failed."""
@@ -213,6 +214,7 @@ def run_test(test: Test, *, store: Store | None = None, stop: threading.Event | 
                            gen.clients(workload.final_generator))
         outcome = runner.run(main, final, time_limit_s=test.time_limit)
         interrupted = outcome.interrupted or outcome.aborted
+        timeouts = outcome.timeouts
         errors.extend(outcome.errors)
         if isinstance(target, VersionSource) and workload.table is not None:
             attempt("collecting item versions",
@@ -243,7 +245,7 @@ def run_test(test: Test, *, store: Store | None = None, stop: threading.Event | 
         opts = {"versions": versions} if versions is not None else {}
         results = judge(test, writer.ops, opts)
         results["run"] = {"interrupted": interrupted, "errors": errors,
-                          "ops": len(writer.ops)}
+                          "ops": len(writer.ops), "timeouts": timeouts}
         run_dir.write_results(results)
     return RunResult(run_dir, results, interrupted=interrupted, errors=errors)
 
