@@ -22,8 +22,7 @@ from suite import core
 from suite.check_cmd import check_files
 from suite.config import DEFAULT_REGIONS, MODES, Test, parse_list
 from suite.errors import GtcheckError
-
-EXIT_BAD_INPUT = 3
+from suite.verdicts import EXIT_BAD_INPUT, exit_code
 
 
 class GtcheckGroup(click.Group):
@@ -121,7 +120,7 @@ def run(target, mode, regions, witness, workload, nemesis, nemesis_interval, tim
         result = core.run_test(test, store=Store(store_root), stop=stop, abort=abort,
                                log=_stderr, progress=_stderr)
     click.echo(core.summary(result, test))
-    return core.exit_code(result.valid)
+    return exit_code(result.valid)
 
 
 @main.command()
@@ -135,7 +134,7 @@ def analyze(run_dir):
     result = core.analyze_run(run_dir)
     test = Test.from_json(result.run_dir.read_test())
     click.echo(core.summary(result, test))
-    return core.exit_code(result.valid)
+    return exit_code(result.valid)
 
 
 @main.command()

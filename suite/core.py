@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import signal
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -36,16 +35,8 @@ from suite import registry
 from suite.compose import compose_packages
 from suite.config import Test
 from suite.errors import GtcheckError, SetupError
-from suite.protocols import NemesisPackage, VersionSource, Workload
+from suite.protocols import NemesisPackage, VersionSource
 from suite.runner import Runner, describe_exception
-
-EXIT_CODES = {True: 0, False: 1, "unknown": 2}
-EXIT_BAD_INPUT = 3
-
-
-def exit_code(valid: Any) -> int:
-    return EXIT_CODES.get(valid, 2)
-
 
 @dataclass
 class RunResult:
@@ -299,7 +290,3 @@ def _reproduce_argv(test: Test) -> list[str]:
     if "--seed" not in argv:
         argv += ["--seed", str(test.seed)]
     return [Path(argv[0]).name] + argv[1:]
-
-
-def eprint(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
