@@ -353,7 +353,18 @@ def sleep(seconds: float) -> Once:
 # --- Wrappers ----------------------------------------------------------------------------
 
 class _Wrapper(Generator):
-    """A combinator around one generator in its `gen` field: events pass through to it."""
+    """A combinator around one generator in its `gen` field: each operation the inner
+    generator emits goes through `step` (which may change it, or end the stream by
+    returning None), and events pass through to the inner generator."""
+
+    def op(self, test, ctx):
+        res = gen_op(self.gen, test, ctx)
+        if res is None or res is PENDING:
+            return res
+        return self.step(ctx, *res)
+
+    def step(self, ctx: Context, op: dict, nxt: Any):  # -> (op, generator) | None
+        raise NotImplementedError
 
     def update(self, test, ctx, event):
         return dataclasses.replace(self, gen=gen_update(self.gen, test, ctx, event))
@@ -367,12 +378,9 @@ class Limit(_Wrapper):
     gen: Any
 
     def op(self, test, ctx):
-        if self.remaining <= 0:
-            return None
-        res = gen_op(self.gen, test, ctx)
-        if res is None or res is PENDING:
-            return res
-        op, nxt = res
+        return None if self.remaining <= 0 else super().op(test, ctx)
+
+    def step(self, ctx, op, nxt):
         return op, Limit(self.remaining - 1, nxt)
 
 
@@ -389,11 +397,7 @@ class TimeLimit(_Wrapper):
     gen: Any
     cutoff: int | None = None
 
-    def op(self, test, ctx):
-        res = gen_op(self.gen, test, ctx)
-        if res is None or res is PENDING:
-            return res
-        op, nxt = res
+    def step(self, ctx, op, nxt):
         cutoff = self.cutoff if self.cutoff is not None else op["time"] + self.dt
         if op["time"] >= cutoff:
             return None
@@ -414,11 +418,7 @@ class Stagger(_Wrapper):
     seed: int
     next_time: int | None = None
 
-    def op(self, test, ctx):
-        res = gen_op(self.gen, test, ctx)
-        if res is None or res is PENDING:
-            return res
-        op, nxt = res
+    def step(self, ctx, op, nxt):
         next_time = ctx.time if self.next_time is None else self.next_time
         u, seed = _uniform(self.seed)
         op = {**op, "time": max(op["time"], next_time)}
@@ -444,11 +444,7 @@ class Delay(_Wrapper):
     gen: Any
     next_time: int | None = None
 
-    def op(self, test, ctx):
-        res = gen_op(self.gen, test, ctx)
-        if res is None or res is PENDING:
-            return res
-        op, nxt = res
+    def step(self, ctx, op, nxt):
         next_time = ctx.time if self.next_time is None else self.next_time
         t = max(op["time"], next_time)
         return {**op, "time": t}, Delay(self.dt, nxt, t + self.dt)
@@ -523,11 +519,7 @@ class MapOps(_Wrapper):
     f: Callable[[dict], dict]
     gen: Any
 
-    def op(self, test, ctx):
-        res = gen_op(self.gen, test, ctx)
-        if res is None or res is PENDING:
-            return res
-        op, nxt = res
+    def step(self, ctx, op, nxt):
         if op.get("type") == SLEEP:
             return op, MapOps(self.f, nxt)
         return self.f(op), MapOps(self.f, nxt)
