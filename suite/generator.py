@@ -216,10 +216,14 @@ def gen_update(g: Any, test: Any, ctx: Context, event: Mapping[str, Any]) -> Any
 
 
 def fill_in_op(op: Mapping[str, Any], ctx: Context):
-    """Give `op` a type, a free thread's process and a time; PENDING if no thread is free."""
+    """Give `op` a type, a free thread's process and a time; PENDING if no thread is free,
+    None if the context has no threads at all (it could never run: e.g. `clients(...)`
+    inside the nemesis thread's copy of `each_thread`)."""
     out = dict(op)
     out.setdefault("type", "invoke")
     if "process" not in out:
+        if not ctx.all_threads:
+            return None
         thread = ctx.some_free_thread()
         if thread is None:
             return PENDING
@@ -256,8 +260,8 @@ class Once(Generator):
 
     def op(self, test, ctx):
         op = fill_in_op(self.template, ctx)
-        if op is PENDING:
-            return PENDING
+        if op is None or op is PENDING:
+            return op
         return op, None
 
 
@@ -276,6 +280,8 @@ class Fn(Generator):
     def op(self, test, ctx):
         # Jepsen: a function is asked once per operation; a PENDING answer because no
         # thread is free must not consume a call, so check for a free thread first.
+        if not ctx.all_threads:
+            return None
         if ctx.some_free_thread() is None:
             return PENDING
         x = self._call(test, ctx)
@@ -296,6 +302,8 @@ class Seeded(Generator):
     seed: int
 
     def op(self, test, ctx):
+        if not ctx.all_threads:
+            return None
         if ctx.some_free_thread() is None:
             return PENDING
         rng = random.Random(self.seed)

@@ -34,7 +34,7 @@ def combinators(children):
 trees = st.recursive(leaf, combinators, max_leaves=6)
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=100, deadline=None, derandomize=True, database=None)
 @given(trees, st.integers(1, 4), st.integers(0, 2**32))
 def test_simulated_histories_are_well_formed(tree, concurrency, seed):
     complete = g.random_completions(seed, p_fail=0.2, p_info=0.2)
