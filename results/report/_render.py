@@ -40,7 +40,7 @@ def environment() -> jinja2.Environment:
 def json_for_script(data: Any) -> str:
     """JSON safe to place inside a <script> element (returned as markup)."""
     text = json.dumps(data, separators=(",", ":"), default=str, allow_nan=False)
-    text = text.replace("</", "<\\/").replace("<!--", "<\\!--")
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     return Markup(text)
 
 
