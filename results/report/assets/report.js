@@ -285,7 +285,10 @@
   }
 
   // --- plots (uPlot) ---------------------------------------------------------------
-  var BUCKET = niceStep(Math.max(D.end, 1) / 120);   // µs per bucket
+  // µs per bucket: about 120 buckets over the run, but wide enough that a region has
+  // some ten operations in a bucket on average (else rates and shares are mostly noise)
+  var BUCKET = niceStep(Math.max(Math.max(D.end, 1) / 120,
+                                 10 * Math.max(D.end, 1) * Math.max(1, D.regions.length) / Math.max(1, N)));
   var NB = Math.max(1, Math.ceil((D.end + 1) / BUCKET));
   var bucketX = new Float64Array(NB);
   for (var b = 0; b < NB; b++) bucketX[b] = (b + 0.5) * BUCKET / 1e6;
@@ -394,7 +397,7 @@
     var data = [Array.from(bucketX)], series = [];
     D.regions.forEach(function (r) {
       data.push(Array.from(ok[r], function (v, b) { return all[r][b] ? v / all[r][b] : null; }));
-      series.push({label: r, stroke: regionColor(r), width: 2});
+      series.push({label: r, stroke: regionColor(r), width: 2, spanGaps: true});
     });
     chart(el, "Availability per region", data, series,
           {yLabel: "share ok", scales: {x: {time: false}, y: {range: [0, 1.05]}}});
