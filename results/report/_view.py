@@ -225,7 +225,9 @@ def _availability_rows(checkers: Mapping[str, dict]) -> list[dict]:
                 expected = p.get("expected_available")
                 ok_promise = (a is None or expected is None
                               or (expected and a >= 0.5) or not expected)
-                rows.append({"region": region, **p,
+                rows.append({"region": region,
+                             **{k: p.get(k) for k in ("start_s", "end_s", "fault", "ok",
+                                                      "fail", "info", "expected_available")},
                              "pct": f"{a * 100:.1f} %" if isinstance(a, (int, float)) else "",
                              "flag": "" if ok_promise else "unavailable"})
     return rows

@@ -152,3 +152,22 @@ def test_serve_page_lists_runs_and_links_to_reports(browser, store):
         srv.shutdown()
         srv.server_close()
         thread.join(timeout=10)
+
+
+@pytest.mark.parametrize("missing", ["results.json", "history.jsonl"])
+def test_partial_run_reports_open_without_errors(browser, tmp_path, missing):
+    run = make_run(tmp_path / "store", seed=33, workload="counter", mode="strong", valid=True,
+                   name=f"partial-no-{missing.split('.')[0]}", timestamp="20261128T102000")
+    (run / missing).unlink()
+    write_report(run)
+    state = open_report(browser, (run / "report.html").as_uri())
+    assert all("error" not in p for p in state["parts"].values()), state["parts"]
+    problems = browser.eval("document.getElementById('problems').textContent")
+    assert f"{missing} is missing" in problems
+    if missing == "history.jsonl":
+        assert browser.eval("document.getElementById('tl-canvas')") is None
+    else:
+        assert browser.eval("document.getElementById('verdict').textContent") == \
+            "No verdict: this run has no checker results yet."
+        assert browser.eval("document.querySelectorAll('#plots .uplot').length") >= 5
+    assert browser.console_errors == []

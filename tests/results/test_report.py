@@ -221,3 +221,34 @@ def test_report_survives_a_copied_run_dir(store, tmp_path):
     copy = tmp_path / "elsewhere" / "run"
     shutil.copytree(run, copy)
     assert write_report(copy).exists()
+
+
+@pytest.mark.parametrize("results", [
+    {"valid": False, "linearizability": {"valid": False, "anomalies": "oops",
+                                         "counterexample": {"op": "x", "prefix": None}}},
+    {"valid": False, "linearizability": {"valid": False, "counterexample": {
+        "key": "k0", "op": 10 ** 9, "prefix": [1, "a", None], "states": [{"v": 1}, 2],
+        "concurrent": "no"}}},
+    {"valid": True, "latency": {"valid": True, "quantiles": {"us-east-1": "n/a",
+                                                             "r": {"read": 5}}},
+     "availability": {"valid": True, "regions": {"us-east-1": "none", "r": [1, {}]}}},
+    {"valid": "weird", "odd": {"valid": None, "anomalies": [1, None, {"ops": ["a", 3]}],
+                               "anomaly_counts": {"x": "many"}}},
+    {"valid": True, "checkers": ["not", "a", "dict"], "list-valued": [1, 2]},
+])
+def test_odd_result_shapes_never_crash_the_report(store, results):
+    run = make_run(store, seed=14)
+    (run / "results.json").write_text(json.dumps(results))
+    html = build_report(run)
+    assert page_data(html)["t0"], "the history is still drawn"
+    assert 'id="verdict"' in html
+
+
+def test_unhealed_fault_is_shaded_to_the_end(store):
+    run = make_run(store, seed=15)
+    lines = (run / "history.jsonl").read_text().splitlines()
+    # drop every heal: the isolations stay open to the end of the history
+    kept = [ln for ln in lines if '"f":"heal"' not in ln]
+    (run / "history.jsonl").write_text("\n".join(kept) + "\n")
+    data = page_data(build_report(run))
+    assert data["faults"] and data["faults"][-1]["e"] is None
