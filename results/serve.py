@@ -158,8 +158,10 @@ class StoreHandler(BaseHTTPRequestHandler):
     store: Path                    # set on the subclass made by make_server
     report_lock: threading.Lock
 
+    access_log: bool = True
+
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 -- stdlib name
-        if os.environ.get("GTCHECK_SERVE_QUIET") != "1":
+        if self.access_log:
             super().log_message(format, *args)
 
     def do_HEAD(self) -> None:
@@ -241,13 +243,14 @@ class StoreHandler(BaseHTTPRequestHandler):
 
 
 def make_server(store: str | os.PathLike, host: str = "127.0.0.1",
-                port: int = 8080) -> ThreadingHTTPServer:
+                port: int = 8080, *, access_log: bool = True) -> ThreadingHTTPServer:
     """A server over the store, bound but not yet serving (port 0 picks a free port)."""
     root = Path(store)
     if not root.is_dir():
         raise BadInput(f"{root}: no such store directory")
     handler = type("BoundStoreHandler", (StoreHandler,),
-                   {"store": root.resolve(), "report_lock": threading.Lock()})
+                   {"store": root.resolve(), "report_lock": threading.Lock(),
+                    "access_log": access_log})
     try:
         server = ThreadingHTTPServer((host, port), handler)
     except OSError as e:

@@ -118,7 +118,7 @@ def test_counter_report_draws_counter_values(browser, store):
 
 
 def test_serve_page_lists_runs_and_links_to_reports(browser, store):
-    srv = make_server(store, "127.0.0.1", 0)
+    srv = make_server(store, "127.0.0.1", 0, access_log=False)
     thread = threading.Thread(target=srv.serve_forever, daemon=True)
     thread.start()
     try:

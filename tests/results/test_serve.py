@@ -39,7 +39,7 @@ def store(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def server(store):
-    srv = make_server(store, "127.0.0.1", 0)
+    srv = make_server(store, "127.0.0.1", 0, access_log=False)
     thread = threading.Thread(target=srv.serve_forever, daemon=True)
     thread.start()
     yield srv

@@ -129,6 +129,14 @@
       ctx.font = "11px system-ui, sans-serif";
       ctx.textBaseline = "middle";
       var prev = null;
+      if (rowH >= 10) {   // which processes ran on each row
+        ctx.fillStyle = "#78909c";
+        for (var pl = 0; pl < lanes; pl++) {
+          var procs = D.lanes[pl].procs;
+          var text = procs[0] === "nemesis" ? "" : "p " + procs.slice(0, 3).join(",") + (procs.length > 3 ? ",…" : "");
+          ctx.fillText(text, 72, laneY(pl) + rowH / 2);
+        }
+      }
       for (var l = 0; l < lanes; l++) {
         var r = regionOfLane[l];
         if (r !== prev) {
