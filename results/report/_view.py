@@ -55,7 +55,10 @@ class HistoryIndex:
     """Pairs of a history and the way from any op index (invoke or completion) to its pair."""
 
     def __init__(self, ops: list[Op] | None):
-        self.pairs: list[Pair] = pair(ops) if ops else []
+        # by start time: the timeline's window search relies on it, and a history merged
+        # from several workers need not be in time order
+        self.pairs: list[Pair] = sorted(pair(ops), key=lambda p: (p.invoke.time, p.invoke.index)) \
+            if ops else []
         self.by_index: dict[int, int] = {}
         for n, p in enumerate(self.pairs):
             self.by_index[p.invoke.index] = n

@@ -252,3 +252,16 @@ def test_unhealed_fault_is_shaded_to_the_end(store):
     (run / "history.jsonl").write_text("\n".join(kept) + "\n")
     data = page_data(build_report(run))
     assert data["faults"] and data["faults"][-1]["e"] is None
+
+
+def test_timeline_data_is_in_start_order_even_if_the_file_is_not(store):
+    run = make_run(store, seed=16)
+    lines = (run / "history.jsonl").read_text().splitlines()
+    # swap two adjacent invocations of different processes: file order != time order
+    ops = [json.loads(ln) for ln in lines]
+    inv = [n for n, op in enumerate(ops) if op["type"] == "invoke" and op["process"] != "nemesis"]
+    a, b = inv[10], inv[11]
+    ops[a], ops[b] = ops[b], ops[a]
+    (run / "history.jsonl").write_text("".join(json.dumps(op) + "\n" for op in ops))
+    t0 = page_data(build_report(run))["t0"]
+    assert t0 == sorted(t0)
