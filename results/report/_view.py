@@ -36,6 +36,8 @@ CONFIG_ORDER = ("name", "target", "mode", "workload", "nemesis", "regions", "wit
 def _short(value: Any) -> str:
     if value is None:
         return ""
+    if type(value) is int:   # the common case, by far: skip json for it
+        return str(value)
     s = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"),
                                                         default=str)
     return s if len(s) <= VALUE_CHARS_MAX else s[:VALUE_CHARS_MAX - 1] + "…"
@@ -335,25 +337,49 @@ def page_data(run: Run, hist: HistoryIndex, anomaly_ops: Iterable[int],
     errors: dict[str, int] = {}
     cols: dict[str, list] = {c: [] for c in ("t0", "d", "lane", "f", "ty", "k", "p", "i",
                                              "c", "v", "cs", "er")}
-    for p in pairs:
+    t0s, ds, lane_col, f_col, ty_col, k_col, p_col, i_col, c_col, v_col, cs_col, er_col = (
+        cols[c] for c in ("t0", "d", "lane", "f", "ty", "k", "p", "i", "c", "v", "cs", "er"))
+    for p in pairs:   # hot loop at 100,000+ operations: plain appends, no helpers
         inv, comp = p.invoke, p.complete
-        cols["t0"].append(inv.time // 1000)
-        cols["d"].append((comp.time - inv.time) // 1000 if comp is not None else -1)
-        cols["lane"].append(nemesis_lane if inv.process == NEMESIS else lane_of[inv.process])
-        cols["f"].append(fs.setdefault(inv.f, len(fs)))
-        cols["ty"].append(TYPE_CODES.get(comp.type, 3) if comp is not None else 3)
+        nemesis = inv.process == NEMESIS
+        t0s.append(inv.time // 1000)
+        lane_col.append(nemesis_lane if nemesis else lane_of[inv.process])
+        f = fs.get(inv.f)
+        if f is None:
+            f = fs[inv.f] = len(fs)
+        f_col.append(f)
         key = "" if inv.key is None else str(inv.key)
-        cols["k"].append(keys.setdefault(key, len(keys)))
-        cols["p"].append(-1 if inv.process == NEMESIS else inv.process)
-        cols["i"].append(inv.index)
-        cols["c"].append(comp.index if comp is not None else -1)
-        value = p.value if inv.process != NEMESIS else inv.value
-        if comp is not None and comp.type != "ok" and inv.f == "read":
+        k = keys.get(key)
+        if k is None:
+            k = keys[key] = len(keys)
+        k_col.append(k)
+        p_col.append(-1 if nemesis else inv.process)
+        i_col.append(inv.index)
+        cs_col.append(-1 if inv.consistent is None else int(bool(inv.consistent)))
+        if comp is None:
+            ds.append(-1)
+            ty_col.append(3)
+            c_col.append(-1)
+            er_col.append(-1)
+            v_col.append(_short(inv.value))
+            continue
+        ds.append((comp.time - inv.time) // 1000)
+        ty_col.append(TYPE_CODES.get(comp.type, 3))
+        c_col.append(comp.index)
+        if comp.error is None:
+            er_col.append(-1)
+        else:
+            e = errors.get(str(comp.error))
+            if e is None:
+                e = errors[str(comp.error)] = len(errors)
+            er_col.append(e)
+        if nemesis:
+            value = inv.value
+        elif comp.type != "ok" and inv.f == "read":
             value = None
-        cols["v"].append(_short(value))
-        cols["cs"].append(-1 if inv.consistent is None else int(bool(inv.consistent)))
-        err = comp.error if comp is not None else None
-        cols["er"].append(-1 if err is None else errors.setdefault(str(err), len(errors)))
+        else:
+            value = comp.value if comp.value is not None else inv.value
+        v_col.append(_short(value))
     faults = []
     for fp in fault_periods(run.ops or []):
         target = fp.value.get("region") if isinstance(fp.value, Mapping) else None
