@@ -3,7 +3,8 @@
 One page lists every run of the store (name, time, mode, workload, nemesis, the verdict in
 colour, anomaly counts) with links to its report, history, results and logs, sortable and
 filterable by verdict and workload (plain query parameters, so the page works without a
-script and a test can drive it with urllib). Everything else it serves is a file inside
+script and a test can drive it with urllib); two runs ticked on it open side by side
+(`/compare?run=A&run=B`, the page of `gtcheck report --compare`). Everything else it serves is a file inside
 the store, under `/runs/<path in the store>`: any path that escapes the store (`..`,
 encoded or not, an absolute path, a symlink pointing outside) gets 404, as does anything
 that is not a regular file. A run whose report.html is missing gets one written on first
@@ -24,6 +25,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from results.compare import compare_runs
 from results.report import write_report
 from results.report._render import render
 from results.report._run import LOG_SUFFIXES, RUN_FILES
@@ -174,6 +176,8 @@ class StoreHandler(BaseHTTPRequestHandler):
                 return self._index(urllib.parse.parse_qs(url.query), head)
             if url.path.startswith("/runs/"):
                 return self._file(url.path[len("/runs/"):], head)
+            if url.path == "/compare":
+                return self._compare(urllib.parse.parse_qs(url.query).get("run", []), head)
             self._error(HTTPStatus.NOT_FOUND, "no such page")
         except (BrokenPipeError, ConnectionResetError):
             return
@@ -211,6 +215,20 @@ class StoreHandler(BaseHTTPRequestHandler):
                           {k: v for k, v in {"verdict": verdict, "workload": workload,
                                              "sort": sort, "order": order, **kw}.items() if v}))
         self._send(HTTPStatus.OK, body.encode("utf-8"), "text/html; charset=utf-8", head)
+
+    def _compare(self, rels: list[str], head: bool) -> None:
+        if len(rels) != 2:
+            return self._error(HTTPStatus.NOT_FOUND,
+                               f"choose two runs to compare (got {len(rels)})", head)
+        dirs = [resolve_in_store(self.store, rel) for rel in rels]
+        if any(d is None or not d.is_dir() for d in dirs):
+            return self._error(HTTPStatus.NOT_FOUND, "not a run directory of this store", head)
+        try:
+            data = compare_runs(dirs[0], dirs[1])
+        except BadInput as e:
+            return self._error(HTTPStatus.NOT_FOUND, str(e), head)
+        body = render("compare.html.j2", **data).encode("utf-8")
+        self._send(HTTPStatus.OK, body, "text/html; charset=utf-8", head)
 
     def _file(self, rel: str, head: bool) -> None:
         target = resolve_in_store(self.store, rel)

@@ -134,6 +134,15 @@ def test_serve_page_lists_runs_and_links_to_reports(browser, store):
         browser.eval("window.scrollTo(0, 0)")
         run = store / "register-strong" / "20261128T100000"
         browser.screenshot(run / "serve.png", full_page=False)
+        # ticking two runs and comparing them
+        browser.eval("document.querySelectorAll('#runs input[name=run]').forEach(c => c.checked = true);"
+                     "document.getElementById('compare').submit()")
+        browser.wait_event("Page.loadEventFired")
+        assert browser.eval("location.pathname") == "/compare"
+        # 3 regions x (read, write of the register run + add of the counter run)
+        assert browser.eval("document.querySelectorAll('#latency tbody tr').length") == 9
+        assert browser.eval("document.getElementById('verdict-a').textContent") in ("valid", "invalid")
+        browser.open(f"http://{host}:{port}/")
         # filtering through the page's own form
         browser.eval("var s = document.querySelector('select[name=verdict]'); "
                      "s.value = 'invalid'; s.dispatchEvent(new Event('change'))")

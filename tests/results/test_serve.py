@@ -191,3 +191,20 @@ def test_bad_store_is_a_clear_error(tmp_path):
                                                 "--port", "0"])
     assert result.exit_code == 3
     assert "error: " in result.output and "no such store directory" in result.output
+
+
+def test_compare_two_runs_of_the_store(server):
+    status, _, body = get(server, "/compare?run=register-strong/20261128T090000"
+                                  "&run=register-async/20261128T092000")
+    assert status == 200
+    assert 'id="verdict-a">invalid' in body and 'id="verdict-b">invalid' in body
+    assert "Latency quantiles per region" in body and "custom-probe" in body
+    for bad in ("/compare?run=register-strong/20261128T090000",
+                "/compare?run=../x&run=register-async/20261128T092000",
+                "/compare?run=not-a-test&run=register-async/20261128T092000",
+                "/compare?run=register-strong/20261128T090000&run=nope/x"):
+        status, _, body = get(server, bad)
+        assert status == 404, bad
+        assert re.search(r'<p id="message">[^<]+</p>', body)
+    _, _, index = get(server, "/")
+    assert index.count('type="checkbox" name="run"') == 4
