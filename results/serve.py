@@ -180,7 +180,7 @@ class StoreHandler(BaseHTTPRequestHandler):
                 return self._compare(urllib.parse.parse_qs(url.query).get("run", []), head)
             self._error(HTTPStatus.NOT_FOUND, "no such page")
         except (BrokenPipeError, ConnectionResetError):
-            return
+            return   # the client went away mid-answer: nothing left to tell it
 
     def _send(self, status: int, body: bytes, ctype: str, head: bool) -> None:
         self.send_response(status)
@@ -250,6 +250,10 @@ class StoreHandler(BaseHTTPRequestHandler):
                     if not target.exists():
                         write_report(target.parent)
             except BadInput as e:
+                if target.parent.is_dir() and any((target.parent / f).is_file()
+                                                   for f in RUN_FILES):
+                    # a run whose report cannot be written (read-only store, ...)
+                    return self._error(HTTPStatus.INTERNAL_SERVER_ERROR, str(e), head)
                 return self._error(HTTPStatus.NOT_FOUND, str(e), head)
             except GtcheckError as e:
                 return self._error(HTTPStatus.INTERNAL_SERVER_ERROR, str(e), head)

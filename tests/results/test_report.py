@@ -265,3 +265,10 @@ def test_timeline_data_is_in_start_order_even_if_the_file_is_not(store):
     (run / "history.jsonl").write_text("".join(json.dumps(op) + "\n" for op in ops))
     t0 = page_data(build_report(run))["t0"]
     assert t0 == sorted(t0)
+
+
+def test_unwritable_report_is_a_clear_error(store, tmp_path):
+    run = make_run(store, seed=17)
+    out = tmp_path / "no-such-dir" / "report.html"
+    with pytest.raises(BadInput, match="cannot write the report"):
+        write_report(run, out=out)
