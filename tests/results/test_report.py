@@ -272,3 +272,10 @@ def test_unwritable_report_is_a_clear_error(store, tmp_path):
     out = tmp_path / "no-such-dir" / "report.html"
     with pytest.raises(BadInput, match="cannot write the report"):
         write_report(run, out=out)
+
+
+def test_empty_history_says_so(store):
+    run = make_run(store, seed=18)
+    (run / "history.jsonl").write_text("")
+    text = text_of(build_report(run))
+    assert "history.jsonl holds no operations" in text
