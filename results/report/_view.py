@@ -156,7 +156,7 @@ def _anomaly_groups(checkers: Mapping[str, dict], hist: HistoryIndex) -> list[di
     return out
 
 
-def _promise_rows(checkers: Mapping[str, dict]) -> list[dict]:
+def _promise_rows(checkers: Mapping[str, dict], mode: str | None) -> list[dict]:
     rows = []
     for name, result in checkers.items():
         promise: Promise | None = promise_for(name)
@@ -164,11 +164,14 @@ def _promise_rows(checkers: Mapping[str, dict]) -> list[dict]:
         counts = result.get("anomaly_counts") if isinstance(result.get("anomaly_counts"),
                                                              dict) else {}
         if promise and promise.informational and result.get("valid") is True:
-            word = "reported" if counts else "nothing to report"
-            cls = "info" if counts else "valid"
+            if counts:
+                word, cls = "reported", "info"
+            else:
+                word = "none seen" if "anomalies" in result else "recorded"
+                cls = "valid"
         rows.append({
             "name": name, "title": promise.title if promise else name,
-            "text": promise.text if promise else
+            "text": promise.text_for(mode) if promise else
             "A checker this report does not know; its data is shown below as recorded.",
             "known": promise is not None, "cls": cls, "word": word,
             "counts": _counts_text(counts), "error": result.get("error"),
@@ -261,7 +264,7 @@ def _other_data(checkers: Mapping[str, dict]) -> list[dict]:
 def view_model(run: Run, hist: HistoryIndex) -> dict:
     checkers = run.checkers
     test = run.test or {}
-    rows = _promise_rows(checkers)
+    rows = _promise_rows(checkers, test.get("mode"))
     broken = [r["title"] for r in rows if r["cls"] == "invalid"]
     undecided = [r["title"] for r in rows if r["cls"] == "unknown"]
     config = [(k, _config_value(test[k])) for k in CONFIG_ORDER if k in test]

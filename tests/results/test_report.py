@@ -62,6 +62,9 @@ def test_invalid_strong_register_report_shows_verdict_anomaly_and_counterexample
     assert data["cx"]["failing"] in data["cx"]["ops"]
     assert data["i"][data["cx"]["failing"]] == cx["op"]
     assert set(data["cx"]["prefix"]) <= {str(n) for n in data["cx"]["ops"]}
+    # promises are worded for the run's mode
+    assert "An isolated region stops serving writes and SC reads" in text
+    assert "Every region keeps serving reads and writes" not in text
     # the configuration is shown
     assert re.search(r"<th>seed</th><td>5</td>", html)
 
