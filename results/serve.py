@@ -8,7 +8,8 @@ script and a test can drive it with urllib); two runs ticked on it open side by 
 the store, under `/runs/<path in the store>`: any path that escapes the store (`..`,
 encoded or not, an absolute path, a symlink pointing outside) gets 404, as does anything
 that is not a regular file. A run whose report.html is missing gets one written on first
-request. The server binds 127.0.0.1 unless told otherwise and only answers GET and HEAD.
+request. The server binds 127.0.0.1 unless told otherwise, only answers GET and HEAD, and
+on a loopback address only to requests addressed to a loopback name (no DNS rebinding).
 """
 
 from __future__ import annotations
@@ -169,8 +170,22 @@ class StoreHandler(BaseHTTPRequestHandler):
     def do_HEAD(self) -> None:
         self.do_GET(head=True)
 
+    def _host_allowed(self) -> bool:
+        """On a loopback address, answer only requests addressed to a loopback name: a web
+        page elsewhere cannot rebind its own domain name to 127.0.0.1 to read the store."""
+        bound = self.server.server_address[0]
+        if not (bound.startswith("127.") or bound in ("::1", "localhost")):
+            return True
+        host = (self.headers.get("Host") or "").strip().lower()
+        name = host[1:host.index("]")] if host.startswith("[") and "]" in host \
+            else host.rsplit(":", 1)[0]
+        return name in ("localhost", "::1", bound) or name.startswith("127.")
+
     def do_GET(self, head: bool = False) -> None:
         url = urllib.parse.urlsplit(self.path)
+        if not self._host_allowed():
+            return self._error(HTTPStatus.FORBIDDEN, "this server answers only requests "
+                               "addressed to localhost", head)
         try:
             if url.path in ("/", "/index.html"):
                 return self._index(urllib.parse.parse_qs(url.query), head)

@@ -208,3 +208,20 @@ def test_compare_two_runs_of_the_store(server):
         assert re.search(r'<p id="message">[^<]+</p>', body)
     _, _, index = get(server, "/")
     assert index.count('type="checkbox" name="run"') == 4
+
+
+def test_requests_for_another_host_name_are_refused(server):
+    host, port = server.server_address[:2]
+    for name, expected in ((f"localhost:{port}", 200), (f"127.0.0.1:{port}", 200),
+                           (f"evil.example:{port}", 403), ("evil.example", 403)):
+        conn = http.client.HTTPConnection(host, port, timeout=30)
+        conn.putrequest("GET", "/runs/counter-async/20261128T091000/results.json",
+                        skip_host=True)
+        conn.putheader("Host", name)
+        conn.endheaders()
+        resp = conn.getresponse()
+        body = resp.read().decode()
+        conn.close()
+        assert resp.status == expected, name
+        if expected == 403:
+            assert "lost-increments" not in body
