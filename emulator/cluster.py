@@ -166,7 +166,6 @@ class Cluster:
     def new_replica(self, table: str, region: str) -> TableReplica:
         return TableReplica(table, region, lock=self.regions[region].lock,
                             call_later=self.scheduler.call_later,
-                            rng=random.Random(self.rng.getrandbits(64)),
                             copies=self.copies, copy_lag_s=self.copy_lag_s)
 
     def table(self, region: str, name: Any) -> GlobalTable:
