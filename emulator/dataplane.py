@@ -15,10 +15,8 @@ tables reject transactions (M14). Control-plane operations are delegated to the 
 
 from __future__ import annotations
 
-import base64
 import json
 import zlib
-from decimal import Decimal
 from typing import Any, Callable
 
 from emulator import attrs

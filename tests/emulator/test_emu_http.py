@@ -7,8 +7,6 @@ from urllib.parse import urlparse
 
 import pytest
 
-from emulator.testing import clients
-
 
 def _raw(single, data: bytes) -> bytes:
     u = urlparse(single.endpoints["us-east-1"])
