@@ -52,7 +52,8 @@ from emulator.wan import Wan, default_one_way_ms
 
 TICK_S = 0.01               # journal ticker period (failure detection only)
 HEARTBEAT_TICKS = 2
-ELECTION_MIN_TICKS = 15     # at latency scale 0; grows with the WAN's round trips
+ELECTION_MIN_TICKS = 30     # at latency scale 0 (300 ms: robust to a busy machine);
+                            # grows with the WAN's round trips
 REQUEST_TIMEOUT_S = 2.0     # plus eight of the slowest round trips at the current scale
 APPLIED_HISTORY_MAX = 200_000  # per region, for tests and status (bounded)
 
@@ -175,7 +176,8 @@ class MrscEngine:
         deadline = timeout_s
         step = 0.002
         while deadline > 0:
-            if any(n.alive and n.participant.is_leader() for n in self.nodes.values()):
+            live = [n for n in self.nodes.values() if n.alive]
+            if live and all(n.can_reach_leader() for n in live):
                 return
             done.wait(step)
             deadline -= step
