@@ -138,3 +138,16 @@ def test_versions_only_grow_even_with_a_clock_behind():
         apply_write(rep, e1)
     e2 = entry_from(rep, increment("c"), "b:1", behind)
     assert e2.changes[0].new.timestamp_us > e1.changes[0].new.timestamp_us
+
+
+def test_participant_rules():
+    from emulator.mrsc_setup import check_participants
+    assert check_participants(["us-east-1", "us-east-2"], "us-west-2") == [
+        "us-east-1", "us-east-2", "us-west-2"]
+    for replicas, witness in ((["us-east-1", "us-east-2"], None),
+                              (["us-east-1", "us-east-2", "us-west-2"], "us-west-1"),
+                              (["us-east-1", "us-east-2"], "eu-west-1"),
+                              (["us-east-1", "us-east-2"], "us-east-2")):
+        with pytest.raises(DynamoError) as e:
+            check_participants(replicas, witness)
+        assert e.value.name == "ValidationException"
