@@ -12,6 +12,10 @@ This is the algorithm of Porcupine's `checkSingle`, made cheap in Python:
 - Memoisation as in Porcupine: the set of linearized operations is a Python int bitset;
   states are interned to small ints; a configuration (linearized set, state) seen once is
   never explored again (it was a dead end, or the search would have stopped).
+- Crashed calls with the same operation and argument are interchangeable, so only the
+  earliest-invoked of them still open is tried (symmetry reduction); and a crashed call
+  that would not change the current state is not tried at all (leaving it open is at
+  least as good: it need never be linearized).
 - Transitions are memoised per (operation, state id): `model.step` runs once per pair.
 - Cheap placement of pure calls: if a candidate call never changes the state (a read, a
   cas whose compare failed; `model.pure`) and is ok in the current state, linearizing it
@@ -89,12 +93,26 @@ def searcher(model: Model, calls: Sequence[Call], init_state: Hashable
 
     crashed = [c.status == INFO for c in calls]
     pure = [model.pure(c) for c in calls]
+    # Crashed calls with the same f, key and argument are interchangeable: they never
+    # return, so once both are invoked either can stand for the other. Always using the
+    # earliest-invoked one first keeps the search from exploring mirror images.
+    twin = [-1] * n
+    last_twin: dict[tuple, int] = {}
+    for i, c in enumerate(calls):
+        if crashed[i]:
+            sig = (c.f, c.key, c.value)
+            try:
+                twin[i] = last_twin.get(sig, -1)
+                last_twin[sig] = i
+            except TypeError:  # an unhashable argument: no twins for this call
+                pass
     bits = [1 << i for i in range(n)]
 
     # --- interned states and memoised transitions --------------------------------------
     state_of: list[Hashable] = [init_state]
     sid_of: dict[Hashable, int] = {init_state: 0}
     trans: list[dict[int, int]] = [{} for _ in range(n)]
+    shifted: list[int] = [0]  # state id << n: the state's part of a cache key
     step = model.step
 
     def transition(e: int, sid: int) -> int:
@@ -107,6 +125,7 @@ def searcher(model: Model, calls: Sequence[Call], init_state: Hashable
                 t = len(state_of)
                 sid_of[new] = t
                 state_of.append(new)
+                shifted.append(t << n)
         trans[e][sid] = t
         return t
 
@@ -128,74 +147,69 @@ def searcher(model: Model, calls: Sequence[Call], init_state: Hashable
         iterations += 1
         if not iterations & (SLICE - 1):
             yield
+        descended = False
         if fresh:
+            fresh = False
             # place a pure, ok candidate without a backtracking point, if there is one
             e = nxt[head]
-            placed = dead = False
-            while 0 <= e < n:
-                if not pure[e]:
-                    e = nxt[e]
-                    continue
-                t = trans[e].get(sid)
-                if t is None:
-                    t = transition(e, sid)
-                if t == sid:
-                    newlin = lin | bits[e]
-                    key = newlin | (sid << n)
-                    if key in cache:
-                        dead = True  # explored from this very configuration before
+            dead = False
+            while e < n:
+                if pure[e]:
+                    t = trans[e].get(sid)
+                    if t is None:
+                        t = transition(e, sid)
+                    if t == sid:
+                        newlin = lin | bits[e]
+                        key = newlin | shifted[sid]
+                        if key in cache:
+                            dead = True  # explored from this very configuration before
+                            break
+                        cache.add(key)
+                        stack.append((e, sid, True))
+                        lin = newlin
+                        descended = True
                         break
-                    cache.add(key)
-                    stack.append((e, sid, True))
-                    lin = newlin
-                    if not crashed[e]:
-                        remaining -= 1
-                    pe, ne = prv[e], nxt[e]   # lift e and its return
-                    nxt[pe] = ne
-                    prv[ne] = pe
-                    m = n + e
-                    pm, nm = prv[m], nxt[m]
-                    nxt[pm] = nm
-                    if nm != -1:
-                        prv[nm] = pm
-                    placed = True
-                    break
                 e = nxt[e]
-            if placed:
+            if dead:
+                e = -1
+            elif not descended:
+                e = nxt[head]
+        if not descended and e >= 0:
+            # the ordinary search: try the state-changing candidates from e on
+            while e < n:
+                if not pure[e] and (twin[e] < 0 or lin & bits[twin[e]]):
+                    t = trans[e].get(sid)
+                    if t is None:
+                        t = transition(e, sid)
+                    if t >= 0 and (t != sid or not crashed[e]):
+                        newlin = lin | bits[e]
+                        key = newlin | shifted[t]
+                        if key not in cache:
+                            cache.add(key)
+                            stack.append((e, sid, False))
+                            sid = t
+                            lin = newlin
+                            descended = True
+                            break
+                e = nxt[e]
+        if descended:
+            if not crashed[e]:
+                remaining -= 1
                 if remaining == 0:
-                    return {"valid": True}
-                continue
-            fresh = False
-            e = -2 if dead else nxt[head]
-        if 0 <= e < n:
-            t = trans[e].get(sid)
-            if t is None:
-                t = transition(e, sid)
-            if t >= 0:
-                newlin = lin | bits[e]
-                key = newlin | (t << n)
-                if key not in cache:
-                    cache.add(key)
-                    stack.append((e, sid, False))
-                    sid = t
-                    lin = newlin
-                    if not crashed[e]:
-                        remaining -= 1
-                        if remaining == 0:
-                            return {"valid": True}
-                    pe, ne = prv[e], nxt[e]
-                    nxt[pe] = ne
-                    prv[ne] = pe
-                    m = n + e
-                    pm, nm = prv[m], nxt[m]
-                    nxt[pm] = nm
-                    if nm != -1:
-                        prv[nm] = pm
-                    fresh = True
-                    continue
-            e = nxt[e]
+                    return {"valid": True, "stats": {
+                        "iterations": iterations, "configurations": len(cache),
+                        "states": len(state_of)}}
+            pe, ne = prv[e], nxt[e]   # lift e and its return out of the list
+            nxt[pe] = ne
+            prv[ne] = pe
+            m = n + e
+            pm, nm = prv[m], nxt[m]
+            nxt[pm] = nm
+            if nm != -1:
+                prv[nm] = pm
+            fresh = True
             continue
-        # a return entry (or a dead configuration): nothing more to try here
+        # a return entry that cannot be passed (or a configuration already explored)
         if e >= n:
             depth = len(stack)
             if depth > best_depth:
@@ -208,7 +222,10 @@ def searcher(model: Model, calls: Sequence[Call], init_state: Hashable
                 best_states.append(sid)
         while True:
             if not stack:
+                self_stats = {"iterations": iterations, "configurations": len(cache),
+                              "states": len(state_of)}
                 return {
+                    "stats": self_stats,
                     "valid": False,
                     "stuck": calls[best_stuck] if best_stuck >= 0 else None,
                     "prefix": [calls[i] for i in best_prefix],
@@ -231,4 +248,3 @@ def searcher(model: Model, calls: Sequence[Call], init_state: Hashable
             if not forced:
                 break
         e = nxt[e0]
-        fresh = False
