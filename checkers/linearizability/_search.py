@@ -12,6 +12,9 @@ This is the algorithm of Porcupine's `checkSingle`, made cheap in Python:
 - Memoisation as in Porcupine: the set of linearized operations is a Python int bitset;
   states are interned to small ints; a configuration (linearized set, state) seen once is
   never explored again (it was a dead end, or the search would have stopped).
+- When the first return in the list is a pure call that is not ok in the current state,
+  the model is asked (`reachable`) whether any of the candidates could still make it ok;
+  if not, the configuration is a dead end without trying every order of them.
 - Crashed calls with the same operation and argument are interchangeable, so only the
   earliest-invoked of them still open is tried (symmetry reduction); and a crashed call
   that would not change the current state is not tried at all (leaving it open is at
@@ -93,6 +96,9 @@ def searcher(model: Model, calls: Sequence[Call], init_state: Hashable
 
     crashed = [c.status == INFO for c in calls]
     pure = [model.pure(c) for c in calls]
+    reach = getattr(model, "reachable", None)
+    if reach is not None and getattr(type(model), "reachable", None) is Model.reachable:
+        reach = None  # the default says nothing: skip the work
     # Crashed calls with the same f, key and argument are interchangeable: they never
     # return, so once both are invoked either can stand for the other. Always using the
     # earliest-invoked one first keeps the search from exploring mirror images.
@@ -173,7 +179,19 @@ def searcher(model: Model, calls: Sequence[Call], init_state: Hashable
             if dead:
                 e = -1
             elif not descended:
-                e = nxt[head]
+                if reach is not None and pure[e - n]:
+                    # the first return is a pure call not ok here: give up on this
+                    # configuration if no subset of the candidates can make it ok
+                    cands = []
+                    c = nxt[head]
+                    while c < n:
+                        if c != e - n:
+                            cands.append(calls[c])
+                        c = nxt[c]
+                    if not reach(state_of[sid], calls[e - n], cands):
+                        dead = True
+                if not dead:
+                    e = nxt[head]
         if not descended and e >= 0:
             # the ordinary search: try the state-changing candidates from e on
             while e < n:
