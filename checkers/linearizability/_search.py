@@ -12,9 +12,10 @@ This is the algorithm of Porcupine's `checkSingle`, made cheap in Python:
 - Memoisation as in Porcupine: the set of linearized operations is a Python int bitset;
   states are interned to small ints; a configuration (linearized set, state) seen once is
   never explored again (it was a dead end, or the search would have stopped).
-- When the first return in the list is a pure call that is not ok in the current state,
-  the model is asked (`reachable`) whether any of the candidates could still make it ok;
-  if not, the configuration is a dead end without trying every order of them.
+- When a pending pure call (a read) is not ok in the current state, the model is asked
+  (`reachable`, memoised per read and state) whether the state-changing calls that may
+  still come before it could make it ok; if not, the configuration is a dead end without
+  trying every order of them.
 - Crashed calls with the same operation and argument are interchangeable, so only the
   earliest-invoked of them still open is tried (symmetry reduction); and a crashed call
   that would not change the current state is not tried at all (leaving it open is at
@@ -34,6 +35,7 @@ operation whose return could not be passed, and the states the search held there
 
 from __future__ import annotations
 
+import bisect
 import time
 from typing import Any, Generator, Hashable, Sequence
 
@@ -99,6 +101,30 @@ def searcher(model: Model, calls: Sequence[Call], init_state: Hashable
     reach = getattr(model, "reachable", None)
     if reach is not None and getattr(type(model), "reachable", None) is Model.reachable:
         reach = None  # the default says nothing: skip the work
+    reach_memo: list[dict[int, bool]] = [{} for _ in range(n)] if reach else []
+    call_pos = [c.call_pos for c in calls]
+    ret_pos = [end if c.ret_pos is None else c.ret_pos for c in calls]
+    span = max((r - c for c, r in zip(call_pos, ret_pos) if r != end), default=0)
+    crashed_ids = [i for i, c in enumerate(calls) if c.status == INFO]
+
+    feeder_cache: dict[int, list[Call]] = {}
+
+    def feeders(q: int) -> list[Call]:
+        got = feeder_cache.get(q)
+        if got is None:
+            got = feeder_cache[q] = _feeders(q)
+        return got
+
+    def _feeders(q: int) -> list[Call]:
+        """The state-changing calls that may be linearized before pure call q once q is a
+        candidate: those invoked before q returned and not returned before q began (the
+        ones that did are linearized already), crashed ones included."""
+        hi = bisect.bisect_left(call_pos, ret_pos[q])
+        lo = bisect.bisect_left(call_pos, call_pos[q] - span)
+        out = [calls[j] for j in range(lo, hi)
+               if not pure[j] and j != q and ret_pos[j] > call_pos[q]]
+        out.extend(calls[j] for j in crashed_ids if j < lo)
+        return out
     # Crashed calls with the same f, key and argument are interchangeable: they never
     # return, so once both are invoked either can stand for the other. Always using the
     # earliest-invoked one first keeps the search from exploring mirror images.
@@ -159,6 +185,7 @@ def searcher(model: Model, calls: Sequence[Call], init_state: Hashable
             # place a pure, ok candidate without a backtracking point, if there is one
             e = nxt[head]
             dead = False
+            stuck = -1
             while e < n:
                 if pure[e]:
                     t = trans[e].get(sid)
@@ -175,23 +202,21 @@ def searcher(model: Model, calls: Sequence[Call], init_state: Hashable
                         lin = newlin
                         descended = True
                         break
+                    if t < 0 and reach is not None:
+                        # can any call that may still precede it make this read ok?
+                        r = reach_memo[e].get(sid)
+                        if r is None:
+                            r = reach_memo[e][sid] = reach(state_of[sid], calls[e],
+                                                           feeders(e))
+                        if not r:
+                            dead = True
+                            stuck = e  # the read no order can satisfy any more
+                            break
                 e = nxt[e]
             if dead:
-                e = -1
+                e = -1 if stuck < 0 else n + stuck
             elif not descended:
-                if reach is not None and pure[e - n]:
-                    # the first return is a pure call not ok here: give up on this
-                    # configuration if no subset of the candidates can make it ok
-                    cands = []
-                    c = nxt[head]
-                    while c < n:
-                        if c != e - n:
-                            cands.append(calls[c])
-                        c = nxt[c]
-                    if not reach(state_of[sid], calls[e - n], cands):
-                        dead = True
-                if not dead:
-                    e = nxt[head]
+                e = nxt[head]
         if not descended and e >= 0:
             # the ordinary search: try the state-changing candidates from e on
             while e < n:

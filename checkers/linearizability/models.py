@@ -394,9 +394,14 @@ class KV(Model):
         return True, state + call.value
 
     def reachable(self, state, read, candidates):
-        if any(c.f == "put" for c in candidates) or not isinstance(read.out, str):
+        # after the last put (or none) only appends follow, and appends only extend
+        out = read.out
+        if not isinstance(out, str):
             return True
-        return read.out.startswith(state)  # appends only ever extend the string
+        if out.startswith(state):
+            return True
+        return any(c.f == "put" and isinstance(c.value, str) and out.startswith(c.value)
+                   for c in candidates)
 
 
 class MapModel(Model):
