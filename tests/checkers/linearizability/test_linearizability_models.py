@@ -227,3 +227,17 @@ def test_crashed_cas_that_is_a_no_op_now_can_still_take_effect_later():
           (1, "invoke", "write", 2), (1, "ok", "write", 2),
           (1, "invoke", "read", None), (1, "ok", "read", 3))
     assert check(h, "cas-register")["valid"] is True
+
+
+def test_worker_processes_give_the_same_result():
+    import random
+    from checkers.linearizability.simulate import impossible_read, simulate
+    ops = simulate("register", 2000, random.Random(5), concurrency=10, keys=8)
+    assert check(ops, "register", workers=2)["valid"] is True
+    bad = impossible_read(ops, "register", random.Random(6))
+    one, two = check(bad, "register"), check(bad, "register", workers=2)
+    assert one["valid"] is two["valid"] is False
+    assert one["counterexample"] == two["counterexample"]
+    assert one["invalid_keys"] == two["invalid_keys"]
+    with pytest.raises(BadInput, match="workers"):
+        check(ops, "register", workers=0)
