@@ -11,7 +11,10 @@ This is the algorithm of Porcupine's `checkSingle`, made cheap in Python:
   its return out of the list, and backtracks when it meets a return it cannot pass.
 - Memoisation as in Porcupine: the set of linearized operations is a Python int bitset;
   states are interned to small ints; a configuration (linearized set, state) seen once is
-  never explored again (it was a dead end, or the search would have stopped).
+  never explored again (it was a dead end, or the search would have stopped). The bitset
+  is kept as a window (every call below `base` is linearized; bits above it) so its size
+  follows the concurrency, not the history's length: memory stays linear in the number
+  of configurations even for one key with 100,000 operations.
 - When a pending pure call (a read) is not ok in the current state, the model is asked
   (`reachable`, memoised per read and state) whether the state-changing calls that may
   still come before it could make it ok; if not, the configuration is a dead end without
@@ -138,13 +141,23 @@ def searcher(model: Model, calls: Sequence[Call], init_state: Hashable
                 last_twin[sig] = i
             except TypeError:  # an unhashable argument: no twins for this call
                 pass
-    bits = [1 << i for i in range(n)]
+    did: list[int] = []   # definite calls: rank among them in invocation order; else -1
+    cbit: list[int] = []  # crashed calls: their bit in the crashed bitset; else 0
+    n_definite = n_crashed = 0
+    for c in calls:
+        if c.status == INFO:
+            did.append(-1)
+            cbit.append(1 << n_crashed)
+            n_crashed += 1
+        else:
+            did.append(n_definite)
+            cbit.append(0)
+            n_definite += 1
 
     # --- interned states and memoised transitions --------------------------------------
     state_of: list[Hashable] = [init_state]
     sid_of: dict[Hashable, int] = {init_state: 0}
     trans: list[dict[int, int]] = [{} for _ in range(n)]
-    shifted: list[int] = [0]  # state id << n: the state's part of a cache key
     step = model.step
 
     def transition(e: int, sid: int) -> int:
@@ -157,13 +170,19 @@ def searcher(model: Model, calls: Sequence[Call], init_state: Hashable
                 t = len(state_of)
                 sid_of[new] = t
                 state_of.append(new)
-                shifted.append(t << n)
         trans[e][sid] = t
         return t
 
-    cache: set[int] = set()
-    stack: list[tuple[int, int, bool]] = []   # (call node, state id before it, forced)
-    lin = 0
+    # The linearized set, kept small whatever the history's length: definite calls are
+    # numbered in invocation order; every one below `base` is linearized, `base` itself
+    # is not, and `dl` holds the bits of the others relative to `base` (bit 0 always
+    # clear), so it spans only the window of calls in flight. Crashed calls, which may
+    # stay open forever, have their own bitset `cl`. A configuration is the tuple
+    # (base, dl, cl, state id).
+    cache: set[tuple[int, int, int, int]] = set()
+    # (call node, state id before it, forced, base, dl, cl before it)
+    stack: list[tuple[int, int, bool, int, int, int]] = []
+    base = dl = cl = 0
     sid = 0
     remaining = definite
     fresh = True
@@ -192,14 +211,21 @@ def searcher(model: Model, calls: Sequence[Call], init_state: Hashable
                     if t is None:
                         t = transition(e, sid)
                     if t == sid:
-                        newlin = lin | bits[e]
-                        key = newlin | shifted[sid]
+                        d = did[e]   # pure calls are never crashed ones
+                        off = d - base
+                        if off:
+                            nbase, ndl = base, dl | (1 << off)
+                        else:
+                            ndl = dl | 1
+                            z = (ndl ^ (ndl + 1)).bit_length() - 1
+                            nbase, ndl = base + z, ndl >> z
+                        key = (nbase, ndl, cl, sid)
                         if key in cache:
                             dead = True  # explored from this very configuration before
                             break
                         cache.add(key)
-                        stack.append((e, sid, True))
-                        lin = newlin
+                        stack.append((e, sid, True, base, dl, cl))
+                        base, dl = nbase, ndl
                         descended = True
                         break
                     if t < 0 and reach is not None:
@@ -220,18 +246,32 @@ def searcher(model: Model, calls: Sequence[Call], init_state: Hashable
         if not descended and e >= 0:
             # the ordinary search: try the state-changing candidates from e on
             while e < n:
-                if not pure[e] and (twin[e] < 0 or lin & bits[twin[e]]):
+                if not pure[e] and (twin[e] < 0 or cl & cbit[twin[e]]):
                     t = trans[e].get(sid)
                     if t is None:
                         t = transition(e, sid)
-                    if t >= 0 and (t != sid or not crashed[e]):
-                        newlin = lin | bits[e]
-                        key = newlin | shifted[t]
+                    if t >= 0:
+                        d = did[e]
+                        if d < 0:  # a crashed call
+                            if t == sid:
+                                e = nxt[e]
+                                continue
+                            nbase, ndl, ncl = base, dl, cl | cbit[e]
+                        else:
+                            ncl = cl
+                            off = d - base
+                            if off:
+                                nbase, ndl = base, dl | (1 << off)
+                            else:
+                                ndl = dl | 1
+                                z = (ndl ^ (ndl + 1)).bit_length() - 1
+                                nbase, ndl = base + z, ndl >> z
+                        key = (nbase, ndl, ncl, t)
                         if key not in cache:
                             cache.add(key)
-                            stack.append((e, sid, False))
+                            stack.append((e, sid, False, base, dl, cl))
                             sid = t
-                            lin = newlin
+                            base, dl, cl = nbase, ndl, ncl
                             descended = True
                             break
                 e = nxt[e]
@@ -274,7 +314,7 @@ def searcher(model: Model, calls: Sequence[Call], init_state: Hashable
                     "prefix": [calls[i] for i in best_prefix],
                     "states": [state_of[s] for s in best_states],
                 }
-            e0, s0, forced = stack.pop()
+            e0, s0, forced, base, dl, cl = stack.pop()
             # unlift e0 and its return
             m = n + e0
             pm, nm = prv[m], nxt[m]
@@ -284,7 +324,6 @@ def searcher(model: Model, calls: Sequence[Call], init_state: Hashable
             pe, ne = prv[e0], nxt[e0]
             nxt[pe] = e0
             prv[ne] = e0
-            lin ^= bits[e0]
             sid = s0
             if not crashed[e0]:
                 remaining += 1
