@@ -75,8 +75,13 @@ class Call:
                 f"value={self.value!r} out={self.out!r} {self.status})")
 
 
+_SCALARS = frozenset((int, str, float, bool))
+
+
 def freeze(v: Any) -> Hashable:
     """JSON-ish values as hashable, immutable values (lists -> tuples, dicts -> items)."""
+    if v is None or type(v) in _SCALARS:
+        return v
     if isinstance(v, list | tuple):
         return tuple(freeze(x) for x in v)
     if isinstance(v, dict):
