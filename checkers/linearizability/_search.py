@@ -13,16 +13,16 @@ This is the algorithm of Porcupine's `checkSingle`, made cheap in Python:
   states are interned to small ints; a configuration (linearized set, state) seen once is
   never explored again (it was a dead end, or the search would have stopped). The bitset
   is kept as a window (every call below `base` is linearized; bits above it) so its size
-  follows the concurrency, not the history's length: memory stays linear in the number
-  of configurations even for one key with 100,000 operations.
+  follows the concurrency, not the history's length: a cache entry costs the same at the
+  100,000th operation of a key as at the first.
 - When a pending pure call (a read) is not ok in the current state, the model is asked
   (`reachable`, memoised per read and state) whether the state-changing calls that may
   still come before it could make it ok; if not, the configuration is a dead end without
   trying every order of them.
-- Calls with the same operation, argument and result are interchangeable: of those open,
-  only one invoked earliest and returning earliest is tried (symmetry reduction); and a crashed call
-  that would not change the current state is not tried at all (leaving it open is at
-  least as good: it need never be linearized).
+- Calls with the same operation, argument and result are interchangeable: of those
+  open, only one invoked earliest and returning earliest is tried (symmetry reduction);
+  and a crashed call that would not change the current state is not tried at all
+  (leaving it open is at least as good: it need never be linearized).
 - Transitions are memoised per (operation, state id): `model.step` runs once per pair.
 - Cheap placement of pure calls: if a candidate call never changes the state (a read, a
   cas whose compare failed; `model.pure`) and is ok in the current state, linearizing it
@@ -337,10 +337,10 @@ def searcher(model: Model, calls: Sequence[Call], init_state: Hashable
                 best_states.append(sid)
         while True:
             if not stack:
-                self_stats = {"iterations": iterations, "configurations": len(cache),
-                              "states": len(state_of)}
+                stats = {"iterations": iterations, "configurations": len(cache),
+                         "states": len(state_of)}
                 return {
-                    "stats": self_stats,
+                    "stats": stats,
                     "valid": False,
                     "stuck": calls[best_stuck] if best_stuck >= 0 else None,
                     "prefix": [calls[i] for i in best_prefix],
