@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from typing import Any, Generator, Hashable, Iterable, Sequence
 
-from checkers.linearizability._search import UNKNOWN, searcher
+from checkers.linearizability._search import UNKNOWN, search, searcher
 from checkers.linearizability.models import (INFO, Call, MapModel, Model, freeze,
                                              get_model)
 from results.history import INVOKE, NEMESIS, Op
@@ -75,7 +75,7 @@ def partitions(model: Model, calls: Sequence[Call]) -> dict[Hashable, list[Call]
 
 
 def check_parts(model: Model, parts: dict[Hashable, list[Call]], init_state: Hashable,
-                deadline: float | None) -> dict[Hashable, tuple[dict, int]]:
+                deadline: float | None) -> dict[Hashable, tuple[dict, list[Call]]]:
     """Search every partition, interleaved; -> {key: (search result, crashed dropped)}.
 
     Each partition's search is a generator advanced one slice at a time, round-robin, so a
@@ -86,20 +86,20 @@ def check_parts(model: Model, parts: dict[Hashable, list[Call]], init_state: Has
     unfinished are reported as {"valid": "unknown", "reason": "unchecked"}. At the
     deadline every unfinished key is {"valid": "unknown", "reason": "timeout"}.
     """
-    results: dict[Hashable, tuple[dict, int]] = {}
-    active: dict[Hashable, tuple[Generator, int]] = {}
+    results: dict[Hashable, tuple[dict, list[Call]]] = {}
+    active: dict[Hashable, tuple[Generator, list[Call]]] = {}
     for k, calls in parts.items():
         kept = model.prune(drop_late_crashes(calls))
-        active[k] = (searcher(model, kept, init_state), len(calls) - len(kept))
+        active[k] = (searcher(model, kept, init_state), kept)
     t0 = time.monotonic()
     settle_by: float | None = None
     while active:
         for k in list(active):
-            gen, dropped = active[k]
+            gen, kept = active[k]
             try:
                 next(gen)
             except StopIteration as stop:
-                results[k] = (stop.value, dropped)
+                results[k] = (stop.value, kept)
                 del active[k]
                 if stop.value["valid"] is False and settle_by is None:
                     now = time.monotonic()
@@ -108,9 +108,9 @@ def check_parts(model: Model, parts: dict[Hashable, list[Call]], init_state: Has
         reason = ("timeout" if deadline is not None and now > deadline else
                   "unchecked" if settle_by is not None and now > settle_by else None)
         if reason is not None:
-            for k, (gen, dropped) in active.items():
+            for k, (gen, kept) in active.items():
                 gen.close()
-                results[k] = ({"valid": UNKNOWN, "reason": reason}, dropped)
+                results[k] = ({"valid": UNKNOWN, "reason": reason}, kept)
             break
     return {k: results[k] for k in parts}
 
@@ -120,7 +120,12 @@ def summaries(model: Model, parts: dict[Hashable, list[Call]], init_state: Hasha
     """Per key: {"valid", "dropped" (crashed calls dropped), "configurations" (explored),
     "reason" (when unknown), "counterexample" (when invalid)}, plain JSON-able data."""
     out = {}
-    for k, (res, dropped) in check_parts(model, parts, init_state, deadline).items():
+    for k, (res, kept) in check_parts(model, parts, init_state, deadline).items():
+        dropped = len(parts[k]) - len(kept)
+        if res["valid"] is False and res.get("prefix") is None:
+            # search again, keeping the longest prefix this time (see `searcher`)
+            again = search(model, kept, init_state, deadline, track=True)
+            res = again if again["valid"] is False else {**res, "prefix": []}
         summary: dict[str, Any] = {"valid": res["valid"], "dropped": dropped,
                                    "configurations": res.get("stats", {}).get(
                                        "configurations", 0)}

@@ -50,11 +50,11 @@ _MAX_STATES = 16     # possible states kept for a counterexample
 
 
 def search(model: Model, calls: Sequence[Call], init_state: Hashable,
-           deadline: float | None = None) -> dict[str, Any]:
+           deadline: float | None = None, *, track: bool = True) -> dict[str, Any]:
     """Is this sub-history linearizable? -> {"valid": True|False|"unknown", ...}.
 
     Runs `searcher` to the end, or to the deadline ("unknown")."""
-    gen = searcher(model, calls, init_state)
+    gen = searcher(model, calls, init_state, track=track)
     while True:
         try:
             next(gen)
@@ -65,14 +65,17 @@ def search(model: Model, calls: Sequence[Call], init_state: Hashable,
             return {"valid": UNKNOWN, "reason": "timeout"}
 
 
-def searcher(model: Model, calls: Sequence[Call], init_state: Hashable
-             ) -> Generator[None, None, dict[str, Any]]:
+def searcher(model: Model, calls: Sequence[Call], init_state: Hashable, *,
+             track: bool = False) -> Generator[None, None, dict[str, Any]]:
     """The search as a generator: it yields every SLICE iterations (so a scheduler can
     interleave partitions and enforce a deadline) and returns the result.
 
     `calls` are prepared and pruned calls of one partition, in any order. On False the
     result carries "stuck" (the call that cannot be linearized), "prefix" (the longest
     linearizable prefix found, as calls in order) and "states" (model states there).
+    The prefix is copied at every new deepest dead end, which costs O(depth) each time,
+    so it is only kept with `track=True` (else "prefix" is None): check a history
+    untracked, and search again tracked only when it turned out invalid.
     """
     calls = sorted(calls, key=lambda c: c.call_pos)
     n = len(calls)
@@ -127,7 +130,7 @@ def searcher(model: Model, calls: Sequence[Call], init_state: Hashable
         lo = bisect.bisect_left(call_pos, call_pos[q] - span)
         out = [calls[j] for j in range(lo, hi)
                if not pure[j] and j != q and ret_pos[j] > call_pos[q]]
-        out.extend(calls[j] for j in crashed_ids if j < lo)
+        out.extend(calls[j] for j in crashed_ids[:bisect.bisect_left(crashed_ids, lo)])
         return out
     # Interchangeable calls: two state-changing calls with the same f, key, argument,
     # result and status have the same step. If both are candidates and f was invoked
@@ -329,7 +332,8 @@ def searcher(model: Model, calls: Sequence[Call], init_state: Hashable
             depth = len(stack)
             if depth > best_depth:
                 best_depth = depth
-                best_prefix = [s[0] for s in stack]
+                if track:
+                    best_prefix = [s[0] for s in stack]
                 best_stuck = e - n
                 best_states = [sid]
             elif depth == best_depth and e - n == best_stuck and sid not in best_states \
@@ -343,7 +347,7 @@ def searcher(model: Model, calls: Sequence[Call], init_state: Hashable
                     "stats": stats,
                     "valid": False,
                     "stuck": calls[best_stuck] if best_stuck >= 0 else None,
-                    "prefix": [calls[i] for i in best_prefix],
+                    "prefix": [calls[i] for i in best_prefix] if track else None,
                     "states": [state_of[s] for s in best_states],
                 }
             e0, s0, forced, base, dl, cl = stack.pop()
