@@ -77,6 +77,23 @@ def _etcd_value(m: re.Match) -> Any:
     return int(raw)
 
 
+def _etcd_problem(typ: str, f: str, value: Any, error: str | None) -> str | None:
+    """What is wrong with an etcd log record, by Porcupine's rules (None if fine)."""
+    if value == ":timed-out":
+        return f"only a fail or info completion can be :timed-out, not {typ}"
+    if f == "read" and typ == INVOKE and value is not None:
+        return "a read must be invoked with nil"
+    if f == "read" and typ == "fail" and error is None:
+        return "a failed read must be :timed-out"
+    if f == "write" and typ in (INVOKE, "ok") and not isinstance(value, int):
+        return "a write needs an integer value"
+    if f == "write" and typ == "fail":
+        return "Porcupine's etcd logs have no failed writes"
+    if f == "cas" and typ != "info" and not isinstance(value, list):
+        return "a cas needs [old new]"
+    return None
+
+
 def parse_porcupine_etcd(lines: Iterable[str], *, source: str = "<etcd log>"
                          ) -> tuple[list[Op], list[int]]:
     """Jepsen etcd log lines -> ops (and their line numbers), as Porcupine reads them."""
@@ -92,26 +109,13 @@ def parse_porcupine_etcd(lines: Iterable[str], *, source: str = "<etcd log>"
         process, typ, f = int(m.group(1)), m.group(2), m.group(3)
         value = _etcd_value(m)
         error = None
-        if typ == INVOKE:
-            if f == "read":
-                if value is not None:
-                    raise BadInput(f"{source}:{lineno}: a read is invoked with nil")
-            elif f == "write" and not isinstance(value, int):
-                raise BadInput(f"{source}:{lineno}: a write needs an integer value")
-            elif f == "cas" and not isinstance(value, list):
-                raise BadInput(f"{source}:{lineno}: a cas needs [old new]")
-        elif value == ":timed-out":
-            inv = invoked.get(process)
+        if value == ":timed-out" and typ in ("fail", "info"):
+            inv = invoked.get(process)  # a crashed write/cas keeps its argument
             value = inv.value if inv is not None and f != "read" else None
             error = "timed-out"
-        if typ == INVOKE:
-            pass
-        elif typ == "ok" and f == "cas" and not isinstance(value, list):
-            raise BadInput(f"{source}:{lineno}: a cas completion needs [old new]")
-        elif typ == "fail" and f == "write":
-            raise BadInput(f"{source}:{lineno}: Porcupine's etcd logs have no failed writes")
-        elif typ == "fail" and f == "read" and error is None:
-            raise BadInput(f"{source}:{lineno}: a failed read must be :timed-out")
+        problem = _etcd_problem(typ, f, value, error)
+        if problem:
+            raise BadInput(f"{source}:{lineno}: {problem}")
         op = Op(index=len(ops), time=len(ops), type=typ, process=process, f=f, value=value,
                 error=error)
         if typ == INVOKE:

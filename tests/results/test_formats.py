@@ -122,3 +122,13 @@ def test_unknown_format_and_missing_file(tmp_path):
         load(tmp_path / "x", "csv")
     with pytest.raises(BadInput, match="cannot read"):
         load(tmp_path / "nope.log", "porcupine-etcd")
+
+
+def test_porcupine_etcd_rejects_records_porcupine_could_not_read(tmp_path):
+    cases = {"INFO  jepsen.util - 0\t:invoke\t:read\t3\n": "a read must be invoked with nil",
+             "INFO  jepsen.util - 0\t:invoke\t:cas\t4\n": r"a cas needs \[old new\]",
+             "INFO  jepsen.util - 0\t:invoke\t:write\t1\n"
+             "INFO  jepsen.util - 0\t:ok\t:write\t:timed-out\n": "only a fail or info"}
+    for i, (text, message) in enumerate(cases.items()):
+        with pytest.raises(BadInput, match=rf"e{i}.log:\d: {message}"):
+            load(write(tmp_path, f"e{i}.log", text), "porcupine-etcd")
