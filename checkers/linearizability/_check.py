@@ -74,6 +74,10 @@ def partitions(model: Model, calls: Sequence[Call]) -> dict[Hashable, list[Call]
     return {k: parts[k] for k in sorted(parts, key=_sort_key)}
 
 
+SETTLE_FRACTION = 0.25  # after a first invalid key: extra time, as a share of time spent
+SETTLE_MIN_S = 0.02
+
+
 def check_parts(model: Model, parts: dict[Hashable, list[Call]], init_state: Hashable,
                 deadline: float | None) -> dict[Hashable, tuple[dict, list[Call]]]:
     """Search every partition, interleaved; -> {key: (search result, crashed dropped)}.
@@ -81,7 +85,7 @@ def check_parts(model: Model, parts: dict[Hashable, list[Call]], init_state: Has
     Each partition's search is a generator advanced one slice at a time, round-robin, so a
     cheap invalid key is found even when another key would take long (Porcupine gets the
     same effect from one goroutine per key and a kill switch). Once a key is invalid the
-    verdict is settled: the others get as much time again as was spent so far (so
+    verdict is settled: the others get a quarter of the time spent so far more (so
     counterexamples on other keys are still reported when cheap), then the keys left
     unfinished are reported as {"valid": "unknown", "reason": "unchecked"}. At the
     deadline every unfinished key is {"valid": "unknown", "reason": "timeout"}.
@@ -103,7 +107,7 @@ def check_parts(model: Model, parts: dict[Hashable, list[Call]], init_state: Has
                 del active[k]
                 if stop.value["valid"] is False and settle_by is None:
                     now = time.monotonic()
-                    settle_by = now + (now - t0) + 0.05
+                    settle_by = now + SETTLE_FRACTION * (now - t0) + SETTLE_MIN_S
         now = time.monotonic()
         reason = ("timeout" if deadline is not None and now > deadline else
                   "unchecked" if settle_by is not None and now > settle_by else None)
