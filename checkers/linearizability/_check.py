@@ -16,8 +16,8 @@ import time
 from typing import Any, Generator, Hashable, Iterable, Sequence
 
 from checkers.linearizability._search import UNKNOWN, search, searcher
-from checkers.linearizability.models import (INFO, Call, MapModel, Model, freeze,
-                                             get_model)
+from checkers.linearizability.models import (INFO, SCALAR_TYPES, Call, MapModel, Model,
+                                             freeze, get_model)
 from results.history import INVOKE, NEMESIS, Op
 from suite.errors import BadInput
 
@@ -28,31 +28,42 @@ def to_calls(ops: Iterable[Op]) -> list[Call]:
     Positions count client events in history order; a call never completed, or completed
     `info`, gets no return position (it stays open to the end)."""
     calls: list[Call] = []
+    append = calls.append
     open_: dict[Any, tuple[Op, int]] = {}
     pos = 0
     for op in ops:
-        if op.process == NEMESIS:
+        p = op.process
+        if p == NEMESIS:
             continue
-        if op.type == INVOKE:
-            if op.process in open_:
-                raise BadInput(f"history index {op.index}: process {op.process} invokes "
+        typ = op.type
+        if typ == INVOKE:
+            if p in open_:
+                raise BadInput(f"history index {op.index}: process {p} invokes "
                                "while an operation is still in flight")
-            open_[op.process] = (op, pos)
+            open_[p] = (op, pos)
         else:
-            got = open_.pop(op.process, None)
+            got = open_.pop(p, None)
             if got is None:
-                raise BadInput(f"history index {op.index}: {op.type} completion by process "
-                               f"{op.process} without an invocation")
+                raise BadInput(f"history index {op.index}: {typ} completion by process "
+                               f"{p} without an invocation")
             inv, cpos = got
-            key = inv.key if inv.key is not None else op.key
-            value = freeze(inv.value)
-            out = freeze(op.value) if op.type != INFO else None
-            calls.append(Call(inv.index, inv.process, inv.f, key, value, out, op.type,
-                              op.error, cpos, None if op.type == INFO else pos))
+            key = inv.key
+            if key is None:
+                key = op.key
+            v = inv.value
+            if v is not None and type(v) not in SCALAR_TYPES:
+                v = freeze(v)
+            if typ == INFO:
+                append(Call(inv.index, p, inv.f, key, v, None, typ, op.error, cpos, None))
+            else:
+                out = op.value
+                if out is not None and type(out) not in SCALAR_TYPES:
+                    out = freeze(out)
+                append(Call(inv.index, p, inv.f, key, v, out, typ, op.error, cpos, pos))
         pos += 1
     for inv, cpos in open_.values():
-        calls.append(Call(inv.index, inv.process, inv.f, inv.key, freeze(inv.value), None,
-                          INFO, None, cpos, None))
+        append(Call(inv.index, inv.process, inv.f, inv.key, freeze(inv.value), None,
+                    INFO, None, cpos, None))
     calls.sort(key=lambda c: c.call_pos)
     return calls
 

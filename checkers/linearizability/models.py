@@ -75,12 +75,12 @@ class Call:
                 f"value={self.value!r} out={self.out!r} {self.status})")
 
 
-_SCALARS = frozenset((int, str, float, bool))
+SCALAR_TYPES = frozenset((int, str, float, bool))
 
 
 def freeze(v: Any) -> Hashable:
     """JSON-ish values as hashable, immutable values (lists -> tuples, dicts -> items)."""
-    if v is None or type(v) in _SCALARS:
+    if v is None or type(v) in SCALAR_TYPES:
         return v
     if isinstance(v, list | tuple):
         return tuple(freeze(x) for x in v)
