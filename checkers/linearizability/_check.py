@@ -87,6 +87,9 @@ def partitions(model: Model, calls: Sequence[Call]) -> dict[Hashable, list[Call]
 
 SETTLE_FRACTION = 0.25  # after a first invalid key: extra time, as a share of time spent
 SETTLE_MIN_S = 0.02
+# Keys with at most this many calls keep the longest prefix during the first search (the
+# copies are cheap there); longer ones are searched again, tracked, only when invalid.
+TRACK_MAX = 2000
 
 
 def check_parts(model: Model, parts: dict[Hashable, list[Call]], init_state: Hashable,
@@ -105,7 +108,7 @@ def check_parts(model: Model, parts: dict[Hashable, list[Call]], init_state: Has
     active: dict[Hashable, tuple[Generator, list[Call]]] = {}
     for k, calls in parts.items():
         kept = model.prune(drop_late_crashes(calls))
-        active[k] = (searcher(model, kept, init_state), kept)
+        active[k] = (searcher(model, kept, init_state, track=len(kept) <= TRACK_MAX), kept)
     t0 = time.monotonic()
     settle_by: float | None = None
     while active:

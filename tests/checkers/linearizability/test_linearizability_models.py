@@ -241,3 +241,17 @@ def test_worker_processes_give_the_same_result():
     assert one["invalid_keys"] == two["invalid_keys"]
     with pytest.raises(BadInput, match="workers"):
         check(ops, "register", workers=0)
+
+
+def test_counterexample_is_the_same_when_found_by_a_second_tracked_search(monkeypatch):
+    import random
+    from checkers.linearizability import _check
+    from checkers.linearizability.simulate import impossible_read, simulate
+    ops = simulate("cas-register", 600, random.Random(8), concurrency=6, keys=2)
+    bad = impossible_read(ops, "cas-register", random.Random(9))
+    tracked = check(bad, "cas-register")
+    monkeypatch.setattr(_check, "TRACK_MAX", 0)  # every key: untracked, then again
+    again = check(bad, "cas-register")
+    assert tracked["valid"] is again["valid"] is False
+    assert tracked["counterexample"] == again["counterexample"]
+    assert again["counterexample"]["prefix"]
