@@ -31,7 +31,6 @@ def test_corpus_is_present_and_complete():
     assert len([c for c in CASES if c[0] == "kv"]) == 6
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("sub,name,fmt,model,want", CASES, ids=[c[1] for c in CASES])
 def test_verdict_matches_porcupine(sub, name, fmt, model, want):
     ops = load(CORPUS / sub / name, fmt)

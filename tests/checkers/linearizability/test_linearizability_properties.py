@@ -17,7 +17,7 @@ from checkers.linearizability.models import INFO
 from checkers.linearizability.simulate import WORKLOADS, impossible_read, simulate
 from results.history import validate
 
-PROPS = settings(derandomize=True, max_examples=60, deadline=None,
+PROPS = settings(derandomize=True, max_examples=150, deadline=None,
                  suppress_health_check=[HealthCheck.too_slow])
 
 models = st.sampled_from(WORKLOADS)
@@ -95,7 +95,7 @@ def corrupt(ops, rng, model_name):
     return out
 
 
-@settings(derandomize=True, max_examples=150, deadline=None,
+@settings(derandomize=True, max_examples=400, deadline=None,
           suppress_health_check=[HealthCheck.too_slow])
 @given(model=models, seed=st.integers(0, 2**32 - 1), n=st.integers(1, 6),
        concurrency=st.integers(1, 4), crash_rate=st.sampled_from([0.0, 0.3, 0.6]))
