@@ -43,6 +43,7 @@ import time
 from typing import Any, Generator, Hashable, Sequence
 
 from checkers.linearizability.models import INFO, Call, Model
+from suite.errors import BadInput
 
 UNKNOWN = "unknown"
 SLICE = 1024        # iterations between yields to the scheduler
@@ -105,7 +106,7 @@ def searcher(model: Model, calls: Sequence[Call], init_state: Hashable, *,
     crashed = [c.status == INFO for c in calls]
     pure = [model.pure(c) for c in calls]
     reach = getattr(model, "reachable", None)
-    if reach is not None and getattr(type(model), "reachable", None) is Model.reachable:
+    if reach is not None and getattr(reach, "__func__", None) is Model.reachable:
         reach = None  # the default says nothing: skip the work
     reach_memo: list[dict[int, bool]] = [{} for _ in range(n)] if reach else []
     call_pos = [c.call_pos for c in calls]
@@ -177,7 +178,11 @@ def searcher(model: Model, calls: Sequence[Call], init_state: Hashable, *,
 
     # --- interned states and memoised transitions --------------------------------------
     state_of: list[Hashable] = [init_state]
-    sid_of: dict[Hashable, int] = {init_state: 0}
+    try:
+        sid_of: dict[Hashable, int] = {init_state: 0}
+    except TypeError:
+        raise BadInput(f"model {model.name!r}: init returned an unhashable state "
+                       f"{init_state!r} (states must be immutable values)") from None
     trans: list[dict[int, int]] = [{} for _ in range(n)]
     step = model.step
 
@@ -186,7 +191,11 @@ def searcher(model: Model, calls: Sequence[Call], init_state: Hashable, *,
         if not ok:
             t = -1
         else:
-            t = sid_of.get(new)
+            try:
+                t = sid_of.get(new)
+            except TypeError:
+                raise BadInput(f"model {model.name!r}: step returned an unhashable state "
+                               f"{new!r} (states must be immutable values)") from None
             if t is None:
                 t = len(state_of)
                 sid_of[new] = t

@@ -118,7 +118,7 @@ class Model:
         return freeze(self.default_initial if initial is None else initial)
 
     def prepare(self, call: Call) -> Call | None:
-        if call.f not in self.fs:
+        if self.fs and call.f not in self.fs:
             raise BadInput(f"model {self.name!r} has no operation {call.f!r} "
                            f"(history index {call.index}; expected one of "
                            f"{', '.join(sorted(self.fs))})")
@@ -485,14 +485,31 @@ MODELS: Mapping[str, Model] = {
 }
 
 
+class FunctionsModel(Model):
+    """A model given as any object with `init` and `step` (and optionally the other
+    functions of the protocol, e.g. a SimpleNamespace of functions, as Porcupine's Model
+    struct): what it lacks comes from the defaults of `Model`; every `f` is accepted."""
+
+    _FUNCTIONS = ("init", "prepare", "step", "pure", "reachable", "reach_context",
+                  "partition", "prune", "describe", "describe_call")
+
+    def __init__(self, functions: Any):
+        self.name = getattr(functions, "name", "custom")
+        self.fs = frozenset(getattr(functions, "fs", ()))
+        for name in self._FUNCTIONS:
+            fn = getattr(functions, name, None)
+            if fn is not None:
+                setattr(self, name, fn)
+
+
 def get_model(model: str | Model) -> Model:
-    """A model by name, or the Model object itself; BadInput for an unknown name."""
+    """A model by name, or a Model object; BadInput for an unknown name."""
     if isinstance(model, Model):
         return model
     if isinstance(model, str) and model in MODELS:
         return MODELS[model]
-    if hasattr(model, "step") and hasattr(model, "init"):
-        return model  # duck-typed Model
+    if not isinstance(model, str) and hasattr(model, "step") and hasattr(model, "init"):
+        return FunctionsModel(model)
     raise BadInput(f"unknown model {model!r} (expected one of {', '.join(MODELS)})")
 
 

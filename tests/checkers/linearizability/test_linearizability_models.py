@@ -255,3 +255,22 @@ def test_counterexample_is_the_same_when_found_by_a_second_tracked_search(monkey
     assert tracked["valid"] is again["valid"] is False
     assert tracked["counterexample"] == again["counterexample"]
     assert again["counterexample"]["prefix"]
+
+
+def test_a_model_given_as_plain_functions():
+    from types import SimpleNamespace
+    # Porcupine style: a struct of pure functions
+    toggle = SimpleNamespace(
+        name="toggle", init=lambda initial: False,
+        step=lambda state, call: ((call.out == state, state) if call.f == "read"
+                                  else (True, not state)))
+    h = H((0, "invoke", "flip", None), (0, "ok", "flip", None),
+          (1, "invoke", "read", None), (1, "ok", "read", True))
+    assert check(h, toggle)["valid"] is True
+    assert check(h[:3] + [h[3].replace(value=False)], toggle)["valid"] is False
+    listy = SimpleNamespace(init=lambda initial: [], step=lambda state, call: (True, [1]))
+    with pytest.raises(BadInput, match="init returned an unhashable state"):
+        check(h, listy)
+    listy.init = lambda initial: ()
+    with pytest.raises(BadInput, match="step returned an unhashable state"):
+        check(h, listy)
