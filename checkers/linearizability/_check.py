@@ -1,0 +1,241 @@
+"""From a history of ops to a verdict: pairing, model preparation, partitioning, search.
+
+`check` pairs each invocation with its completion (in the history's order, which is
+real-time order: the recorder appends an invocation before sending it and a completion
+after receiving it), lets the model prepare each call (drop what constrains nothing),
+splits the calls by key (P-compositionality: a history is linearizable iff each key's
+sub-history is, for models whose keys are independent), drops crashed calls that cannot
+matter, and runs the Wing-Gong-Lowe search on each part. Parts can run in several worker
+processes for large histories. A deadline turns an unfinished search into "unknown",
+never into a guess.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Generator, Hashable, Iterable, Sequence
+
+from checkers.linearizability._search import UNKNOWN, search, searcher
+from checkers.linearizability.models import (INFO, SCALAR_TYPES, Call, MapModel, Model,
+                                             freeze, get_model)
+from results.history import INVOKE, NEMESIS, Op
+from suite.errors import BadInput
+
+
+def to_calls(ops: Iterable[Op]) -> list[Call]:
+    """Pair client invocations with completions into Calls (nemesis ops are skipped).
+
+    Positions count client events in history order; a call never completed, or completed
+    `info`, gets no return position (it stays open to the end)."""
+    calls: list[Call] = []
+    append = calls.append
+    open_: dict[Any, tuple[Op, int]] = {}
+    pos = 0
+    for op in ops:
+        p = op.process
+        if p == NEMESIS:
+            continue
+        typ = op.type
+        if typ == INVOKE:
+            if p in open_:
+                raise BadInput(f"history index {op.index}: process {p} invokes "
+                               "while an operation is still in flight")
+            open_[p] = (op, pos)
+        else:
+            got = open_.pop(p, None)
+            if got is None:
+                raise BadInput(f"history index {op.index}: {typ} completion by process "
+                               f"{p} without an invocation")
+            inv, cpos = got
+            key = inv.key
+            if key is None:
+                key = op.key
+            v = inv.value
+            if v is not None and type(v) not in SCALAR_TYPES:
+                v = freeze(v)
+            if typ == INFO:
+                append(Call(inv.index, p, inv.f, key, v, None, typ, op.error, cpos, None))
+            else:
+                out = op.value
+                if out is not None and type(out) not in SCALAR_TYPES:
+                    out = freeze(out)
+                append(Call(inv.index, p, inv.f, key, v, out, typ, op.error, cpos, pos))
+        pos += 1
+    for inv, cpos in open_.values():
+        append(Call(inv.index, inv.process, inv.f, inv.key, freeze(inv.value), None,
+                    INFO, None, cpos, None))
+    calls.sort(key=lambda c: c.call_pos)
+    return calls
+
+
+def drop_late_crashes(calls: list[Call]) -> list[Call]:
+    """Crashed calls invoked after every definite call returned can all go last: drop."""
+    last_ret = max((c.ret_pos for c in calls if c.status != INFO), default=-1)
+    return [c for c in calls if c.status != INFO or c.call_pos < last_ret]
+
+
+def _sort_key(k: Hashable) -> tuple[str, str]:
+    return (type(k).__name__, repr(k))
+
+
+def partitions(model: Model, calls: Sequence[Call]) -> dict[Hashable, list[Call]]:
+    parts: dict[Hashable, list[Call]] = {}
+    for c in calls:
+        parts.setdefault(model.partition(c), []).append(c)
+    return {k: parts[k] for k in sorted(parts, key=_sort_key)}
+
+
+SETTLE_FRACTION = 0.25  # after a first invalid key: extra time, as a share of time spent
+SETTLE_MIN_S = 0.02
+# Keys with at most this many calls keep the longest prefix during the first search (the
+# copies are cheap there); longer ones are searched again, tracked, only when invalid.
+TRACK_MAX = 2000
+
+
+def check_parts(model: Model, parts: dict[Hashable, list[Call]], init_state: Hashable,
+                deadline: float | None) -> dict[Hashable, tuple[dict, list[Call]]]:
+    """Search every partition, interleaved; -> {key: (search result, crashed dropped)}.
+
+    Each partition's search is a generator advanced one slice at a time, round-robin, so a
+    cheap invalid key is found even when another key would take long (Porcupine gets the
+    same effect from one goroutine per key and a kill switch). Once a key is invalid the
+    verdict is settled: the others get a quarter of the time spent so far more (so
+    counterexamples on other keys are still reported when cheap), then the keys left
+    unfinished are reported as {"valid": "unknown", "reason": "unchecked"}. At the
+    deadline every unfinished key is {"valid": "unknown", "reason": "timeout"}.
+    """
+    results: dict[Hashable, tuple[dict, list[Call]]] = {}
+    active: dict[Hashable, tuple[Generator, list[Call]]] = {}
+    for k, calls in parts.items():
+        kept = model.prune(drop_late_crashes(calls))
+        active[k] = (searcher(model, kept, init_state, track=len(kept) <= TRACK_MAX), kept)
+    t0 = time.monotonic()
+    settle_by: float | None = None
+    while active:
+        for k in list(active):
+            gen, kept = active[k]
+            try:
+                next(gen)
+            except StopIteration as stop:
+                results[k] = (stop.value, kept)
+                del active[k]
+                if stop.value["valid"] is False and settle_by is None:
+                    now = time.monotonic()
+                    settle_by = now + SETTLE_FRACTION * (now - t0) + SETTLE_MIN_S
+        now = time.monotonic()
+        reason = ("timeout" if deadline is not None and now > deadline else
+                  "unchecked" if settle_by is not None and now > settle_by else None)
+        if reason is not None:
+            for k, (gen, kept) in active.items():
+                gen.close()
+                results[k] = ({"valid": UNKNOWN, "reason": reason}, kept)
+            break
+    return {k: results[k] for k in parts}
+
+
+def summaries(model: Model, parts: dict[Hashable, list[Call]], init_state: Hashable,
+              deadline: float | None) -> dict[Hashable, dict]:
+    """Per key: {"valid", "dropped" (crashed calls dropped), "configurations" (explored),
+    "reason" (when unknown), "counterexample" (when invalid)}, plain JSON-able data."""
+    out = {}
+    for k, (res, kept) in check_parts(model, parts, init_state, deadline).items():
+        dropped = len(parts[k]) - len(kept)
+        if res["valid"] is False and res.get("prefix") is None:
+            # search again, keeping the longest prefix this time (see `searcher`)
+            again = search(model, kept, init_state, deadline, track=True)
+            res = again if again["valid"] is False else {**res, "prefix": []}
+        summary: dict[str, Any] = {"valid": res["valid"], "dropped": dropped,
+                                   "configurations": res.get("stats", {}).get(
+                                       "configurations", 0)}
+        if res["valid"] is False:
+            summary["counterexample"] = counterexample(model, k, parts[k], res)
+        elif res["valid"] == UNKNOWN:
+            summary["reason"] = res.get("reason", "timeout")
+        out[k] = summary
+    return out
+
+
+def counterexample(model: Model, key: Hashable, part: Sequence[Call], res: dict) -> dict:
+    stuck: Call | None = res.get("stuck")
+    prefix: list[Call] = res.get("prefix", [])
+    if stuck is None:
+        concurrent: list[Call] = []
+    else:
+        s_end = float("inf") if stuck.ret_pos is None else stuck.ret_pos
+        concurrent = [c for c in part if c is not stuck and c.call_pos < s_end
+                      and (c.ret_pos is None or c.ret_pos > stuck.call_pos)]
+    states = [model.describe(s) for s in res.get("states", [])]
+    ce = {
+        "key": key,
+        "op": None if stuck is None else stuck.index,
+        "prefix": [c.index for c in prefix],
+        "states": states,
+        "concurrent": [c.index for c in concurrent],
+        "descriptions": {str(c.index): model.describe_call(c)
+                         for c in ([stuck] if stuck else []) + concurrent + prefix[-10:]},
+    }
+    if stuck is not None:
+        ce["explanation"] = (
+            f"{model.describe_call(stuck)} (history index {stuck.index}, process "
+            f"{stuck.process}) cannot be linearized: after the longest linearizable "
+            f"prefix found ({len(prefix)} operations) the state could be "
+            f"{' or '.join(states) or 'nothing'}, and no order of the "
+            f"{len(concurrent)} concurrent operations makes it legal.")
+    return ce
+
+
+def check(ops: Sequence[Op], model: str | Model, *, initial: Any = None,
+          timeout: float | None = None, partition: bool = True,
+          workers: int = 1) -> dict:
+    """Is the history linearizable with respect to the model?
+
+    `model` is a name (register, cas-register, counter, set, kv) or a Model object;
+    `initial` the initial value of every key (the model's default when None); `timeout`
+    seconds for the whole check (then "unknown"); `partition` checks each key on its own
+    (P-compositionality), else the whole map of keys at once; `workers` > 1 checks
+    partitions in that many worker processes. Returns {"valid": True|False|"unknown",
+    ...}; an invalid result carries "counterexample" (see docs/CONVENTIONS.md).
+    """
+    if timeout is not None and (not isinstance(timeout, int | float) or timeout <= 0):
+        raise BadInput(f"timeout must be a positive number of seconds, got {timeout!r}")
+    t0 = time.monotonic()
+    deadline = None if timeout is None else t0 + timeout
+    base = get_model(model)
+    m: Model = base if partition else MapModel(base)
+    calls = [c for c in (m.prepare(c) for c in to_calls(ops)) if c is not None]
+    init_state = m.init(initial)
+    parts = partitions(m, calls) if partition else {None: calls}
+
+    if not isinstance(workers, int) or workers < 1:
+        raise BadInput(f"workers must be a positive integer, got {workers!r}")
+    if workers > 1 and len(parts) > 1:
+        from checkers.linearizability._parallel import summaries_in_workers
+        results = summaries_in_workers(m, parts, init_state, deadline, workers)
+    else:
+        results = summaries(m, parts, init_state, deadline)
+
+    invalid = [k for k, r in results.items() if r["valid"] is False]
+    unknown = [k for k, r in results.items()
+               if r["valid"] == UNKNOWN and r.get("reason") != "unchecked"]
+    unchecked = [k for k, r in results.items() if r.get("reason") == "unchecked"]
+    valid: bool | str = False if invalid else (UNKNOWN if unknown else True)
+    out: dict[str, Any] = {
+        "valid": valid,
+        "model": m.name,
+        "partitioned": partition,
+        "keys": len(parts),
+        "ops": len(calls),
+        "crashed_dropped": sum(r["dropped"] for r in results.values()),
+        "configurations": sum(r.get("configurations", 0) for r in results.values()),
+        "seconds": round(time.monotonic() - t0, 6),
+    }
+    if invalid:
+        out["invalid_keys"] = invalid
+        k = invalid[0]
+        out["counterexample"] = results[k]["counterexample"]
+    if unknown:
+        out["unknown_keys"] = unknown
+        out["reason"] = "timeout"
+    if unchecked:
+        out["unchecked_keys"] = unchecked
+    return out
