@@ -168,5 +168,14 @@ def check(model, fmt, initial_json, timeout, as_json, files):
                        timeout=timeout, emit=emit)
 
 
+# Command groups that live beside the parts they drive.
+from emulator.cli import emulator as _emulator_group  # noqa: E402
+from results.report_cli import report_command, serve_command  # noqa: E402
+
+main.add_command(_emulator_group, name="emulator")
+main.add_command(report_command, name="report")
+main.add_command(serve_command, name="serve")
+
+
 if __name__ == "__main__":
     main()
