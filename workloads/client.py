@@ -1,0 +1,148 @@
+"""The one-region boto3 client every workload uses, and the calls each operation makes.
+
+A `RegionClient` is bound to one region of the target: `open(test, region)` returns a copy
+holding a boto3 DynamoDB client for that region, made with boto3's retries off
+(workloads.dynamo). `invoke` performs exactly one request per operation and turns the
+outcome into the completion the history records: `ok` with the value read (or written),
+or `fail` / `info` as `workloads.dynamo.classify` decides. Nothing is retried here: a
+workload that retries (the demos, on ReplicatedWriteConflictException) does it in its
+generator, so every attempt is its own operation in the history.
+
+The operations themselves are small functions of (boto3 client, table, op) -> value, one
+per (workload, f), so each workload is a table of them (`OPS`).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Mapping
+
+from results.history import Op
+from workloads.dynamo import (classify, num, one_attempt_config, parse_num,
+                              parse_num_set)
+
+KEY = "pk"
+REGISTER_ATTR = "val"
+COUNTER_ATTR = "n"
+SET_ATTR = "s"
+
+OpCall = Callable[[Any, str, Op], Any]
+
+
+def _key(op: Op) -> dict:
+    return {KEY: {"S": str(op.key)}}
+
+
+# --- register: read / write / cas ---------------------------------------------------
+
+def register_read(c: Any, table: str, op: Op) -> Any:
+    resp = c.get_item(TableName=table, Key=_key(op), ConsistentRead=bool(op.consistent))
+    return parse_num(resp.get("Item", {}).get(REGISTER_ATTR))
+
+
+def register_write(c: Any, table: str, op: Op) -> Any:
+    c.put_item(TableName=table, Item={**_key(op), REGISTER_ATTR: num(op.value)})
+    return op.value
+
+
+def register_cas(c: Any, table: str, op: Op) -> Any:
+    old, new = op.value
+    c.put_item(TableName=table, Item={**_key(op), REGISTER_ATTR: num(new)},
+               ConditionExpression="#v = :old",
+               ExpressionAttributeNames={"#v": REGISTER_ATTR},
+               ExpressionAttributeValues={":old": num(old)})
+    return [old, new]
+
+
+# --- counter: add / read ------------------------------------------------------------
+
+def counter_add(c: Any, table: str, op: Op) -> Any:
+    resp = c.update_item(TableName=table, Key=_key(op), UpdateExpression="ADD #n :d",
+                         ExpressionAttributeNames={"#n": COUNTER_ATTR},
+                         ExpressionAttributeValues={":d": num(op.value)},
+                         ReturnValues="UPDATED_NEW")
+    # The value after the increment, as this region saw it: the demos show it.
+    return op.value, {"after": parse_num(resp.get("Attributes", {}).get(COUNTER_ATTR))}
+
+
+def counter_read(c: Any, table: str, op: Op) -> Any:
+    resp = c.get_item(TableName=table, Key=_key(op), ConsistentRead=bool(op.consistent))
+    v = parse_num(resp.get("Item", {}).get(COUNTER_ATTR))
+    return 0 if v is None else v
+
+
+# --- set: add / read ----------------------------------------------------------------
+
+def set_add(c: Any, table: str, op: Op) -> Any:
+    c.update_item(TableName=table, Key=_key(op), UpdateExpression="ADD #s :e",
+                  ExpressionAttributeNames={"#s": SET_ATTR},
+                  ExpressionAttributeValues={":e": {"NS": [str(int(op.value))]}})
+    return op.value
+
+
+def set_read(c: Any, table: str, op: Op) -> Any:
+    resp = c.get_item(TableName=table, Key=_key(op), ConsistentRead=bool(op.consistent))
+    return parse_num_set(resp.get("Item", {}).get(SET_ATTR))
+
+
+OPS: Mapping[str, Mapping[str, OpCall]] = {
+    "register": {"read": register_read, "write": register_write, "cas": register_cas},
+    "counter": {"add": counter_add, "read": counter_read},
+    "set": {"add": set_add, "read": set_read},
+}
+
+
+def _target_of(test: Any) -> Any:
+    """The target the runner set up, whether `test` is a mapping or an object."""
+    if isinstance(test, Mapping):
+        return test["target"]
+    return getattr(test, "target")
+
+
+class RegionClient:
+    """A workload client: one region, one boto3 client, one request per operation."""
+
+    def __init__(self, table: str, ops: Mapping[str, OpCall], *,
+                 connect_timeout_s: float = 1.0, read_timeout_s: float = 5.0,
+                 region: str | None = None, boto_client: Any = None):
+        self.table = table
+        self.ops = ops
+        self.connect_timeout_s = connect_timeout_s
+        self.read_timeout_s = read_timeout_s
+        self.region = region
+        self.boto_client = boto_client
+
+    def open(self, test: Any, region: str) -> "RegionClient":
+        target = _target_of(test)
+        config = one_attempt_config(connect_timeout_s=self.connect_timeout_s,
+                                    read_timeout_s=self.read_timeout_s)
+        return RegionClient(self.table, self.ops, connect_timeout_s=self.connect_timeout_s,
+                            read_timeout_s=self.read_timeout_s, region=region,
+                            boto_client=target.client(region, config=config))
+
+    def setup(self, test: Any) -> None:
+        """The target creates the table before any client opens; nothing to do per client."""
+
+    def teardown(self, test: Any) -> None:
+        """The target deletes the table after the run; nothing to do per client."""
+
+    def close(self, test: Any) -> None:
+        if self.boto_client is not None:
+            self.boto_client.close()
+
+    def invoke(self, test: Any, op: Op) -> Op:
+        call = self.ops.get(op.f)
+        region = op.region or self.region
+        if call is None:
+            return op.replace(type="fail", region=region, error=f"unsupported-f:{op.f}")
+        try:
+            result = call(self.boto_client, self.table, op)
+        except Exception as e:  # noqa: BLE001 -- every outcome is classified, none swallowed
+            outcome = classify(e)
+            return op.replace(type=outcome.type, region=region, error=outcome.error,
+                              extra={**op.extra, "message": outcome.message[:200]}
+                              if outcome.message else op.extra)
+        extra = dict(op.extra)
+        if isinstance(result, tuple):
+            result, more = result
+            extra.update(more)
+        return op.replace(type="ok", region=region, value=result, extra=extra)
