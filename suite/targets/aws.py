@@ -19,8 +19,8 @@ import boto3
 from botocore.config import Config
 
 from suite.errors import BadInput, SetupError
-from suite.targets.base import (CONTROL_PLANE_CONFIG, GlobalTableProvisioner,
-                                check_topology)
+from suite.targets.base import (CONTROL_PLANE_CONFIG, PROBE_CONFIG,
+                                GlobalTableProvisioner, check_topology)
 
 
 class AwsTarget:
@@ -43,7 +43,7 @@ class AwsTarget:
     def start(self) -> None:
         for r in self.regions:
             try:
-                self._control_client(r).list_tables(Limit=1)
+                self.client(r, config=PROBE_CONFIG).list_tables(Limit=1)
             except Exception as e:  # noqa: BLE001 -- reported as a set-up failure
                 raise SetupError(f"cannot reach DynamoDB in {r}: {e}") from None
 

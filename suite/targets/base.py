@@ -31,6 +31,9 @@ KEY_ATTRIBUTE = "pk"
 # Control-plane calls are not recorded in a history, so boto3 may retry them as it likes.
 CONTROL_PLANE_CONFIG = Config(retries={"max_attempts": 8, "mode": "standard"},
                               connect_timeout=2, read_timeout=30)
+# The liveness probe at start: a dead endpoint must fail set-up quickly, not after backoff.
+PROBE_CONFIG = Config(retries={"total_max_attempts": 2, "mode": "standard"},
+                      connect_timeout=2, read_timeout=10)
 
 
 @runtime_checkable

@@ -24,8 +24,8 @@ import boto3
 from botocore.config import Config
 
 from suite.errors import BadInput, SetupError
-from suite.targets.base import (CONTROL_PLANE_CONFIG, GlobalTableProvisioner,
-                                check_topology)
+from suite.targets.base import (CONTROL_PLANE_CONFIG, PROBE_CONFIG,
+                                GlobalTableProvisioner, check_topology)
 
 # Endpoints of an emulator are not AWS: any credentials work, so we never look for real ones.
 EMULATOR_CREDENTIALS = {"aws_access_key_id": "gtcheck", "aws_secret_access_key": "gtcheck"}
@@ -151,7 +151,7 @@ class EndpointsTarget:
         """Nothing to start; check every endpoint answers, so set-up fails early and clearly."""
         for r in self.regions:
             try:
-                self._control_client(r).list_tables(Limit=1)
+                self.client(r, config=PROBE_CONFIG).list_tables(Limit=1)
             except Exception as e:  # noqa: BLE001 -- reported as a set-up failure
                 raise SetupError(f"region {r} at {self.endpoints[r]} does not answer: {e}") from None
 
