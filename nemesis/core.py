@@ -24,37 +24,56 @@ def _target_of(test: Any) -> Any:
     return getattr(test, "target")
 
 
+def _field(op: Any, name: str) -> Any:
+    return op.get(name) if isinstance(op, Mapping) else getattr(op, name, None)
+
+
 class FaultNemesis:
-    """Performs the fault actions `fs` through the target's `fault(action, value)`."""
+    """Performs the fault actions `fs` through the target's `fault(action, value)`.
 
-    def __init__(self, fs: Iterable[str]):
+    `target` is the run's target (given by the nemesis factory); without one, the test's
+    `target` is used. Operations may be `Op`s or op dicts; completions have the same shape.
+    """
+
+    def __init__(self, fs: Iterable[str], target: Any = None):
         self._fs = frozenset(fs)
+        self.target = target
 
-    def fs(self) -> frozenset[str]:
-        return self._fs
+    def fs(self) -> set[str]:
+        return set(self._fs)
+
+    def _target(self, test: Any) -> Any:
+        return self.target if self.target is not None else _target_of(test)
 
     def setup(self, test: Any) -> "FaultNemesis":
-        target = _target_of(test)
+        target = self._target(test)
         if not getattr(target, "has_faults", False) or not hasattr(target, "fault"):
             raise SetupError(f"target {getattr(target, 'name', target)!r} has no fault API; "
                              "run with --nemesis none or against the emulator")
         return self
 
-    def invoke(self, test: Any, op: Op) -> Op:
-        if op.f not in self._fs:
-            return op.replace(type="fail", error=f"unsupported-fault:{op.f}")
-        value = op.value if isinstance(op.value, Mapping) else None
+    def invoke(self, test: Any, op: Any) -> Any:
+        done = self._perform(test, _field(op, "f"), _field(op, "value"))
+        if isinstance(op, Op):
+            message = done.pop("message", None)
+            return op.replace(**done, extra={**op.extra, "message": message} if message
+                              else op.extra)
+        return {**op, **done}
+
+    def _perform(self, test: Any, f: str, value: Any) -> dict:
+        if f not in self._fs:
+            return {"type": "fail", "error": f"unsupported-fault:{f}"}
         try:
-            _target_of(test).fault(op.f, value)
+            self._target(test).fault(f, value if isinstance(value, Mapping) else None)
         except BadInput as e:  # the API refused the arguments: definitely not in force
-            return op.replace(type="fail", error="bad-fault", extra={**op.extra, "message": str(e)})
+            return {"type": "fail", "error": "bad-fault", "message": str(e)[:300]}
         except Exception as e:  # noqa: BLE001 -- unknown outcome: the fault may be in force
-            return op.replace(type="info", error=f"fault-api:{type(e).__name__}",
-                              extra={**op.extra, "message": str(e)[:300]})
-        return op.replace(type="ok")
+            return {"type": "info", "error": f"fault-api:{type(e).__name__}",
+                    "message": str(e)[:300]}
+        return {"type": "ok"}
 
     def teardown(self, test: Any) -> None:
         """Heal everything, whatever the generators did (a run never leaves a fault behind)."""
-        target = _target_of(test)
+        target = self._target(test)
         if getattr(target, "has_faults", False):
             target.fault("heal", None)

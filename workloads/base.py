@@ -7,8 +7,8 @@ timeouts) and returns a `Workload`:
 - `generator`: the pure generator of the main phase's client operations (suite/generator);
 - `final_generator`: what runs after the final heal -- SC reads of every key in every
   region, marked `"final": True` (docs/CONVENTIONS.md, "Final reads");
-- `checker`: the mode's checker for this workload (`checkers.modes.checker_for`), plus
-  any workload-specific one (the demos' tables);
+- `checkers`: {name: checker}: the mode's checker for this workload
+  (`checkers.modes.checker_for`), plus any workload-specific one (the demos' tables);
 - `summarize(history)`: optional plain text to print after the run (the demos' tables).
 
 Threads and regions: client thread `t` is bound to `regions[t % len(regions)]`
@@ -18,7 +18,8 @@ address a region by choosing threads.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
 from suite.errors import BadInput
@@ -48,16 +49,40 @@ class WorkloadOptions:
 
 @dataclass(frozen=True)
 class Workload:
+    """The harness's Workload (client, generator, final_generator, table) plus the checker
+    set, the key names, the least concurrency that gives every region a client, and an
+    optional `summarize(history) -> str` printed after the run (the demos' tables)."""
+
     name: str
     client: Any
     generator: Any
     final_generator: Any
-    checker: Any
+    checkers: Mapping[str, Any]
     table: str
     keys: tuple[str, ...]
     min_concurrency: int = 1
     summarize: Callable[[Sequence[Any]], str] | None = None
-    info: Mapping[str, Any] = field(default_factory=dict)
+
+    def bound_to(self, target: Any) -> "Workload":
+        """This workload with its client prototype holding the run's target."""
+        return dataclasses.replace(self, client=self.client.with_target(target))
+
+
+def options_from_test(test: Any) -> WorkloadOptions:
+    """WorkloadOptions from the harness's Test (suite.config.Test)."""
+    return WorkloadOptions(
+        mode=test.mode, regions=tuple(test.regions), keys=test.keys, seed=test.seed,
+        table=table_name(test), concurrency=test.concurrency,
+        latency_scale=test.latency_scale,
+        read_timeout_s=max(0.5, float(getattr(test, "op_timeout", 5.0))))
+
+
+def table_name(test: Any) -> str:
+    """One table per run: `gtcheck-<workload>-<start time>` (a reused endpoint may still
+    hold an earlier run's table)."""
+    stamp = "".join(ch for ch in (getattr(test, "start_time", "") or "") if ch.isdigit())[:14]
+    name = f"gtcheck-{test.workload}" + (f"-{stamp}" if stamp else "")
+    return "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in name)[:255]
 
 
 def region_of_thread(thread: int, regions: Sequence[str]) -> str:
@@ -65,7 +90,7 @@ def region_of_thread(thread: int, regions: Sequence[str]) -> str:
     return regions[thread % len(regions)]
 
 
-def mode_checker(mode: str, workload: str) -> Any:
-    """The per-mode checker of `workload` from branch `checks` (checkers.modes)."""
+def mode_checkers(mode: str, workload: str) -> dict[str, Any]:
+    """The per-mode checker of `workload` (checkers.modes.checker_for), by mode name."""
     from checkers.modes import checker_for  # imported late: the checks land separately
-    return checker_for(mode, workload)
+    return {mode: checker_for(mode, workload)}

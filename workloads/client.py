@@ -25,26 +25,37 @@ REGISTER_ATTR = "val"
 COUNTER_ATTR = "n"
 SET_ATTR = "s"
 
-OpCall = Callable[[Any, str, Op], Any]
+OpCall = Callable[[Any, str, "OpView"], Any]
 
 
-def _key(op: Op) -> dict:
+class OpView:
+    """The fields an operation call needs, from an `Op` or from an op dict alike."""
+
+    __slots__ = ("f", "key", "value", "consistent")
+
+    def __init__(self, op: Any):
+        get = op.get if isinstance(op, Mapping) else (lambda k, d=None: getattr(op, k, d))
+        self.f, self.key, self.value = get("f"), get("key"), get("value")
+        self.consistent = get("consistent")
+
+
+def _key(op: OpView) -> dict:
     return {KEY: {"S": str(op.key)}}
 
 
 # --- register: read / write / cas ---------------------------------------------------
 
-def register_read(c: Any, table: str, op: Op) -> Any:
+def register_read(c: Any, table: str, op: OpView) -> Any:
     resp = c.get_item(TableName=table, Key=_key(op), ConsistentRead=bool(op.consistent))
     return parse_num(resp.get("Item", {}).get(REGISTER_ATTR))
 
 
-def register_write(c: Any, table: str, op: Op) -> Any:
+def register_write(c: Any, table: str, op: OpView) -> Any:
     c.put_item(TableName=table, Item={**_key(op), REGISTER_ATTR: num(op.value)})
     return op.value
 
 
-def register_cas(c: Any, table: str, op: Op) -> Any:
+def register_cas(c: Any, table: str, op: OpView) -> Any:
     old, new = op.value
     c.put_item(TableName=table, Item={**_key(op), REGISTER_ATTR: num(new)},
                ConditionExpression="#v = :old",
@@ -55,7 +66,7 @@ def register_cas(c: Any, table: str, op: Op) -> Any:
 
 # --- counter: add / read ------------------------------------------------------------
 
-def counter_add(c: Any, table: str, op: Op) -> Any:
+def counter_add(c: Any, table: str, op: OpView) -> Any:
     resp = c.update_item(TableName=table, Key=_key(op), UpdateExpression="ADD #n :d",
                          ExpressionAttributeNames={"#n": COUNTER_ATTR},
                          ExpressionAttributeValues={":d": num(op.value)},
@@ -64,7 +75,7 @@ def counter_add(c: Any, table: str, op: Op) -> Any:
     return op.value, {"after": parse_num(resp.get("Attributes", {}).get(COUNTER_ATTR))}
 
 
-def counter_read(c: Any, table: str, op: Op) -> Any:
+def counter_read(c: Any, table: str, op: OpView) -> Any:
     resp = c.get_item(TableName=table, Key=_key(op), ConsistentRead=bool(op.consistent))
     v = parse_num(resp.get("Item", {}).get(COUNTER_ATTR))
     return 0 if v is None else v
@@ -72,14 +83,14 @@ def counter_read(c: Any, table: str, op: Op) -> Any:
 
 # --- set: add / read ----------------------------------------------------------------
 
-def set_add(c: Any, table: str, op: Op) -> Any:
+def set_add(c: Any, table: str, op: OpView) -> Any:
     c.update_item(TableName=table, Key=_key(op), UpdateExpression="ADD #s :e",
                   ExpressionAttributeNames={"#s": SET_ATTR},
                   ExpressionAttributeValues={":e": {"NS": [str(int(op.value))]}})
     return op.value
 
 
-def set_read(c: Any, table: str, op: Op) -> Any:
+def set_read(c: Any, table: str, op: OpView) -> Any:
     resp = c.get_item(TableName=table, Key=_key(op), ConsistentRead=bool(op.consistent))
     return parse_num_set(resp.get("Item", {}).get(SET_ATTR))
 
@@ -103,21 +114,28 @@ class RegionClient:
 
     def __init__(self, table: str, ops: Mapping[str, OpCall], *,
                  connect_timeout_s: float = 1.0, read_timeout_s: float = 5.0,
-                 region: str | None = None, boto_client: Any = None):
+                 region: str | None = None, boto_client: Any = None, target: Any = None):
         self.table = table
+        self.target = target
         self.ops = ops
         self.connect_timeout_s = connect_timeout_s
         self.read_timeout_s = read_timeout_s
         self.region = region
         self.boto_client = boto_client
 
+    def with_target(self, target: Any) -> "RegionClient":
+        return RegionClient(self.table, self.ops, connect_timeout_s=self.connect_timeout_s,
+                            read_timeout_s=self.read_timeout_s, target=target)
+
     def open(self, test: Any, region: str) -> "RegionClient":
-        target = _target_of(test)
+        """A copy bound to `region`, with a one-attempt boto3 client from the target (the
+        one given at construction, else the test's)."""
+        target = self.target if self.target is not None else _target_of(test)
         config = one_attempt_config(connect_timeout_s=self.connect_timeout_s,
                                     read_timeout_s=self.read_timeout_s)
         return RegionClient(self.table, self.ops, connect_timeout_s=self.connect_timeout_s,
                             read_timeout_s=self.read_timeout_s, region=region,
-                            boto_client=target.client(region, config=config))
+                            boto_client=target.client(region, config=config), target=target)
 
     def setup(self, test: Any) -> None:
         """The target creates the table before any client opens; nothing to do per client."""
@@ -129,20 +147,32 @@ class RegionClient:
         if self.boto_client is not None:
             self.boto_client.close()
 
-    def invoke(self, test: Any, op: Op) -> Op:
+    def invoke(self, test: Any, op: Any) -> Any:
+        """One request; the completion has the invocation's shape (an Op or a dict)."""
+        view = OpView(op)
+        changes = self._complete(view)
+        if isinstance(op, Op):
+            extra = {**op.extra, **changes.pop("extra", {})}
+            return op.replace(**changes, extra=extra)
+        done = {**op, **changes.pop("extra", {}), **changes}
+        return done
+
+    def _complete(self, op: OpView) -> dict:
+        region = self.region
         call = self.ops.get(op.f)
-        region = op.region or self.region
         if call is None:
-            return op.replace(type="fail", region=region, error=f"unsupported-f:{op.f}")
+            return {"type": "fail", "region": region, "error": f"unsupported-f:{op.f}"}
         try:
             result = call(self.boto_client, self.table, op)
         except Exception as e:  # noqa: BLE001 -- every outcome is classified, none swallowed
             outcome = classify(e)
-            return op.replace(type=outcome.type, region=region, error=outcome.error,
-                              extra={**op.extra, "message": outcome.message[:200]}
-                              if outcome.message else op.extra)
-        extra = dict(op.extra)
+            out = {"type": outcome.type, "region": region, "error": outcome.error}
+            if outcome.message:
+                out["extra"] = {"message": outcome.message[:200]}
+            return out
+        out: dict = {"type": "ok", "region": region}
         if isinstance(result, tuple):
             result, more = result
-            extra.update(more)
-        return op.replace(type="ok", region=region, value=result, extra=extra)
+            out["extra"] = dict(more)
+        out["value"] = result
+        return out

@@ -14,7 +14,7 @@ from __future__ import annotations
 import random
 from typing import Mapping
 
-from workloads.base import Workload, WorkloadOptions, mode_checker
+from workloads.base import Workload, WorkloadOptions, mode_checkers
 from workloads.client import OPS, RegionClient
 from workloads.generators import UniqueOps, final_reads
 
@@ -43,5 +43,5 @@ def workload(opts: WorkloadOptions) -> Workload:
                             read_timeout_s=opts.read_timeout_s),
         generator=UniqueOps(choose_op(keys), opts.seed),
         final_generator=final_reads(keys),
-        checker=mode_checker(opts.mode, NAME),
+        checkers=mode_checkers(opts.mode, NAME),
         table=opts.table, keys=keys, min_concurrency=len(opts.regions))

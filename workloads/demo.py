@@ -22,10 +22,9 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
-from checkers.core import compose
 from results.history import pair
 from workloads import demo_tables
-from workloads.base import Workload, WorkloadOptions, mode_checker
+from workloads.base import Workload, WorkloadOptions, mode_checkers
 from workloads.client import OPS, RegionClient
 from workloads.generators import Steps, final_reads
 from suite.generator import each_thread, on_threads, reserve
@@ -142,7 +141,7 @@ def _demo(kind: str, opts: WorkloadOptions) -> Workload:
                             read_timeout_s=opts.read_timeout_s),
         generator=gen,
         final_generator=final_reads([KEY]),
-        checker=compose({"counter": mode_checker(opts.mode, "counter"), "demo": demo_checker}),
+        checkers={**mode_checkers(opts.mode, "counter"), "demo": demo_checker},
         table=opts.table, keys=(KEY,), min_concurrency=n, summarize=summarize,
         info={"demo": kind})
 

@@ -9,7 +9,8 @@
   wave, not exercised in tests).
 
 `make_target(spec, ...)` parses the spec and builds the target; the Target protocol and the
-shared provisioning code are in suite/targets/base.py.
+shared provisioning code are in suite/targets/base.py. Importing this package registers the
+three with the harness (suite.registry).
 """
 
 from __future__ import annotations
@@ -50,6 +51,21 @@ def make_target(spec: str = "emulator", *, mode: str | None = None,
                          existing_table=options.get("existing_table"))
     raise BadInput(f"unknown target {spec!r} (expected one of {', '.join(TARGET_KINDS)})")
 
+
+def target_from_test(test) -> Target:
+    """`factory(test) -> Target` for suite.registry: the target named by `test.target`."""
+    return make_target(test.target, mode=test.mode, regions=test.regions,
+                       witness=test.witness, latency_scale=test.latency_scale,
+                       seed=test.seed)
+
+
+def _register() -> None:
+    from suite.registry import register_target
+    for name in ("emulator", "endpoints", "aws"):
+        register_target(name, target_from_test)
+
+
+_register()
 
 __all__ = ["AwsTarget", "DEFAULT_REGIONS", "EmulatorTarget", "EndpointsTarget",
            "FaultInjector", "GlobalTableProvisioner", "Target", "TARGET_KINDS",

@@ -40,14 +40,14 @@ class AwsTarget:
         self._control: dict[str, Any] = {}
         self._created: set[str] = set()
 
-    def start(self) -> None:
+    def setup(self, test: Any = None) -> None:
         for r in self.regions:
             try:
                 self.client(r, config=PROBE_CONFIG).list_tables(Limit=1)
             except Exception as e:  # noqa: BLE001 -- reported as a set-up failure
                 raise SetupError(f"cannot reach DynamoDB in {r}: {e}") from None
 
-    def stop(self) -> None:
+    def teardown(self, test: Any = None) -> None:
         self._control.clear()
 
     def client(self, region: str, *, config: Config | None = None) -> Any:
@@ -62,7 +62,7 @@ class AwsTarget:
             c = self._control[region] = self.client(region, config=CONTROL_PLANE_CONFIG)
         return c
 
-    def create_table(self, table: str) -> None:
+    def create_table(self, test: Any, table: str) -> None:
         if self.existing_table is not None:
             if table != self.existing_table:
                 raise BadInput(f"asked to use {table!r} but the named existing table is "
@@ -81,7 +81,7 @@ class AwsTarget:
                                self.witness, poll_s=5.0, timeout_s=1800.0).create(table)
         self._created.add(table)
 
-    def delete_table(self, table: str) -> None:
+    def delete_table(self, test: Any, table: str) -> None:
         if table not in self._created:
             raise BadInput(f"refusing to delete table {table!r}: this run did not create it")
         GlobalTableProvisioner(self._control_client, self.mode, self.regions,

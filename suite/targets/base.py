@@ -38,18 +38,22 @@ PROBE_CONFIG = Config(retries={"total_max_attempts": 2, "mode": "standard"},
 
 @runtime_checkable
 class Target(Protocol):
-    """The system under test: regions, mode, table lifecycle, one boto3 client per region."""
+    """The system under test: regions, mode, table lifecycle, one boto3 client per region.
+
+    The harness's protocol (suite/protocols.py) plus `name`, `witness`, `describe()` and a
+    `config=` on `client` (the workloads pass their one-attempt botocore Config).
+    """
 
     name: str
     mode: str
     regions: tuple[str, ...]
     witness: str | None
 
-    def start(self) -> None: ...
-    def create_table(self, table: str) -> None: ...
-    def delete_table(self, table: str) -> None: ...
+    def setup(self, test: Any) -> None: ...
+    def create_table(self, test: Any, table: str) -> None: ...
+    def delete_table(self, test: Any, table: str) -> None: ...
     def client(self, region: str, *, config: Config | None = None) -> Any: ...
-    def stop(self) -> None: ...
+    def teardown(self, test: Any) -> None: ...
     def describe(self) -> dict: ...
 
 
@@ -62,9 +66,10 @@ class FaultInjector(Protocol):
 
 @runtime_checkable
 class VersionSource(Protocol):
-    """Per-region item version metadata: {region: {key: {value, timestamp, origin}}}."""
+    """Per-region item version metadata: {region: {key: {value, timestamp, origin}}}
+    (every key of the table, or only `keys` when given)."""
 
-    def versions(self, table: str, keys: Sequence[str]) -> dict: ...
+    def versions(self, table: str, keys: Sequence[str] | None = None) -> dict: ...
 
 
 def check_topology(mode: str, regions: Sequence[str], witness: str | None) -> None:

@@ -39,7 +39,7 @@ class EmulatorTarget(EndpointsTarget):
         self.mode, self.regions, self.witness = mode, regions, witness
         self.endpoints: dict[str, str] = {}
 
-    def start(self) -> None:
+    def setup(self, test: Any = None) -> None:
         try:
             from emulator import Deployment
         except ImportError as e:
@@ -54,10 +54,10 @@ class EmulatorTarget(EndpointsTarget):
                                  regions=self.regions, witness=self.witness,
                                  admin_url=getattr(self.deployment, "admin_url", None),
                                  fault_api=self.deployment)
-        EndpointsTarget.start(self)
+        EndpointsTarget.setup(self, test)
 
-    def stop(self) -> None:
-        EndpointsTarget.stop(self) if self.endpoints else None
+    def teardown(self, test: Any = None) -> None:
+        EndpointsTarget.teardown(self, test) if self.endpoints else None
         if self.deployment is not None:
             self.deployment.stop()
             self.deployment = None

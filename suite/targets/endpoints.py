@@ -99,8 +99,11 @@ class AdminClient:
     def fault(self, action: str, value: Mapping[str, Any] | None = None) -> dict:
         return self._post("/fault", {"action": action, **(value or {})})
 
-    def versions(self, table: str, keys: Sequence[str]) -> dict:
-        return self._post("/versions", {"table": table, "keys": list(keys)})
+    def versions(self, table: str, keys: Sequence[str] | None = None) -> dict:
+        body: dict[str, Any] = {"table": table}
+        if keys is not None:
+            body["keys"] = list(keys)
+        return self._post("/versions", body)
 
 
 class EndpointsTarget:
@@ -147,7 +150,7 @@ class EndpointsTarget:
                    admin_url=state["admin"])
 
     # --- Target protocol ---------------------------------------------------------------
-    def start(self) -> None:
+    def setup(self, test: Any = None) -> None:
         """Nothing to start; check every endpoint answers, so set-up fails early and clearly."""
         for r in self.regions:
             try:
@@ -155,7 +158,7 @@ class EndpointsTarget:
             except Exception as e:  # noqa: BLE001 -- reported as a set-up failure
                 raise SetupError(f"region {r} at {self.endpoints[r]} does not answer: {e}") from None
 
-    def stop(self) -> None:
+    def teardown(self, test: Any = None) -> None:
         self._control.clear()
 
     def client(self, region: str, *, config: Config | None = None) -> Any:
@@ -175,11 +178,11 @@ class EndpointsTarget:
         return GlobalTableProvisioner(self._control_client, self.mode, self.regions,
                                       self.witness)
 
-    def create_table(self, table: str) -> None:
+    def create_table(self, test: Any, table: str) -> None:
         self._provisioner().create(table)
         self._tables.add(table)
 
-    def delete_table(self, table: str) -> None:
+    def delete_table(self, test: Any, table: str) -> None:
         if table not in self._tables:
             raise BadInput(f"refusing to delete table {table!r}: this target did not create it")
         self._provisioner().delete(table)
@@ -200,7 +203,7 @@ class EndpointsTarget:
             raise SetupError(f"target {self.name} has no fault API (no admin endpoint)")
         return self._fault_api.fault(action, value)
 
-    def versions(self, table: str, keys: Sequence[str]) -> dict:
+    def versions(self, table: str, keys: Sequence[str] | None = None) -> dict:
         if self._fault_api is None or not hasattr(self._fault_api, "versions"):
             raise SetupError(f"target {self.name} offers no version metadata")
         return self._fault_api.versions(table, keys)

@@ -3,7 +3,7 @@ the nemesis performing fault operations through a target's fault API."""
 
 import pytest
 
-from nemesis import FAMILIES, FaultNemesis, package, parse_nemesis_names
+from nemesis import FAMILIES, FaultNemesis, family_package, package, parse_nemesis_names
 from results.history import Op, fault_periods
 from suite.errors import BadInput, SetupError
 from suite.generator import invocations, nemesis, simulate, time_limit
@@ -18,6 +18,14 @@ def fault_schedule(names, seed, seconds=10.0, interval_s=1.0, witness=None, regi
                                           concurrency=1))]
 
 
+def test_composed_families_take_turns_one_fault_at_a_time():
+    ops = fault_schedule("isolate,outage", seed=1, seconds=12.5, interval_s=1.0)
+    assert [(round(t / 1e9), f) for t, f, _ in ops] == [
+        (1, "isolate"), (2, "heal"), (3, "stop"), (4, "start"),
+        (5, "isolate"), (6, "heal"), (7, "stop"), (8, "start"),
+        (9, "isolate"), (10, "heal"), (11, "stop"), (12, "start")]
+
+
 def test_each_family_begins_and_ends_its_fault_on_the_interval():
     ends = {"isolate": "heal", "link": "heal", "latency": "heal", "clock": "heal",
             "pause-replication": "resume-replication", "outage": "start"}
@@ -26,7 +34,7 @@ def test_each_family_begins_and_ends_its_fault_on_the_interval():
     for name in FAMILIES:
         ops = fault_schedule(name, seed=1, seconds=4.5, interval_s=1.0)
         assert [f for _, f, _ in ops] == [begins[name], ends[name]] * 2, name
-        # wait 1 s, begin, wait 1 s, end: each op 1 s (plus the simulated 1 ms op) apart
+        # wait 1 s, begin, wait 1 s, end, wait 1 s, ...: one op a second (+1 ms each)
         assert [round(t / 1e9) for t, _, _ in ops] == [1, 2, 3, 4], name
 
 
@@ -61,8 +69,8 @@ def test_composition_draws_every_family_and_one_seed_gives_one_schedule():
 def test_final_generator_heals_everything():
     p = package("outage,link", regions=REGIONS, seed=0)
     ops = invocations(simulate(nemesis(p.final_generator), concurrency=1))
-    assert [(o["f"], o["value"]) for o in ops] == [("heal", None)]
-    assert p.fs == {"stop", "start", "cut", "heal"}
+    assert [(o["f"], o["value"]) for o in ops] == [("heal", None), ("heal", None)]
+    assert p.nemesis.fs() == {"stop", "start", "cut", "heal"}
 
 
 def test_names_and_interval_are_checked():
@@ -74,6 +82,8 @@ def test_names_and_interval_are_checked():
     with pytest.raises(BadInput, match="interval"):
         package("isolate", regions=REGIONS, interval_s=0)
     assert package("none", regions=REGIONS).nemesis is None
+    with pytest.raises(BadInput, match="unknown nemesis"):
+        family_package("partition", regions=REGIONS)
 
 
 class RecordingTarget:
@@ -99,6 +109,10 @@ def op(f, value):
 def test_nemesis_performs_faults_and_classifies_their_outcome():
     target = RecordingTarget()
     n = FaultNemesis({"isolate", "heal"}).setup({"target": target})
+    as_dict = n.invoke({"target": target}, {"f": "isolate", "value": {"region": "us-west-2"},
+                                            "process": "nemesis", "type": "invoke"})
+    assert as_dict["type"] == "ok" and as_dict["value"] == {"region": "us-west-2"}
+    target.calls.clear()
     done = n.invoke({"target": target}, op("isolate", {"region": "us-east-2"}))
     assert (done.type, done.value) == ("ok", {"region": "us-east-2"})
     assert n.invoke({"target": target}, op("cut", {"a": "x", "b": "y"})).type == "fail"

@@ -69,8 +69,8 @@ def test_topology_is_checked_before_anything_starts(tmp_path):
 
 def test_provisions_and_clients_classify_outcomes_through_boto3(state_file):
     target = make_target(f"endpoints:{state_file}")
-    target.start()
-    target.create_table("gtcheck-register")
+    target.setup(None)
+    target.create_table(None, "gtcheck-register")
     try:
         reg = RegionClient("gtcheck-register", OPS["register"]).open({"target": target}, "us-east-1")
         assert invoke(reg, "read", "k1", consistent=True).value is None
@@ -97,9 +97,9 @@ def test_provisions_and_clients_classify_outcomes_through_boto3(state_file):
         gone = invoke(missing, "write", "k1", 1)
         assert (gone.type, gone.error) == ("fail", "ResourceNotFound")
     finally:
-        target.delete_table("gtcheck-register")
+        target.delete_table(None, "gtcheck-register")
     with pytest.raises(BadInput, match="did not create"):
-        target.delete_table("gtcheck-register")
+        target.delete_table(None, "gtcheck-register")
 
 
 def test_a_dead_endpoint_fails_set_up_and_a_refused_request_is_definite(tmp_path):
@@ -109,7 +109,7 @@ def test_a_dead_endpoint_fails_set_up_and_a_refused_request_is_definite(tmp_path
         port = s.getsockname()[1]
     target = EndpointsTarget({"us-east-1": f"http://127.0.0.1:{port}"})
     with pytest.raises(SetupError, match="does not answer"):
-        target.start()
+        target.setup(None)
     client = RegionClient("t", OPS["register"], connect_timeout_s=0.5).open({"target": target}, "us-east-1")
     refused = invoke(client, "write", "k", 1)
     assert (refused.type, refused.error) == ("fail", "connection-refused")
