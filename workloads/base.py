@@ -37,6 +37,7 @@ class WorkloadOptions:
     seed: int = 0
     table: str = "gtcheck"
     concurrency: int = 6
+    rate: float = 50.0              # client operations per second, over all threads
     latency_scale: float = 0.1
     connect_timeout_s: float = 1.0
     read_timeout_s: float = 5.0
@@ -72,7 +73,7 @@ def options_from_test(test: Any) -> WorkloadOptions:
     """WorkloadOptions from the harness's Test (suite.config.Test)."""
     return WorkloadOptions(
         mode=test.mode, regions=tuple(test.regions), keys=test.keys, seed=test.seed,
-        table=table_name(test), concurrency=test.concurrency,
+        table=table_name(test), concurrency=test.concurrency, rate=test.rate,
         latency_scale=test.latency_scale,
         read_timeout_s=max(0.5, float(getattr(test, "op_timeout", 5.0))))
 
@@ -83,6 +84,12 @@ def table_name(test: Any) -> str:
     stamp = "".join(ch for ch in (getattr(test, "start_time", "") or "") if ch.isdigit())[:14]
     name = f"gtcheck-{test.workload}" + (f"-{stamp}" if stamp else "")
     return "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in name)[:255]
+
+
+def paced(opts: WorkloadOptions, generator: Any) -> Any:
+    """The main-phase generator at the run's `--rate` (seeded gaps, suite.generator.rate)."""
+    from suite.generator import rate
+    return rate(opts.rate, generator, seed=opts.seed + 1)
 
 
 def region_of_thread(thread: int, regions: Sequence[str]) -> str:

@@ -24,7 +24,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
-from suite.generator import PENDING, Generator, each_thread, gen_op, sleep
+from suite.generator import PENDING, Generator, each_thread, gen_op
 
 FINAL = "final"
 
@@ -109,12 +109,4 @@ def final_reads(keys: Sequence[str], *, f: str = "read") -> Any:
     return each_thread([{"f": f, "key": k, "consistent": True, FINAL: True} for k in keys])
 
 
-def paced(ops: Sequence[dict], gap_s: float) -> list:
-    """`ops` with a `sleep(gap_s)` after each (a demo's fixed pace)."""
-    out: list = []
-    for op in ops:
-        out += [op, {"type": "sleep", "value": gap_s}]
-    return out
-
-
-__all__ = ["FINAL", "Steps", "UniqueOps", "final_reads", "paced", "sleep"]
+__all__ = ["FINAL", "Steps", "UniqueOps", "final_reads"]

@@ -16,7 +16,7 @@ from __future__ import annotations
 import random
 from typing import Mapping
 
-from workloads.base import Workload, WorkloadOptions, mode_checkers
+from workloads.base import Workload, WorkloadOptions, mode_checkers, paced
 from workloads.client import OPS, RegionClient
 from workloads.generators import UniqueOps, final_reads
 
@@ -52,7 +52,7 @@ def workload(opts: WorkloadOptions) -> Workload:
         name=NAME,
         client=RegionClient(opts.table, OPS[NAME], connect_timeout_s=opts.connect_timeout_s,
                             read_timeout_s=opts.read_timeout_s),
-        generator=UniqueOps(choose_op(keys), opts.seed),
+        generator=paced(opts, UniqueOps(choose_op(keys), opts.seed)),
         final_generator=final_reads(keys),
         checkers=mode_checkers(opts.mode, NAME),
         table=opts.table, keys=keys, min_concurrency=len(opts.regions))
