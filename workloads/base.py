@@ -98,6 +98,14 @@ def region_of_thread(thread: int, regions: Sequence[str]) -> str:
 
 
 def mode_checkers(mode: str, workload: str) -> dict[str, Any]:
-    """The per-mode checker of `workload` (checkers.modes.checker_for), by mode name."""
-    from checkers.modes import checker_for  # imported late: the checks land separately
+    """The per-mode checker of `workload` (checkers.modes.checker_for), by mode name.
+
+    Without the checkers package (a partial install), the verdict is "unknown" and says
+    why: a run that cannot be judged must never look valid.
+    """
+    try:
+        from checkers.modes import checker_for
+    except ImportError as e:
+        reason = f"the {mode} checkers are not available: {e}"
+        return {mode: lambda test, history, opts: {"valid": "unknown", "error": reason}}
     return {mode: checker_for(mode, workload)}

@@ -142,8 +142,7 @@ def _demo(kind: str, opts: WorkloadOptions) -> Workload:
         generator=gen,
         final_generator=final_reads([KEY]),
         checkers={**mode_checkers(opts.mode, "counter"), "demo": demo_checker},
-        table=opts.table, keys=(KEY,), min_concurrency=n, summarize=summarize,
-        info={"demo": kind})
+        table=opts.table, keys=(KEY,), min_concurrency=n, summarize=summarize)
 
 
 def single_writer(opts: WorkloadOptions) -> Workload:

@@ -22,7 +22,7 @@ from suite.targets.aws import AwsTarget
 from suite.targets.base import (FaultInjector, GlobalTableProvisioner, Target,
                                 VersionSource, check_topology)
 from suite.targets.emulator import DEFAULT_REGIONS, EmulatorTarget
-from suite.targets.endpoints import EndpointsTarget, read_state_file
+from suite.targets.endpoints import AdminEndpointsTarget, EndpointsTarget, read_state_file
 
 TARGET_KINDS = ("emulator", "endpoints:FILE", "aws")
 
@@ -67,6 +67,6 @@ def _register() -> None:
 
 _register()
 
-__all__ = ["AwsTarget", "DEFAULT_REGIONS", "EmulatorTarget", "EndpointsTarget",
+__all__ = ["AdminEndpointsTarget", "AwsTarget", "DEFAULT_REGIONS", "EmulatorTarget", "EndpointsTarget",
            "FaultInjector", "GlobalTableProvisioner", "Target", "TARGET_KINDS",
            "VersionSource", "check_topology", "make_target", "read_state_file"]

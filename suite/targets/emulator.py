@@ -15,12 +15,12 @@ from typing import Any, Mapping, Sequence
 
 from suite.errors import SetupError
 from suite.targets.base import check_topology
-from suite.targets.endpoints import EndpointsTarget
+from suite.targets.endpoints import AdminEndpointsTarget, EndpointsTarget
 
 DEFAULT_REGIONS = ("us-east-1", "us-east-2", "us-west-2")
 
 
-class EmulatorTarget(EndpointsTarget):
+class EmulatorTarget(AdminEndpointsTarget):
     """Starts an embedded emulator deployment, then drives it like an `endpoints:` target."""
 
     name = "emulator"

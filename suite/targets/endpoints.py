@@ -109,12 +109,14 @@ class AdminClient:
 class EndpointsTarget:
     """Global table on endpoints given per region; fault API and versions via the admin API.
 
-    `fault_api` may be any object with `fault(action, value)` / `versions(table, keys)`
-    (the embedded target passes its deployment's in-process API); otherwise an
-    `AdminClient` over the state file's admin URL is used when there is one.
+    This base class has no fault API and no version metadata; `AdminEndpointsTarget`
+    (below) adds both over an object with `fault(action, value)` / `versions(table,
+    keys)`: an `AdminClient` over the state file's admin URL, or the embedded
+    deployment's in-process API.
     """
 
     name = "endpoints"
+    has_faults = False
 
     def __init__(self, endpoints: Mapping[str, str], *, mode: str = "async",
                  regions: Sequence[str] | None = None, witness: str | None = None,
@@ -130,7 +132,7 @@ class EndpointsTarget:
         self.regions = regions
         self.witness = witness
         self.admin_url = admin_url
-        self._fault_api = fault_api or (AdminClient(admin_url) if admin_url else None)
+        self._fault_api = fault_api
         self._session = boto3.session.Session(**EMULATOR_CREDENTIALS)
         self._lock = threading.Lock()  # boto3 sessions are not thread-safe for client creation
         self._control: dict[str, Any] = {}
@@ -145,9 +147,12 @@ class EndpointsTarget:
         if mode and file_mode and mode != file_mode:
             raise BadInput(f"{path} describes a {file_mode} deployment, but --mode {mode} "
                            "was asked for")
-        return cls(state["regions"], mode=mode or file_mode or "async",
-                   regions=regions or None, witness=witness or state["witness"],
-                   admin_url=state["admin"])
+        kw = dict(mode=mode or file_mode or "async", regions=regions or None,
+                  witness=witness or state["witness"], admin_url=state["admin"])
+        if state["admin"]:
+            return AdminEndpointsTarget(state["regions"], fault_api=AdminClient(state["admin"]),
+                                        **kw)
+        return cls(state["regions"], **kw)
 
     # --- Target protocol ---------------------------------------------------------------
     def setup(self, test: Any = None) -> None:
@@ -193,17 +198,19 @@ class EndpointsTarget:
                 "witness": self.witness, "endpoints": dict(self.endpoints),
                 "admin": self.admin_url}
 
-    # --- optional capabilities -----------------------------------------------------------
-    @property
-    def has_faults(self) -> bool:
-        return self._fault_api is not None
+
+class AdminEndpointsTarget(EndpointsTarget):
+    """An endpoints target whose emulator has an admin API: it also offers the fault API
+    (`fault`) and item version metadata (`versions`), the optional capabilities a nemesis
+    and the run pipeline look for. A target without an admin API simply lacks them."""
+
+    has_faults = True
+
+    def __init__(self, endpoints: Mapping[str, str], *, fault_api: Any, **kw: Any):
+        super().__init__(endpoints, fault_api=fault_api, **kw)
 
     def fault(self, action: str, value: Mapping[str, Any] | None = None) -> dict:
-        if self._fault_api is None:
-            raise SetupError(f"target {self.name} has no fault API (no admin endpoint)")
         return self._fault_api.fault(action, value)
 
     def versions(self, table: str, keys: Sequence[str] | None = None) -> dict:
-        if self._fault_api is None or not hasattr(self._fault_api, "versions"):
-            raise SetupError(f"target {self.name} offers no version metadata")
         return self._fault_api.versions(table, keys)
