@@ -1,0 +1,47 @@
+"""Shared helpers of the end-to-end tests: one short run through the whole pipeline.
+
+Every e2e run goes CLI-free through `suite.core.run_test` with `target="emulator"`: an
+embedded emulator deployment is started, the global table is provisioned through boto3
+control-plane calls, clients in every region make boto3 requests over HTTP, the nemesis
+injects faults through the emulator's admin API, and the mode's checkers judge the
+history. Runs are short (about two seconds of traffic) at a small latency scale.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from results.history import read_jsonl
+from results.store import Store
+from suite import core
+from suite.config import Test
+
+# Traffic knobs for short e2e runs: ~2 s of traffic at a small latency scale, so faults
+# come and go a few times and replication lags enough to show async's anomalies.
+E2E = dict(time_limit=2.0, nemesis_interval=0.35, concurrency=6, rate=150.0,
+           latency_scale=0.2, op_timeout=1.0, final_wait=0.6)
+
+
+def run(tmp_path, **kw) -> tuple[core.RunResult, list]:
+    test = Test(**{**E2E, **kw}).stamped(argv=("pytest",))
+    result = core.run_test(test, store=Store(tmp_path / "store"))
+    return result, read_jsonl(result.run_dir.history)
+
+
+def anomalies(result, checker: str) -> dict:
+    return result.results["checkers"][checker].get("anomaly_counts", {})
+
+
+def describe(result) -> str:
+    """The failing checkers' verdicts and errors, for assertion messages."""
+    out = []
+    for name, r in result.results["checkers"].items():
+        if isinstance(r, dict) and r.get("valid") is not True:
+            out.append(f"{name}: {r.get('valid')} {r.get('error', '')} "
+                       f"{str(r.get('errors', r.get('anomalies', '')))[:1500]}")
+    return "; ".join(out) + f" (run {result.run_dir.path}; errors {result.errors})"
+
+
+@pytest.fixture
+def e2e(tmp_path):
+    return lambda **kw: run(tmp_path, **kw)
