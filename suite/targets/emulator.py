@@ -30,7 +30,7 @@ class EmulatorTarget(AdminEndpointsTarget):
                  seed: int = 0, deployment_options: Mapping[str, Any] | None = None):
         regions = tuple(regions)
         check_topology(mode, regions, witness)
-        self._options = dict(mode=mode, regions=list(regions), witness=witness,
+        self._options = dict(regions=list(regions), mode=mode, witness=witness,
                              latency_scale=latency_scale, seed=seed,
                              **(deployment_options or {}))
         self.latency_scale = latency_scale
@@ -52,7 +52,7 @@ class EmulatorTarget(AdminEndpointsTarget):
             raise SetupError(f"could not start the embedded emulator: {e}") from None
         EndpointsTarget.__init__(self, self.deployment.endpoints, mode=self.mode,
                                  regions=self.regions, witness=self.witness,
-                                 admin_url=getattr(self.deployment, "admin_url", None),
+                                 admin_url=self.deployment.admin_url,
                                  fault_api=self.deployment)
         EndpointsTarget.setup(self, test)
 

@@ -24,7 +24,7 @@ import boto3
 from botocore.config import Config
 
 from suite.errors import BadInput, SetupError
-from suite.targets.base import (CONTROL_PLANE_CONFIG, PROBE_CONFIG,
+from suite.targets.base import (CONTROL_PLANE_CONFIG, KEY_ATTRIBUTE, PROBE_CONFIG,
                                 GlobalTableProvisioner, check_topology)
 
 # Endpoints of an emulator are not AWS: any credentials work, so we never look for real ones.
@@ -71,11 +71,13 @@ def read_state_file(path: str | os.PathLike) -> dict:
 
 
 class AdminClient:
-    """HTTP client of the emulator's admin API (faults, status, item version metadata).
+    """HTTP client of the emulator's admin API, with the in-process Deployment's interface.
 
-    Requests are JSON POSTs to `<admin>/fault` with `{"action", ...value}` and to
-    `<admin>/versions` with `{"table", "keys"}`; answers are JSON. A non-2xx answer raises
-    SetupError with the server's message, so a nemesis records the fault as failed.
+    `fault(action, *args)` POSTs `{"action", "args"}` to `<admin>/fault`; `versions(table,
+    key)` POSTs `{"table", "key"}` to `<admin>/versions` and returns its `versions`. A 400
+    answer (the emulator refused the arguments) raises BadInput with its message; no
+    answer or any other status raises SetupError, so a nemesis records the fault as
+    failed or unknown accordingly.
     """
 
     def __init__(self, url: str, *, timeout_s: float = 10.0):
@@ -91,19 +93,61 @@ class AdminClient:
                 text = resp.read().decode() or "{}"
         except urllib.error.HTTPError as e:
             detail = e.read().decode(errors="replace")[:500]
+            try:
+                detail = json.loads(detail).get("error", detail)
+            except (ValueError, AttributeError):
+                pass
+            if e.code == 400:
+                raise BadInput(f"admin API {path}: {detail}") from None
             raise SetupError(f"admin API {path} answered {e.code}: {detail}") from None
         except (urllib.error.URLError, OSError) as e:
             raise SetupError(f"admin API {self.url}{path} unreachable: {e}") from None
         return json.loads(text)
 
-    def fault(self, action: str, value: Mapping[str, Any] | None = None) -> dict:
-        return self._post("/fault", {"action": action, **(value or {})})
+    def fault(self, action: str, *args: Any) -> dict:
+        return self._post("/fault", {"action": action, "args": list(args)}).get("status", {})
 
-    def versions(self, table: str, keys: Sequence[str] | None = None) -> dict:
-        body: dict[str, Any] = {"table": table}
-        if keys is not None:
-            body["keys"] = list(keys)
-        return self._post("/versions", body)
+    def versions(self, table: str, key: Mapping[str, Any]) -> dict:
+        return self._post("/versions", {"table": table, "key": dict(key)}).get("versions", {})
+
+
+def fault_args(action: str, value: Mapping[str, Any] | None) -> list:
+    """A nemesis op's `value` dict (docs/CONVENTIONS.md) as the admin API's argument list:
+    `{"region"}` -> [region]; `{"a", "b"}` -> [a, b]; plus `"ms"` last when present."""
+    if not value:
+        return []
+    args: list = []
+    if "region" in value and value["region"] is not None:
+        args.append(value["region"])
+    if "a" in value or "b" in value:
+        args += [value.get("a"), value.get("b")]
+    if "ms" in value:
+        args.append(value["ms"])
+    return args
+
+
+def decode_attribute(attr: Mapping[str, Any]) -> Any:
+    """A DynamoDB attribute value as the workloads record it: N -> int (or float), NS ->
+    sorted numbers, S -> str, anything else as it is."""
+    if "N" in attr:
+        text = attr["N"]
+        return int(text) if text.lstrip("-").isdigit() else float(text)
+    if "NS" in attr:
+        return sorted(decode_attribute({"N": x}) for x in attr["NS"])
+    if "S" in attr:
+        return attr["S"]
+    return dict(attr)
+
+
+def item_value(item: Mapping[str, Any] | None, key_attribute: str = KEY_ATTRIBUTE) -> Any:
+    """The value a workload stores in an item: its one non-key attribute, decoded (a dict
+    of them when there are several; None for a missing or deleted item)."""
+    if not item:
+        return None
+    rest = {k: decode_attribute(v) for k, v in item.items() if k != key_attribute}
+    if len(rest) == 1:
+        return next(iter(rest.values()))
+    return rest or None
 
 
 class EndpointsTarget:
@@ -202,7 +246,11 @@ class EndpointsTarget:
 class AdminEndpointsTarget(EndpointsTarget):
     """An endpoints target whose emulator has an admin API: it also offers the fault API
     (`fault`) and item version metadata (`versions`), the optional capabilities a nemesis
-    and the run pipeline look for. A target without an admin API simply lacks them."""
+    and the run pipeline look for. A target without an admin API simply lacks them.
+
+    `fault_api` is the in-process `emulator.Deployment` or an `AdminClient` over HTTP;
+    both have `fault(action, *args)` and `versions(table, key)`.
+    """
 
     has_faults = True
 
@@ -210,7 +258,29 @@ class AdminEndpointsTarget(EndpointsTarget):
         super().__init__(endpoints, fault_api=fault_api, **kw)
 
     def fault(self, action: str, value: Mapping[str, Any] | None = None) -> dict:
-        return self._fault_api.fault(action, value)
+        return self._fault_api.fault(action, *fault_args(action, value))
+
+    def table_keys(self, table: str) -> list[str]:
+        """Every key any region holds (SC scans of each region; not part of the history)."""
+        keys: set[str] = set()
+        for r in self.regions:
+            paginator = self._control_client(r).get_paginator("scan")
+            for page in paginator.paginate(TableName=table, ConsistentRead=True,
+                                           ProjectionExpression="#k",
+                                           ExpressionAttributeNames={"#k": KEY_ATTRIBUTE}):
+                keys.update(item[KEY_ATTRIBUTE]["S"] for item in page.get("Items", []))
+        return sorted(keys)
 
     def versions(self, table: str, keys: Sequence[str] | None = None) -> dict:
-        return self._fault_api.versions(table, keys)
+        """{region: {key: {"value", "timestamp", "origin"}}} for `keys` (default: every key
+        any region holds); a region without the item has no entry for that key."""
+        out: dict[str, dict] = {r: {} for r in self.regions}
+        for key in (self.table_keys(table) if keys is None else keys):
+            per_region = self._fault_api.versions(table, {KEY_ATTRIBUTE: {"S": key}})
+            for region, v in per_region.items():
+                if v is None or v.get("deleted"):
+                    continue
+                out.setdefault(region, {})[key] = {"value": item_value(v.get("item")),
+                                                   "timestamp": v.get("timestamp"),
+                                                   "origin": v.get("origin")}
+        return out
