@@ -167,7 +167,7 @@ class RegionClient:
         except Exception as e:  # noqa: BLE001 -- every outcome is classified, none swallowed
             outcome = classify(e)
             out = {"type": outcome.type, "region": region, "error": outcome.error}
-            if outcome.message:
+            if outcome.message and outcome.type == "info":  # the diagnosis of an unknown outcome
                 out["extra"] = {"message": outcome.message[:200]}
             return out
         out: dict = {"type": "ok", "region": region}
