@@ -77,26 +77,32 @@ def _thread_order(t: Any) -> tuple:
 @dataclass(frozen=True)
 class Context:
     """What a generator may know: the time, the threads it may use, which are free, and
-    each thread's current process. Immutable; interpreters build a new one per change."""
+    each thread's current process. Immutable; interpreters build a new one per change.
+
+    `free_threads` is ordered: the thread that has been free the longest comes first, so
+    operations rotate over all threads (and so over all regions) instead of piling onto
+    the lowest-numbered one."""
 
     time: int
     all_threads: tuple
-    free_threads: frozenset
+    free_threads: tuple  # free threads, longest-free first
     workers: Mapping[Any, Any]  # thread -> process
 
     @classmethod
     def initial(cls, concurrency: int, *, nemesis: bool = True, time: int = 0) -> "Context":
         threads = tuple(range(concurrency)) + ((NEMESIS,) if nemesis else ())
-        return cls(time=time, all_threads=threads, free_threads=frozenset(threads),
+        return cls(time=time, all_threads=threads, free_threads=threads,
                    workers={t: t for t in threads})
 
     def free(self) -> list:
-        """Free threads in choice order (lowest client thread first, nemesis last)."""
-        return sorted(self.free_threads, key=_thread_order)
+        """Free threads, longest-free first."""
+        return list(self.free_threads)
+
+    def is_free(self, thread: Any) -> bool:
+        return thread in self.free_threads
 
     def some_free_thread(self) -> Any:
-        free = self.free()
-        return free[0] if free else None
+        return self.free_threads[0] if self.free_threads else None
 
     def process_of(self, thread: Any) -> Any:
         return self.workers[thread]
@@ -112,24 +118,23 @@ class Context:
         return len(self.free_threads) == len(self.all_threads)
 
     def restrict(self, keep: Callable[[Any], bool]) -> "Context":
-        threads = tuple(t for t in self.all_threads if keep(t))
-        return dataclasses.replace(self, all_threads=threads,
-                                   free_threads=frozenset(t for t in self.free_threads
-                                                          if keep(t)))
+        return dataclasses.replace(self, all_threads=tuple(t for t in self.all_threads if keep(t)),
+                                   free_threads=tuple(t for t in self.free_threads if keep(t)))
 
     def with_time(self, time: int) -> "Context":
         return dataclasses.replace(self, time=time)
 
     def busy(self, thread: Any) -> "Context":
-        return dataclasses.replace(self, free_threads=self.free_threads - {thread})
+        return dataclasses.replace(self, free_threads=tuple(t for t in self.free_threads
+                                                            if t != thread))
 
     def released(self, thread: Any, *, retire_to: Any = None) -> "Context":
-        """Free `thread`; with `retire_to`, the thread continues under that process id."""
+        """Free `thread` (last in line); with `retire_to`, it continues as that process."""
         workers = self.workers
         if retire_to is not None:
             workers = {**workers, thread: retire_to}
-        return dataclasses.replace(self, free_threads=self.free_threads | {thread},
-                                   workers=workers)
+        free = tuple(t for t in self.free_threads if t != thread) + (thread,)
+        return dataclasses.replace(self, free_threads=free, workers=workers)
 
 
 def event_thread(ctx: Context, event: Mapping[str, Any]) -> Any:
@@ -641,7 +646,7 @@ class EachThread(Generator):
         res = _soonest(candidates)
         if res is None:
             # Free threads are all done; busy ones may still have work left.
-            busy = [t for t in ctx.all_threads if t not in ctx.free_threads]
+            busy = [t for t in ctx.all_threads if not ctx.is_free(t)]
             if any(self._gen_for(t) is not None for t in busy):
                 return PENDING
             return None
@@ -831,7 +836,7 @@ def simulate(gen: Any, *, test: Any = None, concurrency: int = 2, nemesis: bool 
         ctx = ctx.with_time(max(ctx.time, op["time"]))
         op = {**op, "time": ctx.time}
         thread = NEMESIS if op["process"] == NEMESIS else ctx.thread_of(op["process"])
-        if thread is None or thread not in ctx.free_threads:
+        if thread is None or not ctx.is_free(thread):
             raise GeneratorError(f"generator emitted an op for busy or unknown process "
                                  f"{op['process']!r}: {op}")
         g = nxt

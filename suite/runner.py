@@ -241,7 +241,7 @@ class Runner:
         now = self.now()
         p = op["process"]
         thread = NEMESIS if p == NEMESIS else self.ctx.thread_of(p)
-        if thread is None or thread not in self.ctx.free_threads:
+        if thread is None or not self.ctx.is_free(thread):
             raise GeneratorError(f"generator emitted an operation for busy or unknown "
                                  f"process {p!r}: {op!r}")
         self.ctx = self.ctx.with_time(now).busy(thread)

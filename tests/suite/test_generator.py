@@ -102,7 +102,13 @@ def test_time_limit_cuts_at_first_op_plus_dt():
 def test_delay_spaces_operations_exactly():
     h = g.simulate(g.delay(0.01, g.limit(3, g.repeat({"f": "r"}))), concurrency=2,
                    nemesis=False)
-    assert inv(h) == [(0, "r", 0), (0, "r", 10 * MS), (0, "r", 20 * MS)]
+    # Operations also rotate over the threads: the longest-free thread goes next.
+    assert inv(h) == [(0, "r", 0), (1, "r", 10 * MS), (0, "r", 20 * MS)]
+
+
+def test_operations_rotate_over_threads_longest_free_first():
+    h = g.simulate(g.clients(g.delay(0.01, g.limit(6, g.repeat({"f": "r"})))), concurrency=3)
+    assert [p for p, _, _ in inv(h)] == [0, 1, 2, 0, 1, 2]
 
 
 def test_sleep_occupies_a_thread_and_is_not_recorded():
@@ -124,7 +130,7 @@ def test_map_ops_transforms_every_operation():
 def test_phases_wait_for_every_operation_to_complete():
     h = g.simulate(g.phases({"f": "a"}, {"f": "b"}), concurrency=2, nemesis=False)
     assert brief(h) == [("invoke", 0, "a", 0), ("ok", 0, "a", MS),
-                        ("invoke", 0, "b", MS), ("ok", 0, "b", 2 * MS)]
+                        ("invoke", 1, "b", MS), ("ok", 1, "b", 2 * MS)]
 
 
 def test_each_thread_gives_every_thread_its_own_copy():
