@@ -98,7 +98,9 @@ def region_of_thread(thread: int, regions: Sequence[str]) -> str:
 
 
 def mode_checkers(mode: str, workload: str) -> dict[str, Any]:
-    """The per-mode checker of `workload` (checkers.modes.checker_for), by mode name.
+    """The per-mode checkers of `workload` (checkers.modes.checker_for), flattened to
+    {name: checker} so each one's result -- and its anomaly counts -- sits directly under
+    results.json's "checkers", where the summary and the report look for them.
 
     Without the checkers package (a partial install), the verdict is "unknown" and says
     why: a run that cannot be judged must never look valid.
@@ -108,4 +110,4 @@ def mode_checkers(mode: str, workload: str) -> dict[str, Any]:
     except ImportError as e:
         reason = f"the {mode} checkers are not available: {e}"
         return {mode: lambda test, history, opts: {"valid": "unknown", "error": reason}}
-    return {mode: checker_for(mode, workload)}
+    return dict(checker_for(mode, workload).checkers)

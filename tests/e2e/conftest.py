@@ -28,8 +28,9 @@ def run(tmp_path, **kw) -> tuple[core.RunResult, list]:
     return result, read_jsonl(result.run_dir.history)
 
 
-def anomalies(result, checker: str) -> dict:
-    return result.results["checkers"][checker].get("anomaly_counts", {})
+def anomalies(result) -> dict:
+    """Anomaly counts by kind over every checker (suite.core.anomaly_counts)."""
+    return core.anomaly_counts(result.results)
 
 
 def describe(result) -> str:

@@ -42,7 +42,7 @@ def test_async_register_keeps_its_promises_and_reports_stale_reads(e2e, nemesis)
     result, history = e2e(workload="register", mode="async", nemesis=(nemesis,), keys=2,
                           seed=101)
     common_checks(result, history)
-    assert anomalies(result, "async").get("stale-read", 0) > 0, describe(result)
+    assert anomalies(result).get("stale-read", 0) > 0, describe(result)
     assert judged_as_strong(result, history, "register")["valid"] is False
 
 
@@ -52,7 +52,7 @@ def test_async_counter_keeps_its_promises_and_reports_lost_increments(e2e, nemes
     result, history = e2e(workload="counter", mode="async", nemesis=(nemesis,), keys=1,
                           seed=202)
     common_checks(result, history)
-    assert anomalies(result, "async").get("lost-increment", 0) > 0, describe(result)
+    assert anomalies(result).get("lost-increment", 0) > 0, describe(result)
     assert judged_as_strong(result, history, "counter")["valid"] is False
 
 
