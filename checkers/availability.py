@@ -162,8 +162,11 @@ class AvailabilityChecker:
                 row[4] += 1
                 row[3] += p.type == OK
             exp, judged = expect[i][r]
+            # Only an answer given inside the fault period proves service without a
+            # quorum: an operation invoked then but answered after the heal was not.
             if (self.mode == "strong" and judged and not exp and p.type == OK
-                    and _needs_quorum(p) and segs[i].faults):
+                    and _needs_quorum(p) and segs[i].faults
+                    and p.end is not None and p.end <= segs[i].end):
                 served_without_quorum.append((p, segs[i]))
         found, out_regions = [], {}
         for r in regions:
