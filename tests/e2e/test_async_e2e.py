@@ -39,10 +39,15 @@ def judged_as_strong(result, history, workload):
 @pytest.mark.slow
 @pytest.mark.parametrize("nemesis", NEMESES)
 def test_async_register_keeps_its_promises_and_reports_stale_reads(e2e, nemesis):
+    # At full latency scale replication lags tens of ms, so remote SC reads see it.
     result, history = e2e(workload="register", mode="async", nemesis=(nemesis,), keys=2,
-                          seed=101)
+                          seed=101, latency_scale=1.0)
     common_checks(result, history)
-    assert anomalies(result).get("stale-read", 0) > 0, describe(result)
+    if nemesis != "clock":
+        # Under clock skew S the checkers can only prove a read stale when the newer write
+        # was acknowledged more than 2 S before it (checkers.observe.skew_margin_ns): with
+        # the clock nemesis's 500 ms skew, none of a 2 s run's lags of tens of ms is provable.
+        assert anomalies(result).get("stale-read", 0) > 0, describe(result)
     assert judged_as_strong(result, history, "register")["valid"] is False
 
 
