@@ -115,7 +115,7 @@ def ec_reads_check(test, history, opts) -> dict:
     pairs = ob.client_pairs(history)
     found = [a for a in written_value_anomalies(pairs, which="ec")
              if a["kind"] not in ("failed-write-visible", "conflicted-write-visible")]
-    found += region_order_anomalies(pairs, stream="ec")
+    found += region_order_anomalies(pairs, stream="ec", writes=ob.register_writes(pairs))
     reads = sum(1 for p in pairs if p.invoke.f == "read" and p.type == OK and not ob.is_sc(p))
     return ob.result(found, judged=reads > 0, reads=reads)
 
