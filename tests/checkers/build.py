@@ -47,7 +47,7 @@ class History:
         return self.op("write", key, start_ms, end_ms, value=value, **kw)
 
     def nemesis(self, f: str, value: Any, at_ms: float) -> "History":
-        self._add(int(at_ms * MS) - 1, {"process": "nemesis", "f": f, "type": "invoke",
+        self._add(max(0, int(at_ms * MS) - 1), {"process": "nemesis", "f": f, "type": "invoke",
                                         "value": value, "extra": {}})
         self._add(int(at_ms * MS), {"process": "nemesis", "f": f, "type": "ok",
                                     "value": value, "extra": {}})
