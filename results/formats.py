@@ -4,13 +4,28 @@
 histories), `porcupine-etcd` and `porcupine-kv` (Porcupine's recorded logs, see
 ../shared/peer-histories/porcupine/README.md). Every reader raises BadInput naming the
 file and line of the first problem.
+
+Jepsen EDN: a vector or list of maps, or one map per line, with `:process :type :f
+:value` and optional `:time :index :error :key`; keywords become strings, vectors lists,
+sets sorted lists. Jepsen writes nemesis operations as two `:info` maps; the first of each
+pair is read as the invocation.
+
+Porcupine's logs carry no timestamps: line order is real-time order, so `time` is the
+line's rank among the records read. etcd logs (`INFO jepsen.util - P :type :f value`,
+tabs or spaces) follow Porcupine's own parser: `:fail :cas` is a compare that did not
+match (kept as a fail cas with no error), `:fail :read :timed-out` is a read with an
+unknown result (a fail read with error "timed-out": it constrains nothing), `:info`
+completions are crashed operations that stay open to the end; every other line is
+ignored. kv logs are EDN maps, one a line (`:f` get / put / append on string keys).
 """
 
 from __future__ import annotations
 
 import os
+import re
+from typing import Any, Iterable
 
-from results.history import Op, read_jsonl
+from results.history import INFO, INVOKE, NEMESIS, TYPES, Op, read_jsonl, validate
 from suite.errors import BadInput
 
 FORMATS = ("jsonl", "edn", "porcupine-etcd", "porcupine-kv")
@@ -22,4 +37,235 @@ def load(path: str | os.PathLike, fmt: str = "jsonl", *, check: bool = True) -> 
         return read_jsonl(path, check=check)
     if fmt not in FORMATS:
         raise BadInput(f"unknown history format {fmt!r} (expected one of {', '.join(FORMATS)})")
-    raise BadInput(f"format {fmt!r} is not readable yet")  # filled in by the checker work
+    path = os.fspath(path)
+    text = _read_text(path)
+    if fmt == "edn":
+        ops, lines = parse_edn(text, source=path)
+    elif fmt == "porcupine-etcd":
+        ops, lines = parse_porcupine_etcd(text.splitlines(), source=path)
+    else:
+        ops, lines = parse_porcupine_kv(text.splitlines(), source=path)
+    if check:
+        validate(ops, source=path, lines=lines)
+    return ops
+
+
+def _read_text(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return fh.read()
+    except OSError as e:
+        raise BadInput(f"{path}: cannot read ({e.strerror})") from None
+    except UnicodeDecodeError:
+        raise BadInput(f"{path}: not UTF-8 text") from None
+
+
+# --- Porcupine etcd logs ---------------------------------------------------------------
+
+_ETCD = re.compile(r"^INFO\s+jepsen\.util\s+-\s+(\d+)\s+:(invoke|ok|fail|info)\s+"
+                   r":(read|write|cas)\s+(nil|\d+|\[\s*(\d+)\s+(\d+)\s*\]|:timed-out)\s*$")
+
+
+def _etcd_value(m: re.Match) -> Any:
+    raw = m.group(4)
+    if raw == "nil":
+        return None
+    if raw == ":timed-out":
+        return ":timed-out"
+    if m.group(5) is not None:
+        return [int(m.group(5)), int(m.group(6))]
+    return int(raw)
+
+
+def parse_porcupine_etcd(lines: Iterable[str], *, source: str = "<etcd log>"
+                         ) -> tuple[list[Op], list[int]]:
+    """Jepsen etcd log lines -> ops (and their line numbers), as Porcupine reads them."""
+    ops: list[Op] = []
+    linenos: list[int] = []
+    invoked: dict[int, Op] = {}
+    for lineno, line in enumerate(lines, start=1):
+        if "jepsen.util" not in line:
+            continue
+        m = _ETCD.match(line.strip())
+        if m is None:
+            continue  # Porcupine ignores every other line
+        process, typ, f = int(m.group(1)), m.group(2), m.group(3)
+        value = _etcd_value(m)
+        error = None
+        if typ == INVOKE:
+            if f == "read":
+                if value is not None:
+                    raise BadInput(f"{source}:{lineno}: a read is invoked with nil")
+            elif f == "write" and not isinstance(value, int):
+                raise BadInput(f"{source}:{lineno}: a write needs an integer value")
+            elif f == "cas" and not isinstance(value, list):
+                raise BadInput(f"{source}:{lineno}: a cas needs [old new]")
+        elif value == ":timed-out":
+            inv = invoked.get(process)
+            value = inv.value if inv is not None and f != "read" else None
+            error = "timed-out"
+        if typ == INVOKE:
+            pass
+        elif typ == "ok" and f == "cas" and not isinstance(value, list):
+            raise BadInput(f"{source}:{lineno}: a cas completion needs [old new]")
+        elif typ == "fail" and f == "write":
+            raise BadInput(f"{source}:{lineno}: Porcupine's etcd logs have no failed writes")
+        elif typ == "fail" and f == "read" and error is None:
+            raise BadInput(f"{source}:{lineno}: a failed read must be :timed-out")
+        op = Op(index=len(ops), time=len(ops), type=typ, process=process, f=f, value=value,
+                error=error)
+        if typ == INVOKE:
+            invoked[process] = op
+        ops.append(op)
+        linenos.append(lineno)
+    return ops, linenos
+
+
+# --- EDN (Jepsen histories, Porcupine kv logs) -----------------------------------------
+
+def _edn():
+    import edn_format  # imported lazily: only EDN readers need it
+    return edn_format
+
+
+def _plain(v: Any) -> Any:
+    """EDN values -> plain Python (JSON-able) values."""
+    edn = _edn()
+    if isinstance(v, edn.Keyword):
+        return v.name
+    if isinstance(v, edn.Symbol):
+        return str(v)
+    if isinstance(v, edn.Char):
+        return str(v)
+    if isinstance(v, dict):  # ImmutableDict is a Mapping; also plain dicts
+        return {_plain(k): _plain(x) for k, x in v.items()}
+    if hasattr(v, "items") and callable(v.items):
+        return {_plain(k): _plain(x) for k, x in v.items()}
+    if isinstance(v, frozenset | set):
+        items = [_plain(x) for x in v]
+        try:
+            return sorted(items)
+        except TypeError:
+            return sorted(items, key=repr)
+    if isinstance(v, list | tuple) or type(v).__name__ == "ImmutableList":
+        return [_plain(x) for x in v]
+    return v
+
+
+def _edn_op(m: Any, position: int, where: str) -> Op:
+    if not (hasattr(m, "items") and callable(m.items)):
+        raise BadInput(f"{where}: expected an operation map, got {type(m).__name__}")
+    d = {(_plain(k) if not isinstance(k, str) else k): v for k, v in m.items()}
+    missing = [k for k in ("process", "type", "f") if k not in d]
+    if missing:
+        raise BadInput(f"{where}: missing :{', :'.join(missing)}")
+    typ = _plain(d["type"])
+    if typ not in TYPES:
+        raise BadInput(f"{where}: unknown :type {typ!r} (expected invoke, ok, fail or info)")
+    process = _plain(d["process"])
+    if not ((isinstance(process, int) and not isinstance(process, bool)) or process == NEMESIS):
+        raise BadInput(f"{where}: :process must be an integer or :nemesis, got {process!r}")
+    f = _plain(d["f"])
+    if not isinstance(f, str):
+        f = str(f)
+    index, time = d.get("index", position), d.get("time", position)
+    for name, v in (("index", index), ("time", time)):
+        if not isinstance(v, int) or isinstance(v, bool):
+            raise BadInput(f"{where}: :{name} must be an integer, got {v!r}")
+    error = d.get("error")
+    if error is not None:
+        error = _plain(error)
+        if not isinstance(error, str):
+            error = str(error)
+    extra = {str(k): _plain(v) for k, v in d.items()
+             if k not in ("process", "type", "f", "value", "index", "time", "error", "key")}
+    return Op(index=index, time=time, type=typ, process=process, f=f,
+              key=_plain(d.get("key")), value=_plain(d.get("value")), error=error,
+              extra=extra)
+
+
+def _nemesis_pairs(ops: list[Op]) -> list[Op]:
+    """Jepsen logs nemesis ops as two :info maps; read the first of each as the invoke."""
+    open_ = False
+    out = []
+    for op in ops:
+        if op.process == NEMESIS:
+            if not open_ and op.type == INFO:
+                op = op.replace(type=INVOKE)
+            open_ = op.type == INVOKE
+        out.append(op)
+    return out
+
+
+def parse_edn(text: str, *, source: str = "<edn>") -> tuple[list[Op], list[int] | None]:
+    """A Jepsen EDN history: a vector/list of op maps, or op maps one after another."""
+    edn = _edn()
+    try:
+        forms = edn.loads_all(text)
+    except Exception as e:  # noqa: BLE001 -- edn_format raises several types; all are bad input
+        return _parse_edn_lines(text, source, first_error=e)
+    if len(forms) == 1 and not (hasattr(forms[0], "items") and callable(forms[0].items)):
+        items = forms[0]
+        if not isinstance(items, list | tuple) and type(items).__name__ != "ImmutableList":
+            raise BadInput(f"{source}: expected a vector or list of operation maps")
+        ops = [_edn_op(m, i, f"{source}: operation {i + 1}") for i, m in enumerate(items)]
+        return _nemesis_pairs(ops), None
+    # one map a line (the usual history.edn): parse line by line for line numbers
+    return _parse_edn_lines(text, source)
+
+
+def _parse_edn_lines(text: str, source: str, first_error: Exception | None = None
+                     ) -> tuple[list[Op], list[int]]:
+    edn = _edn()
+    ops: list[Op] = []
+    linenos: list[int] = []
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        s = line.strip()
+        if not s or s.startswith(";"):
+            continue
+        try:
+            m = edn.loads(s)
+        except Exception as e:  # noqa: BLE001 -- edn_format raises several types
+            raise BadInput(f"{source}:{lineno}: not valid EDN ({type(e).__name__}: {e})"
+                           ) from None
+        ops.append(_edn_op(m, len(ops), f"{source}:{lineno}"))
+        linenos.append(lineno)
+    if not ops and first_error is not None:
+        raise BadInput(f"{source}: not valid EDN ({first_error})")
+    return _nemesis_pairs(ops), linenos
+
+
+_KV = re.compile(r'^\{:process (\d+), :type :(invoke|ok|fail|info), :f :(get|put|append), '
+                 r':key "((?:[^"\\]|\\.)*)", :value (nil|"((?:[^"\\]|\\.)*)")\}$')
+
+
+def parse_porcupine_kv(lines: Iterable[str], *, source: str = "<kv log>"
+                       ) -> tuple[list[Op], list[int]]:
+    """Porcupine kv logs: one EDN map a line; a regex fast path, EDN for anything else."""
+    edn = None
+    ops: list[Op] = []
+    linenos: list[int] = []
+    for lineno, line in enumerate(lines, start=1):
+        s = line.strip()
+        if not s:
+            continue
+        m = _KV.match(s)
+        if m is not None and "\\" not in s:
+            value = None if m.group(5) == "nil" else m.group(6)
+            op = Op(index=len(ops), time=len(ops), type=m.group(2), process=int(m.group(1)),
+                    f=m.group(3), key=m.group(4), value=value)
+        else:
+            edn = edn or _edn()
+            try:
+                d = edn.loads(s)
+            except Exception as e:  # noqa: BLE001 -- edn_format raises several types
+                raise BadInput(f"{source}:{lineno}: not valid EDN ({type(e).__name__}: {e})"
+                               ) from None
+            op = _edn_op(d, len(ops), f"{source}:{lineno}")
+            if op.f not in ("get", "put", "append"):
+                raise BadInput(f"{source}:{lineno}: kv :f must be get, put or append, "
+                               f"got {op.f!r}")
+            op = op.replace(index=len(ops), time=len(ops))
+        ops.append(op)
+        linenos.append(lineno)
+    return ops, linenos

@@ -1,0 +1,198 @@
+"""From a history of ops to a verdict: pairing, model preparation, partitioning, search.
+
+`check` pairs each invocation with its completion (in the history's order, which is
+real-time order: the recorder appends an invocation before sending it and a completion
+after receiving it), lets the model prepare each call (drop what constrains nothing),
+splits the calls by key (P-compositionality: a history is linearizable iff each key's
+sub-history is, for models whose keys are independent), drops crashed calls that cannot
+matter, and runs the Wing-Gong-Lowe search on each part. Parts can run in several worker
+processes for large histories. A deadline turns an unfinished search into "unknown",
+never into a guess.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Generator, Hashable, Iterable, Sequence
+
+from checkers.linearizability._search import UNKNOWN, searcher
+from checkers.linearizability.models import (INFO, Call, MapModel, Model, freeze,
+                                             get_model)
+from results.history import INVOKE, NEMESIS, Op
+from suite.errors import BadInput
+
+
+def to_calls(ops: Iterable[Op]) -> list[Call]:
+    """Pair client invocations with completions into Calls (nemesis ops are skipped).
+
+    Positions count client events in history order; a call never completed, or completed
+    `info`, gets no return position (it stays open to the end)."""
+    calls: list[Call] = []
+    open_: dict[Any, tuple[Op, int]] = {}
+    pos = 0
+    for op in ops:
+        if op.process == NEMESIS:
+            continue
+        if op.type == INVOKE:
+            if op.process in open_:
+                raise BadInput(f"history index {op.index}: process {op.process} invokes "
+                               "while an operation is still in flight")
+            open_[op.process] = (op, pos)
+        else:
+            got = open_.pop(op.process, None)
+            if got is None:
+                raise BadInput(f"history index {op.index}: {op.type} completion by process "
+                               f"{op.process} without an invocation")
+            inv, cpos = got
+            key = inv.key if inv.key is not None else op.key
+            value = freeze(inv.value)
+            out = freeze(op.value) if op.type != INFO else None
+            calls.append(Call(inv.index, inv.process, inv.f, key, value, out, op.type,
+                              op.error, cpos, None if op.type == INFO else pos))
+        pos += 1
+    for inv, cpos in open_.values():
+        calls.append(Call(inv.index, inv.process, inv.f, inv.key, freeze(inv.value), None,
+                          INFO, None, cpos, None))
+    calls.sort(key=lambda c: c.call_pos)
+    return calls
+
+
+def drop_late_crashes(calls: list[Call]) -> list[Call]:
+    """Crashed calls invoked after every definite call returned can all go last: drop."""
+    last_ret = max((c.ret_pos for c in calls if c.status != INFO), default=-1)
+    return [c for c in calls if c.status != INFO or c.call_pos < last_ret]
+
+
+def _sort_key(k: Hashable) -> tuple[str, str]:
+    return (type(k).__name__, repr(k))
+
+
+def partitions(model: Model, calls: Sequence[Call]) -> dict[Hashable, list[Call]]:
+    parts: dict[Hashable, list[Call]] = {}
+    for c in calls:
+        parts.setdefault(model.partition(c), []).append(c)
+    return {k: parts[k] for k in sorted(parts, key=_sort_key)}
+
+
+def check_parts(model: Model, parts: dict[Hashable, list[Call]], init_state: Hashable,
+                deadline: float | None) -> dict[Hashable, tuple[dict, int]]:
+    """Search every partition, interleaved; -> {key: (search result, crashed dropped)}.
+
+    Each partition's search is a generator advanced one slice at a time, round-robin, so a
+    cheap invalid key is found even when another key would take long (Porcupine gets the
+    same effect from one goroutine per key and a kill switch). Once a key is invalid the
+    verdict is settled: the others get as much time again as was spent so far (so
+    counterexamples on other keys are still reported when cheap), then the keys left
+    unfinished are reported as {"valid": "unknown", "reason": "unchecked"}. At the
+    deadline every unfinished key is {"valid": "unknown", "reason": "timeout"}.
+    """
+    results: dict[Hashable, tuple[dict, int]] = {}
+    active: dict[Hashable, tuple[Generator, int]] = {}
+    for k, calls in parts.items():
+        kept = model.prune(drop_late_crashes(calls))
+        active[k] = (searcher(model, kept, init_state), len(calls) - len(kept))
+    t0 = time.monotonic()
+    settle_by: float | None = None
+    while active:
+        for k in list(active):
+            gen, dropped = active[k]
+            try:
+                next(gen)
+            except StopIteration as stop:
+                results[k] = (stop.value, dropped)
+                del active[k]
+                if stop.value["valid"] is False and settle_by is None:
+                    now = time.monotonic()
+                    settle_by = now + (now - t0) + 0.05
+        now = time.monotonic()
+        reason = ("timeout" if deadline is not None and now > deadline else
+                  "unchecked" if settle_by is not None and now > settle_by else None)
+        if reason is not None:
+            for k, (gen, dropped) in active.items():
+                gen.close()
+                results[k] = ({"valid": UNKNOWN, "reason": reason}, dropped)
+            break
+    return {k: results[k] for k in parts}
+
+
+def counterexample(model: Model, key: Hashable, part: Sequence[Call], res: dict) -> dict:
+    stuck: Call | None = res.get("stuck")
+    prefix: list[Call] = res.get("prefix", [])
+    if stuck is None:
+        concurrent: list[Call] = []
+    else:
+        s_end = float("inf") if stuck.ret_pos is None else stuck.ret_pos
+        concurrent = [c for c in part if c is not stuck and c.call_pos < s_end
+                      and (c.ret_pos is None or c.ret_pos > stuck.call_pos)]
+    states = [model.describe(s) for s in res.get("states", [])]
+    ce = {
+        "key": key,
+        "op": None if stuck is None else stuck.index,
+        "prefix": [c.index for c in prefix],
+        "states": states,
+        "concurrent": [c.index for c in concurrent],
+        "descriptions": {str(c.index): model.describe_call(c)
+                         for c in ([stuck] if stuck else []) + concurrent + prefix[-10:]},
+    }
+    if stuck is not None:
+        ce["explanation"] = (
+            f"{model.describe_call(stuck)} (history index {stuck.index}, process "
+            f"{stuck.process}) cannot be linearized: after the longest linearizable "
+            f"prefix found ({len(prefix)} operations) the state could be "
+            f"{' or '.join(states) or 'nothing'}, and no order of the "
+            f"{len(concurrent)} concurrent operations makes it legal.")
+    return ce
+
+
+def check(ops: Sequence[Op], model: str | Model, *, initial: Any = None,
+          timeout: float | None = None, partition: bool = True,
+          workers: int = 1) -> dict:
+    """Is the history linearizable with respect to the model?
+
+    `model` is a name (register, cas-register, counter, set, kv) or a Model object;
+    `initial` the initial value of every key (the model's default when None); `timeout`
+    seconds for the whole check (then "unknown"); `partition` checks each key on its own
+    (P-compositionality), else the whole map of keys at once; `workers` > 1 checks
+    partitions in that many worker processes. Returns {"valid": True|False|"unknown",
+    ...}; an invalid result carries "counterexample" (see docs/CONVENTIONS.md).
+    """
+    if timeout is not None and (not isinstance(timeout, int | float) or timeout <= 0):
+        raise BadInput(f"timeout must be a positive number of seconds, got {timeout!r}")
+    t0 = time.monotonic()
+    deadline = None if timeout is None else t0 + timeout
+    base = get_model(model)
+    m: Model = base if partition else MapModel(base)
+    calls = [c for c in (m.prepare(c) for c in to_calls(ops)) if c is not None]
+    init_state = m.init(initial)
+    parts = partitions(m, calls) if partition else {None: calls}
+
+    if workers > 1 and len(parts) > 1:
+        from checkers.linearizability._parallel import check_parts_in_workers
+        results = check_parts_in_workers(m, parts, init_state, deadline, workers)
+    else:
+        results = check_parts(m, parts, init_state, deadline)
+
+    invalid = [k for k, (r, _) in results.items() if r["valid"] is False]
+    unknown = [k for k, (r, _) in results.items()
+               if r["valid"] == UNKNOWN and r.get("reason") != "unchecked"]
+    unchecked = [k for k, (r, _) in results.items() if r.get("reason") == "unchecked"]
+    valid: bool | str = False if invalid else (UNKNOWN if unknown else True)
+    out: dict[str, Any] = {
+        "valid": valid,
+        "model": m.name,
+        "partitioned": partition,
+        "keys": len(parts),
+        "ops": len(calls),
+        "crashed_dropped": sum(d for _, d in results.values()),
+        "seconds": round(time.monotonic() - t0, 6),
+    }
+    if invalid:
+        out["invalid_keys"] = invalid
+        k = invalid[0]
+        out["counterexample"] = counterexample(m, k, parts[k], results[k][0])
+    if unknown:
+        out["unknown_keys"] = unknown
+        out["reason"] = "timeout"
+    if unchecked:
+        out["unchecked_keys"] = unchecked
+    return out
