@@ -22,9 +22,11 @@ def verdicts(result):
 def test_linearizable_store_passes_mrsc(workload, seed):
     ops = simulate(store="linearizable", workload=workload, seed=seed, conflict_p=0.05,
                    crash_p=0.05, isolations=[("us-west-2", 300, 600)])
-    r = checker_for("strong", workload, linearizability=False).check(TEST, ops, {})
+    r = checker_for("strong", workload).check(TEST, ops, {})
     assert r["valid"] is True, (verdicts(r), anomaly_summary(r))
     assert anomaly_summary(r) == {}
+    if workload == "register":
+        assert r["linearizability"]["linearizability"]["valid"] is True
     rows = r["availability"]["regions"]["us-west-2"]
     isolated = [row for row in rows if row["fault"] and "isolate" in row["fault"]]
     assert isolated and all(not row["expected_available"] and row["ok"] == 0
@@ -45,9 +47,12 @@ def test_async_store_passes_async_promises_and_fails_mrsc(workload, seed):
     assert summary["stale-read"]["expected"] > 0   # the cut makes staleness certain
     if workload == "counter":
         assert summary["lost-increment"]["expected"] > 0
-    strong = checker_for("strong", workload, linearizability=False).check(TEST, ops, {})
+    strong = checker_for("strong", workload).check(TEST, ops, {})
     assert strong["valid"] is False
     assert any(row["violations"] for row in anomaly_summary(strong).values())
+    if workload == "register":
+        assert strong["linearizability"]["valid"] is False
+        assert anomaly_summary(strong)["nonlinearizable"]["violations"] > 0
 
 
 def test_async_register_shows_no_relay_and_lww_uses_versions():

@@ -105,7 +105,22 @@ def test_expected_counter_and_set_anomalies():
     assert e["valid"] is True and kinds(e) == {"stale-read": 1}
 
 
-def test_async_linearizability_unavailable_is_reported_not_failed():
-    h = History().write("k", 0, 5, 1)
+def test_linearizability_promised_in_mrsc_expected_in_async():
+    # us-west-2 reads 1 after 2 was read elsewhere: no single order explains both reads
+    h = (History().write("k", 0, 5, 1).write("k", 10, 50, 2, region=E2)
+         .read("k", 20, 21, 2, region=E2).read("k", 30, 31, 1, region=W2)
+         .read("k", 32, 33, 1, region=W2, consistent=False))
+    strong = mrsc.Linearizable().check({}, h.ops(), {})
+    assert strong["valid"] is False
+    a = first(strong, "nonlinearizable")
+    assert a["key"] == "k" and a["region"] == W2 and not a["expected"]
+    assert a["explanation"].startswith("On k in us-west-2 at 0.030 s: read")
+    assert "cannot be linearized" in a["explanation"]
+    assert strong["linearizability"]["counterexample"]["op"] in a["ops"]
     e = ExpectedAnomalies("register").check({}, h.ops(), {})
-    assert e["valid"] is True and "linearizability" in e
+    assert e["valid"] is True and first(e, "nonlinearizable")["expected"] is True
+    assert e["linearizability"]["valid"] is False
+    # the EC read of the stale value is excluded from the search
+    ok = History().write("k", 0, 5, 1).write("k", 10, 15, 2).read("k", 20, 21, 1,
+                                                                  consistent=False)
+    assert mrsc.Linearizable().check({}, ok.ops(), {})["valid"] is True
