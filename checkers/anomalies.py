@@ -18,6 +18,7 @@ acknowledged writes per key (and per key and region) and a binary search per rea
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -58,8 +59,7 @@ def stale_register_reads(pairs: Sequence[Pair], writes, *, margin_ns: int, expec
     been read in a third region."""
     newest = ob.index_newest_acked(pairs, by_region=False)
     newest_in = ob.index_newest_acked(pairs, by_region=True)
-    cuts = list(cuts)
-    seen = _first_seen(pairs) if cuts else {}
+    relays = _relay_indexes(list(cuts), pairs)
     out = []
     for p in pairs:
         if p.type != OK or p.invoke.f != "read" or not ob.is_sc(p):
@@ -78,7 +78,7 @@ def stale_register_reads(pairs: Sequence[Pair], writes, *, margin_ns: int, expec
             continue
         got = "found no item" if value is None else f"returned {ob.show(value)}"
         head = f"SC read of {key} in {region} at {ob.secs(t)} (op {p.invoke.index}) {got}"
-        relay = _no_relay(p, value, key, region, cuts, newest_in, writes, seen, margin_ns)
+        relay = _no_relay(p, value, key, region, relays, writes, margin_ns)
         if relay is not None:
             cut, w, third, seen_at = relay
             out.append(ob.anomaly(
@@ -99,24 +99,60 @@ def stale_register_reads(pairs: Sequence[Pair], writes, *, margin_ns: int, expec
     return out
 
 
-def _no_relay(p, value, key, region, cuts, newest_in, writes, seen, margin_ns):
-    t = p.start
+class _RelayIndex:
+    """For one cut (a, b) and one direction (writes from `src`, reads in `dst`): per key,
+    the writes from `src` invoked during the cut whose value a third region read, by the
+    time it was first read there; `before(key, t)` gives the one invoked last among those
+    seen before t."""
+
+    def __init__(self, cut: FaultPeriod, src: str, dst: str, pairs, seen):
+        self.cut, self.src, self.dst = cut, src, dst
+        events: dict[Any, list[tuple[int, Pair, str]]] = defaultdict(list)
+        for p in pairs:
+            if (p.type != OK or p.invoke.f not in ob.WRITE_FS or ob.region_of(p) != src
+                    or not cut.covers(p.start)):
+                continue
+            regions = seen.get((p.invoke.key, ob.freeze(ob.written_value(p))), {})
+            thirds = [(t, r) for r, t in regions.items() if r not in (src, dst)]
+            if thirds:
+                t, r = min(thirds)
+                events[p.invoke.key].append((t, p, r))
+        self.index = {}
+        for key, evs in events.items():
+            evs.sort(key=lambda e: e[0])
+            best, out = None, []
+            for e in evs:
+                if best is None or e[1].start > best[1].start:
+                    best = e
+                out.append(best)
+            self.index[key] = ([e[0] for e in evs], out)
+
+    def before(self, key: Any, t: int):
+        times, best = self.index.get(key, ((), ()))
+        i = bisect.bisect_left(times, t)
+        return best[i - 1] if i else None
+
+
+def _relay_indexes(cuts, pairs) -> list[_RelayIndex]:
+    if not cuts:
+        return []
+    seen = _first_seen(pairs)
+    out = []
     for cut in cuts:
-        if not cut.covers(t):
-            continue
         a, b = cut.value["a"], cut.value["b"]
-        if region not in (a, b):
+        out += [_RelayIndex(cut, a, b, pairs, seen), _RelayIndex(cut, b, a, pairs, seen)]
+    return out
+
+
+def _no_relay(p, value, key, region, relays, writes, margin_ns):
+    t = p.start
+    for rx in relays:
+        if rx.dst != region or not rx.cut.covers(t):
             continue
-        other = b if region == a else a
-        idx = newest_in.get((key, other))
-        w = idx.before(t) if idx else None
-        if w is None or w.start < cut.start or not provably_older(value, key, w, writes,
-                                                                    margin_ns):
-            continue
-        regions = seen.get((key, ob.freeze(ob.written_value(w))), {})
-        for third, end in sorted(regions.items(), key=lambda kv: kv[1]):
-            if third not in (a, b) and end < t:
-                return cut, w, third, end
+        hit = rx.before(key, t)
+        if hit is not None and provably_older(value, key, hit[1], writes, margin_ns):
+            seen_at, w, third = hit
+            return rx.cut, w, third, seen_at
     return None
 
 

@@ -167,13 +167,71 @@ def a_is_read(p: Pair | None) -> bool:
 
 
 def region_order_anomalies(pairs: Sequence[Pair], *, stream: str = "sc",
-                           expected: bool = False) -> list[dict]:
-    """Monotonic reads (and, in the SC stream, read-your-writes) per key per region."""
+                           expected: bool = False, writes: Mapping | None = None,
+                           margin_ns: int = 0) -> list[dict]:
+    """Monotonic reads (and, in the SC stream, read-your-writes) per key per region: the
+    cycles among observations, then (given `writes`) reads provably older than a value
+    an earlier read in the region saw."""
     out = []
     for (region, key), seen in _observations(pairs, stream).items():
         for v, w in _two_cycles(seen.values()):
             out.append(_order_anomaly(v, w, region=region, key=key, stream=stream,
                                       expected=expected))
+    if writes is not None:
+        flagged = {i for a in out for i in a["ops"]}
+        out += older_than_seen_anomalies(pairs, writes, stream=stream, margin_ns=margin_ns,
+                                         expected=expected, skip=flagged)
+    return out
+
+
+def older_than_seen_anomalies(pairs: Sequence[Pair], writes: Mapping[tuple, ob.WriteAttempts],
+                              *, stream: str, margin_ns: int, expected: bool = False,
+                              skip: set[int] = frozenset()) -> list[dict]:
+    """Reads in a region returning a value provably older than one an earlier read in the
+    same region (same stream) returned: every write of the older value was acknowledged
+    before any write of the newer one began, so every copy holds them in that order."""
+    groups: dict[tuple, list[Pair]] = defaultdict(list)
+    for p in pairs:
+        if p.type == OK and p.invoke.f == "read" and ob.is_sc(p) == (stream == "sc"):
+            groups[(ob.region_of(p), p.invoke.key)].append(p)
+    out = []
+    for (region, key), reads in groups.items():
+        def floor(p: Pair) -> float:  # the version's lowest possible write time
+            v = ob.freeze(ob.read_value(p))
+            a = writes.get((key, v))
+            first = a.first_invoke() if a is not None else None
+            return NEG_INF if v is None or first is None else first
+        by_end = sorted(reads, key=lambda p: p.end)
+        i, best, best_floor = 0, None, NEG_INF
+        for p in sorted(reads, key=lambda p: p.start):
+            while i < len(by_end) and by_end[i].end < p.start:
+                f = floor(by_end[i])
+                if f > best_floor:
+                    best, best_floor = by_end[i], f
+                i += 1
+            if best is None or p.invoke.index in skip:
+                continue
+            value = ob.freeze(ob.read_value(p))
+            if value == ob.freeze(ob.read_value(best)):
+                continue
+            if value is None:
+                end = NEG_INF
+            else:
+                a = writes.get((key, value))
+                end = a.latest_end() if a is not None else None
+            if end is None or not best_floor > end + margin_ns:
+                continue
+            name = "SC" if stream == "sc" else "EC"
+            got = "found no item" if value is None else f"returned {ob.show(value)}"
+            out.append(ob.anomaly(
+                "non-monotonic-read", expected=expected, key=key, region=region,
+                ops=[best.invoke.index, p.invoke.index], stream=name,
+                explanation=(f"{name} reads of {key} in {region} went back in time: op "
+                             f"{best.invoke.index} returned {ob.show(ob.read_value(best))} "
+                             f"(done at {ob.secs(best.end)}), then op {p.invoke.index} {got} "
+                             f"(begun at {ob.secs(p.start)}), a value whose writes were all "
+                             f"acknowledged before any write of "
+                             f"{ob.show(ob.read_value(best))} began")))
     return out
 
 
@@ -225,11 +283,15 @@ def ryw_anomalies(pairs: Sequence[Pair], writes: Mapping[tuple, ob.WriteAttempts
 def region_order_check(test, history, opts, *, ec_monotonic: bool = True) -> dict:
     pairs = ob.client_pairs(history)
     writes = ob.register_writes(pairs)
+    margin = ob.skew_margin_ns(history)
     found = region_order_anomalies(pairs, stream="sc")
-    if ec_monotonic:
-        found += region_order_anomalies(pairs, stream="ec")
     flagged = {i for a in found for i in a["ops"]}
-    found += ryw_anomalies(pairs, writes, margin_ns=ob.skew_margin_ns(history), skip=flagged)
+    found += ryw_anomalies(pairs, writes, margin_ns=margin, skip=flagged)
+    flagged = {i for a in found for i in a["ops"]}
+    found += older_than_seen_anomalies(pairs, writes, stream="sc", margin_ns=margin,
+                                       skip=flagged)
+    if ec_monotonic:
+        found += region_order_anomalies(pairs, stream="ec", writes=writes, margin_ns=margin)
     reads = sum(1 for p in pairs if p.invoke.f == "read" and p.type == OK)
     return ob.result(found, judged=reads > 0, reads=reads)
 
