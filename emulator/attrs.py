@@ -112,6 +112,8 @@ def check_value(av: Any, depth: int = 0) -> dict:
             raise serialization("STRING_VALUE can not be converted to String")
         return av
     if t == "N":
+        if isinstance(v, str) and v.isdigit() and len(v) <= 38 and (v[0] != "0" or v == "0"):
+            return av  # fast path: a canonical non-negative integer
         d = parse_number(v)
         s = format_number(d)
         return av if s == v else {"N": s}

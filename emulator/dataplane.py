@@ -197,6 +197,9 @@ class RegionService:
     def _condition(self, req: dict, field: str = "ConditionExpression"
                    ) -> Callable[[dict | None], bool] | None:
         text = _opt_str(req, field)
+        if text is None and "ExpressionAttributeNames" not in req \
+                and "ExpressionAttributeValues" not in req:
+            return None  # fast path: no expression, nothing to check
         cond = ex.parse_condition(text) if text is not None else None
         ph = ex.Placeholders(req.get("ExpressionAttributeNames"),
                              req.get("ExpressionAttributeValues"), [cond])
@@ -207,6 +210,8 @@ class RegionService:
     def _projection(self, req: dict) -> Callable[[dict], dict] | None:
         text = _opt_str(req, "ProjectionExpression")
         legacy = req.get("AttributesToGet")
+        if text is None and legacy is None and "ExpressionAttributeNames" not in req:
+            return None  # fast path: whole items
         if legacy is not None:
             if text is not None:
                 raise validation("Can not use both expression and non-expression parameters in "
