@@ -222,6 +222,7 @@ fault_levels = st.fixed_dictionaries({
 })
 
 
+@pytest.mark.slow
 @settings(max_examples=120, derandomize=True, deadline=None,
           suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**32 - 1), faults=fault_levels)
