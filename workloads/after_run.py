@@ -26,14 +26,16 @@ def workload_summary(test: Any, run_dir_path: Any) -> str | None:
     return workload.summarize(read_jsonl(run_dir_path / "history.jsonl"))
 
 
-def write_report(run_dir_path: Any) -> str:
-    """Write report.html; return one line saying where it is or why there is none."""
+def write_report(run_dir_path: Any) -> str | None:
+    """Write report.html; None when written (the summary then names it), else one line
+    saying plainly why there is no report."""
     try:
         from results.report import write_report as _write_report
     except ImportError as e:
         return f"report: not written (the report module is not available: {e})"
     try:
-        return f"report written: {_write_report(run_dir_path)}"
+        _write_report(run_dir_path)
+        return None
     except Exception as e:  # noqa: BLE001 -- a report failure must not hide the verdict
         return f"report: not written ({type(e).__name__}: {e})"
 
@@ -50,5 +52,7 @@ def after_run(result: Any, test: Any) -> list[str]:
             text = f"(workload summary failed: {type(e).__name__}: {e})"
         if text:
             lines.append(text)
-    lines.append(write_report(path))
+    problem = write_report(path)
+    if problem:
+        lines.append(problem)
     return lines
