@@ -27,7 +27,7 @@ from workloads import demo_tables
 from workloads.base import Workload, WorkloadOptions, mode_checkers
 from workloads.client import OPS, RegionClient
 from workloads.generators import Steps, final_reads
-from suite.generator import each_thread, on_threads, reserve
+from suite.generator import each_thread, on_threads, phases, reserve
 
 KEY = "demo-counter"
 INCREMENTS = 5          # per writing region, as in the talk
@@ -124,12 +124,19 @@ def _demo(kind: str, opts: WorkloadOptions) -> Workload:
     regions = opts.regions
     n = len(regions)
     gap = step_gap_s(opts.latency_scale)
+    one_per_region = lambda t: isinstance(t, int) and t < n  # noqa: E731
+    # Warm-up: every region's thread reads the counter once (opening its client and
+    # connection), and the demo proper starts only when all have answered, so the
+    # regions really increment at the same time, as in the talk. The warm-up reads carry
+    # no "step" and stay out of the table.
+    warm_up = on_threads(one_per_region,
+                         each_thread([{"f": "read", "key": KEY, "consistent": True}]))
     if kind == "multi-writer":
-        gen = on_threads(lambda t: isinstance(t, int) and t < n,
-                         each_thread(_adds(INCREMENTS, 0.0)))
+        demo = on_threads(one_per_region, each_thread(_adds(INCREMENTS, 0.0)))
     else:
-        gen = reserve(1, _adds(INCREMENTS, gap), n - 1, each_thread(_reads(READ_ITERATIONS, gap)),
-                      None)
+        demo = reserve(1, _adds(INCREMENTS, gap), n - 1,
+                       each_thread(_reads(READ_ITERATIONS, gap)), None)
+    gen = phases(warm_up, demo)
     demo_checker = DemoChecker(kind, opts.mode, regions)
 
     def summarize(history: Sequence[Any]) -> str:

@@ -18,11 +18,11 @@ from suite.cli import main
 REGIONS = ("us-east-1", "us-east-2", "us-west-2")
 
 
-def run_demo(tmp_path, mode):
+def run_demo(tmp_path, mode, latency_scale):
     result = CliRunner().invoke(main, [
         "run", "--target", "emulator", "--mode", mode, "--workload", "demo-multi-writer",
         "--nemesis", "none", "--time-limit", "20", "--concurrency", "3",
-        "--latency-scale", "0.5", "--seed", "7", "--final-wait", "0.5",
+        "--latency-scale", str(latency_scale), "--seed", "7", "--final-wait", "0.5",
         "--store", str(tmp_path / "store")])
     assert "run directory:" in result.output, result.output
     run_dir = Path(result.output.split("run directory:")[1].split()[0])
@@ -41,7 +41,9 @@ def table_rows(output):
 
 @pytest.mark.slow
 def test_async_multi_writer_ends_equal_everywhere_and_below_15(tmp_path):
-    result, run_dir, history = run_demo(tmp_path, "async")
+    # At full scale the regions' first increments (all started together after the warm-up)
+    # land within the replication lag of each other, so last-writer-wins must drop some.
+    result, run_dir, history = run_demo(tmp_path, "async", 1.0)
     final = {op.region: op.value for op in history if op.extra.get("final") and op.type == "ok"}
     assert set(final) == set(REGIONS)
     assert len(set(final.values())) == 1 and next(iter(final.values())) < 15, final
@@ -58,7 +60,7 @@ def test_async_multi_writer_ends_equal_everywhere_and_below_15(tmp_path):
 
 @pytest.mark.slow
 def test_strong_multi_writer_ends_on_15_everywhere_with_visible_conflict_retries(tmp_path):
-    result, run_dir, history = run_demo(tmp_path, "strong")
+    result, run_dir, history = run_demo(tmp_path, "strong", 0.5)
     final = {op.region: op.value for op in history if op.extra.get("final") and op.type == "ok"}
     assert final == {r: 15 for r in REGIONS}, final
     adds = [op for op in history if op.f == "add" and op.type != "invoke"]

@@ -89,16 +89,22 @@ def test_steps_give_up_after_the_last_attempt_and_never_retry_other_failures():
 def test_multi_writer_demo_is_five_increments_per_region_thread():
     w = demo.multi_writer(WorkloadOptions(mode="async", latency_scale=0.0))
     ops = invocations(simulate(w.generator, concurrency=4, nemesis=False))
-    assert sorted((o["process"], o["step"]) for o in ops) == [
+    warm_up, adds = ops[:3], ops[3:]
+    assert sorted((o["process"], o["f"], "step" in o) for o in warm_up) == [
+        (t, "read", False) for t in range(3)]
+    assert sorted((o["process"], o["step"]) for o in adds) == [
         (t, s) for t in range(3) for s in range(1, 6)]
-    assert {o["f"] for o in ops} == {"add"}
+    assert {o["f"] for o in adds} == {"add"}
+    # every increment starts after every warm-up read (perfect completions take 1 ms)
+    assert min(o["time"] for o in adds) >= max(o["time"] for o in warm_up) + 1_000_000
 
 
 def test_single_writer_demo_writes_in_the_first_region_and_reads_in_the_others():
     w = demo.single_writer(WorkloadOptions(mode="async", latency_scale=1.0))
     ops = invocations(simulate(w.generator, concurrency=3, nemesis=False))
     writes = [o for o in ops if o["f"] == "add"]
-    reads = [o for o in ops if o["f"] == "read"]
+    reads = [o for o in ops if o["f"] == "read" and "step" in o]
+    assert len([o for o in ops if "step" not in o]) == 3  # one warm-up read per region
     assert {o["process"] for o in writes} == {0} and len(writes) == 5
     assert sorted({o["process"] for o in reads}) == [1, 2]
     assert len(reads) == 2 * 10 * 2  # two reader regions, ten iterations, an SC and an EC read
