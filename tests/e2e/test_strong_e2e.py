@@ -51,3 +51,18 @@ def test_strong_with_a_witness_survives_the_witness_outage(e2e):
                           witness="us-west-2", nemesis=("outage", "isolate"), keys=2,
                           seed=606, concurrency=4)
     assert result.valid is True, describe(result)
+
+
+@pytest.mark.slow
+def test_strong_set_loses_no_acknowledged_add_under_composed_faults(e2e):
+    result, history = e2e(workload="set", mode="strong", nemesis=("link", "outage"), keys=2,
+                          seed=707)
+    common_checks(result, history)
+    acked: dict = {}
+    for op in history:
+        if op.f == "add" and op.type == "ok":
+            acked.setdefault(op.key, set()).add(op.value)
+    finals = [op for op in history if op.extra.get("final") and op.type == "ok"]
+    assert len(finals) >= 6
+    for op in finals:
+        assert acked.get(op.key, set()) <= set(op.value), (op.region, op.key)
