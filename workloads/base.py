@@ -86,6 +86,23 @@ def table_name(test: Any) -> str:
     return "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in name)[:255]
 
 
+def keyed_workload(name: str, opts: WorkloadOptions, choose_op: Callable) -> Workload:
+    """The shape register, counter and set share: `choose_op(keys)` picks each operation
+    (workloads.generators.UniqueOps) at the run's rate, on random keys, from client
+    threads in every region; final SC reads of every key everywhere; the mode's checkers."""
+    from workloads.client import OPS, RegionClient
+    from workloads.generators import UniqueOps, final_reads
+    keys = opts.key_names()
+    return Workload(
+        name=name,
+        client=RegionClient(opts.table, OPS[name], connect_timeout_s=opts.connect_timeout_s,
+                            read_timeout_s=opts.read_timeout_s),
+        generator=paced(opts, UniqueOps(choose_op(keys), opts.seed)),
+        final_generator=final_reads(keys),
+        checkers=mode_checkers(opts.mode, name),
+        table=opts.table, keys=keys, min_concurrency=len(opts.regions))
+
+
 def paced(opts: WorkloadOptions, generator: Any) -> Any:
     """The main-phase generator at the run's `--rate` (seeded gaps, suite.generator.rate)."""
     from suite.generator import rate

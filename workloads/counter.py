@@ -14,9 +14,8 @@ from __future__ import annotations
 import random
 from typing import Mapping
 
-from workloads.base import Workload, WorkloadOptions, mode_checkers, paced
-from workloads.client import OPS, RegionClient
-from workloads.generators import UniqueOps, final_reads
+from workloads.base import Workload, WorkloadOptions, keyed_workload
+from workloads.generators import pick, read
 
 NAME = "counter"
 
@@ -25,23 +24,12 @@ MIX = (("add", 0.55), ("read-sc", 0.30), ("read-ec", 0.15))
 
 def choose_op(keys: tuple[str, ...]):
     def choose(rng: random.Random, next_value: int, last: Mapping[str, int]):
-        key = rng.choice(keys)
-        x = rng.random()
-        if x < MIX[0][1]:
+        key, kind = rng.choice(keys), pick(rng, MIX)
+        if kind == "add":
             return {"f": "add", "key": key, "value": 1}, False
-        if x < MIX[0][1] + MIX[1][1]:
-            return {"f": "read", "key": key, "consistent": True}, False
-        return {"f": "read", "key": key, "consistent": False}, False
+        return read(key, kind), False
     return choose
 
 
 def workload(opts: WorkloadOptions) -> Workload:
-    keys = opts.key_names()
-    return Workload(
-        name=NAME,
-        client=RegionClient(opts.table, OPS[NAME], connect_timeout_s=opts.connect_timeout_s,
-                            read_timeout_s=opts.read_timeout_s),
-        generator=paced(opts, UniqueOps(choose_op(keys), opts.seed)),
-        final_generator=final_reads(keys),
-        checkers=mode_checkers(opts.mode, NAME),
-        table=opts.table, keys=keys, min_concurrency=len(opts.regions))
+    return keyed_workload(NAME, opts, choose_op)

@@ -104,9 +104,24 @@ class Steps(Generator):
         return Steps(self.ops, self.retry_on, self.attempts, self.i + 1, 1)
 
 
+def pick(rng: random.Random, mix: Sequence[tuple[str, float]]) -> str:
+    """One kind of operation from a mix of (kind, fraction); the last takes any rest."""
+    x, acc = rng.random(), 0.0
+    for kind, fraction in mix:
+        acc += fraction
+        if x < acc:
+            return kind
+    return mix[-1][0]
+
+
+def read(key: str, kind: str) -> dict:
+    """An SC ("read-sc") or EC ("read-ec") read of `key`."""
+    return {"f": "read", "key": key, "consistent": kind == "read-sc"}
+
+
 def final_reads(keys: Sequence[str], *, f: str = "read") -> Any:
     """Every client thread reads every key once with an SC read, marked final."""
     return each_thread([{"f": f, "key": k, "consistent": True, FINAL: True} for k in keys])
 
 
-__all__ = ["FINAL", "Steps", "UniqueOps", "final_reads"]
+__all__ = ["FINAL", "Steps", "UniqueOps", "final_reads", "pick", "read"]

@@ -16,9 +16,8 @@ from __future__ import annotations
 import random
 from typing import Mapping
 
-from workloads.base import Workload, WorkloadOptions, mode_checkers, paced
-from workloads.client import OPS, RegionClient
-from workloads.generators import UniqueOps, final_reads
+from workloads.base import Workload, WorkloadOptions, keyed_workload
+from workloads.generators import pick, read
 
 NAME = "register"
 
@@ -28,31 +27,14 @@ MIX = (("read-sc", 0.30), ("read-ec", 0.15), ("write", 0.35), ("cas", 0.20))
 
 def choose_op(keys: tuple[str, ...]):
     def choose(rng: random.Random, next_value: int, last: Mapping[str, int]):
-        key = rng.choice(keys)
-        x, kind = rng.random(), MIX[-1][0]
-        acc = 0.0
-        for name, p in MIX:
-            acc += p
-            if x < acc:
-                kind = name
-                break
-        if kind == "read-sc":
-            return {"f": "read", "key": key, "consistent": True}, False
-        if kind == "read-ec":
-            return {"f": "read", "key": key, "consistent": False}, False
-        if kind == "cas" and key in last:
+        key, kind = rng.choice(keys), pick(rng, MIX)
+        if kind.startswith("read"):
+            return read(key, kind), False
+        if kind == "cas" and key in last:  # aim at the last value written to the key
             return {"f": "cas", "key": key, "value": [last[key], next_value]}, True
         return {"f": "write", "key": key, "value": next_value}, True
     return choose
 
 
 def workload(opts: WorkloadOptions) -> Workload:
-    keys = opts.key_names()
-    return Workload(
-        name=NAME,
-        client=RegionClient(opts.table, OPS[NAME], connect_timeout_s=opts.connect_timeout_s,
-                            read_timeout_s=opts.read_timeout_s),
-        generator=paced(opts, UniqueOps(choose_op(keys), opts.seed)),
-        final_generator=final_reads(keys),
-        checkers=mode_checkers(opts.mode, NAME),
-        table=opts.table, keys=keys, min_concurrency=len(opts.regions))
+    return keyed_workload(NAME, opts, choose_op)

@@ -12,15 +12,13 @@ against this target. It is not exercised by the test suite (no cloud account in 
 
 from __future__ import annotations
 
-import threading
 from typing import Any, Sequence
 
 import boto3
 from botocore.config import Config
 
 from suite.errors import BadInput, SetupError
-from suite.targets.base import (CONTROL_PLANE_CONFIG, PROBE_CONFIG,
-                                GlobalTableProvisioner, check_topology)
+from suite.targets.base import GlobalTableProvisioner, RegionClients, check_topology
 
 
 class AwsTarget:
@@ -35,32 +33,21 @@ class AwsTarget:
         self.regions = regions
         self.witness = witness
         self.existing_table = existing_table
-        self._session = boto3.session.Session(profile_name=profile)
-        self._lock = threading.Lock()
-        self._control: dict[str, Any] = {}
+        self._clients = RegionClients(boto3.session.Session(profile_name=profile),
+                                      {r: None for r in regions})
         self._created: set[str] = set()
 
     def setup(self, test: Any = None) -> None:
-        for r in self.regions:
-            try:
-                self.client(r, config=PROBE_CONFIG).list_tables(Limit=1)
-            except Exception as e:  # noqa: BLE001 -- reported as a set-up failure
-                raise SetupError(f"cannot reach DynamoDB in {r}: {e}") from None
+        self._clients.probe(self.regions)
 
     def teardown(self, test: Any = None) -> None:
-        self._control.clear()
+        self._clients.clear()
 
     def client(self, region: str, *, config: Config | None = None) -> Any:
-        if region not in self.regions:
-            raise BadInput(f"region {region!r} is not one of this target's {list(self.regions)}")
-        with self._lock:
-            return self._session.client("dynamodb", region_name=region, config=config)
+        return self._clients.client(region, config=config)
 
     def _control_client(self, region: str) -> Any:
-        c = self._control.get(region)
-        if c is None:
-            c = self._control[region] = self.client(region, config=CONTROL_PLANE_CONFIG)
-        return c
+        return self._clients.control(region)
 
     def create_table(self, test: Any, table: str) -> None:
         if self.existing_table is not None:

@@ -17,6 +17,7 @@ unchanged against the emulator and against real regions.
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Protocol, Sequence, runtime_checkable
@@ -70,6 +71,47 @@ class VersionSource(Protocol):
     (every key of the table, or only `keys` when given)."""
 
     def versions(self, table: str, keys: Sequence[str] | None = None) -> dict: ...
+
+
+class RegionClients:
+    """boto3 clients bound to one region each, from one session.
+
+    `endpoints` maps a region to its endpoint URL (None: the region's AWS endpoint). Client
+    creation is serialised (a boto3 session is not thread-safe for it); control-plane
+    clients (retries on) are cached per region; `probe` checks every region answers, with
+    few retries, so a dead endpoint fails set-up quickly and clearly.
+    """
+
+    def __init__(self, session: Any, endpoints: Mapping[str, str | None]):
+        self.session = session
+        self.endpoints = dict(endpoints)
+        self._lock = threading.Lock()
+        self._control: dict[str, Any] = {}
+
+    def client(self, region: str, *, config: Config | None = None) -> Any:
+        if region not in self.endpoints:
+            raise BadInput(f"region {region!r} is not one of this target's "
+                           f"{list(self.endpoints)}")
+        with self._lock:
+            return self.session.client("dynamodb", endpoint_url=self.endpoints[region],
+                                       region_name=region, config=config)
+
+    def control(self, region: str) -> Any:
+        c = self._control.get(region)
+        if c is None:
+            c = self._control[region] = self.client(region, config=CONTROL_PLANE_CONFIG)
+        return c
+
+    def probe(self, regions: Sequence[str]) -> None:
+        for r in regions:
+            try:
+                self.client(r, config=PROBE_CONFIG).list_tables(Limit=1)
+            except Exception as e:  # noqa: BLE001 -- reported as a set-up failure
+                where = self.endpoints[r] or "its AWS endpoint"
+                raise SetupError(f"region {r} at {where} does not answer: {e}") from None
+
+    def clear(self) -> None:
+        self._control.clear()
 
 
 def check_topology(mode: str, regions: Sequence[str], witness: str | None) -> None:

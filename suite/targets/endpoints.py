@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 import urllib.error
 import urllib.request
 from typing import Any, Mapping, Sequence
@@ -24,8 +23,8 @@ import boto3
 from botocore.config import Config
 
 from suite.errors import BadInput, SetupError
-from suite.targets.base import (CONTROL_PLANE_CONFIG, KEY_ATTRIBUTE, PROBE_CONFIG,
-                                GlobalTableProvisioner, check_topology)
+from suite.targets.base import (KEY_ATTRIBUTE, GlobalTableProvisioner, RegionClients,
+                                check_topology)
 
 # Endpoints of an emulator are not AWS: any credentials work, so we never look for real ones.
 EMULATOR_CREDENTIALS = {"aws_access_key_id": "gtcheck", "aws_secret_access_key": "gtcheck"}
@@ -177,9 +176,8 @@ class EndpointsTarget:
         self.witness = witness
         self.admin_url = admin_url
         self._fault_api = fault_api
-        self._session = boto3.session.Session(**EMULATOR_CREDENTIALS)
-        self._lock = threading.Lock()  # boto3 sessions are not thread-safe for client creation
-        self._control: dict[str, Any] = {}
+        self._clients = RegionClients(boto3.session.Session(**EMULATOR_CREDENTIALS),
+                                      self.endpoints)
         self._tables: set[str] = set()
 
     @classmethod
@@ -201,27 +199,16 @@ class EndpointsTarget:
     # --- Target protocol ---------------------------------------------------------------
     def setup(self, test: Any = None) -> None:
         """Nothing to start; check every endpoint answers, so set-up fails early and clearly."""
-        for r in self.regions:
-            try:
-                self.client(r, config=PROBE_CONFIG).list_tables(Limit=1)
-            except Exception as e:  # noqa: BLE001 -- reported as a set-up failure
-                raise SetupError(f"region {r} at {self.endpoints[r]} does not answer: {e}") from None
+        self._clients.probe(self.regions)
 
     def teardown(self, test: Any = None) -> None:
-        self._control.clear()
+        self._clients.clear()
 
     def client(self, region: str, *, config: Config | None = None) -> Any:
-        if region not in self.endpoints:
-            raise BadInput(f"no endpoint for region {region!r}")
-        with self._lock:
-            return self._session.client("dynamodb", endpoint_url=self.endpoints[region],
-                                        region_name=region, config=config)
+        return self._clients.client(region, config=config)
 
     def _control_client(self, region: str) -> Any:
-        c = self._control.get(region)
-        if c is None:
-            c = self._control[region] = self.client(region, config=CONTROL_PLANE_CONFIG)
-        return c
+        return self._clients.control(region)
 
     def _provisioner(self) -> GlobalTableProvisioner:
         return GlobalTableProvisioner(self._control_client, self.mode, self.regions,

@@ -10,16 +10,7 @@ from click.testing import CliRunner
 
 from results.history import read_jsonl
 from suite.cli import main
-
-
-@pytest.fixture(scope="module")
-def moto_url():
-    from moto.server import ThreadedMotoServer
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server._server.server_address
-    yield f"http://{host}:{port}"
-    server.stop()
+from tests.targets.conftest import moto_url  # noqa: F401 -- the fixture
 
 
 @pytest.mark.parametrize("workload", ["register", "counter", "set"])
@@ -29,7 +20,7 @@ def test_run_against_running_endpoints(tmp_path, moto_url, workload):
     store = tmp_path / "store"
     result = CliRunner().invoke(main, [
         "run", "--target", f"endpoints:{state}", "--mode", "async", "--regions", "us-east-1",
-        "--workload", workload, "--nemesis", "none", "--time-limit", "0.6",
+        "--workload", workload, "--nemesis", "none", "--time-limit", "1.5",
         "--concurrency", "2", "--rate", "60", "--keys", "2", "--seed", "5",
         "--final-wait", "0", "--store", str(store)])
     assert "run directory:" in result.output, result.output

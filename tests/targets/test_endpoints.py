@@ -16,16 +16,6 @@ from suite.targets import EndpointsTarget, make_target, read_state_file
 from workloads.client import OPS, RegionClient
 
 
-@pytest.fixture(scope="module")
-def moto_url():
-    from moto.server import ThreadedMotoServer
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server._server.server_address
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
 @pytest.fixture
 def state_file(tmp_path, moto_url):
     path = tmp_path / "emulator.json"
