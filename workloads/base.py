@@ -96,7 +96,8 @@ def keyed_workload(name: str, opts: WorkloadOptions, choose_op: Callable) -> Wor
     return Workload(
         name=name,
         client=RegionClient(opts.table, OPS[name], connect_timeout_s=opts.connect_timeout_s,
-                            read_timeout_s=opts.read_timeout_s),
+                            read_timeout_s=opts.read_timeout_s,
+                            pool_size=max(4, opts.concurrency)),
         generator=paced(opts, UniqueOps(choose_op(keys), opts.seed)),
         final_generator=final_reads(keys),
         checkers=mode_checkers(opts.mode, name),

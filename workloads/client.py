@@ -110,11 +110,22 @@ def _target_of(test: Any) -> Any:
 
 
 class RegionClient:
-    """A workload client: one region, one boto3 client, one request per operation."""
+    """A workload client: one region, one boto3 client, one request per operation.
+
+    `with_target(target)` makes the prototype the runner opens clients from: it creates
+    one boto3 client per region up front, shared by every client opened in that region
+    (boto3's low-level clients are thread-safe; the pool holds `pool_size` connections).
+    So opening a client -- which the runner does inside a worker's first operation, and
+    again after every crash -- costs nothing, and no operation's latency includes
+    building a boto3 client (tens to hundreds of ms on a loaded machine). A connection
+    that timed out is discarded by the pool, so a crashed process's successor does not
+    inherit it. Without a prototype's shared clients, `open` makes a private one.
+    """
 
     def __init__(self, table: str, ops: Mapping[str, OpCall], *,
                  connect_timeout_s: float = 1.0, read_timeout_s: float = 5.0,
-                 region: str | None = None, boto_client: Any = None, target: Any = None):
+                 region: str | None = None, boto_client: Any = None, target: Any = None,
+                 shared: Mapping[str, Any] | None = None, pool_size: int = 10):
         self.table = table
         self.target = target
         self.ops = ops
@@ -122,20 +133,34 @@ class RegionClient:
         self.read_timeout_s = read_timeout_s
         self.region = region
         self.boto_client = boto_client
+        self.shared = dict(shared or {})
+        self.pool_size = pool_size
+
+    def _config(self):
+        return one_attempt_config(connect_timeout_s=self.connect_timeout_s,
+                                  read_timeout_s=self.read_timeout_s,
+                                  max_pool_connections=self.pool_size)
+
+    def _copy(self, **changes: Any) -> "RegionClient":
+        kw = dict(connect_timeout_s=self.connect_timeout_s, read_timeout_s=self.read_timeout_s,
+                  region=self.region, boto_client=self.boto_client, target=self.target,
+                  shared=self.shared, pool_size=self.pool_size)
+        return RegionClient(self.table, self.ops, **{**kw, **changes})
 
     def with_target(self, target: Any) -> "RegionClient":
-        return RegionClient(self.table, self.ops, connect_timeout_s=self.connect_timeout_s,
-                            read_timeout_s=self.read_timeout_s, target=target)
+        """The prototype for a run on `target`, with one shared boto3 client per region."""
+        proto = self._copy(target=target, region=None, boto_client=None)
+        proto.shared = {r: target.client(r, config=proto._config()) for r in target.regions}
+        return proto
 
     def open(self, test: Any, region: str) -> "RegionClient":
-        """A copy bound to `region`, with a one-attempt boto3 client from the target (the
-        one given at construction, else the test's)."""
+        """A copy bound to `region`: its shared boto3 client, or a private one from the
+        target (the one given at construction, else the test's)."""
+        if region in self.shared:
+            return self._copy(region=region, boto_client=self.shared[region])
         target = self.target if self.target is not None else _target_of(test)
-        config = one_attempt_config(connect_timeout_s=self.connect_timeout_s,
-                                    read_timeout_s=self.read_timeout_s)
-        return RegionClient(self.table, self.ops, connect_timeout_s=self.connect_timeout_s,
-                            read_timeout_s=self.read_timeout_s, region=region,
-                            boto_client=target.client(region, config=config), target=target)
+        return self._copy(region=region, target=target, shared={},
+                          boto_client=target.client(region, config=self._config()))
 
     def setup(self, test: Any) -> None:
         """The target creates the table before any client opens; nothing to do per client."""
@@ -144,7 +169,8 @@ class RegionClient:
         """The target deletes the table after the run; nothing to do per client."""
 
     def close(self, test: Any) -> None:
-        if self.boto_client is not None:
+        """Close a private boto3 client; shared ones live as long as the prototype."""
+        if self.boto_client is not None and self.region not in self.shared:
             self.boto_client.close()
 
     def invoke(self, test: Any, op: Any) -> Any:

@@ -145,7 +145,8 @@ def _demo(kind: str, opts: WorkloadOptions) -> Workload:
     return Workload(
         name=f"demo-{kind}",
         client=RegionClient(opts.table, OPS["counter"], connect_timeout_s=opts.connect_timeout_s,
-                            read_timeout_s=opts.read_timeout_s),
+                            read_timeout_s=opts.read_timeout_s,
+                            pool_size=max(4, opts.concurrency)),
         generator=gen,
         final_generator=final_reads([KEY]),
         checkers={**mode_checkers(opts.mode, "counter"), "demo": demo_checker},
