@@ -18,8 +18,7 @@ from typing import Any, Callable
 
 from results import formats
 from suite.errors import BadInput, GtcheckError
-
-EXIT_VALID, EXIT_INVALID, EXIT_UNKNOWN, EXIT_BAD_INPUT = 0, 1, 2, 3
+from suite.verdicts import EXIT_BAD_INPUT, EXIT_INVALID, EXIT_UNKNOWN, EXIT_VALID
 
 
 @dataclass

@@ -22,8 +22,7 @@ from suite import core
 from suite.check_cmd import check_files
 from suite.config import DEFAULT_REGIONS, MODES, Test, parse_list
 from suite.errors import GtcheckError
-
-EXIT_BAD_INPUT = 3
+from suite.verdicts import EXIT_BAD_INPUT, exit_code
 
 
 class GtcheckGroup(click.Group):
@@ -38,8 +37,8 @@ class GtcheckGroup(click.Group):
         except click.ClickException as e:
             e.show()
             code = EXIT_BAD_INPUT
-        except click.Abort:
-            click.echo("gtcheck: aborted", err=True)
+        except (click.Abort, KeyboardInterrupt):
+            click.echo("gtcheck: interrupted", err=True)
             code = 130
         except GtcheckError as e:
             click.echo(f"gtcheck: error: {e}", err=True)
@@ -124,7 +123,7 @@ def run(target, mode, regions, witness, workload, nemesis, nemesis_interval, tim
     for line in after_run(result, test):
         click.echo(line)
     click.echo(core.summary(result, test))
-    return core.exit_code(result.valid)
+    return exit_code(result.valid)
 
 
 @main.command()
@@ -138,7 +137,7 @@ def analyze(run_dir):
     result = core.analyze_run(run_dir)
     test = Test.from_json(result.run_dir.read_test())
     click.echo(core.summary(result, test))
-    return core.exit_code(result.valid)
+    return exit_code(result.valid)
 
 
 @main.command()

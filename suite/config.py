@@ -68,6 +68,11 @@ class Test:
             raise BadInput(f"--regions must be distinct region names, got {list(self.regions)}")
         if self.witness is not None and self.witness in self.regions:
             raise BadInput(f"--witness {self.witness} is also listed in --regions")
+        if self.witness is not None and self.mode != "strong":
+            raise BadInput("--witness applies only to --mode strong (MRSC)")
+        if self.mode == "strong" and len(self.regions) + (self.witness is not None) != 3:
+            raise BadInput("--mode strong needs exactly three participants: three --regions, "
+                           "or two --regions and a --witness (M01)")
         for name in ("time_limit", "rate", "latency_scale", "nemesis_interval", "op_timeout",
                      "final_wait"):
             v = getattr(self, name)

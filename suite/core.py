@@ -13,14 +13,13 @@ results. `analyze_run(dir)` repeats only the judging, from the files.
 
 Ctrl-C / SIGTERM (`stop_on_signals`): the first stops generating and lets the final
 phase heal and read; the second abandons in-flight operations (recorded `info`) and skips
-to teardown. Results are written either way.
+to teardown. Results are written either way. A third quits at once.
 """
 
 from __future__ import annotations
 
 import contextlib
 import signal
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -36,16 +35,8 @@ from suite import registry
 from suite.compose import compose_packages
 from suite.config import Test
 from suite.errors import GtcheckError, SetupError
-from suite.protocols import NemesisPackage, VersionSource, Workload
+from suite.protocols import NemesisPackage, VersionSource
 from suite.runner import Runner, describe_exception
-
-EXIT_CODES = {True: 0, False: 1, "unknown": 2}
-EXIT_BAD_INPUT = 3
-
-
-def exit_code(valid: Any) -> int:
-    return EXIT_CODES.get(valid, 2)
-
 
 @dataclass
 class RunResult:
@@ -87,8 +78,9 @@ def anomaly_counts(results: Mapping[str, Any]) -> dict[str, int]:
 @contextlib.contextmanager
 def stop_on_signals(stop: threading.Event, abort: threading.Event,
                     log: Callable[[str], None] = lambda m: None) -> Iterator[None]:
-    """SIGINT/SIGTERM: the first sets `stop`, the second `abort`. Only the main thread
-    can install handlers; elsewhere this does nothing (the caller sets the events)."""
+    """SIGINT/SIGTERM: the first sets `stop`, the second `abort`, a third raises
+    KeyboardInterrupt (e.g. to leave a long check). Only the main thread can install
+    handlers; elsewhere this does nothing (the caller sets the events)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -98,9 +90,11 @@ def stop_on_signals(stop: threading.Event, abort: threading.Event,
         if not stop.is_set():
             log(f"{name}: stopping; healing faults and finishing (again to abort)")
             stop.set()
-        else:
-            log(f"{name}: aborting in-flight operations")
+        elif not abort.is_set():
+            log(f"{name}: aborting in-flight operations (again to quit at once)")
             abort.set()
+        else:
+            raise KeyboardInterrupt
 
     old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
@@ -162,6 +156,7 @@ def run_test(test: Test, *, store: Store | None = None, stop: threading.Event | 
     errors: list[str] = []
     versions: dict | None = None
     interrupted = False
+    timeouts = 0
 
     def attempt(what: str, fn: Callable[[], Any]) -> None:
         """Teardown steps: each one runs even if an earlier one failed."""
@@ -210,6 +205,7 @@ def run_test(test: Test, *, store: Store | None = None, stop: threading.Event | 
                            gen.clients(workload.final_generator))
         outcome = runner.run(main, final, time_limit_s=test.time_limit)
         interrupted = outcome.interrupted or outcome.aborted
+        timeouts = outcome.timeouts
         errors.extend(outcome.errors)
         if isinstance(target, VersionSource) and workload.table is not None:
             attempt("collecting item versions",
@@ -240,7 +236,7 @@ def run_test(test: Test, *, store: Store | None = None, stop: threading.Event | 
         opts = {"versions": versions} if versions is not None else {}
         results = judge(test, writer.ops, opts)
         results["run"] = {"interrupted": interrupted, "errors": errors,
-                          "ops": len(writer.ops)}
+                          "ops": len(writer.ops), "timeouts": timeouts}
         run_dir.write_results(results)
     return RunResult(run_dir, results, interrupted=interrupted, errors=errors)
 
@@ -294,7 +290,3 @@ def _reproduce_argv(test: Test) -> list[str]:
     if "--seed" not in argv:
         argv += ["--seed", str(test.seed)]
     return [Path(argv[0]).name] + argv[1:]
-
-
-def eprint(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)

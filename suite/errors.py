@@ -23,7 +23,3 @@ class SetupError(GtcheckError):
 
 class GeneratorError(GtcheckError):
     """A generator misbehaved: it waits forever, or emits an op for a busy process."""
-
-
-class Interrupted(GtcheckError):
-    """The run was stopped by a signal (Ctrl-C / SIGTERM) before its time limit."""

@@ -67,6 +67,25 @@ def seconds_to_ns(s: float) -> int:
     return int(round(s * NS))
 
 
+_MASK64 = (1 << 64) - 1
+
+
+def _splitmix64(seed: int) -> tuple[int, int]:
+    """One step of SplitMix64: (a pseudo-random 64-bit value, the next seed). A pure,
+    cheap stand-in for building a `random.Random` per operation in the hot path."""
+    seed = (seed + 0x9E3779B97F4A7C15) & _MASK64
+    z = seed
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return z ^ (z >> 31), seed
+
+
+def _uniform(seed: int) -> tuple[float, int]:
+    """A float in [0, 1) and the next seed."""
+    z, seed = _splitmix64(seed)
+    return (z >> 11) / float(1 << 53), seed
+
+
 def _thread_order(t: Any) -> tuple:
     """Client threads in numeric order, then the nemesis thread: a stable choice order."""
     return (0, t) if isinstance(t, int) else (1, str(t))
@@ -74,7 +93,7 @@ def _thread_order(t: Any) -> tuple:
 
 # --- Context -----------------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Context:
     """What a generator may know: the time, the threads it may use, which are free, and
     each thread's current process. Immutable; interpreters build a new one per change.
@@ -117,16 +136,17 @@ class Context:
     def all_free(self) -> bool:
         return len(self.free_threads) == len(self.all_threads)
 
+    # Built with the constructor, not dataclasses.replace: these run per operation.
     def restrict(self, keep: Callable[[Any], bool]) -> "Context":
-        return dataclasses.replace(self, all_threads=tuple(t for t in self.all_threads if keep(t)),
-                                   free_threads=tuple(t for t in self.free_threads if keep(t)))
+        return Context(self.time, tuple(t for t in self.all_threads if keep(t)),
+                       tuple(t for t in self.free_threads if keep(t)), self.workers)
 
     def with_time(self, time: int) -> "Context":
-        return dataclasses.replace(self, time=time)
+        return Context(time, self.all_threads, self.free_threads, self.workers)
 
     def busy(self, thread: Any) -> "Context":
-        return dataclasses.replace(self, free_threads=tuple(t for t in self.free_threads
-                                                            if t != thread))
+        return Context(self.time, self.all_threads,
+                       tuple(t for t in self.free_threads if t != thread), self.workers)
 
     def released(self, thread: Any, *, retire_to: Any = None) -> "Context":
         """Free `thread` (last in line); with `retire_to`, it continues as that process."""
@@ -134,7 +154,7 @@ class Context:
         if retire_to is not None:
             workers = {**workers, thread: retire_to}
         free = tuple(t for t in self.free_threads if t != thread) + (thread,)
-        return dataclasses.replace(self, free_threads=free, workers=workers)
+        return Context(self.time, self.all_threads, free, workers)
 
 
 def event_thread(ctx: Context, event: Mapping[str, Any]) -> Any:
@@ -196,10 +216,14 @@ def gen_update(g: Any, test: Any, ctx: Context, event: Mapping[str, Any]) -> Any
 
 
 def fill_in_op(op: Mapping[str, Any], ctx: Context):
-    """Give `op` a type, a free thread's process and a time; PENDING if no thread is free."""
+    """Give `op` a type, a free thread's process and a time; PENDING if no thread is free,
+    None if the context has no threads at all (it could never run: e.g. `clients(...)`
+    inside the nemesis thread's copy of `each_thread`)."""
     out = dict(op)
     out.setdefault("type", "invoke")
     if "process" not in out:
+        if not ctx.all_threads:
+            return None
         thread = ctx.some_free_thread()
         if thread is None:
             return PENDING
@@ -236,8 +260,8 @@ class Once(Generator):
 
     def op(self, test, ctx):
         op = fill_in_op(self.template, ctx)
-        if op is PENDING:
-            return PENDING
+        if op is None or op is PENDING:
+            return op
         return op, None
 
 
@@ -256,6 +280,8 @@ class Fn(Generator):
     def op(self, test, ctx):
         # Jepsen: a function is asked once per operation; a PENDING answer because no
         # thread is free must not consume a call, so check for a free thread first.
+        if not ctx.all_threads:
+            return None
         if ctx.some_free_thread() is None:
             return PENDING
         x = self._call(test, ctx)
@@ -276,6 +302,8 @@ class Seeded(Generator):
     seed: int
 
     def op(self, test, ctx):
+        if not ctx.all_threads:
+            return None
         if ctx.some_free_thread() is None:
             return PENDING
         rng = random.Random(self.seed)
@@ -292,32 +320,37 @@ def seeded(f: Callable, seed: int) -> Seeded:
     return Seeded(f, seed)
 
 
+_FRESH = object()  # Seq.head before the current element has been started
+
+
 @dataclass(frozen=True)
 class Seq(Generator):
-    """Elements in order: each runs until exhausted, then the next (no synchronisation)."""
+    """Elements in order: each runs until exhausted, then the next (no synchronisation).
+    `head` is the current element's state once started, so each step costs O(1)."""
 
     items: tuple
     i: int = 0
+    head: Any = _FRESH
 
     def op(self, test, ctx):
-        i = self.i
+        i, head = self.i, self.head
         while i < len(self.items):
-            res = gen_op(self.items[i], test, ctx)
+            current = self.items[i] if head is _FRESH else head
+            res = gen_op(current, test, ctx)
             if res is None:
-                i += 1
+                i, head = i + 1, _FRESH
                 continue
             if res is PENDING:
                 return PENDING
             op, nxt = res
-            items = self.items[:i] + (nxt,) + self.items[i + 1:]
-            return op, Seq(items, i)
+            return op, Seq(self.items, i, nxt)
         return None
 
     def update(self, test, ctx, event):
         if self.i >= len(self.items):
             return self
-        g = gen_update(self.items[self.i], test, ctx, event)
-        return Seq(self.items[:self.i] + (g,) + self.items[self.i + 1:], self.i)
+        current = self.items[self.i] if self.head is _FRESH else self.head
+        return Seq(self.items, self.i, gen_update(current, test, ctx, event))
 
 
 def sleep(seconds: float) -> Once:
@@ -327,24 +360,36 @@ def sleep(seconds: float) -> Once:
 
 # --- Wrappers ----------------------------------------------------------------------------
 
+class _Wrapper(Generator):
+    """A combinator around one generator in its `gen` field: each operation the inner
+    generator emits goes through `step` (which may change it, or end the stream by
+    returning None), and events pass through to the inner generator."""
+
+    def op(self, test, ctx):
+        res = gen_op(self.gen, test, ctx)
+        if res is None or res is PENDING:
+            return res
+        return self.step(ctx, *res)
+
+    def step(self, ctx: Context, op: dict, nxt: Any):  # -> (op, generator) | None
+        raise NotImplementedError
+
+    def update(self, test, ctx, event):
+        return dataclasses.replace(self, gen=gen_update(self.gen, test, ctx, event))
+
+
 @dataclass(frozen=True)
-class Limit(Generator):
+class Limit(_Wrapper):
     """At most `remaining` operations of `gen`."""
 
     remaining: int
     gen: Any
 
     def op(self, test, ctx):
-        if self.remaining <= 0:
-            return None
-        res = gen_op(self.gen, test, ctx)
-        if res is None or res is PENDING:
-            return res
-        op, nxt = res
-        return op, Limit(self.remaining - 1, nxt)
+        return None if self.remaining <= 0 else super().op(test, ctx)
 
-    def update(self, test, ctx, event):
-        return Limit(self.remaining, gen_update(self.gen, test, ctx, event))
+    def step(self, ctx, op, nxt):
+        return op, Limit(self.remaining - 1, nxt)
 
 
 def limit(n: int, gen: Any) -> Limit:
@@ -352,25 +397,19 @@ def limit(n: int, gen: Any) -> Limit:
 
 
 @dataclass(frozen=True)
-class TimeLimit(Generator):
-    """Operations of `gen` until `dt` ns after its first operation's time."""
+class TimeLimit(_Wrapper):
+    """Operations of `gen` until `dt` ns after its first operation's time (an operation
+    due at or after the cutoff ends it)."""
 
     dt: int
     gen: Any
     cutoff: int | None = None
 
-    def op(self, test, ctx):
-        res = gen_op(self.gen, test, ctx)
-        if res is None or res is PENDING:
-            return res
-        op, nxt = res
-        cutoff = self.cutoff if self.cutoff is not None else ctx.time + self.dt
+    def step(self, ctx, op, nxt):
+        cutoff = self.cutoff if self.cutoff is not None else op["time"] + self.dt
         if op["time"] >= cutoff:
             return None
         return op, TimeLimit(self.dt, nxt, cutoff)
-
-    def update(self, test, ctx, event):
-        return TimeLimit(self.dt, gen_update(self.gen, test, ctx, event), self.cutoff)
 
 
 def time_limit(seconds: float, gen: Any) -> TimeLimit:
@@ -378,7 +417,7 @@ def time_limit(seconds: float, gen: Any) -> TimeLimit:
 
 
 @dataclass(frozen=True)
-class Stagger(Generator):
+class Stagger(_Wrapper):
     """Spaces operations by uniformly random gaps in [0, 2*dt) ns: `dt` on average, a
     rate of 1/dt. The gaps come from the carried seed."""
 
@@ -387,19 +426,11 @@ class Stagger(Generator):
     seed: int
     next_time: int | None = None
 
-    def op(self, test, ctx):
-        res = gen_op(self.gen, test, ctx)
-        if res is None or res is PENDING:
-            return res
-        op, nxt = res
+    def step(self, ctx, op, nxt):
         next_time = ctx.time if self.next_time is None else self.next_time
-        rng = random.Random(self.seed)
-        gap = int(rng.random() * 2 * self.dt)
+        u, seed = _uniform(self.seed)
         op = {**op, "time": max(op["time"], next_time)}
-        return op, Stagger(self.dt, nxt, rng.getrandbits(64), next_time + gap)
-
-    def update(self, test, ctx, event):
-        return dataclasses.replace(self, gen=gen_update(self.gen, test, ctx, event))
+        return op, Stagger(self.dt, nxt, seed, next_time + int(u * 2 * self.dt))
 
 
 def stagger(seconds: float, gen: Any, *, seed: int) -> Stagger:
@@ -414,24 +445,17 @@ def rate(ops_per_s: float, gen: Any, *, seed: int) -> Stagger:
 
 
 @dataclass(frozen=True)
-class Delay(Generator):
+class Delay(_Wrapper):
     """Operations exactly `dt` ns apart (a fixed schedule, e.g. for a nemesis)."""
 
     dt: int
     gen: Any
     next_time: int | None = None
 
-    def op(self, test, ctx):
-        res = gen_op(self.gen, test, ctx)
-        if res is None or res is PENDING:
-            return res
-        op, nxt = res
+    def step(self, ctx, op, nxt):
         next_time = ctx.time if self.next_time is None else self.next_time
         t = max(op["time"], next_time)
         return {**op, "time": t}, Delay(self.dt, nxt, t + self.dt)
-
-    def update(self, test, ctx, event):
-        return dataclasses.replace(self, gen=gen_update(self.gen, test, ctx, event))
 
 
 def delay(seconds: float, gen: Any) -> Delay:
@@ -497,23 +521,16 @@ def cycle(gen: Any, n: int | None = None) -> Cycle:
 
 
 @dataclass(frozen=True)
-class MapOps(Generator):
+class MapOps(_Wrapper):
     """Applies `f(op) -> op` to every operation (e.g. to mark final reads)."""
 
     f: Callable[[dict], dict]
     gen: Any
 
-    def op(self, test, ctx):
-        res = gen_op(self.gen, test, ctx)
-        if res is None or res is PENDING:
-            return res
-        op, nxt = res
+    def step(self, ctx, op, nxt):
         if op.get("type") == SLEEP:
             return op, MapOps(self.f, nxt)
         return self.f(op), MapOps(self.f, nxt)
-
-    def update(self, test, ctx, event):
-        return MapOps(self.f, gen_update(self.gen, test, ctx, event))
 
 
 def map_ops(f: Callable[[dict], dict], gen: Any) -> MapOps:

@@ -93,29 +93,39 @@ class _Worker:
     completion on the shared outbox, tagged with itself so the interpreter can ignore
     an abandoned worker's late answer."""
 
-    def __init__(self, runner: "Runner", thread: Any, region: str | None):
+    def __init__(self, runner: "Runner", thread: Any, region: str | None, process: Any):
         self.runner = runner
         self.thread = thread
         self.region = region
+        self.process = process
         self.inbox: queue.Queue = queue.Queue()
         self.client: Any = None
         self.client_process: Any = None
         self.abandoned = False
+        self.ready = threading.Event()  # set once the first client is open (or failed)
         self._t = threading.Thread(target=self._loop, name=f"gtcheck-worker-{thread}",
                                    daemon=True)
         self._t.start()
+
+    def _open(self, process: Any) -> str | None:
+        """Open a fresh client for `process` (closing the old one); the error if it failed."""
+        self._close_client()
+        try:
+            self.client = self.runner.client.open(self.runner.test, self.region)
+        except Exception as e:  # noqa: BLE001 -- reported to the operation that needs it
+            self.runner.log(f"opening a client in {self.region}: {describe_exception(e)}")
+            return describe_exception(e)
+        self.client_process = process
+        return None
 
     def _invoke(self, op: dict) -> Any:
         r = self.runner
         if self.thread == NEMESIS:
             return r.nemesis.invoke(r.test, op)
         if self.client is None or self.client_process != op["process"]:
-            self._close_client()
-            try:
-                self.client = r.client.open(r.test, self.region)
-            except Exception as e:  # noqa: BLE001 -- never sent: it definitely did not happen
-                return {"type": "fail", "error": "client-open: " + describe_exception(e)}
-            self.client_process = op["process"]
+            error = self._open(op["process"])
+            if error is not None:  # never sent: it definitely did not happen
+                return {"type": "fail", "error": "client-open: " + error}
         return self.client.invoke(r.test, op)
 
     def _close_client(self) -> None:
@@ -128,6 +138,12 @@ class _Worker:
                                 f"{describe_exception(e)}")
 
     def _loop(self) -> None:
+        # Clients are opened ahead of their first operation (and again right after a
+        # crash), so opening one never counts against an operation's latency or timeout.
+        is_client = self.thread != NEMESIS
+        if is_client:
+            self._open(self.process)
+        self.ready.set()
         while True:
             op = self.inbox.get()
             if op is None:
@@ -138,11 +154,13 @@ class _Worker:
                 result = {"type": "info", "error": describe_exception(e)}
             done = completion_from(result, op)
             now = self.runner.now()
-            if done["type"] == "info":
-                self._close_client()  # this process is retired; the next gets a new client
+            if done["type"] == "info" and is_client:
+                self._close_client()  # this process is retired
             self.runner.outbox.put(_Msg(self, op, done, now))
             if self.abandoned:
                 break
+            if done["type"] == "info" and is_client:
+                self._open(gen.retired_process(op["process"], self.runner.concurrency))
         self._close_client()
 
     def send(self, op: dict) -> None:
@@ -224,9 +242,17 @@ class Runner:
     def _worker(self, thread: Any) -> _Worker:
         w = self.workers.get(thread)
         if w is None:
-            w = _Worker(self, thread, self.region_of(thread))
+            w = _Worker(self, thread, self.region_of(thread), self.ctx.process_of(thread))
             self.workers[thread] = w
         return w
+
+    def start_workers(self, wait_s: float) -> None:
+        """Start every thread's worker and wait (up to `wait_s`) for their clients."""
+        for t in self.ctx.all_threads:
+            self._worker(t)
+        deadline = time.monotonic() + wait_s
+        for w in self.workers.values():
+            w.ready.wait(max(0.0, deadline - time.monotonic()))
 
     def _abandon(self, thread: Any) -> None:
         w = self.workers.pop(thread, None)
@@ -297,6 +323,8 @@ class Runner:
             done = {**{k: v for k, v in fl.op.items() if k not in ("type", "error")},
                     "type": "info", "error": error, "time": now}
             g = self._complete(thread, done, g)
+            if force is None:
+                self._worker(thread)  # a fresh worker opens its client ahead of use
         return g
 
     def _wait(self, until_ns: int | None, g: Any) -> Any:
@@ -364,8 +392,10 @@ class Runner:
         """The main phase (bounded by `time_limit_s`), then the final phase, then the
         workers are stopped and their clients closed. Client/nemesis setup and teardown
         belong to the caller (`suite.core`)."""
-        deadline = None if time_limit_s is None else self.now() + gen.seconds_to_ns(time_limit_s)
         try:
+            self.start_workers(wait_s=self.op_timeout_ns / 1e9)
+            deadline = None if time_limit_s is None else \
+                self.now() + gen.seconds_to_ns(time_limit_s)
             try:
                 self.interpret(main, stop=self.stop_event, deadline_ns=deadline)
             except GeneratorError as e:

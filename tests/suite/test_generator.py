@@ -256,7 +256,7 @@ class UntilOk(g.Generator):
         if self.done:
             return None
         op = g.fill_in_op({"f": "write"}, ctx)
-        return op if op is g.PENDING else (op, self)
+        return op if op is None or op is g.PENDING else (op, self)
 
     def update(self, test, ctx, event):
         return UntilOk(True) if event["type"] == "ok" else self
@@ -279,3 +279,10 @@ def test_a_generator_pending_forever_is_an_error():
 
     with pytest.raises(GeneratorError, match="pending with nothing in flight"):
         g.simulate(Stuck(), concurrency=1)
+
+
+def test_a_generator_restricted_to_no_threads_is_empty_not_stuck():
+    # The nemesis thread's copy of each_thread(clients(...)) has no thread it may use.
+    h = g.simulate(g.each_thread(g.clients({"f": "read"})), concurrency=1)
+    assert inv(h) == [(0, "read", 0)]
+    assert g.simulate(g.clients(lambda: {"f": "read"}), concurrency=0) == []

@@ -54,8 +54,9 @@ def test_ops_are_recorded_paired_and_spread_over_regions(tmp_path):
                                                          (2, REGIONS[2])}
     assert nem.ops == ["isolate", "heal", "heal"]
     finals = [op for op in client if op.extra.get("final")]
-    assert len(finals) == 6 and all(op.f == "read" and op.value == 11 for op in finals
-                                    if op.type == "ok")
+    assert len(finals) == 6 and all(op.f == "read" for op in finals)
+    # Writes ran concurrently; every final read sees the value the fake holds at the end.
+    assert {op.value for op in finals if op.type == "ok"} == {db.values["k"]}
     # The final reads come after the final heal completed.
     last_heal = max(op.index for op in ops if op.process == "nemesis")
     assert min(op.index for op in finals) > last_heal
@@ -234,3 +235,48 @@ def test_a_signal_stops_the_run_heals_and_still_writes_results(tmp_path, signum)
     assert min(op.index for op in finals) > nemesis_ops[-1].index
     test_json = json.loads((run_dir / "test.json").read_text())
     assert test_json["seed"] == 5 and test_json["workload"] == "fake-register"
+
+
+class SlowNemesis(FakeNemesis):
+    def __init__(self, release):
+        super().__init__()
+        self.release = release
+
+    def invoke(self, test, op):
+        self.ops.append(op["f"])
+        if op["f"] == "isolate":
+            self.release.wait(10)
+        return {"type": "ok"}
+
+
+def test_a_nemesis_timeout_is_info_and_the_nemesis_carries_on(tmp_path):
+    release = threading.Event()
+    db = FakeDB()
+    writer = HistoryWriter(tmp_path / "history.jsonl")
+    runner = Runner(None, client=FakeClient(db), nemesis=SlowNemesis(release), history=writer,
+                    regions=REGIONS, concurrency=1, op_timeout_s=1, nemesis_timeout_s=0.2)
+    try:
+        runner.run(g.nemesis([{"f": "isolate"}, {"f": "heal"}]))
+    finally:
+        release.set()
+    ops = finish(writer)
+    assert [(op.process, op.type, op.f, op.error) for op in ops] == [
+        ("nemesis", "invoke", "isolate", None), ("nemesis", "info", "isolate", "timeout"),
+        ("nemesis", "invoke", "heal", None), ("nemesis", "ok", "heal", None)]
+
+
+def test_a_client_that_cannot_open_fails_the_operation(tmp_path):
+    class FlakyOpen(FakeClient):
+        def open(self, test, region):
+            raise ConnectionRefusedError("endpoint down")
+
+    writer = HistoryWriter(tmp_path / "history.jsonl")
+    logs = []
+    runner = Runner(None, client=FlakyOpen(FakeDB()), nemesis=None, history=writer,
+                    regions=REGIONS, concurrency=1, log=logs.append)
+    runner.run([{"f": "read", "key": "k"}])
+    ops = finish(writer)
+    # Never sent, so it definitely did not happen: fail, and the process is not retired.
+    assert [(op.type, op.process) for op in ops] == [("invoke", 0), ("fail", 0)]
+    assert ops[1].error == "client-open: ConnectionRefusedError: endpoint down"
+    assert any("endpoint down" in m for m in logs)
