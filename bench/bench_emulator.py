@@ -11,8 +11,11 @@ each in its own process, with the same boto3 client code:
   ceiling for any Python server behind boto3 on this machine.
 
 For each server: PutItem and GetItem (ConsistentRead) for `--seconds` each, from 1 client
-thread and from 8 (one boto3 client per thread, retries off), after a warm-up. It prints
-ops/s per (server, operation, threads) and the ratios emulator/null and emulator/moto.
+thread and from 8 (one boto3 client per thread, retries off), after a warm-up, in several
+rounds that interleave the servers. It prints ops/s per (server, operation, threads), best
+run and median, the ratios emulator/null and emulator/moto, and the CPU time per operation of
+the client and of the server process, which barely depends on other load on a shared machine
+(with one client thread, 1e6 / (client us + server us) estimates ops/s on an idle machine).
 
     python bench/bench_emulator.py [--seconds 2] [--rounds 3] [--threads 1,8]
                                    [--targets emulator,moto,null]
@@ -118,7 +121,15 @@ def create_table(url: str) -> None:
 
 
 # ---- measuring ------------------------------------------------------------------------
-def run(url: str, op: str, threads: int, seconds: float) -> float:
+def server_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) used so far by process `pid` (Linux /proc)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run(url: str, op: str, threads: int, seconds: float, pid: int) -> tuple[float, float, float]:
+    """(ops/s, client CPU us/op, server CPU us/op) of one measurement."""
     clients = [client(url) for _ in range(threads)]
     for i, c in enumerate(clients):  # warm-up: connections, botocore's caches
         for j in range(50):
@@ -145,11 +156,14 @@ def run(url: str, op: str, threads: int, seconds: float) -> float:
         t.start()
     start_line.wait()
     t0 = time.perf_counter()
+    c0, s0 = time.process_time(), server_cpu_s(pid)
     time.sleep(seconds)
     stop.set()
     for t in ts:
         t.join()
-    return sum(counts) / (time.perf_counter() - t0)
+    elapsed = time.perf_counter() - t0
+    n = max(1, sum(counts))
+    return (n / elapsed, (time.process_time() - c0) / n * 1e6, (server_cpu_s(pid) - s0) / n * 1e6)
 
 
 def main() -> None:
@@ -167,16 +181,17 @@ def main() -> None:
     threads = [int(x) for x in a.threads.split(",")]
     targets = a.targets.split(",")
     samples: dict[tuple[str, str, int], list[float]] = {}
+    cpu: dict[tuple[str, str, int], list[tuple[float, float]]] = {}
     procs = []
     print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}; "
           f"{a.rounds} rounds x {a.seconds:g} s per figure, median reported", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         try:
-            urls = {}
+            urls, pids = {}, {}
             for target in targets:
                 proc, url = start(target, Path(tmp))
                 procs.append(proc)
-                urls[target] = url
+                urls[target], pids[target] = url, proc.pid
                 create_table(url)
             # Interleave servers inside each round so a burst of load elsewhere on the
             # machine hits all of them alike.
@@ -184,29 +199,44 @@ def main() -> None:
                 for op in ("PutItem", "GetItem"):
                     for n in threads:
                         for target in targets:
-                            r = run(urls[target], op, n, a.seconds)
+                            r, ccpu, scpu = run(urls[target], op, n, a.seconds, pids[target])
                             samples.setdefault((target, op, n), []).append(r)
+                            cpu.setdefault((target, op, n), []).append((ccpu, scpu))
         finally:
             for proc in procs:
                 proc.terminate()
                 proc.wait(timeout=10)
-    results = {k: statistics.median(v) for k, v in samples.items()}
-    for (target, op, n), r in sorted(results.items()):
+    medians = {k: statistics.median(v) for k, v in samples.items()}
+    best = {k: max(v) for k, v in samples.items()}
+    for (target, op, n), r in sorted(medians.items()):
         runs = ", ".join(f"{x:.0f}" for x in samples[(target, op, n)])
-        print(f"{target:9s} {op:8s} threads={n}: {r:8.0f} ops/s   (runs: {runs})")
+        print(f"{target:9s} {op:8s} threads={n}: median {r:6.0f} ops/s, best {best[(target, op, n)]:6.0f}"
+              f"   (runs: {runs})")
+    # CPU per operation hardly depends on other load: with one client thread the client
+    # waits for the server, so on an otherwise idle machine ops/s ~ 1e6 / (client + server).
     print()
-    print("ratios (same run, medians):")
-    for op in ("PutItem", "GetItem"):
-        for n in threads:
-            emu = results.get(("emulator", op, n))
-            if emu is None:
-                continue
-            parts = [f"{op:8s} threads={n}: emulator {emu:.0f}/s"]
-            for base in ("null", "moto"):
-                b = results.get((base, op, n))
-                if b:
-                    parts.append(f"emulator/{base} = {emu / b:.2f}")
-            print("  " + ", ".join(parts))
+    print("CPU per operation (median of rounds; client = this process, server = its process):")
+    for (target, op, n), xs in sorted(cpu.items()):
+        cc = statistics.median(x[0] for x in xs)
+        sc = statistics.median(x[1] for x in xs)
+        est = f", idle-machine estimate {1e6 / (cc + sc):5.0f} ops/s" if n == 1 else ""
+        print(f"  {target:9s} {op:8s} threads={n}: client {cc:6.0f} us, server {sc:6.0f} us{est}")
+    # On a shared machine other load only ever slows a run down, so the best run of each
+    # figure is the least disturbed estimate; the medians are printed too.
+    for label, results in (("best runs", best), ("medians", medians)):
+        print()
+        print(f"ratios (same run, {label}):")
+        for op in ("PutItem", "GetItem"):
+            for n in threads:
+                emu = results.get(("emulator", op, n))
+                if emu is None:
+                    continue
+                parts = [f"{op:8s} threads={n}: emulator {emu:.0f}/s"]
+                for base in ("null", "moto"):
+                    b = results.get((base, op, n))
+                    if b:
+                        parts.append(f"emulator/{base} = {emu / b:.2f}")
+                print("  " + ", ".join(parts))
 
 
 if __name__ == "__main__":

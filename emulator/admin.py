@@ -7,6 +7,9 @@ Routes (all answers JSON, one object):
   "action": ..., "status": {...}}; actions as in `gtcheck emulator fault` (isolate, cut,
   cut-oneway, delay, heal, pause-replication, resume-replication, stop, start, skew-clock,
   status)
+- `POST /version-map` with {"table": "t", "keys": ["k1", ...] | null, "key_attr": "pk",
+  "value_attr": "v"} -> {"ok": true, "versions": {region: {key: {"value", "timestamp",
+  "origin"}}}}, the shape checkers get as opts["versions"] (docs/CONVENTIONS.md)
 - `POST /versions` with {"table": "t", "key": {"pk": {"S": "k1"}}} -> {"ok": true,
   "versions": {region: {"item", "timestamp", "origin", "deleted"} | null}}
 
@@ -35,7 +38,7 @@ def admin_handler(deployment: Any):
                 return answer(200, {"ok": True})
             if method == "GET" and path == "/status":
                 return answer(200, {"ok": True, "status": deployment.status()})
-            if method != "POST" or path not in ("/fault", "/versions"):
+            if method != "POST" or path not in ("/fault", "/versions", "/version-map"):
                 return answer(404, {"ok": False, "error": f"no route {method} {path}"})
             try:
                 req = json.loads(body or b"{}")
@@ -51,6 +54,14 @@ def admin_handler(deployment: Any):
                                         "error": 'expected {"action": str, "args": [...]}'})
                 status = deployment.fault(action, *args)
                 return answer(200, {"ok": True, "action": action, "args": args, "status": status})
+            if path == "/version-map":
+                table, keys = req.get("table"), req.get("keys")
+                if not isinstance(table, str) or not (keys is None or isinstance(keys, list)):
+                    return answer(400, {"ok": False,
+                                        "error": 'expected {"table": str, "keys": [str] | null}'})
+                return answer(200, {"ok": True, "versions": deployment.version_map(
+                    table, keys, key_attr=str(req.get("key_attr", "pk")),
+                    value_attr=str(req.get("value_attr", "v")))})
             table, key = req.get("table"), req.get("key")
             if not isinstance(table, str) or not isinstance(key, dict):
                 return answer(400, {"ok": False,

@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from emulator import attrs
-from emulator.engine import (EngineContext, ReplicationEngine, ReplicationPause,
-                             TableDescription, engine_factory)
+from emulator.engine import (UNCHANGED, EngineContext, Mutation, ReplicationEngine,
+                             ReplicationPause, TableDescription, engine_factory)
 from emulator.errors import DynamoError, not_found, validation
 from emulator.store import RegionClock, TableReplica, Version
 from emulator.wan import Scheduler, Wan
@@ -41,6 +41,7 @@ MRSC_REGION_SETS = (
 )
 TABLE_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
 TABLES_MAX = 256  # per region: a limit on everything
+TTL_SWEEP_INTERVAL_S = 0.5  # how often expired items are looked for (A12)
 
 
 def check_table_name(name: Any) -> str:
@@ -79,6 +80,7 @@ class GlobalTable:
         self.mode = "EVENTUAL"
         self.witness: str | None = None
         self.global_ = False  # True once it has had a replica
+        self.ttl_attribute: str | None = None  # A12: items whose N attribute < now expire
         desc = TableDescription(name, schema.hash, schema.range, self.mode)
         replica = cluster.new_replica(name, created_in)
         self.ctx = EngineContext(desc, {created_in: replica}, cluster.wan, cluster.clocks,
@@ -156,12 +158,14 @@ class Cluster:
         self.engine_settings = dict(engine_settings or {})
         self._control = threading.RLock()
         self.wan.subscribe(self.faults_changed)
+        self._closed = False
+        self.ttl_interval_s = TTL_SWEEP_INTERVAL_S
+        self.scheduler.call_later(self.ttl_interval_s, self._ttl_tick)
 
     # ---- helpers -------------------------------------------------------------------
     def new_replica(self, table: str, region: str) -> TableReplica:
         return TableReplica(table, region, lock=self.regions[region].lock,
                             call_later=self.scheduler.call_later,
-                            rng=random.Random(self.rng.getrandbits(64)),
                             copies=self.copies, copy_lag_s=self.copy_lag_s)
 
     def table(self, region: str, name: Any) -> GlobalTable:
@@ -182,7 +186,21 @@ class Cluster:
         for t in self.tables_everywhere():
             t.engine.faults_changed()
 
+    def _ttl_tick(self) -> None:
+        """A12: delete expired items (TTL) in every live region; the deletes replicate."""
+        if self._closed:
+            return
+        try:
+            for t in self.tables_everywhere():
+                if t.ttl_attribute is not None and t.mode == "EVENTUAL":
+                    for region in list(t.replicas):
+                        if self.wan.region_up(region):
+                            ttl_sweep(t, region, time.time())
+        finally:
+            self.scheduler.call_later(self.ttl_interval_s, self._ttl_tick)
+
     def close(self) -> None:
+        self._closed = True
         for t in self.tables_everywhere():
             t.engine.close()
         self.scheduler.stop()
@@ -402,6 +420,33 @@ class Cluster:
         for r, v in sorted(t.engine.versions(k).items()):
             out[r] = None if v is None else _version_json(v)
         return out
+
+
+def _expired(item: dict | None, attr: str, now_s: float) -> bool:
+    """TTL: a Number attribute holding epoch seconds in the past (other types never expire)."""
+    if item is None or "N" not in item.get(attr, {}):
+        return False
+    try:
+        return float(item[attr]["N"]) < now_s
+    except ValueError:
+        return False
+
+
+def ttl_sweep(t: GlobalTable, region: str, now_s: float) -> int:
+    """Delete the expired items of `t` in `region` through its engine; how many."""
+    attr = t.ttl_attribute
+    if attr is None:
+        return 0
+    rep = t.replicas.get(region)
+    if rep is None:
+        return 0
+    with rep.lock:
+        expired = [(k, v.item) for k, v in rep.leader.items() if _expired(v.item, attr, now_s)]
+    for k, item in expired:
+        def compute(old, attr=attr):
+            return None if _expired(old, attr, now_s) else UNCHANGED
+        t.engine.write(region, [Mutation(k, t.schema.key_attrs(item), compute)])
+    return len(expired)
 
 
 def _version_json(v: Version) -> dict:

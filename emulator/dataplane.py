@@ -15,10 +15,8 @@ tables reject transactions (M14). Control-plane operations are delegated to the 
 
 from __future__ import annotations
 
-import base64
 import json
 import zlib
-from decimal import Decimal
 from typing import Any, Callable
 
 from emulator import attrs
@@ -107,23 +105,28 @@ class RegionService:
 
     # ---- single-item operations ----------------------------------------------------
     def put_item(self, req: dict) -> dict:
-        _legacy(req, "Expected", "ConditionalOperator")
         t = self._table(req)
         item = attrs.check_item(req.get("Item") if "Item" in req else _missing("item"))
         key = t.schema.key_of_item(item)
         attrs.check_item_size(item)
+        return self._replace(req, t, key, t.schema.key_attrs(item), item)
+
+    def _replace(self, req: dict, t: GlobalTable, key: tuple, keys: dict,
+                 new: dict | None) -> dict:
+        """PutItem (`new` = the item) and DeleteItem (`new` = None): conditional replace."""
+        _legacy(req, "Expected", "ConditionalOperator")
         rv = _enum(req, "ReturnValues", ("NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"), "NONE")
         if rv not in ("NONE", "ALL_OLD"):
             raise validation("ReturnValues can only be ALL_OLD or NONE")
         check = self._condition(req)
         on_fail = _enum(req, "ReturnValuesOnConditionCheckFailure", ("ALL_OLD", "NONE"), "NONE")
 
-        def compute(old: dict | None) -> dict:
+        def compute(old: dict | None) -> dict | None:
             if check is not None and not check(old):
                 raise condition_failed(old if on_fail == "ALL_OLD" else None)
-            return item
+            return new
 
-        out = t.engine.write(self.region, [Mutation(key, t.schema.key_attrs(item), compute)])[0]
+        out = t.engine.write(self.region, [Mutation(key, keys, compute)])[0]
         resp = _consumed(req, t.name, 1.0)
         if rv == "ALL_OLD" and out.old is not None:
             resp["Attributes"] = out.old
@@ -172,26 +175,10 @@ class RegionService:
         return resp
 
     def delete_item(self, req: dict) -> dict:
-        _legacy(req, "Expected", "ConditionalOperator")
         t = self._table(req)
         keys = req.get("Key") if "Key" in req else _missing("key")
         key = t.schema.key_of_key(keys)
-        rv = _enum(req, "ReturnValues", ("NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"), "NONE")
-        if rv not in ("NONE", "ALL_OLD"):
-            raise validation("ReturnValues can only be ALL_OLD or NONE")
-        check = self._condition(req)
-        on_fail = _enum(req, "ReturnValuesOnConditionCheckFailure", ("ALL_OLD", "NONE"), "NONE")
-
-        def compute(old: dict | None) -> None:
-            if check is not None and not check(old):
-                raise condition_failed(old if on_fail == "ALL_OLD" else None)
-            return None
-
-        out = t.engine.write(self.region, [Mutation(key, attrs.check_item(keys), compute)])[0]
-        resp = _consumed(req, t.name, 1.0)
-        if rv == "ALL_OLD" and out.old is not None:
-            resp["Attributes"] = out.old
-        return resp
+        return self._replace(req, t, key, attrs.check_item(keys), None)
 
     # ---- helpers for expressions ---------------------------------------------------
     def _condition(self, req: dict, field: str = "ConditionExpression"
@@ -529,7 +516,7 @@ class RegionService:
 
     def describe_ttl(self, req: dict) -> dict:
         t = self._table(req)
-        spec = getattr(t, "ttl", None)
+        spec = t.ttl_attribute
         if spec:
             return {"TimeToLiveDescription": {"TimeToLiveStatus": "ENABLED",
                                               "AttributeName": spec}}
@@ -545,7 +532,7 @@ class RegionService:
                 or not isinstance(spec.get("Enabled"), bool):
             raise validation("1 validation error detected: TimeToLiveSpecification needs "
                              "AttributeName and Enabled")
-        t.ttl = spec["AttributeName"] if spec["Enabled"] else None  # type: ignore[attr-defined]
+        t.ttl_attribute = spec["AttributeName"] if spec["Enabled"] else None
         return {"TimeToLiveSpecification": spec}
 
 

@@ -262,6 +262,32 @@ class Deployment:
         except DynamoError as e:
             raise BadInput(e.message) from None
 
+    def version_map(self, table: str, keys: list[str] | None = None, *, key_attr: str = "pk",
+                    value_attr: str = "v") -> dict[str, dict[str, dict]]:
+        """`opts["versions"]` for checkers (docs/CONVENTIONS.md): {region: {key: {"value",
+        "timestamp", "origin"}}} for string hash keys `keys` (default: every key of the table in
+        any region); "value" is the plain value of `value_attr` (None when deleted/absent)."""
+        t = next((x for x in self.cluster.tables_everywhere() if x.name == table), None)
+        if t is None:
+            raise BadInput(f"no table {table!r} in this emulator")
+        if keys is None:
+            found = set()
+            for rep in t.replicas.values():
+                with rep.lock:
+                    for v in rep.leader.values():
+                        if v.item is not None and "S" in v.item.get(key_attr, {}):
+                            found.add(v.item[key_attr]["S"])
+            keys = sorted(found)
+        out: dict[str, dict[str, dict]] = {r: {} for r in sorted(t.replicas)}
+        for k in keys:
+            for r, v in self.versions(table, {key_attr: {"S": k}}).items():
+                if v is None:
+                    continue
+                item = v["item"]
+                out[r][k] = {"value": None if item is None else _plain(item.get(value_attr)),
+                             "timestamp": v["timestamp"], "origin": v["origin"]}
+        return out
+
     def quiesce(self, timeout_s: float = 30.0) -> bool:
         """Wait until no replication is pending (every live path drained). True if drained."""
         deadline = time.monotonic() + timeout_s
@@ -275,6 +301,26 @@ class Deployment:
                 return True
             time.sleep(0.005)
         return False
+
+
+def _plain(av: dict | None) -> Any:
+    """A DynamoDB JSON value as plain JSON (numbers as int when integral, else str)."""
+    if av is None:
+        return None
+    (t, v), = av.items()
+    if t == "N":
+        return int(v) if v.lstrip("-").isdigit() else v
+    if t in ("S", "B", "BOOL"):
+        return v
+    if t == "NULL":
+        return None
+    if t == "L":
+        return [_plain(x) for x in v]
+    if t == "M":
+        return {k: _plain(x) for k, x in v.items()}
+    if t == "NS":
+        return sorted(int(x) if x.lstrip("-").isdigit() else x for x in v)
+    return sorted(v)
 
 
 def _number(x: Any, name: str) -> float:

@@ -41,7 +41,7 @@ from __future__ import annotations
 import random
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, NamedTuple, Protocol, Sequence, runtime_checkable
+from typing import Any, Callable, NamedTuple, Protocol, Sequence, runtime_checkable
 
 from emulator.store import Item, Key, RegionClock, TableReplica, Version
 from emulator.wan import Wan
@@ -177,7 +177,3 @@ def engine_factory(mode: str) -> EngineFactory | None:
         import emulator.replication  # noqa: F401  (registers itself)
     return _ENGINES.get(mode)
 
-
-def read_current(replica: TableReplica, mutations: Iterable[Mutation]) -> list[tuple[Mutation, Version | None]]:
-    """Helper for engines: each mutation with the leader's current version (lock held)."""
-    return [(m, replica.current(m.key)) for m in mutations]

@@ -126,15 +126,15 @@ class HttpServer:
         buf = b""
         while True:
             end = buf.find(b"\r\n\r\n")
-            while end < 0:
-                if len(buf) > HEADER_BYTES_MAX:
-                    conn.sendall(_plain(431, b"request header too large", close=True))
-                    return
+            while end < 0 and len(buf) <= HEADER_BYTES_MAX:
                 data = recv(65536)
                 if not data:
                     return
                 buf += data
                 end = buf.find(b"\r\n\r\n")
+            if end < 0 or end > HEADER_BYTES_MAX:
+                conn.sendall(_plain(431, b"request header too large", close=True))
+                return
             head = buf[:end].decode("latin-1")
             buf = buf[end + 4:]
             lines = head.split("\r\n")

@@ -72,6 +72,22 @@ def wait_until(fn: Callable[[], T], *, timeout_s: float = 10.0, interval_s: floa
         time.sleep(interval_s)
 
 
+def stream_records(deployment: Any, region: str, table: str) -> list[dict]:
+    """Every record of `table`'s DynamoDB stream in `region`, oldest first, via boto3."""
+    s = client(deployment.endpoints[region], region, "dynamodbstreams")
+    arn = s.list_streams(TableName=table)["Streams"][0]["StreamArn"]
+    shard = s.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    it = s.get_shard_iterator(StreamArn=arn, ShardId=shard,
+                              ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    out: list[dict] = []
+    while True:
+        resp = s.get_records(ShardIterator=it, Limit=1000)
+        out.extend(resp["Records"])
+        if not resp["Records"]:
+            return out
+        it = resp["NextShardIterator"]
+
+
 def get(c: Any, table: str, pk: str, *, consistent: bool = True, **key: str) -> dict | None:
     """GetItem by string key; the item or None."""
     k = {"pk": {"S": pk}}

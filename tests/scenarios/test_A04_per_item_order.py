@@ -7,27 +7,10 @@ of B before an earlier write of A (read from us-east-2's DynamoDB stream, which 
 exactly the apply order there).
 """
 
-import boto3  # noqa: F401  (the emulator is driven through boto3 only)
-
 from emulator import Deployment
-from emulator.testing import clients, create_global_table, wait_until
+from emulator.testing import create_global_table, stream_records, wait_until
 
 REGIONS = ["us-east-1", "us-east-2", "us-west-2"]
-
-
-def _stream(d, region):
-    s = clients(d, "dynamodbstreams")[region]
-    arn = s.list_streams(TableName="a04")["Streams"][0]["StreamArn"]
-    shard = s.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
-    it = s.get_shard_iterator(StreamArn=arn, ShardId=shard,
-                              ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
-    out = []
-    while True:
-        resp = s.get_records(ShardIterator=it, Limit=1000)
-        out.extend(resp["Records"])
-        if not resp["Records"]:
-            return out
-        it = resp["NextShardIterator"]
 
 
 def test_source_order_per_item_but_not_across_items():
@@ -38,10 +21,10 @@ def test_source_order_per_item_but_not_across_items():
         for i in range(1, n + 1):
             for item in ("A", "B"):
                 east1.put_item(TableName="a04", Item={"pk": {"S": item}, "v": {"N": str(i)}})
-        wait_until(lambda: sum(1 for _ in _stream(d, "us-east-2")) == 2 * n, timeout_s=20,
+        wait_until(lambda: sum(1 for _ in stream_records(d, "us-east-2", "a04")) == 2 * n, timeout_s=20,
                    what="all writes applied in us-east-2")
         applied = [(r["dynamodb"]["Keys"]["pk"]["S"], int(r["dynamodb"]["NewImage"]["v"]["N"]))
-                   for r in _stream(d, "us-east-2")]
+                   for r in stream_records(d, "us-east-2", "a04")]
         # Per item: source order, every write, nothing dropped.
         for item in ("A", "B"):
             assert [v for k, v in applied if k == item] == list(range(1, n + 1))

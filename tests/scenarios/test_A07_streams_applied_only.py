@@ -7,19 +7,14 @@ show different stream sequences for the same item and still converge.
 """
 
 from emulator import Deployment
-from emulator.testing import clients, create_global_table, get, value, wait_until
+from emulator.testing import create_global_table, get, stream_records, value, wait_until
 
 REGIONS = ["us-east-1", "us-east-2", "us-west-2"]
 
 
 def _records(d, region):
-    s = clients(d, "dynamodbstreams")[region]
-    arn = s.list_streams(TableName="a07")["Streams"][0]["StreamArn"]
-    shard = s.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
-    it = s.get_shard_iterator(StreamArn=arn, ShardId=shard,
-                              ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
     return [(r["eventName"], r["dynamodb"].get("NewImage", {}).get("v", {}).get("S"))
-            for r in s.get_records(ShardIterator=it)["Records"]]
+            for r in stream_records(d, region, "a07")]
 
 
 def test_dropped_stale_write_has_no_stream_record():

@@ -5,8 +5,6 @@ while each region keeps serving its own reads and writes. Resumed: every region 
 and they converge.
 """
 
-import subprocess
-import sys
 
 from emulator import Deployment
 from emulator.testing import create_global_table, get, wait_until

@@ -107,3 +107,19 @@ def test_bad_fault_arguments_exit_non_zero(served, args, fragment):
 def test_missing_state_file(tmp_path):
     r = CliRunner().invoke(emulator, ["fault", "--state-file", str(tmp_path / "none.json"), "status"])
     assert r.exit_code != 0 and "no emulator state file" in r.output
+
+
+def test_admin_version_map_for_checkers(served):
+    import urllib.request
+    _, line = served
+    c = client(line["regions"]["us-east-1"], "us-east-1")
+    c.create_table(TableName="cli-vm", BillingMode="PAY_PER_REQUEST",
+                   KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                   AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])
+    c.put_item(TableName="cli-vm", Item={"pk": {"S": "k1"}, "v": {"N": "7"}})
+    req = urllib.request.Request(line["admin"] + "/version-map", method="POST",
+                                 data=json.dumps({"table": "cli-vm"}).encode())
+    with urllib.request.urlopen(req, timeout=5) as r:
+        vm = json.loads(r.read())["versions"]
+    assert vm["us-east-1"]["k1"]["value"] == 7 and vm["us-east-1"]["k1"]["origin"] == "us-east-1"
+    assert isinstance(vm["us-east-1"]["k1"]["timestamp"], int)
