@@ -162,8 +162,9 @@ class AvailabilityChecker:
                 row[4] += 1
                 row[3] += p.type == OK
             exp, judged = expect[i][r]
+            # an operation that waited out the fault and completed after it is legal
             if (self.mode == "strong" and judged and not exp and p.type == OK
-                    and _needs_quorum(p) and segs[i].faults):
+                    and _needs_quorum(p) and segs[i].faults and p.end < segs[i].end):
                 served_without_quorum.append((p, segs[i]))
         found, out_regions = [], {}
         for r in regions:

@@ -70,8 +70,13 @@ def written_value(p: Pair) -> Any:
     return v
 
 
+_ATOMS = frozenset((int, str, float, bool, type(None)))
+
+
 def freeze(v: Any) -> Any:
     """A hashable form of a value (lists become tuples, recursively)."""
+    if type(v) in _ATOMS:  # the common case, kept cheap: most values are ints/strings
+        return v
     if isinstance(v, list | tuple):
         return tuple(freeze(x) for x in v)
     if isinstance(v, dict):
