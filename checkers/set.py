@@ -100,13 +100,9 @@ def unexpected_anomalies(pairs: Sequence[Pair], adds: dict[Any, KeyAdds]) -> lis
                 elements=never[:20],
                 explanation=f"{head} {ob.show(never)}, never added to {key}"))
         for e, tries in failed:
-            errors = sorted({str(t.complete.error) for t in tries
-                             if t.complete is not None and t.complete.error})
-            conflicted = any("ReplicatedWriteConflict" in x for x in errors)
-            reason = f" with {', '.join(errors)}" if errors else ""
+            kind, reason = ob.failure_kind(tries)
             out.append(ob.anomaly(
-                "conflicted-write-visible" if conflicted else "failed-write-visible",
-                expected=False, key=key, region=region,
+                kind, expected=False, key=key, region=region,
                 ops=[p.invoke.index] + [t.invoke.index for t in tries],
                 explanation=(f"{head} {ob.show(e)}, but every add of it (op "
                              f"{', '.join(str(t.invoke.index) for t in tries)}) failed"
