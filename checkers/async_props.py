@@ -373,8 +373,9 @@ class Convergence:
     def check(self, test, history, opts) -> dict:
         pairs = ob.client_pairs(history)
         finals = final_reads(pairs)
-        regions = sorted(set(test.get("regions") or [])
-                         or {ob.region_of(p) for p in pairs if ob.region_of(p)})
+        regions = sorted((set(test.get("regions") or [])
+                          or {ob.region_of(p) for p in pairs if ob.region_of(p)})
+                         - {test.get("witness")})
         out, converged, missing = [], 0, {}
         for key, per in finals.items():
             lacking = [r for r in regions if r not in per]

@@ -141,10 +141,11 @@ class AvailabilityChecker:
         grace_ns = int(float(opts.get("availability_grace_s", 2.0)) * 1e9)
         pairs = ob.client_pairs(history)
         segs = segments(history)
-        regions = list(test.get("regions") or sorted({ob.region_of(p) for p in pairs
-                                                       if ob.region_of(p)}))
         witness = test.get("witness")
-        participants = regions + ([witness] if witness and witness not in regions else [])
+        regions = [r for r in (test.get("regions") or sorted({ob.region_of(p) for p in pairs
+                                                             if ob.region_of(p)}))
+                   if r != witness]  # a witness holds no table: no client traffic
+        participants = regions + ([witness] if witness else [])
         # region -> segment -> [ok, fail, info, judged_ok, judged_total]
         tally = {r: [[0, 0, 0, 0, 0] for _ in segs] for r in regions}
         served_without_quorum: list[tuple[Pair, Segment]] = []
