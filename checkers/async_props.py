@@ -26,7 +26,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from checkers import observe as ob
 from checkers.observe import NEG_INF, WRITE_FS, Pair
-from results.history import FAIL, OK, Op
+from results.history import OK
 
 
 # --- per-region order (monotonic reads, read-your-writes) ----------------------------
@@ -321,15 +321,11 @@ def written_value_anomalies(pairs: Sequence[Pair], *, which: str = "all",
                                   region=region, ops=[p.invoke.index],
                                   explanation=f"{head}, a value no write of {key} ever wrote"))
         elif attempts.all_failed:
-            errors = sorted({str(a.complete.error) for a in attempts.pairs
-                             if a.complete is not None and a.complete.error})
-            conflicted = any("ReplicatedWriteConflict" in e for e in errors)
-            kind = "conflicted-write-visible" if conflicted else "failed-write-visible"
+            kind, reason = ob.failure_kind(attempts.pairs)
             n = len(attempts.pairs)
             which_w = (f"the write of {ob.show(value)} (op {attempts.pairs[0].invoke.index} in "
                        f"{ob.region_of(attempts.pairs[0])})" if n == 1 else
                        f"all {n} writes of {ob.show(value)}")
-            reason = f" with {', '.join(errors)}" if errors else ""
             out.append(ob.anomaly(
                 kind, expected=expected, key=key, region=region,
                 ops=[p.invoke.index] + [a.invoke.index for a in attempts.pairs],
@@ -377,8 +373,9 @@ class Convergence:
     def check(self, test, history, opts) -> dict:
         pairs = ob.client_pairs(history)
         finals = final_reads(pairs)
-        regions = sorted(set(test.get("regions") or [])
-                         or {ob.region_of(p) for p in pairs if ob.region_of(p)})
+        regions = sorted((set(test.get("regions") or [])
+                          or {ob.region_of(p) for p in pairs if ob.region_of(p)})
+                         - {test.get("witness")})
         out, converged, missing = [], 0, {}
         for key, per in finals.items():
             lacking = [r for r in regions if r not in per]

@@ -124,16 +124,6 @@ def _counted(p: Pair, mode: str) -> bool:
     return not (mode == "strong" and p.invoke.f == "read" and not ob.is_sc(p))
 
 
-# Definite answers of a working region: the request was judged and refused on its merits
-# (a failed condition, a conflict lost to a concurrent MRSC write), not for want of service.
-ANSWERED_ERRORS = frozenset({"ConditionalCheckFailed", "ReplicatedWriteConflict"})
-
-
-def _served(p: Pair) -> bool:
-    return p.type == OK or (p.type == FAIL and p.complete is not None
-                            and p.complete.error in ANSWERED_ERRORS)
-
-
 def _needs_quorum(p: Pair) -> bool:
     return p.invoke.f != "read" or ob.is_sc(p)
 
@@ -151,10 +141,11 @@ class AvailabilityChecker:
         grace_ns = int(float(opts.get("availability_grace_s", 2.0)) * 1e9)
         pairs = ob.client_pairs(history)
         segs = segments(history)
-        regions = list(test.get("regions") or sorted({ob.region_of(p) for p in pairs
-                                                       if ob.region_of(p)}))
         witness = test.get("witness")
-        participants = regions + ([witness] if witness and witness not in regions else [])
+        regions = [r for r in (test.get("regions") or sorted({ob.region_of(p) for p in pairs
+                                                             if ob.region_of(p)}))
+                   if r != witness]  # a witness holds no table: no client traffic
+        participants = regions + ([witness] if witness else [])
         # region -> segment -> [ok, fail, info, judged_ok, judged_total]
         tally = {r: [[0, 0, 0, 0, 0] for _ in segs] for r in regions}
         served_without_quorum: list[tuple[Pair, Segment]] = []
@@ -170,13 +161,11 @@ class AvailabilityChecker:
             row[slot] += 1
             if p.start >= segs[i].start + grace_ns or i == 0:
                 row[4] += 1
-                row[3] += _served(p)
+                row[3] += p.type == OK
             exp, judged = expect[i][r]
-            # Only an answer given inside the fault period proves service without a
-            # quorum: an operation invoked then but answered after the heal was not.
+            # an operation that waited out the fault and completed after it is legal
             if (self.mode == "strong" and judged and not exp and p.type == OK
-                    and _needs_quorum(p) and segs[i].faults
-                    and p.end is not None and p.end <= segs[i].end):
+                    and _needs_quorum(p) and segs[i].faults and p.end < segs[i].end):
                 served_without_quorum.append((p, segs[i]))
         found, out_regions = [], {}
         for r in regions:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import bisect
 from collections import defaultdict
 from itertools import accumulate
-from typing import Any, Mapping, Sequence
+from typing import Any, Sequence
 
 from checkers import observe as ob
 from checkers.observe import Pair

@@ -25,6 +25,30 @@ from checkers.counter import CounterChecker
 from suite.errors import BadInput
 
 MODES = ("async", "strong")
+
+# Every anomaly kind these checkers report, with what it means (for the report and the
+# CLI summary). Whether one is a violation or expected is in each anomaly's "expected".
+KINDS = {
+    "non-monotonic-read": "reads of an item in one region went back in time",
+    "read-your-writes": "an SC read missed a write acknowledged in its own region before it",
+    "unwritten-value": "a read returned a value no write wrote",
+    "read-before-write": "a read returned a value before any write of it began",
+    "failed-write-visible": "a read showed a value whose every write definitely failed",
+    "conflicted-write-visible": ("a read showed a value whose write was answered "
+                                 "ReplicatedWriteConflictException"),
+    "divergence": "after the final heal, regions' final reads disagree",
+    "lww-winner": "regions converged on a value other than the last writer's",
+    "stale-read": "an SC read missed a write acknowledged before it began",
+    "no-relay": "during a cut link, a write reached the third region but not the cut one",
+    "nonlinearizable": "the SC history of a key has no linearization",
+    "counter-too-high": "a counter read exceeds every increment invoked by then",
+    "counter-too-low": "a counter read is below anything the increments can make",
+    "lost-increment": "the final counter value is below the acknowledged increments",
+    "never-added": "a set read holds an element no add attempted",
+    "lost-add": "a final set read lacks an acknowledged add",
+    "unavailable": "a region the mode promises to keep serving mostly failed",
+    "served-without-quorum": "an MRSC region without a majority acknowledged a write or SC read",
+}
 WORKLOADS = ("register", "counter", "set")
 
 

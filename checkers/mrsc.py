@@ -17,7 +17,7 @@ linearizability violations as expected anomalies (`checkers.anomalies`).
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from typing import Mapping, Sequence
 
 from checkers import observe as ob
 from checkers.async_props import region_order_anomalies, written_value_anomalies

@@ -23,7 +23,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
-from results.history import FAIL, INFO, OK, Op, Pair, fault_periods, pair
+from results.history import FAIL, OK, Op, Pair, fault_periods, pair
 
 MAX_EXAMPLES = 100
 NEG_INF = float("-inf")
@@ -70,8 +70,13 @@ def written_value(p: Pair) -> Any:
     return v
 
 
+_ATOMS = frozenset((int, str, float, bool, type(None)))
+
+
 def freeze(v: Any) -> Any:
     """A hashable form of a value (lists become tuples, recursively)."""
+    if type(v) in _ATOMS:  # the common case, kept cheap: most values are ints/strings
+        return v
     if isinstance(v, list | tuple):
         return tuple(freeze(x) for x in v)
     if isinstance(v, dict):
@@ -185,6 +190,16 @@ def index_newest_acked(pairs: Iterable[Pair], *, by_region: bool) -> dict[Any, N
     return {g: NewestAcked(ps) for g, ps in groups.items()}
 
 
+def failure_kind(attempts: Iterable[Pair]) -> tuple[str, str]:
+    """(kind, " with <errors>") for a value whose every write attempt failed:
+    "conflicted-write-visible" when one was answered ReplicatedWriteConflictException."""
+    errors = sorted({str(a.complete.error) for a in attempts
+                     if a.complete is not None and a.complete.error})
+    conflicted = any("ReplicatedWriteConflict" in e for e in errors)
+    kind = "conflicted-write-visible" if conflicted else "failed-write-visible"
+    return kind, (f" with {', '.join(errors)}" if errors else "")
+
+
 # --- anomalies and results -----------------------------------------------------------
 
 def anomaly(kind: str, *, expected: bool, key: Any, region: str | None,
@@ -210,9 +225,3 @@ def result(anomalies: Iterable[dict], *, judged: bool = True, **details: Any) ->
             listed.append(a)
     valid: bool | str = False if violated else (True if judged else "unknown")
     return {"valid": valid, "anomaly_counts": dict(counts), "anomalies": listed, **details}
-
-
-def op_ref(p: Pair, *, at: str = "start") -> str:
-    """'op 17 in us-east-1 at 1.234 s' for the invocation (or completion) of a pair."""
-    t = p.start if at == "start" or p.complete is None else p.complete.time
-    return f"op {p.invoke.index} in {region_of(p)} at {secs(t)}"

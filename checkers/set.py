@@ -14,7 +14,6 @@ the whole check is linear in the history's size plus n log n.
 
 from __future__ import annotations
 
-import bisect
 from collections import defaultdict
 from typing import Any, Iterable, Sequence
 
@@ -23,18 +22,22 @@ from checkers.observe import Pair
 from results.history import FAIL, INFO, OK
 
 
-def elements(v: Any) -> list:
-    """A set read's elements (no item reads as the empty set)."""
+def elements(v: Any) -> frozenset:
+    """A set read's elements (no item reads as the empty set). Built in C when the
+    elements are hashable already (strings, numbers), the usual case."""
     if v is None:
-        return []
+        return frozenset()
     if isinstance(v, list | tuple | set | frozenset):
-        return [ob.freeze(x) for x in v]
+        try:
+            return frozenset(v)
+        except TypeError:
+            return frozenset(ob.freeze(x) for x in v)
     raise ValueError(f"set read value is not a collection: {v!r}")
 
 
 def canon(v: Any) -> tuple:
     """A set read in the form convergence compares."""
-    return tuple(sorted(set(elements(v)), key=repr))
+    return tuple(sorted(elements(v), key=repr))
 
 
 class KeyAdds:
@@ -49,21 +52,10 @@ class KeyAdds:
             ends = [p.end for p in ps if p.type == OK]
             if ends:
                 self.ack_end[e] = min(ends)
+        self.succeeded_maybe = frozenset(e for e, ps in self.attempts.items()
+                                         if any(p.type != FAIL for p in ps))
         self.acked = sorted(self.ack_end.items(), key=lambda kv: kv[1])
-        self.ends = [t for _, t in self.acked]
 
-    def acked_before(self, t: int) -> int:
-        return bisect.bisect_left(self.ends, t)
-
-    def missing_before(self, t: int, present: set, limit: int = 5) -> list:
-        """Up to `limit` elements acknowledged before t and absent, newest first."""
-        out = []
-        for e, _ in reversed(self.acked[:self.acked_before(t)]):
-            if e not in present:
-                out.append(e)
-                if len(out) >= limit:
-                    break
-        return out
 
 
 def adds_by_key(pairs: Sequence[Pair]) -> dict[Any, KeyAdds]:
@@ -85,10 +77,13 @@ def unexpected_anomalies(pairs: Sequence[Pair], adds: dict[Any, KeyAdds]) -> lis
     for p in _ok_reads(pairs):
         key, region = p.invoke.key, ob.region_of(p)
         ka = adds[key]
+        present = elements(ob.read_value(p))
+        if present <= ka.succeeded_maybe:  # the common case, checked in C
+            continue
         head = (f"{ob.read_kind(p)} of {key} in {region} at {ob.secs(p.start)} (op "
                 f"{p.invoke.index}) holds")
         never, failed = [], []
-        for e in elements(ob.read_value(p)):
+        for e in present - ka.succeeded_maybe:
             tries = ka.attempts.get(e)
             if tries is None:
                 never.append(e)
@@ -100,13 +95,9 @@ def unexpected_anomalies(pairs: Sequence[Pair], adds: dict[Any, KeyAdds]) -> lis
                 elements=never[:20],
                 explanation=f"{head} {ob.show(never)}, never added to {key}"))
         for e, tries in failed:
-            errors = sorted({str(t.complete.error) for t in tries
-                             if t.complete is not None and t.complete.error})
-            conflicted = any("ReplicatedWriteConflict" in x for x in errors)
-            reason = f" with {', '.join(errors)}" if errors else ""
+            kind, reason = ob.failure_kind(tries)
             out.append(ob.anomaly(
-                "conflicted-write-visible" if conflicted else "failed-write-visible",
-                expected=False, key=key, region=region,
+                kind, expected=False, key=key, region=region,
                 ops=[p.invoke.index] + [t.invoke.index for t in tries],
                 explanation=(f"{head} {ob.show(e)}, but every add of it (op "
                              f"{', '.join(str(t.invoke.index) for t in tries)}) failed"
@@ -117,29 +108,35 @@ def unexpected_anomalies(pairs: Sequence[Pair], adds: dict[Any, KeyAdds]) -> lis
 def stale_set_anomalies(pairs: Sequence[Pair], adds: dict[Any, KeyAdds], *,
                         expected: bool, include_final: bool = False) -> list[dict]:
     """SC reads missing an element whose add was acknowledged before the read began."""
-    out = []
+    reads: dict[Any, list[Pair]] = defaultdict(list)
     for p in _ok_reads(pairs):
-        if not ob.is_sc(p) or (ob.is_final(p) and not include_final):
-            continue
-        ka = adds[p.invoke.key]
-        need = ka.acked_before(p.start)
-        if not need:
-            continue
-        present = set(elements(ob.read_value(p)))
-        have = sum(1 for e in present if ka.ack_end.get(e, p.start) < p.start)
-        if have >= need:
-            continue
-        missing = ka.missing_before(p.start, present)
-        key, region = p.invoke.key, ob.region_of(p)
-        newest = min((t for t in ka.attempts[missing[0]] if t.type == OK), key=lambda t: t.end)
-        out.append(ob.anomaly(
-            "stale-read", expected=expected, key=key, region=region,
-            ops=[p.invoke.index, newest.invoke.index], missing=need - have,
-            explanation=(f"SC read of {key} in {region} at {ob.secs(p.start)} (op "
-                         f"{p.invoke.index}) lacks {need - have} element(s) whose adds were "
-                         f"acknowledged before it began, e.g. {ob.show(missing[0])} (op "
-                         f"{newest.invoke.index} in {ob.region_of(newest)}, acknowledged at "
-                         f"{ob.secs(newest.end)})")))
+        if ob.is_sc(p) and (include_final or not ob.is_final(p)):
+            reads[p.invoke.key].append(p)
+    out = []
+    for key, ps in reads.items():
+        ka = adds[key]
+        acked_before: set = set()  # grows as reads are visited in start order
+        i = 0
+        for p in sorted(ps, key=lambda p: p.start):
+            while i < len(ka.acked) and ka.acked[i][1] < p.start:
+                acked_before.add(ka.acked[i][0])
+                i += 1
+            present = elements(ob.read_value(p))
+            if acked_before <= present:
+                continue
+            missing = acked_before - present
+            example = max(missing, key=lambda e: ka.ack_end[e])
+            region = ob.region_of(p)
+            acked = min((t for t in ka.attempts[example] if t.type == OK),
+                        key=lambda t: t.end)
+            out.append(ob.anomaly(
+                "stale-read", expected=expected, key=key, region=region,
+                ops=[p.invoke.index, acked.invoke.index], missing=len(missing),
+                explanation=(f"SC read of {key} in {region} at {ob.secs(p.start)} (op "
+                             f"{p.invoke.index}) lacks {len(missing)} element(s) whose adds "
+                             f"were acknowledged before it began, e.g. {ob.show(example)} (op "
+                             f"{acked.invoke.index} in {ob.region_of(acked)}, acknowledged at "
+                             f"{ob.secs(acked.end)})")))
     return out
 
 
@@ -152,10 +149,8 @@ def lost_add_anomalies(pairs: Sequence[Pair], adds: dict[Any, KeyAdds], *,
         ka = adds[key]
         lost: dict[Any, list[str]] = defaultdict(list)
         for region, p in sorted(per.items()):
-            present = set(elements(ob.read_value(p)))
-            for e in ka.ack_end:
-                if e not in present:
-                    lost[e].append(region)
+            for e in ka.ack_end.keys() - elements(ob.read_value(p)):
+                lost[e].append(region)
         if not lost:
             continue
         example = next(iter(sorted(lost, key=lambda e: ka.ack_end[e])))
@@ -179,16 +174,16 @@ def ec_monotonic_anomalies(pairs: Sequence[Pair]) -> list[dict]:
     out = []
     for (region, key), reads in groups.items():
         by_end = sorted(reads, key=lambda p: p.end)
-        seen: dict[Any, Pair] = {}
+        seen: set = set()  # everything EC reads done before this one saw
         i = 0
         for p in sorted(reads, key=lambda p: p.start):
             while i < len(by_end) and by_end[i].end < p.start:
-                for e in elements(ob.read_value(by_end[i])):
-                    seen.setdefault(e, by_end[i])
+                seen |= elements(ob.read_value(by_end[i]))
                 i += 1
-            present = set(elements(ob.read_value(p)))
-            if sum(1 for e in present if e in seen) < len(seen):
-                e, q = next((e, q) for e, q in seen.items() if e not in present)
+            present = elements(ob.read_value(p))
+            if not seen <= present:
+                e = min(seen - present, key=repr)
+                q = next(q for q in by_end[:i] if e in elements(ob.read_value(q)))
                 out.append(ob.anomaly(
                     "non-monotonic-read", expected=False, key=key, region=region,
                     ops=[q.invoke.index, p.invoke.index], stream="EC",
@@ -211,8 +206,8 @@ def final_summary(pairs: Sequence[Pair], adds: dict[Any, KeyAdds]) -> dict:
         counts["acknowledged"] += len(ka.ack_end)
         if not per:
             continue
-        union = set().union(*(set(elements(ob.read_value(p))) for p in per.values()))
-        inter = set.intersection(*(set(elements(ob.read_value(p))) for p in per.values()))
+        finals_seen = [elements(ob.read_value(p)) for p in per.values()]
+        union, inter = frozenset().union(*finals_seen), frozenset.intersection(*finals_seen)
         counts["ok"] += sum(1 for e in ka.ack_end if e in inter)
         counts["lost"] += sum(1 for e in ka.ack_end if e not in inter)
         counts["recovered"] += sum(1 for e, ts in ka.attempts.items()

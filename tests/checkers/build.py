@@ -66,4 +66,11 @@ def kinds(result: dict) -> dict[str, int]:
 
 
 def first(result: dict, kind: str) -> dict:
-    return next(a for a in result["anomalies"] if a["kind"] == kind)
+    """The first anomaly of `kind`, checked against the anomaly shape of CONVENTIONS.md."""
+    from checkers.modes import KINDS
+    a = next(a for a in result["anomalies"] if a["kind"] == kind)
+    assert kind in KINDS, f"{kind} missing from checkers.modes.KINDS"
+    assert {"kind", "expected", "key", "region", "ops", "explanation"} <= set(a)
+    assert isinstance(a["explanation"], str) and "\n" not in a["explanation"]
+    assert all(isinstance(i, int) for i in a["ops"])
+    return a

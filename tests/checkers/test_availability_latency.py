@@ -57,8 +57,12 @@ def test_mrsc_isolated_region_acknowledging_a_write_is_a_violation():
     h = History()
     h.nemesis("isolate", {"region": W2}, 1000)
     traffic(h, 1000, 2000)
+    h.nemesis("heal", None, 3000)
+    # a write that waited for the heal and then committed is legal
+    h.write("k", 1500, 3500, "late", region=W2)
     r = AvailabilityChecker("strong").check(TEST, h.ops(), {})
     assert r["valid"] is False
+    assert kinds(r)["served-without-quorum"] == 20
     a = first(r, "served-without-quorum")
     assert a["region"] == W2 and "could not reach a majority" in a["explanation"]
 
@@ -132,3 +136,17 @@ def test_latency_quantiles_per_region_and_period():
 def test_quantile_nearest_rank():
     xs = list(range(1, 101))
     assert quantile(xs, 0.5) == 50 and quantile(xs, 0.99) == 99 and quantile([7], 0.9) == 7
+
+
+def test_witness_has_no_row_but_counts_for_the_majority():
+    test = {"regions": [E1, E2], "witness": W2}
+    h = History()
+    h.nemesis("isolate", {"region": E2}, 0)
+    for t in range(100, 3000, 100):
+        h.write("k", t, t + 5, f"a{t}", region=E1)
+        h.write("k", t, t + 5, f"b{t}", region=E2, type="info", error="timeout")
+    r = AvailabilityChecker("strong").check(test, h.ops(), {})
+    assert set(r["regions"]) == {E1, E2}
+    assert r["valid"] is True
+    assert r["regions"][E1][0]["expected_available"] is True   # E1 + witness: a majority
+    assert r["regions"][E2][0]["expected_available"] is False

@@ -107,3 +107,22 @@ def test_checker_sets_per_mode():
         "counter", "expected-anomalies", "convergence", "availability", "latency"}
     assert set(checker_for("strong", "set").checkers) == {
         "set", "convergence", "availability", "latency"}
+
+
+@pytest.mark.parametrize("workload", WORKLOADS)
+def test_results_are_json_data(workload):
+    import json
+    for store, mode in (("async", "strong"), ("async", "async"), ("linearizable", "strong")):
+        ops, versions = simulate_with_versions(store=store, workload=workload, seed=7,
+                                               cuts=CUT if store == "async" else [])
+        r = checker_for(mode, workload).check(TEST, ops, {"versions": versions})
+        assert json.loads(json.dumps(r))["valid"] == r["valid"]
+
+
+def test_malformed_values_make_a_checker_unknown_not_a_crash():
+    from tests.checkers.build import History
+    h = History().op("add", "c", 0, 5, value=1).read("c", 10, 11, "seven")
+    r = checker_for("strong", "counter").check(TEST, h.ops(), {})
+    assert r["counter"]["valid"] == "unknown"
+    assert "counter value is not a number: 'seven'" in r["counter"]["error"]
+    assert r["valid"] == "unknown"
