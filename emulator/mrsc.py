@@ -21,8 +21,11 @@ lengthens the route (M12) and an isolated region drops out of the quorum (M10).
 Failures, and what a client may conclude from each (definite = the write did not and will
 never happen; indefinite = it may have happened):
 - `ServiceUnavailable` (HTTP 503), definite: this region cannot reach a journal quorum or
-  knows no live leader (isolated, just restarted, election in progress); nothing was
-  proposed. (botocore retries 503 on its own; each retry is again decided afresh.)
+  knows no live leader (isolated, just restarted, election in progress), or replication
+  is paused there (FIS pause-replication: EC reads stay allowed); nothing was proposed.
+  (botocore retries 503 on its own; each retry is again decided afresh.) Note for
+  clients of the real service: AWS documents no such guarantee for a 5xx, so a client
+  that must be safe against AWS too treats any 5xx as unknown.
 - `ReplicatedWriteConflictException` (409), definite: the entry was applied as a skip.
 - `ConditionalCheckFailedException` (400), definite, linearizable.
 - `InternalServerError` (500), indefinite: the entry was proposed but its outcome was not
@@ -56,6 +59,7 @@ ELECTION_MIN_TICKS = 30     # at latency scale 0 (300 ms: robust to a busy machi
                             # grows with the WAN's round trips
 REQUEST_TIMEOUT_S = 2.0     # plus eight of the slowest round trips at the current scale
 APPLIED_HISTORY_MAX = 200_000  # per region, for tests and status (bounded)
+COMPACT_EVERY = 1024        # entries between journal compactions
 
 
 class WanTransport:
@@ -152,6 +156,8 @@ class MrscEngine:
         self._reachable: dict[str, bool] = {}
         self._state_lock = threading.RLock()
         self._closed = False
+        self._compacted = 0
+        self._compact_lock = threading.Lock()
         self.nodes: dict[str, JournalNode] = {}
         with self._state_lock:
             self._update_reachability()
@@ -219,6 +225,8 @@ class MrscEngine:
             kind = (decision if decision is not None
                     else "fence" if isinstance(payload, ReadFence) else "journal")
             self.applied[region].append((index, payload.request_id, kind))
+        if index % COMPACT_EVERY == 0:
+            self._compact()
         if payload.origin == region:
             with self._pending_lock:
                 pending = self._pending.pop(payload.request_id, None)
@@ -226,11 +234,47 @@ class MrscEngine:
                 pending.decision = decision
                 pending.done.set()
 
+    def _compact(self) -> None:
+        """Drop the payloads of entries every participant has applied.
+
+        Bounds the journal's memory on long runs: nobody will ask for those payloads again
+        (a participant only ever needs entries past its own checkpoint; a replay from an
+        older checkpoint skips them, as it would skip them as conflicts anyway). Terms stay,
+        so log matching is unaffected. This stands in for Raft's snapshots: in this
+        in-process emulator every participant's checkpoint is known here. Called under a
+        node's lock, so it takes only its own lock (never `_state_lock`, which is held
+        while nodes are crashed: that order would deadlock); replacing a list item is
+        atomic, and no participant truncates entries at or below its applied index.
+        """
+        with self._compact_lock:
+            floor = min(self.checkpoint.values())
+            start = self._compacted + 1
+            if floor < start:
+                return
+            for state in self.durable.values():
+                log = state.log
+                for i in range(start, min(floor, len(log) - 1) + 1):
+                    if log[i].payload is not None:
+                        log[i] = Entry(log[i].term, None)
+            self._compacted = floor
+
+    def journal_payloads(self, region: str) -> int:
+        """How many entries of `region`'s journal still hold a payload (memory check)."""
+        return sum(1 for e in self.durable[region].log if e.payload is not None)
+
     # ---- requests ---------------------------------------------------------------------
     def _check_writable(self, region: str) -> None:
         if region not in self.ctx.replicas:
             raise DynamoError("ValidationException",
                               f"Region {region} holds no replica of table {self.table}")
+        pause = self.ctx.pause
+        if pause.all or region in pause.regions:
+            # FIS pause-replication on MRSC (dynamodb:InjectError): writes and SC reads
+            # fail in the paused region, EC reads stay allowed.
+            raise DynamoError(
+                "ServiceUnavailable",
+                f"Replication of table {self.table} is paused in {region} (fault "
+                f"injection); the request was not applied.")
         node = self.nodes.get(region)
         if (node is None or not node.alive or not self._reachable.get(region, False)
                 or not node.can_reach_leader()):

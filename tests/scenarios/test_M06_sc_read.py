@@ -32,6 +32,6 @@ def test_sc_read_costs_about_a_write_even_with_one_writer():
         sc_ms = median_ms(lambda: read_n(west, "k", consistent=True), 15)
         ec_ms = median_ms(lambda: read_n(west, "k", consistent=False), 15)
         # us-west-2's nearest quorum member is us-east-2: 2 x 25 ms x 0.5 = 25 ms.
-        assert sc_ms > 20 and write_ms > 20
-        assert 0.7 < sc_ms / write_ms < 1.3
-        assert ec_ms < 10
+        assert sc_ms > 0.9 * 25 and write_ms > 0.9 * 25
+        assert 0.6 < sc_ms / write_ms < 1.6
+        assert ec_ms < sc_ms / 2

@@ -48,5 +48,7 @@ def test_five_increments_per_region(witness):
             assert read_n(client(d, r), "counter", consistent=False) in range(expected + 1)
         retried = [s for a, s in timings if a > 1]
         first_try = [s for a, s in timings if a == 1]
-        if retried:  # conflicts happened: those increments took longer
-            assert statistics.median(retried) > statistics.median(first_try)
+        # All regions start together from the same version, so the first round conflicts
+        # (each write takes >= 3.6 ms of WAN time here), and retried increments are slower.
+        assert retried and first_try
+        assert statistics.median(retried) > statistics.median(first_try)

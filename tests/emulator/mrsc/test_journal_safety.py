@@ -176,6 +176,7 @@ class Sim:
             if self.nodes[p] is None:
                 self.nodes[p] = self._boot(p)
         final = None
+        rounds_since = 0
         for _ in range(rounds_max):
             for p in IDS:
                 self.send(self.nodes[p].tick())
@@ -186,12 +187,16 @@ class Sim:
                 self.deliver(0)
             self.check()
             leaders = [p for p in IDS if self.nodes[p].role == LEADER]
-            if final is None and leaders:
+            if leaders and (final is None or rounds_since % 20 == 19):
+                # (Re-)propose: a proposal may be lost when its leader is deposed, as
+                # the engine re-proposes its idempotent entries.
                 ok, msgs = self.nodes[leaders[0]].propose("final")
                 assert ok
                 self.send(msgs)
                 final = "final"
+                rounds_since = 0
                 continue
+            rounds_since += 1
             if final is not None and all(
                     any(e.payload == "final" for e in self.applied[p]) for p in IDS):
                 break

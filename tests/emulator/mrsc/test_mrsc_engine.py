@@ -143,3 +143,29 @@ def test_witness_needs_exactly_two_replicas():
 def test_leader_is_the_region_everyone_is_nearest_to(engine):
     e, _ = engine
     assert e.preferred == "us-east-2"
+
+
+def test_journal_payloads_are_compacted_once_applied_everywhere(engine):
+    e, _ = engine
+    for i in range(2100):
+        e.write(US[i % 3], [put(f"k{i % 7}", i)])
+    e.get("us-east-1", ("k0",), True)
+    for r in US:
+        assert len(e.durable[r].log) > 2100
+        assert e.journal_payloads(r) < 1100  # everything up to the last compaction dropped
+    assert val(e.get("us-west-2", ("k6",), True)) == max(i for i in range(2100) if i % 7 == 6)
+
+
+def test_paused_region_refuses_writes_and_sc_reads_but_serves_ec(engine):
+    e, _ = engine
+    e.write("us-east-1", [put("p", 1)])
+    e.ctx.pause.regions.add("us-east-1")
+    with pytest.raises(DynamoError) as err:
+        e.write("us-east-1", [put("p", 2)])
+    assert err.value.name == "ServiceUnavailable"
+    with pytest.raises(DynamoError):
+        e.get("us-east-1", ("p",), True)
+    assert val(e.get("us-east-1", ("p",), False)) == 1
+    e.write("us-east-2", [put("p", 3)])  # other regions unaffected
+    e.ctx.pause.regions.clear()
+    assert val(e.get("us-east-1", ("p",), True)) == 3
