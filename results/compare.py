@@ -114,7 +114,9 @@ def compare_runs(run_a: str | os.PathLike, run_b: str | os.PathLike) -> dict:
             latency.append(row)
     summary = []
     for r, t in zip(runs, tests):
-        cls, word = verdict_words(r.valid) if r.valid is not None else ("unknown", "no verdict")
+        cls, _ = verdict_words(r.valid) if r.valid is not None else ("unknown", "")
+        word = {"valid": "valid", "invalid": "invalid"}.get(cls, "unknown") \
+            if r.valid is not None else "no verdict"
         summary.append({"path": str(r.path), "name": r.name, "mode": t.get("mode") or "",
                         "verdict_cls": cls, "verdict_word": word, "problems": r.problems})
     return {"runs": summary, "config": config, "verdicts": verdicts, "anomalies": anomalies,

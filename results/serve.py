@@ -3,11 +3,13 @@
 One page lists every run of the store (name, time, mode, workload, nemesis, the verdict in
 colour, anomaly counts) with links to its report, history, results and logs, sortable and
 filterable by verdict and workload (plain query parameters, so the page works without a
-script and a test can drive it with urllib). Everything else it serves is a file inside
+script and a test can drive it with urllib); two runs ticked on it open side by side
+(`/compare?run=A&run=B`, the page of `gtcheck report --compare`). Everything else it serves is a file inside
 the store, under `/runs/<path in the store>`: any path that escapes the store (`..`,
 encoded or not, an absolute path, a symlink pointing outside) gets 404, as does anything
 that is not a regular file. A run whose report.html is missing gets one written on first
-request. The server binds 127.0.0.1 unless told otherwise and only answers GET and HEAD.
+request. The server binds 127.0.0.1 unless told otherwise, only answers GET and HEAD, and
+on a loopback address only to requests addressed to a loopback name (no DNS rebinding).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from results.compare import compare_runs
 from results.report import write_report
 from results.report._render import render
 from results.report._run import LOG_SUFFIXES, RUN_FILES
@@ -158,23 +161,41 @@ class StoreHandler(BaseHTTPRequestHandler):
     store: Path                    # set on the subclass made by make_server
     report_lock: threading.Lock
 
+    access_log: bool = True
+
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 -- stdlib name
-        if os.environ.get("GTCHECK_SERVE_QUIET") != "1":
+        if self.access_log:
             super().log_message(format, *args)
 
     def do_HEAD(self) -> None:
         self.do_GET(head=True)
 
+    def _host_allowed(self) -> bool:
+        """On a loopback address, answer only requests addressed to a loopback name: a web
+        page elsewhere cannot rebind its own domain name to 127.0.0.1 to read the store."""
+        bound = self.server.server_address[0]
+        if not (bound.startswith("127.") or bound in ("::1", "localhost")):
+            return True
+        host = (self.headers.get("Host") or "").strip().lower()
+        name = host[1:host.index("]")] if host.startswith("[") and "]" in host \
+            else host.rsplit(":", 1)[0]
+        return name in ("localhost", "::1", bound) or name.startswith("127.")
+
     def do_GET(self, head: bool = False) -> None:
         url = urllib.parse.urlsplit(self.path)
+        if not self._host_allowed():
+            return self._error(HTTPStatus.FORBIDDEN, "this server answers only requests "
+                               "addressed to localhost", head)
         try:
             if url.path in ("/", "/index.html"):
                 return self._index(urllib.parse.parse_qs(url.query), head)
             if url.path.startswith("/runs/"):
                 return self._file(url.path[len("/runs/"):], head)
+            if url.path == "/compare":
+                return self._compare(urllib.parse.parse_qs(url.query).get("run", []), head)
             self._error(HTTPStatus.NOT_FOUND, "no such page")
         except (BrokenPipeError, ConnectionResetError):
-            return
+            return   # the client went away mid-answer: nothing left to tell it
 
     def _send(self, status: int, body: bytes, ctype: str, head: bool) -> None:
         self.send_response(status)
@@ -210,6 +231,20 @@ class StoreHandler(BaseHTTPRequestHandler):
                                              "sort": sort, "order": order, **kw}.items() if v}))
         self._send(HTTPStatus.OK, body.encode("utf-8"), "text/html; charset=utf-8", head)
 
+    def _compare(self, rels: list[str], head: bool) -> None:
+        if len(rels) != 2:
+            return self._error(HTTPStatus.NOT_FOUND,
+                               f"choose two runs to compare (got {len(rels)})", head)
+        dirs = [resolve_in_store(self.store, rel) for rel in rels]
+        if any(d is None or not d.is_dir() for d in dirs):
+            return self._error(HTTPStatus.NOT_FOUND, "not a run directory of this store", head)
+        try:
+            data = compare_runs(dirs[0], dirs[1])
+        except BadInput as e:
+            return self._error(HTTPStatus.NOT_FOUND, str(e), head)
+        body = render("compare.html.j2", **data).encode("utf-8")
+        self._send(HTTPStatus.OK, body, "text/html; charset=utf-8", head)
+
     def _file(self, rel: str, head: bool) -> None:
         target = resolve_in_store(self.store, rel)
         if target is None:
@@ -230,6 +265,10 @@ class StoreHandler(BaseHTTPRequestHandler):
                     if not target.exists():
                         write_report(target.parent)
             except BadInput as e:
+                if target.parent.is_dir() and any((target.parent / f).is_file()
+                                                   for f in RUN_FILES):
+                    # a run whose report cannot be written (read-only store, ...)
+                    return self._error(HTTPStatus.INTERNAL_SERVER_ERROR, str(e), head)
                 return self._error(HTTPStatus.NOT_FOUND, str(e), head)
             except GtcheckError as e:
                 return self._error(HTTPStatus.INTERNAL_SERVER_ERROR, str(e), head)
@@ -241,13 +280,14 @@ class StoreHandler(BaseHTTPRequestHandler):
 
 
 def make_server(store: str | os.PathLike, host: str = "127.0.0.1",
-                port: int = 8080) -> ThreadingHTTPServer:
+                port: int = 8080, *, access_log: bool = True) -> ThreadingHTTPServer:
     """A server over the store, bound but not yet serving (port 0 picks a free port)."""
     root = Path(store)
     if not root.is_dir():
         raise BadInput(f"{root}: no such store directory")
     handler = type("BoundStoreHandler", (StoreHandler,),
-                   {"store": root.resolve(), "report_lock": threading.Lock()})
+                   {"store": root.resolve(), "report_lock": threading.Lock(),
+                    "access_log": access_log})
     try:
         server = ThreadingHTTPServer((host, port), handler)
     except OSError as e:

@@ -20,6 +20,7 @@ from pathlib import Path
 from results.report._render import render
 from results.report._run import Run, check_run_dir, load_run
 from results.report._view import HistoryIndex, page_data, view_model
+from suite.errors import BadInput
 
 __all__ = ["write_report", "build_report", "load_run", "Run", "check_run_dir"]
 
@@ -44,6 +45,9 @@ def write_report(run_dir: str | os.PathLike, *, out: str | os.PathLike | None = 
     html = build_report(run_dir)
     path = Path(out) if out is not None else check_run_dir(run_dir) / REPORT_NAME
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(html, encoding="utf-8")
-    os.replace(tmp, path)   # a reader never sees half a report
+    try:
+        tmp.write_text(html, encoding="utf-8")
+        os.replace(tmp, path)   # a reader never sees half a report
+    except OSError as e:
+        raise BadInput(f"{path}: cannot write the report ({e.strerror})") from None
     return path

@@ -23,6 +23,10 @@ class Promise:
     title: str
     text: str
     informational: bool = False  # reports data or allowed anomalies; never a failure
+    by_mode: tuple[tuple[str, str], ...] = ()   # (mode, text) where the promise differs
+
+    def text_for(self, mode: str | None) -> str:
+        return dict(self.by_mode).get(mode or "", self.text)
 
 
 PROMISES: dict[str, Promise] = {
@@ -83,7 +87,12 @@ PROMISES: dict[str, Promise] = {
         "Availability per region",
         "Asynchronous mode: every region keeps serving through every fault (A09). MRSC: "
         "an isolated region stops serving writes and SC reads, the others keep serving "
-        "(M10, M12)."),
+        "(M10, M12).",
+        by_mode=(("async", "Every region keeps serving reads and writes through every fault, "
+                           "an isolated one included (A08, A09)."),
+                 ("strong", "An isolated region stops serving writes and SC reads; the other "
+                            "two keep serving, at higher latency if a link is cut "
+                            "(M10, M11, M12)."))),
     "latency": Promise(
         "Latency",
         "Latency quantiles per region and operation, overall and per fault period.",

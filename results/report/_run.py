@@ -114,6 +114,9 @@ def load_run(run_dir: str | os.PathLike, *, with_history: bool = True) -> Run:
                                         "is drawn as recorded.")
                 except BadInput as e2:
                     run.problems.append(f"history.jsonl could not be read: {e2}")
+    if run.ops == []:
+        run.problems.append("history.jsonl holds no operations: the timeline and the plots "
+                            "are empty.")
     run.logs = sorted(p.name for p in path.iterdir()
                       if p.is_file() and p.name.endswith(LOG_SUFFIXES))
     return run

@@ -36,6 +36,8 @@ CONFIG_ORDER = ("name", "target", "mode", "workload", "nemesis", "regions", "wit
 def _short(value: Any) -> str:
     if value is None:
         return ""
+    if type(value) is int:   # the common case, by far: skip json for it
+        return str(value)
     s = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"),
                                                         default=str)
     return s if len(s) <= VALUE_CHARS_MAX else s[:VALUE_CHARS_MAX - 1] + "…"
@@ -55,7 +57,10 @@ class HistoryIndex:
     """Pairs of a history and the way from any op index (invoke or completion) to its pair."""
 
     def __init__(self, ops: list[Op] | None):
-        self.pairs: list[Pair] = pair(ops) if ops else []
+        # by start time: the timeline's window search relies on it, and a history merged
+        # from several workers need not be in time order
+        self.pairs: list[Pair] = sorted(pair(ops), key=lambda p: (p.invoke.time, p.invoke.index)) \
+            if ops else []
         self.by_index: dict[int, int] = {}
         for n, p in enumerate(self.pairs):
             self.by_index[p.invoke.index] = n
@@ -151,7 +156,7 @@ def _anomaly_groups(checkers: Mapping[str, dict], hist: HistoryIndex) -> list[di
     return out
 
 
-def _promise_rows(checkers: Mapping[str, dict]) -> list[dict]:
+def _promise_rows(checkers: Mapping[str, dict], mode: str | None) -> list[dict]:
     rows = []
     for name, result in checkers.items():
         promise: Promise | None = promise_for(name)
@@ -159,11 +164,14 @@ def _promise_rows(checkers: Mapping[str, dict]) -> list[dict]:
         counts = result.get("anomaly_counts") if isinstance(result.get("anomaly_counts"),
                                                              dict) else {}
         if promise and promise.informational and result.get("valid") is True:
-            word = "reported" if counts else "nothing to report"
-            cls = "info" if counts else "valid"
+            if counts:
+                word, cls = "reported", "info"
+            else:
+                word = "none seen" if "anomalies" in result else "recorded"
+                cls = "valid"
         rows.append({
             "name": name, "title": promise.title if promise else name,
-            "text": promise.text if promise else
+            "text": promise.text_for(mode) if promise else
             "A checker this report does not know; its data is shown below as recorded.",
             "known": promise is not None, "cls": cls, "word": word,
             "counts": _counts_text(counts), "error": result.get("error"),
@@ -225,7 +233,9 @@ def _availability_rows(checkers: Mapping[str, dict]) -> list[dict]:
                 expected = p.get("expected_available")
                 ok_promise = (a is None or expected is None
                               or (expected and a >= 0.5) or not expected)
-                rows.append({"region": region, **p,
+                rows.append({"region": region,
+                             **{k: p.get(k) for k in ("start_s", "end_s", "fault", "ok",
+                                                      "fail", "info", "expected_available")},
                              "pct": f"{a * 100:.1f} %" if isinstance(a, (int, float)) else "",
                              "flag": "" if ok_promise else "unavailable"})
     return rows
@@ -254,7 +264,7 @@ def _other_data(checkers: Mapping[str, dict]) -> list[dict]:
 def view_model(run: Run, hist: HistoryIndex) -> dict:
     checkers = run.checkers
     test = run.test or {}
-    rows = _promise_rows(checkers)
+    rows = _promise_rows(checkers, test.get("mode"))
     broken = [r["title"] for r in rows if r["cls"] == "invalid"]
     undecided = [r["title"] for r in rows if r["cls"] == "unknown"]
     config = [(k, _config_value(test[k])) for k in CONFIG_ORDER if k in test]
@@ -330,25 +340,49 @@ def page_data(run: Run, hist: HistoryIndex, anomaly_ops: Iterable[int],
     errors: dict[str, int] = {}
     cols: dict[str, list] = {c: [] for c in ("t0", "d", "lane", "f", "ty", "k", "p", "i",
                                              "c", "v", "cs", "er")}
-    for p in pairs:
+    t0s, ds, lane_col, f_col, ty_col, k_col, p_col, i_col, c_col, v_col, cs_col, er_col = (
+        cols[c] for c in ("t0", "d", "lane", "f", "ty", "k", "p", "i", "c", "v", "cs", "er"))
+    for p in pairs:   # hot loop at 100,000+ operations: plain appends, no helpers
         inv, comp = p.invoke, p.complete
-        cols["t0"].append(inv.time // 1000)
-        cols["d"].append((comp.time - inv.time) // 1000 if comp is not None else -1)
-        cols["lane"].append(nemesis_lane if inv.process == NEMESIS else lane_of[inv.process])
-        cols["f"].append(fs.setdefault(inv.f, len(fs)))
-        cols["ty"].append(TYPE_CODES.get(comp.type, 3) if comp is not None else 3)
+        nemesis = inv.process == NEMESIS
+        t0s.append(inv.time // 1000)
+        lane_col.append(nemesis_lane if nemesis else lane_of[inv.process])
+        f = fs.get(inv.f)
+        if f is None:
+            f = fs[inv.f] = len(fs)
+        f_col.append(f)
         key = "" if inv.key is None else str(inv.key)
-        cols["k"].append(keys.setdefault(key, len(keys)))
-        cols["p"].append(-1 if inv.process == NEMESIS else inv.process)
-        cols["i"].append(inv.index)
-        cols["c"].append(comp.index if comp is not None else -1)
-        value = p.value if inv.process != NEMESIS else inv.value
-        if comp is not None and comp.type != "ok" and inv.f == "read":
+        k = keys.get(key)
+        if k is None:
+            k = keys[key] = len(keys)
+        k_col.append(k)
+        p_col.append(-1 if nemesis else inv.process)
+        i_col.append(inv.index)
+        cs_col.append(-1 if inv.consistent is None else int(bool(inv.consistent)))
+        if comp is None:
+            ds.append(-1)
+            ty_col.append(3)
+            c_col.append(-1)
+            er_col.append(-1)
+            v_col.append(_short(inv.value))
+            continue
+        ds.append((comp.time - inv.time) // 1000)
+        ty_col.append(TYPE_CODES.get(comp.type, 3))
+        c_col.append(comp.index)
+        if comp.error is None:
+            er_col.append(-1)
+        else:
+            e = errors.get(str(comp.error))
+            if e is None:
+                e = errors[str(comp.error)] = len(errors)
+            er_col.append(e)
+        if nemesis:
+            value = inv.value
+        elif comp.type != "ok" and inv.f == "read":
             value = None
-        cols["v"].append(_short(value))
-        cols["cs"].append(-1 if inv.consistent is None else int(bool(inv.consistent)))
-        err = comp.error if comp is not None else None
-        cols["er"].append(-1 if err is None else errors.setdefault(str(err), len(errors)))
+        else:
+            value = comp.value if comp.value is not None else inv.value
+        v_col.append(_short(value))
     faults = []
     for fp in fault_periods(run.ops or []):
         target = fp.value.get("region") if isinstance(fp.value, Mapping) else None

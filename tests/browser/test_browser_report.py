@@ -118,7 +118,7 @@ def test_counter_report_draws_counter_values(browser, store):
 
 
 def test_serve_page_lists_runs_and_links_to_reports(browser, store):
-    srv = make_server(store, "127.0.0.1", 0)
+    srv = make_server(store, "127.0.0.1", 0, access_log=False)
     thread = threading.Thread(target=srv.serve_forever, daemon=True)
     thread.start()
     try:
@@ -134,6 +134,15 @@ def test_serve_page_lists_runs_and_links_to_reports(browser, store):
         browser.eval("window.scrollTo(0, 0)")
         run = store / "register-strong" / "20261128T100000"
         browser.screenshot(run / "serve.png", full_page=False)
+        # ticking two runs and comparing them
+        browser.eval("document.querySelectorAll('#runs input[name=run]').forEach(c => c.checked = true);"
+                     "document.getElementById('compare').submit()")
+        browser.wait_event("Page.loadEventFired")
+        assert browser.eval("location.pathname") == "/compare"
+        # 3 regions x (read, write of the register run + add of the counter run)
+        assert browser.eval("document.querySelectorAll('#latency tbody tr').length") == 9
+        assert browser.eval("document.getElementById('verdict-a').textContent") in ("valid", "invalid")
+        browser.open(f"http://{host}:{port}/")
         # filtering through the page's own form
         browser.eval("var s = document.querySelector('select[name=verdict]'); "
                      "s.value = 'invalid'; s.dispatchEvent(new Event('change'))")
@@ -152,3 +161,22 @@ def test_serve_page_lists_runs_and_links_to_reports(browser, store):
         srv.shutdown()
         srv.server_close()
         thread.join(timeout=10)
+
+
+@pytest.mark.parametrize("missing", ["results.json", "history.jsonl"])
+def test_partial_run_reports_open_without_errors(browser, tmp_path, missing):
+    run = make_run(tmp_path / "store", seed=33, workload="counter", mode="strong", valid=True,
+                   name=f"partial-no-{missing.split('.')[0]}", timestamp="20261128T102000")
+    (run / missing).unlink()
+    write_report(run)
+    state = open_report(browser, (run / "report.html").as_uri())
+    assert all("error" not in p for p in state["parts"].values()), state["parts"]
+    problems = browser.eval("document.getElementById('problems').textContent")
+    assert f"{missing} is missing" in problems
+    if missing == "history.jsonl":
+        assert browser.eval("document.getElementById('tl-canvas')") is None
+    else:
+        assert browser.eval("document.getElementById('verdict').textContent") == \
+            "No verdict: this run has no checker results yet."
+        assert browser.eval("document.querySelectorAll('#plots .uplot').length") >= 5
+    assert browser.console_errors == []

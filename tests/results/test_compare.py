@@ -17,7 +17,7 @@ def test_strong_vs_async_side_by_side(tmp_path):
     b = make_run(tmp_path, seed=1, workload="register", mode="async")
     data = compare_runs(a, b)
     assert [r["mode"] for r in data["runs"]] == ["strong", "async"]
-    assert [r["verdict_word"] for r in data["runs"]] == ["BROKEN", "held"]
+    assert [r["verdict_word"] for r in data["runs"]] == ["invalid", "valid"]
     verdicts = {v["checker"]: (v["a"]["word"], v["b"]["word"]) for v in data["verdicts"]}
     assert verdicts["linearizability"] == ("BROKEN", "not run")
     assert verdicts["convergence"] == ("not run", "held")
@@ -34,7 +34,8 @@ def test_strong_vs_async_side_by_side(tmp_path):
     assert {r["region"] for r in data["latency"]} == {"us-east-1", "us-east-2", "us-west-2"}
     assert data["latency_source"] == ["the latency checker", "the latency checker"]
     page = write_compare(a, b, tmp_path / "cmp.html").read_text()
-    assert 'id="verdict-a">BROKEN' in page and 'id="verdict-b">held' in page
+    assert 'id="verdict-a">invalid' in page and 'id="verdict-b">valid' in page
+    assert '<span class="badge none">not run</span>' in page
 
 
 def test_latency_derived_from_history_when_no_checker(tmp_path):

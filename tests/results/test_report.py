@@ -62,6 +62,9 @@ def test_invalid_strong_register_report_shows_verdict_anomaly_and_counterexample
     assert data["cx"]["failing"] in data["cx"]["ops"]
     assert data["i"][data["cx"]["failing"]] == cx["op"]
     assert set(data["cx"]["prefix"]) <= {str(n) for n in data["cx"]["ops"]}
+    # promises are worded for the run's mode
+    assert "An isolated region stops serving writes and SC reads" in text
+    assert "Every region keeps serving reads and writes" not in text
     # the configuration is shown
     assert re.search(r"<th>seed</th><td>5</td>", html)
 
@@ -221,3 +224,61 @@ def test_report_survives_a_copied_run_dir(store, tmp_path):
     copy = tmp_path / "elsewhere" / "run"
     shutil.copytree(run, copy)
     assert write_report(copy).exists()
+
+
+@pytest.mark.parametrize("results", [
+    {"valid": False, "linearizability": {"valid": False, "anomalies": "oops",
+                                         "counterexample": {"op": "x", "prefix": None}}},
+    {"valid": False, "linearizability": {"valid": False, "counterexample": {
+        "key": "k0", "op": 10 ** 9, "prefix": [1, "a", None], "states": [{"v": 1}, 2],
+        "concurrent": "no"}}},
+    {"valid": True, "latency": {"valid": True, "quantiles": {"us-east-1": "n/a",
+                                                             "r": {"read": 5}}},
+     "availability": {"valid": True, "regions": {"us-east-1": "none", "r": [1, {}]}}},
+    {"valid": "weird", "odd": {"valid": None, "anomalies": [1, None, {"ops": ["a", 3]}],
+                               "anomaly_counts": {"x": "many"}}},
+    {"valid": True, "checkers": ["not", "a", "dict"], "list-valued": [1, 2]},
+])
+def test_odd_result_shapes_never_crash_the_report(store, results):
+    run = make_run(store, seed=14)
+    (run / "results.json").write_text(json.dumps(results))
+    html = build_report(run)
+    assert page_data(html)["t0"], "the history is still drawn"
+    assert 'id="verdict"' in html
+
+
+def test_unhealed_fault_is_shaded_to_the_end(store):
+    run = make_run(store, seed=15)
+    lines = (run / "history.jsonl").read_text().splitlines()
+    # drop every heal: the isolations stay open to the end of the history
+    kept = [ln for ln in lines if '"f":"heal"' not in ln]
+    (run / "history.jsonl").write_text("\n".join(kept) + "\n")
+    data = page_data(build_report(run))
+    assert data["faults"] and data["faults"][-1]["e"] is None
+
+
+def test_timeline_data_is_in_start_order_even_if_the_file_is_not(store):
+    run = make_run(store, seed=16)
+    lines = (run / "history.jsonl").read_text().splitlines()
+    # swap two adjacent invocations of different processes: file order != time order
+    ops = [json.loads(ln) for ln in lines]
+    inv = [n for n, op in enumerate(ops) if op["type"] == "invoke" and op["process"] != "nemesis"]
+    a, b = inv[10], inv[11]
+    ops[a], ops[b] = ops[b], ops[a]
+    (run / "history.jsonl").write_text("".join(json.dumps(op) + "\n" for op in ops))
+    t0 = page_data(build_report(run))["t0"]
+    assert t0 == sorted(t0)
+
+
+def test_unwritable_report_is_a_clear_error(store, tmp_path):
+    run = make_run(store, seed=17)
+    out = tmp_path / "no-such-dir" / "report.html"
+    with pytest.raises(BadInput, match="cannot write the report"):
+        write_report(run, out=out)
+
+
+def test_empty_history_says_so(store):
+    run = make_run(store, seed=18)
+    (run / "history.jsonl").write_text("")
+    text = text_of(build_report(run))
+    assert "history.jsonl holds no operations" in text

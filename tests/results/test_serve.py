@@ -39,7 +39,7 @@ def store(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def server(store):
-    srv = make_server(store, "127.0.0.1", 0)
+    srv = make_server(store, "127.0.0.1", 0, access_log=False)
     thread = threading.Thread(target=srv.serve_forever, daemon=True)
     thread.start()
     yield srv
@@ -191,3 +191,37 @@ def test_bad_store_is_a_clear_error(tmp_path):
                                                 "--port", "0"])
     assert result.exit_code == 3
     assert "error: " in result.output and "no such store directory" in result.output
+
+
+def test_compare_two_runs_of_the_store(server):
+    status, _, body = get(server, "/compare?run=register-strong/20261128T090000"
+                                  "&run=register-async/20261128T092000")
+    assert status == 200
+    assert 'id="verdict-a">invalid' in body and 'id="verdict-b">invalid' in body
+    assert "Latency quantiles per region" in body and "custom-probe" in body
+    for bad in ("/compare?run=register-strong/20261128T090000",
+                "/compare?run=../x&run=register-async/20261128T092000",
+                "/compare?run=not-a-test&run=register-async/20261128T092000",
+                "/compare?run=register-strong/20261128T090000&run=nope/x"):
+        status, _, body = get(server, bad)
+        assert status == 404, bad
+        assert re.search(r'<p id="message">[^<]+</p>', body)
+    _, _, index = get(server, "/")
+    assert index.count('type="checkbox" name="run"') == 4
+
+
+def test_requests_for_another_host_name_are_refused(server):
+    host, port = server.server_address[:2]
+    for name, expected in ((f"localhost:{port}", 200), (f"127.0.0.1:{port}", 200),
+                           (f"evil.example:{port}", 403), ("evil.example", 403)):
+        conn = http.client.HTTPConnection(host, port, timeout=30)
+        conn.putrequest("GET", "/runs/counter-async/20261128T091000/results.json",
+                        skip_host=True)
+        conn.putheader("Host", name)
+        conn.endheaders()
+        resp = conn.getresponse()
+        body = resp.read().decode()
+        conn.close()
+        assert resp.status == expected, name
+        if expected == 403:
+            assert "lost-increments" not in body

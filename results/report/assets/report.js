@@ -13,6 +13,7 @@
   var started = performance.now();
   var D = JSON.parse(document.getElementById("gt-data").textContent);
   var N = D.t0.length;
+  var parsedMs = performance.now() - started;
   var TYPE_NAMES = ["ok", "fail", "info", "never completed"];
   var REGION_COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf",
                        "#8c564b", "#e377c2"];
@@ -41,6 +42,7 @@
   var anomalous = new Set();
   D.anomalyOps.forEach(function (i) { var p = byIndex.get(i); if (p !== undefined) anomalous.add(p); });
   var regionOfLane = D.lanes.map(function (l) { return l.region; });
+  parts.data = {ms: Math.round(performance.now() - started), parseMs: Math.round(parsedMs)};
   var nemesisLane = regionOfLane.indexOf("nemesis");
 
   function fmtS(us) { return (us / 1e6).toFixed(us < 1e7 ? 3 : 2) + " s"; }
@@ -129,6 +131,14 @@
       ctx.font = "11px system-ui, sans-serif";
       ctx.textBaseline = "middle";
       var prev = null;
+      if (rowH >= 10) {   // which processes ran on each row
+        ctx.fillStyle = "#78909c";
+        for (var pl = 0; pl < lanes; pl++) {
+          var procs = D.lanes[pl].procs;
+          var text = procs[0] === "nemesis" ? "" : "p " + procs.slice(0, 3).join(",") + (procs.length > 3 ? ",…" : "");
+          ctx.fillText(text, 72, laneY(pl) + rowH / 2);
+        }
+      }
       for (var l = 0; l < lanes; l++) {
         var r = regionOfLane[l];
         if (r !== prev) {
@@ -268,11 +278,11 @@
     document.getElementById("tl-in").onclick = function () { zoom(0.5); };
     document.getElementById("tl-out").onclick = function () { zoom(2); };
     document.getElementById("tl-reset").onclick = function () { setView(full[0], full[1]); };
-    document.getElementById("tl-goto").addEventListener("change", function (e) {
-      this_focus(parseInt(e.target.value, 10));
-    });
     var self = this;
-    function this_focus(i) { if (!isNaN(i)) self.focus(i); }
+    document.getElementById("tl-goto").addEventListener("change", function (e) {
+      var i = parseInt(e.target.value, 10);
+      if (!isNaN(i)) self.focus(i);
+    });
     window.addEventListener("resize", resize);
     resize();
     draw();
@@ -318,9 +328,22 @@
     delete o.yLabel;
     return new uPlot(o, data, box);
   }
+  // Scatter as one path of small squares per series (uPlot's own points are arcs, each
+  // stroked: far too slow for 30,000+ points per chart).
+  function scatterPaths(u, si, i0, i1) {
+    var xs = u.data[0], ys = u.data[si], sc = u.series[si].scale;
+    var size = 2.5 * (window.devicePixelRatio || 1), half = size / 2, path = new Path2D();
+    var xMin = u.scales.x.min, xMax = u.scales.x.max, yMin = u.scales[sc].min, yMax = u.scales[sc].max;
+    for (var i = i0; i <= i1; i++) {
+      var y = ys[i], x = xs[i];
+      if (y == null || x < xMin || x > xMax || y < yMin || y > yMax) continue;
+      path.rect(u.valToPos(x, "x", true) - half, u.valToPos(y, sc, true) - half, size, size);
+    }
+    return {stroke: null, fill: path, clip: null, flags: 0};
+  }
   function pointsSeries(label, color) {
-    return {label: label, stroke: color, fill: color, paths: function () { return null; },
-            points: {show: true, size: 3, width: 0, fill: color, stroke: color}};
+    return {label: label, stroke: color, fill: color, width: 0, paths: scatterPaths,
+            points: {show: false}};
   }
   function clientOps(filter) {
     var out = [];
@@ -529,8 +552,10 @@
   });
   var m = /^#op-(\d+)$/.exec(location.hash);
   if (m && timeline) timeline.focus(parseInt(m[1], 10));
+  var syncMs = Math.round(performance.now() - started);
   requestAnimationFrame(function () {
-    window.gtcheckReport = {ready: true, ms: Math.round(performance.now() - started), ops: N, parts: parts};
+    window.gtcheckReport = {ready: true, ms: Math.round(performance.now() - started), syncMs: syncMs,
+                           ops: N, parts: parts};
     document.body.dataset.ready = "1";
   });
 })();
