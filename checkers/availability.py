@@ -124,6 +124,16 @@ def _counted(p: Pair, mode: str) -> bool:
     return not (mode == "strong" and p.invoke.f == "read" and not ob.is_sc(p))
 
 
+# Definite answers of a working region: the request was judged and refused on its merits
+# (a failed condition, a conflict lost to a concurrent MRSC write), not for want of service.
+ANSWERED_ERRORS = frozenset({"ConditionalCheckFailed", "ReplicatedWriteConflict"})
+
+
+def _served(p: Pair) -> bool:
+    return p.type == OK or (p.type == FAIL and p.complete is not None
+                            and p.complete.error in ANSWERED_ERRORS)
+
+
 def _needs_quorum(p: Pair) -> bool:
     return p.invoke.f != "read" or ob.is_sc(p)
 
@@ -161,7 +171,7 @@ class AvailabilityChecker:
             row[slot] += 1
             if p.start >= segs[i].start + grace_ns or i == 0:
                 row[4] += 1
-                row[3] += p.type == OK
+                row[3] += _served(p)
             exp, judged = expect[i][r]
             # an operation that waited out the fault and completed after it is legal
             if (self.mode == "strong" and judged and not exp and p.type == OK
