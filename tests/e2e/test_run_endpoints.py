@@ -29,7 +29,9 @@ def test_run_against_running_endpoints(tmp_path, moto_url, workload):
     done = [op for op in history if op.type != "invoke"]
     assert len(done) >= 10
     assert {op.region for op in history} == {"us-east-1"}
-    assert all(op.type == "ok" for op in done), [op for op in done if op.type != "ok"][:3]
+    # One region, no faults: every operation is answered; only a cas may lose its condition.
+    assert all(op.type == "ok" or (op.f == "cas" and op.error == "ConditionalCheckFailed")
+               for op in done), [op for op in done if op.type != "ok"][:3]
     final = [op for op in done if op.extra.get("final")]
     assert {op.key for op in final} == {"k0", "k1"} and all(op.consistent for op in final)
     test_json = json.loads((run_dir / "test.json").read_text())
