@@ -46,12 +46,6 @@ class Cell:
                 "attempts": self.attempts, "outcome": self.outcome}
 
 
-def _latency_ms(p) -> float | None:
-    if p.complete is None:
-        return None
-    return (p.complete.time - p.invoke.time) / 1e6
-
-
 def _steps(history: Sequence[Op]):
     """Pairs of demo (non-final) client ops, grouped by (region, f, consistent, step)."""
     groups: dict[tuple, list] = {}

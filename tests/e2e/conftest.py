@@ -4,7 +4,7 @@ Every e2e run goes CLI-free through `suite.core.run_test` with `target="emulator
 embedded emulator deployment is started, the global table is provisioned through boto3
 control-plane calls, clients in every region make boto3 requests over HTTP, the nemesis
 injects faults through the emulator's admin API, and the mode's checkers judge the
-history. Runs are short (about two seconds of traffic) at a small latency scale.
+history. Runs are short (about three seconds of traffic) at a small latency scale.
 """
 
 from __future__ import annotations
@@ -16,9 +16,11 @@ from results.store import Store
 from suite import core
 from suite.config import Test
 
-# Traffic knobs for short e2e runs: ~2 s of traffic at a small latency scale, so faults
-# come and go a few times and replication lags enough to show async's anomalies.
-E2E = dict(time_limit=2.0, nemesis_interval=0.35, concurrency=6, rate=150.0,
+# Traffic knobs for short e2e runs: ~3 s of traffic at a small latency scale, so faults
+# come and go several times (every 0.3 s) and replication lags enough to show async's
+# anomalies. The margin matters on a loaded shared machine, where a process can be
+# starved of CPU for a second or more.
+E2E = dict(time_limit=3.0, nemesis_interval=0.3, concurrency=6, rate=150.0,
            latency_scale=0.2, op_timeout=1.0, final_wait=0.6)
 
 
