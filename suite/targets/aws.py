@@ -15,13 +15,13 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 import boto3
-from botocore.config import Config
 
 from suite.errors import BadInput, SetupError
-from suite.targets.base import GlobalTableProvisioner, RegionClients, check_topology
+from suite.targets.base import (GlobalTableProvisioner, RegionClients, RegionClientsTarget,
+                                check_topology)
 
 
-class AwsTarget:
+class AwsTarget(RegionClientsTarget):
     name = "aws"
     has_faults = False
 
@@ -36,18 +36,6 @@ class AwsTarget:
         self._clients = RegionClients(boto3.session.Session(profile_name=profile),
                                       {r: None for r in regions})
         self._created: set[str] = set()
-
-    def setup(self, test: Any = None) -> None:
-        self._clients.probe(self.regions)
-
-    def teardown(self, test: Any = None) -> None:
-        self._clients.clear()
-
-    def client(self, region: str, *, config: Config | None = None) -> Any:
-        return self._clients.client(region, config=config)
-
-    def _control_client(self, region: str) -> Any:
-        return self._clients.control(region)
 
     def create_table(self, test: Any, table: str) -> None:
         if self.existing_table is not None:

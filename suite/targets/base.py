@@ -114,6 +114,27 @@ class RegionClients:
         self._control.clear()
 
 
+class RegionClientsTarget:
+    """The Target methods every boto3-backed target shares, over its `_clients`
+    (a RegionClients): probe at set-up, one client per region, cached control clients."""
+
+    regions: tuple[str, ...]
+    _clients: RegionClients
+
+    def setup(self, test: Any = None) -> None:
+        """Nothing to start; check every region answers, so set-up fails early and clearly."""
+        self._clients.probe(self.regions)
+
+    def teardown(self, test: Any = None) -> None:
+        self._clients.clear()
+
+    def client(self, region: str, *, config: Config | None = None) -> Any:
+        return self._clients.client(region, config=config)
+
+    def _control_client(self, region: str) -> Any:
+        return self._clients.control(region)
+
+
 def check_topology(mode: str, regions: Sequence[str], witness: str | None) -> None:
     """Reject a region set the mode cannot have, before anything is started."""
     if mode not in MODES:

@@ -54,10 +54,15 @@ class EmulatorTarget(AdminEndpointsTarget):
                                  regions=self.regions, witness=self.witness,
                                  admin_url=self.deployment.admin_url,
                                  fault_api=self.deployment)
-        EndpointsTarget.setup(self, test)
+        try:
+            EndpointsTarget.setup(self, test)
+        except Exception:
+            self.teardown(test)  # never leave a deployment running behind a failed set-up
+            raise
 
     def teardown(self, test: Any = None) -> None:
-        EndpointsTarget.teardown(self, test) if self.endpoints else None
+        if self.endpoints:
+            EndpointsTarget.teardown(self, test)
         if self.deployment is not None:
             self.deployment.stop()
             self.deployment = None

@@ -20,11 +20,10 @@ import urllib.request
 from typing import Any, Mapping, Sequence
 
 import boto3
-from botocore.config import Config
 
 from suite.errors import BadInput, SetupError
 from suite.targets.base import (KEY_ATTRIBUTE, GlobalTableProvisioner, RegionClients,
-                                check_topology)
+                                RegionClientsTarget, check_topology)
 
 # Endpoints of an emulator are not AWS: any credentials work, so we never look for real ones.
 EMULATOR_CREDENTIALS = {"aws_access_key_id": "gtcheck", "aws_secret_access_key": "gtcheck"}
@@ -149,7 +148,7 @@ def item_value(item: Mapping[str, Any] | None, key_attribute: str = KEY_ATTRIBUT
     return rest or None
 
 
-class EndpointsTarget:
+class EndpointsTarget(RegionClientsTarget):
     """Global table on endpoints given per region; fault API and versions via the admin API.
 
     This base class has no fault API and no version metadata; `AdminEndpointsTarget`
@@ -195,20 +194,6 @@ class EndpointsTarget:
             return AdminEndpointsTarget(state["regions"], fault_api=AdminClient(state["admin"]),
                                         **kw)
         return cls(state["regions"], **kw)
-
-    # --- Target protocol ---------------------------------------------------------------
-    def setup(self, test: Any = None) -> None:
-        """Nothing to start; check every endpoint answers, so set-up fails early and clearly."""
-        self._clients.probe(self.regions)
-
-    def teardown(self, test: Any = None) -> None:
-        self._clients.clear()
-
-    def client(self, region: str, *, config: Config | None = None) -> Any:
-        return self._clients.client(region, config=config)
-
-    def _control_client(self, region: str) -> Any:
-        return self._clients.control(region)
 
     def _provisioner(self) -> GlobalTableProvisioner:
         return GlobalTableProvisioner(self._control_client, self.mode, self.regions,

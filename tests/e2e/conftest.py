@@ -45,6 +45,17 @@ def describe(result) -> str:
     return "; ".join(out) + f" (run {result.run_dir.path}; errors {result.errors})"
 
 
+REGIONS = {"us-east-1", "us-east-2", "us-west-2"}
+
+
+def assert_faults_and_final_reads(history, regions=REGIONS) -> None:
+    """At least one fault was in force, and every region answered its final reads."""
+    assert [op for op in history if op.process == "nemesis" and op.type == "ok"
+            and op.f != "heal"], "no fault was injected"
+    final = [op for op in history if op.extra.get("final") and op.type == "ok"]
+    assert {op.region for op in final} == set(regions)
+
+
 @pytest.fixture
 def e2e(tmp_path):
     return lambda **kw: run(tmp_path, **kw)

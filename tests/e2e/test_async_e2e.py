@@ -11,19 +11,15 @@ import pytest
 
 from suite import core
 from suite.config import Test
-from tests.e2e.conftest import E2E, anomalies, describe
+from tests.e2e.conftest import (E2E, REGIONS, anomalies, assert_faults_and_final_reads,
+                                describe)
 
 NEMESES = ["isolate", "link", "pause-replication", "outage", "latency", "clock"]
-REGIONS = {"us-east-1", "us-east-2", "us-west-2"}
 
 
 def common_checks(result, history):
     assert result.valid is True, describe(result)
-    faults = [op for op in history if op.process == "nemesis" and op.type == "ok"
-              and op.f != "heal"]
-    assert faults, "no fault was injected"
-    final = [op for op in history if op.extra.get("final") and op.type == "ok"]
-    assert {op.region for op in final} == REGIONS
+    assert_faults_and_final_reads(history)
     assert {op.region for op in history if op.process != "nemesis"} == REGIONS
     listed = [a for r in result.results["checkers"].values() if isinstance(r, dict)
               for a in r.get("anomalies", [])]

@@ -8,18 +8,14 @@ back in time; a conflicted write never becomes visible) must find every promise 
 
 import pytest
 
-from tests.e2e.conftest import describe
+from tests.e2e.conftest import REGIONS, assert_faults_and_final_reads, describe
 
 NEMESES = ["isolate", "link", "pause-replication", "outage", "latency", "clock"]
-REGIONS = {"us-east-1", "us-east-2", "us-west-2"}
 
 
 def common_checks(result, history):
     assert result.valid is True, describe(result)
-    assert [op for op in history if op.process == "nemesis" and op.type == "ok"
-            and op.f != "heal"], "no fault was injected"
-    final = [op for op in history if op.extra.get("final") and op.type == "ok"]
-    assert {op.region for op in final} == REGIONS
+    assert_faults_and_final_reads(history)
     oks = [op for op in history if op.process != "nemesis" and op.type == "ok"
            and not op.extra.get("final")]
     assert {op.region for op in oks} == REGIONS  # every region served traffic
