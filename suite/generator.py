@@ -86,7 +86,7 @@ def _uniform(seed: int) -> tuple[float, int]:
     return (z >> 11) / float(1 << 53), seed
 
 
-def _thread_order(t: Any) -> tuple:
+def thread_order(t: Any) -> tuple:
     """Client threads in numeric order, then the nemesis thread: a stable choice order."""
     return (0, t) if isinstance(t, int) else (1, str(t))
 
@@ -694,7 +694,7 @@ class Reserve(Generator):
     gens: tuple  # one per count, plus the default last
 
     def _ranges(self, ctx):
-        threads = sorted(ctx.all_threads, key=_thread_order)
+        threads = sorted(ctx.all_threads, key=thread_order)
         groups, start = [], 0
         for n in self.counts:
             groups.append(frozenset(threads[start:start + n]))

@@ -308,7 +308,7 @@ class Runner:
         """Finish sleeps that ended and operations past their deadline (or, with `force`,
         every operation in flight, recorded as info with that error)."""
         now = self.now()
-        for thread, fl in sorted(self.in_flight.items(), key=lambda kv: gen._thread_order(kv[0])):
+        for thread, fl in sorted(self.in_flight.items(), key=lambda kv: gen.thread_order(kv[0])):
             if fl.worker is None:
                 if force is not None or now >= fl.deadline:
                     del self.in_flight[thread]
