@@ -74,14 +74,7 @@ def serve(mode: str, regions: str, witness: str | None, latency_scale: float, ho
     try:
         done.wait()
     finally:
-        d.stop()
-        p = Path(state_file)
-        if p.exists():
-            try:
-                if json.loads(p.read_text()).get("admin") == d.admin_url:
-                    p.unlink()
-            except (ValueError, OSError):
-                pass  # someone else's or a broken file: leave it for them
+        d.stop()  # also removes the state file it wrote
 
 
 @emulator.command(context_settings={"ignore_unknown_options": True})

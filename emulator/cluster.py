@@ -18,6 +18,7 @@ Every change completes at once: statuses are ACTIVE when the call returns.
 
 from __future__ import annotations
 
+import contextlib
 import random
 import threading
 import time
@@ -347,21 +348,32 @@ class Cluster:
             if t.global_ and t.mode == "STRONG":
                 raise validation("Replicas cannot be added to a multi-Region strongly "
                                  "consistent global table")
-        # Copy the existing items: per key the newest version across the current replicas.
-        merged: dict = {}
-        for rep in t.replicas.values():
-            with rep.lock:
+        # Copy the existing items (per key the newest version across the current replicas)
+        # and attach the new replicas' replicators with every involved region locked, so no
+        # write can land between the snapshot and the start of replication to the new ones.
+        involved = sorted(set(t.replicas) | set(creates))
+        with contextlib.ExitStack() as stack:
+            for r in involved:  # one global order: no deadlock with another such call
+                stack.enter_context(self.regions[r].lock)
+            merged: dict = {}
+            for rep in t.replicas.values():
                 for k, v in rep.leader.items():
                     cur = merged.get(k)
                     if cur is None or cur.stamp() < v.stamp():
                         merged[k] = v
-        new_reps = {}
-        for r in creates:
-            rep = self.new_replica(t.name, r)
-            rep.load(merged)
-            new_reps[r] = rep
-        t.global_ = True
+            new_reps = {}
+            for r in creates:
+                rep = self.new_replica(t.name, r)
+                rep.load(merged)
+                new_reps[r] = rep
+            t.global_ = True
+            if mode != "STRONG":
+                t.mode = "EVENTUAL"
+                for r, rep in new_reps.items():
+                    t.engine.add_replica(r, rep)
         if mode == "STRONG":
+            # Built outside the region locks: the MRSC engine elects a journal leader first.
+            # (The table is empty, so there is nothing a concurrent write could miss.)
             t.mode = "STRONG"
             t.witness = w_create
             t.ctx.table.mode = "STRONG"
@@ -369,10 +381,6 @@ class Cluster:
             t.engine.close()
             t.ctx.replicas.update(new_reps)
             t.engine = engine_factory("STRONG")(t.ctx)
-        else:
-            t.mode = "EVENTUAL"
-            for r, rep in new_reps.items():
-                t.engine.add_replica(r, rep)
         for r in creates:
             self.regions[r].tables[t.name] = t
 

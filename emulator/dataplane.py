@@ -381,13 +381,7 @@ class RegionService:
 
     # ---- transactions --------------------------------------------------------------
     def transact_write_items(self, req: dict) -> dict:
-        items = req.get("TransactItems")
-        if not isinstance(items, list) or not items:
-            raise validation("1 validation error detected: Value null at 'transactItems' failed to "
-                             "satisfy constraint: Member must not be null")
-        if len(items) > TRANSACT_MAX:
-            raise validation("1 validation error detected: Value at 'transactItems' failed to "
-                             "satisfy constraint: Member must have length less than or equal to 100")
+        items = _transact_items(req)
         plan: list[tuple[GlobalTable, Mutation]] = []
         seen = set()
         for entry in items:
@@ -484,13 +478,7 @@ class RegionService:
         return Mutation(key, keys, other)
 
     def transact_get_items(self, req: dict) -> dict:
-        items = req.get("TransactItems")
-        if not isinstance(items, list) or not items:
-            raise validation("1 validation error detected: Value null at 'transactItems' failed to "
-                             "satisfy constraint: Member must not be null")
-        if len(items) > TRANSACT_MAX:
-            raise validation("1 validation error detected: Value at 'transactItems' failed to "
-                             "satisfy constraint: Member must have length less than or equal to 100")
+        items = _transact_items(req)
         plan = []
         for entry in items:
             body = entry.get("Get") if isinstance(entry, dict) else None
@@ -539,6 +527,18 @@ class RegionService:
 def _missing(what: str) -> Any:
     raise validation(f"1 validation error detected: Value null at '{what}' failed to satisfy "
                      "constraint: Member must not be null")
+
+
+def _transact_items(req: dict) -> list:
+    """TransactItems of a transaction request: a list of 1 to 100 entries."""
+    items = req.get("TransactItems")
+    if not isinstance(items, list) or not items:
+        raise validation("1 validation error detected: Value null at 'transactItems' failed to "
+                         "satisfy constraint: Member must not be null")
+    if len(items) > TRANSACT_MAX:
+        raise validation("1 validation error detected: Value at 'transactItems' failed to "
+                         "satisfy constraint: Member must have length less than or equal to 100")
+    return items
 
 
 def _bool(req: dict, name: str, default: bool = False) -> bool:

@@ -103,11 +103,18 @@ class Deployment:
         return self
 
     def stop(self) -> None:
+        admin = self.admin_url
         for s in self._servers.values():
             s.stop()
         self._admin.stop()
         self.cluster.close()
         self._started = False
+        if self.state_file is not None and self.state_file.exists():
+            try:  # remove our state file, never one another emulator wrote since
+                if json.loads(self.state_file.read_text()).get("admin") == admin:
+                    self.state_file.unlink()
+            except (ValueError, OSError):
+                pass  # unreadable or already gone: nothing of ours to remove
 
     def __enter__(self) -> "Deployment":
         return self.start()

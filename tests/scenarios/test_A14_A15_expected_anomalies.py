@@ -16,13 +16,13 @@ REGIONS = ["us-east-1", "us-east-2", "us-west-2"]
 
 
 def _add(c):
-    c.update_item(TableName="gt", Key={"pk": {"S": "counter"}}, UpdateExpression="ADD v :one",
+    c.update_item(TableName="a14a15", Key={"pk": {"S": "counter"}}, UpdateExpression="ADD v :one",
                   ExpressionAttributeValues={":one": {"N": "1"}})
 
 
 def test_A14_multi_writer_counter_loses_increments():
     with Deployment(REGIONS, latency_scale=0.0, seed=14) as d:
-        cs = create_global_table(d, "gt")
+        cs = create_global_table(d, "a14a15")
         for a in REGIONS:
             for b in REGIONS:
                 if a < b:
@@ -33,24 +33,24 @@ def test_A14_multi_writer_counter_loses_increments():
         for t in threads:
             t.join()
         d.heal()
-        wait_until(lambda: len({value(get(c, "gt", "counter")) for c in cs.values()}) == 1,
+        wait_until(lambda: len({value(get(c, "a14a15", "counter")) for c in cs.values()}) == 1,
                    what="convergence")
-        final = value(get(cs["us-east-1"], "gt", "counter"))
+        final = value(get(cs["us-east-1"], "a14a15", "counter"))
         # Typically 5: each region counted its own 5 and LWW kept one region's count.
         assert 5 <= final <= 10
 
 
 def test_A15_single_writer_remote_reads_skip_values():
     with Deployment(REGIONS, latency_scale=0.02, seed=15) as d:
-        cs = create_global_table(d, "gt")
-        cs["us-east-1"].put_item(TableName="gt", Item={"pk": {"S": "counter"}, "v": {"N": "0"}})
-        wait_until(lambda: value(get(cs["us-west-2"], "gt", "counter")) == 0, what="initial value")
+        cs = create_global_table(d, "a14a15")
+        cs["us-east-1"].put_item(TableName="a14a15", Item={"pk": {"S": "counter"}, "v": {"N": "0"}})
+        wait_until(lambda: value(get(cs["us-west-2"], "a14a15", "counter")) == 0, what="initial value")
         d.pause_replication()
         seen = []
         for _ in range(5):
             _add(cs["us-east-1"])
-            seen.append(value(get(cs["us-west-2"], "gt", "counter")))
+            seen.append(value(get(cs["us-west-2"], "a14a15", "counter")))
         d.resume_replication()
-        wait_until(lambda: value(get(cs["us-west-2"], "gt", "counter")) == 5, what="catch-up")
+        wait_until(lambda: value(get(cs["us-west-2"], "a14a15", "counter")) == 5, what="catch-up")
         seen.append(5)
         assert seen == [0, 0, 0, 0, 0, 5]
