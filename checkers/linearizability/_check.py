@@ -115,6 +115,21 @@ def check_parts(model: Model, parts: dict[Hashable, list[Call]], init_state: Has
     return {k: results[k] for k in parts}
 
 
+def summaries(model: Model, parts: dict[Hashable, list[Call]], init_state: Hashable,
+              deadline: float | None) -> dict[Hashable, dict]:
+    """Per key: {"valid", "dropped", "reason" (when unknown), "counterexample" (when
+    invalid)}, plain JSON-able data."""
+    out = {}
+    for k, (res, dropped) in check_parts(model, parts, init_state, deadline).items():
+        summary: dict[str, Any] = {"valid": res["valid"], "dropped": dropped}
+        if res["valid"] is False:
+            summary["counterexample"] = counterexample(model, k, parts[k], res)
+        elif res["valid"] == UNKNOWN:
+            summary["reason"] = res.get("reason", "timeout")
+        out[k] = summary
+    return out
+
+
 def counterexample(model: Model, key: Hashable, part: Sequence[Call], res: dict) -> dict:
     stuck: Call | None = res.get("stuck")
     prefix: list[Call] = res.get("prefix", [])
@@ -166,16 +181,18 @@ def check(ops: Sequence[Op], model: str | Model, *, initial: Any = None,
     init_state = m.init(initial)
     parts = partitions(m, calls) if partition else {None: calls}
 
+    if not isinstance(workers, int) or workers < 1:
+        raise BadInput(f"workers must be a positive integer, got {workers!r}")
     if workers > 1 and len(parts) > 1:
-        from checkers.linearizability._parallel import check_parts_in_workers
-        results = check_parts_in_workers(m, parts, init_state, deadline, workers)
+        from checkers.linearizability._parallel import summaries_in_workers
+        results = summaries_in_workers(m, parts, init_state, deadline, workers)
     else:
-        results = check_parts(m, parts, init_state, deadline)
+        results = summaries(m, parts, init_state, deadline)
 
-    invalid = [k for k, (r, _) in results.items() if r["valid"] is False]
-    unknown = [k for k, (r, _) in results.items()
+    invalid = [k for k, r in results.items() if r["valid"] is False]
+    unknown = [k for k, r in results.items()
                if r["valid"] == UNKNOWN and r.get("reason") != "unchecked"]
-    unchecked = [k for k, (r, _) in results.items() if r.get("reason") == "unchecked"]
+    unchecked = [k for k, r in results.items() if r.get("reason") == "unchecked"]
     valid: bool | str = False if invalid else (UNKNOWN if unknown else True)
     out: dict[str, Any] = {
         "valid": valid,
@@ -183,13 +200,13 @@ def check(ops: Sequence[Op], model: str | Model, *, initial: Any = None,
         "partitioned": partition,
         "keys": len(parts),
         "ops": len(calls),
-        "crashed_dropped": sum(d for _, d in results.values()),
+        "crashed_dropped": sum(r["dropped"] for r in results.values()),
         "seconds": round(time.monotonic() - t0, 6),
     }
     if invalid:
         out["invalid_keys"] = invalid
         k = invalid[0]
-        out["counterexample"] = counterexample(m, k, parts[k], results[k][0])
+        out["counterexample"] = results[k]["counterexample"]
     if unknown:
         out["unknown_keys"] = unknown
         out["reason"] = "timeout"

@@ -11,7 +11,18 @@ This is the algorithm of Porcupine's `checkSingle`, made cheap in Python:
   its return out of the list, and backtracks when it meets a return it cannot pass.
 - Memoisation as in Porcupine: the set of linearized operations is a Python int bitset;
   states are interned to small ints; a configuration (linearized set, state) seen once is
-  never explored again (it was a dead end, or the search would have stopped).
+  never explored again (it was a dead end, or the search would have stopped). The bitset
+  is kept as a window (every call below `base` is linearized; bits above it) so its size
+  follows the concurrency, not the history's length: memory stays linear in the number
+  of configurations even for one key with 100,000 operations.
+- When a pending pure call (a read) is not ok in the current state, the model is asked
+  (`reachable`, memoised per read and state) whether the state-changing calls that may
+  still come before it could make it ok; if not, the configuration is a dead end without
+  trying every order of them.
+- Crashed calls with the same operation and argument are interchangeable, so only the
+  earliest-invoked of them still open is tried (symmetry reduction); and a crashed call
+  that would not change the current state is not tried at all (leaving it open is at
+  least as good: it need never be linearized).
 - Transitions are memoised per (operation, state id): `model.step` runs once per pair.
 - Cheap placement of pure calls: if a candidate call never changes the state (a read, a
   cas whose compare failed; `model.pure`) and is ok in the current state, linearizing it
@@ -27,6 +38,7 @@ operation whose return could not be passed, and the states the search held there
 
 from __future__ import annotations
 
+import bisect
 import time
 from typing import Any, Generator, Hashable, Sequence
 
@@ -89,7 +101,58 @@ def searcher(model: Model, calls: Sequence[Call], init_state: Hashable
 
     crashed = [c.status == INFO for c in calls]
     pure = [model.pure(c) for c in calls]
-    bits = [1 << i for i in range(n)]
+    reach = getattr(model, "reachable", None)
+    if reach is not None and getattr(type(model), "reachable", None) is Model.reachable:
+        reach = None  # the default says nothing: skip the work
+    reach_memo: list[dict[int, bool]] = [{} for _ in range(n)] if reach else []
+    call_pos = [c.call_pos for c in calls]
+    ret_pos = [end if c.ret_pos is None else c.ret_pos for c in calls]
+    span = max((r - c for c, r in zip(call_pos, ret_pos) if r != end), default=0)
+    crashed_ids = [i for i, c in enumerate(calls) if c.status == INFO]
+
+    feeder_cache: dict[int, list[Call]] = {}
+
+    def feeders(q: int) -> list[Call]:
+        got = feeder_cache.get(q)
+        if got is None:
+            got = feeder_cache[q] = _feeders(q)
+        return got
+
+    def _feeders(q: int) -> list[Call]:
+        """The state-changing calls that may be linearized before pure call q once q is a
+        candidate: those invoked before q returned and not returned before q began (the
+        ones that did are linearized already), crashed ones included."""
+        hi = bisect.bisect_left(call_pos, ret_pos[q])
+        lo = bisect.bisect_left(call_pos, call_pos[q] - span)
+        out = [calls[j] for j in range(lo, hi)
+               if not pure[j] and j != q and ret_pos[j] > call_pos[q]]
+        out.extend(calls[j] for j in crashed_ids if j < lo)
+        return out
+    # Crashed calls with the same f, key and argument are interchangeable: they never
+    # return, so once both are invoked either can stand for the other. Always using the
+    # earliest-invoked one first keeps the search from exploring mirror images.
+    twin = [-1] * n
+    last_twin: dict[tuple, int] = {}
+    for i, c in enumerate(calls):
+        if crashed[i]:
+            sig = (c.f, c.key, c.value)
+            try:
+                twin[i] = last_twin.get(sig, -1)
+                last_twin[sig] = i
+            except TypeError:  # an unhashable argument: no twins for this call
+                pass
+    did: list[int] = []   # definite calls: rank among them in invocation order; else -1
+    cbit: list[int] = []  # crashed calls: their bit in the crashed bitset; else 0
+    n_definite = n_crashed = 0
+    for c in calls:
+        if c.status == INFO:
+            did.append(-1)
+            cbit.append(1 << n_crashed)
+            n_crashed += 1
+        else:
+            did.append(n_definite)
+            cbit.append(0)
+            n_definite += 1
 
     # --- interned states and memoised transitions --------------------------------------
     state_of: list[Hashable] = [init_state]
@@ -110,9 +173,16 @@ def searcher(model: Model, calls: Sequence[Call], init_state: Hashable
         trans[e][sid] = t
         return t
 
-    cache: set[int] = set()
-    stack: list[tuple[int, int, bool]] = []   # (call node, state id before it, forced)
-    lin = 0
+    # The linearized set, kept small whatever the history's length: definite calls are
+    # numbered in invocation order; every one below `base` is linearized, `base` itself
+    # is not, and `dl` holds the bits of the others relative to `base` (bit 0 always
+    # clear), so it spans only the window of calls in flight. Crashed calls, which may
+    # stay open forever, have their own bitset `cl`. A configuration is the tuple
+    # (base, dl, cl, state id).
+    cache: set[tuple[int, int, int, int]] = set()
+    # (call node, state id before it, forced, base, dl, cl before it)
+    stack: list[tuple[int, int, bool, int, int, int]] = []
+    base = dl = cl = 0
     sid = 0
     remaining = definite
     fresh = True
@@ -128,74 +198,101 @@ def searcher(model: Model, calls: Sequence[Call], init_state: Hashable
         iterations += 1
         if not iterations & (SLICE - 1):
             yield
+        descended = False
         if fresh:
+            fresh = False
             # place a pure, ok candidate without a backtracking point, if there is one
             e = nxt[head]
-            placed = dead = False
-            while 0 <= e < n:
-                if not pure[e]:
-                    e = nxt[e]
-                    continue
-                t = trans[e].get(sid)
-                if t is None:
-                    t = transition(e, sid)
-                if t == sid:
-                    newlin = lin | bits[e]
-                    key = newlin | (sid << n)
-                    if key in cache:
-                        dead = True  # explored from this very configuration before
+            dead = False
+            stuck = -1
+            while e < n:
+                if pure[e]:
+                    t = trans[e].get(sid)
+                    if t is None:
+                        t = transition(e, sid)
+                    if t == sid:
+                        d = did[e]   # pure calls are never crashed ones
+                        off = d - base
+                        if off:
+                            nbase, ndl = base, dl | (1 << off)
+                        else:
+                            ndl = dl | 1
+                            z = (ndl ^ (ndl + 1)).bit_length() - 1
+                            nbase, ndl = base + z, ndl >> z
+                        key = (nbase, ndl, cl, sid)
+                        if key in cache:
+                            dead = True  # explored from this very configuration before
+                            break
+                        cache.add(key)
+                        stack.append((e, sid, True, base, dl, cl))
+                        base, dl = nbase, ndl
+                        descended = True
                         break
-                    cache.add(key)
-                    stack.append((e, sid, True))
-                    lin = newlin
-                    if not crashed[e]:
-                        remaining -= 1
-                    pe, ne = prv[e], nxt[e]   # lift e and its return
-                    nxt[pe] = ne
-                    prv[ne] = pe
-                    m = n + e
-                    pm, nm = prv[m], nxt[m]
-                    nxt[pm] = nm
-                    if nm != -1:
-                        prv[nm] = pm
-                    placed = True
-                    break
+                    if t < 0 and reach is not None:
+                        # can any call that may still precede it make this read ok?
+                        r = reach_memo[e].get(sid)
+                        if r is None:
+                            r = reach_memo[e][sid] = reach(state_of[sid], calls[e],
+                                                           feeders(e))
+                        if not r:
+                            dead = True
+                            stuck = e  # the read no order can satisfy any more
+                            break
                 e = nxt[e]
-            if placed:
+            if dead:
+                e = -1 if stuck < 0 else n + stuck
+            elif not descended:
+                e = nxt[head]
+        if not descended and e >= 0:
+            # the ordinary search: try the state-changing candidates from e on
+            while e < n:
+                if not pure[e] and (twin[e] < 0 or cl & cbit[twin[e]]):
+                    t = trans[e].get(sid)
+                    if t is None:
+                        t = transition(e, sid)
+                    if t >= 0:
+                        d = did[e]
+                        if d < 0:  # a crashed call
+                            if t == sid:
+                                e = nxt[e]
+                                continue
+                            nbase, ndl, ncl = base, dl, cl | cbit[e]
+                        else:
+                            ncl = cl
+                            off = d - base
+                            if off:
+                                nbase, ndl = base, dl | (1 << off)
+                            else:
+                                ndl = dl | 1
+                                z = (ndl ^ (ndl + 1)).bit_length() - 1
+                                nbase, ndl = base + z, ndl >> z
+                        key = (nbase, ndl, ncl, t)
+                        if key not in cache:
+                            cache.add(key)
+                            stack.append((e, sid, False, base, dl, cl))
+                            sid = t
+                            base, dl, cl = nbase, ndl, ncl
+                            descended = True
+                            break
+                e = nxt[e]
+        if descended:
+            if not crashed[e]:
+                remaining -= 1
                 if remaining == 0:
-                    return {"valid": True}
-                continue
-            fresh = False
-            e = -2 if dead else nxt[head]
-        if 0 <= e < n:
-            t = trans[e].get(sid)
-            if t is None:
-                t = transition(e, sid)
-            if t >= 0:
-                newlin = lin | bits[e]
-                key = newlin | (t << n)
-                if key not in cache:
-                    cache.add(key)
-                    stack.append((e, sid, False))
-                    sid = t
-                    lin = newlin
-                    if not crashed[e]:
-                        remaining -= 1
-                        if remaining == 0:
-                            return {"valid": True}
-                    pe, ne = prv[e], nxt[e]
-                    nxt[pe] = ne
-                    prv[ne] = pe
-                    m = n + e
-                    pm, nm = prv[m], nxt[m]
-                    nxt[pm] = nm
-                    if nm != -1:
-                        prv[nm] = pm
-                    fresh = True
-                    continue
-            e = nxt[e]
+                    return {"valid": True, "stats": {
+                        "iterations": iterations, "configurations": len(cache),
+                        "states": len(state_of)}}
+            pe, ne = prv[e], nxt[e]   # lift e and its return out of the list
+            nxt[pe] = ne
+            prv[ne] = pe
+            m = n + e
+            pm, nm = prv[m], nxt[m]
+            nxt[pm] = nm
+            if nm != -1:
+                prv[nm] = pm
+            fresh = True
             continue
-        # a return entry (or a dead configuration): nothing more to try here
+        # a return entry that cannot be passed (or a configuration already explored)
         if e >= n:
             depth = len(stack)
             if depth > best_depth:
@@ -208,13 +305,16 @@ def searcher(model: Model, calls: Sequence[Call], init_state: Hashable
                 best_states.append(sid)
         while True:
             if not stack:
+                self_stats = {"iterations": iterations, "configurations": len(cache),
+                              "states": len(state_of)}
                 return {
+                    "stats": self_stats,
                     "valid": False,
                     "stuck": calls[best_stuck] if best_stuck >= 0 else None,
                     "prefix": [calls[i] for i in best_prefix],
                     "states": [state_of[s] for s in best_states],
                 }
-            e0, s0, forced = stack.pop()
+            e0, s0, forced, base, dl, cl = stack.pop()
             # unlift e0 and its return
             m = n + e0
             pm, nm = prv[m], nxt[m]
@@ -224,11 +324,9 @@ def searcher(model: Model, calls: Sequence[Call], init_state: Hashable
             pe, ne = prv[e0], nxt[e0]
             nxt[pe] = e0
             prv[ne] = e0
-            lin ^= bits[e0]
             sid = s0
             if not crashed[e0]:
                 remaining += 1
             if not forced:
                 break
         e = nxt[e0]
-        fresh = False

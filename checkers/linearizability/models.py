@@ -12,6 +12,9 @@ so that the search never knows a data type:
   frozenset), which lets the search intern states and memoise `(linearized, state)`;
 - `pure(call)` -> True when the call never changes the state, whatever the state (a read,
   a cas whose compare failed): the search may then place it as soon as it is legal;
+- `reachable(state, read, candidates)` -> False only when the pure call `read` (not ok in
+  `state`) cannot become ok by any order of any subset of `candidates` (the calls that may
+  still be linearized before it); a conservative pruning hint, True when unsure;
 - `partition(call)` -> the independent sub-object the call touches (the item key), for
   P-compositionality: a history is linearizable iff each key's sub-history is;
 - `prune(calls)` -> the calls that must still be searched, after dropping crashed calls
@@ -122,6 +125,9 @@ class Model:
     def pure(self, call: Call) -> bool:
         return call.f in self.reads and call.status != INFO
 
+    def reachable(self, state: Hashable, read: Call, candidates: list[Call]) -> bool:
+        return True
+
     def partition(self, call: Call) -> Hashable:
         return call.key
 
@@ -173,6 +179,9 @@ class Register(Model):
             return call.out == state, state
         return True, call.value
 
+    def reachable(self, state, read, candidates):
+        return _register_reachable(read, candidates)
+
     def prune(self, calls):
         return _prune_register(calls, cas=False)
 
@@ -220,6 +229,9 @@ class CasRegister(Model):
             return state != old, state
         return True, (new if state == old else state)
 
+    def reachable(self, state, read, candidates):
+        return _register_reachable(read, candidates)
+
     def prune(self, calls):
         return _prune_register(calls, cas=True)
 
@@ -230,6 +242,20 @@ class CasRegister(Model):
                     INFO: " (crashed: outcome unknown)"}[call.status]
             return f"cas {show(old)}->{show(new)}{tail}"
         return _describe_call(call)
+
+
+def _register_reachable(read: Call, candidates: list[Call]) -> bool:
+    """A read of v can become legal only through a write of v or a cas to v."""
+    if read.f != "read":
+        return True
+    v = read.out
+    for c in candidates:
+        if c.f == "write":
+            if c.value == v:
+                return True
+        elif c.f == "cas" and c.status != FAIL and c.value[1] == v:
+            return True
+    return False
 
 
 def _prune_register(calls: list[Call], cas: bool) -> list[Call]:
@@ -299,6 +325,12 @@ class Counter(Model):
             return call.out == state, state
         return True, state + call.value
 
+    def reachable(self, state, read, candidates):
+        adds = [c.value for c in candidates if c.f == "add"]
+        if any(a < 0 for a in adds) or not isinstance(read.out, int | float):
+            return True
+        return state <= read.out <= state + sum(adds)
+
 
 class SetModel(Model):
     """A grow-only set of `add` (value = element) and `read` (value = the whole set)."""
@@ -329,6 +361,11 @@ class SetModel(Model):
             return True, state
         return True, state | {call.value}
 
+    def reachable(self, state, read, candidates):
+        if not state <= read.out:
+            return False
+        return read.out - state <= {c.value for c in candidates if c.f == "add"}
+
 
 class KV(Model):
     """One key of Porcupine's key-value store: get / put / append on strings, starting "".
@@ -355,6 +392,16 @@ class KV(Model):
         if f == "put":
             return True, call.value
         return True, state + call.value
+
+    def reachable(self, state, read, candidates):
+        # after the last put (or none) only appends follow, and appends only extend
+        out = read.out
+        if not isinstance(out, str):
+            return True
+        if out.startswith(state):
+            return True
+        return any(c.f == "put" and isinstance(c.value, str) and out.startswith(c.value)
+                   for c in candidates)
 
 
 class MapModel(Model):
@@ -390,6 +437,10 @@ class MapModel(Model):
 
     def pure(self, call):
         return self.inner.pure(call)
+
+    def reachable(self, state, read, candidates):
+        sub = dict(state).get(read.key, self._initial)
+        return self.inner.reachable(sub, read, [c for c in candidates if c.key == read.key])
 
     def partition(self, call):
         return None
