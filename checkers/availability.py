@@ -135,7 +135,7 @@ class AvailabilityChecker:
         self.mode = mode
 
     def check(self, test, history, opts) -> dict:
-        opts = opts or {}
+        opts, test = opts or {}, test or {}
         min_avail = float(opts.get("availability_min", 0.5))
         min_ops = int(opts.get("availability_min_ops", 3))
         grace_ns = int(float(opts.get("availability_grace_s", 2.0)) * 1e9)
