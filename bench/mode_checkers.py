@@ -63,6 +63,12 @@ def main() -> None:
                 composed = checker_for(mode, workload)
                 print(f"{mode:6} {workload:8} {n_pairs:7d} ops ({len(ops)} records); "
                       f"baseline pair() {base:.3f} s")
+                import checkers.observe as observe
+                observe._last_paired = None  # the composed run pays for pairing once
+                res, total = timed(lambda: composed.check(test, ops, {"versions": versions}))
+                rows.setdefault((mode, workload, "(composed)"), {})[n] = total
+                print(f"    {'(composed)':20} {total:7.3f} s  {total / base:6.1f}x baseline  "
+                      f"valid={res['valid']}")
                 for name, c in composed.checkers.items():
                     res, secs = timed(lambda: c.check(test, ops, {"versions": versions}))
                     rows.setdefault((mode, workload, name), {})[n] = secs
