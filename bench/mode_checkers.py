@@ -20,6 +20,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from checkers import observe  # noqa: E402
 from checkers.modes import checker_for  # noqa: E402
 from results.history import pair  # noqa: E402
 from tests.checkers.simulate import REGIONS, simulate_with_versions  # noqa: E402
@@ -63,6 +64,11 @@ def main() -> None:
                 composed = checker_for(mode, workload)
                 print(f"{mode:6} {workload:8} {n_pairs:7d} ops ({len(ops)} records); "
                       f"baseline pair() {base:.3f} s")
+                observe._last_paired = None  # the composed run pays for pairing once
+                res, total = timed(lambda: composed.check(test, ops, {"versions": versions}))
+                rows.setdefault((mode, workload, "(composed)"), {})[n] = total
+                print(f"    {'(composed)':20} {total:7.3f} s  {total / base:6.1f}x baseline  "
+                      f"valid={res['valid']}")
                 for name, c in composed.checkers.items():
                     res, secs = timed(lambda: c.check(test, ops, {"versions": versions}))
                     rows.setdefault((mode, workload, name), {})[n] = secs

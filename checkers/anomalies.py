@@ -105,13 +105,14 @@ class _RelayIndex:
     time it was first read there; `before(key, t)` gives the one invoked last among those
     seen before t."""
 
-    def __init__(self, cut: FaultPeriod, src: str, dst: str, pairs, seen):
+    def __init__(self, cut: FaultPeriod, src: str, dst: str,
+                 writes_by_start: tuple[list[int], list[Pair]], seen):
         self.cut, self.src, self.dst = cut, src, dst
         events: dict[Any, list[tuple[int, Pair, str]]] = defaultdict(list)
-        for p in pairs:
-            if (p.type != OK or p.invoke.f not in ob.WRITE_FS or ob.region_of(p) != src
-                    or not cut.covers(p.start)):
-                continue
+        starts, writes = writes_by_start
+        lo = bisect.bisect_left(starts, cut.start)
+        hi = len(starts) if cut.end is None else bisect.bisect_left(starts, cut.end)
+        for p in writes[lo:hi]:  # the acknowledged writes from src invoked during the cut
             regions = seen.get((p.invoke.key, ob.freeze(ob.written_value(p))), {})
             thirds = [(t, r) for r, t in regions.items() if r not in (src, dst)]
             if thirds:
@@ -137,10 +138,20 @@ def _relay_indexes(cuts, pairs) -> list[_RelayIndex]:
     if not cuts:
         return []
     seen = _first_seen(pairs)
+    by_region: dict[Any, list[Pair]] = defaultdict(list)
+    for p in pairs:
+        if p.type == OK and p.invoke.f in ob.WRITE_FS:
+            by_region[ob.region_of(p)].append(p)
+    index = {}
+    for r, ws in by_region.items():
+        ws.sort(key=lambda p: p.start)
+        index[r] = ([p.start for p in ws], ws)
+    empty: tuple[list[int], list[Pair]] = ([], [])
     out = []
     for cut in cuts:
         a, b = cut.value["a"], cut.value["b"]
-        out += [_RelayIndex(cut, a, b, pairs, seen), _RelayIndex(cut, b, a, pairs, seen)]
+        out += [_RelayIndex(cut, a, b, index.get(a, empty), seen),
+                _RelayIndex(cut, b, a, index.get(b, empty), seen)]
     return out
 
 

@@ -371,6 +371,7 @@ class Convergence:
         self.canon = canon
 
     def check(self, test, history, opts) -> dict:
+        test = test or {}
         pairs = ob.client_pairs(history)
         finals = final_reads(pairs)
         regions = sorted((set(test.get("regions") or [])

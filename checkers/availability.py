@@ -62,9 +62,10 @@ def segments(history: Sequence[Op]) -> list[Segment]:
     return out or [Segment(0, t_end, ())]
 
 
-def segment_of(segs: Sequence[Segment], t: int) -> int:
+def segment_finder(segs: Sequence[Segment]):
+    """A function from a time to the index of the segment holding it (log n a call)."""
     starts = [s.start for s in segs]
-    return max(0, bisect.bisect_right(starts, t) - 1)
+    return lambda t: max(0, bisect.bisect_right(starts, t) - 1)
 
 
 def _regions(value: Any) -> list[str]:
@@ -145,7 +146,7 @@ class AvailabilityChecker:
         self.mode = mode
 
     def check(self, test, history, opts) -> dict:
-        opts = opts or {}
+        opts, test = opts or {}, test or {}
         min_avail = float(opts.get("availability_min", 0.5))
         min_ops = int(opts.get("availability_min_ops", 3))
         grace_ns = int(float(opts.get("availability_grace_s", 2.0)) * 1e9)
@@ -161,11 +162,12 @@ class AvailabilityChecker:
         served_without_quorum: list[tuple[Pair, Segment]] = []
         expect = [{r: expectation(self.mode, r, s.faults, participants) for r in regions}
                   for s in segs]
+        segment_of = segment_finder(segs)
         for p in pairs:
             r = ob.region_of(p)
             if r not in tally or not _counted(p, self.mode):
                 continue
-            i = segment_of(segs, p.start)
+            i = segment_of(p.start)
             row = tally[r][i]
             slot = 0 if p.type == OK else 1 if p.type == FAIL else 2
             row[slot] += 1

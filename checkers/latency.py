@@ -18,7 +18,7 @@ from collections import defaultdict
 from typing import Sequence
 
 from checkers import observe as ob
-from checkers.availability import segment_of, segments
+from checkers.availability import segment_finder, segments
 from checkers.observe import Pair
 from results.history import OK
 
@@ -56,13 +56,14 @@ def latency_check(test, history, opts) -> dict:
     segs = segments(history)
     overall: dict[tuple, list[float]] = defaultdict(list)
     per_seg: list[dict[tuple, list[float]]] = [defaultdict(list) for _ in segs]
+    segment_of = segment_finder(segs)
     for p in ob.client_pairs(history):
         if p.type != OK:
             continue
         g = (ob.region_of(p), op_label(p))
         ms = (p.end - p.start) / 1e6
         overall[g].append(ms)
-        per_seg[segment_of(segs, p.start)][g].append(ms)
+        per_seg[segment_of(p.start)][g].append(ms)
     by_period = [{"start_s": round(s.start / 1e9, 3), "end_s": round(s.end / 1e9, 3),
                   "fault": s.fault, "quantiles": _table(per_seg[i])}
                  for i, s in enumerate(segs)]

@@ -32,9 +32,22 @@ WRITE_FS = ("write", "cas")
 
 # --- reading pairs -------------------------------------------------------------------
 
+_last_paired: tuple[Sequence[Op], int, list[Pair]] | None = None
+
+
 def client_pairs(history: Sequence[Op]) -> list[Pair]:
-    """Invocation/completion pairs of client operations, in invocation order."""
-    return [p for p in pair(history) if p.invoke.is_client]
+    """Invocation/completion pairs of client operations, in invocation order.
+
+    A composed check hands the same history to every checker, so the pairs of the last
+    history seen are kept (with a reference to it, so its identity cannot be reused) and
+    a copy of the list is returned."""
+    global _last_paired
+    last = _last_paired
+    if last is not None and last[0] is history and last[1] == len(history):
+        return list(last[2])
+    pairs = [p for p in pair(history) if p.invoke.is_client]
+    _last_paired = (history, len(history), pairs)
+    return list(pairs)
 
 
 def region_of(p: Pair) -> str | None:

@@ -72,6 +72,7 @@ class _Run:
         self.frozen: dict[str, dict[str, Any]] = {}          # isolated region's EC copy
         self.copies = {r: {} for r in cfg.regions}           # async: key -> (value, ts, origin)
         self.known: dict[tuple[int, str], list] = {}         # thread knowledge of values
+        self.versions: dict[str, dict] = {}                  # async: final version metadata
 
     # --- plumbing ---------------------------------------------------------------------
     def at(self, t: int, kind: str, data: Any) -> None:

@@ -124,3 +124,9 @@ def test_linearizability_promised_in_mrsc_expected_in_async():
     ok = History().write("k", 0, 5, 1).write("k", 10, 15, 2).read("k", 20, 21, 1,
                                                                   consistent=False)
     assert mrsc.Linearizable().check({}, ok.ops(), {})["valid"] is True
+
+
+def test_no_ec_reads_breaks_no_ec_promise():
+    h = History().write("k", 0, 5, 1).read("k", 10, 12, 1)
+    r = mrsc.ec_reads_check({}, h.ops(), {})
+    assert r["valid"] is True and r["reads"] == 0
