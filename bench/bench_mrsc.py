@@ -26,9 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import boto3  # noqa: E402
-from botocore.config import Config  # noqa: E402
-
+from emulator import testing  # noqa: E402
 from emulator.deployment import Deployment  # noqa: E402
 
 US = ("us-east-1", "us-east-2", "us-west-2")
@@ -37,24 +35,12 @@ WAN_TOLERANCE = 0.20
 
 
 def client(d: Deployment, region: str):
-    return boto3.client("dynamodb", endpoint_url=d.endpoints[region], region_name=region,
-                        aws_access_key_id="bench", aws_secret_access_key="bench",
-                        config=Config(retries={"total_max_attempts": 1}))
+    return testing.client(d.endpoints[region], region)  # boto3, retries off
 
 
 def make_table(d: Deployment, strong: bool) -> None:
-    home = d.regions[0]
-    ddb = client(d, home)
-    ddb.create_table(TableName="bench", BillingMode="PAY_PER_REQUEST",
-                     KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-                     AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])
-    req = {"TableName": "bench",
-           "ReplicaUpdates": [{"Create": {"RegionName": r}} for r in d.regions[1:]]}
-    if strong:
-        req["MultiRegionConsistency"] = "STRONG"
-        if d.witness:
-            req["GlobalTableWitnessUpdates"] = [{"Create": {"RegionName": d.witness}}]
-    ddb.update_table(**req)
+    testing.create_global_table(d, "bench", mode="STRONG" if strong else "EVENTUAL",
+                                witness=d.witness)
 
 
 def timed_ms(fn) -> float:

@@ -13,10 +13,10 @@ import statistics
 import time
 from typing import Iterator
 
-import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from emulator import testing
 from emulator.deployment import Deployment
 
 US = ("us-east-1", "us-east-2", "us-west-2")
@@ -36,25 +36,16 @@ def strong_deployment(*, witness: bool = False, scale: float = 0.0,
 def client(d: Deployment, region: str, *, attempts: int = 1, mode: str = "standard",
            read_timeout: float = 10.0):
     """A boto3 DynamoDB client for one region; SDK retries off unless `attempts` > 1."""
-    return boto3.client(
-        "dynamodb", endpoint_url=d.endpoints[region], region_name=region,
-        aws_access_key_id="gtcheck", aws_secret_access_key="gtcheck",
-        config=Config(retries={"total_max_attempts": attempts, "mode": mode},
-                      connect_timeout=2, read_timeout=read_timeout))
+    return testing.client(d.endpoints[region], region, config=Config(
+        retries={"total_max_attempts": attempts, "mode": mode}, connect_timeout=2,
+        read_timeout=read_timeout))
 
 
-def create_strong_table(d: Deployment, name: str = "mrsc", home: str = "us-east-1") -> dict:
-    """CreateTable in `home`, then UpdateTable to MRSC with every other region."""
-    ddb = client(d, home)
-    ddb.create_table(TableName=name, BillingMode="PAY_PER_REQUEST",
-                     KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-                     AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])
-    req = {"TableName": name, "MultiRegionConsistency": "STRONG",
-           "ReplicaUpdates": [{"Create": {"RegionName": r}} for r in d.regions if r != home]}
-    if d.witness:
-        req["GlobalTableWitnessUpdates"] = [{"Create": {"RegionName": d.witness}}]
-    ddb.update_table(**req)
-    return wait_active(d, name, home)
+def create_strong_table(d: Deployment, name: str = "mrsc") -> dict:
+    """CreateTable in the first region (streams on), then one UpdateTable to MRSC with
+    every other region and the witness (emulator.testing.create_global_table)."""
+    testing.create_global_table(d, name, mode="STRONG", witness=d.witness)
+    return wait_active(d, name, d.regions[0])
 
 
 def wait_active(d: Deployment, name: str, region: str, timeout_s: float = 10.0) -> dict:

@@ -20,10 +20,9 @@ def test_losing_the_nearest_region_raises_write_latency():
         retry_until(lambda: put(east, "k", 2))
         after = median_ms(lambda: put(east, "k", 3), 15)
         near_rtt, far_rtt = 2 * 6 * SCALE, 2 * 33 * SCALE
-        # Lower bounds are physical (load only adds); the rise is judged on the difference
-        # so a busy machine does not make the test flaky.
-        assert before >= 0.9 * near_rtt and after >= 0.9 * far_rtt
-        assert after - before > 0.6 * (far_rtt - near_rtt)
+        # Lower bounds are physical (load only adds): `after` proves the quorum now needs
+        # us-west-2; a busy machine can inflate `before`, so only its order is judged.
+        assert before >= 0.9 * near_rtt and after >= 0.9 * far_rtt and after > before
         d.start_region("us-east-2")
         # Once us-east-2 is back and caught up, it leads again and latency drops back.
         retry_until(lambda: put(client(d, "us-east-2"), "k", 4))

@@ -24,9 +24,9 @@ def test_cut_link_relays_through_the_third_region():
                 assert read_n(client(d, reader), "k", consistent=True) == i
         after = median_ms(lambda: put(east1, "k", 2), 10)
         relay_rtt = 2 * (33 + 25) * SCALE  # us-east-1 -> us-west-2 -> us-east-2 and back
-        direct_rtt = 2 * 6 * SCALE
-        assert after >= 0.9 * relay_rtt
-        assert after - before > 0.6 * (relay_rtt - direct_rtt)
+        # The lower bound is physical (load only adds): it proves the relayed route. The
+        # direct one would be 2 x 6 ms x SCALE.
+        assert after >= 0.9 * relay_rtt and after > before
         d.heal()
         put(east1, "k", 3)
         assert read_n(client(d, "us-east-2"), "k", consistent=True) == 3

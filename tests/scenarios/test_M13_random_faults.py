@@ -20,11 +20,10 @@ import random
 import threading
 import time
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from emulator import testing
 from mrsc_scenario_support import (client, create_strong_table, error_code, key,
                                    retry_until, strong_deployment)
 
@@ -45,9 +44,7 @@ def elements(item) -> list[str]:
 
 
 def stream_records(d, region: str) -> list[tuple[str, tuple[str, ...]]]:
-    streams = boto3.client("dynamodbstreams", endpoint_url=d.endpoints[region],
-                           region_name=region, aws_access_key_id="gtcheck",
-                           aws_secret_access_key="gtcheck")
+    streams = testing.client(d.endpoints[region], region, "dynamodbstreams")
     arn = streams.list_streams(TableName="mrsc")["Streams"][0]["StreamArn"]
     shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]
     it = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"],
@@ -67,17 +64,7 @@ def stream_records(d, region: str) -> list[tuple[str, tuple[str, ...]]]:
 def run(seed: int, *, witness: bool, duration_s: float) -> None:
     rng = random.Random(seed)
     with strong_deployment(witness=witness, scale=0.05) as d:
-        ddb = client(d, d.regions[0])
-        ddb.create_table(TableName="mrsc", BillingMode="PAY_PER_REQUEST",
-                         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-                         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-                         StreamSpecification={"StreamEnabled": True,
-                                              "StreamViewType": "NEW_AND_OLD_IMAGES"})
-        req = {"TableName": "mrsc", "MultiRegionConsistency": "STRONG",
-               "ReplicaUpdates": [{"Create": {"RegionName": r}} for r in d.regions[1:]]}
-        if witness:
-            req["GlobalTableWitnessUpdates"] = [{"Create": {"RegionName": d.witness}}]
-        ddb.update_table(**req)
+        create_strong_table(d)  # streams on: NEW_AND_OLD_IMAGES
         lock = threading.Lock()
         acked: dict[str, float] = {}
         definite: set[str] = set()
@@ -88,11 +75,7 @@ def run(seed: int, *, witness: bool, duration_s: float) -> None:
         participants = d.regions + ([d.witness] if d.witness else [])
 
         def fast_client(region):
-            return boto3.client(
-                "dynamodb", endpoint_url=d.endpoints[region], region_name=region,
-                aws_access_key_id="gtcheck", aws_secret_access_key="gtcheck",
-                config=Config(retries={"total_max_attempts": 1}, connect_timeout=1,
-                              read_timeout=3))
+            return client(d, region, read_timeout=3)
 
         def writer(region: str, wid: int, wrng: random.Random) -> None:
             c = fast_client(region)

@@ -17,8 +17,7 @@ def make_engine(replicas=US, witness=None, scale=0.0, copy_lag_s=0.0, seed=7, **
     wan = Wan(list(replicas) + ([witness] if witness else []), latency_scale=scale)
     rng = random.Random(seed)
     reps = {r: TableReplica("t", r, lock=threading.RLock(),
-                            call_later=wan.scheduler.call_later,
-                            rng=random.Random(rng.random()), copy_lag_s=copy_lag_s)
+                            call_later=wan.scheduler.call_later, copy_lag_s=copy_lag_s)
             for r in replicas}
     clocks = {r: RegionClock(r) for r in wan.regions}
     ctx = EngineContext(TableDescription("t", "pk", None, "STRONG", witness), reps, wan,

@@ -6,7 +6,6 @@ journal order to several replicas, as every region does.
 
 from __future__ import annotations
 
-import random
 import threading
 
 import pytest
@@ -20,7 +19,7 @@ from emulator.store import RegionClock, TableReplica
 
 def replica(region: str) -> TableReplica:
     return TableReplica("t", region, lock=threading.RLock(),
-                        call_later=lambda s, fn: fn(), rng=random.Random(1), copies=1)
+                        call_later=lambda s, fn: fn(), copies=1)
 
 
 def item(key: str, n: int) -> dict:
