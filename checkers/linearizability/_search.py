@@ -110,12 +110,13 @@ def searcher(model: Model, calls: Sequence[Call], init_state: Hashable
     span = max((r - c for c, r in zip(call_pos, ret_pos) if r != end), default=0)
     crashed_ids = [i for i, c in enumerate(calls) if c.status == INFO]
 
-    feeder_cache: dict[int, list[Call]] = {}
+    feeder_cache: dict[int, Any] = {}
+    reach_context = getattr(model, "reach_context", lambda read, cands: cands)
 
-    def feeders(q: int) -> list[Call]:
+    def feeders(q: int) -> Any:
         got = feeder_cache.get(q)
         if got is None:
-            got = feeder_cache[q] = _feeders(q)
+            got = feeder_cache[q] = reach_context(calls[q], _feeders(q))
         return got
 
     def _feeders(q: int) -> list[Call]:
