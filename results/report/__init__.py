@@ -14,6 +14,8 @@ Public surface: `write_report`, `build_report` (the HTML as a string), `load_run
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
 from pathlib import Path
 
@@ -27,8 +29,27 @@ __all__ = ["write_report", "build_report", "load_run", "Run", "check_run_dir"]
 REPORT_NAME = "report.html"
 
 
+@contextlib.contextmanager
+def _cyclic_gc_paused():
+    """Building a report allocates hundreds of thousands of small acyclic objects (ops,
+    pairs, column entries); the cyclic collector's repeated passes over them cost about a
+    fifth of the build at 100,000 operations and free nothing. Paused while building."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def build_report(run_dir: str | os.PathLike) -> str:
     """The report page for a run directory, as HTML text. BadInput if it is not a run."""
+    with _cyclic_gc_paused():
+        return _build_report(run_dir)
+
+
+def _build_report(run_dir: str | os.PathLike) -> str:
     run = load_run(run_dir)
     hist = HistoryIndex(run.ops)
     view = view_model(run, hist)

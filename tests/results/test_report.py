@@ -282,3 +282,20 @@ def test_empty_history_says_so(store):
     (run / "history.jsonl").write_text("")
     text = text_of(build_report(run))
     assert "history.jsonl holds no operations" in text
+
+
+def test_building_leaves_the_garbage_collector_as_it_found_it(store):
+    import gc
+    run = make_run(store, seed=19)
+    assert gc.isenabled()
+    build_report(run)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        build_report(run)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    with pytest.raises(BadInput):
+        build_report(store / "nope")
+    assert gc.isenabled()

@@ -114,12 +114,16 @@
       while (lo < hi) { var mid = (lo + hi) >> 1; if (T0[mid] < t) lo = mid + 1; else hi = mid; }
       return lo;
     }
-    function colorOf(n) {
-      if (LANE[n] === nemesisLane) return "#e65100";
-      if (TY[n] === 1) return "#e57373";
-      if (TY[n] === 2) return "#ffb300";
-      if (TY[n] === 3) return "#b0bec5";
-      return F_COLORS[F[n] % F_COLORS.length];
+    // Colours as small codes (for the dense mode's pixel grid); a higher code wins a pixel,
+    // so failures and crashes stay visible however far out one zooms.
+    var PALETTE = F_COLORS.concat(["#b0bec5", "#ffb300", "#e57373", "#e65100"]);
+    var OPEN = F_COLORS.length, INFO = OPEN + 1, FAILED = OPEN + 2, NEMESIS = OPEN + 3;
+    function codeOf(n) {
+      if (LANE[n] === nemesisLane) return NEMESIS;
+      if (TY[n] === 1) return FAILED;
+      if (TY[n] === 2) return INFO;
+      if (TY[n] === 3) return OPEN;
+      return F[n] % F_COLORS.length;
     }
     function draw() {
       pending = false;
@@ -152,21 +156,40 @@
       // operations inside the window, batched into one path per colour
       var t0 = view[0], t1 = view[1];
       var from = lowerBound(t0 - maxDur), to = lowerBound(t1 + 1);
-      var paths = {}, drawn = 0;
-      var pxPerUs = (width - GUTTER) / (t1 - t0);
+      var paths = [], drawn = 0;
       var h = Math.max(2, rowH - 2);
+      var W = Math.max(1, Math.ceil(width - GUTTER));
+      // Dense mode: more operations in the window than pixels to show them. Each row gets
+      // a strip of pixel columns; an operation marks the columns it covers, and runs of
+      // equal columns become one rectangle, so the work drawn is bounded by rows x width
+      // whatever the number of operations.
+      var dense = (to - from) > 2 * W;
+      var grid = dense ? new Uint8Array(lanes * W) : null;   // 0 = empty, else code + 1
+      function pathOf(code) { return paths[code] || (paths[code] = new Path2D()); }
       function add(n) {
         if (T1[n] < t0 || T0[n] > t1) return;
         var x0 = Math.max(GUTTER, xOf(T0[n])), x1 = Math.min(width, xOf(T1[n]));
-        var w = Math.max(1, x1 - x0);
-        var c = colorOf(n);
-        var p = paths[c] || (paths[c] = new Path2D());
-        p.rect(x0, laneY(LANE[n]) + 1, w, h);
+        var code = codeOf(n);
         drawn++;
+        if (!dense) { pathOf(code).rect(x0, laneY(LANE[n]) + 1, Math.max(1, x1 - x0), h); return; }
+        var row = LANE[n] * W, a = Math.floor(x0 - GUTTER), b = Math.max(a, Math.ceil(x1 - GUTTER) - 1);
+        if (b >= W) b = W - 1;
+        for (var x = a; x <= b; x++) if (grid[row + x] < code + 1) grid[row + x] = code + 1;
       }
       for (var n = from; n < to; n++) add(n);
       openOps.forEach(function (n) { if (n < from || n >= to) add(n); });
-      Object.keys(paths).forEach(function (c) { ctx.fillStyle = c; ctx.fill(paths[c]); });
+      if (dense) {
+        for (var gl = 0; gl < lanes; gl++) {
+          var base = gl * W, y = laneY(gl) + 1;
+          for (var gx = 0; gx < W;) {
+            var c = grid[base + gx], end = gx + 1;
+            while (end < W && grid[base + end] === c) end++;
+            if (c) pathOf(c - 1).rect(GUTTER + gx, y, end - gx, h);
+            gx = end;
+          }
+        }
+      }
+      paths.forEach(function (p, code) { if (p) { ctx.fillStyle = PALETTE[code]; ctx.fill(p); } });
       // anomalies and the selection on top
       ctx.lineWidth = 1.5;
       ctx.strokeStyle = "#d500f9";
@@ -330,14 +353,22 @@
   }
   // Scatter as one path of small squares per series (uPlot's own points are arcs, each
   // stroked: far too slow for 30,000+ points per chart).
+  // A point that lands on a pixel already drawn is skipped, so the path holds at most one
+  // square per pixel of the plot however many points there are.
   function scatterPaths(u, si, i0, i1) {
     var xs = u.data[0], ys = u.data[si], sc = u.series[si].scale;
     var size = 2.5 * (window.devicePixelRatio || 1), half = size / 2, path = new Path2D();
     var xMin = u.scales.x.min, xMax = u.scales.x.max, yMin = u.scales[sc].min, yMax = u.scales[sc].max;
+    var left = u.bbox.left, top = u.bbox.top, w = Math.ceil(u.bbox.width) + 1;
+    var seen = new Uint8Array(w * (Math.ceil(u.bbox.height) + 1));
     for (var i = i0; i <= i1; i++) {
       var y = ys[i], x = xs[i];
       if (y == null || x < xMin || x > xMax || y < yMin || y > yMax) continue;
-      path.rect(u.valToPos(x, "x", true) - half, u.valToPos(y, sc, true) - half, size, size);
+      var px = u.valToPos(x, "x", true), py = u.valToPos(y, sc, true);
+      var cell = Math.floor(py - top) * w + Math.floor(px - left);
+      if (seen[cell]) continue;
+      seen[cell] = 1;
+      path.rect(px - half, py - half, size, size);
     }
     return {stroke: null, fill: path, clip: null, flags: 0};
   }
