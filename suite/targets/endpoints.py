@@ -184,11 +184,9 @@ class EndpointsTarget(RegionClientsTarget):
                         regions: Sequence[str] | None = None,
                         witness: str | None = None) -> "EndpointsTarget":
         state = read_state_file(path)
-        file_mode = state["mode"]
-        if mode and file_mode and mode != file_mode:
-            raise BadInput(f"{path} describes a {file_mode} deployment, but --mode {mode} "
-                           "was asked for")
-        kw = dict(mode=mode or file_mode or "async", regions=regions or None,
+        # The table's mode is chosen when the run provisions it (UpdateTable
+        # MultiRegionConsistency), so the asked-for mode wins over the file's hint.
+        kw = dict(mode=mode or state["mode"] or "async", regions=regions or None,
                   witness=witness or state["witness"], admin_url=state["admin"])
         if state["admin"]:
             return AdminEndpointsTarget(state["regions"], fault_api=AdminClient(state["admin"]),
