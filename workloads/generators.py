@@ -10,7 +10,9 @@ show exactly what a workload will do without a target.
   `choose` returns an op dict and whether it used `next_value`, so written values are
   unique across the run (the register checker can tell every write apart), and it may
   read `last_written` (key -> the last value generated for that key) to aim a cas.
-- `final_reads(keys, regions)`: each client thread reads every key with an SC read,
+- `pick(rng, mix)` / `read(key, kind)`: one operation kind from a weighted mix; an SC or
+  EC read.
+- `final_reads(keys)`: each client thread reads every key with an SC read,
   marked `"final": True`; thread t is in region t mod len(regions), so with at least one
   thread per region every region is read.
 - `Steps(ops, retry_on, attempts)`: a thread's fixed list of operations, each retried
