@@ -35,6 +35,19 @@ def elements(v: Any) -> frozenset:
     raise ValueError(f"set read value is not a collection: {v!r}")
 
 
+class ReadSets:
+    """The elements of each ok read, computed once per read within one check."""
+
+    def __init__(self) -> None:
+        self.memo: dict[int, frozenset] = {}
+
+    def __call__(self, p: Pair) -> frozenset:
+        got = self.memo.get(p.invoke.index)
+        if got is None:
+            got = self.memo[p.invoke.index] = elements(ob.read_value(p))
+        return got
+
+
 def canon(v: Any) -> tuple:
     """A set read in the form convergence compares."""
     return tuple(sorted(elements(v), key=repr))
@@ -71,13 +84,15 @@ def _ok_reads(pairs: Sequence[Pair]):
     return (p for p in pairs if p.type == OK and p.invoke.f == "read")
 
 
-def unexpected_anomalies(pairs: Sequence[Pair], adds: dict[Any, KeyAdds]) -> list[dict]:
+def unexpected_anomalies(pairs: Sequence[Pair], adds: dict[Any, KeyAdds],
+                         sets: ReadSets | None = None) -> list[dict]:
     """Elements never added, or added only by adds that failed (both modes)."""
+    sets = sets or ReadSets()
     out = []
     for p in _ok_reads(pairs):
         key, region = p.invoke.key, ob.region_of(p)
         ka = adds[key]
-        present = elements(ob.read_value(p))
+        present = sets(p)
         if present <= ka.succeeded_maybe:  # the common case, checked in C
             continue
         head = (f"{ob.read_kind(p)} of {key} in {region} at {ob.secs(p.start)} (op "
@@ -106,8 +121,10 @@ def unexpected_anomalies(pairs: Sequence[Pair], adds: dict[Any, KeyAdds]) -> lis
 
 
 def stale_set_anomalies(pairs: Sequence[Pair], adds: dict[Any, KeyAdds], *,
-                        expected: bool, include_final: bool = False) -> list[dict]:
+                        expected: bool, include_final: bool = False,
+                        sets: ReadSets | None = None) -> list[dict]:
     """SC reads missing an element whose add was acknowledged before the read began."""
+    sets = sets or ReadSets()
     reads: dict[Any, list[Pair]] = defaultdict(list)
     for p in _ok_reads(pairs):
         if ob.is_sc(p) and (include_final or not ob.is_final(p)):
@@ -121,7 +138,7 @@ def stale_set_anomalies(pairs: Sequence[Pair], adds: dict[Any, KeyAdds], *,
             while i < len(ka.acked) and ka.acked[i][1] < p.start:
                 acked_before.add(ka.acked[i][0])
                 i += 1
-            present = elements(ob.read_value(p))
+            present = sets(p)
             if acked_before <= present:
                 continue
             missing = acked_before - present
@@ -141,15 +158,16 @@ def stale_set_anomalies(pairs: Sequence[Pair], adds: dict[Any, KeyAdds], *,
 
 
 def lost_add_anomalies(pairs: Sequence[Pair], adds: dict[Any, KeyAdds], *,
-                       expected: bool) -> list[dict]:
+                       expected: bool, sets: ReadSets | None = None) -> list[dict]:
     """Final reads (every region) missing an acknowledged add: one anomaly per key."""
+    sets = sets or ReadSets()
     from checkers.async_props import final_reads
     out = []
     for key, per in final_reads(pairs).items():
         ka = adds[key]
         lost: dict[Any, list[str]] = defaultdict(list)
         for region, p in sorted(per.items()):
-            for e in ka.ack_end.keys() - elements(ob.read_value(p)):
+            for e in ka.ack_end.keys() - sets(p):
                 lost[e].append(region)
         if not lost:
             continue
@@ -165,8 +183,9 @@ def lost_add_anomalies(pairs: Sequence[Pair], adds: dict[Any, KeyAdds], *,
     return out
 
 
-def ec_monotonic_anomalies(pairs: Sequence[Pair]) -> list[dict]:
+def ec_monotonic_anomalies(pairs: Sequence[Pair], sets: ReadSets | None = None) -> list[dict]:
     """MRSC: an EC read holds every element an earlier EC read in its region saw."""
+    sets = sets or ReadSets()
     groups: dict[tuple, list[Pair]] = defaultdict(list)
     for p in _ok_reads(pairs):
         if not ob.is_sc(p):
@@ -178,12 +197,12 @@ def ec_monotonic_anomalies(pairs: Sequence[Pair]) -> list[dict]:
         i = 0
         for p in sorted(reads, key=lambda p: p.start):
             while i < len(by_end) and by_end[i].end < p.start:
-                seen |= elements(ob.read_value(by_end[i]))
+                seen |= sets(by_end[i])
                 i += 1
-            present = elements(ob.read_value(p))
+            present = sets(p)
             if not seen <= present:
                 e = min(seen - present, key=repr)
-                q = next(q for q in by_end[:i] if e in elements(ob.read_value(q)))
+                q = next(q for q in by_end[:i] if e in sets(q))
                 out.append(ob.anomaly(
                     "non-monotonic-read", expected=False, key=key, region=region,
                     ops=[q.invoke.index, p.invoke.index], stream="EC",
@@ -194,8 +213,10 @@ def ec_monotonic_anomalies(pairs: Sequence[Pair]) -> list[dict]:
     return out
 
 
-def final_summary(pairs: Sequence[Pair], adds: dict[Any, KeyAdds]) -> dict:
+def final_summary(pairs: Sequence[Pair], adds: dict[Any, KeyAdds],
+                  sets: ReadSets | None = None) -> dict:
     """Jepsen-style counts over the final reads: ok, lost, recovered, unexpected."""
+    sets = sets or ReadSets()
     from checkers.async_props import final_reads
     counts = {"attempted": 0, "acknowledged": 0, "ok": 0, "lost": 0, "recovered": 0,
               "unexpected": 0}
@@ -206,7 +227,7 @@ def final_summary(pairs: Sequence[Pair], adds: dict[Any, KeyAdds]) -> dict:
         counts["acknowledged"] += len(ka.ack_end)
         if not per:
             continue
-        finals_seen = [elements(ob.read_value(p)) for p in per.values()]
+        finals_seen = [sets(p) for p in per.values()]
         union, inter = frozenset().union(*finals_seen), frozenset.intersection(*finals_seen)
         counts["ok"] += sum(1 for e in ka.ack_end if e in inter)
         counts["lost"] += sum(1 for e in ka.ack_end if e not in inter)
@@ -227,11 +248,12 @@ class SetChecker:
     def check(self, test, history, opts) -> dict:
         pairs = ob.client_pairs(history)
         adds = adds_by_key(pairs)
-        found = unexpected_anomalies(pairs, adds)
+        sets = ReadSets()
+        found = unexpected_anomalies(pairs, adds, sets)
         if self.strong:
-            found += stale_set_anomalies(pairs, adds, expected=False)
-            found += lost_add_anomalies(pairs, adds, expected=False)
-            found += ec_monotonic_anomalies(pairs)
-        summary = final_summary(pairs, adds)
+            found += stale_set_anomalies(pairs, adds, expected=False, sets=sets)
+            found += lost_add_anomalies(pairs, adds, expected=False, sets=sets)
+            found += ec_monotonic_anomalies(pairs, sets)
+        summary = final_summary(pairs, adds, sets)
         reads = sum(1 for _ in _ok_reads(pairs))
         return ob.result(found, judged=reads > 0, reads=reads, final=summary)
