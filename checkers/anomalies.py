@@ -194,9 +194,8 @@ class ExpectedAnomalies:
             found += counter_checks.lost_increment_anomalies(pairs)
         elif self.workload == "set":
             adds = set_checks.adds_by_key(pairs)
-            sets = set_checks.ReadSets()
-            found = set_checks.stale_set_anomalies(pairs, adds, expected=True, sets=sets)
-            found += set_checks.lost_add_anomalies(pairs, adds, expected=True, sets=sets)
+            found = set_checks.stale_set_anomalies(pairs, adds, expected=True)
+            found += set_checks.lost_add_anomalies(pairs, adds, expected=True)
         else:
             raise ValueError(f"no expected anomalies defined for workload {self.workload!r}")
         return ob.result(found, **details)

@@ -35,19 +35,6 @@ def elements(v: Any) -> frozenset:
     raise ValueError(f"set read value is not a collection: {v!r}")
 
 
-class ReadSets:
-    """The elements of each ok read, computed once per read within one check."""
-
-    def __init__(self) -> None:
-        self.memo: dict[int, frozenset] = {}
-
-    def __call__(self, p: Pair) -> frozenset:
-        got = self.memo.get(p.invoke.index)
-        if got is None:
-            got = self.memo[p.invoke.index] = elements(ob.read_value(p))
-        return got
-
-
 def canon(v: Any) -> tuple:
     """A set read in the form convergence compares."""
     return tuple(sorted(elements(v), key=repr))
@@ -84,15 +71,13 @@ def _ok_reads(pairs: Sequence[Pair]):
     return (p for p in pairs if p.type == OK and p.invoke.f == "read")
 
 
-def unexpected_anomalies(pairs: Sequence[Pair], adds: dict[Any, KeyAdds],
-                         sets: ReadSets | None = None) -> list[dict]:
+def unexpected_anomalies(pairs: Sequence[Pair], adds: dict[Any, KeyAdds]) -> list[dict]:
     """Elements never added, or added only by adds that failed (both modes)."""
-    sets = sets or ReadSets()
     out = []
     for p in _ok_reads(pairs):
         key, region = p.invoke.key, ob.region_of(p)
         ka = adds[key]
-        present = sets(p)
+        present = elements(ob.read_value(p))
         if present <= ka.succeeded_maybe:  # the common case, checked in C
             continue
         head = (f"{ob.read_kind(p)} of {key} in {region} at {ob.secs(p.start)} (op "
@@ -121,10 +106,8 @@ def unexpected_anomalies(pairs: Sequence[Pair], adds: dict[Any, KeyAdds],
 
 
 def stale_set_anomalies(pairs: Sequence[Pair], adds: dict[Any, KeyAdds], *,
-                        expected: bool, include_final: bool = False,
-                        sets: ReadSets | None = None) -> list[dict]:
+                        expected: bool, include_final: bool = False) -> list[dict]:
     """SC reads missing an element whose add was acknowledged before the read began."""
-    sets = sets or ReadSets()
     reads: dict[Any, list[Pair]] = defaultdict(list)
     for p in _ok_reads(pairs):
         if ob.is_sc(p) and (include_final or not ob.is_final(p)):
@@ -138,7 +121,7 @@ def stale_set_anomalies(pairs: Sequence[Pair], adds: dict[Any, KeyAdds], *,
             while i < len(ka.acked) and ka.acked[i][1] < p.start:
                 acked_before.add(ka.acked[i][0])
                 i += 1
-            present = sets(p)
+            present = elements(ob.read_value(p))
             if acked_before <= present:
                 continue
             missing = acked_before - present
@@ -158,16 +141,15 @@ def stale_set_anomalies(pairs: Sequence[Pair], adds: dict[Any, KeyAdds], *,
 
 
 def lost_add_anomalies(pairs: Sequence[Pair], adds: dict[Any, KeyAdds], *,
-                       expected: bool, sets: ReadSets | None = None) -> list[dict]:
+                       expected: bool) -> list[dict]:
     """Final reads (every region) missing an acknowledged add: one anomaly per key."""
-    sets = sets or ReadSets()
     from checkers.async_props import final_reads
     out = []
     for key, per in final_reads(pairs).items():
         ka = adds[key]
         lost: dict[Any, list[str]] = defaultdict(list)
         for region, p in sorted(per.items()):
-            for e in ka.ack_end.keys() - sets(p):
+            for e in ka.ack_end.keys() - elements(ob.read_value(p)):
                 lost[e].append(region)
         if not lost:
             continue
@@ -183,9 +165,8 @@ def lost_add_anomalies(pairs: Sequence[Pair], adds: dict[Any, KeyAdds], *,
     return out
 
 
-def ec_monotonic_anomalies(pairs: Sequence[Pair], sets: ReadSets | None = None) -> list[dict]:
+def ec_monotonic_anomalies(pairs: Sequence[Pair]) -> list[dict]:
     """MRSC: an EC read holds every element an earlier EC read in its region saw."""
-    sets = sets or ReadSets()
     groups: dict[tuple, list[Pair]] = defaultdict(list)
     for p in _ok_reads(pairs):
         if not ob.is_sc(p):
@@ -197,12 +178,12 @@ def ec_monotonic_anomalies(pairs: Sequence[Pair], sets: ReadSets | None = None) 
         i = 0
         for p in sorted(reads, key=lambda p: p.start):
             while i < len(by_end) and by_end[i].end < p.start:
-                seen |= sets(by_end[i])
+                seen |= elements(ob.read_value(by_end[i]))
                 i += 1
-            present = sets(p)
+            present = elements(ob.read_value(p))
             if not seen <= present:
                 e = min(seen - present, key=repr)
-                q = next(q for q in by_end[:i] if e in sets(q))
+                q = next(q for q in by_end[:i] if e in elements(ob.read_value(q)))
                 out.append(ob.anomaly(
                     "non-monotonic-read", expected=False, key=key, region=region,
                     ops=[q.invoke.index, p.invoke.index], stream="EC",
@@ -213,10 +194,8 @@ def ec_monotonic_anomalies(pairs: Sequence[Pair], sets: ReadSets | None = None) 
     return out
 
 
-def final_summary(pairs: Sequence[Pair], adds: dict[Any, KeyAdds],
-                  sets: ReadSets | None = None) -> dict:
+def final_summary(pairs: Sequence[Pair], adds: dict[Any, KeyAdds]) -> dict:
     """Jepsen-style counts over the final reads: ok, lost, recovered, unexpected."""
-    sets = sets or ReadSets()
     from checkers.async_props import final_reads
     counts = {"attempted": 0, "acknowledged": 0, "ok": 0, "lost": 0, "recovered": 0,
               "unexpected": 0}
@@ -227,7 +206,7 @@ def final_summary(pairs: Sequence[Pair], adds: dict[Any, KeyAdds],
         counts["acknowledged"] += len(ka.ack_end)
         if not per:
             continue
-        finals_seen = [sets(p) for p in per.values()]
+        finals_seen = [elements(ob.read_value(p)) for p in per.values()]
         union, inter = frozenset().union(*finals_seen), frozenset.intersection(*finals_seen)
         counts["ok"] += sum(1 for e in ka.ack_end if e in inter)
         counts["lost"] += sum(1 for e in ka.ack_end if e not in inter)
@@ -248,12 +227,11 @@ class SetChecker:
     def check(self, test, history, opts) -> dict:
         pairs = ob.client_pairs(history)
         adds = adds_by_key(pairs)
-        sets = ReadSets()
-        found = unexpected_anomalies(pairs, adds, sets)
+        found = unexpected_anomalies(pairs, adds)
         if self.strong:
-            found += stale_set_anomalies(pairs, adds, expected=False, sets=sets)
-            found += lost_add_anomalies(pairs, adds, expected=False, sets=sets)
-            found += ec_monotonic_anomalies(pairs, sets)
-        summary = final_summary(pairs, adds, sets)
+            found += stale_set_anomalies(pairs, adds, expected=False)
+            found += lost_add_anomalies(pairs, adds, expected=False)
+            found += ec_monotonic_anomalies(pairs)
+        summary = final_summary(pairs, adds)
         reads = sum(1 for _ in _ok_reads(pairs))
         return ob.result(found, judged=reads > 0, reads=reads, final=summary)
