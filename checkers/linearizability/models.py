@@ -14,7 +14,9 @@ so that the search never knows a data type:
   a cas whose compare failed): the search may then place it as soon as it is legal;
 - `reachable(state, read, candidates)` -> False only when the pure call `read` (not ok in
   `state`) cannot become ok by any order of any subset of `candidates` (the calls that may
-  still be linearized before it); a conservative pruning hint, True when unsure;
+  still be linearized before it); a conservative pruning hint, True when unsure.
+  `reach_context(read, candidates)` may digest the candidates once per read (what it
+  returns is what `reachable` then gets as `candidates`; by default the list itself);
 - `partition(call)` -> the independent sub-object the call touches (the item key), for
   P-compositionality: a history is linearizable iff each key's sub-history is;
 - `prune(calls)` -> the calls that must still be searched, after dropping crashed calls
@@ -73,8 +75,13 @@ class Call:
                 f"value={self.value!r} out={self.out!r} {self.status})")
 
 
+_SCALARS = frozenset((int, str, float, bool))
+
+
 def freeze(v: Any) -> Hashable:
     """JSON-ish values as hashable, immutable values (lists -> tuples, dicts -> items)."""
+    if v is None or type(v) in _SCALARS:
+        return v
     if isinstance(v, list | tuple):
         return tuple(freeze(x) for x in v)
     if isinstance(v, dict):
@@ -125,8 +132,11 @@ class Model:
     def pure(self, call: Call) -> bool:
         return call.f in self.reads and call.status != INFO
 
-    def reachable(self, state: Hashable, read: Call, candidates: list[Call]) -> bool:
+    def reachable(self, state: Hashable, read: Call, candidates: Any) -> bool:
         return True
+
+    def reach_context(self, read: Call, candidates: list[Call]) -> Any:
+        return candidates
 
     def partition(self, call: Call) -> Hashable:
         return call.key
@@ -396,12 +406,15 @@ class KV(Model):
     def reachable(self, state, read, candidates):
         # after the last put (or none) only appends follow, and appends only extend
         out = read.out
-        if not isinstance(out, str):
+        if not isinstance(out, str) or out.startswith(state):
             return True
-        if out.startswith(state):
-            return True
-        return any(c.f == "put" and isinstance(c.value, str) and out.startswith(c.value)
-                   for c in candidates)
+        return candidates  # whether a put of a prefix of out may still come first
+
+    def reach_context(self, read, candidates):
+        out = read.out
+        return not isinstance(out, str) or any(
+            c.f == "put" and isinstance(c.value, str) and out.startswith(c.value)
+            for c in candidates)
 
 
 class MapModel(Model):
@@ -440,7 +453,10 @@ class MapModel(Model):
 
     def reachable(self, state, read, candidates):
         sub = dict(state).get(read.key, self._initial)
-        return self.inner.reachable(sub, read, [c for c in candidates if c.key == read.key])
+        return self.inner.reachable(sub, read, candidates)
+
+    def reach_context(self, read, candidates):
+        return self.inner.reach_context(read, [c for c in candidates if c.key == read.key])
 
     def partition(self, call):
         return None
