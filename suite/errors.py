@@ -19,3 +19,7 @@ class BadInput(GtcheckError):
 
 class SetupError(GtcheckError):
     """A target, emulator or table could not be set up."""
+
+
+class GeneratorError(GtcheckError):
+    """A generator misbehaved: it waits forever, or emits an op for a busy process."""

@@ -1,0 +1,563 @@
+"""The emulated deployment's state and its control plane (tables, replicas, witnesses).
+
+A `Cluster` is everything behind the regional endpoints: the WAN model and its scheduler,
+each region's clock and lock, the replication-pause state, and the tables. A table created
+in a region is a `GlobalTable` (one per lineage, shared by all its replica regions) with one
+`TableReplica` (emulator/store.py) per replica region and one replication engine
+(emulator/engine.py) chosen by its MultiRegionConsistency.
+
+The control plane follows the 2019.11.21 global tables API as SEMANTICS.md "API facts"
+describes it: CreateTable has no replica fields; UpdateTable's ReplicaUpdates Create/Delete
+adds or removes replica regions (a Create copies the existing items), MultiRegionConsistency
+is valid only with Create actions, GlobalTableWitnessUpdates holds at most one Create or
+Delete, MRSC is set up in one call on an empty table with exactly three regions from one
+region set, and its mode never changes afterwards. DescribeTable shapes `Replicas` (the other
+replica regions), `GlobalTableWitnesses`, `MultiRegionConsistency` and `GlobalTableVersion`.
+Every change completes at once: statuses are ACTIVE when the call returns.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from emulator import attrs
+from emulator.engine import (UNCHANGED, EngineContext, Mutation, ReplicationEngine,
+                             ReplicationPause, TableDescription, engine_factory)
+from emulator.errors import DynamoError, not_found, validation
+from emulator.store import RegionClock, TableReplica, Version
+from emulator.wan import Scheduler, Wan
+
+ACCOUNT = "000000000000"
+GLOBAL_TABLE_VERSION = "2019.11.21"
+MRSC_REGION_SETS = (
+    frozenset(("us-east-1", "us-east-2", "us-west-2")),
+    frozenset(("eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1")),
+    frozenset(("ap-northeast-1", "ap-northeast-2", "ap-northeast-3")),
+)
+TABLE_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
+TABLES_MAX = 256  # per region: a limit on everything
+TTL_SWEEP_INTERVAL_S = 0.5  # how often expired items are looked for (A12)
+
+
+def check_table_name(name: Any) -> str:
+    if not isinstance(name, str):
+        raise DynamoError("SerializationException", "Unexpected value type in payload")
+    if not 3 <= len(name) <= 255 or not set(name) <= TABLE_NAME_CHARS:
+        raise validation(f"1 validation error detected: Value '{name}' at 'tableName' failed to "
+                         "satisfy constraint: Member must satisfy regular expression pattern: "
+                         "[a-zA-Z0-9_.-]+ and have length between 3 and 255")
+    return name
+
+
+@dataclass
+class Region:
+    name: str
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    tables: dict[str, "GlobalTable"] = field(default_factory=dict)
+
+
+class GlobalTable:
+    """One table and its replicas; the unit a replication engine serves."""
+
+    def __init__(self, cluster: "Cluster", name: str, schema: attrs.KeySchema,
+                 definitions: list[dict], created_in: str, stream_spec: dict | None,
+                 billing: str) -> None:
+        self.cluster = cluster
+        self.name = name
+        self.schema = schema
+        self.definitions = definitions
+        self.created_in = created_in
+        self.stream_spec = stream_spec
+        self.billing = billing
+        self.created = time.time()
+        self.table_id = str(uuid.UUID(int=cluster.rng.getrandbits(128)))
+        self.stream_label = time.strftime("%Y-%m-%dT%H:%M:%S.000", time.gmtime(self.created))
+        self.mode = "EVENTUAL"
+        self.witness: str | None = None
+        self.global_ = False  # True once it has had a replica
+        self.ttl_attribute: str | None = None  # A12: items whose N attribute < now expire
+        desc = TableDescription(name, schema.hash, schema.range, self.mode)
+        replica = cluster.new_replica(name, created_in)
+        self.ctx = EngineContext(desc, {created_in: replica}, cluster.wan, cluster.clocks,
+                                 cluster.pause, random.Random(cluster.rng.getrandbits(64)),
+                                 dict(cluster.engine_settings))
+        self.engine: ReplicationEngine = engine_factory("EVENTUAL")(self.ctx)
+
+    @property
+    def replicas(self) -> dict[str, TableReplica]:
+        return self.ctx.replicas
+
+    def arn(self, region: str) -> str:
+        return f"arn:aws:dynamodb:{region}:{ACCOUNT}:table/{self.name}"
+
+    def stream_arn(self, region: str) -> str:
+        return f"{self.arn(region)}/stream/{self.stream_label}"
+
+    def describe(self, region: str) -> dict:
+        rep = self.replicas[region]
+        with rep.lock:
+            count = rep.live_count()
+            size = sum(attrs.item_size(v.item) for v in rep.leader.values() if v.item is not None)
+        out: dict[str, Any] = {
+            "TableName": self.name,
+            "TableStatus": "ACTIVE",
+            "TableArn": self.arn(region),
+            "TableId": self.table_id,
+            "KeySchema": [{"AttributeName": self.schema.hash, "KeyType": "HASH"}]
+            + ([{"AttributeName": self.schema.range, "KeyType": "RANGE"}] if self.schema.range else []),
+            "AttributeDefinitions": self.definitions,
+            "CreationDateTime": self.created,
+            "ItemCount": count,
+            "TableSizeBytes": size,
+            "ProvisionedThroughput": {"NumberOfDecreasesToday": 0, "ReadCapacityUnits": 0,
+                                      "WriteCapacityUnits": 0},
+            "BillingModeSummary": {"BillingMode": self.billing},
+            "DeletionProtectionEnabled": False,
+        }
+        if self.stream_spec or self.global_:
+            out["StreamSpecification"] = self.stream_spec or {
+                "StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+            out["LatestStreamArn"] = self.stream_arn(region)
+            out["LatestStreamLabel"] = self.stream_label
+        if self.global_:
+            out["GlobalTableVersion"] = GLOBAL_TABLE_VERSION
+            out["Replicas"] = [{"RegionName": r, "ReplicaStatus": "ACTIVE"}
+                               for r in sorted(self.replicas) if r != region]
+            if self.witness is not None:
+                out["GlobalTableWitnesses"] = [{"RegionName": self.witness,
+                                                "WitnessStatus": "ACTIVE"}]
+            out["MultiRegionConsistency"] = self.mode
+        return out
+
+
+class Cluster:
+    """All regions of one emulated deployment and the control plane over them."""
+
+    def __init__(self, regions: list[str], *, witness: str | None = None,
+                 latency_scale: float = 1.0, seed: int = 0, copies: int = 3,
+                 copy_lag_ms: float | None = None,
+                 latency_ms: dict[tuple[str, str], float] | None = None,
+                 engine_settings: dict[str, Any] | None = None) -> None:
+        self.rng = random.Random(seed)
+        self.scheduler = Scheduler()
+        wan_regions = list(regions) + ([witness] if witness and witness not in regions else [])
+        self.wan = Wan(wan_regions, latency_scale=latency_scale, latency_ms=latency_ms,
+                       scheduler=self.scheduler)
+        self.regions = {r: Region(r) for r in regions}
+        self.witness = witness
+        self.clocks = {r: RegionClock(r) for r in wan_regions}
+        self.pause = ReplicationPause()
+        self.copies = copies
+        # G2: the last follower copy trails the leader; 4 ms at latency scale 1.
+        self.copy_lag_s = (4.0 * latency_scale if copy_lag_ms is None else copy_lag_ms) / 1000.0
+        self.engine_settings = dict(engine_settings or {})
+        self._control = threading.RLock()
+        self.wan.subscribe(self.faults_changed)
+        self._closed = False
+        self.ttl_interval_s = TTL_SWEEP_INTERVAL_S
+        self.scheduler.call_later(self.ttl_interval_s, self._ttl_tick)
+
+    # ---- helpers -------------------------------------------------------------------
+    def new_replica(self, table: str, region: str) -> TableReplica:
+        return TableReplica(table, region, lock=self.regions[region].lock,
+                            call_later=self.scheduler.call_later,
+                            copies=self.copies, copy_lag_s=self.copy_lag_s)
+
+    def table(self, region: str, name: Any) -> GlobalTable:
+        name = check_table_name(name)
+        t = self.regions[region].tables.get(name)
+        if t is None:
+            raise not_found(f"Requested resource not found: Table: {name} not found")
+        return t
+
+    def tables_everywhere(self) -> list[GlobalTable]:
+        seen: dict[int, GlobalTable] = {}
+        for r in self.regions.values():
+            for t in r.tables.values():
+                seen[id(t)] = t
+        return list(seen.values())
+
+    def faults_changed(self) -> None:
+        for t in self.tables_everywhere():
+            t.engine.faults_changed()
+
+    def _ttl_tick(self) -> None:
+        """A12: delete expired items (TTL) in every live region; the deletes replicate."""
+        if self._closed:
+            return
+        try:
+            for t in self.tables_everywhere():
+                if t.ttl_attribute is not None and t.mode == "EVENTUAL":
+                    for region in list(t.replicas):
+                        if self.wan.region_up(region):
+                            ttl_sweep(t, region, time.time())
+        finally:
+            self.scheduler.call_later(self.ttl_interval_s, self._ttl_tick)
+
+    def close(self) -> None:
+        self._closed = True
+        for t in self.tables_everywhere():
+            t.engine.close()
+        self.scheduler.stop()
+
+    # ---- control plane -------------------------------------------------------------
+    def create_table(self, region: str, req: dict) -> dict:
+        name = check_table_name(req.get("TableName"))
+        for unsupported in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
+            if req.get(unsupported):
+                raise validation(f"{unsupported} are not supported by the gtcheck emulator")
+        schema, definitions = _schema(req.get("KeySchema"), req.get("AttributeDefinitions"))
+        billing = req.get("BillingMode", "PROVISIONED")
+        if billing not in ("PROVISIONED", "PAY_PER_REQUEST"):
+            raise validation(f"1 validation error detected: Value '{billing}' at 'billingMode' "
+                             "failed to satisfy constraint: Member must satisfy enum value set: "
+                             "[PROVISIONED, PAY_PER_REQUEST]")
+        if billing == "PROVISIONED" and not isinstance(req.get("ProvisionedThroughput"), dict):
+            raise validation("One or more parameter values were invalid: ReadCapacityUnits and "
+                             "WriteCapacityUnits must both be specified when BillingMode is "
+                             "PROVISIONED")
+        stream = req.get("StreamSpecification")
+        if stream is not None and not isinstance(stream, dict):
+            raise DynamoError("SerializationException", "Unexpected value type in payload")
+        with self._control:
+            reg = self.regions[region]
+            if name in reg.tables:
+                raise DynamoError("ResourceInUseException", f"Table already exists: {name}")
+            if len(reg.tables) >= TABLES_MAX:
+                raise DynamoError("LimitExceededException", "Too many tables in this region")
+            t = GlobalTable(self, name, schema, definitions, region,
+                            stream if stream and stream.get("StreamEnabled") else None, billing)
+            reg.tables[name] = t
+            desc = t.describe(region)
+            desc["TableStatus"] = "ACTIVE"
+            return {"TableDescription": desc}
+
+    def delete_table(self, region: str, req: dict) -> dict:
+        with self._control:
+            t = self.table(region, req.get("TableName"))
+            if t.global_ and len(t.replicas) > 1:
+                if t.mode == "STRONG":
+                    raise validation("Cannot delete a replica of a multi-Region strongly "
+                                     "consistent table this way; remove replicas with "
+                                     "UpdateTable ReplicaUpdates")
+                desc = t.describe(region)
+                self._remove_replica(t, region)
+            else:
+                desc = t.describe(region)
+                del self.regions[region].tables[t.name]
+                t.engine.close()
+            desc["TableStatus"] = "DELETING"
+            return {"TableDescription": desc}
+
+    def list_tables(self, region: str, req: dict) -> dict:
+        names = sorted(self.regions[region].tables)
+        start = req.get("ExclusiveStartTableName")
+        if start is not None:
+            names = [n for n in names if n > start]
+        limit = req.get("Limit", 100)
+        if not isinstance(limit, int) or not 1 <= limit <= 100:
+            raise validation("1 validation error detected: Value at 'limit' failed to satisfy "
+                             "constraint: Member must have value between 1 and 100")
+        out: dict[str, Any] = {"TableNames": names[:limit]}
+        if len(names) > limit:
+            out["LastEvaluatedTableName"] = names[limit - 1]
+        return out
+
+    def describe_table(self, region: str, req: dict) -> dict:
+        return {"Table": self.table(region, req.get("TableName")).describe(region)}
+
+    def update_table(self, region: str, req: dict) -> dict:
+        with self._control:
+            t = self.table(region, req.get("TableName"))
+            updates = req.get("ReplicaUpdates")
+            witness_updates = req.get("GlobalTableWitnessUpdates")
+            consistency = req.get("MultiRegionConsistency")
+            creates, deletes = _replica_actions(updates, region)
+            w_create, w_delete = _witness_actions(witness_updates)
+            if consistency is not None and consistency not in ("EVENTUAL", "STRONG"):
+                raise validation(f"1 validation error detected: Value '{consistency}' at "
+                                 "'multiRegionConsistency' failed to satisfy constraint: Member "
+                                 "must satisfy enum value set: [EVENTUAL, STRONG]")
+            if consistency is not None and not creates:
+                raise validation("MultiRegionConsistency can only be specified together with "
+                                 "replica Create actions")
+            if creates and deletes:
+                raise validation("One or more parameter values were invalid: Only one replica "
+                                 "update action type may be specified at a time")
+            if "StreamSpecification" in req and isinstance(req["StreamSpecification"], dict):
+                spec = req["StreamSpecification"]
+                t.stream_spec = spec if spec.get("StreamEnabled") else None
+            if creates or w_create:
+                self._create_replicas(t, region, creates, w_create, consistency)
+            if deletes or w_delete:
+                self._delete_replicas(t, region, deletes, w_delete)
+            desc = t.describe(region)
+            return {"TableDescription": desc}
+
+    def _check_region(self, r: str, *, witness: bool = False) -> None:
+        known = r in self.regions or (witness and r == self.witness)
+        if not known:
+            raise validation(f"The region {r} is not part of this emulated deployment "
+                             f"(regions: {', '.join(self.regions)}"
+                             + (f"; witness: {self.witness}" if self.witness else "") + ")")
+
+    def _create_replicas(self, t: GlobalTable, region: str, creates: list[str],
+                         w_create: str | None, consistency: str | None) -> None:
+        mode = consistency or ("STRONG" if w_create else t.mode if t.global_ else "EVENTUAL")
+        for r in creates:
+            self._check_region(r)
+            if r in t.replicas:
+                raise validation(f"Failed to create a new replica of table with name: '{t.name}' "
+                                 f"because one or more replicas already existed as tables.")
+            if t.name in self.regions[r].tables:
+                raise validation(f"Failed to create a new replica of table with name: '{t.name}' "
+                                 f"because one or more replicas already existed as tables.")
+        if w_create is not None:
+            self._check_region(w_create, witness=True)
+            if w_create in t.replicas or w_create in creates:
+                raise validation("A witness region cannot also be a replica region")
+        if mode == "STRONG":
+            if t.global_:
+                raise validation("Replicas cannot be added to an existing global table with "
+                                 "MultiRegionConsistency STRONG, and an existing global table "
+                                 "cannot change its MultiRegionConsistency")
+            everyone = [region, *creates] + ([w_create] if w_create else [])
+            if len(set(everyone)) != 3:
+                raise validation("A multi-Region strongly consistent global table needs exactly "
+                                 "three regions: three replicas, or two replicas and a witness")
+            if not any(set(everyone) <= s for s in MRSC_REGION_SETS):
+                raise validation("The regions of a multi-Region strongly consistent global table "
+                                 "must all belong to one region set (US, EU or AP)")
+            if t.replicas[region].live_count():
+                raise validation("The table must be empty to be converted to a multi-Region "
+                                 "strongly consistent global table")
+            factory = engine_factory("STRONG")
+            if factory is None:
+                raise validation("MultiRegionConsistency STRONG is not available in this "
+                                 "emulator build")
+        else:
+            if w_create is not None:
+                raise validation("GlobalTableWitnessUpdates requires MultiRegionConsistency "
+                                 "STRONG")
+            if t.global_ and t.mode == "STRONG":
+                raise validation("Replicas cannot be added to a multi-Region strongly "
+                                 "consistent global table")
+        # Copy the existing items (per key the newest version across the current replicas)
+        # and attach the new replicas' replicators with every involved region locked, so no
+        # write can land between the snapshot and the start of replication to the new ones.
+        involved = sorted(set(t.replicas) | set(creates))
+        with contextlib.ExitStack() as stack:
+            for r in involved:  # one global order: no deadlock with another such call
+                stack.enter_context(self.regions[r].lock)
+            merged: dict = {}
+            for rep in t.replicas.values():
+                for k, v in rep.leader.items():
+                    cur = merged.get(k)
+                    if cur is None or cur.stamp() < v.stamp():
+                        merged[k] = v
+            new_reps = {}
+            for r in creates:
+                rep = self.new_replica(t.name, r)
+                rep.load(merged)
+                new_reps[r] = rep
+            t.global_ = True
+            if mode != "STRONG":
+                t.mode = "EVENTUAL"
+                for r, rep in new_reps.items():
+                    t.engine.add_replica(r, rep)
+        if mode == "STRONG":
+            # Built outside the region locks: the MRSC engine elects a journal leader first.
+            # (The table is empty, so there is nothing a concurrent write could miss.)
+            t.mode = "STRONG"
+            t.witness = w_create
+            t.ctx.table.mode = "STRONG"
+            t.ctx.table.witness = w_create
+            t.engine.close()
+            t.ctx.replicas.update(new_reps)
+            t.engine = engine_factory("STRONG")(t.ctx)
+        for r in creates:
+            self.regions[r].tables[t.name] = t
+
+    def _delete_replicas(self, t: GlobalTable, region: str, deletes: list[str],
+                         w_delete: str | None) -> None:
+        for r in deletes:
+            if r not in t.replicas:
+                raise validation(f"Replica {r} does not exist for table {t.name}")
+        if w_delete is not None and w_delete != t.witness:
+            raise validation(f"Witness {w_delete} does not exist for table {t.name}")
+        if t.mode == "STRONG":
+            removing = len(deletes) + (1 if w_delete else 0)
+            if removing < 2:
+                raise validation("A single replica, or the witness alone, cannot be removed from "
+                                 "a multi-Region strongly consistent global table; remove two "
+                                 "replicas, or one replica and the witness")
+            if w_delete:
+                t.witness = None
+                t.ctx.table.witness = None
+        for r in deletes:
+            self._remove_replica(t, r)
+        if t.mode == "STRONG" and len(t.replicas) == 1:
+            # Back to a single-region table: the survivor keeps its data, async engine.
+            t.engine.close()
+            t.mode = "EVENTUAL"
+            t.ctx.table.mode = "EVENTUAL"
+            t.global_ = False
+            t.engine = engine_factory("EVENTUAL")(t.ctx)
+        elif len(t.replicas) == 1:
+            t.global_ = False
+
+    def _remove_replica(self, t: GlobalTable, r: str) -> None:
+        t.engine.remove_replica(r)
+        t.ctx.replicas.pop(r, None)
+        self.regions[r].tables.pop(t.name, None)
+
+    # ---- metadata for checkers -----------------------------------------------------
+    def item_versions(self, table: str, key: dict) -> dict[str, dict | None]:
+        """Per replica region: the leader's value, LWW timestamp and origin of `key`."""
+        t = next((x for x in self.tables_everywhere() if x.name == table), None)
+        if t is None:
+            raise not_found(f"Requested resource not found: Table: {table} not found")
+        k = t.schema.key_of_key(key)
+        out: dict[str, dict | None] = {}
+        for r, v in sorted(t.engine.versions(k).items()):
+            out[r] = None if v is None else _version_json(v)
+        return out
+
+
+def _expired(item: dict | None, attr: str, now_s: float) -> bool:
+    """TTL: a Number attribute holding epoch seconds in the past (other types never expire)."""
+    if item is None or "N" not in item.get(attr, {}):
+        return False
+    try:
+        return float(item[attr]["N"]) < now_s
+    except ValueError:
+        return False
+
+
+def ttl_sweep(t: GlobalTable, region: str, now_s: float) -> int:
+    """Delete the expired items of `t` in `region` through its engine; how many."""
+    attr = t.ttl_attribute
+    if attr is None:
+        return 0
+    rep = t.replicas.get(region)
+    if rep is None:
+        return 0
+    with rep.lock:
+        expired = [(k, v.item) for k, v in rep.leader.items() if _expired(v.item, attr, now_s)]
+    for k, item in expired:
+        def compute(old, attr=attr):
+            return None if _expired(old, attr, now_s) else UNCHANGED
+        t.engine.write(region, [Mutation(k, t.schema.key_attrs(item), compute)])
+    return len(expired)
+
+
+def _version_json(v: Version) -> dict:
+    return {"item": v.item, "timestamp": v.timestamp_us, "origin": v.origin,
+            "deleted": v.item is None}
+
+
+def _schema(key_schema: Any, definitions: Any) -> tuple[attrs.KeySchema, list[dict]]:
+    if not isinstance(key_schema, list) or not key_schema:
+        raise validation("1 validation error detected: Value null at 'keySchema' failed to "
+                         "satisfy constraint: Member must not be null")
+    if not isinstance(definitions, list) or not definitions:
+        raise validation("1 validation error detected: Value null at 'attributeDefinitions' "
+                         "failed to satisfy constraint: Member must not be null")
+    types: dict[str, str] = {}
+    for d in definitions:
+        if not isinstance(d, dict) or d.get("AttributeType") not in ("S", "N", "B") \
+                or not isinstance(d.get("AttributeName"), str):
+            raise validation("One or more parameter values were invalid: Some AttributeDefinitions "
+                             "are not valid")
+        types[d["AttributeName"]] = d["AttributeType"]
+    hash_name = range_name = None
+    for k in key_schema:
+        if not isinstance(k, dict) or k.get("KeyType") not in ("HASH", "RANGE"):
+            raise validation("Invalid KeySchema: Some index key schema element is not valid")
+        if k["KeyType"] == "HASH":
+            if hash_name is not None:
+                raise validation("Invalid KeySchema: Too many hash keys specified.  All Dynamo "
+                                 "DB tables must have exactly one hash key")
+            hash_name = k.get("AttributeName")
+        else:
+            if range_name is not None:
+                raise validation("Invalid KeySchema: Too many range keys specified")
+            range_name = k.get("AttributeName")
+    if hash_name is None:
+        raise validation("Invalid KeySchema: The first KeySchemaElement is not a HASH key type")
+    if len(key_schema) > 2:
+        raise validation("Invalid KeySchema: Too many key schema elements")
+    for n in (hash_name, range_name):
+        if n is not None and n not in types:
+            raise validation("One or more parameter values were invalid: Some index key "
+                             "attributes are not defined in AttributeDefinitions. Keys: "
+                             f"[{n}], AttributeDefinitions: [{', '.join(types)}]")
+    if len(types) != len([n for n in (hash_name, range_name) if n]):
+        raise validation("One or more parameter values were invalid: Number of attributes in "
+                         "KeySchema does not exactly match number of attributes defined in "
+                         "AttributeDefinitions")
+    schema = attrs.KeySchema(hash_name, types[hash_name], range_name,
+                             types[range_name] if range_name else None)
+    return schema, [{"AttributeName": n, "AttributeType": t} for n, t in types.items()]
+
+
+def _replica_actions(updates: Any, region: str) -> tuple[list[str], list[str]]:
+    if updates is None:
+        return [], []
+    if not isinstance(updates, list):
+        raise DynamoError("SerializationException", "Unexpected value type in payload")
+    creates: list[str] = []
+    deletes: list[str] = []
+    for u in updates:
+        if not isinstance(u, dict) or len(u) != 1:
+            raise validation("One or more parameter values were invalid: One of Create, Update, "
+                             "Delete or Disassociate must be specified in each ReplicaUpdates "
+                             "entry")
+        (action, body), = u.items()
+        if action not in ("Create", "Update", "Delete", "Disassociate") or not isinstance(body, dict):
+            raise validation("One or more parameter values were invalid: One of Create, Update, "
+                             "Delete or Disassociate must be specified in each ReplicaUpdates "
+                             "entry")
+        r = body.get("RegionName")
+        if not isinstance(r, str) or not r:
+            raise validation("One or more parameter values were invalid: RegionName is required")
+        if r == region:
+            raise validation("Cannot add, delete, or update the local region through "
+                             "ReplicaUpdates. Use CreateTable, DeleteTable, or UpdateTable as "
+                             "required.")
+        if action == "Create":
+            creates.append(r)
+        elif action == "Delete":
+            deletes.append(r)
+        elif action == "Disassociate":
+            raise validation("Disassociate is not supported by the gtcheck emulator")
+        # Update (replica settings: throughput, table class) has nothing to change here.
+    if len(set(creates)) != len(creates) or len(set(deletes)) != len(deletes):
+        raise validation("One or more parameter values were invalid: Duplicate RegionName in "
+                         "ReplicaUpdates")
+    return creates, deletes
+
+
+def _witness_actions(updates: Any) -> tuple[str | None, str | None]:
+    if updates is None:
+        return None, None
+    if not isinstance(updates, list):
+        raise DynamoError("SerializationException", "Unexpected value type in payload")
+    if len(updates) != 1:
+        raise validation("GlobalTableWitnessUpdates must hold exactly one Create or Delete")
+    u = updates[0]
+    if not isinstance(u, dict) or len(u) != 1:
+        raise validation("Each GlobalTableWitnessUpdates entry holds exactly one of Create or "
+                         "Delete")
+    (action, body), = u.items()
+    r = body.get("RegionName") if isinstance(body, dict) else None
+    if action not in ("Create", "Delete") or not isinstance(r, str):
+        raise validation("Each GlobalTableWitnessUpdates entry holds exactly one of Create or "
+                         "Delete with a RegionName")
+    return (r, None) if action == "Create" else (None, r)

@@ -1,0 +1,608 @@
+"""One region's DynamoDB API: request validation, item operations, batches, transactions.
+
+`RegionService.handle(operation, request)` answers one decoded DynamoDB 2012-08-10 request
+for its region, or raises `DynamoError` with the service's error. Reads go to the table's
+replication engine (`get` / `scan`, SC or EC); every write becomes `Mutation`s whose pure
+`compute(old)` evaluates the condition and builds the new item, handed to `engine.write`
+(emulator/engine.py), so async and MRSC engines share this layer untouched.
+
+Transactions (TransactWriteItems / TransactGetItems) are ACID inside the region that runs
+them (A11): the region lock is held while every condition is checked and every item written;
+replication then carries each item on its own, so a remote region can see them torn. MRSC
+tables reject transactions (M14). Control-plane operations are delegated to the cluster
+(emulator/cluster.py); DynamoDB Streams operations to emulator/streams.py.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from typing import Any, Callable
+
+from emulator import attrs
+from emulator import expressions as ex
+from emulator.cluster import Cluster, GlobalTable
+from emulator.engine import UNCHANGED, Mutation
+from emulator.errors import DynamoError, condition_failed, validation
+
+BATCH_GET_MAX = 100
+BATCH_WRITE_MAX = 25
+TRANSACT_MAX = 100
+QUERY_PAGE_BYTES_MAX = 1024 * 1024
+
+
+def _serial(msg: str = "Unexpected value type in payload") -> DynamoError:
+    return DynamoError("SerializationException", msg)
+
+
+def _opt_str(req: dict, name: str) -> str | None:
+    v = req.get(name)
+    if v is not None and not isinstance(v, str):
+        raise _serial()
+    return v
+
+
+def _enum(req: dict, name: str, allowed: tuple[str, ...], default: str) -> str:
+    v = req.get(name, default)
+    if v not in allowed:
+        raise validation(f"1 validation error detected: Value '{v}' at '{name[0].lower() + name[1:]}' "
+                         f"failed to satisfy constraint: Member must satisfy enum value set: "
+                         f"[{', '.join(allowed)}]")
+    return v
+
+
+def _legacy(req: dict, *names: str) -> None:
+    for n in names:
+        if n in req:
+            raise validation(f"The legacy parameter {n} is not supported by the gtcheck emulator; "
+                             "use expressions")
+
+
+def _consumed(req: dict, table: str, units: float) -> dict:
+    rc = req.get("ReturnConsumedCapacity", "NONE")
+    if rc in ("TOTAL", "INDEXES"):
+        return {"ConsumedCapacity": {"TableName": table, "CapacityUnits": units}}
+    return {}
+
+
+class RegionService:
+    """The DynamoDB API of one region."""
+
+    def __init__(self, cluster: Cluster, region: str) -> None:
+        self.cluster = cluster
+        self.region = region
+        self.ops: dict[str, Callable[[dict], dict]] = {
+            "PutItem": self.put_item, "GetItem": self.get_item,
+            "UpdateItem": self.update_item, "DeleteItem": self.delete_item,
+            "Query": self.query, "Scan": self.scan,
+            "BatchGetItem": self.batch_get_item, "BatchWriteItem": self.batch_write_item,
+            "TransactWriteItems": self.transact_write_items,
+            "TransactGetItems": self.transact_get_items,
+            "CreateTable": lambda r: cluster.create_table(region, r),
+            "DeleteTable": lambda r: cluster.delete_table(region, r),
+            "DescribeTable": lambda r: cluster.describe_table(region, r),
+            "ListTables": lambda r: cluster.list_tables(region, r),
+            "UpdateTable": lambda r: cluster.update_table(region, r),
+            "DescribeEndpoints": self.describe_endpoints,
+            "DescribeTimeToLive": self.describe_ttl,
+            "UpdateTimeToLive": self.update_ttl,
+            "DescribeLimits": lambda r: {"AccountMaxReadCapacityUnits": 80000,
+                                         "AccountMaxWriteCapacityUnits": 80000,
+                                         "TableMaxReadCapacityUnits": 40000,
+                                         "TableMaxWriteCapacityUnits": 40000},
+        }
+
+    def handle(self, operation: str, req: Any) -> dict:
+        fn = self.ops.get(operation)
+        if fn is None:
+            raise DynamoError("UnknownOperationException", f"Unknown operation: {operation}")
+        if not isinstance(req, dict):
+            raise _serial("Start of structure or map found where not expected")
+        return fn(req)
+
+    def _table(self, req: dict, field: str = "TableName") -> GlobalTable:
+        return self.cluster.table(self.region, req.get(field))
+
+    # ---- single-item operations ----------------------------------------------------
+    def put_item(self, req: dict) -> dict:
+        t = self._table(req)
+        item = attrs.check_item(req.get("Item") if "Item" in req else _missing("item"))
+        key = t.schema.key_of_item(item)
+        attrs.check_item_size(item)
+        return self._replace(req, t, key, t.schema.key_attrs(item), item)
+
+    def _replace(self, req: dict, t: GlobalTable, key: tuple, keys: dict,
+                 new: dict | None) -> dict:
+        """PutItem (`new` = the item) and DeleteItem (`new` = None): conditional replace."""
+        _legacy(req, "Expected", "ConditionalOperator")
+        rv = _enum(req, "ReturnValues", ("NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"), "NONE")
+        if rv not in ("NONE", "ALL_OLD"):
+            raise validation("ReturnValues can only be ALL_OLD or NONE")
+        check = self._condition(req)
+        on_fail = _enum(req, "ReturnValuesOnConditionCheckFailure", ("ALL_OLD", "NONE"), "NONE")
+
+        def compute(old: dict | None) -> dict | None:
+            if check is not None and not check(old):
+                raise condition_failed(old if on_fail == "ALL_OLD" else None)
+            return new
+
+        out = t.engine.write(self.region, [Mutation(key, keys, compute)])[0]
+        resp = _consumed(req, t.name, 1.0)
+        if rv == "ALL_OLD" and out.old is not None:
+            resp["Attributes"] = out.old
+        return resp
+
+    def get_item(self, req: dict) -> dict:
+        t = self._table(req)
+        key = t.schema.key_of_key(req.get("Key") if "Key" in req else _missing("key"))
+        consistent = _bool(req, "ConsistentRead")
+        projection = self._projection(req)
+        item = t.engine.get(self.region, key, consistent)
+        resp = _consumed(req, t.name, 1.0 if consistent else 0.5)
+        if item is not None:
+            resp["Item"] = projection(item) if projection else item
+        return resp
+
+    def update_item(self, req: dict) -> dict:
+        _legacy(req, "Expected", "ConditionalOperator", "AttributeUpdates")
+        t = self._table(req)
+        keys = req.get("Key") if "Key" in req else _missing("key")
+        key = t.schema.key_of_key(keys)
+        keys = attrs.check_item(keys)
+        upd_text = _opt_str(req, "UpdateExpression")
+        cond_text = _opt_str(req, "ConditionExpression")
+        upd = ex.parse_update(upd_text) if upd_text is not None else None
+        cond = ex.parse_condition(cond_text) if cond_text is not None else None
+        ph = ex.Placeholders(req.get("ExpressionAttributeNames"),
+                             req.get("ExpressionAttributeValues"), [upd, cond])
+        rv = _enum(req, "ReturnValues", ("NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"), "NONE")
+        on_fail = _enum(req, "ReturnValuesOnConditionCheckFailure", ("ALL_OLD", "NONE"), "NONE")
+        names = t.schema.names
+
+        def compute(old: dict | None) -> dict:
+            if cond is not None and not ex.evaluate(old, cond, ph):
+                raise condition_failed(old if on_fail == "ALL_OLD" else None)
+            base = dict(old) if old is not None else dict(keys)
+            new = ex.apply_update(base, upd, ph, names) if upd is not None else base
+            attrs.check_item_size(new)
+            return new
+
+        out = t.engine.write(self.region, [Mutation(key, keys, compute)])[0]
+        resp = _consumed(req, t.name, 1.0)
+        attrs_out = _return_values(rv, out.old, out.new)
+        if attrs_out:
+            resp["Attributes"] = attrs_out
+        return resp
+
+    def delete_item(self, req: dict) -> dict:
+        t = self._table(req)
+        keys = req.get("Key") if "Key" in req else _missing("key")
+        key = t.schema.key_of_key(keys)
+        return self._replace(req, t, key, attrs.check_item(keys), None)
+
+    # ---- helpers for expressions ---------------------------------------------------
+    def _condition(self, req: dict, field: str = "ConditionExpression"
+                   ) -> Callable[[dict | None], bool] | None:
+        text = _opt_str(req, field)
+        if text is None and "ExpressionAttributeNames" not in req \
+                and "ExpressionAttributeValues" not in req:
+            return None  # fast path: no expression, nothing to check
+        cond = ex.parse_condition(text) if text is not None else None
+        ph = ex.Placeholders(req.get("ExpressionAttributeNames"),
+                             req.get("ExpressionAttributeValues"), [cond])
+        if cond is None:
+            return None
+        return lambda item: ex.evaluate(item, cond, ph)
+
+    def _projection(self, req: dict) -> Callable[[dict], dict] | None:
+        text = _opt_str(req, "ProjectionExpression")
+        legacy = req.get("AttributesToGet")
+        if text is None and legacy is None and "ExpressionAttributeNames" not in req:
+            return None  # fast path: whole items
+        if legacy is not None:
+            if text is not None:
+                raise validation("Can not use both expression and non-expression parameters in "
+                                 "the same request: Non-expression parameters: {AttributesToGet} "
+                                 "Expression parameters: {ProjectionExpression}")
+            if not isinstance(legacy, list) or not all(isinstance(a, str) for a in legacy):
+                raise _serial()
+            wanted = set(legacy)
+            ex.Placeholders(req.get("ExpressionAttributeNames"), None, [])
+            return lambda item: {k: v for k, v in item.items() if k in wanted}
+        proj = ex.parse_projection(text) if text is not None else None
+        ph = ex.Placeholders(req.get("ExpressionAttributeNames"), None, [proj])
+        if proj is None:
+            return None
+        return lambda item: ex.project(item, proj, ph)
+
+    # ---- query and scan ------------------------------------------------------------
+    def query(self, req: dict) -> dict:
+        t = self._table(req)
+        if req.get("IndexName") is not None:
+            raise validation("The table does not have the specified index: "
+                             f"{req.get('IndexName')}")
+        _legacy(req, "KeyConditions", "QueryFilter", "ConditionalOperator")
+        kc_text = _opt_str(req, "KeyConditionExpression")
+        if kc_text is None:
+            raise validation("Either the KeyConditions or KeyConditionExpression parameter must be "
+                             "specified in the request.")
+        kc = ex.parse_condition(kc_text, "KeyConditionExpression")
+        filt_text = _opt_str(req, "FilterExpression")
+        filt = ex.parse_condition(filt_text, "FilterExpression") if filt_text is not None else None
+        proj_text = _opt_str(req, "ProjectionExpression")
+        proj = ex.parse_projection(proj_text) if proj_text is not None else None
+        ph = ex.Placeholders(req.get("ExpressionAttributeNames"),
+                             req.get("ExpressionAttributeValues"), [kc, filt, proj])
+        hash_value, range_cond = _key_condition(kc, ph, t)
+        items = [it for it in t.engine.scan(self.region, _bool(req, "ConsistentRead"))
+                 if attrs.equal(it.get(t.schema.hash), hash_value)
+                 and (range_cond is None or ex.evaluate(it, range_cond, ph))]
+        if not _bool(req, "ScanIndexForward", True):
+            items.reverse()
+        return self._page(req, t, items, filt, proj, ph, forward=_bool(req, "ScanIndexForward", True))
+
+    def scan(self, req: dict) -> dict:
+        t = self._table(req)
+        if req.get("IndexName") is not None:
+            raise validation("The table does not have the specified index: "
+                             f"{req.get('IndexName')}")
+        _legacy(req, "ScanFilter", "ConditionalOperator")
+        filt_text = _opt_str(req, "FilterExpression")
+        filt = ex.parse_condition(filt_text, "FilterExpression") if filt_text is not None else None
+        proj_text = _opt_str(req, "ProjectionExpression")
+        proj = ex.parse_projection(proj_text) if proj_text is not None else None
+        ph = ex.Placeholders(req.get("ExpressionAttributeNames"),
+                             req.get("ExpressionAttributeValues"), [filt, proj])
+        items = t.engine.scan(self.region, _bool(req, "ConsistentRead"))
+        seg, total = req.get("Segment"), req.get("TotalSegments")
+        if (seg is None) != (total is None):
+            raise validation("The TotalSegments parameter is required but was not present in the "
+                             "request when Segment parameter is present" if total is None else
+                             "The Segment parameter is required but was not present in the request "
+                             "when parameter TotalSegments is present")
+        if total is not None:
+            if not isinstance(total, int) or not isinstance(seg, int) or not 1 <= total <= 1_000_000 \
+                    or not 0 <= seg < total:
+                raise validation("The Segment parameter is zero-based and must be less than "
+                                 "parameter TotalSegments")
+            items = [it for it in items
+                     if zlib.crc32(json.dumps(it[t.schema.hash], sort_keys=True).encode()) % total == seg]
+        return self._page(req, t, items, filt, proj, ph, forward=True)
+
+    def _page(self, req: dict, t: GlobalTable, items: list[dict], filt: Any, proj: Any,
+              ph: ex.Placeholders, *, forward: bool) -> dict:
+        start = req.get("ExclusiveStartKey")
+        if start is not None:
+            sk = t.schema.key_of_key(start)
+            keyed = [(t.schema.key_of_item(it), it) for it in items]
+            items = [it for k, it in keyed if (k > sk if forward else k < sk)]
+        limit = req.get("Limit")
+        if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
+            raise validation("1 validation error detected: Value at 'limit' failed to satisfy "
+                             "constraint: Member must have value greater than or equal to 1")
+        select = _enum(req, "Select", ("ALL_ATTRIBUTES", "ALL_PROJECTED_ATTRIBUTES",
+                                       "SPECIFIC_ATTRIBUTES", "COUNT"), "ALL_ATTRIBUTES")
+        scanned = items[:limit] if limit is not None else items
+        size = 0
+        cut = len(scanned)
+        for i, it in enumerate(scanned):
+            size += attrs.item_size(it)
+            if size > QUERY_PAGE_BYTES_MAX:
+                cut = i + 1
+                break
+        more = cut < len(items)
+        scanned = scanned[:cut]
+        matched = [it for it in scanned if filt is None or ex.evaluate(it, filt, ph)]
+        resp: dict[str, Any] = {"Count": len(matched), "ScannedCount": len(scanned)}
+        if select != "COUNT":
+            resp["Items"] = [ex.project(it, proj, ph) if proj else it for it in matched]
+        if more and scanned:
+            resp["LastEvaluatedKey"] = t.schema.key_attrs(scanned[-1])
+        resp.update(_consumed(req, t.name, max(1.0, size / 4096)))
+        return resp
+
+    # ---- batches -------------------------------------------------------------------
+    def batch_get_item(self, req: dict) -> dict:
+        ri = req.get("RequestItems")
+        if not isinstance(ri, dict) or not ri:
+            raise validation("1 validation error detected: Value null at 'requestItems' failed to "
+                             "satisfy constraint: Member must not be null")
+        total = sum(len(v.get("Keys", [])) if isinstance(v, dict) and isinstance(v.get("Keys"), list)
+                    else 0 for v in ri.values())
+        if total > BATCH_GET_MAX:
+            raise validation("Too many items requested for the BatchGetItem call")
+        responses: dict[str, list] = {}
+        for name, spec in ri.items():
+            t = self.cluster.table(self.region, name)
+            if not isinstance(spec, dict) or not isinstance(spec.get("Keys"), list) or not spec["Keys"]:
+                raise validation("1 validation error detected: Value at 'requestItems."
+                                 f"{name}.member.keys' failed to satisfy constraint: Member must "
+                                 "have length greater than or equal to 1")
+            keys = [t.schema.key_of_key(k) for k in spec["Keys"]]
+            if len(set(keys)) != len(keys):
+                raise validation("Provided list of item keys contains duplicates")
+            projection = self._projection(spec)
+            consistent = _bool(spec, "ConsistentRead")
+            out = responses[name] = []
+            for k in keys:
+                it = t.engine.get(self.region, k, consistent)
+                if it is not None:
+                    out.append(projection(it) if projection else it)
+        return {"Responses": responses, "UnprocessedKeys": {}}
+
+    def batch_write_item(self, req: dict) -> dict:
+        ri = req.get("RequestItems")
+        if not isinstance(ri, dict) or not ri:
+            raise validation("1 validation error detected: Value null at 'requestItems' failed to "
+                             "satisfy constraint: Member must not be null")
+        plan: list[tuple[GlobalTable, Mutation]] = []
+        count = 0
+        for name, reqs in ri.items():
+            t = self.cluster.table(self.region, name)
+            if not isinstance(reqs, list) or not reqs:
+                raise validation("1 validation error detected: Value at 'requestItems' failed to "
+                                 "satisfy constraint: Map value must satisfy constraint: [Member "
+                                 "must have length less than or equal to 25, Member must have "
+                                 "length greater than or equal to 1]")
+            seen = set()
+            for w in reqs:
+                count += 1
+                if not isinstance(w, dict) or len(w) != 1:
+                    raise validation("Supplied AttributeValue has more than one datatypes set, must "
+                                     "contain exactly one of the supported datatypes"
+                                     if isinstance(w, dict) and len(w) > 1 else
+                                     "1 validation error detected: a WriteRequest must hold one "
+                                     "PutRequest or DeleteRequest")
+                (kind, body), = w.items()
+                if kind == "PutRequest" and isinstance(body, dict):
+                    item = attrs.check_item(body.get("Item") if "Item" in body else _missing("item"))
+                    key = t.schema.key_of_item(item)
+                    attrs.check_item_size(item)
+                    m = Mutation(key, t.schema.key_attrs(item), lambda old, item=item: item)
+                elif kind == "DeleteRequest" and isinstance(body, dict):
+                    k = body.get("Key") if "Key" in body else _missing("key")
+                    key = t.schema.key_of_key(k)
+                    m = Mutation(key, attrs.check_item(k), lambda old: None)
+                else:
+                    raise validation("1 validation error detected: a WriteRequest must hold one "
+                                     "PutRequest or DeleteRequest")
+                if key in seen:
+                    raise validation("Provided list of item keys contains duplicates")
+                seen.add(key)
+                plan.append((t, m))
+        if count > BATCH_WRITE_MAX:
+            raise validation("1 validation error detected: Value at 'requestItems' failed to "
+                             "satisfy constraint: Map value must satisfy constraint: [Member must "
+                             "have length less than or equal to 25, Member must have length "
+                             "greater than or equal to 1]")
+        for t, m in plan:  # each item is its own write (BatchWriteItem is not atomic)
+            t.engine.write(self.region, [m])
+        return {"UnprocessedItems": {}}
+
+    # ---- transactions --------------------------------------------------------------
+    def transact_write_items(self, req: dict) -> dict:
+        items = _transact_items(req)
+        plan: list[tuple[GlobalTable, Mutation]] = []
+        seen = set()
+        for entry in items:
+            if not isinstance(entry, dict) or len(entry) != 1:
+                raise validation("TransactItems can only contain one of Check, Put, Update or Delete")
+            (kind, body), = entry.items()
+            if kind not in ("ConditionCheck", "Put", "Delete", "Update") or not isinstance(body, dict):
+                raise validation("TransactItems can only contain one of Check, Put, Update or Delete")
+            t = self._table(body)
+            if t.mode == "STRONG":
+                raise validation("Transactions are not supported on multi-Region strongly "
+                                 "consistent global tables")
+            m = self._transact_mutation(kind, body, t)
+            if (t.name, m.key) in seen:
+                raise validation("Transaction request cannot include multiple operations on one item")
+            seen.add((t.name, m.key))
+            plan.append((t, m))
+        lock = self.cluster.regions[self.region].lock
+        with lock:
+            # Check everything first: all conditions hold, or nothing is written (ACID in-region).
+            reasons: list[dict] = []
+            failed = False
+            for t, m in plan:
+                rep = t.replicas[self.region]
+                cur = rep.current(m.key)
+                try:
+                    m.compute(None if cur is None else cur.item)
+                    reasons.append({"Code": "None"})
+                except DynamoError as e:
+                    failed = True
+                    code = "ConditionalCheckFailed" if e.name == "ConditionalCheckFailedException" \
+                        else "ValidationError"
+                    r = {"Code": code, "Message": e.message}
+                    if "Item" in e.extra:
+                        r["Item"] = e.extra["Item"]
+                    reasons.append(r)
+            if failed:
+                codes = ", ".join(r["Code"] for r in reasons)
+                raise DynamoError("TransactionCanceledException",
+                                  f"Transaction cancelled, please refer cancellation reasons for "
+                                  f"specific reasons [{codes}]",
+                                  extra={"CancellationReasons": reasons})
+            by_table: dict[int, tuple[GlobalTable, list[Mutation]]] = {}
+            for t, m in plan:
+                by_table.setdefault(id(t), (t, []))[1].append(m)
+            for t, ms in by_table.values():
+                t.engine.write(self.region, ms)
+        return {}
+
+    def _transact_mutation(self, kind: str, body: dict, t: GlobalTable) -> Mutation:
+        on_fail = _enum(body, "ReturnValuesOnConditionCheckFailure", ("ALL_OLD", "NONE"), "NONE")
+        if kind == "Put":
+            item = attrs.check_item(body.get("Item") if "Item" in body else _missing("item"))
+            key = t.schema.key_of_item(item)
+            attrs.check_item_size(item)
+            check = self._condition(body)
+
+            def put(old, item=item, check=check):
+                if check is not None and not check(old):
+                    raise condition_failed(old if on_fail == "ALL_OLD" else None)
+                return item
+            return Mutation(key, t.schema.key_attrs(item), put)
+        keys = body.get("Key") if "Key" in body else _missing("key")
+        key = t.schema.key_of_key(keys)
+        keys = attrs.check_item(keys)
+        if kind == "Update":
+            upd_text = _opt_str(body, "UpdateExpression")
+            if upd_text is None:
+                raise validation("1 validation error detected: Value null at 'updateExpression' "
+                                 "failed to satisfy constraint: Member must not be null")
+            upd = ex.parse_update(upd_text)
+            cond_text = _opt_str(body, "ConditionExpression")
+            cond = ex.parse_condition(cond_text) if cond_text is not None else None
+            ph = ex.Placeholders(body.get("ExpressionAttributeNames"),
+                                 body.get("ExpressionAttributeValues"), [upd, cond])
+
+            def update(old, keys=keys):
+                if cond is not None and not ex.evaluate(old, cond, ph):
+                    raise condition_failed(old if on_fail == "ALL_OLD" else None)
+                new = ex.apply_update(dict(old) if old is not None else dict(keys), upd, ph,
+                                      t.schema.names)
+                attrs.check_item_size(new)
+                return new
+            return Mutation(key, keys, update)
+        check = self._condition(body)
+        if kind == "ConditionCheck" and check is None:
+            raise validation("1 validation error detected: Value null at 'conditionExpression' "
+                             "failed to satisfy constraint: Member must not be null")
+
+        def other(old, check=check):
+            if check is not None and not check(old):
+                raise condition_failed(old if on_fail == "ALL_OLD" else None)
+            return UNCHANGED if kind == "ConditionCheck" else None
+        return Mutation(key, keys, other)
+
+    def transact_get_items(self, req: dict) -> dict:
+        items = _transact_items(req)
+        plan = []
+        for entry in items:
+            body = entry.get("Get") if isinstance(entry, dict) else None
+            if not isinstance(body, dict) or len(entry) != 1:
+                raise validation("TransactItems can only contain Get")
+            t = self._table(body)
+            if t.mode == "STRONG":
+                raise validation("Transactions are not supported on multi-Region strongly "
+                                 "consistent global tables")
+            key = t.schema.key_of_key(body.get("Key") if "Key" in body else _missing("key"))
+            plan.append((t, key, self._projection(body)))
+        out = []
+        with self.cluster.regions[self.region].lock:  # one consistent snapshot (ACID in-region)
+            for t, key, projection in plan:
+                it = t.engine.get(self.region, key, True)
+                out.append({} if it is None else {"Item": projection(it) if projection else it})
+        return {"Responses": out}
+
+    # ---- small operations ----------------------------------------------------------
+    def describe_endpoints(self, req: dict) -> dict:
+        return {"Endpoints": [{"Address": f"dynamodb.{self.region}.amazonaws.com",
+                               "CachePeriodInMinutes": 1440}]}
+
+    def describe_ttl(self, req: dict) -> dict:
+        t = self._table(req)
+        spec = t.ttl_attribute
+        if spec:
+            return {"TimeToLiveDescription": {"TimeToLiveStatus": "ENABLED",
+                                              "AttributeName": spec}}
+        return {"TimeToLiveDescription": {"TimeToLiveStatus": "DISABLED"}}
+
+    def update_ttl(self, req: dict) -> dict:
+        t = self._table(req)
+        if t.mode == "STRONG":
+            raise validation("Time to Live is not supported on multi-Region strongly consistent "
+                             "global tables")
+        spec = req.get("TimeToLiveSpecification")
+        if not isinstance(spec, dict) or not isinstance(spec.get("AttributeName"), str) \
+                or not isinstance(spec.get("Enabled"), bool):
+            raise validation("1 validation error detected: TimeToLiveSpecification needs "
+                             "AttributeName and Enabled")
+        t.ttl_attribute = spec["AttributeName"] if spec["Enabled"] else None
+        return {"TimeToLiveSpecification": spec}
+
+
+def _missing(what: str) -> Any:
+    raise validation(f"1 validation error detected: Value null at '{what}' failed to satisfy "
+                     "constraint: Member must not be null")
+
+
+def _transact_items(req: dict) -> list:
+    """TransactItems of a transaction request: a list of 1 to 100 entries."""
+    items = req.get("TransactItems")
+    if not isinstance(items, list) or not items:
+        raise validation("1 validation error detected: Value null at 'transactItems' failed to "
+                         "satisfy constraint: Member must not be null")
+    if len(items) > TRANSACT_MAX:
+        raise validation("1 validation error detected: Value at 'transactItems' failed to "
+                         "satisfy constraint: Member must have length less than or equal to 100")
+    return items
+
+
+def _bool(req: dict, name: str, default: bool = False) -> bool:
+    v = req.get(name, default)
+    if not isinstance(v, bool):
+        raise _serial()
+    return v
+
+
+def _return_values(rv: str, old: dict | None, new: dict | None) -> dict | None:
+    if rv == "NONE":
+        return None
+    if rv == "ALL_OLD":
+        return old
+    if rv == "ALL_NEW":
+        return new
+    old = old or {}
+    new = new or {}
+    changed = {k for k in set(old) | set(new)
+               if k not in old or k not in new or not attrs.equal(old[k], new[k])}
+    if rv == "UPDATED_OLD":
+        return {k: old[k] for k in changed if k in old} or None
+    return {k: new[k] for k in changed if k in new} or None
+
+
+def _key_condition(kc: tuple, ph: ex.Placeholders, t: GlobalTable) -> tuple[dict, tuple | None]:
+    """Split a KeyConditionExpression into the hash value and an optional range condition."""
+    parts = [kc[1], kc[2]] if kc[0] == "and" else [kc]
+    if len(parts) > 2 or any(p[0] in ("and", "or", "not", "in") for p in parts):
+        raise validation("Invalid operator used in KeyConditionExpression: "
+                         + ("OR" if any(p[0] == "or" for p in parts) else "unsupported"))
+    hash_value = None
+    range_cond = None
+    for p in parts:
+        path = None
+        if p[0] == "cmp":
+            a, b = p[2], p[3]
+            if a[0] == "path" and b[0] == "value":
+                path = a
+            elif b[0] == "path" and a[0] == "value":
+                path = b
+                p = ("cmp", {"<": ">", ">": "<", "<=": ">=", ">=": "<="}.get(p[1], p[1]), b, a)
+        elif p[0] == "between" and p[1][0] == "path":
+            path = p[1]
+        elif p[0] == "func" and p[1] == "begins_with":
+            path = p[2][0]
+        if path is None or len(path[1]) != 1:
+            raise validation("Query key condition not supported")
+        name = ph.name(path[1][0])
+        if name == t.schema.hash:
+            if p[0] != "cmp" or p[1] != "=" or hash_value is not None:
+                raise validation("Query key condition not supported")
+            hash_value = ph.values[p[3][1]]
+            if next(iter(hash_value)) != t.schema.hash_type:
+                raise validation("One or more parameter values were invalid: Condition parameter "
+                                 "type does not match schema type")
+        elif name == t.schema.range:
+            if range_cond is not None or (p[0] == "cmp" and p[1] == "<>"):
+                raise validation("Query key condition not supported")
+            range_cond = p
+        else:
+            raise validation(f"Query condition missed key schema element: {t.schema.hash}"
+                             if hash_value is None else
+                             "Query key condition not supported")
+    if hash_value is None:
+        raise validation(f"Query condition missed key schema element: {t.schema.hash}")
+    return hash_value, range_cond

@@ -1,0 +1,227 @@
+"""Asynchronous (MREC) replication: local write first, one replicator per ordered pair, LWW.
+
+This is the `ReplicationEngine` for MultiRegionConsistency EVENTUAL (SEMANTICS.md A01-A13):
+
+- A01 a write is applied in its own region under the region lock, stamped with
+  (timestamp from the region's own, possibly skewed, clock; origin region) and acknowledged;
+  an SC read there sees it at once. Replication happens afterwards.
+- A02 one unidirectional `Replicator` per ordered pair (src -> dst), fed by src's change
+  stream. Each has its own backlog and its own fault state: one stuck path (cut link,
+  paused, stopped destination) does not slow any other.
+- A04 per item, records arrive in source order (a record's due time is never before the
+  previous record's of the same item); across items nothing is promised: each record gets a
+  seeded random jitter, so item B's later write may overtake item A's earlier one.
+- A06/A07 at the destination the write is applied only if its (timestamp, origin) is above
+  the item's current version; a stale one is dropped and leaves no stream record.
+- A10 only locally-originated writes are replicated, over the direct link only (no relay).
+- A08/A09/A13 while a path cannot deliver (link cut, either end isolated or stopped,
+  replication paused) its records wait in the replicator's backlog; in-flight ones are
+  discarded at arrival and re-sent. When the path is live again the whole backlog is sent
+  again in source order, so every region catches up and converges.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from typing import Sequence
+
+from emulator.engine import (UNCHANGED, EngineContext, Mutation, WriteOutcome,
+                             register_engine)
+from emulator.store import Item, Key, StreamRecord, TableReplica, Version
+
+REPLICATOR_OVERHEAD_MS = 8.0  # reading the stream and writing remotely, at latency scale 1
+REPLICATION_JITTER_MS = 10.0  # default per-record jitter at latency scale 1 (A04)
+
+
+class Replicator:
+    """Ships one region's locally-originated writes to one other region (src -> dst)."""
+
+    def __init__(self, engine: "AsyncEngine", src: str, dst: str) -> None:
+        self.engine = engine
+        self.src = src
+        self.dst = dst
+        self._lock = threading.Lock()
+        self._backlog: OrderedDict[int, StreamRecord] = OrderedDict()  # not yet applied at dst
+        self._shipped: set[int] = set()  # sequences in flight in this generation
+        self._generation = 0
+        self._last_due: dict[Key, float] = {}
+        self.applied = 0
+        self.dropped_stale = 0
+        self.resent = 0
+
+    # ---- the path's state ----------------------------------------------------------
+    def live(self) -> bool:
+        ctx = self.engine.ctx
+        return (self.dst in ctx.replicas and ctx.wan.link_live(self.src, self.dst)
+                and not ctx.pause.paused(self.src, self.dst))
+
+    def delay_s(self) -> float:
+        ctx = self.engine.ctx
+        wan = ctx.wan
+        jitter_ms = ctx.settings.get("replication_jitter_ms",
+                                     REPLICATION_JITTER_MS * wan.latency_scale)
+        overhead_ms = ctx.settings.get("replicator_overhead_ms",
+                                       REPLICATOR_OVERHEAD_MS * wan.latency_scale)
+        jitter = ctx.rng.uniform(0.0, jitter_ms) if jitter_ms > 0 else 0.0
+        return (wan.one_way_ms(self.src, self.dst) + overhead_ms + jitter) / 1000.0
+
+    # ---- feeding and shipping ------------------------------------------------------
+    def offer(self, rec: StreamRecord) -> None:
+        """A new record in src's stream (called under src's region lock)."""
+        with self._lock:
+            self._backlog[rec.sequence] = rec
+            if not self.live():
+                return
+            if len(self._backlog) == len(self._shipped) + 1:
+                self._ship(rec)
+            else:  # older records wait since the path broke: they go first (A04)
+                self._ship_unsent()
+
+    def _ship(self, rec: StreamRecord) -> None:
+        now = time.monotonic()
+        due = max(now + self.delay_s(), self._last_due.get(rec.key, 0.0))
+        self._last_due[rec.key] = due
+        if len(self._last_due) > 100_000:  # bound memory: forget items whose due time passed
+            self._last_due = {k: t for k, t in self._last_due.items() if t > now}
+        self._shipped.add(rec.sequence)
+        gen = self._generation
+        self.engine.ctx.wan.scheduler.call_at(due, lambda: self._arrive(rec, gen))
+
+    def _arrive(self, rec: StreamRecord, generation: int) -> None:
+        with self._lock:
+            if generation != self._generation or rec.sequence not in self._backlog:
+                return  # superseded: the path broke after it was sent; it is re-sent
+            if not self.live():
+                self._stall()
+                return
+            del self._backlog[rec.sequence]
+            self._shipped.discard(rec.sequence)
+        if self.engine.apply_replicated(self.dst, rec):
+            self.applied += 1
+        else:
+            self.dropped_stale += 1
+
+    def _stall(self) -> None:
+        """The path broke: forget what is in flight; it all goes again on resume."""
+        self._generation += 1
+        self._shipped.clear()
+        self._last_due.clear()
+
+    def path_changed(self) -> None:
+        with self._lock:
+            if not self.live():
+                if self._shipped:
+                    self._stall()
+                return
+            self._ship_unsent()
+
+    def _ship_unsent(self) -> None:
+        for rec in [r for s, r in self._backlog.items() if s not in self._shipped]:
+            self.resent += 1
+            self._ship(rec)
+
+    def status(self) -> dict:
+        with self._lock:
+            return {"src": self.src, "dst": self.dst, "live": self.live(),
+                    "backlog": len(self._backlog), "in_flight": len(self._shipped),
+                    "applied": self.applied, "dropped_stale": self.dropped_stale}
+
+
+class AsyncEngine:
+    """Last-writer-wins asynchronous replication of one global table."""
+
+    mode = "EVENTUAL"
+
+    def __init__(self, ctx: EngineContext) -> None:
+        self.ctx = ctx
+        self._replicators: dict[tuple[str, str], Replicator] = {}
+        for region, replica in ctx.replicas.items():
+            self._attach(region, replica)
+        self._rebuild()
+
+    def _attach(self, region: str, replica: TableReplica) -> None:
+        def on_record(rec: StreamRecord, region=region) -> None:
+            if rec.origin != region:
+                return  # A10: only locally-originated writes are replicated, no relay
+            for (src, _), rep in list(self._replicators.items()):
+                if src == region:
+                    rep.offer(rec)
+        replica.stream_listeners.append(on_record)
+
+    def _rebuild(self) -> None:
+        regions = list(self.ctx.replicas)
+        for src in regions:
+            for dst in regions:
+                if src != dst and (src, dst) not in self._replicators:
+                    self._replicators[(src, dst)] = Replicator(self, src, dst)
+
+    # ---- data plane ----------------------------------------------------------------
+    def write(self, region: str, mutations: Sequence[Mutation]) -> list[WriteOutcome]:
+        replica = self.ctx.replicas[region]
+        clock = self.ctx.clocks[region]
+        with replica.lock:
+            olds = [replica.current(m.key) for m in mutations]
+            news = [m.compute(None if o is None else o.item) for m, o in zip(mutations, olds)]
+            out = []
+            for m, old, new in zip(mutations, olds, news):
+                old_item = None if old is None else old.item
+                if new is UNCHANGED or (new is None and old_item is None):
+                    out.append(WriteOutcome(old_item, old_item, False))
+                    continue
+                ts = clock.stamp(0 if old is None else old.timestamp_us)
+                replica.install(m.key, m.keys, Version(new, ts, region))
+                out.append(WriteOutcome(old_item, new, True))
+            return out
+
+    def apply_replicated(self, region: str, rec: StreamRecord) -> bool:
+        """LWW at the destination: apply iff newer than the current version (A06)."""
+        replica = self.ctx.replicas.get(region)
+        if replica is None:
+            return False
+        with replica.lock:
+            cur = replica.current(rec.key)
+            if cur is not None and cur.stamp() >= (rec.timestamp_us, rec.origin):
+                return False
+            replica.install(rec.key, rec.keys, Version(rec.new, rec.timestamp_us, rec.origin))
+            return True
+
+    def get(self, region: str, key: Key, consistent: bool) -> Item | None:
+        return self.ctx.replicas[region].get(key, consistent)
+
+    def scan(self, region: str, consistent: bool) -> list[Item]:
+        return self.ctx.replicas[region].items(consistent)
+
+    # ---- control -------------------------------------------------------------------
+    def add_replica(self, region: str, replica: TableReplica) -> None:
+        with self.ctx.lock:
+            self.ctx.replicas[region] = replica
+            self._attach(region, replica)
+            self._rebuild()
+
+    def remove_replica(self, region: str) -> None:
+        with self.ctx.lock:
+            self.ctx.replicas.pop(region, None)
+            for pair in [p for p in self._replicators if region in p]:
+                del self._replicators[pair]
+
+    def faults_changed(self) -> None:
+        for rep in list(self._replicators.values()):
+            rep.path_changed()
+
+    def versions(self, key: Key) -> dict[str, Version | None]:
+        return {r: rep.current(key) for r, rep in self.ctx.replicas.items()}
+
+    def status(self) -> dict:
+        return {"mode": self.mode,
+                "replicators": [r.status() for r in self._replicators.values()]}
+
+    def backlog(self) -> int:
+        return sum(r.status()["backlog"] for r in self._replicators.values())
+
+    def close(self) -> None:
+        self._replicators.clear()
+
+
+register_engine("EVENTUAL", AsyncEngine)

@@ -1,0 +1,152 @@
+"""DynamoDB Streams for each region: ListStreams, DescribeStream, GetShardIterator, GetRecords.
+
+Served on the region's endpoint under the `DynamoDBStreams_20120810` target prefix, so
+`boto3.client("dynamodbstreams", endpoint_url=<region endpoint>)` works. Each table replica
+has one shard holding exactly the writes applied in that region, in apply order (A07): a
+replicated write dropped by last-writer-wins is absent, so two regions can show different
+sequences for one item under async replication. Shard iterators are opaque tokens naming the
+table, region and position; they do not expire (a limit the real service has and we skip).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any, Callable
+
+from emulator import attrs
+from emulator.cluster import Cluster, GlobalTable
+from emulator.errors import DynamoError, validation
+from emulator.store import StreamRecord, TableReplica
+
+RECORDS_PER_CALL_MAX = 1000
+SHARD_ID = "shardId-00000000000000000001-00000001"
+
+
+def _seq(n: int) -> str:
+    return f"{n:021d}"
+
+
+class StreamsService:
+    def __init__(self, cluster: Cluster, region: str) -> None:
+        self.cluster = cluster
+        self.region = region
+        self.ops: dict[str, Callable[[dict], dict]] = {
+            "ListStreams": self.list_streams, "DescribeStream": self.describe_stream,
+            "GetShardIterator": self.get_shard_iterator, "GetRecords": self.get_records,
+        }
+
+    def handle(self, operation: str, req: Any) -> dict:
+        fn = self.ops.get(operation)
+        if fn is None:
+            raise DynamoError("UnknownOperationException", f"Unknown operation: {operation}")
+        if not isinstance(req, dict):
+            raise DynamoError("SerializationException", "Unexpected value type in payload")
+        return fn(req)
+
+    def _tables(self) -> list[GlobalTable]:
+        return sorted(self.cluster.regions[self.region].tables.values(), key=lambda t: t.name)
+
+    def _by_arn(self, arn: Any) -> tuple[GlobalTable, TableReplica]:
+        if not isinstance(arn, str):
+            raise validation("1 validation error detected: Value null at 'streamArn' failed to "
+                             "satisfy constraint: Member must not be null")
+        for t in self._tables():
+            if t.stream_arn(self.region) == arn:
+                return t, t.replicas[self.region]
+        raise DynamoError("ResourceNotFoundException", f"Requested resource not found: Stream: "
+                          f"{arn} not found")
+
+    def list_streams(self, req: dict) -> dict:
+        name = req.get("TableName")
+        out = [{"StreamArn": t.stream_arn(self.region), "TableName": t.name,
+                "StreamLabel": t.stream_label}
+               for t in self._tables() if name is None or t.name == name]
+        return {"Streams": out}
+
+    def describe_stream(self, req: dict) -> dict:
+        t, rep = self._by_arn(req.get("StreamArn"))
+        keys = [{"AttributeName": t.schema.hash, "KeyType": "HASH"}]
+        if t.schema.range:
+            keys.append({"AttributeName": t.schema.range, "KeyType": "RANGE"})
+        return {"StreamDescription": {
+            "StreamArn": t.stream_arn(self.region), "StreamLabel": t.stream_label,
+            "StreamStatus": "ENABLED", "StreamViewType": "NEW_AND_OLD_IMAGES",
+            "CreationRequestDateTime": t.created, "TableName": t.name, "KeySchema": keys,
+            "Shards": [{"ShardId": SHARD_ID, "SequenceNumberRange": {
+                "StartingSequenceNumber": _seq(rep.stream_trimmed + 1)}}]}}
+
+    def get_shard_iterator(self, req: dict) -> dict:
+        t, rep = self._by_arn(req.get("StreamArn"))
+        if req.get("ShardId") != SHARD_ID:
+            raise DynamoError("ResourceNotFoundException",
+                              f"Requested resource not found: Shard: {req.get('ShardId')} not found")
+        kind = req.get("ShardIteratorType")
+        with rep.lock:
+            last = rep.stream_trimmed + len(rep.stream)
+        if kind == "TRIM_HORIZON":
+            pos = rep.stream_trimmed
+        elif kind == "LATEST":
+            pos = last
+        elif kind in ("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER"):
+            s = req.get("SequenceNumber")
+            if not isinstance(s, str) or not s.isdigit():
+                raise validation("Invalid SequenceNumber")
+            n = int(s)
+            pos = n - 1 if kind == "AT_SEQUENCE_NUMBER" else n
+            if pos < rep.stream_trimmed:
+                raise DynamoError("TrimmedDataAccessException", "The requested sequence number is "
+                                  "beyond the trim horizon")
+        else:
+            raise validation(f"1 validation error detected: Value '{kind}' at "
+                             "'shardIteratorType' failed to satisfy constraint: Member must "
+                             "satisfy enum value set: [AFTER_SEQUENCE_NUMBER, LATEST, "
+                             "AT_SEQUENCE_NUMBER, TRIM_HORIZON]")
+        return {"ShardIterator": _token(t, self.region, pos)}
+
+    def get_records(self, req: dict) -> dict:
+        token = req.get("ShardIterator")
+        try:
+            data = json.loads(base64.urlsafe_b64decode(token.encode("ascii")))
+            table, region, pos, label = data["t"], data["r"], int(data["p"]), data["l"]
+        except (ValueError, KeyError, TypeError, AttributeError, UnicodeError):
+            raise validation("Invalid ShardIterator") from None
+        if region != self.region:
+            raise validation("Invalid ShardIterator: it belongs to another region")
+        t = self.cluster.regions[self.region].tables.get(table)
+        if t is None or t.stream_label != label:
+            raise DynamoError("ResourceNotFoundException", "Requested resource not found: the "
+                              "stream of this iterator no longer exists")
+        limit = req.get("Limit", RECORDS_PER_CALL_MAX)
+        if not isinstance(limit, int) or not 1 <= limit <= RECORDS_PER_CALL_MAX:
+            raise validation("1 validation error detected: Value at 'limit' failed to satisfy "
+                             "constraint: Member must have value between 1 and 1000")
+        rep = t.replicas[self.region]
+        if pos < rep.stream_trimmed:
+            raise DynamoError("TrimmedDataAccessException", "The iterator points beyond the trim "
+                              "horizon")
+        recs = list(rep.stream_since(pos, limit))
+        out = [record_json(r, self.region) for r in recs]
+        nxt = pos + len(recs)
+        return {"Records": out, "NextShardIterator": _token(t, self.region, nxt)}
+
+
+def _token(t: GlobalTable, region: str, pos: int) -> str:
+    raw = json.dumps({"t": t.name, "r": region, "p": pos, "l": t.stream_label}).encode()
+    return base64.urlsafe_b64encode(raw).decode("ascii")
+
+
+def record_json(r: StreamRecord, region: str) -> dict:
+    body: dict[str, Any] = {"ApproximateCreationDateTime": r.applied_wall_s, "Keys": r.keys,
+                            "SequenceNumber": _seq(r.sequence),
+                            "StreamViewType": "NEW_AND_OLD_IMAGES"}
+    size = attrs.item_size(r.keys)
+    if r.new is not None:
+        body["NewImage"] = r.new
+        size += attrs.item_size(r.new)
+    if r.old is not None:
+        body["OldImage"] = r.old
+        size += attrs.item_size(r.old)
+    body["SizeBytes"] = size
+    return {"eventID": f"{r.sequence:08x}{region}", "eventName": r.event, "eventVersion": "1.1",
+            "eventSource": "aws:dynamodb", "awsRegion": region, "dynamodb": body}

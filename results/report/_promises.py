@@ -1,0 +1,144 @@
+"""Plain words for checkers: which promise each one judges, and what its verdict means.
+
+The report speaks to someone who knows their application, not gtcheck's internals, so
+every checker result is shown as the promise it stands for (SEMANTICS.md IDs in
+brackets) with its verdict in words. Checker names are matched loosely (case, `_` vs `-`,
+a few aliases) because the checker set grows; a name this table does not know is still
+shown, generically, with its own name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+MODE_NAMES = {
+    "async": "asynchronous replication (MREC, last writer wins)",
+    "strong": "Multi-Region Strong Consistency (MRSC)",
+}
+
+
+@dataclass(frozen=True)
+class Promise:
+    title: str
+    text: str
+    informational: bool = False  # reports data or allowed anomalies; never a failure
+    by_mode: tuple[tuple[str, str], ...] = ()   # (mode, text) where the promise differs
+
+    def text_for(self, mode: str | None) -> str:
+        return dict(self.by_mode).get(mode or "", self.text)
+
+
+PROMISES: dict[str, Promise] = {
+    "linearizability": Promise(
+        "Linearizable items",
+        "Every write, conditional write and strongly consistent read of an item appears to "
+        "take effect at one instant between its start and its end, the same order in every "
+        "region (M05, M06, M13)."),
+    "counter": Promise(
+        "Counter bounds",
+        "Every strongly consistent read of a counter lies between the increments "
+        "acknowledged before it began and the increments attempted before it ended (M16)."),
+    "set": Promise(
+        "No lost set elements",
+        "Every acknowledged add is present in the final reads, and no element appears "
+        "that was never added."),
+    "ec-reads": Promise(
+        "Eventually consistent reads",
+        "EC reads return some written value and never go back in time within a region "
+        "(M07)."),
+    "conflicts": Promise(
+        "Conflicting writes stay invisible",
+        "A write answered ReplicatedWriteConflictException never becomes visible (M08)."),
+    "read-your-writes": Promise(
+        "Read your writes in the writing region",
+        "A strongly consistent read in the region that acknowledged a write sees it (A01)."),
+    "monotonic-reads": Promise(
+        "Monotonic reads",
+        "Reads of one item in one region never go back in time (A05)."),
+    "convergence": Promise(
+        "Convergence",
+        "After the final heal, every region's final strongly consistent read agrees "
+        "(A06, A08, A09)."),
+    "lww": Promise(
+        "Last writer wins",
+        "The value every region converged on is the write with the highest timestamp "
+        "(A06)."),
+    "never-written": Promise(
+        "No phantom values",
+        "No read returns a value that was never written."),
+    "failed-writes": Promise(
+        "Failed writes stay invisible",
+        "A write that failed definitely is never seen by any read."),
+    "stale-reads": Promise(
+        "Stale reads across regions (allowed)",
+        "A strongly consistent read in one region may miss a write acknowledged in "
+        "another (A03, A15): reported for your application to survive, not a failure.",
+        informational=True),
+    "lost-increments": Promise(
+        "Lost increments (allowed)",
+        "Concurrent increments in different regions are lost to last-writer-wins (A14): "
+        "reported, not a failure.", informational=True),
+    "no-relay": Promise(
+        "No relay under a cut link (allowed)",
+        "With one link cut, writes do not travel through a third region (A10): reported, "
+        "not a failure.", informational=True),
+    "availability": Promise(
+        "Availability per region",
+        "Asynchronous mode: every region keeps serving through every fault (A09). MRSC: "
+        "an isolated region stops serving writes and SC reads, the others keep serving "
+        "(M10, M12).",
+        by_mode=(("async", "Every region keeps serving reads and writes through every fault, "
+                           "an isolated one included (A08, A09)."),
+                 ("strong", "An isolated region stops serving writes and SC reads; the other "
+                            "two keep serving, at higher latency if a link is cut "
+                            "(M10, M11, M12)."))),
+    "latency": Promise(
+        "Latency",
+        "Latency quantiles per region and operation, overall and per fault period.",
+        informational=True),
+    "elle": Promise(
+        "Transactional isolation (Elle)",
+        "No dependency cycle among transactions that the mode forbids."),
+}
+
+ALIASES = {
+    "linear": "linearizability", "linearizable": "linearizability",
+    "ryw": "read-your-writes", "monotonic": "monotonic-reads",
+    "last-writer-wins": "lww", "converge": "convergence",
+    "phantom-reads": "never-written", "no-phantom-reads": "never-written",
+    "failed-write": "failed-writes", "failed-write-invisible": "failed-writes",
+    "replicated-write-conflict": "conflicts", "conflict": "conflicts",
+    "ec-read": "ec-reads", "eventual-reads": "ec-reads",
+    "stale-read": "stale-reads", "lost-increment": "lost-increments",
+    "counter-bounds": "counter", "set-full": "set", "perf": "latency",
+    "stats": "latency", "cycles": "elle",
+}
+
+
+def promise_for(checker_name: str) -> Promise | None:
+    key = checker_name.strip().lower().replace("_", "-").replace(" ", "-")
+    key = ALIASES.get(key, key)
+    return PROMISES.get(key)
+
+
+def verdict_words(valid: Any) -> tuple[str, str]:
+    """(css class, word) for a verdict."""
+    if valid is True:
+        return "valid", "held"
+    if valid is False:
+        return "invalid", "BROKEN"
+    return "unknown", "undecided"
+
+
+def headline(valid: Any, mode: str | None, broken: list[str], undecided: list[str]) -> str:
+    mode_words = MODE_NAMES.get(mode or "", "this run's mode")
+    if valid is None:
+        return "No verdict: this run has no checker results yet."
+    if valid is True:
+        return f"Valid: every promise of {mode_words} that was checked held."
+    if valid is False:
+        return (f"Invalid: {len(broken)} promise{'s' if len(broken) != 1 else ''} of "
+                f"{mode_words} broken ({', '.join(broken)}).")
+    return (f"Unknown: no promise was broken, but {', '.join(undecided) or 'some checks'} "
+            "could not be decided.")

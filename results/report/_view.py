@@ -1,0 +1,437 @@
+"""From a loaded run to what the report page shows: the view model and the inlined data.
+
+Two products. `view_model(run)` is the data the Jinja template renders as HTML: the
+verdict per promise in plain words, the configuration, every anomaly with its operations
+as links, the counterexample's text parts, the checkers' latency and availability tables,
+and any other checker data generically. `page_data(run)` is the history in a compact
+columnar form (times in microseconds, small integer codes for operation names, keys and
+types) that the page's script draws from: the virtualised timeline, the latency /
+throughput / availability / counter plots, and the counterexample diagram. Nothing here
+judges the history: verdicts and anomalies come from results.json as recorded.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+from typing import Any, Iterable, Mapping
+
+from results.history import INFO, NEMESIS, Op, Pair, fault_periods, pair
+from results.report._promises import (MODE_NAMES, Promise, headline, promise_for,
+                                      verdict_words)
+from results.report._run import Run
+
+ANOMALIES_SHOWN_PER_KIND = 100   # the rest stay in results.json; the page says how many
+VALUE_CHARS_MAX = 40
+CX_OPS_MAX = 400                 # operations drawn in the counterexample diagram
+CX_PREFIX_TAIL = 12              # how many of the prefix's last operations to draw
+TYPE_CODES = {"ok": 0, "fail": 1, "info": 2}   # 3 = never completed
+RESERVED_KEYS = {"valid", "anomalies", "anomaly_counts", "counterexample", "error",
+                 "traceback", "seconds"}
+CONFIG_ORDER = ("name", "target", "mode", "workload", "nemesis", "regions", "witness", "seed",
+                "time_limit", "concurrency", "rate", "keys", "latency_scale",
+                "nemesis_interval", "start_time", "versions", "argv")
+
+
+def _short(value: Any) -> str:
+    if value is None:
+        return ""
+    if type(value) is int:   # the common case, by far: skip json for it
+        return str(value)
+    s = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"),
+                                                        default=str)
+    return s if len(s) <= VALUE_CHARS_MAX else s[:VALUE_CHARS_MAX - 1] + "…"
+
+
+def _config_value(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) if value else "none"
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {v}" for k, v in value.items())
+    if value is None:
+        return "none"
+    return str(value)
+
+
+class HistoryIndex:
+    """Pairs of a history and the way from any op index (invoke or completion) to its pair."""
+
+    def __init__(self, ops: list[Op] | None):
+        # by start time: the timeline's window search relies on it, and a history merged
+        # from several workers need not be in time order
+        self.pairs: list[Pair] = sorted(pair(ops), key=lambda p: (p.invoke.time, p.invoke.index)) \
+            if ops else []
+        self.by_index: dict[int, int] = {}
+        for n, p in enumerate(self.pairs):
+            self.by_index[p.invoke.index] = n
+            if p.complete is not None:
+                self.by_index[p.complete.index] = n
+
+    def distinct(self, indices: Iterable[int]) -> list[int]:
+        """The indices with an invocation and its completion collapsed into one (the
+        invocation's), in their first order."""
+        seen: set[Any] = set()
+        out = []
+        for i in indices:
+            n = self.by_index.get(i)
+            rep = self.pairs[n].invoke.index if n is not None else i
+            if rep not in seen:
+                seen.add(rep)
+                out.append(rep)
+        return out
+
+    def label(self, index: int) -> str:
+        n = self.by_index.get(index)
+        if n is None:
+            return f"#{index}"
+        p = self.pairs[n]
+        inv = p.invoke
+        what = [f"#{inv.index}", inv.f]
+        if inv.key is not None:
+            what.append(str(inv.key))
+        if inv.process == NEMESIS:
+            what.append(_short(inv.value))
+        else:
+            if inv.region:
+                what.append(f"in {inv.region}")
+            value = p.value
+            if value is not None:
+                what.append(("→ " if inv.f == "read" else "") + _short(value))
+            what.append(f"({p.type})")
+        return " ".join(what)
+
+
+# --- the view model -----------------------------------------------------------------
+
+def _counts_text(counts: Mapping[str, Any] | None) -> str:
+    if not counts:
+        return ""
+    return ", ".join(f"{k}: {v}" for k, v in sorted(counts.items()))
+
+
+def _generic_explanation(a: Mapping[str, Any], hist: HistoryIndex) -> str:
+    parts = [str(a.get("kind", "anomaly"))]
+    if a.get("key") is not None:
+        parts.append(f"on {a['key']}")
+    if a.get("region"):
+        parts.append(f"in {a['region']}")
+    ops = a.get("ops") or []
+    if ops:
+        parts.append("involving " + "; ".join(hist.label(i) for i in ops[:4]))
+    return " ".join(parts)
+
+
+def _anomaly_groups(checkers: Mapping[str, dict], hist: HistoryIndex) -> list[dict]:
+    groups: dict[tuple[str, str], dict] = {}
+    for name, result in checkers.items():
+        anomalies = result.get("anomalies")
+        if not isinstance(anomalies, list):
+            continue
+        counts = result.get("anomaly_counts") if isinstance(result.get("anomaly_counts"),
+                                                             dict) else {}
+        for a in anomalies:
+            if not isinstance(a, dict):
+                continue
+            kind = str(a.get("kind", "anomaly"))
+            g = groups.setdefault((name, kind), {
+                "checker": name, "kind": kind, "expected": bool(a.get("expected")),
+                "items": [], "listed": 0, "total": counts.get(kind)})
+            g["listed"] += 1
+            if len(g["items"]) >= ANOMALIES_SHOWN_PER_KIND:
+                continue
+            ops = hist.distinct([i for i in (a.get("ops") or []) if isinstance(i, int)])
+            g["items"].append({
+                "explanation": a.get("explanation") or _generic_explanation(a, hist),
+                "key": a.get("key"), "region": a.get("region"),
+                "ops": [{"index": i, "label": hist.label(i)} for i in ops],
+            })
+    out = []
+    for g in groups.values():
+        total = g["total"] if isinstance(g["total"], int) else g["listed"]
+        g["total"] = max(total, g["listed"])
+        g["more"] = g["total"] - len(g["items"])
+        out.append(g)
+    # Violations first, then allowed anomalies; most frequent first.
+    out.sort(key=lambda g: (g["expected"], -g["total"], g["checker"], g["kind"]))
+    return out
+
+
+def _promise_rows(checkers: Mapping[str, dict], mode: str | None) -> list[dict]:
+    rows = []
+    for name, result in checkers.items():
+        promise: Promise | None = promise_for(name)
+        cls, word = verdict_words(result.get("valid"))
+        counts = result.get("anomaly_counts") if isinstance(result.get("anomaly_counts"),
+                                                             dict) else {}
+        if promise and promise.informational and result.get("valid") is True:
+            if counts:
+                word, cls = "reported", "info"
+            else:
+                word = "none seen" if "anomalies" in result else "recorded"
+                cls = "valid"
+        rows.append({
+            "name": name, "title": promise.title if promise else name,
+            "text": promise.text_for(mode) if promise else
+            "A checker this report does not know; its data is shown below as recorded.",
+            "known": promise is not None, "cls": cls, "word": word,
+            "counts": _counts_text(counts), "error": result.get("error"),
+        })
+    order = {"invalid": 0, "unknown": 1, "info": 2, "valid": 3}
+    rows.sort(key=lambda r: order.get(r["cls"], 4))
+    return rows
+
+
+def _counterexample(checkers: Mapping[str, dict], hist: HistoryIndex) -> dict | None:
+    for name, result in checkers.items():
+        cx = result.get("counterexample")
+        if not isinstance(cx, dict):
+            continue
+        op = cx.get("op")
+        prefix = [i for i in (cx.get("prefix") or []) if isinstance(i, int)]
+        concurrent = [i for i in (cx.get("concurrent") or []) if isinstance(i, int)]
+        states = cx.get("states") or []
+        return {
+            "checker": name, "key": cx.get("key"),
+            "op_label": hist.label(op) if isinstance(op, int) else "unknown operation",
+            "op_index": op if isinstance(op, int) else None,
+            "states": [s if isinstance(s, str) else _short(s) for s in states],
+            "prefix_len": len(prefix),
+            "prefix_tail": [{"index": i, "label": hist.label(i)}
+                            for i in prefix[-CX_PREFIX_TAIL:]],
+            "concurrent": [{"index": i, "label": hist.label(i)}
+                           for i in hist.distinct(concurrent)],
+            "drawable": bool(hist.pairs) and isinstance(op, int) and op in hist.by_index,
+        }
+    return None
+
+
+def _latency_rows(checkers: Mapping[str, dict]) -> list[dict]:
+    lat = checkers.get("latency")
+    q = lat.get("quantiles") if isinstance(lat, dict) else None
+    rows = []
+    if isinstance(q, dict):
+        for region, fs in sorted(q.items()):
+            if not isinstance(fs, dict):
+                continue
+            for f, s in sorted(fs.items()):
+                if isinstance(s, dict):
+                    rows.append({"region": region, "f": f, **{k: s.get(k) for k in (
+                        "count", "p50_ms", "p90_ms", "p99_ms", "max_ms")}})
+    return rows
+
+
+def _availability_rows(checkers: Mapping[str, dict]) -> list[dict]:
+    av = checkers.get("availability")
+    regions = av.get("regions") if isinstance(av, dict) else None
+    rows = []
+    if isinstance(regions, dict):
+        for region, periods in sorted(regions.items()):
+            for p in periods if isinstance(periods, list) else []:
+                if not isinstance(p, dict):
+                    continue
+                a = p.get("availability")
+                expected = p.get("expected_available")
+                ok_promise = (a is None or expected is None
+                              or (expected and a >= 0.5) or not expected)
+                rows.append({"region": region,
+                             **{k: p.get(k) for k in ("start_s", "end_s", "fault", "ok",
+                                                      "fail", "info", "expected_available")},
+                             "pct": f"{a * 100:.1f} %" if isinstance(a, (int, float)) else "",
+                             "flag": "" if ok_promise else "unavailable"})
+    return rows
+
+
+def _other_data(checkers: Mapping[str, dict]) -> list[dict]:
+    out = []
+    for name, result in checkers.items():
+        if name in ("latency", "availability"):
+            extra = {k: v for k, v in result.items()
+                     if k not in RESERVED_KEYS and k not in ("quantiles", "regions")}
+        else:
+            extra = {k: v for k, v in result.items() if k not in RESERVED_KEYS}
+        rows = []
+        for k, v in extra.items():
+            text = v if isinstance(v, str) else json.dumps(v, default=str)
+            if len(text) > 4000:
+                text = text[:4000] + f"… ({len(text)} characters; see results.json)"
+            rows.append({"key": k, "value": text})
+        if rows or result.get("error"):
+            out.append({"name": name, "rows": rows, "error": result.get("error"),
+                        "known": promise_for(name) is not None})
+    return out
+
+
+def view_model(run: Run, hist: HistoryIndex) -> dict:
+    checkers = run.checkers
+    test = run.test or {}
+    rows = _promise_rows(checkers, test.get("mode"))
+    broken = [r["title"] for r in rows if r["cls"] == "invalid"]
+    undecided = [r["title"] for r in rows if r["cls"] == "unknown"]
+    config = [(k, _config_value(test[k])) for k in CONFIG_ORDER if k in test]
+    config += [(k, _config_value(v)) for k, v in test.items() if k not in CONFIG_ORDER]
+    cls, word = verdict_words(run.valid) if run.valid is not None else ("unknown", "no verdict")
+    return {
+        "name": run.name, "run_path": str(run.path),
+        "mode": test.get("mode"), "mode_words": MODE_NAMES.get(test.get("mode") or "", ""),
+        "workload": test.get("workload"),
+        "verdict_cls": cls, "verdict_word": word,
+        "headline": headline(run.valid, test.get("mode"), broken, undecided),
+        "problems": run.problems, "config": config, "promises": rows,
+        "anomaly_groups": _anomaly_groups(checkers, hist),
+        "counterexample": _counterexample(checkers, hist),
+        "latency_rows": _latency_rows(checkers),
+        "availability_rows": _availability_rows(checkers),
+        "other_data": _other_data(checkers),
+        "has_history": bool(hist.pairs), "n_ops": len(run.ops or []),
+        "n_pairs": len(hist.pairs), "logs": run.logs,
+    }
+
+
+# --- the inlined data ----------------------------------------------------------------
+
+def _pack_lanes(pairs: Iterable[tuple[int, Pair]], region_order: list[str]) -> tuple[
+        dict[Any, int], list[dict]]:
+    """Give every client process a lane: per region, processes whose lifetimes do not
+    overlap share a lane (a thread that continued under a fresh process id after an
+    `info` keeps its row), so the timeline has about one row per client thread."""
+    life: dict[Any, list] = {}
+    for _, p in pairs:
+        proc = p.invoke.process
+        end = p.complete.time if p.complete is not None else None
+        if proc not in life:
+            life[proc] = [p.invoke.region or "?", p.invoke.time, end]
+        else:
+            life[proc][2] = end   # a process's operations are sequential: the last one ends it
+    regions = sorted({rec[0] for rec in life.values()},
+                     key=lambda r: (region_order.index(r) if r in region_order else 99, r))
+    lane_of: dict[Any, int] = {}
+    lanes: list[dict] = []
+    for region in regions:
+        procs = sorted((rec[1], str(proc), proc) for proc, rec in life.items()
+                       if rec[0] == region)
+        free: list[tuple[int, int]] = []   # (free from time, lane)
+        for start, _, proc in procs:
+            if free and free[0][0] <= start:
+                _, lane = heapq.heappop(free)
+            else:
+                lane = len(lanes)
+                lanes.append({"region": region, "procs": []})
+            lane_of[proc] = lane
+            lanes[lane]["procs"].append(proc)
+            end = life[proc][2]
+            heapq.heappush(free, (end if end is not None else 1 << 62, lane))
+    return lane_of, lanes
+
+
+def page_data(run: Run, hist: HistoryIndex, anomaly_ops: Iterable[int],
+              cx: dict | None, cx_result: dict | None) -> dict:
+    test = run.test or {}
+    region_order = [r for r in (test.get("regions") or []) if isinstance(r, str)]
+    pairs = hist.pairs
+    client = [(n, p) for n, p in enumerate(pairs) if p.invoke.process != NEMESIS]
+    lane_of, lanes = _pack_lanes(client, region_order)
+    nemesis_lane = len(lanes)
+    has_nemesis = any(p.invoke.process == NEMESIS for p in pairs)
+    if has_nemesis:
+        lanes.append({"region": "nemesis", "procs": ["nemesis"]})
+    t_end = max((op.time for op in run.ops or []), default=0)
+    fs: dict[str, int] = {}
+    keys: dict[str, int] = {}
+    errors: dict[str, int] = {}
+    cols: dict[str, list] = {c: [] for c in ("t0", "d", "lane", "f", "ty", "k", "p", "i",
+                                             "c", "v", "cs", "er")}
+    t0s, ds, lane_col, f_col, ty_col, k_col, p_col, i_col, c_col, v_col, cs_col, er_col = (
+        cols[c] for c in ("t0", "d", "lane", "f", "ty", "k", "p", "i", "c", "v", "cs", "er"))
+    for p in pairs:   # hot loop at 100,000+ operations: plain appends, no helpers
+        inv, comp = p.invoke, p.complete
+        nemesis = inv.process == NEMESIS
+        t0s.append(inv.time // 1000)
+        lane_col.append(nemesis_lane if nemesis else lane_of[inv.process])
+        f = fs.get(inv.f)
+        if f is None:
+            f = fs[inv.f] = len(fs)
+        f_col.append(f)
+        key = "" if inv.key is None else str(inv.key)
+        k = keys.get(key)
+        if k is None:
+            k = keys[key] = len(keys)
+        k_col.append(k)
+        p_col.append(-1 if nemesis else inv.process)
+        i_col.append(inv.index)
+        cs_col.append(-1 if inv.consistent is None else int(bool(inv.consistent)))
+        if comp is None:
+            ds.append(-1)
+            ty_col.append(3)
+            c_col.append(-1)
+            er_col.append(-1)
+            v_col.append(_short(inv.value))
+            continue
+        ds.append((comp.time - inv.time) // 1000)
+        ty_col.append(TYPE_CODES.get(comp.type, 3))
+        c_col.append(comp.index)
+        if comp.error is None:
+            er_col.append(-1)
+        else:
+            e = errors.get(str(comp.error))
+            if e is None:
+                e = errors[str(comp.error)] = len(errors)
+            er_col.append(e)
+        if nemesis:
+            value = inv.value
+        elif comp.type != "ok" and inv.f == "read":
+            value = None
+        else:
+            value = comp.value if comp.value is not None else inv.value
+        v_col.append(_short(value))
+    faults = []
+    for fp in fault_periods(run.ops or []):
+        target = fp.value.get("region") if isinstance(fp.value, Mapping) else None
+        faults.append({"s": fp.start // 1000, "e": None if fp.end is None else fp.end // 1000,
+                       "label": fp.describe(), "region": target})
+    final_pairs = [n for n, p in client if p.invoke.extra.get("final")]
+    return {
+        **cols, "fs": list(fs), "keys": list(keys), "errors": list(errors), "lanes": lanes,
+        "regions": [r for r in region_order] + sorted(
+            {ln["region"] for ln in lanes if ln["region"] not in region_order
+             and ln["region"] != "nemesis"}),
+        "faults": faults, "end": t_end // 1000,
+        "anomalyOps": sorted({i for i in anomaly_ops if isinstance(i, int)}),
+        "counter": "counter" in str(test.get("workload") or "") or (
+            "add" in fs and "read" in fs and "write" not in fs),
+        "finalFrom": min((cols["t0"][n] for n in final_pairs), default=None),
+        "cx": _cx_drawing(hist, cx, cx_result),
+    }
+
+
+def _cx_drawing(hist: HistoryIndex, cx: dict | None, cx_result: dict | None) -> dict | None:
+    """The operations to draw for a linearizability counterexample (as pair positions)."""
+    if not cx or not cx.get("drawable") or not cx_result:
+        return None
+    raw = cx_result["counterexample"]
+    pos = hist.by_index
+    failing = pos[raw["op"]]
+    prefix = [pos[i] for i in raw.get("prefix") or [] if i in pos]
+    concurrent = [pos[i] for i in raw.get("concurrent") or [] if i in pos]
+    tail = prefix[-CX_PREFIX_TAIL:]
+    pairs = hist.pairs
+
+    def end_of(n: int) -> int:
+        p = pairs[n]
+        return p.complete.time if p.complete is not None else p.invoke.time
+
+    focus = [failing, *concurrent[:50], *tail]
+    ws = min(pairs[n].invoke.time for n in focus)
+    we = max(end_of(n) for n in [failing, *concurrent[:50]])
+    key = pairs[failing].invoke.key
+    shown = [n for n, p in enumerate(pairs)
+             if p.invoke.key == key and p.invoke.process != NEMESIS
+             and p.invoke.time <= we and end_of(n) >= ws]
+    must = set(focus)
+    if len(shown) > CX_OPS_MAX:
+        shown = sorted(must | set(shown[:CX_OPS_MAX - len(must)]))
+    else:
+        shown = sorted(must | set(shown))
+    order = {n: k + 1 for k, n in enumerate(prefix)}
+    return {"ops": shown, "failing": failing, "concurrent": concurrent,
+            "prefix": {str(n): order[n] for n in shown if n in order},
+            "states": cx["states"], "key": cx["key"]}

@@ -1,0 +1,173 @@
+"""The run store: one directory per run, where everything a run leaves behind lives.
+
+    store/<test-name>/<YYYYmmddTHHMMSS>/
+        test.json      the full config, seed and versions (suite.config.Test.to_json)
+        history.jsonl  every operation, nemesis included (results.history.HistoryWriter)
+        versions.json  item version metadata per region, when the target offered it
+        results.json   checker results: {"valid", "checkers": {name: result}, "run": {...}}
+        report.html, plots, logs (written by the report)
+    store/latest -> <test-name>/<YYYYmmddTHHMMSS>   (relative symlink, the newest run)
+
+The store only lays out files; it never judges or renders. JSON files are written to a
+temporary name and renamed, so a reader never sees half a file.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+from suite.errors import BadInput
+
+TEST_JSON = "test.json"
+HISTORY = "history.jsonl"
+RESULTS_JSON = "results.json"
+VERSIONS_JSON = "versions.json"
+REPORT = "report.html"
+LATEST = "latest"
+TIMESTAMP_FORMAT = "%Y%m%dT%H%M%S"
+
+
+def write_json(path: str | os.PathLike, data: Any) -> None:
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(data, fh, indent=2, sort_keys=False, default=_json_default)
+        fh.write("\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def _json_default(x: Any) -> Any:
+    if isinstance(x, (set, frozenset, tuple)):
+        return list(x)
+    raise TypeError(f"not JSON-serialisable: {type(x).__name__}")
+
+
+def read_json(path: str | os.PathLike) -> Any:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return json.load(fh)
+    except FileNotFoundError:
+        raise BadInput(f"{path}: no such file") from None
+    except json.JSONDecodeError as e:
+        raise BadInput(f"{path}:{e.lineno}: not valid JSON ({e.msg})") from None
+    except OSError as e:
+        raise BadInput(f"{path}: cannot read ({e.strerror})") from None
+
+
+@dataclass(frozen=True)
+class RunDir:
+    """One run's directory and the names of the files in it."""
+
+    path: Path
+
+    @property
+    def test_json(self) -> Path:
+        return self.path / TEST_JSON
+
+    @property
+    def history(self) -> Path:
+        return self.path / HISTORY
+
+    @property
+    def results_json(self) -> Path:
+        return self.path / RESULTS_JSON
+
+    @property
+    def versions_json(self) -> Path:
+        return self.path / VERSIONS_JSON
+
+    @property
+    def report(self) -> Path:
+        return self.path / REPORT
+
+    def write_test(self, test: dict) -> None:
+        write_json(self.test_json, test)
+
+    def read_test(self) -> dict:
+        d = read_json(self.test_json)
+        if not isinstance(d, dict):
+            raise BadInput(f"{self.test_json}: expected a JSON object")
+        return d
+
+    def write_results(self, results: dict) -> None:
+        write_json(self.results_json, results)
+
+    def read_results(self) -> dict:
+        return read_json(self.results_json)
+
+    def write_versions(self, versions: dict) -> None:
+        write_json(self.versions_json, versions)
+
+    def read_versions(self) -> dict | None:
+        return read_json(self.versions_json) if self.versions_json.exists() else None
+
+
+def open_run_dir(path: str | os.PathLike) -> RunDir:
+    """An existing run directory (it must hold test.json and history.jsonl)."""
+    p = Path(path)
+    if p.is_symlink() or p.name == LATEST:
+        p = p.resolve()
+    if not p.is_dir():
+        raise BadInput(f"{path}: not a run directory")
+    for name in (TEST_JSON, HISTORY):
+        if not (p / name).is_file():
+            raise BadInput(f"{path}: not a run directory (no {name})")
+    return RunDir(p)
+
+
+class Store:
+    """The root of the run store (default `store/` in the working directory)."""
+
+    def __init__(self, root: str | os.PathLike = "store"):
+        self.root = Path(root)
+
+    def new_run(self, test_name: str, *, now: _dt.datetime | None = None) -> RunDir:
+        """Create `<root>/<test-name>/<timestamp>/` and point `<root>/latest` at it. Two
+        runs started in the same second get `-2`, `-3`, ... suffixes."""
+        if not test_name or "/" in test_name or test_name in (".", "..", LATEST):
+            raise BadInput(f"invalid test name for the store: {test_name!r}")
+        now = now or _dt.datetime.now(_dt.timezone.utc)
+        stamp = now.strftime(TIMESTAMP_FORMAT)
+        parent = self.root / test_name
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise BadInput(f"cannot create the run store at {parent}: {e.strerror}") from None
+        n = 1
+        while True:
+            name = stamp if n == 1 else f"{stamp}-{n}"
+            path = parent / name
+            try:
+                path.mkdir()
+                break
+            except FileExistsError:
+                n += 1
+        self._point_latest(Path(test_name) / name)
+        return RunDir(path)
+
+    def _point_latest(self, relative: Path) -> None:
+        link = self.root / LATEST
+        tmp = self.root / f".{LATEST}.{os.getpid()}"
+        if tmp.is_symlink() or tmp.exists():
+            tmp.unlink()
+        os.symlink(relative, tmp)
+        os.replace(tmp, link)  # atomic: readers see the old or the new target
+
+    def latest(self) -> RunDir | None:
+        link = self.root / LATEST
+        return RunDir(link.resolve()) if link.is_symlink() and link.resolve().is_dir() else None
+
+    def runs(self) -> Iterator[RunDir]:
+        """Every run directory in the store (those holding a test.json), oldest first."""
+        if not self.root.is_dir():
+            return iter(())
+        found = [RunDir(p.parent) for p in self.root.glob(f"*/*/{TEST_JSON}")
+                 if not p.parent.parent.is_symlink()]
+        return iter(sorted(found, key=lambda r: (r.path.name, r.path.parent.name)))

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Install gtcheck and its test dependencies into ./.venv, then run the whole test suite.
+#
+# Works on a fresh machine that has Python 3.11+ and access to the package registries:
+# it creates the virtual environment if needed, pip-installs `.[test]` (editable), installs
+# the system packages some tests need when they are missing (Chromium, for the report's
+# browser tests; only through apt-get, only when `chromium` is not already on PATH), and
+# runs `python -m pytest -q`. Extra arguments go to pytest. Exits with pytest's status, so
+# CI (.ci/run) fails when a test fails.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+PYTHON=${PYTHON:-python3}
+VENV=${VENV:-.venv}
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"
+  elif command -v sudo >/dev/null 2>&1; then sudo -n "$@"
+  else return 1
+  fi
+}
+
+apt_install() {
+  command -v apt-get >/dev/null 2>&1 || return 1
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"
+}
+
+if [ ! -x "$VENV/bin/python" ]; then
+  if ! "$PYTHON" -m venv "$VENV"; then
+    echo "test.sh: '$PYTHON -m venv' failed; trying to install python3-venv" >&2
+    rm -rf "$VENV"
+    apt_install python3-venv || { echo "test.sh: install python3-venv and retry" >&2; exit 1; }
+    "$PYTHON" -m venv "$VENV"
+  fi
+fi
+
+"$VENV/bin/python" -m pip install -q --disable-pip-version-check -e '.[test]'
+
+# Chromium drives the report/serve browser tests; optional, so a failure only warns.
+if ! command -v chromium >/dev/null 2>&1; then
+  apt_install chromium >/dev/null ||
+    echo "test.sh: warning: chromium is not installed; browser tests cannot run" >&2
+fi
+
+exec "$VENV/bin/python" -m pytest -q "$@"

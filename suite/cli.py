@@ -1,0 +1,172 @@
+"""The `gtcheck` command line: thin click commands over `suite.core` and `suite.check_cmd`.
+
+Exit statuses are the same everywhere: 0 valid, 1 invalid, 2 unknown, 3 bad input or a
+set-up failure. Every deliberate error (`GtcheckError`) and every usage error becomes a
+one-line message on stderr and status 3, never a traceback. Other command groups
+(`emulator`, `report`, `serve`) live in their own modules and are added to `main` with
+`main.add_command(...)`.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+import threading
+
+import click
+
+from results.formats import FORMATS
+from results.store import Store
+from suite import core
+from suite.check_cmd import check_files
+from suite.config import DEFAULT_REGIONS, MODES, Test, parse_list
+from suite.errors import GtcheckError
+from suite.verdicts import EXIT_BAD_INPUT, exit_code
+
+
+class GtcheckGroup(click.Group):
+    """A click group whose errors are messages with exit status 3, not tracebacks."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True,
+             **extra):
+        try:
+            rv = super().main(args=args, prog_name=prog_name, complete_var=complete_var,
+                              standalone_mode=False, **extra)
+            code = rv if isinstance(rv, int) else 0
+        except click.ClickException as e:
+            e.show()
+            code = EXIT_BAD_INPUT
+        except (click.Abort, KeyboardInterrupt):
+            click.echo("gtcheck: interrupted", err=True)
+            code = 130
+        except GtcheckError as e:
+            click.echo(f"gtcheck: error: {e}", err=True)
+            code = EXIT_BAD_INPUT
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+@click.group(cls=GtcheckGroup, context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """gtcheck: Jepsen-style consistency tests for DynamoDB global tables.
+
+    Exit status: 0 valid, 1 invalid, 2 unknown, 3 bad input or set-up failure.
+    """
+
+
+def _stderr(msg: str) -> None:
+    click.echo(msg, err=True)
+
+
+@main.command()
+@click.option("--target", default="emulator", show_default=True,
+              help="Where the global table lives: emulator (embedded, started for the run), "
+                   "endpoints:FILE (running endpoints, one per region), or aws.")
+@click.option("--mode", type=click.Choice(MODES), default="strong", show_default=True,
+              help="Replication mode: async (last writer wins) or strong (MRSC).")
+@click.option("--regions", default=",".join(DEFAULT_REGIONS), show_default=True,
+              help="Comma-separated replica regions; clients are spread over them.")
+@click.option("--witness", default=None,
+              help="MRSC witness region (holds only the journal), instead of a third replica.")
+@click.option("--workload", default="register", show_default=True,
+              help="Workload name (register, counter, set, ... as registered).")
+@click.option("--nemesis", default="none", show_default=True,
+              help="Comma-separated nemesis packages (e.g. isolate,link), or none.")
+@click.option("--nemesis-interval", type=float, default=5.0, show_default=True,
+              help="Seconds between fault operations.")
+@click.option("--time-limit", type=float, default=30.0, show_default=True,
+              help="Seconds of the main phase (the final heal and reads come after).")
+@click.option("--concurrency", type=int, default=None,
+              help="Client threads in total  [default: 2 per region].")
+@click.option("--rate", type=float, default=50.0, show_default=True,
+              help="Target client operations per second, over all threads.")
+@click.option("--keys", type=int, default=8, show_default=True,
+              help="Number of distinct item keys the workload uses.")
+@click.option("--latency-scale", type=float, default=1.0, show_default=True,
+              help="Scale of the emulator's inter-region latency (0.1 = ten times faster).")
+@click.option("--op-timeout", type=float, default=5.0, show_default=True,
+              help="Seconds before an operation is recorded as info (timeout).")
+@click.option("--final-wait", type=float, default=1.0, show_default=True,
+              help="Seconds to wait after the final heal before the final reads.")
+@click.option("--seed", type=int, default=None,
+              help="Seed for every random choice  [default: a fresh random seed, printed].")
+@click.option("--store", "store_root", default="store", show_default=True,
+              type=click.Path(file_okay=False),
+              help="Run store directory; each run goes to STORE/<test>/<timestamp>/.")
+@click.option("--name", default=None,
+              help="Test name (the store sub-directory)  [default: workload-mode-nemesis].")
+def run(target, mode, regions, witness, workload, nemesis, nemesis_interval, time_limit,
+        concurrency, rate, keys, latency_scale, op_timeout, final_wait, seed, store_root,
+        name):
+    """Run a test: clients and faults against a global table, then judge the history.
+
+    Prints a progress line while it runs and, at the end, the verdict, anomalies by kind
+    and the run directory (test.json, history.jsonl, results.json, report).
+    """
+    region_list = parse_list(regions)
+    if seed is None:
+        seed = random.SystemRandom().randrange(2**31)
+    test = Test(workload=workload, target=target, mode=mode, regions=region_list,
+                witness=witness, nemesis=parse_list(nemesis), seed=seed,
+                time_limit=time_limit,
+                concurrency=concurrency if concurrency is not None else 2 * len(region_list),
+                rate=rate, keys=keys, latency_scale=latency_scale,
+                nemesis_interval=nemesis_interval, op_timeout=op_timeout,
+                final_wait=final_wait, name=name or "").stamped(argv=tuple(sys.argv))
+    stop, abort = threading.Event(), threading.Event()
+    with core.stop_on_signals(stop, abort, log=_stderr):
+        result = core.run_test(test, store=Store(store_root), stop=stop, abort=abort,
+                               log=_stderr, progress=_stderr)
+    click.echo(core.summary(result, test))
+    return exit_code(result.valid)
+
+
+@main.command()
+@click.argument("run_dir", type=click.Path())
+def analyze(run_dir):
+    """Re-run the checkers on a stored run's history and rewrite its results.json.
+
+    RUN_DIR is a run directory (STORE/<test>/<timestamp>) or STORE/latest. The checker
+    set is that of the workload named in its test.json.
+    """
+    result = core.analyze_run(run_dir)
+    test = Test.from_json(result.run_dir.read_test())
+    click.echo(core.summary(result, test))
+    return exit_code(result.valid)
+
+
+@main.command()
+@click.option("--model", default=None,
+              help="Linearizability model (register, cas-register, counter, set, kv); "
+                   "without it the files are only validated.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="jsonl",
+              show_default=True, help="History file format.")
+@click.option("--initial", "initial_json", default=None, metavar="JSON",
+              help="The model's initial state, as JSON (e.g. 0 or null).")
+@click.option("--timeout", type=float, default=None, metavar="S",
+              help="Give up on a file after S seconds (its verdict is unknown).")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON object per file instead of tab-separated lines.")
+@click.argument("files", nargs=-1, required=True, type=click.Path())
+def check(model, fmt, initial_json, timeout, as_json, files):
+    """Check history files: FILE<TAB>true|false|unknown<TAB>SECONDS per file.
+
+    Exit status: 0 all valid, 1 any invalid, 2 any unknown and none invalid, 3 bad input
+    (the message names the file and line).
+    """
+    def emit(v):
+        if v.error is not None:
+            _stderr(f"gtcheck: error: {v.error}")
+        if as_json:
+            click.echo(json.dumps(v.to_json(), default=str))
+        elif v.error is None:
+            click.echo(v.line())
+
+    return check_files(list(files), fmt=fmt, model=model, initial_json=initial_json,
+                       timeout=timeout, emit=emit)
+
+
+if __name__ == "__main__":
+    main()

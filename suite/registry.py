@@ -1,0 +1,82 @@
+"""Registries: the names `gtcheck run` accepts for targets, workloads and nemeses.
+
+Each registry is a plain dict from a name to an entry; the modules that implement a
+target, a workload or a nemesis package register themselves when their package is
+imported (`workloads/__init__.py`, `nemesis/__init__.py`, `suite/targets/__init__.py`),
+and `load_plugins()` imports those packages. A name that is not registered is a
+`BadInput` listing the known ones, so a typo on the command line says what would work.
+
+Entries:
+- target: `factory(test) -> Target`. A target name may carry an argument after a colon
+  (`endpoints:state.json`); the registry key is the part before it.
+- workload: `WorkloadEntry(build(test, target) -> Workload, checkers(test) ->
+  {name: Checker})`. The checker set depends only on the test, so `gtcheck analyze` can
+  judge a stored history without a target.
+- nemesis: `factory(test, target) -> NemesisPackage`; several compose with
+  `suite.compose.compose_packages`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
+
+from suite.errors import BadInput
+from suite.protocols import NemesisPackage, Workload
+
+TARGETS: dict[str, Callable[[Any], Any]] = {}
+WORKLOADS: dict[str, "WorkloadEntry"] = {}
+NEMESES: dict[str, Callable[[Any, Any], NemesisPackage]] = {}
+
+PLUGIN_PACKAGES = ("suite.targets", "workloads", "nemesis")
+
+
+@dataclass(frozen=True)
+class WorkloadEntry:
+    build: Callable[[Any, Any], Workload]
+    checkers: Callable[[Any], Mapping[str, Any]]
+    description: str = ""
+
+
+def register_target(name: str, factory: Callable[[Any], Any]) -> None:
+    TARGETS[name] = factory
+
+
+def register_workload(name: str, build: Callable[[Any, Any], Workload],
+                      checkers: Callable[[Any], Mapping[str, Any]], *,
+                      description: str = "") -> None:
+    WORKLOADS[name] = WorkloadEntry(build, checkers, description)
+
+
+def register_nemesis(name: str, factory: Callable[[Any, Any], NemesisPackage]) -> None:
+    NEMESES[name] = factory
+
+
+def load_plugins() -> None:
+    """Import the packages whose modules register targets, workloads and nemeses."""
+    for pkg in PLUGIN_PACKAGES:
+        try:
+            importlib.import_module(pkg)
+        except ModuleNotFoundError as e:
+            if e.name != pkg:  # the package exists but something inside it is missing
+                raise
+
+
+def _lookup(kind: str, table: Mapping[str, Any], name: str) -> Any:
+    if name not in table:
+        known = ", ".join(sorted(table)) or "none registered yet"
+        raise BadInput(f"unknown {kind} {name!r} (known: {known})")
+    return table[name]
+
+
+def target_factory(name: str) -> Callable[[Any], Any]:
+    return _lookup("target", TARGETS, name.split(":", 1)[0])
+
+
+def workload_entry(name: str) -> WorkloadEntry:
+    return _lookup("workload", WORKLOADS, name)
+
+
+def nemesis_factory(name: str) -> Callable[[Any, Any], NemesisPackage]:
+    return _lookup("nemesis", NEMESES, name)

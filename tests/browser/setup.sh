@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Installs what the browser tests need: Debian's chromium (no browser download) and the
+# websocket-client package that drives it over the DevTools protocol. Idempotent.
+set -euo pipefail
+if ! command -v chromium >/dev/null 2>&1; then
+  apt-get update -q
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
+fi
+python3 -c "import websocket" 2>/dev/null || python3 -m pip install -q "websocket-client>=1.6"
+chromium --version

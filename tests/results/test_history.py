@@ -1,0 +1,118 @@
+"""The history record: writer (append + flush per op), validating reader, pair, faults."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+
+from results.history import FaultPeriod, HistoryWriter, Op, fault_periods, pair, \
+    parse_jsonl, read_jsonl, validate
+from suite.errors import BadInput
+
+
+def op(type_, process, f, t=0, **kw):
+    return Op(index=-1, time=t, type=type_, process=process, f=f, **kw)
+
+
+def test_every_record_is_on_disk_before_record_returns(tmp_path):
+    path = tmp_path / "h.jsonl"
+    w = HistoryWriter(path)
+    first = w.record(op("invoke", 0, "write", 5, key="k1", value=3, region="us-east-1",
+                        consistent=True, extra={"attempt": 2}))
+    # Read through a separate handle while the writer is still open.
+    assert json.loads(path.read_text()) == {
+        "index": 0, "time": 5, "type": "invoke", "process": 0, "f": "write", "key": "k1",
+        "value": 3, "region": "us-east-1", "consistent": True, "attempt": 2}
+    w.record(op("ok", 0, "write", 9, key="k1", value=3))
+    assert len(path.read_text().splitlines()) == 2
+    w.close()
+    ops = read_jsonl(path)
+    assert ops[0] == first and ops[0].extra == {"attempt": 2}
+    assert [o.index for o in ops] == [0, 1]
+
+
+def test_concurrent_writers_get_unique_consecutive_indices(tmp_path):
+    w = HistoryWriter(tmp_path / "h.jsonl")
+
+    def record_many(p):
+        for i in range(200):
+            w.record(op("invoke", p, "read"))
+            w.record(op("ok", p, "read", value=i))
+
+    threads = [threading.Thread(target=record_many, args=(p,)) for p in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    w.close()
+    ops = read_jsonl(tmp_path / "h.jsonl")
+    assert [o.index for o in ops] == list(range(1600))
+
+
+@pytest.mark.parametrize("lines,message", [
+    (['{"type":"invoke","process":0,"f":"r"}', '{"type":"invoke","process":0,"f":"r"}'],
+     "h.jsonl:2: process 0 invokes 'r' while its 'r' is still in flight (double invoke)"),
+    (['{"type":"ok","process":0,"f":"r"}'],
+     "h.jsonl:1: ok completion of 'r' by process 0 without an invocation"),
+    (['{"type":"invoke","process":0,"f":"r"}', "", '{"type":"ok","process":0,"f":"w"}'],
+     "h.jsonl:3: completion f 'w' does not match the invocation's 'r' (process 0)"),
+    (['{"type":"invoke","process":0,"f":"r"}', '{"type":"info","process":0,"f":"r"}',
+      '{"type":"invoke","process":0,"f":"r"}'], "h.jsonl:3: process 0 invokes after an info"),
+    (['{"type":"invoke","process":0,"f":"r"}', '{"type":"ok","process":0,'],
+     "h.jsonl:2: not valid JSON"),
+    (['[1, 2]'], "h.jsonl:1: expected a JSON object"),
+    (['{"type":"invoke","process":"p1","f":"r"}'], "h.jsonl:1: process must be an integer"),
+    (['{"type":"invoke","process":0,"f":"r","time":"soon"}'],
+     "h.jsonl:1: time must be an integer"),
+])
+def test_malformed_histories_name_the_line(tmp_path, lines, message):
+    path = tmp_path / "h.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(BadInput) as e:
+        read_jsonl(path)
+    assert message in str(e.value)
+
+
+def test_nemesis_info_does_not_retire_and_unchecked_reads_pass():
+    ops = [op("invoke", "nemesis", "isolate"), op("info", "nemesis", "isolate"),
+           op("invoke", "nemesis", "heal"), op("ok", "nemesis", "heal")]
+    validate(ops)
+    bad = ['{"type":"ok","process":0,"f":"r"}']
+    assert len(parse_jsonl(bad, check=False)) == 1
+    with pytest.raises(BadInput, match="cannot read"):
+        read_jsonl("/nonexistent/h.jsonl")
+
+
+def test_pair_matches_invocations_with_completions():
+    ops = [op("invoke", 0, "write", 1, value=1), op("invoke", 1, "read", 2),
+           op("ok", 1, "read", 3, value=1), op("info", 0, "write", 4),
+           op("invoke", 2, "read", 5)]
+    pairs = pair(ops)
+    assert [(p.invoke.process, p.type) for p in pairs] == [(0, "info"), (1, "ok"), (2, "info")]
+    assert pairs[1].value == 1 and pairs[1].start == 2 and pairs[1].end == 3
+    assert pairs[0].end is None and pairs[2].complete is None
+    assert pairs[0].value == 1  # an info write keeps the invocation's value
+
+
+def test_fault_periods_from_nemesis_operations():
+    ops = [op("invoke", "nemesis", "isolate", 10, value={"region": "us-east-2"}),
+           op("ok", "nemesis", "isolate", 12, value={"region": "us-east-2"}),
+           op("invoke", "nemesis", "pause-replication", 20, value={"region": "us-west-2"}),
+           op("ok", "nemesis", "pause-replication", 21, value={"region": "us-west-2"}),
+           op("invoke", "nemesis", "resume-replication", 30, value={"region": "us-west-2"}),
+           op("ok", "nemesis", "resume-replication", 31),
+           op("invoke", "nemesis", "stop", 35, value={"region": "us-east-1"}),
+           op("fail", "nemesis", "stop", 36),  # did not take effect: no period
+           op("invoke", "nemesis", "heal", 40), op("ok", "nemesis", "heal", 41),
+           op("invoke", "nemesis", "cut", 50, value={"a": "x", "b": "y"}),
+           op("ok", "nemesis", "cut", 51, value={"a": "x", "b": "y"})]
+    periods = fault_periods(ops)
+    assert periods == [
+        FaultPeriod("isolate", {"region": "us-east-2"}, 12, 40),
+        FaultPeriod("pause-replication", {"region": "us-west-2"}, 21, 30),
+        FaultPeriod("cut", {"a": "x", "b": "y"}, 51, None)]
+    assert periods[0].covers(12) and not periods[0].covers(40)
+    assert periods[2].covers(10**12)
+    assert periods[0].describe() == "isolate region=us-east-2"

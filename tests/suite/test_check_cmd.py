@@ -1,0 +1,123 @@
+"""`gtcheck check` through click's CliRunner: verdict lines, exit codes, bad input."""
+
+from __future__ import annotations
+
+import json
+import sys
+import types
+
+import pytest
+from click.testing import CliRunner
+
+from suite.cli import main
+
+GOOD = [
+    {"type": "invoke", "process": 0, "f": "write", "value": 1},
+    {"type": "ok", "process": 0, "f": "write", "value": 1},
+    {"type": "invoke", "process": 1, "f": "read"},
+    {"type": "ok", "process": 1, "f": "read", "value": 1},
+]
+
+
+def write_lines(path, objs):
+    path.write_text("".join(json.dumps(o) + "\n" for o in objs))
+    return str(path)
+
+
+def check(*args):
+    return CliRunner().invoke(main, ["check", *args])
+
+
+def test_a_valid_file_without_a_model_is_validated(tmp_path):
+    f = write_lines(tmp_path / "good.jsonl", GOOD)
+    r = check(f)
+    assert r.exit_code == 0, r.output
+    name, verdict, seconds = r.output.strip().split("\t")
+    assert (name, verdict) == (f, "true") and float(seconds) >= 0
+
+
+@pytest.mark.parametrize("lines,line_no,words", [
+    (GOOD[:1] + [{"type": "invoke", "process": 0, "f": "write", "value": 2}], 2,
+     "double invoke"),
+    ([{"type": "ok", "process": 3, "f": "read", "value": 1}], 1, "without an invocation"),
+    (GOOD[:1] + [{"type": "ok", "process": 0, "f": "read"}], 2, "does not match"),
+    ([{"type": "invoke", "process": 0, "f": "w"}, {"type": "info", "process": 0, "f": "w"},
+      {"type": "invoke", "process": 0, "f": "w"}], 3, "after an info"),
+    ([{"type": "invoke", "process": 0}], 1, "missing field"),
+    ([{"type": "begin", "process": 0, "f": "w"}], 1, "unknown type"),
+])
+def test_malformed_histories_exit_3_naming_the_line(tmp_path, lines, line_no, words):
+    f = write_lines(tmp_path / "bad.jsonl", lines)
+    r = check(f)
+    assert r.exit_code == 3
+    assert f"{f}:{line_no}:" in r.output and words in r.output
+    assert "Traceback" not in r.output
+
+
+def test_broken_json_exits_3_naming_the_line(tmp_path):
+    p = tmp_path / "broken.jsonl"
+    p.write_text(json.dumps(GOOD[0]) + "\n" + '{"type": "ok", "process": 0,\n')
+    r = check(str(p))
+    assert r.exit_code == 3
+    assert f"{p}:2: not valid JSON" in r.output
+
+
+def test_a_missing_file_exits_3(tmp_path):
+    r = check(str(tmp_path / "nope.jsonl"))
+    assert r.exit_code == 3 and "cannot read" in r.output
+
+
+def test_one_bad_file_among_good_ones_still_reports_the_good(tmp_path):
+    good = write_lines(tmp_path / "good.jsonl", GOOD)
+    bad = write_lines(tmp_path / "bad.jsonl", [{"type": "ok", "process": 0, "f": "w"}])
+    r = check(good, bad)
+    assert r.exit_code == 3
+    assert f"{good}\ttrue\t" in r.output and f"{bad}:1:" in r.output
+
+
+def test_bad_options_exit_3(tmp_path):
+    f = write_lines(tmp_path / "good.jsonl", GOOD)
+    assert check("--format", "xml", f).exit_code == 3
+    r = check("--initial", "{not json", "--model", "register", f)
+    assert r.exit_code == 3 and "--initial is not valid JSON" in r.output
+    assert check().exit_code == 3  # FILE is required
+
+
+def test_json_output(tmp_path):
+    f = write_lines(tmp_path / "good.jsonl", GOOD)
+    r = check("--json", f)
+    assert r.exit_code == 0
+    d = json.loads(r.output)
+    assert d["file"] == f and d["valid"] is True and d["result"]["ops"] == 4
+
+
+def test_without_the_linearizability_package_a_model_is_bad_input(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "checkers.linearizability", None)  # import fails
+    f = write_lines(tmp_path / "good.jsonl", GOOD)
+    r = check("--model", "register", f)
+    assert r.exit_code == 3 and "linearizability checker not installed" in r.output
+
+
+@pytest.mark.parametrize("verdicts,code,words", [
+    ([True, True], 0, ["true", "true"]),
+    ([True, False], 1, ["true", "false"]),
+    ([True, "unknown"], 2, ["true", "unknown"]),
+    (["unknown", False], 1, ["unknown", "false"]),
+])
+def test_exit_status_summarises_the_model_verdicts(tmp_path, monkeypatch, verdicts, code, words):
+    """The linearizability package is another part; a stand-in module checks the wiring:
+    the arguments it receives and how its verdicts become lines and exit codes."""
+    calls = []
+    answers = iter(verdicts)
+
+    def fake_check(ops, model, *, initial=None, timeout=None, partition=True):
+        calls.append((len(ops), model, initial, timeout, partition))
+        return {"valid": next(answers)}
+
+    monkeypatch.setitem(sys.modules, "checkers.linearizability",
+                        types.SimpleNamespace(check=fake_check))
+    files = [write_lines(tmp_path / f"h{i}.jsonl", GOOD) for i in range(len(verdicts))]
+    r = check("--model", "cas-register", "--initial", "0", "--timeout", "2.5", *files)
+    assert r.exit_code == code, r.output
+    assert [ln.split("\t")[1] for ln in r.output.strip().splitlines()] == words
+    assert calls == [(4, "cas-register", 0, 2.5, True)] * len(verdicts)
