@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import sys
 import time
 
@@ -80,6 +81,8 @@ def main() -> None:
         for (mode, workload, name), by in rows.items():
             print(f"    {mode:6} {workload:8} {name:20} {by[small]:7.3f} s -> {by[big]:7.3f} s"
                   f"  ratio {by[big] / max(by[small], 1e-9):5.1f}")
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"\npeak resident memory of this process: {peak_mb:.0f} MB")
 
 
 if __name__ == "__main__":

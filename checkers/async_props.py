@@ -102,6 +102,10 @@ def _two_cycles(seen: Iterable[_Seen]) -> list[tuple[_Seen, _Seen]]:
     return found
 
 
+def _is_read(p: Pair | None) -> bool:
+    return p is not None and p.invoke.f == "read"
+
+
 def _is_write(p: Pair | None) -> bool:
     return p is not None and p.invoke.f in WRITE_FS
 
@@ -118,7 +122,7 @@ def _order_anomaly(v: _Seen, w: _Seen, *, region: str, key: Any, stream: str,
     elif v.value is None:
         a, b = o1
     else:
-        a, b = o1 if a_is_read(v.start_pair) or not a_is_read(w.start_pair) else o2
+        a, b = o1 if _is_read(v.start_pair) or not _is_read(w.start_pair) else o2
     first, mid_start, mid_end, again = a.end_pair, b.start_pair, b.end_pair, a.start_pair
     name = "SC" if stream == "sc" else "EC"
     involved = [p for p in (first, mid_start, mid_end, again) if p is not None]
@@ -160,10 +164,6 @@ def _order_anomaly(v: _Seen, w: _Seen, *, region: str, key: Any, stream: str,
                 f"{again.invoke.index}, begun at {ob.secs(again.start)})")
     return ob.anomaly("non-monotonic-read", expected=expected, key=key, region=region,
                       ops=ops, explanation=text, stream=name)
-
-
-def a_is_read(p: Pair | None) -> bool:
-    return p is not None and p.invoke.f == "read"
 
 
 def region_order_anomalies(pairs: Sequence[Pair], *, stream: str = "sc",

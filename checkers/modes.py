@@ -55,6 +55,14 @@ WORKLOADS = ("register", "counter", "set")
 def checker_for(mode: str, workload: str, *, linearizability_timeout: float | None = 60.0,
                 linearizability: bool = True) -> Compose:
     """The composed checkers for `mode` ("async" | "strong") and `workload`."""
+    return compose(checkers_for(mode, workload, linearizability=linearizability,
+                                linearizability_timeout=linearizability_timeout))
+
+
+def checkers_for(mode: str, workload: str, *, linearizability_timeout: float | None = 60.0,
+                 linearizability: bool = True) -> dict[str, Any]:
+    """The checkers for `mode` and `workload` by name, uncomposed: what a workload's
+    registry entry returns (`suite.registry`: checkers(test) -> {name: checker})."""
     if mode not in MODES:
         raise BadInput(f"unknown mode {mode!r} (expected one of {', '.join(MODES)})")
     if workload not in WORKLOADS:
@@ -92,7 +100,7 @@ def checker_for(mode: str, workload: str, *, linearizability_timeout: float | No
     checkers["convergence"] = async_props.Convergence(canon)
     checkers["availability"] = availability.AvailabilityChecker(mode)
     checkers["latency"] = FnChecker(latency.latency_check, "latency")
-    return compose(checkers)
+    return checkers
 
 
 def anomaly_summary(composed: dict) -> dict[str, dict[str, int]]:

@@ -117,11 +117,13 @@ def check_parts(model: Model, parts: dict[Hashable, list[Call]], init_state: Has
 
 def summaries(model: Model, parts: dict[Hashable, list[Call]], init_state: Hashable,
               deadline: float | None) -> dict[Hashable, dict]:
-    """Per key: {"valid", "dropped", "reason" (when unknown), "counterexample" (when
-    invalid)}, plain JSON-able data."""
+    """Per key: {"valid", "dropped" (crashed calls dropped), "configurations" (explored),
+    "reason" (when unknown), "counterexample" (when invalid)}, plain JSON-able data."""
     out = {}
     for k, (res, dropped) in check_parts(model, parts, init_state, deadline).items():
-        summary: dict[str, Any] = {"valid": res["valid"], "dropped": dropped}
+        summary: dict[str, Any] = {"valid": res["valid"], "dropped": dropped,
+                                   "configurations": res.get("stats", {}).get(
+                                       "configurations", 0)}
         if res["valid"] is False:
             summary["counterexample"] = counterexample(model, k, parts[k], res)
         elif res["valid"] == UNKNOWN:
@@ -201,6 +203,7 @@ def check(ops: Sequence[Op], model: str | Model, *, initial: Any = None,
         "keys": len(parts),
         "ops": len(calls),
         "crashed_dropped": sum(r["dropped"] for r in results.values()),
+        "configurations": sum(r.get("configurations", 0) for r in results.values()),
         "seconds": round(time.monotonic() - t0, 6),
     }
     if invalid:

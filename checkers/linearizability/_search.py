@@ -13,16 +13,16 @@ This is the algorithm of Porcupine's `checkSingle`, made cheap in Python:
   states are interned to small ints; a configuration (linearized set, state) seen once is
   never explored again (it was a dead end, or the search would have stopped). The bitset
   is kept as a window (every call below `base` is linearized; bits above it) so its size
-  follows the concurrency, not the history's length: memory stays linear in the number
-  of configurations even for one key with 100,000 operations.
+  follows the concurrency, not the history's length: a cache entry costs the same at the
+  100,000th operation of a key as at the first.
 - When a pending pure call (a read) is not ok in the current state, the model is asked
   (`reachable`, memoised per read and state) whether the state-changing calls that may
   still come before it could make it ok; if not, the configuration is a dead end without
   trying every order of them.
-- Crashed calls with the same operation and argument are interchangeable, so only the
-  earliest-invoked of them still open is tried (symmetry reduction); and a crashed call
-  that would not change the current state is not tried at all (leaving it open is at
-  least as good: it need never be linearized).
+- Calls with the same operation, argument and result are interchangeable: of those
+  open, only one invoked earliest and returning earliest is tried (symmetry reduction);
+  and a crashed call that would not change the current state is not tried at all
+  (leaving it open is at least as good: it need never be linearized).
 - Transitions are memoised per (operation, state id): `model.step` runs once per pair.
 - Cheap placement of pure calls: if a candidate call never changes the state (a read, a
   cas whose compare failed; `model.pure`) and is ok in the current state, linearizing it
@@ -129,19 +129,36 @@ def searcher(model: Model, calls: Sequence[Call], init_state: Hashable
                if not pure[j] and j != q and ret_pos[j] > call_pos[q]]
         out.extend(calls[j] for j in crashed_ids if j < lo)
         return out
-    # Crashed calls with the same f, key and argument are interchangeable: they never
-    # return, so once both are invoked either can stand for the other. Always using the
-    # earliest-invoked one first keeps the search from exploring mirror images.
-    twin = [-1] * n
-    last_twin: dict[tuple, int] = {}
+    # Interchangeable calls: two state-changing calls with the same f, key, argument,
+    # result and status have the same step. If both are candidates and f was invoked
+    # before e and returns no later, any linearization that places e before f stays
+    # legal with the two swapped (f may go where e was; e may go where f was, as every
+    # call that must follow e must also follow f). So e is only tried while no such f
+    # is still open: `better[e]` lists those f. Crashed calls never return, so for them
+    # the previous crashed twin suffices (a chain).
+    better: list[tuple[int, ...]] = [()] * n
+    groups: dict[tuple, list[int]] = {}
     for i, c in enumerate(calls):
+        if pure[i]:
+            continue
+        sig = (c.f, c.key, c.value, c.out, c.status)
+        try:
+            members = groups.setdefault(sig, [])
+        except TypeError:  # an unhashable argument: no twins for this call
+            continue
         if crashed[i]:
-            sig = (c.f, c.key, c.value)
-            try:
-                twin[i] = last_twin.get(sig, -1)
-                last_twin[sig] = i
-            except TypeError:  # an unhashable argument: no twins for this call
-                pass
+            prev = [j for j in members[-1:]]
+        else:
+            prev = []
+            lo = call_pos[i] - span
+            for j in reversed(members):
+                if call_pos[j] < lo:
+                    break
+                if not crashed[j] and call_pos[i] < ret_pos[j] <= ret_pos[i]:
+                    prev.append(j)
+        if prev:
+            better[i] = tuple(prev)
+        members.append(i)
     did: list[int] = []   # definite calls: rank among them in invocation order; else -1
     cbit: list[int] = []  # crashed calls: their bit in the crashed bitset; else 0
     n_definite = n_crashed = 0
@@ -247,7 +264,21 @@ def searcher(model: Model, calls: Sequence[Call], init_state: Hashable
         if not descended and e >= 0:
             # the ordinary search: try the state-changing candidates from e on
             while e < n:
-                if not pure[e] and (twin[e] < 0 or cl & cbit[twin[e]]):
+                if not pure[e]:
+                    bl = better[e]
+                    if bl:
+                        for f in bl:
+                            d = did[f]
+                            if d < 0:
+                                if not cl & cbit[f]:
+                                    break  # an interchangeable crashed call is open
+                            elif d >= base and not (dl >> (d - base)) & 1:
+                                break  # an interchangeable call returning earlier is open
+                        else:
+                            bl = ()
+                        if bl:
+                            e = nxt[e]
+                            continue
                     t = trans[e].get(sid)
                     if t is None:
                         t = transition(e, sid)
@@ -306,10 +337,10 @@ def searcher(model: Model, calls: Sequence[Call], init_state: Hashable
                 best_states.append(sid)
         while True:
             if not stack:
-                self_stats = {"iterations": iterations, "configurations": len(cache),
-                              "states": len(state_of)}
+                stats = {"iterations": iterations, "configurations": len(cache),
+                         "states": len(state_of)}
                 return {
-                    "stats": self_stats,
+                    "stats": stats,
                     "valid": False,
                     "stuck": calls[best_stuck] if best_stuck >= 0 else None,
                     "prefix": [calls[i] for i in best_prefix],

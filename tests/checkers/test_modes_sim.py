@@ -126,3 +126,15 @@ def test_malformed_values_make_a_checker_unknown_not_a_crash():
     assert r["counter"]["valid"] == "unknown"
     assert "counter value is not a number: 'seven'" in r["counter"]["error"]
     assert r["valid"] == "unknown"
+
+
+def test_checkers_for_plugs_into_the_harness_compose_with_stats():
+    from checkers.core import compose
+    from checkers.modes import checkers_for
+    from checkers.stats import stats
+    ops = simulate(store="linearizable", workload="counter", seed=4)
+    named = dict(checkers_for("strong", "counter"))
+    named.setdefault("stats", stats)
+    r = compose(named).check(TEST, ops, {})
+    assert r["valid"] is True and r["stats"]["valid"] is True
+    assert set(r) == {"valid", "counter", "convergence", "availability", "latency", "stats"}
