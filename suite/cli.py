@@ -119,6 +119,9 @@ def run(target, mode, regions, witness, workload, nemesis, nemesis_interval, tim
     with core.stop_on_signals(stop, abort, log=_stderr):
         result = core.run_test(test, store=Store(store_root), stop=stop, abort=abort,
                                log=_stderr, progress=_stderr)
+    from workloads.after_run import after_run  # the demos' tables; report.html
+    for line in after_run(result, test):
+        click.echo(line)
     click.echo(core.summary(result, test))
     return exit_code(result.valid)
 

@@ -1,0 +1,473 @@
+"""What asynchronous (last-writer-wins) global tables promise, as register checkers.
+
+SEMANTICS.md A01/A05/A06/A08/A09: a write is durable and visible in its own region first
+(SC read-your-writes in-region); reads of one item in one region never go back in time;
+conflicts resolve by last writer wins, so once faults heal every region converges on the
+write with the highest timestamp; and, as for any store, a read returns only values that
+were written, and a write that definitely failed is never seen. These are promises: a
+violation makes the run invalid. What async replication allows (stale reads across
+regions, lost increments, non-linearizable histories, the no-relay effect) lives in
+`checkers.anomalies` and is only reported.
+
+Going back in time is judged without version numbers, from the fact that written values are
+unique and a region's copy of an item moves through versions of increasing timestamp: a
+region holds each value during one contiguous stretch of time. Every ok SC read in region R
+(and every write or cas acknowledged in R, which was applied there within its interval)
+is an observation "R held v at some moment in [start, end]". If v was observed ending
+before w's observation began, and w was observed ending before v's began, R went v, w, v:
+impossible. Any cycle of such "before" edges implies one of length two (the value with the
+earliest end closes it), so checking pairs is complete; a sweep finds them in n log n.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+from checkers import observe as ob
+from checkers.observe import NEG_INF, WRITE_FS, Pair
+from results.history import OK
+
+
+# --- per-region order (monotonic reads, read-your-writes) ----------------------------
+
+class _Seen:
+    """One value's observations in one region: the earliest end and the latest start."""
+
+    __slots__ = ("value", "end", "end_pair", "start", "start_pair")
+
+    def __init__(self, value: Any):
+        self.value = value
+        self.end: float = float("inf")
+        self.end_pair: Pair | None = None
+        self.start: float = NEG_INF
+        self.start_pair: Pair | None = None
+
+    def add(self, p: Pair) -> None:
+        if p.end < self.end:
+            self.end, self.end_pair = p.end, p
+        if p.start > self.start:
+            self.start, self.start_pair = p.start, p
+
+
+def _observations(pairs: Iterable[Pair], stream: str) -> dict[tuple, dict[Any, _Seen]]:
+    """(region, key) -> value -> _Seen, for the SC stream (SC reads and acknowledged
+    writes) or the EC stream (EC reads)."""
+    groups: dict[tuple, dict[Any, _Seen]] = defaultdict(dict)
+    for p in pairs:
+        if p.type != OK:
+            continue
+        f = p.invoke.f
+        if f == "read":
+            if ob.is_sc(p) != (stream == "sc"):
+                continue
+            values = [ob.freeze(ob.read_value(p))]
+        elif f in WRITE_FS and stream == "sc":
+            values = [ob.freeze(ob.written_value(p))]
+            if f == "cas" and isinstance(p.invoke.value, list | tuple):
+                values.append(ob.freeze(p.invoke.value[0]))
+        else:
+            continue
+        g = groups[(ob.region_of(p), p.invoke.key)]
+        for v in values:
+            seen = g.get(v)
+            if seen is None:
+                seen = g[v] = _Seen(v)
+            seen.add(p)
+    for g in groups.values():
+        initial = g.get(None)
+        if initial is not None:  # the item starts absent: "no item" was held from time 0
+            initial.end, initial.end_pair = NEG_INF, None
+    return groups
+
+
+def _two_cycles(seen: Iterable[_Seen]) -> list[tuple[_Seen, _Seen]]:
+    """Pairs (v, w) with v observed before w and w observed before v, n log n."""
+    items = list(seen)
+    by_end = sorted(items, key=lambda s: s.end)
+    by_start = sorted(items, key=lambda s: s.start)
+    top: list[_Seen] = []  # the two largest starts among added items, distinct values
+    i, found, done = 0, [], set()
+    for w in by_start:
+        while i < len(by_end) and by_end[i].end < w.start:
+            s = by_end[i]
+            top = sorted([t for t in top if t is not s] + [s], key=lambda t: -t.start)[:2]
+            i += 1
+        best = next((t for t in top if t is not w), None)
+        if best is not None and best.start > w.end:
+            k = frozenset((id(best), id(w)))
+            if k not in done:
+                done.add(k)
+                found.append((best, w))
+    return found
+
+
+def _is_read(p: Pair | None) -> bool:
+    return p is not None and p.invoke.f == "read"
+
+
+def _is_write(p: Pair | None) -> bool:
+    return p is not None and p.invoke.f in WRITE_FS
+
+
+def _order_anomaly(v: _Seen, w: _Seen, *, region: str, key: Any, stream: str,
+                   expected: bool) -> dict:
+    # The cycle: v seen (v.end_pair) before w (w.start_pair); w seen (w.end_pair) before v
+    # (v.start_pair). Tell it as first value a, then b, then a again, choosing the telling
+    # whose "again" observation is a read.
+    o1 = (v, w)  # a=v: first=v.end_pair, mid=w, again=v.start_pair
+    o2 = (w, v)
+    if w.value is None:
+        a, b = o2
+    elif v.value is None:
+        a, b = o1
+    else:
+        a, b = o1 if _is_read(v.start_pair) or not _is_read(w.start_pair) else o2
+    first, mid_start, mid_end, again = a.end_pair, b.start_pair, b.end_pair, a.start_pair
+    name = "SC" if stream == "sc" else "EC"
+    involved = [p for p in (first, mid_start, mid_end, again) if p is not None]
+    ops = sorted({p.invoke.index for p in involved})
+    if stream == "sc" and _is_write(mid_end) and not _is_write(again):
+        if first is None:
+            text = (f"SC read of {key} in {region} at {ob.secs(again.start)} (op "
+                    f"{again.invoke.index}) found no item, but write {ob.show(b.value)} had been "
+                    f"acknowledged in {region} at {ob.secs(mid_end.end)} (op "
+                    f"{mid_end.invoke.index}) before the read began")
+        else:
+            text = (f"SC read of {key} in {region} at {ob.secs(again.start)} (op "
+                    f"{again.invoke.index}) returned {ob.show(a.value)}, but write "
+                    f"{ob.show(b.value)} had been acknowledged in {region} at "
+                    f"{ob.secs(mid_end.end)} (op {mid_end.invoke.index}) after "
+                    f"{ob.show(a.value)} was seen there (op {first.invoke.index}, done at "
+                    f"{ob.secs(first.end)})")
+        return ob.anomaly("read-your-writes", expected=expected, key=key, region=region,
+                          ops=ops, explanation=text)
+    if first is None:
+        text = (f"{name} reads of {key} in {region} went back in time: op "
+                f"{again.invoke.index} found no item at {ob.secs(again.start)} after "
+                f"{ob.show(b.value)} had been seen there (op {mid_end.invoke.index}, done at "
+                f"{ob.secs(mid_end.end)})")
+    elif mid_start is mid_end:
+        text = (f"{name} reads of {key} in {region} went back in time: "
+                f"{ob.show(a.value)} was seen (op {first.invoke.index}, done at "
+                f"{ob.secs(first.end)}), then {ob.show(b.value)} (op {mid_start.invoke.index}, "
+                f"{ob.secs(mid_start.start)} to {ob.secs(mid_start.end)}), then "
+                f"{ob.show(a.value)} again (op {again.invoke.index}, begun at "
+                f"{ob.secs(again.start)})")
+    else:
+        text = (f"{name} reads of {key} in {region} went back in time: "
+                f"{ob.show(a.value)} was seen (op {first.invoke.index}, done at "
+                f"{ob.secs(first.end)}) before {ob.show(b.value)} (op "
+                f"{mid_start.invoke.index}, begun at {ob.secs(mid_start.start)}), and "
+                f"{ob.show(b.value)} (op {mid_end.invoke.index}, done at "
+                f"{ob.secs(mid_end.end)}) before {ob.show(a.value)} again (op "
+                f"{again.invoke.index}, begun at {ob.secs(again.start)})")
+    return ob.anomaly("non-monotonic-read", expected=expected, key=key, region=region,
+                      ops=ops, explanation=text, stream=name)
+
+
+def region_order_anomalies(pairs: Sequence[Pair], *, stream: str = "sc",
+                           expected: bool = False, writes: Mapping | None = None,
+                           margin_ns: int = 0) -> list[dict]:
+    """Monotonic reads (and, in the SC stream, read-your-writes) per key per region: the
+    cycles among observations, then (given `writes`) reads provably older than a value
+    an earlier read in the region saw."""
+    out = []
+    for (region, key), seen in _observations(pairs, stream).items():
+        for v, w in _two_cycles(seen.values()):
+            out.append(_order_anomaly(v, w, region=region, key=key, stream=stream,
+                                      expected=expected))
+    if writes is not None:
+        flagged = {i for a in out for i in a["ops"]}
+        out += older_than_seen_anomalies(pairs, writes, stream=stream, margin_ns=margin_ns,
+                                         expected=expected, skip=flagged)
+    return out
+
+
+def older_than_seen_anomalies(pairs: Sequence[Pair], writes: Mapping[tuple, ob.WriteAttempts],
+                              *, stream: str, margin_ns: int, expected: bool = False,
+                              skip: set[int] = frozenset()) -> list[dict]:
+    """Reads in a region returning a value provably older than one an earlier read in the
+    same region (same stream) returned: every write of the older value was acknowledged
+    before any write of the newer one began, so every copy holds them in that order."""
+    groups: dict[tuple, list[Pair]] = defaultdict(list)
+    for p in pairs:
+        if p.type == OK and p.invoke.f == "read" and ob.is_sc(p) == (stream == "sc"):
+            groups[(ob.region_of(p), p.invoke.key)].append(p)
+    out = []
+    for (region, key), reads in groups.items():
+        def floor(p: Pair) -> float:  # the version's lowest possible write time
+            v = ob.freeze(ob.read_value(p))
+            a = writes.get((key, v))
+            first = a.first_invoke() if a is not None else None
+            return NEG_INF if v is None or first is None else first
+        by_end = sorted(reads, key=lambda p: p.end)
+        i, best, best_floor = 0, None, NEG_INF
+        for p in sorted(reads, key=lambda p: p.start):
+            while i < len(by_end) and by_end[i].end < p.start:
+                f = floor(by_end[i])
+                if f > best_floor:
+                    best, best_floor = by_end[i], f
+                i += 1
+            if best is None or p.invoke.index in skip:
+                continue
+            value = ob.freeze(ob.read_value(p))
+            if value == ob.freeze(ob.read_value(best)):
+                continue
+            if value is None:
+                end = NEG_INF
+            else:
+                a = writes.get((key, value))
+                end = a.latest_end() if a is not None else None
+            if end is None or not best_floor > end + margin_ns:
+                continue
+            name = "SC" if stream == "sc" else "EC"
+            got = "found no item" if value is None else f"returned {ob.show(value)}"
+            out.append(ob.anomaly(
+                "non-monotonic-read", expected=expected, key=key, region=region,
+                ops=[best.invoke.index, p.invoke.index], stream=name,
+                explanation=(f"{name} reads of {key} in {region} went back in time: op "
+                             f"{best.invoke.index} returned {ob.show(ob.read_value(best))} "
+                             f"(done at {ob.secs(best.end)}), then op {p.invoke.index} {got} "
+                             f"(begun at {ob.secs(p.start)}), a value whose writes were all "
+                             f"acknowledged before any write of "
+                             f"{ob.show(ob.read_value(best))} began")))
+    return out
+
+
+def provably_older(value: Any, key: Any, newer: Pair | None,
+                   writes: Mapping[tuple, ob.WriteAttempts], margin_ns: int) -> bool:
+    """Whether `newer` (an acknowledged write) certainly carries a later version than
+    every write of `value`: all of them were acknowledged before `newer` was invoked
+    (by more than the clock-skew margin). Unknown or crashed writes prove nothing."""
+    if newer is None or ob.freeze(ob.written_value(newer)) == value:
+        return False
+    if value is None:
+        return True
+    attempts = writes.get((key, value))
+    if attempts is None:
+        return False
+    end = attempts.latest_end()
+    return end is not None and newer.start > end + margin_ns
+
+
+def ryw_anomalies(pairs: Sequence[Pair], writes: Mapping[tuple, ob.WriteAttempts], *,
+                  margin_ns: int, skip: set[int] = frozenset()) -> list[dict]:
+    """SC reads returning a value provably older than a write acknowledged in the same
+    region before the read began."""
+    newest = ob.index_newest_acked(pairs, by_region=True)
+    out = []
+    for p in pairs:
+        if p.type != OK or p.invoke.f != "read" or not ob.is_sc(p) or p.invoke.index in skip:
+            continue
+        key, region = p.invoke.key, ob.region_of(p)
+        idx = newest.get((key, region))
+        newer = idx.before(p.start) if idx else None
+        value = ob.freeze(ob.read_value(p))
+        if not provably_older(value, key, newer, writes, margin_ns):
+            continue
+        got = "found no item" if value is None else f"returned {ob.show(value)}"
+        why = "" if value is None else (
+            f", and every write of {ob.show(value)} was acknowledged before that write began")
+        out.append(ob.anomaly(
+            "read-your-writes", expected=False, key=key, region=region,
+            ops=[p.invoke.index, newer.invoke.index],
+            explanation=(f"SC read of {key} in {region} at {ob.secs(p.start)} (op "
+                         f"{p.invoke.index}) {got}, but write "
+                         f"{ob.show(ob.written_value(newer))} was acknowledged in {region} at "
+                         f"{ob.secs(newer.end)} (op {newer.invoke.index}) before the read "
+                         f"began{why}")))
+    return out
+
+
+def region_order_check(test, history, opts, *, ec_monotonic: bool = True) -> dict:
+    pairs = ob.client_pairs(history)
+    writes = ob.register_writes(pairs)
+    margin = ob.skew_margin_ns(history)
+    found = region_order_anomalies(pairs, stream="sc")
+    flagged = {i for a in found for i in a["ops"]}
+    found += ryw_anomalies(pairs, writes, margin_ns=margin, skip=flagged)
+    flagged = {i for a in found for i in a["ops"]}
+    found += older_than_seen_anomalies(pairs, writes, stream="sc", margin_ns=margin,
+                                       skip=flagged)
+    if ec_monotonic:
+        found += region_order_anomalies(pairs, stream="ec", writes=writes, margin_ns=margin)
+    reads = sum(1 for p in pairs if p.invoke.f == "read" and p.type == OK)
+    return ob.result(found, judged=reads > 0, reads=reads)
+
+
+# --- values: never written, failed, read before written -------------------------------
+
+def written_value_anomalies(pairs: Sequence[Pair], *, which: str = "all",
+                            expected: bool = False) -> list[dict]:
+    """Reads (all, "sc" or "ec") returning a value no write attempted, a value whose every
+    write failed, or a value before any write of it began."""
+    writes = ob.register_writes(pairs)
+    out = []
+    for p in pairs:
+        if p.type != OK or p.invoke.f != "read":
+            continue
+        if which != "all" and ob.is_sc(p) != (which == "sc"):
+            continue
+        value = ob.freeze(ob.read_value(p))
+        if value is None:
+            continue
+        key, region = p.invoke.key, ob.region_of(p)
+        head = (f"{ob.read_kind(p)} of {key} in {region} at {ob.secs(p.start)} (op "
+                f"{p.invoke.index}) returned {ob.show(value)}")
+        attempts = writes.get((key, value))
+        if attempts is None:
+            out.append(ob.anomaly("unwritten-value", expected=expected, key=key,
+                                  region=region, ops=[p.invoke.index],
+                                  explanation=f"{head}, a value no write of {key} ever wrote"))
+        elif attempts.all_failed:
+            kind, reason = ob.failure_kind(attempts.pairs)
+            n = len(attempts.pairs)
+            which_w = (f"the write of {ob.show(value)} (op {attempts.pairs[0].invoke.index} in "
+                       f"{ob.region_of(attempts.pairs[0])})" if n == 1 else
+                       f"all {n} writes of {ob.show(value)}")
+            out.append(ob.anomaly(
+                kind, expected=expected, key=key, region=region,
+                ops=[p.invoke.index] + [a.invoke.index for a in attempts.pairs],
+                explanation=f"{head}, but {which_w} failed{reason}, so it never happened"))
+        else:
+            first = attempts.first_invoke()
+            if first is not None and p.end < first:
+                out.append(ob.anomaly(
+                    "read-before-write", expected=expected, key=key, region=region,
+                    ops=[p.invoke.index] + [a.invoke.index for a in attempts.happened_maybe],
+                    explanation=(f"{head} and completed at {ob.secs(p.end)}, before any "
+                                 f"write of {ob.show(value)} began (first at "
+                                 f"{ob.secs(first)})")))
+    return out
+
+
+def written_values_check(test, history, opts) -> dict:
+    pairs = ob.client_pairs(history)
+    reads = sum(1 for p in pairs if p.invoke.f == "read" and p.type == OK)
+    return ob.result(written_value_anomalies(pairs), judged=reads > 0, reads=reads)
+
+
+# --- convergence and last-writer-wins ------------------------------------------------
+
+def final_reads(pairs: Iterable[Pair]) -> dict[Any, dict[str, Pair]]:
+    """key -> region -> the last ok final SC read there."""
+    out: dict[Any, dict[str, Pair]] = defaultdict(dict)
+    for p in pairs:
+        if p.type == OK and p.invoke.f == "read" and ob.is_sc(p) and ob.is_final(p):
+            per = out[p.invoke.key]
+            r = ob.region_of(p)
+            if r not in per or per[r].end < p.end:
+                per[r] = p
+    return out
+
+
+class Convergence:
+    """After the final heal every region's final SC read of a key agrees (both modes).
+
+    `canon` maps a read value to the form compared (sets are compared as sets)."""
+
+    def __init__(self, canon: Callable[[Any], Any] = ob.freeze):
+        self.canon = canon
+
+    def check(self, test, history, opts) -> dict:
+        test = test or {}
+        pairs = ob.client_pairs(history)
+        finals = final_reads(pairs)
+        regions = sorted((set(test.get("regions") or [])
+                          or {ob.region_of(p) for p in pairs if ob.region_of(p)})
+                         - {test.get("witness")})
+        out, converged, missing = [], 0, {}
+        for key, per in finals.items():
+            lacking = [r for r in regions if r not in per]
+            if lacking:
+                missing[str(key)] = lacking
+            values = {r: self.canon(ob.read_value(p)) for r, p in per.items()}
+            if len(set(values.values())) <= 1:
+                converged += 1
+                continue
+            parts = ", ".join(f"{ob.show(values[r])} in {r} (op {per[r].invoke.index})"
+                              for r in sorted(per))
+            out.append(ob.anomaly(
+                "divergence", expected=False, key=key, region=None,
+                ops=[per[r].invoke.index for r in sorted(per)],
+                explanation=f"After the final heal the final SC reads of {key} disagree: {parts}",
+                values={r: ob.read_value(per[r]) for r in sorted(per)}))
+        return ob.result(out, judged=bool(finals), keys=len(finals), converged=converged,
+                         missing_final_reads=dict(list(missing.items())[:ob.MAX_EXAMPLES]),
+                         keys_missing_final_reads=len(missing))
+
+
+def lww_anomalies(pairs: Sequence[Pair], versions: Mapping | None,
+                  margin_ns: int) -> tuple[list[dict], int]:
+    """The converged value of each key must be the last-writer-wins winner."""
+    writes = ob.register_writes(pairs)
+    newest = ob.index_newest_acked(pairs, by_region=False)
+    out, judged = [], 0
+    for key, per in final_reads(pairs).items():
+        values = {ob.freeze(ob.read_value(p)) for p in per.values()}
+        if len(values) != 1:
+            continue  # divergence is reported by the convergence checker
+        judged += 1
+        value = next(iter(values))
+        last = max(per.values(), key=lambda p: p.start)
+        idx = newest.get(key)
+        newer = idx.before(last.start) if idx else None
+        # The newest acknowledged write that provably supersedes the converged value.
+        if provably_older(value, key, newer, writes, margin_ns):
+            got = "no item" if value is None else ob.show(value)
+            extra = ("" if value is None else
+                     f", although every write of {ob.show(value)} had been acknowledged "
+                     f"before that write began")
+            out.append(ob.anomaly(
+                "lww-winner", expected=False, key=key, region=None,
+                ops=[p.invoke.index for p in per.values()] + [newer.invoke.index],
+                explanation=(f"All regions converged on {got} for {key}, but write "
+                             f"{ob.show(ob.written_value(newer))} (op {newer.invoke.index} in "
+                             f"{ob.region_of(newer)}, acknowledged at {ob.secs(newer.end)}) "
+                             f"carries a later timestamp{extra}")))
+            continue
+        if versions:
+            out.extend(_version_anomalies(key, value, per, versions, writes))
+    return out, judged
+
+
+def _version_anomalies(key, value, per, versions, writes) -> list[dict]:
+    entries = {r: v.get(key) for r, v in versions.items() if isinstance(v, Mapping)}
+    entries = {r: e for r, e in entries.items() if isinstance(e, Mapping)}
+    if not entries:
+        return []
+    ops = [p.invoke.index for p in per.values()]
+    winner_region, winner = max(entries.items(),
+                                key=lambda re: (re[1].get("timestamp") or 0,
+                                                str(re[1].get("origin"))))
+    out = []
+    wv = ob.freeze(winner.get("value"))
+    if wv != value:
+        out.append(ob.anomaly(
+            "lww-winner", expected=False, key=key, region=winner_region, ops=ops,
+            explanation=(f"All regions converged on {ob.show(value)} for {key}, but the "
+                         f"highest version timestamp ({winner.get('timestamp')}, from "
+                         f"{winner.get('origin')}, held in {winner_region}) belongs to "
+                         f"{ob.show(wv)}")))
+        return out
+    attempts = writes.get((key, value))
+    origin = winner.get("origin")
+    if attempts is not None and origin is not None:
+        regions = {ob.region_of(p) for p in attempts.happened_maybe}
+        if regions and origin not in regions:
+            out.append(ob.anomaly(
+                "lww-winner", expected=False, key=key, region=origin,
+                ops=ops + [p.invoke.index for p in attempts.happened_maybe],
+                explanation=(f"The winning version of {key} ({ob.show(value)}) claims origin "
+                             f"{origin}, but {ob.show(value)} was written only in "
+                             f"{', '.join(sorted(regions))}")))
+    return out
+
+
+def lww_check(test, history, opts) -> dict:
+    pairs = ob.client_pairs(history)
+    versions = opts.get("versions") if isinstance(opts, Mapping) else None
+    found, judged = lww_anomalies(pairs, versions, ob.skew_margin_ns(history))
+    return ob.result(found, judged=judged > 0, keys_judged=judged,
+                     used_versions=bool(versions))

@@ -1,0 +1,208 @@
+"""Availability per region per fault period, judged against the mode's promise.
+
+The run's timeline is cut at every fault start and end (`results.history.fault_periods`,
+the one derivation of fault periods) into segments, each carrying the faults in force
+(or none). For every region and segment we count the operations invoked there by outcome
+and judge them against what the mode promises:
+- async (A08/A09): every region keeps serving, even isolated or cut off, except a region
+  that is stopped (an outage serves nothing in any mode);
+- MRSC (M10/M12): a region serves writes and SC reads only while it can reach a majority
+  of the three participants (replicas and witness) over live links, routing around a cut
+  link; an isolated or stopped region stops, the others keep serving. EC reads are always
+  served and are not counted. A region without a majority that nonetheless acknowledges a
+  write or SC read invoked after the fault began breaks the promise as much as a majority
+  region that stops serving.
+A region expected to serve is judged unavailable when, over at least `min_ops` operations
+invoked after the segment's first `grace_s` seconds (a healed MRSC region answers errors
+until it has caught up), fewer than `min_availability` of them succeeded. Faults whose
+effect on availability the modes do not pin down (one-way cuts; paused replication under
+MRSC) are not judged. Options come from `opts`: availability_min (0.5),
+availability_min_ops (3), availability_grace_s (2.0).
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+from checkers import observe as ob
+from checkers.observe import Pair
+from results.history import FAIL, OK, FaultPeriod, Op, fault_periods
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    start: int
+    end: int
+    faults: tuple[FaultPeriod, ...]
+
+    @property
+    def fault(self) -> str | None:
+        return "; ".join(fp.describe() for fp in self.faults) or None
+
+
+def segments(history: Sequence[Op]) -> list[Segment]:
+    """The timeline cut at every fault boundary, adjacent equal segments merged."""
+    periods = fault_periods(history)
+    t_end = max((op.time for op in history), default=0)
+    cuts = {0, t_end}
+    for fp in periods:
+        cuts.add(min(fp.start, t_end))
+        if fp.end is not None:
+            cuts.add(min(fp.end, t_end))
+    bounds = sorted(cuts)
+    out: list[Segment] = []
+    for s, e in zip(bounds, bounds[1:]):
+        active = tuple(fp for fp in periods if fp.covers(s))
+        if out and out[-1].faults == active:
+            out[-1] = Segment(out[-1].start, e, active)
+        else:
+            out.append(Segment(s, e, active))
+    return out or [Segment(0, t_end, ())]
+
+
+def segment_finder(segs: Sequence[Segment]):
+    """A function from a time to the index of the segment holding it (log n a call)."""
+    starts = [s.start for s in segs]
+    return lambda t: max(0, bisect.bisect_right(starts, t) - 1)
+
+
+def _regions(value: Any) -> list[str]:
+    if isinstance(value, Mapping):
+        r = value.get("region", value.get("regions"))
+        if isinstance(r, str):
+            return [r]
+        if isinstance(r, list):
+            return [x for x in r if isinstance(x, str)]
+        return []
+    return [value] if isinstance(value, str) else []
+
+
+def _stopped(faults: Sequence[FaultPeriod]) -> set[str]:
+    return {r for fp in faults if fp.f == "stop" for r in _regions(fp.value)}
+
+
+def _has_quorum(participants: Sequence[str], faults: Sequence[FaultPeriod]) -> dict[str, bool]:
+    """Which participants reach a majority over live links (journal traffic is routed)."""
+    up = [p for p in participants if p not in _stopped(faults)]
+    down_links: set[frozenset] = set()
+    for fp in faults:
+        if fp.f == "isolate":
+            for r in _regions(fp.value):
+                down_links |= {frozenset((r, o)) for o in participants if o != r}
+        elif fp.f == "cut" and isinstance(fp.value, Mapping):
+            down_links.add(frozenset((fp.value.get("a"), fp.value.get("b"))))
+    component: dict[str, int] = {}
+    for p in up:  # connected components by flood fill (three participants: tiny)
+        if p in component:
+            continue
+        stack, component[p] = [p], id(p)
+        while stack:
+            x = stack.pop()
+            for y in up:
+                if y not in component and frozenset((x, y)) not in down_links:
+                    component[y] = id(p)
+                    stack.append(y)
+    majority = len(participants) // 2 + 1
+    sizes: dict[int, int] = {}
+    for c in component.values():
+        sizes[c] = sizes.get(c, 0) + 1
+    return {p: p in component and sizes[component[p]] >= majority for p in participants}
+
+
+def expectation(mode: str, region: str, faults: Sequence[FaultPeriod],
+                participants: Sequence[str]) -> tuple[bool, bool]:
+    """(expected_available, judged) for a region under the faults in force."""
+    if mode == "strong":
+        judged = not any(fp.f in ("cut-oneway", "pause-replication") for fp in faults)
+        return _has_quorum(participants, faults).get(region, False), judged
+    judged = not any(fp.f == "cut-oneway" for fp in faults)
+    return region not in _stopped(faults), judged
+
+
+def _counted(p: Pair, mode: str) -> bool:
+    return not (mode == "strong" and p.invoke.f == "read" and not ob.is_sc(p))
+
+
+# Definite answers of a working region: the request was judged and refused on its merits
+# (a failed condition, a conflict lost to a concurrent MRSC write), not for want of service.
+ANSWERED_ERRORS = frozenset({"ConditionalCheckFailed", "ReplicatedWriteConflict"})
+
+
+def _served(p: Pair) -> bool:
+    return p.type == OK or (p.type == FAIL and p.complete is not None
+                            and p.complete.error in ANSWERED_ERRORS)
+
+
+def _needs_quorum(p: Pair) -> bool:
+    return p.invoke.f != "read" or ob.is_sc(p)
+
+
+class AvailabilityChecker:
+    def __init__(self, mode: str):
+        if mode not in ("async", "strong"):
+            raise ValueError(f"mode must be 'async' or 'strong', got {mode!r}")
+        self.mode = mode
+
+    def check(self, test, history, opts) -> dict:
+        opts, test = opts or {}, test or {}
+        min_avail = float(opts.get("availability_min", 0.5))
+        min_ops = int(opts.get("availability_min_ops", 3))
+        grace_ns = int(float(opts.get("availability_grace_s", 2.0)) * 1e9)
+        pairs = ob.client_pairs(history)
+        segs = segments(history)
+        witness = test.get("witness")
+        regions = [r for r in (test.get("regions") or sorted({ob.region_of(p) for p in pairs
+                                                             if ob.region_of(p)}))
+                   if r != witness]  # a witness holds no table: no client traffic
+        participants = regions + ([witness] if witness else [])
+        # region -> segment -> [ok, fail, info, judged_ok, judged_total]
+        tally = {r: [[0, 0, 0, 0, 0] for _ in segs] for r in regions}
+        served_without_quorum: list[tuple[Pair, Segment]] = []
+        expect = [{r: expectation(self.mode, r, s.faults, participants) for r in regions}
+                  for s in segs]
+        segment_of = segment_finder(segs)
+        for p in pairs:
+            r = ob.region_of(p)
+            if r not in tally or not _counted(p, self.mode):
+                continue
+            i = segment_of(p.start)
+            row = tally[r][i]
+            slot = 0 if p.type == OK else 1 if p.type == FAIL else 2
+            row[slot] += 1
+            if p.start >= segs[i].start + grace_ns or i == 0:
+                row[4] += 1
+                row[3] += _served(p)
+            exp, judged = expect[i][r]
+            # an operation that waited out the fault and completed after it is legal
+            if (self.mode == "strong" and judged and not exp and p.type == OK
+                    and _needs_quorum(p) and segs[i].faults and p.end < segs[i].end):
+                served_without_quorum.append((p, segs[i]))
+        found, out_regions = [], {}
+        for r in regions:
+            rows = []
+            for i, s in enumerate(segs):
+                ok, fail, info, jok, jtotal = tally[r][i]
+                total = ok + fail + info
+                exp, judged = expect[i][r]
+                rows.append({"start_s": round(s.start / 1e9, 3), "end_s": round(s.end / 1e9, 3),
+                             "fault": s.fault, "ok": ok, "fail": fail, "info": info,
+                             "availability": round(ok / total, 4) if total else None,
+                             "expected_available": exp, "judged": judged})
+                if exp and judged and jtotal >= min_ops and jok / jtotal < min_avail:
+                    found.append(ob.anomaly(
+                        "unavailable", expected=False, key=None, region=r, ops=[],
+                        explanation=(f"{r} should have kept serving from {ob.secs(s.start)} to "
+                                     f"{ob.secs(s.end)} ({s.fault or 'no fault'}), but only "
+                                     f"{jok} of {jtotal} operations succeeded")))
+            out_regions[r] = rows
+        for p, s in served_without_quorum:
+            what = "SC read" if p.invoke.f == "read" else p.invoke.f
+            found.append(ob.anomaly(
+                "served-without-quorum", expected=False, key=p.invoke.key,
+                region=ob.region_of(p), ops=[p.invoke.index],
+                explanation=(f"{what} of {p.invoke.key} in {ob.region_of(p)} invoked at "
+                             f"{ob.secs(p.start)} (op {p.invoke.index}) succeeded while "
+                             f"{ob.region_of(p)} could not reach a majority ({s.fault})")))
+        return ob.result(found, regions=out_regions, mode=self.mode)

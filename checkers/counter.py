@@ -1,0 +1,219 @@
+"""Counter checks: what a read of an UpdateItem-ADD counter may return, in each mode.
+
+A counter's value is the sum of the deltas of some set of increments. For a read, the
+increments acknowledged before the read began must be in that set under MRSC (M06: an SC
+read reflects every write acknowledged anywhere before it); the increments invoked after
+the read ended can be in no set; the rest (concurrent ones, and `info` ones that may have
+happened) may or may not be. So every MRSC SC read lies between
+
+    lower = sum(definite deltas) + sum(negative optional deltas)
+    upper = sum(definite deltas) + sum(positive optional deltas)
+
+(with only positive deltas: between the acknowledged and the attempted increments). Under
+async last-writer-wins an add reads the local value and writes value + delta as a new
+version, so remote versions can overwrite it and increments get lost (A14): reads are
+still never above the upper bound, which stays a promise, but reads below the lower bound
+are stale reads and a final value below the acknowledged sum is lost increments, both
+expected and reported by `checkers.anomalies`. `fail` adds (including adds answered
+ReplicatedWriteConflictException) count as never happened. Four prefix sums and a binary
+search per read make the check n log n.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import defaultdict
+from itertools import accumulate
+from typing import Any, Sequence
+
+from checkers import observe as ob
+from checkers.observe import Pair
+from results.history import FAIL, OK
+
+
+def counter_value(v: Any) -> int | float:
+    if v is None:
+        return 0
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        raise ValueError(f"counter value is not a number: {v!r}")
+    return v
+
+
+class CounterBounds:
+    """Per key: the range a read over [start, end] may return."""
+
+    def __init__(self, adds: Sequence[Pair]):
+        live = [p for p in adds if p.type != FAIL]
+        self.positive_only = all(counter_value(p.invoke.value) >= 0 for p in live)
+        by_start = sorted(live, key=lambda p: p.start)
+        self.starts = [p.start for p in by_start]
+        self.inv_pos = [0, *accumulate(max(0, counter_value(p.invoke.value)) for p in by_start)]
+        self.inv_neg = [0, *accumulate(min(0, counter_value(p.invoke.value)) for p in by_start)]
+        acked = sorted((p for p in live if p.type == OK), key=lambda p: p.end)
+        self.acked = acked
+        self.ends = [p.end for p in acked]
+        self.ack_pos = [0, *accumulate(max(0, counter_value(p.invoke.value)) for p in acked)]
+        self.ack_neg = [0, *accumulate(min(0, counter_value(p.invoke.value)) for p in acked)]
+        self.acked_total = sum(counter_value(p.invoke.value) for p in acked)
+        self.attempted_total = sum(counter_value(p.invoke.value) for p in live)
+
+    def possible(self, start: int, end: int) -> tuple[float, float]:
+        """(lowest, highest) any copy may hold: any subset of the adds invoked by `end`."""
+        i = bisect.bisect_left(self.starts, end)
+        return self.inv_neg[i], self.inv_pos[i]
+
+    def linearizable(self, start: int, end: int) -> tuple[float, float, Pair | None]:
+        """(lower, upper, latest definite add) for an SC read under MRSC."""
+        i = bisect.bisect_left(self.starts, end)
+        j = bisect.bisect_left(self.ends, start)
+        lower = self.inv_neg[i] + self.ack_pos[j]
+        upper = self.inv_pos[i] + self.ack_neg[j]
+        return lower, upper, (self.acked[j - 1] if j else None)
+
+
+def bounds_by_key(pairs: Sequence[Pair]) -> dict[Any, CounterBounds]:
+    adds: dict[Any, list[Pair]] = defaultdict(list)
+    for p in pairs:
+        if p.invoke.f == "add":
+            adds[p.invoke.key].append(p)
+    keys = {p.invoke.key for p in pairs if p.invoke.f == "read"} | set(adds)
+    return {k: CounterBounds(adds.get(k, [])) for k in keys}
+
+
+def _reads(pairs: Sequence[Pair]):
+    for p in pairs:
+        if p.type == OK and p.invoke.f == "read":
+            yield p
+
+
+def _too_high(p: Pair, value, upper) -> dict:
+    key, region = p.invoke.key, ob.region_of(p)
+    return ob.anomaly(
+        "counter-too-high", expected=False, key=key, region=region, ops=[p.invoke.index],
+        explanation=(f"{ob.read_kind(p)} of {key} in {region} at {ob.secs(p.start)} (op "
+                     f"{p.invoke.index}) returned {value}, but the increments invoked before "
+                     f"it ended add up to at most {upper}"))
+
+
+def stale_counter_read(p: Pair, value, lower, latest: Pair | None, *, expected: bool) -> dict:
+    key, region = p.invoke.key, ob.region_of(p)
+    tail = ("" if latest is None else
+            f" (the latest, op {latest.invoke.index} in {ob.region_of(latest)}, at "
+            f"{ob.secs(latest.end)})")
+    return ob.anomaly(
+        "stale-read", expected=expected, key=key, region=region,
+        ops=[p.invoke.index] + ([latest.invoke.index] if latest else []),
+        explanation=(f"SC read of {key} in {region} at {ob.secs(p.start)} (op "
+                     f"{p.invoke.index}) returned {value}, but increments acknowledged "
+                     f"before the read began make it at least {lower}{tail}"))
+
+
+def bound_anomalies(pairs: Sequence[Pair], *, strong: bool) -> list[dict]:
+    """Reads outside what the mode allows: above the upper bound (both modes; EC reads
+    against what any copy may hold) and, under MRSC, SC reads below the lower bound."""
+    bounds = bounds_by_key(pairs)
+    out = []
+    for p in _reads(pairs):
+        b = bounds[p.invoke.key]
+        value = counter_value(ob.read_value(p))
+        if strong and ob.is_sc(p):
+            lower, upper, latest = b.linearizable(p.start, p.end)
+            if value < lower:
+                out.append(stale_counter_read(p, value, lower, latest, expected=False))
+                continue
+        else:
+            lo, upper = b.possible(p.start, p.end)
+            if value < lo:
+                key, region = p.invoke.key, ob.region_of(p)
+                out.append(ob.anomaly(
+                    "counter-too-low", expected=False, key=key, region=region,
+                    ops=[p.invoke.index],
+                    explanation=(f"{ob.read_kind(p)} of {key} in {region} at "
+                                 f"{ob.secs(p.start)} (op {p.invoke.index}) returned {value}, "
+                                 f"below anything the increments invoked by then can make "
+                                 f"({lo})")))
+                continue
+        if value > upper:
+            out.append(_too_high(p, value, upper))
+    return out
+
+
+def ec_monotonic_anomalies(pairs: Sequence[Pair]) -> list[dict]:
+    """MRSC: EC reads of a counter with only positive deltas never decrease in a region."""
+    bounds = bounds_by_key(pairs)
+    groups: dict[tuple, list[Pair]] = defaultdict(list)
+    for p in _reads(pairs):
+        if not ob.is_sc(p) and bounds[p.invoke.key].positive_only:
+            groups[(ob.region_of(p), p.invoke.key)].append(p)
+    out = []
+    for (region, key), reads in groups.items():
+        by_end = sorted(reads, key=lambda p: p.end)
+        i, best = 0, None
+        for p in sorted(reads, key=lambda p: p.start):
+            while i < len(by_end) and by_end[i].end < p.start:
+                q = by_end[i]
+                if best is None or counter_value(ob.read_value(q)) > counter_value(ob.read_value(best)):
+                    best = q
+                i += 1
+            if best is not None and counter_value(ob.read_value(p)) < counter_value(ob.read_value(best)):
+                out.append(ob.anomaly(
+                    "non-monotonic-read", expected=False, key=key, region=region,
+                    ops=[best.invoke.index, p.invoke.index], stream="EC",
+                    explanation=(f"EC reads of {key} in {region} went back in time: op "
+                                 f"{best.invoke.index} returned {ob.read_value(best)} (done at "
+                                 f"{ob.secs(best.end)}), then op {p.invoke.index} returned "
+                                 f"{ob.read_value(p)} (begun at {ob.secs(p.start)}), though "
+                                 f"the counter only grows")))
+    return out
+
+
+def lost_increment_anomalies(pairs: Sequence[Pair]) -> list[dict]:
+    """Async (expected): final reads below the acknowledged increments, one per key."""
+    from checkers.async_props import final_reads  # one definition of "final read"
+    bounds = bounds_by_key(pairs)
+    out = []
+    for key, per in final_reads(pairs).items():
+        b = bounds.get(key)
+        if b is None:
+            continue
+        short = {}
+        for region, p in per.items():
+            lower, _, _ = b.linearizable(p.start, p.end)
+            value = counter_value(ob.read_value(p))
+            if value < lower:
+                short[region] = (p, value, lower)
+        if not short:
+            continue
+        values = sorted({v for _, v, _ in short.values()})
+        lower = max(lo for _, _, lo in short.values())
+        where = ("every region" if len(short) == len(per) and len(values) == 1
+                 else ", ".join(sorted(short)))
+        shown = values[0] if len(values) == 1 else " / ".join(map(str, values))
+        n_acked = len(b.acked)
+        out.append(ob.anomaly(
+            "lost-increment", expected=True, key=key, region=None,
+            ops=sorted(p.invoke.index for p, _, _ in short.values()),
+            lost=lower - min(values), acknowledged=b.acked_total,
+            explanation=(f"The final value of {key} is {shown} in {where}, but {n_acked} "
+                         f"acknowledged increments add up to {lower}: "
+                         f"{lower - min(values)} lost to last-writer-wins")))
+    return out
+
+
+class CounterChecker:
+    """The counter's promised bounds in `mode` ("async" or "strong")."""
+
+    def __init__(self, mode: str):
+        self.strong = mode == "strong"
+
+    def check(self, test, history, opts) -> dict:
+        pairs = ob.client_pairs(history)
+        found = bound_anomalies(pairs, strong=self.strong)
+        if self.strong:
+            found += ec_monotonic_anomalies(pairs)
+        reads = sum(1 for _ in _reads(pairs))
+        adds = [p for p in pairs if p.invoke.f == "add"]
+        return ob.result(found, judged=reads > 0, reads=reads,
+                         adds={"ok": sum(p.type == OK for p in adds),
+                               "fail": sum(p.type == FAIL for p in adds),
+                               "info": sum(p.type not in (OK, FAIL) for p in adds)})

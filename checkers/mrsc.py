@@ -1,0 +1,132 @@
+"""What Multi-Region Strong Consistency promises beyond linearizable SC operations.
+
+MRSC's main verdict is linearizability per key of writes, cas and SC reads in all regions
+(M06), judged by `checkers.linearizability`; `Linearizable` here adapts it: it keeps only
+those operations (EC reads are excluded: M07 lets them be stale) and turns a
+counterexample into an anomaly with a sentence. Around it, three promises with readable
+explanations of their own:
+- SC reads are never stale: an SC read never returns a value provably older than a write
+  acknowledged anywhere before the read began (a cheap, explained special case of
+  linearizability that also judges a history when the search times out);
+- EC reads return some written value and never go back in time within a region;
+- a write answered ReplicatedWriteConflictException never becomes visible (M08: it failed
+  its condition everywhere).
+The same `Linearizable` adapter, with `expected=True`, reports async histories'
+linearizability violations as expected anomalies (`checkers.anomalies`).
+"""
+
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+from checkers import observe as ob
+from checkers.async_props import region_order_anomalies, written_value_anomalies
+from checkers.observe import Pair
+from results.history import OK, Op
+
+
+def sc_register_ops(history: Sequence[Op]) -> list[Op]:
+    """Writes, cas and SC reads (invocations and completions), in history order."""
+    keep: list[Op] = []
+    for p in ob.client_pairs(history):
+        f = p.invoke.f
+        if f in ("write", "cas") or (f == "read" and ob.is_sc(p)):
+            keep.append(p.invoke)
+            if p.complete is not None:
+                keep.append(p.complete)
+    keep.sort(key=lambda op: op.index)
+    return keep
+
+
+def _nonlinearizable(res: Mapping, by_index: Mapping[int, Op], *,
+                     expected: bool) -> list[dict]:
+    """One anomaly per key without a linearization; the first carries the search's
+    counterexample and its sentence."""
+    cx = res.get("counterexample") if isinstance(res.get("counterexample"), Mapping) else {}
+    keys = list(res.get("invalid_keys") or ([cx["key"]] if "key" in cx else []))
+    out = []
+    for key in keys:
+        if cx and cx.get("key") == key:
+            i = cx.get("op")
+            op = by_index.get(i) if isinstance(i, int) else None
+            concurrent = list(cx.get("concurrent") or [])
+            text = cx.get("explanation") or (
+                f"Operation {i} on {key} cannot be linearized after the longest "
+                f"linearizable prefix ({len(cx.get('prefix') or [])} operations)")
+            if op is not None:
+                text = f"On {key} in {op.region} at {ob.secs(op.time)}: {text}"
+            out.append(ob.anomaly(
+                "nonlinearizable", expected=expected, key=key,
+                region=op.region if op is not None else None,
+                ops=([i] if isinstance(i, int) else []) + concurrent[:20],
+                explanation=text.rstrip("."), counterexample=dict(cx)))
+        else:
+            out.append(ob.anomaly(
+                "nonlinearizable", expected=expected, key=key, region=None, ops=[],
+                explanation=(f"The SC history of {key} (writes, cas and SC reads in all "
+                             f"regions) has no linearization")))
+    return out
+
+
+class Linearizable:
+    """Linearizability of a register per key over writes, cas and SC reads."""
+
+    def __init__(self, *, expected: bool = False, model: str = "cas-register",
+                 timeout: float | None = None):
+        self.expected, self.model, self.timeout = expected, model, timeout
+
+    def check(self, test, history, opts) -> dict:
+        from checkers import linearizability  # issue 5's package
+        ops = sc_register_ops(history)
+        res = dict(linearizability.check(ops, self.model, timeout=self.timeout,
+                                         partition=True))
+        found = []
+        if res.get("valid") is False:
+            found = _nonlinearizable(res, {op.index: op for op in ops},
+                                     expected=self.expected)
+        out = ob.result(found, linearizability=res)
+        if res.get("valid") is False and not self.expected:
+            out["valid"] = False
+        elif res.get("valid") not in (True, False):
+            out["valid"] = True if self.expected else "unknown"
+        return out
+
+
+def stale_sc_anomalies(pairs: Sequence[Pair], writes) -> list[dict]:
+    """SC reads returning a value provably older than a write acknowledged (anywhere)
+    before the read began: promised never to happen under MRSC."""
+    from checkers.anomalies import stale_register_reads
+    return stale_register_reads(pairs, writes, margin_ns=0, expected=False,
+                                cross_region_only=False, cuts=(), include_final=True)
+
+
+def sc_reads_check(test, history, opts) -> dict:
+    pairs = ob.client_pairs(history)
+    writes = ob.register_writes(pairs)
+    found = stale_sc_anomalies(pairs, writes)
+    found += [a for a in written_value_anomalies(pairs, which="sc")
+              if a["kind"] not in ("failed-write-visible", "conflicted-write-visible")]
+    reads = sum(1 for p in pairs if p.invoke.f == "read" and p.type == OK and ob.is_sc(p))
+    return ob.result(found, judged=reads > 0, reads=reads)
+
+
+def ec_reads_check(test, history, opts) -> dict:
+    """EC reads return some written value and never go back in time within a region."""
+    pairs = ob.client_pairs(history)
+    found = [a for a in written_value_anomalies(pairs, which="ec")
+             if a["kind"] not in ("failed-write-visible", "conflicted-write-visible")]
+    found += region_order_anomalies(pairs, stream="ec", writes=ob.register_writes(pairs))
+    reads = sum(1 for p in pairs if p.invoke.f == "read" and p.type == OK and not ob.is_sc(p))
+    # a history without EC reads breaks no EC promise: valid, not "unknown"
+    return ob.result(found, reads=reads)
+
+
+def failed_writes_check(test, history, opts) -> dict:
+    """No read shows a value whose every write failed (ReplicatedWriteConflictException
+    above all: its entry failed its condition in every region)."""
+    pairs = ob.client_pairs(history)
+    found = [a for a in written_value_anomalies(pairs)
+             if a["kind"] in ("failed-write-visible", "conflicted-write-visible")]
+    conflicted = sum(1 for p in pairs if p.complete is not None and p.type == "fail"
+                     and "ReplicatedWriteConflict" in str(p.complete.error or ""))
+    return ob.result(found, conflicted_writes=conflicted)

@@ -1,0 +1,240 @@
+"""What the per-mode checkers share: reading a history as observations, and anomalies.
+
+The mode checkers (async promises, counter, set, MRSC extras, expected anomalies) all ask
+the same few questions of a history: which client operations completed how, in which
+region, on which key, which reads are SC and which are final; which values were ever
+written and how each write ended; which acknowledged write is the newest one known to have
+happened before a given moment. This module answers them once, in linear or n log n time,
+and builds the anomaly dicts of docs/CONVENTIONS.md (kind, expected, key, region, ops,
+explanation) with their sentences made from the data. A checker result built by `result`
+lists at most `MAX_EXAMPLES` anomalies per kind but counts all of them.
+
+Conventions used by every checker here:
+- a read with `consistent` False is an EC read; anything else (True or absent) is SC;
+- a pair is a final read when its invocation or completion carries `extra["final"]`;
+- a write's effect, if it had one, happened between its invocation and its completion; an
+  `info` write may take effect at any time after its invocation; a `fail` write never did.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping, Sequence
+
+from results.history import FAIL, OK, Op, Pair, fault_periods, pair
+
+MAX_EXAMPLES = 100
+NEG_INF = float("-inf")
+WRITE_FS = ("write", "cas")
+
+
+# --- reading pairs -------------------------------------------------------------------
+
+_last_paired: tuple[Sequence[Op], int, list[Pair]] | None = None
+
+
+def client_pairs(history: Sequence[Op]) -> list[Pair]:
+    """Invocation/completion pairs of client operations, in invocation order.
+
+    A composed check hands the same history to every checker, so the pairs of the last
+    history seen are kept (with a reference to it, so its identity cannot be reused) and
+    a copy of the list is returned."""
+    global _last_paired
+    last = _last_paired
+    if last is not None and last[0] is history and last[1] == len(history):
+        return list(last[2])
+    pairs = [p for p in pair(history) if p.invoke.is_client]
+    _last_paired = (history, len(history), pairs)
+    return list(pairs)
+
+
+def region_of(p: Pair) -> str | None:
+    r = p.invoke.region
+    if r is None and p.complete is not None:
+        r = p.complete.region
+    return r
+
+
+def is_sc(p: Pair) -> bool:
+    c = p.invoke.consistent
+    if c is None and p.complete is not None:
+        c = p.complete.consistent
+    return c is not False
+
+
+def is_final(p: Pair) -> bool:
+    if p.invoke.extra.get("final"):
+        return True
+    return p.complete is not None and bool(p.complete.extra.get("final"))
+
+
+def read_value(p: Pair) -> Any:
+    """The value an ok read returned (None: the item was not found)."""
+    return p.complete.value if p.complete is not None else None
+
+
+def written_value(p: Pair) -> Any:
+    """The value a write or cas installs (a cas value is [old, new])."""
+    v = p.invoke.value
+    if p.invoke.f == "cas":
+        return v[1] if isinstance(v, (list, tuple)) and len(v) == 2 else None
+    return v
+
+
+_ATOMS = frozenset((int, str, float, bool, type(None)))
+
+
+def freeze(v: Any) -> Any:
+    """A hashable form of a value (lists become tuples, recursively)."""
+    if type(v) in _ATOMS:  # the common case, kept cheap: most values are ints/strings
+        return v
+    if isinstance(v, list | tuple):
+        return tuple(freeze(x) for x in v)
+    if isinstance(v, dict):
+        return tuple(sorted((k, freeze(x)) for k, x in v.items()))
+    return v
+
+
+def secs(t_ns: int | float) -> str:
+    return f"{t_ns / 1e9:.3f} s"
+
+
+def show(v: Any) -> str:
+    """A value as a sentence shows it."""
+    if v is None:
+        return "no item"
+    if isinstance(v, list | tuple | set | frozenset):
+        items = sorted(v, key=repr)
+        body = ", ".join(repr(x) for x in items[:8])
+        more = f", ... ({len(items)} elements)" if len(items) > 8 else ""
+        return "{" + body + more + "}"
+    return repr(v) if isinstance(v, str) else str(v)
+
+
+def read_kind(p: Pair) -> str:
+    return "SC read" if is_sc(p) else "EC read"
+
+
+def skew_margin_ns(history: Sequence[Op]) -> int:
+    """Twice the largest clock skew the nemesis injected (0 when it injected none).
+
+    Async last-writer-wins orders writes by the accepting region's clock. With clocks in
+    sync, a write invoked after another was acknowledged carries a later timestamp; with
+    regions skewed by up to S ms that only holds when the gap exceeds 2 S.
+    """
+    worst = 0
+    for fp in fault_periods(history):
+        if fp.f == "skew-clock" and isinstance(fp.value, Mapping):
+            ms = fp.value.get("ms", 0)
+            if isinstance(ms, int | float):
+                worst = max(worst, abs(ms))
+    return int(2 * worst * 1_000_000)
+
+
+# --- writes --------------------------------------------------------------------------
+
+@dataclass(slots=True)
+class WriteAttempts:
+    """Every attempt to write one value to one key (retries reuse the value)."""
+
+    pairs: list[Pair]
+
+    @property
+    def ok(self) -> list[Pair]:
+        return [p for p in self.pairs if p.type == OK]
+
+    @property
+    def happened_maybe(self) -> list[Pair]:
+        return [p for p in self.pairs if p.type != FAIL]
+
+    @property
+    def all_failed(self) -> bool:
+        return all(p.type == FAIL for p in self.pairs)
+
+    def first_invoke(self) -> int | None:
+        ts = [p.start for p in self.happened_maybe]
+        return min(ts) if ts else None
+
+    def latest_end(self) -> int | None:
+        """The latest time the value can have been installed, None if unbounded."""
+        maybe = self.happened_maybe
+        if not maybe or any(p.end is None for p in maybe):
+            return None
+        return max(p.end for p in maybe)  # type: ignore[type-var]
+
+
+def register_writes(pairs: Iterable[Pair]) -> dict[tuple[Any, Any], WriteAttempts]:
+    """(key, frozen value) -> its write attempts, for write and cas operations."""
+    out: dict[tuple[Any, Any], WriteAttempts] = {}
+    for p in pairs:
+        if p.invoke.f in WRITE_FS:
+            k = (p.invoke.key, freeze(written_value(p)))
+            out.setdefault(k, WriteAttempts([])).pairs.append(p)
+    return out
+
+
+class NewestAcked:
+    """For one key (and optionally one region): the acknowledged write invoked last
+    among those acknowledged before a moment. Built in n log n, queried in log n."""
+
+    def __init__(self, writes: Iterable[Pair]):
+        done = sorted((p for p in writes if p.type == OK), key=lambda p: p.end)
+        self.ends = [p.end for p in done]
+        self.best: list[Pair] = []
+        for p in done:
+            if not self.best or p.start > self.best[-1].start:
+                self.best.append(p)
+            else:
+                self.best.append(self.best[-1])
+
+    def before(self, t: int) -> Pair | None:
+        i = bisect.bisect_left(self.ends, t)
+        return self.best[i - 1] if i else None
+
+
+def index_newest_acked(pairs: Iterable[Pair], *, by_region: bool) -> dict[Any, NewestAcked]:
+    groups: dict[Any, list[Pair]] = defaultdict(list)
+    for p in pairs:
+        if p.invoke.f in WRITE_FS and p.type == OK:
+            g = (p.invoke.key, region_of(p)) if by_region else p.invoke.key
+            groups[g].append(p)
+    return {g: NewestAcked(ps) for g, ps in groups.items()}
+
+
+def failure_kind(attempts: Iterable[Pair]) -> tuple[str, str]:
+    """(kind, " with <errors>") for a value whose every write attempt failed:
+    "conflicted-write-visible" when one was answered ReplicatedWriteConflictException."""
+    errors = sorted({str(a.complete.error) for a in attempts
+                     if a.complete is not None and a.complete.error})
+    conflicted = any("ReplicatedWriteConflict" in e for e in errors)
+    kind = "conflicted-write-visible" if conflicted else "failed-write-visible"
+    return kind, (f" with {', '.join(errors)}" if errors else "")
+
+
+# --- anomalies and results -----------------------------------------------------------
+
+def anomaly(kind: str, *, expected: bool, key: Any, region: str | None,
+            ops: Iterable[Any], explanation: str, **details: Any) -> dict:
+    idx = [o.index if isinstance(o, Op) else o for o in ops]
+    a = {"kind": kind, "expected": bool(expected), "key": key, "region": region,
+         "ops": [i for i in idx if isinstance(i, int)], "explanation": explanation}
+    a.update(details)
+    return a
+
+
+def result(anomalies: Iterable[dict], *, judged: bool = True, **details: Any) -> dict:
+    """A checker result: invalid when any unexpected anomaly was found; "unknown" when
+    nothing could be judged; anomalies listed up to MAX_EXAMPLES per kind, all counted."""
+    counts: Counter[str] = Counter()
+    listed: list[dict] = []
+    violated = False
+    for a in anomalies:
+        counts[a["kind"]] += 1
+        if not a["expected"]:
+            violated = True
+        if counts[a["kind"]] <= MAX_EXAMPLES:
+            listed.append(a)
+    valid: bool | str = False if violated else (True if judged else "unknown")
+    return {"valid": valid, "anomaly_counts": dict(counts), "anomalies": listed, **details}

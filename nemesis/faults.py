@@ -1,0 +1,137 @@
+"""The fault families gtcheck injects, as data: what each begins, how it ends, whom it hits.
+
+One `FaultFamily` per nemesis name (`isolate`, `link`, `pause-replication`, `outage`,
+`latency`, `clock`). A family knows which admin-API action begins its fault and which one
+ends it (docs/CONVENTIONS.md, "Nemesis ops": `heal` ends everything; `resume-replication`
+and `start` end the matching fault), and how to choose the fault's target from the run's
+topology with the run's seeded random generator. Choosing is a pure function of
+(topology, rng), so one seed gives one fault schedule.
+
+Targets, by family (SEMANTICS.md T1 asks for each of these failure states):
+- isolate: one participant (a replica region, or the MRSC witness) cut from every other;
+- link: one pair of participants cut both ways (A10 for async, M12 for MRSC);
+- pause-replication: replication out of one replica region paused (A13, the FIS action);
+- outage: one participant stopped, then started (A08, M10, M15);
+- latency: extra one-way delay on one pair of participants (G3, M11);
+- clock: one replica region's clock skewed forward or back (A06's last-writer-wins is
+  decided by these clocks).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping, Sequence
+
+from suite.errors import BadInput
+
+HEAL = "heal"
+
+
+@dataclass(frozen=True)
+class Topology:
+    """The regions a fault can hit: data replicas and (MRSC) an optional witness."""
+
+    regions: tuple[str, ...]
+    witness: str | None = None
+
+    @property
+    def participants(self) -> tuple[str, ...]:
+        return self.regions + ((self.witness,) if self.witness else ())
+
+
+@dataclass(frozen=True)
+class FaultOptions:
+    """Magnitudes of the faults; defaults suit short runs at a small latency scale."""
+
+    latency_ms: float = 50.0        # extra one-way delay of the latency family
+    clock_skew_ms: float = 500.0    # magnitude of the clock family's skew (sign random)
+
+
+Choose = Callable[[Topology, random.Random, FaultOptions], dict]
+
+
+def _one_participant(t: Topology, rng: random.Random, o: FaultOptions) -> dict:
+    return {"region": rng.choice(t.participants)}
+
+
+def _one_replica(t: Topology, rng: random.Random, o: FaultOptions) -> dict:
+    return {"region": rng.choice(t.regions)}
+
+
+def _one_pair(t: Topology, rng: random.Random, o: FaultOptions) -> dict:
+    if len(t.participants) < 2:
+        raise BadInput("a link fault needs at least two regions")
+    a, b = rng.sample(list(t.participants), 2)
+    return {"a": a, "b": b}
+
+
+def _delayed_pair(t: Topology, rng: random.Random, o: FaultOptions) -> dict:
+    return {**_one_pair(t, rng, o), "ms": o.latency_ms}
+
+
+def _skewed_replica(t: Topology, rng: random.Random, o: FaultOptions) -> dict:
+    sign = rng.choice((-1, 1))
+    return {"region": rng.choice(t.regions), "ms": sign * o.clock_skew_ms}
+
+
+@dataclass(frozen=True)
+class FaultFamily:
+    """One nemesis name: its begin action, its end action, and how it picks a target."""
+
+    name: str
+    begin: str
+    end: str
+    choose: Choose
+    description: str
+
+    def begin_op(self, topology: Topology, rng: random.Random, options: FaultOptions) -> dict:
+        return {"f": self.begin, "value": self.choose(topology, rng, options)}
+
+    def end_op(self, begun: Mapping[str, Any]) -> dict:
+        """The operation that ends the fault `begun` (an op dict made by begin_op)."""
+        if self.end == HEAL:
+            return {"f": HEAL, "value": None}
+        value = begun.get("value") or {}
+        return {"f": self.end, "value": {"region": value["region"]} if "region" in value else None}
+
+    @property
+    def fs(self) -> frozenset[str]:
+        return frozenset((self.begin, self.end, HEAL))
+
+
+FAMILIES: Mapping[str, FaultFamily] = {
+    f.name: f for f in (
+        FaultFamily("isolate", "isolate", HEAL, _one_participant,
+                    "cut one region (or the witness) off from every other region"),
+        FaultFamily("link", "cut", HEAL, _one_pair,
+                    "cut the link between two regions, both ways"),
+        FaultFamily("pause-replication", "pause-replication", "resume-replication",
+                    _one_replica, "pause replication out of one region"),
+        FaultFamily("outage", "stop", "start", _one_participant,
+                    "stop one region (its endpoint refuses), then start it"),
+        FaultFamily("latency", "delay", HEAL, _delayed_pair,
+                    "add one-way delay to the link between two regions"),
+        FaultFamily("clock", "skew-clock", HEAL, _skewed_replica,
+                    "skew one region's clock forward or back"),
+    )
+}
+
+
+def parse_nemesis_names(spec: str | Sequence[str] | None) -> list[str]:
+    """`"isolate,link"` -> ["isolate", "link"]; "none" or empty -> []; unknown -> BadInput."""
+    if spec is None:
+        return []
+    names = [s.strip() for s in (spec.split(",") if isinstance(spec, str) else spec)]
+    names = [n for n in names if n and n != "none"]
+    if "all" in names:
+        names = list(FAMILIES)
+    unknown = [n for n in names if n not in FAMILIES]
+    if unknown:
+        raise BadInput(f"unknown nemesis {', '.join(unknown)} (known: "
+                       f"{', '.join(FAMILIES)}, none, all)")
+    out: list[str] = []
+    for n in names:
+        if n not in out:
+            out.append(n)
+    return out

@@ -1,0 +1,138 @@
+"""Nemesis packages: a nemesis, its fault schedule, and the final heal, for `--nemesis`.
+
+A package (suite.protocols.NemesisPackage) bundles what a run needs to inject one fault
+family: the `FaultNemesis` that performs fault operations through the target's fault API,
+the `generator` of the main phase's fault schedule (run on the nemesis thread), and the
+`final_generator` that heals everything before the final reads.
+
+Composition (`--nemesis isolate,link`): the harness runs the composed packages' schedules
+side by side (suite.compose). To keep one fault in force at a time -- so every fault
+period has one clear promise (MRSC: the isolated region stops, the others keep serving)
+and `heal`, which ends everything, never ends another family's fault by surprise -- the
+families take turns: of k composed families, family i waits `interval * (1 + 2i)`, begins
+its fault, waits `interval`, ends it, then waits `interval * (2k - 1)` before its next turn.
+So faults come every other interval, round robin over the families, each lasting one
+interval. Targets are drawn from a seed derived from the run's seed and the family name:
+the same seed gives the same fault schedule.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from nemesis.core import FaultNemesis
+from nemesis.faults import (FAMILIES, HEAL, FaultOptions, Topology,
+                            parse_nemesis_names)
+from suite.compose import compose_packages
+from suite.errors import BadInput
+from suite.generator import PENDING, Generator, gen_op, seconds_to_ns
+from suite.protocols import NemesisPackage
+
+DEFAULT_INTERVAL_S = 1.0
+
+
+@dataclass(frozen=True)
+class FaultSchedule(Generator):
+    """One family's turns, as operations at fixed times (not sleeps, so composed
+    schedules interleave on the one nemesis thread instead of queueing behind each other).
+
+    Turn n begins at `origin + interval * (1 + 2 * slot) + n * 2 * slots * interval` and
+    ends one interval later. `origin` is fixed (default 0, the start of the run's clock),
+    not "when first asked": a composed schedule is asked and not chosen many times, and
+    every family must keep the same grid. An op whose time has passed goes at once.
+    `begun` is the op that began the current fault, so the end op matches it.
+    """
+
+    family: str
+    topology: Topology
+    options: FaultOptions
+    interval_s: float
+    seed: int
+    slot: int = 0
+    slots: int = 1
+    origin: int = 0
+    turn: int = 0
+    begun: Any = None
+
+    def _time(self, origin: int, ending: bool) -> int:
+        interval = seconds_to_ns(self.interval_s)
+        t = origin + interval * (1 + 2 * self.slot) + self.turn * 2 * self.slots * interval
+        return t + interval if ending else t
+
+    def op(self, test, ctx):
+        if ctx.some_free_thread() is None:
+            return PENDING
+        origin = self.origin
+        rng = random.Random(self.seed)
+        family = FAMILIES[self.family]
+        if self.begun is None:
+            op = family.begin_op(self.topology, rng, self.options)
+            begun, turn = op, self.turn
+        else:
+            op = family.end_op(self.begun)
+            begun, turn = None, self.turn + 1
+        op = {**op, "time": max(ctx.time, self._time(origin, self.begun is not None))}
+        res = gen_op(op, test, ctx)
+        if res is None or res is PENDING:
+            return res
+        return res[0], FaultSchedule(self.family, self.topology, self.options,
+                                     self.interval_s, rng.getrandbits(64), self.slot,
+                                     self.slots, origin, turn, begun)
+
+
+def heal_all() -> list[dict]:
+    """The final generator of every package: one `heal`, which ends every fault."""
+    return [{"f": HEAL, "value": None}]
+
+
+def family_seed(seed: int, name: str) -> int:
+    """A per-family seed derived from the run's seed (string seeds hash deterministically)."""
+    return random.Random(f"gtcheck-nemesis:{name}:{seed}").getrandbits(64)
+
+
+def family_package(name: str, *, regions: Sequence[str], witness: str | None = None,
+                   interval_s: float = DEFAULT_INTERVAL_S, seed: int = 0, slot: int = 0,
+                   slots: int = 1, options: FaultOptions | None = None,
+                   target: Any = None) -> NemesisPackage:
+    """The package of one fault family, taking turn `slot` of `slots` (module docstring)."""
+    if name not in FAMILIES:
+        parse_nemesis_names(name)  # raises BadInput listing the known names
+    if interval_s <= 0:
+        raise BadInput(f"the nemesis interval must be positive, got {interval_s}")
+    topology = Topology(tuple(regions), witness)
+    if name in ("link", "latency") and len(topology.participants) < 2:
+        raise BadInput(f"the {name} nemesis needs at least two regions")
+    schedule = FaultSchedule(name, topology, options or FaultOptions(), interval_s,
+                             family_seed(seed, name), slot, slots)
+    return NemesisPackage(nemesis=FaultNemesis(FAMILIES[name].fs, target),
+                          generator=schedule, final_generator=heal_all(), name=name)
+
+
+def package(names: str | Sequence[str] | None, *, regions: Sequence[str],
+            witness: str | None = None, interval_s: float = DEFAULT_INTERVAL_S,
+            seed: int = 0, options: FaultOptions | None = None,
+            target: Any = None) -> NemesisPackage:
+    """The composed package for `--nemesis` names (empty / "none": no faults at all)."""
+    families = parse_nemesis_names(names)
+    if interval_s <= 0:
+        raise BadInput(f"the nemesis interval must be positive, got {interval_s}")
+    return compose_packages([
+        family_package(n, regions=regions, witness=witness, interval_s=interval_s,
+                       seed=seed, slot=i, slots=len(families), options=options,
+                       target=target)
+        for i, n in enumerate(families)])
+
+
+def registry_factory(name: str):
+    """`factory(test, target) -> NemesisPackage` for suite.registry: family `name` takes
+    its turn among the families the test names (`test.nemesis`)."""
+    def factory(test: Any, target: Any) -> NemesisPackage:
+        names = parse_nemesis_names(list(test.nemesis))
+        slot = names.index(name) if name in names else 0
+        return family_package(name, regions=test.regions, witness=test.witness,
+                              interval_s=test.nemesis_interval or DEFAULT_INTERVAL_S,
+                              seed=test.seed, slot=slot, slots=max(1, len(names)),
+                              target=target)
+    return factory

@@ -1,0 +1,152 @@
+"""Availability per region per fault period against each mode's promise; latency shapes."""
+
+from checkers.availability import AvailabilityChecker, expectation, segments
+from checkers.latency import latency_check, quantile
+from results.history import FaultPeriod
+from tests.checkers.build import History, first, kinds
+
+E1, E2, W2 = "us-east-1", "us-east-2", "us-west-2"
+TEST = {"regions": [E1, E2, W2]}
+
+
+def traffic(h, start_ms, end_ms, *, fail_in=(), ok_in=(E1, E2, W2), step=50):
+    """Writes in every region every `step` ms; regions in `fail_in` time out."""
+    t = start_ms
+    n = 0
+    while t < end_ms:
+        for r in (E1, E2, W2):
+            n += 1
+            if r in fail_in:
+                h.write("k", t, t + 10, f"{r}-{n}", region=r, type="info", error="timeout")
+            elif r in ok_in:
+                h.write("k", t, t + 10, f"{r}-{n}", region=r)
+        t += step
+    return h
+
+
+def test_segments_follow_fault_periods():
+    h = History().nemesis("isolate", {"region": W2}, 1000).nemesis("heal", None, 3000)
+    traffic(h, 0, 4000)
+    segs = segments(h.ops())
+    assert [(s.start // 10**6, s.fault) for s in segs] == [
+        (0, None), (1000, "isolate region=us-west-2"), (2999, None)]
+
+
+def test_mrsc_isolated_region_stops_others_serve():
+    h = History()
+    traffic(h, 0, 1000)
+    h.nemesis("isolate", {"region": W2}, 1000)
+    traffic(h, 1000, 4000, fail_in=(W2,))
+    h.nemesis("heal", None, 4000)
+    traffic(h, 4000, 8000)
+    r = AvailabilityChecker("strong").check(TEST, h.ops(), {})
+    assert r["valid"] is True, r["anomalies"]
+    iso = r["regions"][W2][1]
+    assert iso["fault"] == "isolate region=us-west-2" and iso["expected_available"] is False
+    assert iso["ok"] == 0 and iso["info"] > 0 and iso["availability"] == 0
+    assert r["regions"][E1][1]["expected_available"] is True
+    assert r["regions"][E1][1]["availability"] == 1
+    # the same history is a violation of async's promise: isolated regions keep serving
+    a = AvailabilityChecker("async").check(TEST, h.ops(), {})
+    assert a["valid"] is False
+    assert first(a, "unavailable")["region"] == W2
+    assert "us-west-2 should have kept serving" in first(a, "unavailable")["explanation"]
+
+
+def test_mrsc_isolated_region_acknowledging_a_write_is_a_violation():
+    h = History()
+    h.nemesis("isolate", {"region": W2}, 1000)
+    traffic(h, 1000, 2000)
+    h.nemesis("heal", None, 3000)
+    # a write that waited for the heal and then committed is legal
+    h.write("k", 1500, 3500, "late", region=W2)
+    r = AvailabilityChecker("strong").check(TEST, h.ops(), {})
+    assert r["valid"] is False
+    assert kinds(r)["served-without-quorum"] == 20
+    a = first(r, "served-without-quorum")
+    assert a["region"] == W2 and "could not reach a majority" in a["explanation"]
+
+
+def test_mrsc_majority_side_that_stops_is_unavailable():
+    h = History()
+    h.nemesis("isolate", {"region": W2}, 0)
+    traffic(h, 100, 3000, fail_in=(E1, W2))
+    r = AvailabilityChecker("strong").check(TEST, h.ops(), {})
+    assert kinds(r) == {"unavailable": 1} and first(r, "unavailable")["region"] == E1
+
+
+def test_expectations_per_fault():
+    def p(f, value):
+        return FaultPeriod(f, value, 0, None)
+    parts = [E1, E2, W2]
+    cut = [p("cut", {"a": E1, "b": E2})]
+    assert all(expectation("strong", r, cut, parts) == (True, True) for r in parts)  # M12
+    both = cut + [p("cut", {"a": E1, "b": W2})]
+    assert expectation("strong", E1, both, parts) == (False, True)
+    assert expectation("strong", E2, both, parts) == (True, True)
+    stop = [p("stop", {"region": E2})]
+    assert expectation("async", E2, stop, parts) == (False, True)
+    assert expectation("async", W2, [p("isolate", {"region": W2})], parts) == (True, True)
+    # two replicas plus a witness: losing the witness leaves both replicas a majority
+    with_witness = [E1, E2, W2]
+    assert expectation("strong", E1, [p("isolate", {"region": W2})], with_witness)[0]
+    assert expectation("strong", E1, [p("pause-replication", {"region": E1})], parts)[1] is False
+
+
+def test_mrsc_ec_reads_not_counted_and_grace_after_heal():
+    h = History()
+    h.nemesis("isolate", {"region": W2}, 0)
+    for t in range(100, 1000, 50):
+        h.read("k", t, t + 5, None, region=W2, consistent=False)
+    h.nemesis("heal", None, 1000)
+    # a healed MRSC region answers errors until it has caught up: within the grace
+    for t in range(1010, 1500, 50):
+        h.write("k", t, t + 5, f"v{t}", region=W2, type="fail", error="catching-up")
+    for t in range(3100, 4000, 50):
+        h.write("k", t, t + 5, f"w{t}", region=W2)
+    r = AvailabilityChecker("strong").check(TEST, h.ops(), {})
+    assert r["valid"] is True, r["anomalies"]
+    assert r["regions"][W2][0]["ok"] == 0  # EC reads are not counted under MRSC
+    assert r["regions"][W2][0]["expected_available"] is False
+    strict = AvailabilityChecker("strong").check(TEST, h.ops(), {"availability_grace_s": 0})
+    assert strict["valid"] is True  # 10 failures vs 18 successes: above one half
+    assert AvailabilityChecker("strong").check(
+        TEST, h.ops(), {"availability_grace_s": 0, "availability_min": 0.9})["valid"] is False
+
+
+def test_latency_quantiles_per_region_and_period():
+    h = History()
+    for i in range(100):
+        h.write("k", i * 10, i * 10 + 1 + i % 10, i, region=E1)
+        h.read("k", i * 10, i * 10 + 2, None, region=E2, consistent=False)
+    h.read("k", 0, 50, None, region=E2)
+    h.write("k", 2000, 9000, "x", region=E1, type="info", error="timeout")
+    h.nemesis("cut", {"a": E1, "b": E2}, 500)
+    r = latency_check(TEST, h.ops(), {})
+    assert r["valid"] is True
+    w = r["quantiles"][E1]["write"]
+    assert w["count"] == 100 and w["p50_ms"] == 5 and w["p90_ms"] == 9 and w["max_ms"] == 10
+    assert r["quantiles"][E2]["read-ec"]["p99_ms"] == 2
+    assert r["quantiles"][E2]["read-sc"] == {"count": 1, "p50_ms": 50, "p90_ms": 50,
+                                             "p99_ms": 50, "max_ms": 50}
+    assert [p["fault"] for p in r["by_period"]] == [None, "cut a=us-east-1, b=us-east-2"]
+    assert r["by_period"][1]["quantiles"][E1]["write"]["count"] == 50
+
+
+def test_quantile_nearest_rank():
+    xs = list(range(1, 101))
+    assert quantile(xs, 0.5) == 50 and quantile(xs, 0.99) == 99 and quantile([7], 0.9) == 7
+
+
+def test_witness_has_no_row_but_counts_for_the_majority():
+    test = {"regions": [E1, E2], "witness": W2}
+    h = History()
+    h.nemesis("isolate", {"region": E2}, 0)
+    for t in range(100, 3000, 100):
+        h.write("k", t, t + 5, f"a{t}", region=E1)
+        h.write("k", t, t + 5, f"b{t}", region=E2, type="info", error="timeout")
+    r = AvailabilityChecker("strong").check(test, h.ops(), {})
+    assert set(r["regions"]) == {E1, E2}
+    assert r["valid"] is True
+    assert r["regions"][E1][0]["expected_available"] is True   # E1 + witness: a majority
+    assert r["regions"][E2][0]["expected_available"] is False

@@ -1,0 +1,112 @@
+"""Workload generators, run in the harness's simulator: exact schedules, one per seed."""
+
+from suite.generator import clients, invocations, simulate, time_limit
+
+from workloads import counter, demo, register
+from workloads import set as set_workload
+from workloads.base import WorkloadOptions
+from workloads.generators import Steps, final_reads
+
+
+def schedule(gen, concurrency=3):
+    """The invocation sequence: (process, f, key, value, consistent, time) per op."""
+    return [(o["process"], o["f"], o.get("key"), o.get("value"), o.get("consistent"), o["time"])
+            for o in invocations(simulate(clients(time_limit(0.05, gen)),
+                                          concurrency=concurrency, nemesis=False))]
+
+
+def gen_of(module, seed):
+    keys = tuple(f"k{i}" for i in range(4))
+    from workloads.generators import UniqueOps
+    return UniqueOps(module.choose_op(keys), seed)
+
+
+def test_same_seed_same_schedule_and_another_seed_another():
+    for module in (register, counter, set_workload):
+        a, b, c = schedule(gen_of(module, 11)), schedule(gen_of(module, 11)), schedule(gen_of(module, 12))
+        assert a == b and len(a) >= 100
+        assert a != c
+
+
+def test_register_written_values_are_unique_and_cas_aims_at_a_written_value():
+    ops = schedule(gen_of(register, 5))
+    written = [o[3] if o[1] == "write" else o[3][1] for o in ops if o[1] in ("write", "cas")]
+    assert len(written) == len(set(written)) and written == sorted(written)
+    seen: dict = {}
+    for _, f, key, value, _, _ in ops:
+        if f == "cas":
+            assert value[0] == seen[key]
+        if f in ("write", "cas"):
+            seen[key] = value if f == "write" else value[1]
+    kinds = {(o[1], o[4]) for o in ops}
+    assert {("read", True), ("read", False), ("write", None), ("cas", None)} <= kinds
+
+
+def test_set_elements_are_unique_and_counter_adds_one():
+    adds = [o[3] for o in schedule(gen_of(set_workload, 3)) if o[1] == "add"]
+    assert len(adds) == len(set(adds))
+    assert {o[3] for o in schedule(gen_of(counter, 3)) if o[1] == "add"} == {1}
+
+
+def test_final_reads_cover_every_key_on_every_thread():
+    ops = invocations(simulate(final_reads(["k0", "k1"]), concurrency=3, nemesis=False))
+    assert sorted((o["process"], o["key"]) for o in ops) == [
+        (t, k) for t in range(3) for k in ("k0", "k1")]
+    assert all(o["consistent"] is True and o["final"] is True for o in ops)
+
+
+def test_steps_retry_a_conflict_as_a_new_operation():
+    steps = Steps(({"f": "add", "key": "c", "value": 1, "step": 1},
+                   {"f": "add", "key": "c", "value": 1, "step": 2}),
+                  frozenset({"ReplicatedWriteConflict"}), 3)
+    conflicts = iter([True, True, False, False])
+
+    def complete(test, ctx, op):
+        if next(conflicts):
+            return {**op, "type": "fail", "error": "ReplicatedWriteConflict", "time": op["time"] + 1}
+        return {**op, "type": "ok", "time": op["time"] + 1}
+
+    done = [o for o in simulate(steps, concurrency=1, nemesis=False, complete=complete)
+            if o["type"] != "invoke"]
+    assert [(o["step"], o["attempt"], o["type"]) for o in done] == [
+        (1, 1, "fail"), (1, 2, "fail"), (1, 3, "ok"), (2, 1, "ok")]
+
+
+def test_steps_give_up_after_the_last_attempt_and_never_retry_other_failures():
+    steps = Steps(({"f": "add", "key": "c", "value": 1, "step": 1},
+                   {"f": "add", "key": "c", "value": 1, "step": 2}),
+                  frozenset({"ReplicatedWriteConflict"}), 2)
+
+    def complete(test, ctx, op):
+        error = "ReplicatedWriteConflict" if op["step"] == 1 else "ConditionalCheckFailed"
+        return {**op, "type": "fail", "error": error, "time": op["time"] + 1}
+
+    done = [o for o in simulate(steps, concurrency=1, nemesis=False, complete=complete)
+            if o["type"] != "invoke"]
+    assert [(o["step"], o["attempt"]) for o in done] == [(1, 1), (1, 2), (2, 1)]
+
+
+def test_multi_writer_demo_is_five_increments_per_region_thread():
+    w = demo.multi_writer(WorkloadOptions(mode="async", latency_scale=0.0))
+    ops = invocations(simulate(w.generator, concurrency=4, nemesis=False))
+    warm_up, adds = ops[:3], ops[3:]
+    assert sorted((o["process"], o["f"], "step" in o) for o in warm_up) == [
+        (t, "read", False) for t in range(3)]
+    assert sorted((o["process"], o["step"]) for o in adds) == [
+        (t, s) for t in range(3) for s in range(1, 6)]
+    assert {o["f"] for o in adds} == {"add"}
+    # every increment starts after every warm-up read (perfect completions take 1 ms)
+    assert min(o["time"] for o in adds) >= max(o["time"] for o in warm_up) + 1_000_000
+
+
+def test_single_writer_demo_writes_in_the_first_region_and_reads_in_the_others():
+    w = demo.single_writer(WorkloadOptions(mode="async", latency_scale=1.0))
+    ops = invocations(simulate(w.generator, concurrency=3, nemesis=False))
+    writes = [o for o in ops if o["f"] == "add"]
+    reads = [o for o in ops if o["f"] == "read" and "step" in o]
+    assert len([o for o in ops if "step" not in o]) == 3  # one warm-up read per region
+    assert {o["process"] for o in writes} == {0} and len(writes) == 5
+    assert sorted({o["process"] for o in reads}) == [1, 2]
+    assert len(reads) == 2 * 10 * 2  # two reader regions, ten iterations, an SC and an EC read
+    # Paced: the ten iterations span well beyond one us-east-1 -> us-west-2 trip at scale 1.
+    assert max(o["time"] for o in reads) >= 9 * demo.step_gap_s(1.0) * 1e9

@@ -1,0 +1,204 @@
+"""The one-region boto3 client every workload uses, and the calls each operation makes.
+
+A `RegionClient` is bound to one region of the target: `open(test, region)` returns a copy
+holding a boto3 DynamoDB client for that region, made with boto3's retries off
+(workloads.dynamo). `invoke` performs exactly one request per operation and turns the
+outcome into the completion the history records: `ok` with the value read (or written),
+or `fail` / `info` as `workloads.dynamo.classify` decides. Nothing is retried here: a
+workload that retries (the demos, on ReplicatedWriteConflictException) does it in its
+generator, so every attempt is its own operation in the history.
+
+The operations themselves are small functions of (boto3 client, table, op) -> value, one
+per (workload, f), so each workload is a table of them (`OPS`).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Mapping
+
+from results.history import Op
+from workloads.dynamo import (classify, num, one_attempt_config, parse_num,
+                              parse_num_set)
+
+KEY = "pk"
+REGISTER_ATTR = "val"
+COUNTER_ATTR = "n"
+SET_ATTR = "s"
+
+OpCall = Callable[[Any, str, "OpView"], Any]
+
+
+class OpView:
+    """The fields an operation call needs, from an `Op` or from an op dict alike."""
+
+    __slots__ = ("f", "key", "value", "consistent")
+
+    def __init__(self, op: Any):
+        get = op.get if isinstance(op, Mapping) else (lambda k, d=None: getattr(op, k, d))
+        self.f, self.key, self.value = get("f"), get("key"), get("value")
+        self.consistent = get("consistent")
+
+
+def _key(op: OpView) -> dict:
+    return {KEY: {"S": str(op.key)}}
+
+
+# --- register: read / write / cas ---------------------------------------------------
+
+def register_read(c: Any, table: str, op: OpView) -> Any:
+    resp = c.get_item(TableName=table, Key=_key(op), ConsistentRead=bool(op.consistent))
+    return parse_num(resp.get("Item", {}).get(REGISTER_ATTR))
+
+
+def register_write(c: Any, table: str, op: OpView) -> Any:
+    c.put_item(TableName=table, Item={**_key(op), REGISTER_ATTR: num(op.value)})
+    return op.value
+
+
+def register_cas(c: Any, table: str, op: OpView) -> Any:
+    old, new = op.value
+    c.put_item(TableName=table, Item={**_key(op), REGISTER_ATTR: num(new)},
+               ConditionExpression="#v = :old",
+               ExpressionAttributeNames={"#v": REGISTER_ATTR},
+               ExpressionAttributeValues={":old": num(old)})
+    return [old, new]
+
+
+# --- counter: add / read ------------------------------------------------------------
+
+def counter_add(c: Any, table: str, op: OpView) -> Any:
+    resp = c.update_item(TableName=table, Key=_key(op), UpdateExpression="ADD #n :d",
+                         ExpressionAttributeNames={"#n": COUNTER_ATTR},
+                         ExpressionAttributeValues={":d": num(op.value)},
+                         ReturnValues="UPDATED_NEW")
+    # The value after the increment, as this region saw it: the demos show it.
+    return op.value, {"after": parse_num(resp.get("Attributes", {}).get(COUNTER_ATTR))}
+
+
+def counter_read(c: Any, table: str, op: OpView) -> Any:
+    resp = c.get_item(TableName=table, Key=_key(op), ConsistentRead=bool(op.consistent))
+    v = parse_num(resp.get("Item", {}).get(COUNTER_ATTR))
+    return 0 if v is None else v
+
+
+# --- set: add / read ----------------------------------------------------------------
+
+def set_add(c: Any, table: str, op: OpView) -> Any:
+    c.update_item(TableName=table, Key=_key(op), UpdateExpression="ADD #s :e",
+                  ExpressionAttributeNames={"#s": SET_ATTR},
+                  ExpressionAttributeValues={":e": {"NS": [str(int(op.value))]}})
+    return op.value
+
+
+def set_read(c: Any, table: str, op: OpView) -> Any:
+    resp = c.get_item(TableName=table, Key=_key(op), ConsistentRead=bool(op.consistent))
+    return parse_num_set(resp.get("Item", {}).get(SET_ATTR))
+
+
+OPS: Mapping[str, Mapping[str, OpCall]] = {
+    "register": {"read": register_read, "write": register_write, "cas": register_cas},
+    "counter": {"add": counter_add, "read": counter_read},
+    "set": {"add": set_add, "read": set_read},
+}
+
+
+def _target_of(test: Any) -> Any:
+    """The target the runner set up, whether `test` is a mapping or an object."""
+    if isinstance(test, Mapping):
+        return test["target"]
+    return getattr(test, "target")
+
+
+class RegionClient:
+    """A workload client: one region, one boto3 client, one request per operation.
+
+    `with_target(target)` makes the prototype the runner opens clients from: it creates
+    one boto3 client per region up front, shared by every client opened in that region
+    (boto3's low-level clients are thread-safe; the pool holds `pool_size` connections).
+    So opening a client -- which the runner does inside a worker's first operation, and
+    again after every crash -- costs nothing, and no operation's latency includes
+    building a boto3 client (tens to hundreds of ms on a loaded machine). A connection
+    that timed out is discarded by the pool, so a crashed process's successor does not
+    inherit it. Without a prototype's shared clients, `open` makes a private one.
+    """
+
+    def __init__(self, table: str, ops: Mapping[str, OpCall], *,
+                 connect_timeout_s: float = 1.0, read_timeout_s: float = 5.0,
+                 region: str | None = None, boto_client: Any = None, target: Any = None,
+                 shared: Mapping[str, Any] | None = None, pool_size: int = 10):
+        self.table = table
+        self.target = target
+        self.ops = ops
+        self.connect_timeout_s = connect_timeout_s
+        self.read_timeout_s = read_timeout_s
+        self.region = region
+        self.boto_client = boto_client
+        self.shared = dict(shared or {})
+        self.pool_size = pool_size
+
+    def _config(self):
+        return one_attempt_config(connect_timeout_s=self.connect_timeout_s,
+                                  read_timeout_s=self.read_timeout_s,
+                                  max_pool_connections=self.pool_size)
+
+    def _copy(self, **changes: Any) -> "RegionClient":
+        kw = dict(connect_timeout_s=self.connect_timeout_s, read_timeout_s=self.read_timeout_s,
+                  region=self.region, boto_client=self.boto_client, target=self.target,
+                  shared=self.shared, pool_size=self.pool_size)
+        return RegionClient(self.table, self.ops, **{**kw, **changes})
+
+    def with_target(self, target: Any) -> "RegionClient":
+        """The prototype for a run on `target`, with one shared boto3 client per region."""
+        proto = self._copy(target=target, region=None, boto_client=None)
+        proto.shared = {r: target.client(r, config=proto._config()) for r in target.regions}
+        return proto
+
+    def open(self, test: Any, region: str) -> "RegionClient":
+        """A copy bound to `region`: its shared boto3 client, or a private one from the
+        target (the one given at construction, else the test's)."""
+        if region in self.shared:
+            return self._copy(region=region, boto_client=self.shared[region])
+        target = self.target if self.target is not None else _target_of(test)
+        return self._copy(region=region, target=target, shared={},
+                          boto_client=target.client(region, config=self._config()))
+
+    def setup(self, test: Any) -> None:
+        """The target creates the table before any client opens; nothing to do per client."""
+
+    def teardown(self, test: Any) -> None:
+        """The target deletes the table after the run; nothing to do per client."""
+
+    def close(self, test: Any) -> None:
+        """Close a private boto3 client; shared ones live as long as the prototype."""
+        if self.boto_client is not None and self.region not in self.shared:
+            self.boto_client.close()
+
+    def invoke(self, test: Any, op: Any) -> Any:
+        """One request; the completion has the invocation's shape (an Op or a dict)."""
+        view = OpView(op)
+        changes = self._complete(view)
+        if isinstance(op, Op):
+            extra = {**op.extra, **changes.pop("extra", {})}
+            return op.replace(**changes, extra=extra)
+        done = {**op, **changes.pop("extra", {}), **changes}
+        return done
+
+    def _complete(self, op: OpView) -> dict:
+        region = self.region
+        call = self.ops.get(op.f)
+        if call is None:
+            return {"type": "fail", "region": region, "error": f"unsupported-f:{op.f}"}
+        try:
+            result = call(self.boto_client, self.table, op)
+        except Exception as e:  # noqa: BLE001 -- every outcome is classified, none swallowed
+            outcome = classify(e)
+            out = {"type": outcome.type, "region": region, "error": outcome.error}
+            if outcome.message and outcome.type == "info":  # the diagnosis of an unknown outcome
+                out["extra"] = {"message": outcome.message[:200]}
+            return out
+        out: dict = {"type": "ok", "region": region}
+        if isinstance(result, tuple):
+            result, more = result
+            out["extra"] = dict(more)
+        out["value"] = result
+        return out

@@ -1,0 +1,129 @@
+"""Generators the workloads share: seeded random operations with unique values, final
+reads in every region, and per-thread steps retried after a conflict.
+
+All are pure values in the harness's generator protocol (suite/generator.py): every random
+choice comes from a seed carried in the generator and every counter is part of its value,
+so the same seed gives the same operation schedule, and `suite.generator.simulate` can
+show exactly what a workload will do without a target.
+
+- `UniqueOps(choose, seed)`: calls `choose(rng, next_value, last_written)` per operation;
+  `choose` returns an op dict and whether it used `next_value`, so written values are
+  unique across the run (the register checker can tell every write apart), and it may
+  read `last_written` (key -> the last value generated for that key) to aim a cas.
+- `pick(rng, mix)` / `read(key, kind)`: one operation kind from a weighted mix; an SC or
+  EC read.
+- `final_reads(keys)`: each client thread reads every key with an SC read,
+  marked `"final": True`; thread t is in region t mod len(regions), so with at least one
+  thread per region every region is read.
+- `Steps(ops, retry_on, attempts)`: a thread's fixed list of operations, each retried
+  (as a new recorded operation, `"attempt"` counting from 1) while its completion fails
+  with an error in `retry_on` -- the demos' retry on ReplicatedWriteConflictException.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Sequence
+
+from suite.generator import PENDING, Generator, each_thread, gen_op
+
+FINAL = "final"
+
+Choose = Callable[[random.Random, int, Mapping[str, int]], tuple[dict, bool]]
+
+
+@dataclass(frozen=True)
+class UniqueOps(Generator):
+    """Seeded random operations; `next_value` and `last_written` are part of the value."""
+
+    choose: Choose
+    seed: int
+    next_value: int = 1
+    last_written: Mapping[str, int] = field(default_factory=dict)
+
+    def op(self, test, ctx):
+        if ctx.some_free_thread() is None:
+            return PENDING
+        rng = random.Random(self.seed)
+        op, used = self.choose(rng, self.next_value, self.last_written)
+        res = gen_op(op, test, ctx)
+        if res is None or res is PENDING:
+            return res
+        last = self.last_written
+        if used:
+            last = {**last, op["key"]: self.next_value}
+        return res[0], UniqueOps(self.choose, rng.getrandbits(64),
+                                 self.next_value + (1 if used else 0), last)
+
+
+def _field(event: Any, name: str, default: Any = None) -> Any:
+    if isinstance(event, Mapping):
+        return event.get(name, default)
+    if hasattr(event, name):
+        return getattr(event, name)
+    extra = getattr(event, "extra", None) or {}
+    return extra.get(name, default)
+
+
+@dataclass(frozen=True)
+class Steps(Generator):
+    """One thread's operations in order; an op whose completion fails with an error in
+    `retry_on` is issued again (a new operation, attempt + 1) up to `attempts` times."""
+
+    ops: tuple
+    retry_on: frozenset = frozenset()
+    attempts: int = 1
+    i: int = 0
+    attempt: int = 1
+    waiting: bool = False  # an invocation is in flight: the next op waits for its outcome
+
+    def op(self, test, ctx):
+        if self.i >= len(self.ops):
+            return None
+        if self.waiting:
+            return PENDING
+        op = self.ops[self.i]
+        if op.get("type") == "sleep":
+            res = gen_op(op, test, ctx)
+            if res is None or res is PENDING:
+                return res
+            return res[0], Steps(self.ops, self.retry_on, self.attempts, self.i + 1)
+        res = gen_op({**op, "attempt": self.attempt}, test, ctx)
+        if res is None or res is PENDING:
+            return res
+        return res[0], Steps(self.ops, self.retry_on, self.attempts, self.i, self.attempt,
+                             True)
+
+    def update(self, test, ctx, event):
+        kind = _field(event, "type")
+        if not self.waiting or kind == "invoke":
+            return self
+        retry = (kind == "fail" and _field(event, "error") in self.retry_on
+                 and self.attempt < self.attempts)
+        if retry:
+            return Steps(self.ops, self.retry_on, self.attempts, self.i, self.attempt + 1)
+        return Steps(self.ops, self.retry_on, self.attempts, self.i + 1, 1)
+
+
+def pick(rng: random.Random, mix: Sequence[tuple[str, float]]) -> str:
+    """One kind of operation from a mix of (kind, fraction); the last takes any rest."""
+    x, acc = rng.random(), 0.0
+    for kind, fraction in mix:
+        acc += fraction
+        if x < acc:
+            return kind
+    return mix[-1][0]
+
+
+def read(key: str, kind: str) -> dict:
+    """An SC ("read-sc") or EC ("read-ec") read of `key`."""
+    return {"f": "read", "key": key, "consistent": kind == "read-sc"}
+
+
+def final_reads(keys: Sequence[str], *, f: str = "read") -> Any:
+    """Every client thread reads every key once with an SC read, marked final."""
+    return each_thread([{"f": f, "key": k, "consistent": True, FINAL: True} for k in keys])
+
+
+__all__ = ["FINAL", "Steps", "UniqueOps", "final_reads", "pick", "read"]
