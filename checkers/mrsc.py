@@ -85,6 +85,8 @@ class Linearizable:
             found = _nonlinearizable(res, {op.index: op for op in ops},
                                      expected=self.expected)
         out = ob.result(found, linearizability=res)
+        if not self.expected and isinstance(res.get("counterexample"), Mapping):
+            out["counterexample"] = res["counterexample"]  # where the report looks for it
         if res.get("valid") is False and not self.expected:
             out["valid"] = False
         elif res.get("valid") not in (True, False):

@@ -6,6 +6,7 @@ import pytest
 
 from checkers.modes import anomaly_summary, checker_for
 from suite.errors import BadInput
+from tests.checkers.build import History
 from tests.checkers.simulate import REGIONS, simulate, simulate_with_versions
 
 TEST = {"regions": list(REGIONS)}
@@ -101,10 +102,28 @@ def test_checker_sets_per_mode():
         "linearizability", "sc-reads", "ec-reads", "failed-writes", "convergence",
         "availability", "latency"}
     assert set(checker_for("async", "register").checkers) == {
-        "region-order", "written-values", "last-writer-wins", "expected-anomalies",
+        "monotonic-reads", "read-your-writes", "never-written", "failed-writes",
+        "last-writer-wins", "stale-reads", "no-relay", "linearizability-violations",
         "convergence", "availability", "latency"}
     assert set(checker_for("async", "counter").checkers) == {
-        "counter", "expected-anomalies", "convergence", "availability", "latency"}
+        "counter", "stale-reads", "lost-increments", "convergence", "availability",
+        "latency"}
+    assert set(checker_for("async", "set").checkers) == {
+        "set", "stale-reads", "lost-adds", "convergence", "availability", "latency"}
+
+
+def test_promise_views_split_one_computation():
+    h = (History().write("k", 0, 5, 1, region="us-east-2")
+         .write("k", 10, 15, 2, region="us-east-2").read("k", 20, 22, 1, region="us-east-2")
+         .read("k", 30, 31, 99, region="us-east-1"))
+    r = checker_for("async", "register").check(TEST, h.ops(), {})
+    assert r["read-your-writes"]["valid"] is False
+    assert r["read-your-writes"]["anomaly_counts"] == {"read-your-writes": 1}
+    assert r["monotonic-reads"]["valid"] is True
+    assert r["monotonic-reads"]["anomaly_counts"] == {}
+    assert r["never-written"]["anomaly_counts"] == {"unwritten-value": 1}
+    assert r["failed-writes"]["valid"] is True
+    assert r["stale-reads"]["valid"] is True and r["valid"] is False
     assert set(checker_for("strong", "set").checkers) == {
         "set", "convergence", "availability", "latency"}
 
@@ -120,7 +139,6 @@ def test_results_are_json_data(workload):
 
 
 def test_malformed_values_make_a_checker_unknown_not_a_crash():
-    from tests.checkers.build import History
     h = History().op("add", "c", 0, 5, value=1).read("c", 10, 11, "seven")
     r = checker_for("strong", "counter").check(TEST, h.ops(), {})
     assert r["counter"]["valid"] == "unknown"

@@ -117,6 +117,7 @@ def test_linearizability_promised_in_mrsc_expected_in_async():
     assert a["explanation"].startswith("On k in us-west-2 at 0.030 s: read")
     assert "cannot be linearized" in a["explanation"]
     assert strong["linearizability"]["counterexample"]["op"] in a["ops"]
+    assert strong["counterexample"] == strong["linearizability"]["counterexample"]
     e = ExpectedAnomalies("register").check({}, h.ops(), {})
     assert e["valid"] is True and first(e, "nonlinearizable")["expected"] is True
     assert e["linearizability"]["valid"] is False
