@@ -46,11 +46,13 @@ def _regions(value: str) -> list[str]:
 @click.option("--witness", default=None, help="Witness region (strong mode): journal only, no endpoint.")
 @click.option("--latency-scale", type=float, default=1.0, show_default=True,
               help="Multiplier on the WAN latency matrix; 0 adds no delay.")
-@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address every endpoint binds (localhost unless told otherwise).")
 @click.option("--port", type=int, default=0, show_default=True,
               help="First region's port (the others follow, then the admin API); 0 picks free ports.")
 @click.option("--admin-port", type=int, default=None, help="Admin API port (default: after the regions).")
-@click.option("--state-file", default=DEFAULT_STATE_FILE, show_default=True)
+@click.option("--state-file", default=DEFAULT_STATE_FILE, show_default=True,
+              help="Where to write the endpoints of every region and of the admin API.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of every random choice.")
 @click.option("--copy-lag-ms", type=float, default=None,
               help="Lag of the last in-region follower copy (default 4 ms x latency scale).")
@@ -78,7 +80,8 @@ def serve(mode: str, regions: str, witness: str | None, latency_scale: float, ho
 
 
 @emulator.command(context_settings={"ignore_unknown_options": True})
-@click.option("--state-file", default=DEFAULT_STATE_FILE, show_default=True)
+@click.option("--state-file", default=DEFAULT_STATE_FILE, show_default=True,
+              help="The state file `serve` wrote (endpoints and admin API).")
 @click.argument("action")
 @click.argument("args", nargs=-1)
 def fault(state_file: str, action: str, args: tuple[str, ...]) -> None:

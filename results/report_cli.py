@@ -65,7 +65,8 @@ def report_command(run_dirs: tuple[str, ...], compare: bool, out: str | None) ->
               type=click.Path(file_okay=False), help="The run store to serve.")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to bind (localhost unless told otherwise).")
-@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535),
+              help="TCP port to listen on (0 picks a free one).")
 @_clear_errors
 def serve_command(store: str, host: str, port: int) -> None:
     """Serve the web UI over a run store (list of runs, reports, histories, logs)."""

@@ -23,6 +23,7 @@ from suite.check_cmd import check_files
 from suite.config import DEFAULT_REGIONS, MODES, Test, parse_list
 from suite.errors import GtcheckError
 from suite.verdicts import EXIT_BAD_INPUT, exit_code
+from workloads.after_run import after_run
 
 
 class GtcheckGroup(click.Group):
@@ -119,8 +120,7 @@ def run(target, mode, regions, witness, workload, nemesis, nemesis_interval, tim
     with core.stop_on_signals(stop, abort, log=_stderr):
         result = core.run_test(test, store=Store(store_root), stop=stop, abort=abort,
                                log=_stderr, progress=_stderr)
-    from workloads.after_run import after_run  # the demos' tables; report.html
-    for line in after_run(result, test):
+    for line in after_run(result, test):  # the demos' tables; report.html
         click.echo(line)
     click.echo(core.summary(result, test))
     return exit_code(result.valid)
@@ -129,13 +129,15 @@ def run(target, mode, regions, witness, workload, nemesis, nemesis_interval, tim
 @main.command()
 @click.argument("run_dir", type=click.Path())
 def analyze(run_dir):
-    """Re-run the checkers on a stored run's history and rewrite its results.json.
+    """Re-run the checkers on a stored run's history; rewrite results.json and report.html.
 
     RUN_DIR is a run directory (STORE/<test>/<timestamp>) or STORE/latest. The checker
     set is that of the workload named in its test.json.
     """
     result = core.analyze_run(run_dir)
     test = Test.from_json(result.run_dir.read_test())
+    for line in after_run(result, test):  # the demos' tables; report.html
+        click.echo(line)
     click.echo(core.summary(result, test))
     return exit_code(result.valid)
 

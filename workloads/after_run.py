@@ -4,9 +4,8 @@ demos' tables) and the HTML report.
 Two small steps that belong to the end of a run rather than to the run pipeline (which
 records and judges): print what the workload wants a user to see -- the talk's table of
 value and latency per region per step, for the demos -- and write `report.html` with
-`results.report.write_report(run_dir)` when the report package is installed. When it is
-not importable, or fails, the lines say so plainly instead of leaving a missing report to
-be discovered later. Both read only the stored run, so they can be repeated on any run
+`results.report.write_report(run_dir)`. When that fails, the lines say so plainly
+instead of leaving a missing report to be discovered later. Both read only the stored run, so they can be repeated on any run
 directory.
 """
 
@@ -15,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from results.history import read_jsonl
+from results.report import write_report as _write_report
 
 
 def workload_summary(test: Any, run_dir_path: Any) -> str | None:
@@ -29,10 +29,6 @@ def workload_summary(test: Any, run_dir_path: Any) -> str | None:
 def write_report(run_dir_path: Any) -> str | None:
     """Write report.html; None when written (the summary then names it), else one line
     saying plainly why there is no report."""
-    try:
-        from results.report import write_report as _write_report
-    except ImportError as e:
-        return f"report: not written (the report module is not available: {e})"
     try:
         _write_report(run_dir_path)
         return None

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
-import types
 
 import pytest
 from click.testing import CliRunner
@@ -91,11 +89,30 @@ def test_json_output(tmp_path):
     assert d["file"] == f and d["valid"] is True and d["result"]["ops"] == 4
 
 
-def test_without_the_linearizability_package_a_model_is_bad_input(tmp_path, monkeypatch):
-    monkeypatch.setitem(sys.modules, "checkers.linearizability", None)  # import fails
+STALE = [
+    {"type": "invoke", "process": 0, "f": "write", "value": 1},
+    {"type": "ok", "process": 0, "f": "write", "value": 1},
+    {"type": "invoke", "process": 0, "f": "write", "value": 2},
+    {"type": "ok", "process": 0, "f": "write", "value": 2},
+    {"type": "invoke", "process": 1, "f": "read"},
+    {"type": "ok", "process": 1, "f": "read", "value": 1},
+]
+
+
+def test_the_real_model_judges_valid_and_stale_histories(tmp_path):
+    good = write_lines(tmp_path / "good.jsonl", GOOD)
+    stale = write_lines(tmp_path / "stale.jsonl", STALE)
+    r = check("--model", "register", good)
+    assert r.exit_code == 0 and r.output.split("\t")[1] == "true", r.output
+    r = check("--model", "register", good, stale)
+    assert r.exit_code == 1, r.output
+    assert [ln.split("\t")[1] for ln in r.output.strip().splitlines()] == ["true", "false"]
+
+
+def test_an_unknown_model_is_bad_input(tmp_path):
     f = write_lines(tmp_path / "good.jsonl", GOOD)
-    r = check("--model", "register", f)
-    assert r.exit_code == 3 and "linearizability checker not installed" in r.output
+    r = check("--model", "queue", f)
+    assert r.exit_code == 3 and "Traceback" not in r.output, r.output
 
 
 @pytest.mark.parametrize("verdicts,code,words", [
@@ -105,8 +122,8 @@ def test_without_the_linearizability_package_a_model_is_bad_input(tmp_path, monk
     (["unknown", False], 1, ["unknown", "false"]),
 ])
 def test_exit_status_summarises_the_model_verdicts(tmp_path, monkeypatch, verdicts, code, words):
-    """The linearizability package is another part; a stand-in module checks the wiring:
-    the arguments it receives and how its verdicts become lines and exit codes."""
+    """A stand-in for the checker isolates the wiring: the arguments it receives and how
+    its verdicts become lines and exit codes (unknown is hard to provoke for real)."""
     calls = []
     answers = iter(verdicts)
 
@@ -114,8 +131,8 @@ def test_exit_status_summarises_the_model_verdicts(tmp_path, monkeypatch, verdic
         calls.append((len(ops), model, initial, timeout, partition))
         return {"valid": next(answers)}
 
-    monkeypatch.setitem(sys.modules, "checkers.linearizability",
-                        types.SimpleNamespace(check=fake_check))
+    from checkers import linearizability
+    monkeypatch.setattr(linearizability, "check", fake_check)
     files = [write_lines(tmp_path / f"h{i}.jsonl", GOOD) for i in range(len(verdicts))]
     r = check("--model", "cas-register", "--initial", "0", "--timeout", "2.5", *files)
     assert r.exit_code == code, r.output

@@ -89,7 +89,7 @@ def test_analyze_of_a_bad_directory_exits_3(tmp_path):
 
 
 @pytest.mark.parametrize("args,words", [
-    (["--workload", "nope"], "unknown workload 'nope' (known: fake-register)"),
+    (["--workload", "nope"], "unknown workload 'nope' (known: "),
     (["--workload", "fake-register", "--target", "moon"], "unknown target 'moon'"),
     (["--workload", "fake-register", "--target", "fake", "--nemesis", "meteor"],
      "unknown nemesis 'meteor'"),
