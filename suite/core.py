@@ -65,12 +65,22 @@ def judge(test: Test, history: Sequence[Op], opts: Mapping[str, Any]) -> dict:
     return {"valid": valid, "checkers": composed}
 
 
-def anomaly_counts(results: Mapping[str, Any]) -> dict[str, int]:
-    """Anomaly counts per kind over every checker's result (CONVENTIONS.md)."""
+def anomaly_counts(results: Mapping[str, Any], *, expected: bool | None = None
+                   ) -> dict[str, int]:
+    """Anomaly counts per kind over every checker's result (CONVENTIONS.md).
+
+    `expected=True` counts only the kinds the mode allows (reported, never failures),
+    `expected=False` only violations, None both. A kind is expected when the checker's
+    listed anomalies of that kind say so.
+    """
     counts: dict[str, int] = {}
     for r in results.get("checkers", {}).values():
-        if isinstance(r, Mapping):
-            for kind, n in (r.get("anomaly_counts") or {}).items():
+        if not isinstance(r, Mapping):
+            continue
+        allowed = {a.get("kind"): bool(a.get("expected"))
+                   for a in (r.get("anomalies") or []) if isinstance(a, Mapping)}
+        for kind, n in (r.get("anomaly_counts") or {}).items():
+            if expected is None or allowed.get(kind, False) == expected:
                 counts[kind] = counts.get(kind, 0) + int(n)
     return counts
 
@@ -269,9 +279,12 @@ def summary(result: RunResult, test: Test) -> str:
         if isinstance(r, Mapping):
             extra = f" ({r['error']})" if r.get("error") else ""
             lines.append(f"  {name}: {r.get('valid')}{extra}")
-    counts = anomaly_counts(result.results)
-    if counts:
-        lines.append("anomalies: " + ", ".join(f"{k}={n}" for k, n in sorted(counts.items())))
+    for label, expected in (("violations", False),
+                            ("anomalies the mode allows (reported, not failures)", True)):
+        counts = anomaly_counts(result.results, expected=expected)
+        if counts:
+            lines.append(f"{label}: "
+                         + ", ".join(f"{k}={n}" for k, n in sorted(counts.items())))
     if result.interrupted:
         lines.append("the run was interrupted; results cover what was recorded")
     for e in result.errors:

@@ -97,6 +97,10 @@ PROMISES: dict[str, Promise] = {
         "Latency",
         "Latency quantiles per region and operation, overall and per fault period.",
         informational=True),
+    "stats": Promise(
+        "Operation counts",
+        "How many operations succeeded, failed or ended unknown, per operation and region.",
+        informational=True),
     "elle": Promise(
         "Transactional isolation (Elle)",
         "No dependency cycle among transactions that the mode forbids."),
@@ -112,7 +116,7 @@ ALIASES = {
     "ec-read": "ec-reads", "eventual-reads": "ec-reads",
     "stale-read": "stale-reads", "lost-increment": "lost-increments",
     "counter-bounds": "counter", "set-full": "set", "perf": "latency",
-    "stats": "latency", "cycles": "elle",
+"cycles": "elle",
 }
 
 
