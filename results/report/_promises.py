@@ -79,6 +79,20 @@ PROMISES: dict[str, Promise] = {
         "Lost increments (allowed)",
         "Concurrent increments in different regions are lost to last-writer-wins (A14): "
         "reported, not a failure.", informational=True),
+    "sc-reads": Promise(
+        "Strongly consistent reads are fresh",
+        "A strongly consistent read reflects every write acknowledged anywhere before it "
+        "began (M06)."),
+    "lost-adds": Promise(
+        "Lost set adds (allowed)",
+        "A set element added in one region may be overwritten by a concurrent write "
+        "elsewhere under last-writer-wins (A06, A14): reported, not a failure.",
+        informational=True),
+    "linearizability-violations": Promise(
+        "Non-linearizable histories (allowed)",
+        "Asynchronous replication does not promise linearizable items (A03, A15); where "
+        "the history is not linearizable the operations are shown: reported, not a "
+        "failure.", informational=True),
     "no-relay": Promise(
         "No relay under a cut link (allowed)",
         "With one link cut, writes do not travel through a third region (A10): reported, "
@@ -116,7 +130,7 @@ ALIASES = {
     "ec-read": "ec-reads", "eventual-reads": "ec-reads",
     "stale-read": "stale-reads", "lost-increment": "lost-increments",
     "counter-bounds": "counter", "set-full": "set", "perf": "latency",
-"cycles": "elle",
+    "cycles": "elle",
 }
 
 
