@@ -266,17 +266,12 @@ def ryw_anomalies(pairs: Sequence[Pair], writes: Mapping[tuple, ob.WriteAttempts
         value = ob.freeze(ob.read_value(p))
         if not provably_older(value, key, newer, writes, margin_ns):
             continue
-        got = "found no item" if value is None else f"returned {ob.show(value)}"
         why = "" if value is None else (
             f", and every write of {ob.show(value)} was acknowledged before that write began")
         out.append(ob.anomaly(
             "read-your-writes", expected=False, key=key, region=region,
             ops=[p.invoke.index, newer.invoke.index],
-            explanation=(f"SC read of {key} in {region} at {ob.secs(p.start)} (op "
-                         f"{p.invoke.index}) {got}, but write "
-                         f"{ob.show(ob.written_value(newer))} was acknowledged in {region} at "
-                         f"{ob.secs(newer.end)} (op {newer.invoke.index}) before the read "
-                         f"began{why}")))
+            explanation=f"{ob.sc_read_said(p, value)}, but {ob.missed_write(newer)}{why}"))
     return out
 
 

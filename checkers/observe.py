@@ -117,6 +117,21 @@ def read_kind(p: Pair) -> str:
     return "SC read" if is_sc(p) else "EC read"
 
 
+def sc_read_said(p: Pair, value: Any) -> str:
+    """An SC read and what it returned, as explanations open: "SC read of k in us-east-2 at
+    12.310 s (op 4) returned 4" (or "found no item")."""
+    got = "found no item" if value is None else f"returned {show(value)}"
+    return (f"SC read of {p.invoke.key} in {region_of(p)} at {secs(p.start)} "
+            f"(op {p.invoke.index}) {got}")
+
+
+def missed_write(newer: Pair) -> str:
+    """The acknowledged write a stale read missed, as explanations name it: "write 5 was
+    acknowledged in us-east-1 at 12.300 s (op 2) before the read began"."""
+    return (f"write {show(written_value(newer))} was acknowledged in {region_of(newer)} at "
+            f"{secs(newer.end)} (op {newer.invoke.index}) before the read began")
+
+
 def skew_margin_ns(history: Sequence[Op]) -> int:
     """Twice the largest clock skew the nemesis injected (0 when it injected none).
 
