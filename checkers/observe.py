@@ -21,7 +21,7 @@ from __future__ import annotations
 import bisect
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from results.history import FAIL, OK, Op, Pair, fault_periods, pair
 
@@ -216,6 +216,29 @@ def index_newest_acked(pairs: Iterable[Pair], *, by_region: bool) -> dict[Any, N
             g = (p.invoke.key, region_of(p)) if by_region else p.invoke.key
             groups[g].append(p)
     return {g: NewestAcked(ps) for g, ps in groups.items()}
+
+
+def reads_by_region_and_key(reads: Iterable[Pair]) -> dict[tuple, list[Pair]]:
+    """(region, key) -> the given reads there, in the order given: one region's view of one
+    item, which is what the monotonic-read promises speak of."""
+    groups: dict[tuple, list[Pair]] = defaultdict(list)
+    for p in reads:
+        groups[(region_of(p), p.invoke.key)].append(p)
+    return groups
+
+
+def completed_before_each(reads: Sequence[Pair]) -> Iterator[tuple[Pair, list[Pair]]]:
+    """Each read in order of start, with the reads that had completed before it began and
+    were not handed out with an earlier read (in order of end), in n log n: the real-time
+    sweep a monotonic-read check folds into "what earlier reads in the region saw"."""
+    by_end = sorted(reads, key=lambda p: p.end)
+    i = 0
+    for p in sorted(reads, key=lambda p: p.start):
+        j = i
+        while j < len(by_end) and by_end[j].end < p.start:
+            j += 1
+        yield p, by_end[i:j]
+        i = j
 
 
 def failure_kind(attempts: Iterable[Pair]) -> tuple[str, str]:
