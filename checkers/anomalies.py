@@ -76,8 +76,7 @@ def stale_register_reads(pairs: Sequence[Pair], writes, *, margin_ns: int, expec
         newer = idx.before(t) if idx else None
         if not provably_older(value, key, newer, writes, margin_ns):
             continue
-        got = "found no item" if value is None else f"returned {ob.show(value)}"
-        head = f"SC read of {key} in {region} at {ob.secs(t)} (op {p.invoke.index}) {got}"
+        head = ob.sc_read_said(p, value)
         relay = _no_relay(p, value, key, region, relays, writes, margin_ns)
         if relay is not None:
             cut, w, third, seen_at = relay
@@ -93,9 +92,7 @@ def stale_register_reads(pairs: Sequence[Pair], writes, *, margin_ns: int, expec
         out.append(ob.anomaly(
             "stale-read", expected=expected, key=key, region=region,
             ops=[p.invoke.index, newer.invoke.index],
-            explanation=(f"{head}, but write {ob.show(ob.written_value(newer))} was "
-                         f"acknowledged in {ob.region_of(newer)} at {ob.secs(newer.end)} "
-                         f"(op {newer.invoke.index}) before the read began")))
+            explanation=f"{head}, but {ob.missed_write(newer)}"))
     return out
 
 

@@ -190,10 +190,9 @@ def older_than_seen_anomalies(pairs: Sequence[Pair], writes: Mapping[tuple, ob.W
     """Reads in a region returning a value provably older than one an earlier read in the
     same region (same stream) returned: every write of the older value was acknowledged
     before any write of the newer one began, so every copy holds them in that order."""
-    groups: dict[tuple, list[Pair]] = defaultdict(list)
-    for p in pairs:
-        if p.type == OK and p.invoke.f == "read" and ob.is_sc(p) == (stream == "sc"):
-            groups[(ob.region_of(p), p.invoke.key)].append(p)
+    groups = ob.reads_by_region_and_key(
+        p for p in pairs
+        if p.type == OK and p.invoke.f == "read" and ob.is_sc(p) == (stream == "sc"))
     out = []
     for (region, key), reads in groups.items():
         def floor(p: Pair) -> float:  # the version's lowest possible write time
@@ -201,14 +200,12 @@ def older_than_seen_anomalies(pairs: Sequence[Pair], writes: Mapping[tuple, ob.W
             a = writes.get((key, v))
             first = a.first_invoke() if a is not None else None
             return NEG_INF if v is None or first is None else first
-        by_end = sorted(reads, key=lambda p: p.end)
-        i, best, best_floor = 0, None, NEG_INF
-        for p in sorted(reads, key=lambda p: p.start):
-            while i < len(by_end) and by_end[i].end < p.start:
-                f = floor(by_end[i])
+        best, best_floor = None, NEG_INF
+        for p, done in ob.completed_before_each(reads):
+            for q in done:
+                f = floor(q)
                 if f > best_floor:
-                    best, best_floor = by_end[i], f
-                i += 1
+                    best, best_floor = q, f
             if best is None or p.invoke.index in skip:
                 continue
             value = ob.freeze(ob.read_value(p))
@@ -266,17 +263,12 @@ def ryw_anomalies(pairs: Sequence[Pair], writes: Mapping[tuple, ob.WriteAttempts
         value = ob.freeze(ob.read_value(p))
         if not provably_older(value, key, newer, writes, margin_ns):
             continue
-        got = "found no item" if value is None else f"returned {ob.show(value)}"
         why = "" if value is None else (
             f", and every write of {ob.show(value)} was acknowledged before that write began")
         out.append(ob.anomaly(
             "read-your-writes", expected=False, key=key, region=region,
             ops=[p.invoke.index, newer.invoke.index],
-            explanation=(f"SC read of {key} in {region} at {ob.secs(p.start)} (op "
-                         f"{p.invoke.index}) {got}, but write "
-                         f"{ob.show(ob.written_value(newer))} was acknowledged in {region} at "
-                         f"{ob.secs(newer.end)} (op {newer.invoke.index}) before the read "
-                         f"began{why}")))
+            explanation=f"{ob.sc_read_said(p, value)}, but {ob.missed_write(newer)}{why}"))
     return out
 
 

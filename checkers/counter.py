@@ -141,20 +141,15 @@ def bound_anomalies(pairs: Sequence[Pair], *, strong: bool) -> list[dict]:
 def ec_monotonic_anomalies(pairs: Sequence[Pair]) -> list[dict]:
     """MRSC: EC reads of a counter with only positive deltas never decrease in a region."""
     bounds = bounds_by_key(pairs)
-    groups: dict[tuple, list[Pair]] = defaultdict(list)
-    for p in _reads(pairs):
-        if not ob.is_sc(p) and bounds[p.invoke.key].positive_only:
-            groups[(ob.region_of(p), p.invoke.key)].append(p)
+    groups = ob.reads_by_region_and_key(
+        p for p in _reads(pairs) if not ob.is_sc(p) and bounds[p.invoke.key].positive_only)
     out = []
     for (region, key), reads in groups.items():
-        by_end = sorted(reads, key=lambda p: p.end)
-        i, best = 0, None
-        for p in sorted(reads, key=lambda p: p.start):
-            while i < len(by_end) and by_end[i].end < p.start:
-                q = by_end[i]
+        best = None
+        for p, done in ob.completed_before_each(reads):
+            for q in done:
                 if best is None or counter_value(ob.read_value(q)) > counter_value(ob.read_value(best)):
                     best = q
-                i += 1
             if best is not None and counter_value(ob.read_value(p)) < counter_value(ob.read_value(best)):
                 out.append(ob.anomaly(
                     "non-monotonic-read", expected=False, key=key, region=region,

@@ -21,7 +21,7 @@ from __future__ import annotations
 import bisect
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from results.history import FAIL, OK, Op, Pair, fault_periods, pair
 
@@ -117,6 +117,21 @@ def read_kind(p: Pair) -> str:
     return "SC read" if is_sc(p) else "EC read"
 
 
+def sc_read_said(p: Pair, value: Any) -> str:
+    """An SC read and what it returned, as explanations open: "SC read of k in us-east-2 at
+    12.310 s (op 4) returned 4" (or "found no item")."""
+    got = "found no item" if value is None else f"returned {show(value)}"
+    return (f"SC read of {p.invoke.key} in {region_of(p)} at {secs(p.start)} "
+            f"(op {p.invoke.index}) {got}")
+
+
+def missed_write(newer: Pair) -> str:
+    """The acknowledged write a stale read missed, as explanations name it: "write 5 was
+    acknowledged in us-east-1 at 12.300 s (op 2) before the read began"."""
+    return (f"write {show(written_value(newer))} was acknowledged in {region_of(newer)} at "
+            f"{secs(newer.end)} (op {newer.invoke.index}) before the read began")
+
+
 def skew_margin_ns(history: Sequence[Op]) -> int:
     """Twice the largest clock skew the nemesis injected (0 when it injected none).
 
@@ -201,6 +216,29 @@ def index_newest_acked(pairs: Iterable[Pair], *, by_region: bool) -> dict[Any, N
             g = (p.invoke.key, region_of(p)) if by_region else p.invoke.key
             groups[g].append(p)
     return {g: NewestAcked(ps) for g, ps in groups.items()}
+
+
+def reads_by_region_and_key(reads: Iterable[Pair]) -> dict[tuple, list[Pair]]:
+    """(region, key) -> the given reads there, in the order given: one region's view of one
+    item, which is what the monotonic-read promises speak of."""
+    groups: dict[tuple, list[Pair]] = defaultdict(list)
+    for p in reads:
+        groups[(region_of(p), p.invoke.key)].append(p)
+    return groups
+
+
+def completed_before_each(reads: Sequence[Pair]) -> Iterator[tuple[Pair, list[Pair]]]:
+    """Each read in order of start, with the reads that had completed before it began and
+    were not handed out with an earlier read (in order of end), in n log n: the real-time
+    sweep a monotonic-read check folds into "what earlier reads in the region saw"."""
+    by_end = sorted(reads, key=lambda p: p.end)
+    i = 0
+    for p in sorted(reads, key=lambda p: p.start):
+        j = i
+        while j < len(by_end) and by_end[j].end < p.start:
+            j += 1
+        yield p, by_end[i:j]
+        i = j
 
 
 def failure_kind(attempts: Iterable[Pair]) -> tuple[str, str]:

@@ -167,23 +167,19 @@ def lost_add_anomalies(pairs: Sequence[Pair], adds: dict[Any, KeyAdds], *,
 
 def ec_monotonic_anomalies(pairs: Sequence[Pair]) -> list[dict]:
     """MRSC: an EC read holds every element an earlier EC read in its region saw."""
-    groups: dict[tuple, list[Pair]] = defaultdict(list)
-    for p in _ok_reads(pairs):
-        if not ob.is_sc(p):
-            groups[(ob.region_of(p), p.invoke.key)].append(p)
+    groups = ob.reads_by_region_and_key(p for p in _ok_reads(pairs) if not ob.is_sc(p))
     out = []
     for (region, key), reads in groups.items():
-        by_end = sorted(reads, key=lambda p: p.end)
         seen: set = set()  # everything EC reads done before this one saw
-        i = 0
-        for p in sorted(reads, key=lambda p: p.start):
-            while i < len(by_end) and by_end[i].end < p.start:
-                seen |= elements(ob.read_value(by_end[i]))
-                i += 1
+        earlier: list[Pair] = []  # those reads, in order of end
+        for p, done in ob.completed_before_each(reads):
+            for q in done:
+                seen |= elements(ob.read_value(q))
+            earlier += done
             present = elements(ob.read_value(p))
             if not seen <= present:
                 e = min(seen - present, key=repr)
-                q = next(q for q in by_end[:i] if e in elements(ob.read_value(q)))
+                q = next(q for q in earlier if e in elements(ob.read_value(q)))
                 out.append(ob.anomaly(
                     "non-monotonic-read", expected=False, key=key, region=region,
                     ops=[q.invoke.index, p.invoke.index], stream="EC",

@@ -59,6 +59,14 @@ def create_global_table(deployment: Any, name: str = "gtcheck", *, range_key: st
     return cs
 
 
+def delay_links_from(deployment: Any, region: str, ms: float) -> None:
+    """Add `ms` of one-way delay on every link out of `region` to the deployment's other
+    regions (0 lifts it): what the region acknowledges reaches the others late."""
+    for other in deployment.regions:
+        if other != region:
+            deployment.delay(region, other, ms)
+
+
 def wait_until(fn: Callable[[], T], *, timeout_s: float = 10.0, interval_s: float = 0.005,
                what: str = "condition") -> T:
     """Poll `fn` until it returns a truthy value; that value, or AssertionError at the deadline."""

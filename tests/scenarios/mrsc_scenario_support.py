@@ -33,6 +33,15 @@ def strong_deployment(*, witness: bool = False, scale: float = 0.0,
         yield d
 
 
+@contextlib.contextmanager
+def strong_table(**kw) -> Iterator[Deployment]:
+    """A `strong_deployment(**kw)` with the MRSC table "mrsc" created and ACTIVE: the set-up
+    most MRSC scenarios open with."""
+    with strong_deployment(**kw) as d:
+        create_strong_table(d)
+        yield d
+
+
 def client(d: Deployment, region: str, *, attempts: int = 1, mode: str = "standard",
            read_timeout: float = 10.0):
     """A boto3 DynamoDB client for one region; SDK retries off unless `attempts` > 1."""

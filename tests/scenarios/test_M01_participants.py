@@ -8,8 +8,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from emulator.deployment import Deployment
-from mrsc_scenario_support import (US, client, create_strong_table, error_code, put,
-                                   read_n, strong_deployment)
+from mrsc_scenario_support import (US, client, create_strong_table, error_code, put, read_n,
+                                   strong_deployment, strong_table)
 
 
 def test_three_replicas():
@@ -89,8 +89,7 @@ def test_non_empty_table_and_later_changes_are_rejected():
         _rejected(lambda: ddb.update_table(
             TableName="mrsc", MultiRegionConsistency="STRONG",
             ReplicaUpdates=[{"Create": {"RegionName": r}} for r in ("us-east-2", "us-west-2")]))
-    with strong_deployment() as d:
-        create_strong_table(d)
+    with strong_table() as d:
         ddb = client(d, "us-east-1")
         # A single replica cannot be removed.
         _rejected(lambda: ddb.update_table(

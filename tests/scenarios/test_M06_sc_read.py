@@ -3,15 +3,13 @@ anywhere before it; an EC read serves the local copy and may be stale."""
 
 from __future__ import annotations
 
-from mrsc_scenario_support import (client, create_strong_table, median_ms, put, read_n,
-                                   strong_deployment)
+from mrsc_scenario_support import client, median_ms, put, read_n, strong_table
 
 
 def test_sc_read_in_another_region_sees_a_write_at_once_ec_may_not():
     # Scale 0.5: us-east-1's write is acknowledged after ~6 ms (round trip to the leader,
     # us-east-2), while us-west-2 applies it ~12 ms later, so an EC read there is stale.
-    with strong_deployment(scale=0.5) as d:
-        create_strong_table(d)
+    with strong_table(scale=0.5) as d:
         east, west = client(d, "us-east-1"), client(d, "us-west-2")
         stale_ec = 0
         for i in range(1, 21):
@@ -24,8 +22,7 @@ def test_sc_read_in_another_region_sees_a_write_at_once_ec_may_not():
 
 
 def test_sc_read_costs_about_a_write_even_with_one_writer():
-    with strong_deployment(scale=0.5) as d:
-        create_strong_table(d)
+    with strong_table(scale=0.5) as d:
         west = client(d, "us-west-2")
         put(west, "k", 1)
         write_ms = median_ms(lambda: put(west, "k", 2), 15)

@@ -9,13 +9,11 @@ import threading
 
 from botocore.exceptions import ClientError
 
-from mrsc_scenario_support import (client, create_strong_table, error_code, increment,
-                                   read_n, strong_deployment)
+from mrsc_scenario_support import client, error_code, increment, read_n, strong_table
 
 
 def test_two_regions_increment_one_counter():
-    with strong_deployment(scale=0.2) as d:
-        create_strong_table(d)
+    with strong_table(scale=0.2) as d:
         results = {"ok": 0, "conflict": 0}
         other: list = []
         lock = threading.Lock()
@@ -51,8 +49,7 @@ def test_two_regions_increment_one_counter():
 
 def test_conflict_is_retried_by_the_sdk():
     """botocore's legacy retry rules match the 409 answer; the counter ends exact."""
-    with strong_deployment(scale=0.2) as d:
-        create_strong_table(d)
+    with strong_table(scale=0.2) as d:
         retried = []
 
         def run(region: str) -> None:

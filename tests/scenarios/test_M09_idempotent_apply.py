@@ -4,13 +4,11 @@ apply visible: the value would overshoot."""
 
 from __future__ import annotations
 
-from mrsc_scenario_support import (client, create_strong_table, increment, read_n,
-                                   retry_until, strong_deployment)
+from mrsc_scenario_support import client, increment, read_n, retry_until, strong_table
 
 
 def test_replay_from_an_old_checkpoint_through_the_server():
-    with strong_deployment() as d:
-        create_strong_table(d)
+    with strong_table() as d:
         east, west = client(d, "us-east-1"), client(d, "us-west-2")
         for _ in range(10):
             increment(east, "n")
@@ -27,8 +25,7 @@ def test_replay_from_an_old_checkpoint_through_the_server():
 
 
 def test_region_outage_resumes_from_its_checkpoint():
-    with strong_deployment() as d:
-        create_strong_table(d)
+    with strong_table() as d:
         east = client(d, "us-east-1")
         for _ in range(5):
             increment(east, "n")

@@ -8,15 +8,14 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from mrsc_scenario_support import (client, create_strong_table, error_code, put, read_n,
-                                   retry_until, strong_deployment)
+from mrsc_scenario_support import (client, error_code, put, read_n, retry_until,
+                                   strong_table)
 
 
 @pytest.mark.parametrize("isolated", ["us-west-2", "us-east-2"],
                          ids=["follower", "leader"])
 def test_isolated_region_refuses_writes_and_sc_reads(isolated):
-    with strong_deployment() as d:
-        create_strong_table(d)
+    with strong_table() as d:
         others = [r for r in d.regions if r != isolated]
         put(client(d, others[0]), "k", 1)
         assert read_n(client(d, isolated), "k", consistent=True) == 1
@@ -43,8 +42,7 @@ def test_isolated_region_refuses_writes_and_sc_reads(isolated):
 
 
 def test_stopping_the_witness_leaves_both_replicas_working():
-    with strong_deployment(witness=True) as d:
-        create_strong_table(d)
+    with strong_table(witness=True) as d:
         east1, east2 = client(d, "us-east-1"), client(d, "us-east-2")
         put(east1, "k", 1)
         d.stop_region("us-west-2")

@@ -4,15 +4,13 @@ us-west-2 (33 ms away)."""
 
 from __future__ import annotations
 
-from mrsc_scenario_support import (client, create_strong_table, median_ms, put,
-                                   retry_until, strong_deployment)
+from mrsc_scenario_support import client, median_ms, put, retry_until, strong_table
 
 SCALE = 0.5
 
 
 def test_losing_the_nearest_region_raises_write_latency():
-    with strong_deployment(scale=SCALE) as d:
-        create_strong_table(d)
+    with strong_table(scale=SCALE) as d:
         east = client(d, "us-east-1")
         put(east, "k", 0)
         before = median_ms(lambda: put(east, "k", 1), 15)

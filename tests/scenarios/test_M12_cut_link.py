@@ -4,15 +4,14 @@ through us-west-2: every region stays available for writes and SC reads, at high
 
 from __future__ import annotations
 
-from mrsc_scenario_support import (client, create_strong_table, median_ms, put, read_n,
-                                   retry_until, strong_deployment)
+from mrsc_scenario_support import (client, median_ms, put, read_n, retry_until,
+                                   strong_table)
 
 SCALE = 0.5
 
 
 def test_cut_link_relays_through_the_third_region():
-    with strong_deployment(scale=SCALE) as d:
-        create_strong_table(d)
+    with strong_table(scale=SCALE) as d:
         east1 = client(d, "us-east-1")
         put(east1, "k", 0)
         before = median_ms(lambda: put(east1, "k", 1), 10)
@@ -33,8 +32,7 @@ def test_cut_link_relays_through_the_third_region():
 
 
 def test_one_way_cut_still_available():
-    with strong_deployment(scale=0.1) as d:
-        create_strong_table(d)
+    with strong_table(scale=0.1) as d:
         d.cut_oneway("us-east-2", "us-west-2")
         for i, r in enumerate(d.regions):
             retry_until(lambda: put(client(d, r), "k", i))

@@ -24,8 +24,7 @@ import pytest
 from botocore.exceptions import BotoCoreError, ClientError
 
 from emulator import testing
-from mrsc_scenario_support import (client, create_strong_table, error_code, key,
-                                   retry_until, strong_deployment)
+from mrsc_scenario_support import client, error_code, key, retry_until, strong_table
 
 DEFINITE = {"ReplicatedWriteConflictException", "ServiceUnavailable",
             "ConditionalCheckFailedException"}
@@ -63,8 +62,7 @@ def stream_records(d, region: str) -> list[tuple[str, tuple[str, ...]]]:
 
 def run(seed: int, *, witness: bool, duration_s: float) -> None:
     rng = random.Random(seed)
-    with strong_deployment(witness=witness, scale=0.05) as d:
-        create_strong_table(d)  # streams on: NEW_AND_OLD_IMAGES
+    with strong_table(witness=witness, scale=0.05) as d:  # streams on: NEW_AND_OLD_IMAGES
         lock = threading.Lock()
         acked: dict[str, float] = {}
         definite: set[str] = set()

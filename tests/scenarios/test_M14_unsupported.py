@@ -5,14 +5,12 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from mrsc_scenario_support import (client, create_strong_table, error_code, key, put,
-                                   read_n, strong_deployment)
+from mrsc_scenario_support import client, error_code, key, put, read_n, strong_table
 
 
 @pytest.fixture(scope="module")
 def deployment():
-    with strong_deployment() as d:
-        create_strong_table(d)
+    with strong_table() as d:
         yield d
 
 

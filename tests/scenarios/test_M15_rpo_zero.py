@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from mrsc_scenario_support import (client, create_strong_table, read_n, retry_until,
-                                   put, strong_deployment)
+from mrsc_scenario_support import client, put, read_n, retry_until, strong_table
 
 
 @pytest.mark.parametrize("lost", ["us-east-1", "us-east-2", "us-west-2"])
 def test_acknowledged_writes_survive_losing_any_region(lost):
-    with strong_deployment(scale=0.1) as d:
-        create_strong_table(d)
+    with strong_table(scale=0.1) as d:
         writer = client(d, "us-east-1")
         for i in range(20):
             put(writer, f"k{i}", i)

@@ -11,14 +11,12 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
-from mrsc_scenario_support import (client, create_strong_table, error_code, increment,
-                                   read_n, strong_deployment)
+from mrsc_scenario_support import client, error_code, increment, read_n, strong_table
 
 
 @pytest.mark.parametrize("witness", [False, True], ids=["3-replicas", "2-replicas+witness"])
 def test_five_increments_per_region(witness):
-    with strong_deployment(witness=witness, scale=0.3) as d:
-        create_strong_table(d)
+    with strong_table(witness=witness, scale=0.3) as d:
         barrier = threading.Barrier(len(d.regions))
         timings: list[tuple[int, float]] = []  # (attempts, seconds)
         lock = threading.Lock()
