@@ -16,8 +16,11 @@ A region expected to serve is judged unavailable when, over at least `min_ops` o
 invoked after the segment's first `grace_s` seconds (a healed MRSC region answers errors
 until it has caught up), fewer than `min_availability` of them succeeded. Faults whose
 effect on availability the modes do not pin down (one-way cuts; paused replication under
-MRSC) are not judged. Options come from `opts`: availability_min (0.5),
-availability_min_ops (3), availability_grace_s (2.0).
+MRSC) are not judged, and neither is a window shorter than `min_window_s` or holding fewer
+than `min_ops` operations (a ratio over a few hundred milliseconds of traffic is noise: a
+busy machine can stall any region that long). Options come from `opts`: availability_min
+(0.5), availability_min_ops (5), availability_grace_s (2.0), availability_min_window_s
+(0.5).
 """
 
 from __future__ import annotations
@@ -148,8 +151,9 @@ class AvailabilityChecker:
     def check(self, test, history, opts) -> dict:
         opts, test = opts or {}, test or {}
         min_avail = float(opts.get("availability_min", 0.5))
-        min_ops = int(opts.get("availability_min_ops", 3))
+        min_ops = int(opts.get("availability_min_ops", 5))
         grace_ns = int(float(opts.get("availability_grace_s", 2.0)) * 1e9)
+        min_window_ns = int(float(opts.get("availability_min_window_s", 0.5)) * 1e9)
         pairs = ob.client_pairs(history)
         segs = segments(history)
         witness = test.get("witness")
@@ -190,7 +194,9 @@ class AvailabilityChecker:
                              "fault": s.fault, "ok": ok, "fail": fail, "info": info,
                              "availability": round(ok / total, 4) if total else None,
                              "expected_available": exp, "judged": judged})
-                if exp and judged and jtotal >= min_ops and jok / jtotal < min_avail:
+                window_ns = s.end - (s.start if i == 0 else s.start + grace_ns)
+                if (exp and judged and jtotal >= min_ops and window_ns >= min_window_ns
+                        and jok / jtotal < min_avail):
                     found.append(ob.anomaly(
                         "unavailable", expected=False, key=None, region=r, ops=[],
                         explanation=(f"{r} should have kept serving from {ob.secs(s.start)} to "

@@ -150,3 +150,24 @@ def test_witness_has_no_row_but_counts_for_the_majority():
     assert r["valid"] is True
     assert r["regions"][E1][0]["expected_available"] is True   # E1 + witness: a majority
     assert r["regions"][E2][0]["expected_available"] is False
+
+
+def test_a_window_shorter_than_a_second_is_not_judged():
+    """A stall of a few hundred ms (the opening of a run on a starved machine) is too small
+    a sample to call a region unavailable; the same failures over a longer window are."""
+    def run(stall_ms):
+        h = History()
+        traffic(h, 0, stall_ms, fail_in=(W2,))
+        h.nemesis("isolate", {"region": E1}, stall_ms)
+        traffic(h, stall_ms + 10, stall_ms + 3000, ok_in=(E2, W2))
+        return AvailabilityChecker("strong").check(TEST, h.ops(), {})
+    short = run(400)
+    assert short["valid"] is True, short["anomalies"]
+    assert short["regions"][W2][0]["ok"] == 0 and short["regions"][W2][0]["info"] == 8
+    long = run(1500)
+    assert kinds(long) == {"unavailable": 1} and first(long, "unavailable")["region"] == W2
+    assert run(400)["regions"] == short["regions"]
+    strict = AvailabilityChecker("strong")
+    h = History()
+    traffic(h, 0, 400, fail_in=(W2,))
+    assert strict.check(TEST, h.ops(), {"availability_min_window_s": 0.1})["valid"] is False
