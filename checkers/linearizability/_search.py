@@ -56,7 +56,7 @@ from suite.errors import BadInput
 UNKNOWN = "unknown"
 SLICE = 1024        # iterations between yields to the scheduler
 _MAX_STATES = 16     # possible states kept for a counterexample
-LOOKAHEAD = 3        # pending reads checked after each state change
+LOOKAHEAD = 3        # pending reads checked after each state change (0: no look-ahead)
 _SCAN = 32           # at most this many linearized reads skipped while looking for them
 
 
@@ -175,7 +175,7 @@ def searcher(model: Model, calls: Sequence[Call], init_state: Hashable, *,
         members.append(i)
     # --- the look-ahead: pending reads in return order, and their rescuers --------------
     look: list[int] = []
-    if getattr(model, "rescuers", None) is not None and \
+    if LOOKAHEAD > 0 and getattr(model, "rescuers", None) is not None and \
             getattr(getattr(model, "rescuers"), "__func__", None) is not Model.rescuers:
         look = sorted((i for i in range(n) if pure[i] and not crashed[i]),
                       key=lambda i: ret_pos[i])
@@ -264,40 +264,50 @@ def searcher(model: Model, calls: Sequence[Call], init_state: Hashable, *,
     e = nxt[head]
     iterations = 0
 
+    n_look = len(look)
+    bisect_left = bisect.bisect_left
+
     def doomed(t: int, base: int, dl: int, cl: int) -> int:
         """A pending read that can no longer be legal from state t (given the calls
         linearized: base, dl, cl), or -1."""
-        i = bisect.bisect_left(look_ret, def_call_pos[base])
+        i = bisect_left(look_ret, def_call_pos[base])
         checked = skipped = 0
-        st = state_of[t]
-        while i < len(look) and checked < LOOKAHEAD and skipped < _SCAN:
+        st = None
+        while i < n_look:
             q = look[i]
             i += 1
             d = did[q]
             if d < base or (dl >> (d - base)) & 1:
                 skipped += 1
+                if skipped == _SCAN:
+                    return -1
                 continue
-            checked += 1
             memo = settled_memo[q]
             if memo is None:
                 memo = settled_memo[q] = {}
             ok = memo.get(t)
             if ok is None:
+                if st is None:
+                    st = state_of[t]
                 ok = memo[t] = settled(st, calls[q])
-            if ok:
-                continue
-            need, rs = rescue(q)
-            if need < 0 or base < need:
-                continue
-            for j in rs:
-                dj = did[j]
-                if dj < 0:
-                    if not cl & cbit[j]:
-                        break
-                elif dj >= base and not (dl >> (dj - base)) & 1:
-                    break
-            else:
-                return q
+            if not ok:
+                got = rescue_of[q]
+                if got is None:
+                    got = rescue(q)
+                need, rs = got
+                if need >= 0 and base >= need:
+                    for j in rs:
+                        dj = did[j]
+                        if dj < 0:
+                            if not cl & cbit[j]:
+                                break
+                        elif dj >= base and not (dl >> (dj - base)) & 1:
+                            break
+                    else:
+                        return q
+            checked += 1
+            if checked == LOOKAHEAD:
+                return -1
         return -1
 
     best_depth = -1
