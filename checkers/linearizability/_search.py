@@ -58,6 +58,13 @@ SLICE = 1024        # iterations between yields to the scheduler
 _MAX_STATES = 16     # possible states kept for a counterexample
 LOOKAHEAD = 3        # pending reads checked after each state change (0: no look-ahead)
 _SCAN = 32           # at most this many linearized reads skipped while looking for them
+# The look-ahead pays for itself where it prunes (kv: appends); on histories where it
+# does not (valid registers: the candidate-read check already catches nearly all), it
+# doubles the time. So a search turns it off once it ran LOOK_TRIAL times and pruned
+# fewer than one configuration in LOOK_RATIO. (Off only means less pruning: verdicts
+# stay the same.)
+LOOK_TRIAL = 128
+LOOK_RATIO = 16
 
 
 def search(model: Model, calls: Sequence[Call], init_state: Hashable,
@@ -200,9 +207,8 @@ def searcher(model: Model, calls: Sequence[Call], init_state: Hashable, *,
             if rs is None:
                 got = (-1, ())
             else:
-                ids = {id(c): j for j, c in ((j, calls[j]) for j in cands)}
-                need = sum(1 for j in range(lo) if not crashed[j])
-                got = (need, tuple(ids[id(c)] for c in rs))
+                chosen = {id(c) for c in rs}
+                got = (def_before[lo], tuple(j for j in cands if id(calls[j]) in chosen))
             rescue_of[q] = got
         return got
 
@@ -220,6 +226,9 @@ def searcher(model: Model, calls: Sequence[Call], init_state: Hashable, *,
             n_definite += 1
 
     def_call_pos = [call_pos[i] for i in range(n) if not crashed[i]]
+    def_before = [0] * (n + 1)  # definite calls among the first i
+    for i in range(n):
+        def_before[i + 1] = def_before[i] + (not crashed[i])
 
     # --- interned states and memoised transitions --------------------------------------
     state_of: list[Hashable] = [init_state]
@@ -265,6 +274,8 @@ def searcher(model: Model, calls: Sequence[Call], init_state: Hashable, *,
     iterations = 0
 
     n_look = len(look)
+    ahead = n_look > 0
+    looks = pruned = 0
     bisect_left = bisect.bisect_left
 
     def doomed(t: int, base: int, dl: int, cl: int) -> int:
@@ -404,9 +415,14 @@ def searcher(model: Model, calls: Sequence[Call], init_state: Hashable, *,
                         key = (nbase, ndl, ncl, t)
                         if key not in cache:
                             cache.add(key)
-                            if look and t != sid and nbase < n_definite:
+                            if ahead and t != sid and nbase < n_definite:
                                 q = doomed(t, nbase, ndl, ncl)
-                                if q >= 0:
+                                looks += 1
+                                if q < 0:
+                                    if looks == LOOK_TRIAL and pruned * LOOK_RATIO < looks:
+                                        ahead = False
+                                else:
+                                    pruned += 1
                                     depth = len(stack) + 1
                                     if depth > best_depth:
                                         best_depth = depth
