@@ -249,27 +249,34 @@ def parse_porcupine_kv(lines: Iterable[str], *, source: str = "<kv log>"
     edn = None
     ops: list[Op] = []
     linenos: list[int] = []
+    match = _KV.match
+    append, append_line = ops.append, linenos.append
+    words = {w: w for w in ("invoke", "ok", "fail", "info", "get", "put", "append")}
+    keys: dict[str, str] = {}
     for lineno, line in enumerate(lines, start=1):
         s = line.strip()
         if not s:
             continue
-        m = _KV.match(s)
+        m = match(s)
         if m is not None and "\\" not in s:
-            value = None if m.group(5) == "nil" else m.group(6)
-            op = Op(index=len(ops), time=len(ops), type=m.group(2), process=int(m.group(1)),
-                    f=m.group(3), key=m.group(4), value=value)
-        else:
-            edn = edn or _edn()
-            try:
-                d = edn.loads(s)
-            except Exception as e:  # noqa: BLE001 -- edn_format raises several types
-                raise BadInput(f"{source}:{lineno}: not valid EDN ({type(e).__name__}: {e})"
-                               ) from None
-            op = _edn_op(d, len(ops), f"{source}:{lineno}")
-            if op.f not in ("get", "put", "append"):
-                raise BadInput(f"{source}:{lineno}: kv :f must be get, put or append, "
-                               f"got {op.f!r}")
-            op = op.replace(index=len(ops), time=len(ops))
-        ops.append(op)
-        linenos.append(lineno)
+            process, typ, f, key, raw, value = m.groups()
+            i = len(ops)
+            # the same str objects for repeated words and keys: cheaper to compare/hash
+            append(Op(i, i, words[typ], int(process), words[f],
+                      keys.setdefault(key, key), None if raw == "nil" else value))
+            append_line(lineno)
+            continue
+        edn = edn or _edn()
+        try:
+            d = edn.loads(s)
+        except Exception as e:  # noqa: BLE001 -- edn_format raises several types
+            raise BadInput(f"{source}:{lineno}: not valid EDN ({type(e).__name__}: {e})"
+                           ) from None
+        op = _edn_op(d, len(ops), f"{source}:{lineno}")
+        if op.f not in ("get", "put", "append"):
+            raise BadInput(f"{source}:{lineno}: kv :f must be get, put or append, "
+                           f"got {op.f!r}")
+        op = op.replace(index=len(ops), time=len(ops))
+        append(op)
+        append_line(lineno)
     return ops, linenos

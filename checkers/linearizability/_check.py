@@ -86,7 +86,7 @@ def partitions(model: Model, calls: Sequence[Call]) -> dict[Hashable, list[Call]
 
 
 SETTLE_FRACTION = 0.25  # after a first invalid key: extra time, as a share of time spent
-SETTLE_MIN_S = 0.02
+SETTLE_MIN_S = 0.005
 # Keys with at most this many calls keep the longest prefix during the first search (the
 # copies are cheap there); longer ones are searched again, tracked, only when invalid.
 TRACK_MAX = 2000
@@ -111,7 +111,8 @@ def check_parts(model: Model, parts: dict[Hashable, list[Call]], init_state: Has
         active[k] = (searcher(model, kept, init_state, track=len(kept) <= TRACK_MAX), kept)
     t0 = time.monotonic()
     settle_by: float | None = None
-    while active:
+    reason = None
+    while active and reason is None:
         for k in list(active):
             gen, kept = active[k]
             try:
@@ -122,14 +123,15 @@ def check_parts(model: Model, parts: dict[Hashable, list[Call]], init_state: Has
                 if stop.value["valid"] is False and settle_by is None:
                     now = time.monotonic()
                     settle_by = now + SETTLE_FRACTION * (now - t0) + SETTLE_MIN_S
-        now = time.monotonic()
-        reason = ("timeout" if deadline is not None and now > deadline else
-                  "unchecked" if settle_by is not None and now > settle_by else None)
-        if reason is not None:
-            for k, (gen, kept) in active.items():
-                gen.close()
-                results[k] = ({"valid": UNKNOWN, "reason": reason}, kept)
-            break
+            # checked after every slice, not every round: with many keys a round is long
+            now = time.monotonic()
+            reason = ("timeout" if deadline is not None and now > deadline else
+                      "unchecked" if settle_by is not None and now > settle_by else None)
+            if reason is not None:
+                break
+    for k, (gen, kept) in active.items():
+        gen.close()
+        results[k] = ({"valid": UNKNOWN, "reason": reason}, kept)
     return {k: results[k] for k in parts}
 
 

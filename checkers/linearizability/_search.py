@@ -23,6 +23,14 @@ This is the algorithm of Porcupine's `checkSingle`, made cheap in Python:
   open, only one invoked earliest and returning earliest is tried (symmetry reduction);
   and a crashed call that would not change the current state is not tried at all
   (leaving it open is at least as good: it need never be linearized).
+- Look-ahead at reads not yet invoked (models with `rescuers`: register, cas-register,
+  kv): after a state-changing call moves the state to t, the first few pending reads (in
+  return order) are asked whether they can still be legal from t. A read that is not
+  `settled` in t (a kv get of v with v not starting with t; a register read of v != t)
+  needs one of its rescuers (a put of a prefix of v; a write or cas to v) to come
+  between; if none of them is still unlinearized, the configuration is a dead end now,
+  instead of after every order of the calls in between was tried. This is what keeps
+  invalid kv histories from exploring every order of concurrent appends.
 - Transitions are memoised per (operation, state id): `model.step` runs once per pair.
 - Cheap placement of pure calls: if a candidate call never changes the state (a read, a
   cas whose compare failed; `model.pure`) and is ok in the current state, linearizing it
@@ -48,6 +56,15 @@ from suite.errors import BadInput
 UNKNOWN = "unknown"
 SLICE = 1024        # iterations between yields to the scheduler
 _MAX_STATES = 16     # possible states kept for a counterexample
+LOOKAHEAD = 3        # pending reads checked after each state change (0: no look-ahead)
+_SCAN = 32           # at most this many linearized reads skipped while looking for them
+# The look-ahead pays for itself where it prunes (kv: appends); on histories where it
+# does not (valid registers: the candidate-read check already catches nearly all), it
+# doubles the time. So a search turns it off once it ran LOOK_TRIAL times and pruned
+# fewer than one configuration in LOOK_RATIO. (Off only means less pruning: verdicts
+# stay the same.)
+LOOK_TRIAL = 128
+LOOK_RATIO = 16
 
 
 def search(model: Model, calls: Sequence[Call], init_state: Hashable,
@@ -163,6 +180,38 @@ def searcher(model: Model, calls: Sequence[Call], init_state: Hashable, *,
         if prev:
             better[i] = tuple(prev)
         members.append(i)
+    # --- the look-ahead: pending reads in return order, and their rescuers --------------
+    look: list[int] = []
+    if LOOKAHEAD > 0 and getattr(model, "rescuers", None) is not None and \
+            getattr(getattr(model, "rescuers"), "__func__", None) is not Model.rescuers:
+        look = sorted((i for i in range(n) if pure[i] and not crashed[i]),
+                      key=lambda i: ret_pos[i])
+    look_ret = [ret_pos[i] for i in look]
+    settled = model.settled
+    settled_memo: list[dict[int, bool] | None] = [None] * n
+    rescue_of: list[tuple[int, tuple[int, ...]] | None] = [None] * n
+
+    def rescue(q: int) -> tuple[int, tuple[int, ...]] | None:
+        """(definite calls that must be linearized first, rescuer ids) for read q, or
+        None when the model cannot tell. Rescuers are sought among the state-changing
+        calls that may precede q: invoked before q returned, and not returned before
+        q began; the latter are linearized before q is, but only once every definite
+        call below `need` is (so the look-ahead at q waits for base >= need)."""
+        got = rescue_of[q]
+        if got is None:
+            hi = bisect.bisect_left(call_pos, ret_pos[q])
+            lo = bisect.bisect_left(call_pos, call_pos[q] - span)
+            cands = [j for j in range(lo, hi) if not pure[j] and j != q]
+            cands.extend(crashed_ids[:bisect.bisect_left(crashed_ids, lo)])
+            rs = model.rescuers(calls[q], [calls[j] for j in cands])
+            if rs is None:
+                got = (-1, ())
+            else:
+                chosen = {id(c) for c in rs}
+                got = (def_before[lo], tuple(j for j in cands if id(calls[j]) in chosen))
+            rescue_of[q] = got
+        return got
+
     did: list[int] = []   # definite calls: rank among them in invocation order; else -1
     cbit: list[int] = []  # crashed calls: their bit in the crashed bitset; else 0
     n_definite = n_crashed = 0
@@ -175,6 +224,11 @@ def searcher(model: Model, calls: Sequence[Call], init_state: Hashable, *,
             did.append(n_definite)
             cbit.append(0)
             n_definite += 1
+
+    def_call_pos = [call_pos[i] for i in range(n) if not crashed[i]]
+    def_before = [0] * (n + 1)  # definite calls among the first i
+    for i in range(n):
+        def_before[i + 1] = def_before[i] + (not crashed[i])
 
     # --- interned states and memoised transitions --------------------------------------
     state_of: list[Hashable] = [init_state]
@@ -218,6 +272,54 @@ def searcher(model: Model, calls: Sequence[Call], init_state: Hashable, *,
     fresh = True
     e = nxt[head]
     iterations = 0
+
+    n_look = len(look)
+    ahead = n_look > 0
+    looks = pruned = 0
+    bisect_left = bisect.bisect_left
+
+    def doomed(t: int, base: int, dl: int, cl: int) -> int:
+        """A pending read that can no longer be legal from state t (given the calls
+        linearized: base, dl, cl), or -1."""
+        i = bisect_left(look_ret, def_call_pos[base])
+        checked = skipped = 0
+        st = None
+        while i < n_look:
+            q = look[i]
+            i += 1
+            d = did[q]
+            if d < base or (dl >> (d - base)) & 1:
+                skipped += 1
+                if skipped == _SCAN:
+                    return -1
+                continue
+            memo = settled_memo[q]
+            if memo is None:
+                memo = settled_memo[q] = {}
+            ok = memo.get(t)
+            if ok is None:
+                if st is None:
+                    st = state_of[t]
+                ok = memo[t] = settled(st, calls[q])
+            if not ok:
+                got = rescue_of[q]
+                if got is None:
+                    got = rescue(q)
+                need, rs = got
+                if need >= 0 and base >= need:
+                    for j in rs:
+                        dj = did[j]
+                        if dj < 0:
+                            if not cl & cbit[j]:
+                                break
+                        elif dj >= base and not (dl >> (dj - base)) & 1:
+                            break
+                    else:
+                        return q
+            checked += 1
+            if checked == LOOKAHEAD:
+                return -1
+        return -1
 
     best_depth = -1
     best_prefix: list[int] = []
@@ -313,6 +415,27 @@ def searcher(model: Model, calls: Sequence[Call], init_state: Hashable, *,
                         key = (nbase, ndl, ncl, t)
                         if key not in cache:
                             cache.add(key)
+                            if ahead and t != sid and nbase < n_definite:
+                                q = doomed(t, nbase, ndl, ncl)
+                                looks += 1
+                                if q < 0:
+                                    if looks == LOOK_TRIAL and pruned * LOOK_RATIO < looks:
+                                        ahead = False
+                                else:
+                                    pruned += 1
+                                    depth = len(stack) + 1
+                                    if depth > best_depth:
+                                        best_depth = depth
+                                        if track:
+                                            best_prefix = [s_[0] for s_ in stack] + [e]
+                                        best_stuck = q
+                                        best_states = [t]
+                                    elif depth == best_depth and q == best_stuck and \
+                                            t not in best_states and \
+                                            len(best_states) < _MAX_STATES:
+                                        best_states.append(t)
+                                    e = nxt[e]
+                                    continue
                             stack.append((e, sid, False, base, dl, cl))
                             sid = t
                             base, dl, cl = nbase, ndl, ncl

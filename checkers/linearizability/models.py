@@ -17,6 +17,16 @@ so that the search never knows a data type:
   still be linearized before it); a conservative pruning hint, True when unsure.
   `reach_context(read, candidates)` may digest the candidates once per read (what it
   returns is what `reachable` then gets as `candidates`; by default the list itself);
+- `rescuers(read, candidates)` / `settled(state, read)`, for the search's look-ahead at
+  pure calls not yet invoked: `rescuers` gives the candidates (state-changing calls that
+  may still come before `read`) that could alone make `read` legal from any state, or
+  None when the model has no such notion (the default: no look-ahead); `settled(state,
+  read)` is False only when, with none of those rescuers linearized between now and
+  `read`, `read` cannot be legal whatever else comes between. So a configuration in
+  state s is dead when some pending read has `settled(s, read)` False and no rescuer of
+  it is still unlinearized. (A kv get of v: rescuers are the puts of a prefix of v; from
+  s without a put only appends follow, so v must start with s. A register read of v:
+  rescuers are writes and cas to v; without one the state must be v already.)
 - `partition(call)` -> the independent sub-object the call touches (the item key), for
   P-compositionality: a history is linearizable iff each key's sub-history is;
 - `prune(calls)` -> the calls that must still be searched, after dropping crashed calls
@@ -138,6 +148,12 @@ class Model:
     def reach_context(self, read: Call, candidates: list[Call]) -> Any:
         return candidates
 
+    def rescuers(self, read: Call, candidates: list[Call]) -> list[Call] | None:
+        return None
+
+    def settled(self, state: Hashable, read: Call) -> bool:
+        return True
+
     def partition(self, call: Call) -> Hashable:
         return call.key
 
@@ -192,6 +208,12 @@ class Register(Model):
     def reachable(self, state, read, candidates):
         return _register_reachable(read, candidates)
 
+    def rescuers(self, read, candidates):
+        return _register_rescuers(read, candidates)
+
+    def settled(self, state, read):
+        return read.out == state
+
     def prune(self, calls):
         return _prune_register(calls, cas=False)
 
@@ -242,6 +264,12 @@ class CasRegister(Model):
     def reachable(self, state, read, candidates):
         return _register_reachable(read, candidates)
 
+    def rescuers(self, read, candidates):
+        return _register_rescuers(read, candidates)
+
+    def settled(self, state, read):
+        return read.f != "read" or read.out == state
+
     def prune(self, calls):
         return _prune_register(calls, cas=True)
 
@@ -266,6 +294,15 @@ def _register_reachable(read: Call, candidates: list[Call]) -> bool:
         elif c.f == "cas" and c.status != FAIL and c.value[1] == v:
             return True
     return False
+
+
+def _register_rescuers(read: Call, candidates: list[Call]) -> list[Call] | None:
+    """The calls that can set the value a read returns: writes of it, cas to it."""
+    if read.f != "read":
+        return None
+    v = read.out
+    return [c for c in candidates if (c.f == "write" and c.value == v) or
+            (c.f == "cas" and c.status != FAIL and c.value[1] == v)]
 
 
 def _prune_register(calls: list[Call], cas: bool) -> list[Call]:
@@ -410,6 +447,18 @@ class KV(Model):
             return True
         return candidates  # whether a put of a prefix of out may still come first
 
+    def rescuers(self, read, candidates):
+        out = read.out
+        if not isinstance(out, str):
+            return None
+        return [c for c in candidates
+                if c.f == "put" and isinstance(c.value, str) and out.startswith(c.value)]
+
+    def settled(self, state, read):
+        out = read.out
+        return not isinstance(out, str) or not isinstance(state, str) or \
+            out.startswith(state)
+
     def reach_context(self, read, candidates):
         out = read.out
         return not isinstance(out, str) or any(
@@ -491,7 +540,7 @@ class FunctionsModel(Model):
     struct): what it lacks comes from the defaults of `Model`; every `f` is accepted."""
 
     _FUNCTIONS = ("init", "prepare", "step", "pure", "reachable", "reach_context",
-                  "partition", "prune", "describe", "describe_call")
+                  "rescuers", "settled", "partition", "prune", "describe", "describe_call")
 
     def __init__(self, functions: Any):
         self.name = getattr(functions, "name", "custom")

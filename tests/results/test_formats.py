@@ -132,3 +132,17 @@ def test_porcupine_etcd_rejects_records_porcupine_could_not_read(tmp_path):
     for i, (text, message) in enumerate(cases.items()):
         with pytest.raises(BadInput, match=rf"e{i}.log:\d: {message}"):
             load(write(tmp_path, f"e{i}.log", text), "porcupine-etcd")
+
+
+def test_porcupine_kv_fast_path_reads_as_the_edn_reader_does():
+    # every line of a real kv log through the regex fast path and through EDN: same ops
+    from pathlib import Path
+
+    from results.formats import _edn_op, _edn, parse_porcupine_kv
+    corpus = Path(__file__).resolve().parents[3] / "shared" / "peer-histories" / "porcupine"
+    lines = (corpus / "kv" / "c10-bad.txt").read_text().splitlines()
+    fast, _ = parse_porcupine_kv(lines)
+    slow = [_edn_op(_edn().loads(s), i, "t").replace(index=i, time=i)
+            for i, s in enumerate(lines)]
+    assert len(fast) == len(lines) == 810
+    assert fast == slow
