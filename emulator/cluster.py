@@ -30,16 +30,12 @@ from emulator import attrs
 from emulator.engine import (UNCHANGED, EngineContext, Mutation, ReplicationEngine,
                              ReplicationPause, TableDescription, engine_factory)
 from emulator.errors import DynamoError, not_found, validation
+from emulator.mrsc_setup import REGION_SETS
 from emulator.store import RegionClock, TableReplica, Version
 from emulator.wan import Scheduler, Wan
 
 ACCOUNT = "000000000000"
 GLOBAL_TABLE_VERSION = "2019.11.21"
-MRSC_REGION_SETS = (
-    frozenset(("us-east-1", "us-east-2", "us-west-2")),
-    frozenset(("eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1")),
-    frozenset(("ap-northeast-1", "ap-northeast-2", "ap-northeast-3")),
-)
 TABLE_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
 TABLES_MAX = 256  # per region: a limit on everything
 TTL_SWEEP_INTERVAL_S = 0.5  # how often expired items are looked for (A12)
@@ -331,7 +327,7 @@ class Cluster:
             if len(set(everyone)) != 3:
                 raise validation("A multi-Region strongly consistent global table needs exactly "
                                  "three regions: three replicas, or two replicas and a witness")
-            if not any(set(everyone) <= s for s in MRSC_REGION_SETS):
+            if not any(set(everyone) <= s for s in REGION_SETS.values()):
                 raise validation("The regions of a multi-Region strongly consistent global table "
                                  "must all belong to one region set (US, EU or AP)")
             if t.replicas[region].live_count():
