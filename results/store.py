@@ -5,7 +5,8 @@
         history.jsonl  every operation, nemesis included (results.history.HistoryWriter)
         versions.json  item version metadata per region, when the target offered it
         results.json   checker results: {"valid", "checkers": {name: result}, "run": {...}}
-        report.html, plots, logs (written by the report)
+        run.log        what the run said, and gtcheck's log records (suite.core.RunLog)
+        report.html    the anomaly report (results.report)
     store/latest -> <test-name>/<YYYYmmddTHHMMSS>   (relative symlink, the newest run)
 
 The store only lays out files; it never judges or renders. JSON files are written to a
@@ -27,6 +28,7 @@ TEST_JSON = "test.json"
 HISTORY = "history.jsonl"
 RESULTS_JSON = "results.json"
 VERSIONS_JSON = "versions.json"
+RUN_LOG = "run.log"
 REPORT = "report.html"
 LATEST = "latest"
 TIMESTAMP_FORMAT = "%Y%m%dT%H%M%S"
@@ -86,6 +88,10 @@ class RunDir:
     @property
     def report(self) -> Path:
         return self.path / REPORT
+
+    @property
+    def run_log(self) -> Path:
+        return self.path / RUN_LOG
 
     def write_test(self, test: dict) -> None:
         write_json(self.test_json, test)

@@ -19,6 +19,8 @@ to teardown. Results are written either way. A third quits at once.
 from __future__ import annotations
 
 import contextlib
+import datetime as _dt
+import logging
 import signal
 import threading
 import time
@@ -128,6 +130,54 @@ def _setup_error(what: str, e: Exception) -> GtcheckError:
     return SetupError(f"{what}: {describe_exception(e)}")
 
 
+class RunLog:
+    """The run's own log file, `run.log`: every line the run says and every record of
+    gtcheck's loggers while it runs (an embedded emulator's internal errors, say), each
+    stamped with UTC time. Line-buffered, so a killed run keeps what it said so far."""
+
+    def __init__(self, path: Path) -> None:
+        self._fh = open(path, "a", encoding="utf-8", buffering=1)
+        self._lock = threading.Lock()
+        self._handler = _LogRecords(self.write)
+        self._logger = logging.getLogger("gtcheck")
+
+    def write(self, line: str) -> None:
+        stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]
+        with self._lock:
+            if not self._fh.closed:
+                self._fh.write(f"{stamp}Z {line}\n")
+
+    def tee(self, out: Callable[[str], None] | None) -> Callable[[str], None]:
+        """A line printer that writes to this log, then to `out` (if any)."""
+        def say(line: str) -> None:
+            self.write(line)
+            if out is not None:
+                out(line)
+        return say
+
+    def __enter__(self) -> "RunLog":
+        self._logger.addHandler(self._handler)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._logger.removeHandler(self._handler)
+        with self._lock:
+            self._fh.close()
+
+
+class _LogRecords(logging.Handler):
+    def __init__(self, write: Callable[[str], None]) -> None:
+        super().__init__()
+        self._write = write
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self._write(f"{record.levelname} {record.name}: {self.format(record)}")
+        # Still on stderr as before: Python prints warnings of an unconfigured logger.
+        last = logging.lastResort
+        if last is not None and record.levelno >= last.level:
+            last.handle(record)
+
+
 class _Progress:
     """A throttled one-line progress report: elapsed time and outcome counts."""
 
@@ -153,16 +203,31 @@ def run_test(test: Test, *, store: Store | None = None, stop: threading.Event | 
              log: Callable[[str], None] | None = None,
              progress: Callable[[str], None] | None = None) -> RunResult:
     """Run `test` end to end and store everything; see the module docstring."""
-    log = log or (lambda m: None)
     stop = stop or threading.Event()
     abort = abort or threading.Event()
     store = store or Store()
     target_factory, entry, nemesis_factories = _resolve(test)
-    log(f"gtcheck: running {test.name} (target={test.target} mode={test.mode} "
-        f"seed={test.seed}, {test.time_limit:g}s)")
-
     run_dir = store.new_run(test.name)
     run_dir.write_test(test.to_json())
+    with RunLog(run_dir.run_log) as run_log:
+        log, progress = run_log.tee(log), run_log.tee(progress)
+        log(f"gtcheck: running {test.name} (target={test.target} mode={test.mode} "
+            f"seed={test.seed}, {test.time_limit:g}s) in {run_dir.path}")
+        try:
+            result = _run(test, run_dir, target_factory, entry, nemesis_factories,
+                          stop=stop, abort=abort, log=log, progress=progress)
+        except GtcheckError as e:
+            log(f"gtcheck: {e}")
+            raise
+        log(f"gtcheck: done: valid={result.valid} ops={result.results['run']['ops']} "
+            f"interrupted={result.interrupted} errors={len(result.errors)}")
+        return result
+
+
+def _run(test: Test, run_dir: RunDir, target_factory, entry, nemesis_factories, *,
+         stop: threading.Event, abort: threading.Event, log: Callable[[str], None],
+         progress: Callable[[str], None]) -> RunResult:
+    """The stages of `run_test` once its run directory exists."""
     errors: list[str] = []
     versions: dict | None = None
     interrupted = False

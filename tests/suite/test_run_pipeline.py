@@ -4,6 +4,7 @@ workload and nemesis of runner_fakes (the pipeline is under test, not a database
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 from click.testing import CliRunner
@@ -115,6 +116,7 @@ def test_a_target_that_fails_to_start_is_a_setup_error(tmp_path):
     # Even so, the run directory holds the config and (empty) judged results.
     results = json.loads((tmp_path / "latest" / "results.json").read_text())
     assert "port 8000 in use" in results["run"]["errors"][0]
+    assert "could not be set up" in (tmp_path / "latest" / "run.log").read_text()
     r = CliRunner().invoke(main, ["run", "--target", "broken", "--workload", "fake-register",
                                   "--store", str(tmp_path)])
     assert r.exit_code == 3 and "port 8000 in use" in r.output
@@ -164,3 +166,32 @@ def test_signals_stop_then_abort_then_quit_and_handlers_are_restored():
             signal.raise_signal(signal.SIGTERM)
     assert signal.getsignal(signal.SIGTERM) is before
     assert messages[0].startswith("SIGTERM: stopping") and messages[1].startswith("SIGINT: abort")
+
+
+def test_a_run_keeps_its_own_log(tmp_path):
+    said = []
+    result = core.run_test(short_test(), store=Store(tmp_path), log=said.append,
+                           progress=said.append)
+    lines = result.run_dir.run_log.read_text().splitlines()
+    assert lines[0].endswith(f"in {result.run_dir.path}") and "gtcheck: running" in lines[0]
+    assert lines[-1].endswith("gtcheck: done: valid=True ops=%d interrupted=False errors=0"
+                              % result.results["run"]["ops"])
+    # What the caller was told is in the file too, in the same order, with a UTC stamp.
+    assert [line.split("Z ", 1)[1] for line in lines] == said
+    assert all(line[:4].isdigit() and line[10] == "T" for line in lines)
+
+
+def test_the_run_log_takes_gtcheck_log_records_only_while_open(tmp_path, capsys):
+    path = tmp_path / "run.log"
+    with core.RunLog(path) as run_log:
+        run_log.write("one")
+        logging.getLogger("gtcheck.emulator").error("request failed in %s", "us-east-1")
+        logging.getLogger("elsewhere").error("not ours")
+    logging.getLogger("gtcheck.emulator").error("after the run")
+    text = path.read_text()
+    assert "Z one\n" in text
+    assert "ERROR gtcheck.emulator: request failed in us-east-1\n" in text
+    assert "not ours" not in text and "after the run" not in text
+    # The record still reaches stderr, as it did before the run log existed.
+    assert "request failed in us-east-1" in capsys.readouterr().err
+
