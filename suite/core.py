@@ -7,9 +7,9 @@ the clients, runs the main phase (client operations and the fault schedule side 
 for `time_limit` seconds) and the final phase (heal, wait `final_wait` seconds for
 quiescence, final reads in every region), collects the target's item versions when it
 offers them, tears everything down, and finally judges the history with the workload's
-checkers plus `stats`, writing `results.json`. Whatever goes wrong after the history file
-exists, the history is kept and judged: a run that recorded operations always ends with
-results. `analyze_run(dir)` repeats only the judging, from the files.
+checkers plus `stats`, writing `results.json`; `run.log` keeps what it said. Whatever
+goes wrong after the history file exists, the history is kept and judged: a run that
+recorded operations always ends with results. `analyze_run(dir)` repeats only the judging, from the files.
 
 Ctrl-C / SIGTERM (`stop_on_signals`): the first stops generating and lets the final
 phase heal and read; the second abandons in-flight operations (recorded `info`) and skips
@@ -172,10 +172,19 @@ class _LogRecords(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         self._write(f"{record.levelname} {record.name}: {self.format(record)}")
-        # Still on stderr as before: Python prints warnings of an unconfigured logger.
+        # Where no other handler would take the record, Python would have printed it on
+        # stderr (logging.lastResort): keep doing so, the run log is an addition.
         last = logging.lastResort
-        if last is not None and record.levelno >= last.level:
+        if last is not None and record.levelno >= last.level and not self._others(record.name):
             last.handle(record)
+
+    def _others(self, name: str) -> bool:
+        logger: logging.Logger | None = logging.getLogger(name)
+        while logger is not None:
+            if any(h is not self for h in logger.handlers):
+                return True
+            logger = logger.parent if logger.propagate else None
+        return False
 
 
 class _Progress:

@@ -181,7 +181,7 @@ def test_a_run_keeps_its_own_log(tmp_path):
     assert all(line[:4].isdigit() and line[10] == "T" for line in lines)
 
 
-def test_the_run_log_takes_gtcheck_log_records_only_while_open(tmp_path, capsys):
+def test_the_run_log_takes_gtcheck_log_records_only_while_open(tmp_path, caplog):
     path = tmp_path / "run.log"
     with core.RunLog(path) as run_log:
         run_log.write("one")
@@ -192,6 +192,14 @@ def test_the_run_log_takes_gtcheck_log_records_only_while_open(tmp_path, capsys)
     assert "Z one\n" in text
     assert "ERROR gtcheck.emulator: request failed in us-east-1\n" in text
     assert "not ours" not in text and "after the run" not in text
-    # The record still reaches stderr, as it did before the run log existed.
-    assert "request failed in us-east-1" in capsys.readouterr().err
+    # The record still reaches the handlers it reached before the run log existed.
+    assert "request failed in us-east-1" in caplog.text
 
+
+def test_with_no_other_handler_run_log_records_still_reach_stderr(tmp_path, capsys,
+                                                                   monkeypatch):
+    monkeypatch.setattr(logging.getLogger("gtcheck"), "propagate", False)
+    with core.RunLog(tmp_path / "run.log"):
+        logging.getLogger("gtcheck.emulator").error("handler failed")
+    assert "handler failed" in capsys.readouterr().err
+    assert "handler failed" in (tmp_path / "run.log").read_text()
