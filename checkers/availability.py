@@ -12,7 +12,10 @@ and judge them against what the mode promises:
   served and are not counted. A region without a majority that nonetheless acknowledges a
   write or SC read invoked after the fault began breaks the promise as much as a majority
   region that stops serving.
-A region expected to serve is judged unavailable when, over at least `min_ops` operations
+An operation answered ConditionalCheckFailed or ReplicatedWriteConflict was served: the
+region judged the request on its merits (a business outcome, counted apart as
+`answered`, never as a failure); each row's `availability` is served over all, the same
+share the verdict judges. A region expected to serve is judged unavailable when, over at least `min_ops` operations
 invoked after the segment's first `grace_s` seconds (a healed MRSC region answers errors
 until it has caught up), fewer than `min_availability` of them succeeded. Faults whose
 effect on availability the modes do not pin down (one-way cuts; paused replication under
@@ -161,8 +164,8 @@ class AvailabilityChecker:
                                                              if ob.region_of(p)}))
                    if r != witness]  # a witness holds no table: no client traffic
         participants = regions + ([witness] if witness else [])
-        # region -> segment -> [ok, fail, info, judged_ok, judged_total]
-        tally = {r: [[0, 0, 0, 0, 0] for _ in segs] for r in regions}
+        # region -> segment -> [ok, fail, info, judged_served, judged_total, answered]
+        tally = {r: [[0, 0, 0, 0, 0, 0] for _ in segs] for r in regions}
         served_without_quorum: list[tuple[Pair, Segment]] = []
         expect = [{r: expectation(self.mode, r, s.faults, participants) for r in regions}
                   for s in segs]
@@ -173,7 +176,7 @@ class AvailabilityChecker:
                 continue
             i = segment_of(p.start)
             row = tally[r][i]
-            slot = 0 if p.type == OK else 1 if p.type == FAIL else 2
+            slot = 0 if p.type == OK else 5 if _served(p) else 1 if p.type == FAIL else 2
             row[slot] += 1
             if p.start >= segs[i].start + grace_ns or i == 0:
                 row[4] += 1
@@ -187,12 +190,16 @@ class AvailabilityChecker:
         for r in regions:
             rows = []
             for i, s in enumerate(segs):
-                ok, fail, info, jok, jtotal = tally[r][i]
-                total = ok + fail + info
+                ok, fail, info, jok, jtotal, answered = tally[r][i]
+                total = ok + answered + fail + info
                 exp, judged = expect[i][r]
+                # Availability is what is judged: served (ok, or answered on the request's
+                # merits) over all; "answered" are business outcomes, not failures.
                 rows.append({"start_s": round(s.start / 1e9, 3), "end_s": round(s.end / 1e9, 3),
-                             "fault": s.fault, "ok": ok, "fail": fail, "info": info,
-                             "availability": round(ok / total, 4) if total else None,
+                             "fault": s.fault, "ok": ok, "answered": answered, "fail": fail,
+                             "info": info,
+                             "availability": round((ok + answered) / total, 4) if total else None,
+                             "judged_served": jok, "judged_total": jtotal,
                              "expected_available": exp, "judged": judged})
                 window_ns = s.end - (s.start if i == 0 else s.start + grace_ns)
                 if (exp and judged and jtotal >= min_ops and window_ns >= min_window_ns

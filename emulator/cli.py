@@ -3,7 +3,8 @@
 `serve` starts a `Deployment` (emulator/deployment.py), prints one JSON line with every
 region's endpoint and the admin URL, writes the same to the state file (default
 `.gtcheck/emulator.json`) and runs until interrupted. `fault ACTION ...` reads the state
-file, sends the action to the admin API and prints its JSON answer on one line; a bad
+file, sends the action to the admin API and prints one JSON line: the action done and the faults now in force (`status` prints
+everything); a bad
 argument or an unreachable emulator exits non-zero with a clear message. The commands are
 thin: all logic lives in the library.
 """
@@ -16,6 +17,7 @@ import threading
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any, Mapping, Sequence
 
 import click
 
@@ -61,7 +63,14 @@ def serve(mode: str, regions: str, witness: str | None, latency_scale: float, ho
           copy_lag_ms: float | None) -> None:
     """Start one DynamoDB endpoint per region plus the admin API, until interrupted."""
     from emulator.deployment import Deployment
+    from emulator.mrsc_setup import check_participants
 
+    if mode == "strong":  # M01: three participants in one region set, before starting
+        try:
+            check_participants(_regions(regions), witness)
+        except Exception as e:  # noqa: BLE001 -- the emulator's ValidationException
+            raise click.BadParameter(getattr(e, "message", None) or str(e),
+                                     param_hint="--regions") from None
     try:
         d = Deployment(_regions(regions), mode=mode, witness=witness, latency_scale=latency_scale,
                        host=host, port=port, admin_port=admin_port, state_file=state_file,
@@ -114,4 +123,18 @@ def fault(state_file: str, action: str, args: tuple[str, ...]) -> None:
         raise click.ClickException(f"{action}: {msg}") from None
     except (urllib.error.URLError, OSError) as e:
         raise click.ClickException(f"cannot reach the emulator's admin API at {admin}: {e}") from None
-    click.echo(json.dumps(answer))
+    click.echo(json.dumps(answer if action == "status" else fault_answer(action, args, answer)))
+
+
+def fault_answer(action: str, args: Sequence[str], answer: Mapping[str, Any]) -> dict:
+    """What a fault action answers: the action done and the faults now in force (cut and
+    delayed links, isolated and stopped regions, paused replication, clock skew); `status`
+    gives everything else (endpoints, latencies, tables)."""
+    status = answer.get("status") if isinstance(answer.get("status"), Mapping) else answer
+    wan = status.get("wan") if isinstance(status.get("wan"), Mapping) else {}
+    in_force = {k: wan[k] for k in ("isolated", "stopped", "cut", "extra_delay_ms")
+                if wan.get(k)}
+    in_force.update({k: status[k] for k in ("replication_paused", "clock_skew_ms")
+                     if status.get(k)})
+    return {"ok": bool(answer.get("ok", True)), "action": action, "args": list(args),
+            "faults_in_force": in_force}

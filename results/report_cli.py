@@ -17,7 +17,9 @@ from pathlib import Path
 
 import click
 
+from checkers.core import merge_valid
 from suite.errors import BadInput
+from suite.verdicts import exit_code
 
 EXIT_BAD_INPUT = 3
 
@@ -28,7 +30,7 @@ def _clear_errors(fn):
         try:
             return fn(*args, **kwargs)
         except BadInput as e:
-            click.echo(f"error: {e}", err=True)
+            click.echo(f"gtcheck: error: {e}", err=True)
             sys.exit(EXIT_BAD_INPUT)
     return wrapper
 
@@ -40,8 +42,12 @@ def _clear_errors(fn):
               help="Where to write the page (default: RUN_DIR/report.html; for --compare, "
                    "RUN_B/compare.html).")
 @_clear_errors
-def report_command(run_dirs: tuple[str, ...], compare: bool, out: str | None) -> None:
-    """Write the self-contained HTML report of a run (or compare two runs)."""
+def report_command(run_dirs: tuple[str, ...], compare: bool, out: str | None) -> int:
+    """Write the self-contained HTML report of a run (or compare two runs).
+
+    Exit status is the run's verdict (0 valid, 1 invalid, 2 unknown; with --compare the
+    worse of the two), 3 for bad input.
+    """
     if compare:
         if len(run_dirs) != 2:
             raise BadInput(f"--compare takes two run directories, got {len(run_dirs)}")
@@ -51,13 +57,23 @@ def report_command(run_dirs: tuple[str, ...], compare: bool, out: str | None) ->
                              out or Path(run_dirs[1]) / "compare.html")
         click.echo(compare_text(data))
         click.echo(f"comparison written to {path}")
-        return
+        return exit_code(merge_valid([_recorded_verdict(d) for d in run_dirs]))
     if len(run_dirs) != 1:
         raise BadInput(f"report takes one run directory (or --compare RUN_A RUN_B), "
                        f"got {len(run_dirs)}")
     from results.report import write_report
     path = write_report(run_dirs[0], out=out)
-    click.echo(f"report written to {path}")
+    valid = _recorded_verdict(run_dirs[0])
+    click.echo(f"report written to {path} (verdict: "
+               f"{ {True: 'VALID', False: 'INVALID'}.get(valid, 'UNKNOWN')})")
+    return exit_code(valid)
+
+
+def _recorded_verdict(run_dir: str) -> object:
+    """The verdict results.json records ("unknown" when there is none)."""
+    from results.report import load_run
+    valid = load_run(run_dir, with_history=False).valid
+    return "unknown" if valid is None else valid
 
 
 @click.command("serve")

@@ -26,6 +26,16 @@ from suite.verdicts import EXIT_BAD_INPUT, exit_code
 from workloads.after_run import after_run
 
 
+def error_line(e: click.ClickException) -> str:
+    """Every error in one style: `gtcheck: error: MESSAGE` (a usage error adds where to
+    find the command's help), one line, whatever raised it."""
+    line = f"gtcheck: error: {e.format_message()}"
+    ctx = getattr(e, "ctx", None)
+    if isinstance(e, click.UsageError) and ctx is not None:
+        line += f" (see '{ctx.command_path} --help')"
+    return line
+
+
 class GtcheckGroup(click.Group):
     """A click group whose errors are messages with exit status 3, not tracebacks."""
 
@@ -36,7 +46,7 @@ class GtcheckGroup(click.Group):
                               standalone_mode=False, **extra)
             code = rv if isinstance(rv, int) else 0
         except click.ClickException as e:
-            e.show()
+            click.echo(error_line(e), err=True)
             code = EXIT_BAD_INPUT
         except (click.Abort, KeyboardInterrupt):
             click.echo("gtcheck: interrupted", err=True)
@@ -72,9 +82,14 @@ def _stderr(msg: str) -> None:
 @click.option("--witness", default=None,
               help="MRSC witness region (holds only the journal), instead of a third replica.")
 @click.option("--workload", default="register", show_default=True,
-              help="Workload name (register, counter, set, ... as registered).")
+              help="register (read/write/cas per key), counter (ADD increments), set (adds "
+                   "of unique elements), demo-single-writer, demo-multi-writer (the talk's "
+                   "demos, printed as its tables).")
 @click.option("--nemesis", default="none", show_default=True,
-              help="Comma-separated nemesis packages (e.g. isolate,link), or none.")
+              help="Comma-separated fault packages, composed and taking turns, or none: "
+                   "isolate (one region), link (cut a region pair), pause-replication, "
+                   "outage (stop/start a region), latency (extra link delay), clock (skew "
+                   "a region's clock).")
 @click.option("--nemesis-interval", type=float, default=5.0, show_default=True,
               help="Seconds between fault operations.")
 @click.option("--time-limit", type=float, default=30.0, show_default=True,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import importlib.metadata
+import math
 import platform
 import sys
 from dataclasses import dataclass, field
@@ -73,17 +74,7 @@ class Test:
         if self.mode == "strong" and len(self.regions) + (self.witness is not None) != 3:
             raise BadInput("--mode strong needs exactly three participants: three --regions, "
                            "or two --regions and a --witness (M01)")
-        for name in ("time_limit", "rate", "latency_scale", "nemesis_interval", "op_timeout",
-                     "final_wait"):
-            v = getattr(self, name)
-            if not isinstance(v, (int, float)) or v < 0:
-                raise BadInput(f"--{name.replace('_', '-')} must be a number >= 0, got {v!r}")
-        for name in ("concurrency", "keys"):
-            v = getattr(self, name)
-            if not isinstance(v, int) or v < 1:
-                raise BadInput(f"--{name} must be an integer >= 1, got {v!r}")
-        if self.rate == 0:
-            raise BadInput("--rate must be > 0")
+        check_ranges(self)
         if not self.name:
             object.__setattr__(self, "name", default_name(self))
 
@@ -119,6 +110,39 @@ class Test:
         return dataclasses.replace(
             self, start_time=now.isoformat(timespec="seconds"), versions=versions(),
             argv=tuple(sys.argv if argv is None else argv))
+
+
+# The range of every numeric option, (name, lowest, lowest allowed itself?, highest):
+# a value outside is a BadInput naming the option, before anything starts.
+NUMBER_RANGES: tuple[tuple[str, float, bool, float], ...] = (
+    ("time_limit", 0.0, False, 7 * 24 * 3600.0),
+    ("rate", 0.0, False, 100_000.0),
+    ("latency_scale", 0.0, True, 1000.0),
+    ("nemesis_interval", 0.0, False, 24 * 3600.0),
+    ("op_timeout", 0.0, False, 3600.0),
+    ("final_wait", 0.0, True, 3600.0),
+)
+INTEGER_RANGES: tuple[tuple[str, int, int], ...] = (
+    ("concurrency", 1, 1000),
+    ("keys", 1, 1_000_000),
+)
+
+
+def check_ranges(test: "Test") -> None:
+    """BadInput naming the option when a numeric option is out of its range (or NaN)."""
+    for name, low, inclusive, high in NUMBER_RANGES:
+        v = getattr(test, name)
+        option = "--" + name.replace("_", "-")
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            raise BadInput(f"{option} must be a number, got {v!r}")
+        if v < low or (v == low and not inclusive) or v > high:
+            lower = f">= {low:g}" if inclusive else f"> {low:g}"
+            raise BadInput(f"{option} must be {lower} and <= {high:g}, got {v:g}")
+    for name, low, high in INTEGER_RANGES:
+        v = getattr(test, name)
+        option = "--" + name.replace("_", "-")
+        if isinstance(v, bool) or not isinstance(v, int) or not low <= v <= high:
+            raise BadInput(f"{option} must be an integer from {low} to {high}, got {v!r}")
 
 
 def default_name(test: Test) -> str:

@@ -28,15 +28,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
-from checkers.core import compose
+from checkers.core import compose, merge_valid
 from checkers.stats import stats
-from results.history import HistoryWriter, Op, read_jsonl
+from results.history import (FAULT_ACTIONS, NEMESIS, HistoryWriter, Op, fault_periods,
+                             read_jsonl)
 from results.store import RunDir, Store, open_run_dir
 from suite import generator as gen
 from suite import registry
 from suite.compose import compose_packages
 from suite.config import Test
-from suite.errors import GtcheckError, SetupError
+from suite.errors import BadInput, GtcheckError, SetupError
 from suite.protocols import NemesisPackage, VersionSource
 from suite.runner import Runner, describe_exception
 
@@ -120,6 +121,9 @@ def _resolve(test: Test):
     registry.load_plugins()
     entry = registry.workload_entry(test.workload)
     target_factory = registry.target_factory(test.target)
+    repeated = sorted({n for n in test.nemesis if test.nemesis.count(n) > 1})
+    if repeated:
+        raise BadInput(f"--nemesis lists {', '.join(repeated)} more than once")
     nemesis_factories = [registry.nemesis_factory(n) for n in test.nemesis]
     return target_factory, entry, nemesis_factories
 
@@ -128,6 +132,36 @@ def _setup_error(what: str, e: Exception) -> GtcheckError:
     if isinstance(e, GtcheckError):
         return e
     return SetupError(f"{what}: {describe_exception(e)}")
+
+
+@dataclass
+class _Prepared:
+    """What can be built and checked before the run store is touched: the target (not
+    yet started) and the composed nemesis package."""
+
+    target: Any
+    entry: Any
+    package: NemesisPackage
+
+
+def prepare(test: Test) -> _Prepared:
+    """Resolve every name and build the target and the nemesis package, without starting
+    anything: a bad name, a bad endpoints file, an impossible region set or two nemeses
+    that cannot be composed fail here, before a run directory exists (BadInput /
+    SetupError)."""
+    target_factory, entry, nemesis_factories = _resolve(test)
+    try:
+        target = target_factory(test)
+    except Exception as e:  # noqa: BLE001 -- becomes a SetupError with the reason
+        raise _setup_error(f"target {test.target!r} could not be set up", e) from e
+    if nemesis_factories and not getattr(target, "has_faults", True):
+        raise BadInput(f"--nemesis {','.join(test.nemesis)} needs a target with a fault "
+                       f"API; {test.target!r} has none (use --nemesis none)")
+    try:
+        package = compose_packages([f(test, target) for f in nemesis_factories])
+    except Exception as e:  # noqa: BLE001 -- becomes a SetupError with the reason
+        raise _setup_error("the nemesis could not be set up", e) from e
+    return _Prepared(target, entry, package)
 
 
 class RunLog:
@@ -187,35 +221,140 @@ class _LogRecords(logging.Handler):
         return False
 
 
-class _Progress:
-    """A throttled one-line progress report: elapsed time and outcome counts."""
+# Business outcomes: a working region answered and refused on the request's merits. They
+# are neither failures of service nor counted as such (availability counts them served).
+BUSINESS_ERRORS = {"ConditionalCheckFailed": "condition-failed",
+                   "ReplicatedWriteConflict": "conflict"}
+REFUSED = "connection-refused"
+GONE_AFTER_S = 3.0      # every region refusing connections this long: the target is gone
+GONE_MIN_REFUSALS = 3   # ... with at least this many refused operations in each region
+RATE_SHORTFALL = 0.8    # warn when the achieved client rate is below this share of --rate
 
-    def __init__(self, out: Callable[[str], None] | None, every_s: float = 1.0):
-        self.out = out
-        self.every_s = every_s
-        self.counts = {"invoke": 0, "ok": 0, "fail": 0, "info": 0}
+
+def run_counts(history: Sequence[Op]) -> dict[str, int]:
+    """The one definition of a run's operation counts (console, run.log, results.json):
+    `ops` client operations invoked; `ok`; `condition-failed` / `conflict` (answered
+    no on the request's merits); `fail` (other definite failures); `info` (outcome
+    unknown, never completed included); `timeouts` (the `info` ones that timed out);
+    `records` history lines; `nemesis` fault operations."""
+    c = {"ops": 0, "ok": 0, "condition-failed": 0, "conflict": 0, "fail": 0, "info": 0,
+         "timeouts": 0, "records": len(history), "nemesis": 0}
+    for op in history:
+        if op.process == NEMESIS:
+            c["nemesis"] += op.type == "invoke"
+        else:
+            _count(c, op)
+    c["info"] += c["ops"] - c["ok"] - c["condition-failed"] - c["conflict"] - c["fail"] \
+        - c["info"]  # invoked, never completed: unknown
+    return c
+
+
+def _count(c: dict[str, int], op: Op) -> None:
+    if op.type == "invoke":
+        c["ops"] += 1
+    elif op.type == "fail":
+        c[BUSINESS_ERRORS.get(str(op.error), "fail")] += 1
+    elif op.type in ("ok", "info"):
+        c[op.type] += 1
+        c["timeouts"] += op.type == "info" and op.error == "timeout"
+
+
+def counts_text(c: Mapping[str, int]) -> str:
+    """`ops=120 ok=100 condition-failed=8 fail=2 info=10`: business outcomes only when seen."""
+    parts = [f"ops={c['ops']}", f"ok={c['ok']}"]
+    parts += [f"{k}={c[k]}" for k in ("condition-failed", "conflict") if c.get(k)]
+    parts += [f"fail={c['fail']}", f"info={c['info']}"]
+    return " ".join(parts)
+
+
+class _Watch:
+    """What the run says while it runs, from each recorded operation: a throttled progress
+    line (elapsed time, counts as `run_counts` defines them, the faults in force), a line
+    for every nemesis operation as it completes (Jepsen logs each one), and the watch for
+    a target that is gone: when every region has refused connections for `GONE_AFTER_S`
+    with no other answer in between, it sets `gone` with the reason, and the runner stops
+    (the system under test cannot be judged unavailable when nothing is listening)."""
+
+    def __init__(self, regions: Sequence[str], out: Callable[[str], None],
+                 log: Callable[[str], None], gone: threading.Event, every_s: float = 1.0):
+        self.out, self.log, self.gone, self.every_s = out, log, gone, every_s
+        self.counts = run_counts([])
+        self.main_ops = 0  # client operations invoked in the main phase
+        self.nemesis_ops: list[Op] = []
+        self.refused: dict[str, list[int]] = {r: [] for r in regions}  # refusal times (ns)
+        self.gone_reason: str | None = None
         self.last = 0.0
-        self.started = time.monotonic()
+
+    def active_faults(self) -> list[str]:
+        return [f"{fp.f} {_fault_target(fp.value)}".strip()
+                for fp in fault_periods(self.nemesis_ops) if fp.end is None]
 
     def __call__(self, op: Op) -> None:
-        self.counts[op.type] = self.counts.get(op.type, 0) + 1
+        if op.process == NEMESIS:
+            self._nemesis(op)
+        else:
+            _count(self.counts, op)
+            self.main_ops += op.type == "invoke" and not op.extra.get("final")
+            self._watch_refusals(op)
         now = time.monotonic()
-        if self.out is not None and now - self.last >= self.every_s:
+        if now - self.last >= self.every_s:
             self.last = now
-            c = self.counts
-            self.out(f"[{now - self.started:6.1f}s] ops={c['invoke']} ok={c['ok']} "
-                     f"fail={c['fail']} info={c['info']}")
+            faults = self.active_faults()
+            self.out(f"[{op.time / 1e9:6.1f}s] {counts_text(self.counts)} faults: "
+                     + ("; ".join(faults) if faults else "none"))
+
+    def _nemesis(self, op: Op) -> None:
+        self.nemesis_ops.append(op)
+        if op.type == "invoke":
+            return
+        what = f"{op.f} {_fault_target(op.value)}".strip()
+        at = f"at {op.time / 1e9:.1f}s"
+        if op.type != "ok":
+            self.log(f"nemesis: {what} {op.type} {at} ({op.error or 'no reason given'})")
+        elif op.f in FAULT_ACTIONS:
+            self.log(f"nemesis: fault began {at}: {what}")
+        else:
+            self.log(f"nemesis: {what} {at}; faults in force: "
+                     + ("; ".join(self.active_faults()) or "none"))
+
+    def _watch_refusals(self, op: Op) -> None:
+        if op.type == "invoke" or op.region not in self.refused or self.gone.is_set():
+            return
+        if op.type == "fail" and op.error == REFUSED:
+            self.refused[op.region].append(op.time)
+        else:
+            self.refused[op.region].clear()
+            return
+        streaks = self.refused.values()
+        if all(len(t) >= GONE_MIN_REFUSALS for t in streaks):
+            since = min(t[0] for t in streaks)
+            if (op.time - since) / 1e9 >= GONE_AFTER_S:
+                self.gone_reason = (
+                    f"the target is gone: every region ({', '.join(self.refused)}) refused "
+                    f"connections from {since / 1e9:.1f}s to {op.time / 1e9:.1f}s; the run "
+                    "was stopped, and availability cannot be judged")
+                self.log(f"gtcheck: {self.gone_reason}")
+                self.gone.set()
+
+
+def _fault_target(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return " ".join(f"{v}" if k in ("region", "a", "b") else f"{k}={v}"
+                        for k, v in value.items())
+    return "" if value is None else str(value)
 
 
 def run_test(test: Test, *, store: Store | None = None, stop: threading.Event | None = None,
              abort: threading.Event | None = None,
              log: Callable[[str], None] | None = None,
              progress: Callable[[str], None] | None = None) -> RunResult:
-    """Run `test` end to end and store everything; see the module docstring."""
+    """Run `test` end to end and store everything; see the module docstring. Everything
+    that can be checked without starting anything is checked before the store is touched
+    (`prepare`); a set-up failure after that leaves a run marked `setup_error`."""
     stop = stop or threading.Event()
     abort = abort or threading.Event()
     store = store or Store()
-    target_factory, entry, nemesis_factories = _resolve(test)
+    prepared = prepare(test)
     run_dir = store.new_run(test.name)
     run_dir.write_test(test.to_json())
     with RunLog(run_dir.run_log) as run_log:
@@ -223,24 +362,26 @@ def run_test(test: Test, *, store: Store | None = None, stop: threading.Event | 
         log(f"gtcheck: running {test.name} (target={test.target} mode={test.mode} "
             f"seed={test.seed}, {test.time_limit:g}s) in {run_dir.path}")
         try:
-            result = _run(test, run_dir, target_factory, entry, nemesis_factories,
-                          stop=stop, abort=abort, log=log, progress=progress)
+            result = _run(test, run_dir, prepared, stop=stop, abort=abort, log=log,
+                          progress=progress)
         except GtcheckError as e:
-            log(f"gtcheck: {e}")
+            run_log.write(f"gtcheck: error: {e}")  # the CLI prints it once
             raise
-        log(f"gtcheck: done: valid={result.valid} ops={result.results['run']['ops']} "
-            f"interrupted={result.interrupted} errors={len(result.errors)}")
+        c = result.results["run"]
+        log(f"gtcheck: done: verdict={_VERDICT_WORDS.get(result.valid, 'UNKNOWN')} "
+            f"{counts_text(c)} interrupted={result.interrupted} errors={len(result.errors)}")
         return result
 
 
-def _run(test: Test, run_dir: RunDir, target_factory, entry, nemesis_factories, *,
+def _run(test: Test, run_dir: RunDir, prepared: _Prepared, *,
          stop: threading.Event, abort: threading.Event, log: Callable[[str], None],
          progress: Callable[[str], None]) -> RunResult:
     """The stages of `run_test` once its run directory exists."""
     errors: list[str] = []
     versions: dict | None = None
     interrupted = False
-    timeouts = 0
+    setup_error: str | None = None
+    main_phase_s: float | None = None
 
     def attempt(what: str, fn: Callable[[], Any]) -> None:
         """Teardown steps: each one runs even if an earlier one failed."""
@@ -251,13 +392,15 @@ def _run(test: Test, run_dir: RunDir, target_factory, entry, nemesis_factories, 
             log(f"{what} failed: {describe_exception(e)}")
 
     writer = HistoryWriter(run_dir.history)
-    target = workload = None
-    package = NemesisPackage(None)
+    target, entry, package = prepared.target, prepared.entry, prepared.package
+    workload = None
     nemesis = None
-    table_created = False
+    started = table_created = False
+    gone = threading.Event()
+    watch = _Watch(test.regions, progress, log, gone)
     try:
         try:
-            target = target_factory(test)
+            started = True
             target.setup(test)
         except Exception as e:  # noqa: BLE001 -- becomes a SetupError with the reason
             raise _setup_error(f"target {test.target!r} could not be set up", e) from e
@@ -266,7 +409,6 @@ def _run(test: Test, run_dir: RunDir, target_factory, entry, nemesis_factories, 
             if workload.table is not None:
                 target.create_table(test, workload.table)
                 table_created = True
-            package = compose_packages([f(test, target) for f in nemesis_factories])
             if package.nemesis is not None:
                 nemesis = package.nemesis.setup(test)
             for region in test.regions:
@@ -280,8 +422,8 @@ def _run(test: Test, run_dir: RunDir, target_factory, entry, nemesis_factories, 
 
         runner = Runner(test, client=workload.client, nemesis=nemesis, history=writer,
                         regions=test.regions, concurrency=test.concurrency,
-                        op_timeout_s=test.op_timeout, stop=stop, abort=abort,
-                        on_record=_Progress(progress), log=log)
+                        op_timeout_s=test.op_timeout, stop=stop, abort=abort, give_up=gone,
+                        on_record=watch, log=log)
         main = gen.clients_and_nemesis(workload.generator, package.generator) \
             if package.generator is not None else gen.clients(workload.generator)
         final = gen.phases(gen.nemesis(package.final_generator) if nemesis else None,
@@ -289,20 +431,21 @@ def _run(test: Test, run_dir: RunDir, target_factory, entry, nemesis_factories, 
                            gen.clients(workload.final_generator))
         outcome = runner.run(main, final, time_limit_s=test.time_limit)
         interrupted = outcome.interrupted or outcome.aborted
-        timeouts = outcome.timeouts
+        main_phase_s = outcome.main_phase_s
         errors.extend(outcome.errors)
-        if isinstance(target, VersionSource) and workload.table is not None:
+        if isinstance(target, VersionSource) and workload.table is not None and \
+                not gone.is_set():
             attempt("collecting item versions",
                     lambda: run_dir.write_versions(dict(target.versions(workload.table))))
             if run_dir.versions_json.exists():
                 versions = run_dir.read_versions()
     except GtcheckError as e:
-        errors.append(str(e))
+        setup_error = str(e)
         raise
     finally:
         if nemesis is not None:
             attempt("nemesis teardown", lambda: nemesis.teardown(test))
-        if workload is not None and target is not None:
+        if workload is not None and not gone.is_set():
             for region in test.regions:
                 def teardown_region(region=region):
                     c = workload.client.open(test, region)
@@ -311,22 +454,76 @@ def _run(test: Test, run_dir: RunDir, target_factory, entry, nemesis_factories, 
                     finally:
                         c.close(test)
                 attempt(f"client teardown in {region}", teardown_region)
-        if table_created:
+        if table_created and gone.is_set():
+            errors.append(f"deleting the table: skipped, the target is gone (table "
+                          f"{workload.table!r} may remain on it)")
+        elif table_created:
             attempt("deleting the table", lambda: target.delete_table(test, workload.table))
-        if target is not None:
+        if started:
             attempt("target teardown", lambda: target.teardown(test))
         writer.close()
-        # Judge whatever was recorded, even when set-up failed part-way.
-        opts = {"versions": versions} if versions is not None else {}
-        results = judge(test, writer.ops, opts)
-        results["run"] = {"interrupted": interrupted, "errors": errors,
-                          "ops": len(writer.ops), "timeouts": timeouts}
+        run = {"interrupted": interrupted, "errors": errors, **run_counts(writer.ops)}
+        if setup_error is not None:
+            run["setup_error"] = setup_error
+        if watch.gone_reason is not None:
+            run["target_gone"] = watch.gone_reason
+        if main_phase_s:
+            run["main_phase_s"] = round(main_phase_s, 3)
+            run["rate_target"] = test.rate
+            run["rate_achieved"] = round(watch.main_ops / main_phase_s, 1)
+        if setup_error is not None and not writer.ops:
+            # Nothing ran: there is nothing to judge, and no promise can be said to hold.
+            results = {"valid": "unknown", "checkers": {}}
+        else:
+            n = run["ops"]
+            log(f"checking {n} operation{'s' if n != 1 else ''} "
+                f"({run['records']} history records)")
+            t0 = time.monotonic()
+            opts = {"versions": versions} if versions is not None else {}
+            results = judge(test, writer.ops, opts)
+            log(f"checked in {time.monotonic() - t0:.1f}s")
+        results["run"] = run
+        apply_run_conditions(results)
         run_dir.write_results(results)
     return RunResult(run_dir, results, interrupted=interrupted, errors=errors)
 
 
+def apply_run_conditions(results: dict) -> None:
+    """The verdict as the run's conditions allow it, in place: the checkers' verdict
+    (false > unknown > true, Jepsen's compose) unless the run could not decide it. A
+    set-up failure decides nothing; a target that went away voids the availability
+    judgement (nothing was listening, so the system was not shown unavailable) and
+    leaves a valid run unknown; an interrupted run that found no violation is unknown
+    (it was cut short). A violation found stays a violation. The reason goes in
+    `results["reason"]`."""
+    run = results.get("run") or {}
+    checkers = results.get("checkers") or {}
+    av = checkers.get("availability")
+    if run.get("target_gone") and isinstance(av, dict) and av.get("valid") is False:
+        av["valid"] = "unknown"
+        av["error"] = "not judged: " + run["target_gone"]
+    valid = merge_valid([r.get("valid") for r in checkers.values() if isinstance(r, Mapping)])
+    reason = None
+    if run.get("setup_error"):
+        valid, reason = "unknown", f"set-up failed: {run['setup_error']}"
+    elif run.get("target_gone") and valid is not False:
+        valid, reason = "unknown", run["target_gone"]
+    elif run.get("interrupted") and valid is True:
+        valid, reason = "unknown", ("the run was interrupted: no violation in what was "
+                                    "recorded, but the test did not run its course")
+    results["valid"] = valid
+    if reason is not None:
+        results["reason"] = reason
+    else:
+        results.pop("reason", None)
+
+
+_VERDICT_WORDS = {True: "VALID", False: "INVALID", "unknown": "UNKNOWN"}
+
+
 def analyze_run(path: str | Path) -> RunResult:
-    """Re-judge a stored run from test.json + history.jsonl; rewrites results.json."""
+    """Re-judge a stored run from test.json + history.jsonl; rewrites results.json. The
+    run's own conditions (interrupted, target gone, set-up failure) still apply."""
     run_dir = open_run_dir(path)
     test = Test.from_json(run_dir.read_test())
     registry.load_plugins()
@@ -339,37 +536,67 @@ def analyze_run(path: str | Path) -> RunResult:
             previous_run = run_dir.read_results().get("run", {})
         except GtcheckError:
             previous_run = {}
-    results["run"] = {**previous_run, "ops": len(history), "analyzed": True}
+    results["run"] = {**previous_run, **run_counts(history), "analyzed": True}
+    if previous_run.get("setup_error") and not history:
+        results["checkers"] = {}
+    apply_run_conditions(results)
     run_dir.write_results(results)
-    return RunResult(run_dir, results)
+    return RunResult(run_dir, results, interrupted=bool(previous_run.get("interrupted")),
+                     errors=list(previous_run.get("errors") or []))
 
 
 def summary(result: RunResult, test: Test) -> str:
-    """The end-of-run text: verdict, anomalies by kind, where to look, how to reproduce."""
+    """The end-of-run text: verdict (with the reason when the run could not decide it),
+    each promise in the report's words, anomalies by kind, the run's errors and
+    warnings, where to look, and what a seed repeats."""
+    from results.report._view import promise_verdict
     v = result.valid
-    verdict = {True: "VALID", False: "INVALID", "unknown": "UNKNOWN"}.get(v, "UNKNOWN")
-    lines = [f"verdict: {verdict}"]
-    for name, r in result.results.get("checkers", {}).items():
+    results = result.results
+    reason = results.get("reason")
+    lines = [f"verdict: {_VERDICT_WORDS.get(v, 'UNKNOWN')}" + (f" ({reason})" if reason else "")]
+    for name, r in results.get("checkers", {}).items():
         if isinstance(r, Mapping):
-            extra = f" ({r['error']})" if r.get("error") else ""
-            lines.append(f"  {name}: {r.get('valid')}{extra}")
+            _cls, word, counts = promise_verdict(name, r)
+            detail = [x for x in (counts, r.get("error")) if x]
+            lines.append(f"  {name}: {word}" + (f" ({'; '.join(detail)})" if detail else ""))
     for label, expected in (("violations", False),
                             ("anomalies the mode allows (reported, not failures)", True)):
-        counts = anomaly_counts(result.results, expected=expected)
+        counts = anomaly_counts(results, expected=expected)
         if counts:
             lines.append(f"{label}: "
                          + ", ".join(f"{k}={n}" for k, n in sorted(counts.items())))
-    if result.interrupted:
-        lines.append("the run was interrupted; results cover what was recorded")
+    run = results.get("run") or {}
+    if "ops" in run:
+        lines.append(f"operations: {counts_text(run)} (timeouts={run.get('timeouts', 0)})")
+    warning = rate_warning(run)
+    if warning:
+        lines.append(f"warning: {warning}")
     for e in result.errors:
         lines.append(f"error: {e}")
     lines.append(f"run directory: {result.run_dir.path}")
     if result.run_dir.report.exists():
         lines.append(f"report: {result.run_dir.report}")
-    if v is not True:
+    if v is not True and not run.get("setup_error"):
         lines.append(f"reproduce with seed={test.seed}: "
                      f"{' '.join(_reproduce_argv(test))}")
+        lines.append("  (the seed repeats the fault schedule and the sequence of client "
+                     "operations in the order they are issued; which thread runs each, and "
+                     "every outcome, depend on timing)")
     return "\n".join(lines)
+
+
+def rate_warning(run: Mapping[str, Any]) -> str | None:
+    """A warning when the main phase issued client operations well below `--rate`."""
+    target, achieved = run.get("rate_target"), run.get("rate_achieved")
+    if not isinstance(target, (int, float)) or not isinstance(achieved, (int, float)):
+        return None
+    if run.get("interrupted") or run.get("target_gone") or (run.get("main_phase_s") or 0) < 1:
+        return None
+    if achieved >= RATE_SHORTFALL * target:
+        return None
+    return (f"--rate {target:g} ops/s was not reached: {achieved:g} ops/s were issued "
+            "(each client thread runs one operation at a time: raise --concurrency, or "
+            "the machine or the target is the limit)")
 
 
 def _reproduce_argv(test: Test) -> list[str]:

@@ -185,6 +185,8 @@ class RunOutcome:
     interrupted: bool = False
     aborted: bool = False
     timeouts: int = 0
+    gave_up: bool = False
+    main_phase_s: float | None = None
     errors: list[str] = field(default_factory=list)
 
 
@@ -195,6 +197,7 @@ class Runner:
                  history: HistoryWriter, regions: Sequence[str], concurrency: int,
                  op_timeout_s: float = 5.0, nemesis_timeout_s: float | None = None,
                  stop: threading.Event | None = None, abort: threading.Event | None = None,
+                 give_up: threading.Event | None = None,
                  on_record: Callable[[Op], None] | None = None,
                  log: Callable[[str], None] | None = None,
                  clock: Callable[[], int] = time.monotonic_ns):
@@ -213,6 +216,7 @@ class Runner:
             nemesis_timeout_s if nemesis_timeout_s is not None else max(op_timeout_s, 30.0))
         self.stop_event = stop or threading.Event()
         self.abort_event = abort or threading.Event()
+        self.give_up_event = give_up or threading.Event()
         self.on_record = on_record
         self.log = log or (lambda msg: None)
         self._clock = clock
@@ -397,15 +401,28 @@ class Runner:
             deadline = None if time_limit_s is None else \
                 self.now() + gen.seconds_to_ns(time_limit_s)
             try:
-                self.interpret(main, stop=self.stop_event, deadline_ns=deadline)
+                self.interpret(main, stop=_Either(self.stop_event, self.give_up_event),
+                               deadline_ns=deadline)
             except GeneratorError as e:
                 self.outcome.errors.append(f"main phase: {e}")
                 self.log(f"main phase stopped: {e}")
                 self._expire(None, force="interrupted")
             self.outcome.interrupted = self.stop_event.is_set()
-            if final is not None and not self.abort_event.is_set():
+            self.outcome.gave_up = self.give_up_event.is_set()
+            self.outcome.main_phase_s = self.now() / 1e9
+            why = ("given up" if self.outcome.gave_up else "interrupted"
+                   if self.outcome.interrupted else "time limit reached")
+            if final is None:
+                self.log(f"main phase over at {self.now() / 1e9:.1f}s ({why})")
+            elif self.abort_event.is_set() or self.outcome.gave_up:
+                self.log(f"main phase over at {self.now() / 1e9:.1f}s ({why}); "
+                         "final phase skipped")
+            else:
+                self.log(f"main phase over at {self.now() / 1e9:.1f}s ({why}); final phase: "
+                         "heal every fault, wait for quiescence, final reads")
                 final_marked = gen.map_ops(mark_final, final)
                 self.interpret(final_marked, stop=self.abort_event)
+                self.log(f"final phase over at {self.now() / 1e9:.1f}s")
         finally:
             for w in list(self.workers.values()):
                 w.stop()
@@ -413,6 +430,16 @@ class Runner:
                 w.join(timeout=1.0)
             self.workers.clear()
         return self.outcome
+
+
+class _Either:
+    """Set when either event is: the main phase stops for a signal or for giving up."""
+
+    def __init__(self, a: threading.Event, b: threading.Event):
+        self.a, self.b = a, b
+
+    def is_set(self) -> bool:
+        return self.a.is_set() or self.b.is_set()
 
 
 def mark_final(op: dict) -> dict:

@@ -149,8 +149,11 @@ def verdict_words(valid: Any) -> tuple[str, str]:
     return "unknown", "undecided"
 
 
-def headline(valid: Any, mode: str | None, broken: list[str], undecided: list[str]) -> str:
+def headline(valid: Any, mode: str | None, broken: list[str], undecided: list[str],
+             reason: str | None = None) -> str:
     mode_words = MODE_NAMES.get(mode or "", "this run's mode")
+    if valid not in (True, False) and reason:
+        return f"Unknown: {reason}."
     if valid is None:
         return "No verdict: this run has no checker results yet."
     if valid is True:

@@ -16,6 +16,7 @@ import heapq
 import json
 from typing import Any, Iterable, Mapping
 
+from checkers.availability import ANSWERED_ERRORS
 from results.history import INFO, NEMESIS, Op, Pair, fault_periods, pair
 from results.report._promises import (MODE_NAMES, Promise, headline, promise_for,
                                       verdict_words)
@@ -156,25 +157,36 @@ def _anomaly_groups(checkers: Mapping[str, dict], hist: HistoryIndex) -> list[di
     return out
 
 
+def promise_verdict(name: str, result: Mapping[str, Any]) -> tuple[str, str, str]:
+    """(css class, word, counts text) for one checker's result, as the report and the
+    console both say it: held / BROKEN / undecided for a promise; for an informational
+    checker (allowed anomalies, figures) "reported" with its counts, "none seen" or
+    "recorded" -- never a bare True that reads like an alarm."""
+    promise: Promise | None = promise_for(name)
+    cls, word = verdict_words(result.get("valid"))
+    counts = result.get("anomaly_counts") if isinstance(result.get("anomaly_counts"),
+                                                         dict) else {}
+    counts = {k: v for k, v in counts.items() if v}
+    if promise and promise.informational and result.get("valid") is True:
+        if counts:
+            word, cls = "reported", "info"
+        else:
+            word = "none seen" if "anomalies" in result else "recorded"
+            cls = "valid"
+    return cls, word, _counts_text(counts)
+
+
 def _promise_rows(checkers: Mapping[str, dict], mode: str | None) -> list[dict]:
     rows = []
     for name, result in checkers.items():
         promise: Promise | None = promise_for(name)
-        cls, word = verdict_words(result.get("valid"))
-        counts = result.get("anomaly_counts") if isinstance(result.get("anomaly_counts"),
-                                                             dict) else {}
-        if promise and promise.informational and result.get("valid") is True:
-            if counts:
-                word, cls = "reported", "info"
-            else:
-                word = "none seen" if "anomalies" in result else "recorded"
-                cls = "valid"
+        cls, word, counts = promise_verdict(name, result)
         rows.append({
             "name": name, "title": promise.title if promise else name,
             "text": promise.text_for(mode) if promise else
             "A checker this report does not know; its data is shown below as recorded.",
             "known": promise is not None, "cls": cls, "word": word,
-            "counts": _counts_text(counts), "error": result.get("error"),
+            "counts": counts, "error": result.get("error"),
         })
     order = {"invalid": 0, "unknown": 1, "info": 2, "valid": 3}
     rows.sort(key=lambda r: order.get(r["cls"], 4))
@@ -235,7 +247,8 @@ def _availability_rows(checkers: Mapping[str, dict]) -> list[dict]:
                               or (expected and a >= 0.5) or not expected)
                 rows.append({"region": region,
                              **{k: p.get(k) for k in ("start_s", "end_s", "fault", "ok",
-                                                      "fail", "info", "expected_available")},
+                                                      "answered", "fail", "info",
+                                                      "expected_available")},
                              "pct": f"{a * 100:.1f} %" if isinstance(a, (int, float)) else "",
                              "flag": "" if ok_promise else "unavailable"})
     return rows
@@ -261,9 +274,33 @@ def _other_data(checkers: Mapping[str, dict]) -> list[dict]:
     return out
 
 
+def _run_notes(run_info: Mapping[str, Any], reason: Any) -> list[dict]:
+    """How the run went, from results.json's `run`: why the verdict is what it is when
+    the run decided it (interrupted, target gone), the counts, warnings and every error
+    of the run and its after-run phase (version collection, teardown, table deletion)."""
+    from suite.core import counts_text, rate_warning
+    notes = []
+    if isinstance(reason, str) and not run_info.get("setup_error"):
+        notes.append({"cls": "unknown", "text": f"Verdict unknown: {reason}."})
+    if "ops" in run_info and "ok" in run_info:
+        notes.append({"cls": "", "text": f"Operations: {counts_text(run_info)}, of which "
+                      f"{run_info.get('timeouts', 0)} timed out "
+                      "(condition-failed and conflict are answers on the request's merits, "
+                      "not failures)."})
+    warning = rate_warning(run_info)
+    if warning:
+        notes.append({"cls": "unknown", "text": f"Warning: {warning}."})
+    for e in run_info.get("errors") or []:
+        notes.append({"cls": "invalid", "text": f"Error: {e}"})
+    return notes
+
+
 def view_model(run: Run, hist: HistoryIndex) -> dict:
     checkers = run.checkers
     test = run.test or {}
+    run_info = (run.results or {}).get("run")
+    run_info = run_info if isinstance(run_info, dict) else {}
+    setup_error = run_info.get("setup_error")
     rows = _promise_rows(checkers, test.get("mode"))
     broken = [r["title"] for r in rows if r["cls"] == "invalid"]
     undecided = [r["title"] for r in rows if r["cls"] == "unknown"]
@@ -275,7 +312,11 @@ def view_model(run: Run, hist: HistoryIndex) -> dict:
         "mode": test.get("mode"), "mode_words": MODE_NAMES.get(test.get("mode") or "", ""),
         "workload": test.get("workload"),
         "verdict_cls": cls, "verdict_word": word,
-        "headline": headline(run.valid, test.get("mode"), broken, undecided),
+        "headline": (f"Set-up failed: no verdict. {setup_error}" if setup_error else
+                     headline(run.valid, test.get("mode"), broken, undecided,
+                              (run.results or {}).get("reason"))),
+        "setup_error": setup_error,
+        "run_notes": _run_notes(run_info, (run.results or {}).get("reason")),
         "problems": run.problems, "config": config, "promises": rows,
         "anomaly_groups": _anomaly_groups(checkers, hist),
         "counterexample": _counterexample(checkers, hist),
@@ -391,6 +432,7 @@ def page_data(run: Run, hist: HistoryIndex, anomaly_ops: Iterable[int],
     final_pairs = [n for n, p in client if p.invoke.extra.get("final")]
     return {
         **cols, "fs": list(fs), "keys": list(keys), "errors": list(errors), "lanes": lanes,
+        "answered": [i for i, e in enumerate(errors) if e in ANSWERED_ERRORS],
         "regions": [r for r in region_order] + sorted(
             {ln["region"] for ln in lanes if ln["region"] not in region_order
              and ln["region"] != "nemesis"}),

@@ -13,11 +13,20 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
-from suite.errors import SetupError
+from suite.errors import BadInput, SetupError
 from suite.targets.base import check_topology
 from suite.targets.endpoints import AdminEndpointsTarget, EndpointsTarget
 
 DEFAULT_REGIONS = ("us-east-1", "us-east-2", "us-west-2")
+
+
+def _check_region_set(regions: Sequence[str], witness: str | None) -> None:
+    """The emulator's MRSC region-set rule (M01), checked before anything starts."""
+    from emulator.mrsc_setup import check_participants
+    try:
+        check_participants(regions, witness)
+    except Exception as e:  # noqa: BLE001 -- the emulator's ValidationException
+        raise BadInput(f"--regions: {getattr(e, 'message', None) or e}") from None
 
 
 class EmulatorTarget(AdminEndpointsTarget):
@@ -30,6 +39,8 @@ class EmulatorTarget(AdminEndpointsTarget):
                  seed: int = 0, deployment_options: Mapping[str, Any] | None = None):
         regions = tuple(regions)
         check_topology(mode, regions, witness)
+        if mode == "strong":
+            _check_region_set(regions, witness)
         self._options = dict(regions=list(regions), mode=mode, witness=witness,
                              latency_scale=latency_scale, seed=seed,
                              **(deployment_options or {}))

@@ -69,8 +69,24 @@ def test_fault_state_is_visible_in_status(served):
     st = json.loads(run(state, "status").output)["status"]
     assert ["us-east-1", "us-east-2"] in st["wan"]["cut"] and ["us-east-2", "us-east-1"] in st["wan"]["cut"]
     assert st["clock_skew_ms"] == {"us-west-2": 1500.0}
-    st = json.loads(run(state, "heal").output)["status"]
+    healed = json.loads(run(state, "heal").output)
+    assert healed["faults_in_force"] == {}
+    st = json.loads(run(state, "status").output)["status"]
     assert st["wan"]["cut"] == [] and st["clock_skew_ms"] == {}
+
+
+def test_a_fault_action_answers_what_changed_not_the_whole_status(served):
+    """Issue 13, finding 16: the action and the faults now in force, in a short line."""
+    state, _ = served
+    r = run(state, "isolate", "us-east-2")
+    answer = json.loads(r.output)
+    assert answer == {"ok": True, "action": "isolate", "args": ["us-east-2"],
+                      "faults_in_force": {"isolated": ["us-east-2"]}}
+    assert len(r.output) < 200 < len(run(state, "status").output)
+    answer = json.loads(run(state, "skew-clock", "us-west-2", "300").output)
+    assert answer["faults_in_force"] == {"isolated": ["us-east-2"],
+                                         "clock_skew_ms": {"us-west-2": 300.0}}
+    assert json.loads(run(state, "heal").output)["faults_in_force"] == {}
 
 
 def test_stop_refuses_connections_start_keeps_data(served):

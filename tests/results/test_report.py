@@ -170,7 +170,7 @@ def test_bad_run_dir_is_a_clear_error(tmp_path, kind):
         write_report(target)
     result = CliRunner().invoke(report_command, [str(target)])
     assert result.exit_code == 3
-    assert result.output.startswith("error: ")
+    assert result.output.startswith("gtcheck: error: ")
     assert "Traceback" not in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
 

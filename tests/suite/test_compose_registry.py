@@ -78,6 +78,7 @@ def test_compose_packages_merges_schedules_and_final_heals():
 
 
 def test_registry_lookups_list_the_known_names(monkeypatch):
+    registry.load_plugins()  # into the real registries first: later tests rely on them
     monkeypatch.setattr(registry, "WORKLOADS", {})
     monkeypatch.setattr(registry, "TARGETS", {})
     registry.register_workload("counter", lambda t, tg: None, lambda t: {})
@@ -96,7 +97,7 @@ def test_config_checks_mrsc_participants_and_values():
         Test(mode="strong", regions=("us-east-1", "us-east-2"))
     with pytest.raises(BadInput, match="only to --mode strong"):
         Test(mode="async", regions=("us-east-1", "us-east-2"), witness="us-west-2")
-    with pytest.raises(BadInput, match="--time-limit must be a number >= 0"):
+    with pytest.raises(BadInput, match="--time-limit must be > 0"):
         Test(time_limit=-1)
     with pytest.raises(BadInput, match="--rate must be > 0"):
         Test(rate=0)

@@ -23,7 +23,9 @@ from tests.suite.runner_fakes import FakeClient, FakeDB, register_fakes
 
 @pytest.fixture(autouse=True)
 def fake_registries(monkeypatch):
-    """Each test registers into copies of the registries, restored afterwards."""
+    """Each test registers into copies of the registries, restored afterwards. The real
+    plugins are loaded first, so they register into the real registries, not a copy."""
+    registry.load_plugins()
     for name in ("TARGETS", "WORKLOADS", "NEMESES"):
         monkeypatch.setattr(registry, name, dict(getattr(registry, name)))
     register_fakes()
@@ -43,7 +45,9 @@ def test_run_test_stores_everything_and_tears_down(tmp_path):
     assert d.path.parent.name == "fake-register-strong-fake-isolate"
     assert json.loads(d.test_json.read_text())["nemesis"] == ["fake-isolate"]
     ops = read_jsonl(d.history)
-    assert json.loads(d.results_json.read_text())["run"]["ops"] == len(ops)
+    run = json.loads(d.results_json.read_text())["run"]
+    assert run["records"] == len(ops)
+    assert run["ops"] == sum(1 for o in ops if o.type == "invoke" and o.process != "nemesis")
     assert json.loads(d.versions_json.read_text())["us-east-1"]["k0"]["value"] == 1
     target = runner_fakes.LAST["target"]
     assert target.events == ["setup", "create fake", "delete fake", "teardown"]
@@ -96,7 +100,7 @@ def test_analyze_of_a_bad_directory_exits_3(tmp_path):
      "unknown nemesis 'meteor'"),
     (["--mode", "eventual"], "Invalid value for '--mode'"),
     (["--regions", "us-east-1,us-east-1"], "distinct region"),
-    (["--concurrency", "0"], "--concurrency must be an integer >= 1"),
+    (["--concurrency", "0"], "--concurrency must be an integer from 1 to 1000"),
 ])
 def test_run_rejects_bad_names_and_options_with_exit_3(tmp_path, args, words):
     r = CliRunner().invoke(main, ["run", *args, "--store", str(tmp_path)])
@@ -113,13 +117,17 @@ def test_a_target_that_fails_to_start_is_a_setup_error(tmp_path):
     registry.register_target("broken", Broken)
     with pytest.raises(SetupError, match="port 8000 in use"):
         core.run_test(short_test(target="broken"), store=Store(tmp_path))
-    # Even so, the run directory holds the config and (empty) judged results.
+    # The run directory says the run failed during set-up: no checker ran, so no promise
+    # is said to hold, and the verdict is unknown with the reason.
     results = json.loads((tmp_path / "latest" / "results.json").read_text())
-    assert "port 8000 in use" in results["run"]["errors"][0]
+    assert "port 8000 in use" in results["run"]["setup_error"]
+    assert results["valid"] == "unknown" and results["checkers"] == {}
+    assert results["reason"].startswith("set-up failed: ")
     assert "could not be set up" in (tmp_path / "latest" / "run.log").read_text()
     r = CliRunner().invoke(main, ["run", "--target", "broken", "--workload", "fake-register",
                                   "--store", str(tmp_path)])
     assert r.exit_code == 3 and "port 8000 in use" in r.output
+    assert r.output.count("port 8000 in use") == 1  # said once, not twice
 
 
 def test_a_client_that_cannot_open_fails_its_operations(tmp_path):
@@ -174,8 +182,9 @@ def test_a_run_keeps_its_own_log(tmp_path):
                            progress=said.append)
     lines = result.run_dir.run_log.read_text().splitlines()
     assert lines[0].endswith(f"in {result.run_dir.path}") and "gtcheck: running" in lines[0]
-    assert lines[-1].endswith("gtcheck: done: valid=True ops=%d interrupted=False errors=0"
-                              % result.results["run"]["ops"])
+    assert lines[-1].endswith("gtcheck: done: verdict=VALID ops=%d ok=%d fail=0 info=0 "
+                              "interrupted=False errors=0"
+                              % (result.results["run"]["ops"], result.results["run"]["ok"]))
     # What the caller was told is in the file too, in the same order, with a UTC stamp.
     assert [line.split("Z ", 1)[1] for line in lines] == said
     assert all(line[:4].isdigit() and line[10] == "T" for line in lines)

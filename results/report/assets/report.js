@@ -346,7 +346,8 @@
       plugins: [faultShading()],
       scales: {x: {time: false}},
       axes: [{label: "seconds since the run started"}, {label: opts && opts.yLabel || ""}],
-      series: [{label: "t (s)"}].concat(series)
+      series: [{label: "t (s)"}].concat(series),
+      legend: {live: false}   // names only: no "--" placeholders until the cursor moves
     }, opts || {});
     delete o.yLabel;
     return new uPlot(o, data, box);
@@ -428,25 +429,30 @@
     return per;
   }
 
+  // Served: ok, or answered on the request's merits (a failed condition, a lost MRSC
+  // conflict): the availability checker's own definition, so the plot shows what is judged.
+  var ANSWERED = new Set(D.answered || []);
+  function served(n) { return TY[n] === 0 || (TY[n] === 1 && ANSWERED.has(D.er[n])); }
+
   function throughputPlot() {
     var el = document.getElementById("plot-throughput");
-    var ok = bucketsPerRegion(function (n) { return TY[n] === 0; });
-    var bad = bucketsPerRegion(function (n) { return TY[n] === 1 || TY[n] === 2; });
+    var ok = bucketsPerRegion(served);
+    var bad = bucketsPerRegion(function (n) { return (TY[n] === 1 || TY[n] === 2) && !served(n); });
     var secs = BUCKET / 1e6, data = [Array.from(bucketX)], series = [];
     D.regions.forEach(function (r) {
       data.push(Array.from(ok[r], function (v) { return v / secs; }));
-      series.push({label: r + " ok/s", stroke: regionColor(r), width: 2});
+      series.push({label: r + " served/s", stroke: regionColor(r), width: 2});
     });
     D.regions.forEach(function (r) {
       data.push(Array.from(bad[r], function (v) { return v / secs; }));
-      series.push({label: r + " fail+info/s", stroke: regionColor(r), width: 1, dash: [4, 3]});
+      series.push({label: r + " failed or unknown/s", stroke: regionColor(r), width: 1, dash: [4, 3]});
     });
     chart(el, "Throughput per region", data, series, {yLabel: "operations / s"});
   }
 
   function availabilityPlot() {
     var el = document.getElementById("plot-availability");
-    var ok = bucketsPerRegion(function (n) { return TY[n] === 0; });
+    var ok = bucketsPerRegion(served);
     var all = bucketsPerRegion(function (n) { return TY[n] <= 2; });
     var data = [Array.from(bucketX)], series = [];
     D.regions.forEach(function (r) {
@@ -454,7 +460,7 @@
       series.push({label: r, stroke: regionColor(r), width: 2, spanGaps: true});
     });
     chart(el, "Availability per region", data, series,
-          {yLabel: "share ok", scales: {x: {time: false}, y: {range: [0, 1.05]}}});
+          {yLabel: "share served", scales: {x: {time: false}, y: {range: [0, 1.05]}}});
   }
 
   function counterPlot() {
