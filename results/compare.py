@@ -18,6 +18,7 @@ from typing import Any
 
 from results.history import NEMESIS, pair
 from results.report._promises import promise_for, verdict_words
+from results.report._view import promise_verdict
 from results.report._render import render
 from results.report._run import Run, load_run
 
@@ -89,8 +90,10 @@ def compare_runs(run_a: str | os.PathLike, run_b: str | os.PathLike) -> dict:
         cells = []
         for r in runs:
             res = r.checkers.get(name)
-            cls, word = verdict_words(res.get("valid")) if res else ("none", "not run")
-            cells.append({"cls": cls, "word": word})
+            # The single report's words: an allowed anomaly is "reported", figures are
+            # "recorded" -- never "held" beside a non-zero count.
+            cls, word, counts = promise_verdict(name, res) if res else ("none", "not run", "")
+            cells.append({"cls": cls, "word": word, "counts": counts})
         p = promise_for(name)
         verdicts.append({"checker": name, "title": p.title if p else name,
                          "a": cells[0], "b": cells[1]})
@@ -117,8 +120,14 @@ def compare_runs(run_a: str | os.PathLike, run_b: str | os.PathLike) -> dict:
         cls, _ = verdict_words(r.valid) if r.valid is not None else ("unknown", "")
         word = {"valid": "valid", "invalid": "invalid"}.get(cls, "unknown") \
             if r.valid is not None else "no verdict"
+        run_info = (r.results or {}).get("run") or {}
+        if run_info.get("setup_error"):
+            word = "set-up failed"
+        elif (r.results or {}).get("reason") and cls == "unknown":
+            word = f"unknown ({r.results['reason']})"
         summary.append({"path": str(r.path), "name": r.name, "mode": t.get("mode") or "",
-                        "verdict_cls": cls, "verdict_word": word, "problems": r.problems})
+                        "verdict_cls": cls, "verdict_word": word, "problems": r.problems,
+                        "rel": r.path.name})
     return {"runs": summary, "config": config, "verdicts": verdicts, "anomalies": anomalies,
             "latency": latency, "latency_source": [lat[0][1], lat[1][1]],
             "quantiles": QUANTILES}
@@ -139,7 +148,9 @@ def compare_text(data: dict) -> str:
              f"B: {b['path']} ({b['mode']}) -> {b['verdict_word']}", "", "Verdicts:"]
     w = max([len(v["title"]) for v in data["verdicts"]] + [8])
     for v in data["verdicts"]:
-        lines.append(f"  {v['title']:<{w}}  A {v['a']['word']:<12} B {v['b']['word']}")
+        def said(c: dict) -> str:
+            return c["word"] + (f" ({c['counts']})" if c.get("counts") else "")
+        lines.append(f"  {v['title']:<{w}}  A {said(v['a']):<28} B {said(v['b'])}")
     lines.append("Anomalies:")
     for r in data["anomalies"] or [{"kind": "(none)", "a": 0, "b": 0}]:
         lines.append(f"  {r['kind']:<{w}}  A {r['a']:<12} B {r['b']}")

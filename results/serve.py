@@ -32,8 +32,9 @@ from results.report._render import render
 from results.report._run import LOG_SUFFIXES, RUN_FILES
 from suite.errors import BadInput, GtcheckError
 
-VERDICTS = ("valid", "invalid", "unknown", "none")
-SORT_KEYS = ("time", "name", "verdict", "workload", "mode")
+VERDICTS = ("valid", "invalid", "unknown", "setup-failed", "none")
+SORT_KEYS = ("time", "name", "verdict", "workload", "mode", "target", "duration", "ops")
+FILTERS = ("verdict", "workload", "mode", "nemesis", "target")
 CONTENT_TYPES = {".html": "text/html; charset=utf-8", ".json": "application/json",
                  ".jsonl": "text/plain; charset=utf-8", ".log": "text/plain; charset=utf-8",
                  ".txt": "text/plain; charset=utf-8", ".out": "text/plain; charset=utf-8",
@@ -51,7 +52,12 @@ class RunSummary:
     mode: str = ""
     workload: str = ""
     nemesis: str = ""
-    verdict: str = "none"         # valid / invalid / unknown / none (no results yet)
+    verdict: str = "none"         # valid / invalid / unknown / setup-failed / none
+    target: str = ""
+    seed: str = ""
+    duration_s: float | None = None   # the main phase as run (else the configured limit)
+    ops: int | None = None            # client operations invoked
+    reason: str = ""                  # why the verdict is unknown, when the run says
     anomalies: dict[str, int] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
     logs: list[str] = field(default_factory=list)
@@ -91,9 +97,22 @@ def summarize(store: Path, run_dir: Path) -> RunSummary:
                    time=_time_of(test, run_dir.name), mode=str(test.get("mode") or ""),
                    workload=str(test.get("workload") or ""),
                    nemesis=", ".join(map(str, test.get("nemesis") or [])) or "none",
+                   target=str(test.get("target") or ""),
+                   seed="" if test.get("seed") is None else str(test.get("seed")),
                    problem="; ".join(p for p in (p1, p2) if p))
+    limit = test.get("time_limit")
+    s.duration_s = float(limit) if isinstance(limit, (int, float)) else None
     if isinstance(results, dict):
         s.verdict = _verdict(results.get("valid", "unknown"))
+        run = results.get("run") if isinstance(results.get("run"), dict) else {}
+        if run.get("setup_error"):
+            s.verdict, s.reason = "setup-failed", str(run["setup_error"])
+        elif isinstance(results.get("reason"), str):
+            s.reason = results["reason"]
+        if isinstance(run.get("main_phase_s"), (int, float)):
+            s.duration_s = float(run["main_phase_s"])
+        if isinstance(run.get("ops"), int) and "records" in run:
+            s.ops = run["ops"]
         nested = results.get("checkers")
         checkers = nested if isinstance(nested, dict) else results
         for r in checkers.values():
@@ -125,18 +144,27 @@ def find_runs(store: Path) -> list[Path]:
 
 def list_runs(store: str | os.PathLike, *, verdict: str | None = None,
               workload: str | None = None, sort: str = "time",
-              descending: bool = True) -> list[RunSummary]:
-    """The runs of a store, filtered and sorted as the runs page shows them."""
+              descending: bool = True, runs: list[RunSummary] | None = None,
+              **filters: str | None) -> list[RunSummary]:
+    """The runs of a store, filtered (by any of FILTERS: an exact value; nemesis: one of
+    the run's nemeses) and sorted as the runs page shows them."""
     root = Path(store)
-    runs = [summarize(root, d) for d in find_runs(root)]
-    if verdict:
-        runs = [r for r in runs if r.verdict == verdict]
-    if workload:
-        runs = [r for r in runs if r.workload == workload]
-    order = {"invalid": 0, "unknown": 1, "none": 2, "valid": 3}
+    runs = list(runs) if runs is not None else [summarize(root, d) for d in find_runs(root)]
+    filters = {"verdict": verdict, "workload": workload, **filters}
+    for name, value in filters.items():
+        if not value:
+            continue
+        if name == "nemesis":
+            runs = [r for r in runs if value in r.nemesis.split(", ")]
+        else:
+            runs = [r for r in runs if getattr(r, name) == value]
+    order = {"invalid": 0, "unknown": 1, "setup-failed": 2, "none": 3, "valid": 4}
     keyf = {"time": lambda r: (r.time, r.rel), "name": lambda r: (r.name, r.time),
             "verdict": lambda r: (order[r.verdict], r.time),
-            "workload": lambda r: (r.workload, r.time), "mode": lambda r: (r.mode, r.time)}
+            "workload": lambda r: (r.workload, r.time), "mode": lambda r: (r.mode, r.time),
+            "target": lambda r: (r.target, r.time),
+            "duration": lambda r: (r.duration_s or 0.0, r.time),
+            "ops": lambda r: (r.ops or 0, r.time)}
     runs.sort(key=keyf.get(sort, keyf["time"]), reverse=descending)
     return runs
 
@@ -216,19 +244,29 @@ class StoreHandler(BaseHTTPRequestHandler):
         def one(name: str, allowed: tuple[str, ...] | None = None) -> str:
             v = (query.get(name) or [""])[0]
             return v if allowed is None or v in allowed else ""
-        verdict, workload = one("verdict", VERDICTS), one("workload")
+        chosen = {f: one(f, VERDICTS if f == "verdict" else None) for f in FILTERS}
         sort = one("sort", SORT_KEYS) or "time"
         order = one("order", ("asc", "desc")) or "desc"
         every = list_runs(self.store)
-        shown = list_runs(self.store, verdict=verdict or None, workload=workload or None,
-                          sort=sort, descending=order == "desc")
+        shown = list_runs(self.store, runs=every, sort=sort, descending=order == "desc",
+                          **{f: v or None for f, v in chosen.items()})
+        choices = {
+            "verdict": list(VERDICTS),
+            "workload": sorted({r.workload for r in every if r.workload}),
+            "mode": sorted({r.mode for r in every if r.mode}),
+            "nemesis": sorted({n for r in every for n in r.nemesis.split(", ") if n}),
+            "target": sorted({r.target for r in every if r.target}),
+        }
+
+        def qs(**kw: str) -> str:
+            """This page's query with `kw` changed: every filter and the sort are kept."""
+            params = {**chosen, "sort": sort, "order": order, **kw}
+            return "?" + urllib.parse.urlencode({k: v for k, v in params.items() if v})
+
         body = render("serve_index.html.j2", runs=shown, total=len(every),
-                      store=str(self.store), verdict=verdict, workload=workload, sort=sort,
-                      order=order, verdicts=VERDICTS, sort_keys=SORT_KEYS,
-                      workloads=sorted({r.workload for r in every if r.workload}),
-                      qs=lambda **kw: "?" + urllib.parse.urlencode(
-                          {k: v for k, v in {"verdict": verdict, "workload": workload,
-                                             "sort": sort, "order": order, **kw}.items() if v}))
+                      store=str(self.store), chosen=chosen, choices=choices, sort=sort,
+                      order=order, verdicts=VERDICTS, sort_keys=SORT_KEYS, qs=qs,
+                      filtered=any(chosen.values()))
         self._send(HTTPStatus.OK, body.encode("utf-8"), "text/html; charset=utf-8", head)
 
     def _compare(self, rels: list[str], head: bool) -> None:
@@ -242,7 +280,9 @@ class StoreHandler(BaseHTTPRequestHandler):
             data = compare_runs(dirs[0], dirs[1])
         except BadInput as e:
             return self._error(HTTPStatus.NOT_FOUND, str(e), head)
-        body = render("compare.html.j2", **data).encode("utf-8")
+        body = render("compare.html.j2", **data, back_link="/",
+                      report_links=["/runs/" + urllib.parse.quote(rel) + "/report.html"
+                                    for rel in rels]).encode("utf-8")
         self._send(HTTPStatus.OK, body, "text/html; charset=utf-8", head)
 
     def _file(self, rel: str, head: bool) -> None:

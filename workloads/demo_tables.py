@@ -116,8 +116,9 @@ def _grid(header: list[str], body: list[list[str]]) -> str:
     return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, body)])
 
 
-def render(table: dict) -> str:
-    """The table as the talk shows it, plain text, one line per step plus the final row."""
+def grid(table: dict) -> dict:
+    """The table as the talk shows it: {"header": [...], "rows": [[...], ...]} of text
+    cells, one row per step plus the final row (the report draws it as an HTML table)."""
     final = table["final"]
     if table["kind"] == "multi-writer":
         regions = table["regions"]
@@ -125,7 +126,7 @@ def render(table: dict) -> str:
         body = [[str(row["step"]), *[row["cells"][r].render() if r in row["cells"] else ""
                                      for r in regions]] for row in table["rows"]]
         body.append(["final", *[str(final.get(r, "?")) for r in regions]])
-        return _grid(header, body)
+        return {"header": header, "rows": body}
     writer, readers = table["writer"], table["readers"]
     header = ["step", f"{writer} write"]
     for r in readers:
@@ -139,7 +140,13 @@ def render(table: dict) -> str:
         body.append(cells)
     body.append(["final", str(final.get(writer, "?"))] +
                 [c for r in readers for c in (str(final.get(r, "?")), "")])
-    return _grid(header, body)
+    return {"header": header, "rows": body}
+
+
+def render(table: dict) -> str:
+    """The table as the talk shows it, plain text, one line per step plus the final row."""
+    g = grid(table)
+    return _grid(g["header"], g["rows"])
 
 
 def to_data(table: dict) -> dict:

@@ -28,7 +28,7 @@ CX_OPS_MAX = 400                 # operations drawn in the counterexample diagra
 CX_PREFIX_TAIL = 12              # how many of the prefix's last operations to draw
 TYPE_CODES = {"ok": 0, "fail": 1, "info": 2}   # 3 = never completed
 RESERVED_KEYS = {"valid", "anomalies", "anomaly_counts", "counterexample", "error",
-                 "traceback", "seconds"}
+                 "traceback", "seconds", "grid", "text"}
 CONFIG_ORDER = ("name", "target", "mode", "workload", "nemesis", "regions", "witness", "seed",
                 "time_limit", "concurrency", "rate", "keys", "latency_scale",
                 "nemesis_interval", "start_time", "versions", "argv")
@@ -295,6 +295,23 @@ def _run_notes(run_info: Mapping[str, Any], reason: Any) -> list[dict]:
     return notes
 
 
+def _grids(checkers: Mapping[str, dict]) -> list[dict]:
+    """Tables a checker hands over ready to draw (`"grid": {"header", "rows"}`, e.g. the
+    talk's demo table), with its notes, drawn as HTML tables."""
+    out = []
+    for name, result in checkers.items():
+        g = result.get("grid")
+        if isinstance(g, dict) and isinstance(g.get("header"), list) and \
+                isinstance(g.get("rows"), list):
+            promise = promise_for(name)
+            out.append({"checker": name, "title": promise.title if promise else name,
+                        "header": [str(h) for h in g["header"]],
+                        "rows": [[str(c) for c in row] for row in g["rows"]
+                                 if isinstance(row, list)],
+                        "notes": [str(n) for n in result.get("notes") or []]})
+    return out
+
+
 def view_model(run: Run, hist: HistoryIndex) -> dict:
     checkers = run.checkers
     test = run.test or {}
@@ -323,6 +340,7 @@ def view_model(run: Run, hist: HistoryIndex) -> dict:
         "latency_rows": _latency_rows(checkers),
         "availability_rows": _availability_rows(checkers),
         "other_data": _other_data(checkers),
+        "grids": _grids(checkers),
         "has_history": bool(hist.pairs), "n_ops": len(run.ops or []),
         "n_pairs": len(hist.pairs), "logs": run.logs,
     }
