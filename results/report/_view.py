@@ -148,6 +148,11 @@ def _anomaly_groups(checkers: Mapping[str, dict], hist: HistoryIndex) -> list[di
             })
     out = []
     for g in groups.values():
+        by_region: dict[str, int] = {}
+        for a in g["items"]:
+            if a["region"]:
+                by_region[a["region"]] = by_region.get(a["region"], 0) + 1
+        g["regions"] = ", ".join(f"{r} {n}" for r, n in sorted(by_region.items()))
         total = g["total"] if isinstance(g["total"], int) else g["listed"]
         g["total"] = max(total, g["listed"])
         g["more"] = g["total"] - len(g["items"])
@@ -446,7 +451,7 @@ def page_data(run: Run, hist: HistoryIndex, anomaly_ops: Iterable[int],
     for fp in fault_periods(run.ops or []):
         target = fp.value.get("region") if isinstance(fp.value, Mapping) else None
         faults.append({"s": fp.start // 1000, "e": None if fp.end is None else fp.end // 1000,
-                       "label": fp.describe(), "region": target})
+                       "label": fp.describe(), "region": target, "f": fp.f})
     final_pairs = [n for n, p in client if p.invoke.extra.get("final")]
     return {
         **cols, "fs": list(fs), "keys": list(keys), "errors": list(errors), "lanes": lanes,

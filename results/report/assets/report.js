@@ -62,17 +62,66 @@
     return lines.join("\n");
   }
 
-  function shadeFaults(ctx, xOf, top, height, left, right, laneBand) {
-    D.faults.forEach(function (fp) {
+  // One colour per fault type (the same in the timeline, the plots and the legends), so a
+  // reader tells an isolated region from a cut link or a skewed clock at a glance.
+  var FAULT_RGB = {"isolate": "229, 57, 53", "cut": "142, 36, 170", "cut-oneway": "94, 53, 177",
+                   "delay": "0, 137, 123", "pause-replication": "255, 143, 0",
+                   "stop": "55, 71, 79", "skew-clock": "3, 155, 229"};
+  function faultRgb(f) { return FAULT_RGB[f] || "255, 152, 0"; }
+  function shadeFaults(ctx, xOf, top, height, left, right, laneBand, labels) {
+    D.faults.forEach(function (fp, i) {
       var x0 = Math.max(left, xOf(fp.s)), x1 = Math.min(right, xOf(fp.e === null ? D.end : fp.e));
       if (x1 <= x0) return;
-      ctx.fillStyle = "rgba(255, 152, 0, 0.10)";
+      var rgb = faultRgb(fp.f);
+      ctx.fillStyle = "rgba(" + rgb + ", 0.08)";
       ctx.fillRect(x0, top, x1 - x0, height);
       if (laneBand && fp.region) {
         var band = laneBand(fp.region);
-        if (band) { ctx.fillStyle = "rgba(229, 57, 53, 0.13)"; ctx.fillRect(x0, band[0], x1 - x0, band[1]); }
+        if (band) { ctx.fillStyle = "rgba(" + rgb + ", 0.16)"; ctx.fillRect(x0, band[0], x1 - x0, band[1]); }
+      }
+      ctx.fillStyle = "rgba(" + rgb + ", 0.9)";   // a solid bar marks the period's extent
+      ctx.fillRect(x0, top, x1 - x0, 3);
+      if (labels && x1 - x0 > 40) {   // the fault's name, where there is room for it
+        ctx.save();
+        ctx.font = "10px system-ui, sans-serif";
+        ctx.textBaseline = "top";
+        var text = fp.label, room = x1 - x0 - 4;
+        while (text.length > 3 && ctx.measureText(text).width > room) text = text.slice(0, -2);
+        if (text !== fp.label) text = text.slice(0, -1) + "…";
+        ctx.fillStyle = "rgba(" + rgb + ", 1)";
+        ctx.fillText(text, x0 + 2, top + 4 + (i % 2) * 11);
+        ctx.restore();
       }
     });
+  }
+  function faultLegend(el) {
+    if (!el) return;
+    var seen = [];
+    D.faults.forEach(function (fp) { if (seen.indexOf(fp.f) < 0) seen.push(fp.f); });
+    if (!seen.length) { el.textContent = "No fault was in force during this run."; return; }
+    el.textContent = "Fault periods: ";
+    seen.forEach(function (f) {
+      var sw = document.createElement("span");
+      sw.className = "sw";
+      sw.style.background = "rgba(" + faultRgb(f) + ", 0.6)";
+      el.appendChild(sw);
+      el.appendChild(document.createTextNode(" " + f + "  "));
+    });
+  }
+  function timelineLegend(el) {
+    if (!el) return;
+    function item(color, text, outline) {
+      var sw = document.createElement("span");
+      sw.className = "sw";
+      if (outline) sw.style.border = "2px solid " + color; else sw.style.background = color;
+      el.appendChild(sw);
+      el.appendChild(document.createTextNode(" " + text + "  "));
+    }
+    el.textContent = "Operations: ";
+    D.fs.forEach(function (f, i) { if (f) item(F_COLORS[i % F_COLORS.length], f + " (ok)"); });
+    item("#e57373", "failed"); item("#ffb300", "unknown (info)");
+    item("#b0bec5", "never completed"); item("#e65100", "nemesis");
+    item("#d500f9", "in a reported anomaly", true); item("#000", "selected", true);
   }
 
   // --- timeline --------------------------------------------------------------------
@@ -90,6 +139,7 @@
     var full = [0, Math.max(D.end, 1)];
     var view = full.slice();
     var selected = -1;
+    var keyOnly = -1;   // a key index: draw only that key's operations (and the nemesis)
     var ctx = canvas.getContext("2d");
     var pending = false;
 
@@ -130,7 +180,7 @@
       ctx.clearRect(0, 0, width, height);
       ctx.fillStyle = "#fff";
       ctx.fillRect(0, 0, width, height);
-      shadeFaults(ctx, xOf, AXIS, height - AXIS, GUTTER, width, laneBand);
+      shadeFaults(ctx, xOf, AXIS, height - AXIS, GUTTER, width, laneBand, true);
       // region separators and labels
       ctx.font = "11px system-ui, sans-serif";
       ctx.textBaseline = "middle";
@@ -168,6 +218,7 @@
       function pathOf(code) { return paths[code] || (paths[code] = new Path2D()); }
       function add(n) {
         if (T1[n] < t0 || T0[n] > t1) return;
+        if (keyOnly >= 0 && D.k[n] !== keyOnly && LANE[n] !== nemesisLane) return;
         var x0 = Math.max(GUTTER, xOf(T0[n])), x1 = Math.min(width, xOf(T1[n]));
         var code = codeOf(n);
         drawn++;
@@ -256,6 +307,23 @@
       select(n);
       wrap.scrollIntoView({block: "center"});
     };
+
+    var keyNote = document.getElementById("tl-key");
+    this.showKey = function (key) {
+      keyOnly = D.keys.indexOf(String(key));
+      if (keyNote) {
+        keyNote.hidden = keyOnly < 0;
+        keyNote.firstChild.textContent = "Showing only key " + key + "'s operations. ";
+      }
+      setView(full[0], full[1]);
+      schedule();
+      wrap.scrollIntoView({block: "center"});
+    };
+    if (keyNote) keyNote.querySelector("button").onclick = function () {
+      keyOnly = -1; keyNote.hidden = true; schedule();
+    };
+    timelineLegend(document.getElementById("tl-legend"));
+    faultLegend(document.getElementById("tl-faults"));
 
     var drag = null;
     canvas.addEventListener("wheel", function (e) {
@@ -555,7 +623,14 @@
                             "class": "cx-op " + cls, "data-op": D.i[n], cursor: "pointer"});
       var label = (D.fs[F[n]] === "read" ? "r→" : D.fs[F[n]].charAt(0) + " ") + (D.v[n] || "nil") +
                   (TY[n] === 2 || TY[n] === 3 ? " (info)" : "") + (cx.prefix[n] ? "  [" + cx.prefix[n] + "]" : "");
-      node("text", {x: x0 + 3, y: y + ROW / 2, fill: "#102027", "pointer-events": "none"}, label);
+      // The label stays inside its box (cut with an ellipsis; the full text is in the
+      // tooltip), so neighbouring operations' labels never overlap.
+      var room = Math.floor((Math.max(3, x1 - x0) - 6) / 6.2);
+      if (room >= 2) {
+        if (label.length > room) label = label.slice(0, Math.max(1, room - 1)) + "…";
+        node("text", {x: x0 + 3, y: y + ROW / 2, fill: "#102027", "pointer-events": "none",
+                      "font-size": "11px"}, label);
+      }
       var title = document.createElementNS(NS, "title");
       title.textContent = describeOp(n);
       r.appendChild(title);
@@ -581,6 +656,8 @@
   }
   part("counterexample", counterexampleDiagram);
   document.addEventListener("click", function (e) {
+    var k = e.target.closest && e.target.closest("a.keylink");
+    if (k && timeline) { e.preventDefault(); timeline.showKey(k.dataset.key); return; }
     var a = e.target.closest && e.target.closest("a.oplink");
     if (!a || !timeline) return;
     e.preventDefault();
