@@ -123,7 +123,7 @@ def summarize(store: Path, run_dir: Path) -> RunSummary:
                         s.anomalies[kind] = s.anomalies.get(kind, 0) + n
     s.files = [f for f in (*RUN_FILES, "report.html") if (run_dir / f).is_file()]
     s.logs = sorted(p.name for p in run_dir.iterdir()
-                    if p.is_file() and p.name.endswith(LOG_SUFFIXES))
+                    if p.is_file() and p.name.endswith(LOG_SUFFIXES + (".png",)))
     return s
 
 

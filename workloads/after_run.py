@@ -5,7 +5,8 @@ Two small steps that belong to the end of a run rather than to the run pipeline 
 records and judges): print what the workload wants a user to see -- the talk's table of
 value and latency per region per step, for the demos -- and write `report.html` with
 `results.report.write_report(run_dir)`. When that fails, the lines say so plainly
-instead of leaving a missing report to be discovered later. Both read only the stored run, so they can be repeated on any run
+instead of leaving a missing report to be discovered later; then the PNG plots
+(`results.plots`) for reading results outside a browser. Both read only the stored run, so they can be repeated on any run
 directory.
 """
 
@@ -51,4 +52,12 @@ def after_run(result: Any, test: Any) -> list[str]:
     problem = write_report(path)
     if problem:
         lines.append(problem)
+    if history.exists():
+        try:
+            from results.plots import write_plots
+            written = write_plots(path)
+            if written:
+                lines.append("plots: " + ", ".join(str(p) for p in written))
+        except Exception as e:  # noqa: BLE001 -- a plot failure must not hide the verdict
+            lines.append(f"plots: not written ({type(e).__name__}: {e})")
     return lines
