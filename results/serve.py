@@ -81,7 +81,7 @@ def _verdict(valid: Any) -> str:
 def _time_of(test: dict, ts_dir: str) -> str:
     start = test.get("start_time") if isinstance(test, dict) else None
     if isinstance(start, str) and start:
-        return start.replace("T", " ").replace("Z", " UTC")
+        return start.replace("T", " ").replace("Z", " UTC").replace("+00:00", " UTC")
     try:
         return _dt.datetime.strptime(ts_dir, "%Y%m%dT%H%M%S").strftime("%Y-%m-%d %H:%M:%S")
     except ValueError:
@@ -107,6 +107,7 @@ def summarize(store: Path, run_dir: Path) -> RunSummary:
         run = results.get("run") if isinstance(results.get("run"), dict) else {}
         if run.get("setup_error"):
             s.verdict, s.reason = "setup-failed", str(run["setup_error"])
+            s.duration_s = None  # nothing ran
         elif isinstance(results.get("reason"), str):
             s.reason = results["reason"]
         if isinstance(run.get("main_phase_s"), (int, float)):

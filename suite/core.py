@@ -366,11 +366,21 @@ def run_test(test: Test, *, store: Store | None = None, stop: threading.Event | 
                           progress=progress)
         except GtcheckError as e:
             run_log.write(f"gtcheck: error: {e}")  # the CLI prints it once
+            _report_setup_failure(run_dir, run_log)
             raise
         c = result.results["run"]
         log(f"gtcheck: done: verdict={_VERDICT_WORDS.get(result.valid, 'UNKNOWN')} "
             f"{counts_text(c)} interrupted={result.interrupted} errors={len(result.errors)}")
         return result
+
+
+def _report_setup_failure(run_dir: RunDir, run_log: RunLog) -> None:
+    """A run that failed during set-up still gets its report, which says so."""
+    from results.report import write_report
+    try:
+        write_report(run_dir.path)
+    except Exception as e:  # noqa: BLE001 -- the set-up error is what the user must see
+        run_log.write(f"report: not written ({describe_exception(e)})")
 
 
 def _run(test: Test, run_dir: RunDir, prepared: _Prepared, *,

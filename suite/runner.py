@@ -411,7 +411,9 @@ class Runner:
             self.outcome.gave_up = self.give_up_event.is_set()
             self.outcome.main_phase_s = self.now() / 1e9
             why = ("given up" if self.outcome.gave_up else "interrupted"
-                   if self.outcome.interrupted else "time limit reached")
+                   if self.outcome.interrupted else "time limit reached"
+                   if deadline is not None and self.now() >= deadline
+                   else "the workload's operations are done")
             if final is None:
                 self.log(f"main phase over at {self.now() / 1e9:.1f}s ({why})")
             elif self.abort_event.is_set() or self.outcome.gave_up:

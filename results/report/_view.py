@@ -287,7 +287,7 @@ def _run_notes(run_info: Mapping[str, Any], reason: Any) -> list[dict]:
     notes = []
     if isinstance(reason, str) and not run_info.get("setup_error"):
         notes.append({"cls": "unknown", "text": f"Verdict unknown: {reason}."})
-    if "ops" in run_info and "ok" in run_info:
+    if "ops" in run_info and "ok" in run_info and not run_info.get("setup_error"):
         notes.append({"cls": "", "text": f"Operations: {counts_text(run_info)}, of which "
                       f"{run_info.get('timeouts', 0)} timed out "
                       "(condition-failed and conflict are answers on the request's merits, "

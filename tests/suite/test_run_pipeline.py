@@ -124,6 +124,7 @@ def test_a_target_that_fails_to_start_is_a_setup_error(tmp_path):
     assert results["valid"] == "unknown" and results["checkers"] == {}
     assert results["reason"].startswith("set-up failed: ")
     assert "could not be set up" in (tmp_path / "latest" / "run.log").read_text()
+    assert "This run failed during set-up" in (tmp_path / "latest" / "report.html").read_text()
     r = CliRunner().invoke(main, ["run", "--target", "broken", "--workload", "fake-register",
                                   "--store", str(tmp_path)])
     assert r.exit_code == 3 and "port 8000 in use" in r.output

@@ -118,7 +118,9 @@
       el.appendChild(document.createTextNode(" " + text + "  "));
     }
     el.textContent = "Operations: ";
-    D.fs.forEach(function (f, i) { if (f) item(F_COLORS[i % F_COLORS.length], f + " (ok)"); });
+    var clientFs = new Set();
+    for (var n = 0; n < N; n++) if (LANE[n] !== nemesisLane) clientFs.add(F[n]);
+    D.fs.forEach(function (f, i) { if (clientFs.has(i)) item(F_COLORS[i % F_COLORS.length], f + " (ok)"); });
     item("#e57373", "failed"); item("#ffb300", "unknown (info)");
     item("#b0bec5", "never completed"); item("#e65100", "nemesis");
     item("#d500f9", "in a reported anomaly", true); item("#000", "selected", true);
@@ -324,6 +326,7 @@
     };
     timelineLegend(document.getElementById("tl-legend"));
     faultLegend(document.getElementById("tl-faults"));
+    faultLegend(document.getElementById("plot-faults"));
 
     var drag = null;
     canvas.addEventListener("wheel", function (e) {
