@@ -22,6 +22,8 @@ from suite import core
 from suite.check_cmd import check_files
 from suite.config import DEFAULT_REGIONS, MODES, Test, parse_list
 from suite.errors import GtcheckError
+from suite.repeat import run_series, series_summary
+from suite.schedule_file import read_schedule
 from suite.verdicts import EXIT_BAD_INPUT, exit_code
 from workloads.after_run import after_run
 
@@ -113,9 +115,16 @@ def _stderr(msg: str) -> None:
               help="Run store directory; each run goes to STORE/<test>/<timestamp>/.")
 @click.option("--name", default=None,
               help="Test name (the store sub-directory)  [default: workload-mode-nemesis].")
+@click.option("--nemesis-schedule", "schedule_path", default=None, metavar="FILE",
+              help="Replay fixed fault operations instead of --nemesis: a JSON list of "
+                   "{\"at\": seconds, \"f\": action, \"value\": target} (every run writes "
+                   "its own as nemesis-schedule.json).")
+@click.option("--test-count", type=click.IntRange(1, 10_000), default=1, show_default=True,
+              help="Repeat the test with fresh seeds (from --seed) until one is not valid "
+                   "or this many passed; the exit status is the worst verdict.")
 def run(target, mode, regions, witness, workload, nemesis, nemesis_interval, time_limit,
         concurrency, rate, keys, latency_scale, op_timeout, final_wait, seed, store_root,
-        name):
+        name, schedule_path, test_count):
     """Run a test: clients and faults against a global table, then judge the history.
 
     Prints a progress line while it runs and, at the end, the verdict, anomalies by kind
@@ -130,15 +139,26 @@ def run(target, mode, regions, witness, workload, nemesis, nemesis_interval, tim
                 concurrency=concurrency if concurrency is not None else 2 * len(region_list),
                 rate=rate, keys=keys, latency_scale=latency_scale,
                 nemesis_interval=nemesis_interval, op_timeout=op_timeout,
-                final_wait=final_wait, name=name or "").stamped(argv=tuple(sys.argv))
+                final_wait=final_wait, name=name or "",
+                nemesis_schedule=read_schedule(schedule_path) if schedule_path else (),
+                ).stamped(argv=tuple(sys.argv))
     stop, abort = threading.Event(), threading.Event()
-    with core.stop_on_signals(stop, abort, log=_stderr):
-        result = core.run_test(test, store=Store(store_root), stop=stop, abort=abort,
-                               log=_stderr, progress=_stderr)
-    for line in after_run(result, test):  # the demos' tables; report.html
-        click.echo(line)
-    click.echo(core.summary(result, test))
-    return exit_code(result.valid)
+
+    def run_one(t: Test) -> core.RunResult:
+        with core.stop_on_signals(stop, abort, log=_stderr):
+            result = core.run_test(t, store=Store(store_root), stop=stop, abort=abort,
+                                   log=_stderr, progress=_stderr)
+        for line in after_run(result, t):  # the demos' tables; report.html
+            click.echo(line)
+        click.echo(core.summary(result, t))
+        return result
+
+    if test_count == 1:
+        return exit_code(run_one(test).valid)
+    done = run_series(test, test_count, run_one, _stderr)
+    text, valid = series_summary(done, test_count)
+    click.echo(text)
+    return exit_code(valid)
 
 
 @main.command()

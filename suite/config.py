@@ -58,6 +58,7 @@ class Test:
     op_timeout: float = 5.0
     final_wait: float = 1.0
     name: str = ""
+    nemesis_schedule: tuple = ()    # fixed fault operations ({"at", "f", "value"}), or ()
     start_time: str = ""
     versions: Mapping[str, str] = field(default_factory=dict)
     argv: tuple[str, ...] = ()
@@ -75,6 +76,8 @@ class Test:
             raise BadInput("--mode strong needs exactly three participants: three --regions, "
                            "or two --regions and a --witness (M01)")
         check_ranges(self)
+        if self.nemesis_schedule and self.nemesis:
+            raise BadInput("--nemesis-schedule replaces --nemesis: give one of them")
         if not self.name:
             object.__setattr__(self, "name", default_name(self))
 
@@ -84,6 +87,7 @@ class Test:
         d["nemesis"] = list(self.nemesis)
         d["argv"] = list(self.argv)
         d["versions"] = dict(self.versions)
+        d["nemesis_schedule"] = [dict(e) for e in self.nemesis_schedule]
         return d
 
     @classmethod
@@ -93,7 +97,7 @@ class Test:
             raise BadInput("test.json must hold a JSON object")
         names = {f.name for f in dataclasses.fields(cls)}
         kw = {k: v for k, v in d.items() if k in names}
-        for k in ("regions", "nemesis", "argv"):
+        for k in ("regions", "nemesis", "argv", "nemesis_schedule"):
             if k in kw:
                 if not isinstance(kw[k], (list, tuple)):
                     raise BadInput(f"test.json: {k} must be a list, got {kw[k]!r}")
@@ -150,6 +154,8 @@ def default_name(test: Test) -> str:
     parts = [test.workload, test.mode]
     if test.nemesis:
         parts.append("+".join(test.nemesis))
+    elif test.nemesis_schedule:
+        parts.append("schedule")
     return "-".join(parts).replace("/", "_").replace(":", "_")
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import json
 import logging
 import signal
 import threading
@@ -34,7 +35,7 @@ from results.history import (FAULT_ACTIONS, NEMESIS, HistoryWriter, Op, fault_pe
                              read_jsonl)
 from results.store import RunDir, Store, open_run_dir
 from suite import generator as gen
-from suite import registry
+from suite import registry, schedule_file
 from suite.compose import compose_packages
 from suite.config import Test
 from suite.errors import BadInput, GtcheckError, SetupError
@@ -157,8 +158,14 @@ def prepare(test: Test) -> _Prepared:
     if nemesis_factories and not getattr(target, "has_faults", True):
         raise BadInput(f"--nemesis {','.join(test.nemesis)} needs a target with a fault "
                        f"API; {test.target!r} has none (use --nemesis none)")
+    if test.nemesis_schedule and not getattr(target, "has_faults", True):
+        raise BadInput(f"--nemesis-schedule needs a target with a fault API; "
+                       f"{test.target!r} has none")
     try:
-        package = compose_packages([f(test, target) for f in nemesis_factories])
+        if test.nemesis_schedule:
+            package = schedule_file.package(test, target)
+        else:
+            package = compose_packages([f(test, target) for f in nemesis_factories])
     except Exception as e:  # noqa: BLE001 -- becomes a SetupError with the reason
         raise _setup_error("the nemesis could not be set up", e) from e
     return _Prepared(target, entry, package)
@@ -472,6 +479,11 @@ def _run(test: Test, run_dir: RunDir, prepared: _Prepared, *,
         if started:
             attempt("target teardown", lambda: target.teardown(test))
         writer.close()
+        faults = schedule_file.schedule_of(writer.ops, main_phase_s)
+        if faults:  # this run's faults, replayable with --nemesis-schedule
+            attempt("writing the nemesis schedule", lambda: (
+                run_dir.path / schedule_file.FILE_NAME).write_text(json.dumps(faults,
+                                                                              indent=1)))
         run = {"interrupted": interrupted, "errors": errors, **run_counts(writer.ops)}
         if setup_error is not None:
             run["setup_error"] = setup_error
