@@ -6,27 +6,14 @@ that key alone; and the runs page fits 1,400 px with its Files column visible.""
 from __future__ import annotations
 
 import json
-import threading
 
 import pytest
 
 from results.report import write_report
-from results.serve import make_server
-from tests.browser.cdp import Browser, BrowserMissing, chromium_path
-from tests.browser.test_browser_report import open_report
-from tests.results.fixtures import make_run
+from tests.browser.test_browser_report import browser, open_report  # noqa: F401 -- fixture
+from tests.results.fixtures import make_run, serving
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def browser():
-    try:
-        chromium_path()
-    except BrowserMissing as e:
-        pytest.fail(str(e), pytrace=False)
-    with Browser(width=1400, height=900) as b:
-        yield b
 
 
 def test_timeline_legends_fault_colours_and_no_placeholders(browser, tmp_path):
@@ -82,10 +69,7 @@ def test_the_runs_page_fits_1400_px(browser, tmp_path):
     for seed, mode in ((43, "strong"), (44, "async")):
         make_run(store, seed=seed, mode=mode, name=f"register-{mode}-with-a-long-test-name",
                  timestamp=f"20261130T10{seed}00")
-    srv = make_server(store, "127.0.0.1", 0, access_log=False)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(store) as srv:
         host, port = srv.server_address[:2]
         browser.console_errors.clear()
         browser.open(f"http://{host}:{port}/")
@@ -99,7 +83,3 @@ def test_the_runs_page_fits_1400_px(browser, tmp_path):
         for title in ("Target", "Duration s", "Ops", "Seed", "Verdict", "Files"):
             assert title in heads, heads
         assert browser.console_errors == []
-    finally:
-        srv.shutdown()
-        srv.server_close()
-        thread.join(timeout=10)

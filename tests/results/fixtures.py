@@ -20,13 +20,15 @@ is deterministic from the seed.
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import json
 import math
 import random
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from results.history import FAIL, INFO, INVOKE, NEMESIS, OK, Op, fault_periods, write_jsonl
 
@@ -442,3 +444,18 @@ def _linearizability_failure(planned: list[_Planned], truth: dict) -> dict:
                                "states": [f"register = {latest.value}"],
                                "concurrent": concurrent},
             "anomalies": [anomaly], "anomaly_counts": {"stale-read": 1}}
+
+
+@contextlib.contextmanager
+def serving(store: str | Path) -> Iterator[Any]:
+    """`results.serve` over `store` on 127.0.0.1 (a free port) in a thread, for a test."""
+    from results.serve import make_server
+    srv = make_server(store, "127.0.0.1", 0, access_log=False)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield srv
+    finally:
+        srv.shutdown()
+        srv.server_close()
+        thread.join(timeout=10)

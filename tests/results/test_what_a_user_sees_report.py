@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from pathlib import Path
 
 import pytest
@@ -15,10 +14,10 @@ from click.testing import CliRunner
 
 from checkers.availability import AvailabilityChecker
 from results.report import build_report
-from results.serve import list_runs, make_server
+from results.serve import list_runs
 from suite.cli import main
 from tests.checkers.build import History
-from tests.results.fixtures import make_run
+from tests.results.fixtures import make_run, serving
 from tests.results.test_serve import get
 
 E1, E2, W2 = "us-east-1", "us-east-2", "us-west-2"
@@ -154,13 +153,8 @@ def served(tmp_path):
         t["target"] = "emulator"
         (d / "test.json").write_text(json.dumps(t))
     setup_failed_run(store)
-    srv = make_server(store, "127.0.0.1", 0, access_log=False)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield srv
-    srv.shutdown()
-    srv.server_close()
-    thread.join(timeout=10)
+    with serving(store) as srv:
+        yield srv
 
 
 def test_the_runs_page_has_target_duration_ops_seed_and_keeps_filters_when_sorting(served):

@@ -168,3 +168,12 @@ def register_fakes() -> None:
     registry.register_workload("fake-register", build_workload, lambda test: {},
                                description="in-memory register (tests only)")
     registry.register_nemesis("fake-isolate", build_nemesis)
+
+
+def isolated_registries(monkeypatch) -> None:
+    """For a test: the real plugins loaded (into the real registries, once), then copies
+    of the registries with the fakes added, restored after the test by `monkeypatch`."""
+    registry.load_plugins()
+    for name in ("TARGETS", "WORKLOADS", "NEMESES"):
+        monkeypatch.setattr(registry, name, dict(getattr(registry, name)))
+    register_fakes()

@@ -17,15 +17,12 @@ from suite.config import Test
 from suite.errors import BadInput
 from suite.repeat import run_series, series_seeds, series_summary
 from suite.schedule_file import parse_schedule, schedule_of
-from tests.suite.runner_fakes import register_fakes
+from tests.suite import runner_fakes
 
 
 @pytest.fixture(autouse=True)
 def fake_registries(monkeypatch):
-    registry.load_plugins()
-    for name in ("TARGETS", "WORKLOADS", "NEMESES"):
-        monkeypatch.setattr(registry, name, dict(getattr(registry, name)))
-    register_fakes()
+    runner_fakes.isolated_registries(monkeypatch)
 
 
 # --- --test-count ----------------------------------------------------------------------

@@ -23,12 +23,7 @@ from tests.suite.runner_fakes import FakeClient, FakeDB, register_fakes
 
 @pytest.fixture(autouse=True)
 def fake_registries(monkeypatch):
-    """Each test registers into copies of the registries, restored afterwards. The real
-    plugins are loaded first, so they register into the real registries, not a copy."""
-    registry.load_plugins()
-    for name in ("TARGETS", "WORKLOADS", "NEMESES"):
-        monkeypatch.setattr(registry, name, dict(getattr(registry, name)))
-    register_fakes()
+    runner_fakes.isolated_registries(monkeypatch)
 
 
 def short_test(**kw):

@@ -17,15 +17,12 @@ from suite import core, registry
 from suite import generator as gen
 from suite.cli import main
 from suite.config import Test
-from tests.suite.runner_fakes import register_fakes
+from tests.suite import runner_fakes
 
 
 @pytest.fixture(autouse=True)
 def fake_registries(monkeypatch):
-    registry.load_plugins()  # the real names too: the CLI tests use them
-    for name in ("TARGETS", "WORKLOADS", "NEMESES"):
-        monkeypatch.setattr(registry, name, dict(getattr(registry, name)))
-    register_fakes()
+    runner_fakes.isolated_registries(monkeypatch)
 
 
 def fake_test(**kw):
