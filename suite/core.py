@@ -1,7 +1,8 @@
 """One run, start to finish: the stages a `Test` flows through.
 
-`run_test(test)` resolves the target, workload and nemesis packages by name (an unknown
-name fails before anything starts), creates the run directory and writes `test.json`,
+`run_test(test)` first does everything that needs nothing started (`prepare`: names,
+the target built but not started, the nemesis packages composed), so bad input fails
+before the store is touched; then it creates the run directory and writes `test.json`,
 brings the target up and creates the table in the test's mode, sets up the nemesis and
 the clients, runs the main phase (client operations and the fault schedule side by side,
 for `time_limit` seconds) and the final phase (heal, wait `final_wait` seconds for
@@ -9,7 +10,12 @@ quiescence, final reads in every region), collects the target's item versions wh
 offers them, tears everything down, and finally judges the history with the workload's
 checkers plus `stats`, writing `results.json`; `run.log` keeps what it said. Whatever
 goes wrong after the history file exists, the history is kept and judged: a run that
-recorded operations always ends with results. `analyze_run(dir)` repeats only the judging, from the files.
+recorded operations always ends with results; a set-up failure leaves results marked
+`setup_error` (nothing judged, nothing "held"). While it runs, `_Watch` prints progress,
+logs every fault operation and notices a target that is gone (every region refusing
+connections), which stops the run. `apply_run_conditions` turns the checkers' verdict
+into the run's (set-up failure, target gone, interruption: unknown with the reason).
+`analyze_run(dir)` repeats only the judging, from the files.
 
 Ctrl-C / SIGTERM (`stop_on_signals`): the first stops generating and lets the final
 phase heal and read; the second abandons in-flight operations (recorded `info`) and skips
@@ -414,7 +420,8 @@ def _run(test: Test, run_dir: RunDir, prepared: _Prepared, *,
     nemesis = None
     started = table_created = False
     gone = threading.Event()
-    watch = _Watch(test.regions, progress, log, gone)
+    # Only regions with a client thread can refuse anything (thread t is in region t mod n).
+    watch = _Watch(test.regions[:test.concurrency], progress, log, gone)
     try:
         try:
             started = True

@@ -19,6 +19,8 @@ Phases: the main phase runs until its generator is exhausted, the time limit pas
 or times out into `info`. The final phase follows (heal every fault, wait for quiescence,
 final reads marked `final: true`); it stops early only if `abort` is set (a second
 signal), in which case in-flight operations are recorded `info` ("interrupted") at once.
+`give_up` (set by the caller when the target is gone) ends the main phase like `stop` and
+skips the final phase: there is nothing left to heal or read.
 Every recorded line is flushed before the interpreter moves on, so a run killed at any
 moment leaves a history that holds every operation it recorded.
 """
