@@ -147,10 +147,11 @@ def compare_text(data: dict) -> str:
     lines = [f"A: {a['path']} ({a['mode']}) -> {a['verdict_word']}",
              f"B: {b['path']} ({b['mode']}) -> {b['verdict_word']}", "", "Verdicts:"]
     w = max([len(v["title"]) for v in data["verdicts"]] + [8])
+    def said(c: dict) -> str:
+        return c["word"] + (f" ({c['counts']})" if c.get("counts") else "")
+    wa = max([len(said(v["a"])) for v in data["verdicts"]] + [12])
     for v in data["verdicts"]:
-        def said(c: dict) -> str:
-            return c["word"] + (f" ({c['counts']})" if c.get("counts") else "")
-        lines.append(f"  {v['title']:<{w}}  A {said(v['a']):<28} B {said(v['b'])}")
+        lines.append(f"  {v['title']:<{w}}  A {said(v['a']):<{wa}} B {said(v['b'])}")
     lines.append("Anomalies:")
     for r in data["anomalies"] or [{"kind": "(none)", "a": 0, "b": 0}]:
         lines.append(f"  {r['kind']:<{w}}  A {r['a']:<12} B {r['b']}")
