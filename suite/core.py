@@ -535,11 +535,17 @@ def apply_run_conditions(results: dict) -> None:
     reason = None
     if run.get("setup_error"):
         valid, reason = "unknown", f"set-up failed: {run['setup_error']}"
-    elif run.get("target_gone") and valid is not False:
-        valid, reason = "unknown", run["target_gone"]
-    elif run.get("interrupted") and valid is True:
-        valid, reason = "unknown", ("the run was interrupted: no violation in what was "
-                                    "recorded, but the test did not run its course")
+    elif run.get("target_gone"):
+        reason = run["target_gone"] + ("; what was recorded before already breaks a promise"
+                                       if valid is False else "")
+        valid = False if valid is False else "unknown"
+    elif run.get("interrupted"):
+        if valid is True:
+            valid, reason = "unknown", ("the run was interrupted: no violation in what was "
+                                        "recorded, but the test did not run its course")
+        else:
+            reason = ("the run was interrupted; what was recorded already breaks a promise"
+                      if valid is False else "the run was interrupted")
     results["valid"] = valid
     if reason is not None:
         results["reason"] = reason

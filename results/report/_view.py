@@ -279,14 +279,15 @@ def _other_data(checkers: Mapping[str, dict]) -> list[dict]:
     return out
 
 
-def _run_notes(run_info: Mapping[str, Any], reason: Any) -> list[dict]:
+def _run_notes(run_info: Mapping[str, Any], reason: Any, valid: Any = None) -> list[dict]:
     """How the run went, from results.json's `run`: why the verdict is what it is when
     the run decided it (interrupted, target gone), the counts, warnings and every error
     of the run and its after-run phase (version collection, teardown, table deletion)."""
     from suite.core import counts_text, rate_warning
     notes = []
     if isinstance(reason, str) and not run_info.get("setup_error"):
-        notes.append({"cls": "unknown", "text": f"Verdict unknown: {reason}."})
+        notes.append({"cls": "invalid", "text": f"Invalid, and {reason}."} if valid is False
+                     else {"cls": "unknown", "text": f"Verdict unknown: {reason}."})
     if "ops" in run_info and "ok" in run_info and not run_info.get("setup_error"):
         notes.append({"cls": "", "text": f"Operations: {counts_text(run_info)}, of which "
                       f"{run_info.get('timeouts', 0)} timed out "
@@ -338,7 +339,7 @@ def view_model(run: Run, hist: HistoryIndex) -> dict:
                      headline(run.valid, test.get("mode"), broken, undecided,
                               (run.results or {}).get("reason"))),
         "setup_error": setup_error,
-        "run_notes": _run_notes(run_info, (run.results or {}).get("reason")),
+        "run_notes": _run_notes(run_info, (run.results or {}).get("reason"), run.valid),
         "problems": run.problems, "config": config, "promises": rows,
         "anomaly_groups": _anomaly_groups(checkers, hist),
         "counterexample": _counterexample(checkers, hist),

@@ -155,14 +155,18 @@ def test_interrupted_target_gone_and_setup_error_decide_the_verdict():
     assert r["valid"] == "unknown" and "interrupted" in r["reason"]
     r = _results({"a": False}, interrupted=True)
     core.apply_run_conditions(r)
-    assert r["valid"] is False and "reason" not in r  # a violation found stays one
+    assert r["valid"] is False  # a violation found stays one, and the line says so
+    assert r["reason"] == "the run was interrupted; what was recorded already breaks a promise"
     r = _results({"a": True, "availability": False}, target_gone="the target is gone: x")
     core.apply_run_conditions(r)
     assert r["valid"] == "unknown" and r["reason"] == "the target is gone: x"
     assert r["checkers"]["availability"]["valid"] == "unknown"
     r = _results({"a": False, "availability": False}, target_gone="gone")
     core.apply_run_conditions(r)
-    assert r["valid"] is False
+    assert r["valid"] is False and r["reason"].startswith("gone; what was recorded")
+    r = _results({"a": True})
+    core.apply_run_conditions(r)
+    assert r["valid"] is True and "reason" not in r
     r = {"checkers": {}, "run": {"setup_error": "boom"}}
     core.apply_run_conditions(r)
     assert r["valid"] == "unknown" and r["reason"] == "set-up failed: boom"
