@@ -105,6 +105,6 @@ def test_a_runs_own_schedule_replays_its_faults_against_the_emulator(tmp_path):
     replayed = schedule_of(read_jsonl(replay_dir / "history.jsonl"), 2.5)
     assert [(e["f"], e["value"]) for e in replayed] == [(e["f"], e["value"]) for e in recorded]
     # each fault at its time (the interpreter's poll and a loaded machine: some slack)
-    assert all(abs(a["at"] - b["at"]) < 0.4 for a, b in zip(replayed, recorded))
+    assert all(abs(a["at"] - b["at"]) < 1.0 for a, b in zip(replayed, recorded))
     test_json = json.loads((replay_dir / "test.json").read_text())
     assert test_json["nemesis"] == [] and len(test_json["nemesis_schedule"]) == len(recorded)
