@@ -98,9 +98,16 @@ def _stderr(msg: str) -> None:
               help="Run store directory; each run goes to STORE/<test>/<timestamp>/.")
 @click.option("--name", default=None,
               help="Test name (the store sub-directory)  [default: workload-mode-nemesis].")
+@click.option("--yes", is_flag=True,
+              help="aws target: create the planned tables without asking.")
+@click.option("--max-requests", type=int, default=None,
+              help="aws target: hard stop after N data-plane requests (the run stops "
+                   "early; final reads use a reserve).")
+@click.option("--fis-role-arn", default=None,
+              help="aws target: IAM role FIS assumes for --nemesis fis-pause-replication.")
 def run(target, mode, regions, witness, workload, nemesis, nemesis_interval, time_limit,
         concurrency, rate, keys, latency_scale, op_timeout, final_wait, seed, store_root,
-        name):
+        name, yes, max_requests, fis_role_arn):
     """Run a test: clients and faults against a global table, then judge the history.
 
     Prints a progress line while it runs and, at the end, the verdict, anomalies by kind
@@ -115,7 +122,10 @@ def run(target, mode, regions, witness, workload, nemesis, nemesis_interval, tim
                 concurrency=concurrency if concurrency is not None else 2 * len(region_list),
                 rate=rate, keys=keys, latency_scale=latency_scale,
                 nemesis_interval=nemesis_interval, op_timeout=op_timeout,
-                final_wait=final_wait, name=name or "").stamped(argv=tuple(sys.argv))
+                final_wait=final_wait, name=name or "",
+                target_options={k: v for k, v in (("yes", yes), ("max_requests", max_requests),
+                                                  ("fis_role_arn", fis_role_arn))
+                                if v not in (None, False)}).stamped(argv=tuple(sys.argv))
     stop, abort = threading.Event(), threading.Event()
     with core.stop_on_signals(stop, abort, log=_stderr):
         result = core.run_test(test, store=Store(store_root), stop=stop, abort=abort,
