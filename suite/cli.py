@@ -190,6 +190,9 @@ from results.report_cli import report_command, serve_command  # noqa: E402
 main.add_command(_emulator_group, name="emulator")
 main.add_command(report_command, name="report")
 main.add_command(serve_command, name="serve")
+from suite.aws_cmd import aws as _aws_group  # noqa: E402
+
+main.add_command(_aws_group, name="aws")
 
 
 if __name__ == "__main__":

@@ -154,3 +154,50 @@ def test_moto_stops_at_set_up_with_one_line(moto_url, tmp_path):
         target.create_table(None, "gtcheck-moto-replicas")
     assert str(e.value) == ("replica us-east-2 does not exist after ReplicaUpdates Create "
                             "(this endpoint does not implement global-table replicas)")
+
+
+def test_aws_cleanup_command_deletes_tagged_tables_only(emu, monkeypatch):
+    from click.testing import CliRunner
+
+    from suite.cli import main
+    set_aws_env(monkeypatch, emu.endpoint)
+    target = AwsTarget(mode="async", regions=US[:2], yes=True, poll_s=0.05,
+                       say=lambda line: None)
+    target.create_table(None, "gtcheck-cli-leftover")
+    target._created.clear()
+    home = client(emu.endpoint, "us-east-1")
+    home.create_table(TableName="someone-elses", BillingMode="PAY_PER_REQUEST",
+                      KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                      AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])
+    try:
+        runner = CliRunner()
+        listed = runner.invoke(main, ["aws", "cleanup", "--dry-run"], standalone_mode=False)
+        assert listed.return_value == 0, listed.output
+        assert "us-east-1\tgtcheck-cli-leftover\tgtcheck:run=gtcheck-cli-leftover" in listed.output
+        assert "someone-elses" not in listed.output
+        refused = runner.invoke(main, ["aws", "cleanup"], standalone_mode=False)
+        assert refused.return_value == 3  # no terminal, no --yes: nothing deleted
+        assert "gtcheck-cli-leftover" in home.list_tables()["TableNames"]
+        done = runner.invoke(main, ["aws", "cleanup", "--yes"], standalone_mode=False)
+        assert done.return_value == 0, done.output
+        assert "1 table(s) deleted" in done.output
+        assert tables_everywhere(emu.endpoint, US) == {
+            "us-east-1": ["someone-elses"], "us-east-2": [], "us-west-2": []}
+    finally:
+        home.delete_table(TableName="someone-elses")
+
+
+@pytest.mark.slow
+def test_max_requests_is_a_hard_stop(emu, tmp_path):
+    p = gtcheck_run(emu.endpoint, tmp_path, "--mode", "async", "--time-limit", "30",
+                    "--rate", "50", "--max-requests", "120", "--keys", "4")
+    assert p.returncode in (0, 2), p.stdout + p.stderr
+    assert "request budget is spent" in p.stderr
+    history = [json.loads(line) for line in
+               (tmp_path / "latest" / "history.jsonl").read_text().splitlines()]
+    invoked = [op for op in history if op["type"] == "invoke" and op["process"] != "nemesis"]
+    sent = [op for op in history if op["type"] in ("ok", "info")
+            and op["process"] != "nemesis"]
+    assert len(sent) <= 120  # never more requests than the budget
+    assert len(invoked) < 50 * 30 / 2  # it stopped long before the time limit
+    assert tables_everywhere(emu.endpoint, US) == {r: [] for r in US}
