@@ -96,6 +96,10 @@ class Deployment:
         self._admin = HttpServer(host, self.admin_port, admin_handler(self), name="admin")
         # Other AWS services the single endpoint answers, by SigV4 signing name.
         self.services: dict[str, Any] = {}
+        from emulator.fis import FisService
+        self.fis = FisService(self.pause_replication, self.resume_replication,
+                              lambda: list(self.regions), self.cluster.scheduler.call_later)
+        self.services["fis"] = self.fis.handler()
         self._front = HttpServer(host, self.endpoint_port,
                                  front_handler(self._handlers.get,
                                                lambda r: self._servers[r].running,

@@ -146,6 +146,14 @@ class AwsTarget(RegionClientsTarget):
     # ---- set-up ----------------------------------------------------------------------
     def setup(self, test: Any = None) -> None:
         """Print the plan, get the go-ahead, then check every region answers."""
+        names = list(getattr(test, "nemesis", ()) or ())
+        if names:
+            from nemesis.faults import check_targets, parse_nemesis_names
+            names = parse_nemesis_names(names)
+            check_targets(names, self.name)
+            if "fis-pause-replication" in names and self.fis_role_arn is None:
+                raise BadInput("--nemesis fis-pause-replication needs --fis-role-arn (the IAM "
+                               "role FIS assumes; docs/aws.md)")
         if self.existing_table is None and test is not None:
             from workloads.base import table_name
             plan = make_plan(test, table_name(test), regions=self.regions,

@@ -49,10 +49,28 @@ def results_of(store) -> dict:
     return json.loads((Path(store) / "latest" / "results.json").read_text())
 
 
+def nemesis_outcomes(store) -> list[tuple[str, str]]:
+    """(type, f) of every completed nemesis operation of the latest run."""
+    ops = [json.loads(line) for line in
+           (Path(store) / "latest" / "history.jsonl").read_text().splitlines()]
+    return [(op["type"], op["f"]) for op in ops
+            if op["process"] == "nemesis" and op["type"] != "invoke"]
+
+
+FIS_ROLE = ["--fis-role-arn", "arn:aws:iam::000000000000:role/gtcheck-fis",
+            "--nemesis-interval", "0.7"]
+
+
 @pytest.mark.slow
 def test_run_async_through_the_aws_path_and_leave_no_table(emu, tmp_path):
-    p = gtcheck_run(emu.endpoint, tmp_path, "--mode", "async")
+    p = gtcheck_run(emu.endpoint, tmp_path, "--mode", "async",
+                    "--nemesis", "fis-pause-replication,client-partition", *FIS_ROLE)
     assert p.returncode == 0, p.stdout + p.stderr
+    done = nemesis_outcomes(tmp_path)
+    assert ("ok", "fis-pause-replication") in done and ("ok", "client-partition") in done
+    assert "FIS experiment EXP" in p.stderr and "pauses replication of" in p.stderr
+    history = (tmp_path / "latest" / "history.jsonl").read_text()
+    assert '"error":"connection-refused"' in history  # the clients' partition took hold
     assert "verdict: VALID" in p.stdout
     assert "plan: create table gtcheck-register-" in p.stderr
     assert "us-east-2 CREATING" in p.stderr  # it waited through the control plane
@@ -63,8 +81,11 @@ def test_run_async_through_the_aws_path_and_leave_no_table(emu, tmp_path):
 @pytest.mark.slow
 def test_run_strong_with_a_witness_through_the_aws_path(emu_witness, tmp_path):
     p = gtcheck_run(emu_witness.endpoint, tmp_path, "--mode", "strong",
-                    "--regions", "us-east-1,us-east-2", "--witness", "us-west-2")
+                    "--regions", "us-east-1,us-east-2", "--witness", "us-west-2",
+                    "--nemesis", "fis-pause-replication,client-timeout", *FIS_ROLE)
     assert p.returncode == 0, p.stdout + p.stderr
+    done = nemesis_outcomes(tmp_path)
+    assert ("ok", "fis-pause-replication") in done and ("ok", "client-timeout") in done
     assert "verdict: VALID" in p.stdout
     assert "us-west-2 (witness) CREATING" in p.stderr
     assert results_of(tmp_path)["checkers"]["linearizability"]["valid"] is True
@@ -201,3 +222,19 @@ def test_max_requests_is_a_hard_stop(emu, tmp_path):
     assert len(sent) <= 120  # never more requests than the budget
     assert len(invoked) < 50 * 30 / 2  # it stopped long before the time limit
     assert tables_everywhere(emu.endpoint, US) == {r: [] for r in US}
+
+
+def test_an_admin_api_nemesis_against_aws_exits_3_naming_those_that_run_there(emu, tmp_path):
+    p = gtcheck_run(emu.endpoint, tmp_path, "--mode", "async", "--nemesis", "isolate")
+    assert p.returncode == 3
+    assert ("nemesis isolate cannot run against target aws (it needs the emulator's fault "
+            "API); against aws use: fis-pause-replication, client-partition, client-latency, "
+            "client-timeout") in p.stderr
+    assert "Traceback" not in p.stderr
+    assert tables_everywhere(emu.endpoint, US) == {r: [] for r in US}
+
+
+def test_fis_pause_replication_without_a_role_exits_3(emu, tmp_path):
+    p = gtcheck_run(emu.endpoint, tmp_path, "--mode", "async",
+                    "--nemesis", "fis-pause-replication")
+    assert p.returncode == 3 and "needs --fis-role-arn" in p.stderr
