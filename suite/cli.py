@@ -193,6 +193,9 @@ main.add_command(serve_command, name="serve")
 from suite.aws_cmd import aws as _aws_group  # noqa: E402
 
 main.add_command(_aws_group, name="aws")
+from suite.conform import conform as _conform_command  # noqa: E402
+
+main.add_command(_conform_command, name="conform")
 
 
 if __name__ == "__main__":
