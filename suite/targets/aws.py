@@ -78,7 +78,10 @@ class Plan:
                f"  estimated cost: ${self.cost_usd:.4f} at on-demand prices per million "
                f"(us-east-1, Nov 2024): WRU ${PRICE_WRU_PER_MILLION}, RRU "
                f"${PRICE_RRU_PER_MILLION}, replicated WRU ${PRICE_RWRU_PER_MILLION}",
-               "  the table and its replicas are deleted when the run ends"]
+               "  the table and its replicas are deleted when the run ends",
+               "  checks: from the history alone (AWS gives no version metadata); "
+               "last-writer-wins assumes the regions' clocks agree more closely than the "
+               "gap the clients see between two writes"]
         if self.max_requests is not None:
             out.append(f"  hard stop after {self.max_requests} data-plane requests")
         return out
