@@ -20,7 +20,9 @@ What is tried (claim IDs are SEMANTICS.md's; `API-*` are its "API facts"):
 - MRSC with a witness (two replicas + the third region as witness): set-up in one call
   (M01), no table in the witness region, the witness alone cannot be removed, an SC read
   sees a write acknowledged in the other region (M06), conflicting concurrent writes get
-  ReplicatedWriteConflictException (M08), transactions are rejected (M14).
+  ReplicatedWriteConflictException (M08), transactions are rejected (M14), and -- where
+  the target can isolate a region -- the isolated replica serves no writes and no SC
+  reads while EC reads and the majority side go on (M10).
 
 Tables are named `gtcheck-conform-...`, tagged `gtcheck:run`, and deleted at the end.
 Results: a printed table (claim / what was tried / verdict / evidence), `conform.json` and
@@ -64,11 +66,14 @@ class Conformance:
 
     def __init__(self, control: Callable[[str], Any], data: Callable[[str], Any],
                  regions: Sequence[str], witness: str, *, pause: Callable[[str], None] | None,
-                 resume: Callable[[str], None] | None, poll_s: float = 0.05,
+                 resume: Callable[[str], None] | None,
+                 isolate: Callable[[str], None] | None = None,
+                 heal: Callable[[], None] | None = None, poll_s: float = 0.05,
                  timeout_s: float = 120.0, say: Callable[[str], None] = lambda s: None):
         self.control, self.data = control, data
         self.regions, self.witness = tuple(regions), witness
         self.pause, self.resume = pause, resume
+        self.isolate, self.heal = isolate, heal
         self.poll_s, self.timeout_s, self.say = poll_s, timeout_s, say
         stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%d%H%M%S")
         self.async_table = f"gtcheck-conform-async-{stamp}"
@@ -340,7 +345,9 @@ class Conformance:
                                ("M06", "an SC read sees a write acknowledged in another region"),
                                ("M08", "conflicting concurrent writes get "
                                        "ReplicatedWriteConflictException"),
-                               ("M14", "transactions are rejected on MRSC tables")):
+                               ("M14", "transactions are rejected on MRSC tables"),
+                               ("M10", "an isolated MRSC region serves no writes and no SC "
+                                       "reads")):
                 self.record(id_, claim, "-", UNOBSERVABLE, "no MRSC table: " + self.strong_error)
             return
         ok, got = self.rejected(lambda: self.control(w).describe_table(TableName=t),
@@ -362,6 +369,7 @@ class Conformance:
                     f"10 times: PutItem in {a}, then at once an SC GetItem in {b}",
                     PASS if not stale else FAIL, "; ".join(stale[:3]) or "10 of 10 saw it")
         self.conflicts(t, a, b)
+        self.isolation(t, a, b)
         ok1, got1 = self.rejected(lambda: self.data(a).transact_write_items(TransactItems=[
             {"Put": {"TableName": t, "Item": {KEY_ATTRIBUTE: {"S": "txn"}, "v": {"N": "1"}}}}]))
         ok2, got2 = self.rejected(lambda: self.data(a).transact_get_items(TransactItems=[
@@ -369,6 +377,37 @@ class Conformance:
         self.record("M14", "transactions are rejected on MRSC tables (ValidationException)",
                     "TransactWriteItems and TransactGetItems", PASS if ok1 and ok2 else FAIL,
                     f"write: {got1}; get: {got2}")
+
+    def isolation(self, t: str, a: str, b: str) -> None:
+        claim = ("an isolated MRSC region serves no writes and no SC reads, EC reads stay; "
+                 "the others keep working")
+        if self.isolate is None or self.heal is None:
+            self.record("M10", claim, "-", UNOBSERVABLE,
+                        "this target offers no way to isolate a region")
+            return
+        self.put(a, t, "iso", 1)
+        self.wait_all(t, "iso", [b], lambda v: v[b] == 1)
+        refused, served = [], []
+        self.isolate(b)
+        try:
+            for what, call in (("PutItem", lambda: self.put(b, t, "iso", 2)),
+                               ("SC GetItem", lambda: self.read(b, t, "iso"))):
+                try:
+                    call()
+                    served.append(f"{what} in {b} answered")
+                except ClientError as e:
+                    refused.append(f"{what} in {b}: {e.response['Error']['Code']}")
+                except Exception as e:  # noqa: BLE001 -- a timeout or dropped connection
+                    refused.append(f"{what} in {b}: {type(e).__name__}")
+            ec = self.read(b, t, "iso", sc=False)
+            self.put(a, t, "iso", 3)  # the majority side keeps serving
+            other = self.read(a, t, "iso")
+        finally:
+            self.heal()
+        ok = not served and ec == 1 and other == 3
+        self.record("M10", claim, f"isolate {b}: PutItem and SC GetItem there, an EC GetItem "
+                    f"there, a PutItem + SC GetItem in {a}; heal", PASS if ok else FAIL,
+                    "; ".join(refused + served) + f"; EC read in {b}: {ec}; {a} read {other}")
 
     def conflicts(self, t: str, a: str, b: str) -> None:
         outcomes: dict[str, int] = {}
@@ -474,7 +513,7 @@ def conform(target_spec: str, regions: str, out_dir: str | None, yes: bool,
         target.say = say
         say(f"plan: create 3 small on-demand tables gtcheck-conform-* (tagged {RUN_TAG}) in "
             f"{', '.join(replicas)}, a few hundred requests (well under $0.01), delete them")
-        target._go_ahead()
+        target.ask_go_ahead()
     elif target_spec == "emulator":
         target = make_target("emulator", mode="async", regions=replicas, latency_scale=0.1)
     else:
@@ -484,9 +523,12 @@ def conform(target_spec: str, regions: str, out_dir: str | None, yes: bool,
     if target_spec == "aws" and fis_role_arn:
         pause = lambda r: target.fault("fis-pause-replication", {"region": r})  # noqa: E731
         resume = lambda r: target.fault("fis-resume-replication", {"region": r})  # noqa: E731
-    elif getattr(target, "has_faults", False) and target_spec != "aws":
+    isolate = heal = None
+    if getattr(target, "has_faults", False) and target_spec != "aws":
         pause = lambda r: target.fault("pause-replication", {"region": r})  # noqa: E731
         resume = lambda r: target.fault("resume-replication", {"region": r})  # noqa: E731
+        isolate = lambda r: target.fault("isolate", {"region": r})  # noqa: E731
+        heal = lambda: target.fault("heal", None)  # noqa: E731
     data_clients: dict[str, Any] = {}
 
     def data(region: str) -> Any:
@@ -496,13 +538,11 @@ def conform(target_spec: str, regions: str, out_dir: str | None, yes: bool,
         return data_clients[region]
     try:
         c = Conformance(target._control_client, data, replicas, witness, pause=pause,
-                        resume=resume, poll_s=2.0 if target_spec == "aws" else 0.05,
+                        resume=resume, isolate=isolate, heal=heal, poll_s=2.0 if target_spec == "aws" else 0.05,
                         timeout_s=1800.0 if target_spec == "aws" else 60.0, say=say)
-        if target_spec == "aws":  # FIS needs the table it pauses to be "ours"
-            target._created.add(c.async_table)
+        if target_spec == "aws":  # FIS pauses only a table the target calls its own
+            target.adopt(c.async_table)
         claims = c.run()
-        if target_spec == "aws":
-            target._created.clear()
     finally:
         target.teardown(None)
     for line in table_lines(claims):

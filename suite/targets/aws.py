@@ -164,7 +164,7 @@ class AwsTarget(RegionClientsTarget):
                              max_requests=self.max_requests)
             for line in plan.lines():
                 self.say(line)
-            self._go_ahead()
+            self.ask_go_ahead()
         if self.max_requests is not None:
             reserve = 2 * int(getattr(test, "keys", 8)) * len(self.regions) + 4
             self._clients.hooks.budget = RequestBudget(
@@ -172,7 +172,8 @@ class AwsTarget(RegionClientsTarget):
                 on_exhausted=self._budget_spent)
         super().setup(test)
 
-    def _go_ahead(self) -> None:
+    def ask_go_ahead(self) -> None:
+        """Return only when the user agreed (--yes, or "y" at a terminal); else BadInput."""
         if self.yes:
             return
         if self.confirm is not None:
@@ -185,6 +186,10 @@ class AwsTarget(RegionClientsTarget):
                            "pass --yes (the plan above says what would be created)")
         if not ok:
             raise BadInput("not confirmed: nothing was created")
+
+    def adopt(self, table: str) -> None:
+        """Treat `table` as created by this target (deleted at teardown, FIS may pause it)."""
+        self._created.add(table)
 
     def on_stop_request(self, stop: Callable[[], None]) -> None:
         """The run's "stop now" (the same as a first Ctrl-C): used by --max-requests."""
