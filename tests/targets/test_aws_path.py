@@ -238,3 +238,13 @@ def test_fis_pause_replication_without_a_role_exits_3(emu, tmp_path):
     p = gtcheck_run(emu.endpoint, tmp_path, "--mode", "async",
                     "--nemesis", "fis-pause-replication")
     assert p.returncode == 3 and "needs --fis-role-arn" in p.stderr
+
+
+def test_the_aws_path_against_moto_stops_at_set_up_and_deletes_its_table(moto_url, tmp_path):
+    p = gtcheck_run(moto_url, tmp_path, "--mode", "async", timeout=90)
+    assert p.returncode == 3, p.stdout + p.stderr
+    assert ("replica us-east-2 does not exist after ReplicaUpdates Create (this endpoint "
+            "does not implement global-table replicas)") in p.stderr
+    assert "Traceback" not in p.stderr
+    left = client(moto_url, "us-east-1").list_tables()["TableNames"]
+    assert not [t for t in left if t.startswith("gtcheck-register-")], left
