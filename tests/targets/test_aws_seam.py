@@ -1,7 +1,7 @@
 """The aws target's guards, checked without a network: it refuses to delete a table it did
 not create, to use a table other than the one named explicitly, and to run fault nemeses
-(no fault API on AWS yet). Its provisioning calls are the ones tests/targets exercise
-against real HTTP endpoints; a cloud account is not part of the test suite."""
+without a fault API (FIS needs --fis-role-arn); and its plan's arithmetic. Its whole path
+runs against the emulator through AWS_ENDPOINT_URL in test_aws_path.py."""
 
 import pytest
 
