@@ -14,7 +14,7 @@ from emulator import Deployment
 US = ["us-east-1", "us-east-2", "us-west-2"]
 KS = [{"AttributeName": "pk", "KeyType": "HASH"}]
 AD = [{"AttributeName": "pk", "AttributeType": "S"}]
-DELAY_MS = 300
+DELAY_MS = 1500
 
 
 def ddb(url, region):

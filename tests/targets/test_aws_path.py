@@ -26,14 +26,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def emu():
-    with Deployment(US, latency_scale=0.02, seed=7, control_delay_ms=200) as d:
+    with Deployment(US, latency_scale=0.02, seed=7, control_delay_ms=600) as d:
         yield d
 
 
 @pytest.fixture(scope="module")
 def emu_witness():
     with Deployment(US[:2], mode="strong", witness=US[2], latency_scale=0.02, seed=8,
-                    control_delay_ms=200) as d:
+                    control_delay_ms=600) as d:
         yield d
 
 
