@@ -248,3 +248,18 @@ def test_the_aws_path_against_moto_stops_at_set_up_and_deletes_its_table(moto_ur
     assert "Traceback" not in p.stderr
     left = client(moto_url, "us-east-1").list_tables()["TableNames"]
     assert not [t for t in left if t.startswith("gtcheck-register-")], left
+
+
+@pytest.mark.slow
+def test_conform_through_the_aws_path_with_fis(emu, tmp_path):
+    cmd = GTCHECK + ["conform", "--target", "aws", "--yes", "--out", str(tmp_path),
+                     "--fis-role-arn", "arn:aws:iam::000000000000:role/gtcheck-fis"]
+    p = subprocess.run(cmd, env=aws_env(emu.endpoint), cwd=ROOT, capture_output=True,
+                       text=True, timeout=180)
+    assert p.returncode == 0, p.stdout + p.stderr
+    verdicts = {c["id"]: c["verdict"] for c in json.loads(
+        (tmp_path / "conform.json").read_text())["claims"]}
+    assert verdicts.pop("M10") == "not observable here"  # AWS cannot isolate a region
+    assert set(verdicts.values()) == {"pass"}, verdicts
+    assert verdicts["A13"] == "pass"  # the pause went through FIS
+    assert tables_everywhere(emu.endpoint, US) == {r: [] for r in US}
