@@ -137,7 +137,8 @@ class Conformance:
             for table in (self.probe_table, self.async_table, self.strong_table):
                 try:
                     delete_tagged_table(self.control, self.regions[0], table,
-                                        poll_s=self.poll_s, timeout_s=self.timeout_s)
+                                        poll_s=self.poll_s, timeout_s=self.timeout_s,
+                                        require_tag=True)
                 except Exception as e:  # noqa: BLE001 -- reported; `gtcheck aws cleanup`
                     self.say(f"could not delete {table}: {e}")
         return self.claims

@@ -245,7 +245,8 @@ class AwsTarget(RegionClientsTarget):
         """After a failed set-up: delete whatever of `table` exists (replicas first)."""
         try:
             delete_tagged_table(self._control_client, self.regions[0], table,
-                                poll_s=self.poll_s, timeout_s=self.timeout_s)
+                                poll_s=self.poll_s, timeout_s=self.timeout_s,
+                                require_tag=True)
             self._created.discard(table)
         except Exception as e:  # noqa: BLE001 -- reported; `gtcheck aws cleanup` finds it
             self.say(f"could not delete {table} after the failed set-up: {e}; "
