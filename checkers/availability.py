@@ -120,8 +120,14 @@ def _has_quorum(participants: Sequence[str], faults: Sequence[FaultPeriod]) -> d
 def expectation(mode: str, region: str, faults: Sequence[FaultPeriod],
                 participants: Sequence[str]) -> tuple[bool, bool]:
     """(expected_available, judged) for a region under the faults in force."""
+    # The clients' own faults (client-partition, client-timeout) make a region unreachable
+    # for them whatever the service does: nothing to judge there.
+    if any(fp.f in ("client-partition", "client-timeout") and region in _regions(fp.value)
+           for fp in faults):
+        return False, False
     if mode == "strong":
-        judged = not any(fp.f in ("cut-oneway", "pause-replication") for fp in faults)
+        judged = not any(fp.f in ("cut-oneway", "pause-replication", "fis-pause-replication")
+                         for fp in faults)
         return _has_quorum(participants, faults).get(region, False), judged
     judged = not any(fp.f == "cut-oneway" for fp in faults)
     return region not in _stopped(faults), judged

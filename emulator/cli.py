@@ -53,15 +53,25 @@ def _regions(value: str) -> list[str]:
 @click.option("--port", type=int, default=0, show_default=True,
               help="First region's port (the others follow, then the admin API); 0 picks free ports.")
 @click.option("--admin-port", type=int, default=None, help="Admin API port (default: after the regions).")
+@click.option("--endpoint-port", type=int, default=None,
+              help="Port of the one endpoint that serves every region, picking the region from "
+                   "each request's SigV4 credential scope (default: after the admin API; set "
+                   "AWS_ENDPOINT_URL to it).")
+@click.option("--control-delay-ms", type=float, default=0.0, show_default=True,
+              help="How long a replica, witness or table stays CREATING / DELETING (the table "
+                   "UPDATING meanwhile), as on AWS; 0 completes changes at once.")
 @click.option("--state-file", default=DEFAULT_STATE_FILE, show_default=True,
               help="Where to write the endpoints of every region and of the admin API.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of every random choice.")
 @click.option("--copy-lag-ms", type=float, default=None,
               help="Lag of the last in-region follower copy (default 4 ms x latency scale).")
 def serve(mode: str, regions: str, witness: str | None, latency_scale: float, host: str,
-          port: int, admin_port: int | None, state_file: str, seed: int,
+          port: int, admin_port: int | None, endpoint_port: int | None,
+          control_delay_ms: float, state_file: str, seed: int,
           copy_lag_ms: float | None) -> None:
-    """Start one DynamoDB endpoint per region plus the admin API, until interrupted."""
+    """Start one DynamoDB endpoint per region, one endpoint for all regions (the region
+    from the SigV4 credential scope, as moto and LocalStack do) and the admin API, until
+    interrupted. The state file records them all ("regions", "endpoint", "admin")."""
     from emulator.deployment import Deployment
     from emulator.mrsc_setup import check_participants
 
@@ -73,7 +83,9 @@ def serve(mode: str, regions: str, witness: str | None, latency_scale: float, ho
                                      param_hint="--regions") from None
     try:
         d = Deployment(_regions(regions), mode=mode, witness=witness, latency_scale=latency_scale,
-                       host=host, port=port, admin_port=admin_port, state_file=state_file,
+                       host=host, port=port, admin_port=admin_port,
+                       endpoint_port=endpoint_port, control_delay_ms=control_delay_ms,
+                       state_file=state_file,
                        seed=seed, copy_lag_ms=copy_lag_ms)
         d.start()
     except GtcheckError as e:

@@ -13,7 +13,13 @@ is valid only with Create actions, GlobalTableWitnessUpdates holds at most one C
 Delete, MRSC is set up in one call on an empty table with exactly three regions from one
 region set, and its mode never changes afterwards. DescribeTable shapes `Replicas` (the other
 replica regions), `GlobalTableWitnesses`, `MultiRegionConsistency` and `GlobalTableVersion`.
-Every change completes at once: statuses are ACTIVE when the call returns.
+Changes take time as on AWS when the cluster's `control_delay_s` is above zero (the
+default 0 completes every change at once): a replica added by UpdateTable is CREATING (the
+table UPDATING) for that long, then ACTIVE; MRSC set-up and the witness likewise; a removed
+replica shows DELETING, and a deleted table answers DescribeTable with DELETING, for that
+long before it is gone. Data-plane calls are served meanwhile. Tables carry tags per region
+(CreateTable `Tags`, TagResource, UntagResource, ListTagsOfResource), so `gtcheck aws
+cleanup` finds what gtcheck left behind.
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ GLOBAL_TABLE_VERSION = "2019.11.21"
 TABLE_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
 TABLES_MAX = 256  # per region: a limit on everything
 TTL_SWEEP_INTERVAL_S = 0.5  # how often expired items are looked for (A12)
+TAGS_MAX = 50  # per resource, as on AWS
 
 
 def check_table_name(name: Any) -> str:
@@ -56,6 +63,17 @@ class Region:
     name: str
     lock: threading.RLock = field(default_factory=threading.RLock)
     tables: dict[str, "GlobalTable"] = field(default_factory=dict)
+    # Deleted tables still DELETING: name -> (last description, monotonic time gone).
+    deleting: dict[str, tuple[dict, float]] = field(default_factory=dict)
+
+    def still_deleting(self, name: str) -> dict | None:
+        entry = self.deleting.get(name)
+        if entry is None:
+            return None
+        if time.monotonic() >= entry[1]:
+            self.deleting.pop(name, None)
+            return None
+        return entry[0]
 
 
 class GlobalTable:
@@ -78,6 +96,12 @@ class GlobalTable:
         self.witness: str | None = None
         self.global_ = False  # True once it has had a replica
         self.ttl_attribute: str | None = None  # A12: items whose N attribute < now expire
+        # Control-plane progress (monotonic times): replicas and witness CREATING until,
+        # removed replicas DELETING until; tags per region.
+        self.creating_until: dict[str, float] = {}
+        self.witness_until = 0.0
+        self.leaving_until: dict[str, float] = {}
+        self.tags: dict[str, dict[str, str]] = {}
         desc = TableDescription(name, schema.hash, schema.range, self.mode)
         replica = cluster.new_replica(name, created_in)
         self.ctx = EngineContext(desc, {created_in: replica}, cluster.wan, cluster.clocks,
@@ -95,14 +119,27 @@ class GlobalTable:
     def stream_arn(self, region: str) -> str:
         return f"{self.arn(region)}/stream/{self.stream_label}"
 
+    def replica_status(self, region: str, now: float | None = None) -> str:
+        now = time.monotonic() if now is None else now
+        return "CREATING" if self.creating_until.get(region, 0.0) > now else "ACTIVE"
+
+    def busy(self, now: float | None = None) -> bool:
+        """True while any replica or the witness is still CREATING or DELETING."""
+        now = time.monotonic() if now is None else now
+        return (any(u > now for u in self.creating_until.values()) or self.witness_until > now
+                or any(u > now for u in self.leaving_until.values()))
+
     def describe(self, region: str) -> dict:
         rep = self.replicas[region]
         with rep.lock:
             count = rep.live_count()
             size = sum(attrs.item_size(v.item) for v in rep.leader.values() if v.item is not None)
+        now = time.monotonic()
+        own = self.replica_status(region, now)
         out: dict[str, Any] = {
             "TableName": self.name,
-            "TableStatus": "ACTIVE",
+            "TableStatus": own if own != "ACTIVE" else ("UPDATING" if self.busy(now)
+                                                        else "ACTIVE"),
             "TableArn": self.arn(region),
             "TableId": self.table_id,
             "KeySchema": [{"AttributeName": self.schema.hash, "KeyType": "HASH"}]
@@ -121,13 +158,18 @@ class GlobalTable:
                 "StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
             out["LatestStreamArn"] = self.stream_arn(region)
             out["LatestStreamLabel"] = self.stream_label
-        if self.global_:
+        leaving = any(u > now for u in self.leaving_until.values())
+        if self.global_ or leaving:
             out["GlobalTableVersion"] = GLOBAL_TABLE_VERSION
-            out["Replicas"] = [{"RegionName": r, "ReplicaStatus": "ACTIVE"}
+            out["Replicas"] = [{"RegionName": r, "ReplicaStatus": self.replica_status(r, now)}
                                for r in sorted(self.replicas) if r != region]
+            out["Replicas"] += [{"RegionName": r, "ReplicaStatus": "DELETING"}
+                                for r, until in sorted(self.leaving_until.items())
+                                if until > now and r not in self.replicas]
             if self.witness is not None:
-                out["GlobalTableWitnesses"] = [{"RegionName": self.witness,
-                                                "WitnessStatus": "ACTIVE"}]
+                out["GlobalTableWitnesses"] = [{
+                    "RegionName": self.witness,
+                    "WitnessStatus": "CREATING" if self.witness_until > now else "ACTIVE"}]
             out["MultiRegionConsistency"] = self.mode
         return out
 
@@ -139,8 +181,10 @@ class Cluster:
                  latency_scale: float = 1.0, seed: int = 0, copies: int = 3,
                  copy_lag_ms: float | None = None,
                  latency_ms: dict[tuple[str, str], float] | None = None,
-                 engine_settings: dict[str, Any] | None = None) -> None:
+                 engine_settings: dict[str, Any] | None = None,
+                 control_delay_s: float = 0.0) -> None:
         self.rng = random.Random(seed)
+        self.control_delay_s = float(control_delay_s)
         self.scheduler = Scheduler()
         wan_regions = list(regions) + ([witness] if witness and witness not in regions else [])
         self.wan = Wan(wan_regions, latency_scale=latency_scale, latency_ms=latency_ms,
@@ -171,6 +215,9 @@ class Cluster:
         if t is None:
             raise not_found(f"Requested resource not found: Table: {name} not found")
         return t
+
+    def _ready_at(self) -> float:
+        return time.monotonic() + self.control_delay_s
 
     def tables_everywhere(self) -> list[GlobalTable]:
         seen: dict[int, GlobalTable] = {}
@@ -227,11 +274,16 @@ class Cluster:
                 raise DynamoError("ResourceInUseException", f"Table already exists: {name}")
             if len(reg.tables) >= TABLES_MAX:
                 raise DynamoError("LimitExceededException", "Too many tables in this region")
+            tags = _tag_list(req.get("Tags"))
             t = GlobalTable(self, name, schema, definitions, region,
                             stream if stream and stream.get("StreamEnabled") else None, billing)
+            if tags:
+                t.tags[region] = tags
             reg.tables[name] = t
+            reg.deleting.pop(name, None)
+            if self.control_delay_s > 0:
+                t.creating_until[region] = self._ready_at()
             desc = t.describe(region)
-            desc["TableStatus"] = "ACTIVE"
             return {"TableDescription": desc}
 
     def delete_table(self, region: str, req: dict) -> dict:
@@ -249,10 +301,14 @@ class Cluster:
                 del self.regions[region].tables[t.name]
                 t.engine.close()
             desc["TableStatus"] = "DELETING"
+            if self.control_delay_s > 0:
+                self.regions[region].deleting[t.name] = (desc, self._ready_at())
             return {"TableDescription": desc}
 
     def list_tables(self, region: str, req: dict) -> dict:
-        names = sorted(self.regions[region].tables)
+        reg = self.regions[region]
+        names = sorted(set(reg.tables) | {n for n in list(reg.deleting)
+                                          if reg.still_deleting(n) is not None})
         start = req.get("ExclusiveStartTableName")
         if start is not None:
             names = [n for n in names if n > start]
@@ -266,7 +322,51 @@ class Cluster:
         return out
 
     def describe_table(self, region: str, req: dict) -> dict:
-        return {"Table": self.table(region, req.get("TableName")).describe(region)}
+        name = check_table_name(req.get("TableName"))
+        gone = self.regions[region].still_deleting(name)
+        if gone is not None and name not in self.regions[region].tables:
+            return {"Table": gone}
+        return {"Table": self.table(region, name).describe(region)}
+
+    # ---- tags ----------------------------------------------------------------------
+    def _tagged(self, region: str, req: dict) -> GlobalTable:
+        arn = req.get("ResourceArn")
+        if not isinstance(arn, str):
+            raise validation("1 validation error detected: Value null at 'resourceArn' failed "
+                             "to satisfy constraint: Member must not be null")
+        parts = arn.split(":", 5)
+        if len(parts) != 6 or parts[2] != "dynamodb" or not parts[5].startswith("table/"):
+            raise validation(f"Invalid TableArn: Invalid ResourceArn provided as input {arn}")
+        if parts[3] != region:
+            raise validation(f"Invalid TableArn: {arn} is not in region {region}")
+        return self.table(region, parts[5][len("table/"):].split("/")[0])
+
+    def tag_resource(self, region: str, req: dict) -> dict:
+        with self._control:
+            t = self._tagged(region, req)
+            tags = _tag_list(req.get("Tags"))
+            merged = {**t.tags.get(region, {}), **tags}
+            if len(merged) > TAGS_MAX:
+                raise DynamoError("LimitExceededException",
+                                  f"The number of tags exceeds the limit of {TAGS_MAX}")
+            t.tags[region] = merged
+        return {}
+
+    def untag_resource(self, region: str, req: dict) -> dict:
+        with self._control:
+            t = self._tagged(region, req)
+            keys = req.get("TagKeys")
+            if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+                raise validation("1 validation error detected: Value null at 'tagKeys' failed "
+                                 "to satisfy constraint: Member must not be null")
+            for k in keys:
+                t.tags.get(region, {}).pop(k, None)
+        return {}
+
+    def list_tags_of_resource(self, region: str, req: dict) -> dict:
+        t = self._tagged(region, req)
+        return {"Tags": [{"Key": k, "Value": v}
+                         for k, v in sorted(t.tags.get(region, {}).items())]}
 
     def update_table(self, region: str, req: dict) -> dict:
         with self._control:
@@ -286,6 +386,10 @@ class Cluster:
             if creates and deletes:
                 raise validation("One or more parameter values were invalid: Only one replica "
                                  "update action type may be specified at a time")
+            if (creates or deletes or w_create or w_delete) and t.busy():
+                raise DynamoError("ResourceInUseException",
+                                  f"Attempt to change a resource which is still in use: Table "
+                                  f"{t.name} is being updated")
             if "StreamSpecification" in req and isinstance(req["StreamSpecification"], dict):
                 spec = req["StreamSpecification"]
                 t.stream_spec = spec if spec.get("StreamEnabled") else None
@@ -377,8 +481,13 @@ class Cluster:
             t.engine.close()
             t.ctx.replicas.update(new_reps)
             t.engine = engine_factory("STRONG")(t.ctx)
+        ready = self._ready_at()
         for r in creates:
             self.regions[r].tables[t.name] = t
+            self.regions[r].deleting.pop(t.name, None)
+            t.creating_until[r] = ready
+        if w_create is not None:
+            t.witness_until = ready
 
     def _delete_replicas(self, t: GlobalTable, region: str, deletes: list[str],
                          w_delete: str | None) -> None:
@@ -411,7 +520,11 @@ class Cluster:
     def _remove_replica(self, t: GlobalTable, r: str) -> None:
         t.engine.remove_replica(r)
         t.ctx.replicas.pop(r, None)
+        t.creating_until.pop(r, None)
+        t.tags.pop(r, None)
         self.regions[r].tables.pop(t.name, None)
+        if self.control_delay_s > 0:
+            t.leaving_until[r] = self._ready_at()
 
     # ---- metadata for checkers -----------------------------------------------------
     def item_versions(self, table: str, key: dict) -> dict[str, dict | None]:
@@ -538,6 +651,27 @@ def _replica_actions(updates: Any, region: str) -> tuple[list[str], list[str]]:
         raise validation("One or more parameter values were invalid: Duplicate RegionName in "
                          "ReplicaUpdates")
     return creates, deletes
+
+
+def _tag_list(tags: Any) -> dict[str, str]:
+    """CreateTable / TagResource `Tags` ([{"Key", "Value"}]) as a dict; ValidationException
+    on a malformed list."""
+    if tags is None:
+        return {}
+    if not isinstance(tags, list):
+        raise DynamoError("SerializationException", "Unexpected value type in payload")
+    out: dict[str, str] = {}
+    for tag in tags:
+        if not isinstance(tag, dict) or not isinstance(tag.get("Key"), str) \
+                or not isinstance(tag.get("Value"), str) or not 1 <= len(tag["Key"]) <= 128 \
+                or len(tag["Value"]) > 256:
+            raise validation("One or more parameter values were invalid: a tag needs a Key "
+                             "(1-128 characters) and a Value (up to 256 characters)")
+        out[tag["Key"]] = tag["Value"]
+    if len(out) > TAGS_MAX:
+        raise DynamoError("LimitExceededException",
+                          f"The number of tags exceeds the limit of {TAGS_MAX}")
+    return out
 
 
 def _witness_actions(updates: Any) -> tuple[str | None, str | None]:

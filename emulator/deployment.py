@@ -26,6 +26,7 @@ from typing import Any
 from emulator.cluster import Cluster
 from emulator.dataplane import RegionService
 from emulator.errors import DynamoError
+from emulator.front import front_handler
 from emulator.server import HttpServer, dynamodb_handler
 from emulator.streams import StreamsService
 from suite.errors import BadInput, SetupError
@@ -43,7 +44,8 @@ class Deployment:
     def __init__(self, regions: list[str] | tuple[str, ...] = DEFAULT_REGIONS, *,
                  mode: str = "async", witness: str | None = None,
                  latency_scale: float = 1.0, host: str = "127.0.0.1", port: int = 0,
-                 admin_port: int | None = None, state_file: str | os.PathLike | None = None,
+                 admin_port: int | None = None, endpoint_port: int | None = None,
+                 control_delay_ms: float = 0.0, state_file: str | os.PathLike | None = None,
                  seed: int = 0, copies: int = 3, copy_lag_ms: float | None = None,
                  replication_jitter_ms: float | None = None,
                  latency_ms: dict[tuple[str, str], float] | None = None) -> None:
@@ -70,20 +72,38 @@ class Deployment:
         self.host = host
         self.base_port = port
         self.admin_port = admin_port if admin_port is not None else (port + len(regions) if port else 0)
+        # The all-regions endpoint (emulator/front.py): after the admin port, or a free one.
+        self.endpoint_port = endpoint_port if endpoint_port is not None else (
+            self.admin_port + 1 if self.admin_port else 0)
+        if not isinstance(control_delay_ms, (int, float)) or not 0 <= control_delay_ms <= 600_000:
+            raise BadInput("control_delay_ms must be between 0 and 600000")
         self.state_file = Path(state_file) if state_file else None
         settings: dict[str, Any] = {}
         if replication_jitter_ms is not None:
             settings["replication_jitter_ms"] = float(replication_jitter_ms)
         self.cluster = Cluster(regions, witness=witness, latency_scale=latency_scale, seed=seed,
                                copies=copies, copy_lag_ms=copy_lag_ms, latency_ms=latency_ms,
-                               engine_settings=settings)
+                               engine_settings=settings,
+                               control_delay_s=control_delay_ms / 1000.0)
         self._servers: dict[str, HttpServer] = {}
+        self._handlers = {}
         for i, r in enumerate(regions):
             handler = dynamodb_handler(r, RegionService(self.cluster, r),
                                        StreamsService(self.cluster, r))
+            self._handlers[r] = handler
             self._servers[r] = HttpServer(host, port + i if port else 0, handler, name=f"ddb-{r}")
         from emulator.admin import admin_handler  # late: admin imports this module's names
         self._admin = HttpServer(host, self.admin_port, admin_handler(self), name="admin")
+        # Other AWS services the single endpoint answers, by SigV4 signing name.
+        self.services: dict[str, Any] = {}
+        from emulator.fis import FisService
+        self.fis = FisService(self.pause_replication, self.resume_replication,
+                              lambda: list(self.regions), self.cluster.scheduler.call_later)
+        self.services["fis"] = self.fis.handler()
+        self._front = HttpServer(host, self.endpoint_port,
+                                 front_handler(self._handlers.get,
+                                               lambda r: self._servers[r].running,
+                                               self.services), name="all-regions")
         self._started = False
 
     # ---- life cycle ----------------------------------------------------------------
@@ -94,6 +114,7 @@ class Deployment:
             for s in self._servers.values():
                 s.start()
             self._admin.start()
+            self._front.start()
         except OSError as e:
             self.stop()
             raise SetupError(f"cannot start the emulator on {self.host}: {e}") from e
@@ -107,6 +128,7 @@ class Deployment:
         for s in self._servers.values():
             s.stop()
         self._admin.stop()
+        self._front.stop()
         self.cluster.close()
         self._started = False
         if self.state_file is not None and self.state_file.exists():
@@ -130,9 +152,15 @@ class Deployment:
     def admin_url(self) -> str:
         return self._admin.url
 
+    @property
+    def endpoint(self) -> str:
+        """The one URL that serves every region (the region from each request's SigV4
+        credential scope): what `AWS_ENDPOINT_URL` should be set to."""
+        return self._front.url
+
     def state(self) -> dict:
-        return {"mode": self.mode, "regions": self.endpoints, "witness": self.witness,
-                "admin": self.admin_url, "latency_scale": self.latency_scale,
+        return {"mode": self.mode, "regions": self.endpoints, "endpoint": self.endpoint,
+                "witness": self.witness, "admin": self.admin_url, "latency_scale": self.latency_scale,
                 "pid": os.getpid(), "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
 
     def write_state(self, path: str | os.PathLike) -> None:

@@ -41,6 +41,9 @@ _REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Al
 
 # handler(method, path, headers (lower-case names), body) -> (status, extra header lines, body)
 Handler = Callable[[str, str, dict, bytes], tuple[int, list[str], bytes]]
+# A handler may answer this instead: close the connection without a response (a stopped
+# region behind the single all-regions endpoint, emulator/front.py).
+DROP_CONNECTION = (0, [], b"")
 
 
 class HttpServer:
@@ -174,6 +177,8 @@ class HttpServer:
             except Exception:  # the handler must answer; this is the last line of defence
                 log.error("handler failed:\n%s", traceback.format_exc())
                 status, extra, payload = 500, [], b'{"message":"internal error"}'
+            if status == 0:
+                return
             out = [f"HTTP/1.1 {status} {_REASONS.get(status, 'Status')}"]
             out.extend(extra)
             out.append(f"Content-Length: {len(payload)}")

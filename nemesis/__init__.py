@@ -8,11 +8,12 @@ through the target's fault API; they are recorded as `process = "nemesis"` opera
 """
 
 from nemesis.core import FaultNemesis
-from nemesis.faults import FAMILIES, FaultOptions, Topology, parse_nemesis_names
+from nemesis.faults import (ALL_FAMILIES, FAMILIES, FaultOptions, Topology,
+                            parse_nemesis_names)
 from nemesis.packages import DEFAULT_INTERVAL_S, family_package, package, registry_factory
 from suite.registry import register_nemesis
 
-NEMESIS_NAMES = tuple(FAMILIES)
+NEMESIS_NAMES = tuple(ALL_FAMILIES)
 
 for _name in NEMESIS_NAMES:
     register_nemesis(_name, registry_factory(_name))

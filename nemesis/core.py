@@ -35,9 +35,17 @@ class FaultNemesis:
     `target` is used. Operations may be `Op`s or op dicts; completions have the same shape.
     """
 
-    def __init__(self, fs: Iterable[str], target: Any = None):
+    def __init__(self, fs: Iterable[str], target: Any = None, *, via: str = "fault",
+                 family: str | None = None, targets: Iterable[str] | None = None):
         self._fs = frozenset(fs)
         self.target = target
+        # "client": faults go to the target's `client_fault` (suite/targets/client_faults.py)
+        self.via = via
+        self.family = family
+        self.targets = tuple(targets) if targets is not None else None
+
+    def _api(self, target: Any) -> Any:
+        return getattr(target, "client_fault" if self.via == "client" else "fault")
 
     def fs(self) -> set[str]:
         return set(self._fs)
@@ -47,6 +55,14 @@ class FaultNemesis:
 
     def setup(self, test: Any) -> "FaultNemesis":
         target = self._target(test)
+        if self.targets is not None and self.family is not None:
+            from nemesis.faults import check_targets
+            check_targets([self.family], str(getattr(target, "name", "")))
+        if self.via == "client":
+            if not hasattr(target, "client_fault"):
+                raise SetupError(f"target {getattr(target, 'name', target)!r} makes no "
+                                 "boto3 clients gtcheck can fault")
+            return self
         if not getattr(target, "has_faults", False) or not hasattr(target, "fault"):
             raise SetupError(f"target {getattr(target, 'name', target)!r} has no fault API; "
                              "run with --nemesis none or against the emulator")
@@ -64,7 +80,7 @@ class FaultNemesis:
         if f not in self._fs:
             return {"type": "fail", "error": f"unsupported-fault:{f}"}
         try:
-            self._target(test).fault(f, value if isinstance(value, Mapping) else None)
+            self._api(self._target(test))(f, value if isinstance(value, Mapping) else None)
         except BadInput as e:  # the API refused the arguments: definitely not in force
             return {"type": "fail", "error": "bad-fault", "message": str(e)[:300]}
         except Exception as e:  # noqa: BLE001 -- unknown outcome: the fault may be in force
@@ -75,5 +91,7 @@ class FaultNemesis:
     def teardown(self, test: Any) -> None:
         """Heal everything, whatever the generators did (a run never leaves a fault behind)."""
         target = self._target(test)
-        if getattr(target, "has_faults", False):
+        if self.via == "client" and hasattr(target, "client_fault"):
+            target.client_fault("heal", None)
+        elif getattr(target, "has_faults", False):
             target.fault("heal", None)

@@ -14,7 +14,15 @@ Targets, by family (SEMANTICS.md T1 asks for each of these failure states):
 - outage: one participant stopped, then started (A08, M10, M15);
 - latency: extra one-way delay on one pair of participants (G3, M11);
 - clock: one replica region's clock skewed forward or back (A06's last-writer-wins is
-  decided by these clocks).
+  decided by these clocks);
+- fis-pause-replication: replication into and out of one replica paused through AWS FIS
+  (A13; the aws target, suite/targets/fis.py);
+- client-partition / client-latency / client-timeout: the clients drop every request to
+  one region, delay them, or give up on them (suite/targets/client_faults.py); these
+  need no fault API and work against every target.
+
+Each family names the targets it runs against (`targets`); `check_targets` refuses the
+others up front, naming the families that do run there.
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ from typing import Any, Callable, Mapping, Sequence
 from suite.errors import BadInput
 
 HEAL = "heal"
+ANY_TARGET = ("emulator", "endpoints", "aws")
 
 
 @dataclass(frozen=True)
@@ -46,6 +55,7 @@ class FaultOptions:
 
     latency_ms: float = 50.0        # extra one-way delay of the latency family
     clock_skew_ms: float = 500.0    # magnitude of the clock family's skew (sign random)
+    client_timeout_ms: float = 100.0  # how long a client-timeout fault waits, then gives up
 
 
 Choose = Callable[[Topology, random.Random, FaultOptions], dict]
@@ -70,6 +80,14 @@ def _delayed_pair(t: Topology, rng: random.Random, o: FaultOptions) -> dict:
     return {**_one_pair(t, rng, o), "ms": o.latency_ms}
 
 
+def _delayed_replica(t: Topology, rng: random.Random, o: FaultOptions) -> dict:
+    return {"region": rng.choice(t.regions), "ms": o.latency_ms}
+
+
+def _timed_out_replica(t: Topology, rng: random.Random, o: FaultOptions) -> dict:
+    return {"region": rng.choice(t.regions), "ms": o.client_timeout_ms}
+
+
 def _skewed_replica(t: Topology, rng: random.Random, o: FaultOptions) -> dict:
     sign = rng.choice((-1, 1))
     return {"region": rng.choice(t.regions), "ms": sign * o.clock_skew_ms}
@@ -84,6 +102,10 @@ class FaultFamily:
     end: str
     choose: Choose
     description: str
+    # The targets it runs against, and how: "fault" through the target's fault API,
+    # "client" through its clients' hooks (`client_fault`).
+    targets: tuple[str, ...] = ("emulator", "endpoints")
+    via: str = "fault"
 
     def begin_op(self, topology: Topology, rng: random.Random, options: FaultOptions) -> dict:
         return {"f": self.begin, "value": self.choose(topology, rng, options)}
@@ -117,6 +139,41 @@ FAMILIES: Mapping[str, FaultFamily] = {
     )
 }
 
+# Families that do not go through the emulator's fault API: FIS on AWS, and the clients'
+# own faults. ALL_FAMILIES is every name `--nemesis` accepts.
+OTHER_FAMILIES: Mapping[str, FaultFamily] = {
+    f.name: f for f in (
+        FaultFamily("fis-pause-replication", "fis-pause-replication",
+                    "fis-resume-replication", _one_replica,
+                    "pause replication of one replica with an AWS FIS experiment",
+                    targets=("aws",)),
+        FaultFamily("client-partition", "client-partition", HEAL, _one_replica,
+                    "the clients drop every request to one region", targets=ANY_TARGET,
+                    via="client"),
+        FaultFamily("client-latency", "client-latency", HEAL, _delayed_replica,
+                    "the clients delay every request to one region", targets=ANY_TARGET,
+                    via="client"),
+        FaultFamily("client-timeout", "client-timeout", HEAL, _timed_out_replica,
+                    "the clients give up on every request to one region (sent, unanswered)",
+                    targets=ANY_TARGET, via="client"),
+    )
+}
+
+
+ALL_FAMILIES: Mapping[str, FaultFamily] = {**FAMILIES, **OTHER_FAMILIES}
+
+
+def check_targets(names: Sequence[str], target: str) -> None:
+    """BadInput when a named family does not run against `target` (a target kind such as
+    "aws"), naming the families that do."""
+    kind = target.split(":", 1)[0]
+    wrong = [n for n in names if n in ALL_FAMILIES and kind not in ALL_FAMILIES[n].targets]
+    if wrong:
+        fits = [n for n, f in ALL_FAMILIES.items() if kind in f.targets]
+        raise BadInput(f"nemesis {', '.join(wrong)} cannot run against target {kind} "
+                       f"(it needs the emulator's fault API); against {kind} use: "
+                       f"{', '.join(fits)}")
+
 
 def parse_nemesis_names(spec: str | Sequence[str] | None) -> list[str]:
     """`"isolate,link"` -> ["isolate", "link"]; "none" or empty -> []; unknown -> BadInput."""
@@ -124,12 +181,12 @@ def parse_nemesis_names(spec: str | Sequence[str] | None) -> list[str]:
         return []
     names = [s.strip() for s in (spec.split(",") if isinstance(spec, str) else spec)]
     names = [n for n in names if n and n != "none"]
-    if "all" in names:
+    if "all" in names:  # every family of the emulator's fault API
         names = list(FAMILIES)
-    unknown = [n for n in names if n not in FAMILIES]
+    unknown = [n for n in names if n not in ALL_FAMILIES]
     if unknown:
         raise BadInput(f"unknown nemesis {', '.join(unknown)} (known: "
-                       f"{', '.join(FAMILIES)}, none, all)")
+                       f"{', '.join(ALL_FAMILIES)}, none, all)")
     out: list[str] = []
     for n in names:
         if n not in out:

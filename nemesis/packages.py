@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 from nemesis.core import FaultNemesis
-from nemesis.faults import (FAMILIES, HEAL, FaultOptions, Topology,
+from nemesis.faults import (ALL_FAMILIES, HEAL, FaultOptions, Topology,
                             parse_nemesis_names)
 from suite.compose import compose_packages
 from suite.errors import BadInput
@@ -66,7 +66,7 @@ class FaultSchedule(Generator):
             return PENDING
         origin = self.origin
         rng = random.Random(self.seed)
-        family = FAMILIES[self.family]
+        family = ALL_FAMILIES[self.family]
         if self.begun is None:
             op = family.begin_op(self.topology, rng, self.options)
             begun, turn = op, self.turn
@@ -97,7 +97,7 @@ def family_package(name: str, *, regions: Sequence[str], witness: str | None = N
                    slots: int = 1, options: FaultOptions | None = None,
                    target: Any = None) -> NemesisPackage:
     """The package of one fault family, taking turn `slot` of `slots` (module docstring)."""
-    if name not in FAMILIES:
+    if name not in ALL_FAMILIES:
         parse_nemesis_names(name)  # raises BadInput listing the known names
     if interval_s <= 0:
         raise BadInput(f"the nemesis interval must be positive, got {interval_s}")
@@ -106,7 +106,9 @@ def family_package(name: str, *, regions: Sequence[str], witness: str | None = N
         raise BadInput(f"the {name} nemesis needs at least two regions")
     schedule = FaultSchedule(name, topology, options or FaultOptions(), interval_s,
                              family_seed(seed, name), slot, slots)
-    return NemesisPackage(nemesis=FaultNemesis(FAMILIES[name].fs, target),
+    family = ALL_FAMILIES[name]
+    return NemesisPackage(nemesis=FaultNemesis(family.fs, target, via=family.via,
+                                               family=name, targets=family.targets),
                           generator=schedule, final_generator=heal_all(), name=name)
 
 

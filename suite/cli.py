@@ -122,9 +122,16 @@ def _stderr(msg: str) -> None:
 @click.option("--test-count", type=click.IntRange(1, 10_000), default=1, show_default=True,
               help="Repeat the test with fresh seeds (from --seed) until one is not valid "
                    "or this many passed; the exit status is the worst verdict.")
+@click.option("--yes", is_flag=True,
+              help="aws target: create the planned tables without asking.")
+@click.option("--max-requests", type=int, default=None,
+              help="aws target: hard stop after N data-plane requests (the run stops "
+                   "early; final reads use a reserve).")
+@click.option("--fis-role-arn", default=None,
+              help="aws target: IAM role FIS assumes for --nemesis fis-pause-replication.")
 def run(target, mode, regions, witness, workload, nemesis, nemesis_interval, time_limit,
         concurrency, rate, keys, latency_scale, op_timeout, final_wait, seed, store_root,
-        name, schedule_path, test_count):
+        name, schedule_path, test_count, yes, max_requests, fis_role_arn):
     """Run a test: clients and faults against a global table, then judge the history.
 
     Prints a progress line while it runs and, at the end, the verdict, anomalies by kind
@@ -141,6 +148,9 @@ def run(target, mode, regions, witness, workload, nemesis, nemesis_interval, tim
                 nemesis_interval=nemesis_interval, op_timeout=op_timeout,
                 final_wait=final_wait, name=name or "",
                 nemesis_schedule=read_schedule(schedule_path) if schedule_path else (),
+                target_options={k: v for k, v in (("yes", yes), ("max_requests", max_requests),
+                                                  ("fis_role_arn", fis_role_arn))
+                                if v not in (None, False)},
                 ).stamped(argv=tuple(sys.argv))
     stop, abort = threading.Event(), threading.Event()
 
@@ -215,6 +225,12 @@ from results.report_cli import report_command, serve_command  # noqa: E402
 main.add_command(_emulator_group, name="emulator")
 main.add_command(report_command, name="report")
 main.add_command(serve_command, name="serve")
+from suite.aws_cmd import aws as _aws_group  # noqa: E402
+
+main.add_command(_aws_group, name="aws")
+from suite.conform import conform as _conform_command  # noqa: E402
+
+main.add_command(_conform_command, name="conform")
 
 
 if __name__ == "__main__":

@@ -62,6 +62,8 @@ class Test:
     start_time: str = ""
     versions: Mapping[str, str] = field(default_factory=dict)
     argv: tuple[str, ...] = ()
+    # Options only some targets take (aws: yes, max_requests, fis_role_arn).
+    target_options: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -88,6 +90,7 @@ class Test:
         d["argv"] = list(self.argv)
         d["versions"] = dict(self.versions)
         d["nemesis_schedule"] = [dict(e) for e in self.nemesis_schedule]
+        d["target_options"] = dict(self.target_options)
         return d
 
     @classmethod

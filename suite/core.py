@@ -425,6 +425,8 @@ def _run(test: Test, run_dir: RunDir, prepared: _Prepared, *,
     try:
         try:
             started = True
+            if hasattr(target, "on_stop_request"):  # e.g. the aws target's --max-requests
+                target.on_stop_request(stop.set)
             target.setup(test)
         except Exception as e:  # noqa: BLE001 -- becomes a SetupError with the reason
             raise _setup_error(f"target {test.target!r} could not be set up", e) from e

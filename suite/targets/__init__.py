@@ -5,8 +5,9 @@
 - `endpoints:FILE`: an already running emulator, or any DynamoDB-compatible endpoints, one
   per region, named by a state file such as the one `gtcheck emulator serve` writes
   (suite/targets/endpoints.py);
-- `aws`: real global tables through boto3 (suite/targets/aws.py; the seam for the next
-  wave, not exercised in tests).
+- `aws`: real global tables through boto3 (suite/targets/aws.py); boto3 picks the
+  endpoints, so `AWS_ENDPOINT_URL` pointed at the emulator's all-regions endpoint runs
+  this path in tests.
 
 `make_target(spec, ...)` parses the spec and builds the target; the Target protocol and the
 shared provisioning code are in suite/targets/base.py. Importing this package registers the
@@ -48,7 +49,10 @@ def make_target(spec: str = "emulator", *, mode: str | None = None,
     if spec == "aws":
         return AwsTarget(mode=mode or "async", regions=tuple(regions or DEFAULT_REGIONS),
                          witness=witness, profile=options.get("profile"),
-                         existing_table=options.get("existing_table"))
+                         existing_table=options.get("existing_table"),
+                         yes=bool(options.get("yes")),
+                         max_requests=options.get("max_requests"),
+                         fis_role_arn=options.get("fis_role_arn"))
     raise BadInput(f"unknown target {spec!r} (expected one of {', '.join(TARGET_KINDS)})")
 
 
@@ -56,7 +60,7 @@ def target_from_test(test) -> Target:
     """`factory(test) -> Target` for suite.registry: the target named by `test.target`."""
     return make_target(test.target, mode=test.mode, regions=test.regions,
                        witness=test.witness, latency_scale=test.latency_scale,
-                       seed=test.seed)
+                       seed=test.seed, **dict(getattr(test, "target_options", None) or {}))
 
 
 def _register() -> None:

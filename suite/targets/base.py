@@ -20,7 +20,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Protocol, Sequence, runtime_checkable
+from typing import Any, Callable, Iterator, Mapping, Protocol, Sequence, runtime_checkable
 
 from botocore.config import Config
 
@@ -76,36 +76,46 @@ class VersionSource(Protocol):
 class RegionClients:
     """boto3 clients bound to one region each, from one session.
 
-    `endpoints` maps a region to its endpoint URL (None: the region's AWS endpoint). Client
-    creation is serialised (a boto3 session is not thread-safe for it); control-plane
-    clients (retries on) are cached per region; `probe` checks every region answers, with
-    few retries, so a dead endpoint fails set-up quickly and clearly.
+    `endpoints` maps a region to its endpoint URL (None: boto3's own choice, which honours
+    `AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_DYNAMODB`, else the region's AWS endpoint).
+    Client creation is serialised (a boto3 session is not thread-safe for it);
+    control-plane clients (retries on) are cached per region; `probe` checks every region
+    answers, with few retries, so a dead endpoint fails set-up quickly and clearly.
+    Every data-plane client (not the control-plane ones) passes its requests through
+    `hooks` (suite/targets/client_faults.py: client-side faults, a request budget).
     """
 
     def __init__(self, session: Any, endpoints: Mapping[str, str | None]):
+        from suite.targets.client_faults import ClientHooks
         self.session = session
         self.endpoints = dict(endpoints)
         self._lock = threading.Lock()
         self._control: dict[str, Any] = {}
+        self.hooks = ClientHooks()
 
-    def client(self, region: str, *, config: Config | None = None) -> Any:
-        if region not in self.endpoints:
+    def client(self, region: str, *, config: Config | None = None,
+               service: str = "dynamodb", data_plane: bool = True) -> Any:
+        if region not in self.endpoints and service == "dynamodb":
             raise BadInput(f"region {region!r} is not one of this target's "
                            f"{list(self.endpoints)}")
         with self._lock:
-            return self.session.client("dynamodb", endpoint_url=self.endpoints[region],
-                                       region_name=region, config=config)
+            c = self.session.client(service, endpoint_url=self.endpoints.get(region),
+                                    region_name=region, config=config)
+        if data_plane and service == "dynamodb":
+            self.hooks.install(c, region)
+        return c
 
     def control(self, region: str) -> Any:
         c = self._control.get(region)
         if c is None:
-            c = self._control[region] = self.client(region, config=CONTROL_PLANE_CONFIG)
+            c = self._control[region] = self.client(region, config=CONTROL_PLANE_CONFIG,
+                                                    data_plane=False)
         return c
 
     def probe(self, regions: Sequence[str]) -> None:
         for r in regions:
             try:
-                self.client(r, config=PROBE_CONFIG).list_tables(Limit=1)
+                self.client(r, config=PROBE_CONFIG, data_plane=False).list_tables(Limit=1)
             except Exception as e:  # noqa: BLE001 -- reported as a set-up failure
                 where = self.endpoints[r] or "its AWS endpoint"
                 raise SetupError(f"region {r} at {where} does not answer: {e}") from None
@@ -134,6 +144,10 @@ class RegionClientsTarget:
     def _control_client(self, region: str) -> Any:
         return self._clients.control(region)
 
+    def client_fault(self, action: str, value: Mapping[str, Any] | None = None) -> dict:
+        """Client-side faults (suite/targets/client_faults.py), on any boto3 target."""
+        return self._clients.hooks.fault(action, value)
+
 
 def check_topology(mode: str, regions: Sequence[str], witness: str | None) -> None:
     """Reject a region set the mode cannot have, before anything is started."""
@@ -159,7 +173,14 @@ class GlobalTableProvisioner:
     """Creates and deletes one global table through boto3 control-plane calls.
 
     `control_client(region)` returns a boto3 client with retries on (control-plane calls
-    are not part of the history). `poll_s` and `timeout_s` bound every wait.
+    are not part of the history). `poll_s` and `timeout_s` bound every wait. Waiting is
+    what AWS asks of a client: after each change, every replica's own DescribeTable, in
+    its own region, must say ACTIVE (and the home table's view of it too); `progress`
+    (if given) hears a line whenever a status changes. A replica that neither the home
+    table lists nor its own region knows `missing_grace_s` after the UpdateTable Create
+    does not exist: set-up fails with one line saying so (moto's server, for one, accepts
+    ReplicaUpdates and creates no replica). `tags` are put on the table (CreateTable
+    `Tags`) and on every replica once ACTIVE (TagResource in its region).
     """
 
     control_client: Callable[[str], Any]
@@ -168,11 +189,22 @@ class GlobalTableProvisioner:
     witness: str | None = None
     poll_s: float = 0.05
     timeout_s: float = 120.0
+    progress: Callable[[str], None] | None = None
+    tags: Mapping[str, str] | None = None
+    missing_grace_s: float = 5.0
+
+    def _polls(self) -> Iterator[float]:
+        """Sleeps between polls: from 50 ms doubling up to `poll_s` (a fast endpoint is
+        not kept waiting; a slow control plane is not polled needlessly often)."""
+        wait = min(0.05, self.poll_s)
+        while True:
+            yield wait
+            wait = min(self.poll_s, wait * 2)
 
     def create(self, table: str) -> None:
         home = self.regions[0]
         c = self.control_client(home)
-        c.create_table(
+        kwargs: dict[str, Any] = dict(
             TableName=table,
             AttributeDefinitions=[{"AttributeName": KEY_ATTRIBUTE, "AttributeType": "S"}],
             KeySchema=[{"AttributeName": KEY_ATTRIBUTE, "KeyType": "HASH"}],
@@ -180,10 +212,13 @@ class GlobalTableProvisioner:
             StreamSpecification={"StreamEnabled": True,
                                  "StreamViewType": "NEW_AND_OLD_IMAGES"},
         )
+        if self.tags:
+            kwargs["Tags"] = [{"Key": k, "Value": v} for k, v in self.tags.items()]
+        c.create_table(**kwargs)
         self._wait_active(table)
         others = self.regions[1:]
         if self.mode == "strong":
-            kwargs: dict[str, Any] = {
+            kwargs = {
                 "TableName": table,
                 "ReplicaUpdates": [{"Create": {"RegionName": r}} for r in others],
                 "MultiRegionConsistency": "STRONG",
@@ -191,11 +226,17 @@ class GlobalTableProvisioner:
             if self.witness:
                 kwargs["GlobalTableWitnessUpdates"] = [{"Create": {"RegionName": self.witness}}]
             c.update_table(**kwargs)
-            self._wait_active(table)
+            self.wait_replicas(table, others, witness=self.witness)
         else:
             for r in others:  # async replicas are added one call at a time
                 c.update_table(TableName=table, ReplicaUpdates=[{"Create": {"RegionName": r}}])
-                self._wait_active(table)
+                self.wait_replicas(table, [r])
+        if self.tags:
+            for r in others:
+                rc = self.control_client(r)
+                arn = rc.describe_table(TableName=table)["Table"]["TableArn"]
+                rc.tag_resource(ResourceArn=arn,
+                                Tags=[{"Key": k, "Value": v} for k, v in self.tags.items()])
 
     def delete(self, table: str) -> None:
         home = self.regions[0]
@@ -216,10 +257,90 @@ class GlobalTableProvisioner:
                 self._wait_active(table, replicas_gone=True)
         c.delete_table(TableName=table)
 
+    def wait_gone(self, table: str, regions: Sequence[str] | None = None) -> None:
+        """Wait until DescribeTable of `table` is ResourceNotFoundException in `regions`
+        (default: every replica region), so "deleted" means gone, not DELETING."""
+        deadline = time.monotonic() + self.timeout_s
+        polls = self._polls()
+        for r in regions or self.regions:
+            while self._describe(r, table) is not None:
+                if time.monotonic() >= deadline:
+                    raise SetupError(f"table {table} still exists in {r} after "
+                                     f"{self.timeout_s:g}s of deletion")
+                time.sleep(next(polls))
+
+    def _describe(self, region: str, table: str) -> dict | None:
+        c = self.control_client(region)
+        try:
+            return c.describe_table(TableName=table)["Table"]
+        except c.exceptions.ResourceNotFoundException:
+            return None
+
+    def _say(self, line: str) -> None:
+        if self.progress is not None:
+            self.progress(line)
+
+    def wait_replicas(self, table: str, regions: Sequence[str], *,
+                      witness: str | None = None) -> None:
+        """Wait until each of `regions` has its replica ACTIVE (its own DescribeTable in its
+        own region, and the home table's Replicas entry), and the witness (if any) ACTIVE
+        in the home table's view; SetupError with one line otherwise (class docstring)."""
+        home = self.regions[0]
+        started = time.monotonic()
+        deadline = started + self.timeout_s
+        said = None
+        polls = self._polls()
+        while True:
+            now = time.monotonic()
+            home_desc = self._describe(home, table) or {}
+            listed = {e.get("RegionName"): e.get("ReplicaStatus")
+                      for e in home_desc.get("Replicas", [])}
+            witnesses = {e.get("RegionName"): e.get("WitnessStatus")
+                         for e in home_desc.get("GlobalTableWitnesses", [])}
+            states: dict[str, str] = {}
+            for r in regions:
+                own = self._describe(r, table)
+                if own is None and r not in listed:
+                    states[r] = "MISSING"
+                elif own is None:
+                    states[r] = listed[r] or "UNKNOWN"
+                elif listed.get(r) in (None, "ACTIVE"):
+                    states[r] = own.get("TableStatus", "UNKNOWN")
+                else:
+                    states[r] = listed[r]
+            if witness is not None:
+                states[f"{witness} (witness)"] = witnesses.get(witness) or "MISSING"
+            table_status = home_desc.get("TableStatus", "MISSING")
+            line = ", ".join(f"{r} {s}" for r, s in states.items())
+            if (line, table_status) != said:
+                said = (line, table_status)
+                self._say(f"waiting for replicas ({now - started:.0f}s): {line}; "
+                          f"table {table} {table_status} in {home}")
+            if all(s == "ACTIVE" for s in states.values()) and table_status == "ACTIVE":
+                return
+            failed = [r for r, s in states.items() if s == "CREATION_FAILED"]
+            if failed:
+                raise SetupError(f"replica {failed[0]} of table {table} failed to create "
+                                 f"(CREATION_FAILED)")
+            missing = [r for r, s in states.items() if s == "MISSING"]
+            if missing and now - started >= self.missing_grace_s:
+                r = missing[0]
+                if r.endswith(" (witness)"):
+                    raise SetupError(f"witness {witness} does not exist after "
+                                     "GlobalTableWitnessUpdates Create (this endpoint does not "
+                                     "implement MRSC witnesses)")
+                raise SetupError(f"replica {r} does not exist after ReplicaUpdates Create "
+                                 "(this endpoint does not implement global-table replicas)")
+            if now >= deadline:
+                raise SetupError(f"table {table}: replicas not ACTIVE within "
+                                 f"{self.timeout_s:g}s ({line})")
+            time.sleep(next(polls))
+
     def _wait_active(self, table: str, *, replicas_gone: bool = False) -> None:
         c = self.control_client(self.regions[0])
         deadline = time.monotonic() + self.timeout_s
         last: dict = {}
+        polls = self._polls()
         while time.monotonic() < deadline:
             last = c.describe_table(TableName=table)["Table"]
             statuses = [r.get("ReplicaStatus") for r in last.get("Replicas", [])]
@@ -229,6 +350,6 @@ class GlobalTableProvisioner:
                 return
             if any(s == "CREATION_FAILED" for s in statuses):
                 raise SetupError(f"table {table}: a replica failed to create: {last.get('Replicas')}")
-            time.sleep(self.poll_s)
+            time.sleep(next(polls))
         raise SetupError(f"table {table} did not become ACTIVE within {self.timeout_s}s "
                          f"(last status {last.get('TableStatus')}, replicas {last.get('Replicas')})")

@@ -44,6 +44,16 @@ def test_serve_prints_and_writes_endpoints(served):
     assert line["admin"].startswith("http://127.0.0.1:")
     c = client(line["regions"]["us-east-1"], "us-east-1")
     assert c.list_tables()["TableNames"] == []
+    # One endpoint for every region, the region from the request's signature.
+    assert written["endpoint"] == line["endpoint"]
+    assert line["endpoint"] not in line["regions"].values()
+    client(line["endpoint"], "us-west-2").create_table(
+        TableName="cli-front", BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])
+    assert client(line["regions"]["us-west-2"], "us-west-2").list_tables()["TableNames"] == [
+        "cli-front"]
+    assert c.list_tables()["TableNames"] == []
 
 
 @pytest.mark.parametrize("args", [

@@ -1,7 +1,7 @@
 """The aws target's guards, checked without a network: it refuses to delete a table it did
 not create, to use a table other than the one named explicitly, and to run fault nemeses
-(no fault API on AWS yet). Its provisioning calls are the ones tests/targets exercise
-against real HTTP endpoints; a cloud account is not part of the test suite."""
+without a fault API (FIS needs --fis-role-arn); and its plan's arithmetic. Its whole path
+runs against the emulator through AWS_ENDPOINT_URL in test_aws_path.py."""
 
 import pytest
 
@@ -35,3 +35,20 @@ def test_mrsc_topology_and_missing_fault_api_are_refused_up_front():
         FaultNemesis({"isolate"}, target).setup(None)
     with pytest.raises(BadInput, match="not one of"):
         target.client("eu-west-1")
+
+
+def test_the_plan_counts_units_and_cost_at_the_stated_prices():
+    from suite.config import Test
+    from suite.targets.aws import make_plan
+    test = Test(mode="async", time_limit=300, rate=50, keys=8)
+    plan = make_plan(test, "gtcheck-register-x", regions=test.regions, witness=None,
+                     mode="async")
+    # 15000 ops: half writes (1 WRU each, 2 replicated units each), the rest SC reads,
+    # plus one final read per key and region.
+    assert (plan.ops, plan.wru, plan.rru, plan.rwru) == (15000, 7500, 7524, 15000)
+    assert plan.cost_usd == pytest.approx((7500 * 0.625 + 7524 * 0.125 + 15000 * 0.625) / 1e6)
+    assert any("$0.0150" in line for line in plan.lines())
+    capped = make_plan(test, "t", regions=("us-east-1", "us-east-2"), witness="us-west-2",
+                       mode="strong", max_requests=1000)
+    assert (capped.ops, capped.rwru) == (1000, 500)
+    assert any("hard stop after 1000" in line for line in capped.lines())
