@@ -151,6 +151,25 @@ class _Prepared:
     package: NemesisPackage
 
 
+def _check_nemesis_fits(test: Test, target: Any) -> None:
+    """BadInput unless every named nemesis can run against `target`: the families say
+    which target kinds they run on (nemesis/faults.py); a target may check further
+    (`check_nemesis`, e.g. aws needs --fis-role-arn for FIS); otherwise a family that
+    works through a fault API needs a target that has one."""
+    from nemesis.faults import ALL_FAMILIES, check_targets
+    check_targets(test.nemesis, test.target)
+    check = getattr(target, "check_nemesis", None)
+    if check is not None:
+        check(test.nemesis)
+        return
+    via_api = [n for n in test.nemesis
+               if n in ALL_FAMILIES and ALL_FAMILIES[n].via == "fault"]
+    if via_api and not getattr(target, "has_faults", True):
+        raise BadInput(f"--nemesis {','.join(via_api)} needs a target with a fault "
+                       f"API; {test.target!r} has none (use --nemesis none, or a "
+                       f"client-side fault)")
+
+
 def prepare(test: Test) -> _Prepared:
     """Resolve every name and build the target and the nemesis package, without starting
     anything: a bad name, a bad endpoints file, an impossible region set or two nemeses
@@ -161,9 +180,8 @@ def prepare(test: Test) -> _Prepared:
         target = target_factory(test)
     except Exception as e:  # noqa: BLE001 -- becomes a SetupError with the reason
         raise _setup_error(f"target {test.target!r} could not be set up", e) from e
-    if nemesis_factories and not getattr(target, "has_faults", True):
-        raise BadInput(f"--nemesis {','.join(test.nemesis)} needs a target with a fault "
-                       f"API; {test.target!r} has none (use --nemesis none)")
+    if nemesis_factories:
+        _check_nemesis_fits(test, target)
     if test.nemesis_schedule and not getattr(target, "has_faults", True):
         raise BadInput(f"--nemesis-schedule needs a target with a fault API; "
                        f"{test.target!r} has none")

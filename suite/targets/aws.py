@@ -146,17 +146,21 @@ class AwsTarget(RegionClientsTarget):
         """The fault API here is FIS pause-replication, given a role for FIS to assume."""
         return self.fis_role_arn is not None
 
+    def check_nemesis(self, names: Any) -> None:
+        """BadInput unless every named nemesis runs on aws (FIS needs a role to assume)."""
+        from nemesis.faults import check_targets, parse_nemesis_names
+        names = parse_nemesis_names(list(names))
+        check_targets(names, self.name)
+        if "fis-pause-replication" in names and self.fis_role_arn is None:
+            raise BadInput("--nemesis fis-pause-replication needs --fis-role-arn (the IAM "
+                           "role FIS assumes; docs/aws.md)")
+
     # ---- set-up ----------------------------------------------------------------------
     def setup(self, test: Any = None) -> None:
         """Print the plan, get the go-ahead, then check every region answers."""
         names = list(getattr(test, "nemesis", ()) or ())
         if names:
-            from nemesis.faults import check_targets, parse_nemesis_names
-            names = parse_nemesis_names(names)
-            check_targets(names, self.name)
-            if "fis-pause-replication" in names and self.fis_role_arn is None:
-                raise BadInput("--nemesis fis-pause-replication needs --fis-role-arn (the IAM "
-                               "role FIS assumes; docs/aws.md)")
+            self.check_nemesis(names)
         if self.existing_table is None and test is not None:
             from workloads.base import table_name
             plan = make_plan(test, table_name(test), regions=self.regions,
