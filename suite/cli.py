@@ -98,9 +98,15 @@ def _stderr(msg: str) -> None:
               help="Run store directory; each run goes to STORE/<test>/<timestamp>/.")
 @click.option("--name", default=None,
               help="Test name (the store sub-directory)  [default: workload-mode-nemesis].")
+@click.option("--hosts", "hosts", default=None, type=click.Path(dir_okay=False),
+              help="Hosts file (YAML): run each region's clients on its hosts over SSH, "
+                   "as `gtcheck worker` processes (see README, Remote hosts).")
+@click.option("--ssh-accept-new", is_flag=True,
+              help="Trust an SSH host key not yet in known_hosts and add it there "
+                   "(OpenSSH's accept-new); a changed key is still refused.")
 def run(target, mode, regions, witness, workload, nemesis, nemesis_interval, time_limit,
         concurrency, rate, keys, latency_scale, op_timeout, final_wait, seed, store_root,
-        name):
+        name, hosts, ssh_accept_new):
     """Run a test: clients and faults against a global table, then judge the history.
 
     Prints a progress line while it runs and, at the end, the verdict, anomalies by kind
@@ -115,7 +121,8 @@ def run(target, mode, regions, witness, workload, nemesis, nemesis_interval, tim
                 concurrency=concurrency if concurrency is not None else 2 * len(region_list),
                 rate=rate, keys=keys, latency_scale=latency_scale,
                 nemesis_interval=nemesis_interval, op_timeout=op_timeout,
-                final_wait=final_wait, name=name or "").stamped(argv=tuple(sys.argv))
+                final_wait=final_wait, name=name or "", hosts=hosts,
+                ssh_accept_new=ssh_accept_new).stamped(argv=tuple(sys.argv))
     stop, abort = threading.Event(), threading.Event()
     with core.stop_on_signals(stop, abort, log=_stderr):
         result = core.run_test(test, store=Store(store_root), stop=stop, abort=abort,
@@ -180,6 +187,9 @@ from results.report_cli import report_command, serve_command  # noqa: E402
 main.add_command(_emulator_group, name="emulator")
 main.add_command(report_command, name="report")
 main.add_command(serve_command, name="serve")
+from suite.remote.worker import worker_command  # noqa: E402
+
+main.add_command(worker_command, name="worker")
 
 
 if __name__ == "__main__":

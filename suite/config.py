@@ -56,6 +56,8 @@ class Test:
     nemesis_interval: float = 5.0
     op_timeout: float = 5.0
     final_wait: float = 1.0
+    hosts: str | None = None  # a hosts file: clients run on remote hosts (suite/remote)
+    ssh_accept_new: bool = False  # trust unknown SSH host keys on first use
     name: str = ""
     start_time: str = ""
     versions: Mapping[str, str] = field(default_factory=dict)
@@ -82,6 +84,8 @@ class Test:
             v = getattr(self, name)
             if not isinstance(v, int) or v < 1:
                 raise BadInput(f"--{name} must be an integer >= 1, got {v!r}")
+        if self.hosts is not None and (not isinstance(self.hosts, str) or not self.hosts):
+            raise BadInput(f"--hosts must be a file path, got {self.hosts!r}")
         if self.rate == 0:
             raise BadInput("--rate must be > 0")
         if not self.name:

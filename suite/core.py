@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import json
 import logging
 import signal
 import threading
@@ -121,6 +122,12 @@ def _resolve(test: Test):
     entry = registry.workload_entry(test.workload)
     target_factory = registry.target_factory(test.target)
     nemesis_factories = [registry.nemesis_factory(n) for n in test.nemesis]
+    if test.hosts:  # clients on remote hosts (suite/remote): the hosts file is read now
+        from suite.remote import run as remote
+        hosts = remote.plan(test)
+        base_factory = target_factory
+        target_factory = lambda t: remote.target_for(t, hosts, base_factory)  # noqa: E731
+        target_factory.hosts = hosts
     return target_factory, entry, nemesis_factories
 
 
@@ -255,12 +262,17 @@ def _run(test: Test, run_dir: RunDir, target_factory, entry, nemesis_factories, 
     package = NemesisPackage(None)
     nemesis = None
     table_created = False
+    fleet = history = None
     try:
         try:
             target = target_factory(test)
             target.setup(test)
         except Exception as e:  # noqa: BLE001 -- becomes a SetupError with the reason
             raise _setup_error(f"target {test.target!r} could not be set up", e) from e
+        if getattr(target_factory, "hosts", None) is not None:
+            from suite.remote import run as remote
+            fleet = remote.open_fleet(test, target, target_factory.hosts, log=log)
+            target = remote.HostsTarget(target, fleet)
         try:
             workload = entry.build(test, target)
             if workload.table is not None:
@@ -278,10 +290,17 @@ def _run(test: Test, run_dir: RunDir, target_factory, entry, nemesis_factories, 
         except Exception as e:  # noqa: BLE001 -- becomes a SetupError with the reason
             raise _setup_error("set-up failed", e) from e
 
-        runner = Runner(test, client=workload.client, nemesis=nemesis, history=writer,
+        history = writer
+        if fleet is not None:  # remote operations at their clock-mapped times
+            from suite.remote.fleet import MappedHistory
+            history = MappedHistory(writer, fleet)
+        runner = Runner(test, client=fleet.client() if fleet else workload.client,
+                        nemesis=nemesis, history=history,
                         regions=test.regions, concurrency=test.concurrency,
                         op_timeout_s=test.op_timeout, stop=stop, abort=abort,
                         on_record=_Progress(progress), log=log)
+        if fleet is not None:
+            fleet.attach(runner.now)
         main = gen.clients_and_nemesis(workload.generator, package.generator) \
             if package.generator is not None else gen.clients(workload.generator)
         final = gen.phases(gen.nemesis(package.final_generator) if nemesis else None,
@@ -311,6 +330,13 @@ def _run(test: Test, run_dir: RunDir, target_factory, entry, nemesis_factories, 
                     finally:
                         c.close(test)
                 attempt(f"client teardown in {region}", teardown_region)
+        if history is not None and history is not writer:
+            attempt("merging the hosts' operations", history.close)
+        if fleet is not None:
+            attempt("stopping the workers", fleet.close)
+            errors.extend(fleet.warnings)
+            attempt("writing hosts.json", lambda: (run_dir.path / "hosts.json").write_text(
+                json.dumps(fleet.describe(), indent=1)))
         if table_created:
             attempt("deleting the table", lambda: target.delete_table(test, workload.table))
         if target is not None:
