@@ -52,11 +52,16 @@ need_tools() {
 namespaces() { ip netns list 2>/dev/null | awk '{print $1}' | grep "^${NS_PREFIX}" || true; }
 
 down() {
-  local ns pid
+  local ns pid link
   for ns in $(namespaces); do
     # Everything inside our namespaces is ours: sshd, sessions, workers.
     for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
     ip netns del "$ns" 2>/dev/null || true
+  done
+  # A namespace goes away asynchronously: delete the veths' host ends ourselves.
+  for link in $(ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | cut -d@ -f1 |
+                grep '^gtcktb-h' || true); do
+    ip link del "$link" 2>/dev/null || true
   done
   if ip link show "$BRIDGE" >/dev/null 2>&1; then ip link del "$BRIDGE" || true; fi
   rm -f "$SUDOERS"

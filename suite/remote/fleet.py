@@ -74,6 +74,7 @@ class HostSession:
         self._n = itertools.count(1)
         self._control: dict[str, _Pending] = {}
         self._stderr: deque[str] = deque(maxlen=20)
+        self._stderr_reader: threading.Thread | None = None
 
     # --- the worker process --------------------------------------------------------------
 
@@ -95,10 +96,11 @@ class HostSession:
         self._control = {"hello": _Pending(), "setup": _Pending()}
         self.lost = None
         self._stderr.clear()
+        self._stderr_reader = threading.Thread(target=self._read_stderr, args=(chan,),
+                                               daemon=True, name=f"gtcheck-host-{self.name}-err")
+        self._stderr_reader.start()
         threading.Thread(target=self._read, args=(chan,), daemon=True,
                          name=f"gtcheck-host-{self.name}").start()
-        threading.Thread(target=self._read_stderr, args=(chan,), daemon=True,
-                         name=f"gtcheck-host-{self.name}-err").start()
         hello = self._await("hello", HELLO_TIMEOUT_S)
         mine, theirs = worker_versions(), hello.get("versions") or {}
         if (theirs.get("gtcheck"), theirs.get("protocol")) != (mine["gtcheck"], PROTOCOL):
@@ -166,6 +168,7 @@ class HostSession:
             reason = f"{type(e).__name__}: {e}"
         if chan is not self.chan:
             return  # an old worker's channel (restarted): nothing to fail
+        self._stderr_reader.join(1.0)  # its last words explain the end
         status = chan.recv_exit_status() if chan.exit_status_ready() else None
         if status is None:
             time.sleep(0.2)
