@@ -388,7 +388,7 @@ def summary(result: RunResult, test: Test) -> str:
     if result.interrupted:
         lines.append("the run was interrupted; results cover what was recorded")
     for e in result.errors:
-        lines.append(f"error: {e}")
+        lines.append(_red(f"error: {e}") if _fault_left(e) else f"error: {e}")
     lines.append(f"run directory: {result.run_dir.path}")
     if result.run_dir.report.exists():
         lines.append(f"report: {result.run_dir.report}")
@@ -396,6 +396,16 @@ def summary(result: RunResult, test: Test) -> str:
         lines.append(f"reproduce with seed={test.seed}: "
                      f"{' '.join(_reproduce_argv(test))}")
     return "\n".join(lines)
+
+
+def _fault_left(error: str) -> bool:
+    """A host fault that could not be undone (suite.remote.faults): shown in red."""
+    from suite.remote.faults import NOT_UNDONE
+    return NOT_UNDONE in error
+
+
+def _red(text: str) -> str:
+    return f"\x1b[31m{text}\x1b[0m"  # click.echo drops it when not on a terminal
 
 
 def _reproduce_argv(test: Test) -> list[str]:

@@ -64,6 +64,7 @@ class HostSession:
         self.chan: Any = None
         self.pid: int | None = None
         self.lost: str | None = "not started"
+        self.ready = False  # set up, clock measured: operations may be sent
         self.clock: ClockEstimate | None = None
         self.clock_end: ClockEstimate | None = None
         self.clients = 0
@@ -92,6 +93,7 @@ class HostSession:
         except Exception as e:  # noqa: BLE001 -- one line naming the host
             raise HostError(f"{self.spec.where()}: cannot start the worker: {e}") from None
         self.chan = chan
+        self.ready = False
         self._pending.clear()
         self._control = {"hello": _Pending(), "setup": _Pending()}
         self.lost = None
@@ -124,9 +126,10 @@ class HostSession:
     def _stderr_tail(self) -> str:
         return f" (its stderr: {self._stderr[-1]})" if self._stderr else ""
 
-    def setup(self, test_json: Mapping[str, Any], endpoints: Mapping[str, str]) -> None:
+    def setup(self, test_json: Mapping[str, Any], endpoints: Mapping[str, str], *,
+              proxy: bool = False) -> None:
         self.send({"t": "setup", "test": dict(test_json), "endpoints": dict(endpoints),
-                   "region": self.spec.region})
+                   "region": self.spec.region, "proxy": proxy})
         msg = self._await("setup", HELLO_TIMEOUT_S + 30)
         if msg.get("t") == "error":
             raise HostError(f"{self.spec.where()}: worker set-up failed: {msg.get('error')}")
@@ -147,6 +150,10 @@ class HostSession:
                                 f"{': ' + slot.lost if slot.lost else ''}")
             got.append(ClockSample(t1, int(slot.msg["w"]), t2))
         return estimate(got, horizon_ns=horizon_ns)
+
+    def request_delay(self, ms: float) -> None:
+        """Delay this worker's requests by `ms` in its TCP proxy (no netem here)."""
+        self.send({"t": "delay", "ms": ms})
 
     def send(self, msg: dict) -> None:
         data = (json.dumps(msg, separators=(",", ":"), default=str) + "\n").encode()
@@ -173,10 +180,10 @@ class HostSession:
         if status is None:
             time.sleep(0.2)
             status = chan.exit_status_ready() and chan.recv_exit_status()
-        if status not in (None, False, 0):
+        if status == -1:  # SSH reports a signal, not a status
+            reason = "the worker was killed by a signal"
+        elif status not in (None, False, 0):
             reason = f"the worker exited with status {status}"
-            if status in (137, -9, 265):
-                reason += " (killed)"
         self._lose(reason + self._stderr_tail())
 
     def _read_stderr(self, chan: Any) -> None:
@@ -232,6 +239,16 @@ class HostSession:
         except Exception:  # noqa: BLE001 -- a dead channel needs no goodbye
             pass
         self._lose("stopped")
+        deadline = time.monotonic() + 5.0
+        while not chan.exit_status_ready() and not chan.closed and time.monotonic() < deadline:
+            time.sleep(0.02)  # let it end by itself: no process is left behind
+        if not chan.exit_status_ready() and not chan.closed and self.pid is not None:
+            self.log(f"host {self.name}: the worker did not end; killing pid {self.pid}")
+            try:
+                ssh.run(self.ssh, ["kill", "-9", str(self.pid)], sudo=self.spec.sudo,
+                        timeout_s=10)
+            except Exception as e:  # noqa: BLE001 -- reported; the host keeps a stray worker
+                self.log(f"host {self.name}: could not kill the worker: {e}")
         try:
             chan.close()
         except Exception as e:  # noqa: BLE001 -- closing is best effort
@@ -243,8 +260,10 @@ class HostSession:
         """Perform `op` on this host; the completion with host, worker times and clock."""
         slot = _Pending()
         with self._lock:
-            if self.lost is not None:
-                return {"type": "fail", "error": f"host-lost: {self.name}: {self.lost}"}
+            if self.lost is not None or not self.ready or self.chan.closed:
+                # nothing is sent: it definitely did not happen
+                return {"type": "fail", "error": f"host-lost: {self.name}: "
+                                                 f"{self.lost or 'not ready'}"}
             n = next(self._n)
             self._pending[n] = slot
         try:
@@ -288,6 +307,8 @@ class Fleet:
         self._cid = itertools.count(1)
         self._lock = threading.Lock()
         self.warnings: list[str] = []
+        self._nemesis: Any = None
+        self.proxy = False  # workers send their requests through a delaying proxy
 
     # --- set-up --------------------------------------------------------------------------
 
@@ -328,7 +349,7 @@ class Fleet:
 
     def _bring_up(self, s: HostSession) -> None:
         s.start_worker()
-        s.setup(self._test_json, self._endpoints)
+        s.setup(self._test_json, self._endpoints, proxy=self.proxy)
         self._adopt_clock(s)
 
     def _adopt_clock(self, s: HostSession) -> None:
@@ -338,6 +359,7 @@ class Fleet:
                                 c.samples)
         s.epoch_ns = self.epoch_ns
         s.send({"t": "bound", "ns": s.clock.bound_ns})
+        s.ready = True
 
     def restart(self, name: str, *, prefix: list[str] | None = None) -> None:
         """A fresh worker on host `name` (after a kill, or under `prefix`, e.g. faketime)."""
@@ -347,7 +369,7 @@ class Fleet:
         if s.spec.clock_offset_ms:
             argv += ["--clock-offset-ms", repr(s.spec.clock_offset_ms)]
         s._launch(ssh.command_line(argv, sudo=s.spec.sudo))
-        s.setup(self._test_json, self._endpoints)
+        s.setup(self._test_json, self._endpoints, proxy=self.proxy)
         self._adopt_clock(s)
         self.log(f"host {name}: worker restarted (pid {s.pid}), clock offset "
                  f"{s.clock.offset_ns / 1e6:+.3f} ms, bound {s.clock.bound_ns / 1e6:.3f} ms")
@@ -366,6 +388,16 @@ class Fleet:
                                         s.clock.rtt_ns, s.clock.samples)
                 s.send({"t": "bound", "ns": s.clock.bound_ns})
 
+    def endpoint_of(self, region: str) -> str:
+        return self._endpoints[region]
+
+    def nemesis(self) -> Any:
+        """The run's one host nemesis (suite.remote.faults), shared by its families."""
+        if self._nemesis is None:
+            from suite.remote.faults import HostNemesis
+            self._nemesis = HostNemesis(self, log=self.log)
+        return self._nemesis
+
     def max_bound_ns(self) -> int:
         return max((s.clock.bound_ns for s in self.sessions.values() if s.clock), default=0)
 
@@ -374,7 +406,7 @@ class Fleet:
     def pick(self, region: str) -> HostSession | None:
         """The live host of `region` with the fewest clients (None: none is live)."""
         live = [s for s in self.sessions.values()
-                if s.spec.region == region and s.lost is None]
+                if s.spec.region == region and s.lost is None and s.ready]
         return min(live, key=lambda s: s.clients) if live else None
 
     def client(self) -> "RemoteClient":
@@ -449,7 +481,7 @@ class RemoteClient:
 
     def invoke(self, test: Any, op: Mapping[str, Any]) -> dict:
         s = self.session
-        if s is None or s.lost is not None:
+        if s is None or s.lost is not None or not s.ready:
             moved = self.fleet.pick(self.region) if self.region else None
             if moved is None:  # nothing was sent anywhere: it definitely did not happen
                 return {"type": "fail", "error": f"no live host in region {self.region}"}

@@ -77,6 +77,8 @@ def open_fleet(test: Any, target: Any, hosts: HostsFile, *,
         raise BadInput(f"--hosts works with the emulator and endpoints: targets; the "
                        f"{test.target} target gives the hosts no endpoints to use")
     endpoints = {r: known[r] for r in test.regions}
+    # Without sch_netem, host latency goes through a delaying proxy in each worker.
+    fleet.proxy = "host-latency" in tuple(getattr(test, "nemesis", ()))
     log(f"gtcheck: starting workers on {len(hosts.hosts)} host(s) from {hosts.path}")
     fleet.start(test.to_json(), endpoints, horizon_s=horizon_s(test))
     return fleet

@@ -12,6 +12,7 @@ history. Messages (`t` is the kind):
     setup {test, endpoints, region}        ready {} | error {error}
     clock {n}                              clock {n, w: this host's clock, ns}
     bound {ns}                             (the clock error bound; spaces operations)
+    delay {ms}                             (the proxy's added latency; see below)
     op {c: client id, n, op}               done {n, op: fields that changed, s, e}
     bye {}                                 (exits)
 
@@ -21,15 +22,22 @@ A client's next operation starts at least 2 bounds + 1 ns after its previous one
 do not overlap and each process stays sequential in the merged history. Stdout carries
 only protocol lines; anything else goes to stderr, which the control node logs. The worker
 ends when stdin closes (the control node is gone) or on `bye`.
+
+With `setup {proxy: true}` (a run with the `host-latency` nemesis) the worker's requests
+go through `DelayProxy`, a TCP proxy in this process on the host's 127.0.0.1, so latency
+can be added on hosts whose kernel has no sch_netem for `tc netem`.
 """
 
 from __future__ import annotations
 
+import collections
 import json
 import os
+import socket
 import sys
 import threading
 import time
+import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 from typing import IO, Any
 
@@ -51,6 +59,84 @@ def _encode(msg: dict) -> str:
     return json.dumps(msg, separators=(",", ":"), default=str) + "\n"
 
 
+class DelayProxy:
+    """A TCP proxy on 127.0.0.1 to one upstream address that holds each chunk of the
+    client's bytes `delay_ns` before forwarding it (the answers flow back at once), so
+    every request's round trip grows by the delay, as netem on the host's egress would.
+    Chunks keep their order and are timed from their arrival, so pipelined bytes are not
+    delayed twice."""
+
+    def __init__(self, upstream: tuple[str, int]):
+        self.upstream = upstream
+        self.delay_ns = 0
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True, name="gtcheck-proxy").start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                down, _ = self.sock.accept()
+            except OSError:
+                return
+            try:
+                up = socket.create_connection(self.upstream, timeout=5)
+                up.settimeout(None)
+            except OSError as e:
+                print(f"gtcheck worker: proxy cannot reach {self.upstream}: {e}",
+                      file=sys.stderr)
+                down.close()
+                continue
+            for src, dst, delayed in ((down, up, True), (up, down, False)):
+                threading.Thread(target=self._pump, args=(src, dst, delayed),
+                                 daemon=True).start()
+
+    def _pump(self, src: socket.socket, dst: socket.socket, delayed: bool) -> None:
+        queue: collections.deque = collections.deque()
+        ready = threading.Condition()
+        done = []
+
+        def sender() -> None:
+            while True:
+                with ready:
+                    while not queue and not done:
+                        ready.wait()
+                    if not queue:
+                        break
+                    due, chunk = queue.popleft()
+                wait_ns = due - time.monotonic_ns()
+                if wait_ns > 0:
+                    time.sleep(wait_ns / 1e9)
+                try:
+                    dst.sendall(chunk)
+                except OSError:
+                    break
+            for sock in (dst, src):
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass  # already closed by the other side: nothing left to shut
+
+        t = threading.Thread(target=sender, daemon=True)
+        t.start()
+        while True:
+            try:
+                chunk = src.recv(65536)
+            except OSError:
+                chunk = b""
+            with ready:
+                if not chunk:
+                    done.append(True)
+                    ready.notify()
+                    break
+                queue.append((time.monotonic_ns() + (self.delay_ns if delayed else 0),
+                              chunk))
+                ready.notify()
+
+    def close(self) -> None:
+        self.sock.close()
+
+
 class Worker:
     """One host's operations: a thread per operation in flight, one output lock."""
 
@@ -64,6 +150,7 @@ class Worker:
         self.gap_ns = 0
         self.test: Any = None
         self.client: Any = None
+        self.proxy: DelayProxy | None = None
         self.pool = ThreadPoolExecutor(max_workers=MAX_THREADS,
                                        thread_name_prefix="gtcheck-remote-op")
 
@@ -82,7 +169,12 @@ class Worker:
         from suite.targets.endpoints import EndpointsTarget
         try:
             test = Test.from_json(msg["test"])
-            target = EndpointsTarget(msg["endpoints"], mode=test.mode, regions=test.regions,
+            endpoints = dict(msg["endpoints"])
+            if msg.get("proxy"):
+                url = urllib.parse.urlsplit(endpoints[msg["region"]])
+                self.proxy = DelayProxy((url.hostname, url.port or 80))
+                endpoints[msg["region"]] = f"http://127.0.0.1:{self.proxy.port}"
+            target = EndpointsTarget(endpoints, mode=test.mode, regions=test.regions,
                                      witness=test.witness)
             registry.load_plugins()
             workload = registry.workload_entry(test.workload).build(test, target)
@@ -121,6 +213,12 @@ class Worker:
             self.send({"t": "clock", "n": msg.get("n"), "w": self.clock()})
         elif t == "bound":
             self.gap_ns = 2 * int(msg["ns"]) + 1
+        elif t == "delay":
+            if self.proxy is not None:
+                self.proxy.delay_ns = int(float(msg["ms"]) * 1e6)
+            else:
+                print("gtcheck worker: delay asked for, but no proxy was set up",
+                      file=sys.stderr)
         elif t == "setup":
             self.setup(msg)
         elif t == "bye":
