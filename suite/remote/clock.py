@@ -84,7 +84,8 @@ def mapped_interval(s: int, e: int, offset_ns: int, bound_ns: int, epoch_ns: int
                     ) -> tuple[int, int]:
     """A worker interval [s, e] on the control clock since `epoch_ns` (the run's start),
     widened by the bound: it contains the true interval. Never before the run started."""
-    return max(0, s + offset_ns - epoch_ns - bound_ns), e + offset_ns - epoch_ns + bound_ns
+    start = max(0, s + offset_ns - epoch_ns - bound_ns)
+    return start, max(start, e + offset_ns - epoch_ns + bound_ns)
 
 
 def order_key(op: Op) -> tuple[int, int]:
@@ -118,9 +119,11 @@ def remap(ops: Iterable[Op], *, trust_clocks: bool = False) -> list[Op]:
         off, bound = op.extra.get("clock_offset_ns", 0), op.extra.get("clock_bound_ns", 0)
         epoch = op.extra.get("epoch_ns", 0)
         if trust_clocks:
-            # The worker's clock read as if it were the control node's.
-            off, bound = 0, 0
-        times[j], times[i] = mapped_interval(w[0], w[1], off, bound, epoch)
+            # The worker's clock read as if it were the control node's (even before the
+            # run's start, where a slow clock puts it).
+            times[j], times[i] = w[0] - epoch, w[1] - epoch
+        else:
+            times[j], times[i] = mapped_interval(w[0], w[1], off, bound, epoch)
     retimed = [op.replace(time=times[i]) if i in times else op for i, op in enumerate(ops)]
     order = sorted(range(len(retimed)), key=lambda i: (*order_key(retimed[i]), i))
     return [retimed[i].replace(index=n) for n, i in enumerate(order)]
