@@ -1,19 +1,24 @@
 """Clock error bounds: how operation times from several hosts become one sound history.
 
 A worker times each operation with its own clock; the control node's clock is the
-history's. Before the run the control node measures each worker's offset over the SSH
-channel the way NTP does: it notes its clock (t1), asks the worker for its clock (w), and
-notes its clock again when the answer arrives (t2). The worker read its clock at some
-control time in [t1, t2], so offset = control - worker lies in [t1 - w, t2 - w]: the
-estimate is the midpoint and its error is at most half the round trip. Of many samples the
-one with the shortest round trip is kept. Clocks also drift apart after the sample, so the
-bound adds `DRIFT_PPM` of the time the run may last (`horizon_ns`); the worker's clock is
-read again at the end and a drift beyond the bound is reported (the verdict could then be
-unsound, and the run says so).
+history's. The control node measures each worker's offset over the SSH channel the way
+NTP does: it notes its clock (t1), asks the worker for its clock (w), and notes its clock
+again when the answer arrives (t2). The worker read its clock at some control time in
+[t1, t2], so offset = control - worker lies in [t1 - w, t2 - w]: the estimate is the
+midpoint and its error at most half the round trip. Of several samples the one with the
+shortest round trip is kept.
 
-A remote operation's interval [s, e] (worker clock) becomes [s + offset - bound,
-e + offset + bound] on the control clock: it contains the true interval, and a wider
-interval only admits more orders (Herlihy & Wing: a history is linearizable if some order
+A host's times are all mapped with one offset, its first estimate o0 (so one host's
+operations keep their order). Clocks drift apart afterwards, at most `DRIFT_PPM`, so the
+control node measures again every second or so during the run (`ClockTrack`): at a time t
+the error of o0 is at most, for any measurement k (offset o_k, round trip r_k, taken at
+t_k), |o_k - o0| + r_k / 2 + DRIFT_PPM * |t - t_k|; the bound is the least of these. Two
+measurements that disagree by more than drift allows are reported (the verdict could then
+be unsound, and the run says so).
+
+A remote operation's interval [s, e] (worker clock) becomes [s + o0 - bound,
+e + o0 + bound] on the control clock: it contains the true interval, and a wider interval
+only admits more orders (Herlihy & Wing: a history is linearizable if some order
 respecting real time exists; widening removes real-time constraints, never adds one), so
 a valid history cannot be judged invalid by clock error. Without the bound, a worker
 whose clock is off can make a valid history look invalid: `remap(ops, trust_clocks=True)`
@@ -48,36 +53,69 @@ class ClockSample:
 
 @dataclass(frozen=True)
 class ClockEstimate:
-    """control_clock = worker_clock + offset_ns, with |error| <= bound_ns."""
+    """At control time `at_ns`: control_clock = worker_clock + offset_ns, |error| <=
+    bound_ns (half the round trip, plus the clocks' resolution)."""
 
     offset_ns: int
     bound_ns: int
     rtt_ns: int
     samples: int
+    at_ns: int = 0
 
     def to_json(self) -> dict:
         return {"offset_ns": self.offset_ns, "bound_ns": self.bound_ns,
-                "rtt_ns": self.rtt_ns, "samples": self.samples}
+                "rtt_ns": self.rtt_ns, "samples": self.samples, "at_ns": self.at_ns}
 
 
-def estimate(samples: Sequence[ClockSample], *, horizon_ns: int = 0,
-             drift_ppm: float = DRIFT_PPM) -> ClockEstimate:
-    """The offset from the sample with the shortest round trip, bounded by half of it plus
-    the drift allowed over `horizon_ns` and the clocks' resolution."""
+def estimate(samples: Sequence[ClockSample]) -> ClockEstimate:
+    """The offset from the sample with the shortest round trip, bounded by half of it."""
     good = [s for s in samples if s.t2 >= s.t1]
     if not good:
         raise ValueError("no usable clock sample")
     best = min(good, key=lambda s: s.rtt)
-    offset = (best.t1 + best.t2) // 2 - best.w
-    bound = (best.rtt + 1) // 2 + int(horizon_ns * drift_ppm / 1e6) + 2 * RESOLUTION_NS
-    return ClockEstimate(offset, bound, best.rtt, len(good))
+    mid = (best.t1 + best.t2) // 2
+    return ClockEstimate(mid - best.w, (best.rtt + 1) // 2 + 2 * RESOLUTION_NS, best.rtt,
+                         len(good), mid)
 
 
-def drifted(before: ClockEstimate, after: ClockEstimate) -> bool:
-    """Whether two estimates of one host's offset disagree by more than the first's bound
-    allows (their own measurement errors subtracted): the bound did not hold."""
-    gap = abs(after.offset_ns - before.offset_ns) - (after.rtt_ns + 1) // 2
-    return gap > before.bound_ns
+def drifted(before: ClockEstimate, after: ClockEstimate,
+            drift_ppm: float = DRIFT_PPM) -> bool:
+    """Whether two estimates disagree by more than their errors and drift allow."""
+    allowed = before.bound_ns + after.bound_ns + drift_ppm * abs(after.at_ns - before.at_ns) / 1e6
+    return abs(after.offset_ns - before.offset_ns) > allowed
+
+
+@dataclass(frozen=True)
+class ClockTrack:
+    """A host's clock over a run: the offset every time is mapped with (the first
+    estimate's) and every estimate since, which bound that offset's error at any time."""
+
+    offset_ns: int
+    estimates: tuple[ClockEstimate, ...]
+    extra_ns: int = 0  # added to every bound (e.g. the uncertainty of the run's start)
+    drift_ppm: float = DRIFT_PPM
+
+    @classmethod
+    def start(cls, first: ClockEstimate, *, extra_ns: int = 0) -> "ClockTrack":
+        return cls(first.offset_ns, (first,), extra_ns)
+
+    def with_estimate(self, e: ClockEstimate) -> "ClockTrack":
+        return ClockTrack(self.offset_ns, self.estimates + (e,), self.extra_ns,
+                          self.drift_ppm)
+
+    def with_extra(self, extra_ns: int) -> "ClockTrack":
+        return ClockTrack(self.offset_ns, self.estimates, extra_ns, self.drift_ppm)
+
+    def bound_ns(self, t1: int, t2: int | None = None) -> int:
+        """The error bound of `offset_ns` over control times [t1, t2]."""
+        t2 = t1 if t2 is None else t2
+        best = min(abs(e.offset_ns - self.offset_ns) + e.bound_ns
+                   + self.drift_ppm * max(abs(t1 - e.at_ns), abs(t2 - e.at_ns)) / 1e6
+                   for e in self.estimates[-8:])  # recent ones are the tight ones
+        return int(best) + 1 + self.extra_ns
+
+    def latest(self) -> ClockEstimate:
+        return self.estimates[-1]
 
 
 def mapped_interval(s: int, e: int, offset_ns: int, bound_ns: int, epoch_ns: int

@@ -35,13 +35,16 @@ from typing import Any, Callable, Mapping
 
 from results.history import INVOKE, NEMESIS, HistoryWriter, Op
 from suite.remote import ssh
-from suite.remote.clock import ClockEstimate, ClockSample, Merger, drifted, estimate, mapped_interval
+from suite.remote.clock import (ClockEstimate, ClockSample, ClockTrack, Merger, drifted,
+                                estimate, mapped_interval)
 from suite.remote.hosts import HostsFile, HostSpec
 from suite.remote.ssh import HostError
 from suite.remote.worker import PROTOCOL, worker_versions
 
 HELLO_TIMEOUT_S = 30.0
 CLOCK_SAMPLES = 16
+RESYNC_S = 1.0        # how often each worker's clock is measured again during the run
+RESYNC_SAMPLES = 4
 
 
 class _Pending:
@@ -65,8 +68,8 @@ class HostSession:
         self.pid: int | None = None
         self.lost: str | None = "not started"
         self.ready = False  # set up, clock measured: operations may be sent
-        self.clock: ClockEstimate | None = None
-        self.clock_end: ClockEstimate | None = None
+        self.track: ClockTrack | None = None
+        self.gap_bound_ns = 0  # the bound the worker spaces operations by (>= op bounds)
         self.clients = 0
         self.epoch_ns = 0
         self._lock = threading.Lock()
@@ -134,7 +137,8 @@ class HostSession:
         if msg.get("t") == "error":
             raise HostError(f"{self.spec.where()}: worker set-up failed: {msg.get('error')}")
 
-    def sync_clock(self, *, horizon_ns: int, samples: int = CLOCK_SAMPLES) -> ClockEstimate:
+    def sync_clock(self, *, samples: int = CLOCK_SAMPLES,
+                   timeout_s: float = 10.0) -> ClockEstimate:
         got = []
         for _ in range(samples):
             slot = _Pending()
@@ -142,14 +146,14 @@ class HostSession:
             self._control[f"clock{n}"] = slot
             t1 = time.monotonic_ns()
             self.send({"t": "clock", "n": n})
-            ok = slot.event.wait(10.0)
+            ok = slot.event.wait(timeout_s)
             t2 = time.monotonic_ns()
             self._control.pop(f"clock{n}", None)
             if not ok or slot.lost is not None or slot.msg is None:
                 raise HostError(f"{self.spec.where()}: no clock answer from the worker"
                                 f"{': ' + slot.lost if slot.lost else ''}")
             got.append(ClockSample(t1, int(slot.msg["w"]), t2))
-        return estimate(got, horizon_ns=horizon_ns)
+        return estimate(got)
 
     def request_delay(self, ms: float) -> None:
         """Delay this worker's requests by `ms` in its TCP proxy (no netem here)."""
@@ -280,11 +284,12 @@ class HostSession:
         if slot.msg is None:
             return {"type": "info", "error": f"host-lost: {self.name}: {slot.lost}",
                     "host": self.name}
-        m, clock = slot.msg, self.clock
+        m, track = slot.msg, self.track
         done = dict(m.get("op") or {})
         done.setdefault("type", "info")
-        done.update(host=self.name, worker_ns=[m["s"], m["e"]],
-                    clock_offset_ns=clock.offset_ns, clock_bound_ns=clock.bound_ns,
+        o0 = track.offset_ns
+        done.update(host=self.name, worker_ns=[m["s"], m["e"]], clock_offset_ns=o0,
+                    clock_bound_ns=track.bound_ns(m["s"] + o0, m["e"] + o0),
                     epoch_ns=self.epoch_ns)
         return done
 
@@ -301,22 +306,20 @@ class Fleet:
         self.sessions: dict[str, HostSession] = {}
         self.epoch_ns = 0
         self.epoch_err_ns = 0
-        self.horizon_ns = 0
         self._test_json: Mapping[str, Any] = {}
         self._endpoints: Mapping[str, str] = {}
         self._cid = itertools.count(1)
         self._lock = threading.Lock()
         self.warnings: list[str] = []
+        self._closing = threading.Event()
         self._nemesis: Any = None
         self.proxy = False  # workers send their requests through a delaying proxy
 
     # --- set-up --------------------------------------------------------------------------
 
-    def start(self, test_json: Mapping[str, Any], endpoints: Mapping[str, str], *,
-              horizon_s: float) -> None:
+    def start(self, test_json: Mapping[str, Any], endpoints: Mapping[str, str]) -> None:
         """Connect, start and set up every host's worker; measure clocks. All or nothing."""
         self._test_json, self._endpoints = test_json, endpoints
-        self.horizon_ns = int(horizon_s * 1e9)
         specs = self.hosts.hosts
         errors: list[str] = []
         with ThreadPoolExecutor(max_workers=len(specs)) as pool:
@@ -330,7 +333,7 @@ class Fleet:
             raise HostError(errors[0] + (f" (and {len(errors) - 1} more host(s) failed)"
                                          if len(errors) > 1 else ""))
         for s in self.sessions.values():
-            c = s.clock
+            c = s.track.latest()
             self.log(f"host {s.name} ({s.spec.region}): worker pid {s.pid}, clock offset "
                      f"{c.offset_ns / 1e6:+.3f} ms, bound {c.bound_ns / 1e6:.3f} ms "
                      f"(round trip {c.rtt_ns / 1e6:.3f} ms)")
@@ -353,13 +356,40 @@ class Fleet:
         self._adopt_clock(s)
 
     def _adopt_clock(self, s: HostSession) -> None:
-        """Measure `s`'s clock; its bound includes the uncertainty of the run's start."""
-        c = s.sync_clock(horizon_ns=self.horizon_ns)
-        s.clock = ClockEstimate(c.offset_ns, c.bound_ns + self.epoch_err_ns, c.rtt_ns,
-                                c.samples)
+        """Measure `s`'s clock; its bounds include the uncertainty of the run's start."""
+        s.track = ClockTrack.start(s.sync_clock(), extra_ns=self.epoch_err_ns)
         s.epoch_ns = self.epoch_ns
-        s.send({"t": "bound", "ns": s.clock.bound_ns})
+        self._send_gap(s)
         s.ready = True
+
+    def _send_gap(self, s: HostSession) -> None:
+        """Tell the worker the largest bound its next operations can get before the next
+        measurement (with room for two missed ones), so it spaces each client's operations
+        by twice that and widened intervals of one process never overlap."""
+        now = time.monotonic_ns()
+        s.gap_bound_ns = s.track.bound_ns(now, now + int(3 * RESYNC_S * 1e9))
+        s.send({"t": "bound", "ns": s.gap_bound_ns})
+
+    def _resync(self) -> None:
+        """Measure every ready worker's clock again, every RESYNC_S, until closed."""
+        while not self._closing.wait(RESYNC_S):
+            for s in list(self.sessions.values()):
+                if s.lost is not None or not s.ready or s.track is None:
+                    continue
+                try:
+                    e = s.sync_clock(samples=RESYNC_SAMPLES, timeout_s=2.0)
+                    self._add_estimate(s, e)
+                    self._send_gap(s)
+                except Exception as e:  # noqa: BLE001 -- a paused or lost host; try later
+                    self.log(f"host {s.name}: clock not measured: {e}")
+
+    def _add_estimate(self, s: HostSession, e: ClockEstimate) -> None:
+        if drifted(s.track.latest(), e):
+            self.warnings.append(
+                f"host {s.name}: clock offset moved from {s.track.latest().offset_ns} to "
+                f"{e.offset_ns} ns, more than drift allows: its operations' times may be "
+                "unsound")
+        s.track = s.track.with_estimate(e)
 
     def restart(self, name: str, *, prefix: list[str] | None = None) -> None:
         """A fresh worker on host `name` (after a kill, or under `prefix`, e.g. faketime)."""
@@ -371,8 +401,9 @@ class Fleet:
         s._launch(ssh.command_line(argv, sudo=s.spec.sudo))
         s.setup(self._test_json, self._endpoints, proxy=self.proxy)
         self._adopt_clock(s)
+        c = s.track.latest()
         self.log(f"host {name}: worker restarted (pid {s.pid}), clock offset "
-                 f"{s.clock.offset_ns / 1e6:+.3f} ms, bound {s.clock.bound_ns / 1e6:.3f} ms")
+                 f"{c.offset_ns / 1e6:+.3f} ms, bound {c.bound_ns / 1e6:.3f} ms")
 
     def attach(self, now: Callable[[], int]) -> None:
         """Learn the run's start on this clock from the runner's `now()` (ns since start):
@@ -383,10 +414,10 @@ class Fleet:
         self.epoch_ns, self.epoch_err_ns = a - rel, b - a + 1
         for s in self.sessions.values():
             s.epoch_ns = self.epoch_ns
-            if s.clock is not None:
-                s.clock = ClockEstimate(s.clock.offset_ns, s.clock.bound_ns + self.epoch_err_ns,
-                                        s.clock.rtt_ns, s.clock.samples)
-                s.send({"t": "bound", "ns": s.clock.bound_ns})
+            if s.track is not None:
+                s.track = s.track.with_extra(self.epoch_err_ns)
+                self._send_gap(s)
+        threading.Thread(target=self._resync, daemon=True, name="gtcheck-clock").start()
 
     def endpoint_of(self, region: str) -> str:
         return self._endpoints[region]
@@ -399,7 +430,8 @@ class Fleet:
         return self._nemesis
 
     def max_bound_ns(self) -> int:
-        return max((s.clock.bound_ns for s in self.sessions.values() if s.clock), default=0)
+        """At least every bound an operation gets now (each worker's spacing bound)."""
+        return max((s.gap_bound_ns for s in self.sessions.values()), default=0)
 
     # --- clients -------------------------------------------------------------------------
 
@@ -420,15 +452,11 @@ class Fleet:
     def close(self) -> None:
         """Check each live worker's clock again (a drift beyond the bound is reported),
         stop the workers and close every connection."""
+        self._closing.set()
         for s in list(self.sessions.values()):
-            if s.lost is None and s.clock is not None:
+            if s.lost is None and s.track is not None:
                 try:
-                    s.clock_end = s.sync_clock(horizon_ns=0, samples=8)
-                    if drifted(s.clock, s.clock_end):
-                        self.warnings.append(
-                            f"host {s.name}: clock offset moved from {s.clock.offset_ns} to "
-                            f"{s.clock_end.offset_ns} ns, beyond its bound of "
-                            f"{s.clock.bound_ns} ns: its operations' times may be unsound")
+                    self._add_estimate(s, s.sync_clock(samples=8, timeout_s=2.0))
                 except HostError as e:
                     self.log(f"gtcheck: final clock check: {e}")
             s.stop()
@@ -442,8 +470,9 @@ class Fleet:
         return {"hosts": [{"name": s.name, "region": s.spec.region,
                            "address": s.spec.address, "port": s.spec.port,
                            "user": s.spec.user, "pid": s.pid, "lost": s.lost,
-                           "clock": s.clock.to_json() if s.clock else None,
-                           "clock_end": s.clock_end.to_json() if s.clock_end else None}
+                           "clock_offset_ns": s.track.offset_ns if s.track else None,
+                           "clock_estimates": [e.to_json() for e in s.track.estimates]
+                           if s.track else []}
                           for s in self.sessions.values()],
                 "epoch_err_ns": self.epoch_err_ns, "warnings": list(self.warnings)}
 

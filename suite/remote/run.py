@@ -61,13 +61,6 @@ class HostsTarget:
         return getattr(self._target, name)
 
 
-def horizon_s(test: Any) -> float:
-    """How long the clocks must stay within their bound: the whole run, with room for
-    the final phase, timeouts and a slow machine."""
-    return (test.time_limit + test.final_wait + 4 * test.op_timeout
-            + 2 * test.nemesis_interval + 60.0)
-
-
 def open_fleet(test: Any, target: Any, hosts: HostsFile, *,
                log: Callable[[str], None]) -> Fleet:
     fleet = Fleet(hosts, accept_new=bool(getattr(test, "ssh_accept_new", False)), log=log,
@@ -80,5 +73,5 @@ def open_fleet(test: Any, target: Any, hosts: HostsFile, *,
     # Without sch_netem, host latency goes through a delaying proxy in each worker.
     fleet.proxy = "host-latency" in tuple(getattr(test, "nemesis", ()))
     log(f"gtcheck: starting workers on {len(hosts.hosts)} host(s) from {hosts.path}")
-    fleet.start(test.to_json(), endpoints, horizon_s=horizon_s(test))
+    fleet.start(test.to_json(), endpoints)
     return fleet

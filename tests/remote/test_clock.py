@@ -8,8 +8,8 @@ import pytest
 
 from checkers import linearizability
 from results.history import Op
-from suite.remote.clock import (ClockEstimate, ClockSample, Merger, drifted, estimate,
-                                mapped_interval, remap)
+from suite.remote.clock import (ClockEstimate, ClockSample, ClockTrack, Merger, drifted,
+                                estimate, mapped_interval, remap)
 
 MS = 1_000_000
 
@@ -27,16 +27,29 @@ def test_estimate_keeps_the_shortest_round_trip_and_bounds_the_true_offset():
     assert est.rtt_ns == min(s.rtt for s in samples)
     assert abs(est.offset_ns - true_offset) <= est.bound_ns
     assert est.bound_ns < est.rtt_ns  # half the round trip plus small allowances
-    longer = estimate(samples, horizon_ns=10**9 * 100)  # 100 s at 100 ppm: 10 ms more
-    assert longer.bound_ns == est.bound_ns + 10 * MS
     with pytest.raises(ValueError):
         estimate([ClockSample(10, 0, 5)])
 
 
-def test_drift_beyond_the_bound_is_detected():
-    a = ClockEstimate(offset_ns=0, bound_ns=MS, rtt_ns=100_000, samples=8)
-    assert not drifted(a, ClockEstimate(MS // 2, 50_000, 100_000, 8))
-    assert drifted(a, ClockEstimate(3 * MS, 50_000, 100_000, 8))
+def test_drift_beyond_what_rates_allow_is_detected():
+    a = ClockEstimate(offset_ns=0, bound_ns=MS, rtt_ns=100_000, samples=8, at_ns=0)
+    # 10 s later, 100 ppm allows 1 ms of drift on top of both errors
+    assert not drifted(a, ClockEstimate(2 * MS, 50_000, 100_000, 8, at_ns=10**10))
+    assert drifted(a, ClockEstimate(3 * MS, 50_000, 100_000, 8, at_ns=10**10))
+
+
+def test_track_bound_grows_with_distance_from_the_nearest_measurement():
+    first = ClockEstimate(offset_ns=5 * MS, bound_ns=100_000, rtt_ns=200_000, samples=4,
+                          at_ns=0)
+    track = ClockTrack.start(first, extra_ns=10)
+    assert track.bound_ns(0) == 100_000 + 1 + 10
+    assert track.bound_ns(10**9) == 100_000 + 100_000 + 1 + 10  # 1 s at 100 ppm
+    # A later measurement 0.2 ms off the first tightens the bound near its own time.
+    later = track.with_estimate(ClockEstimate(5 * MS + 200_000, 50_000, 100_000, 4,
+                                              at_ns=10 * 10**9))
+    assert later.offset_ns == 5 * MS  # every time is still mapped with the first offset
+    assert later.bound_ns(10 * 10**9) == 200_000 + 50_000 + 1 + 10
+    assert later.bound_ns(9 * 10**9, 11 * 10**9) == 200_000 + 50_000 + 100_000 + 1 + 10
 
 
 def test_mapped_interval_is_widened_on_the_control_clock():

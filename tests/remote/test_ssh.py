@@ -97,11 +97,11 @@ def test_worker_version_mismatch_and_missing_install_are_refused(bed):
                                 "cat >/dev/null\n"))
     fleet = Fleet(dataclasses.replace(bed, hosts=(h,)))
     with pytest.raises(HostError) as e:
-        fleet.start({}, {}, horizon_s=1)
+        fleet.start({}, {})
     assert "gtcheck 0.0.1 (protocol 1) there" in _one_line(e.value, h)
     h = dataclasses.replace(h, gtcheck="/nonexistent/gtcheck")
     with pytest.raises(HostError) as e:
-        Fleet(dataclasses.replace(bed, hosts=(h,))).start({}, {}, horizon_s=1)
+        Fleet(dataclasses.replace(bed, hosts=(h,))).start({}, {})
     text = _one_line(e.value, h)
     assert "status 127" in text and "/nonexistent/gtcheck" in text
 
