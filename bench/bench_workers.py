@@ -9,8 +9,9 @@ merge and the history file. Each configuration drives the register workload as f
 it goes (no rate limit) for `--seconds`, with `--threads` client threads per host.
 
 Figures per configuration: operations completed per second; CPU per operation of the
-control node (this process), of the workers (read from /proc: the hosts share this
-machine) and of the emulator. Baseline, measured in the same run: the same runner with
+control node (this process), of the merge within it (the clock-mapped merge and the
+history file, CPU of the runner's thread inside `record`), of the workers (read from
+/proc: the hosts share this machine) and of the emulator. Baseline, measured in the same run: the same runner with
 the same threads in this process, clients calling the emulator directly (no hosts). The
 control node is not the bottleneck when its CPU per operation is a small share of the
 whole (control + workers + emulator): `control share` prints that share, and
@@ -82,6 +83,16 @@ def run_once(test: Test, target, regions, threads: int, seconds: float, *, fleet
     concurrency = threads * len(regions)
     writer = HistoryWriter(tmp / f"h-{len(regions)}-{fleet is not None}.jsonl")
     history = MappedHistory(writer, fleet) if fleet else writer
+    merge_ns = [0]
+    record = history.record
+
+    def timed_record(op):  # CPU of the merge and the history file, in the runner's thread
+        t = time.thread_time_ns()
+        try:
+            return record(op)
+        finally:
+            merge_ns[0] += time.thread_time_ns() - t
+    history.record = timed_record
     runner = Runner(test, client=fleet.client() if fleet else workload.client, nemesis=None,
                     history=history, regions=regions, concurrency=concurrency,
                     op_timeout_s=5.0)
@@ -101,6 +112,7 @@ def run_once(test: Test, target, regions, threads: int, seconds: float, *, fleet
     done = sum(1 for op in writer.ops if op.type != "invoke")
     ok = sum(1 for op in writer.ops if op.type == "ok")
     return {"ops": done, "ok": ok, "ops_s": done / wall, "control_us": control / done * 1e6,
+            "merge_us": merge_ns[0] / 1e3 / done,
             "worker_us": work / done * 1e6, "emulator_us": emu / done * 1e6,
             "threads": concurrency}
 
@@ -145,13 +157,13 @@ def main() -> None:
         print(f"register workload, async emulator in its own process, latency scale 0, "
               f"{args.threads} threads per host, {args.seconds:g} s each")
         print(f"{'configuration':28} {'threads':>7} {'ops/s':>8} {'control':>9} "
-              f"{'workers':>9} {'emulator':>9} {'control':>8} {'control':>9}")
-        print(f"{'':28} {'':>7} {'':>8} {'us/op':>9} {'us/op':>9} {'us/op':>9} "
+              f"{'merge':>7} {'workers':>9} {'emulator':>9} {'control':>8} {'control':>9}")
+        print(f"{'':28} {'':>7} {'':>8} {'us/op':>9} {'us/op':>7} {'us/op':>9} {'us/op':>9} "
               f"{'share':>8} {'ceiling':>9}")
         for name, r in rows:
             total = r["control_us"] + r["worker_us"] + r["emulator_us"]
             print(f"{name:28} {r['threads']:7d} {r['ops_s']:8.0f} {r['control_us']:9.0f} "
-                  f"{r['worker_us']:9.0f} {r['emulator_us']:9.0f} "
+                  f"{r['merge_us']:7.0f} {r['worker_us']:9.0f} {r['emulator_us']:9.0f} "
                   f"{r['control_us'] / total:8.0%} {1e6 / r['control_us']:9.0f}")
         print("ratios to the local baseline (same run):")
         for name, r in rows[1:]:

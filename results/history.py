@@ -284,7 +284,14 @@ def client_ops(ops: Iterable[Op]) -> Iterator[Op]:
 # a fault; "heal" ends every open fault; the END_ACTIONS end the matching begun fault.
 FAULT_ACTIONS = frozenset(("isolate", "cut", "cut-oneway", "delay", "pause-replication",
                            "stop", "skew-clock"))
-END_ACTIONS = {"resume-replication": "pause-replication", "start": "stop"}
+# Faults of a remote run's client hosts (suite.remote.faults; value {"host", "region"}):
+# they hit that region's clients, not the table.
+CLIENT_HOST_FAULTS = frozenset(("cut-host", "kill-worker", "pause-worker",
+                                "skew-host-clock", "delay-host"))
+FAULT_ACTIONS = FAULT_ACTIONS | CLIENT_HOST_FAULTS
+END_ACTIONS = {"resume-replication": "pause-replication", "start": "stop",
+               "restart-worker": "kill-worker", "resume-worker": "pause-worker",
+               "unskew-host-clock": "skew-host-clock"}
 HEAL = "heal"
 
 

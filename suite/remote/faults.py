@@ -12,7 +12,7 @@ schedule grid the emulator's families use (nemesis.packages):
 - `host-pause`: SIGSTOP one host's worker (`pause-worker`); ended by `resume-worker`
   (SIGCONT).
 - `host-clock`: restart one host's worker under faketime with its clock skewed by +-N ms
-  (`skew-host-clock`); ended by `restart-worker`. Never `date`: the hosts of the local
+  (`skew-host-clock`); ended by `unskew-host-clock` (a fresh worker, clock measured). Never `date`: the hosts of the local
   test bed share this machine's clock. A host without faketime fails the operation
   (definitely not in force) and says so.
 - `host-latency`: `delay-host` N ms on the host's traffic to its endpoint, with tc netem
@@ -22,7 +22,9 @@ schedule grid the emulator's families use (nemesis.packages):
 
 `heal` undoes every fault on every host. `teardown` (the end of the run, also after
 Ctrl-C) heals again and removes the GTCHECK chains; a host where something could not be
-undone is named in the error it raises (the run summary shows it in red).
+undone is named in the error it raises (the run summary shows it in red). Each fault's
+value names its host and that host's region, so fault periods (results.history) and the
+availability checker know which region's clients it hit.
 """
 
 from __future__ import annotations
@@ -50,8 +52,9 @@ class HostFamily:
     magnitude: str | None = None  # "skew" (+-ms) or "delay" (ms)
     description: str = ""
 
-    def begin_op(self, hosts: Sequence[str], rng: random.Random, ms: float) -> dict:
-        value: dict = {"host": rng.choice(list(hosts))}
+    def begin_op(self, hosts: Mapping[str, str], rng: random.Random, ms: float) -> dict:
+        host = rng.choice(sorted(hosts))
+        value: dict = {"host": host, "region": hosts[host]}
         if self.magnitude == "skew":
             value["ms"] = ms if rng.random() < 0.5 else -ms
         elif self.magnitude == "delay":
@@ -61,7 +64,8 @@ class HostFamily:
     def end_op(self, begun: Mapping[str, Any]) -> dict:
         if self.end == HEAL:
             return {"f": HEAL, "value": None}
-        return {"f": self.end, "value": {"host": begun["value"]["host"]}}
+        v = begun["value"]
+        return {"f": self.end, "value": {"host": v["host"], "region": v.get("region")}}
 
 
 HOST_FAMILIES: Mapping[str, HostFamily] = {f.name: f for f in (
@@ -71,7 +75,7 @@ HOST_FAMILIES: Mapping[str, HostFamily] = {f.name: f for f in (
                "kill -9 one host's worker, then start a fresh one"),
     HostFamily("host-pause", "pause-worker", "resume-worker", None,
                "SIGSTOP one host's worker, then SIGCONT"),
-    HostFamily("host-clock", "skew-host-clock", "restart-worker", "skew",
+    HostFamily("host-clock", "skew-host-clock", "unskew-host-clock", "skew",
                "restart one host's worker under faketime with a skewed clock"),
     HostFamily("host-latency", "delay-host", HEAL, "delay",
                "delay one host's traffic to its endpoint (tc netem, else a TCP proxy)"),
@@ -88,7 +92,7 @@ class HostSchedule(Generator):
     host drawn from the seed."""
 
     family: str
-    hosts: tuple[str, ...]
+    hosts: Mapping[str, str]  # host -> its region
     interval_s: float
     seed: int
     ms: float = 0.0
@@ -223,7 +227,7 @@ class HostNemesis:
             self._must(host, ["kill", "-STOP", str(s.pid)])
         elif f == "resume-worker":
             self._resume(host, st)
-        elif f == "restart-worker":
+        elif f in ("restart-worker", "unskew-host-clock"):
             self.fleet.restart(host)
             st.restart = False
         elif f == "skew-host-clock":
@@ -252,7 +256,8 @@ class HostNemesis:
     def _resume(self, host: str, st: _HostState) -> None:
         s = self.fleet.sessions[host]
         if st.paused and s.pid is not None:
-            self._must(host, ["kill", "-CONT", str(s.pid)])
+            # sudo stopped itself with its command; it must go on too (fleet.HostSession)
+            self._must(host, ["kill", "-CONT", str(s.pid)] + ([str(s.ppid)] if s.ppid else []))
         st.paused = False
 
     def _delay(self, host: str, s: Any, st: _HostState, ms: float) -> None:
@@ -357,7 +362,8 @@ def host_package(name: str):
             raise BadInput(f"the {name} nemesis needs --hosts (faults on remote client hosts)")
         mine = [n for n in test.nemesis if n in HOST_FAMILIES]
         fam = HOST_FAMILIES[name]
-        schedule = HostSchedule(name, tuple(fleet.sessions), test.nemesis_interval or 1.0,
+        hosts = {n: s.spec.region for n, s in fleet.sessions.items()}
+        schedule = HostSchedule(name, hosts, test.nemesis_interval or 1.0,
                                 random.Random(f"gtcheck-host-nemesis:{name}:{test.seed}")
                                 .getrandbits(64), DEFAULT_MS.get(fam.magnitude or "", 0.0),
                                 mine.index(name), len(mine))

@@ -66,6 +66,7 @@ class HostSession:
         self.log = log
         self.chan: Any = None
         self.pid: int | None = None
+        self.ppid: int | None = None
         self.lost: str | None = "not started"
         self.ready = False  # set up, clock measured: operations may be sent
         self.track: ClockTrack | None = None
@@ -95,11 +96,12 @@ class HostSession:
             chan.exec_command(command)
         except Exception as e:  # noqa: BLE001 -- one line naming the host
             raise HostError(f"{self.spec.where()}: cannot start the worker: {e}") from None
-        self.chan = chan
-        self.ready = False
-        self._pending.clear()
-        self._control = {"hello": _Pending(), "setup": _Pending()}
-        self.lost = None
+        with self._lock:
+            self.chan = chan
+            self.ready = False
+            self._pending.clear()
+            self._control = {"hello": _Pending(), "setup": _Pending()}
+            self.lost = None
         self._stderr.clear()
         self._stderr_reader = threading.Thread(target=self._read_stderr, args=(chan,),
                                                daemon=True, name=f"gtcheck-host-{self.name}-err")
@@ -115,6 +117,9 @@ class HostSession:
                             f"{PROTOCOL}) here: install this version there, or point the "
                             f"host's `gtcheck:` at one")
         self.pid = hello.get("pid")
+        # Through sudo, the worker's parent is sudo, which stops itself when its command
+        # is stopped (job control): whoever resumes the worker must resume it too.
+        self.ppid = hello.get("ppid") if self.spec.sudo else None
 
     def _await(self, kind: str, timeout_s: float) -> dict:
         slot = self._control[kind]
@@ -188,7 +193,7 @@ class HostSession:
             reason = "the worker was killed by a signal"
         elif status not in (None, False, 0):
             reason = f"the worker exited with status {status}"
-        self._lose(reason + self._stderr_tail())
+        self._lose(reason + self._stderr_tail(), chan)
 
     def _read_stderr(self, chan: Any) -> None:
         try:
@@ -220,10 +225,10 @@ class HostSession:
             slot.msg = msg
             slot.event.set()
 
-    def _lose(self, reason: str) -> None:
+    def _lose(self, reason: str, chan: Any = None) -> None:
         with self._lock:
-            if self.lost is not None:
-                return
+            if self.lost is not None or (chan is not None and chan is not self.chan):
+                return  # already lost, or an old worker's channel (restarted since)
             self.lost = reason
             pending, self._pending = self._pending, {}
         if reason != "stopped":
@@ -251,6 +256,9 @@ class HostSession:
             try:
                 ssh.run(self.ssh, ["kill", "-9", str(self.pid)], sudo=self.spec.sudo,
                         timeout_s=10)
+                if self.ppid:  # a stopped sudo would never pass the worker's end on
+                    ssh.run(self.ssh, ["kill", "-CONT", str(self.ppid)], sudo=True,
+                            timeout_s=10)
             except Exception as e:  # noqa: BLE001 -- reported; the host keeps a stray worker
                 self.log(f"host {self.name}: could not kill the worker: {e}")
         try:

@@ -21,8 +21,8 @@ from suite.remote.faults import HOST_FAMILIES, NOT_UNDONE, HostNemesis, HostSche
 class FakeFleet:
     def __init__(self, broken=()):
         spec = SimpleNamespace(region="r1", sudo=True)
-        self.sessions = {h: SimpleNamespace(spec=spec, lost=None, pid=100 + i, ssh=None,
-                                            ready=True)
+        self.sessions = {h: SimpleNamespace(spec=spec, lost=None, pid=100 + i, ppid=None,
+                                            ssh=None, ready=True)
                          for i, h in enumerate(("h1", "h2"))}
         self.broken = set(broken)
         self.commands: list[tuple[str, tuple]] = []
@@ -88,12 +88,48 @@ def test_a_fault_that_cannot_be_undone_names_the_host_in_red(nemesis, tmp_path):
 
 
 def test_schedule_takes_turns_on_seeded_hosts():
-    sched = HostSchedule("host-kill", ("a", "b", "c"), 1.0, seed=5, slot=1, slots=2)
+    sched = HostSchedule("host-kill", {"a": "r1", "b": "r2", "c": "r1"}, 1.0, seed=5, slot=1,
+                         slots=2)
     ops = [op for op in simulate(sched, concurrency=1, max_ops=8) if op["type"] == "invoke"]
     assert [op["f"] for op in ops] == ["kill-worker", "restart-worker"] * 2
     assert [op["time"] for op in ops] == [3e9, 4e9, 7e9, 8e9]
-    assert ops[0]["value"]["host"] == ops[1]["value"]["host"]
+    assert ops[0]["value"] == ops[1]["value"]
+    assert ops[0]["value"]["region"] == {"a": "r1", "b": "r2", "c": "r1"}[ops[0]["value"]["host"]]
     again = [op for op in simulate(sched, concurrency=1, max_ops=8) if op["type"] == "invoke"]
     assert again == ops
     assert set(HOST_FAMILIES) == {"host-cut", "host-kill", "host-pause", "host-clock",
                                   "host-latency"}
+
+
+def test_client_host_faults_are_fault_periods_that_availability_does_not_judge():
+    """A killed client host's region is not judged while its worker is down, and its
+    lost or unsent operations say nothing about the table (checkers.availability)."""
+    from checkers.availability import AvailabilityChecker
+    from results.history import Op, fault_periods
+    s = 1_000_000_000
+    ops, t = [], 0
+
+    def add(**kw):
+        ops.append(Op(index=len(ops), **kw))
+
+    add(time=0, type="invoke", process="nemesis", f="kill-worker",
+        value={"host": "h2", "region": "r2"})
+    add(time=1, type="ok", process="nemesis", f="kill-worker",
+        value={"host": "h2", "region": "r2"})
+    for i in range(40):  # r2's clients fail for 4 s: no live host there
+        t = 2 + i * s // 10
+        add(time=t, type="invoke", process=i, f="write", key="k", value=i, region="r2")
+        add(time=t + 5, type="fail", process=i, f="write", key="k", value=i, region="r2",
+            error="no live host in region r2")
+    add(time=5 * s, type="invoke", process="nemesis", f="restart-worker",
+        value={"host": "h2", "region": "r2"})
+    add(time=5 * s + 1, type="ok", process="nemesis", f="restart-worker",
+        value={"host": "h2", "region": "r2"})
+    periods = fault_periods(ops)
+    assert [(p.f, p.start, p.end) for p in periods] == [("kill-worker", 1, 5 * s)]
+    res = AvailabilityChecker("strong").check({"regions": ["r1", "r2", "r3"]}, ops, {})
+    assert res["valid"] is True, res
+    row = next(r for r in res["regions"]["r2"] if r["fault"])
+    assert row["fault"].startswith("kill-worker host=h2")
+    assert row["expected_available"] is True and row["judged"] is False
+    assert row["fail"] == 0  # never sent: not counted at all

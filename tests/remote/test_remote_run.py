@@ -114,3 +114,38 @@ def test_partition_and_kill_minus_9_of_a_worker_mid_run(tmp_path, testbed):
 def _region(result, host):
     hosts = json.loads((result.run_dir.path / "hosts.json").read_text())["hosts"]
     return next(h["region"] for h in hosts if h["name"] == host)
+
+
+def test_pause_clock_skew_and_latency_faults_are_undone(tmp_path, testbed):
+    """SIGSTOP/SIGCONT of a worker, a worker restarted under faketime (its clock 2 s off,
+    measured and mapped), and added latency (tc netem where the kernel has sch_netem, else
+    the worker's delaying proxy): the verdict stays right and nothing is left behind."""
+    # Intervals of 1.5 s: restarting a worker (under faketime and back) takes about that.
+    result, ops = remote_run(tmp_path, testbed, seed=4, time_limit=9.5, rate=80.0,
+                             latency_scale=0.1, op_timeout=1.0,
+                             nemesis=("host-pause", "host-clock", "host-latency"),
+                             nemesis_interval=1.5)
+    assert result.valid is True, result.results
+    assert result.errors == []
+    nem = [op for op in ops if op.process == NEMESIS and op.type != "invoke"]
+    done = {op.f: op for op in nem}
+    for f in ("pause-worker", "resume-worker", "skew-host-clock", "delay-host"):
+        assert done[f].type == "ok", nem
+    # The skewed worker's clock was measured as far off, and its operations mapped back.
+    hosts = json.loads((result.run_dir.path / "hosts.json").read_text())["hosts"]
+    skewed = done["skew-host-clock"].value["host"]
+    log = (result.run_dir.path / "run.log").read_text()
+    assert f"host {skewed}: worker restarted" in log
+    # Requests of the delayed host took at least the delay while it was in force.
+    delayed = done["delay-host"].value["host"]
+    start = done["delay-host"].time
+    heal = next(op.time for op in nem if op.f == "heal" and op.time > start)
+    slow = [op for op in ops if op.process != NEMESIS and op.type == "ok"
+            and op.extra.get("host") == delayed and start < op.time < heal]
+    assert slow and all(op.extra["worker_ns"][1] - op.extra["worker_ns"][0] >= 100e6
+                        for op in slow[1:]), [op.extra for op in slow]
+    assert "no sch_netem" in log or "netem" not in log  # the fallback says so
+    assert {h["name"] for h in hosts} >= {skewed, delayed}
+    for ns, (rules, cmds) in _namespace_state().items():
+        assert "GTCHECK" not in rules, (ns, rules)
+        assert not any("worker" in c for c in cmds), (ns, cmds)
