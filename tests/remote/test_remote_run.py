@@ -7,7 +7,9 @@ host, boto3 over HTTP from the hosts to the embedded emulator on the bridge addr
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
+import time
 
 import pytest
 
@@ -15,6 +17,7 @@ from results.history import NEMESIS, pair, read_jsonl
 from results.store import Store
 from suite import core
 from suite.config import Test
+from tests.remote.conftest import WORKER
 
 pytestmark = pytest.mark.slow
 
@@ -149,3 +152,51 @@ def test_pause_clock_skew_and_latency_faults_are_undone(tmp_path, testbed):
     for ns, (rules, cmds) in _namespace_state().items():
         assert "GTCHECK" not in rules, (ns, rules)
         assert not any("worker" in c for c in cmds), (ns, cmds)
+
+
+def _wait_for(path, text, timeout_s=60.0):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if path.exists() and text in path.read_text():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+@pytest.mark.parametrize("signals", [1, 2])
+def test_ctrl_c_mid_fault_leaves_no_fault_behind(tmp_path, testbed, signals):
+    """Ctrl-C while a host is cut and another paused: the run ends with results, and no
+    iptables rule, stopped process or worker is left on any host. Twice (abort): the
+    teardown still undoes everything."""
+    store = tmp_path / "store"
+    argv = [str(WORKER), "run", "--hosts", str(testbed), "--time-limit", "60",
+            "--nemesis", "host-cut,host-pause", "--nemesis-interval", "0.5",
+            "--latency-scale", "0.1", "--op-timeout", "1", "--seed", "8",
+            "--store", str(store)]
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        history = None
+        deadline = time.monotonic() + 60
+        while history is None and time.monotonic() < deadline:
+            found = list(store.glob("*/*/history.jsonl"))
+            history = found[0] if found else None
+            time.sleep(0.1)
+        assert history is not None
+        assert _wait_for(history, '"type":"ok","process":"nemesis","f":"pause-worker"')
+        for _ in range(signals):
+            p.send_signal(signal.SIGINT)
+            time.sleep(0.3)
+        out, _ = p.communicate(timeout=90)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    assert "verdict:" in out, out
+    assert (history.parent / "results.json").exists()
+    for ns, (rules, cmds) in _namespace_state().items():
+        assert "GTCHECK" not in rules, (ns, rules, out)
+        assert not any("worker" in c for c in cmds), (ns, cmds, out)
+    for i in (1, 2, 3):
+        for pid in subprocess.run(["ip", "netns", "pids", f"gtcktb-{i}"], capture_output=True,
+                                  text=True).stdout.split():
+            state = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
+            assert state != "T", (i, pid)
