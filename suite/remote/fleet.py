@@ -500,10 +500,9 @@ class RemoteClient:
         self.cid = cid
 
     def open(self, test: Any, region: str) -> "RemoteClient":
-        s = self.fleet.pick(region)
-        if s is None:
-            raise HostError(f"no live host in region {region}")
-        s.clients += 1
+        s = self.fleet.pick(region)  # None: no live host now; `invoke` looks again
+        if s is not None:
+            s.clients += 1
         return RemoteClient(self.fleet, region, s, self.fleet.new_cid())
 
     def setup(self, test: Any) -> None:

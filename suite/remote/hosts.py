@@ -78,6 +78,14 @@ class HostsFile:
                            f"test's --regions {','.join(regions)}")
 
 
+def _known_keys_only(d: Mapping, known: frozenset, where: str) -> None:
+    """A key we do not know is a typo: refuse it, listing the known ones."""
+    unknown = sorted(set(map(str, d)) - known)
+    if unknown:
+        raise BadInput(f"{where}: unknown key(s) {', '.join(unknown)} "
+                       f"(known: {', '.join(sorted(known))})")
+
+
 def _expand(path: str) -> str:
     return os.path.expanduser(os.path.expandvars(path))
 
@@ -86,10 +94,7 @@ def parse_hosts(doc: Any, path: str = "<hosts>") -> HostsFile:
     """A parsed YAML/JSON document as a `HostsFile`; BadInput naming `path` otherwise."""
     if not isinstance(doc, Mapping):
         raise BadInput(f"{path}: expected a mapping with \"regions\"")
-    unknown = sorted(set(map(str, doc)) - TOP_KEYS)
-    if unknown:
-        raise BadInput(f"{path}: unknown key(s) {', '.join(unknown)} "
-                       f"(known: {', '.join(sorted(TOP_KEYS))})")
+    _known_keys_only(doc, TOP_KEYS, path)
     regions = doc.get("regions")
     if not isinstance(regions, Mapping) or not regions:
         raise BadInput(f"{path}: expected \"regions\": {{region: [host, ...]}}")
@@ -118,10 +123,7 @@ def _host(h: Any, region: str, i: int, path: str) -> HostSpec:
     where = f"{path}: region {region}, host {i}"
     if not isinstance(h, Mapping):
         raise BadInput(f"{where}: expected a mapping with address and user, got {h!r}")
-    unknown = sorted(set(map(str, h)) - HOST_KEYS)
-    if unknown:
-        raise BadInput(f"{where}: unknown key(s) {', '.join(unknown)} "
-                       f"(known: {', '.join(sorted(HOST_KEYS))})")
+    _known_keys_only(h, HOST_KEYS, where)
     for k in ("address", "user"):
         if not isinstance(h.get(k), str) or not h[k]:
             raise BadInput(f"{where}: {k} is required (a string)")
