@@ -372,10 +372,11 @@ class Fleet:
 
     def _send_gap(self, s: HostSession) -> None:
         """Tell the worker the largest bound its next operations can get before the next
-        measurement (with room for two missed ones), so it spaces each client's operations
-        by twice that and widened intervals of one process never overlap."""
+        measurement (with room for a few late ones: a paused host holds the measuring
+        thread up to 2 s), so it spaces each client's operations by twice that and
+        widened intervals of one process never overlap; the merge's slack uses it too."""
         now = time.monotonic_ns()
-        s.gap_bound_ns = s.track.bound_ns(now, now + int(3 * RESYNC_S * 1e9))
+        s.gap_bound_ns = s.track.bound_ns(now, now + int(5 * RESYNC_S * 1e9))
         s.send({"t": "bound", "ns": s.gap_bound_ns})
 
     def _resync(self) -> None:
