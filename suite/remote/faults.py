@@ -294,7 +294,7 @@ class HostNemesis:
             if s.lost is None:
                 s.request_delay(0)
             st.proxied = False
-        if st.restart or s.lost is not None:
+        if st.restart:  # a worker we killed or skewed: a fresh one undoes it
             self.fleet.restart(host)
             st.restart = False
 

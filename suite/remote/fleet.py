@@ -404,6 +404,10 @@ class Fleet:
         """A fresh worker on host `name` (after a kill, or under `prefix`, e.g. faketime)."""
         s = self.sessions[name]
         s.stop()
+        transport = s.ssh.get_transport()
+        if transport is None or not transport.is_active():  # the connection itself is gone
+            s.ssh = ssh.connect(s.spec, known_hosts=self.hosts.known_hosts,
+                                accept_new=self.accept_new)
         argv = list(prefix or []) + [s.spec.gtcheck, "worker", "--host", s.name]
         if s.spec.clock_offset_ms:
             argv += ["--clock-offset-ms", repr(s.spec.clock_offset_ms)]

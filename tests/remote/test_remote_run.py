@@ -7,6 +7,7 @@ host, boto3 over HTTP from the hosts to the embedded emulator on the bridge addr
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import time
@@ -232,3 +233,42 @@ def test_hosts_against_a_running_emulator_endpoints_target(tmp_path, testbed):
     finals = [op for op in ops if op.extra.get("final") and op.type == "ok"]
     assert {op.region for op in finals} == set(Test().regions)
     assert len({op.value for op in finals if op.f == "read" and op.key == finals[0].key}) == 1
+
+
+def test_a_lost_ssh_connection_loses_the_host_not_the_run(tmp_path, testbed):
+    """The SSH connection to one host dies mid-run (its sshd session is killed): that
+    host is named as lost, its in-flight operations are info, later ones in its region
+    fail definitely (never sent), and the run ends with a right verdict."""
+    store = tmp_path / "store"
+    argv = [str(WORKER), "run", "--hosts", str(testbed), "--time-limit", "4",
+            "--latency-scale", "0.1", "--op-timeout", "1", "--seed", "9", "--rate", "100",
+            "--store", str(store)]
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        history = None
+        deadline = time.monotonic() + 60
+        while history is None and time.monotonic() < deadline:
+            found = list(store.glob("*/*/history.jsonl"))
+            history = found[0] if found else None
+            time.sleep(0.1)
+        assert history is not None and _wait_for(history, '"region":"us-east-1"')
+        time.sleep(1.0)
+        for pid in subprocess.run(["ip", "netns", "pids", "gtcktb-1"], capture_output=True,
+                                  text=True, check=True).stdout.split():
+            try:
+                cmd = open(f"/proc/{pid}/cmdline").read()
+            except OSError:
+                continue
+            if cmd.startswith("sshd:") and "listener" not in cmd:
+                os.kill(int(pid), signal.SIGKILL)  # the session's sshd: the connection dies
+        out, _ = p.communicate(timeout=90)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    assert p.returncode == 0 and "verdict: VALID" in out, out
+    assert "host tb1 lost" in out
+    ops = read_jsonl(history)
+    east = [op for op in ops if op.region == "us-east-1" and op.type in ("fail", "info")
+            and not op.extra.get("final")]
+    assert any((op.error or "").startswith(("host-lost: tb1", "no live host")) for op in east)
+    assert all(op.type == "fail" for op in east if (op.error or "").startswith("no live host"))
