@@ -168,6 +168,19 @@ def _wait_for(path, text, timeout_s=60.0):
     return False
 
 
+def _start_cli_run(argv, store):
+    """`gtcheck run ...` as a process, once its history file exists: (process, path)."""
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        found = list(store.glob("*/*/history.jsonl"))
+        if found:
+            return p, found[0]
+        time.sleep(0.1)
+    p.kill()
+    raise AssertionError(f"no history file: {p.communicate()[0][-2000:]}")
+
+
 @pytest.mark.parametrize("signals", [1, 2])
 def test_ctrl_c_mid_fault_leaves_no_fault_behind(tmp_path, testbed, signals):
     """Ctrl-C while a host is cut and another paused: the run ends with results, and no
@@ -178,15 +191,8 @@ def test_ctrl_c_mid_fault_leaves_no_fault_behind(tmp_path, testbed, signals):
             "--nemesis", "host-cut,host-pause", "--nemesis-interval", "0.5",
             "--latency-scale", "0.1", "--op-timeout", "1", "--seed", "8",
             "--store", str(store)]
-    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    p, history = _start_cli_run(argv, store)
     try:
-        history = None
-        deadline = time.monotonic() + 60
-        while history is None and time.monotonic() < deadline:
-            found = list(store.glob("*/*/history.jsonl"))
-            history = found[0] if found else None
-            time.sleep(0.1)
-        assert history is not None
         assert _wait_for(history, '"type":"ok","process":"nemesis","f":"pause-worker"')
         for _ in range(signals):
             p.send_signal(signal.SIGINT)
@@ -243,15 +249,9 @@ def test_a_lost_ssh_connection_loses_the_host_not_the_run(tmp_path, testbed):
     argv = [str(WORKER), "run", "--hosts", str(testbed), "--time-limit", "4",
             "--latency-scale", "0.1", "--op-timeout", "1", "--seed", "9", "--rate", "100",
             "--store", str(store)]
-    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    p, history = _start_cli_run(argv, store)
     try:
-        history = None
-        deadline = time.monotonic() + 60
-        while history is None and time.monotonic() < deadline:
-            found = list(store.glob("*/*/history.jsonl"))
-            history = found[0] if found else None
-            time.sleep(0.1)
-        assert history is not None and _wait_for(history, '"region":"us-east-1"')
+        assert _wait_for(history, '"region":"us-east-1"')
         time.sleep(1.0)
         for pid in subprocess.run(["ip", "netns", "pids", "gtcktb-1"], capture_output=True,
                                   text=True, check=True).stdout.split():
