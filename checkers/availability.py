@@ -34,7 +34,7 @@ from typing import Any, Mapping, Sequence
 
 from checkers import observe as ob
 from checkers.observe import Pair
-from results.history import FAIL, OK, FaultPeriod, Op, fault_periods
+from results.history import CLIENT_HOST_FAULTS, FAIL, OK, FaultPeriod, Op, fault_periods
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,12 +128,27 @@ def expectation(mode: str, region: str, faults: Sequence[FaultPeriod],
     if mode == "strong":
         judged = not any(fp.f in ("cut-oneway", "pause-replication", "fis-pause-replication")
                          for fp in faults)
+        judged = judged and not _client_host_fault(region, faults)
         return _has_quorum(participants, faults).get(region, False), judged
     judged = not any(fp.f == "cut-oneway" for fp in faults)
-    return region not in _stopped(faults), judged
+    return region not in _stopped(faults), judged and not _client_host_fault(region, faults)
+
+
+def _client_host_fault(region: str, faults: Sequence[FaultPeriod]) -> bool:
+    """A fault of one of the region's client hosts (a remote run) is in force: its
+    clients' failures say nothing about the table, so the region is not judged."""
+    return any(fp.f in CLIENT_HOST_FAULTS and region in _regions(fp.value) for fp in faults)
+
+
+# Operations a remote client host lost or never sent (suite.remote: the host was killed
+# or is restarting), and operations whose client could not even be opened (never sent,
+# suite.runner), say nothing about the table's availability.
+CLIENT_HOST_ERRORS = ("host-lost", "no live host", "client-open:")
 
 
 def _counted(p: Pair, mode: str) -> bool:
+    if p.complete is not None and (p.complete.error or "").startswith(CLIENT_HOST_ERRORS):
+        return False
     return not (mode == "strong" and p.invoke.f == "read" and not ob.is_sc(p))
 
 

@@ -65,13 +65,22 @@ def _regions(value: str) -> list[str]:
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of every random choice.")
 @click.option("--copy-lag-ms", type=float, default=None,
               help="Lag of the last in-region follower copy (default 4 ms x latency scale).")
+@click.option("--region", "own_region", default=None,
+              help="Serve only this region, one process per region (async mode): the other "
+                   "regions' processes are its --peer's (emulator/region_process.py).")
+@click.option("--peer", "peers", multiple=True, metavar="REGION=HOST:PORT",
+              help="With --region: another region's process and its peer port (repeat).")
+@click.option("--peer-port", type=int, default=0, show_default=True,
+              help="With --region: the port the peers reach this process on (0: a free one).")
 def serve(mode: str, regions: str, witness: str | None, latency_scale: float, host: str,
           port: int, admin_port: int | None, endpoint_port: int | None,
           control_delay_ms: float, state_file: str, seed: int,
-          copy_lag_ms: float | None) -> None:
+          copy_lag_ms: float | None, own_region: str | None, peers: tuple[str, ...],
+          peer_port: int) -> None:
     """Start one DynamoDB endpoint per region, one endpoint for all regions (the region
     from the SigV4 credential scope, as moto and LocalStack do) and the admin API, until
-    interrupted. The state file records them all ("regions", "endpoint", "admin")."""
+    interrupted. The state file records them all ("regions", "endpoint", "admin").
+    With --region, serve only that region, its peers in other processes."""
     from emulator.deployment import Deployment
     from emulator.mrsc_setup import check_participants
 
@@ -82,11 +91,19 @@ def serve(mode: str, regions: str, witness: str | None, latency_scale: float, ho
             raise click.BadParameter(getattr(e, "message", None) or str(e),
                                      param_hint="--regions") from None
     try:
-        d = Deployment(_regions(regions), mode=mode, witness=witness, latency_scale=latency_scale,
-                       host=host, port=port, admin_port=admin_port,
-                       endpoint_port=endpoint_port, control_delay_ms=control_delay_ms,
-                       state_file=state_file,
-                       seed=seed, copy_lag_ms=copy_lag_ms)
+        if own_region is not None:
+            from emulator.region_process import RegionDeployment, parse_peer
+            d = RegionDeployment(own_region, dict(parse_peer(p) for p in peers),
+                                 peer_port=peer_port, regions=_regions(regions), mode=mode,
+                                 witness=witness, latency_scale=latency_scale, host=host,
+                                 port=port, admin_port=admin_port, state_file=state_file,
+                                 seed=seed, copy_lag_ms=copy_lag_ms)
+        else:
+            d = Deployment(_regions(regions), mode=mode, witness=witness,
+                           latency_scale=latency_scale, host=host, port=port,
+                           admin_port=admin_port, endpoint_port=endpoint_port,
+                           control_delay_ms=control_delay_ms, state_file=state_file,
+                           seed=seed, copy_lag_ms=copy_lag_ms)
         d.start()
     except GtcheckError as e:
         raise click.ClickException(str(e)) from None

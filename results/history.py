@@ -285,8 +285,15 @@ def client_ops(ops: Iterable[Op]) -> Iterator[Op]:
 FAULT_ACTIONS = frozenset(("isolate", "cut", "cut-oneway", "delay", "pause-replication",
                            "stop", "skew-clock", "fis-pause-replication",
                            "client-partition", "client-latency", "client-timeout"))
+# Faults of a remote run's client hosts (suite.remote.faults; value {"host", "region"}):
+# they hit that region's clients, not the table.
+CLIENT_HOST_FAULTS = frozenset(("cut-host", "kill-worker", "pause-worker",
+                                "skew-host-clock", "delay-host"))
+FAULT_ACTIONS = FAULT_ACTIONS | CLIENT_HOST_FAULTS
 END_ACTIONS = {"resume-replication": "pause-replication", "start": "stop",
-               "fis-resume-replication": "fis-pause-replication"}
+               "fis-resume-replication": "fis-pause-replication",
+               "restart-worker": "kill-worker", "resume-worker": "pause-worker",
+               "unskew-host-clock": "skew-host-clock"}
 HEAL = "heal"
 
 

@@ -4,8 +4,8 @@
 # Works on a fresh machine that has Python 3.11+ and access to the package registries:
 # it creates the virtual environment if needed, pip-installs `.[test]` (editable), installs
 # the system packages some tests need when they are missing (Chromium, for the report's
-# browser tests; only through apt-get, only when `chromium` is not already on PATH), and
-# runs `python -m pytest -q`. Extra arguments go to pytest. Exits with pytest's status, so
+# browser tests; only through apt-get, only when `chromium` is not already on PATH; as root,
+# openssh-server, iptables, sudo and faketime for the SSH worker test bed), and runs `python -m pytest -q`. Extra arguments go to pytest. Exits with pytest's status, so
 # CI (.ci/run) fails when a test fails.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -41,6 +41,22 @@ fi
 if ! command -v chromium >/dev/null 2>&1; then
   apt_install chromium >/dev/null ||
     echo "test.sh: warning: chromium is not installed; browser tests cannot run" >&2
+fi
+
+# The SSH worker tests (tests/remote) run against scripts/testbed.sh: network namespaces
+# with Debian's sshd, iptables, sudo and faketime. Installed only when root (the test bed
+# needs root anyway) and only what is missing; optional, so a failure only warns.
+if [ "$(id -u)" -eq 0 ]; then
+  testbed_missing=()
+  [ -x /usr/sbin/sshd ] || testbed_missing+=(openssh-server)
+  command -v iptables >/dev/null 2>&1 || testbed_missing+=(iptables)
+  command -v sudo >/dev/null 2>&1 || testbed_missing+=(sudo)
+  command -v faketime >/dev/null 2>&1 || testbed_missing+=(faketime)
+  command -v ip >/dev/null 2>&1 || testbed_missing+=(iproute2)
+  if [ ${#testbed_missing[@]} -gt 0 ]; then
+    apt_install "${testbed_missing[@]}" >/dev/null ||
+      echo "test.sh: warning: could not install ${testbed_missing[*]}; SSH worker tests cannot run" >&2
+  fi
 fi
 
 exec "$VENV/bin/python" -m pytest -q "$@"

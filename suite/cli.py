@@ -129,9 +129,16 @@ def _stderr(msg: str) -> None:
                    "early; final reads use a reserve).")
 @click.option("--fis-role-arn", default=None,
               help="aws target: IAM role FIS assumes for --nemesis fis-pause-replication.")
+@click.option("--hosts", "hosts", default=None, type=click.Path(dir_okay=False),
+              help="Hosts file (YAML): run each region's clients on its hosts over SSH, "
+                   "as `gtcheck worker` processes (see README, Remote hosts).")
+@click.option("--ssh-accept-new", is_flag=True,
+              help="Trust an SSH host key not yet in known_hosts and add it there "
+                   "(OpenSSH's accept-new); a changed key is still refused.")
 def run(target, mode, regions, witness, workload, nemesis, nemesis_interval, time_limit,
         concurrency, rate, keys, latency_scale, op_timeout, final_wait, seed, store_root,
-        name, schedule_path, test_count, yes, max_requests, fis_role_arn):
+        name, schedule_path, test_count, yes, max_requests, fis_role_arn, hosts,
+        ssh_accept_new):
     """Run a test: clients and faults against a global table, then judge the history.
 
     Prints a progress line while it runs and, at the end, the verdict, anomalies by kind
@@ -146,7 +153,8 @@ def run(target, mode, regions, witness, workload, nemesis, nemesis_interval, tim
                 concurrency=concurrency if concurrency is not None else 2 * len(region_list),
                 rate=rate, keys=keys, latency_scale=latency_scale,
                 nemesis_interval=nemesis_interval, op_timeout=op_timeout,
-                final_wait=final_wait, name=name or "",
+                final_wait=final_wait, name=name or "", hosts=hosts,
+                ssh_accept_new=ssh_accept_new,
                 nemesis_schedule=read_schedule(schedule_path) if schedule_path else (),
                 target_options={k: v for k, v in (("yes", yes), ("max_requests", max_requests),
                                                   ("fis_role_arn", fis_role_arn))
@@ -231,6 +239,9 @@ main.add_command(_aws_group, name="aws")
 from suite.conform import conform as _conform_command  # noqa: E402
 
 main.add_command(_conform_command, name="conform")
+from suite.remote.worker import worker_command  # noqa: E402
+
+main.add_command(worker_command, name="worker")
 
 
 if __name__ == "__main__":

@@ -57,6 +57,8 @@ class Test:
     nemesis_interval: float = 5.0
     op_timeout: float = 5.0
     final_wait: float = 1.0
+    hosts: str | None = None  # a hosts file: clients run on remote hosts (suite/remote)
+    ssh_accept_new: bool = False  # trust unknown SSH host keys on first use
     name: str = ""
     nemesis_schedule: tuple = ()    # fixed fault operations ({"at", "f", "value"}), or ()
     start_time: str = ""
@@ -80,6 +82,8 @@ class Test:
         check_ranges(self)
         if self.nemesis_schedule and self.nemesis:
             raise BadInput("--nemesis-schedule replaces --nemesis: give one of them")
+        if self.hosts is not None and (not isinstance(self.hosts, str) or not self.hosts):
+            raise BadInput(f"--hosts must be a file path, got {self.hosts!r}")
         if not self.name:
             object.__setattr__(self, "name", default_name(self))
 

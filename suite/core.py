@@ -132,6 +132,12 @@ def _resolve(test: Test):
     if repeated:
         raise BadInput(f"--nemesis lists {', '.join(repeated)} more than once")
     nemesis_factories = [registry.nemesis_factory(n) for n in test.nemesis]
+    if test.hosts:  # clients on remote hosts (suite/remote): the hosts file is read now
+        from suite.remote import run as remote
+        hosts = remote.plan(test)
+        base_factory = target_factory
+        target_factory = lambda t: remote.target_for(t, hosts, base_factory)  # noqa: E731
+        target_factory.hosts = hosts
     return target_factory, entry, nemesis_factories
 
 
@@ -149,6 +155,8 @@ class _Prepared:
     target: Any
     entry: Any
     package: NemesisPackage
+    hosts: Any = None  # a remote run's hosts file (suite/remote): its packages wait for
+    nemesis_factories: Sequence[Any] = ()  # the fleet, so they are built once it is up
 
 
 def _check_nemesis_fits(test: Test, target: Any) -> None:
@@ -185,6 +193,9 @@ def prepare(test: Test) -> _Prepared:
     if test.nemesis_schedule and not getattr(target, "has_faults", True):
         raise BadInput(f"--nemesis-schedule needs a target with a fault API; "
                        f"{test.target!r} has none")
+    hosts = getattr(target_factory, "hosts", None)
+    if hosts is not None:  # host nemeses need the fleet of workers: built in _run
+        return _Prepared(target, entry, NemesisPackage(None), hosts, nemesis_factories)
     try:
         if test.nemesis_schedule:
             package = schedule_file.package(test, target)
@@ -440,6 +451,7 @@ def _run(test: Test, run_dir: RunDir, prepared: _Prepared, *,
     gone = threading.Event()
     # Only regions with a client thread can refuse anything (thread t is in region t mod n).
     watch = _Watch(test.regions[:test.concurrency], progress, log, gone)
+    fleet = history = None
     try:
         try:
             started = True
@@ -448,6 +460,15 @@ def _run(test: Test, run_dir: RunDir, prepared: _Prepared, *,
             target.setup(test)
         except Exception as e:  # noqa: BLE001 -- becomes a SetupError with the reason
             raise _setup_error(f"target {test.target!r} could not be set up", e) from e
+        if prepared.hosts is not None:
+            from suite.remote import run as remote
+            fleet = remote.open_fleet(test, target, prepared.hosts, log=log)
+            target = remote.HostsTarget(target, fleet)
+            try:
+                package = compose_packages([f(test, target)
+                                            for f in prepared.nemesis_factories])
+            except Exception as e:  # noqa: BLE001 -- becomes a SetupError with the reason
+                raise _setup_error("the nemesis could not be set up", e) from e
         try:
             workload = entry.build(test, target)
             if workload.table is not None:
@@ -464,10 +485,17 @@ def _run(test: Test, run_dir: RunDir, prepared: _Prepared, *,
         except Exception as e:  # noqa: BLE001 -- becomes a SetupError with the reason
             raise _setup_error("set-up failed", e) from e
 
-        runner = Runner(test, client=workload.client, nemesis=nemesis, history=writer,
+        history = writer
+        if fleet is not None:  # remote operations at their clock-mapped times
+            from suite.remote.fleet import MappedHistory
+            history = MappedHistory(writer, fleet)
+        runner = Runner(test, client=fleet.client() if fleet else workload.client,
+                        nemesis=nemesis, history=history,
                         regions=test.regions, concurrency=test.concurrency,
                         op_timeout_s=test.op_timeout, stop=stop, abort=abort, give_up=gone,
                         on_record=watch, log=log)
+        if fleet is not None:
+            fleet.attach(runner.now)
         main = gen.clients_and_nemesis(workload.generator, package.generator) \
             if package.generator is not None else gen.clients(workload.generator)
         final = gen.phases(gen.nemesis(package.final_generator) if nemesis else None,
@@ -498,6 +526,13 @@ def _run(test: Test, run_dir: RunDir, prepared: _Prepared, *,
                     finally:
                         c.close(test)
                 attempt(f"client teardown in {region}", teardown_region)
+        if history is not None and history is not writer:
+            attempt("merging the hosts' operations", history.close)
+        if fleet is not None:
+            attempt("stopping the workers", fleet.close)
+            errors.extend(fleet.warnings)
+            attempt("writing hosts.json", lambda: (run_dir.path / "hosts.json").write_text(
+                json.dumps(fleet.describe(), indent=1)))
         if table_created and gone.is_set():
             errors.append(f"deleting the table: skipped, the target is gone (table "
                           f"{workload.table!r} may remain on it)")
@@ -627,7 +662,7 @@ def summary(result: RunResult, test: Test) -> str:
     if warning:
         lines.append(f"warning: {warning}")
     for e in result.errors:
-        lines.append(f"error: {e}")
+        lines.append(_red(f"error: {e}") if _fault_left(e) else f"error: {e}")
     lines.append(f"run directory: {result.run_dir.path}")
     if result.run_dir.report.exists():
         lines.append(f"report: {result.run_dir.report}")
@@ -652,6 +687,16 @@ def rate_warning(run: Mapping[str, Any]) -> str | None:
     return (f"--rate {target:g} ops/s was not reached: {achieved:g} ops/s were issued "
             "(each client thread runs one operation at a time: raise --concurrency, or "
             "the machine or the target is the limit)")
+
+
+def _fault_left(error: str) -> bool:
+    """A host fault that could not be undone (suite.remote.faults): shown in red."""
+    from suite.remote.faults import NOT_UNDONE
+    return NOT_UNDONE in error
+
+
+def _red(text: str) -> str:
+    return f"\x1b[31m{text}\x1b[0m"  # click.echo drops it when not on a terminal
 
 
 def _reproduce_argv(test: Test) -> list[str]:

@@ -29,7 +29,7 @@ TARGETS: dict[str, Callable[[Any], Any]] = {}
 WORKLOADS: dict[str, "WorkloadEntry"] = {}
 NEMESES: dict[str, Callable[[Any, Any], NemesisPackage]] = {}
 
-PLUGIN_PACKAGES = ("suite.targets", "workloads", "nemesis")
+PLUGIN_PACKAGES = ("suite.targets", "workloads", "nemesis", "suite.remote.faults")
 
 
 @dataclass(frozen=True)
