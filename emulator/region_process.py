@@ -170,6 +170,9 @@ class RegionDeployment(Deployment):
         if mode != "async":
             raise BadInput("--region runs async mode only: the MRSC journal is not carried "
                            "between processes yet")
+        # The all-regions endpoint takes a free port: the fixed ones are this region's own
+        # (port), its admin API (port + 1 by the caller's choice) and its peers' (peer_port).
+        kw.setdefault("endpoint_port", 0)
         super().__init__(regions, mode=mode, **kw)
         if region not in self.regions:
             raise BadInput(f"--region {region} is not one of --regions {','.join(self.regions)}")
