@@ -346,6 +346,7 @@ def lag_check(test, history, opts) -> dict:
     a = analyse(test, history)
     samples: dict[tuple[str, str], list[tuple[float, float]]] = defaultdict(list)
     never: dict[tuple[str, str], int] = defaultdict(int)
+    final_only: dict[tuple[str, str], int] = defaultdict(int)
     for e, ack in a.adds.ack_end.items():
         src = a.origin.get(e)
         add_start = min(p.start for p in a.adds.attempts[e])
@@ -358,6 +359,9 @@ def lag_check(test, history, opts) -> dict:
                 never[(src, dst)] += 1
                 continue
             r1 = s.reads[i]
+            if ob.is_final(r1):  # not read in B between the ack and the final phase: the
+                final_only[(src, dst)] += 1  # bounds would span the final wait, not the lag
+                continue
             lo_t = max(s.reads[i - 1].start, add_start) if i > 0 else add_start
             samples[(src, dst)].append(((lo_t - ack) / MS, (r1.end - ack) / MS))
     pairs_out: dict[str, dict] = {}
@@ -370,6 +374,7 @@ def lag_check(test, history, opts) -> dict:
             pairs_out[f"{src}->{dst}"] = {
                 "from": src, "to": dst, "count": len(got),
                 "never_seen": never.get((src, dst), 0),
+                "first_seen_by_final_read": final_only.get((src, dst), 0),
                 "lower_ms": _quantiles([lo for lo, _ in got]),
                 "estimate_ms": _quantiles(mids),
                 "upper_ms": _quantiles([hi for _, hi in got]),
