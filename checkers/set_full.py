@@ -27,13 +27,17 @@ What is a violation, by SEMANTICS.md ID:
   M07 EC staleness is allowed and reported.
 
 Replication lag (`lag_check`): for an element acknowledged in region A at time `ack` and
-first seen in region B by the SC read R1, the element became visible in B after the
-previous SC read R0 there began (R0 missed it) and before R1 completed (R1 saw it), so
-its lag lies in `[max(R0.start, add.start) - ack, R1.end - ack]`; the estimate is the
-middle of that interval. The bounds' width is the read spacing in B, so the figures are
-as sharp as the read rate makes them. Per ordered pair the result gives the quantiles of
-the lower bound, the estimate and the upper bound, and (sorted, thinned to at most
-`LAG_SAMPLES_MAX`) the estimates for the report's plot.
+first seen in region B by the read R1, the element became visible in B after the previous
+read R0 of the same kind there began (R0 missed it) and before R1 completed (R1 saw it),
+so its lag lies in `[max(R0.start, add.start) - ack, R1.end - ack]`; the estimate is the
+middle of that interval. Async uses SC reads (B's leader copy: where replicated writes
+land). MRSC uses EC reads (B's local copy): an SC read there fences and so waits for B to
+apply everything acknowledged before it, which measures the read, not the replication.
+A negative lag is real: under MRSC the journal leader's region may apply a write before
+the writing region's client hears its acknowledgement. The bounds' width is the read
+spacing in B, so the figures are as sharp as the read rate makes them. Per ordered pair
+the result gives the quantiles of the lower bound, the estimate and the upper bound, and
+(sorted, thinned to at most `LAG_SAMPLES_MAX`) the estimates for the report's plot.
 
 Cost: one pass over the reads per region and kind with set operations done in C, plus a
 binary search per (element, region, kind): linear in the total size of the reads.
@@ -341,9 +345,11 @@ def _thin(values: Sequence[float], n: int) -> list[float]:
 
 
 def lag_check(test, history, opts) -> dict:
-    """Replication lag per ordered region pair, from the SC reads (module paragraph).
-    Informational: always valid; pairs with no element seen have count 0."""
+    """Replication lag per ordered region pair, from the SC reads (async) or the EC reads
+    (MRSC; module paragraph). Informational: always valid; pairs with no element seen
+    have count 0."""
     a = analyse(test, history)
+    kind = EC if _mode(test, "async") == "strong" else SC
     samples: dict[tuple[str, str], list[tuple[float, float]]] = defaultdict(list)
     never: dict[tuple[str, str], int] = defaultdict(int)
     final_only: dict[tuple[str, str], int] = defaultdict(int)
@@ -353,7 +359,7 @@ def lag_check(test, history, opts) -> dict:
         for dst in a.regions:
             if dst == src:
                 continue
-            s = a.streams.get((dst, SC))
+            s = a.streams.get((dst, kind))
             i = s.first.get(e) if s is not None else None
             if i is None:
                 never[(src, dst)] += 1
@@ -381,11 +387,12 @@ def lag_check(test, history, opts) -> dict:
                 # how sharp the figures are: the width of the bounds, set by the read rate
                 "resolution_ms": _quantiles([hi - lo for lo, hi in got]).get("p50"),
                 "samples_ms": _thin(mids, LAG_SAMPLES_MAX)}
-    return {"valid": True, "pairs": pairs_out, "unit": "ms",
-            "method": ("per element acknowledged in region A: from its acknowledgement to "
-                       "its first appearance in an SC read in region B, bounded by that "
-                       "read's end and the previous SC read's start there; the estimate "
-                       "is the middle")}
+    name = "SC" if kind == SC else "EC"
+    return {"valid": True, "pairs": pairs_out, "unit": "ms", "reads": name,
+            "method": (f"per element acknowledged in region A: from its acknowledgement to "
+                       f"its first appearance in an {name} read in region B, bounded by "
+                       f"that read's end and the previous {name} read's start there; the "
+                       f"estimate is the middle")}
 
 
 def lag_summary(result: Mapping[str, Any]) -> list[str]:

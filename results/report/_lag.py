@@ -40,7 +40,7 @@ def _at(samples: Sequence[float], q: float) -> float:
     return samples[min(len(samples) - 1, int(q * len(samples)))]
 
 
-def lag_svg(pairs: Mapping[str, Mapping[str, Any]]) -> str:
+def lag_svg(pairs: Mapping[str, Mapping[str, Any]], reads: str = "SC") -> str:
     """One ECDF polyline per ordered pair with samples. The x axis spans the bulk (from
     the lowest 1st percentile, or 0, to 2.5 times the largest 90th percentile): a few
     stalls of hundreds of ms would otherwise squash every curve into one line; the
@@ -78,8 +78,9 @@ def lag_svg(pairs: Mapping[str, Mapping[str, Any]]) -> str:
                      f'stroke="#eee"/><text x="{LEFT - 6}" y="{y(f) + 4:.1f}" '
                      f'font-size="11" text-anchor="end">{f:.2f}</text>')
     parts.append(f'<text x="{LEFT + pw / 2}" y="{HEIGHT - 8}" font-size="12" '
-                 f'text-anchor="middle">lag, ms (acknowledged in A until the first SC read '
-                 f'in B showed it; estimate; clipped at {_fmt(hi)})</text>')
+                 f'text-anchor="middle">lag, ms (acknowledged in A until the first '
+                 f'{escape(reads)} read in B showed it; estimate; clipped at {_fmt(hi)})'
+                 f'</text>')
     parts.append(f'<text x="14" y="{TOP + ph / 2}" font-size="12" text-anchor="middle" '
                  f'transform="rotate(-90 14 {TOP + ph / 2})">share of elements</text>')
     for i, (name, row) in enumerate(drawn):
@@ -118,5 +119,6 @@ def lag_view(checkers: Mapping[str, Any]) -> dict | None:
                      "p99": _fmt(est.get("p99")), "max": _fmt(est.get("max")),
                      "lower_p50": _fmt(lower.get("p50")), "upper_p50": _fmt(upper.get("p50")),
                      "resolution": _fmt(row.get("resolution_ms"))})
-    return {"svg": Markup(lag_svg(res["pairs"])), "rows": rows,
+    reads = str(res.get("reads", "SC"))
+    return {"svg": Markup(lag_svg(res["pairs"], reads)), "rows": rows, "reads": reads,
             "method": res.get("method", "")}

@@ -232,3 +232,17 @@ def test_an_unknown_mode_is_bad_input():
     from suite.errors import BadInput
     with pytest.raises(BadInput):
         checkers_for("eventual")
+
+
+def test_mrsc_lag_comes_from_ec_reads_async_lag_from_sc_reads():
+    h = History()
+    add(h, 1, 0, 10, A)
+    scan(h, 12, 14, B, [1])                        # an SC read: fenced, sees it at once
+    scan(h, 20, 22, B, [], consistent=False)       # B's local copy had not applied it yet
+    scan(h, 50, 52, B, [1], consistent=False)
+    strong = lag_check(TEST_STRONG, h.ops(), {})
+    asynch = lag_check(TEST_ASYNC, h.ops(), {})
+    assert strong["reads"] == "EC" and asynch["reads"] == "SC"
+    assert strong["pairs"][f"{A}->{B}"]["lower_ms"]["p50"] == 10.0
+    assert strong["pairs"][f"{A}->{B}"]["upper_ms"]["p50"] == 42.0
+    assert asynch["pairs"][f"{A}->{B}"]["upper_ms"]["p50"] == 4.0
