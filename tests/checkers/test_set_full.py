@@ -34,7 +34,17 @@ def finals(h: History, at: float, seen, regions=(A, B, C)) -> History:
 
 
 def check(h: History, test=TEST_ASYNC) -> dict:
-    return SetFullChecker(test["mode"]).check(test, h.ops(), {})
+    """The violations view and the allowed-staleness view, merged as one result."""
+    ops = h.ops()
+    bad = SetFullChecker(test["mode"]).check(test, ops, {})
+    allowed = SetFullChecker(test["mode"], allowed=True).check(test, ops, {})
+    assert all(not a["expected"] for a in bad["anomalies"])
+    assert all(a["expected"] for a in allowed["anomalies"]) and allowed["valid"] is not False
+    counts = dict(allowed["anomaly_counts"])
+    for k, n in bad["anomaly_counts"].items():
+        counts[k] = counts.get(k, 0) + n
+    return {**bad, "anomaly_counts": counts,
+            "anomalies": bad["anomalies"] + allowed["anomalies"]}
 
 
 def healthy() -> History:
@@ -246,3 +256,21 @@ def test_mrsc_lag_comes_from_ec_reads_async_lag_from_sc_reads():
     assert strong["pairs"][f"{A}->{B}"]["lower_ms"]["p50"] == 10.0
     assert strong["pairs"][f"{A}->{B}"]["upper_ms"]["p50"] == 42.0
     assert asynch["pairs"][f"{A}->{B}"]["upper_ms"]["p50"] == 4.0
+
+
+def test_violations_and_allowed_staleness_are_counted_apart_by_the_run_summary():
+    from checkers.core import compose
+    from suite.core import anomaly_counts
+    h = healthy()                      # B and C missed element 1 with SC and EC reads
+    ops = h.ops()
+    composed = compose(checkers_for("strong")).check(TEST_STRONG, ops, {})
+    results = {"checkers": {k: v for k, v in composed.items() if k != "valid"}}
+    assert composed["valid"] is False
+    assert anomaly_counts(results, expected=False) == {"stale-read": 2}   # SC misses (M06)
+    # B's EC miss is allowed (M07) but B's SC miss already names (element 1, B).
+    assert anomaly_counts(results, expected=True) == {}
+    composed = compose(checkers_for("async")).check(TEST_ASYNC, ops, {})
+    results = {"checkers": {k: v for k, v in composed.items() if k != "valid"}}
+    assert composed["valid"] is True
+    assert anomaly_counts(results, expected=False) == {}
+    assert anomaly_counts(results, expected=True) == {"stale-read": 2}
