@@ -51,6 +51,10 @@ def test_settings_quick_and_time_limit():
     with pytest.raises(BadInput):
         battery.settings_for(quick=True, time_limit=0)
     assert battery.modes_for("both") == ["async", "strong"]
+    assert battery.jobs_for(None, quick=True) == 3 and battery.jobs_for(None, quick=False) == 1
+    assert battery.jobs_for(2, quick=False) == 2
+    with pytest.raises(BadInput):
+        battery.jobs_for(0, quick=True)
 
 
 class FakeRuns:
@@ -119,6 +123,7 @@ def test_an_interrupted_battery_skips_the_rest_and_says_so(tmp_path, monkeypatch
 
 
 def test_test_all_cli_runs_a_small_real_battery(tmp_path):
+    """Through the CLI, in worker processes (--quick runs three at a time)."""
     store = tmp_path / "store"
     r = CliRunner().invoke(main, ["test-all", "--quick", "--mode", "async", "--seed", "4",
                                   "--workloads", "set-full,register",
