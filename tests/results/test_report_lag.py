@@ -64,3 +64,22 @@ def test_no_lag_figures_no_section():
     assert lag_view({"latency": {"valid": True}}) is None
     assert lag_view({"replication-lag": {"valid": "unknown", "error": "boom"}}) is None
     assert lag_svg({}) == ""
+
+
+def test_the_report_page_has_the_section_only_with_lag_figures(tmp_path):
+    import json
+
+    from results.report import build_report
+    from tests.results.fixtures import make_run
+    run = make_run(tmp_path / "store", seed=5, workload="register", mode="async",
+                   name="lag", timestamp="20261130T100000")
+    assert 'id="replication-lag"' not in build_report(run)
+    results = json.loads((run / "results.json").read_text())
+    results.get("checkers", results)["replication-lag"] = {  # either layout (_run.py)
+        "valid": True, "reads": "SC", "method": "bounded by reads", "pairs": {
+            "us-east-1->us-east-2": pair("us-east-1", "us-east-2", range(10, 30)),
+            "us-east-1->us-west-2": pair("us-east-1", "us-west-2", range(40, 60))}}
+    (run / "results.json").write_text(json.dumps(results))
+    page = build_report(run)
+    assert 'id="replication-lag"' in page and page.count('class="lag-curve"') == 2
+    assert "us-east-1 → us-west-2" in page and "Method: bounded by reads." in page
