@@ -128,8 +128,9 @@ PROMISES: dict[str, Promise] = {
                             "reads everywhere hold them all (M15)."))),
     "replication-lag": Promise(
         "Replication lag per region pair",
-        "Time from an element's acknowledgement in one region until the first SC read in "
-        "another region showed it, bounded by that read and the one before it.",
+        "Time from an element's acknowledgement in one region until the first read in "
+        "another region showed it (SC reads under async, EC reads under MRSC), bounded by "
+        "that read and the one before it.",
         informational=True),
     "elle": Promise(
         "Transactional isolation (Elle)",
