@@ -10,7 +10,8 @@ the violations (anomalies the mode forbids) and the anomalies the mode allows, b
 The table and a JSON summary are written to `STORE/test-all/<timestamp>.txt|.json`, and
 every run that was not valid gets its report.html so it can be opened at once.
 
-`--quick` is a smoke battery: 0.6 s of traffic per run at latency scale 0.1 with faults
+`--quick` is a smoke battery: 0.6 s of traffic per run at 300 operations/s (enough for a
+loss of one replicated record in 200 to show in a few runs), latency scale 0.1, faults
 every 0.2 s, three runs at a time in worker processes, so the whole battery ends in about
 a minute per mode on a loaded 2-core machine; without it each run has `--time-limit`
 seconds at latency scale 1, one at a time.
@@ -43,7 +44,7 @@ from suite.verdicts import EXIT_BAD_INPUT, EXIT_INVALID, EXIT_UNKNOWN, EXIT_VALI
 
 NO_FAULT = "none"
 BOTH = "both"
-QUICK = dict(time_limit=0.6, latency_scale=0.1, nemesis_interval=0.2, rate=100.0,
+QUICK = dict(time_limit=0.6, latency_scale=0.1, nemesis_interval=0.2, rate=300.0,
              final_wait=0.5, op_timeout=1.0)
 QUICK_JOBS = 3
 FULL = dict(time_limit=20.0, latency_scale=1.0, nemesis_interval=5.0, rate=50.0,
@@ -180,8 +181,12 @@ def run_battery(plan: Sequence[Plan], *, store: Store, seed: int, settings: dict
                 progress: Callable[[str], None] = lambda s: None,
                 argv: tuple = (), jobs: int = 1) -> Battery:
     """Run every plan (each `core.run_test`), `jobs` at a time in worker processes (in
-    this process when 1). A stop event ends the battery after the runs in progress,
-    whose own final phases still run; the rows keep the plan's order."""
+    this process when 1). `settings` are Test keyword arguments for every run (QUICK or
+    FULL, plus anything else a Test takes). A stop event ends the battery after the runs
+    in progress, whose own final phases still run; the rows keep the plan's order.
+
+    With jobs > 1 the workers are spawned, so a calling script must guard its top level
+    with `if __name__ == "__main__":` (as multiprocessing requires); `gtcheck` does."""
     stop = stop or threading.Event()
     abort = abort or threading.Event()
     started = time.monotonic()
