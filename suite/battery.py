@@ -88,6 +88,8 @@ class Battery:
     quick: bool
     interrupted: bool
     seconds: float
+    settings: dict = field(default_factory=dict)
+    target: str = "emulator"
 
     @property
     def exit_code(self) -> int:
@@ -102,6 +104,7 @@ class Battery:
 
     def to_json(self) -> dict:
         return {"seed": self.seed, "quick": self.quick, "interrupted": self.interrupted,
+                "settings": self.settings, "target": self.target,
                 "seconds": round(self.seconds, 1), "exit_code": self.exit_code,
                 "rows": [asdict(r) for r in self.rows]}
 
@@ -215,7 +218,8 @@ def run_battery(plan: Sequence[Plan], *, store: Store, seed: int, settings: dict
                       settings=settings, target=target, argv=argv)
     out = [r if r is not None else Row(p.mode, p.workload, p.nemesis, "not run")
            for p, r in zip(plan, rows)]
-    return Battery(out, seed, quick, stop.is_set(), time.monotonic() - started)
+    return Battery(out, seed, quick, stop.is_set(), time.monotonic() - started,
+                   dict(settings), target)
 
 
 def _run_parallel(plan: Sequence[Plan], report: Callable[[int, Row], None], *, jobs: int,
@@ -279,9 +283,31 @@ def table(battery: Battery) -> str:
     for r in bad:
         lines.append(f"  {r.verdict}: {r.mode} {r.workload} {r.nemesis}: {r.run_dir}"
                      + ("/report.html" if not r.error else f" ({r.error})"))
+        lines.append(f"    reproduce: {' '.join(reproduce_argv(battery, r))}")
     if battery.interrupted:
         lines.append("interrupted: the runs marked NOT RUN were skipped")
     return "\n".join(lines)
+
+
+# `gtcheck run` options for the Test fields a battery sets; any other field is passed as
+# --field-name (the run command's usual spelling).
+RUN_OPTIONS = {"time_limit": "--time-limit", "latency_scale": "--latency-scale",
+               "nemesis_interval": "--nemesis-interval", "rate": "--rate",
+               "final_wait": "--final-wait", "op_timeout": "--op-timeout"}
+
+
+def reproduce_argv(battery: Battery, row: Row) -> list[str]:
+    """The `gtcheck run` command line that repeats one run of the battery."""
+    argv = ["gtcheck", "run", "--target", battery.target, "--mode", row.mode,
+            "--workload", row.workload]
+    if row.nemesis != NO_FAULT:
+        argv += ["--nemesis", row.nemesis]
+    argv += ["--seed", str(battery.seed)]
+    for k, v in battery.settings.items():
+        flag = RUN_OPTIONS.get(k, "--" + k.replace("_", "-"))
+        argv += [flag, ",".join(map(str, v)) if isinstance(v, (list, tuple)) else f"{v:g}"
+                 if isinstance(v, float) else str(v)]
+    return argv
 
 
 def write_summary(store: Store, battery: Battery, *,

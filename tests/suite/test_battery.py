@@ -105,6 +105,13 @@ def test_rows_verdicts_and_the_exit_rule(tmp_path, monkeypatch):
     assert b.exit_code == 0
     text = battery.table(b)
     assert "strong  a" in text and "1 runs in" in text
+    b.rows = [battery.Row("strong", "a", "isolate", "invalid", run_dir="/x")]
+    assert battery.reproduce_argv(b, b.rows[0]) == [
+        "gtcheck", "run", "--target", "emulator", "--mode", "strong", "--workload", "a",
+        "--nemesis", "isolate", "--seed", "3", "--time-limit", "0.6", "--latency-scale",
+        "0.1", "--nemesis-interval", "0.2", "--rate", "300", "--final-wait", "0.5",
+        "--op-timeout", "1"]
+    assert "reproduce: gtcheck run --target emulator --mode strong" in battery.table(b)
 
 
 def test_an_interrupted_battery_skips_the_rest_and_says_so(tmp_path, monkeypatch):
