@@ -229,6 +229,7 @@ def check(model, fmt, initial_json, timeout, as_json, files):
 # Command groups that live beside the parts they drive.
 from emulator.cli import emulator as _emulator_group  # noqa: E402
 from results.report_cli import report_command, serve_command  # noqa: E402
+from suite.test_all_cmd import test_all as _test_all_command  # noqa: E402
 
 main.add_command(_emulator_group, name="emulator")
 main.add_command(report_command, name="report")
@@ -242,6 +243,7 @@ main.add_command(_conform_command, name="conform")
 from suite.remote.worker import worker_command  # noqa: E402
 
 main.add_command(worker_command, name="worker")
+main.add_command(_test_all_command, name="test-all")
 
 
 if __name__ == "__main__":

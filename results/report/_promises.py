@@ -120,6 +120,23 @@ PROMISES: dict[str, Promise] = {
         "The demo's table -- value and latency per region per step -- rebuilt from the "
         "history; every region's final read agrees, and under MRSC (or with a single "
         "writer) no acknowledged increment is lost (A14, A15, M16)."),
+    "set-full": Promise(
+        "Every element visible, everywhere, for good",
+        "Each element is its own item, written once and read repeatedly in every region.",
+        by_mode=(("async", "An SC read in the writing region sees an acknowledged element at "
+                           "once (A01); once a region shows an element it never loses it "
+                           "(A05); after the final heal every region holds every "
+                           "acknowledged element (A08, A09). Remote staleness is allowed "
+                           "(A03) and reported with its length."),
+                 ("strong", "Every SC read, in every region, holds every element "
+                            "acknowledged anywhere before it began (M06), and the final "
+                            "reads everywhere hold them all (M15)."))),
+    "replication-lag": Promise(
+        "Replication lag per region pair",
+        "Time from an element's acknowledgement in one region until the first read in "
+        "another region showed it (SC reads under async, EC reads under MRSC), bounded by "
+        "that read and the one before it.",
+        informational=True),
     "elle": Promise(
         "Transactional isolation (Elle)",
         "No dependency cycle among transactions that the mode forbids."),
@@ -134,7 +151,7 @@ ALIASES = {
     "replicated-write-conflict": "conflicts", "conflict": "conflicts",
     "ec-read": "ec-reads", "eventual-reads": "ec-reads",
     "stale-read": "stale-reads", "lost-increment": "lost-increments",
-    "counter-bounds": "counter", "set-full": "set", "perf": "latency",
+    "counter-bounds": "counter", "perf": "latency",
     "cycles": "elle",
 }
 
