@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from emulator.bugs import Bugs, parse_bugs
 from emulator.cluster import Cluster
 from emulator.dataplane import RegionService
 from emulator.errors import DynamoError
@@ -46,7 +47,8 @@ class Deployment:
                  admin_port: int | None = None, state_file: str | os.PathLike | None = None,
                  seed: int = 0, copies: int = 3, copy_lag_ms: float | None = None,
                  replication_jitter_ms: float | None = None,
-                 latency_ms: dict[tuple[str, str], float] | None = None) -> None:
+                 latency_ms: dict[tuple[str, str], float] | None = None,
+                 bugs: Any = ()) -> None:
         regions = list(dict.fromkeys(regions))
         if not regions or not all(isinstance(r, str) and r for r in regions):
             raise BadInput("regions: give at least one region name")
@@ -74,9 +76,10 @@ class Deployment:
         settings: dict[str, Any] = {}
         if replication_jitter_ms is not None:
             settings["replication_jitter_ms"] = float(replication_jitter_ms)
+        self.bugs = parse_bugs(bugs)  # emulator/bugs.py: switched-on mistakes, none by default
         self.cluster = Cluster(regions, witness=witness, latency_scale=latency_scale, seed=seed,
                                copies=copies, copy_lag_ms=copy_lag_ms, latency_ms=latency_ms,
-                               engine_settings=settings)
+                               engine_settings=settings, bugs=Bugs(self.bugs, seed))
         self._servers: dict[str, HttpServer] = {}
         for i, r in enumerate(regions):
             handler = dynamodb_handler(r, RegionService(self.cluster, r),
@@ -133,6 +136,7 @@ class Deployment:
     def state(self) -> dict:
         return {"mode": self.mode, "regions": self.endpoints, "witness": self.witness,
                 "admin": self.admin_url, "latency_scale": self.latency_scale,
+                "bugs": list(self.bugs),
                 "pid": os.getpid(), "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
 
     def write_state(self, path: str | os.PathLike) -> None:
