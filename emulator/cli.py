@@ -89,8 +89,9 @@ def serve(mode: str, regions: str, witness: str | None, latency_scale: float, ho
 @click.argument("action")
 @click.argument("args", nargs=-1)
 def fault(state_file: str, action: str, args: tuple[str, ...]) -> None:
-    """Inject or heal a fault: isolate R | cut A B | cut-oneway A B | delay A B MS | heal |
-    pause-replication [R] | resume-replication [R] | stop R | start R | skew-clock R MS | status
+    """Inject or heal a fault: isolate R | cut A B | cut-oneway A B | delay A B MS |
+    slow R MS | pause R | resume [R] | heal | pause-replication [R] | resume-replication [R] |
+    stop R | start R | skew-clock R MS | status
     """
     from emulator.deployment import FAULT_ACTIONS
 

@@ -149,6 +149,10 @@ class Cluster:
         self.wan = Wan(wan_regions, latency_scale=latency_scale, latency_ms=latency_ms,
                        scheduler=self.scheduler)
         self.regions = {r: Region(r) for r in regions}
+        # Set while a region runs; cleared while the `pause` fault freezes it.
+        self.running = {r: threading.Event() for r in regions}
+        for ev in self.running.values():
+            ev.set()
         self.witness = witness
         self.clocks = {r: RegionClock(r) for r in wan_regions}
         self.pause = ReplicationPause()

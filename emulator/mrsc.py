@@ -424,6 +424,9 @@ class MrscEngine:
                         self._boot(p)
                 if not self._reachable.get(p, False):
                     self._fail_pending(p, "the region lost its journal quorum")
+                node = self.nodes.get(p)
+                if node is not None:
+                    node.freeze(p in self.ctx.pause.frozen)
 
     def _update_reachability(self) -> None:
         wan = self.ctx.wan
