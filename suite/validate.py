@@ -57,13 +57,15 @@ class Recipe:
     nemesis_interval: float = 1.5
     nemesis_latency_ms: float | None = None
     nemesis_schedule: str = "grid"
+    latency_scale: float = 1.0
     detect: str = "invalid"  # "invalid" (the verdict) | "relay" (the A10 probe)
     why: str = ""
 
     def test(self, *, bug: str | None, seed: int, time_limit: float) -> Test:
         return Test(workload=self.workload, target="emulator", mode=self.mode,
                     nemesis=self.nemesis, seed=seed, time_limit=time_limit,
-                    concurrency=6, rate=self.rate, keys=self.keys, latency_scale=1.0,
+                    concurrency=6, rate=self.rate, keys=self.keys,
+                    latency_scale=self.latency_scale,
                     nemesis_interval=self.nemesis_interval,
                     nemesis_latency_ms=self.nemesis_latency_ms,
                     nemesis_schedule=self.nemesis_schedule,
@@ -86,8 +88,9 @@ RECIPES: Mapping[str, Recipe] = {
         "strong", "counter", ("slow",), nemesis_latency_ms=400.0,
         why="a slow journal leader makes writes outlast the re-proposal period"),
     "server-retry-unknown": Recipe(
-        "strong", "register", ("isolate",), rate=200.0, nemesis_interval=1.0,
-        why="isolating a region with writes in flight makes their outcome unknown"),
+        "strong", "counter", ("isolate",), rate=200.0, nemesis_interval=1.0,
+        why="isolating a region with increments in flight makes their outcome unknown; "
+            "the retry's definite answer leaves an applied increment counted as failed"),
     "sc-read-while-recovering": Recipe(
         "strong", "register", ("isolate",),
         why="an isolated region's SC reads miss what the majority writes meanwhile"),
@@ -104,8 +107,9 @@ RECIPES: Mapping[str, Recipe] = {
         "async", "register", ("link",), keys=8, nemesis_schedule="end-in-fault",
         why="the main phase ends inside a cut; the final heal loses its backlog"),
     "ec-read-goes-back": Recipe(
-        "async", "register",
-        why="hot keys read eventually-consistently while written: copies lag by ms"),
+        "async", "register", keys=1, rate=200.0, latency_scale=10.0,
+        why="one hot key read eventually-consistently while written; latency scale 10 "
+            "makes the in-region copy lag 40 ms instead of 4"),
 }
 
 
