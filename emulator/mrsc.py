@@ -228,6 +228,8 @@ class MrscEngine:
                     # retry of a known success and installed again, unchecked.
                     seen = self._seen_ids[region]
                     check = payload.request_id not in seen
+                    if len(seen) >= APPLIED_HISTORY_MAX:
+                        seen.clear()  # a bounded dedup window, as real ones are
                     seen.add(payload.request_id)
                 decision = apply_write(replica, payload, check_versions=check and (
                     "conflict-check-skipped" not in self.bugs))  # BUG switch: no check

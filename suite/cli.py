@@ -98,6 +98,9 @@ def _stderr(msg: str) -> None:
               help="Target client operations per second, over all threads.")
 @click.option("--keys", type=int, default=8, show_default=True,
               help="Number of distinct item keys the workload uses.")
+@click.option("--hot-keys", type=int, default=2, show_default=True,
+              help="Keys in play at a time; they rotate over --keys every 100 operations "
+                   "per key (0: every key at once, uniformly).")
 @click.option("--latency-scale", type=float, default=1.0, show_default=True,
               help="Scale of the emulator's inter-region latency (0.1 = ten times faster).")
 @click.option("--op-timeout", type=float, default=5.0, show_default=True,
@@ -113,8 +116,8 @@ def _stderr(msg: str) -> None:
               help="Test name (the store sub-directory)  [default: workload-mode-nemesis].")
 def run(target, mode, regions, witness, workload, nemesis, nemesis_interval,
         nemesis_latency_ms, nemesis_schedule, emulator_bugs, time_limit,
-        concurrency, rate, keys, latency_scale, op_timeout, final_wait, seed, store_root,
-        name):
+        concurrency, rate, keys, hot_keys, latency_scale, op_timeout, final_wait, seed,
+        store_root, name):
     """Run a test: clients and faults against a global table, then judge the history.
 
     Prints a progress line while it runs and, at the end, the verdict, anomalies by kind
@@ -127,7 +130,7 @@ def run(target, mode, regions, witness, workload, nemesis, nemesis_interval,
                 witness=witness, nemesis=parse_list(nemesis), seed=seed,
                 time_limit=time_limit,
                 concurrency=concurrency if concurrency is not None else 2 * len(region_list),
-                rate=rate, keys=keys, latency_scale=latency_scale,
+                rate=rate, keys=keys, hot_keys=hot_keys, latency_scale=latency_scale,
                 nemesis_interval=nemesis_interval, op_timeout=op_timeout,
                 final_wait=final_wait, nemesis_latency_ms=nemesis_latency_ms,
                 nemesis_schedule=nemesis_schedule, emulator_bugs=parse_list(emulator_bugs),

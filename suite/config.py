@@ -53,6 +53,7 @@ class Test:
     concurrency: int = 6
     rate: float = 50.0
     keys: int = 8
+    hot_keys: int = 2        # keys in play at a time, rotating (0 or >= keys: all, uniform)
     latency_scale: float = 1.0
     nemesis_interval: float = 5.0
     op_timeout: float = 5.0
@@ -82,6 +83,8 @@ class Test:
             v = getattr(self, name)
             if not isinstance(v, (int, float)) or v < 0:
                 raise BadInput(f"--{name.replace('_', '-')} must be a number >= 0, got {v!r}")
+        if not isinstance(self.hot_keys, int) or self.hot_keys < 0:
+            raise BadInput(f"--hot-keys must be an integer >= 0, got {self.hot_keys!r}")
         for name in ("concurrency", "keys"):
             v = getattr(self, name)
             if not isinstance(v, int) or v < 1:

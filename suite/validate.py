@@ -58,13 +58,14 @@ class Recipe:
     nemesis_latency_ms: float | None = None
     nemesis_schedule: str = "grid"
     latency_scale: float = 1.0
+    hot_keys: int = 0        # 0: every key of `keys` in play at once
     detect: str = "invalid"  # "invalid" (the verdict) | "relay" (the A10 probe)
     why: str = ""
 
     def test(self, *, bug: str | None, seed: int, time_limit: float) -> Test:
         return Test(workload=self.workload, target="emulator", mode=self.mode,
                     nemesis=self.nemesis, seed=seed, time_limit=time_limit,
-                    concurrency=6, rate=self.rate, keys=self.keys,
+                    concurrency=6, rate=self.rate, keys=self.keys, hot_keys=self.hot_keys,
                     latency_scale=self.latency_scale,
                     nemesis_interval=self.nemesis_interval,
                     nemesis_latency_ms=self.nemesis_latency_ms,
