@@ -59,13 +59,14 @@ class Recipe:
     nemesis_schedule: str = "grid"
     latency_scale: float = 1.0
     hot_keys: int = 0        # 0: every key of `keys` in play at once
+    concurrency: int = 6     # client threads, spread over the regions
     detect: str = "invalid"  # "invalid" (the verdict) | "relay" (the A10 probe)
     why: str = ""
 
     def test(self, *, bug: str | None, seed: int, time_limit: float) -> Test:
         return Test(workload=self.workload, target="emulator", mode=self.mode,
                     nemesis=self.nemesis, seed=seed, time_limit=time_limit,
-                    concurrency=6, rate=self.rate, keys=self.keys, hot_keys=self.hot_keys,
+                    concurrency=self.concurrency, rate=self.rate, keys=self.keys, hot_keys=self.hot_keys,
                     latency_scale=self.latency_scale,
                     nemesis_interval=self.nemesis_interval,
                     nemesis_latency_ms=self.nemesis_latency_ms,
@@ -89,9 +90,11 @@ RECIPES: Mapping[str, Recipe] = {
         "strong", "counter", ("slow",), nemesis_latency_ms=400.0,
         why="a slow journal leader makes writes outlast the re-proposal period"),
     "server-retry-unknown": Recipe(
-        "strong", "counter", ("isolate",), rate=200.0, nemesis_interval=1.0,
+        "strong", "counter", ("isolate",), rate=300.0, nemesis_interval=1.0,
+        latency_scale=3.0, concurrency=30,
         why="isolating a region with increments in flight makes their outcome unknown; "
-            "the retry's definite answer leaves an applied increment counted as failed"),
+            "the retry's definite answer leaves an applied increment counted as failed "
+            "(latency scale 3 and 10 threads per region keep several in flight)"),
     "sc-read-while-recovering": Recipe(
         "strong", "register", ("isolate",),
         why="an isolated region's SC reads miss what the majority writes meanwhile"),
