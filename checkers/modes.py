@@ -32,7 +32,8 @@ KINDS = {
     "non-monotonic-read": "reads of an item in one region went back in time",
     "read-your-writes": "an SC read missed a write acknowledged in its own region before it",
     "unwritten-value": "a read returned a value no write wrote",
-    "read-before-write": "a read returned a value before any write of it began",
+    "read-before-write": ("a read returned a value (or set element) before any write of "
+                          "it began"),
     "failed-write-visible": "a read showed a value whose every write definitely failed",
     "conflicted-write-visible": ("a read showed a value whose write was answered "
                                  "ReplicatedWriteConflictException"),
@@ -43,9 +44,10 @@ KINDS = {
     "nonlinearizable": "the SC history of a key has no linearization",
     "counter-too-high": "a counter read exceeds every increment invoked by then",
     "counter-too-low": "a counter read is below anything the increments can make",
-    "lost-increment": "the final counter value is below the acknowledged increments",
+    "impossible-counter-value": "a counter read no combination of the increments makes",
+    "lost-increment": "increments lost from the final counter value (counted per increment)",
     "never-added": "a set read holds an element no add attempted",
-    "lost-add": "a final set read lacks an acknowledged add",
+    "lost-add": "acknowledged set adds missing from the final reads (counted per element)",
     "unavailable": "a region the mode promises to keep serving mostly failed",
     "served-without-quorum": "an MRSC region without a majority acknowledged a write or SC read",
 }
@@ -117,6 +119,9 @@ def checkers_for(mode: str, workload: str, *, linearizability_timeout: float | N
             checkers["ec-reads"] = FnChecker(mrsc.ec_reads_check, "ec-reads")
             checkers["failed-writes"] = FnChecker(mrsc.failed_writes_check, "failed-writes")
         elif workload == "counter":
+            if linearizability:
+                checkers["linearizability"] = mrsc.Linearizable(
+                    model="counter", timeout=linearizability_timeout)
             checkers["counter"] = CounterChecker("strong")
         else:
             checkers["set"] = set_checks.SetChecker("strong")

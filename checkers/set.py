@@ -55,7 +55,10 @@ class KeyAdds:
         self.succeeded_maybe = frozenset(e for e, ps in self.attempts.items()
                                          if any(p.type != FAIL for p in ps))
         self.acked = sorted(self.ack_end.items(), key=lambda kv: kv[1])
-
+        # element -> the earliest invocation of an add of it that may have happened
+        self.first_start = {e: min(p.start for p in ps if p.type != FAIL)
+                            for e, ps in self.attempts.items() if e in self.succeeded_maybe}
+        self.by_first_start = sorted(self.first_start.items(), key=lambda kv: kv[1])
 
 
 def adds_by_key(pairs: Sequence[Pair]) -> dict[Any, KeyAdds]:
@@ -72,8 +75,10 @@ def _ok_reads(pairs: Sequence[Pair]):
 
 
 def unexpected_anomalies(pairs: Sequence[Pair], adds: dict[Any, KeyAdds]) -> list[dict]:
-    """Elements never added, or added only by adds that failed (both modes)."""
-    out = []
+    """Elements never added, added only by adds that failed, or read before any add of
+    them was invoked (both modes: a read returns what some write wrote, and a write takes
+    effect inside its interval; Knossos's model of an operation)."""
+    out = _read_before_add_anomalies(pairs, adds)
     for p in _ok_reads(pairs):
         key, region = p.invoke.key, ob.region_of(p)
         ka = adds[key]
@@ -105,12 +110,121 @@ def unexpected_anomalies(pairs: Sequence[Pair], adds: dict[Any, KeyAdds]) -> lis
     return out
 
 
+def _read_before_add_anomalies(pairs: Sequence[Pair], adds: dict[Any, KeyAdds]) -> list[dict]:
+    """Reads holding an element whose every add that may have happened began after the
+    read ended. Reads are swept in order of end against the elements invoked by then, so
+    a read costs a subset test in C unless it holds such an element."""
+    by_key: dict[Any, list[Pair]] = defaultdict(list)
+    for p in _ok_reads(pairs):
+        by_key[p.invoke.key].append(p)
+    out = []
+    for key, reads in by_key.items():
+        ka = adds[key]
+        invoked: set = set()
+        order, i = ka.by_first_start, 0
+        for p in sorted(reads, key=lambda p: p.end):
+            while i < len(order) and order[i][1] <= p.end:
+                invoked.add(order[i][0])
+                i += 1
+            present = elements(ob.read_value(p))
+            early = [e for e in present - invoked if e in ka.first_start]
+            if not early:
+                continue
+            e = min(early, key=repr)
+            first = min((t for t in ka.attempts[e] if t.type != FAIL), key=lambda t: t.start)
+            out.append(ob.anomaly(
+                "read-before-write", expected=False, key=key, region=ob.region_of(p),
+                ops=[p.invoke.index, first.invoke.index], elements=sorted(early, key=repr)[:20],
+                explanation=(f"{ob.read_kind(p)} of {key} in {ob.region_of(p)} at "
+                             f"{ob.secs(p.start)} (op {p.invoke.index}) holds {ob.show(e)} and "
+                             f"completed at {ob.secs(p.end)}, before any add of it began "
+                             f"(op {first.invoke.index}, at {ob.secs(first.start)})")))
+    return out
+
+
+def async_losses(pairs: Sequence[Pair], adds: dict[Any, KeyAdds],
+                 margin_ns: int) -> tuple[list[dict], dict[Any, set]]:
+    """Async: elements a region lost for no reason last-writer-wins allows.
+
+    Each add rewrites the whole item as a new version (local elements plus its own), so a
+    region's copy loses an element only when a version from another region with a higher
+    timestamp replaces it (A06, A14). Evidence that region R held element e: an add of e
+    acknowledged in R (A01) or a read in R that returned e (an EC read too: copies hold
+    only what their leader held, G2). A later SC read in R (final reads included) without
+    e is allowed only if some write from another region, invoked before that read ended,
+    can carry a timestamp above e's add: it did not end before the first add of e began
+    (`observe.RemoteWrites`, with twice the injected clock skew as margin), and is not an
+    add of e itself (which holds e). Anything else
+    is a violation: read-your-writes (A01) when the evidence was R's own add,
+    non-monotonic-read (A05) when it was a read, lost-add when the read is a final one.
+    Returns (violations, key -> elements reported), one anomaly per element and region."""
+    remote = ob.RemoteWrites(pairs, fs=("add",))
+    groups: dict[tuple, tuple[list, list]] = defaultdict(lambda: ([], []))
+    for p in pairs:
+        if p.type != OK or p.invoke.f not in ("add", "read"):
+            continue
+        evidence, judged = groups[(ob.region_of(p), p.invoke.key)]
+        evidence.append(p)
+        if p.invoke.f == "read" and ob.is_sc(p):
+            judged.append(p)
+    out: list[dict] = []
+    reported: dict[Any, set] = defaultdict(set)
+    for (region, key), (evidence, judged) in groups.items():
+        if not judged:
+            continue
+        ka = adds[key]
+        evidence.sort(key=lambda p: p.end)
+        held: dict[Any, Pair] = {}
+        i = 0
+        for r in sorted(judged, key=lambda p: p.start):
+            while i < len(evidence) and evidence[i].end < r.start:
+                q = evidence[i]
+                i += 1
+                if q.invoke.f == "add":
+                    held[ob.freeze(q.invoke.value)] = q
+                else:
+                    for e in elements(ob.read_value(q)):
+                        held.setdefault(e, q)
+            present = elements(ob.read_value(r))
+            if held.keys() <= present:
+                continue
+            for e in [e for e in held if e not in present]:
+                q = held.pop(e)  # judged once: a later read lacking it adds nothing
+                # the adds of e itself hold e: only another write can replace it
+                own_adds = [t.invoke.index for t in ka.attempts.get(e, ())]
+                limit = remote.latest_end(key, region, r.end, exclude=own_adds) + margin_ns
+                if ka.first_start.get(e, NEG) <= limit:
+                    continue  # a concurrent write from another region may have won
+                own = q.invoke.f == "add"
+                kind = ("lost-add" if ob.is_final(r) else
+                        "read-your-writes" if own else "non-monotonic-read")
+                seen = (f"its add (op {q.invoke.index}) was acknowledged in {region} at "
+                        f"{ob.secs(q.end)}" if own else
+                        f"op {q.invoke.index} read it there, done at {ob.secs(q.end)}")
+                reported[key].add(e)
+                out.append(ob.anomaly(
+                    kind, expected=False, key=key, region=region,
+                    ops=[r.invoke.index, q.invoke.index], elements=[e],
+                    explanation=(f"{ob.read_kind(r)} of {key} in {region} at "
+                                 f"{ob.secs(r.start)} (op {r.invoke.index}) lacks "
+                                 f"{ob.show(e)}, though {seen}, and no write from another "
+                                 f"region could have overwritten it by last-writer-wins")))
+    return out, reported
+
+
+NEG = float("-inf")
+
+
 def stale_set_anomalies(pairs: Sequence[Pair], adds: dict[Any, KeyAdds], *,
-                        expected: bool, include_final: bool = False) -> list[dict]:
-    """SC reads missing an element whose add was acknowledged before the read began."""
+                        expected: bool, include_final: bool = False,
+                        skip: Iterable[int] = ()) -> list[dict]:
+    """SC reads missing an element whose add was acknowledged before the read began
+    (reads whose index is in `skip` left out: judged as violations elsewhere)."""
+    skip = frozenset(skip)
     reads: dict[Any, list[Pair]] = defaultdict(list)
     for p in _ok_reads(pairs):
-        if ob.is_sc(p) and (include_final or not ob.is_final(p)):
+        if ob.is_sc(p) and (include_final or not ob.is_final(p)) \
+                and p.invoke.index not in skip:
             reads[p.invoke.key].append(p)
     out = []
     for key, ps in reads.items():
@@ -141,27 +255,79 @@ def stale_set_anomalies(pairs: Sequence[Pair], adds: dict[Any, KeyAdds], *,
 
 
 def lost_add_anomalies(pairs: Sequence[Pair], adds: dict[Any, KeyAdds], *,
-                       expected: bool) -> list[dict]:
-    """Final reads (every region) missing an acknowledged add: one anomaly per key."""
+                       expected: bool, exclude: dict[Any, set] | None = None) -> list[dict]:
+    """Final reads (every region) missing an acknowledged add: one anomaly per key whose
+    `count` is the number of elements lost (those in `exclude` left out: reported as
+    violations elsewhere)."""
     from checkers.async_props import final_reads
     out = []
     for key, per in final_reads(pairs).items():
         ka = adds[key]
+        skip = (exclude or {}).get(key, ())
         lost: dict[Any, list[str]] = defaultdict(list)
         for region, p in sorted(per.items()):
             for e in ka.ack_end.keys() - elements(ob.read_value(p)):
-                lost[e].append(region)
+                if e not in skip:
+                    lost[e].append(region)
         if not lost:
             continue
         example = next(iter(sorted(lost, key=lambda e: ka.ack_end[e])))
         out.append(ob.anomaly(
             "lost-add", expected=expected, key=key, region=None,
-            ops=[p.invoke.index for p in per.values()], lost=len(lost),
+            ops=[p.invoke.index for p in per.values()], lost=len(lost), count=len(lost),
             elements=sorted(lost, key=repr)[:20],
             explanation=(f"After the final heal {len(lost)} acknowledged add(s) to {key} are "
                          f"missing from the final reads, e.g. {ob.show(example)} "
                          f"(acknowledged at {ob.secs(ka.ack_end[example])}) is missing in "
                          f"{', '.join(lost[example])}")))
+    return out
+
+
+def sc_order_anomalies(pairs: Sequence[Pair]) -> list[dict]:
+    """MRSC (M06): SC reads of a set, in every region, are points of one order in which
+    the set only grows, so (a) an SC read holds everything an SC read completed before it
+    began held, and (b) any two SC reads are comparable (one holds the other). Reads are
+    swept in order of start against the union of what completed reads held; (b) is checked
+    between reads of neighbouring sizes, which is enough for a chain."""
+    by_key: dict[Any, list[Pair]] = defaultdict(list)
+    for p in _ok_reads(pairs):
+        if ob.is_sc(p):
+            by_key[p.invoke.key].append(p)
+    out = []
+    for key, reads in by_key.items():
+        seen: set = set()
+        witness: dict[Any, Pair] = {}
+        for p, done in ob.completed_before_each(reads):
+            for q in done:
+                for e in elements(ob.read_value(q)) - seen:
+                    witness[e] = q
+                seen |= elements(ob.read_value(q))
+            present = elements(ob.read_value(p))
+            if seen <= present:
+                continue
+            e = min(seen - present, key=repr)
+            q = witness[e]
+            out.append(ob.anomaly(
+                "nonlinearizable", expected=False, key=key, region=ob.region_of(p),
+                ops=[p.invoke.index, q.invoke.index],
+                explanation=(f"SC read of {key} in {ob.region_of(p)} at {ob.secs(p.start)} "
+                             f"(op {p.invoke.index}) lacks {ob.show(e)}, which SC read op "
+                             f"{q.invoke.index} in {ob.region_of(q)} returned before it "
+                             f"began (done at {ob.secs(q.end)}): the set went back in time")))
+        sized = sorted(reads, key=lambda p: len(elements(ob.read_value(p))))
+        for a, b in zip(sized, sized[1:]):
+            sa, sb = elements(ob.read_value(a)), elements(ob.read_value(b))
+            if sa <= sb:
+                continue
+            out.append(ob.anomaly(
+                "nonlinearizable", expected=False, key=key, region=ob.region_of(b),
+                ops=[a.invoke.index, b.invoke.index],
+                explanation=(f"SC reads of {key} op {a.invoke.index} ({ob.region_of(a)}) and "
+                             f"op {b.invoke.index} ({ob.region_of(b)}) each hold an element "
+                             f"the other lacks ({ob.show(min(sa - sb, key=repr))} and "
+                             f"{ob.show(min(sb - sa, key=repr))}): no single order of the "
+                             f"adds explains both")))
+            break
     return out
 
 
@@ -224,9 +390,12 @@ class SetChecker:
         pairs = ob.client_pairs(history)
         adds = adds_by_key(pairs)
         found = unexpected_anomalies(pairs, adds)
+        if not self.strong:
+            found += async_losses(pairs, adds, ob.skew_margin_ns(history))[0]
         if self.strong:
             found += stale_set_anomalies(pairs, adds, expected=False)
             found += lost_add_anomalies(pairs, adds, expected=False)
+            found += sc_order_anomalies(pairs)
             found += ec_monotonic_anomalies(pairs)
         summary = final_summary(pairs, adds)
         reads = sum(1 for _ in _ok_reads(pairs))
