@@ -29,7 +29,7 @@ from itertools import accumulate
 from typing import Any, Sequence
 
 from checkers import observe as ob
-from checkers.observe import Pair
+from checkers.observe import NEG_INF, Pair
 from results.history import FAIL, OK
 
 
@@ -201,7 +201,7 @@ def async_losses(pairs: Sequence[Pair], margin_ns: int) -> tuple[list[dict], dic
         evidence.sort(key=lambda p: p.end)
         inflight: list[tuple] = []  # own adds begun, not ended: (end, start, index, delta)
         i = j = 0
-        seen, seen_op = 0, None
+        seen, seen_op, last_op = 0, None, None
         for r in sorted(judged, key=lambda p: p.start):
             while i < len(own) and own[i].start < r.start:
                 q = own[i]
@@ -211,19 +211,31 @@ def async_losses(pairs: Sequence[Pair], margin_ns: int) -> tuple[list[dict], dic
             while inflight and inflight[0][0] < r.start:
                 heapq.heappop(inflight)
             while j < len(evidence) and evidence[j].end < r.start:
-                v = counter_value(ob.read_value(evidence[j]))
+                last_op = evidence[j]
+                v = counter_value(ob.read_value(last_op))
                 if v > seen:
-                    seen, seen_op = v, evidence[j]
+                    seen, seen_op = v, last_op
                 j += 1
             limit = remote.latest_end(key, region, r.end) + margin_ns
-            lo = bisect.bisect_right(starts, limit)
-            acked = sums[i] - sums[min(lo, i)] - sum(d for _, s, _, d in inflight if s > limit)
-            held = 0
-            if seen > 0 and b.max_delta > 0:
-                k = math.ceil(seen / b.max_delta)
-                if k <= len(b.starts) and not _overwritable(
-                        b, b.starts[k - 1], remote.latest(key, region, r.end), margin_ns):
-                    held = seen
+
+            def own_after(t: float) -> float:
+                """Own acknowledged adds begun after t (and after `limit`), done before r."""
+                t = max(t, limit)
+                lo = bisect.bisect_right(starts, t)
+                return sums[i] - sums[min(lo, i)] - sum(d for _, s, _, d in inflight if s > t)
+
+            acked = own_after(NEG_INF)
+            held, held_op = 0, None
+            for q in {id(x): x for x in (seen_op, last_op) if x is not None}.values():
+                v = counter_value(ob.read_value(q))
+                k = math.ceil(v / b.max_delta) if v > 0 and b.max_delta > 0 else 0
+                if k > len(b.starts) or (k and _overwritable(
+                        b, b.starts[k - 1], remote.latest(key, region, r.end), margin_ns)):
+                    continue
+                # R held v by q's end; its own later adds were built on top of it
+                bound = v + own_after(q.end)
+                if bound > held:
+                    held, held_op = bound, q
             value = counter_value(ob.read_value(r))
             lower = max(acked, held)
             if value >= lower:
@@ -235,11 +247,12 @@ def async_losses(pairs: Sequence[Pair], margin_ns: int) -> tuple[list[dict], dic
                 kind = "read-your-writes" if acked > value else "non-monotonic-read"
             why = (f"increments acknowledged in {region} before it began add up to {acked}"
                    if acked > value else
-                   f"op {seen_op.invoke.index} read {seen} there, done at "
-                   f"{ob.secs(seen_op.end)}")
+                   f"op {held_op.invoke.index} read {ob.read_value(held_op)} there, done at "
+                   f"{ob.secs(held_op.end)}, and what {region} acknowledged after that makes "
+                   f"it at least {held}")
             out.append(ob.anomaly(
                 kind, expected=False, key=key, region=region,
-                ops=[r.invoke.index] + ([seen_op.invoke.index] if acked <= value else []),
+                ops=[r.invoke.index] + ([held_op.invoke.index] if acked <= value else []),
                 count=lower - value if kind == "lost-increment" else 1,
                 explanation=(f"{ob.read_kind(r)} of {key} in {region} at {ob.secs(r.start)} "
                              f"(op {r.invoke.index}) returned {value}, but {why}, and no "
