@@ -9,12 +9,15 @@ happened) may or may not be. So every MRSC SC read lies between
     lower = sum(definite deltas) + sum(negative optional deltas)
     upper = sum(definite deltas) + sum(positive optional deltas)
 
-(with only positive deltas: between the acknowledged and the attempted increments). Under
-async last-writer-wins an add reads the local value and writes value + delta as a new
-version, so remote versions can overwrite it and increments get lost (A14): reads are
-still never above the upper bound, which stays a promise, but reads below the lower bound
-are stale reads and a final value below the acknowledged sum is lost increments, both
-expected and reported by `checkers.anomalies`. `fail` adds (including adds answered
+(with only positive deltas: between the acknowledged and the attempted increments), and
+is a multiple of the deltas' greatest common divisor (a value no combination of the
+increments makes is a violation in both modes). Under async last-writer-wins an add reads
+the local value and writes value + delta as a new version, so remote versions can
+overwrite it and increments get lost (A14), but only through a write from another region
+(`async_losses`): a region losing an increment it acknowledged or a value it showed, where
+no such write could have overwritten it, breaks A01/A05; the other shortfalls are stale
+reads and lost increments, expected and reported by `checkers.anomalies`. MRSC SC reads
+are also searched for a linearization (`checkers.mrsc.Linearizable`, model "counter"). `fail` adds (including adds answered
 ReplicatedWriteConflictException) count as never happened. Four prefix sums and a binary
 search per read make the check n log n.
 """

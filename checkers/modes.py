@@ -2,11 +2,13 @@
 
 `checker_for(mode, workload)` is the one place that says which properties a run is judged
 by (SEMANTICS.md; issue 6 item 4): for "strong" (MRSC) the promises are linearizability
-and its readable special cases, counter bounds, no lost set adds, EC reads that return
+(registers and counters) and its readable special cases, counter bounds, a growing chain
+of SC set reads with no lost adds, EC reads that return
 written values and never go back in time, and conflicted writes that stay invisible; for
 "async" (MREC) the promises are monotonic reads, read-your-writes, convergence,
-last-writer-wins, written values only and failed writes invisible, while stale reads,
-lost increments and adds, the no-relay effect and linearizability violations are
+last-writer-wins, written values only and failed writes invisible (for counters and sets:
+nothing lost that no remote write could have overwritten), while stale reads, lost
+increments and adds that a remote write could explain, the no-relay effect and linearizability violations are
 reported as expected anomalies. Both modes get convergence of the final reads,
 availability judged against the mode, and latency. The result is a `checkers.core.Compose`,
 so each checker's exception becomes "unknown" rather than a crash of the run.

@@ -4,10 +4,13 @@ Every read must hold only elements some add attempted, and never an element whos
 add definitely failed (both modes). Under MRSC an SC read holds every element whose add
 was acknowledged before the read began, the final reads in every region hold every
 acknowledged add ("no acknowledged add lost"), and EC reads never lose an element an
-earlier EC read in the same region saw (sets only grow). Under async last-writer-wins an
-add writes the whole item as a new version, so concurrent adds in other regions overwrite
-each other: missing elements are stale reads and lost adds, expected and reported by
-`checkers.anomalies`, never failures. The final-read summary follows Jepsen's set checker
+earlier EC read in the same region saw (sets only grow), and SC reads form one growing
+chain (`sc_order_anomalies`). Under async last-writer-wins an add writes the whole item as
+a new version, so adds in other regions overwrite each other: an element a region lost
+where no write from another region could have overwritten it breaks A01/A05
+(`async_losses`); the other missing elements are stale reads and lost adds, expected and
+reported by `checkers.anomalies`. In both modes no read holds an element before any add
+of it began. The final-read summary follows Jepsen's set checker
 (ok, lost, recovered, unexpected). Each read costs its own size plus a binary search, so
 the whole check is linear in the history's size plus n log n.
 """
