@@ -2,8 +2,8 @@
 
 `checker_for(mode, workload)` is the one place that says which properties a run is judged
 by (SEMANTICS.md; issue 6 item 4): for "strong" (MRSC) the promises are linearizability
-(registers and counters) and its readable special cases, counter bounds, a growing chain
-of SC set reads with no lost adds, EC reads that return
+(registers, counters and sets) and its readable special cases, counter bounds, no lost
+set adds, EC reads that return
 written values and never go back in time, and conflicted writes that stay invisible; for
 "async" (MREC) the promises are monotonic reads, read-your-writes, convergence,
 last-writer-wins, written values only and failed writes invisible (for counters and sets:
@@ -126,6 +126,8 @@ def checkers_for(mode: str, workload: str, *, linearizability_timeout: float | N
                     model="counter", timeout=linearizability_timeout)
             checkers["counter"] = CounterChecker("strong")
         else:
+            if linearizability:
+                checkers["linearizability"] = set_checks.SetLinearizable()
             checkers["set"] = set_checks.SetChecker("strong")
     else:
         expected = _Once(ExpectedAnomalies(workload, linearizability=False))

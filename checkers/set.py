@@ -4,8 +4,8 @@ Every read must hold only elements some add attempted, and never an element whos
 add definitely failed (both modes). Under MRSC an SC read holds every element whose add
 was acknowledged before the read began, the final reads in every region hold every
 acknowledged add ("no acknowledged add lost"), and EC reads never lose an element an
-earlier EC read in the same region saw (sets only grow), and SC reads form one growing
-chain (`sc_order_anomalies`). Under async last-writer-wins an add writes the whole item as
+earlier EC read in the same region saw (sets only grow), and adds and SC reads are
+linearizable (`linearizability`, exact without a search). Under async last-writer-wins an add writes the whole item as
 a new version, so adds in other regions overwrite each other: an element a region lost
 where no write from another region could have overwritten it breaks A01/A05
 (`async_losses`); the other missing elements are stale reads and lost adds, expected and
@@ -286,52 +286,119 @@ def lost_add_anomalies(pairs: Sequence[Pair], adds: dict[Any, KeyAdds], *,
     return out
 
 
-def sc_order_anomalies(pairs: Sequence[Pair]) -> list[dict]:
-    """MRSC (M06): SC reads of a set, in every region, are points of one order in which
-    the set only grows, so (a) an SC read holds everything an SC read completed before it
-    began held, and (b) any two SC reads are comparable (one holds the other). Reads are
-    swept in order of start against the union of what completed reads held; (b) is checked
-    between reads of neighbouring sizes, which is enough for a chain."""
-    by_key: dict[Any, list[Pair]] = defaultdict(list)
-    for p in _ok_reads(pairs):
-        if ob.is_sc(p):
-            by_key[p.invoke.key].append(p)
-    out = []
-    for key, reads in by_key.items():
-        seen: set = set()
-        witness: dict[Any, Pair] = {}
-        for p, done in ob.completed_before_each(reads):
-            for q in done:
-                for e in elements(ob.read_value(q)) - seen:
-                    witness[e] = q
-                seen |= elements(ob.read_value(q))
-            present = elements(ob.read_value(p))
-            if seen <= present:
-                continue
-            e = min(seen - present, key=repr)
-            q = witness[e]
-            out.append(ob.anomaly(
-                "nonlinearizable", expected=False, key=key, region=ob.region_of(p),
-                ops=[p.invoke.index, q.invoke.index],
-                explanation=(f"SC read of {key} in {ob.region_of(p)} at {ob.secs(p.start)} "
-                             f"(op {p.invoke.index}) lacks {ob.show(e)}, which SC read op "
-                             f"{q.invoke.index} in {ob.region_of(q)} returned before it "
-                             f"began (done at {ob.secs(q.end)}): the set went back in time")))
-        sized = sorted(reads, key=lambda p: len(elements(ob.read_value(p))))
-        for a, b in zip(sized, sized[1:]):
-            sa, sb = elements(ob.read_value(a)), elements(ob.read_value(b))
-            if sa <= sb:
-                continue
-            out.append(ob.anomaly(
-                "nonlinearizable", expected=False, key=key, region=ob.region_of(b),
-                ops=[a.invoke.index, b.invoke.index],
-                explanation=(f"SC reads of {key} op {a.invoke.index} ({ob.region_of(a)}) and "
-                             f"op {b.invoke.index} ({ob.region_of(b)}) each hold an element "
-                             f"the other lacks ({ob.show(min(sa - sb, key=repr))} and "
-                             f"{ob.show(min(sb - sa, key=repr))}): no single order of the "
-                             f"adds explains both")))
+_EPS = 1e-3  # ns: "strictly after" in the earliest schedule below
+
+
+def linearizability(pairs: Sequence[Pair]) -> tuple[list[dict], dict | None]:
+    """MRSC (M06): is each key's history of adds and SC reads linearizable, for a grow-only
+    set of unique elements? Exact, in n log n per key, without a search.
+
+    A linearization puts each add of element e at a point x_e in its interval (an `info`
+    add: any time after it began, or never; `fail` adds never happened: Knossos) and each
+    SC read r at a point y_r in its interval, with e in r's value exactly when x_e < y_r.
+    So the reads' values must form a chain C_1 < C_2 < ... (a read in group G_i returns
+    C_i), every element of D_i = C_i - C_(i-1) is added after every read of G_(i-1) and
+    before every read of G_i, and acknowledged elements no read holds are added after the
+    last group. These are difference constraints along one path; the earliest schedule
+    (each point as early as its lower bound and its predecessors allow) satisfies them all
+    exactly when some schedule does, so the first point pushed past its upper bound is
+    the counterexample. Returns (anomalies, counterexample of the first invalid key)."""
+    by_key: dict[Any, tuple[list, list]] = defaultdict(lambda: ([], []))
+    for p in pairs:
+        if p.invoke.f == "add" and p.type != FAIL:
+            by_key[p.invoke.key][0].append(p)
+        elif p.invoke.f == "read" and p.type == OK and ob.is_sc(p):
+            by_key[p.invoke.key][1].append(p)
+    out: list[dict] = []
+    first_cx = None
+    for key, (adds, reads) in by_key.items():
+        found = _set_key_linearizable(key, adds, reads)
+        if found is not None:
+            out.append(found)
+            if first_cx is None:
+                first_cx = found["counterexample"]
+    return out, first_cx
+
+
+def _set_key_linearizable(key, adds: list[Pair], reads: list[Pair]) -> dict | None:
+    inf = float("inf")
+    lo: dict[Any, float] = {}
+    hi: dict[Any, float] = {}
+    add_op: dict[Any, Pair] = {}
+    for p in adds:
+        e = ob.freeze(p.invoke.value)
+        if e not in lo or p.start < lo[e]:
+            lo[e], add_op[e] = p.start, p
+        if p.type == OK:
+            hi[e] = min(hi.get(e, inf), p.end)
+    groups: dict[frozenset, list[Pair]] = defaultdict(list)
+    for r in reads:
+        groups[elements(ob.read_value(r))].append(r)
+    chain = sorted(groups, key=len)
+
+    def fail(op: Pair, why: str, concurrent: Iterable[Pair] = ()) -> dict:
+        region = ob.region_of(op)
+        what = ob.read_kind(op) if op.invoke.f == "read" else "add"
+        text = (f"On {key} in {region} at {ob.secs(op.start)}: {what} (op "
+                f"{op.invoke.index}) cannot be linearized: {why}")
+        conc = [q.invoke.index for q in concurrent][:20]
+        cx = {"key": key, "op": op.invoke.index, "prefix": [], "states": [],
+              "concurrent": conc, "explanation": text}
+        return ob.anomaly("nonlinearizable", expected=False, key=key, region=region,
+                          ops=[op.invoke.index] + conc, explanation=text, counterexample=cx)
+
+    for a, b in zip(chain, chain[1:]):
+        if not a <= b:
+            ra, rb = groups[a][0], groups[b][0]
+            return fail(rb, f"it and op {ra.invoke.index} each hold an element the other "
+                            f"lacks ({ob.show(min(a - b, key=repr))} and "
+                            f"{ob.show(min(b - a, key=repr))}), and a set only grows", [ra])
+    prev_reads: list[Pair] = []
+    after = -inf  # P_i: the latest point of the previous group's reads
+    covered: frozenset = frozenset()
+    for c in chain + [None]:
+        new = (c - covered) if c is not None else frozenset(hi) - covered
+        latest_add, latest_op = -inf, None  # Q_i
+        for e in sorted(new, key=repr):
+            if e not in lo:
+                continue  # never added: reported by unexpected_anomalies
+            x = max(lo[e], after + _EPS)
+            if x > hi.get(e, inf):
+                return fail(add_op[e], f"{ob.show(e)} must be added after "
+                            f"{len(prev_reads)} SC read(s) that lack it, the last of which "
+                            f"cannot end before {ob.secs(after)}, but its add was "
+                            f"acknowledged at {ob.secs(hi[e])}", prev_reads[-3:])
+            if x > latest_add:
+                latest_add, latest_op = x, add_op[e]
+        if c is None:
             break
-    return out
+        group = groups[c]
+        after = -inf
+        for r in group:
+            y = max(r.start, latest_add + _EPS)
+            if y > r.end:
+                e = ob.show(ob.freeze(latest_op.invoke.value))
+                return fail(r, f"it holds {len(c)} element(s), and {e} (op "
+                            f"{latest_op.invoke.index}) cannot have been added before "
+                            f"{ob.secs(latest_add)}, after the read ended", [latest_op])
+            after = max(after, y)
+        prev_reads, covered = group, c
+    return None
+
+
+class SetLinearizable:
+    """MRSC set: linearizability per key of adds and SC reads (`linearizability`), with
+    the counterexample where the report looks for it."""
+
+    def check(self, test, history, opts) -> dict:
+        pairs = ob.client_pairs(history)
+        found, cx = linearizability(pairs)
+        keys = len({p.invoke.key for p in pairs if p.invoke.f in ("add", "read")})
+        out = ob.result(found, model="set", keys=keys,
+                        invalid_keys=[a["key"] for a in found][:ob.MAX_EXAMPLES])
+        if cx is not None:
+            out["counterexample"] = cx
+        return out
 
 
 def ec_monotonic_anomalies(pairs: Sequence[Pair]) -> list[dict]:
@@ -398,7 +465,6 @@ class SetChecker:
         if self.strong:
             found += stale_set_anomalies(pairs, adds, expected=False)
             found += lost_add_anomalies(pairs, adds, expected=False)
-            found += sc_order_anomalies(pairs)
             found += ec_monotonic_anomalies(pairs)
         summary = final_summary(pairs, adds)
         reads = sum(1 for _ in _ok_reads(pairs))

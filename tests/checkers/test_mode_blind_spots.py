@@ -130,7 +130,9 @@ def test_set_element_read_before_its_add_began(mode):
     h = History().read("s", 0, 5, ["a"], region=E2)
     add(h, "s", 10, 20, "a")
     r = judge(mode, "set", h)
-    assert r["valid"] is False and violations(r) == {"read-before-write": 1}
+    assert r["valid"] is False and violations(r)["read-before-write"] == 1
+    if mode == "strong":  # and no linearization either
+        assert violations(r) == {"read-before-write": 1, "nonlinearizable": 1}
 
 
 # --- class 3: cas --------------------------------------------------------------------
@@ -235,3 +237,20 @@ def test_strong_set_linearizable_reads_pass():
     h = add(add(History(), "s", 0, 100, "a"), "s", 0, 100, "b", region=E2)
     h.read("s", 20, 30, ["b"], region=W2).read("s", 40, 50, ["a", "b"])
     assert judge("strong", "set", finals(h, "s", ["a", "b"]))["valid"] is True
+
+
+def test_strong_set_read_contradicting_the_adds_order():
+    # a was acknowledged before b began, so no state holds b without a; the read began
+    # before a was acknowledged, so it is not a stale read: only linearizability sees it
+    h = History().read("s", 0, 100, ["b"], region=W2)
+    add(add(h, "s", 0, 10, "a"), "s", 20, 30, "b", region=E2)
+    r = judge("strong", "set", finals(h, "s", ["a", "b"]))
+    assert r["valid"] is False and violations(r) == {"nonlinearizable": 1}
+    cx = r["linearizability"]["counterexample"]
+    assert cx["key"] == "s" and "cannot be linearized" in cx["explanation"]
+
+
+def test_strong_set_crashed_add_seen_later_is_fine():
+    h = add(History(), "s", 0, None, "a").read("s", 5, 8, [], region=E2)
+    h.read("s", 50, 60, ["a"], region=W2)
+    assert judge("strong", "set", finals(h, "s", ["a"]))["valid"] is True

@@ -125,7 +125,7 @@ def test_promise_views_split_one_computation():
     assert r["failed-writes"]["valid"] is True
     assert r["stale-reads"]["valid"] is True and r["valid"] is False
     assert set(checker_for("strong", "set").checkers) == {
-        "set", "convergence", "availability", "latency"}
+        "linearizability", "set", "convergence", "availability", "latency"}
 
 
 @pytest.mark.parametrize("workload", WORKLOADS)
