@@ -196,11 +196,13 @@ def check(model, fmt, initial_json, timeout, as_json, files):
 from emulator.cli import emulator as _emulator_group  # noqa: E402
 from results.report_cli import report_command, serve_command  # noqa: E402
 from suite.validate import validate_command  # noqa: E402
+from suite.test_all_cmd import test_all as _test_all_command  # noqa: E402
 
 main.add_command(_emulator_group, name="emulator")
 main.add_command(report_command, name="report")
 main.add_command(serve_command, name="serve")
 main.add_command(validate_command, name="validate")
+main.add_command(_test_all_command, name="test-all")
 
 
 if __name__ == "__main__":

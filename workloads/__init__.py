@@ -21,6 +21,8 @@ DESCRIPTIONS = {
     "register": "read / write / cas on single-value items; SC and EC reads; unique values",
     "counter": "UpdateItem ADD increments and reads",
     "set": "adds of unique elements to number sets, final reads in every region",
+    "set-full": ("every element its own item, written once, scanned often in every region: "
+                 "lost / stale / never-read per element and region, replication lag"),
     "demo-single-writer": "the talk's single-writer demo: one region increments, the others read",
     "demo-multi-writer": "the talk's multi-writer demo: every region increments at once",
 }
@@ -28,10 +30,11 @@ WORKLOAD_NAMES = tuple(DESCRIPTIONS)
 
 
 def _factories() -> dict[str, Callable[[WorkloadOptions], Workload]]:
-    from workloads import counter, demo, register
+    from workloads import counter, demo, register, set_full
     from workloads import set as set_workload
     return {"register": register.workload, "counter": counter.workload,
-            "set": set_workload.workload, "demo-single-writer": demo.single_writer,
+            "set": set_workload.workload, "set-full": set_full.workload,
+            "demo-single-writer": demo.single_writer,
             "demo-multi-writer": demo.multi_writer}
 
 

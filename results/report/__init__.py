@@ -19,6 +19,7 @@ import gc
 import os
 from pathlib import Path
 
+from results.report._lag import lag_view
 from results.report._render import render
 from results.report._run import Run, check_run_dir, load_run
 from results.report._view import HistoryIndex, page_data, view_model
@@ -58,7 +59,8 @@ def _build_report(run_dir: str | os.PathLike) -> str:
     cx_result = (run.checkers.get(view["counterexample"]["checker"])
                  if view["counterexample"] else None)
     data = page_data(run, hist, anomaly_ops, view["counterexample"], cx_result)
-    return render("report.html.j2", data=data, **view)
+    return render("report.html.j2", data=data, replication_lag=lag_view(run.checkers),
+                  **view)
 
 
 def write_report(run_dir: str | os.PathLike, *, out: str | os.PathLike | None = None) -> Path:

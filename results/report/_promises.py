@@ -129,6 +129,22 @@ PROMISES: dict[str, Promise] = {
         "Operation counts",
         "How many operations succeeded, failed or ended unknown, per operation and region.",
         informational=True),
+    "set-full": Promise(
+        "Every element visible, everywhere, for good",
+        "Each element is its own item, written once and read repeatedly in every region.",
+        by_mode=(("async", "An SC read in the writing region sees an acknowledged element at "
+                           "once (A01); once a region shows an element it never loses it "
+                           "(A05); after the final heal every region holds every "
+                           "acknowledged element (A08, A09). Remote staleness is allowed "
+                           "(A03) and reported with its length."),
+                 ("strong", "Every SC read, in every region, holds every element "
+                            "acknowledged anywhere before it began (M06), and the final "
+                            "reads everywhere hold them all (M15)."))),
+    "replication-lag": Promise(
+        "Replication lag per region pair",
+        "Time from an element's acknowledgement in one region until the first SC read in "
+        "another region showed it, bounded by that read and the one before it.",
+        informational=True),
     "elle": Promise(
         "Transactional isolation (Elle)",
         "No dependency cycle among transactions that the mode forbids."),
@@ -143,7 +159,7 @@ ALIASES = {
     "replicated-write-conflict": "conflicts", "conflict": "conflicts",
     "ec-read": "ec-reads", "eventual-reads": "ec-reads",
     "stale-read": "stale-reads", "lost-increment": "lost-increments",
-    "counter-bounds": "counter", "set-full": "set", "perf": "latency",
+    "counter-bounds": "counter", "perf": "latency",
     "cycles": "elle",
 }
 

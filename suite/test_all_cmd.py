@@ -1,0 +1,66 @@
+"""The `gtcheck test-all` command: a thin click layer over `suite.battery`.
+
+It parses the options, runs the battery with Ctrl-C handled as `gtcheck run` handles it
+(`suite.core.stop_on_signals`: the first signal lets the run in progress heal and read,
+and skips the rest), prints one line per run while it goes and the table at the end, and
+writes the table and a JSON summary to the store.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+import threading
+
+import click
+
+from results.store import Store
+from suite import battery, core
+
+MODE_CHOICES = ("async", "strong", battery.BOTH)
+
+
+@click.command(name="test-all")
+@click.option("--mode", type=click.Choice(MODE_CHOICES), default="strong", show_default=True,
+              help="Replication mode of every run: async, strong (MRSC), or both.")
+@click.option("--time-limit", type=float, default=None,
+              help="Seconds of each run's main phase  [default: 20, or 0.6 with --quick].")
+@click.option("--quick", is_flag=True,
+              help="Smoke battery: 0.6 s runs at latency scale 0.1, faults every 0.2 s "
+                   "(the whole battery in a few minutes).")
+@click.option("--workloads", default=None, metavar="W[,W]",
+              help="Only these workloads  [default: every registered workload].")
+@click.option("--nemeses", default=None, metavar="N[,N]",
+              help="Only these nemesis packages; 'none' is the no-fault run  "
+                   "[default: none plus every registered package].")
+@click.option("--target", default="emulator", show_default=True,
+              help="Where the tables live (as for gtcheck run): emulator, endpoints:FILE, aws.")
+@click.option("--seed", type=int, default=None,
+              help="Seed of every run  [default: a fresh random seed, printed].")
+@click.option("--store", "store_root", default="store", show_default=True,
+              type=click.Path(file_okay=False),
+              help="Run store; the runs and STORE/test-all/<timestamp>.txt|.json go there.")
+def test_all(mode, time_limit, quick, workloads, nemeses, target, seed, store_root):
+    """Run every workload against every nemesis package (and with no fault); one table.
+
+    Exit status: 1 if any run is invalid; else 3 if any run could not be set up; else 2
+    if any run is unknown or the battery was interrupted; else 0.
+    """
+    settings = battery.settings_for(quick=quick, time_limit=time_limit)
+    plan = battery.plans(battery.modes_for(mode), battery.parse_names(workloads),
+                         battery.parse_names(nemeses))
+    if seed is None:
+        seed = random.SystemRandom().randrange(2**31)
+    store = Store(store_root)
+    click.echo(f"gtcheck test-all: {len(plan)} runs, seed {seed}, "
+               f"{settings['time_limit']:g} s each{' (quick)' if quick else ''}", err=True)
+    stop, abort = threading.Event(), threading.Event()
+    with core.stop_on_signals(stop, abort, log=lambda m: click.echo(m, err=True)):
+        result = battery.run_battery(plan, store=store, seed=seed, settings=settings,
+                                     target=target, quick=quick, stop=stop, abort=abort,
+                                     progress=lambda m: click.echo(m, err=True),
+                                     argv=tuple(sys.argv))
+    click.echo(battery.table(result))
+    js, txt = battery.write_summary(store, result)
+    click.echo(f"summary: {txt} ({js.name})")
+    return result.exit_code

@@ -1,0 +1,118 @@
+"""The set-full workload: every element its own item, written once, read everywhere, often.
+
+In the manner of Jepsen's set-full: each add writes one new element as its own item
+(PutItem of `pk = "e<N>"`) in the region of the client that makes it, and every read is a
+scan of the whole table (`Scan`, paginated, projecting only the key) in its client's
+region, SC (`ConsistentRead=True`) or EC. So every read shows, for every element, whether
+it is visible in that region at that moment, and `checkers.set_full` can say per element
+and per region whether it was lost, stale (for how long) or never read, and measure the
+replication lag between every ordered pair of regions on the way.
+
+Why a scan: the table's key schema is a hash key only (suite/targets/base.py), so no
+Query returns many elements; a scan is one request per read (one read fence on MRSC,
+where an SC BatchGetItem would fence per item), works the same on real AWS, and reads
+every element, old and new, which the "never goes back in time" check needs. Its cost
+grows with the number of elements (a 30 s run at 50 ops/s adds about 300), which is why
+adds are a fifth of the mix (MIX); reads are the rest so that each region is read often
+and the lag figures are sharp.
+
+All operations carry `key` "set-full" (one logical set); an add's `value` is its element
+(unique in the run), a read's completion value the sorted list of elements it saw.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any, Mapping
+
+from workloads.base import Workload, WorkloadOptions, paced
+from workloads.client import KEY, OpView, RegionClient
+from workloads.generators import FINAL, UniqueOps, pick, read
+
+NAME = "set-full"
+SET_KEY = "set-full"
+ELEMENT_PREFIX = "e"
+
+# Adds a fifth, reads the rest: each region is read about four times per add. The lag
+# figures come from SC reads under async and from EC reads under MRSC (an MRSC SC read
+# fences, checkers/set_full.py), so MRSC reads are split evenly between the two kinds.
+MIX = {"async": (("add", 0.2), ("read-sc", 0.6), ("read-ec", 0.2)),
+       "strong": (("add", 0.2), ("read-sc", 0.4), ("read-ec", 0.4))}
+
+
+def element_item_key(element: int) -> dict:
+    return {KEY: {"S": f"{ELEMENT_PREFIX}{int(element)}"}}
+
+
+def add_element(c: Any, table: str, op: OpView) -> Any:
+    """PutItem of the element's own item: written once, never updated."""
+    c.put_item(TableName=table, Item=element_item_key(op.value))
+    return op.value
+
+
+def read_elements(c: Any, table: str, op: OpView) -> Any:
+    """Scan every element item visible in this region (all pages), SC or EC."""
+    found: list[int] = []
+    kwargs: dict[str, Any] = {"TableName": table, "ConsistentRead": bool(op.consistent),
+                              "ProjectionExpression": "#k",
+                              "ExpressionAttributeNames": {"#k": KEY}}
+    while True:
+        resp = c.scan(**kwargs)
+        for item in resp.get("Items", []):
+            name = item.get(KEY, {}).get("S", "")
+            if name.startswith(ELEMENT_PREFIX) and name[len(ELEMENT_PREFIX):].isdigit():
+                found.append(int(name[len(ELEMENT_PREFIX):]))
+        last = resp.get("LastEvaluatedKey")
+        if not last:
+            return sorted(found)
+        kwargs["ExclusiveStartKey"] = last
+
+
+OPS = {"add": add_element, "read": read_elements}
+
+
+def chooser(mode: str):
+    mix = MIX.get(mode, MIX["async"])
+
+    def choose(rng: random.Random, next_value: int, last: Mapping[str, int]):
+        kind = pick(rng, mix)
+        if kind == "add":
+            return {"f": "add", "key": SET_KEY, "value": next_value}, True
+        return read(SET_KEY, kind), False
+    return choose
+
+
+def final_reads() -> Any:
+    """Every client thread scans once with an SC read after the final heal."""
+    from suite.generator import each_thread
+    return each_thread([{"f": "read", "key": SET_KEY, "consistent": True, FINAL: True}])
+
+
+def workload(opts: WorkloadOptions) -> Workload:
+    return Workload(
+        name=NAME,
+        client=RegionClient(opts.table, OPS, connect_timeout_s=opts.connect_timeout_s,
+                            read_timeout_s=opts.read_timeout_s,
+                            pool_size=max(4, opts.concurrency)),
+        generator=paced(opts, UniqueOps(chooser(opts.mode), opts.seed)),
+        final_generator=final_reads(),
+        checkers=checker_set(opts.mode),
+        table=opts.table, keys=(SET_KEY,), min_concurrency=len(opts.regions),
+        summarize=lambda history: summarize(history, opts.mode))
+
+
+def checker_set(mode: str) -> dict[str, Any]:
+    """The set-full checkers of `mode` (checkers.set_full.checkers_for)."""
+    from checkers.set_full import checkers_for
+    return checkers_for(mode)
+
+
+def summarize(history, mode: str) -> str:
+    """The replication lag per ordered pair, printed after the run."""
+    from checkers.set_full import lag_check, lag_summary
+    res = lag_check({"mode": mode}, history, {})
+    lines = lag_summary(res)
+    if not lines:
+        return ""
+    return (f"replication lag (acknowledged in A -> first {res['reads']} read in B):\n"
+            + "\n".join(lines))
