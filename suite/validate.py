@@ -105,8 +105,9 @@ RECIPES: Mapping[str, Recipe] = {
         "async", "register", ("link",), detect="relay",
         why="while a link is cut, writes on its ends must not cross it (A10 probe)"),
     "replicator-drops-records": Recipe(
-        "async", "register", keys=100, rate=200.0,
-        why="many keys: a lost record is often a key's last write, seen in final reads"),
+        "async", "set-full",
+        why="set-full writes every element once, in one region: a dropped record is an "
+            "element some region never shows (a register hides it under the next write)"),
     "backlog-discarded-on-heal": Recipe(
         "async", "register", ("link",), keys=8, nemesis_schedule="end-in-fault",
         why="the main phase ends inside a cut; the final heal loses its backlog"),

@@ -312,3 +312,15 @@ def test_sc_read_while_recovering_serves_stale_data(bug):
         assert seen == (1 if bug else "ServiceUnavailable")  # M10: no SC reads when cut off
     finally:
         d.stop()
+
+
+def test_serve_rejects_an_unknown_bug_and_the_state_names_the_switches_on(tmp_path):
+    from click.testing import CliRunner
+    from suite.cli import main
+    r = CliRunner().invoke(main, ["emulator", "serve", "--bug", "nope",
+                                  "--state-file", str(tmp_path / "s.json")])
+    assert r.exit_code == 3 and "unknown emulator bug 'nope'" in r.output
+    with Deployment(["us-east-1"], latency_scale=0.0, bugs="relay,ec-read-goes-back") as d:
+        assert d.state()["bugs"] == ["relay", "ec-read-goes-back"]
+    with Deployment(["us-east-1"], latency_scale=0.0) as d:
+        assert d.state()["bugs"] == [] and not d.cluster.bugs
