@@ -73,6 +73,9 @@ def test_matrix_counts_seeds_medians_and_false_alarms():
     assert m["ok"] is False
     text = v.table(m)
     assert "relay" in text and "1/2" in text and "1/2 valid" in text
+    probe = v.matrix(recs[:2] + [_rec(None, 1, False, valid=True),
+                                 _rec(None, 2, True, valid=True, kinds={"relayed-write": 1})], 2)
+    assert probe["ok"] is False and probe["no_bug"]["valid"] == 1
     ok = v.matrix(recs[:2] + [_rec(None, 1, False, valid=True),
                               _rec(None, 2, False, valid=True)], 2)
     assert ok["ok"] is True
