@@ -9,6 +9,17 @@ run: `results.history.pair` over the same history, the least any checker must do
 are CPU seconds of this process (the machine is shared).
 
     python bench/mode_checkers.py [--sizes 10000,100000] [--workloads register,counter,set]
+
+`--whole N` instead measures issue 11's goal: histories of N operations over `--keys`
+keys (default 1,000) are written as history.jsonl (for speed, one simulation of a tenth
+of the operations over a tenth of the keys, repeated ten times on renamed keys and
+processes at the same times: independent keys, so the checkers' work is that of ten), then a fresh process per
+mode reads and validates the file (`results.history.read_jsonl`) and runs the mode's whole
+checker set, printing wall seconds of each part and the child's peak resident memory,
+beside the baseline of the same run: reading the file's lines with `json.loads` alone.
+The goal is under 60 s and 1.5 GB for 1,000,000 operations.
+
+    python bench/mode_checkers.py --whole 1000000 [--keys 1000] [--workloads register,counter]
 """
 
 from __future__ import annotations
@@ -48,11 +59,111 @@ def timed(fn):
     return out, time.process_time() - t0
 
 
+def judge_file(path: str, mode: str, workload: str) -> None:
+    """Child process: read + validate + judge one history file, print one line of figures."""
+    import json
+
+    from results.history import read_jsonl
+    t0 = time.perf_counter()
+    with open(path) as f:
+        for line in f:
+            json.loads(line)
+    t_json = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    ops = read_jsonl(path)
+    t_read = time.perf_counter() - t0
+    versions_path = os.path.join(os.path.dirname(path), "versions.json")
+    versions = {}
+    if os.path.exists(versions_path):
+        with open(versions_path) as f:
+            versions = json.load(f)
+    t0 = time.perf_counter()
+    res = checker_for(mode, workload).check({"regions": list(REGIONS)}, ops,
+                                            {"versions": versions})
+    t_judge = time.perf_counter() - t0
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    slow = sorted(((v.get("seconds", 0), k) for k, v in res.items() if isinstance(v, dict)),
+                  reverse=True)[:3]
+    print(f"{mode:6} {workload:8} baseline json.loads {t_json:6.1f} s | read+validate "
+          f"{t_read:6.1f} s | judge {t_judge:6.1f} s | total {t_read + t_judge:6.1f} s "
+          f"({(t_read + t_judge) / t_json:4.1f}x baseline) | peak {peak_mb:6.0f} MB | "
+          f"valid={res['valid']} | slowest: "
+          + ", ".join(f"{k} {sec:.1f} s" for sec, k in slow), flush=True)
+
+
+def repeat(ops, versions: dict, copies: int):
+    """`copies` copies of a history on renamed keys (k3 -> c2/k3) and processes, merged
+    at the same times; nemesis operations kept once."""
+    from results.history import Op
+    rows = []
+    for c in range(copies):
+        for op in ops:
+            if op.process == "nemesis":
+                if c == 0:
+                    rows.append((op.time, c, op))
+                continue
+            rows.append((op.time, c, op.replace(key=f"c{c}/{op.key}",
+                                                process=op.process * copies + c)))
+    rows.sort(key=lambda r: (r[0], r[1], r[2].index))
+    out = [Op.from_dict({**op.to_dict(), "index": i}) for i, (_, _, op) in enumerate(rows)]
+    vs = {r: {f"c{c}/{k}": v for c in range(copies) for k, v in per.items()}
+          for r, per in versions.items()}
+    return out, vs
+
+
+def whole(n_ops: int, keys: int, workloads: list[str]) -> None:
+    import json
+    import subprocess
+    import tempfile
+
+    from results.history import write_jsonl
+    threads = THREADS_PER_REGION * len(REGIONS)
+    duration_ms = int(1000 * n_ops / (threads * OPS_PER_THREAD_SECOND))
+    with tempfile.TemporaryDirectory(prefix="gtcheck-bench-") as tmp:
+        for workload in workloads:
+            for store, mode in (("async", "async"), ("linearizable", "strong")):
+                t0 = time.perf_counter()
+                cuts = [("us-east-1", "us-east-2", duration_ms // 3, 2 * duration_ms // 3)]
+                part, part_versions = simulate_with_versions(
+                    store=store, workload=workload, seed=n_ops, keys=max(1, keys // 10),
+                    threads_per_region=max(1, THREADS_PER_REGION // 10),
+                    duration_ms=duration_ms, crash_p=0.01,
+                    cuts=cuts if store == "async" else [])
+                ops, versions = repeat(part, part_versions, 10)
+                d = os.path.join(tmp, f"{mode}-{workload}")
+                os.makedirs(d)
+                path = os.path.join(d, "history.jsonl")
+                write_jsonl(path, ops)
+                with open(os.path.join(d, "versions.json"), "w") as f:
+                    json.dump(versions, f)
+                n_pairs = sum(1 for op in ops if op.type == "invoke")
+                size_mb = os.path.getsize(path) / 1e6
+                del ops, versions
+                print(f"simulated {n_pairs} ops over {keys} keys ({store}, {workload}) in "
+                      f"{time.perf_counter() - t0:.0f} s: {size_mb:.0f} MB", flush=True)
+                subprocess.run([sys.executable, os.path.abspath(__file__), "--judge", path,
+                                "--mode", mode, "--workload", workload], check=True)
+
+
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--sizes", default="10000,100000")
-    ap.add_argument("--workloads", default="register,counter,set")
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sizes", default="10000,100000",
+                    help="two history sizes (operations) to time every checker at")
+    ap.add_argument("--workloads", default="register,counter,set",
+                    help="workloads to simulate, comma-separated")
+    ap.add_argument("--whole", type=int, default=0,
+                    help="instead: read+validate+judge N operations in a fresh process")
+    ap.add_argument("--keys", type=int, default=1000, help="keys for --whole")
+    ap.add_argument("--judge", help=argparse.SUPPRESS)
+    ap.add_argument("--mode", help=argparse.SUPPRESS)
+    ap.add_argument("--workload", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.judge:
+        judge_file(args.judge, args.mode, args.workload)
+        return
+    if args.whole:
+        whole(args.whole, args.keys, args.workloads.split(","))
+        return
     sizes = [int(s) for s in args.sizes.split(",")]
     test = {"regions": list(REGIONS)}
     rows: dict[tuple, dict[int, float]] = {}

@@ -49,6 +49,12 @@ class _Seen:
         if p.start > self.start:
             self.start, self.start_pair = p.start, p
 
+    def add_end(self, p: Pair) -> None:
+        """Evidence the value was held at some moment before `p` ended (an EC read, for
+        the leader's SC stream: a copy holds only what its leader held earlier, G2)."""
+        if p.end < self.end:
+            self.end, self.end_pair = p.end, p
+
 
 def _observations(pairs: Iterable[Pair], stream: str) -> dict[tuple, dict[Any, _Seen]]:
     """(region, key) -> value -> _Seen, for the SC stream (SC reads and acknowledged
@@ -58,9 +64,12 @@ def _observations(pairs: Iterable[Pair], stream: str) -> dict[tuple, dict[Any, _
         if p.type != OK:
             continue
         f = p.invoke.f
+        only_end = False
         if f == "read":
             if ob.is_sc(p) != (stream == "sc"):
-                continue
+                if stream != "sc":
+                    continue
+                only_end = True
             values = [ob.freeze(ob.read_value(p))]
         elif f in WRITE_FS and stream == "sc":
             values = [ob.freeze(ob.written_value(p))]
@@ -73,7 +82,10 @@ def _observations(pairs: Iterable[Pair], stream: str) -> dict[tuple, dict[Any, _
             seen = g.get(v)
             if seen is None:
                 seen = g[v] = _Seen(v)
-            seen.add(p)
+            if only_end:
+                seen.add_end(p)
+            else:
+                seen.add(p)
     for g in groups.values():
         initial = g.get(None)
         if initial is not None:  # the item starts absent: "no item" was held from time 0
@@ -171,7 +183,8 @@ def region_order_anomalies(pairs: Sequence[Pair], *, stream: str = "sc",
                            margin_ns: int = 0) -> list[dict]:
     """Monotonic reads (and, in the SC stream, read-your-writes) per key per region: the
     cycles among observations, then (given `writes`) reads provably older than a value
-    an earlier read in the region saw."""
+    an earlier read in the region saw (in the SC stream, EC reads count as earlier
+    evidence: a copy holds only what its leader held, G2)."""
     out = []
     for (region, key), seen in _observations(pairs, stream).items():
         for v, w in _two_cycles(seen.values()):
@@ -184,6 +197,43 @@ def region_order_anomalies(pairs: Sequence[Pair], *, stream: str = "sc",
     return out
 
 
+def _cas_order_anomalies(pairs: Sequence[Pair], observed: Mapping[tuple, dict],
+                         writes: Mapping | None, *, expected: bool,
+                         skip: set[int] = frozenset()) -> list[dict]:
+    """A successful cas old -> new in region R is evidence that R held old immediately
+    before new: an SC observation of old in R begun after the cas ended means R went
+    back in time (A01, A05). Only a second write of old could make a new version of it
+    (an older version arriving later loses to the cas's by last-writer-wins), so values
+    with more than one write attempt that may have happened are left alone."""
+    out = []
+    for p in pairs:
+        if p.type != OK or p.invoke.f != "cas" or not isinstance(p.invoke.value, list | tuple):
+            continue
+        old, new = (ob.freeze(x) for x in p.invoke.value)
+        if old == new:
+            continue
+        region, key = ob.region_of(p), p.invoke.key
+        seen = observed.get((region, key), {}).get(old)
+        if seen is None or seen.start_pair is None or not seen.start > p.end:
+            continue
+        if seen.start_pair.invoke.index in skip:
+            continue
+        if old is not None:
+            attempts = (writes or {}).get((key, old))
+            if attempts is None or len(attempts.happened_maybe) != 1:
+                continue
+        again = seen.start_pair
+        got = "found no item" if old is None else f"returned {ob.show(old)}"
+        out.append(ob.anomaly(
+            "non-monotonic-read", expected=expected, key=key, region=region,
+            ops=[p.invoke.index, again.invoke.index], stream="SC",
+            explanation=(f"cas of {key} in {region} (op {p.invoke.index}) replaced "
+                         f"{ob.show(old)} by {ob.show(new)}, done at {ob.secs(p.end)}, then "
+                         f"op {again.invoke.index} there {got} (begun at "
+                         f"{ob.secs(again.start)}): the region went back in time")))
+    return out
+
+
 def older_than_seen_anomalies(pairs: Sequence[Pair], writes: Mapping[tuple, ob.WriteAttempts],
                               *, stream: str, margin_ns: int, expected: bool = False,
                               skip: set[int] = frozenset()) -> list[dict]:
@@ -192,7 +242,8 @@ def older_than_seen_anomalies(pairs: Sequence[Pair], writes: Mapping[tuple, ob.W
     before any write of the newer one began, so every copy holds them in that order."""
     groups = ob.reads_by_region_and_key(
         p for p in pairs
-        if p.type == OK and p.invoke.f == "read" and ob.is_sc(p) == (stream == "sc"))
+        if p.type == OK and p.invoke.f == "read"
+        and (stream == "sc" or not ob.is_sc(p)))
     out = []
     for (region, key), reads in groups.items():
         def floor(p: Pair) -> float:  # the version's lowest possible write time
@@ -206,7 +257,7 @@ def older_than_seen_anomalies(pairs: Sequence[Pair], writes: Mapping[tuple, ob.W
                 f = floor(q)
                 if f > best_floor:
                     best, best_floor = q, f
-            if best is None or p.invoke.index in skip:
+            if best is None or p.invoke.index in skip or ob.is_sc(p) != (stream == "sc"):
                 continue
             value = ob.freeze(ob.read_value(p))
             if value == ob.freeze(ob.read_value(best)):
@@ -282,6 +333,9 @@ def region_order_check(test, history, opts, *, ec_monotonic: bool = True) -> dic
     flagged = {i for a in found for i in a["ops"]}
     found += older_than_seen_anomalies(pairs, writes, stream="sc", margin_ns=margin,
                                        skip=flagged)
+    flagged = {i for a in found for i in a["ops"]}
+    found += _cas_order_anomalies(pairs, _observations(pairs, "sc"), writes, expected=False,
+                                  skip=flagged)
     if ec_monotonic:
         found += region_order_anomalies(pairs, stream="ec", writes=writes, margin_ns=margin)
     reads = sum(1 for p in pairs if p.invoke.f == "read" and p.type == OK)
@@ -293,20 +347,32 @@ def region_order_check(test, history, opts, *, ec_monotonic: bool = True) -> dic
 def written_value_anomalies(pairs: Sequence[Pair], *, which: str = "all",
                             expected: bool = False) -> list[dict]:
     """Reads (all, "sc" or "ec") returning a value no write attempted, a value whose every
-    write failed, or a value before any write of it began."""
+    write failed, or a value before any write of it began. A successful cas observed its
+    compared value (DynamoDB's condition held), so it counts as an SC read of it."""
     writes = ob.register_writes(pairs)
     out = []
     for p in pairs:
-        if p.type != OK or p.invoke.f != "read":
+        if p.type != OK:
             continue
-        if which != "all" and ob.is_sc(p) != (which == "sc"):
+        f = p.invoke.f
+        if f == "read":
+            if which != "all" and ob.is_sc(p) != (which == "sc"):
+                continue
+            value = ob.freeze(ob.read_value(p))
+            what = f"{ob.read_kind(p)} of {p.invoke.key}"
+            did = "returned"
+        elif f == "cas" and which != "ec" and isinstance(p.invoke.value, list | tuple) \
+                and len(p.invoke.value) == 2:
+            value = ob.freeze(p.invoke.value[0])
+            what = f"cas of {p.invoke.key}"
+            did = "succeeded comparing against"
+        else:
             continue
-        value = ob.freeze(ob.read_value(p))
         if value is None:
             continue
         key, region = p.invoke.key, ob.region_of(p)
-        head = (f"{ob.read_kind(p)} of {key} in {region} at {ob.secs(p.start)} (op "
-                f"{p.invoke.index}) returned {ob.show(value)}")
+        head = (f"{what} in {region} at {ob.secs(p.start)} (op "
+                f"{p.invoke.index}) {did} {ob.show(value)}")
         attempts = writes.get((key, value))
         if attempts is None:
             out.append(ob.anomaly("unwritten-value", expected=expected, key=key,

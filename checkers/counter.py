@@ -9,12 +9,15 @@ happened) may or may not be. So every MRSC SC read lies between
     lower = sum(definite deltas) + sum(negative optional deltas)
     upper = sum(definite deltas) + sum(positive optional deltas)
 
-(with only positive deltas: between the acknowledged and the attempted increments). Under
-async last-writer-wins an add reads the local value and writes value + delta as a new
-version, so remote versions can overwrite it and increments get lost (A14): reads are
-still never above the upper bound, which stays a promise, but reads below the lower bound
-are stale reads and a final value below the acknowledged sum is lost increments, both
-expected and reported by `checkers.anomalies`. `fail` adds (including adds answered
+(with only positive deltas: between the acknowledged and the attempted increments), and
+is a multiple of the deltas' greatest common divisor (a value no combination of the
+increments makes is a violation in both modes). Under async last-writer-wins an add reads
+the local value and writes value + delta as a new version, so remote versions can
+overwrite it and increments get lost (A14), but only through a write from another region
+(`async_losses`): a region losing an increment it acknowledged or a value it showed, where
+no such write could have overwritten it, breaks A01/A05; the other shortfalls are stale
+reads and lost increments, expected and reported by `checkers.anomalies`. MRSC SC reads
+are also searched for a linearization (`checkers.mrsc.Linearizable`, model "counter"). `fail` adds (including adds answered
 ReplicatedWriteConflictException) count as never happened. Four prefix sums and a binary
 search per read make the check n log n.
 """
@@ -22,12 +25,14 @@ search per read make the check n log n.
 from __future__ import annotations
 
 import bisect
+import heapq
+import math
 from collections import defaultdict
 from itertools import accumulate
 from typing import Any, Sequence
 
 from checkers import observe as ob
-from checkers.observe import Pair
+from checkers.observe import NEG_INF, Pair
 from results.history import FAIL, OK
 
 
@@ -46,6 +51,7 @@ class CounterBounds:
         live = [p for p in adds if p.type != FAIL]
         self.positive_only = all(counter_value(p.invoke.value) >= 0 for p in live)
         by_start = sorted(live, key=lambda p: p.start)
+        self.by_start = by_start
         self.starts = [p.start for p in by_start]
         self.inv_pos = [0, *accumulate(max(0, counter_value(p.invoke.value)) for p in by_start)]
         self.inv_neg = [0, *accumulate(min(0, counter_value(p.invoke.value)) for p in by_start)]
@@ -56,6 +62,12 @@ class CounterBounds:
         self.ack_neg = [0, *accumulate(min(0, counter_value(p.invoke.value)) for p in acked)]
         self.acked_total = sum(counter_value(p.invoke.value) for p in acked)
         self.attempted_total = sum(counter_value(p.invoke.value) for p in live)
+        deltas = {counter_value(p.invoke.value) for p in live}
+        # every value a copy can hold is a sum of some of the deltas, so a multiple of
+        # their greatest common divisor (integers only)
+        self.gcd = (math.gcd(*(abs(d) for d in deltas))
+                    if deltas and all(isinstance(d, int) for d in deltas) else 0)
+        self.max_delta = max(deltas, default=0)
 
     def possible(self, start: int, end: int) -> tuple[float, float]:
         """(lowest, highest) any copy may hold: any subset of the adds invoked by `end`."""
@@ -135,7 +147,121 @@ def bound_anomalies(pairs: Sequence[Pair], *, strong: bool) -> list[dict]:
                 continue
         if value > upper:
             out.append(_too_high(p, value, upper))
+        elif b.gcd > 1 and isinstance(value, int) and value % b.gcd:
+            out.append(_impossible(p, value, b.gcd))
     return out
+
+
+def _impossible(p: Pair, value, g) -> dict:
+    key, region = p.invoke.key, ob.region_of(p)
+    return ob.anomaly(
+        "impossible-counter-value", expected=False, key=key, region=region,
+        ops=[p.invoke.index],
+        explanation=(f"{ob.read_kind(p)} of {key} in {region} at {ob.secs(p.start)} (op "
+                     f"{p.invoke.index}) returned {value}, which no combination of the "
+                     f"increments makes: every increment of {key} is a multiple of {g}"))
+
+
+def async_losses(pairs: Sequence[Pair], margin_ns: int) -> tuple[list[dict], dict]:
+    """Async: counter values a region lost for no reason last-writer-wins allows.
+
+    An add reads the region's copy and writes copy + delta as a new version; a region's
+    copy moves to a version of lower value only when a version from another region with
+    a higher timestamp replaces it (A06, A14). So for an SC read r in region R (final
+    reads included), with only positive deltas:
+    - every add acknowledged in R before r began is in R's copy (A01) unless a write from
+      another region, invoked before r ended, may carry a higher timestamp, i.e. did not
+      end (plus twice the injected clock skew) before the add began;
+    - a value v an earlier read in R saw is still reflected (A05) unless such a write may
+      carry a higher timestamp than the version holding v, which was written by an add
+      invoked no earlier than the k-th invocation of an add, k = ceil(v / largest delta).
+    Below the larger of those two bounds is a violation: read-your-writes, non-monotonic-
+    read, or lost-increment for a final read (`count`: the increments lost). Returns
+    (violations, key -> the most increments a final read lost that way)."""
+    remote = ob.RemoteWrites(pairs, fs=("add",))
+    bounds = bounds_by_key(pairs)
+    groups: dict[tuple, tuple[list, list, list]] = defaultdict(lambda: ([], [], []))
+    for p in pairs:
+        if p.type != OK:
+            continue
+        f = p.invoke.f
+        if f == "add":
+            groups[(ob.region_of(p), p.invoke.key)][0].append(p)
+        elif f == "read":
+            own, evidence, judged = groups[(ob.region_of(p), p.invoke.key)]
+            evidence.append(p)
+            if ob.is_sc(p):
+                judged.append(p)
+    out: list[dict] = []
+    lost: dict[Any, float] = defaultdict(float)
+    for (region, key), (own, evidence, judged) in groups.items():
+        b = bounds.get(key)
+        if not judged or b is None or not b.positive_only:
+            continue
+        own.sort(key=lambda p: p.start)
+        starts = [p.start for p in own]
+        sums = [0, *accumulate(counter_value(p.invoke.value) for p in own)]
+        evidence.sort(key=lambda p: p.end)
+        inflight: list[tuple] = []  # own adds begun, not ended: (end, start, index, delta)
+        i = j = 0
+        seen, seen_op, last_op = 0, None, None
+        for r in sorted(judged, key=lambda p: p.start):
+            while i < len(own) and own[i].start < r.start:
+                q = own[i]
+                heapq.heappush(inflight, (q.end, q.start, q.invoke.index,
+                                          counter_value(q.invoke.value)))
+                i += 1
+            while inflight and inflight[0][0] < r.start:
+                heapq.heappop(inflight)
+            while j < len(evidence) and evidence[j].end < r.start:
+                last_op = evidence[j]
+                v = counter_value(ob.read_value(last_op))
+                if v > seen:
+                    seen, seen_op = v, last_op
+                j += 1
+            limit = remote.latest_end(key, region, r.end) + margin_ns
+
+            def own_after(t: float) -> float:
+                """Own acknowledged adds begun after t (and after `limit`), done before r."""
+                t = max(t, limit)
+                lo = bisect.bisect_right(starts, t)
+                return sums[i] - sums[min(lo, i)] - sum(d for _, s, _, d in inflight if s > t)
+
+            acked = own_after(NEG_INF)
+            held, held_op = 0, None
+            for q in {id(x): x for x in (seen_op, last_op) if x is not None}.values():
+                v = counter_value(ob.read_value(q))
+                k = math.ceil(v / b.max_delta) if v > 0 and b.max_delta > 0 else 0
+                if k > len(b.starts) or (k and _overwritable(
+                        b, b.starts[k - 1], remote.latest(key, region, r.end), margin_ns)):
+                    continue
+                # R held v by q's end; its own later adds were built on top of it
+                bound = v + own_after(q.end)
+                if bound > held:
+                    held, held_op = bound, q
+            value = counter_value(ob.read_value(r))
+            lower = max(acked, held)
+            if value >= lower:
+                continue
+            if ob.is_final(r):
+                kind = "lost-increment"
+                lost[key] = max(lost[key], lower - value)
+            else:
+                kind = "read-your-writes" if acked > value else "non-monotonic-read"
+            why = (f"increments acknowledged in {region} before it began add up to {acked}"
+                   if acked > value else
+                   f"op {held_op.invoke.index} read {ob.read_value(held_op)} there, done at "
+                   f"{ob.secs(held_op.end)}, and what {region} acknowledged after that makes "
+                   f"it at least {held}")
+            out.append(ob.anomaly(
+                kind, expected=False, key=key, region=region,
+                ops=[r.invoke.index] + ([held_op.invoke.index] if acked <= value else []),
+                count=lower - value if kind == "lost-increment" else 1,
+                explanation=(f"{ob.read_kind(r)} of {key} in {region} at {ob.secs(r.start)} "
+                             f"(op {r.invoke.index}) returned {value}, but {why}, and no "
+                             f"write from another region could have overwritten that by "
+                             f"last-writer-wins")))
+    return out, dict(lost)
 
 
 def ec_monotonic_anomalies(pairs: Sequence[Pair]) -> list[dict]:
@@ -162,8 +288,36 @@ def ec_monotonic_anomalies(pairs: Sequence[Pair]) -> list[dict]:
     return out
 
 
-def lost_increment_anomalies(pairs: Sequence[Pair]) -> list[dict]:
-    """Async (expected): final reads below the acknowledged increments, one per key."""
+def _overwritable(b: CounterBounds, floor: int, remote: list, margin_ns: int) -> bool:
+    """Whether a write from another region (`remote`: RemoteWrites.latest) may carry a
+    higher timestamp than a version written by an add invoked no earlier than `floor`.
+    The one candidate cannot replace the version it wrote itself: with a single candidate
+    w, some other add must be able to have written that version before w (an add that
+    took effect at or after `floor` and began before w could end). Scans at most 64 adds,
+    then answers yes (unknown is lenient)."""
+    late = [(e, i) for e, i in remote if e + margin_ns >= floor]
+    if not late:
+        return False
+    if len(late) >= 2:
+        return True
+    w_end, w_index = late[0]
+    hi = bisect.bisect_right(b.starts, w_end + margin_ns)
+    for j in range(hi - 1, -1, -1):
+        if hi - j > 64:
+            return True
+        c = b.by_start[j]
+        if c.invoke.index == w_index:
+            continue
+        c_end = c.end
+        if c_end is None or c_end + margin_ns >= floor:
+            return True
+    return False
+
+
+def lost_increment_anomalies(pairs: Sequence[Pair], violated: dict | None = None) -> list[dict]:
+    """Async (expected): final reads below the acknowledged increments, one per key, its
+    `count` the increments lost (less those in `violated`, lost for no allowed reason and
+    reported as violations by `async_losses`)."""
     from checkers.async_props import final_reads  # one definition of "final read"
     bounds = bounds_by_key(pairs)
     out = []
@@ -185,10 +339,13 @@ def lost_increment_anomalies(pairs: Sequence[Pair]) -> list[dict]:
                  else ", ".join(sorted(short)))
         shown = values[0] if len(values) == 1 else " / ".join(map(str, values))
         n_acked = len(b.acked)
+        allowed = lower - min(values) - (violated or {}).get(key, 0)
+        if allowed <= 0:
+            continue
         out.append(ob.anomaly(
             "lost-increment", expected=True, key=key, region=None,
             ops=sorted(p.invoke.index for p, _, _ in short.values()),
-            lost=lower - min(values), acknowledged=b.acked_total,
+            lost=lower - min(values), acknowledged=b.acked_total, count=allowed,
             explanation=(f"The final value of {key} is {shown} in {where}, but {n_acked} "
                          f"acknowledged increments add up to {lower}: "
                          f"{lower - min(values)} lost to last-writer-wins")))
@@ -206,6 +363,8 @@ class CounterChecker:
         found = bound_anomalies(pairs, strong=self.strong)
         if self.strong:
             found += ec_monotonic_anomalies(pairs)
+        else:
+            found += async_losses(pairs, ob.skew_margin_ns(history))[0]
         reads = sum(1 for _ in _reads(pairs))
         adds = [p for p in pairs if p.invoke.f == "add"]
         return ob.result(found, judged=reads > 0, reads=reads,

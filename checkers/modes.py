@@ -2,11 +2,13 @@
 
 `checker_for(mode, workload)` is the one place that says which properties a run is judged
 by (SEMANTICS.md; issue 6 item 4): for "strong" (MRSC) the promises are linearizability
-and its readable special cases, counter bounds, no lost set adds, EC reads that return
+(registers, counters and sets) and its readable special cases, counter bounds, no lost
+set adds, EC reads that return
 written values and never go back in time, and conflicted writes that stay invisible; for
 "async" (MREC) the promises are monotonic reads, read-your-writes, convergence,
-last-writer-wins, written values only and failed writes invisible, while stale reads,
-lost increments and adds, the no-relay effect and linearizability violations are
+last-writer-wins, written values only and failed writes invisible (for counters and sets:
+nothing lost that no remote write could have overwritten), while stale reads, lost
+increments and adds that a remote write could explain, the no-relay effect and linearizability violations are
 reported as expected anomalies. Both modes get convergence of the final reads,
 availability judged against the mode, and latency. The result is a `checkers.core.Compose`,
 so each checker's exception becomes "unknown" rather than a crash of the run.
@@ -32,7 +34,8 @@ KINDS = {
     "non-monotonic-read": "reads of an item in one region went back in time",
     "read-your-writes": "an SC read missed a write acknowledged in its own region before it",
     "unwritten-value": "a read returned a value no write wrote",
-    "read-before-write": "a read returned a value before any write of it began",
+    "read-before-write": ("a read returned a value (or set element) before any write of "
+                          "it began"),
     "failed-write-visible": "a read showed a value whose every write definitely failed",
     "conflicted-write-visible": ("a read showed a value whose write was answered "
                                  "ReplicatedWriteConflictException"),
@@ -43,9 +46,10 @@ KINDS = {
     "nonlinearizable": "the SC history of a key has no linearization",
     "counter-too-high": "a counter read exceeds every increment invoked by then",
     "counter-too-low": "a counter read is below anything the increments can make",
-    "lost-increment": "the final counter value is below the acknowledged increments",
+    "impossible-counter-value": "a counter read no combination of the increments makes",
+    "lost-increment": "increments lost from the final counter value (counted per increment)",
     "never-added": "a set read holds an element no add attempted",
-    "lost-add": "a final set read lacks an acknowledged add",
+    "lost-add": "acknowledged set adds missing from the final reads (counted per element)",
     "unavailable": "a region the mode promises to keep serving mostly failed",
     "served-without-quorum": "an MRSC region without a majority acknowledged a write or SC read",
 }
@@ -117,8 +121,13 @@ def checkers_for(mode: str, workload: str, *, linearizability_timeout: float | N
             checkers["ec-reads"] = FnChecker(mrsc.ec_reads_check, "ec-reads")
             checkers["failed-writes"] = FnChecker(mrsc.failed_writes_check, "failed-writes")
         elif workload == "counter":
+            if linearizability:
+                checkers["linearizability"] = mrsc.Linearizable(
+                    model="counter", timeout=linearizability_timeout)
             checkers["counter"] = CounterChecker("strong")
         else:
+            if linearizability:
+                checkers["linearizability"] = set_checks.SetLinearizable()
             checkers["set"] = set_checks.SetChecker("strong")
     else:
         expected = _Once(ExpectedAnomalies(workload, linearizability=False))

@@ -1,7 +1,7 @@
 """What Multi-Region Strong Consistency promises beyond linearizable SC operations.
 
-MRSC's main verdict is linearizability per key of writes, cas and SC reads in all regions
-(M06), judged by `checkers.linearizability`; `Linearizable` here adapts it: it keeps only
+MRSC's main verdict is linearizability per key of writes, cas (or a counter's or set's
+adds) and SC reads in all regions (M06), judged by `checkers.linearizability`; `Linearizable` here adapts it: it keeps only
 those operations (EC reads are excluded: M07 lets them be stale) and turns a
 counterexample into an anomaly with a sentence. Around it, three promises with readable
 explanations of their own:
@@ -17,6 +17,7 @@ linearizability violations as expected anomalies (`checkers.anomalies`).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Mapping, Sequence
 
 from checkers import observe as ob
@@ -25,12 +26,14 @@ from checkers.observe import Pair
 from results.history import OK, Op
 
 
-def sc_register_ops(history: Sequence[Op]) -> list[Op]:
-    """Writes, cas and SC reads (invocations and completions), in history order."""
+def sc_register_ops(history: Sequence[Op], updates: tuple[str, ...] = ("write", "cas")
+                    ) -> list[Op]:
+    """Updates (writes and cas, or a counter's / set's adds) and SC reads (invocations and
+    completions), in history order: what MRSC promises linearizable (M06)."""
     keep: list[Op] = []
     for p in ob.client_pairs(history):
         f = p.invoke.f
-        if f in ("write", "cas") or (f == "read" and ob.is_sc(p)):
+        if f in updates or (f == "read" and ob.is_sc(p)):
             keep.append(p.invoke)
             if p.complete is not None:
                 keep.append(p.complete)
@@ -69,7 +72,10 @@ def _nonlinearizable(res: Mapping, by_index: Mapping[int, Op], *,
 
 
 class Linearizable:
-    """Linearizability of a register per key over writes, cas and SC reads."""
+    """Linearizability per key over updates and SC reads: of a cas-register (writes,
+    cas), or, with `model` "counter" / "set", of adds (M06: an SC read reflects every
+    write acknowledged anywhere before it, whatever the item holds). EC reads are left
+    out (M07 lets them be stale); `fail` operations did not happen (Knossos)."""
 
     def __init__(self, *, expected: bool = False, model: str = "cas-register",
                  timeout: float | None = None):
@@ -77,7 +83,11 @@ class Linearizable:
 
     def check(self, test, history, opts) -> dict:
         from checkers import linearizability  # issue 5's package
-        ops = sc_register_ops(history)
+        ops = sc_register_ops(history, ("add",) if self.model in ("counter", "set")
+                              else ("write", "cas"))
+        if self.model == "counter":  # no item reads as 0 (an ADD counter starts absent)
+            ops = [replace(op, value=0) if op.f == "read" and op.type == OK
+                   and op.value is None else op for op in ops]
         res = dict(linearizability.check(ops, self.model, timeout=self.timeout,
                                          partition=True))
         found = []

@@ -218,6 +218,66 @@ def index_newest_acked(pairs: Iterable[Pair], *, by_region: bool) -> dict[Any, N
     return {g: NewestAcked(ps) for g, ps in groups.items()}
 
 
+class RemoteWrites:
+    """Which writes could have overwritten a region's version by last-writer-wins.
+
+    Under async replication (A06) a region's copy of an item only moves to versions of a
+    higher timestamp, and a version written in region R is replaced in R only by one that
+    arrives from another region. A write's timestamp is its region's clock at the moment it
+    took effect, inside its interval (an `info` write may take effect at any later time).
+    `latest(key, region, t)` lists, latest first, up to `TOP` writes to `key` from regions
+    other than `region`, invoked before `t`, by the latest moment (ns) each can have taken
+    effect (+inf for an unknown outcome): a version whose write began after that, by more
+    than the clock-skew margin, cannot be overwritten by any of them."""
+
+    TOP = 3
+
+    def __init__(self, pairs: Iterable[Pair], fs: Iterable[str] = ("write", "cas", "add")):
+        fs = frozenset(fs)
+        groups: dict[tuple, list[tuple[int, float, int]]] = defaultdict(list)
+        for p in pairs:
+            if p.invoke.f in fs and p.type != FAIL:
+                end = p.end
+                groups[(p.invoke.key, region_of(p))].append(
+                    (p.start, float("inf") if end is None else end, p.invoke.index))
+        self.regions: dict[Any, list[str]] = defaultdict(list)
+        self.index: dict[tuple, tuple[list[int], list[tuple]]] = {}
+        for (key, region), ws in groups.items():
+            ws.sort()
+            starts, best, top = [], [], ()
+            for s, e, i in ws:
+                if len(top) < self.TOP or e > top[-1][0]:
+                    top = tuple(sorted((*top, (e, i)), reverse=True)[:self.TOP])
+                starts.append(s)
+                best.append(top)
+            self.index[(key, region)] = (starts, best)
+            self.regions[key].append(region)
+
+    def latest(self, key: Any, region: Any, t: float) -> list[tuple[float, int]]:
+        """[(latest effect time, invocation index)], latest first, at most TOP."""
+        out: list[tuple[float, int]] = []
+        for r in self.regions.get(key, ()):
+            if r == region:
+                continue
+            starts, best = self.index[(key, r)]
+            i = bisect.bisect_left(starts, t)
+            if i:
+                out.extend(best[i - 1])
+        out.sort(reverse=True)
+        return out[:self.TOP]
+
+    def latest_end(self, key: Any, region: Any, t: float,
+                   exclude: Iterable[int] = ()) -> float:
+        """The latest effect time among those writes, leaving out the invocation indices
+        in `exclude` (when more are excluded than TOP keeps, +inf: unknown, so lenient)."""
+        ex = frozenset(exclude)
+        found = self.latest(key, region, t)
+        for e, i in found:
+            if i not in ex:
+                return e
+        return NEG_INF if len(found) < self.TOP else float("inf")
+
+
 def reads_by_region_and_key(reads: Iterable[Pair]) -> dict[tuple, list[Pair]]:
     """(region, key) -> the given reads there, in the order given: one region's view of one
     item, which is what the monotonic-read promises speak of."""
@@ -264,15 +324,19 @@ def anomaly(kind: str, *, expected: bool, key: Any, region: str | None,
 
 def result(anomalies: Iterable[dict], *, judged: bool = True, **details: Any) -> dict:
     """A checker result: invalid when any unexpected anomaly was found; "unknown" when
-    nothing could be judged; anomalies listed up to MAX_EXAMPLES per kind, all counted."""
+    nothing could be judged; anomalies listed up to MAX_EXAMPLES per kind, all counted.
+    An anomaly standing for several events (lost increments, lost set elements) carries
+    `count`, which is what `anomaly_counts` adds up (docs/CONVENTIONS.md)."""
     counts: Counter[str] = Counter()
     listed: list[dict] = []
     violated = False
+    listed_n: Counter[str] = Counter()
     for a in anomalies:
-        counts[a["kind"]] += 1
+        counts[a["kind"]] += a.get("count", 1)
+        listed_n[a["kind"]] += 1
         if not a["expected"]:
             violated = True
-        if counts[a["kind"]] <= MAX_EXAMPLES:
+        if listed_n[a["kind"]] <= MAX_EXAMPLES:
             listed.append(a)
     valid: bool | str = False if violated else (True if judged else "unknown")
     return {"valid": valid, "anomaly_counts": dict(counts), "anomalies": listed, **details}

@@ -4,10 +4,13 @@ Every read must hold only elements some add attempted, and never an element whos
 add definitely failed (both modes). Under MRSC an SC read holds every element whose add
 was acknowledged before the read began, the final reads in every region hold every
 acknowledged add ("no acknowledged add lost"), and EC reads never lose an element an
-earlier EC read in the same region saw (sets only grow). Under async last-writer-wins an
-add writes the whole item as a new version, so concurrent adds in other regions overwrite
-each other: missing elements are stale reads and lost adds, expected and reported by
-`checkers.anomalies`, never failures. The final-read summary follows Jepsen's set checker
+earlier EC read in the same region saw (sets only grow), and adds and SC reads are
+linearizable (`linearizability`, exact without a search). Under async last-writer-wins an add writes the whole item as
+a new version, so adds in other regions overwrite each other: an element a region lost
+where no write from another region could have overwritten it breaks A01/A05
+(`async_losses`); the other missing elements are stale reads and lost adds, expected and
+reported by `checkers.anomalies`. In both modes no read holds an element before any add
+of it began. The final-read summary follows Jepsen's set checker
 (ok, lost, recovered, unexpected). Each read costs its own size plus a binary search, so
 the whole check is linear in the history's size plus n log n.
 """
@@ -55,7 +58,10 @@ class KeyAdds:
         self.succeeded_maybe = frozenset(e for e, ps in self.attempts.items()
                                          if any(p.type != FAIL for p in ps))
         self.acked = sorted(self.ack_end.items(), key=lambda kv: kv[1])
-
+        # element -> the earliest invocation of an add of it that may have happened
+        self.first_start = {e: min(p.start for p in ps if p.type != FAIL)
+                            for e, ps in self.attempts.items() if e in self.succeeded_maybe}
+        self.by_first_start = sorted(self.first_start.items(), key=lambda kv: kv[1])
 
 
 def adds_by_key(pairs: Sequence[Pair]) -> dict[Any, KeyAdds]:
@@ -72,8 +78,10 @@ def _ok_reads(pairs: Sequence[Pair]):
 
 
 def unexpected_anomalies(pairs: Sequence[Pair], adds: dict[Any, KeyAdds]) -> list[dict]:
-    """Elements never added, or added only by adds that failed (both modes)."""
-    out = []
+    """Elements never added, added only by adds that failed, or read before any add of
+    them was invoked (both modes: a read returns what some write wrote, and a write takes
+    effect inside its interval; Knossos's model of an operation)."""
+    out = _read_before_add_anomalies(pairs, adds)
     for p in _ok_reads(pairs):
         key, region = p.invoke.key, ob.region_of(p)
         ka = adds[key]
@@ -105,12 +113,121 @@ def unexpected_anomalies(pairs: Sequence[Pair], adds: dict[Any, KeyAdds]) -> lis
     return out
 
 
+def _read_before_add_anomalies(pairs: Sequence[Pair], adds: dict[Any, KeyAdds]) -> list[dict]:
+    """Reads holding an element whose every add that may have happened began after the
+    read ended. Reads are swept in order of end against the elements invoked by then, so
+    a read costs a subset test in C unless it holds such an element."""
+    by_key: dict[Any, list[Pair]] = defaultdict(list)
+    for p in _ok_reads(pairs):
+        by_key[p.invoke.key].append(p)
+    out = []
+    for key, reads in by_key.items():
+        ka = adds[key]
+        invoked: set = set()
+        order, i = ka.by_first_start, 0
+        for p in sorted(reads, key=lambda p: p.end):
+            while i < len(order) and order[i][1] <= p.end:
+                invoked.add(order[i][0])
+                i += 1
+            present = elements(ob.read_value(p))
+            early = [e for e in present - invoked if e in ka.first_start]
+            if not early:
+                continue
+            e = min(early, key=repr)
+            first = min((t for t in ka.attempts[e] if t.type != FAIL), key=lambda t: t.start)
+            out.append(ob.anomaly(
+                "read-before-write", expected=False, key=key, region=ob.region_of(p),
+                ops=[p.invoke.index, first.invoke.index], elements=sorted(early, key=repr)[:20],
+                explanation=(f"{ob.read_kind(p)} of {key} in {ob.region_of(p)} at "
+                             f"{ob.secs(p.start)} (op {p.invoke.index}) holds {ob.show(e)} and "
+                             f"completed at {ob.secs(p.end)}, before any add of it began "
+                             f"(op {first.invoke.index}, at {ob.secs(first.start)})")))
+    return out
+
+
+def async_losses(pairs: Sequence[Pair], adds: dict[Any, KeyAdds],
+                 margin_ns: int) -> tuple[list[dict], dict[Any, set]]:
+    """Async: elements a region lost for no reason last-writer-wins allows.
+
+    Each add rewrites the whole item as a new version (local elements plus its own), so a
+    region's copy loses an element only when a version from another region with a higher
+    timestamp replaces it (A06, A14). Evidence that region R held element e: an add of e
+    acknowledged in R (A01) or a read in R that returned e (an EC read too: copies hold
+    only what their leader held, G2). A later SC read in R (final reads included) without
+    e is allowed only if some write from another region, invoked before that read ended,
+    can carry a timestamp above e's add: it did not end before the first add of e began
+    (`observe.RemoteWrites`, with twice the injected clock skew as margin), and is not an
+    add of e itself (which holds e). Anything else
+    is a violation: read-your-writes (A01) when the evidence was R's own add,
+    non-monotonic-read (A05) when it was a read, lost-add when the read is a final one.
+    Returns (violations, key -> elements reported), one anomaly per element and region."""
+    remote = ob.RemoteWrites(pairs, fs=("add",))
+    groups: dict[tuple, tuple[list, list]] = defaultdict(lambda: ([], []))
+    for p in pairs:
+        if p.type != OK or p.invoke.f not in ("add", "read"):
+            continue
+        evidence, judged = groups[(ob.region_of(p), p.invoke.key)]
+        evidence.append(p)
+        if p.invoke.f == "read" and ob.is_sc(p):
+            judged.append(p)
+    out: list[dict] = []
+    reported: dict[Any, set] = defaultdict(set)
+    for (region, key), (evidence, judged) in groups.items():
+        if not judged:
+            continue
+        ka = adds[key]
+        evidence.sort(key=lambda p: p.end)
+        held: dict[Any, Pair] = {}
+        i = 0
+        for r in sorted(judged, key=lambda p: p.start):
+            while i < len(evidence) and evidence[i].end < r.start:
+                q = evidence[i]
+                i += 1
+                if q.invoke.f == "add":
+                    held[ob.freeze(q.invoke.value)] = q
+                else:
+                    for e in elements(ob.read_value(q)):
+                        held.setdefault(e, q)
+            present = elements(ob.read_value(r))
+            if held.keys() <= present:
+                continue
+            for e in [e for e in held if e not in present]:
+                q = held.pop(e)  # judged once: a later read lacking it adds nothing
+                # the adds of e itself hold e: only another write can replace it
+                own_adds = [t.invoke.index for t in ka.attempts.get(e, ())]
+                limit = remote.latest_end(key, region, r.end, exclude=own_adds) + margin_ns
+                if ka.first_start.get(e, NEG) <= limit:
+                    continue  # a concurrent write from another region may have won
+                own = q.invoke.f == "add"
+                kind = ("lost-add" if ob.is_final(r) else
+                        "read-your-writes" if own else "non-monotonic-read")
+                seen = (f"its add (op {q.invoke.index}) was acknowledged in {region} at "
+                        f"{ob.secs(q.end)}" if own else
+                        f"op {q.invoke.index} read it there, done at {ob.secs(q.end)}")
+                reported[key].add(e)
+                out.append(ob.anomaly(
+                    kind, expected=False, key=key, region=region,
+                    ops=[r.invoke.index, q.invoke.index], elements=[e],
+                    explanation=(f"{ob.read_kind(r)} of {key} in {region} at "
+                                 f"{ob.secs(r.start)} (op {r.invoke.index}) lacks "
+                                 f"{ob.show(e)}, though {seen}, and no write from another "
+                                 f"region could have overwritten it by last-writer-wins")))
+    return out, reported
+
+
+NEG = float("-inf")
+
+
 def stale_set_anomalies(pairs: Sequence[Pair], adds: dict[Any, KeyAdds], *,
-                        expected: bool, include_final: bool = False) -> list[dict]:
-    """SC reads missing an element whose add was acknowledged before the read began."""
+                        expected: bool, include_final: bool = False,
+                        skip: Iterable[int] = ()) -> list[dict]:
+    """SC reads missing an element whose add was acknowledged before the read began
+    (reads whose index is in `skip` left out: judged as violations elsewhere)."""
+    skip = frozenset(skip)
     reads: dict[Any, list[Pair]] = defaultdict(list)
     for p in _ok_reads(pairs):
-        if ob.is_sc(p) and (include_final or not ob.is_final(p)):
+        if ob.is_sc(p) and (include_final or not ob.is_final(p)) \
+                and p.invoke.index not in skip:
             reads[p.invoke.key].append(p)
     out = []
     for key, ps in reads.items():
@@ -141,28 +258,147 @@ def stale_set_anomalies(pairs: Sequence[Pair], adds: dict[Any, KeyAdds], *,
 
 
 def lost_add_anomalies(pairs: Sequence[Pair], adds: dict[Any, KeyAdds], *,
-                       expected: bool) -> list[dict]:
-    """Final reads (every region) missing an acknowledged add: one anomaly per key."""
+                       expected: bool, exclude: dict[Any, set] | None = None) -> list[dict]:
+    """Final reads (every region) missing an acknowledged add: one anomaly per key whose
+    `count` is the number of elements lost (those in `exclude` left out: reported as
+    violations elsewhere)."""
     from checkers.async_props import final_reads
     out = []
     for key, per in final_reads(pairs).items():
         ka = adds[key]
+        skip = (exclude or {}).get(key, ())
         lost: dict[Any, list[str]] = defaultdict(list)
         for region, p in sorted(per.items()):
             for e in ka.ack_end.keys() - elements(ob.read_value(p)):
-                lost[e].append(region)
+                if e not in skip:
+                    lost[e].append(region)
         if not lost:
             continue
         example = next(iter(sorted(lost, key=lambda e: ka.ack_end[e])))
         out.append(ob.anomaly(
             "lost-add", expected=expected, key=key, region=None,
-            ops=[p.invoke.index for p in per.values()], lost=len(lost),
+            ops=[p.invoke.index for p in per.values()], lost=len(lost), count=len(lost),
             elements=sorted(lost, key=repr)[:20],
             explanation=(f"After the final heal {len(lost)} acknowledged add(s) to {key} are "
                          f"missing from the final reads, e.g. {ob.show(example)} "
                          f"(acknowledged at {ob.secs(ka.ack_end[example])}) is missing in "
                          f"{', '.join(lost[example])}")))
     return out
+
+
+_EPS = 1e-3  # ns: "strictly after" in the earliest schedule below
+
+
+def linearizability(pairs: Sequence[Pair]) -> tuple[list[dict], dict | None]:
+    """MRSC (M06): is each key's history of adds and SC reads linearizable, for a grow-only
+    set of unique elements? Exact, in n log n per key, without a search.
+
+    A linearization puts each add of element e at a point x_e in its interval (an `info`
+    add: any time after it began, or never; `fail` adds never happened: Knossos) and each
+    SC read r at a point y_r in its interval, with e in r's value exactly when x_e < y_r.
+    So the reads' values must form a chain C_1 < C_2 < ... (a read in group G_i returns
+    C_i), every element of D_i = C_i - C_(i-1) is added after every read of G_(i-1) and
+    before every read of G_i, and acknowledged elements no read holds are added after the
+    last group. These are difference constraints along one path; the earliest schedule
+    (each point as early as its lower bound and its predecessors allow) satisfies them all
+    exactly when some schedule does, so the first point pushed past its upper bound is
+    the counterexample. Returns (anomalies, counterexample of the first invalid key)."""
+    by_key: dict[Any, tuple[list, list]] = defaultdict(lambda: ([], []))
+    for p in pairs:
+        if p.invoke.f == "add" and p.type != FAIL:
+            by_key[p.invoke.key][0].append(p)
+        elif p.invoke.f == "read" and p.type == OK and ob.is_sc(p):
+            by_key[p.invoke.key][1].append(p)
+    out: list[dict] = []
+    first_cx = None
+    for key, (adds, reads) in by_key.items():
+        found = _set_key_linearizable(key, adds, reads)
+        if found is not None:
+            out.append(found)
+            if first_cx is None:
+                first_cx = found["counterexample"]
+    return out, first_cx
+
+
+def _set_key_linearizable(key, adds: list[Pair], reads: list[Pair]) -> dict | None:
+    inf = float("inf")
+    lo: dict[Any, float] = {}
+    hi: dict[Any, float] = {}
+    add_op: dict[Any, Pair] = {}
+    for p in adds:
+        e = ob.freeze(p.invoke.value)
+        if e not in lo or p.start < lo[e]:
+            lo[e], add_op[e] = p.start, p
+        if p.type == OK:
+            hi[e] = min(hi.get(e, inf), p.end)
+    groups: dict[frozenset, list[Pair]] = defaultdict(list)
+    for r in reads:
+        groups[elements(ob.read_value(r))].append(r)
+    chain = sorted(groups, key=len)
+
+    def fail(op: Pair, why: str, concurrent: Iterable[Pair] = ()) -> dict:
+        region = ob.region_of(op)
+        what = ob.read_kind(op) if op.invoke.f == "read" else "add"
+        text = (f"On {key} in {region} at {ob.secs(op.start)}: {what} (op "
+                f"{op.invoke.index}) cannot be linearized: {why}")
+        conc = [q.invoke.index for q in concurrent][:20]
+        cx = {"key": key, "op": op.invoke.index, "prefix": [], "states": [],
+              "concurrent": conc, "explanation": text}
+        return ob.anomaly("nonlinearizable", expected=False, key=key, region=region,
+                          ops=[op.invoke.index] + conc, explanation=text, counterexample=cx)
+
+    for a, b in zip(chain, chain[1:]):
+        if not a <= b:
+            ra, rb = groups[a][0], groups[b][0]
+            return fail(rb, f"it and op {ra.invoke.index} each hold an element the other "
+                            f"lacks ({ob.show(min(a - b, key=repr))} and "
+                            f"{ob.show(min(b - a, key=repr))}), and a set only grows", [ra])
+    prev_reads: list[Pair] = []
+    after = -inf  # P_i: the latest point of the previous group's reads
+    covered: frozenset = frozenset()
+    for c in chain + [None]:
+        new = (c - covered) if c is not None else frozenset(hi) - covered
+        latest_add, latest_op = -inf, None  # Q_i
+        for e in sorted(new, key=repr):
+            if e not in lo:
+                continue  # never added: reported by unexpected_anomalies
+            x = max(lo[e], after + _EPS)
+            if x > hi.get(e, inf):
+                return fail(add_op[e], f"{ob.show(e)} must be added after "
+                            f"{len(prev_reads)} SC read(s) that lack it, the last of which "
+                            f"cannot end before {ob.secs(after)}, but its add was "
+                            f"acknowledged at {ob.secs(hi[e])}", prev_reads[-3:])
+            if x > latest_add:
+                latest_add, latest_op = x, add_op[e]
+        if c is None:
+            break
+        group = groups[c]
+        after = -inf
+        for r in group:
+            y = max(r.start, latest_add + _EPS)
+            if y > r.end:
+                e = ob.show(ob.freeze(latest_op.invoke.value))
+                return fail(r, f"it holds {len(c)} element(s), and {e} (op "
+                            f"{latest_op.invoke.index}) cannot have been added before "
+                            f"{ob.secs(latest_add)}, after the read ended", [latest_op])
+            after = max(after, y)
+        prev_reads, covered = group, c
+    return None
+
+
+class SetLinearizable:
+    """MRSC set: linearizability per key of adds and SC reads (`linearizability`), with
+    the counterexample where the report looks for it."""
+
+    def check(self, test, history, opts) -> dict:
+        pairs = ob.client_pairs(history)
+        found, cx = linearizability(pairs)
+        keys = len({p.invoke.key for p in pairs if p.invoke.f in ("add", "read")})
+        out = ob.result(found, model="set", keys=keys,
+                        invalid_keys=[a["key"] for a in found][:ob.MAX_EXAMPLES])
+        if cx is not None:
+            out["counterexample"] = cx
+        return out
 
 
 def ec_monotonic_anomalies(pairs: Sequence[Pair]) -> list[dict]:
@@ -224,6 +460,8 @@ class SetChecker:
         pairs = ob.client_pairs(history)
         adds = adds_by_key(pairs)
         found = unexpected_anomalies(pairs, adds)
+        if not self.strong:
+            found += async_losses(pairs, adds, ob.skew_margin_ns(history))[0]
         if self.strong:
             found += stale_set_anomalies(pairs, adds, expected=False)
             found += lost_add_anomalies(pairs, adds, expected=False)

@@ -21,6 +21,7 @@ from typing import Any, Mapping, Sequence
 
 import click
 
+from emulator.bugs import help_text as bug_help
 from suite.errors import GtcheckError
 
 DEFAULT_STATE_FILE = ".gtcheck/emulator.json"
@@ -72,11 +73,14 @@ def _regions(value: str) -> list[str]:
               help="With --region: another region's process and its peer port (repeat).")
 @click.option("--peer-port", type=int, default=0, show_default=True,
               help="With --region: the port the peers reach this process on (0: a free one).")
+@click.option("--bug", "bugs", default="none", show_default=True, metavar="NAME[,NAME]",
+              help="Switch on planted replication mistakes (emulator/README.md, 'Bug "
+                   "switches'), to see whether a test catches them: " + bug_help())
 def serve(mode: str, regions: str, witness: str | None, latency_scale: float, host: str,
           port: int, admin_port: int | None, endpoint_port: int | None,
           control_delay_ms: float, state_file: str, seed: int,
           copy_lag_ms: float | None, own_region: str | None, peers: tuple[str, ...],
-          peer_port: int) -> None:
+          peer_port: int, bugs: str) -> None:
     """Start one DynamoDB endpoint per region, one endpoint for all regions (the region
     from the SigV4 credential scope, as moto and LocalStack do) and the admin API, until
     interrupted. The state file records them all ("regions", "endpoint", "admin").
@@ -97,13 +101,13 @@ def serve(mode: str, regions: str, witness: str | None, latency_scale: float, ho
                                  peer_port=peer_port, regions=_regions(regions), mode=mode,
                                  witness=witness, latency_scale=latency_scale, host=host,
                                  port=port, admin_port=admin_port, state_file=state_file,
-                                 seed=seed, copy_lag_ms=copy_lag_ms)
+                                 seed=seed, copy_lag_ms=copy_lag_ms, bugs=bugs)
         else:
             d = Deployment(_regions(regions), mode=mode, witness=witness,
                            latency_scale=latency_scale, host=host, port=port,
                            admin_port=admin_port, endpoint_port=endpoint_port,
                            control_delay_ms=control_delay_ms, state_file=state_file,
-                           seed=seed, copy_lag_ms=copy_lag_ms)
+                           seed=seed, copy_lag_ms=copy_lag_ms, bugs=bugs)
         d.start()
     except GtcheckError as e:
         raise click.ClickException(str(e)) from None
@@ -123,8 +127,9 @@ def serve(mode: str, regions: str, witness: str | None, latency_scale: float, ho
 @click.argument("action")
 @click.argument("args", nargs=-1)
 def fault(state_file: str, action: str, args: tuple[str, ...]) -> None:
-    """Inject or heal a fault: isolate R | cut A B | cut-oneway A B | delay A B MS | heal |
-    pause-replication [R] | resume-replication [R] | stop R | start R | skew-clock R MS | status
+    """Inject or heal a fault: isolate R | cut A B | cut-oneway A B | delay A B MS |
+    slow R MS | pause R | resume [R] | heal | pause-replication [R] | resume-replication [R] |
+    stop R | start R | skew-clock R MS | status
     """
     from emulator.deployment import FAULT_ACTIONS
 

@@ -283,14 +283,14 @@ def client_ops(ops: Iterable[Op]) -> Iterator[Op]:
 # Nemesis operations name the fault action in `f` and its target in `value`. These begin
 # a fault; "heal" ends every open fault; the END_ACTIONS end the matching begun fault.
 FAULT_ACTIONS = frozenset(("isolate", "cut", "cut-oneway", "delay", "pause-replication",
-                           "stop", "skew-clock", "fis-pause-replication",
+                           "stop", "skew-clock", "slow", "pause", "fis-pause-replication",
                            "client-partition", "client-latency", "client-timeout"))
 # Faults of a remote run's client hosts (suite.remote.faults; value {"host", "region"}):
 # they hit that region's clients, not the table.
 CLIENT_HOST_FAULTS = frozenset(("cut-host", "kill-worker", "pause-worker",
                                 "skew-host-clock", "delay-host"))
 FAULT_ACTIONS = FAULT_ACTIONS | CLIENT_HOST_FAULTS
-END_ACTIONS = {"resume-replication": "pause-replication", "start": "stop",
+END_ACTIONS = {"resume-replication": "pause-replication", "start": "stop", "resume": "pause",
                "fis-resume-replication": "fis-pause-replication",
                "restart-worker": "kill-worker", "resume-worker": "pause-worker",
                "unskew-host-clock": "skew-host-clock"}

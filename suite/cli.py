@@ -20,7 +20,8 @@ from results.formats import FORMATS
 from results.store import Store
 from suite import core
 from suite.check_cmd import check_files
-from suite.config import DEFAULT_REGIONS, MODES, Test, parse_list
+from emulator.bugs import help_text as bug_help
+from suite.config import DEFAULT_REGIONS, MODES, NEMESIS_TIMINGS, Test, parse_list
 from suite.errors import GtcheckError
 from suite.repeat import run_series, series_summary
 from suite.schedule_file import read_schedule
@@ -94,6 +95,18 @@ def _stderr(msg: str) -> None:
                    "a region's clock).")
 @click.option("--nemesis-interval", type=float, default=5.0, show_default=True,
               help="Seconds between fault operations.")
+@click.option("--nemesis-latency-ms", type=float, default=None,
+              help="Size of the slow and latency faults: extra one-way ms per link  "
+                   "[default: slow 300, latency 50].")
+@click.option("--nemesis-timing", type=click.Choice(NEMESIS_TIMINGS), default="grid",
+              show_default=True,
+              help="Fault timing: grid (fixed turns), random (seeded times around "
+                   "--nemesis-interval), end-in-fault (random, and the main phase ends "
+                   "inside a fault).")
+@click.option("--emulator-bug", "emulator_bugs", default="none", show_default=True,
+              metavar="NAME[,NAME]",
+              help="Plant mistakes in the embedded emulator (emulator/README.md, 'Bug "
+                   "switches'): " + bug_help())
 @click.option("--time-limit", type=float, default=30.0, show_default=True,
               help="Seconds of the main phase (the final heal and reads come after).")
 @click.option("--concurrency", type=int, default=None,
@@ -102,6 +115,9 @@ def _stderr(msg: str) -> None:
               help="Target client operations per second, over all threads.")
 @click.option("--keys", type=int, default=8, show_default=True,
               help="Number of distinct item keys the workload uses.")
+@click.option("--hot-keys", type=int, default=2, show_default=True,
+              help="Keys in play at a time; they rotate over --keys every 100 operations "
+                   "per key (0: every key at once, uniformly).")
 @click.option("--latency-scale", type=float, default=1.0, show_default=True,
               help="Scale of the emulator's inter-region latency (0.1 = ten times faster).")
 @click.option("--op-timeout", type=float, default=5.0, show_default=True,
@@ -135,10 +151,11 @@ def _stderr(msg: str) -> None:
 @click.option("--ssh-accept-new", is_flag=True,
               help="Trust an SSH host key not yet in known_hosts and add it there "
                    "(OpenSSH's accept-new); a changed key is still refused.")
-def run(target, mode, regions, witness, workload, nemesis, nemesis_interval, time_limit,
-        concurrency, rate, keys, latency_scale, op_timeout, final_wait, seed, store_root,
-        name, schedule_path, test_count, yes, max_requests, fis_role_arn, hosts,
-        ssh_accept_new):
+def run(target, mode, regions, witness, workload, nemesis, nemesis_interval,
+        nemesis_latency_ms, nemesis_timing, emulator_bugs, time_limit,
+        concurrency, rate, keys, hot_keys, latency_scale, op_timeout, final_wait, seed,
+        store_root, name, schedule_path, test_count, yes, max_requests, fis_role_arn,
+        hosts, ssh_accept_new):
     """Run a test: clients and faults against a global table, then judge the history.
 
     Prints a progress line while it runs and, at the end, the verdict, anomalies by kind
@@ -151,7 +168,7 @@ def run(target, mode, regions, witness, workload, nemesis, nemesis_interval, tim
                 witness=witness, nemesis=parse_list(nemesis), seed=seed,
                 time_limit=time_limit,
                 concurrency=concurrency if concurrency is not None else 2 * len(region_list),
-                rate=rate, keys=keys, latency_scale=latency_scale,
+                rate=rate, keys=keys, hot_keys=hot_keys, latency_scale=latency_scale,
                 nemesis_interval=nemesis_interval, op_timeout=op_timeout,
                 final_wait=final_wait, name=name or "", hosts=hosts,
                 ssh_accept_new=ssh_accept_new,
@@ -159,6 +176,8 @@ def run(target, mode, regions, witness, workload, nemesis, nemesis_interval, tim
                 target_options={k: v for k, v in (("yes", yes), ("max_requests", max_requests),
                                                   ("fis_role_arn", fis_role_arn))
                                 if v not in (None, False)},
+                nemesis_latency_ms=nemesis_latency_ms, nemesis_timing=nemesis_timing,
+                emulator_bugs=parse_list(emulator_bugs),
                 ).stamped(argv=tuple(sys.argv))
     stop, abort = threading.Event(), threading.Event()
 
@@ -229,6 +248,7 @@ def check(model, fmt, initial_json, timeout, as_json, files):
 # Command groups that live beside the parts they drive.
 from emulator.cli import emulator as _emulator_group  # noqa: E402
 from results.report_cli import report_command, serve_command  # noqa: E402
+from suite.validate import validate_command  # noqa: E402
 from suite.test_all_cmd import test_all as _test_all_command  # noqa: E402
 
 main.add_command(_emulator_group, name="emulator")
@@ -243,6 +263,7 @@ main.add_command(_conform_command, name="conform")
 from suite.remote.worker import worker_command  # noqa: E402
 
 main.add_command(worker_command, name="worker")
+main.add_command(validate_command, name="validate")
 main.add_command(_test_all_command, name="test-all")
 
 

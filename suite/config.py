@@ -22,6 +22,7 @@ from typing import Any, Mapping
 from suite.errors import BadInput
 
 MODES = ("async", "strong")
+NEMESIS_TIMINGS = ("grid", "random", "end-in-fault")
 DEFAULT_REGIONS = ("us-east-1", "us-east-2", "us-west-2")
 
 
@@ -53,12 +54,16 @@ class Test:
     concurrency: int = 6
     rate: float = 50.0
     keys: int = 8
+    hot_keys: int = 2        # keys in play at a time, rotating (0 or >= keys: all, uniform)
     latency_scale: float = 1.0
     nemesis_interval: float = 5.0
     op_timeout: float = 5.0
     final_wait: float = 1.0
     hosts: str | None = None  # a hosts file: clients run on remote hosts (suite/remote)
     ssh_accept_new: bool = False  # trust unknown SSH host keys on first use
+    nemesis_latency_ms: float | None = None   # slow / latency fault size (None: defaults)
+    nemesis_timing: str = "grid"              # grid | random | end-in-fault (nemesis/packages.py)
+    emulator_bugs: tuple[str, ...] = ()       # planted mistakes (emulator/bugs.py), emulator only
     name: str = ""
     nemesis_schedule: tuple = ()    # fixed fault operations ({"at", "f", "value"}), or ()
     start_time: str = ""
@@ -84,6 +89,23 @@ class Test:
             raise BadInput("--nemesis-schedule replaces --nemesis: give one of them")
         if self.hosts is not None and (not isinstance(self.hosts, str) or not self.hosts):
             raise BadInput(f"--hosts must be a file path, got {self.hosts!r}")
+        if not isinstance(self.hot_keys, int) or isinstance(self.hot_keys, bool) \
+                or self.hot_keys < 0:
+            raise BadInput(f"--hot-keys must be an integer >= 0, got {self.hot_keys!r}")
+        if self.nemesis_latency_ms is not None and (
+                not isinstance(self.nemesis_latency_ms, (int, float))
+                or not 0 <= self.nemesis_latency_ms <= 600_000):
+            raise BadInput("--nemesis-latency-ms must be a number from 0 to 600000, got "
+                           f"{self.nemesis_latency_ms!r}")
+        if self.nemesis_timing not in NEMESIS_TIMINGS:
+            raise BadInput(f"--nemesis-timing must be one of {', '.join(NEMESIS_TIMINGS)}, "
+                           f"got {self.nemesis_timing!r}")
+        if self.emulator_bugs:
+            from emulator.bugs import parse_bugs  # late: only runs with planted bugs need it
+            object.__setattr__(self, "emulator_bugs", parse_bugs(list(self.emulator_bugs)))
+            if self.target != "emulator":
+                raise BadInput("--emulator-bug applies only to --target emulator (a served "
+                               "emulator takes `gtcheck emulator serve --bug`)")
         if not self.name:
             object.__setattr__(self, "name", default_name(self))
 
@@ -92,6 +114,7 @@ class Test:
         d["regions"] = list(self.regions)
         d["nemesis"] = list(self.nemesis)
         d["argv"] = list(self.argv)
+        d["emulator_bugs"] = list(self.emulator_bugs)
         d["versions"] = dict(self.versions)
         d["nemesis_schedule"] = [dict(e) for e in self.nemesis_schedule]
         d["target_options"] = dict(self.target_options)
@@ -104,7 +127,7 @@ class Test:
             raise BadInput("test.json must hold a JSON object")
         names = {f.name for f in dataclasses.fields(cls)}
         kw = {k: v for k, v in d.items() if k in names}
-        for k in ("regions", "nemesis", "argv", "nemesis_schedule"):
+        for k in ("regions", "nemesis", "argv", "nemesis_schedule", "emulator_bugs"):
             if k in kw:
                 if not isinstance(kw[k], (list, tuple)):
                     raise BadInput(f"test.json: {k} must be a list, got {kw[k]!r}")

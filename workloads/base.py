@@ -25,6 +25,7 @@ from typing import Any, Callable, Mapping, Sequence
 from suite.errors import BadInput
 
 FINAL = "final"
+HOT_KEY_OPS = 100  # operations per key while it is hot (Jepsen's independent keys: ~100)
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class WorkloadOptions:
     latency_scale: float = 0.1
     connect_timeout_s: float = 1.0
     read_timeout_s: float = 5.0
+    hot_keys: int = 0               # keys in play at a time (0: all of them, uniformly)
 
     def key_names(self) -> tuple[str, ...]:
         if self.keys < 1:
@@ -75,7 +77,8 @@ def options_from_test(test: Any) -> WorkloadOptions:
         mode=test.mode, regions=tuple(test.regions), keys=test.keys, seed=test.seed,
         table=table_name(test), concurrency=test.concurrency, rate=test.rate,
         latency_scale=test.latency_scale,
-        read_timeout_s=max(0.5, float(getattr(test, "op_timeout", 5.0))))
+        read_timeout_s=max(0.5, float(getattr(test, "op_timeout", 5.0))),
+        hot_keys=int(getattr(test, "hot_keys", 0) or 0))
 
 
 def table_name(test: Any) -> str:
@@ -91,14 +94,21 @@ def keyed_workload(name: str, opts: WorkloadOptions, choose_op: Callable) -> Wor
     (workloads.generators.UniqueOps) at the run's rate, on random keys, from client
     threads in every region; final SC reads of every key everywhere; the mode's checkers."""
     from workloads.client import OPS, RegionClient
-    from workloads.generators import UniqueOps, final_reads
+    from workloads.generators import HotKeys, UniqueOps, final_reads
     keys = opts.key_names()
+    hot = opts.hot_keys
+    if 0 < hot < len(keys):
+        # Rotating hot keys (HotKeys): slots k0..k{hot-1}, HOT_KEY_OPS operations each.
+        ops = HotKeys(UniqueOps(choose_op(keys[:hot]), opts.seed), keys, hot,
+                      hot * HOT_KEY_OPS)
+    else:
+        ops = UniqueOps(choose_op(keys), opts.seed)
     return Workload(
         name=name,
         client=RegionClient(opts.table, OPS[name], connect_timeout_s=opts.connect_timeout_s,
                             read_timeout_s=opts.read_timeout_s,
                             pool_size=max(4, opts.concurrency)),
-        generator=paced(opts, UniqueOps(choose_op(keys), opts.seed)),
+        generator=paced(opts, ops),
         final_generator=final_reads(keys),
         checkers=mode_checkers(opts.mode, name),
         table=opts.table, keys=keys, min_concurrency=len(opts.regions))

@@ -15,6 +15,10 @@ show exactly what a workload will do without a target.
 - `final_reads(keys)`: each client thread reads every key with an SC read,
   marked `"final": True`; thread t is in region t mod len(regions), so with at least one
   thread per region every region is read.
+- `HotKeys(gen, keys, hot, window_ops)`: Jepsen's independent keys, simplified: `gen`
+  picks among `hot` slot keys and this maps them onto a window of `hot` real keys that
+  moves on every `window_ops` operations, so contention stays high (a stale read shows in
+  seconds) while a run still touches many keys, each with a short history.
 - `Steps(ops, retry_on, attempts)`: a thread's fixed list of operations, each retried
   (as a new recorded operation, `"attempt"` counting from 1) while its completion fails
   with an error in `retry_on` -- the demos' retry on ReplicatedWriteConflictException.
@@ -26,7 +30,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
-from suite.generator import PENDING, Generator, each_thread, gen_op
+from suite.generator import PENDING, Generator, _Wrapper, each_thread, gen_op
 
 FINAL = "final"
 
@@ -55,6 +59,25 @@ class UniqueOps(Generator):
             last = {**last, op["key"]: self.next_value}
         return res[0], UniqueOps(self.choose, rng.getrandbits(64),
                                  self.next_value + (1 if used else 0), last)
+
+
+@dataclass(frozen=True)
+class HotKeys(_Wrapper):
+    """Slot key `slots[j]` of the inner generator's op becomes `keys[(w * hot + j) %
+    len(keys)]` during window `w` = operations done // `window_ops` (module docstring)."""
+
+    gen: Any
+    keys: tuple
+    hot: int
+    window_ops: int
+    n: int = 0
+
+    def step(self, ctx, op, nxt):
+        slot = int(str(op["key"])[1:]) if str(op.get("key", "")).startswith("k") else None
+        if slot is not None and 0 <= slot < self.hot:
+            window = self.n // self.window_ops
+            op = {**op, "key": self.keys[(window * self.hot + slot) % len(self.keys)]}
+        return op, HotKeys(nxt, self.keys, self.hot, self.window_ops, self.n + 1)
 
 
 def _field(event: Any, name: str, default: Any = None) -> Any:
@@ -126,4 +149,4 @@ def final_reads(keys: Sequence[str], *, f: str = "read") -> Any:
     return each_thread([{"f": f, "key": k, "consistent": True, FINAL: True} for k in keys])
 
 
-__all__ = ["FINAL", "Steps", "UniqueOps", "final_reads", "pick", "read"]
+__all__ = ["FINAL", "HotKeys", "Steps", "UniqueOps", "final_reads", "pick", "read"]

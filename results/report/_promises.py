@@ -32,17 +32,25 @@ class Promise:
 PROMISES: dict[str, Promise] = {
     "linearizability": Promise(
         "Linearizable items",
-        "Every write, conditional write and strongly consistent read of an item appears to "
-        "take effect at one instant between its start and its end, the same order in every "
-        "region (M05, M06, M13)."),
+        "Every write, conditional write, increment and strongly consistent read of an item "
+        "appears to take effect at one instant between its start and its end, the same "
+        "order in every region (M05, M06, M13). Checked by an exhaustive search; EC reads "
+        "are not part of it, and a search that runs out of time says undecided."),
     "counter": Promise(
         "Counter bounds",
-        "Every strongly consistent read of a counter lies between the increments "
-        "acknowledged before it began and the increments attempted before it ended (M16)."),
+        "Every read of a counter is a value some combination of the increments makes, never "
+        "above those attempted before it ended; strongly consistent reads are at least "
+        "the increments acknowledged before they began (M16). Asynchronous mode: a region "
+        "never loses an increment it acknowledged or a value it showed unless a write from "
+        "another region could have overwritten it by last-writer-wins (A01, A05, A14); "
+        "losses that such a write could explain are counted, not failures."),
     "set": Promise(
         "No lost set elements",
-        "Every acknowledged add is present in the final reads, and no element appears "
-        "that was never added."),
+        "No element appears that was never added, only failed to be added, or before its "
+        "add began. MRSC: every acknowledged add is in the final reads and in every "
+        "strongly consistent read begun after it, and those reads only grow. Asynchronous "
+        "mode: a region never loses an element it acknowledged or showed unless a write "
+        "from another region could have overwritten it by last-writer-wins (A01, A05, A14)."),
     "ec-reads": Promise(
         "Eventually consistent reads",
         "EC reads return some written value and never go back in time within a region "
@@ -52,10 +60,13 @@ PROMISES: dict[str, Promise] = {
         "A write answered ReplicatedWriteConflictException never becomes visible (M08)."),
     "read-your-writes": Promise(
         "Read your writes in the writing region",
-        "A strongly consistent read in the region that acknowledged a write sees it (A01)."),
+        "A strongly consistent read in the region that acknowledged a write (or a "
+        "conditional write) sees it or something newer (A01)."),
     "monotonic-reads": Promise(
         "Monotonic reads",
-        "Reads of one item in one region never go back in time (A05)."),
+        "Reads of one item in one region never go back in time (A05); an eventually "
+        "consistent read counts as evidence of what the region held (G2). Orders seen "
+        "differently by two regions are not checked here."),
     "convergence": Promise(
         "Convergence",
         "After the final heal, every region's final strongly consistent read agrees "
@@ -66,7 +77,8 @@ PROMISES: dict[str, Promise] = {
         "(A06)."),
     "never-written": Promise(
         "No phantom values",
-        "No read returns a value that was never written."),
+        "No read, and no successful conditional write, sees a value that was never "
+        "written or before its write began."),
     "failed-writes": Promise(
         "Failed writes stay invisible",
         "A write that failed definitely is never seen by any read."),
@@ -77,16 +89,18 @@ PROMISES: dict[str, Promise] = {
         informational=True),
     "lost-increments": Promise(
         "Lost increments (allowed)",
-        "Concurrent increments in different regions are lost to last-writer-wins (A14): "
-        "reported, not a failure.", informational=True),
+        "Increments lost from the final value that a write from another region could have "
+        "overwritten by last-writer-wins (A14), counted per increment: reported, not a "
+        "failure.", informational=True),
     "sc-reads": Promise(
         "Strongly consistent reads are fresh",
         "A strongly consistent read reflects every write acknowledged anywhere before it "
         "began (M06)."),
     "lost-adds": Promise(
         "Lost set adds (allowed)",
-        "A set element added in one region may be overwritten by a concurrent write "
-        "elsewhere under last-writer-wins (A06, A14): reported, not a failure.",
+        "Acknowledged elements missing from the final reads that a write from another "
+        "region could have overwritten by last-writer-wins (A06, A14), counted per "
+        "element: reported, not a failure.",
         informational=True),
     "linearizability-violations": Promise(
         "Non-linearizable histories (allowed)",

@@ -16,6 +16,18 @@ operations) against one of two stores:
 Faults are recorded as nemesis operations; the run ends with a heal and final SC reads in
 every region (`extra["final"] = True`) once replication has drained. One `seed` decides
 everything: the same arguments give the same history.
+
+A `mutation` makes the store break one promise once, at the first chance after
+`mutate_at_ms`, and an observer SC read (its own process) right after shows it:
+- "drop-write": a write, cas or add is acknowledged but never takes effect (both stores);
+- "reorder-apply" (async): a replicated version older than the copy replaces it anyway;
+- "resurrect" (async): right after a write replaced a value in its region, a read there
+  returns the replaced value;
+- "rollback" (async): when a write is acknowledged, its region's copy goes back to the
+  version it held before that write, and carries on from there;
+- "stale-sc-read" (strong): right after a write is acknowledged, an SC read returns the
+  state from before it took effect.
+`run.mutated` says whether the mutation found its chance.
 """
 
 from __future__ import annotations
@@ -51,6 +63,9 @@ class Sim:
     cuts: list[tuple[str, str, int, int]] = field(default_factory=list)   # a, b, ms, ms
     isolations: list[tuple[str, int, int]] = field(default_factory=list)  # region, ms, ms
     skew_ms: dict[str, int] = field(default_factory=dict)
+    writers: tuple[str, ...] | None = None  # regions whose clients write (None: all)
+    mutation: str | None = None          # see the module's docstring
+    mutate_at_ms: int = 0
 
     def run(self) -> list[Op]:
         return _Run(self).run()
@@ -73,6 +88,31 @@ class _Run:
         self.copies = {r: {} for r in cfg.regions}           # async: key -> (value, ts, origin)
         self.known: dict[tuple[int, str], list] = {}         # thread knowledge of values
         self.versions: dict[str, dict] = {}                  # async: final version metadata
+        self.mutated = False
+        self.past: dict[tuple[str, str], list] = {}          # async: (region, key) -> versions held
+
+    def mutate_now(self, name: str, t: int) -> bool:
+        """Whether mutation `name` is to happen now (then it is marked done)."""
+        if self.cfg.mutation != name or self.mutated or t < self.cfg.mutate_at_ms * MS:
+            return False
+        self.mutated = True
+        return True
+
+    def observe(self, t: int, region: str, key: str, value: Any) -> None:
+        """An observer SC read in `region`, begun at t, that returned `value`."""
+        p = self.fresh_process()
+        self.record(t, type="invoke", process=p, f="read", key=key, region=region,
+                    consistent=True)
+        self.record(t + MS, type="ok", process=p, f="read", key=key, region=region,
+                    consistent=True, value=value)
+        self.at(t + MS, "nothing", None)  # the run lasts until the observer is done
+
+    def on_nothing(self, t: int, data: Any) -> None:
+        pass
+
+    def set_copy(self, region: str, key: str, version: tuple) -> None:
+        self.copies[region][key] = version
+        self.past.setdefault((region, key), []).append(version)
 
     # --- plumbing ---------------------------------------------------------------------
     def at(self, t: int, kind: str, data: Any) -> None:
@@ -143,7 +183,8 @@ class _Run:
         cfg, rng = self.cfg, self.rng
         key = rng.choice(self.keys)
         op = {"key": key, "region": th["region"]}
-        if rng.random() < cfg.read_p:
+        reader = cfg.writers is not None and th["region"] not in cfg.writers
+        if reader or rng.random() < cfg.read_p:
             op.update(f="read", consistent=rng.random() >= cfg.ec_p)
         elif cfg.workload == "register":
             self.next_value += 1
@@ -176,6 +217,10 @@ class _Run:
             outcome = "conflict"
         ctx = {"th": th, "op": op, "invoke": t, "end": t + d, "outcome": outcome}
         applies = outcome == "ok" or (outcome == "crash" and rng.random() < 0.5)
+        if applies and outcome == "ok" and op["f"] != "read" \
+                and self.mutate_now("drop-write", t):
+            applies = False  # acknowledged, never applied
+            ctx["observe"] = "current"
         if applies:
             self.at(t + 1 + rng.randrange(max(1, d - 2)), "apply", ctx)
         else:
@@ -205,8 +250,33 @@ class _Run:
             if op["f"] in ("write", "cas"):
                 new = op["value"] if op["f"] == "write" else op["value"][1]
                 self.known.setdefault((th["thread"], op["key"]), []).append(new)
+            self.after_ack(t, ctx)
         lo, hi = self.cfg.think_ms
         self.at(t + self.rng.randrange(lo * MS, hi * MS + 1), "invoke", th)
+
+    def after_ack(self, t: int, ctx: dict) -> None:
+        """Mutations that act when a write is acknowledged, and the observer reads."""
+        op = ctx["op"]
+        key, region = op["key"], op["region"]
+        if ctx.get("observe") == "current":
+            if self.cfg.store == "linearizable":
+                self.observe(t + MS, region, key, self.one.get(key))
+            else:
+                self.observe(t + MS, region, key, self.copies[region].get(key, (None,))[0])
+        elif ctx.get("observe") == "replaced":
+            self.observe(t + MS, region, key, ctx["before"])
+        elif "before" in ctx and self.cfg.store == "linearizable" \
+                and self.mutate_now("stale-sc-read", t):
+            self.observe(t + MS, self.rng.choice(self.cfg.regions), key, ctx["before"])
+        elif "version" in ctx and self.mutate_now("rollback", t):
+            past = self.past.get((region, key), [])
+            i = past.index(ctx["version"]) if ctx["version"] in past else 0
+            back = past[i - 1] if i > 0 else None
+            if back is None:
+                self.copies[region].pop(key, None)
+            else:
+                self.set_copy(region, key, back)
+            self.observe(t + MS, region, key, back[0] if back else None)
 
     # --- the stores ---------------------------------------------------------------------
     def on_apply(self, t: int, ctx: dict) -> None:
@@ -243,9 +313,11 @@ class _Run:
             else:
                 ctx["result"] = self.one.get(key)
             return
-        changed, new = self._update(self.one.get(key), op, ctx)
+        before = self.one.get(key)
+        changed, new = self._update(before, op, ctx)
         if changed:
             self.one[key] = new
+            ctx["before"] = before
 
     def clock(self, region: str, t: int) -> int:
         return t + self.cfg.skew_ms.get(region, 0) * MS
@@ -263,7 +335,10 @@ class _Run:
         ts = self.clock(region, t)
         if cur and (ts, region) <= (cur[1], cur[2]):
             ts = cur[1] + 1  # a local write always supersedes what the region holds
-        copy[key] = (new, ts, region)
+        self.set_copy(region, key, (new, ts, region))
+        ctx["version"] = copy[key]
+        if cur is not None and self.mutate_now("resurrect", t):
+            ctx["observe"], ctx["before"] = "replaced", cur[0]
         for dest in self.cfg.regions:
             if dest == region:
                 continue
@@ -278,7 +353,10 @@ class _Run:
         dest, key, version = data
         cur = self.copies[dest].get(key)
         if cur is None or (version[1], version[2]) > (cur[1], cur[2]):
-            self.copies[dest][key] = version
+            self.set_copy(dest, key, version)
+        elif version != cur and self.mutate_now("reorder-apply", t):
+            self.set_copy(dest, key, version)  # an older version applied over a newer one
+            self.observe(t + MS, dest, key, version[0])
 
     def final_reads(self, t: int) -> None:
         for r in self.cfg.regions:
@@ -306,3 +384,10 @@ def simulate_with_versions(**kwargs: Any) -> tuple[list[Op], dict]:
     run = _Run(Sim(**kwargs))
     ops = run.run()
     return ops, run.versions
+
+
+def simulate_mutated(**kwargs: Any) -> tuple[list[Op], dict, bool]:
+    """(history, final versions, whether the mutation happened)."""
+    run = _Run(Sim(**kwargs))
+    ops = run.run()
+    return ops, run.versions, run.mutated

@@ -125,7 +125,7 @@ def test_promise_views_split_one_computation():
     assert r["failed-writes"]["valid"] is True
     assert r["stale-reads"]["valid"] is True and r["valid"] is False
     assert set(checker_for("strong", "set").checkers) == {
-        "set", "convergence", "availability", "latency"}
+        "linearizability", "set", "convergence", "availability", "latency"}
 
 
 @pytest.mark.parametrize("workload", WORKLOADS)
@@ -143,7 +143,8 @@ def test_malformed_values_make_a_checker_unknown_not_a_crash():
     r = checker_for("strong", "counter").check(TEST, h.ops(), {})
     assert r["counter"]["valid"] == "unknown"
     assert "counter value is not a number: 'seven'" in r["counter"]["error"]
-    assert r["valid"] == "unknown"
+    # no counter state is "seven": the linearizability search says so
+    assert r["linearizability"]["valid"] is False and r["valid"] is False
 
 
 def test_checkers_for_plugs_into_the_harness_compose_with_stats():
@@ -155,4 +156,5 @@ def test_checkers_for_plugs_into_the_harness_compose_with_stats():
     named.setdefault("stats", stats)
     r = compose(named).check(TEST, ops, {})
     assert r["valid"] is True and r["stats"]["valid"] is True
-    assert set(r) == {"valid", "counter", "convergence", "availability", "latency", "stats"}
+    assert set(r) == {"valid", "linearizability", "counter", "convergence", "availability",
+                      "latency", "stats"}

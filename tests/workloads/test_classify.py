@@ -53,3 +53,33 @@ def test_clients_make_exactly_one_attempt():
     config = one_attempt_config(connect_timeout_s=0.5, read_timeout_s=2.0)
     assert config.retries["total_max_attempts"] == 1
     assert (config.connect_timeout, config.read_timeout) == (0.5, 2.0)
+
+
+def test_the_emulators_documented_503_is_fail_and_every_other_5xx_stays_info():
+    """docs/CONVENTIONS.md: the emulator's 503 means nothing was proposed (Jepsen :fail);
+    AWS documents no such thing, so without the flag a 503 stays info."""
+    emu = classify(client_error("ServiceUnavailable", 503), definite_unavailable=True)
+    assert (emu.type, emu.error) == ("fail", "ServiceUnavailable")
+    assert classify(client_error("ServiceUnavailable", 503)).type == "info"
+    for code, status in (("InternalServerError", 500), ("SomethingElse", 503)):
+        assert classify(client_error(code, status), definite_unavailable=True).type == "info"
+
+
+def test_clients_on_the_emulator_target_know_its_503_is_definite():
+    from suite.targets.emulator import EmulatorTarget
+    from suite.targets.endpoints import EndpointsTarget
+    from workloads.client import OPS, RegionClient
+
+    class Plain:  # a target that does not document its 5xx (AWS, plain endpoints)
+        regions = ("us-east-1",)
+
+        def client(self, region, config=None):
+            return object()
+
+    class Emulated(Plain):
+        definite_unavailable = EmulatorTarget.definite_unavailable
+
+    proto = RegionClient("t", OPS["register"])
+    assert proto.with_target(Emulated()).open(None, "us-east-1").definite_unavailable
+    assert not proto.with_target(Plain()).open(None, "us-east-1").definite_unavailable
+    assert not getattr(EndpointsTarget, "definite_unavailable", False)

@@ -110,3 +110,29 @@ def test_single_writer_demo_writes_in_the_first_region_and_reads_in_the_others()
     assert len(reads) == 2 * 10 * 2  # two reader regions, ten iterations, an SC and an EC read
     # Paced: the ten iterations span well beyond one us-east-1 -> us-west-2 trip at scale 1.
     assert max(o["time"] for o in reads) >= 9 * demo.step_gap_s(1.0) * 1e9
+
+
+def test_hot_keys_rotate_over_the_key_space_in_windows():
+    from workloads.base import keyed_workload
+    opts = WorkloadOptions(keys=6, hot_keys=2, rate=1e9, seed=3)
+    w = keyed_workload("register", opts, register.choose_op)
+    ops = invocations(simulate(clients(time_limit(10.0, w.generator.gen)), concurrency=3,
+                               nemesis=False))[:600]
+    windows = [{o["key"] for o in ops[i:i + 200]} for i in range(0, 600, 200)]
+    assert windows == [{"k0", "k1"}, {"k2", "k3"}, {"k4", "k5"}]
+    # the same values and op kinds as the uniform generator over the two slots
+    same = keyed_workload("register", WorkloadOptions(keys=2, seed=3), register.choose_op)
+    plain = invocations(simulate(clients(time_limit(10.0, same.generator.gen)), concurrency=3,
+                                 nemesis=False))[:200]
+    assert [(o["f"], o.get("value")) for o in ops[:200]] == \
+        [(o["f"], o.get("value")) for o in plain]
+
+
+def test_hot_keys_off_or_covering_every_key_leave_the_schedule_unchanged():
+    from workloads.base import keyed_workload
+    for hot in (0, 4, 9):
+        w = keyed_workload("counter", WorkloadOptions(keys=4, hot_keys=hot, seed=5),
+                           counter.choose_op)
+        assert schedule(w.generator) == schedule(
+            keyed_workload("counter", WorkloadOptions(keys=4, seed=5),
+                           counter.choose_op).generator)
