@@ -16,7 +16,8 @@ from suite.registry import register_nemesis
 NEMESIS_NAMES = tuple(ALL_FAMILIES)
 
 for _name in NEMESIS_NAMES:
-    register_nemesis(_name, registry_factory(_name))
+    register_nemesis(_name, registry_factory(_name),
+                     description=ALL_FAMILIES[_name].description)
 
 __all__ = ["DEFAULT_INTERVAL_S", "FAMILIES", "FaultNemesis", "FaultOptions",
            "NEMESIS_NAMES", "Topology", "family_package", "package", "parse_nemesis_names"]

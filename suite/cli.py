@@ -62,6 +62,33 @@ class GtcheckGroup(click.Group):
         return code
 
 
+class RegistryHelpOption(click.Option):
+    """An option whose help lists the names registered for it (workloads, nemeses) with
+    their descriptions, read from the registry only when help is shown, so the help of
+    `run` always names everything a run accepts and start-up imports nothing extra."""
+
+    def __init__(self, *args, lead: str = "", names=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._lead, self._names = lead, names
+
+    def get_help_record(self, ctx):
+        entries = self._names() if self._names else []
+        self.help = " ".join([self._lead] + [f"{n} ({d});" if d else f"{n};"
+                                             for n, d in entries]).rstrip(";") + "."
+        return super().get_help_record(ctx)
+
+
+def registry_names(kind: str) -> list[tuple[str, str]]:
+    """(name, description) of every registered workload or nemesis, test doubles aside."""
+    from suite import registry
+    registry.load_plugins()
+    if kind == "workloads":
+        items = [(n, e.description) for n, e in registry.WORKLOADS.items()]
+    else:
+        items = [(n, registry.NEMESIS_DESCRIPTIONS.get(n, "")) for n in registry.NEMESES]
+    return [(n, d) for n, d in items if not n.startswith("fake")]
+
+
 @click.group(cls=GtcheckGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """gtcheck: Jepsen-style consistency tests for DynamoDB global tables.
@@ -84,15 +111,11 @@ def _stderr(msg: str) -> None:
               help="Comma-separated replica regions; clients are spread over them.")
 @click.option("--witness", default=None,
               help="MRSC witness region (holds only the journal), instead of a third replica.")
-@click.option("--workload", default="register", show_default=True,
-              help="register (read/write/cas per key), counter (ADD increments), set (adds "
-                   "of unique elements), demo-single-writer, demo-multi-writer (the talk's "
-                   "demos, printed as its tables).")
-@click.option("--nemesis", default="none", show_default=True,
-              help="Comma-separated fault packages, composed and taking turns, or none: "
-                   "isolate (one region), link (cut a region pair), pause-replication, "
-                   "outage (stop/start a region), latency (extra link delay), clock (skew "
-                   "a region's clock).")
+@click.option("--workload", default="register", show_default=True, cls=RegistryHelpOption,
+              lead="Workload:", names=lambda: registry_names("workloads"))
+@click.option("--nemesis", default="none", show_default=True, cls=RegistryHelpOption,
+              lead="Comma-separated fault packages, composed and taking turns, or none:",
+              names=lambda: registry_names("nemeses"))
 @click.option("--nemesis-interval", type=float, default=5.0, show_default=True,
               help="Seconds between fault operations.")
 @click.option("--nemesis-latency-ms", type=float, default=None,

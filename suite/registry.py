@@ -28,6 +28,7 @@ from suite.protocols import NemesisPackage, Workload
 TARGETS: dict[str, Callable[[Any], Any]] = {}
 WORKLOADS: dict[str, "WorkloadEntry"] = {}
 NEMESES: dict[str, Callable[[Any, Any], NemesisPackage]] = {}
+NEMESIS_DESCRIPTIONS: dict[str, str] = {}
 
 PLUGIN_PACKAGES = ("suite.targets", "workloads", "nemesis", "suite.remote.faults")
 
@@ -49,8 +50,10 @@ def register_workload(name: str, build: Callable[[Any, Any], Workload],
     WORKLOADS[name] = WorkloadEntry(build, checkers, description)
 
 
-def register_nemesis(name: str, factory: Callable[[Any, Any], NemesisPackage]) -> None:
+def register_nemesis(name: str, factory: Callable[[Any, Any], NemesisPackage], *,
+                     description: str = "") -> None:
     NEMESES[name] = factory
+    NEMESIS_DESCRIPTIONS[name] = description
 
 
 def load_plugins() -> None:
