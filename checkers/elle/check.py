@@ -195,8 +195,9 @@ def check(txns: Sequence[Txn], workload: str = "list-append", *,
         result.update({"not": [], "also_not": []})
     result.update(consistent_with(anomalies))
     result["explanations"] = [describe_anomaly(t, case)
-                              for t, cases in reportable.items() if isinstance(cases, list)
-                              for case in cases[:3]]
+                              for t, cases in sorted(reportable.items())
+                              for case in (cases[:3] if isinstance(cases, list)
+                                           else [cases])]
     result["seconds"] = round(time.perf_counter() - t0, 6)
     return result
 

@@ -1,0 +1,57 @@
+"""`gtcheck check --model list-append|rw-register`: the transactional models' dispatch.
+
+`suite.check_cmd.check_files` hands files to `check_files` here when the model is one of
+`MODELS`; each file is read by `checkers.elle.txn.load` (gtcheck JSONL, Jepsen EDN or
+elle-cli JSON) and judged by `checkers.elle.check.check` against the consistency models
+asked for (default strict-serializable, as Elle's). Verdict lines, JSON objects and exit
+statuses are the other models' (`suite.check_cmd.FileVerdict`, `overall_exit`).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Callable, Sequence
+
+from checkers.elle import check as elle_check
+from checkers.elle import models, txn
+from suite.errors import BadInput, GtcheckError
+
+MODELS = ("list-append", "rw-register")
+FORMATS = ("jsonl", "edn", "elle-json")
+
+
+def validate(fmt: str, consistency_models: Sequence[str] | None) -> list[str]:
+    if fmt not in FORMATS:
+        raise BadInput(f"--format for a transactional model must be one of "
+                       f"{', '.join(FORMATS)}, got {fmt!r}")
+    out = []
+    for m in consistency_models or ():
+        if m == models.WRITING_REGION:
+            raise BadInput(f"--consistency-model {m} needs the regions of a gtcheck run "
+                           f"(it is judged by `gtcheck run` / `analyze`)")
+        if models.canonical(m) not in models.ALL_MODELS:
+            raise BadInput(f"unknown --consistency-model {m!r} (e.g. "
+                           f"{', '.join(models.TARGETS)})")
+        out.append(m)
+    return out
+
+
+def check_files(files: Sequence[str], *, fmt: str, model: str,
+                consistency_models: Sequence[str] | None,
+                emit: Callable, verdict_cls) -> list:
+    cms = validate(fmt, consistency_models) or None
+    verdicts = []
+    for path in files:
+        t0 = time.perf_counter()
+        try:
+            txns = txn.load(path, fmt)
+            result = elle_check.to_json(
+                elle_check.check(txns, model, consistency_models=cms))
+        except GtcheckError as e:
+            v = verdict_cls(path, None, time.perf_counter() - t0, error=str(e))
+        else:
+            v = verdict_cls(path, result["valid"], time.perf_counter() - t0,
+                            result=result)
+        verdicts.append(v)
+        emit(v)
+    return verdicts

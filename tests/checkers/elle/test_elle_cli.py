@@ -1,0 +1,68 @@
+"""`gtcheck check --model list-append|rw-register`: verdict lines, JSON, exit statuses."""
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from suite.cli import main
+
+CORPUS = Path(__file__).resolve().parents[3].parent / "shared" / "peer-histories" / "elle"
+DATA = CORPUS / "test" / "test-data"
+
+
+def invoke(*args):
+    return CliRunner().invoke(main, ["check", *map(str, args)])
+
+
+def test_lines_and_exit_status_per_verdict():
+    bad = DATA / "list-append-anomaly-g-single-item.json"
+    good = DATA / "list-append-valid-append-only.json"
+    r = invoke("--model", "list-append", "--format", "elle-json", good)
+    assert r.exit_code == 0, r.output
+    name, verdict, seconds = r.output.strip().split("\t")
+    assert (name, verdict) == (str(good), "true") and float(seconds) >= 0
+    r = invoke("--model", "list-append", "--format", "elle-json", good, bad)
+    assert r.exit_code == 1
+    assert [line.split("\t")[1] for line in r.output.strip().splitlines()] == \
+        ["true", "false"]
+    r = invoke("--model", "list-append", "--format", "elle-json",
+               DATA / "list-append-valid-read-empty.json")
+    assert r.exit_code == 2 and "\tunknown\t" in r.output
+
+
+def test_consistency_model_decides_the_verdict():
+    paper = CORPUS / "histories" / "elle" / "paper-example.edn"  # G-single-item
+    assert invoke("--model", "list-append", "--format", "edn", paper).exit_code == 1
+    r = invoke("--model", "list-append", "--format", "edn",
+               "--consistency-model", "read-committed", paper)
+    assert r.exit_code == 0, r.output
+    r = invoke("--model", "list-append", "--format", "edn",
+               "--consistency-model", "snapshot-isolation", paper)
+    assert r.exit_code == 1
+
+
+def test_json_result_names_anomalies_and_explains_them():
+    r = invoke("--model", "rw-register", "--format", "elle-json", "--json",
+               DATA / "rw-register-anomaly-g-single-item.json")
+    assert r.exit_code == 1
+    res = json.loads(r.output)["result"]
+    assert res["anomaly_types"] == ["G-single-item"]
+    assert res["not"] == ["consistent-view", "repeatable-read"]
+    assert res["weakest_violated"] == "snapshot-isolation"
+    assert res["strongest_consistent"] == "read-committed"
+    (sentence,) = res["explanations"]
+    assert "rw:" in sentence and "wr:" in sentence and "key x" in sentence
+
+
+def test_bad_input_is_one_line_and_exit_3(tmp_path):
+    r = invoke("--model", "list-append", "--format", "elle-json",
+               "--consistency-model", "bogus", DATA / "list-append-valid-append-only.json")
+    assert r.exit_code == 3 and "bogus" in r.output and "Traceback" not in r.output
+    broken = tmp_path / "h.json"
+    broken.write_text('[{"index": 0, "process": 0, "type": "ok", "value": []}]')
+    r = invoke("--model", "list-append", "--format", "elle-json", broken)
+    assert r.exit_code == 3 and "without an invocation" in r.output
+    r = invoke("--model", "register", "--consistency-model", "serializable",
+               DATA / "list-append-valid-append-only.json")
+    assert r.exit_code == 3
