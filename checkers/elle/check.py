@@ -26,7 +26,8 @@ from typing import Any, Iterable, Sequence
 from checkers.elle import list_append, models, rw_register
 from checkers.elle.explain import describe_anomaly, describe_cycle
 from checkers.elle.graph import (PROCESS, REALTIME, RW, WR, WW, CycleSpec, Graph,
-                                 add_process, add_realtime, classify, find_cycle,
+                                 add_process, add_realtime, classify, cyclic_part,
+                                 find_cycle,
                                  has_cycle, sccs)
 from checkers.elle.txn import Txn
 
@@ -140,7 +141,8 @@ def analyse(txns: Sequence[Txn], workload: str, *, realtime: bool, process: bool
         kind = "realtime" if bits & REALTIME else "process"
         return {"type": kind, "a": a, "b": b}
 
-    for scc in sccs(g.out):
+    rest = cyclic_part(g.out)
+    for scc in (sccs(g.out, vertices=rest) if rest else ()):
         for case in _cycle_cases(g.out, scc, txns, explain, budget):
             anomalies.setdefault(case["type"], []).append(case)
     return anomalies, an, g

@@ -62,6 +62,29 @@ class Graph:
         return row.get(b, 0) if row else 0
 
 
+def cyclic_part(out: Sequence[dict | None]) -> list[int]:
+    """The vertices left after repeatedly removing those with no incoming edge (Kahn's
+    topological sort): empty exactly when the graph is acyclic, and every cycle lies in
+    what is left. Cheap (one pass over the edges), so Tarjan runs only on the rest."""
+    n = len(out)
+    indeg = [0] * n
+    for row in out:
+        if row:
+            for w in row:
+                indeg[w] += 1
+    todo = [v for v in range(n) if not indeg[v]]
+    pop, push = todo.pop, todo.append
+    while todo:
+        row = out[pop()]
+        if row:
+            for w in row:
+                d = indeg[w] - 1
+                indeg[w] = d
+                if not d:
+                    push(w)
+    return [v for v in range(n) if indeg[v]]
+
+
 def sccs(out: Sequence[dict | None], vertices: Iterable[int] | None = None,
          mask: int = -1) -> list[list[int]]:
     """Strongly connected components with 2+ vertices (iterative Tarjan), over the edges
@@ -130,26 +153,29 @@ def add_realtime(g: Graph, txns: Sequence) -> None:
     """a -> b when a completed before b was invoked, transitively reduced the way Elle's
     realtime-graph is: b's predecessors are the completed transactions not already
     known to precede another completed one (the "frontier" at b's invocation)."""
-    events = []
-    for t in txns:
-        events.append((t.invoke_time, 1, t.id))
-        if t.complete_time is not None and t.type == "ok":
-            events.append((t.complete_time, 0, t.id))
-    # completions before invocations at the same instant would claim an order the
-    # history does not show; invocations first keeps equal times concurrent
-    events.sort(key=lambda e: (e[0], -e[1]))
+    # (time, 0 = invocation / 1 = completion, id): at equal times invocations sort
+    # first, so equal times stay concurrent rather than claiming an order
+    events = [(t.invoke_time, 0, t.id) for t in txns]
+    events += [(t.complete_time, 1, t.id) for t in txns
+               if t.complete_time is not None and t.type == "ok"]
+    events.sort()
     frontier: set[int] = set()
     preds: dict[int, tuple] = {}
-    link = g.link
+    out = g.out
     for _, kind, tid in events:
-        if kind == 1:
+        if kind == 0:
             p = tuple(frontier)
             preds[tid] = p
             for a in p:
-                link(a, tid, REALTIME)
+                row = out[a]
+                if row is None:
+                    out[a] = {tid: REALTIME}
+                else:
+                    row[tid] = row.get(tid, 0) | REALTIME
         else:
             p = preds.pop(tid, ())
-            frontier.difference_update(p)
+            if p:
+                frontier.difference_update(p)
             frontier.add(tid)
 
 
