@@ -23,6 +23,10 @@ DESCRIPTIONS = {
     "set": "adds of unique elements to number sets, final reads in every region",
     "demo-single-writer": "the talk's single-writer demo: one region increments, the others read",
     "demo-multi-writer": "the talk's multi-writer demo: every region increments at once",
+    "list-append": "Elle's list-append: 1-4 appends (TransactWriteItems) or reads "
+                   "(TransactGetItems) per transaction, checked for cycles",
+    "rw-register": "Elle's rw-register: 1-4 writes or reads per transaction, checked for "
+                   "cycles",
 }
 WORKLOAD_NAMES = tuple(DESCRIPTIONS)
 
@@ -30,9 +34,12 @@ WORKLOAD_NAMES = tuple(DESCRIPTIONS)
 def _factories() -> dict[str, Callable[[WorkloadOptions], Workload]]:
     from workloads import counter, demo, register
     from workloads import set as set_workload
+    from workloads import txn
     return {"register": register.workload, "counter": counter.workload,
             "set": set_workload.workload, "demo-single-writer": demo.single_writer,
-            "demo-multi-writer": demo.multi_writer}
+            "demo-multi-writer": demo.multi_writer,
+            "list-append": lambda opts: txn.workload("list-append", opts),
+            "rw-register": lambda opts: txn.workload("rw-register", opts)}
 
 
 def make_workload(name: str, opts: WorkloadOptions, *, target: Any = None) -> Workload:

@@ -39,9 +39,10 @@ class Txn:
     invoke_time: int
     complete_time: int | None  # None: never completed (info)
     region: str | None = None
+    invoke_index: int | None = None
 
     def describe(self) -> str:
-        return f"T{self.index}"
+        return f"T{self.index}" + (f" ({self.region})" if self.region else "")
 
 
 def _mops(value: Any, where: str) -> list:
@@ -91,7 +92,8 @@ def pair(records: Iterable[dict], source: str = "<history>") -> list[Txn]:
         mops = _mops(value, where)
         done.append((pos, Txn(0, r.get("index", pos), process, typ, mops, inv[1],
                               t if typ != INFO else None,
-                              r.get("region") or inv[0].get("region"))))
+                              r.get("region") or inv[0].get("region"),
+                              inv[0].get("index", pos))))
     # invocations never completed: indeterminate, like info
     for process, (r, t) in open_.items():
         done.append((10 ** 18, Txn(0, r.get("index", 0), process, INFO,
