@@ -114,13 +114,19 @@ def _has_quorum(participants: Sequence[str], faults: Sequence[FaultPeriod]) -> d
     return {p: p in component and sizes[component[p]] >= majority for p in participants}
 
 
+# A slow region (or journal leader) may answer after the client's timeout, and a paused
+# (SIGSTOPped) one answers nothing until it resumes: no mode promises availability then.
+UNJUDGED = ("slow", "pause")
+
+
 def expectation(mode: str, region: str, faults: Sequence[FaultPeriod],
                 participants: Sequence[str]) -> tuple[bool, bool]:
     """(expected_available, judged) for a region under the faults in force."""
     if mode == "strong":
-        judged = not any(fp.f in ("cut-oneway", "pause-replication") for fp in faults)
+        judged = not any(fp.f in ("cut-oneway", "pause-replication") + UNJUDGED
+                         for fp in faults)
         return _has_quorum(participants, faults).get(region, False), judged
-    judged = not any(fp.f == "cut-oneway" for fp in faults)
+    judged = not any(fp.f in ("cut-oneway",) + UNJUDGED for fp in faults)
     return region not in _stopped(faults), judged
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import click
 
+from emulator.bugs import help_text as bug_help
 from suite.errors import GtcheckError
 
 DEFAULT_STATE_FILE = ".gtcheck/emulator.json"
@@ -56,16 +57,19 @@ def _regions(value: str) -> list[str]:
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of every random choice.")
 @click.option("--copy-lag-ms", type=float, default=None,
               help="Lag of the last in-region follower copy (default 4 ms x latency scale).")
+@click.option("--bug", "bugs", default="none", show_default=True, metavar="NAME[,NAME]",
+              help="Switch on planted replication mistakes (emulator/README.md, 'Bug "
+                   "switches'), to see whether a test catches them: " + bug_help())
 def serve(mode: str, regions: str, witness: str | None, latency_scale: float, host: str,
           port: int, admin_port: int | None, state_file: str, seed: int,
-          copy_lag_ms: float | None) -> None:
+          copy_lag_ms: float | None, bugs: str) -> None:
     """Start one DynamoDB endpoint per region plus the admin API, until interrupted."""
     from emulator.deployment import Deployment
 
     try:
         d = Deployment(_regions(regions), mode=mode, witness=witness, latency_scale=latency_scale,
                        host=host, port=port, admin_port=admin_port, state_file=state_file,
-                       seed=seed, copy_lag_ms=copy_lag_ms)
+                       seed=seed, copy_lag_ms=copy_lag_ms, bugs=bugs)
         d.start()
     except GtcheckError as e:
         raise click.ClickException(str(e)) from None
@@ -85,8 +89,9 @@ def serve(mode: str, regions: str, witness: str | None, latency_scale: float, ho
 @click.argument("action")
 @click.argument("args", nargs=-1)
 def fault(state_file: str, action: str, args: tuple[str, ...]) -> None:
-    """Inject or heal a fault: isolate R | cut A B | cut-oneway A B | delay A B MS | heal |
-    pause-replication [R] | resume-replication [R] | stop R | start R | skew-clock R MS | status
+    """Inject or heal a fault: isolate R | cut A B | cut-oneway A B | delay A B MS |
+    slow R MS | pause R | resume [R] | heal | pause-replication [R] | resume-replication [R] |
+    stop R | start R | skew-clock R MS | status
     """
     from emulator.deployment import FAULT_ACTIONS
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from emulator import attrs
+from emulator.bugs import NO_BUGS, Bugs
 from emulator.engine import (UNCHANGED, EngineContext, Mutation, ReplicationEngine,
                              ReplicationPause, TableDescription, engine_factory)
 from emulator.errors import DynamoError, not_found, validation
@@ -139,13 +140,19 @@ class Cluster:
                  latency_scale: float = 1.0, seed: int = 0, copies: int = 3,
                  copy_lag_ms: float | None = None,
                  latency_ms: dict[tuple[str, str], float] | None = None,
-                 engine_settings: dict[str, Any] | None = None) -> None:
+                 engine_settings: dict[str, Any] | None = None,
+                 bugs: Bugs | None = None) -> None:
         self.rng = random.Random(seed)
+        self.bugs = bugs or NO_BUGS  # emulator/bugs.py: mistakes switched on (off by default)
         self.scheduler = Scheduler()
         wan_regions = list(regions) + ([witness] if witness and witness not in regions else [])
         self.wan = Wan(wan_regions, latency_scale=latency_scale, latency_ms=latency_ms,
                        scheduler=self.scheduler)
         self.regions = {r: Region(r) for r in regions}
+        # Set while a region runs; cleared while the `pause` fault freezes it.
+        self.running = {r: threading.Event() for r in regions}
+        for ev in self.running.values():
+            ev.set()
         self.witness = witness
         self.clocks = {r: RegionClock(r) for r in wan_regions}
         self.pause = ReplicationPause()
@@ -153,6 +160,7 @@ class Cluster:
         # G2: the last follower copy trails the leader; 4 ms at latency scale 1.
         self.copy_lag_s = (4.0 * latency_scale if copy_lag_ms is None else copy_lag_ms) / 1000.0
         self.engine_settings = dict(engine_settings or {})
+        self.engine_settings.setdefault("bugs", self.bugs)
         self._control = threading.RLock()
         self.wan.subscribe(self.faults_changed)
         self._closed = False
@@ -163,7 +171,8 @@ class Cluster:
     def new_replica(self, table: str, region: str) -> TableReplica:
         return TableReplica(table, region, lock=self.regions[region].lock,
                             call_later=self.scheduler.call_later,
-                            copies=self.copies, copy_lag_s=self.copy_lag_s)
+                            copies=self.copies, copy_lag_s=self.copy_lag_s,
+                            bugs=self.bugs)
 
     def table(self, region: str, name: Any) -> GlobalTable:
         name = check_table_name(name)

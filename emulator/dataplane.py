@@ -98,6 +98,7 @@ class RegionService:
             raise DynamoError("UnknownOperationException", f"Unknown operation: {operation}")
         if not isinstance(req, dict):
             raise _serial("Start of structure or map found where not expected")
+        self.cluster.running[self.region].wait()  # a frozen region (`pause`) answers later
         return fn(req)
 
     def _table(self, req: dict, field: str = "TableName") -> GlobalTable:

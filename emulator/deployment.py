@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from emulator.bugs import Bugs, parse_bugs
 from emulator.cluster import Cluster
 from emulator.dataplane import RegionService
 from emulator.errors import DynamoError
@@ -33,8 +34,9 @@ from suite.errors import BadInput, SetupError
 DEFAULT_REGIONS = ("us-east-1", "us-east-2", "us-west-2")
 DEFAULT_STATE_FILE = ".gtcheck/emulator.json"
 MODES = ("async", "strong")
-FAULT_ACTIONS = ("isolate", "cut", "cut-oneway", "delay", "heal", "pause-replication",
-                 "resume-replication", "stop", "start", "skew-clock", "status")
+FAULT_ACTIONS = ("isolate", "cut", "cut-oneway", "delay", "slow", "pause", "resume", "heal",
+                 "pause-replication", "resume-replication", "stop", "start", "skew-clock",
+                 "status")
 
 
 class Deployment:
@@ -46,7 +48,8 @@ class Deployment:
                  admin_port: int | None = None, state_file: str | os.PathLike | None = None,
                  seed: int = 0, copies: int = 3, copy_lag_ms: float | None = None,
                  replication_jitter_ms: float | None = None,
-                 latency_ms: dict[tuple[str, str], float] | None = None) -> None:
+                 latency_ms: dict[tuple[str, str], float] | None = None,
+                 bugs: Any = ()) -> None:
         regions = list(dict.fromkeys(regions))
         if not regions or not all(isinstance(r, str) and r for r in regions):
             raise BadInput("regions: give at least one region name")
@@ -74,9 +77,10 @@ class Deployment:
         settings: dict[str, Any] = {}
         if replication_jitter_ms is not None:
             settings["replication_jitter_ms"] = float(replication_jitter_ms)
+        self.bugs = parse_bugs(bugs)  # emulator/bugs.py: switched-on mistakes, none by default
         self.cluster = Cluster(regions, witness=witness, latency_scale=latency_scale, seed=seed,
                                copies=copies, copy_lag_ms=copy_lag_ms, latency_ms=latency_ms,
-                               engine_settings=settings)
+                               engine_settings=settings, bugs=Bugs(self.bugs, seed))
         self._servers: dict[str, HttpServer] = {}
         for i, r in enumerate(regions):
             handler = dynamodb_handler(r, RegionService(self.cluster, r),
@@ -104,6 +108,8 @@ class Deployment:
 
     def stop(self) -> None:
         admin = self.admin_url
+        for ev in self.cluster.running.values():
+            ev.set()  # no request thread stays frozen behind a `pause`
         for s in self._servers.values():
             s.stop()
         self._admin.stop()
@@ -133,6 +139,7 @@ class Deployment:
     def state(self) -> dict:
         return {"mode": self.mode, "regions": self.endpoints, "witness": self.witness,
                 "admin": self.admin_url, "latency_scale": self.latency_scale,
+                "bugs": list(self.bugs),
                 "pid": os.getpid(), "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
 
     def write_state(self, path: str | os.PathLike) -> None:
@@ -173,6 +180,39 @@ class Deployment:
         if not 0 <= ms <= 600_000:
             raise BadInput("delay ms must be between 0 and 600000")
         self.cluster.wan.delay(a, b, ms, both=True)
+        return self.status()
+
+    def slow(self, region: str, ms: float) -> dict:
+        """Add `ms` of one-way delay to every link into and out of `region` (a slow
+        region, or a slow MRSC journal leader); `heal` lifts it."""
+        region = self._region(region)
+        ms = _number(ms, "ms")
+        if not 0 <= ms <= 600_000:
+            raise BadInput("slow ms must be between 0 and 600000")
+        for other in self.cluster.wan.regions:
+            if other != region:
+                self.cluster.wan.delay(region, other, ms, both=True)
+        return self.status()
+
+    def pause_region(self, region: str) -> dict:
+        """Freeze `region` as SIGSTOP would: its endpoint accepts requests but answers
+        none, its replicators and (MRSC) journal participant stand still, messages to it
+        wait; `resume R` or `heal` lets everything continue where it stopped."""
+        region = self._region(region)
+        self.cluster.pause.frozen.add(region)
+        if region in self.cluster.running:
+            self.cluster.running[region].clear()
+        self.cluster.faults_changed()
+        return self.status()
+
+    def resume_region(self, region: str | None = None) -> dict:
+        """End the `pause` of `region` (every paused region without one)."""
+        regions = [self._region(region)] if region is not None else list(self.cluster.pause.frozen)
+        for r in regions:
+            self.cluster.pause.frozen.discard(r)
+            if r in self.cluster.running:
+                self.cluster.running[r].set()
+        self.cluster.faults_changed()
         return self.status()
 
     def pause_replication(self, region: str | None = None) -> dict:
@@ -226,6 +266,9 @@ class Deployment:
                 self.start_region(r)
         self.cluster.pause.all = False
         self.cluster.pause.regions.clear()
+        self.cluster.pause.frozen.clear()
+        for ev in self.cluster.running.values():
+            ev.set()
         self.cluster.wan.heal()  # notifies engines
         return self.status()
 
@@ -237,6 +280,7 @@ class Deployment:
             "admin": self.admin_url if self._started else None,
             "wan": wan,
             "replication_paused": "all" if pause.all else sorted(pause.regions),
+            "paused": sorted(pause.frozen),
             "clock_skew_ms": {r: c.skew_us / 1000 for r, c in self.cluster.clocks.items() if c.skew_us},
             "tables": {t.name: {"mode": t.mode, "replicas": sorted(t.replicas),
                                 "witness": t.witness, "engine": t.engine.status()}
@@ -248,6 +292,8 @@ class Deployment:
         table = {
             "isolate": (self.isolate, 1, 1), "cut": (self.cut, 2, 2),
             "cut-oneway": (self.cut_oneway, 2, 2), "delay": (self.delay, 3, 3),
+            "slow": (self.slow, 2, 2), "pause": (self.pause_region, 1, 1),
+            "resume": (self.resume_region, 0, 1),
             "heal": (self.heal, 0, 0), "pause-replication": (self.pause_replication, 0, 1),
             "resume-replication": (self.resume_replication, 0, 1),
             "stop": (self.stop_region, 1, 1), "start": (self.start_region, 1, 1),

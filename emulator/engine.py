@@ -88,9 +88,13 @@ class ReplicationPause:
 
     all: bool = False
     regions: set[str] = field(default_factory=set)
+    # Regions frozen by the `pause` fault (a region's processes stopped, like SIGSTOP):
+    # nothing replicates into or out of them; MRSC freezes their journal participant.
+    frozen: set[str] = field(default_factory=set)
 
     def paused(self, src: str, dst: str) -> bool:
-        return self.all or src in self.regions or dst in self.regions
+        return (self.all or src in self.regions or dst in self.regions
+                or src in self.frozen or dst in self.frozen)
 
 
 @dataclass

@@ -43,12 +43,13 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Sequence
 
+from emulator.bugs import NO_BUGS
 from emulator.engine import EngineContext, Mutation, WriteOutcome, register_engine
 from emulator.errors import DynamoError
 from emulator.journal.consensus import DurableState, Entry, Timing
 from emulator.journal.node import Directory, JournalNode
-from emulator.mrsc_apply import (APPLIED, ReadFence, WriteEntry, apply_write, build_write,
-                                 outcome)
+from emulator.mrsc_apply import (APPLIED, CONDITION_FAILED, ReadFence, WriteEntry,
+                                 apply_write, build_write, outcome)
 from emulator.mrsc_setup import check_participants
 from emulator.store import Item, Key, Version
 from emulator.wan import Wan, default_one_way_ms
@@ -127,6 +128,7 @@ class MrscEngine:
 
     def __init__(self, ctx: EngineContext) -> None:
         self.ctx = ctx
+        self.bugs = ctx.settings.get("bugs", NO_BUGS)
         self.table = ctx.table.name
         self.witness = ctx.table.witness
         self.participants = check_participants(list(ctx.replicas), self.witness)
@@ -148,6 +150,8 @@ class MrscEngine:
         self.checkpoint = {p: 0 for p in self.participants}
         self.applied: dict[str, deque] = {p: deque(maxlen=APPLIED_HISTORY_MAX)
                                           for p in self.participants}
+        # Request ids applied per region, kept only for duplicate-entry-reexecuted.
+        self._seen_ids: dict[str, set[str]] = {p: set() for p in self.participants}
         self._pending: dict[str, _Pending] = {}
         self._pending_lock = threading.Lock()
         self._ids = itertools.count(1)
@@ -218,7 +222,15 @@ class MrscEngine:
             if index <= self.checkpoint[region]:
                 return  # already applied before a restart
             if isinstance(payload, WriteEntry) and replica is not None:
-                decision = apply_write(replica, payload)
+                check = True
+                if "duplicate-entry-reexecuted" in self.bugs:
+                    # BUG (emulator/bugs.py): a request id seen before is taken for a
+                    # retry of a known success and installed again, unchecked.
+                    seen = self._seen_ids[region]
+                    check = payload.request_id not in seen
+                    seen.add(payload.request_id)
+                decision = apply_write(replica, payload, check_versions=check and (
+                    "conflict-check-skipped" not in self.bugs))  # BUG switch: no check
             self.checkpoint[region] = index
             if payload is None:
                 return
@@ -294,6 +306,12 @@ class MrscEngine:
                 "ServiceUnavailable",
                 f"Region {region} knows no live leader of the multi-Region journal of "
                 f"table {self.table}; the request was not applied.")
+        if "ack-before-commit" in self.bugs and isinstance(entry, WriteEntry):
+            # BUG (emulator/bugs.py): the journal took the proposal, so answer now; the
+            # entry may still be skipped as a conflict, or lost with its leader.
+            with self._pending_lock:
+                self._pending.pop(entry.request_id, None)
+            return pending
         # A proposal can be lost (forwarded to a leader that just crashed or stepped
         # down). Entries are idempotent, so proposing the same entry again is safe: a
         # second copy in the journal fails its version condition and is skipped, and
@@ -316,30 +334,60 @@ class MrscEngine:
     def _request_id(self, region: str) -> str:
         return f"{region}:{next(self._ids)}"
 
-    def write(self, region: str, mutations: Sequence[Mutation]) -> list[WriteOutcome]:
+    def write(self, region: str, mutations: Sequence[Mutation], *,
+              retried: bool = False) -> list[WriteOutcome]:
         self._check_writable(region)
         replica = self.ctx.replicas[region]
         with replica.lock:
             current = [replica.current(m.key) for m in mutations]
             entry = build_write(self._request_id(region), region, mutations, current,
                                 self.ctx.clocks[region])
-        pending = self._propose_and_wait(region, entry)
-        return outcome(entry, pending.decision or APPLIED)
+        try:
+            pending = self._propose_and_wait(region, entry)
+        except DynamoError as e:
+            if (e.name != "InternalServerError" or retried
+                    or "server-retry-unknown" not in self.bugs):
+                raise
+            # BUG (emulator/bugs.py): retry an unknown outcome from the current state and
+            # answer the retry's outcome, though the first entry may still commit.
+            return self.write(region, mutations, retried=True)
+        return outcome(entry, pending.decision or (
+            CONDITION_FAILED if entry.error is not None else APPLIED))
 
     def _fence(self, region: str) -> None:
         self._check_writable(region)
         self._propose_and_wait(region, ReadFence(self._request_id(region), region))
 
+    def _fence_needed(self, region: str) -> bool:
+        if "sc-read-no-fence" in self.bugs:
+            # BUG (emulator/bugs.py): "none of our writes is in flight, so the local copy
+            # is current" -- but other regions' writes may be committed and not applied.
+            with self._pending_lock:
+                return any(k.startswith(region + ":") for k in self._pending)
+        return True
+
+    def _sc_read_fence(self, region: str) -> None:
+        if not self._fence_needed(region):
+            return
+        try:
+            self._fence(region)
+        except DynamoError as e:
+            if e.name == "ServiceUnavailable" and "sc-read-while-recovering" in self.bugs:
+                # BUG (emulator/bugs.py): a region cut off from its quorum (or catching
+                # up after a restart) answers SC reads from its local copy meanwhile.
+                return
+            raise
+
     def get(self, region: str, key: Key, consistent: bool) -> Item | None:
         replica = self.ctx.replicas[region]
         if consistent:
-            self._fence(region)
+            self._sc_read_fence(region)
         return replica.get(key, consistent)
 
     def scan(self, region: str, consistent: bool) -> list[Item]:
         replica = self.ctx.replicas[region]
         if consistent:
-            self._fence(region)
+            self._sc_read_fence(region)
         return replica.items(consistent)
 
     # ---- control ------------------------------------------------------------------------
@@ -376,6 +424,9 @@ class MrscEngine:
                         self._boot(p)
                 if not self._reachable.get(p, False):
                     self._fail_pending(p, "the region lost its journal quorum")
+                node = self.nodes.get(p)
+                if node is not None:
+                    node.freeze(p in self.ctx.pause.frozen)
 
     def _update_reachability(self) -> None:
         wan = self.ctx.wan

@@ -87,17 +87,24 @@ def build_write(request_id: str, origin: str, mutations: Sequence[Mutation],
     return WriteEntry(request_id, origin, tuple(changes), error)
 
 
-def decide(entry: WriteEntry, current: Sequence[Version | None]) -> str:
-    """The apply decision of `entry` given the items' current versions (pure)."""
+def decide(entry: WriteEntry, current: Sequence[Version | None], *,
+           check_versions: bool = True) -> str:
+    """The apply decision of `entry` given the items' current versions (pure).
+
+    `check_versions=False` is the bug switches' way in (emulator/bugs.py:
+    conflict-check-skipped, duplicate-entry-reexecuted): the version condition is not
+    checked, so an entry computed from an older version is installed anyway."""
     for change, cur in zip(entry.changes, current):
-        if (None if cur is None else cur.stamp()) != change.expect:
+        if check_versions and (None if cur is None else cur.stamp()) != change.expect:
             return CONFLICT
     return CONDITION_FAILED if entry.error is not None else APPLIED
 
 
-def apply_write(replica: TableReplica, entry: WriteEntry) -> str:
+def apply_write(replica: TableReplica, entry: WriteEntry, *,
+                check_versions: bool = True) -> str:
     """Apply `entry` to one region's copy (caller holds `replica.lock`); the decision."""
-    decision = decide(entry, [replica.current(c.key) for c in entry.changes])
+    decision = decide(entry, [replica.current(c.key) for c in entry.changes],
+                      check_versions=check_versions)
     if decision == APPLIED:
         for c in entry.changes:
             if c.new is not UNCHANGED:

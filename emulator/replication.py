@@ -27,6 +27,7 @@ import time
 from collections import OrderedDict
 from typing import Sequence
 
+from emulator.bugs import DROP_ONE_IN_N, NO_BUGS
 from emulator.engine import (UNCHANGED, EngineContext, Mutation, WriteOutcome,
                              register_engine)
 from emulator.store import Item, Key, StreamRecord, TableReplica, Version
@@ -50,6 +51,7 @@ class Replicator:
         self.applied = 0
         self.dropped_stale = 0
         self.resent = 0
+        self._was_live = True
 
     # ---- the path's state ----------------------------------------------------------
     def live(self) -> bool:
@@ -98,6 +100,11 @@ class Replicator:
                 return
             del self._backlog[rec.sequence]
             self._shipped.discard(rec.sequence)
+        bugs = self.engine.bugs
+        if "replicator-drops-records" in bugs and bugs.one_in(DROP_ONE_IN_N):
+            # BUG (emulator/bugs.py): the record left the backlog above, before the
+            # destination write succeeded; this write failed and nothing retries it.
+            return
         if self.engine.apply_replicated(self.dst, rec):
             self.applied += 1
         else:
@@ -111,10 +118,16 @@ class Replicator:
 
     def path_changed(self) -> None:
         with self._lock:
-            if not self.live():
+            live, was_live = self.live(), self._was_live
+            self._was_live = live
+            if not live:
                 if self._shipped:
                     self._stall()
                 return
+            if not was_live and "backlog-discarded-on-heal" in self.engine.bugs:
+                # BUG (emulator/bugs.py): on reconnect, resume from the stream's latest
+                # position; what waited while the path was down is never sent.
+                self._backlog.clear()
             self._ship_unsent()
 
     def _ship_unsent(self) -> None:
@@ -136,14 +149,17 @@ class AsyncEngine:
 
     def __init__(self, ctx: EngineContext) -> None:
         self.ctx = ctx
+        self.bugs = ctx.settings.get("bugs", NO_BUGS)
         self._replicators: dict[tuple[str, str], Replicator] = {}
         for region, replica in ctx.replicas.items():
             self._attach(region, replica)
         self._rebuild()
 
     def _attach(self, region: str, replica: TableReplica) -> None:
+        relay = "relay" in self.bugs  # BUG (emulator/bugs.py): ship replicated records too
+
         def on_record(rec: StreamRecord, region=region) -> None:
-            if rec.origin != region:
+            if rec.origin != region and not relay:
                 return  # A10: only locally-originated writes are replicated, no relay
             for (src, _), rep in list(self._replicators.items()):
                 if src == region:
@@ -182,7 +198,12 @@ class AsyncEngine:
             return False
         with replica.lock:
             cur = replica.current(rec.key)
-            if cur is not None and cur.stamp() >= (rec.timestamp_us, rec.origin):
+            stale = cur is not None and cur.stamp() >= (rec.timestamp_us, rec.origin)
+            if "lww-arrival-order" in self.bugs:
+                # BUG (emulator/bugs.py): the last to arrive wins; only the very version
+                # already installed is recognised as a duplicate.
+                stale = cur is not None and cur.stamp() == (rec.timestamp_us, rec.origin)
+            if stale:
                 return False
             replica.install(rec.key, rec.keys, Version(rec.new, rec.timestamp_us, rec.origin))
             return True

@@ -91,7 +91,7 @@ class TableReplica:
 
     def __init__(self, table: str, region: str, *, lock: threading.RLock,
                  call_later: Callable[[float, Callable[[], None]], None],
-                 copies: int = 3, copy_lag_s: float = 0.0) -> None:
+                 copies: int = 3, copy_lag_s: float = 0.0, bugs: Any = None) -> None:
         if copies < 1:
             raise ValueError("a region needs at least one copy")
         self.table = table
@@ -99,6 +99,7 @@ class TableReplica:
         self.lock = lock
         self._call_later = call_later
         self.copy_lag_s = copy_lag_s
+        self.bugs = bugs if bugs is not None else frozenset()
         # copies[0] is the leader; copies[1] is written with it; the rest lag.
         self.copies: list[dict[Key, Version]] = [dict() for _ in range(copies)]
         self.stream: list[StreamRecord] = []
@@ -117,7 +118,13 @@ class TableReplica:
 
     def copy_for_read(self, consistent: bool) -> dict[Key, Version]:
         """The copy a read is served from: the leader for SC, the last follower for EC (G2)."""
-        return self.copies[0] if consistent else self.copies[-1]
+        if consistent:
+            return self.copies[0]
+        if "ec-read-goes-back" in self.bugs:
+            # BUG (emulator/bugs.py): spread EC reads over every copy, request by request;
+            # a lagging copy then answers after the leader did, and the read goes back.
+            return self.bugs.choice(self.copies)
+        return self.copies[-1]
 
     def get(self, key: Key, consistent: bool) -> Item | None:
         v = self.copy_for_read(consistent).get(key)

@@ -1,7 +1,7 @@
 """The fault families gtcheck injects, as data: what each begins, how it ends, whom it hits.
 
 One `FaultFamily` per nemesis name (`isolate`, `link`, `pause-replication`, `outage`,
-`latency`, `clock`). A family knows which admin-API action begins its fault and which one
+`latency`, `clock`, `slow`, `pause`). A family knows which admin-API action begins its fault and which one
 ends it (docs/CONVENTIONS.md, "Nemesis ops": `heal` ends everything; `resume-replication`
 and `start` end the matching fault), and how to choose the fault's target from the run's
 topology with the run's seeded random generator. Choosing is a pure function of
@@ -14,7 +14,12 @@ Targets, by family (SEMANTICS.md T1 asks for each of these failure states):
 - outage: one participant stopped, then started (A08, M10, M15);
 - latency: extra one-way delay on one pair of participants (G3, M11);
 - clock: one replica region's clock skewed forward or back (A06's last-writer-wins is
-  decided by these clocks).
+  decided by these clocks);
+- slow: extra one-way delay on every link of one region (`--nemesis-latency-ms`); in MRSC
+  the journal leader's region (the steady-state leader, `emulator.mrsc.preferred_leader`),
+  which makes every write and SC read slow and exercises re-proposals and timeouts;
+- pause: one region frozen as SIGSTOP would freeze its processes (endpoint, replicators,
+  MRSC journal participant), then resumed; in MRSC the journal leader half the time.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ class Topology:
 
     regions: tuple[str, ...]
     witness: str | None = None
+    leader: str | None = None  # MRSC: the journal's steady-state leader region
 
     @property
     def participants(self) -> tuple[str, ...]:
@@ -46,6 +52,7 @@ class FaultOptions:
 
     latency_ms: float = 50.0        # extra one-way delay of the latency family
     clock_skew_ms: float = 500.0    # magnitude of the clock family's skew (sign random)
+    slow_ms: float = 300.0          # extra one-way delay on each link of the slow region
 
 
 Choose = Callable[[Topology, random.Random, FaultOptions], dict]
@@ -73,6 +80,17 @@ def _delayed_pair(t: Topology, rng: random.Random, o: FaultOptions) -> dict:
 def _skewed_replica(t: Topology, rng: random.Random, o: FaultOptions) -> dict:
     sign = rng.choice((-1, 1))
     return {"region": rng.choice(t.regions), "ms": sign * o.clock_skew_ms}
+
+
+def _slow_region(t: Topology, rng: random.Random, o: FaultOptions) -> dict:
+    region = t.leader if t.leader is not None else rng.choice(t.participants)
+    return {"region": region, "ms": o.slow_ms}
+
+
+def _paused_region(t: Topology, rng: random.Random, o: FaultOptions) -> dict:
+    if t.leader is not None and rng.random() < 0.5:
+        return {"region": t.leader}
+    return {"region": rng.choice(t.participants)}
 
 
 @dataclass(frozen=True)
@@ -114,6 +132,10 @@ FAMILIES: Mapping[str, FaultFamily] = {
                     "add one-way delay to the link between two regions"),
         FaultFamily("clock", "skew-clock", HEAL, _skewed_replica,
                     "skew one region's clock forward or back"),
+        FaultFamily("slow", "slow", HEAL, _slow_region,
+                    "add delay to every link of one region (MRSC: the journal leader)"),
+        FaultFamily("pause", "pause", "resume", _paused_region,
+                    "freeze one region's processes (like SIGSTOP), then resume them"),
     )
 }
 

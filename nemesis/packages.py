@@ -14,6 +14,14 @@ its fault, waits `interval`, ends it, then waits `interval * (2k - 1)` before it
 So faults come every other interval, round robin over the families, each lasting one
 interval. Targets are drawn from a seed derived from the run's seed and the family name:
 the same seed gives the same fault schedule.
+
+Patterns (`--nemesis-schedule`): `grid` is the fixed grid above. `random` draws each
+turn's start within [-1/2, +1/4] interval of its grid time and its length within [1/2,
+5/4] interval (seeded), so faults still take turns but no two runs share a rhythm.
+`end-in-fault` is `random` whose last family holds its fault open through the end of the
+main phase: the final heal then ends it, right before the final reads, which is when a
+backlog that heals badly shows (issue 12: a schedule that happened to end in a fault
+caught a bug that one ending 2 s earlier missed).
 """
 
 from __future__ import annotations
@@ -31,6 +39,8 @@ from suite.generator import PENDING, Generator, gen_op, seconds_to_ns
 from suite.protocols import NemesisPackage
 
 DEFAULT_INTERVAL_S = 1.0
+PATTERNS = ("grid", "random", "end-in-fault")
+FOREVER_NS = 1 << 62  # an end that never comes inside the main phase
 
 
 @dataclass(frozen=True)
@@ -55,11 +65,20 @@ class FaultSchedule(Generator):
     origin: int = 0
     turn: int = 0
     begun: Any = None
+    pattern: str = "grid"
+    time_limit_s: float | None = None  # the main phase's length (end-in-fault)
+    timing_seed: int = 0
+
+    def _grid(self, origin: int, turn: int) -> int:
+        interval = seconds_to_ns(self.interval_s)
+        return origin + interval * (1 + 2 * self.slot) + turn * 2 * self.slots * interval
 
     def _time(self, origin: int, ending: bool) -> int:
-        interval = seconds_to_ns(self.interval_s)
-        t = origin + interval * (1 + 2 * self.slot) + self.turn * 2 * self.slots * interval
-        return t + interval if ending else t
+        if self.pattern == "grid":
+            t = self._grid(origin, self.turn)
+            return t + seconds_to_ns(self.interval_s) if ending else t
+        begin, end = turn_times(self, origin, self.turn)
+        return end if ending else begin
 
     def op(self, test, ctx):
         if ctx.some_free_thread() is None:
@@ -79,7 +98,31 @@ class FaultSchedule(Generator):
             return res
         return res[0], FaultSchedule(self.family, self.topology, self.options,
                                      self.interval_s, rng.getrandbits(64), self.slot,
-                                     self.slots, origin, turn, begun)
+                                     self.slots, origin, turn, begun, self.pattern,
+                                     self.time_limit_s, self.timing_seed)
+
+
+def turn_times(s: FaultSchedule, origin: int, turn: int) -> tuple[int, int]:
+    """(begin, end) of `turn` of a `random` or `end-in-fault` schedule (module docstring):
+    a pure function of the schedule's timing seed, so begin and end ops agree."""
+    interval = seconds_to_ns(s.interval_s)
+    last_end = -1
+    hold = s.pattern == "end-in-fault" and s.slot == s.slots - 1 and s.time_limit_s
+    limit = seconds_to_ns(s.time_limit_s or 0.0)
+    for n in range(turn + 1):
+        rng = random.Random(f"{s.timing_seed}:{n}")
+        begin = s._grid(origin, n) + int(interval * rng.uniform(-0.5, 0.25))
+        begin = max(begin, last_end + interval // 4, 0)
+        end = begin + int(interval * rng.uniform(0.5, 1.25))
+        if hold:
+            if begin >= limit - interval // 2:  # too late to matter: begin it just before
+                begin = max(last_end + interval // 4, limit - interval // 2)
+            if end >= limit - interval // 2 or begin >= limit - interval // 2:
+                end = FOREVER_NS               # the main phase ends inside this fault
+        last_end = end
+        if end == FOREVER_NS:
+            return begin, end
+    return begin, end
 
 
 def heal_all() -> list[dict]:
@@ -95,19 +138,33 @@ def family_seed(seed: int, name: str) -> int:
 def family_package(name: str, *, regions: Sequence[str], witness: str | None = None,
                    interval_s: float = DEFAULT_INTERVAL_S, seed: int = 0, slot: int = 0,
                    slots: int = 1, options: FaultOptions | None = None,
-                   target: Any = None) -> NemesisPackage:
+                   target: Any = None, mode: str = "async", pattern: str = "grid",
+                   time_limit_s: float | None = None) -> NemesisPackage:
     """The package of one fault family, taking turn `slot` of `slots` (module docstring)."""
     if name not in FAMILIES:
         parse_nemesis_names(name)  # raises BadInput listing the known names
     if interval_s <= 0:
         raise BadInput(f"the nemesis interval must be positive, got {interval_s}")
-    topology = Topology(tuple(regions), witness)
+    if pattern not in PATTERNS:
+        raise BadInput(f"unknown nemesis schedule {pattern!r} (known: {', '.join(PATTERNS)})")
+    topology = Topology(tuple(regions), witness, journal_leader(mode, regions, witness))
     if name in ("link", "latency") and len(topology.participants) < 2:
         raise BadInput(f"the {name} nemesis needs at least two regions")
     schedule = FaultSchedule(name, topology, options or FaultOptions(), interval_s,
-                             family_seed(seed, name), slot, slots)
+                             family_seed(seed, name), slot, slots, pattern=pattern,
+                             time_limit_s=time_limit_s,
+                             timing_seed=family_seed(seed, name + ":timing"))
     return NemesisPackage(nemesis=FaultNemesis(FAMILIES[name].fs, target),
                           generator=schedule, final_generator=heal_all(), name=name)
+
+
+def journal_leader(mode: str, regions: Sequence[str], witness: str | None) -> str | None:
+    """MRSC: the region the journal's leadership settles on (None for async)."""
+    if mode != "strong":
+        return None
+    from emulator.mrsc import preferred_leader  # late: only MRSC runs need the journal
+    participants = list(regions) + ([witness] if witness else [])
+    return preferred_leader(participants, sorted(regions))
 
 
 def package(names: str | Sequence[str] | None, *, regions: Sequence[str],
@@ -131,8 +188,13 @@ def registry_factory(name: str):
     def factory(test: Any, target: Any) -> NemesisPackage:
         names = parse_nemesis_names(list(test.nemesis))
         slot = names.index(name) if name in names else 0
+        latency = getattr(test, "nemesis_latency_ms", None)
+        options = FaultOptions() if latency is None else FaultOptions(
+            latency_ms=float(latency), slow_ms=float(latency))
         return family_package(name, regions=test.regions, witness=test.witness,
                               interval_s=test.nemesis_interval or DEFAULT_INTERVAL_S,
                               seed=test.seed, slot=slot, slots=max(1, len(names)),
-                              target=target)
+                              target=target, mode=test.mode, options=options,
+                              pattern=getattr(test, "nemesis_schedule", "grid"),
+                              time_limit_s=test.time_limit)
     return factory

@@ -283,8 +283,8 @@ def client_ops(ops: Iterable[Op]) -> Iterator[Op]:
 # Nemesis operations name the fault action in `f` and its target in `value`. These begin
 # a fault; "heal" ends every open fault; the END_ACTIONS end the matching begun fault.
 FAULT_ACTIONS = frozenset(("isolate", "cut", "cut-oneway", "delay", "pause-replication",
-                           "stop", "skew-clock"))
-END_ACTIONS = {"resume-replication": "pause-replication", "start": "stop"}
+                           "stop", "skew-clock", "slow", "pause"))
+END_ACTIONS = {"resume-replication": "pause-replication", "start": "stop", "resume": "pause"}
 HEAL = "heal"
 
 

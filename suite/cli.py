@@ -20,7 +20,8 @@ from results.formats import FORMATS
 from results.store import Store
 from suite import core
 from suite.check_cmd import check_files
-from suite.config import DEFAULT_REGIONS, MODES, Test, parse_list
+from emulator.bugs import help_text as bug_help
+from suite.config import DEFAULT_REGIONS, MODES, NEMESIS_SCHEDULES, Test, parse_list
 from suite.errors import GtcheckError
 from suite.verdicts import EXIT_BAD_INPUT, exit_code
 from workloads.after_run import after_run
@@ -77,6 +78,18 @@ def _stderr(msg: str) -> None:
               help="Comma-separated nemesis packages (e.g. isolate,link), or none.")
 @click.option("--nemesis-interval", type=float, default=5.0, show_default=True,
               help="Seconds between fault operations.")
+@click.option("--nemesis-latency-ms", type=float, default=None,
+              help="Size of the slow and latency faults: extra one-way ms per link  "
+                   "[default: slow 300, latency 50].")
+@click.option("--nemesis-schedule", type=click.Choice(NEMESIS_SCHEDULES), default="grid",
+              show_default=True,
+              help="Fault timing: grid (fixed turns), random (seeded times around "
+                   "--nemesis-interval), end-in-fault (random, and the main phase ends "
+                   "inside a fault).")
+@click.option("--emulator-bug", "emulator_bugs", default="none", show_default=True,
+              metavar="NAME[,NAME]",
+              help="Plant mistakes in the embedded emulator (emulator/README.md, 'Bug "
+                   "switches'): " + bug_help())
 @click.option("--time-limit", type=float, default=30.0, show_default=True,
               help="Seconds of the main phase (the final heal and reads come after).")
 @click.option("--concurrency", type=int, default=None,
@@ -98,7 +111,8 @@ def _stderr(msg: str) -> None:
               help="Run store directory; each run goes to STORE/<test>/<timestamp>/.")
 @click.option("--name", default=None,
               help="Test name (the store sub-directory)  [default: workload-mode-nemesis].")
-def run(target, mode, regions, witness, workload, nemesis, nemesis_interval, time_limit,
+def run(target, mode, regions, witness, workload, nemesis, nemesis_interval,
+        nemesis_latency_ms, nemesis_schedule, emulator_bugs, time_limit,
         concurrency, rate, keys, latency_scale, op_timeout, final_wait, seed, store_root,
         name):
     """Run a test: clients and faults against a global table, then judge the history.
@@ -115,7 +129,9 @@ def run(target, mode, regions, witness, workload, nemesis, nemesis_interval, tim
                 concurrency=concurrency if concurrency is not None else 2 * len(region_list),
                 rate=rate, keys=keys, latency_scale=latency_scale,
                 nemesis_interval=nemesis_interval, op_timeout=op_timeout,
-                final_wait=final_wait, name=name or "").stamped(argv=tuple(sys.argv))
+                final_wait=final_wait, nemesis_latency_ms=nemesis_latency_ms,
+                nemesis_schedule=nemesis_schedule, emulator_bugs=parse_list(emulator_bugs),
+                name=name or "").stamped(argv=tuple(sys.argv))
     stop, abort = threading.Event(), threading.Event()
     with core.stop_on_signals(stop, abort, log=_stderr):
         result = core.run_test(test, store=Store(store_root), stop=stop, abort=abort,
@@ -185,10 +201,12 @@ def check(model, fmt, initial_json, timeout, as_json, files, consistency_models)
 # Command groups that live beside the parts they drive.
 from emulator.cli import emulator as _emulator_group  # noqa: E402
 from results.report_cli import report_command, serve_command  # noqa: E402
+from suite.validate import validate_command  # noqa: E402
 
 main.add_command(_emulator_group, name="emulator")
 main.add_command(report_command, name="report")
 main.add_command(serve_command, name="serve")
+main.add_command(validate_command, name="validate")
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from typing import Any, Mapping
 from suite.errors import BadInput
 
 MODES = ("async", "strong")
+NEMESIS_SCHEDULES = ("grid", "random", "end-in-fault")
 DEFAULT_REGIONS = ("us-east-1", "us-east-2", "us-west-2")
 
 
@@ -56,6 +57,9 @@ class Test:
     nemesis_interval: float = 5.0
     op_timeout: float = 5.0
     final_wait: float = 1.0
+    nemesis_latency_ms: float | None = None   # slow / latency fault size (None: defaults)
+    nemesis_schedule: str = "grid"            # grid | random | end-in-fault (nemesis/packages.py)
+    emulator_bugs: tuple[str, ...] = ()       # planted mistakes (emulator/bugs.py), emulator only
     name: str = ""
     start_time: str = ""
     versions: Mapping[str, str] = field(default_factory=dict)
@@ -84,6 +88,20 @@ class Test:
                 raise BadInput(f"--{name} must be an integer >= 1, got {v!r}")
         if self.rate == 0:
             raise BadInput("--rate must be > 0")
+        if self.nemesis_latency_ms is not None and (
+                not isinstance(self.nemesis_latency_ms, (int, float))
+                or not 0 <= self.nemesis_latency_ms <= 600_000):
+            raise BadInput("--nemesis-latency-ms must be a number from 0 to 600000, got "
+                           f"{self.nemesis_latency_ms!r}")
+        if self.nemesis_schedule not in NEMESIS_SCHEDULES:
+            raise BadInput(f"--nemesis-schedule must be one of {', '.join(NEMESIS_SCHEDULES)}, "
+                           f"got {self.nemesis_schedule!r}")
+        if self.emulator_bugs:
+            from emulator.bugs import parse_bugs  # late: only runs with planted bugs need it
+            object.__setattr__(self, "emulator_bugs", parse_bugs(list(self.emulator_bugs)))
+            if self.target != "emulator":
+                raise BadInput("--emulator-bug applies only to --target emulator (a served "
+                               "emulator takes `gtcheck emulator serve --bug`)")
         if not self.name:
             object.__setattr__(self, "name", default_name(self))
 
@@ -92,6 +110,7 @@ class Test:
         d["regions"] = list(self.regions)
         d["nemesis"] = list(self.nemesis)
         d["argv"] = list(self.argv)
+        d["emulator_bugs"] = list(self.emulator_bugs)
         d["versions"] = dict(self.versions)
         return d
 
@@ -102,7 +121,7 @@ class Test:
             raise BadInput("test.json must hold a JSON object")
         names = {f.name for f in dataclasses.fields(cls)}
         kw = {k: v for k, v in d.items() if k in names}
-        for k in ("regions", "nemesis", "argv"):
+        for k in ("regions", "nemesis", "argv", "emulator_bugs"):
             if k in kw:
                 if not isinstance(kw[k], (list, tuple)):
                     raise BadInput(f"test.json: {k} must be a list, got {kw[k]!r}")

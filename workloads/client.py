@@ -125,7 +125,8 @@ class RegionClient:
     def __init__(self, table: str, ops: Mapping[str, OpCall], *,
                  connect_timeout_s: float = 1.0, read_timeout_s: float = 5.0,
                  region: str | None = None, boto_client: Any = None, target: Any = None,
-                 shared: Mapping[str, Any] | None = None, pool_size: int = 10):
+                 shared: Mapping[str, Any] | None = None, pool_size: int = 10,
+                 definite_unavailable: bool = False):
         self.table = table
         self.target = target
         self.ops = ops
@@ -135,6 +136,8 @@ class RegionClient:
         self.boto_client = boto_client
         self.shared = dict(shared or {})
         self.pool_size = pool_size
+        # The target documents 503 as "nothing was proposed" (the gtcheck emulator).
+        self.definite_unavailable = definite_unavailable
 
     def _config(self):
         return one_attempt_config(connect_timeout_s=self.connect_timeout_s,
@@ -144,12 +147,15 @@ class RegionClient:
     def _copy(self, **changes: Any) -> "RegionClient":
         kw = dict(connect_timeout_s=self.connect_timeout_s, read_timeout_s=self.read_timeout_s,
                   region=self.region, boto_client=self.boto_client, target=self.target,
-                  shared=self.shared, pool_size=self.pool_size)
+                  shared=self.shared, pool_size=self.pool_size,
+                  definite_unavailable=self.definite_unavailable)
         return RegionClient(self.table, self.ops, **{**kw, **changes})
 
     def with_target(self, target: Any) -> "RegionClient":
         """The prototype for a run on `target`, with one shared boto3 client per region."""
-        proto = self._copy(target=target, region=None, boto_client=None)
+        proto = self._copy(target=target, region=None, boto_client=None,
+                           definite_unavailable=bool(getattr(target, "definite_unavailable",
+                                                             False)))
         proto.shared = {r: target.client(r, config=proto._config()) for r in target.regions}
         return proto
 
@@ -191,7 +197,7 @@ class RegionClient:
         try:
             result = call(self.boto_client, self.table, op)
         except Exception as e:  # noqa: BLE001 -- every outcome is classified, none swallowed
-            outcome = classify(e)
+            outcome = classify(e, definite_unavailable=self.definite_unavailable)
             out = {"type": outcome.type, "region": region, "error": outcome.error}
             if outcome.message and outcome.type == "info":  # the diagnosis of an unknown outcome
                 out["extra"] = {"message": outcome.message[:200]}

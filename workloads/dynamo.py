@@ -12,6 +12,13 @@ failure (the service answered that it did not apply the request) is `fail`; anyt
 leaves the outcome open -- a timeout, a dropped connection, a 5xx, an error we do not know
 -- is `info`. When in doubt, `info`. The one connection error that is definite is a
 refused connection (`EndpointConnectionError`: the request was never sent).
+
+`definite_unavailable=True` is for the gtcheck emulator only, whose 503
+ServiceUnavailable documents that nothing was proposed (docs/CONVENTIONS.md, "Emulator
+MRSC error classes"): Jepsen's `:fail` means "certainly did not take place", and that
+answer says exactly so, so it is `fail`, which lets the counter checker's upper bound
+leave those increments out. Against AWS, which documents no such thing, every 5xx stays
+`info`.
 """
 
 from __future__ import annotations
@@ -54,7 +61,7 @@ class Outcome:
     message: str = ""
 
 
-def classify(exc: BaseException) -> Outcome:
+def classify(exc: BaseException, *, definite_unavailable: bool = False) -> Outcome:
     """Classify an exception raised by one boto3 call (see the module docstring)."""
     if isinstance(exc, ClientError):
         err = exc.response.get("Error", {}) or {}
@@ -63,6 +70,8 @@ def classify(exc: BaseException) -> Outcome:
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
         if code in DEFINITE_ERRORS:
             return Outcome(FAIL, DEFINITE_ERRORS[code], message)
+        if definite_unavailable and code == "ServiceUnavailable" and status == 503:
+            return Outcome(FAIL, "ServiceUnavailable", message)
         if isinstance(status, int) and status >= 500:
             return Outcome(INFO, f"http-{status}:{code}" if code else f"http-{status}", message)
         return Outcome(INFO, f"unknown:{code or status}", message)

@@ -22,6 +22,7 @@ from typing import Any, Callable, Protocol
 from emulator.journal.consensus import DurableState, Entry, Participant, Timing
 
 Subscriber = Callable[[int, Entry], None]
+INBOX_MAX = 100_000  # messages kept for a frozen participant (a limit on everything)
 
 
 class Transport(Protocol):
@@ -63,6 +64,8 @@ class JournalNode:
         self.tick_s = tick_s
         self._lock = threading.RLock()
         self._alive = True
+        self._frozen = False        # `pause` fault: no ticks; inbound messages wait
+        self._inbox: list = []
         self._stop = threading.Event()
         self._ticker = threading.Thread(target=self._tick_loop, name=f"journal-{pid}",
                                         daemon=True)
@@ -104,7 +107,26 @@ class JournalNode:
         with self._lock:
             if not self._alive:
                 return
+            if self._frozen:
+                if len(self._inbox) < INBOX_MAX:
+                    self._inbox.append(msg)
+                return
             self._send(self.participant.receive(msg))
+            self._deliver_committed()
+
+    def freeze(self, frozen: bool) -> None:
+        """Stop (True) or resume (False) this participant's process, like SIGSTOP and
+        SIGCONT: while frozen it neither ticks nor handles messages, which wait in its
+        inbox (bounded) and are handled in arrival order when it resumes."""
+        with self._lock:
+            if self._frozen == frozen:
+                return
+            self._frozen = frozen
+            if frozen or not self._alive:
+                return
+            inbox, self._inbox = self._inbox, []
+            for msg in inbox:
+                self._send(self.participant.receive(msg))
             self._deliver_committed()
 
     def status(self) -> dict:
@@ -131,6 +153,8 @@ class JournalNode:
             with self._lock:
                 if not self._alive:
                     return
+                if self._frozen:
+                    continue
                 self._send(self.participant.tick())
                 self._deliver_committed()
 

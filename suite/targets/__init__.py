@@ -54,9 +54,11 @@ def make_target(spec: str = "emulator", *, mode: str | None = None,
 
 def target_from_test(test) -> Target:
     """`factory(test) -> Target` for suite.registry: the target named by `test.target`."""
+    bugs = tuple(getattr(test, "emulator_bugs", ()) or ())
     return make_target(test.target, mode=test.mode, regions=test.regions,
                        witness=test.witness, latency_scale=test.latency_scale,
-                       seed=test.seed)
+                       seed=test.seed,
+                       deployment_options={"bugs": bugs} if bugs else None)
 
 
 def _register() -> None:

@@ -223,6 +223,9 @@ class AdminEndpointsTarget(EndpointsTarget):
     """
 
     has_faults = True
+    # The gtcheck emulator documents its 503 ServiceUnavailable as definite ("nothing was
+    # proposed", docs/CONVENTIONS.md): clients may record it as `fail` (workloads/dynamo.py).
+    definite_unavailable = True
 
     def __init__(self, endpoints: Mapping[str, str], *, fault_api: Any, **kw: Any):
         super().__init__(endpoints, fault_api=fault_api, **kw)

@@ -28,9 +28,11 @@ def test_composed_families_take_turns_one_fault_at_a_time():
 
 def test_each_family_begins_and_ends_its_fault_on_the_interval():
     ends = {"isolate": "heal", "link": "heal", "latency": "heal", "clock": "heal",
-            "pause-replication": "resume-replication", "outage": "start"}
+            "pause-replication": "resume-replication", "outage": "start", "slow": "heal",
+            "pause": "resume"}
     begins = {"isolate": "isolate", "link": "cut", "latency": "delay", "clock": "skew-clock",
-              "pause-replication": "pause-replication", "outage": "stop"}
+              "pause-replication": "pause-replication", "outage": "stop", "slow": "slow",
+              "pause": "pause"}
     for name in FAMILIES:
         ops = fault_schedule(name, seed=1, seconds=4.5, interval_s=1.0)
         assert [f for _, f, _ in ops] == [begins[name], ends[name]] * 2, name
@@ -142,3 +144,61 @@ def test_a_target_without_a_fault_api_is_refused_at_setup():
         has_faults = False
     with pytest.raises(SetupError, match="no fault API"):
         FaultNemesis({"isolate"}).setup({"target": NoFaults()})
+
+
+def _schedule(name, *, pattern, seconds, interval_s=1.0, seed=1, mode="async",
+              time_limit_s=None, latency_ms=None):
+    from nemesis import FaultOptions
+    options = FaultOptions() if latency_ms is None else FaultOptions(slow_ms=latency_ms)
+    p = family_package(name, regions=REGIONS, interval_s=interval_s, seed=seed,
+                       pattern=pattern, mode=mode, time_limit_s=time_limit_s,
+                       options=options)
+    ops = invocations(simulate(nemesis(time_limit(seconds, p.generator)), concurrency=1))
+    return [(o["time"] / 1e9, o["f"], o["value"]) for o in ops if o["time"] < seconds * 1e9]
+
+
+def test_slow_hits_the_journal_leader_in_mrsc_with_the_size_asked():
+    from nemesis.packages import journal_leader
+    leader = journal_leader("strong", REGIONS, None)
+    assert leader in REGIONS
+    ops = _schedule("slow", pattern="grid", seconds=8.5, mode="strong", latency_ms=450)
+    assert {(f, v["region"], v["ms"]) for _, f, v in ops if f == "slow"} == {
+        ("slow", leader, 450)}
+    regions = {v["region"] for _, f, v in _schedule("slow", pattern="grid", seconds=40)
+               if f == "slow"}
+    assert len(regions) > 1  # async: any region
+
+
+def test_pause_ends_with_resume_of_the_same_region():
+    ops = _schedule("pause", pattern="grid", seconds=12.5, mode="strong")
+    begun = [v["region"] for _, f, v in ops if f == "pause"]
+    ended = [v["region"] for _, f, v in ops if f == "resume"]
+    assert begun and begun == ended
+    periods = fault_periods([Op(index=i, time=int(t * 1e9), type=k, process="nemesis",
+                                f=f, value=v)
+                             for i, (t, f, v) in enumerate(ops) for k in ("invoke", "ok")])
+    assert [p.f for p in periods] == ["pause"] * len(begun)
+    assert all(p.end is not None for p in periods)
+
+
+def test_random_schedule_is_seeded_and_differs_from_the_grid():
+    a = _schedule("isolate", pattern="random", seconds=20, seed=5)
+    b = _schedule("isolate", pattern="random", seconds=20, seed=5)
+    c = _schedule("isolate", pattern="random", seconds=20, seed=6)
+    assert a == b and a != c
+    grid = _schedule("isolate", pattern="grid", seconds=20, seed=5)
+    assert [t for t, _, _ in a] != [t for t, _, _ in grid]
+    times = [t for t, _, _ in a]
+    assert times == sorted(times)
+    lengths = [e - s for (s, f, _), (e, g, _) in zip(a[::2], a[1::2])]
+    assert all(0.45 <= x <= 1.3 for x in lengths), lengths
+    assert len(set(round(x, 3) for x in lengths)) > 1
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_end_in_fault_leaves_a_fault_open_when_the_main_phase_ends(seed):
+    for limit in (7.0, 10.0, 13.3):
+        ops = _schedule("link", pattern="end-in-fault", seconds=limit, seed=seed,
+                        time_limit_s=limit, interval_s=2.0)
+        assert ops and ops[-1][1] == "cut", (limit, ops)   # begun and never healed
+        assert limit - 4.0 <= ops[-1][0] < limit, (limit, ops)  # within one period
