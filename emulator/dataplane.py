@@ -16,6 +16,7 @@ tables reject transactions (M14). Control-plane operations are delegated to the 
 from __future__ import annotations
 
 import json
+import time
 import zlib
 from typing import Any, Callable
 
@@ -425,11 +426,16 @@ class RegionService:
                                   f"Transaction cancelled, please refer cancellation reasons for "
                                   f"specific reasons [{codes}]",
                                   extra={"CancellationReasons": reasons})
-            by_table: dict[int, tuple[GlobalTable, list[Mutation]]] = {}
-            for t, m in plan:
-                by_table.setdefault(id(t), (t, []))[1].append(m)
-            for t, ms in by_table.values():
-                t.engine.write(self.region, ms)
+            later: list = []
+            if "transaction-two-step" in self.cluster.bugs and len(plan) > 1:
+                # BUG (emulator/bugs.py): the items are applied in two steps, the lock
+                # released between them, so a reader in this region can see half of it.
+                plan, later = plan[:len(plan) // 2], plan[len(plan) // 2:]
+            _apply_transaction(self.region, plan)
+        if later:
+            time.sleep(TWO_STEP_GAP_S)
+            with lock:
+                _apply_transaction(self.region, later)
         return {}
 
     def _transact_mutation(self, kind: str, body: dict, t: GlobalTable) -> Mutation:
@@ -523,6 +529,18 @@ class RegionService:
                              "AttributeName and Enabled")
         t.ttl_attribute = spec["AttributeName"] if spec["Enabled"] else None
         return {"TimeToLiveSpecification": spec}
+
+
+TWO_STEP_GAP_S = 0.02  # transaction-two-step: the gap between the two halves
+
+
+def _apply_transaction(region: str, plan: list) -> None:
+    """Write a checked transaction's mutations, one engine write per table."""
+    by_table: dict[int, tuple[GlobalTable, list[Mutation]]] = {}
+    for t, m in plan:
+        by_table.setdefault(id(t), (t, []))[1].append(m)
+    for t, ms in by_table.values():
+        t.engine.write(region, ms)
 
 
 def _missing(what: str) -> Any:

@@ -5,7 +5,8 @@ transaction is 1-4 micro-ops on distinct keys (one item each), either all writes
 reads, because DynamoDB keeps the two apart: several appends go through
 TransactWriteItems (`SET l = list_append(if_not_exists(l, :empty), :v)` per item),
 several reads through TransactGetItems; a single-op transaction is a plain UpdateItem /
-PutItem or GetItem (SC or EC, recorded in `consistent`). Every appended / written value is
+PutItem or GetItem (SC or EC, recorded in `consistent`; SC only in strong mode, whose
+promise covers SC reads). Every appended / written value is
 unique per key (one counter for the run), so a read names its writers.
 
 Regions: client threads of every region run at once. In async (MREC) mode each key has a
@@ -138,8 +139,10 @@ class TxnOps(Generator):
             nv += len(ks)
         else:
             mops = [["r", k, None] for k in ks]
+        # MRSC promises linearizability to SC reads only: strong mode reads SC
+        consistent = len(ks) > 1 or write or self.mode == "strong" or rng.random() < 0.7
         op = {"f": "txn", "value": mops, "process": ctx.process_of(thread),
-              "consistent": True if len(ks) > 1 or write else rng.random() < 0.7}
+              "consistent": consistent}
         res = gen_op(op, test, ctx)
         if res is None or res is PENDING:
             return res
