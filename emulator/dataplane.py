@@ -72,6 +72,8 @@ class RegionService:
     def __init__(self, cluster: Cluster, region: str) -> None:
         self.cluster = cluster
         self.region = region
+        # TransactWriteItems idempotency: ClientRequestToken -> (request, when), per region
+        self.tokens: dict[str, tuple[str, float]] = {}
         self.ops: dict[str, Callable[[dict], dict]] = {
             "PutItem": self.put_item, "GetItem": self.get_item,
             "UpdateItem": self.update_item, "DeleteItem": self.delete_item,
@@ -384,6 +386,11 @@ class RegionService:
     # ---- transactions --------------------------------------------------------------
     def transact_write_items(self, req: dict) -> dict:
         items = _transact_items(req)
+        token = req.get("ClientRequestToken")
+        if token is not None and (not isinstance(token, str) or not 1 <= len(token) <= 36):
+            raise validation("1 validation error detected: Value at 'clientRequestToken' "
+                             "failed to satisfy constraint: Member must have length less "
+                             "than or equal to 36 and greater than or equal to 1")
         plan: list[tuple[GlobalTable, Mutation]] = []
         seen = set()
         for entry in items:
@@ -403,6 +410,17 @@ class RegionService:
             plan.append((t, m))
         lock = self.cluster.regions[self.region].lock
         with lock:
+            if token is not None:
+                # DynamoDB: a repeated token within 10 minutes is the same request: answered
+                # as a success and not applied again; with other parameters, an error
+                request = json.dumps(items, sort_keys=True)
+                seen = self.tokens.get(token)
+                if seen is not None and time.monotonic() - seen[1] < IDEMPOTENCY_WINDOW_S:
+                    if seen[0] != request:
+                        raise DynamoError("IdempotentParameterMismatchException",
+                                          "The request uses the same client token as a "
+                                          "previous, but non-identical request.")
+                    return {}
             # Check everything first: all conditions hold, or nothing is written (ACID in-region).
             reasons: list[dict] = []
             failed = False
@@ -432,6 +450,12 @@ class RegionService:
                 # released between them, so a reader in this region can see half of it.
                 plan, later = plan[:len(plan) // 2], plan[len(plan) // 2:]
             _apply_transaction(self.region, plan)
+            if token is not None:
+                now = time.monotonic()
+                if len(self.tokens) >= TOKENS_MAX:  # forget the expired ones
+                    self.tokens = {k: v for k, v in self.tokens.items()
+                                   if now - v[1] < IDEMPOTENCY_WINDOW_S}
+                self.tokens[token] = (request, now)
         if later:
             time.sleep(TWO_STEP_GAP_S)
             with lock:
@@ -531,6 +555,8 @@ class RegionService:
         return {"TimeToLiveSpecification": spec}
 
 
+IDEMPOTENCY_WINDOW_S = 600.0  # ClientRequestToken is remembered for 10 minutes
+TOKENS_MAX = 10_000  # tokens kept per region before the expired ones are dropped
 TWO_STEP_GAP_S = 0.02  # transaction-two-step: the gap between the two halves
 
 
