@@ -27,6 +27,8 @@ DESCRIPTIONS = {
                    "(TransactGetItems) per transaction, checked for cycles",
     "rw-register": "Elle's rw-register: 1-4 writes or reads per transaction, checked for "
                    "cycles",
+    "bank": "transfers between accounts (TransactWriteItems with a balance condition) in "
+            "one region, reads of every account (TransactGetItems) everywhere",
 }
 WORKLOAD_NAMES = tuple(DESCRIPTIONS)
 
@@ -34,12 +36,13 @@ WORKLOAD_NAMES = tuple(DESCRIPTIONS)
 def _factories() -> dict[str, Callable[[WorkloadOptions], Workload]]:
     from workloads import counter, demo, register
     from workloads import set as set_workload
-    from workloads import txn
+    from workloads import bank, txn
     return {"register": register.workload, "counter": counter.workload,
             "set": set_workload.workload, "demo-single-writer": demo.single_writer,
             "demo-multi-writer": demo.multi_writer,
             "list-append": lambda opts: txn.workload("list-append", opts),
-            "rw-register": lambda opts: txn.workload("rw-register", opts)}
+            "rw-register": lambda opts: txn.workload("rw-register", opts),
+            "bank": bank.workload}
 
 
 def make_workload(name: str, opts: WorkloadOptions, *, target: Any = None) -> Workload:

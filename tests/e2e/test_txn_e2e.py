@@ -74,3 +74,28 @@ def test_rw_register_async_is_serializable_in_region(e2e):
                           **TXN)
     assert result.valid is True, describe(result)
     assert checker(result, "serializable-in-writing-region")["valid"] is True
+
+
+@pytest.mark.slow
+def test_bank_async_pause_replication_torn_remote_reads_allowed_totals_held(e2e):
+    result, history = e2e(workload="bank", mode="async", nemesis=("pause-replication",),
+                          **{**TXN, "time_limit": 5.0})
+    assert result.valid is True, describe(result)
+    assert_faults_and_final_reads(history)
+    bank = checker(result, "bank")
+    assert bank["totals_conserved"] is True and bank["writing_region_reads"] > 10
+    assert bank["transfers"] > 10
+    assert set(bank["final_regions"]) == REGIONS
+    assert bank["torn_reads"] > 0, "no remote read caught a transfer half replicated"
+    torn = [a for a in bank["anomalies"] if a["kind"] == "torn-transfer"]
+    assert torn and all(a["expected"] for a in torn)
+    assert any("transfer op" in a["explanation"] for a in torn)  # the transaction named
+
+
+@pytest.mark.slow
+def test_bank_strong_rejects_transfers_and_keeps_balances(e2e):
+    result, history = e2e(workload="bank", mode="strong", nemesis=("isolate",), **TXN)
+    assert result.valid is True, describe(result)
+    rejected = checker(result, "transactions-rejected")
+    assert rejected["anomaly_counts"].get("transaction-rejected", 0) > 0
+    assert checker(result, "bank")["totals_conserved"] is True

@@ -85,3 +85,22 @@ def test_agrees_with_elle(path):
 def test_argued_cases_are_the_ones_without_an_elle_verdict():
     for path in ARGUED:
         assert VERDICTS[path]["source"] in ("name", "none"), path
+
+
+BANK = sorted(p for p, v in VERDICTS.items() if v["model"] == "bank")
+
+
+@pytest.mark.parametrize("path", BANK, ids=[Path(c).name for c in BANK])
+def test_bank_agrees_with_jepsen(path):
+    from checkers.elle import bank
+    text = (CORPUS / path).read_text()
+    records = txn.read_edn(text, path) if path.endswith(".edn") else \
+        txn.read_elle_json(text, path)
+    result = bank.check_reads(bank.jepsen_reads(records))
+    assert result["valid"] is VERDICTS[path]["valid"], result["errors"].keys()
+    stored = CORPUS / "test" / "test-data" / (Path(path).stem + "-result.json")
+    if stored.exists():  # Elle/Jepsen's own result: same error kinds and counts
+        want = json.loads(stored.read_text())
+        assert result["read-count"] == want["read-count"]
+        assert result["error-count"] == want["error-count"]
+        assert sorted(result["errors"]) == sorted(want["errors"])
