@@ -261,6 +261,12 @@ def _other_data(checkers: Mapping[str, dict]) -> list[dict]:
     return out
 
 
+def _elle_cycles(checkers: Mapping[str, dict]) -> list[dict]:
+    """Cycles found by the transactional checkers, laid out (checkers/elle/draw.py)."""
+    from checkers.elle.draw import cycle_figures
+    return cycle_figures(checkers)
+
+
 def view_model(run: Run, hist: HistoryIndex) -> dict:
     checkers = run.checkers
     test = run.test or {}
@@ -282,6 +288,7 @@ def view_model(run: Run, hist: HistoryIndex) -> dict:
         "latency_rows": _latency_rows(checkers),
         "availability_rows": _availability_rows(checkers),
         "other_data": _other_data(checkers),
+        "elle_cycles": _elle_cycles(checkers),
         "has_history": bool(hist.pairs), "n_ops": len(run.ops or []),
         "n_pairs": len(hist.pairs), "logs": run.logs,
     }
