@@ -27,13 +27,25 @@ def validate(fmt: str, consistency_models: Sequence[str] | None) -> list[str]:
     out = []
     for m in consistency_models or ():
         if m == models.WRITING_REGION:
-            raise BadInput(f"--consistency-model {m} needs the regions of a gtcheck run "
-                           f"(it is judged by `gtcheck run` / `analyze`)")
+            if len(consistency_models) > 1:
+                raise BadInput(f"--consistency-model {m} cannot be combined with others")
+            out.append(m)
+            continue
         if models.canonical(m) not in models.ALL_MODELS:
             raise BadInput(f"unknown --consistency-model {m!r} (e.g. "
                            f"{', '.join(models.TARGETS)})")
         out.append(m)
     return out
+
+
+def writing_region_result(path: str, model: str, txns: list) -> dict:
+    """Serializable in the writing region: needs the region of every transaction (gtcheck
+    JSONL records it)."""
+    from checkers.elle.run import in_region_check
+    if not txns or any(t.region is None for t in txns):
+        raise BadInput(f"{path}: --consistency-model {models.WRITING_REGION} needs the "
+                       f"region of every transaction (a gtcheck history)")
+    return in_region_check(model, txns)
 
 
 def check_files(files: Sequence[str], *, fmt: str, model: str,
@@ -45,8 +57,11 @@ def check_files(files: Sequence[str], *, fmt: str, model: str,
         t0 = time.perf_counter()
         try:
             txns = txn.load(path, fmt)
-            result = elle_check.to_json(
-                elle_check.check(txns, model, consistency_models=cms))
+            if cms == [models.WRITING_REGION]:
+                result = writing_region_result(path, model, txns)
+            else:
+                result = elle_check.to_json(
+                    elle_check.check(txns, model, consistency_models=cms))
         except GtcheckError as e:
             v = verdict_cls(path, None, time.perf_counter() - t0, error=str(e))
         else:

@@ -103,6 +103,9 @@ def in_region_check(workload: str, txns: Sequence[Txn]) -> dict:
     picture = None
     for region in regions:
         own = {k for k, rs in writers.items() if rs == {region}}
+        if not own:  # a region that writes no key of its own has nothing to judge here
+            per_region[region] = {"valid": None, "keys": 0, "judged": False}
+            continue
         sub = _restrict([t for t in txns if t.region == region], own)
         res = elle.check(sub, workload, consistency_models=[IN_REGION_MODEL])
         per_region[region] = {k: res[k] for k in ("valid", "anomaly_types", "txns",
@@ -112,8 +115,8 @@ def in_region_check(workload: str, txns: Sequence[Txn]) -> dict:
         picture = picture or _cycle_picture(res)
     shared = sorted(str(k) for k, rs in writers.items() if len(rs) > 1)
     from checkers.core import merge_valid
-    valid = merge_valid([r["valid"] for r in per_region.values()]) if per_region \
-        else "unknown"
+    judged = [r["valid"] for r in per_region.values() if r.get("judged", True)]
+    valid = merge_valid(judged) if judged else "unknown"
     out = {"valid": valid, "model": IN_REGION_MODEL, "regions": per_region,
            "anomalies": rows, "anomaly_counts": _counts(rows),
            "keys_written_from_several_regions": shared}
