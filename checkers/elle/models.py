@@ -310,3 +310,20 @@ def check_model_name(name: str) -> str:
     if canonical(name) not in ALL_MODELS:
         raise ValueError(name)
     return name
+
+
+# The anomalies gtcheck's transactional checkers name, for `forbids`.
+NAMED_ANOMALIES = (
+    "G0", "G1a", "G1b", "G1c", "G-single-item", "G-nonadjacent-item", "G2-item",
+    "lost-update", "duplicate-elements", "internal", "incompatible-order", "dirty-update",
+    "future-read", "cyclic-versions",
+    "G0-realtime", "G1c-realtime", "G-single-item-realtime", "G2-item-realtime",
+    "G0-process", "G1c-process", "G-single-item-process", "G2-item-process")
+
+
+def forbids(target: str) -> list[str]:
+    """The named anomalies a target model forbids (the writing-region target forbids what
+    serializable does, within each region's own transactions)."""
+    model = "serializable" if target == WRITING_REGION else target
+    ruled = prohibited([model])
+    return [a for a in NAMED_ANOMALIES if a in ruled]

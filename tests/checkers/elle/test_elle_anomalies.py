@@ -170,3 +170,23 @@ def test_planted_anomaly_is_always_flagged_and_named(kind, seed):
     # the anomaly is on the planted keys, not on the simulator's
     assert not any(t in res["anomaly_types"] for t in ("G0", "G1c")
                    if t != name and kind not in ("G0", "G1c"))
+
+
+def test_each_named_target_says_what_it_forbids():
+    from checkers.elle import models
+    f = {m: set(models.forbids(m)) for m in models.ALL_TARGETS}
+    assert f["read-uncommitted"] == {"G0", "duplicate-elements", "cyclic-versions"}
+    # Adya: PL-2 (read committed) adds G1a, G1b, G1c to PL-1
+    assert f["read-committed"] - f["read-uncommitted"] >= {"G1a", "G1b", "G1c",
+                                                          "incompatible-order",
+                                                          "dirty-update", "future-read"}
+    assert "G-single-item" in f["snapshot-isolation"]
+    assert "G2-item" not in f["snapshot-isolation"]  # write skew is allowed by SI
+    assert f["serializable"] - f["snapshot-isolation"] >= {"G2-item"}
+    assert not any(a.endswith("-realtime") for a in f["serializable"])
+    assert {"G-single-item-realtime", "G1c-realtime"} <= f["strict-serializable"]
+    assert f["serializable-in-writing-region"] == f["serializable"]
+    # each is stronger than the one before it
+    chain = list(models.TARGETS)
+    for weaker, stronger in zip(chain, chain[1:]):
+        assert f[weaker] < f[stronger], (weaker, stronger)
