@@ -30,14 +30,18 @@ def serializable(rng: random.Random, n: int, *, workload: str = "list-append",
     active = list(range(keys))
     fresh = keys
     next_value: dict = {}
-    busy_until = [0] * processes
+    busy_until = [0] * processes      # per thread
+    process_of = list(range(processes))  # a thread's current process id
+    next_process = processes
     txns: list[Txn] = []
     for i in range(n):
         t_exec = 10 * (i + 1)
-        free = [p for p in range(processes) if busy_until[p] < t_exec - 1]
-        p = rng.choice(free) if free else min(range(processes), key=busy_until.__getitem__)
-        invoke = rng.randint(max(busy_until[p] + 1, t_exec - 25), t_exec) \
-            if busy_until[p] < t_exec else t_exec
+        th = rng.randrange(processes)
+        if busy_until[th] >= t_exec - 1:  # busy: take the thread free the longest
+            th = min(range(processes), key=busy_until.__getitem__)
+        p = process_of[th]
+        invoke = rng.randint(max(busy_until[th] + 1, t_exec - 25), t_exec) \
+            if busy_until[th] < t_exec else t_exec
         complete = t_exec + rng.randint(0, 25)
         mops = []
         outcome = OK
@@ -72,10 +76,10 @@ def serializable(rng: random.Random, n: int, *, workload: str = "list-append",
             mops = [(f, k, None if f == "r" else v) for f, k, v in mops]
         txns.append(Txn(len(txns), 2 * i + 1, p, outcome, mops, invoke,
                         complete if outcome != INFO else None, region))
-        busy_until[p] = complete if outcome != INFO else 10 ** 18
-        if outcome == INFO:  # a crashed process is replaced by a fresh one
-            busy_until.append(0)
-            processes += 1
+        busy_until[th] = complete
+        if outcome == INFO:  # a crashed process never returns; its thread goes on as a new one
+            process_of[th] = next_process
+            next_process += 1
     return txns
 
 
