@@ -150,6 +150,8 @@ class Analysis:
         writer, readers, order, position = self.writer, self.readers, self.order, \
             self.position
         empty: dict = {}
+        # edges are linked inline (no helper call): this loop runs per micro-op of a
+        # million-transaction history, and a call per edge costs a fifth of the time
         for k, v, tid in self.reads:
             if v:
                 w = writer.get(k, empty).get(v[-1])

@@ -151,25 +151,30 @@ def strict_check(workload: str, txns: Sequence[Txn]) -> dict:
     return out
 
 
-def rejected_check(txns: Sequence[Txn], errors: Mapping[int, str]) -> dict:
-    """M14: multi-item transactions must fail with ValidationException."""
+def _m14(attempts) -> dict:
+    """M14 over (op index, region, type, error, description) of multi-item transaction
+    attempts: each must fail with ValidationException; an accepted one is a violation."""
     rows = []
-    for t in txns:
-        if len(t.mops) < 2:
-            continue
-        if t.type == OK:
+    for index, region, typ, error, what in attempts:
+        if typ == OK:
             rows.append({"kind": "transaction-accepted", "expected": False,
-                         "region": t.region, "key": None, "ops": [t.index],
-                         "explanation": f"T{t.index}: a {len(t.mops)}-item transaction "
-                                        f"succeeded on an MRSC table, which rejects "
+                         "region": region, "key": None, "ops": [index],
+                         "explanation": f"{what} succeeded on an MRSC table, which rejects "
                                         f"transactions (M14)"})
-        elif t.type == "fail" and errors.get(t.index) == "Validation":
+        elif typ == "fail" and error == "Validation":
             rows.append({"kind": "transaction-rejected", "expected": True,
-                         "region": t.region, "key": None, "ops": [t.index],
-                         "explanation": f"T{t.index}: a {len(t.mops)}-item transaction "
-                                        f"was rejected with ValidationException (M14)"})
+                         "region": region, "key": None, "ops": [index],
+                         "explanation": f"{what} was rejected with ValidationException "
+                                        f"(M14)"})
     return {"valid": not any(not r["expected"] for r in rows), "anomalies": rows,
             "anomaly_counts": _counts(rows)}
+
+
+def rejected_check(txns: Sequence[Txn], errors: Mapping[int, str]) -> dict:
+    """M14: multi-item transactions must fail with ValidationException."""
+    return _m14((t.index, t.region, t.type, errors.get(t.index),
+                 f"T{t.index}: a {len(t.mops)}-item transaction")
+                for t in txns if len(t.mops) > 1)
 
 
 def convergence_check(history: Sequence[Any]) -> dict:
@@ -255,19 +260,5 @@ def _available_apart_from_m14(mode: str, is_transaction) -> Any:
 
 def transfers_rejected(history: Sequence[Any]) -> dict:
     """M14: every transfer (a two-item TransactWriteItems) fails with ValidationException."""
-    rows = []
-    for op in history:
-        if op.f != "transfer" or op.type == "invoke":
-            continue
-        if op.type == OK:
-            rows.append({"kind": "transaction-accepted", "expected": False,
-                         "region": op.region, "key": None, "ops": [op.index],
-                         "explanation": f"op {op.index}: a transfer succeeded on an MRSC "
-                                        f"table, which rejects transactions (M14)"})
-        elif op.type == "fail" and op.error == "Validation":
-            rows.append({"kind": "transaction-rejected", "expected": True,
-                         "region": op.region, "key": None, "ops": [op.index],
-                         "explanation": f"op {op.index}: a transfer was rejected with "
-                                        f"ValidationException (M14)"})
-    return {"valid": not any(not r["expected"] for r in rows), "anomalies": rows,
-            "anomaly_counts": _counts(rows)}
+    return _m14((op.index, op.region, op.type, op.error, f"op {op.index}: a transfer")
+                for op in history if op.f == "transfer" and op.type != "invoke")
