@@ -13,6 +13,11 @@ is single-threaded, so this is one core.
     python bench/bench_elle.py             # 10k, 100k, 1M (a few minutes)
     python bench/bench_elle.py --quick     # 10k, 100k
 
+Then, on the 100,000-transaction graph, the cycle-finding step two ways: networkx
+(building a DiGraph of the edges, then `strongly_connected_components`) against ours
+(Kahn's trim, then Tarjan on what is left, on plain dict adjacency) -- why the checker
+does not use networkx for its graph (checkers/elle/graph.py).
+
 Goals checked at the end (issue 14): at least 50,000 transactions per second, and the
 1,000,000-transaction history checked within 4 GB.
 """
@@ -48,6 +53,27 @@ def one(n: int, seed: int) -> dict:
             "rss_history_mb": rss_history}
 
 
+def networkx_vs_ours(n: int, seed: int) -> dict:
+    import networkx as nx
+    from checkers.elle import graph, list_append, simulate
+    txns = simulate.serializable(random.Random(seed), n, keys=10)
+    g = list_append.Analysis(txns).graph(len(txns))
+    graph.add_realtime(g, txns)
+    c0 = time.process_time()
+    rest = graph.cyclic_part(g.out)
+    ours = graph.sccs(g.out, vertices=rest) if rest else []
+    ours_s = time.process_time() - c0
+    c0 = time.process_time()
+    d = nx.DiGraph()
+    d.add_edges_from((a, b) for a, row in enumerate(g.out) if row for b in row)
+    build_s = time.process_time() - c0
+    c0 = time.process_time()
+    theirs = [c for c in nx.strongly_connected_components(d) if len(c) > 1]
+    scc_s = time.process_time() - c0
+    return {"edges": g.edge_count(), "ours_s": ours_s, "nx_build_s": build_s,
+            "nx_scc_s": scc_s, "agree": len(ours) == len(theirs)}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="only 10,000 and 100,000")
@@ -79,6 +105,12 @@ def main() -> int:
     best = min(r["tps"] for r in rows)
     print(f"slowest rate {best:,.0f} txn/s (goal >= {GOAL_TPS:,}): "
           f"{'met' if best >= GOAL_TPS else 'NOT met'}")
+    r = networkx_vs_ours(100_000, args.seed)
+    nx_total = r["nx_build_s"] + r["nx_scc_s"]
+    print(f"cycle step on the 100,000-transaction graph ({r['edges']:,} edges), CPU s: "
+          f"ours {r['ours_s']:.2f}; networkx {nx_total:.2f} (DiGraph {r['nx_build_s']:.2f} "
+          f"+ SCC {r['nx_scc_s']:.2f}) = {nx_total / max(r['ours_s'], 1e-9):.1f}x ours; "
+          f"same components: {r['agree']}")
     big = rows[-1]
     print(f"{big['n']:,} transactions: peak {big['rss_mb']:.0f} MB "
           f"(of which {big['rss_history_mb']:.0f} MB the history itself; goal <= "
