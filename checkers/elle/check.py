@@ -24,11 +24,10 @@ import time
 from typing import Any, Iterable, Sequence
 
 from checkers.elle import list_append, models, rw_register
-from checkers.elle.explain import describe_anomaly, describe_cycle
+from checkers.elle.explain import describe_anomaly
 from checkers.elle.graph import (PROCESS, REALTIME, RW, WR, WW, CycleSpec, Graph,
                                  add_process, add_realtime, classify, cyclic_part,
-                                 find_cycle,
-                                 has_cycle, sccs)
+                                 find_cycle, has_cycle, sccs)
 from checkers.elle.txn import Txn
 
 WORKLOADS = ("list-append", "rw-register")
