@@ -27,7 +27,7 @@ from checkers.elle import list_append, models, rw_register
 from checkers.elle.explain import describe_anomaly
 from checkers.elle.graph import (PROCESS, REALTIME, RW, WR, WW, CycleSpec, Graph,
                                  add_process, add_realtime, classify, cyclic_part,
-                                 find_cycle, has_cycle, sccs)
+                                 SearchBudgetExceeded, find_cycle, has_cycle, sccs)
 from checkers.elle.txn import Txn
 
 WORKLOADS = ("list-append", "rw-register")
@@ -98,7 +98,12 @@ def _cycle_cases(out, scc, txns, explain, budget: int) -> list[dict]:
     for spec in CYCLE_SPECS:
         if spec.name in skip:
             continue
-        found = find_cycle(out, scc, spec, budget=budget)
+        try:
+            found = find_cycle(out, scc, spec, budget=budget)
+        except SearchBudgetExceeded:
+            cycles.append({"type": "cycle-search-timeout", "anomaly_spec_type": spec.name,
+                           "scc_size": len(scc)})
+            break  # as Elle: the rest of this component's searches are given up
         if found is None:
             continue
         verts, steps = found
@@ -107,7 +112,7 @@ def _cycle_cases(out, scc, txns, explain, budget: int) -> list[dict]:
         cycles.append({"type": kind, "cycle": cyc, "steps": [
             explain(cyc[i], cyc[i + 1], bits) for i, bits in enumerate(steps)]})
         skip |= models.implied_anomalies([spec.name])
-    found_types = {c["type"] for c in cycles}
+    found_types = {c["type"] for c in cycles} - UNKNOWN_TYPES
     impossible = models.anomalies_to_impossible_models(found_types)
     ce = [c for c in ce if models.canonical(c["not"]) not in impossible]
     return ce + cycles

@@ -57,6 +57,9 @@ def describe_anomaly(kind: str, case: Any) -> str:
         return f"{kind}: the transaction graph has no edges, so nothing was tested."
     if "cycle" in case:
         return describe_cycle(case)
+    if kind == "cycle-search-timeout":
+        return (f"cycle-search-timeout: the search for a {case['anomaly_spec_type']} cycle "
+                f"among {case['scc_size']} interdependent transactions ran out of budget.")
     if kind.endswith("-cycle-exists"):
         return (f"{kind}: transactions {case['scc']} depend on each other in a cycle of "
                 f"{', '.join(case['subgraph'])} edges, which {case['not']} forbids.")

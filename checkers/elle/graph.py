@@ -242,12 +242,18 @@ def classify(steps: Sequence[int]) -> str:
     return base
 
 
+class SearchBudgetExceeded(Exception):
+    """A cycle search visited more states than its budget allowed (Elle's
+    cycle-search-timeout): the caller reports it, the verdict becomes at best unknown."""
+
+
 def find_cycle(out: Sequence[dict | None], scc: Sequence[int], spec: CycleSpec, *,
                budget: int = 200_000) -> tuple[list[int], list[int]] | None:
     """A shortest cycle in `scc` meeting `spec`: (vertices [v0 .. v0], each edge's full
     relationship bits), or None. As in Elle's search, an edge is projected onto the
     spec's relationships and counts as, say, an rw edge only when rw is all that is left
-    of it. `budget` bounds the states visited (the search gives up past it)."""
+    of it. `budget` bounds the states visited: past it, the shortest cycle found so far
+    is returned, or SearchBudgetExceeded raised if there is none."""
     members = set(scc)
     allowed = spec.allowed
     counted = spec.single | spec.multiple | spec.nonadjacent
@@ -297,6 +303,8 @@ def find_cycle(out: Sequence[dict | None], scc: Sequence[int], spec: CycleSpec, 
                 q.append(nstate)
                 visited_total += 1
             if visited_total > budget:
+                if best is None:
+                    raise SearchBudgetExceeded(spec.name)
                 return best
         if found is not None:
             state, bits = found

@@ -190,3 +190,12 @@ def test_each_named_target_says_what_it_forbids():
     chain = list(models.TARGETS)
     for weaker, stronger in zip(chain, chain[1:]):
         assert f[weaker] < f[stronger], (weaker, stronger)
+
+
+def test_a_search_out_of_budget_is_reported_not_hidden():
+    rng = random.Random(3)
+    h, _ = simulate.plant("G2-item", simulate.serializable(rng, 200, keys=4), rng)
+    res = check.check(h, "list-append", budget=0)
+    assert "cycle-search-timeout" in res["anomaly_types"]
+    assert res["valid"] is not True
+    assert any(s.startswith("cycle-search-timeout") for s in res["explanations"])
