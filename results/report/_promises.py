@@ -139,7 +139,7 @@ PROMISES: dict[str, Promise] = {
         "Money conserved",
         "In the region that runs the transfers every read of all accounts shows the same "
         "total and no negative balance; another region may catch a transfer half "
-        "replicated (reported, A11); after the final heal all regions agree (A04)."),
+        "replicated (reported, A11); after the final heal all regions agree (A06, A08)."),
 }
 
 ALIASES = {
