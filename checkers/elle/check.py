@@ -29,8 +29,10 @@ from checkers.elle.graph import (PROCESS, REALTIME, RW, WR, WW, CycleSpec, Graph
                                  add_process, add_realtime, classify, cyclic_part,
                                  SearchBudgetExceeded, find_cycle, has_cycle, sccs)
 from checkers.elle.txn import Txn
+from suite.errors import BadInput
 
 WORKLOADS = ("list-append", "rw-register")
+MICRO_OPS = {"list-append": frozenset(("append", "r")), "rw-register": frozenset(("w", "r"))}
 DEFAULT_MODELS = ("strict-serializable",)
 UNKNOWN_TYPES = frozenset(("empty-transaction-graph", "cycle-search-timeout"))
 
@@ -121,6 +123,15 @@ def _cycle_cases(out, scc, txns, explain, budget: int) -> list[dict]:
 def analyse(txns: Sequence[Txn], workload: str, *, realtime: bool, process: bool,
             budget: int = 200_000, **options: Any) -> tuple[dict, Any, Graph]:
     """All anomalies found (reportable or not), the workload analysis and the graph."""
+    allowed = MICRO_OPS.get(workload)
+    if allowed is None:
+        raise BadInput(f"unknown transactional workload {workload!r} "
+                       f"(expected one of {', '.join(WORKLOADS)})")
+    seen = {m[0] for t in txns for m in t.mops}
+    if not seen <= allowed:
+        bad = sorted(map(str, seen - allowed))
+        raise BadInput(f"{workload} transactions hold micro-ops {', '.join(bad)} (expected "
+                       f"{' / '.join(sorted(allowed))})")
     if workload == "list-append":
         an = list_append.Analysis(txns)
     elif workload == "rw-register":

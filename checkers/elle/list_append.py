@@ -29,6 +29,7 @@ from typing import Any, Sequence
 
 from checkers.elle.graph import RW, WR, WW, Graph
 from checkers.elle.txn import FAIL, INFO, OK, Txn
+from suite.errors import BadInput
 
 INIT = ("init",)  # the empty list's "element"
 
@@ -95,6 +96,10 @@ class Analysis:
                     wk = writer.get(k)
                     if wk is None:
                         writer[k] = {v: tid}
+                    elif v in wk and wk[v] != tid:
+                        raise BadInput(f"{t.describe()} appends {v!r} to key {k!r}, which "
+                                       f"{txns[wk[v]].describe()} appended too: list-append "
+                                       f"needs unique values per key")
                     else:
                         wk[v] = tid
                     a_append((k, v, tid))

@@ -99,3 +99,18 @@ def test_serializable_in_writing_region_from_a_gtcheck_history(tmp_path):
     # the whole history, though, is not serializable: that is the cross-region anomaly
     assert invoke("--model", "list-append", "--consistency-model", "serializable",
                   remote).exit_code == 1
+
+
+def test_wrong_micro_ops_or_repeated_appends_are_bad_input(tmp_path):
+    reg = tmp_path / "reg.json"
+    reg.write_text(json.dumps([
+        {"index": 0, "process": 0, "type": "invoke", "value": [["w", "x", 1]]},
+        {"index": 1, "process": 0, "type": "ok", "value": [["w", "x", 1]]}]))
+    r = invoke("--model", "list-append", "--format", "elle-json", reg)
+    assert r.exit_code == 3 and "micro-ops w" in r.output
+    dup = tmp_path / "dup.json"
+    dup.write_text(json.dumps([
+        {"index": i, "process": i // 2, "type": t, "value": [["append", "x", 1]]}
+        for i, t in enumerate(["invoke", "ok", "invoke", "ok"])]))
+    r = invoke("--model", "list-append", "--format", "elle-json", dup)
+    assert r.exit_code == 3 and "unique values per key" in r.output
