@@ -13,6 +13,7 @@ G2-item, H_lu for lost update, ...). One `random.Random` drives every choice.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from typing import Callable
 
@@ -129,16 +130,46 @@ FRAGMENTS: dict[str, tuple[str, list]] = {
 }
 KINDS = tuple(FRAGMENTS)
 
+# The same classes for rw-register (nil is the unwritten register, before every value).
+RW_FRAGMENTS: dict[str, tuple[str, list]] = {
+    "G1a": ("G1a", [
+        (0, 0, 10, FAIL, [("w", "x", 1)]),
+        (1, 20, 30, OK, [("r", "x", 1)])]),
+    "G1b": ("G1b", [
+        (0, 0, 10, OK, [("w", "x", 1), ("w", "x", 2)]),
+        (1, 5, 30, OK, [("r", "x", 1)])]),
+    "G1c": ("G1c", [
+        (0, 0, 10, OK, [("w", "x", 1), ("r", "y", 1)]),
+        (1, 0, 10, OK, [("w", "y", 1), ("r", "x", 1)])]),
+    "G-single": ("G-single-item", [  # read skew
+        (0, 0, 10, OK, [("w", "x", 1), ("w", "y", 1)]),
+        (1, 0, 10, OK, [("r", "x", 1), ("r", "y", None)])]),
+    "G2-item": ("G2-item", [  # write skew
+        (0, 0, 10, OK, [("r", "x", None), ("w", "y", 1)]),
+        (1, 0, 10, OK, [("r", "y", None), ("w", "x", 1)])]),
+    "lost-update": ("lost-update", [
+        (0, 0, 10, OK, [("w", "x", 0)]),
+        (1, 20, 30, OK, [("r", "x", 0), ("w", "x", 1)]),
+        (2, 20, 30, OK, [("r", "x", 0), ("w", "x", 2)])]),
+    "internal": ("internal", [
+        (0, 0, 10, OK, [("w", "x", 1), ("r", "x", None)])]),
+    "stale-read": ("G-single-item-realtime", [
+        (0, 0, 10, OK, [("w", "x", 1)]),
+        (1, 20, 30, OK, [("r", "x", None)])]),
+}
+RW_KINDS = tuple(RW_FRAGMENTS)
 
-def plant(kind: str, txns: list[Txn], rng: random.Random) -> tuple[list[Txn], str]:
+
+def plant(kind: str, txns: list[Txn], rng: random.Random, *,
+          workload: str = "list-append") -> tuple[list[Txn], str]:
     """`txns` with one `kind` anomaly added on fresh keys and processes, and the name
     the checker must give it."""
-    name, fragment = FRAGMENTS[kind]
+    name, fragment = (FRAGMENTS if workload == "list-append" else RW_FRAGMENTS)[kind]
     last = max((t.complete_time or t.invoke_time for t in txns), default=0)
     at = rng.randint(0, max(last, 1))
     base_process = 10_000 + rng.randrange(1000)
     key_tag = f"planted-{kind}"
-    out = list(txns)
+    out = [dataclasses.replace(t) for t in txns]  # the caller's history stays as it was
     for p, inv, comp, typ, mops in fragment:
         mops2 = [(f, (key_tag, k), v) for f, k, v in mops]
         out.append(Txn(0, -1, base_process + p, typ, mops2, at + inv,

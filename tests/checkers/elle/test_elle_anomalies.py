@@ -163,13 +163,20 @@ def test_serializable_simulator_is_never_flagged(seed, workload):
 @pytest.mark.parametrize("kind", simulate.KINDS)
 def test_planted_anomaly_is_always_flagged_and_named(kind, seed):
     rng = random.Random(seed)
-    h, name = simulate.plant(kind, simulate.serializable(rng, 400, keys=5), rng)
+    base = simulate.serializable(rng, 400, keys=5)
+    h, name = simulate.plant(kind, base, rng)
+    assert judge(base)["valid"] is True  # the anomaly is the planted one
     res = judge(h)
     assert res["valid"] is False
     assert name in res["anomaly_types"], (name, res["anomaly_types"])
-    # the anomaly is on the planted keys, not on the simulator's
-    assert not any(t in res["anomaly_types"] for t in ("G0", "G1c")
-                   if t != name and kind not in ("G0", "G1c"))
+    planted = {("planted-" + kind, k) for k in ("x", "y")}
+    for case in res["anomalies"][name]:  # found on the planted keys
+        if isinstance(case, dict) and "steps" in case:
+            assert {s["key"] for s in case["steps"] if "key" in s} <= planted
+        elif isinstance(case, dict) and "key" in case:
+            assert case["key"] in planted
+        elif isinstance(case, dict) and "mop" in case:
+            assert case["mop"][1] in planted
 
 
 def test_each_named_target_says_what_it_forbids():
@@ -199,3 +206,15 @@ def test_a_search_out_of_budget_is_reported_not_hidden():
     assert "cycle-search-timeout" in res["anomaly_types"]
     assert res["valid"] is not True
     assert any(s.startswith("cycle-search-timeout") for s in res["explanations"])
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("kind", simulate.RW_KINDS)
+def test_planted_rw_register_anomaly_is_always_flagged_and_named(kind, seed):
+    rng = random.Random(seed)
+    base = simulate.serializable(rng, 400, workload="rw-register", keys=5)
+    h, name = simulate.plant(kind, base, rng, workload="rw-register")
+    res = judge(h, "rw-register")
+    assert res["valid"] is False
+    assert name in res["anomaly_types"], (name, res["anomaly_types"])
+    assert judge(base, "rw-register")["valid"] is True
