@@ -171,11 +171,16 @@ def _remove_redundant_cycle_exists(anomalies: dict) -> dict:
                     and models.canonical(t[: -len("-cycle-exists")]) in impossible)}
 
 
-def consistent_with(anomaly_types: Iterable[str]) -> dict:
+def consistent_with(anomaly_types: Iterable[str],
+                    checked: Sequence[str] = DEFAULT_MODELS) -> dict:
     """The strongest of gtcheck's named targets the anomalies leave standing, and the
-    weakest they rule out."""
+    weakest they rule out. Only targets no stronger than the models `checked` count as
+    standing: a check for serializability looked for no real-time anomaly, so it cannot
+    vouch for strict serializability."""
     types = set(anomaly_types) - UNKNOWN_TYPES
-    ok = [m for m in models.TARGETS if not (types & models.prohibited([m]))]
+    searched = models.prohibited(checked)
+    ok = [m for m in models.TARGETS
+          if not (types & models.prohibited([m])) and models.prohibited([m]) <= searched]
     bad = [m for m in models.TARGETS if types & models.prohibited([m])]
     return {"strongest_consistent": ok[-1] if ok else None,
             "weakest_violated": bad[0] if bad else None}
@@ -210,7 +215,7 @@ def check(txns: Sequence[Txn], workload: str = "list-append", *,
         result.update(models.boundary(anomalies))
     else:
         result.update({"not": [], "also_not": []})
-    result.update(consistent_with(anomalies))
+    result.update(consistent_with(anomalies, cms))
     result["explanations"] = [describe_anomaly(t, case)
                               for t, cases in sorted(reportable.items())
                               for case in (cases[:3] if isinstance(cases, list)

@@ -218,3 +218,10 @@ def test_planted_rw_register_anomaly_is_always_flagged_and_named(kind, seed):
     assert res["valid"] is False
     assert name in res["anomaly_types"], (name, res["anomaly_types"])
     assert judge(base, "rw-register")["valid"] is True
+
+
+def test_a_weaker_check_vouches_for_no_stronger_model():
+    stale, fresh, _ = PAIRS["G-single-item-realtime"]
+    res = judge(fresh, consistency_models=["serializable"])
+    assert res["valid"] is True and res["strongest_consistent"] == "serializable"
+    assert judge(fresh)["strongest_consistent"] == "strict-serializable"
