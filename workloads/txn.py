@@ -58,41 +58,39 @@ def _append_update(table: str, key: str, value: int) -> dict:
             "ExpressionAttributeValues": {":empty": {"L": []}, ":v": {"L": [num(value)]}}}
 
 
-def _reads(c: Any, table: str, keys: Sequence[str], consistent: bool, parse) -> list:
-    if len(keys) == 1:
-        resp = c.get_item(TableName=table, Key=_k(keys[0]), ConsistentRead=consistent)
-        return [parse(resp.get("Item"))]
-    resp = c.transact_get_items(TransactItems=[
-        {"Get": {"TableName": table, "Key": _k(k)}} for k in keys])
-    return [parse(r.get("Item")) for r in resp["Responses"]]
+def _txn(c: Any, table: str, op: OpView, parse, single_write, multi_write) -> Any:
+    """One transaction: all reads (GetItem, or TransactGetItems for several) or all
+    writes (`single_write(k, v)`, or one TransactWriteItems of `multi_write(k, v)`)."""
+    mops = [list(m) for m in op.value]
+    if mops[0][0] == "r":
+        keys = [m[1] for m in mops]
+        if len(keys) == 1:
+            resp = c.get_item(TableName=table, Key=_k(keys[0]),
+                              ConsistentRead=bool(op.consistent))
+            items = [resp.get("Item")]
+        else:
+            resp = c.transact_get_items(TransactItems=[
+                {"Get": {"TableName": table, "Key": _k(k)}} for k in keys])
+            items = [r.get("Item") for r in resp["Responses"]]
+        return [["r", k, parse(it or {})] for k, it in zip(keys, items)]
+    if len(mops) == 1:
+        single_write(mops[0][1], mops[0][2])
+    else:
+        c.transact_write_items(TransactItems=[multi_write(k, v) for _, k, v in mops])
+    return mops
 
 
 def list_append_txn(c: Any, table: str, op: OpView) -> Any:
-    mops = [list(m) for m in op.value]
-    if mops[0][0] == "r":
-        vals = _reads(c, table, [m[1] for m in mops], bool(op.consistent),
-                      lambda it: _parse_list((it or {}).get(LIST_ATTR)))
-        return [["r", m[1], v] for m, v in zip(mops, vals)]
-    if len(mops) == 1:
-        c.update_item(**_append_update(table, mops[0][1], mops[0][2]))
-    else:
-        c.transact_write_items(TransactItems=[
-            {"Update": _append_update(table, k, v)} for _, k, v in mops])
-    return mops
+    return _txn(c, table, op, lambda it: _parse_list(it.get(LIST_ATTR)),
+                lambda k, v: c.update_item(**_append_update(table, k, v)),
+                lambda k, v: {"Update": _append_update(table, k, v)})
 
 
 def rw_register_txn(c: Any, table: str, op: OpView) -> Any:
-    mops = [list(m) for m in op.value]
-    if mops[0][0] == "r":
-        vals = _reads(c, table, [m[1] for m in mops], bool(op.consistent),
-                      lambda it: parse_num((it or {}).get(REGISTER_ATTR)))
-        return [["r", m[1], v] for m, v in zip(mops, vals)]
-    items = [{"TableName": table, "Item": {**_k(k), REGISTER_ATTR: num(v)}} for _, k, v in mops]
-    if len(items) == 1:
-        c.put_item(**items[0])
-    else:
-        c.transact_write_items(TransactItems=[{"Put": it} for it in items])
-    return mops
+    def item(k, v):
+        return {"TableName": table, "Item": {**_k(k), REGISTER_ATTR: num(v)}}
+    return _txn(c, table, op, lambda it: parse_num(it.get(REGISTER_ATTR)),
+                lambda k, v: c.put_item(**item(k, v)), lambda k, v: {"Put": item(k, v)})
 
 
 OPS = {"list-append": {"txn": list_append_txn}, "rw-register": {"txn": rw_register_txn}}
