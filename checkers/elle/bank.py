@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
+from results.history import pair
+
 
 def check_reads(reads: Sequence[tuple[int, Mapping]], total: int | None = None, *,
                 negative_ok: bool = False) -> dict:
@@ -49,29 +51,35 @@ def jepsen_reads(records: Sequence[Mapping]) -> list[tuple[int, dict]]:
     return out
 
 
-def transfer_states(initial: Mapping[str, int], transfers: Sequence[Mapping]) -> list[dict]:
-    """The balances after each transfer, applied in order from `initial`."""
-    states = [dict(initial)]
-    for t in transfers:
-        s = dict(states[-1])
-        s[t["from"]] = s.get(t["from"], 0) - t["amount"]
-        s[t["to"]] = s.get(t["to"], 0) + t["amount"]
-        states.append(s)
-    return states
+def torn_transfer(read: Mapping[str, int], read_end: int, initial: Mapping[str, int],
+                  moves: Sequence[Mapping], starts: Sequence[int]) -> int | None:
+    """The position of a transfer the read shows half applied, or None.
 
-
-def torn_transfer(read: Mapping[str, int], states: Sequence[Mapping],
-                  transfers: Sequence[Mapping]) -> int | None:
-    """The position of a transfer the read shows half-applied: its source (or target)
-    account already has the balance after it while the other still has the one before."""
-    for j, t in enumerate(transfers, start=1):
-        before, after = states[j - 1], states[j]
-        a, b = t["from"], t["to"]
-        if (read.get(a) == after[a] and read.get(b) == before[b]) or \
-                (read.get(b) == after[b] and read.get(a) == before[a]):
-            if before[a] != after[a] and before[b] != after[b]:
-                return j - 1
-    return None
+    Replication applies each account's updates in order (A04), so a remote read shows,
+    per account, the balance after some prefix of the transfers touching it. For each
+    account take the latest such prefix whose balance matches the read and whose last
+    transfer began before the read ended; a transfer in one account's prefix and not in
+    the other's is torn (the earliest is named)."""
+    seqs: dict[str, list[tuple[int, int]]] = {a: [] for a in initial}
+    bal = dict(initial)
+    for j, t in enumerate(moves):
+        for acct, delta in ((t["from"], -t["amount"]), (t["to"], t["amount"])):
+            bal[acct] = bal.get(acct, 0) + delta
+            seqs.setdefault(acct, []).append((j, bal[acct]))
+    applied: dict[str, set[int]] = {}
+    for acct, seq in seqs.items():
+        best = 0
+        if read.get(acct) != initial.get(acct):
+            best = -1
+        for p, (j, after) in enumerate(seq, start=1):
+            if after == read.get(acct) and starts[j] <= read_end:
+                best = p
+        if best < 0:
+            return None  # no prefix explains this balance: not a torn transfer we can name
+        applied[acct] = {j for j, _ in seq[:best]}
+    torn = [j for j, t in enumerate(moves)
+            if (j in applied.get(t["from"], ())) != (j in applied.get(t["to"], ()))]
+    return min(torn) if torn else None
 
 
 def bank_run_check(history: Sequence[Any], *, writing_region: str | None) -> dict:
@@ -83,10 +91,12 @@ def bank_run_check(history: Sequence[Any], *, writing_region: str | None) -> dic
         return {"valid": "unknown", "error": "the accounts were never set up"}
     initial = {str(k): v for k, v in init.value.items()}
     total = sum(initial.values())
-    transfers = sorted((op for op in ok if op.f == "transfer"), key=lambda op: op.time)
+    done = sorted((p for p in pair(history) if p.type == "ok" and p.invoke.f == "transfer"),
+                  key=lambda p: p.complete.time)
+    transfers = [p.complete for p in done]
+    starts = [p.invoke.time for p in done]
     moves = [{"from": str(op.value["from"]), "to": str(op.value["to"]),
               "amount": op.value["amount"]} for op in transfers]
-    states = transfer_states(initial, moves)
     anomalies: list[dict] = []
     home = [op for op in ok if op.f == "read" and op.region == writing_region]
     home_check = check_reads([(op.index, op.value) for op in home], total)
@@ -105,7 +115,7 @@ def bank_run_check(history: Sequence[Any], *, writing_region: str | None) -> dic
         values = {k: v for k, v in op.value.items() if v is not None}
         if len(values) == len(initial) and sum(values.values()) != total:
             torn += 1
-            j = torn_transfer(values, states, moves)
+            j = torn_transfer(values, op.time, initial, moves, starts)
             name = (f"transfer op {transfers[j].index} ({moves[j]['amount']} from "
                     f"{moves[j]['from']} to {moves[j]['to']})") if j is not None \
                 else "a transfer in flight"
