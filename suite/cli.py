@@ -162,7 +162,8 @@ def analyze(run_dir):
 @click.option("--model", default=None,
               help="Linearizability model (register, cas-register, counter, set, kv), "
                    "or a transactional model checked Elle's way (list-append, "
-                   "rw-register); without it the files are only validated.")
+                   "rw-register), or bank (Jepsen's bank rule); without it the files are "
+                   "only validated.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS + ("elle-json",)),
               default="jsonl", show_default=True,
               help="History file format (elle-json: elle-cli's JSON, for list-append "

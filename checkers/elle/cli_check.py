@@ -1,4 +1,4 @@
-"""`gtcheck check --model list-append|rw-register`: the transactional models' dispatch.
+"""`gtcheck check --model list-append|rw-register|bank`: the transactional models' dispatch.
 
 `suite.check_cmd.check_files` hands files to `check_files` here when the model is one of
 `MODELS`; each file is read by `checkers.elle.txn.load` (gtcheck JSONL, Jepsen EDN or
@@ -16,7 +16,7 @@ from checkers.elle import check as elle_check
 from checkers.elle import models, txn
 from suite.errors import BadInput, GtcheckError
 
-MODELS = ("list-append", "rw-register")
+MODELS = ("list-append", "rw-register", "bank")
 FORMATS = ("jsonl", "edn", "elle-json")
 
 
@@ -38,6 +38,22 @@ def validate(fmt: str, consistency_models: Sequence[str] | None) -> list[str]:
     return out
 
 
+def bank_result(path: str, fmt: str) -> dict:
+    """Jepsen's bank rule (every read shows the first read's total, no negative balance)
+    on a Jepsen history; on a gtcheck bank run, the region-aware rule (A11)."""
+    from checkers.elle import bank
+    if fmt == "jsonl":
+        from results.history import read_jsonl
+        ops = read_jsonl(path)
+        init = next((op for op in ops if op.f == "init" and op.type == "ok"), None)
+        if init is None:
+            raise BadInput(f"{path}: not a gtcheck bank history (no completed init)")
+        return bank.bank_run_check(ops, writing_region=init.region)
+    text = txn.read_text(path)
+    records = txn.read_edn(text, path) if fmt == "edn" else txn.read_elle_json(text, path)
+    return bank.check_reads(bank.jepsen_reads(records))
+
+
 def writing_region_result(path: str, model: str, txns: list) -> dict:
     """Serializable in the writing region: needs the region of every transaction (gtcheck
     JSONL records it)."""
@@ -56,6 +72,12 @@ def check_files(files: Sequence[str], *, fmt: str, model: str,
     for path in files:
         t0 = time.perf_counter()
         try:
+            if model == "bank":
+                result = bank_result(path, fmt)
+                verdicts.append(verdict_cls(path, result["valid"],
+                                            time.perf_counter() - t0, result=result))
+                emit(verdicts[-1])
+                continue
             txns = txn.load(path, fmt)
             if cms == [models.WRITING_REGION]:
                 result = writing_region_result(path, model, txns)

@@ -156,17 +156,23 @@ def read_elle_json(text: str, source: str) -> list[dict]:
     return data
 
 
+def read_text(source: str) -> str:
+    try:
+        with open(source, encoding="utf-8") as fh:
+            return fh.read()
+    except OSError as e:
+        raise BadInput(f"{source}: cannot read ({e.strerror})") from None
+    except UnicodeDecodeError:
+        raise BadInput(f"{source}: not UTF-8 text") from None
+
+
 def load(path: str | os.PathLike, fmt: str) -> list[Txn]:
     """Read a transactional history file (jsonl | edn | elle-json) into transactions."""
     source = os.fspath(path)
     if fmt == "jsonl":
         from results.history import read_jsonl
         return from_ops(read_jsonl(source, check=False))
-    try:
-        with open(source, encoding="utf-8") as fh:
-            text = fh.read()
-    except OSError as e:
-        raise BadInput(f"{source}: cannot read ({e.strerror})") from None
+    text = read_text(source)
     if fmt == "edn":
         return pair(read_edn(text, source), source)
     if fmt == "elle-json":

@@ -114,3 +114,14 @@ def test_wrong_micro_ops_or_repeated_appends_are_bad_input(tmp_path):
         for i, t in enumerate(["invoke", "ok", "invoke", "ok"])]))
     r = invoke("--model", "list-append", "--format", "elle-json", dup)
     assert r.exit_code == 3 and "unique values per key" in r.output
+
+
+def test_bank_model_on_jepsen_histories():
+    ok = CORPUS / "histories" / "jepsen" / "bank.json"
+    neg = CORPUS / "histories" / "jepsen" / "bank-negative-balances.json"
+    r = invoke("--model", "bank", "--format", "elle-json", ok, neg)
+    assert r.exit_code == 1
+    assert [line.split("\t")[1] for line in r.output.strip().splitlines()] == \
+        ["true", "false"]
+    r = invoke("--model", "bank", "--format", "elle-json", "--json", neg)
+    assert json.loads(r.output)["result"]["errors"]["negative-value"][0]["negative"] == [-1]
