@@ -104,3 +104,14 @@ def test_bank_agrees_with_jepsen(path):
         assert result["read-count"] == want["read-count"]
         assert result["error-count"] == want["error-count"]
         assert sorted(result["errors"]) == sorted(want["errors"])
+
+
+def test_process_edges_when_the_model_asks_for_them():
+    # verdicts.json's note: Elle's rw-register-process-anomaly result, same ops checked
+    # with strong-session-serializable, reports G1c-process
+    path = "test/test-data/rw-register-keys-sequential-anomaly.json"
+    txns = txn.load(CORPUS / path, "elle-json")
+    res = check.check(txns, "rw-register", consistency_models=["strong-session-serializable"])
+    assert res["valid"] is False and res["anomaly_types"] == ["G1c-process"]
+    assert check.check(txns, "rw-register",
+                       consistency_models=["serializable"])["valid"] is True
