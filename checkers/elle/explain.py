@@ -52,6 +52,19 @@ def describe_cycle(case: dict) -> str:
             f"both before and after itself: no serial order exists.")
 
 
+# Anomalies about one read: "<kind>: T read V from key K, <this>".
+_READ_SENTENCES = {
+    "G1a": "including {element}, written by {writer}, which failed (aborted read).",
+    "G1b": "ending in {element}, which {writer} followed with another write to the same "
+           "key in the same transaction (intermediate read).",
+    "internal": "but its own earlier reads and writes say it should have seen {expected}.",
+    "future-read": "including {element}, which it only appends later in the same "
+                   "transaction.",
+    "duplicate-elements": "which holds {duplicates} more than once, though every appended "
+                          "value is unique.",
+}
+
+
 def describe_anomaly(kind: str, case: Any) -> str:
     if not isinstance(case, dict):
         return f"{kind}: the transaction graph has no edges, so nothing was tested."
@@ -64,25 +77,14 @@ def describe_anomaly(kind: str, case: Any) -> str:
         return (f"{kind}: transactions {case['scc']} depend on each other in a cycle of "
                 f"{', '.join(case['subgraph'])} edges, which {case['not']} forbids.")
     op, mop = case.get("op"), case.get("mop")
-    if kind == "G1a":
-        return (f"G1a (aborted read): {_t(op)} read {_v(mop[2])} from key {mop[1]}, "
-                f"including {case['element']}, written by {_t(case['writer'])}, "
-                f"which failed.")
-    if kind == "G1b":
-        return (f"G1b (intermediate read): {_t(op)} read {_v(mop[2])} from key "
-                f"{mop[1]}, ending in {case['element']}, which {_t(case['writer'])} "
-                f"followed with another write to the same key in the same transaction.")
-    if kind == "internal":
-        return (f"internal: {_t(op)} read {_v(mop[2])} from key {mop[1]}, but its own "
-                f"earlier reads and writes say it should have seen "
-                f"{_v(tuple(case['expected'])) if isinstance(case['expected'], list) else _v(case['expected'])}.")
-    if kind == "future-read":
-        return (f"future-read: {_t(op)} read {_v(mop[2])} from key {mop[1]}, including "
-                f"{case['element']}, which it only appends later in the same transaction.")
-    if kind == "duplicate-elements":
-        return (f"duplicate-elements: {_t(op)} read {_v(mop[2])} from key {mop[1]}, "
-                f"which holds {case['duplicates']} more than once, though every "
-                f"appended value is unique.")
+    if mop is not None and kind in _READ_SENTENCES:
+        expected = case.get("expected")
+        if isinstance(expected, list):
+            expected = tuple(expected)
+        tail = _READ_SENTENCES[kind].format(
+            element=case.get("element"), writer=_t(case.get("writer")),
+            expected=_v(expected), duplicates=case.get("duplicates"))
+        return f"{kind}: {_t(op)} read {_v(mop[2])} from key {mop[1]}, {tail}"
     if kind == "incompatible-order":
         a, b = case["values"]
         return (f"incompatible-order: key {case['key']} was read as {_v(tuple(a))} and "
