@@ -54,6 +54,7 @@ KINDS = {
     "served-without-quorum": "an MRSC region without a majority acknowledged a write or SC read",
 }
 WORKLOADS = ("register", "counter", "set")
+TXN_WORKLOADS = ("list-append", "rw-register")
 
 
 def checker_for(mode: str, workload: str, *, linearizability_timeout: float | None = 60.0,
@@ -107,6 +108,9 @@ def checkers_for(mode: str, workload: str, *, linearizability_timeout: float | N
     are the promises the report knows (results/report/_promises.py)."""
     if mode not in MODES:
         raise BadInput(f"unknown mode {mode!r} (expected one of {', '.join(MODES)})")
+    if workload in TXN_WORKLOADS:  # transactions: Elle-style cycle checking by region
+        from checkers.elle.run import txn_checkers
+        return txn_checkers(mode, workload)
     if workload not in WORKLOADS:
         raise BadInput(f"no checkers for workload {workload!r} "
                        f"(expected one of {', '.join(WORKLOADS)})")

@@ -91,6 +91,11 @@ CATALOGUE: dict[str, Bug] = {b.name: b for b in (
         "being served by one copy: a read from a lagging copy after one from the leader "
         "goes back in time",
         "emulator/store.py TableReplica.copy_for_read"),
+    Bug("transaction-two-step", "async", "A11",
+        "TransactWriteItems checks every condition, then applies its items in two steps "
+        "with the region's lock released between them: a reader in the same region can "
+        "see half of the transaction",
+        "emulator/dataplane.py DataPlane.transact_write_items"),
 )}
 
 

@@ -16,6 +16,7 @@ tables reject transactions (M14). Control-plane operations are delegated to the 
 from __future__ import annotations
 
 import json
+import time
 import zlib
 from typing import Any, Callable
 
@@ -71,6 +72,8 @@ class RegionService:
     def __init__(self, cluster: Cluster, region: str) -> None:
         self.cluster = cluster
         self.region = region
+        # TransactWriteItems idempotency: ClientRequestToken -> (request, when), per region
+        self.tokens: dict[str, tuple[str, float]] = {}
         self.ops: dict[str, Callable[[dict], dict]] = {
             "PutItem": self.put_item, "GetItem": self.get_item,
             "UpdateItem": self.update_item, "DeleteItem": self.delete_item,
@@ -386,6 +389,11 @@ class RegionService:
     # ---- transactions --------------------------------------------------------------
     def transact_write_items(self, req: dict) -> dict:
         items = _transact_items(req)
+        token = req.get("ClientRequestToken")
+        if token is not None and (not isinstance(token, str) or not 1 <= len(token) <= 36):
+            raise validation("1 validation error detected: Value at 'clientRequestToken' "
+                             "failed to satisfy constraint: Member must have length less "
+                             "than or equal to 36 and greater than or equal to 1")
         plan: list[tuple[GlobalTable, Mutation]] = []
         seen = set()
         for entry in items:
@@ -405,6 +413,17 @@ class RegionService:
             plan.append((t, m))
         lock = self.cluster.regions[self.region].lock
         with lock:
+            if token is not None:
+                # DynamoDB: a repeated token within 10 minutes is the same request: answered
+                # as a success and not applied again; with other parameters, an error
+                request = json.dumps(items, sort_keys=True)
+                seen = self.tokens.get(token)
+                if seen is not None and time.monotonic() - seen[1] < IDEMPOTENCY_WINDOW_S:
+                    if seen[0] != request:
+                        raise DynamoError("IdempotentParameterMismatchException",
+                                          "The request uses the same client token as a "
+                                          "previous, but non-identical request.")
+                    return {}
             # Check everything first: all conditions hold, or nothing is written (ACID in-region).
             reasons: list[dict] = []
             failed = False
@@ -428,11 +447,22 @@ class RegionService:
                                   f"Transaction cancelled, please refer cancellation reasons for "
                                   f"specific reasons [{codes}]",
                                   extra={"CancellationReasons": reasons})
-            by_table: dict[int, tuple[GlobalTable, list[Mutation]]] = {}
-            for t, m in plan:
-                by_table.setdefault(id(t), (t, []))[1].append(m)
-            for t, ms in by_table.values():
-                t.engine.write(self.region, ms)
+            later: list = []
+            if "transaction-two-step" in self.cluster.bugs and len(plan) > 1:
+                # BUG (emulator/bugs.py): the items are applied in two steps, the lock
+                # released between them, so a reader in this region can see half of it.
+                plan, later = plan[:len(plan) // 2], plan[len(plan) // 2:]
+            _apply_transaction(self.region, plan)
+            if token is not None:
+                now = time.monotonic()
+                if len(self.tokens) >= TOKENS_MAX:  # forget the expired ones
+                    self.tokens = {k: v for k, v in self.tokens.items()
+                                   if now - v[1] < IDEMPOTENCY_WINDOW_S}
+                self.tokens[token] = (request, now)
+        if later:
+            time.sleep(TWO_STEP_GAP_S)
+            with lock:
+                _apply_transaction(self.region, later)
         return {}
 
     def _transact_mutation(self, kind: str, body: dict, t: GlobalTable) -> Mutation:
@@ -526,6 +556,20 @@ class RegionService:
                              "AttributeName and Enabled")
         t.ttl_attribute = spec["AttributeName"] if spec["Enabled"] else None
         return {"TimeToLiveSpecification": spec}
+
+
+IDEMPOTENCY_WINDOW_S = 600.0  # ClientRequestToken is remembered for 10 minutes
+TOKENS_MAX = 10_000  # tokens kept per region before the expired ones are dropped
+TWO_STEP_GAP_S = 0.02  # transaction-two-step: the gap between the two halves
+
+
+def _apply_transaction(region: str, plan: list) -> None:
+    """Write a checked transaction's mutations, one engine write per table."""
+    by_table: dict[int, tuple[GlobalTable, list[Mutation]]] = {}
+    for t, m in plan:
+        by_table.setdefault(id(t), (t, []))[1].append(m)
+    for t, ms in by_table.values():
+        t.engine.write(region, ms)
 
 
 def _missing(what: str) -> Any:

@@ -23,6 +23,7 @@ _STATUS = {
     "ConditionalCheckFailedException": 400,
     "TransactionCanceledException": 400,
     "TransactionConflictException": 400,
+    "IdempotentParameterMismatchException": 400,
     "ItemCollectionSizeLimitExceededException": 400,
     "ProvisionedThroughputExceededException": 400,
     "ThrottlingException": 400,

@@ -88,8 +88,16 @@ def overall_exit(verdicts: list[FileVerdict]) -> int:
 
 def check_files(files: list[str], *, fmt: str = "jsonl", model: str | None = None,
                 initial_json: str | None = None, timeout: float | None = None,
-                emit: Callable[[FileVerdict], None] = lambda v: None) -> int:
+                emit: Callable[[FileVerdict], None] = lambda v: None,
+                consistency_models: list[str] | None = None) -> int:
     """Check every file, `emit` each verdict as it is known, return the exit status."""
+    from checkers.elle import cli_check  # transactional models (list-append, rw-register)
+    if model in cli_check.MODELS:
+        return overall_exit(cli_check.check_files(
+            files, fmt=fmt, model=model, consistency_models=consistency_models,
+            emit=emit, verdict_cls=FileVerdict))
+    if consistency_models:
+        raise BadInput("--consistency-model applies to --model list-append or rw-register")
     if fmt not in formats.FORMATS:
         raise BadInput(f"--format must be one of {', '.join(formats.FORMATS)}, got {fmt!r}")
     if timeout is not None and timeout <= 0:

@@ -239,10 +239,19 @@ def analyze(run_dir):
 
 @main.command()
 @click.option("--model", default=None,
-              help="Linearizability model (register, cas-register, counter, set, kv); "
-                   "without it the files are only validated.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="jsonl",
-              show_default=True, help="History file format.")
+              help="Linearizability model (register, cas-register, counter, set, kv), "
+                   "or a transactional model checked Elle's way (list-append, "
+                   "rw-register), or bank (Jepsen's bank rule); without it the files are "
+                   "only validated.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS + ("elle-json",)),
+              default="jsonl", show_default=True,
+              help="History file format (elle-json: elle-cli's JSON, for list-append "
+                   "and rw-register).")
+@click.option("--consistency-model", "consistency_models", multiple=True,
+              metavar="MODEL",
+              help="For list-append / rw-register: a model the history must satisfy "
+                   "(read-committed, snapshot-isolation, serializable, "
+                   "strict-serializable (default), or any Elle model name); repeatable.")
 @click.option("--initial", "initial_json", default=None, metavar="JSON",
               help="The model's initial state, as JSON (e.g. 0 or null).")
 @click.option("--timeout", type=float, default=None, metavar="S",
@@ -250,7 +259,7 @@ def analyze(run_dir):
 @click.option("--json", "as_json", is_flag=True,
               help="Print one JSON object per file instead of tab-separated lines.")
 @click.argument("files", nargs=-1, required=True, type=click.Path())
-def check(model, fmt, initial_json, timeout, as_json, files):
+def check(model, fmt, initial_json, timeout, as_json, files, consistency_models):
     """Check history files: FILE<TAB>true|false|unknown<TAB>SECONDS per file.
 
     Exit status: 0 all valid, 1 any invalid, 2 any unknown and none invalid, 3 bad input
@@ -265,7 +274,8 @@ def check(model, fmt, initial_json, timeout, as_json, files):
             click.echo(v.line())
 
     return check_files(list(files), fmt=fmt, model=model, initial_json=initial_json,
-                       timeout=timeout, emit=emit)
+                       timeout=timeout, emit=emit,
+                       consistency_models=list(consistency_models) or None)
 
 
 # Command groups that live beside the parts they drive.

@@ -25,6 +25,12 @@ DESCRIPTIONS = {
                  "lost / stale / never-read per element and region, replication lag"),
     "demo-single-writer": "the talk's single-writer demo: one region increments, the others read",
     "demo-multi-writer": "the talk's multi-writer demo: every region increments at once",
+    "list-append": "Elle's list-append: 1-4 appends (TransactWriteItems) or reads "
+                   "(TransactGetItems) per transaction, checked for cycles",
+    "rw-register": "Elle's rw-register: 1-4 writes or reads per transaction, checked for "
+                   "cycles",
+    "bank": "transfers between accounts (TransactWriteItems with a balance condition) in "
+            "one region, reads of every account (TransactGetItems) everywhere",
 }
 WORKLOAD_NAMES = tuple(DESCRIPTIONS)
 
@@ -32,10 +38,14 @@ WORKLOAD_NAMES = tuple(DESCRIPTIONS)
 def _factories() -> dict[str, Callable[[WorkloadOptions], Workload]]:
     from workloads import counter, demo, register, set_full
     from workloads import set as set_workload
+    from workloads import bank, txn
     return {"register": register.workload, "counter": counter.workload,
             "set": set_workload.workload, "set-full": set_full.workload,
             "demo-single-writer": demo.single_writer,
-            "demo-multi-writer": demo.multi_writer}
+            "demo-multi-writer": demo.multi_writer,
+            "list-append": lambda opts: txn.workload("list-append", opts),
+            "rw-register": lambda opts: txn.workload("rw-register", opts),
+            "bank": bank.workload}
 
 
 def make_workload(name: str, opts: WorkloadOptions, *, target: Any = None) -> Workload:

@@ -154,6 +154,28 @@ PROMISES: dict[str, Promise] = {
     "elle": Promise(
         "Transactional isolation (Elle)",
         "No dependency cycle among transactions that the mode forbids."),
+    "serializable-in-writing-region": Promise(
+        "Transactions serializable in their region",
+        "Each region's own transactions, on the keys it writes, are serializable: no "
+        "dependency cycle (G0, G1, G-single, G2) and no aborted, intermediate or "
+        "internally inconsistent read among them (A11)."),
+    "cross-region-anomalies": Promise(
+        "Transactions seen across regions",
+        "Another region may see part of a transaction, since replication is per item; "
+        "the cycles this makes over the whole history are reported, not failures (A11).",
+        informational=True),
+    "strict-serializable": Promise(
+        "Strictly serializable items",
+        "The single-item transactions MRSC accepts are strictly serializable (M05, M06)."),
+    "transactions-rejected": Promise(
+        "Transactions rejected",
+        "MRSC tables reject TransactWriteItems and TransactGetItems with a "
+        "ValidationException; none is accepted (M14)."),
+    "bank": Promise(
+        "Money conserved",
+        "In the region that runs the transfers every read of all accounts shows the same "
+        "total and no negative balance; another region may catch a transfer half "
+        "replicated (reported, A11); after the final heal all regions agree (A06, A08)."),
 }
 
 ALIASES = {

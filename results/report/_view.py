@@ -318,6 +318,12 @@ def _grids(checkers: Mapping[str, dict]) -> list[dict]:
     return out
 
 
+def _elle_cycles(checkers: Mapping[str, dict]) -> list[dict]:
+    """Cycles found by the transactional checkers, laid out (checkers/elle/draw.py)."""
+    from checkers.elle.draw import cycle_figures
+    return cycle_figures(checkers)
+
+
 def view_model(run: Run, hist: HistoryIndex) -> dict:
     checkers = run.checkers
     test = run.test or {}
@@ -347,6 +353,7 @@ def view_model(run: Run, hist: HistoryIndex) -> dict:
         "availability_rows": _availability_rows(checkers),
         "other_data": _other_data(checkers),
         "grids": _grids(checkers),
+        "elle_cycles": _elle_cycles(checkers),
         "has_history": bool(hist.pairs), "n_ops": len(run.ops or []),
         "n_pairs": len(hist.pairs), "logs": run.logs,
     }

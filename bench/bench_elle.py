@@ -1,0 +1,122 @@
+"""Benchmark of the Elle-style transactional checker (checkers/elle) on list-append.
+
+For strictly serializable list-append histories of 10,000, 100,000 and 1,000,000
+transactions (checkers.elle.simulate: 1-4 micro-ops, 10 active keys, 32 appends per key
+before a fresh key, 5 processes, 2% indeterminate and 2% failed transactions; every
+history is judged valid, else the run stops), prints the check time (wall and CPU), the
+transactions checked per CPU second, the peak resident memory, and each size's rate and
+cost per transaction as a ratio to the 10,000-transaction case measured in the same run
+(the baseline): a ratio near 1.0 means the cost grows linearly. Each size runs in a fresh
+child process (argument lists, JSON on stdout), so its peak RSS is its own; the checker
+is single-threaded, so this is one core.
+
+    python bench/bench_elle.py             # 10k, 100k, 1M (a few minutes)
+    python bench/bench_elle.py --quick     # 10k, 100k
+
+Then, on the 100,000-transaction graph, the cycle-finding step two ways: networkx
+(building a DiGraph of the edges, then `strongly_connected_components`) against ours
+(Kahn's trim, then Tarjan on what is left, on plain dict adjacency) -- why the checker
+does not use networkx for its graph (checkers/elle/graph.py).
+
+Goals checked at the end (issue 14): at least 50,000 transactions per second, and the
+1,000,000-transaction history checked within 4 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+GOAL_TPS = 50_000
+GOAL_RSS_MB = 4096
+
+
+def one(n: int, seed: int) -> dict:
+    from checkers.elle import check, simulate
+    txns = simulate.serializable(random.Random(seed), n, keys=10, info_rate=0.02,
+                                 fail_rate=0.02)
+    rss_history = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    w0, c0 = time.perf_counter(), time.process_time()
+    res = check.check(txns, "list-append")
+    wall, cpu = time.perf_counter() - w0, time.process_time() - c0
+    return {"n": n, "valid": res["valid"], "edges": res["edges"], "wall_s": wall,
+            "cpu_s": cpu, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "rss_history_mb": rss_history}
+
+
+def networkx_vs_ours(n: int, seed: int) -> dict:
+    import networkx as nx
+    from checkers.elle import graph, list_append, simulate
+    txns = simulate.serializable(random.Random(seed), n, keys=10)
+    g = list_append.Analysis(txns).graph(len(txns))
+    graph.add_realtime(g, txns)
+    c0 = time.process_time()
+    rest = graph.cyclic_part(g.out)
+    ours = graph.sccs(g.out, vertices=rest) if rest else []
+    ours_s = time.process_time() - c0
+    c0 = time.process_time()
+    d = nx.DiGraph()
+    d.add_edges_from((a, b) for a, row in enumerate(g.out) if row for b in row)
+    build_s = time.process_time() - c0
+    c0 = time.process_time()
+    theirs = [c for c in nx.strongly_connected_components(d) if len(c) > 1]
+    scc_s = time.process_time() - c0
+    return {"edges": g.edge_count(), "ours_s": ours_s, "nx_build_s": build_s,
+            "nx_scc_s": scc_s, "agree": len(ours) == len(theirs)}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="only 10,000 and 100,000")
+    ap.add_argument("--seed", type=int, default=1, help="simulator seed")
+    ap.add_argument("--child", type=int, default=None, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child is not None:
+        print(json.dumps(one(args.child, args.seed)))
+        return 0
+    sizes = [10_000, 100_000] + ([] if args.quick else [1_000_000])
+    rows = []
+    print(f"{'txns':>10} {'valid':>6} {'edges':>10} {'wall s':>8} {'cpu s':>8} "
+          f"{'txn/cpu-s':>10} {'rate/10k':>9} {'us/txn/10k':>11} {'peak MB':>8}")
+    for n in sizes:
+        out = subprocess.run([sys.executable, __file__, "--child", str(n),
+                              "--seed", str(args.seed)],
+                             capture_output=True, text=True, check=True)
+        r = json.loads(out.stdout)
+        if r["valid"] is not True:
+            print(f"a serializable history was judged {r['valid']}: stop")
+            return 1
+        r["tps"] = n / r["cpu_s"]
+        rows.append(r)
+        base = rows[0]
+        print(f"{n:>10,} {str(r['valid']):>6} {r['edges']:>10,} {r['wall_s']:>8.2f} "
+              f"{r['cpu_s']:>8.2f} {r['tps']:>10,.0f} {r['tps'] / base['tps']:>9.2f} "
+              f"{(r['cpu_s'] / n) / (base['cpu_s'] / base['n']):>11.2f} "
+              f"{r['rss_mb']:>8.0f}")
+    best = min(r["tps"] for r in rows)
+    print(f"slowest rate {best:,.0f} txn/s (goal >= {GOAL_TPS:,}): "
+          f"{'met' if best >= GOAL_TPS else 'NOT met'}")
+    r = networkx_vs_ours(100_000, args.seed)
+    nx_total = r["nx_build_s"] + r["nx_scc_s"]
+    print(f"cycle step on the 100,000-transaction graph ({r['edges']:,} edges), CPU s: "
+          f"ours {r['ours_s']:.2f}; networkx {nx_total:.2f} (DiGraph {r['nx_build_s']:.2f} "
+          f"+ SCC {r['nx_scc_s']:.2f}) = {nx_total / max(r['ours_s'], 1e-9):.1f}x ours; "
+          f"same components: {r['agree']}")
+    big = rows[-1]
+    print(f"{big['n']:,} transactions: peak {big['rss_mb']:.0f} MB "
+          f"(of which {big['rss_history_mb']:.0f} MB the history itself; goal <= "
+          f"{GOAL_RSS_MB} MB): {'met' if big['rss_mb'] <= GOAL_RSS_MB else 'NOT met'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

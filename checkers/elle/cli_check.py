@@ -1,0 +1,94 @@
+"""`gtcheck check --model list-append|rw-register|bank`: the transactional models' dispatch.
+
+`suite.check_cmd.check_files` hands files to `check_files` here when the model is one of
+`MODELS`; each file is read by `checkers.elle.txn.load` (gtcheck JSONL, Jepsen EDN or
+elle-cli JSON) and judged by `checkers.elle.check.check` against the consistency models
+asked for (default strict-serializable, as Elle's). Verdict lines, JSON objects and exit
+statuses are the other models' (`suite.check_cmd.FileVerdict`, `overall_exit`).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Callable, Sequence
+
+from checkers.elle import check as elle_check
+from checkers.elle import models, txn
+from suite.errors import BadInput, GtcheckError
+
+MODELS = ("list-append", "rw-register", "bank")
+FORMATS = ("jsonl", "edn", "elle-json")
+
+
+def validate(fmt: str, consistency_models: Sequence[str] | None) -> list[str]:
+    if fmt not in FORMATS:
+        raise BadInput(f"--format for a transactional model must be one of "
+                       f"{', '.join(FORMATS)}, got {fmt!r}")
+    out = []
+    for m in consistency_models or ():
+        if m == models.WRITING_REGION:
+            if len(consistency_models) > 1:
+                raise BadInput(f"--consistency-model {m} cannot be combined with others")
+            out.append(m)
+            continue
+        if models.canonical(m) not in models.ALL_MODELS:
+            raise BadInput(f"unknown --consistency-model {m!r} (e.g. "
+                           f"{', '.join(models.TARGETS)})")
+        out.append(m)
+    return out
+
+
+def bank_result(path: str, fmt: str) -> dict:
+    """Jepsen's bank rule (every read shows the first read's total, no negative balance)
+    on a Jepsen history; on a gtcheck bank run, the region-aware rule (A11)."""
+    from checkers.elle import bank
+    if fmt == "jsonl":
+        from results.history import read_jsonl
+        ops = read_jsonl(path)
+        init = next((op for op in ops if op.f == "init" and op.type == "ok"), None)
+        if init is None:
+            raise BadInput(f"{path}: not a gtcheck bank history (no completed init)")
+        return bank.bank_run_check(ops, writing_region=init.region)
+    text = txn.read_text(path)
+    records = txn.read_edn(text, path) if fmt == "edn" else txn.read_elle_json(text, path)
+    return bank.check_reads(bank.jepsen_reads(records))
+
+
+def writing_region_result(path: str, model: str, txns: list) -> dict:
+    """Serializable in the writing region: needs the region of every transaction (gtcheck
+    JSONL records it)."""
+    from checkers.elle.run import in_region_check
+    if not txns or any(t.region is None for t in txns):
+        raise BadInput(f"{path}: --consistency-model {models.WRITING_REGION} needs the "
+                       f"region of every transaction (a gtcheck history)")
+    return in_region_check(model, txns)
+
+
+def check_files(files: Sequence[str], *, fmt: str, model: str,
+                consistency_models: Sequence[str] | None,
+                emit: Callable, verdict_cls) -> list:
+    cms = validate(fmt, consistency_models) or None
+    verdicts = []
+    for path in files:
+        t0 = time.perf_counter()
+        try:
+            if model == "bank":
+                result = bank_result(path, fmt)
+                verdicts.append(verdict_cls(path, result["valid"],
+                                            time.perf_counter() - t0, result=result))
+                emit(verdicts[-1])
+                continue
+            txns = txn.load(path, fmt)
+            if cms == [models.WRITING_REGION]:
+                result = writing_region_result(path, model, txns)
+            else:
+                result = elle_check.to_json(
+                    elle_check.check(txns, model, consistency_models=cms))
+        except GtcheckError as e:
+            v = verdict_cls(path, None, time.perf_counter() - t0, error=str(e))
+        else:
+            v = verdict_cls(path, result["valid"], time.perf_counter() - t0,
+                            result=result)
+        verdicts.append(v)
+        emit(v)
+    return verdicts

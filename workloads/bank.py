@@ -1,0 +1,142 @@
+"""The bank workload: transfers between accounts with TransactWriteItems, reads of every
+account with TransactGetItems in every region (Jepsen's bank test on a global table).
+
+The accounts are set up once (one TransactWriteItems of every account, `init`), in the
+writing region (the first region). Transfers run only there: a TransactWriteItems of two
+Updates, the source's with the balance condition `b >= :amount` (a failed condition is
+a definite `fail`). Every region reads all accounts in one TransactGetItems, a snapshot of
+that region. In the writing region every read must show the total conserved (A11: ACID
+in-region); elsewhere a read may catch a transfer half replicated (a torn transfer,
+allowed, named by the checker); after the final heal all regions read the same
+balances. In strong (MRSC) mode transactions are rejected (M14): the workload still
+attempts transfers, expecting ValidationException, and sets up and reads accounts item by
+item (PutItem / GetItem), whose reads must all show the initial balances.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import Any
+
+from suite.generator import PENDING, Generator, each_thread, gen_op
+from workloads.base import Workload, WorkloadOptions, paced, region_of_thread
+from workloads.client import KEY, OpView, RegionClient
+from workloads.dynamo import num, parse_num
+
+NAME = "bank"
+ATTR = "b"
+INITIAL_BALANCE = 10
+
+
+def _k(key: str) -> dict:
+    return {KEY: {"S": str(key)}}
+
+
+def bank_init(c: Any, table: str, op: OpView) -> Any:
+    items = [{"TableName": table, "Item": {**_k(a), ATTR: num(b)}} for a, b in op.value.items()]
+    if op.consistent is False:  # strong mode: no transactions (M14), one PutItem each
+        for it in items:
+            c.put_item(**it)
+    else:
+        c.transact_write_items(TransactItems=[{"Put": it} for it in items])
+    return op.value
+
+
+def bank_transfer(c: Any, table: str, op: OpView) -> Any:
+    v = op.value
+    amount = {":a": num(v["amount"])}
+    c.transact_write_items(TransactItems=[
+        {"Update": {"TableName": table, "Key": _k(v["from"]),
+                    "UpdateExpression": "SET #b = #b - :a", "ConditionExpression": "#b >= :a",
+                    "ExpressionAttributeNames": {"#b": ATTR},
+                    "ExpressionAttributeValues": amount}},
+        {"Update": {"TableName": table, "Key": _k(v["to"]),
+                    "UpdateExpression": "SET #b = #b + :a",
+                    "ExpressionAttributeNames": {"#b": ATTR},
+                    "ExpressionAttributeValues": amount}}])
+    return v
+
+
+def bank_read(c: Any, table: str, op: OpView) -> Any:
+    accounts = list(op.value)
+    if op.consistent is False:  # strong mode: one SC GetItem per account (M14)
+        got = [c.get_item(TableName=table, Key=_k(a), ConsistentRead=True).get("Item")
+               for a in accounts]
+    else:
+        resp = c.transact_get_items(TransactItems=[
+            {"Get": {"TableName": table, "Key": _k(a)}} for a in accounts])
+        got = [r.get("Item") for r in resp["Responses"]]
+    return {a: parse_num((it or {}).get(ATTR)) for a, it in zip(accounts, got)}
+
+
+OPS = {"init": bank_init, "transfer": bank_transfer, "read": bank_read}
+
+
+@dataclass(frozen=True)
+class BankOps(Generator):
+    """Set-up first (writing region), then transfers there and reads everywhere."""
+
+    accounts: tuple
+    regions: tuple
+    mode: str
+    seed: int
+    initialized: bool = False
+    init_sent: bool = False
+
+    def op(self, test, ctx):
+        free = [t for t in ctx.free() if isinstance(t, int)]
+        home = [t for t in free if region_of_thread(t, self.regions) == self.regions[0]]
+        rng = random.Random(self.seed)
+        transactional = self.mode != "strong"
+        if not self.init_sent:
+            if not home:
+                return PENDING
+            op = {"f": "init", "value": {a: INITIAL_BALANCE for a in self.accounts},
+                  "process": ctx.process_of(home[0]), "consistent": transactional}
+            nxt = BankOps(self.accounts, self.regions, self.mode, self.seed, False, True)
+        elif not self.initialized:
+            return PENDING
+        else:
+            if not free:
+                return PENDING
+            thread = rng.choice(free)
+            if thread in home and rng.random() < 0.6:
+                a, b = rng.sample(self.accounts, 2)
+                op = {"f": "transfer", "value": {"from": a, "to": b,
+                                                 "amount": rng.randint(1, 5)}}
+            else:
+                op = {"f": "read", "value": {a: None for a in self.accounts},
+                      "consistent": transactional}
+            op["process"] = ctx.process_of(thread)
+            nxt = BankOps(self.accounts, self.regions, self.mode, rng.getrandbits(64),
+                          True, True)
+        res = gen_op(op, test, ctx)
+        if res is None or res is PENDING:
+            return res
+        return res[0], nxt
+
+    def update(self, test, ctx, event):
+        get = event.get if isinstance(event, dict) else (lambda k: getattr(event, k, None))
+        if get("f") == "init" and get("type") == "ok" and not self.initialized:
+            return BankOps(self.accounts, self.regions, self.mode, self.seed, True, True)
+        if get("f") == "init" and get("type") in ("fail", "info") and not self.initialized:
+            return BankOps(self.accounts, self.regions, self.mode, self.seed, False, False)
+        return self
+
+
+def workload(opts: WorkloadOptions) -> Workload:
+    from checkers.elle.run import bank_checkers
+    accounts = opts.key_names()
+    transactional = opts.mode != "strong"
+    final = each_thread([{"f": "read", "value": {a: None for a in accounts},
+                          "consistent": transactional, "final": True}])
+    return Workload(
+        name=NAME,
+        client=RegionClient(opts.table, OPS, connect_timeout_s=opts.connect_timeout_s,
+                            read_timeout_s=opts.read_timeout_s,
+                            pool_size=max(4, opts.concurrency)),
+        generator=paced(opts, BankOps(accounts, tuple(opts.regions), opts.mode, opts.seed)),
+        final_generator=final,
+        checkers=bank_checkers(opts.mode, tuple(opts.regions)),
+        table=opts.table, keys=accounts, min_concurrency=len(opts.regions))
