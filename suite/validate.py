@@ -113,6 +113,11 @@ RECIPES: Mapping[str, Recipe] = {
     "backlog-discarded-on-heal": Recipe(
         "async", "register", ("link",), keys=8, nemesis_timing="end-in-fault",
         why="the main phase ends inside a cut; the final heal loses its backlog"),
+    "transaction-two-step": Recipe(
+        "async", "list-append", keys=4, rate=200.0,
+        why="multi-item appends and reads in every region: a reader in the writing region "
+            "that sees half a transaction closes a cycle (serializable in the writing "
+            "region, A11)"),
     "ec-read-goes-back": Recipe(
         "async", "register", keys=1, rate=200.0, latency_scale=10.0,
         why="one hot key read eventually-consistently while written; latency scale 10 "
