@@ -46,7 +46,7 @@ def load(path: str | os.PathLike, fmt: str = "jsonl", *, check: bool = True) -> 
     else:
         ops, lines = parse_porcupine_kv(text.splitlines(), source=path)
     if check:
-        validate(ops, source=path, lines=lines)
+        validate(ops, source=path, lines=lines, order=True)
     return ops
 
 
@@ -156,7 +156,9 @@ def _plain(v: Any) -> Any:
     return v
 
 
-def _edn_op(m: Any, position: int, where: str) -> Op:
+def _edn_op(m: Any, prev: Op | None, where: str) -> Op:
+    """One Jepsen op map -> Op. Without :index it is the previous op's + 1 (line order);
+    without :time, the previous op's time (Jepsen's nemesis ops may lack it)."""
     if not (hasattr(m, "items") and callable(m.items)):
         raise BadInput(f"{where}: expected an operation map, got {type(m).__name__}")
     d = {(_plain(k) if not isinstance(k, str) else k): v for k, v in m.items()}
@@ -172,7 +174,8 @@ def _edn_op(m: Any, position: int, where: str) -> Op:
     f = _plain(d["f"])
     if not isinstance(f, str):
         f = str(f)
-    index, time = d.get("index", position), d.get("time", position)
+    index = d.get("index", 0 if prev is None else prev.index + 1)
+    time = d.get("time", 0 if prev is None else prev.time)
     for name, v in (("index", index), ("time", time)):
         if not isinstance(v, int) or isinstance(v, bool):
             raise BadInput(f"{where}: :{name} must be an integer, got {v!r}")
@@ -212,7 +215,9 @@ def parse_edn(text: str, *, source: str = "<edn>") -> tuple[list[Op], list[int] 
         items = forms[0]
         if not isinstance(items, list | tuple) and type(items).__name__ != "ImmutableList":
             raise BadInput(f"{source}: expected a vector or list of operation maps")
-        ops = [_edn_op(m, i, f"{source}: operation {i + 1}") for i, m in enumerate(items)]
+        ops: list[Op] = []
+        for i, m in enumerate(items):
+            ops.append(_edn_op(m, ops[-1] if ops else None, f"{source}: operation {i + 1}"))
         return _nemesis_pairs(ops), None
     # one map a line (the usual history.edn): parse line by line for line numbers
     return _parse_edn_lines(text, source)
@@ -232,7 +237,7 @@ def _parse_edn_lines(text: str, source: str, first_error: Exception | None = Non
         except Exception as e:  # noqa: BLE001 -- edn_format raises several types
             raise BadInput(f"{source}:{lineno}: not valid EDN ({type(e).__name__}: {e})"
                            ) from None
-        ops.append(_edn_op(m, len(ops), f"{source}:{lineno}"))
+        ops.append(_edn_op(m, ops[-1] if ops else None, f"{source}:{lineno}"))
         linenos.append(lineno)
     if not ops and first_error is not None:
         raise BadInput(f"{source}: not valid EDN ({first_error})")
@@ -272,7 +277,7 @@ def parse_porcupine_kv(lines: Iterable[str], *, source: str = "<kv log>"
         except Exception as e:  # noqa: BLE001 -- edn_format raises several types
             raise BadInput(f"{source}:{lineno}: not valid EDN ({type(e).__name__}: {e})"
                            ) from None
-        op = _edn_op(d, len(ops), f"{source}:{lineno}")
+        op = _edn_op(d, None, f"{source}:{lineno}")
         if op.f not in ("get", "put", "append"):
             raise BadInput(f"{source}:{lineno}: kv :f must be get, put or append, "
                            f"got {op.f!r}")

@@ -142,7 +142,7 @@ def test_porcupine_kv_fast_path_reads_as_the_edn_reader_does():
     corpus = Path(__file__).resolve().parents[3] / "shared" / "peer-histories" / "porcupine"
     lines = (corpus / "kv" / "c10-bad.txt").read_text().splitlines()
     fast, _ = parse_porcupine_kv(lines)
-    slow = [_edn_op(_edn().loads(s), i, "t").replace(index=i, time=i)
+    slow = [_edn_op(_edn().loads(s), None, "t").replace(index=i, time=i)
             for i, s in enumerate(lines)]
     assert len(fast) == len(lines) == 810
     assert fast == slow

@@ -138,3 +138,25 @@ def test_exit_status_summarises_the_model_verdicts(tmp_path, monkeypatch, verdic
     assert r.exit_code == code, r.output
     assert [ln.split("\t")[1] for ln in r.output.strip().splitlines()] == words
     assert calls == [(4, "cas-register", 0, 2.5, True)] * len(verdicts)
+
+
+def test_indices_that_repeat_or_run_backwards_exit_3_not_a_verdict(tmp_path):
+    # sorted by index, the write's completion (index 1) would pair with the read's
+    # invocation: the old wrong verdict. Now: bad input naming the file and line.
+    lines = [{"index": 2, "time": 0, "type": "invoke", "process": 0, "f": "write", "value": 1},
+             {"index": 3, "time": 1, "type": "invoke", "process": 1, "f": "read"},
+             {"index": 1, "time": 2, "type": "ok", "process": 0, "f": "write", "value": 1},
+             {"index": 4, "time": 3, "type": "ok", "process": 1, "f": "read", "value": 1}]
+    f = write_lines(tmp_path / "backwards.jsonl", lines)
+    r = check("--model", "register", f)
+    assert r.exit_code == 3 and f"{f}:3: index 1 does not rise" in r.output
+    assert r.output.count("\n") == 1 and "Traceback" not in r.output
+    edn = tmp_path / "repeat.edn"
+    edn.write_text("{:process 0, :type :invoke, :f :write, :value 1, :index 0}\n"
+                   "{:process 0, :type :ok, :f :write, :value 1, :index 0}\n")
+    r = check("--format", "edn", "--model", "register", str(edn))
+    assert r.exit_code == 3 and f"{edn}:2: index 0 does not rise" in r.output
+    # the same file without indices is judged by line order
+    f2 = write_lines(tmp_path / "noindex.jsonl",
+                     [{k: v for k, v in o.items() if k != "index"} for o in lines])
+    assert check("--model", "register", f2).exit_code == 0
