@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from checkers import linearizability
+from checkers.linearizability.rules import FORMAT_RULES
 from results import formats
 from suite.errors import BadInput, GtcheckError
 from suite.verdicts import EXIT_BAD_INPUT, EXIT_INVALID, EXIT_UNKNOWN, EXIT_VALID
@@ -67,7 +68,8 @@ def check_file(path: str, *, fmt: str, model: str | None, initial: Any,
         return FileVerdict(path, True, time.perf_counter() - t0,
                            result={"ops": len(ops), "validated": True})
     try:
-        result = dict(lin_check(ops, model, initial=initial, timeout=timeout, partition=True))
+        result = dict(lin_check(ops, model, initial=initial, timeout=timeout, partition=True,
+                                rules=FORMAT_RULES[fmt]))
     except GtcheckError as e:  # e.g. an unknown model name
         return FileVerdict(path, None, time.perf_counter() - t0, error=str(e))
     valid = result.get("valid")

@@ -158,6 +158,18 @@ def analyze(run_dir):
 def check(model, fmt, initial_json, timeout, as_json, files):
     """Check history files: FILE<TAB>true|false|unknown<TAB>SECONDS per file.
 
+    \b
+    What fail, info and nil mean follows the format's own tool (--json shows it as
+    "rules" in each result):
+    - edn (Jepsen, Knossos's rules): :fail did not happen (removed, whatever its f);
+      :info may or may not have happened (open to the end); a nil read is an unknown
+      value (matches any state) in register and cas-register; a process id reused
+      after :info is bad input (Jepsen gives a crashed process a fresh id).
+    - porcupine-etcd / porcupine-kv (Porcupine's rules): a failed cas observed that
+      the compare did not match; a nil read means the register is empty.
+    - jsonl (gtcheck's own, DynamoDB's rules): a cas failed ConditionalCheckFailed
+      observed the item; any other definite failure is a non-event; nil = absent.
+
     Exit status: 0 all valid, 1 any invalid, 2 any unknown and none invalid, 3 bad input
     (the message names the file and line).
     """

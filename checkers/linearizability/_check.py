@@ -18,6 +18,7 @@ from typing import Any, Generator, Hashable, Iterable, Sequence
 from checkers.linearizability._search import UNKNOWN, search, searcher
 from checkers.linearizability.models import (INFO, SCALAR_TYPES, Call, MapModel, Model,
                                              freeze, get_model)
+from checkers.linearizability.rules import Rules, get_rules
 from results.history import INVOKE, NEMESIS, Op
 from suite.errors import BadInput
 
@@ -188,14 +189,16 @@ def counterexample(model: Model, key: Hashable, part: Sequence[Call], res: dict)
 
 def check(ops: Sequence[Op], model: str | Model, *, initial: Any = None,
           timeout: float | None = None, partition: bool = True,
-          workers: int = 1) -> dict:
+          workers: int = 1, rules: str | Rules | None = None) -> dict:
     """Is the history linearizable with respect to the model?
 
     `model` is a name (register, cas-register, counter, set, kv) or a Model object;
     `initial` the initial value of every key (the model's default when None); `timeout`
     seconds for the whole check (then "unknown"); `partition` checks each key on its own
     (P-compositionality), else the whole map of keys at once; `workers` > 1 checks
-    partitions in that many worker processes. Returns {"valid": True|False|"unknown",
+    partitions in that many worker processes; `rules` (knossos, porcupine, dynamodb:
+    see `rules.py`; default dynamodb, gtcheck's own histories) say what a failed call and
+    a nil read mean. Returns {"valid": True|False|"unknown",
     ...}; an invalid result carries "counterexample" (see docs/CONVENTIONS.md).
     """
     if timeout is not None and (not isinstance(timeout, int | float) or timeout <= 0):
@@ -204,7 +207,10 @@ def check(ops: Sequence[Op], model: str | Model, *, initial: Any = None,
     deadline = None if timeout is None else t0 + timeout
     base = get_model(model)
     m: Model = base if partition else MapModel(base)
-    calls = [c for c in (m.prepare(c) for c in to_calls(ops)) if c is not None]
+    meaning = get_rules(rules)
+    apply, name = meaning.apply, base.name
+    calls = [c for c in (m.prepare(c) for c in (apply(c, name) for c in to_calls(ops))
+                         if c is not None) if c is not None]
     init_state = m.init(initial)
     parts = partitions(m, calls) if partition else {None: calls}
 
@@ -224,6 +230,7 @@ def check(ops: Sequence[Op], model: str | Model, *, initial: Any = None,
     out: dict[str, Any] = {
         "valid": valid,
         "model": m.name,
+        "rules": meaning.to_json(),
         "partitioned": partition,
         "keys": len(parts),
         "ops": len(calls),

@@ -222,9 +222,11 @@ class CasRegister(Model):
     """A read/write/compare-and-set register, stepping exactly as Porcupine's etcd model.
 
     `cas` takes `[old, new]`. An ok cas happened (state was old, becomes new). A `fail`
-    cas whose error says the compare did not match (or gives no reason, as Jepsen's etcd
-    logs do) is a read that the state was not `old`; a cas failed for any other definite
-    reason changed nothing and is dropped. A crashed cas may or may not have happened.
+    cas whose error says the compare did not match is a read that the state was not
+    `old`; a cas failed for any other definite reason changed nothing and is dropped.
+    Which failures say "the compare did not match" is for the rules (`rules.py`) to
+    decide before the model sees the call (Porcupine: every failed cas; DynamoDB:
+    ConditionalCheckFailed; Knossos: none). A crashed cas may or may not have happened.
     """
 
     name = "cas-register"

@@ -127,8 +127,8 @@ def test_exit_status_summarises_the_model_verdicts(tmp_path, monkeypatch, verdic
     calls = []
     answers = iter(verdicts)
 
-    def fake_check(ops, model, *, initial=None, timeout=None, partition=True):
-        calls.append((len(ops), model, initial, timeout, partition))
+    def fake_check(ops, model, *, initial=None, timeout=None, partition=True, rules=None):
+        calls.append((len(ops), model, initial, timeout, partition, rules))
         return {"valid": next(answers)}
 
     from checkers import linearizability
@@ -137,7 +137,7 @@ def test_exit_status_summarises_the_model_verdicts(tmp_path, monkeypatch, verdic
     r = check("--model", "cas-register", "--initial", "0", "--timeout", "2.5", *files)
     assert r.exit_code == code, r.output
     assert [ln.split("\t")[1] for ln in r.output.strip().splitlines()] == words
-    assert calls == [(4, "cas-register", 0, 2.5, True)] * len(verdicts)
+    assert calls == [(4, "cas-register", 0, 2.5, True, "dynamodb")] * len(verdicts)
 
 
 def test_indices_that_repeat_or_run_backwards_exit_3_not_a_verdict(tmp_path):
