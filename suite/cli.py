@@ -154,8 +154,15 @@ def analyze(run_dir):
               help="Give up on a file after S seconds (its verdict is unknown).")
 @click.option("--json", "as_json", is_flag=True,
               help="Print one JSON object per file instead of tab-separated lines.")
+@click.option("--mode", type=click.Choice(MODES), default=None,
+              help="Judge a gtcheck history by the checker set `gtcheck analyze` runs "
+                   "for this mode (default when a test.json lies beside the file: its "
+                   "mode).")
+@click.option("--include-ec-reads", is_flag=True,
+              help="With --model on a gtcheck history: also linearize EC reads "
+                   "(\"consistent\": false), which no mode promises; left out by default.")
 @click.argument("files", nargs=-1, required=True, type=click.Path())
-def check(model, fmt, initial_json, timeout, as_json, files):
+def check(model, fmt, initial_json, timeout, as_json, mode, include_ec_reads, files):
     """Check history files: FILE<TAB>true|false|unknown<TAB>SECONDS per file.
 
     \b
@@ -170,19 +177,28 @@ def check(model, fmt, initial_json, timeout, as_json, files):
     - jsonl (gtcheck's own, DynamoDB's rules): a cas failed ConditionalCheckFailed
       observed the item; any other definite failure is a non-event; nil = absent.
 
+    \b
+    On gtcheck's own histories: --mode (or a test.json beside the file, read
+    automatically when no --model is given) runs the checker set of `gtcheck analyze`
+    for that mode, so both always agree; with --model, EC reads are left out unless
+    --include-ec-reads (the output says how many).
+
     Exit status: 0 all valid, 1 any invalid, 2 any unknown and none invalid, 3 bad input
-    (the message names the file and line).
+    (the message names the file and line; an empty file is bad input: "no operations").
     """
     def emit(v):
         if v.error is not None:
             _stderr(f"gtcheck: error: {v.error}")
+        if v.note is not None:
+            _stderr(f"gtcheck: note: {v.note}")
         if as_json:
             click.echo(json.dumps(v.to_json(), default=str))
         elif v.error is None:
             click.echo(v.line())
 
     return check_files(list(files), fmt=fmt, model=model, initial_json=initial_json,
-                       timeout=timeout, emit=emit)
+                       timeout=timeout, emit=emit, mode=mode,
+                       include_ec_reads=include_ec_reads)
 
 
 # Command groups that live beside the parts they drive.
