@@ -9,6 +9,7 @@ one-line message on stderr and status 3, never a traceback. Other command groups
 
 from __future__ import annotations
 
+import importlib
 import json
 import random
 import sys
@@ -17,17 +18,50 @@ import threading
 import click
 
 from results.formats import FORMATS
-from results.store import Store
-from suite import core
-from suite.check_cmd import check_files
 from suite.config import DEFAULT_REGIONS, MODES, Test, parse_list
 from suite.errors import GtcheckError
 from suite.verdicts import EXIT_BAD_INPUT, exit_code
-from workloads.after_run import after_run
+
+# Start-up: `gtcheck check` must not pay for what it does not use (boto3, the emulator,
+# the report's templates). Commands import what they need when they run, and command
+# groups from other modules are registered lazily (`add_lazy_command`): their module is
+# imported only when the command is looked up.
+
+
+class _LazyCommands(dict):
+    """name -> command, where a value may be a "module:attribute" still to import."""
+
+    def _load(self, name: str, value):
+        if isinstance(value, str):
+            module, attr = value.split(":")
+            value = getattr(importlib.import_module(module), attr)
+            dict.__setitem__(self, name, value)
+        return value
+
+    def __getitem__(self, name):
+        return self._load(name, dict.__getitem__(self, name))
+
+    def get(self, name, default=None):
+        return self[name] if name in self else default
+
+    def items(self):
+        return [(k, self[k]) for k in list(self.keys())]
+
+    def values(self):
+        return [self[k] for k in list(self.keys())]
 
 
 class GtcheckGroup(click.Group):
     """A click group whose errors are messages with exit status 3, not tracebacks."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.commands = _LazyCommands(self.commands)
+
+    def add_lazy_command(self, name: str, target: str) -> None:
+        """Register the command `target` ("module:attribute") under `name`, imported
+        only when it is looked up (its help, or running it)."""
+        dict.__setitem__(self.commands, name, target)
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True,
              **extra):
@@ -106,6 +140,9 @@ def run(target, mode, regions, witness, workload, nemesis, nemesis_interval, tim
     Prints a progress line while it runs and, at the end, the verdict, anomalies by kind
     and the run directory (test.json, history.jsonl, results.json, report).
     """
+    from results.store import Store
+    from suite import core
+    from workloads.after_run import after_run
     region_list = parse_list(regions)
     if seed is None:
         seed = random.SystemRandom().randrange(2**31)
@@ -134,6 +171,8 @@ def analyze(run_dir):
     RUN_DIR is a run directory (STORE/<test>/<timestamp>) or STORE/latest. The checker
     set is that of the workload named in its test.json.
     """
+    from suite import core
+    from workloads.after_run import after_run
     result = core.analyze_run(run_dir)
     test = Test.from_json(result.run_dir.read_test())
     for line in after_run(result, test):  # the demos' tables; report.html
@@ -186,6 +225,8 @@ def check(model, fmt, initial_json, timeout, as_json, mode, include_ec_reads, fi
     Exit status: 0 all valid, 1 any invalid, 2 any unknown and none invalid, 3 bad input
     (the message names the file and line; an empty file is bad input: "no operations").
     """
+    from suite.check_cmd import check_files
+
     def emit(v):
         if v.error is not None:
             _stderr(f"gtcheck: error: {v.error}")
@@ -201,13 +242,10 @@ def check(model, fmt, initial_json, timeout, as_json, mode, include_ec_reads, fi
                        include_ec_reads=include_ec_reads)
 
 
-# Command groups that live beside the parts they drive.
-from emulator.cli import emulator as _emulator_group  # noqa: E402
-from results.report_cli import report_command, serve_command  # noqa: E402
-
-main.add_command(_emulator_group, name="emulator")
-main.add_command(report_command, name="report")
-main.add_command(serve_command, name="serve")
+# Command groups that live beside the parts they drive (imported when used).
+main.add_lazy_command("emulator", "emulator.cli:emulator")
+main.add_lazy_command("report", "results.report_cli:report_command")
+main.add_lazy_command("serve", "results.report_cli:serve_command")
 
 
 if __name__ == "__main__":
