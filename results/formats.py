@@ -31,10 +31,12 @@ from suite.errors import BadInput
 FORMATS = ("jsonl", "edn", "porcupine-etcd", "porcupine-kv")
 
 
-def load(path: str | os.PathLike, fmt: str = "jsonl", *, check: bool = True) -> list[Op]:
-    """Read a history file of the given format into ops (validated unless check=False)."""
+def load(path: str | os.PathLike, fmt: str = "jsonl", *, check: bool = True,
+         deadline: float | None = None) -> list[Op]:
+    """Read a history file of the given format into ops (validated unless check=False).
+    A JSONL read raises results.history.ReadTimedOut past `deadline` (monotonic)."""
     if fmt == "jsonl":
-        return read_jsonl(path, check=check)
+        return read_jsonl(path, check=check, deadline=deadline)
     if fmt not in FORMATS:
         raise BadInput(f"unknown history format {fmt!r} (expected one of {', '.join(FORMATS)})")
     path = os.fspath(path)

@@ -34,6 +34,7 @@ import gc
 import json
 import os
 import threading
+from time import monotonic as _monotonic
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Callable, IO, Iterable, Iterator, Mapping, Sequence
@@ -259,12 +260,18 @@ class _Checker:
             self.retired.add(p)
 
 
+class ReadTimedOut(Exception):
+    """Reading a history passed its deadline (`parse_jsonl(..., deadline=)`)."""
+
+
 def parse_jsonl(lines: Iterable[str], *, source: str = "<history>",
-                check: bool = True) -> list[Op]:
+                check: bool = True, deadline: float | None = None) -> list[Op]:
     """Decode JSON Lines into ops and (by default) validate them, including the file
     rules on `index` and `time` (see the module docstring).
 
     BadInput names the source and line of the first problem, never a traceback.
+    `deadline` (time.monotonic()) raises ReadTimedOut once passed (checked every 4,096
+    lines), for a caller whose time budget includes reading.
     """
     ops: list[Op] = []
     add = ops.append
@@ -296,6 +303,8 @@ def parse_jsonl(lines: Iterable[str], *, source: str = "<history>",
             if feed is not None:
                 feed(op, lineno)
             add(op)
+            if deadline is not None and not lineno & 0xFFF and _monotonic() > deadline:
+                raise ReadTimedOut(f"{source}: reading passed the deadline at line {lineno}")
     finally:
         if collecting:
             gc.enable()
@@ -313,12 +322,13 @@ def validate(ops: Sequence[Op], *, source: str = "<history>",
         feed(op, lines[i] if lines is not None else i + 1)
 
 
-def read_jsonl(path: str | os.PathLike, *, check: bool = True) -> list[Op]:
+def read_jsonl(path: str | os.PathLike, *, check: bool = True,
+               deadline: float | None = None) -> list[Op]:
     """Read and (by default) validate a history.jsonl; BadInput names the bad line."""
     path = os.fspath(path)
     try:
         with open(path, encoding="utf-8") as fh:
-            return parse_jsonl(fh, source=path, check=check)
+            return parse_jsonl(fh, source=path, check=check, deadline=deadline)
     except OSError as e:
         raise BadInput(f"{path}: cannot read ({e.strerror})") from None
     except UnicodeDecodeError:

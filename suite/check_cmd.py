@@ -27,7 +27,7 @@ from typing import Any, Callable, Sequence
 from checkers import linearizability
 from checkers.linearizability.rules import FORMAT_RULES
 from results import formats
-from results.history import NEMESIS, Op
+from results.history import NEMESIS, Op, ReadTimedOut
 from suite.errors import BadInput, GtcheckError
 from suite.verdicts import EXIT_BAD_INPUT, EXIT_INVALID, EXIT_UNKNOWN, EXIT_VALID
 
@@ -148,8 +148,10 @@ def check_file(path: str, *, fmt: str, model: str | None, initial: Any,
                timeout: float | None, lin_check: Callable[..., dict] | None,
                mode: str | None = None, include_ec_reads: bool = False) -> FileVerdict:
     t0 = time.perf_counter()
+    # --timeout covers the whole file, reading included: its verdict comes on time
+    deadline = None if timeout is None else time.monotonic() + timeout
     try:
-        ops = formats.load(path, fmt)
+        ops = formats.load(path, fmt, deadline=deadline)
         if not ops:
             raise BadInput(f"{path}: no operations (an empty history proves nothing)")
         if model is None and fmt == "jsonl" and (mode is not None or has_test_json(path)):
@@ -161,12 +163,18 @@ def check_file(path: str, *, fmt: str, model: str | None, initial: Any,
                                     f"{result['mode']} {result['workload']} run")
     except GtcheckError as e:
         return FileVerdict(path, None, time.perf_counter() - t0, error=str(e))
+    except ReadTimedOut:
+        return FileVerdict(path, "unknown", time.perf_counter() - t0,
+                           result={"valid": "unknown", "reason": "timeout",
+                                   "detail": "--timeout passed while reading the file"})
     if model is None or lin_check is None:
         return FileVerdict(path, True, time.perf_counter() - t0,
                            result={"ops": len(ops), "validated": True})
     left_out = 0
     if fmt == "jsonl" and not include_ec_reads:
         ops, left_out = without_ec_reads(ops)
+    if deadline is not None:
+        timeout = max(deadline - time.monotonic(), 1e-6)  # what reading left of it
     try:
         result = dict(lin_check(ops, model, initial=initial, timeout=timeout, partition=True,
                                 rules=FORMAT_RULES[fmt]))

@@ -88,9 +88,7 @@ def partitions(model: Model, calls: Sequence[Call]) -> dict[Hashable, list[Call]
 
 SETTLE_FRACTION = 0.25  # after a first invalid key: extra time, as a share of time spent
 SETTLE_MIN_S = 0.005
-# Keys with at most this many calls keep the longest prefix during the first search (the
-# copies are cheap there); longer ones are searched again, tracked, only when invalid.
-TRACK_MAX = 2000
+
 
 
 def check_parts(model: Model, parts: dict[Hashable, list[Call]], init_state: Hashable,
@@ -109,7 +107,7 @@ def check_parts(model: Model, parts: dict[Hashable, list[Call]], init_state: Has
     active: dict[Hashable, tuple[Generator, list[Call]]] = {}
     for k, calls in parts.items():
         kept = model.prune(drop_late_crashes(calls))
-        active[k] = (searcher(model, kept, init_state, track=len(kept) <= TRACK_MAX), kept)
+        active[k] = (searcher(model, kept, init_state, track=True), kept)
     t0 = time.monotonic()
     settle_by: float | None = None
     reason = None
@@ -187,6 +185,16 @@ def counterexample(model: Model, key: Hashable, part: Sequence[Call], res: dict)
     return ce
 
 
+def timed_out(name: str, meaning: Rules, partition: bool,
+              parts: dict[Hashable, list[Call]], calls: list[Call], t0: float) -> dict:
+    """The result when the deadline passed before any search began."""
+    return {"valid": UNKNOWN, "model": name, "rules": meaning.to_json(),
+            "partitioned": partition, "keys": len(parts), "ops": len(calls),
+            "crashed_dropped": 0, "configurations": 0,
+            "seconds": round(time.monotonic() - t0, 6), "unknown_keys": list(parts),
+            "reason": "timeout"}
+
+
 def check(ops: Sequence[Op], model: str | Model, *, initial: Any = None,
           timeout: float | None = None, partition: bool = True,
           workers: int = 1, rules: str | Rules | None = None) -> dict:
@@ -213,6 +221,8 @@ def check(ops: Sequence[Op], model: str | Model, *, initial: Any = None,
                          if c is not None) if c is not None]
     init_state = m.init(initial)
     parts = partitions(m, calls) if partition else {None: calls}
+    if deadline is not None and time.monotonic() > deadline:
+        return timed_out(m.name, meaning, partition, parts, calls, t0)
 
     if not isinstance(workers, int) or workers < 1:
         raise BadInput(f"workers must be a positive integer, got {workers!r}")

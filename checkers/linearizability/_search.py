@@ -91,9 +91,10 @@ def searcher(model: Model, calls: Sequence[Call], init_state: Hashable, *,
     `calls` are prepared and pruned calls of one partition, in any order. On False the
     result carries "stuck" (the call that cannot be linearized), "prefix" (the longest
     linearizable prefix found, as calls in order) and "states" (model states there).
-    The prefix is copied at every new deepest dead end, which costs O(depth) each time,
-    so it is only kept with `track=True` (else "prefix" is None): check a history
-    untracked, and search again tracked only when it turned out invalid.
+    The prefix is kept incrementally: at a new deepest dead end only the part of the
+    stack that changed since the last copy is copied (`low`: the lowest the stack has been
+    since then), so tracking costs about as much as the search itself and an invalid key
+    never needs a second, tracked search. `track=False` (else "prefix" is None) skips it.
     """
     calls = sorted(calls, key=lambda c: c.call_pos)
     n = len(calls)
@@ -120,6 +121,7 @@ def searcher(model: Model, calls: Sequence[Call], init_state: Hashable, *,
         prv[node] = prev_node
         prev_node = node
 
+    yield  # set-up of a long history takes a while: let a deadline in between phases
     crashed = [c.status == INFO for c in calls]
     pure = [model.pure(c) for c in calls]
     reach = getattr(model, "reachable", None)
@@ -150,6 +152,7 @@ def searcher(model: Model, calls: Sequence[Call], init_state: Hashable, *,
                if not pure[j] and j != q and ret_pos[j] > call_pos[q]]
         out.extend(calls[j] for j in crashed_ids[:bisect.bisect_left(crashed_ids, lo)])
         return out
+    yield
     # Interchangeable calls: two state-changing calls with the same f, key, argument,
     # result and status have the same step. If both are candidates and f was invoked
     # before e and returns no later, any linearization that places e before f stays
@@ -180,6 +183,7 @@ def searcher(model: Model, calls: Sequence[Call], init_state: Hashable, *,
         if prev:
             better[i] = tuple(prev)
         members.append(i)
+    yield
     # --- the look-ahead: pending reads in return order, and their rescuers --------------
     look: list[int] = []
     if LOOKAHEAD > 0 and getattr(model, "rescuers", None) is not None and \
@@ -230,6 +234,7 @@ def searcher(model: Model, calls: Sequence[Call], init_state: Hashable, *,
     for i in range(n):
         def_before[i + 1] = def_before[i] + (not crashed[i])
 
+    yield
     # --- interned states and memoised transitions --------------------------------------
     state_of: list[Hashable] = [init_state]
     try:
@@ -323,6 +328,7 @@ def searcher(model: Model, calls: Sequence[Call], init_state: Hashable, *,
 
     best_depth = -1
     best_prefix: list[int] = []
+    low = 0  # stack[:low] has not changed since best_prefix was copied from it
     best_stuck = -1
     best_states: list[int] = []
 
@@ -427,7 +433,11 @@ def searcher(model: Model, calls: Sequence[Call], init_state: Hashable, *,
                                     if depth > best_depth:
                                         best_depth = depth
                                         if track:
-                                            best_prefix = [s_[0] for s_ in stack] + [e]
+                                            del best_prefix[low:]
+                                            best_prefix.extend(s_[0] for s_ in
+                                                               stack[low:])
+                                            best_prefix.append(e)
+                                            low = len(stack)
                                         best_stuck = q
                                         best_states = [t]
                                     elif depth == best_depth and q == best_stuck and \
@@ -465,7 +475,9 @@ def searcher(model: Model, calls: Sequence[Call], init_state: Hashable, *,
             if depth > best_depth:
                 best_depth = depth
                 if track:
-                    best_prefix = [s[0] for s in stack]
+                    del best_prefix[low:]
+                    best_prefix.extend(s[0] for s in stack[low:])
+                    low = depth
                 best_stuck = e - n
                 best_states = [sid]
             elif depth == best_depth and e - n == best_stuck and sid not in best_states \
@@ -483,6 +495,8 @@ def searcher(model: Model, calls: Sequence[Call], init_state: Hashable, *,
                     "states": [state_of[s] for s in best_states],
                 }
             e0, s0, forced, base, dl, cl = stack.pop()
+            if len(stack) < low:
+                low = len(stack)
             # unlift e0 and its return
             m = n + e0
             pm, nm = prv[m], nxt[m]

@@ -272,3 +272,26 @@ def test_check_and_run_agree_on_a_real_strong_run_with_partitions(tmp_path):
     analyzed = CliRunner().invoke(main, ["analyze", run_dir])
     big = {True: "VALID", False: "INVALID"}.get(results["valid"], "UNKNOWN")
     assert f"verdict: {big}" in analyzed.output, analyzed.output
+
+
+@pytest.mark.slow
+def test_timeout_covers_reading_and_checking(tmp_path):
+    """--timeout is the whole file's budget: a history too long to read and search in
+    it gets "unknown" (exit 2) soon after, never a late answer. (Generous bound: the
+    machine may be loaded; the benchmark measures the 0.5 s margin.)"""
+    import random
+    import time as _time
+
+    from checkers.linearizability.simulate import simulate
+    from results.history import write_jsonl
+    ops = simulate("register", 60_000, random.Random(5), concurrency=30, keys=1,
+                   crash_rate=0.01, values=5)
+    path = tmp_path / "long.jsonl"
+    write_jsonl(path, ops)
+    t0 = _time.monotonic()
+    r = check("--model", "register", "--timeout", "0.5", "--json", str(path))
+    took = _time.monotonic() - t0
+    assert r.exit_code == 2, r.output
+    out = json.loads(r.output.strip().splitlines()[-1])
+    assert out["valid"] == "unknown" and out["result"]["reason"] == "timeout"
+    assert took < 0.5 + 5.0
