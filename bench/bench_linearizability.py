@@ -196,6 +196,11 @@ def _child(code: str, tree: Path, *args: str) -> dict:
 
 def _whole(tree: Path, argv: list[str], env: dict, n: int = 5) -> tuple[float, float]:
     """Best-of-n CPU (user+sys of the child) and wall time of one command, in `tree`."""
+    first = subprocess.run(argv, cwd=tree, env=env, capture_output=True, text=True,
+                           check=False)
+    if first.returncode not in (0, 1) or not first.stdout.strip():
+        raise RuntimeError(f"{' '.join(argv[:8])} ... in {tree} exited "
+                           f"{first.returncode}: {first.stderr[-500:]}")
     best_cpu = best_wall = float("inf")
     for _ in range(n):
         r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -213,6 +218,8 @@ def bench_whole_process(trees: dict[str, Path]) -> bool:
     etcd = [str(p) for p in sorted((CORPUS / "jepsen").glob("*.log"))
             if p.name != "etcd_095.log"]
     kv = [str(p) for p in sorted((CORPUS / "kv").glob("*.txt"))]
+    if len(etcd) != 102 or len(kv) != 6:
+        raise RuntimeError(f"the Porcupine corpus is not at {CORPUS} (use --corpus)")
     cmds = {"etcd": ["check", "--model", "cas-register", "--format", "porcupine-etcd", *etcd],
             "kv": ["check", "--model", "kv", "--format", "porcupine-kv", *kv]}
     print("\nWhole process: python -m suite.cli check over each corpus (best of 5)")
@@ -399,7 +406,13 @@ def main() -> int:
                     help="only issue 11's before/after figures (needs --baseline)")
     ap.add_argument("--baseline", type=Path, default=None,
                     help="a checkout of the code to compare with (e.g. main's commit)")
+    ap.add_argument("--corpus", type=Path, default=None,
+                    help="the Porcupine corpus directory (default: "
+                         "../shared/peer-histories/porcupine beside the repository)")
     args = ap.parse_args()
+    if args.corpus is not None:
+        global CORPUS
+        CORPUS = args.corpus.resolve()
     if args.issue11:
         if args.baseline is None:
             ap.error("--issue11 needs --baseline DIR")
