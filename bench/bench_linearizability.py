@@ -378,17 +378,22 @@ def bench_reading(trees: dict[str, Path], tmp: Path, n_ops: int = 1_000_000) -> 
     return ok
 
 
-def bench_issue11(baseline: Path) -> bool:
+PARTS = ("whole", "generated", "timeout", "reading")
+
+
+def bench_issue11(baseline: Path, parts: tuple[str, ...] = PARTS) -> bool:
     import tempfile
     trees = {"baseline": baseline.resolve(), "current": REPO}
     print(f"Issue 11: baseline tree {trees['baseline']}, current tree {REPO}; load "
           f"average {os.getloadavg()[0]:.1f}")
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
-        results = {"whole process": bench_whole_process(trees),
-                   "generated classes": bench_generated_classes(trees, tmp),
-                   "timeout": bench_timeout(trees, tmp),
-                   "reading 1M ops": bench_reading(trees, tmp)}
+        run = {"whole": ("whole process", lambda: bench_whole_process(trees)),
+               "generated": ("generated classes",
+                             lambda: bench_generated_classes(trees, tmp)),
+               "timeout": ("timeout", lambda: bench_timeout(trees, tmp)),
+               "reading": ("reading 1M ops", lambda: bench_reading(trees, tmp))}
+        results = {run[p][0]: run[p][1]() for p in parts}
     print("\nIssue 11 goals met: " + ", ".join(f"{k} {v}" for k, v in results.items()))
     return all(results.values())
 
@@ -406,6 +411,8 @@ def main() -> int:
                     help="only issue 11's before/after figures (needs --baseline)")
     ap.add_argument("--baseline", type=Path, default=None,
                     help="a checkout of the code to compare with (e.g. main's commit)")
+    ap.add_argument("--parts", default=",".join(PARTS),
+                    help=f"with --issue11: which figures (default {','.join(PARTS)})")
     ap.add_argument("--corpus", type=Path, default=None,
                     help="the Porcupine corpus directory (default: "
                          "../shared/peer-histories/porcupine beside the repository)")
@@ -416,7 +423,10 @@ def main() -> int:
     if args.issue11:
         if args.baseline is None:
             ap.error("--issue11 needs --baseline DIR")
-        return 0 if bench_issue11(args.baseline) else 1
+        parts = tuple(p for p in args.parts.split(",") if p)
+        if not set(parts) <= set(PARTS):
+            ap.error(f"--parts: choose among {','.join(PARTS)}")
+        return 0 if bench_issue11(args.baseline, parts) else 1
     if args.one:
         model, n, conc = args.one[0], int(args.one[1]), int(args.one[2])
         print(json.dumps(one_case(model, n, conc, args.workers, args.one_key)))

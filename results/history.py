@@ -233,13 +233,19 @@ class _Checker:
     """The validation rules, fed one op at a time (so a file is checked as it is read,
     with no second pass and no list of line numbers kept)."""
 
-    __slots__ = ("source", "order", "open_ops", "retired", "last_index")
+    __slots__ = ("source", "order", "open_ops", "retired", "last_index", "lines")
 
-    def __init__(self, source: str, order: bool):
+    def __init__(self, source: str, order: bool, lines: Sequence[int] | None = None):
         self.source, self.order = source, order
+        # `feed`'s second argument is a line number, or with `lines` a position in it
+        # (looked up only for an error message: LineNumbers counts lines on demand)
+        self.lines = lines
         self.open_ops: dict[Any, Op] = {}
         self.retired: set[Any] = set()
         self.last_index: int | None = None
+
+    def where(self, line: int) -> str:
+        return f"{self.source}:{line if self.lines is None else self.lines[line]}"
 
     def feed(self, op: Op, line: int) -> None:
         p = op.process
@@ -247,33 +253,33 @@ class _Checker:
             last = self.last_index
             if last is not None and op.index <= last:
                 raise BadInput(
-                    f"{self.source}:{line}: index {op.index} does not rise (the line "
+                    f"{self.where(line)}: index {op.index} does not rise (the line "
                     f"before had {last}); gtcheck pairs operations by their order in the "
                     "file and will not re-sort them: renumber the indices in file order, "
                     "or drop the index fields to number the operations by line order")
             self.last_index = op.index
             if op.time < 0:
-                raise BadInput(f"{self.source}:{line}: time {op.time} is negative (times "
+                raise BadInput(f"{self.where(line)}: time {op.time} is negative (times "
                                "are nanoseconds since the run started)")
         if op.type == INVOKE:
             if p in self.open_ops:
-                raise BadInput(f"{self.source}:{line}: process {p} invokes {op.f!r} while "
+                raise BadInput(f"{self.where(line)}: process {p} invokes {op.f!r} while "
                                f"its {self.open_ops[p].f!r} is still in flight "
                                "(double invoke)")
             if p in self.retired:
-                raise BadInput(f"{self.source}:{line}: process {p} invokes after an info "
+                raise BadInput(f"{self.where(line)}: process {p} invokes after an info "
                                "completion (a crashed process must not be reused)")
             self.open_ops[p] = op
             return
         inv = self.open_ops.pop(p, None)
         if inv is None:
-            raise BadInput(f"{self.source}:{line}: {op.type} completion of {op.f!r} by "
+            raise BadInput(f"{self.where(line)}: {op.type} completion of {op.f!r} by "
                            f"process {p} without an invocation")
         if inv.f != op.f:
-            raise BadInput(f"{self.source}:{line}: completion f {op.f!r} does not match "
+            raise BadInput(f"{self.where(line)}: completion f {op.f!r} does not match "
                            f"the invocation's {inv.f!r} (process {p})")
         if self.order and op.time < inv.time:
-            raise BadInput(f"{self.source}:{line}: completion time {op.time} is earlier "
+            raise BadInput(f"{self.where(line)}: completion time {op.time} is earlier "
                            f"than its invocation's {inv.time} (index {inv.index}, "
                            f"process {p})")
         if op.type == INFO and p != NEMESIS:
@@ -337,9 +343,9 @@ def validate(ops: Sequence[Op], *, source: str = "<history>",
 
     With `order` (what the file readers ask for) also the file rules: indices rise
     strictly, times are not negative, no completion precedes its invocation."""
-    feed = _Checker(source, order).feed
+    feed = _Checker(source, order, lines).feed
     for i, op in enumerate(ops):
-        feed(op, lines[i] if lines is not None else i + 1)
+        feed(op, i if lines is not None else i + 1)
 
 
 def read_jsonl(path: str | os.PathLike, *, check: bool = True,
