@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from typing import Any, Generator, Hashable, Iterable, Sequence
 
-from checkers.linearizability._search import UNKNOWN, search, searcher
+from checkers.linearizability._search import UNKNOWN, search, searcher, sequential
 from checkers.linearizability.models import (INFO, SCALAR_TYPES, Call, MapModel, Model,
                                              freeze, get_model)
 from checkers.linearizability.rules import Rules, get_rules
@@ -105,11 +105,18 @@ def check_parts(model: Model, parts: dict[Hashable, list[Call]], init_state: Has
     """
     results: dict[Hashable, tuple[dict, list[Call]]] = {}
     active: dict[Hashable, tuple[Generator, list[Call]]] = {}
-    for k, calls in parts.items():
-        kept = model.prune(drop_late_crashes(calls))
-        active[k] = (searcher(model, kept, init_state, track=True), kept)
     t0 = time.monotonic()
     settle_by: float | None = None
+    for k, calls in parts.items():
+        kept = model.prune(drop_late_crashes(calls))
+        done = sequential(model, kept, init_state)
+        if done is None:
+            active[k] = (searcher(model, kept, init_state, track=True), kept)
+            continue
+        results[k] = (done, kept)
+        if done["valid"] is False and settle_by is None:
+            now = time.monotonic()
+            settle_by = now + SETTLE_FRACTION * (now - t0) + SETTLE_MIN_S
     reason = None
     while active and reason is None:
         for k in list(active):
