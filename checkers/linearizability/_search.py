@@ -189,8 +189,9 @@ def searcher(model: Model, calls: Sequence[Call], init_state: Hashable, *,
         lo = bisect.bisect_left(call_pos, call_pos[q] - span)
         out = [calls[j] for j in range(lo, hi)
                if not pure[j] and j != q and ret_pos[j] > call_pos[q]]
-        out.extend(calls[j] for j in crashed_ids[:bisect.bisect_left(crashed_ids, lo)])
+        out.extend(crashed_calls[:bisect.bisect_left(crashed_ids, lo)])
         return out
+    crashed_calls = [calls[j] for j in crashed_ids]
     if long_setup:
         yield
     # Interchangeable calls: two state-changing calls with the same f, key, argument,
@@ -247,15 +248,38 @@ def searcher(model: Model, calls: Sequence[Call], init_state: Hashable, *,
             hi = bisect.bisect_left(call_pos, ret_pos[q])
             lo = bisect.bisect_left(call_pos, call_pos[q] - span)
             cands = [j for j in range(lo, hi) if not pure[j] and j != q]
-            cands.extend(crashed_ids[:bisect.bisect_left(crashed_ids, lo)])
             rs = model.rescuers(calls[q], [calls[j] for j in cands])
             if rs is None:
                 got = (-1, ())
             else:
                 chosen = {id(c) for c in rs}
-                got = (def_before[lo], tuple(j for j in cands if id(calls[j]) in chosen))
+                ids = [j for j in cands if id(calls[j]) in chosen]
+                cut = bisect.bisect_left(crashed_ids, lo)
+                if cut:  # crashed calls invoked before the window stay open: candidates
+                    ids.extend(crashed_rescuers(q, lo))
+                got = (def_before[lo], tuple(ids))
             rescue_of[q] = got
         return got
+
+    # Rescuers are a per-candidate test (each "could alone make the read legal"), so the
+    # crashed calls' part is found once per kind of read, not again for every read (with
+    # 1% crashed calls on one key, that was quadratic).
+    crashed_rescue: dict[Any, list[int]] = {}
+
+    def crashed_rescuers(q: int, lo: int) -> list[int]:
+        c = calls[q]
+        sig = (c.f, c.key, c.value, c.out, c.status)
+        try:
+            every = crashed_rescue.get(sig)
+        except TypeError:  # an unhashable read: no sharing
+            sig, every = None, None
+        if every is None:
+            rs = model.rescuers(c, [calls[j] for j in crashed_ids]) or ()
+            chosen = {id(x) for x in rs}
+            every = [j for j in crashed_ids if id(calls[j]) in chosen]
+            if sig is not None:
+                crashed_rescue[sig] = every
+        return every[:bisect.bisect_left(every, lo)]
 
     did: list[int] = []   # definite calls: rank among them in invocation order; else -1
     cbit: list[int] = []  # crashed calls: their bit in the crashed bitset; else 0
