@@ -76,8 +76,7 @@ def sequential(model: Model, calls: Sequence[Call], init_state: Hashable
     legal; otherwise the first illegal call is stuck after the prefix before it, exactly
     what the search would report. None when the calls overlap (search them)."""
     _hashable(model, init_state, "init")
-    calls = sorted(calls, key=lambda c: c.call_pos)
-    last = -1
+    last = -1  # (calls out of invocation order show as overlapping: then search)
     for c in calls:
         r = c.ret_pos
         if r is None or c.call_pos < last or c.status == INFO:

@@ -197,8 +197,12 @@ class Register(Model):
     fs = frozenset(("read", "write"))
 
     def prepare(self, call):
-        call = super().prepare(call)
-        return _drop_failed_and_unknown_reads(call, frozenset(("read",)))
+        f, status = call.f, call.status
+        if f not in self.fs:
+            return Model.prepare(self, call)  # raises the message
+        if status == FAIL or (f == "read" and status == INFO):
+            return None  # did not happen / says nothing
+        return call
 
     def step(self, state, call):
         if call.f == "read":
@@ -428,9 +432,12 @@ class KV(Model):
     default_initial = ""
 
     def prepare(self, call):
-        call = super().prepare(call)
-        call = _drop_failed_and_unknown_reads(call, frozenset(("get",)))
-        if call is not None and call.f == "get" and call.out is None:
+        f, status = call.f, call.status
+        if f not in self.fs:
+            return Model.prepare(self, call)  # raises the message
+        if status == FAIL or (f == "get" and status == INFO):
+            return None  # did not happen / says nothing
+        if f == "get" and call.out is None:
             call = call.with_(out="")
         return call
 
