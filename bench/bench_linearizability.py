@@ -17,6 +17,29 @@ shown: the machine is shared, and CPU time is the steadier figure.
 
 The requirement checked at the end: 100,000 operations over 100 keys in under 60 s of
 wall time and under 1 GB of peak memory.
+
+Issue 11's goals, before and after (`--issue11 --baseline DIR`, DIR a checkout of the
+code to compare with, e.g. `git archive ac6b8db | tar -x -C /tmp/base`; every figure of
+both trees is measured in the same run, each in a fresh child process whose imports come
+from that tree):
+- whole process: `python -m suite.cli check` over each Porcupine corpus (etcd logs,
+  kv logs), CPU time and wall time, best of 5; goal at most half of Porcupine's
+  whole-process time. Porcupine cannot be built here, so its time is derived from the
+  issue's measured ratios of main's whole process to Porcupine's (0.93x etcd, 1.57x kv):
+  Porcupine = baseline / ratio, stated as such. Measured twice: as this environment
+  runs Python (PYTHONDONTWRITEBYTECODE=1: every module compiled at every start) and with
+  bytecode cached (a normal install);
+- generated classes where the search never backtracks, check time (CPU) with
+  Porcupine's derived from the issue's ratios (main / Porcupine) as above: 100,000
+  register ops at concurrency 5 with 1% crashed ops on one key (2.46x: 7.4 s vs 3.0 s;
+  over 100 keys shown too, no ratio known); porcupine-kv style 100,000 ops over 10,000
+  keys (4.9x); with `--parts c50` (long: some keys of c50-bad alone take minutes in
+  both trees), each key of c50-bad / c50-ok as a single-key history (5x, the issue's
+  "4-6x"); goal no slower than Porcupine;
+- `--timeout 5` on a history that cannot finish: whole-process wall time minus 5 s,
+  goal under 0.5 s;
+- reading + validating + pairing a 1,000,000-operation gtcheck history (2,000,000
+  lines over 1,000 keys): seconds and peak memory; goal well under 15 s.
 """
 
 from __future__ import annotations
@@ -57,7 +80,7 @@ def bench_corpus(workers: int) -> bool:
             ops = load(CORPUS / sub / name, fmt)
             parse += time.perf_counter() - p0
             c0, w0 = time.process_time(), time.perf_counter()
-            r = check(ops, model, workers=workers)
+            r = check(ops, model, workers=workers, rules="porcupine")
             w, c = time.perf_counter() - w0, time.process_time() - c0
             wall, cpu = wall + w, cpu + c
             slowest.append((w, name))
@@ -128,6 +151,286 @@ def bench_generated(sizes: list[int], workers: int, one_key: bool = False) -> bo
     return ok
 
 
+# --- issue 11: before/after against a baseline tree ----------------------------------
+
+ISSUE_RATIO_WHOLE = {"etcd": 0.93, "kv": 1.57}  # main's whole process / Porcupine's
+ISSUE_RATIO_REGISTER_100K = 2.46                 # main / Porcupine (7.4 s vs 3.0 s)
+ISSUE_RATIO_KV_10K_KEYS = 4.9                    # main / Porcupine
+ISSUE_RATIO_ONE_KEY_KV = 5.0                     # main / Porcupine ("4-6x")
+
+_CHILD = r"""
+import json, resource, sys, time, inspect
+sys.path.insert(0, sys.argv[1])
+from results.formats import load
+from checkers.linearizability import check
+path, fmt, model, partition, timeout, split, repeat = sys.argv[2:9]
+ops = load(path, fmt)
+kw = {"partition": partition == "1", "timeout": float(timeout)}
+if "rules" in inspect.signature(check).parameters:
+    kw["rules"] = "porcupine" if fmt.startswith("porcupine") else "dynamodb"
+histories = [ops]
+if split == "1":  # every key's operations as a history of its own
+    by_key = {}
+    for op in ops:
+        by_key.setdefault(op.key, []).append(op)
+    histories = list(by_key.values())
+c0, w0 = time.process_time(), time.perf_counter()
+for _ in range(int(repeat)):
+    verdicts = [check(h, model, **kw)["valid"] for h in histories]
+valid = False if False in verdicts else (True if all(v is True for v in verdicts)
+                                         else "unknown")
+print(json.dumps({"cpu": (time.process_time() - c0) / int(repeat),
+                  "wall": (time.perf_counter() - w0) / int(repeat), "valid": valid,
+                  "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+_READER = r"""
+import json, resource, sys, time
+sys.path.insert(0, sys.argv[1])
+from results.history import pair, read_jsonl
+c0, w0 = time.process_time(), time.perf_counter()
+ops = read_jsonl(sys.argv[2])
+pairs = pair(ops)
+print(json.dumps({"cpu": time.process_time() - c0, "wall": time.perf_counter() - w0,
+                  "ops": len(ops), "pairs": len(pairs),
+                  "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def _child(code: str, tree: Path, *args: str) -> dict:
+    out = subprocess.run([sys.executable, "-c", code, str(tree), *args], capture_output=True,
+                         text=True, check=False, cwd=tree)
+    if out.returncode != 0:
+        raise RuntimeError(f"child failed in {tree}:\n{out.stderr[-2000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _whole(tree: Path, argv: list[str], env: dict, n: int = 5) -> tuple[float, float]:
+    """Best-of-n CPU (user+sys of the child) and wall time of one command, in `tree`."""
+    first = subprocess.run(argv, cwd=tree, env=env, capture_output=True, text=True,
+                           check=False)
+    if first.returncode not in (0, 1) or not first.stdout.strip():
+        raise RuntimeError(f"{' '.join(argv[:8])} ... in {tree} exited "
+                           f"{first.returncode}: {first.stderr[-500:]}")
+    best_cpu = best_wall = float("inf")
+    for _ in range(n):
+        r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        w0 = time.perf_counter()
+        subprocess.run(argv, cwd=tree, env=env, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, check=False)
+        wall = time.perf_counter() - w0
+        r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        best_cpu = min(best_cpu, r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime)
+        best_wall = min(best_wall, wall)
+    return best_cpu, best_wall
+
+
+def bench_whole_process(trees: dict[str, Path]) -> bool:
+    etcd = [str(p) for p in sorted((CORPUS / "jepsen").glob("*.log"))
+            if p.name != "etcd_095.log"]
+    kv = [str(p) for p in sorted((CORPUS / "kv").glob("*.txt"))]
+    if len(etcd) != 102 or len(kv) != 6:
+        raise RuntimeError(f"the Porcupine corpus is not at {CORPUS} (use --corpus)")
+    cmds = {"etcd": ["check", "--model", "cas-register", "--format", "porcupine-etcd", *etcd],
+            "kv": ["check", "--model", "kv", "--format", "porcupine-kv", *kv]}
+    print("\nWhole process: python -m suite.cli check over each corpus (best of 5)")
+    print("  Porcupine's whole process = baseline / the issue's measured ratio "
+          "(0.93x etcd, 1.57x kv): derived, Porcupine cannot be built here")
+    ok = True
+    cached = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    for label, env in (("as this environment runs (no bytecode cache)", dict(os.environ)),
+                       ("bytecode cached (a normal install)", cached)):
+        print(f"  {label}:")
+        if env is cached:  # write the caches once, in both trees
+            for tree in trees.values():
+                subprocess.run([sys.executable, "-m", "suite.cli", "check", "--help"],
+                               cwd=tree, env=env, stdout=subprocess.DEVNULL, check=False)
+                subprocess.run([sys.executable, "-m", "suite.cli", *cmds["kv"][:5], kv[0]],
+                               cwd=tree, env=env, stdout=subprocess.DEVNULL, check=False)
+        for corpus, cmd in cmds.items():
+            got = {name: _whole(tree, [sys.executable, "-m", "suite.cli", *cmd], env)
+                   for name, tree in trees.items()}
+            base_cpu, base_wall = got["baseline"]
+            por_cpu = base_cpu / ISSUE_RATIO_WHOLE[corpus]
+            por_wall = base_wall / ISSUE_RATIO_WHOLE[corpus]
+            now_cpu, now_wall = got["current"]
+            r_cpu, r_wall = now_cpu / por_cpu, now_wall / por_wall
+            print(f"    {corpus:4}  baseline cpu {base_cpu:.3f} s wall {base_wall:.3f} s | "
+                  f"current cpu {now_cpu:.3f} s wall {now_wall:.3f} s | Porcupine (derived) "
+                  f"cpu {por_cpu:.3f} s wall {por_wall:.3f} s | current/Porcupine cpu "
+                  f"{r_cpu:.2f}x wall {r_wall:.2f}x (goal <= 0.50x) | current/baseline cpu "
+                  f"{now_cpu / base_cpu:.2f}x")
+            if env is cached:
+                ok = ok and r_cpu <= 0.5
+    return ok
+
+
+def _write(ops: list, path: Path) -> None:
+    from results.history import write_jsonl
+    write_jsonl(path, ops)
+
+
+def bench_generated_classes(trees: dict[str, Path], tmp: Path,
+                            one_key_c50: bool = False) -> bool:
+    print("\nGenerated classes where the search never backtracks (check time in a child "
+          "process; CPU s, best of 2)")
+    cases = []  # label, file, format, model, partition, split, repeat, issue ratio
+    if not one_key_c50:
+        _generated_cases(cases, tmp)
+    else:  # long: some keys of c50-bad take minutes alone in both trees
+        for name in ("c50-bad.txt", "c50-ok.txt"):
+            cases.append((f"kv {name}, each key as a single-key history",
+                          CORPUS / "kv" / name, "porcupine-kv", "kv", "1", "1", "1",
+                          ISSUE_RATIO_ONE_KEY_KV))
+    return _run_cases(trees, cases)
+
+
+def _generated_cases(cases: list, tmp: Path) -> None:
+    ops = simulate("register", 100_000, random.Random(100_000 * 31 + 5), concurrency=5,
+                   keys=1, crash_rate=0.01, values=5)
+    _write(ops, tmp / "reg100k-1.jsonl")
+    cases.append(("register 100,000 ops c5 1% crashed, one key", tmp / "reg100k-1.jsonl",
+                  "jsonl", "register", "1", "0", "1", ISSUE_RATIO_REGISTER_100K))
+    ops = simulate("register", 100_000, random.Random(100_000 * 31 + 5), concurrency=5,
+                   keys=100, crash_rate=0.01, values=5)
+    _write(ops, tmp / "reg100k.jsonl")
+    cases.append(("register 100,000 ops c5 1% crashed, 100 keys", tmp / "reg100k.jsonl",
+                  "jsonl", "register", "1", "0", "1", None))
+    ops = simulate("kv", 100_000, random.Random(7), concurrency=5, keys=10_000,
+                   crash_rate=0.0, values=5)
+    _write(ops, tmp / "kv100k.jsonl")
+    cases.append(("kv 100,000 ops over 10,000 keys", tmp / "kv100k.jsonl", "jsonl", "kv",
+                  "1", "0", "1", ISSUE_RATIO_KV_10K_KEYS))
+
+
+def _run_cases(trees: dict[str, Path], cases: list) -> bool:
+    ok = True
+    for label, path, fmt, model, part, split, repeat, ratio in cases:
+        got = {}
+        for name, tree in trees.items():
+            runs = [_child(_CHILD, tree, str(path), fmt, model, part, "300", split, repeat)
+                    for _ in range(2)]
+            got[name] = min(runs, key=lambda r: r["cpu"])
+        base, now = got["baseline"], got["current"]
+        line = (f"  {label}\n    baseline {base['cpu']:.3f} s ({base['valid']})  current "
+                f"{now['cpu']:.3f} s ({now['valid']}, wall {now['wall']:.2f} s, peak "
+                f"{now['rss']:.0f} MB)  current/baseline {now['cpu'] / base['cpu']:.2f}x")
+        ok = ok and now["valid"] == base["valid"]
+        if ratio is not None:
+            por = base["cpu"] / ratio
+            r = now["cpu"] / por
+            ok = ok and r <= 1.0
+            line += (f"\n    Porcupine {por:.3f} s (derived: baseline / the issue's "
+                     f"{ratio}x)  current/Porcupine {r:.2f}x (goal <= 1.00x)")
+        print(line)
+    return ok
+
+
+def bench_timeout(trees: dict[str, Path], tmp: Path, limit: float = 5.0) -> bool:
+    ops = simulate("register", 100_000, random.Random(5), concurrency=30, keys=1,
+                   crash_rate=0.01, values=5)
+    path = tmp / "reg100k_c30_one_key.jsonl"
+    _write(ops, path)
+    print(f"\n--timeout {limit:g} on 100,000 register ops at concurrency 30 on one key "
+          "(whole process, wall time)")
+    ok = True
+    for name, tree in trees.items():
+        w0 = time.perf_counter()
+        out = subprocess.run([sys.executable, "-m", "suite.cli", "check", "--model",
+                              "register", "--timeout", str(limit), str(path)], cwd=tree,
+                             capture_output=True, text=True, check=False)
+        wall = time.perf_counter() - w0
+        verdict = out.stdout.split("\t")[1] if "\t" in out.stdout else out.stderr.strip()
+        print(f"  {name:8}  {verdict}  wall {wall:.2f} s  over the timeout by "
+              f"{wall - limit:+.2f} s (goal < 0.5 s)")
+        if name == "current":
+            ok = wall - limit < 0.5
+    return ok
+
+
+def _gtcheck_history(path: Path, n_ops: int, keys: int = 1000, conc: int = 50,
+                     seed: int = 1) -> None:
+    """A gtcheck-shaped register history: n_ops operations (2 lines each) over `keys`
+    keys in three regions, SC and EC reads, 1% crashed (fresh process after each)."""
+    rng = random.Random(seed)
+    regions = ("us-east-1", "us-east-2", "us-west-2")
+    t, index, done = 0, 0, 0
+    pending: dict[int, tuple] = {}
+    procs, next_p = list(range(conc)), conc
+    with open(path, "w", encoding="utf-8") as fh:
+        while done < n_ops or pending:
+            slot = rng.randrange(conc)
+            p = procs[slot]
+            t += rng.randrange(1000, 100000)
+            d: dict = {"index": index, "time": t}
+            if p in pending:
+                f, key, value, region, sc = pending.pop(p)
+                typ = "ok" if rng.random() > 0.01 else "info"
+                d.update(type=typ, process=p, f=f, key=key)
+                if f == "write" or (typ == "ok" and f == "read"):
+                    d["value"] = value if f == "write" else rng.randrange(100)
+                d["region"] = region
+                if f == "read":
+                    d["consistent"] = sc
+                if typ == "info":
+                    d["error"] = "timeout"
+                    procs[slot], next_p = next_p, next_p + 1
+                done += 1
+            elif done + len(pending) < n_ops:
+                f = rng.choice(("read", "write", "read"))
+                key, region = f"k{rng.randrange(keys)}", regions[slot % 3]
+                value, sc = (rng.randrange(100) if f == "write" else None), rng.random() < .7
+                pending[p] = (f, key, value, region, sc)
+                d.update(type="invoke", process=p, f=f, key=key)
+                if value is not None:
+                    d["value"] = value
+                d["region"] = region
+                if f == "read":
+                    d["consistent"] = sc
+            else:
+                continue
+            fh.write(json.dumps(d, separators=(",", ":")) + "\n")
+            index += 1
+
+
+def bench_reading(trees: dict[str, Path], tmp: Path, n_ops: int = 1_000_000) -> bool:
+    path = tmp / "history-1m.jsonl"
+    _gtcheck_history(path, n_ops)
+    size = path.stat().st_size / 2**20
+    print(f"\nReading + validating + pairing a gtcheck history of {n_ops:,} operations "
+          f"({size:.0f} MB, 1,000 keys)")
+    ok = True
+    for name, tree in trees.items():
+        r = _child(_READER, tree, str(path))
+        print(f"  {name:8}  cpu {r['cpu']:.2f} s  wall {r['wall']:.2f} s  peak "
+              f"{r['rss']:.0f} MB  ({r['ops']:,} records, {r['pairs']:,} pairs)")
+        if name == "current":
+            ok = r["wall"] < 15.0
+    return ok
+
+
+PARTS = ("whole", "generated", "timeout", "reading", "c50")
+
+
+def bench_issue11(baseline: Path, parts: tuple[str, ...] = PARTS) -> bool:
+    import tempfile
+    trees = {"baseline": baseline.resolve(), "current": REPO}
+    print(f"Issue 11: baseline tree {trees['baseline']}, current tree {REPO}; load "
+          f"average {os.getloadavg()[0]:.1f}")
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        run = {"whole": ("whole process", lambda: bench_whole_process(trees)),
+               "generated": ("generated classes",
+                             lambda: bench_generated_classes(trees, tmp)),
+               "c50": ("single-key c50", lambda: bench_generated_classes(
+                   trees, tmp, one_key_c50=True)),
+               "timeout": ("timeout", lambda: bench_timeout(trees, tmp)),
+               "reading": ("reading 1M ops", lambda: bench_reading(trees, tmp))}
+        results = {run[p][0]: run[p][1]() for p in parts}
+    print("\nIssue 11 goals met: " + ", ".join(f"{k} {v}" for k, v in results.items()))
+    return all(results.values())
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="corpus + 1,000 and 10,000 ops")
@@ -137,7 +440,27 @@ def main() -> int:
                     help="also run every generated case with all operations on one key")
     ap.add_argument("--one", nargs=3, metavar=("MODEL", "OPS", "CONCURRENCY"),
                     help=argparse.SUPPRESS)
+    ap.add_argument("--issue11", action="store_true",
+                    help="only issue 11's before/after figures (needs --baseline)")
+    ap.add_argument("--baseline", type=Path, default=None,
+                    help="a checkout of the code to compare with (e.g. main's commit)")
+    ap.add_argument("--parts", default="whole,generated,timeout,reading",
+                    help=f"with --issue11: which figures, among {','.join(PARTS)} "
+                         "(default: all but c50)")
+    ap.add_argument("--corpus", type=Path, default=None,
+                    help="the Porcupine corpus directory (default: "
+                         "../shared/peer-histories/porcupine beside the repository)")
     args = ap.parse_args()
+    if args.corpus is not None:
+        global CORPUS
+        CORPUS = args.corpus.resolve()
+    if args.issue11:
+        if args.baseline is None:
+            ap.error("--issue11 needs --baseline DIR")
+        parts = tuple(p for p in args.parts.split(",") if p)
+        if not set(parts) <= set(PARTS):  # (c50 only when named: it takes long)
+            ap.error(f"--parts: choose among {','.join(PARTS)}")
+        return 0 if bench_issue11(args.baseline, parts) else 1
     if args.one:
         model, n, conc = args.one[0], int(args.one[1]), int(args.one[2])
         print(json.dumps(one_case(model, n, conc, args.workers, args.one_key)))

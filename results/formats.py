@@ -23,18 +23,20 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
-from results.history import INFO, INVOKE, NEMESIS, TYPES, Op, read_jsonl, validate
+from results.history import INFO, INVOKE, NEMESIS, TYPES, Op, make_op, read_jsonl, validate
 from suite.errors import BadInput
 
 FORMATS = ("jsonl", "edn", "porcupine-etcd", "porcupine-kv")
 
 
-def load(path: str | os.PathLike, fmt: str = "jsonl", *, check: bool = True) -> list[Op]:
-    """Read a history file of the given format into ops (validated unless check=False)."""
+def load(path: str | os.PathLike, fmt: str = "jsonl", *, check: bool = True,
+         deadline: float | None = None) -> list[Op]:
+    """Read a history file of the given format into ops (validated unless check=False).
+    A JSONL read raises results.history.ReadTimedOut past `deadline` (monotonic)."""
     if fmt == "jsonl":
-        return read_jsonl(path, check=check)
+        return read_jsonl(path, check=check, deadline=deadline)
     if fmt not in FORMATS:
         raise BadInput(f"unknown history format {fmt!r} (expected one of {', '.join(FORMATS)})")
     path = os.fspath(path)
@@ -42,11 +44,11 @@ def load(path: str | os.PathLike, fmt: str = "jsonl", *, check: bool = True) -> 
     if fmt == "edn":
         ops, lines = parse_edn(text, source=path)
     elif fmt == "porcupine-etcd":
-        ops, lines = parse_porcupine_etcd(text.splitlines(), source=path)
+        ops, lines = etcd_from_text(text, source=path)
     else:
-        ops, lines = parse_porcupine_kv(text.splitlines(), source=path)
+        ops, lines = kv_from_text(text, source=path)
     if check:
-        validate(ops, source=path, lines=lines)
+        validate(ops, source=path, lines=lines, order=True)
     return ops
 
 
@@ -125,6 +127,96 @@ def parse_porcupine_etcd(lines: Iterable[str], *, source: str = "<etcd log>"
     return ops, linenos
 
 
+class LineNumbers(Sequence[int]):
+    """Line numbers of match offsets in a text, counted only when asked (for an error)."""
+
+    def __init__(self, text: str, offsets: list[int]):
+        self.text, self.offsets = text, offsets
+
+    def __len__(self) -> int:
+        return len(self.offsets)
+
+    def __getitem__(self, i):  # type: ignore[override]
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        return self.text.count("\n", 0, self.offsets[i]) + 1
+
+
+_ETCD_TEXT = re.compile(r"^[^\S\n]*INFO[^\S\n]+jepsen\.util[^\S\n]+-[^\S\n]+(\d+)[^\S\n]+"
+                        r":(invoke|ok|fail|info)[^\S\n]+:(read|write|cas)[^\S\n]+"
+                        r"(nil|\d+|\[[^\S\n]*(\d+)[^\S\n]+(\d+)[^\S\n]*\]|:timed-out)"
+                        r"[^\S\n]*$", re.M)
+
+
+def etcd_from_text(text: str, *, source: str = "<etcd log>"
+                   ) -> tuple[list[Op], Sequence[int]]:
+    """`parse_porcupine_etcd` over a whole file at once (one regex scan of the text; the
+    same ops, tested on the whole corpus), for whole-process speed."""
+    if "\r" in text or "\x0b" in text or "\x0c" in text:  # other line ends: the reference
+        return parse_porcupine_etcd(text.splitlines(), source=source)
+    ops: list[Op] = []
+    offsets: list[int] = []
+    invoked: dict[int, Op] = {}
+    add, at = ops.append, offsets.append
+    words = {w: w for w in ("invoke", "ok", "fail", "info", "read", "write", "cas")}
+    for m in _ETCD_TEXT.finditer(text):
+        p, typ, f, raw, a, b = m.groups()
+        process, typ, f = int(p), words[typ], words[f]
+        error = None
+        if raw == "nil":
+            value: Any = None
+        elif a is not None:
+            value = [int(a), int(b)]
+        elif raw == ":timed-out":
+            value = raw
+            if typ == "fail" or typ == "info":
+                inv = invoked.get(process)  # a crashed write/cas keeps its argument
+                value = inv.value if inv is not None and f != "read" else None
+                error = "timed-out"
+        else:
+            value = int(raw)
+        problem = _etcd_problem(typ, f, value, error)
+        if problem:
+            raise BadInput(f"{source}:{text.count(chr(10), 0, m.start()) + 1}: {problem}")
+        i = len(ops)
+        op = make_op(i, i, typ, process, f, None, value, None, None, error)
+        if typ == "invoke":
+            invoked[process] = op
+        add(op)
+        at(m.start())
+    return ops, LineNumbers(text, offsets)
+
+
+_KV_TEXT = re.compile(r'^[^\S\n]*\{:process (\d+), :type :(invoke|ok|fail|info), '
+                      r':f :(get|put|append), :key "([^"\\\n]*)", :value (nil|"([^"\\\n]*)")\}'
+                      r'[^\S\n]*$', re.M)
+
+
+def kv_from_text(text: str, *, source: str = "<kv log>") -> tuple[list[Op], Sequence[int]]:
+    """`parse_porcupine_kv` over a whole file at once when every non-blank line is of the
+    common shape (one regex scan); otherwise the line-by-line reader."""
+    if "\r" in text or "\x0b" in text or "\x0c" in text:
+        return parse_porcupine_kv(text.splitlines(), source=source)
+    ops: list[Op] = []
+    offsets: list[int] = []
+    add, at = ops.append, offsets.append
+    words = {w: w for w in ("invoke", "ok", "fail", "info", "get", "put", "append")}
+    keys: dict[str, str] = {}
+    end = 0
+    for m in _KV_TEXT.finditer(text):
+        if text[end:m.start()].strip():  # a line of another shape: the general reader
+            return parse_porcupine_kv(text.splitlines(), source=source)
+        end = m.end()
+        p, typ, f, key, raw, value = m.groups()
+        i = len(ops)
+        add(make_op(i, i, words[typ], int(p), words[f], keys.setdefault(key, key),
+                    None if raw == "nil" else value, None, None, None))
+        at(m.start())
+    if text[end:].strip():
+        return parse_porcupine_kv(text.splitlines(), source=source)
+    return ops, LineNumbers(text, offsets)
+
+
 # --- EDN (Jepsen histories, Porcupine kv logs) -----------------------------------------
 
 def _edn():
@@ -156,7 +248,9 @@ def _plain(v: Any) -> Any:
     return v
 
 
-def _edn_op(m: Any, position: int, where: str) -> Op:
+def _edn_op(m: Any, prev: Op | None, where: str) -> Op:
+    """One Jepsen op map -> Op. Without :index it is the previous op's + 1 (line order);
+    without :time, the previous op's time (Jepsen's nemesis ops may lack it)."""
     if not (hasattr(m, "items") and callable(m.items)):
         raise BadInput(f"{where}: expected an operation map, got {type(m).__name__}")
     d = {(_plain(k) if not isinstance(k, str) else k): v for k, v in m.items()}
@@ -172,7 +266,8 @@ def _edn_op(m: Any, position: int, where: str) -> Op:
     f = _plain(d["f"])
     if not isinstance(f, str):
         f = str(f)
-    index, time = d.get("index", position), d.get("time", position)
+    index = d.get("index", 0 if prev is None else prev.index + 1)
+    time = d.get("time", 0 if prev is None else prev.time)
     for name, v in (("index", index), ("time", time)):
         if not isinstance(v, int) or isinstance(v, bool):
             raise BadInput(f"{where}: :{name} must be an integer, got {v!r}")
@@ -212,7 +307,9 @@ def parse_edn(text: str, *, source: str = "<edn>") -> tuple[list[Op], list[int] 
         items = forms[0]
         if not isinstance(items, list | tuple) and type(items).__name__ != "ImmutableList":
             raise BadInput(f"{source}: expected a vector or list of operation maps")
-        ops = [_edn_op(m, i, f"{source}: operation {i + 1}") for i, m in enumerate(items)]
+        ops: list[Op] = []
+        for i, m in enumerate(items):
+            ops.append(_edn_op(m, ops[-1] if ops else None, f"{source}: operation {i + 1}"))
         return _nemesis_pairs(ops), None
     # one map a line (the usual history.edn): parse line by line for line numbers
     return _parse_edn_lines(text, source)
@@ -232,7 +329,7 @@ def _parse_edn_lines(text: str, source: str, first_error: Exception | None = Non
         except Exception as e:  # noqa: BLE001 -- edn_format raises several types
             raise BadInput(f"{source}:{lineno}: not valid EDN ({type(e).__name__}: {e})"
                            ) from None
-        ops.append(_edn_op(m, len(ops), f"{source}:{lineno}"))
+        ops.append(_edn_op(m, ops[-1] if ops else None, f"{source}:{lineno}"))
         linenos.append(lineno)
     if not ops and first_error is not None:
         raise BadInput(f"{source}: not valid EDN ({first_error})")
@@ -272,7 +369,7 @@ def parse_porcupine_kv(lines: Iterable[str], *, source: str = "<kv log>"
         except Exception as e:  # noqa: BLE001 -- edn_format raises several types
             raise BadInput(f"{source}:{lineno}: not valid EDN ({type(e).__name__}: {e})"
                            ) from None
-        op = _edn_op(d, len(ops), f"{source}:{lineno}")
+        op = _edn_op(d, None, f"{source}:{lineno}")
         if op.f not in ("get", "put", "append"):
             raise BadInput(f"{source}:{lineno}: kv :f must be get, put or append, "
                            f"got {op.f!r}")

@@ -13,17 +13,31 @@ Validation rules, each violation reported with the line number it was found on:
 - no completion without an invocation;
 - a process that got `info` never invokes again (it is retired, its thread continues
   under a fresh process id);
-- nemesis operations (process "nemesis") follow the same pairing rules.
+- nemesis operations (process "nemesis") follow the same pairing rules;
+- when read from a file: `index` values rise strictly in file order (a file without
+  them is numbered by line order), `time` is never negative, and no completion is
+  earlier than its invocation. Invocations and completions are always paired by their
+  position in the file, per process, never by sorting on index or time: a file whose
+  indices repeat or run backwards is rejected (naming the line) rather than re-sorted,
+  because a re-sort pairs an invocation with another operation's completion and gives a
+  wrong verdict.
+
+Reading is streamed line by line with a fast path for the common record shape, so a
+million-operation history is read, validated and paired in seconds and without holding
+its text in memory (ops without extra fields share one empty `extra` mapping).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import gc
 import json
 import os
 import threading
+from time import monotonic as _monotonic
 from dataclasses import dataclass, field
-from typing import Any, IO, Iterable, Iterator, Mapping, Sequence
+from types import MappingProxyType
+from typing import Any, Callable, IO, Iterable, Iterator, Mapping, Sequence
 
 from suite.errors import BadInput
 
@@ -33,6 +47,8 @@ NEMESIS = "nemesis"
 
 _FIELDS = ("index", "time", "type", "process", "f", "key", "value", "region",
            "consistent", "error")
+_FIELD_SET = frozenset(_FIELDS)
+_NO_EXTRA: Mapping[str, Any] = MappingProxyType({})  # shared by every op without extras
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +119,8 @@ class Op:
         for name, v in (("index", index), ("time", time)):
             if not isinstance(v, int) or isinstance(v, bool):
                 raise BadInput(f"{name} must be an integer, got {v!r}")
-        extra = {k: v for k, v in d.items() if k not in _FIELDS}
+        extra = ({k: v for k, v in d.items() if k not in _FIELD_SET}
+                 if len(d) > 5 and not _FIELD_SET.issuperset(d) else _NO_EXTRA)
         return cls(index=index, time=time, type=d["type"], process=process, f=d["f"],
                    key=d.get("key"), value=d.get("value"), region=d.get("region"),
                    consistent=d.get("consistent"), error=d.get("error"), extra=extra)
@@ -157,76 +174,191 @@ def write_jsonl(path: str | os.PathLike, ops: Iterable[Op]) -> None:
             fh.write(to_json_line(op))
 
 
+_decode = json.JSONDecoder().decode
+_new = object.__new__
+# the slots' own setters: what the frozen dataclass's __init__ does, minus its overhead
+(_set_index, _set_time, _set_type, _set_process, _set_f, _set_key, _set_value, _set_region,
+ _set_consistent, _set_error, _set_extra) = (Op.__dict__[n].__set__
+                                              for n in _FIELDS + ("extra",))
+
+
+def make_op(index: int, time: int, type: str, process: int | str, f: str, key: Any,
+            value: Any, region: str | None, consistent: bool | None, error: str | None
+            ) -> Op:
+    """Op(...) without extras, for readers that checked the fields themselves: the
+    same value, built faster than the frozen dataclass's own __init__."""
+    op = _new(Op)
+    _set_index(op, index)
+    _set_time(op, time)
+    _set_type(op, type)
+    _set_process(op, process)
+    _set_f(op, f)
+    _set_key(op, key)
+    _set_value(op, value)
+    _set_region(op, region)
+    _set_consistent(op, consistent)
+    _set_error(op, error)
+    _set_extra(op, _NO_EXTRA)
+    return op
+
+
+def _op_of(d: Any, default_index: int, share: Callable[[str, str], str]) -> Op:
+    """An Op from a decoded line: the common shape checked inline, the rest by from_dict.
+    `share` maps equal strings to one object (dict.setdefault of a per-file table)."""
+    if type(d) is dict and _FIELD_SET.issuperset(d):
+        get = d.get
+        typ, process, f = get("type"), get("process"), get("f")
+        index, time = get("index", default_index), get("time", 0)
+        if typ in TYPES and type(f) is str and type(index) is int and type(time) is int \
+                and (type(process) is int or process == NEMESIS):
+            key, region = get("key"), get("region")
+            op = _new(Op)
+            _set_index(op, index)
+            _set_time(op, time)
+            _set_type(op, share(typ, typ))
+            _set_process(op, process)
+            _set_f(op, share(f, f))
+            _set_key(op, share(key, key) if type(key) is str else key)
+            _set_value(op, get("value"))
+            _set_region(op, share(region, region) if type(region) is str else region)
+            _set_consistent(op, get("consistent"))
+            _set_error(op, get("error"))
+            _set_extra(op, _NO_EXTRA)
+            return op
+    op = Op.from_dict(d)  # raises the precise BadInput
+    return op if "index" in d else op.replace(index=default_index)
+
+
+class _Checker:
+    """The validation rules, fed one op at a time (so a file is checked as it is read,
+    with no second pass and no list of line numbers kept)."""
+
+    __slots__ = ("source", "order", "open_ops", "retired", "last_index", "lines")
+
+    def __init__(self, source: str, order: bool, lines: Sequence[int] | None = None):
+        self.source, self.order = source, order
+        # `feed`'s second argument is a line number, or with `lines` a position in it
+        # (looked up only for an error message: LineNumbers counts lines on demand)
+        self.lines = lines
+        self.open_ops: dict[Any, Op] = {}
+        self.retired: set[Any] = set()
+        self.last_index: int | None = None
+
+    def where(self, line: int) -> str:
+        return f"{self.source}:{line if self.lines is None else self.lines[line]}"
+
+    def feed(self, op: Op, line: int) -> None:
+        p = op.process
+        if self.order:
+            last = self.last_index
+            if last is not None and op.index <= last:
+                raise BadInput(
+                    f"{self.where(line)}: index {op.index} does not rise (the line "
+                    f"before had {last}); gtcheck pairs operations by their order in the "
+                    "file and will not re-sort them: renumber the indices in file order, "
+                    "or drop the index fields to number the operations by line order")
+            self.last_index = op.index
+            if op.time < 0:
+                raise BadInput(f"{self.where(line)}: time {op.time} is negative (times "
+                               "are nanoseconds since the run started)")
+        if op.type == INVOKE:
+            if p in self.open_ops:
+                raise BadInput(f"{self.where(line)}: process {p} invokes {op.f!r} while "
+                               f"its {self.open_ops[p].f!r} is still in flight "
+                               "(double invoke)")
+            if p in self.retired:
+                raise BadInput(f"{self.where(line)}: process {p} invokes after an info "
+                               "completion (a crashed process must not be reused)")
+            self.open_ops[p] = op
+            return
+        inv = self.open_ops.pop(p, None)
+        if inv is None:
+            raise BadInput(f"{self.where(line)}: {op.type} completion of {op.f!r} by "
+                           f"process {p} without an invocation")
+        if inv.f != op.f:
+            raise BadInput(f"{self.where(line)}: completion f {op.f!r} does not match "
+                           f"the invocation's {inv.f!r} (process {p})")
+        if self.order and op.time < inv.time:
+            raise BadInput(f"{self.where(line)}: completion time {op.time} is earlier "
+                           f"than its invocation's {inv.time} (index {inv.index}, "
+                           f"process {p})")
+        if op.type == INFO and p != NEMESIS:
+            self.retired.add(p)
+
+
+class ReadTimedOut(Exception):
+    """Reading a history passed its deadline (`parse_jsonl(..., deadline=)`)."""
+
+
 def parse_jsonl(lines: Iterable[str], *, source: str = "<history>",
-                check: bool = True) -> list[Op]:
-    """Decode JSON Lines into ops and (by default) validate them.
+                check: bool = True, deadline: float | None = None) -> list[Op]:
+    """Decode JSON Lines into ops and (by default) validate them, including the file
+    rules on `index` and `time` (see the module docstring).
 
     BadInput names the source and line of the first problem, never a traceback.
+    `deadline` (time.monotonic()) raises ReadTimedOut once passed (checked every 4,096
+    lines), for a caller whose time budget includes reading.
     """
     ops: list[Op] = []
-    linenos: list[int] = []
-    for lineno, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            d = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise BadInput(f"{source}:{lineno}: not valid JSON ({e.msg})") from None
-        try:
-            op = Op.from_dict(d)
-        except BadInput as e:
-            raise BadInput(f"{source}:{lineno}: {e}") from None
-        if op.index < 0:
-            op = op.replace(index=len(ops))
-        ops.append(op)
-        linenos.append(lineno)
-    if check:
-        validate(ops, source=source, lines=linenos)
+    add = ops.append
+    feed = _Checker(source, order=True).feed if check else None
+    strings: dict[str, str] = {}  # one str object per distinct key/region/f: less memory
+    share = strings.setdefault
+    decode = _decode
+    last_index = -1
+    # Nothing read here makes a reference cycle; the collector's passes over the growing
+    # heap would otherwise cost about as much as the reading itself.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        for lineno, line in enumerate(lines, start=1):
+            try:
+                d = decode(line)
+            except json.JSONDecodeError as e:
+                if not line or line.isspace():
+                    continue
+                raise BadInput(f"{source}:{lineno}: not valid JSON ({e.msg})") from None
+            except RecursionError:
+                raise BadInput(f"{source}:{lineno}: not valid JSON (nested too deeply)"
+                               ) from None
+            try:
+                op = _op_of(d, last_index + 1, share)
+            except BadInput as e:
+                raise BadInput(f"{source}:{lineno}: {e}") from None
+            last_index = op.index
+            if feed is not None:
+                feed(op, lineno)
+            add(op)
+            if deadline is not None and not lineno & 0xFFF and _monotonic() > deadline:
+                raise ReadTimedOut(f"{source}: reading passed the deadline at line {lineno}")
+    finally:
+        if collecting:
+            gc.enable()
     return ops
 
 
 def validate(ops: Sequence[Op], *, source: str = "<history>",
-             lines: Sequence[int] | None = None) -> None:
-    """Check the pairing rules of the module docstring; BadInput names the first bad line."""
-    def where(i: int) -> str:
-        n = lines[i] if lines is not None else i + 1
-        return f"{source}:{n}"
+             lines: Sequence[int] | None = None, order: bool = False) -> None:
+    """Check the pairing rules of the module docstring; BadInput names the first bad line.
 
-    open_ops: dict[Any, Op] = {}
-    retired: set[Any] = set()
+    With `order` (what the file readers ask for) also the file rules: indices rise
+    strictly, times are not negative, no completion precedes its invocation."""
+    feed = _Checker(source, order, lines).feed
     for i, op in enumerate(ops):
-        p = op.process
-        if op.type == INVOKE:
-            if p in retired:
-                raise BadInput(f"{where(i)}: process {p} invokes after an info completion "
-                               "(a crashed process must not be reused)")
-            if p in open_ops:
-                raise BadInput(f"{where(i)}: process {p} invokes {op.f!r} while its "
-                               f"{open_ops[p].f!r} is still in flight (double invoke)")
-            open_ops[p] = op
-        else:
-            inv = open_ops.pop(p, None)
-            if inv is None:
-                raise BadInput(f"{where(i)}: {op.type} completion of {op.f!r} by process {p} "
-                               "without an invocation")
-            if inv.f != op.f:
-                raise BadInput(f"{where(i)}: completion f {op.f!r} does not match the "
-                               f"invocation's {inv.f!r} (process {p})")
-            if op.type == INFO and p != NEMESIS:
-                retired.add(p)
+        feed(op, i if lines is not None else i + 1)
 
 
-def read_jsonl(path: str | os.PathLike, *, check: bool = True) -> list[Op]:
+def read_jsonl(path: str | os.PathLike, *, check: bool = True,
+               deadline: float | None = None) -> list[Op]:
     """Read and (by default) validate a history.jsonl; BadInput names the bad line."""
     path = os.fspath(path)
     try:
         with open(path, encoding="utf-8") as fh:
-            text = fh.read()
+            return parse_jsonl(fh, source=path, check=check, deadline=deadline)
     except OSError as e:
         raise BadInput(f"{path}: cannot read ({e.strerror})") from None
     except UnicodeDecodeError:
         raise BadInput(f"{path}: not UTF-8 text") from None
-    return parse_jsonl(text.splitlines(), source=path, check=check)
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,18 +393,22 @@ class Pair:
 
 
 def pair(ops: Iterable[Op]) -> list[Pair]:
-    """Match invocations with completions, in invocation order. Assumes a valid history."""
-    out: list[Pair | None] = []
+    """Match invocations with completions, in invocation order: by position, per
+    process (never by index or time). Assumes a valid history."""
+    invokes: list[Op] = []
+    completes: list[Op | None] = []
     slot: dict[Any, int] = {}
+    pop = slot.pop
     for op in ops:
         if op.type == INVOKE:
-            slot[op.process] = len(out)
-            out.append(Pair(op, None))
+            slot[op.process] = len(invokes)
+            invokes.append(op)
+            completes.append(None)
         else:
-            i = slot.pop(op.process, None)
+            i = pop(op.process, None)
             if i is not None:
-                out[i] = Pair(out[i].invoke, op)  # type: ignore[union-attr]
-    return [p for p in out if p is not None]
+                completes[i] = op
+    return list(map(Pair, invokes, completes))
 
 
 def client_ops(ops: Iterable[Op]) -> Iterator[Op]:

@@ -1,11 +1,19 @@
 """`gtcheck check`: judge history files from anywhere (gtcheck, Jepsen, Porcupine).
 
 Each file is read with `results.formats.load` (which validates it: a malformed file is a
-`BadInput` naming the line) and, with a model, checked for linearizability by
-`checkers.linearizability.check`. Without a model the file is only validated. One line per
-file, `FILE<TAB>true|false|unknown<TAB>SECONDS`, or one JSON object per line with
-`--json`. The exit status summarises all files: 0 all valid, 1 any invalid, 2 any unknown
-and none invalid, 3 any bad input (a file that cannot be read, or a bad option).
+`BadInput` naming the line; a file with no operations is bad input too, never "valid")
+and then judged in one of three ways:
+- with `--model`, checked for linearizability by `checkers.linearizability.check`, under
+  the rules of the file's format (`checkers/linearizability/rules.py`). On a gtcheck
+  history, EC reads (`"consistent": false`) are left out unless `--include-ec-reads`:
+  no mode promises them linearizable (MRSC's M07), which is what `run`/`analyze` judge;
+- with `--mode`, or when a `test.json` lies beside a gtcheck history, by the very
+  checker set `gtcheck analyze` runs for that mode and workload (`suite.core.judge`), so
+  `check` and `run`/`analyze` never disagree on one file;
+- otherwise only validated.
+One line per file, `FILE<TAB>true|false|unknown<TAB>SECONDS`, or one JSON object per line
+with `--json`. The exit status summarises all files: 0 all valid, 1 any invalid, 2 any
+unknown and none invalid, 3 any bad input (a file that cannot be read, or a bad option).
 """
 
 from __future__ import annotations
@@ -13,10 +21,13 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from pathlib import Path
+from typing import Any, Callable, Sequence
 
 from checkers import linearizability
+from checkers.linearizability.rules import FORMAT_RULES
 from results import formats
+from results.history import NEMESIS, Op, ReadTimedOut
 from suite.errors import BadInput, GtcheckError
 from suite.verdicts import EXIT_BAD_INPUT, EXIT_INVALID, EXIT_UNKNOWN, EXIT_VALID
 
@@ -28,6 +39,7 @@ class FileVerdict:
     seconds: float = 0.0
     error: str | None = None
     result: dict = field(default_factory=dict)
+    note: str | None = None  # what was judged, when it is not the obvious (stderr)
 
     def line(self) -> str:
         word = {True: "true", False: "false"}.get(self.valid, "unknown")
@@ -42,13 +54,29 @@ class FileVerdict:
         return d
 
 
-def parse_initial(text: str | None) -> Any:
+def parse_initial(text: str | None, model: str | None = None) -> Any:
+    """--initial as JSON, of a type the model can start from (BadInput otherwise)."""
     if text is None:
         return None
     try:
-        return json.loads(text)
+        value = json.loads(text)
     except json.JSONDecodeError as e:
         raise BadInput(f"--initial is not valid JSON ({e.msg} at column {e.colno})") from None
+    want = _INITIAL_TYPES.get(model or "")
+    if value is not None and want is not None and not want[0](value):
+        raise BadInput(f"--initial for --model {model} must be {want[1]}, got {text}")
+    return value
+
+
+_INITIAL_TYPES: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "kv": (lambda v: isinstance(v, str), 'a JSON string (e.g. "")'),
+    "set": (lambda v: isinstance(v, list), "a JSON list (e.g. [])"),
+    "counter": (lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+                "a number (e.g. 0)"),
+    "register": (lambda v: not isinstance(v, dict), "a JSON value other than an object"),
+    "cas-register": (lambda v: not isinstance(v, dict),
+                     "a JSON value other than an object"),
+}
 
 
 def linearizability_checker() -> Callable[..., dict]:
@@ -56,24 +84,112 @@ def linearizability_checker() -> Callable[..., dict]:
     return linearizability.check
 
 
+def without_ec_reads(ops: Sequence[Op]) -> tuple[list[Op], int]:
+    """The history without its EC reads (invocations and completions), and how many
+    reads were left out. Pairing is by position per process, as everywhere."""
+    drop_next: set[Any] = set()
+    kept: list[Op] = []
+    left_out = 0
+    for op in ops:
+        p = op.process
+        if op.type == "invoke":
+            if op.f == "read" and op.consistent is False and p != NEMESIS:
+                drop_next.add(p)
+                left_out += 1
+                continue
+        elif p in drop_next:
+            drop_next.discard(p)
+            continue
+        kept.append(op)
+    return kept, left_out
+
+
+def infer_workload(ops: Sequence[Op]) -> str:
+    """register / counter / set, from the operations of a history without test.json."""
+    fs = {op.f for op in ops if op.process != NEMESIS}
+    if fs and fs <= {"read", "write", "cas"}:
+        return "register"
+    if fs and fs <= {"read", "add"}:
+        reads = [op.value for op in ops if op.f == "read" and op.type == "ok"
+                 and op.value is not None]
+        return "set" if any(isinstance(v, list) for v in reads) else "counter"
+    raise BadInput("cannot tell the workload from the operations "
+                   f"({', '.join(sorted(fs)) or 'none'}); put the run's test.json beside "
+                   "the history")
+
+
+def judge_mode(path: str, ops: list[Op], mode: str | None) -> dict:
+    """The checker set `gtcheck analyze` runs, on one history: the test from test.json
+    beside it (its mode replaced by `mode` when given), else a test of `mode` and the
+    workload the operations show. versions.json beside it is used as analyze uses it."""
+    from results.store import read_json
+    from suite import core, registry
+    from suite.config import Test
+    here = Path(path).parent
+    test_json, versions_json = here / "test.json", here / "versions.json"
+    if test_json.is_file():
+        test = Test.from_json(read_json(test_json))
+        if mode is not None and mode != test.mode:
+            test = Test.from_json({**test.to_json(), "mode": mode})
+    else:
+        test = Test(mode=mode or "strong", workload=infer_workload(ops))
+    registry.load_plugins()
+    versions = read_json(versions_json) if versions_json.is_file() else None
+    result = core.judge(test, ops, {"versions": versions} if versions is not None else {})
+    result["mode"], result["workload"] = test.mode, test.workload
+    return result
+
+
+def has_test_json(path: str) -> bool:
+    return (Path(path).parent / "test.json").is_file()
+
+
 def check_file(path: str, *, fmt: str, model: str | None, initial: Any,
-               timeout: float | None, lin_check: Callable[..., dict] | None) -> FileVerdict:
+               timeout: float | None, lin_check: Callable[..., dict] | None,
+               mode: str | None = None, include_ec_reads: bool = False) -> FileVerdict:
     t0 = time.perf_counter()
+    # --timeout covers the whole file, reading included: its verdict comes on time
+    deadline = None if timeout is None else time.monotonic() + timeout
     try:
-        ops = formats.load(path, fmt)
+        ops = formats.load(path, fmt, deadline=deadline)
+        if not ops:
+            raise BadInput(f"{path}: no operations (an empty history proves nothing)")
+        if model is None and fmt == "jsonl" and (mode is not None or has_test_json(path)):
+            result = judge_mode(path, ops, mode)
+            valid = result.get("valid")
+            return FileVerdict(path, valid if valid in (True, False) else "unknown",
+                               time.perf_counter() - t0, result=result,
+                               note=f"{path}: judged as gtcheck analyze judges a "
+                                    f"{result['mode']} {result['workload']} run")
     except GtcheckError as e:
         return FileVerdict(path, None, time.perf_counter() - t0, error=str(e))
+    except ReadTimedOut:
+        return FileVerdict(path, "unknown", time.perf_counter() - t0,
+                           result={"valid": "unknown", "reason": "timeout",
+                                   "detail": "--timeout passed while reading the file"})
     if model is None or lin_check is None:
         return FileVerdict(path, True, time.perf_counter() - t0,
                            result={"ops": len(ops), "validated": True})
+    left_out = 0
+    if fmt == "jsonl" and not include_ec_reads:
+        ops, left_out = without_ec_reads(ops)
+    if deadline is not None:
+        timeout = max(deadline - time.monotonic(), 1e-6)  # what reading left of it
     try:
-        result = dict(lin_check(ops, model, initial=initial, timeout=timeout, partition=True))
+        result = dict(lin_check(ops, model, initial=initial, timeout=timeout, partition=True,
+                                rules=FORMAT_RULES[fmt]))
     except GtcheckError as e:  # e.g. an unknown model name
         return FileVerdict(path, None, time.perf_counter() - t0, error=str(e))
+    if fmt == "jsonl":
+        result["ec_reads"] = ("included" if include_ec_reads else
+                              f"left out ({left_out}): no mode promises EC reads "
+                              "linearizable; --include-ec-reads to judge them too")
     valid = result.get("valid")
     if valid not in (True, False):
         valid = "unknown"
-    return FileVerdict(path, valid, time.perf_counter() - t0, result=result)
+    note = (f"{path}: {left_out} EC reads left out (no mode promises them linearizable; "
+            "--include-ec-reads judges them too)" if left_out else None)
+    return FileVerdict(path, valid, time.perf_counter() - t0, result=result, note=note)
 
 
 def overall_exit(verdicts: list[FileVerdict]) -> int:
@@ -89,7 +205,8 @@ def overall_exit(verdicts: list[FileVerdict]) -> int:
 def check_files(files: list[str], *, fmt: str = "jsonl", model: str | None = None,
                 initial_json: str | None = None, timeout: float | None = None,
                 emit: Callable[[FileVerdict], None] = lambda v: None,
-                consistency_models: list[str] | None = None) -> int:
+                consistency_models: list[str] | None = None,
+                mode: str | None = None, include_ec_reads: bool = False) -> int:
     """Check every file, `emit` each verdict as it is known, return the exit status."""
     from checkers.elle import cli_check  # transactional models (list-append, rw-register)
     if model in cli_check.MODELS:
@@ -102,12 +219,16 @@ def check_files(files: list[str], *, fmt: str = "jsonl", model: str | None = Non
         raise BadInput(f"--format must be one of {', '.join(formats.FORMATS)}, got {fmt!r}")
     if timeout is not None and timeout <= 0:
         raise BadInput(f"--timeout must be positive, got {timeout}")
-    initial = parse_initial(initial_json)
+    if mode is not None and model is not None:
+        raise BadInput("--mode and --model are two different checks: give one of them")
+    if mode is not None and fmt != "jsonl":
+        raise BadInput("--mode judges gtcheck's own histories (--format jsonl)")
+    initial = parse_initial(initial_json, model)
     lin_check = linearizability_checker() if model is not None else None
     verdicts = []
     for path in files:
         v = check_file(path, fmt=fmt, model=model, initial=initial, timeout=timeout,
-                       lin_check=lin_check)
+                       lin_check=lin_check, mode=mode, include_ec_reads=include_ec_reads)
         verdicts.append(v)
         emit(v)
     return overall_exit(verdicts)

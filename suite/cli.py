@@ -9,6 +9,7 @@ one-line message on stderr and status 3, never a traceback. Other command groups
 
 from __future__ import annotations
 
+import importlib
 import json
 import random
 import sys
@@ -17,16 +18,37 @@ import threading
 import click
 
 from results.formats import FORMATS
-from results.store import Store
-from suite import core
-from suite.check_cmd import check_files
-from emulator.bugs import help_text as bug_help
 from suite.config import DEFAULT_REGIONS, MODES, NEMESIS_TIMINGS, Test, parse_list
 from suite.errors import GtcheckError
-from suite.repeat import run_series, series_summary
-from suite.schedule_file import read_schedule
 from suite.verdicts import EXIT_BAD_INPUT, exit_code
-from workloads.after_run import after_run
+
+# Start-up: `gtcheck check` must not pay for what it does not use (boto3, the emulator,
+# the report's templates). Commands import what they need when they run, and command
+# groups from other modules are registered lazily (`add_lazy_command`): their module is
+# imported only when the command is looked up.
+
+
+class _LazyCommands(dict):
+    """name -> command, where a value may be a "module:attribute" still to import."""
+
+    def _load(self, name: str, value):
+        if isinstance(value, str):
+            module, attr = value.split(":")
+            value = getattr(importlib.import_module(module), attr)
+            dict.__setitem__(self, name, value)
+        return value
+
+    def __getitem__(self, name):
+        return self._load(name, dict.__getitem__(self, name))
+
+    def get(self, name, default=None):
+        return self[name] if name in self else default
+
+    def items(self):
+        return [(k, self[k]) for k in list(self.keys())]
+
+    def values(self):
+        return [self[k] for k in list(self.keys())]
 
 
 def error_line(e: click.ClickException) -> str:
@@ -41,6 +63,15 @@ def error_line(e: click.ClickException) -> str:
 
 class GtcheckGroup(click.Group):
     """A click group whose errors are messages with exit status 3, not tracebacks."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.commands = _LazyCommands(self.commands)
+
+    def add_lazy_command(self, name: str, target: str) -> None:
+        """Register the command `target` ("module:attribute") under `name`, imported
+        only when it is looked up (its help, or running it)."""
+        dict.__setitem__(self.commands, name, target)
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True,
              **extra):
@@ -76,6 +107,12 @@ class RegistryHelpOption(click.Option):
         self.help = " ".join([self._lead] + [f"{n} ({d});" if d else f"{n};"
                                              for n, d in entries]).rstrip(";") + "."
         return super().get_help_record(ctx)
+
+
+def bug_names() -> list[tuple[str, str]]:
+    """(name, the claim it breaks) of every emulator bug switch (emulator/bugs.py)."""
+    from emulator.bugs import CATALOGUE
+    return [(b.name, f"{b.mode}, breaks {b.claim}") for b in CATALOGUE.values()]
 
 
 def registry_names(kind: str) -> list[tuple[str, str]]:
@@ -127,9 +164,9 @@ def _stderr(msg: str) -> None:
                    "--nemesis-interval), end-in-fault (random, and the main phase ends "
                    "inside a fault).")
 @click.option("--emulator-bug", "emulator_bugs", default="none", show_default=True,
-              metavar="NAME[,NAME]",
-              help="Plant mistakes in the embedded emulator (emulator/README.md, 'Bug "
-                   "switches'): " + bug_help())
+              metavar="NAME[,NAME]", cls=RegistryHelpOption,
+              lead="Plant mistakes in the embedded emulator (emulator/README.md, 'Bug "
+                   "switches'):", names=lambda: bug_names())
 @click.option("--time-limit", type=float, default=30.0, show_default=True,
               help="Seconds of the main phase (the final heal and reads come after).")
 @click.option("--concurrency", type=int, default=None,
@@ -184,6 +221,11 @@ def run(target, mode, regions, witness, workload, nemesis, nemesis_interval,
     Prints a progress line while it runs and, at the end, the verdict, anomalies by kind
     and the run directory (test.json, history.jsonl, results.json, report).
     """
+    from results.store import Store
+    from suite import core
+    from suite.repeat import run_series, series_summary
+    from suite.schedule_file import read_schedule
+    from workloads.after_run import after_run
     region_list = parse_list(regions)
     if seed is None:
         seed = random.SystemRandom().randrange(2**31)
@@ -229,6 +271,8 @@ def analyze(run_dir):
     RUN_DIR is a run directory (STORE/<test>/<timestamp>) or STORE/latest. The checker
     set is that of the workload named in its test.json.
     """
+    from suite import core
+    from workloads.after_run import after_run
     result = core.analyze_run(run_dir)
     test = Test.from_json(result.run_dir.read_test())
     for line in after_run(result, test):  # the demos' tables; report.html
@@ -258,46 +302,66 @@ def analyze(run_dir):
               help="Give up on a file after S seconds (its verdict is unknown).")
 @click.option("--json", "as_json", is_flag=True,
               help="Print one JSON object per file instead of tab-separated lines.")
+@click.option("--mode", type=click.Choice(MODES), default=None,
+              help="Judge a gtcheck history by the checker set `gtcheck analyze` runs "
+                   "for this mode (default when a test.json lies beside the file: its "
+                   "mode).")
+@click.option("--include-ec-reads", is_flag=True,
+              help="With --model on a gtcheck history: also linearize EC reads "
+                   "(\"consistent\": false), which no mode promises; left out by default.")
 @click.argument("files", nargs=-1, required=True, type=click.Path())
-def check(model, fmt, initial_json, timeout, as_json, files, consistency_models):
+def check(model, fmt, initial_json, timeout, as_json, mode, include_ec_reads, files,
+          consistency_models):
     """Check history files: FILE<TAB>true|false|unknown<TAB>SECONDS per file.
 
+    \b
+    What fail, info and nil mean follows the format's own tool (--json shows it as
+    "rules" in each result):
+    - edn (Jepsen, Knossos's rules): :fail did not happen (removed, whatever its f);
+      :info may or may not have happened (open to the end); a nil read is an unknown
+      value (matches any state) in register and cas-register; a process id reused
+      after :info is bad input (Jepsen gives a crashed process a fresh id).
+    - porcupine-etcd / porcupine-kv (Porcupine's rules): a failed cas observed that
+      the compare did not match; a nil read means the register is empty.
+    - jsonl (gtcheck's own, DynamoDB's rules): a cas failed ConditionalCheckFailed
+      observed the item; any other definite failure is a non-event; nil = absent.
+
+    \b
+    On gtcheck's own histories: --mode (or a test.json beside the file, read
+    automatically when no --model is given) runs the checker set of `gtcheck analyze`
+    for that mode, so both always agree; with --model, EC reads are left out unless
+    --include-ec-reads (the output says how many).
+
     Exit status: 0 all valid, 1 any invalid, 2 any unknown and none invalid, 3 bad input
-    (the message names the file and line).
+    (the message names the file and line; an empty file is bad input: "no operations").
     """
+    from suite.check_cmd import check_files
+
     def emit(v):
         if v.error is not None:
             _stderr(f"gtcheck: error: {v.error}")
+        if v.note is not None:
+            _stderr(f"gtcheck: note: {v.note}")
         if as_json:
             click.echo(json.dumps(v.to_json(), default=str))
         elif v.error is None:
             click.echo(v.line())
 
     return check_files(list(files), fmt=fmt, model=model, initial_json=initial_json,
-                       timeout=timeout, emit=emit,
+                       timeout=timeout, emit=emit, mode=mode,
+                       include_ec_reads=include_ec_reads,
                        consistency_models=list(consistency_models) or None)
 
 
-# Command groups that live beside the parts they drive.
-from emulator.cli import emulator as _emulator_group  # noqa: E402
-from results.report_cli import report_command, serve_command  # noqa: E402
-from suite.validate import validate_command  # noqa: E402
-from suite.test_all_cmd import test_all as _test_all_command  # noqa: E402
-
-main.add_command(_emulator_group, name="emulator")
-main.add_command(report_command, name="report")
-main.add_command(serve_command, name="serve")
-from suite.aws_cmd import aws as _aws_group  # noqa: E402
-
-main.add_command(_aws_group, name="aws")
-from suite.conform import conform as _conform_command  # noqa: E402
-
-main.add_command(_conform_command, name="conform")
-from suite.remote.worker import worker_command  # noqa: E402
-
-main.add_command(worker_command, name="worker")
-main.add_command(validate_command, name="validate")
-main.add_command(_test_all_command, name="test-all")
+# Command groups that live beside the parts they drive (imported when used).
+main.add_lazy_command("emulator", "emulator.cli:emulator")
+main.add_lazy_command("report", "results.report_cli:report_command")
+main.add_lazy_command("serve", "results.report_cli:serve_command")
+main.add_lazy_command("aws", "suite.aws_cmd:aws")
+main.add_lazy_command("conform", "suite.conform:conform")
+main.add_lazy_command("worker", "suite.remote.worker:worker_command")
+main.add_lazy_command("validate", "suite.validate:validate_command")
+main.add_lazy_command("test-all", "suite.test_all_cmd:test_all")
 
 
 if __name__ == "__main__":

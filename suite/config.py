@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
-import importlib.metadata
 import math
-import platform
 import sys
 from dataclasses import dataclass, field
 from typing import Any, Mapping
@@ -28,6 +26,8 @@ DEFAULT_REGIONS = ("us-east-1", "us-east-2", "us-west-2")
 
 def versions() -> dict[str, str]:
     """Versions of gtcheck, Python and the libraries that shape a run's behaviour."""
+    import importlib.metadata  # here, not at import: `gtcheck check` never needs it
+    import platform
     out = {"python": platform.python_version()}
     for dist in ("gtcheck", "boto3", "botocore", "click"):
         try:

@@ -14,12 +14,13 @@ from __future__ import annotations
 from typing import Any, Mapping, Sequence
 
 from checkers.linearizability._check import check, to_calls
+from checkers.linearizability.rules import RULES, Rules, get_rules
 from checkers.linearizability.models import (MODELS, Call, CasRegister, Counter,
                                              FunctionsModel, KV, MapModel, Model, Register,
                                              SetModel, get_model)
 from results.history import Op
 
-__all__ = ["check", "checker", "get_model", "MODELS", "Model", "FunctionsModel", "Call",
+__all__ = ["check", "checker", "get_model", "RULES", "Rules", "get_rules", "MODELS", "Model", "FunctionsModel", "Call",
            "Register", "CasRegister", "Counter", "SetModel", "KV", "MapModel", "to_calls"]
 
 
@@ -33,7 +34,7 @@ class LinearizabilityChecker:
     def check(self, test: Mapping[str, Any], history: Sequence[Op],
               opts: Mapping[str, Any]) -> dict:
         kw = {**self.defaults, **{k: opts[k] for k in ("initial", "timeout", "partition",
-                                                       "workers") if k in opts}}
+                                                       "workers", "rules") if k in opts}}
         return check(history, self.model, **kw)
 
 

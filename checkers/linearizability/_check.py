@@ -12,12 +12,14 @@ never into a guess.
 
 from __future__ import annotations
 
+import gc
 import time
 from typing import Any, Generator, Hashable, Iterable, Sequence
 
-from checkers.linearizability._search import UNKNOWN, search, searcher
+from checkers.linearizability._search import UNKNOWN, search, searcher, sequential
 from checkers.linearizability.models import (INFO, SCALAR_TYPES, Call, MapModel, Model,
                                              freeze, get_model)
+from checkers.linearizability.rules import Rules, get_rules
 from results.history import INVOKE, NEMESIS, Op
 from suite.errors import BadInput
 
@@ -70,6 +72,8 @@ def to_calls(ops: Iterable[Op]) -> list[Call]:
 
 def drop_late_crashes(calls: list[Call]) -> list[Call]:
     """Crashed calls invoked after every definite call returned can all go last: drop."""
+    if not any([c.status == INFO for c in calls]):
+        return calls  # the common case, cheaply (many keys of a few calls each)
     last_ret = max((c.ret_pos for c in calls if c.status != INFO), default=-1)
     return [c for c in calls if c.status != INFO or c.call_pos < last_ret]
 
@@ -80,16 +84,21 @@ def _sort_key(k: Hashable) -> tuple[str, str]:
 
 def partitions(model: Model, calls: Sequence[Call]) -> dict[Hashable, list[Call]]:
     parts: dict[Hashable, list[Call]] = {}
+    get = parts.get
+    by_key = getattr(model.partition, "__func__", None) is Model.partition
     for c in calls:
-        parts.setdefault(model.partition(c), []).append(c)
+        k = c.key if by_key else model.partition(c)  # the default partition: the key
+        part = get(k)
+        if part is None:
+            parts[k] = [c]
+        else:
+            part.append(c)
     return {k: parts[k] for k in sorted(parts, key=_sort_key)}
 
 
 SETTLE_FRACTION = 0.25  # after a first invalid key: extra time, as a share of time spent
 SETTLE_MIN_S = 0.005
-# Keys with at most this many calls keep the longest prefix during the first search (the
-# copies are cheap there); longer ones are searched again, tracked, only when invalid.
-TRACK_MAX = 2000
+
 
 
 def check_parts(model: Model, parts: dict[Hashable, list[Call]], init_state: Hashable,
@@ -106,11 +115,18 @@ def check_parts(model: Model, parts: dict[Hashable, list[Call]], init_state: Has
     """
     results: dict[Hashable, tuple[dict, list[Call]]] = {}
     active: dict[Hashable, tuple[Generator, list[Call]]] = {}
-    for k, calls in parts.items():
-        kept = model.prune(drop_late_crashes(calls))
-        active[k] = (searcher(model, kept, init_state, track=len(kept) <= TRACK_MAX), kept)
     t0 = time.monotonic()
     settle_by: float | None = None
+    for k, calls in parts.items():
+        kept = model.prune(drop_late_crashes(calls))
+        done = sequential(model, kept, init_state)
+        if done is None:
+            active[k] = (searcher(model, kept, init_state, track=True), kept)
+            continue
+        results[k] = (done, kept)
+        if done["valid"] is False and settle_by is None:
+            now = time.monotonic()
+            settle_by = now + SETTLE_FRACTION * (now - t0) + SETTLE_MIN_S
     reason = None
     while active and reason is None:
         for k in list(active):
@@ -186,16 +202,46 @@ def counterexample(model: Model, key: Hashable, part: Sequence[Call], res: dict)
     return ce
 
 
+def timed_out(name: str, meaning: Rules, partition: bool,
+              parts: dict[Hashable, list[Call]], calls: list[Call], t0: float) -> dict:
+    """The result when the deadline passed before any search began."""
+    return {"valid": UNKNOWN, "model": name, "rules": meaning.to_json(),
+            "partitioned": partition, "keys": len(parts), "ops": len(calls),
+            "crashed_dropped": 0, "configurations": 0,
+            "seconds": round(time.monotonic() - t0, 6), "unknown_keys": list(parts),
+            "reason": "timeout"}
+
+
 def check(ops: Sequence[Op], model: str | Model, *, initial: Any = None,
           timeout: float | None = None, partition: bool = True,
-          workers: int = 1) -> dict:
+          workers: int = 1, rules: str | Rules | None = None) -> dict:
+    """Is the history linearizable with respect to the model? (see `_check_all`)
+
+    The cyclic garbage collector is paused meanwhile: the check allocates many small
+    objects and makes no reference cycles, and the collector's passes over them cost
+    up to a third of the check's time (and most of its variance)."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _check_all(ops, model, initial=initial, timeout=timeout,
+                          partition=partition, workers=workers, rules=rules)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _check_all(ops: Sequence[Op], model: str | Model, *, initial: Any = None,
+               timeout: float | None = None, partition: bool = True,
+               workers: int = 1, rules: str | Rules | None = None) -> dict:
     """Is the history linearizable with respect to the model?
 
     `model` is a name (register, cas-register, counter, set, kv) or a Model object;
     `initial` the initial value of every key (the model's default when None); `timeout`
     seconds for the whole check (then "unknown"); `partition` checks each key on its own
     (P-compositionality), else the whole map of keys at once; `workers` > 1 checks
-    partitions in that many worker processes. Returns {"valid": True|False|"unknown",
+    partitions in that many worker processes; `rules` (knossos, porcupine, dynamodb:
+    see `rules.py`; default dynamodb, gtcheck's own histories) say what a failed call and
+    a nil read mean. Returns {"valid": True|False|"unknown",
     ...}; an invalid result carries "counterexample" (see docs/CONVENTIONS.md).
     """
     if timeout is not None and (not isinstance(timeout, int | float) or timeout <= 0):
@@ -204,9 +250,20 @@ def check(ops: Sequence[Op], model: str | Model, *, initial: Any = None,
     deadline = None if timeout is None else t0 + timeout
     base = get_model(model)
     m: Model = base if partition else MapModel(base)
-    calls = [c for c in (m.prepare(c) for c in to_calls(ops)) if c is not None]
+    meaning = get_rules(rules)
+    apply, name, prepare = meaning.apply, base.name, m.prepare
+    calls: list[Call] = []
+    keep = calls.append
+    for c in to_calls(ops):
+        c = apply(c, name)
+        if c is not None:
+            c = prepare(c)
+            if c is not None:
+                keep(c)
     init_state = m.init(initial)
     parts = partitions(m, calls) if partition else {None: calls}
+    if deadline is not None and time.monotonic() > deadline:
+        return timed_out(m.name, meaning, partition, parts, calls, t0)
 
     if not isinstance(workers, int) or workers < 1:
         raise BadInput(f"workers must be a positive integer, got {workers!r}")
@@ -224,6 +281,7 @@ def check(ops: Sequence[Op], model: str | Model, *, initial: Any = None,
     out: dict[str, Any] = {
         "valid": valid,
         "model": m.name,
+        "rules": meaning.to_json(),
         "partitioned": partition,
         "keys": len(parts),
         "ops": len(calls),

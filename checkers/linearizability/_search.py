@@ -65,6 +65,42 @@ _SCAN = 32           # at most this many linearized reads skipped while looking 
 # stay the same.)
 LOOK_TRIAL = 128
 LOOK_RATIO = 16
+SETUP_YIELD_MIN = 4096  # partitions longer than this yield between set-up phases
+
+
+def sequential(model: Model, calls: Sequence[Call], init_state: Hashable
+               ) -> dict[str, Any] | None:
+    """The verdict without a search when real time leaves one order: no crashed call and
+    every call returned before the next was invoked (most keys of a history spread over
+    many keys). Then the history is linearizable iff stepping the calls in that order is
+    legal; otherwise the first illegal call is stuck after the prefix before it, exactly
+    what the search would report. None when the calls overlap (search them)."""
+    _hashable(model, init_state, "init")
+    last = -1  # (calls out of invocation order show as overlapping: then search)
+    for c in calls:
+        r = c.ret_pos
+        if r is None or c.call_pos < last or c.status == INFO:
+            return None
+        last = r
+    state = init_state
+    step = model.step
+    for i, c in enumerate(calls):
+        ok, new = step(state, c)
+        if not ok:
+            return {"valid": False, "stuck": c, "prefix": list(calls[:i]),
+                    "states": [state], "stats": {"configurations": i}}
+        if new is not state:
+            _hashable(model, new, "step")  # as the search demands of every state
+        state = new
+    return {"valid": True, "stats": {"configurations": len(calls)}}
+
+
+def _hashable(model: Model, state: Any, where: str) -> None:
+    try:
+        hash(state)
+    except TypeError:
+        raise BadInput(f"model {model.name!r}: {where} returned an unhashable state "
+                       f"{state!r} (states must be immutable values)") from None
 
 
 def search(model: Model, calls: Sequence[Call], init_state: Hashable,
@@ -91,9 +127,10 @@ def searcher(model: Model, calls: Sequence[Call], init_state: Hashable, *,
     `calls` are prepared and pruned calls of one partition, in any order. On False the
     result carries "stuck" (the call that cannot be linearized), "prefix" (the longest
     linearizable prefix found, as calls in order) and "states" (model states there).
-    The prefix is copied at every new deepest dead end, which costs O(depth) each time,
-    so it is only kept with `track=True` (else "prefix" is None): check a history
-    untracked, and search again tracked only when it turned out invalid.
+    The prefix is kept incrementally: at a new deepest dead end only the part of the
+    stack that changed since the last copy is copied (`low`: the lowest the stack has been
+    since then), so tracking costs about as much as the search itself and an invalid key
+    never needs a second, tracked search. `track=False` (else "prefix" is None) skips it.
     """
     calls = sorted(calls, key=lambda c: c.call_pos)
     n = len(calls)
@@ -120,6 +157,9 @@ def searcher(model: Model, calls: Sequence[Call], init_state: Hashable, *,
         prv[node] = prev_node
         prev_node = node
 
+    long_setup = n > SETUP_YIELD_MIN
+    if long_setup:
+        yield  # set-up of a long history takes a while: let a deadline in between phases
     crashed = [c.status == INFO for c in calls]
     pure = [model.pure(c) for c in calls]
     reach = getattr(model, "reachable", None)
@@ -148,8 +188,11 @@ def searcher(model: Model, calls: Sequence[Call], init_state: Hashable, *,
         lo = bisect.bisect_left(call_pos, call_pos[q] - span)
         out = [calls[j] for j in range(lo, hi)
                if not pure[j] and j != q and ret_pos[j] > call_pos[q]]
-        out.extend(calls[j] for j in crashed_ids[:bisect.bisect_left(crashed_ids, lo)])
+        out.extend(crashed_calls[:bisect.bisect_left(crashed_ids, lo)])
         return out
+    crashed_calls = [calls[j] for j in crashed_ids]
+    if long_setup:
+        yield
     # Interchangeable calls: two state-changing calls with the same f, key, argument,
     # result and status have the same step. If both are candidates and f was invoked
     # before e and returns no later, any linearization that places e before f stays
@@ -180,6 +223,8 @@ def searcher(model: Model, calls: Sequence[Call], init_state: Hashable, *,
         if prev:
             better[i] = tuple(prev)
         members.append(i)
+    if long_setup:
+        yield
     # --- the look-ahead: pending reads in return order, and their rescuers --------------
     look: list[int] = []
     if LOOKAHEAD > 0 and getattr(model, "rescuers", None) is not None and \
@@ -202,15 +247,38 @@ def searcher(model: Model, calls: Sequence[Call], init_state: Hashable, *,
             hi = bisect.bisect_left(call_pos, ret_pos[q])
             lo = bisect.bisect_left(call_pos, call_pos[q] - span)
             cands = [j for j in range(lo, hi) if not pure[j] and j != q]
-            cands.extend(crashed_ids[:bisect.bisect_left(crashed_ids, lo)])
             rs = model.rescuers(calls[q], [calls[j] for j in cands])
             if rs is None:
                 got = (-1, ())
             else:
                 chosen = {id(c) for c in rs}
-                got = (def_before[lo], tuple(j for j in cands if id(calls[j]) in chosen))
+                ids = [j for j in cands if id(calls[j]) in chosen]
+                cut = bisect.bisect_left(crashed_ids, lo)
+                if cut:  # crashed calls invoked before the window stay open: candidates
+                    ids.extend(crashed_rescuers(q, lo))
+                got = (def_before[lo], tuple(ids))
             rescue_of[q] = got
         return got
+
+    # Rescuers are a per-candidate test (each "could alone make the read legal"), so the
+    # crashed calls' part is found once per kind of read, not again for every read (with
+    # 1% crashed calls on one key, that was quadratic).
+    crashed_rescue: dict[Any, list[int]] = {}
+
+    def crashed_rescuers(q: int, lo: int) -> list[int]:
+        c = calls[q]
+        sig = (c.f, c.key, c.value, c.out, c.status)
+        try:
+            every = crashed_rescue.get(sig)
+        except TypeError:  # an unhashable read: no sharing
+            sig, every = None, None
+        if every is None:
+            rs = model.rescuers(c, [calls[j] for j in crashed_ids]) or ()
+            chosen = {id(x) for x in rs}
+            every = [j for j in crashed_ids if id(calls[j]) in chosen]
+            if sig is not None:
+                crashed_rescue[sig] = every
+        return every[:bisect.bisect_left(every, lo)]
 
     did: list[int] = []   # definite calls: rank among them in invocation order; else -1
     cbit: list[int] = []  # crashed calls: their bit in the crashed bitset; else 0
@@ -230,6 +298,8 @@ def searcher(model: Model, calls: Sequence[Call], init_state: Hashable, *,
     for i in range(n):
         def_before[i + 1] = def_before[i] + (not crashed[i])
 
+    if long_setup:
+        yield
     # --- interned states and memoised transitions --------------------------------------
     state_of: list[Hashable] = [init_state]
     try:
@@ -323,6 +393,7 @@ def searcher(model: Model, calls: Sequence[Call], init_state: Hashable, *,
 
     best_depth = -1
     best_prefix: list[int] = []
+    low = 0  # stack[:low] has not changed since best_prefix was copied from it
     best_stuck = -1
     best_states: list[int] = []
 
@@ -427,7 +498,11 @@ def searcher(model: Model, calls: Sequence[Call], init_state: Hashable, *,
                                     if depth > best_depth:
                                         best_depth = depth
                                         if track:
-                                            best_prefix = [s_[0] for s_ in stack] + [e]
+                                            del best_prefix[low:]
+                                            best_prefix.extend(s_[0] for s_ in
+                                                               stack[low:])
+                                            best_prefix.append(e)
+                                            low = len(stack)
                                         best_stuck = q
                                         best_states = [t]
                                     elif depth == best_depth and q == best_stuck and \
@@ -465,7 +540,9 @@ def searcher(model: Model, calls: Sequence[Call], init_state: Hashable, *,
             if depth > best_depth:
                 best_depth = depth
                 if track:
-                    best_prefix = [s[0] for s in stack]
+                    del best_prefix[low:]
+                    best_prefix.extend(s[0] for s in stack[low:])
+                    low = depth
                 best_stuck = e - n
                 best_states = [sid]
             elif depth == best_depth and e - n == best_stuck and sid not in best_states \
@@ -483,6 +560,8 @@ def searcher(model: Model, calls: Sequence[Call], init_state: Hashable, *,
                     "states": [state_of[s] for s in best_states],
                 }
             e0, s0, forced, base, dl, cl = stack.pop()
+            if len(stack) < low:
+                low = len(stack)
             # unlift e0 and its return
             m = n + e0
             pm, nm = prv[m], nxt[m]

@@ -197,8 +197,12 @@ class Register(Model):
     fs = frozenset(("read", "write"))
 
     def prepare(self, call):
-        call = super().prepare(call)
-        return _drop_failed_and_unknown_reads(call, frozenset(("read",)))
+        f, status = call.f, call.status
+        if f not in self.fs:
+            return Model.prepare(self, call)  # raises the message
+        if status == FAIL or (f == "read" and status == INFO):
+            return None  # did not happen / says nothing
+        return call
 
     def step(self, state, call):
         if call.f == "read":
@@ -222,9 +226,11 @@ class CasRegister(Model):
     """A read/write/compare-and-set register, stepping exactly as Porcupine's etcd model.
 
     `cas` takes `[old, new]`. An ok cas happened (state was old, becomes new). A `fail`
-    cas whose error says the compare did not match (or gives no reason, as Jepsen's etcd
-    logs do) is a read that the state was not `old`; a cas failed for any other definite
-    reason changed nothing and is dropped. A crashed cas may or may not have happened.
+    cas whose error says the compare did not match is a read that the state was not
+    `old`; a cas failed for any other definite reason changed nothing and is dropped.
+    Which failures say "the compare did not match" is for the rules (`rules.py`) to
+    decide before the model sees the call (Porcupine: every failed cas; DynamoDB:
+    ConditionalCheckFailed; Knossos: none). A crashed cas may or may not have happened.
     """
 
     name = "cas-register"
@@ -426,9 +432,12 @@ class KV(Model):
     default_initial = ""
 
     def prepare(self, call):
-        call = super().prepare(call)
-        call = _drop_failed_and_unknown_reads(call, frozenset(("get",)))
-        if call is not None and call.f == "get" and call.out is None:
+        f, status = call.f, call.status
+        if f not in self.fs:
+            return Model.prepare(self, call)  # raises the message
+        if status == FAIL or (f == "get" and status == INFO):
+            return None  # did not happen / says nothing
+        if f == "get" and call.out is None:
             call = call.with_(out="")
         return call
 

@@ -142,7 +142,36 @@ def test_porcupine_kv_fast_path_reads_as_the_edn_reader_does():
     corpus = Path(__file__).resolve().parents[3] / "shared" / "peer-histories" / "porcupine"
     lines = (corpus / "kv" / "c10-bad.txt").read_text().splitlines()
     fast, _ = parse_porcupine_kv(lines)
-    slow = [_edn_op(_edn().loads(s), i, "t").replace(index=i, time=i)
+    slow = [_edn_op(_edn().loads(s), None, "t").replace(index=i, time=i)
             for i, s in enumerate(lines)]
     assert len(fast) == len(lines) == 810
     assert fast == slow
+
+
+def test_whole_text_readers_equal_the_line_readers_on_the_whole_corpus():
+    """The one-scan readers `load` uses must give exactly the line readers' ops and line
+    numbers on every Porcupine file; odd lines make them defer to the line readers."""
+    from pathlib import Path
+
+    from results.formats import (etcd_from_text, kv_from_text, parse_porcupine_etcd,
+                                 parse_porcupine_kv)
+    corpus = Path(__file__).resolve().parents[3] / "shared" / "peer-histories" / "porcupine"
+    files = 0
+    for sub, fast, slow in (("jepsen", etcd_from_text, parse_porcupine_etcd),
+                            ("kv", kv_from_text, parse_porcupine_kv)):
+        for path in sorted((corpus / sub).iterdir()):
+            if path.suffix not in (".log", ".txt"):
+                continue
+            text = path.read_text()
+            a, la = fast(text)
+            b, lb = slow(text.splitlines())
+            assert a == b and list(la) == list(lb), path.name
+            files += 1
+    assert files == 109
+    odd = ('{:process 0, :type :invoke, :f :put, :key "k", :value "x"}\n'
+           '{:process 0 :type :ok :f :put :key "k" :value "x"}\n')  # no commas: EDN reader
+    a, la = kv_from_text(odd)
+    assert [(o.type, o.value) for o in a] == [("invoke", "x"), ("ok", "x")] and list(la) == [1, 2]
+    etcd = "INFO  jepsen.util - 1\t:invoke\t:write\t3\r\nINFO  jepsen.util - 1\t:ok\t:write\t3\r\n"
+    a, la = etcd_from_text(etcd)
+    assert [o.type for o in a] == ["invoke", "ok"] and list(la) == [1, 2]

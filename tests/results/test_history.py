@@ -116,3 +116,70 @@ def test_fault_periods_from_nemesis_operations():
     assert periods[0].covers(12) and not periods[0].covers(40)
     assert periods[2].covers(10**12)
     assert periods[0].describe() == "isolate region=us-east-2"
+
+
+# --- class 7 (issue 11): indices and times are checked, pairing is by file position ----
+
+def _line(**kw):
+    return json.dumps(kw)
+
+
+@pytest.mark.parametrize("lines,message", [
+    ([_line(index=0, time=0, type="invoke", process=0, f="write", value=1),
+      _line(index=0, time=5, type="ok", process=0, f="write", value=1)],
+     "h.jsonl:2: index 0 does not rise (the line before had 0)"),
+    ([_line(index=5, time=0, type="invoke", process=0, f="write", value=1),
+      _line(index=7, time=1, type="invoke", process=1, f="read"),
+      _line(index=6, time=5, type="ok", process=0, f="write", value=1)],
+     "h.jsonl:3: index 6 does not rise (the line before had 7)"),
+    ([_line(index=0, time=-3, type="invoke", process=0, f="read")],
+     "h.jsonl:1: time -3 is negative"),
+    ([_line(index=0, time=10, type="invoke", process=0, f="read"),
+      _line(index=1, time=9, type="ok", process=0, f="read", value=1)],
+     "h.jsonl:2: completion time 9 is earlier than its invocation's 10"),
+    ([_line(index=0, time=0, type="invoke", process=0, f="read"),
+      _line(index=True, time=1, type="ok", process=0, f="read")],
+     "h.jsonl:2: index must be an integer"),
+    ([_line(index=0, time=1.5, type="invoke", process=0, f="read")],
+     "h.jsonl:1: time must be an integer"),
+])
+def test_malformed_indices_and_times_are_rejected_naming_the_line(tmp_path, lines, message):
+    test_malformed_histories_name_the_line(tmp_path, lines, message)
+
+
+def test_indices_may_be_absent_then_lines_are_numbered_in_order():
+    lines = [_line(type="invoke", process=0, f="write", value=1),
+             _line(type="invoke", process=1, f="read"),
+             _line(type="ok", process=1, f="read", value=None),
+             _line(type="ok", process=0, f="write", value=1)]
+    ops = parse_jsonl(lines)
+    assert [o.index for o in ops] == [0, 1, 2, 3]
+    # gaps are fine as long as indices rise; a missing one follows the previous
+    ops = parse_jsonl([_line(index=10, type="invoke", process=0, f="read"),
+                       _line(type="ok", process=0, f="read", value=2)])
+    assert [o.index for o in ops] == [10, 11]
+
+
+def test_pairing_is_by_position_per_process_not_by_index():
+    # process 0 writes 1 then writes 2; indices rise but with gaps, and the times of
+    # different processes interleave: each completion pairs with the invocation before it
+    ops = parse_jsonl([
+        _line(index=3, time=0, type="invoke", process=0, f="write", value=1),
+        _line(index=8, time=1, type="invoke", process=1, f="read"),
+        _line(index=9, time=2, type="ok", process=0, f="write", value=1),
+        _line(index=20, time=3, type="invoke", process=0, f="write", value=2),
+        _line(index=21, time=4, type="ok", process=0, f="write", value=2),
+        _line(index=30, time=5, type="ok", process=1, f="read", value=2)])
+    pairs = pair(ops)
+    assert [(p.invoke.index, p.complete.index) for p in pairs] == [(3, 9), (8, 30), (20, 21)]
+
+
+def test_a_million_op_shaped_line_takes_the_fast_path_and_keeps_extras():
+    # the fast path (common fields only) and the general one give equal ops
+    plain = {"index": 0, "time": 1, "type": "invoke", "process": 0, "f": "write",
+             "key": "k", "value": [1, 2], "region": "us-east-1", "consistent": True}
+    extra = {**plain, "attempt": 2}
+    a, = parse_jsonl([json.dumps(plain)], check=False)
+    b, = parse_jsonl([json.dumps(extra)], check=False)
+    assert a == Op.from_dict(plain) and a.extra == {}
+    assert b.extra == {"attempt": 2} and b.replace(extra={}) == a

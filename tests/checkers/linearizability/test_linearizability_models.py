@@ -6,7 +6,7 @@ the expected verdict can be argued by hand in the comment next to it.
 
 import pytest
 
-from checkers.linearizability import MODELS, Model, check, checker, get_model
+from checkers.linearizability import MODELS, Model, check, checker, get_model, to_calls
 from checkers.linearizability.models import Call
 from results.history import Op
 from suite.errors import BadInput
@@ -243,18 +243,32 @@ def test_worker_processes_give_the_same_result():
         check(ops, "register", workers=0)
 
 
-def test_counterexample_is_the_same_when_found_by_a_second_tracked_search(monkeypatch):
+def test_the_incrementally_kept_prefix_is_a_legal_linearization():
+    """The longest prefix is kept incrementally (only what changed on the stack is
+    copied): on invalid histories it must still be a legal sequence in the model that
+    respects real time, and a second search from scratch must find the same."""
     import random
-    from checkers.linearizability import _check
+    from checkers.linearizability import _search
     from checkers.linearizability.simulate import impossible_read, simulate
-    ops = simulate("cas-register", 600, random.Random(8), concurrency=6, keys=2)
-    bad = impossible_read(ops, "cas-register", random.Random(9))
-    tracked = check(bad, "cas-register")
-    monkeypatch.setattr(_check, "TRACK_MAX", 0)  # every key: untracked, then again
-    again = check(bad, "cas-register")
-    assert tracked["valid"] is again["valid"] is False
-    assert tracked["counterexample"] == again["counterexample"]
-    assert again["counterexample"]["prefix"]
+    model = get_model("cas-register")
+    for seed in range(6):
+        ops = simulate("cas-register", 400, random.Random(seed), concurrency=6, keys=1)
+        bad = impossible_read(ops, "cas-register", random.Random(seed + 100))
+        res = check(bad, "cas-register")
+        assert res["valid"] is False
+        ce = res["counterexample"]
+        calls = {c.index: c for c in (model.prepare(c) for c in to_calls(bad)) if c}
+        prefix = [calls[i] for i in ce["prefix"]]
+        state = model.init(None)
+        for c in prefix:
+            ok, state = model.step(state, c)
+            assert ok, (seed, c)
+        for i, a in enumerate(prefix):
+            for b in prefix[i + 1:]:
+                assert b.ret_pos is None or b.ret_pos > a.call_pos, (seed, a, b)
+        kept = list(calls.values())
+        again = _search.search(model, kept, model.init(None), track=True)
+        assert [c.index for c in again["prefix"]] == ce["prefix"]
 
 
 def test_a_model_given_as_plain_functions():
@@ -274,3 +288,43 @@ def test_a_model_given_as_plain_functions():
     listy.init = lambda initial: ()
     with pytest.raises(BadInput, match="step returned an unhashable state"):
         check(h, listy)
+
+
+def test_a_sequential_partition_needs_no_search_and_reports_what_the_search_would():
+    """Keys whose calls never overlap (and none crashed) have one order: stepping it is
+    the verdict. Same verdict, stuck call, prefix and states as the search."""
+    import random
+    from checkers.linearizability import _search
+    model = get_model("cas-register")
+    rng = random.Random(4)
+    for trial in range(40):
+        ops, t, state = [], 0, None
+        for i in range(12):
+            f = rng.choice(["read", "write", "cas"])
+            v = (rng.randrange(3) if f == "write" else
+                 [rng.randrange(3), rng.randrange(3)] if f == "cas" else None)
+            out = state if f == "read" else v
+            if f == "read" and rng.random() < 0.1:
+                out = 7  # never written: invalid from here
+            typ = "ok"
+            if f == "cas":
+                typ = "ok" if state == v[0] else "fail"
+                if typ == "ok":
+                    state = v[1]
+            elif f == "write":
+                state = v
+            ops += [Op(2 * i, t, "invoke", i % 3, f, "k", v),
+                    Op(2 * i + 1, t + 1, typ, i % 3, f, "k", out,
+                       error="ConditionalCheckFailed" if typ == "fail" else None)]
+            t += 2
+        calls = [c for c in (model.prepare(c) for c in to_calls(ops)) if c is not None]
+        fast = _search.sequential(model, calls, None)
+        slow = _search.search(model, calls, None, track=True)
+        assert fast is not None and fast["valid"] is slow["valid"], trial
+        if fast["valid"] is False:
+            assert fast["stuck"] is slow["stuck"]
+            assert fast["prefix"] == slow["prefix"] and fast["states"] == slow["states"]
+    # overlapping calls or a crashed one: search
+    ops = [Op(0, 0, "invoke", 0, "write", "k", 1), Op(1, 1, "invoke", 1, "read", "k", None),
+           Op(2, 2, "ok", 0, "write", "k", 1), Op(3, 3, "ok", 1, "read", "k", 1)]
+    assert _search.sequential(model, to_calls(ops), None) is None

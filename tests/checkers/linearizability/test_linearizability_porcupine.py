@@ -34,7 +34,7 @@ def test_corpus_is_present_and_complete():
 @pytest.mark.parametrize("sub,name,fmt,model,want", CASES, ids=[c[1] for c in CASES])
 def test_verdict_matches_porcupine(sub, name, fmt, model, want):
     ops = load(CORPUS / sub / name, fmt)
-    result = check(ops, model, timeout=120)
+    result = check(ops, model, timeout=120, rules="porcupine")
     assert result["valid"] is want, result
     if want is False:
         ce = result["counterexample"]
@@ -50,6 +50,6 @@ def test_etcd_095_is_empty_as_documented():
 def test_kv_whole_map_model_agrees_with_partitioning():
     for name in ("c01-ok.txt", "c01-bad.txt"):
         ops = load(CORPUS / "kv" / name, "porcupine-kv")
-        whole = check(ops, "kv", partition=False, timeout=60)
+        whole = check(ops, "kv", partition=False, timeout=60, rules="porcupine")
         assert whole["valid"] is VERDICTS["kv"][name]
         assert whole["partitioned"] is False and whole["keys"] == 1
