@@ -56,9 +56,13 @@ class _Seen:
             self.end, self.end_pair = p.end, p
 
 
-def _observations(pairs: Iterable[Pair], stream: str) -> dict[tuple, dict[Any, _Seen]]:
+def _observations(pairs: Sequence[Pair], stream: str) -> dict[tuple, dict[Any, _Seen]]:
     """(region, key) -> value -> _Seen, for the SC stream (SC reads and acknowledged
-    writes) or the EC stream (EC reads)."""
+    writes, EC reads as evidence of the past) or the EC stream (EC reads)."""
+    return ob.memo(pairs, ("observations", stream), lambda: _observe(pairs, stream))
+
+
+def _observe(pairs: Iterable[Pair], stream: str) -> dict[tuple, dict[Any, _Seen]]:
     groups: dict[tuple, dict[Any, _Seen]] = defaultdict(dict)
     for p in pairs:
         if p.type != OK:
@@ -408,8 +412,12 @@ def written_values_check(test, history, opts) -> dict:
 
 # --- convergence and last-writer-wins ------------------------------------------------
 
-def final_reads(pairs: Iterable[Pair]) -> dict[Any, dict[str, Pair]]:
+def final_reads(pairs: Sequence[Pair]) -> dict[Any, dict[str, Pair]]:
     """key -> region -> the last ok final SC read there."""
+    return ob.memo(pairs, "final_reads", lambda: _final_reads(pairs))
+
+
+def _final_reads(pairs: Iterable[Pair]) -> dict[Any, dict[str, Pair]]:
     out: dict[Any, dict[str, Pair]] = defaultdict(dict)
     for p in pairs:
         if p.type == OK and p.invoke.f == "read" and ob.is_sc(p) and ob.is_final(p):
