@@ -21,6 +21,7 @@ earliest end closes it), so checking pairs is complete; a sweep finds them in n 
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
@@ -201,6 +202,118 @@ def region_order_anomalies(pairs: Sequence[Pair], *, stream: str = "sc",
     return out
 
 
+def version_order_anomalies(pairs: Sequence[Pair], writes: Mapping[tuple, ob.WriteAttempts],
+                            *, expected: bool = False) -> list[dict]:
+    """Regions that saw an item's versions in orders no single timestamp order explains.
+
+    Every region's copy moves through versions of increasing timestamp, and timestamps
+    are one order shared by all regions (A05, A06). In region R, v observed ending before
+    w's observation began (the SC stream of `_observations`) says ts(v) < ts(w); a cycle
+    of such facts, gathered over all regions, is a violation even when no single region
+    went back (E1 saw 3 after 4, E2 saw 4 after 3). Per region the facts are an interval
+    order, encoded in linear size with one chain of time nodes (v -> first time node at
+    or after v's end -> ... -> w when that time is before w's start); a topological sort
+    of the union finds a cycle in linear time. Values written more than once (retries,
+    several versions) are left out. Cycles within one region are the per-region check's."""
+    by_key: dict[Any, list[tuple[str, dict]]] = defaultdict(list)
+    for (region, key), seen in _observations(pairs, "sc").items():
+        by_key[key].append((region, seen))
+    out = []
+    for key, per_region in by_key.items():
+        if len(per_region) < 2:
+            continue
+        ids: dict[Any, int] = {}
+        succ: list[list[int]] = []
+        region_of_node: list[str | None] = []
+
+        def node(region=None, value=None, *, time_node=False) -> int:
+            succ.append([])
+            region_of_node.append(region if time_node else None)
+            return len(succ) - 1
+
+        for region, seen in per_region:
+            items = []
+            for v, sn in seen.items():
+                if v is not None:
+                    a = writes.get((key, v))
+                    if a is None or len(a.happened_maybe) != 1:
+                        continue
+                if v not in ids:
+                    ids[v] = node(value=v)
+                items.append(sn)
+            by_end = sorted((sn for sn in items if sn.end != float("inf")),
+                            key=lambda sn: sn.end)
+            ends = [sn.end for sn in by_end]
+            chain = [node(region, time_node=True) for _ in by_end]
+            for i, sn in enumerate(by_end):
+                succ[ids[sn.value]].append(chain[i])
+                if i:
+                    succ[chain[i - 1]].append(chain[i])
+            for sn in items:
+                if sn.start_pair is None:
+                    continue
+                i = bisect.bisect_left(ends, sn.start)  # ends[:i] < start
+                if i:
+                    succ[chain[i - 1]].append(ids[sn.value])
+        cycle = _find_cycle(succ)
+        if cycle is None:
+            continue
+        regions = sorted({region_of_node[n] for n in cycle if region_of_node[n]})
+        if len(regions) < 2:
+            continue
+        value_of = {i: v for v, i in ids.items()}
+        values = [value_of[n] for n in cycle if n in value_of]
+        shown = " before ".join(ob.show(v) for v in values + values[:1])
+        ops_ = []
+        for region, seen in per_region:
+            for v in values:
+                sn = seen.get(v)
+                if sn is not None and sn.start_pair is not None:
+                    ops_.append(sn.start_pair.invoke.index)
+        out.append(ob.anomaly(
+            "version-order", expected=expected, key=key, region=None,
+            ops=sorted(set(ops_))[:20], values=values[:20],
+            explanation=(f"Regions {', '.join(regions)} saw the versions of {key} in orders "
+                         f"no single timestamp order explains: together their reads put "
+                         f"{shown}")))
+    return out
+
+
+def _find_cycle(succ: list[list[int]]) -> list[int] | None:
+    """A cycle of a directed graph (nodes 0..n-1), or None: Kahn's sort, then a walk back
+    along predecessors among the nodes left."""
+    n = len(succ)
+    indeg = [0] * n
+    for outs in succ:
+        for m in outs:
+            indeg[m] += 1
+    stack = [i for i in range(n) if indeg[i] == 0]
+    removed = 0
+    while stack:
+        i = stack.pop()
+        removed += 1
+        for m in succ[i]:
+            indeg[m] -= 1
+            if indeg[m] == 0:
+                stack.append(m)
+    if removed == n:
+        return None
+    left = {i for i in range(n) if indeg[i] > 0}
+    pred: dict[int, int] = {}
+    for i in left:
+        for m in succ[i]:
+            if m in left:
+                pred.setdefault(m, i)
+    start = next(iter(left))
+    seen_at: dict[int, int] = {}
+    walk = []
+    while start not in seen_at:
+        seen_at[start] = len(walk)
+        walk.append(start)
+        start = pred[start]
+    return list(reversed(walk[seen_at[start]:]))
+
+
 def _cas_order_anomalies(pairs: Sequence[Pair], observed: Mapping[tuple, dict],
                          writes: Mapping | None, *, expected: bool,
                          skip: set[int] = frozenset()) -> list[dict]:
@@ -340,6 +453,8 @@ def region_order_check(test, history, opts, *, ec_monotonic: bool = True) -> dic
     flagged = {i for a in found for i in a["ops"]}
     found += _cas_order_anomalies(pairs, _observations(pairs, "sc"), writes, expected=False,
                                   skip=flagged)
+    if not found:  # a cycle across regions, when no region went back on its own
+        found += version_order_anomalies(pairs, writes)
     if ec_monotonic:
         found += region_order_anomalies(pairs, stream="ec", writes=writes, margin_ns=margin)
     reads = sum(1 for p in pairs if p.invoke.f == "read" and p.type == OK)
