@@ -176,23 +176,23 @@ class _Key:
                 continue  # an acknowledged cas matched; an unknown one that did not: dropped
 
             vs = versions + new
-            v = len(vs) - 1
-            cs = list(copies)
-            cs[r] = v
-            hs = list(held)
-            hs[r] = held[r] + (v,)
-            if self.search(nd, tuple(cs), tuple(hs), floors, vs):
+            if self.search(nd, *_hold(copies, held, r, len(vs) - 1), floors, vs):
                 return True
         if self.store == "async":  # a version reaches another region
             for r in range(len(copies)):
                 for v in range(copies[r] + 1, len(versions)):
-                    cs = list(copies)
-                    cs[r] = v
-                    hs = list(held)
-                    hs[r] = held[r] + (v,)
-                    if self.search(done, tuple(cs), tuple(hs), floors, versions):
+                    if self.search(done, *_hold(copies, held, r, v), floors, versions):
                         return True
         return False
+
+
+def _hold(copies: tuple, held: tuple, r: int, v: int) -> tuple[tuple, tuple]:
+    """(copies, held) once region r holds version v."""
+    cs = list(copies)
+    cs[r] = v
+    hs = list(held)
+    hs[r] = held[r] + (v,)
+    return tuple(cs), tuple(hs)
 
 
 class _GiveUp(Exception):
