@@ -211,10 +211,11 @@ def version_order_anomalies(pairs: Sequence[Pair], writes: Mapping[tuple, ob.Wri
     w's observation began (the SC stream of `_observations`) says ts(v) < ts(w); a cycle
     of such facts, gathered over all regions, is a violation even when no single region
     went back (E1 saw 3 after 4, E2 saw 4 after 3). Per region the facts are an interval
-    order, encoded in linear size with one chain of time nodes (v -> first time node at
-    or after v's end -> ... -> w when that time is before w's start); a topological sort
-    of the union finds a cycle in linear time. Values written more than once (retries,
-    several versions) are left out. Cycles within one region are the per-region check's."""
+    order, encoded in linear size with one chain of time nodes (v -> the time node of the
+    end of v's latest observation -> ... -> w when that time is before w's start); a
+    topological sort of the union finds a cycle in linear time. Values written more than
+    once (retries, several versions) are left out. Cycles within one region are the
+    per-region check's (and cannot form here)."""
     by_key: dict[Any, list[tuple[str, dict]]] = defaultdict(list)
     for (region, key), seen in _observations(pairs, "sc").items():
         by_key[key].append((region, seen))
@@ -241,9 +242,12 @@ def version_order_anomalies(pairs: Sequence[Pair], writes: Mapping[tuple, ob.Wri
                 if v not in ids:
                     ids[v] = node(value=v)
                 items.append(sn)
-            by_end = sorted((sn for sn in items if sn.end != float("inf")),
-                            key=lambda sn: sn.end)
-            ends = [sn.end for sn in by_end]
+            # v's edges leave from the end of its latest observation (not its earliest
+            # end): a weaker fact, still true, and no path in one region comes back to v
+            outs = sorted((_last_end(sn), k) for k, sn in enumerate(items)
+                          if _last_end(sn) != float("inf"))
+            by_end = [items[k] for _, k in outs]
+            ends = [e for e, _ in outs]
             chain = [node(region, time_node=True) for _ in by_end]
             for i, sn in enumerate(by_end):
                 succ[ids[sn.value]].append(chain[i])
@@ -277,6 +281,10 @@ def version_order_anomalies(pairs: Sequence[Pair], writes: Mapping[tuple, ob.Wri
                          f"no single timestamp order explains: together their reads put "
                          f"{shown}")))
     return out
+
+
+def _last_end(sn: _Seen) -> float:
+    return sn.start_pair.end if sn.start_pair is not None else sn.end
 
 
 def _find_cycle(succ: list[list[int]]) -> list[int] | None:
@@ -341,13 +349,64 @@ def _cas_order_anomalies(pairs: Sequence[Pair], observed: Mapping[tuple, dict],
                 continue
         again = seen.start_pair
         got = "found no item" if old is None else f"returned {ob.show(old)}"
-        out.append(ob.anomaly(
-            "non-monotonic-read", expected=expected, key=key, region=region,
-            ops=[p.invoke.index, again.invoke.index], stream="SC",
-            explanation=(f"cas of {key} in {region} (op {p.invoke.index}) replaced "
-                         f"{ob.show(old)} by {ob.show(new)}, done at {ob.secs(p.end)}, then "
-                         f"op {again.invoke.index} there {got} (begun at "
-                         f"{ob.secs(again.start)}): the region went back in time")))
+        out.append(_went_back(p, old, new, again, got, expected))
+    return out
+
+
+def _went_back(p: Pair, old, new, again: Pair, got: str, expected: bool) -> dict:
+    key, region = p.invoke.key, ob.region_of(p)
+    return ob.anomaly(
+        "non-monotonic-read", expected=expected, key=key, region=region,
+        ops=[p.invoke.index, again.invoke.index], stream="SC",
+        explanation=(f"cas of {key} in {region} (op {p.invoke.index}) replaced "
+                     f"{ob.show(old)} by {ob.show(new)}, done at {ob.secs(p.end)}, then "
+                     f"op {again.invoke.index} there {got} (begun at "
+                     f"{ob.secs(again.start)}): the region went back in time"))
+
+
+def _cas_straddle_anomalies(pairs: Sequence[Pair], observed: Mapping[tuple, dict],
+                            writes: Mapping, margin_ns: int, *,
+                            skip: set[int] = frozenset()) -> list[dict]:
+    """An SC read in R overlapping a successful cas old -> new in R, returning a third
+    value v: if the cas took effect first, R held new before v, so v must be newer than
+    new; if after, R held v before old, so old newer than v. When every write of v ended
+    before the cas began (v older than new) and old was seen in R before the read began
+    (old before v), neither order works (A01, A05)."""
+    reads: dict[tuple, list[Pair]] = defaultdict(list)
+    for p in pairs:
+        if p.type == OK and p.invoke.f == "read" and ob.is_sc(p):
+            reads[(ob.region_of(p), p.invoke.key)].append(p)
+    index = {g: (sorted(ps, key=lambda p: p.start), max(p.end - p.start for p in ps))
+             for g, ps in reads.items()}
+    out = []
+    for c in pairs:
+        if c.type != OK or c.invoke.f != "cas" or not isinstance(c.invoke.value, list | tuple):
+            continue
+        g = (ob.region_of(c), c.invoke.key)
+        if g not in index:
+            continue
+        old, new = (ob.freeze(x) for x in c.invoke.value)
+        o_seen = observed.get(g, {}).get(old)
+        if old == new or o_seen is None:
+            continue
+        if old is not None:  # a second version of old could explain "old again"
+            attempts = writes.get((c.invoke.key, old))
+            if attempts is None or len(attempts.happened_maybe) != 1:
+                continue
+        rs, longest = index[g]
+        lo = bisect.bisect_left(rs, c.start - longest, key=lambda p: p.start)
+        hi = bisect.bisect_right(rs, c.end, key=lambda p: p.start)
+        for r in rs[lo:hi]:
+            if r.end < c.start or r.invoke.index in skip:
+                continue
+            v = ob.freeze(ob.read_value(r))
+            if v in (old, new) or v is None or not o_seen.end < r.start:
+                continue
+            if not provably_older(v, c.invoke.key, c, writes, margin_ns):
+                continue
+            got = f"returned {ob.show(v)}, older than {ob.show(new)}"
+            out.append(_went_back(c, old, new, r, got, False))
+            break
     return out
 
 
@@ -453,6 +512,9 @@ def region_order_check(test, history, opts, *, ec_monotonic: bool = True) -> dic
     flagged = {i for a in found for i in a["ops"]}
     found += _cas_order_anomalies(pairs, _observations(pairs, "sc"), writes, expected=False,
                                   skip=flagged)
+    flagged = {i for a in found for i in a["ops"]}
+    found += _cas_straddle_anomalies(pairs, _observations(pairs, "sc"), writes, margin,
+                                     skip=flagged)
     if not found:  # a cycle across regions, when no region went back on its own
         found += version_order_anomalies(pairs, writes)
     if ec_monotonic:

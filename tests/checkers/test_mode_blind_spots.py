@@ -274,3 +274,12 @@ def test_regions_agreeing_on_the_order_pass():
     h = History().write("k", 6, 12, 3, region=E2).write("k", 8, 11, 4, region=E1)
     h.read("k", 15, 17, 4, region=E2).read("k", 16, 22, 4, region=E1)
     assert judge("async", "register", h)["monotonic-reads"]["valid"] is True
+
+
+def test_read_inside_a_cas_returning_an_older_third_value():
+    # E2 wrote 3, then during its cas 3 -> 4 read 1, written (elsewhere) before the cas
+    # began: cas first means 1 came after 4; cas later means 3 came back after 1
+    h = History().write("k", 1, 6.7, 1, region=W2).write("k", 2.5, 6.5, 3, region=E2)
+    h.op("cas", "k", 7.8, 19.5, value=[3, 4], region=E2).read("k", 9, 10, 1, region=E2)
+    r = judge("async", "register", h)
+    assert r["valid"] is False and violations(r) == {"non-monotonic-read": 1}
