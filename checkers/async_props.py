@@ -21,6 +21,7 @@ earliest end closes it), so checking pairs is complete; a sweep finds them in n 
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
@@ -56,9 +57,13 @@ class _Seen:
             self.end, self.end_pair = p.end, p
 
 
-def _observations(pairs: Iterable[Pair], stream: str) -> dict[tuple, dict[Any, _Seen]]:
+def _observations(pairs: Sequence[Pair], stream: str) -> dict[tuple, dict[Any, _Seen]]:
     """(region, key) -> value -> _Seen, for the SC stream (SC reads and acknowledged
-    writes) or the EC stream (EC reads)."""
+    writes, EC reads as evidence of the past) or the EC stream (EC reads)."""
+    return ob.memo(pairs, ("observations", stream), lambda: _observe(pairs, stream))
+
+
+def _observe(pairs: Iterable[Pair], stream: str) -> dict[tuple, dict[Any, _Seen]]:
     groups: dict[tuple, dict[Any, _Seen]] = defaultdict(dict)
     for p in pairs:
         if p.type != OK:
@@ -197,6 +202,126 @@ def region_order_anomalies(pairs: Sequence[Pair], *, stream: str = "sc",
     return out
 
 
+def version_order_anomalies(pairs: Sequence[Pair], writes: Mapping[tuple, ob.WriteAttempts],
+                            *, expected: bool = False) -> list[dict]:
+    """Regions that saw an item's versions in orders no single timestamp order explains.
+
+    Every region's copy moves through versions of increasing timestamp, and timestamps
+    are one order shared by all regions (A05, A06). In region R, v observed ending before
+    w's observation began (the SC stream of `_observations`) says ts(v) < ts(w); a cycle
+    of such facts, gathered over all regions, is a violation even when no single region
+    went back (E1 saw 3 after 4, E2 saw 4 after 3). Per region the facts are an interval
+    order, encoded in linear size with one chain of time nodes (v -> the time node of the
+    end of v's latest observation -> ... -> w when that time is before w's start); a
+    topological sort of the union finds a cycle in linear time. Values written more than
+    once (retries, several versions) are left out. Cycles within one region are the
+    per-region check's (and cannot form here)."""
+    by_key: dict[Any, list[tuple[str, dict]]] = defaultdict(list)
+    for (region, key), seen in _observations(pairs, "sc").items():
+        by_key[key].append((region, seen))
+    out = []
+    for key, per_region in by_key.items():
+        if len(per_region) < 2:
+            continue
+        ids: dict[Any, int] = {}
+        succ: list[list[int]] = []
+        region_of_node: list[str | None] = []
+
+        def node(region=None, value=None, *, time_node=False) -> int:
+            succ.append([])
+            region_of_node.append(region if time_node else None)
+            return len(succ) - 1
+
+        for region, seen in per_region:
+            items = []
+            for v, sn in seen.items():
+                if v is not None:
+                    a = writes.get((key, v))
+                    if a is None or len(a.happened_maybe) != 1:
+                        continue
+                if v not in ids:
+                    ids[v] = node(value=v)
+                items.append(sn)
+            # v's edges leave from the end of its latest observation (not its earliest
+            # end): a weaker fact, still true, and no path in one region comes back to v
+            outs = sorted((_last_end(sn), k) for k, sn in enumerate(items)
+                          if _last_end(sn) != float("inf"))
+            by_end = [items[k] for _, k in outs]
+            ends = [e for e, _ in outs]
+            chain = [node(region, time_node=True) for _ in by_end]
+            for i, sn in enumerate(by_end):
+                succ[ids[sn.value]].append(chain[i])
+                if i:
+                    succ[chain[i - 1]].append(chain[i])
+            for sn in items:
+                if sn.start_pair is None:
+                    continue
+                i = bisect.bisect_left(ends, sn.start)  # ends[:i] < start
+                if i:
+                    succ[chain[i - 1]].append(ids[sn.value])
+        cycle = _find_cycle(succ)
+        if cycle is None:
+            continue
+        regions = sorted({region_of_node[n] for n in cycle if region_of_node[n]})
+        if len(regions) < 2:
+            continue
+        value_of = {i: v for v, i in ids.items()}
+        values = [value_of[n] for n in cycle if n in value_of]
+        shown = " before ".join(ob.show(v) for v in values + values[:1])
+        ops_ = []
+        for region, seen in per_region:
+            for v in values:
+                sn = seen.get(v)
+                if sn is not None and sn.start_pair is not None:
+                    ops_.append(sn.start_pair.invoke.index)
+        out.append(ob.anomaly(
+            "version-order", expected=expected, key=key, region=None,
+            ops=sorted(set(ops_))[:20], values=values[:20],
+            explanation=(f"Regions {', '.join(regions)} saw the versions of {key} in orders "
+                         f"no single timestamp order explains: together their reads put "
+                         f"{shown}")))
+    return out
+
+
+def _last_end(sn: _Seen) -> float:
+    return sn.start_pair.end if sn.start_pair is not None else sn.end
+
+
+def _find_cycle(succ: list[list[int]]) -> list[int] | None:
+    """A cycle of a directed graph (nodes 0..n-1), or None: Kahn's sort, then a walk back
+    along predecessors among the nodes left."""
+    n = len(succ)
+    indeg = [0] * n
+    for outs in succ:
+        for m in outs:
+            indeg[m] += 1
+    stack = [i for i in range(n) if indeg[i] == 0]
+    removed = 0
+    while stack:
+        i = stack.pop()
+        removed += 1
+        for m in succ[i]:
+            indeg[m] -= 1
+            if indeg[m] == 0:
+                stack.append(m)
+    if removed == n:
+        return None
+    left = {i for i in range(n) if indeg[i] > 0}
+    pred: dict[int, int] = {}
+    for i in left:
+        for m in succ[i]:
+            if m in left:
+                pred.setdefault(m, i)
+    start = next(iter(left))
+    seen_at: dict[int, int] = {}
+    walk = []
+    while start not in seen_at:
+        seen_at[start] = len(walk)
+        walk.append(start)
+        start = pred[start]
+    return list(reversed(walk[seen_at[start]:]))
+
+
 def _cas_order_anomalies(pairs: Sequence[Pair], observed: Mapping[tuple, dict],
                          writes: Mapping | None, *, expected: bool,
                          skip: set[int] = frozenset()) -> list[dict]:
@@ -224,13 +349,64 @@ def _cas_order_anomalies(pairs: Sequence[Pair], observed: Mapping[tuple, dict],
                 continue
         again = seen.start_pair
         got = "found no item" if old is None else f"returned {ob.show(old)}"
-        out.append(ob.anomaly(
-            "non-monotonic-read", expected=expected, key=key, region=region,
-            ops=[p.invoke.index, again.invoke.index], stream="SC",
-            explanation=(f"cas of {key} in {region} (op {p.invoke.index}) replaced "
-                         f"{ob.show(old)} by {ob.show(new)}, done at {ob.secs(p.end)}, then "
-                         f"op {again.invoke.index} there {got} (begun at "
-                         f"{ob.secs(again.start)}): the region went back in time")))
+        out.append(_went_back(p, old, new, again, got, expected))
+    return out
+
+
+def _went_back(p: Pair, old, new, again: Pair, got: str, expected: bool) -> dict:
+    key, region = p.invoke.key, ob.region_of(p)
+    return ob.anomaly(
+        "non-monotonic-read", expected=expected, key=key, region=region,
+        ops=[p.invoke.index, again.invoke.index], stream="SC",
+        explanation=(f"cas of {key} in {region} (op {p.invoke.index}) replaced "
+                     f"{ob.show(old)} by {ob.show(new)}, done at {ob.secs(p.end)}, then "
+                     f"op {again.invoke.index} there {got} (begun at "
+                     f"{ob.secs(again.start)}): the region went back in time"))
+
+
+def _cas_straddle_anomalies(pairs: Sequence[Pair], observed: Mapping[tuple, dict],
+                            writes: Mapping, margin_ns: int, *,
+                            skip: set[int] = frozenset()) -> list[dict]:
+    """An SC read in R overlapping a successful cas old -> new in R, returning a third
+    value v: if the cas took effect first, R held new before v, so v must be newer than
+    new; if after, R held v before old, so old newer than v. When every write of v ended
+    before the cas began (v older than new) and old was seen in R before the read began
+    (old before v), neither order works (A01, A05)."""
+    reads: dict[tuple, list[Pair]] = defaultdict(list)
+    for p in pairs:
+        if p.type == OK and p.invoke.f == "read" and ob.is_sc(p):
+            reads[(ob.region_of(p), p.invoke.key)].append(p)
+    index = {g: (sorted(ps, key=lambda p: p.start), max(p.end - p.start for p in ps))
+             for g, ps in reads.items()}
+    out = []
+    for c in pairs:
+        if c.type != OK or c.invoke.f != "cas" or not isinstance(c.invoke.value, list | tuple):
+            continue
+        g = (ob.region_of(c), c.invoke.key)
+        if g not in index:
+            continue
+        old, new = (ob.freeze(x) for x in c.invoke.value)
+        o_seen = observed.get(g, {}).get(old)
+        if old == new or o_seen is None:
+            continue
+        if old is not None:  # a second version of old could explain "old again"
+            attempts = writes.get((c.invoke.key, old))
+            if attempts is None or len(attempts.happened_maybe) != 1:
+                continue
+        rs, longest = index[g]
+        lo = bisect.bisect_left(rs, c.start - longest, key=lambda p: p.start)
+        hi = bisect.bisect_right(rs, c.end, key=lambda p: p.start)
+        for r in rs[lo:hi]:
+            if r.end < c.start or r.invoke.index in skip:
+                continue
+            v = ob.freeze(ob.read_value(r))
+            if v in (old, new) or v is None or not o_seen.end < r.start:
+                continue
+            if not provably_older(v, c.invoke.key, c, writes, margin_ns):
+                continue
+            got = f"returned {ob.show(v)}, older than {ob.show(new)}"
+            out.append(_went_back(c, old, new, r, got, False))
+            break
     return out
 
 
@@ -336,6 +512,11 @@ def region_order_check(test, history, opts, *, ec_monotonic: bool = True) -> dic
     flagged = {i for a in found for i in a["ops"]}
     found += _cas_order_anomalies(pairs, _observations(pairs, "sc"), writes, expected=False,
                                   skip=flagged)
+    flagged = {i for a in found for i in a["ops"]}
+    found += _cas_straddle_anomalies(pairs, _observations(pairs, "sc"), writes, margin,
+                                     skip=flagged)
+    if not found:  # a cycle across regions, when no region went back on its own
+        found += version_order_anomalies(pairs, writes)
     if ec_monotonic:
         found += region_order_anomalies(pairs, stream="ec", writes=writes, margin_ns=margin)
     reads = sum(1 for p in pairs if p.invoke.f == "read" and p.type == OK)
@@ -408,8 +589,12 @@ def written_values_check(test, history, opts) -> dict:
 
 # --- convergence and last-writer-wins ------------------------------------------------
 
-def final_reads(pairs: Iterable[Pair]) -> dict[Any, dict[str, Pair]]:
+def final_reads(pairs: Sequence[Pair]) -> dict[Any, dict[str, Pair]]:
     """key -> region -> the last ok final SC read there."""
+    return ob.memo(pairs, "final_reads", lambda: _final_reads(pairs))
+
+
+def _final_reads(pairs: Iterable[Pair]) -> dict[Any, dict[str, Pair]]:
     out: dict[Any, dict[str, Pair]] = defaultdict(dict)
     for p in pairs:
         if p.type == OK and p.invoke.f == "read" and ob.is_sc(p) and ob.is_final(p):

@@ -84,6 +84,10 @@ class CounterBounds:
 
 
 def bounds_by_key(pairs: Sequence[Pair]) -> dict[Any, CounterBounds]:
+    return ob.memo(pairs, "counter_bounds", lambda: _bounds_by_key(pairs))
+
+
+def _bounds_by_key(pairs: Sequence[Pair]) -> dict[Any, CounterBounds]:
     adds: dict[Any, list[Pair]] = defaultdict(list)
     for p in pairs:
         if p.invoke.f == "add":
@@ -163,6 +167,12 @@ def _impossible(p: Pair, value, g) -> dict:
 
 
 def async_losses(pairs: Sequence[Pair], margin_ns: int) -> tuple[list[dict], dict]:
+    """Computed once per history (`_async_losses` says what it finds)."""
+    return ob.memo(pairs, ("counter_async_losses", margin_ns),
+                   lambda: _async_losses(pairs, margin_ns))
+
+
+def _async_losses(pairs: Sequence[Pair], margin_ns: int) -> tuple[list[dict], dict]:
     """Async: counter values a region lost for no reason last-writer-wins allows.
 
     An add reads the region's copy and writes copy + delta as a new version; a region's

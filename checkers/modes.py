@@ -33,6 +33,7 @@ MODES = ("async", "strong")
 KINDS = {
     "non-monotonic-read": "reads of an item in one region went back in time",
     "read-your-writes": "an SC read missed a write acknowledged in its own region before it",
+    "version-order": "regions saw an item's versions in orders no timestamp order explains",
     "unwritten-value": "a read returned a value no write wrote",
     "read-before-write": ("a read returned a value (or set element) before any write of "
                           "it began"),
@@ -138,7 +139,7 @@ def checkers_for(mode: str, workload: str, *, linearizability_timeout: float | N
         if workload == "register":
             order = _Once(FnChecker(async_props.region_order_check, "region-order"))
             values = _Once(FnChecker(async_props.written_values_check, "written-values"))
-            checkers["monotonic-reads"] = Kinds(order, ["non-monotonic-read"])
+            checkers["monotonic-reads"] = Kinds(order, ["non-monotonic-read", "version-order"])
             checkers["read-your-writes"] = Kinds(order, ["read-your-writes"])
             checkers["never-written"] = Kinds(values, ["unwritten-value", "read-before-write"])
             checkers["failed-writes"] = Kinds(values, ["failed-write-visible",

@@ -32,22 +32,35 @@ WRITE_FS = ("write", "cas")
 
 # --- reading pairs -------------------------------------------------------------------
 
-_last_paired: tuple[Sequence[Op], int, list[Pair]] | None = None
+_last_paired: tuple[Sequence[Op], int, list[Pair], dict] | None = None
 
 
 def client_pairs(history: Sequence[Op]) -> list[Pair]:
-    """Invocation/completion pairs of client operations, in invocation order.
+    """Invocation/completion pairs of client operations, in invocation order (read-only:
+    callers never change the list).
 
     A composed check hands the same history to every checker, so the pairs of the last
-    history seen are kept (with a reference to it, so its identity cannot be reused) and
-    a copy of the list is returned."""
+    history seen are kept (with a reference to it, so its identity cannot be reused),
+    with what `memo` derived from them."""
     global _last_paired
     last = _last_paired
     if last is not None and last[0] is history and last[1] == len(history):
-        return list(last[2])
+        return last[2]
     pairs = [p for p in pair(history) if p.invoke.is_client]
-    _last_paired = (history, len(history), pairs)
-    return list(pairs)
+    _last_paired = (history, len(history), pairs, {})
+    return pairs
+
+
+def memo(pairs: Sequence[Pair], name: Any, compute):
+    """`compute()`, computed once per history when `pairs` is `client_pairs`' list: the
+    indexes several checkers of one composed check build alike (read-only results)."""
+    last = _last_paired
+    if last is None or last[2] is not pairs:
+        return compute()
+    cache = last[3]
+    if name not in cache:
+        cache[name] = compute()
+    return cache[name]
 
 
 def region_of(p: Pair) -> str | None:
@@ -182,6 +195,10 @@ class WriteAttempts:
 
 def register_writes(pairs: Iterable[Pair]) -> dict[tuple[Any, Any], WriteAttempts]:
     """(key, frozen value) -> its write attempts, for write and cas operations."""
+    return memo(pairs, "register_writes", lambda: _register_writes(pairs))
+
+
+def _register_writes(pairs: Iterable[Pair]) -> dict[tuple[Any, Any], WriteAttempts]:
     out: dict[tuple[Any, Any], WriteAttempts] = {}
     for p in pairs:
         if p.invoke.f in WRITE_FS:
@@ -210,6 +227,11 @@ class NewestAcked:
 
 
 def index_newest_acked(pairs: Iterable[Pair], *, by_region: bool) -> dict[Any, NewestAcked]:
+    return memo(pairs, ("newest_acked", by_region),
+                lambda: _index_newest_acked(pairs, by_region=by_region))
+
+
+def _index_newest_acked(pairs: Iterable[Pair], *, by_region: bool) -> dict[Any, NewestAcked]:
     groups: dict[Any, list[Pair]] = defaultdict(list)
     for p in pairs:
         if p.invoke.f in WRITE_FS and p.type == OK:

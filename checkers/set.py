@@ -65,6 +65,10 @@ class KeyAdds:
 
 
 def adds_by_key(pairs: Sequence[Pair]) -> dict[Any, KeyAdds]:
+    return ob.memo(pairs, "set_adds", lambda: _adds_by_key(pairs))
+
+
+def _adds_by_key(pairs: Sequence[Pair]) -> dict[Any, KeyAdds]:
     groups: dict[Any, list[Pair]] = defaultdict(list)
     for p in pairs:
         if p.invoke.f == "add":
@@ -147,6 +151,13 @@ def _read_before_add_anomalies(pairs: Sequence[Pair], adds: dict[Any, KeyAdds]) 
 
 def async_losses(pairs: Sequence[Pair], adds: dict[Any, KeyAdds],
                  margin_ns: int) -> tuple[list[dict], dict[Any, set]]:
+    """Computed once per history (`_async_losses` says what it finds)."""
+    return ob.memo(pairs, ("set_async_losses", margin_ns),
+                   lambda: _async_losses(pairs, adds, margin_ns))
+
+
+def _async_losses(pairs: Sequence[Pair], adds: dict[Any, KeyAdds],
+                  margin_ns: int) -> tuple[list[dict], dict[Any, set]]:
     """Async: elements a region lost for no reason last-writer-wins allows.
 
     Each add rewrites the whole item as a new version (local elements plus its own), so a

@@ -65,8 +65,8 @@ PROMISES: dict[str, Promise] = {
     "monotonic-reads": Promise(
         "Monotonic reads",
         "Reads of one item in one region never go back in time (A05); an eventually "
-        "consistent read counts as evidence of what the region held (G2). Orders seen "
-        "differently by two regions are not checked here."),
+        "consistent read counts as evidence of what the region held (G2), and no two "
+        "regions see an item's versions in opposite orders (A06)."),
     "convergence": Promise(
         "Convergence",
         "After the final heal, every region's final strongly consistent read agrees "

@@ -19,8 +19,10 @@ asks whether the reads can all have returned what they did. Definitions:
 - "strong" (M06, M07): one copy shared by all regions, so the SC operations are
   linearizable; EC reads as above, over that copy's past.
 
-`fail` operations did not happen (Jepsen/Knossos `:fail`); `info` operations may or may
-not have. The search is exponential: meant for a dozen operations per key.
+`fail` operations did not happen (Jepsen/Knossos `:fail`), except that a cas answered
+ConditionalCheckFailed observed its region's value differ from its old value at some
+moment of its interval (DynamoDB's meaning, gtcheck's JSONL); `info` operations may or
+may not have. The search is exponential: meant for a dozen operations per key.
 """
 
 from __future__ import annotations
@@ -38,7 +40,8 @@ def _freeze(v: Any) -> Any:
 
 
 class _Op:
-    __slots__ = ("i", "f", "region", "start", "end", "ok", "value", "out", "sc", "final")
+    __slots__ = ("i", "f", "region", "start", "end", "ok", "value", "out", "sc", "final",
+                 "mismatch")
 
     def __init__(self, i, p):
         self.i = i
@@ -46,7 +49,11 @@ class _Op:
         self.region = p.invoke.region
         self.start = p.invoke.time
         self.ok = p.complete is not None and p.complete.type == OK
-        self.end = p.complete.time if self.ok else None
+        # a cas answered ConditionalCheckFailed: an observation that the value differed
+        self.mismatch = (p.complete is not None and p.complete.type == FAIL
+                         and p.invoke.f == "cas"
+                         and "ConditionalCheckFailed" in str(p.complete.error or ""))
+        self.end = p.complete.time if (self.ok or self.mismatch) else None
         self.value = _freeze(p.invoke.value)
         self.out = p.complete.value if self.ok else None
         self.sc = p.invoke.consistent is not False
@@ -58,7 +65,10 @@ def valid(history, store: str, workload: str, *, budget: int = 2_000_000) -> boo
     if none does, None if the search gave up after `budget` states."""
     by_key: dict[Any, list] = defaultdict(list)
     for p in pair(history):
-        if not p.invoke.is_client or p.type == FAIL:
+        if not p.invoke.is_client:
+            continue
+        if p.type == FAIL and not (p.invoke.f == "cas" and "ConditionalCheckFailed"
+                                   in str(p.complete.error or "")):
             continue
         if p.invoke.f == "read" and p.type != OK:
             continue  # a read of unknown result constrains nothing
@@ -82,7 +92,7 @@ class _Key:
         self.seen: set = set()
         # op j may take effect only once every op that completed before it began has
         self.preds = [frozenset(k for k, o in enumerate(ops)
-                                if o.ok and o.end < p.start) for p in ops]
+                                if o.end is not None and o.end < p.start) for p in ops]
         self.initial = {"register": None, "counter": 0, "set": frozenset()}[workload]
 
     def where(self, op) -> int:
@@ -140,6 +150,10 @@ class _Key:
             nd = done | {j}
             r = self.where(op)
             cur = versions[copies[r]]
+            if op.mismatch:
+                if cur != op.value[0] and self.search(nd, copies, held, floors, versions):
+                    return True
+                continue
             if op.f == "read":
                 want = self.expect(op)
                 if op.sc:
@@ -162,23 +176,23 @@ class _Key:
                 continue  # an acknowledged cas matched; an unknown one that did not: dropped
 
             vs = versions + new
-            v = len(vs) - 1
-            cs = list(copies)
-            cs[r] = v
-            hs = list(held)
-            hs[r] = held[r] + (v,)
-            if self.search(nd, tuple(cs), tuple(hs), floors, vs):
+            if self.search(nd, *_hold(copies, held, r, len(vs) - 1), floors, vs):
                 return True
         if self.store == "async":  # a version reaches another region
             for r in range(len(copies)):
                 for v in range(copies[r] + 1, len(versions)):
-                    cs = list(copies)
-                    cs[r] = v
-                    hs = list(held)
-                    hs[r] = held[r] + (v,)
-                    if self.search(done, tuple(cs), tuple(hs), floors, versions):
+                    if self.search(done, *_hold(copies, held, r, v), floors, versions):
                         return True
         return False
+
+
+def _hold(copies: tuple, held: tuple, r: int, v: int) -> tuple[tuple, tuple]:
+    """(copies, held) once region r holds version v."""
+    cs = list(copies)
+    cs[r] = v
+    hs = list(held)
+    hs[r] = held[r] + (v,)
+    return tuple(cs), tuple(hs)
 
 
 class _GiveUp(Exception):

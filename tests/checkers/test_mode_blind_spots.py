@@ -254,3 +254,32 @@ def test_strong_set_crashed_add_seen_later_is_fine():
     h = add(History(), "s", 0, None, "a").read("s", 5, 8, [], region=E2)
     h.read("s", 50, 60, ["a"], region=W2)
     assert judge("strong", "set", finals(h, "s", ["a"]))["valid"] is True
+
+
+# --- found by the oracle: version orders that disagree across regions -----------------
+
+def test_regions_disagreeing_on_the_order_of_two_versions():
+    # E2 wrote 3 and then read 4; E1 wrote 4 and then read 3. Each region alone moved
+    # forward, but timestamps are one order (A06): 3 < 4 and 4 < 3 cannot both hold.
+    h = History().write("k", 6, 12, 3, region=E2).write("k", 8, 11, 4, region=E1)
+    h.read("k", 15, 17, 4, region=E2).read("k", 16, 22, 3, region=E1)
+    r = judge("async", "register", h)
+    assert r["valid"] is False and violations(r) == {"version-order": 1}
+    assert r["monotonic-reads"]["valid"] is False
+    a = r["monotonic-reads"]["anomalies"][0]
+    assert set(a["values"]) == {3, 4} and "us-east-1, us-east-2" in a["explanation"]
+
+
+def test_regions_agreeing_on_the_order_pass():
+    h = History().write("k", 6, 12, 3, region=E2).write("k", 8, 11, 4, region=E1)
+    h.read("k", 15, 17, 4, region=E2).read("k", 16, 22, 4, region=E1)
+    assert judge("async", "register", h)["monotonic-reads"]["valid"] is True
+
+
+def test_read_inside_a_cas_returning_an_older_third_value():
+    # E2 wrote 3, then during its cas 3 -> 4 read 1, written (elsewhere) before the cas
+    # began: cas first means 1 came after 4; cas later means 3 came back after 1
+    h = History().write("k", 1, 6.7, 1, region=W2).write("k", 2.5, 6.5, 3, region=E2)
+    h.op("cas", "k", 7.8, 19.5, value=[3, 4], region=E2).read("k", 9, 10, 1, region=E2)
+    r = judge("async", "register", h)
+    assert r["valid"] is False and violations(r) == {"non-monotonic-read": 1}
