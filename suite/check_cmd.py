@@ -211,6 +211,9 @@ def check_files(files: list[str], *, fmt: str = "jsonl", model: str | None = Non
     """Check every file, `emit` each verdict as it is known, return the exit status."""
     from checkers.elle import cli_check  # transactional models and Jepsen's own checkers
     if cli_check.handles(model, fmt):
+        if initial_json is not None or timeout is not None:
+            raise BadInput(f"--initial and --timeout apply to linearizability models, "
+                           f"not --model {model} on --format {fmt}")
         return overall_exit(cli_check.check_files(
             files, fmt=fmt, model=model, consistency_models=consistency_models,
             emit=emit, verdict_cls=FileVerdict, group_size=group_size))

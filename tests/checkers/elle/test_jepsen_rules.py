@@ -179,3 +179,10 @@ def test_jepsen_only_models_refuse_gtcheck_jsonl_and_counter_there_stays_lineari
     assert "reads" not in json.loads(r.output)["result"]  # a linearizability result
     r = check("--model", "register", "--group-size", "2", str(f))
     assert r.exit_code == 3 and "--group-size" in r.output
+
+
+def test_linearizability_only_options_are_refused_for_jepsens_rules(tmp_path):
+    f = tmp_path / "c.json"
+    f.write_text(json.dumps(counter_history(5)))
+    r = check("--model", "counter", "--format", "elle-json", "--initial", "0", str(f))
+    assert r.exit_code == 3 and "--initial" in r.output and r.output.count("\n") == 1
