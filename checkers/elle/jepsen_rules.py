@@ -166,6 +166,9 @@ def set_full(records: Sequence[Mapping], *, linearizable: bool = False) -> dict:
             seen: dict[Any, int] = {}
             for x in v or ():
                 seen[_hashable(x)] = seen.get(_hashable(x), 0) + 1
+            # duplicates: the most copies of an element in one read. (The jepsen.checker
+            # revision we read filters with (< v 1), which can never hold; we keep the
+            # documented intent, "duplicated": more than one copy. No corpus file has any.)
             for x, n in seen.items():
                 if n > 1:
                     dups[x] = max(dups.get(x, 0), n)
