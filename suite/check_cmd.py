@@ -206,13 +206,19 @@ def check_files(files: list[str], *, fmt: str = "jsonl", model: str | None = Non
                 initial_json: str | None = None, timeout: float | None = None,
                 emit: Callable[[FileVerdict], None] = lambda v: None,
                 consistency_models: list[str] | None = None,
-                mode: str | None = None, include_ec_reads: bool = False) -> int:
+                mode: str | None = None, include_ec_reads: bool = False,
+                group_size: int | None = None) -> int:
     """Check every file, `emit` each verdict as it is known, return the exit status."""
-    from checkers.elle import cli_check  # transactional models (list-append, rw-register)
-    if model in cli_check.MODELS:
+    from checkers.elle import cli_check  # transactional models and Jepsen's own checkers
+    if cli_check.handles(model, fmt):
+        if initial_json is not None or timeout is not None:
+            raise BadInput(f"--initial and --timeout apply to linearizability models, "
+                           f"not --model {model} on --format {fmt}")
         return overall_exit(cli_check.check_files(
             files, fmt=fmt, model=model, consistency_models=consistency_models,
-            emit=emit, verdict_cls=FileVerdict))
+            emit=emit, verdict_cls=FileVerdict, group_size=group_size))
+    if group_size is not None:
+        raise BadInput("--group-size applies to --model long-fork")
     if consistency_models:
         raise BadInput("--consistency-model applies to --model list-append or rw-register")
     if fmt not in formats.FORMATS:

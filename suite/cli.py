@@ -285,12 +285,18 @@ def analyze(run_dir):
 @click.option("--model", default=None,
               help="Linearizability model (register, cas-register, counter, set, kv), "
                    "or a transactional model checked Elle's way (list-append, "
-                   "rw-register), or bank (Jepsen's bank rule); without it the files are "
-                   "only validated.")
+                   "rw-register), or bank (Jepsen's bank rule), or Jepsen's own checkers "
+                   "as elle-cli runs them (set-full, long-fork; and counter, set with "
+                   "--format edn|elle-json, where they mean Jepsen's counter / set "
+                   "checkers, not linearizability; jepsen-counter, jepsen-set name those "
+                   "explicitly); without it the files are only validated.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS + ("elle-json",)),
               default="jsonl", show_default=True,
-              help="History file format (elle-json: elle-cli's JSON, for list-append "
-                   "and rw-register).")
+              help="History file format (elle-json: elle-cli's JSON, for list-append, "
+                   "rw-register, bank, counter, set, set-full, long-fork).")
+@click.option("--group-size", type=int, default=None, metavar="N",
+              help="For --model long-fork: keys each read reads (Jepsen's group size; "
+                   "default 2, as jepsen.tests.long-fork's workload).")
 @click.option("--consistency-model", "consistency_models", multiple=True,
               metavar="MODEL",
               help="For list-append / rw-register: a model the history must satisfy "
@@ -311,7 +317,7 @@ def analyze(run_dir):
                    "(\"consistent\": false), which no mode promises; left out by default.")
 @click.argument("files", nargs=-1, required=True, type=click.Path())
 def check(model, fmt, initial_json, timeout, as_json, mode, include_ec_reads, files,
-          consistency_models):
+          consistency_models, group_size):
     """Check history files: FILE<TAB>true|false|unknown<TAB>SECONDS per file.
 
     \b
@@ -350,7 +356,8 @@ def check(model, fmt, initial_json, timeout, as_json, mode, include_ec_reads, fi
     return check_files(list(files), fmt=fmt, model=model, initial_json=initial_json,
                        timeout=timeout, emit=emit, mode=mode,
                        include_ec_reads=include_ec_reads,
-                       consistency_models=list(consistency_models) or None)
+                       consistency_models=list(consistency_models) or None,
+                       group_size=group_size)
 
 
 # Command groups that live beside the parts they drive (imported when used).

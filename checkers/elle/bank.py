@@ -12,12 +12,19 @@ total conserved; another region receives a transfer item by item and may read on
 account before the other is updated: a torn transfer, allowed and reported with the
 transfer it caught half-applied (`torn_transfer`); after the final heal every region must
 read the same balances and the same total (`bank_run_check`).
+
+On a strong (MRSC) table transfers are rejected (M14) and the workload runs its
+single-item form: one PutItem per account to set up, one SC GetItem per account to read.
+`single_item_txns` turns those into one-item rw-register transactions, so the run gets
+the strict-serializability cycle check list-append and rw-register get in strong mode
+(an SC read must reflect every write acknowledged before it, M06).
 """
 
 from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
+from checkers.elle.txn import INFO, OK, Txn
 from results.history import pair
 
 
@@ -141,3 +148,36 @@ def bank_run_check(history: Sequence[Any], *, writing_region: str | None) -> dic
             "writing_region_reads": len(home), "torn_reads": torn,
             "final_regions": sorted(finals), "anomalies": anomalies,
             "anomaly_counts": counts}
+
+
+def single_item_txns(history: Sequence[Any]) -> list[Txn]:
+    """A strong-mode bank history's accesses as one-item rw-register transactions.
+
+    `init` did one PutItem per account: each becomes `[w account balance]` in the init's
+    time window. One init op is several independent writes, so a failed init may have
+    done some of them: its pieces are indeterminate (Jepsen's :info), never "did not
+    happen". Each ok `read` did one SC GetItem per account: `[r account balance]` in the
+    read's window. Transfers are left out: MRSC rejects them (M14), and one accepted is a
+    violation `transfers_rejected` reports."""
+    out: list[Txn] = []
+    for p in pair(history):
+        inv, done = p.invoke, p.complete
+        if inv.process == "nemesis" or inv.f not in ("init", "read"):
+            continue
+        typ = p.type
+        if inv.f == "read":
+            if typ != OK:
+                continue  # a read that failed or never answered observed nothing
+            items = [("r", str(a), v) for a, v in (done.value or {}).items()]
+        else:
+            typ = OK if typ == OK else INFO
+            items = [("w", str(a), v) for a, v in (inv.value or {}).items()]
+        end = done.time if done is not None and typ == OK else None
+        index = done.index if done is not None else inv.index
+        for mop in items:
+            out.append(Txn(len(out), index, inv.process, typ, [mop], inv.time, end,
+                           inv.region, inv.index))
+    out.sort(key=lambda t: (t.complete_time is None, t.complete_time or 0, t.id))
+    for i, t in enumerate(out):
+        t.id = i
+    return out

@@ -1,10 +1,11 @@
-"""`gtcheck check --model list-append|rw-register|bank`: the transactional models' dispatch.
+"""`gtcheck check --model list-append|rw-register|bank|...`: the non-linearizability dispatch.
 
-`suite.check_cmd.check_files` hands files to `check_files` here when the model is one of
-`MODELS`; each file is read by `checkers.elle.txn.load` (gtcheck JSONL, Jepsen EDN or
+`suite.check_cmd.check_files` hands files to `check_files` here when `handles` says so;
+each file is read by `checkers.elle.txn.load` (gtcheck JSONL, Jepsen EDN or
 elle-cli JSON) and judged by `checkers.elle.check.check` against the consistency models
-asked for (default strict-serializable, as Elle's). Verdict lines, JSON objects and exit
-statuses are the other models' (`suite.check_cmd.FileVerdict`, `overall_exit`).
+asked for (default strict-serializable, as Elle's); counter, set, set-full and
+long-fork on Jepsen's formats by Jepsen's own checkers (`checkers.elle.jepsen_rules`).
+Verdict lines, JSON objects and exit statuses are the other models' (`suite.check_cmd.FileVerdict`, `overall_exit`).
 """
 
 from __future__ import annotations
@@ -16,8 +17,37 @@ from checkers.elle import check as elle_check
 from checkers.elle import models, txn
 from suite.errors import BadInput, GtcheckError
 
-MODELS = ("list-append", "rw-register", "bank")
+MODELS = ("list-append", "rw-register", "bank", "set-full", "long-fork")
 FORMATS = ("jsonl", "edn", "elle-json")
+# Jepsen's own checkers (checkers.elle.jepsen_rules), as elle-cli runs them. `counter` and
+# `set` mean them on Jepsen's formats only: on gtcheck JSONL they stay linearizability
+# models (checkers.linearizability); `jepsen-counter` / `jepsen-set` name the Jepsen rule
+# explicitly.
+JEPSEN_RULES = ("counter", "set", "set-full", "long-fork")
+ALIASES = {"jepsen-counter": "counter", "jepsen-set": "set"}
+JEPSEN_FORMATS = ("edn", "elle-json")
+
+
+def handles(model: str | None, fmt: str) -> bool:
+    """Is `--model model --format fmt` judged here (not by linearizability)?"""
+    if model in MODELS or model in ALIASES:
+        return True
+    return model in ("counter", "set") and fmt in JEPSEN_FORMATS
+
+
+def jepsen_rule_result(path: str, fmt: str, model: str, group_size: int | None) -> dict:
+    """counter / set / set-full / long-fork by Jepsen's checkers on a Jepsen history."""
+    from checkers.elle import jepsen_rules
+    if fmt not in JEPSEN_FORMATS:
+        raise BadInput(f"--model {model} applies Jepsen's {model} checker to Jepsen "
+                       f"histories: --format edn or elle-json, got {fmt!r}")
+    text = txn.read_text(path)
+    records = txn.read_edn(text, path) if fmt == "edn" else txn.read_elle_json(text, path)
+    if not records:
+        raise BadInput(f"{path}: no operations (an empty history proves nothing)")
+    if model == "long-fork":
+        return jepsen_rules.long_fork(records, group_size or 2, source=path)
+    return jepsen_rules.RULES[model](records)
 
 
 def validate(fmt: str, consistency_models: Sequence[str] | None) -> list[str]:
@@ -66,14 +96,24 @@ def writing_region_result(path: str, model: str, txns: list) -> dict:
 
 def check_files(files: Sequence[str], *, fmt: str, model: str,
                 consistency_models: Sequence[str] | None,
-                emit: Callable, verdict_cls) -> list:
+                emit: Callable, verdict_cls, group_size: int | None = None) -> list:
+    model = ALIASES.get(model, model)
     cms = validate(fmt, consistency_models) or None
+    if model in JEPSEN_RULES and cms:
+        raise BadInput(f"--consistency-model does not apply to --model {model}")
+    if group_size is not None and (model != "long-fork" or group_size < 1):
+        raise BadInput("--group-size is a positive number of keys, for --model long-fork")
     verdicts = []
     for path in files:
         t0 = time.perf_counter()
         try:
-            if model == "bank":
+            if model in JEPSEN_RULES:
+                result = jepsen_rule_result(path, fmt, model, group_size)
+            elif model == "bank":
                 result = bank_result(path, fmt)
+            else:
+                result = None
+            if result is not None:
                 verdicts.append(verdict_cls(path, result["valid"],
                                             time.perf_counter() - t0, result=result))
                 emit(verdicts[-1])

@@ -229,7 +229,9 @@ def bank_checkers(mode: str, regions: Sequence[str]) -> dict[str, Any]:
     """{name: checker} for the bank workload: totals conserved in the writing region
     (every region in strong mode, where no transfer can succeed), torn transfers
     elsewhere reported as allowed (A11), agreement after the final heal; in strong mode
-    also the M14 rejections of transfers."""
+    also the M14 rejections of transfers, and the single-item accesses (PutItem set-up,
+    SC GetItem reads) checked strict serializable as one-item rw-register transactions
+    (M06)."""
     from checkers import latency
     from checkers.elle.bank import bank_run_check
     home = regions[0] if mode != "strong" else None
@@ -237,6 +239,10 @@ def bank_checkers(mode: str, regions: Sequence[str]) -> dict[str, Any]:
         "bank": FnChecker(lambda test, h, opts: bank_run_check(h, writing_region=home),
                           "bank")}
     if mode == "strong":
+        from checkers.elle.bank import single_item_txns
+        out["strict-serializable"] = FnChecker(
+            lambda test, h, opts: strict_check("rw-register", single_item_txns(h)),
+            "strict-serializable")
         out["transactions-rejected"] = FnChecker(
             lambda test, h, opts: transfers_rejected(h), "transactions-rejected")
     out["availability"] = _available_apart_from_m14(mode, lambda op: op.f == "transfer")
