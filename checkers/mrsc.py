@@ -43,13 +43,16 @@ def sc_register_ops(history: Sequence[Op], updates: tuple[str, ...] = ("write", 
 
 def _nonlinearizable(res: Mapping, by_index: Mapping[int, Op], *,
                      expected: bool) -> list[dict]:
-    """One anomaly per key without a linearization; the first carries the search's
-    counterexample and its sentence."""
-    cx = res.get("counterexample") if isinstance(res.get("counterexample"), Mapping) else {}
-    keys = list(res.get("invalid_keys") or ([cx["key"]] if "key" in cx else []))
+    """One anomaly per key without a linearization; each key with a counterexample (the
+    search keeps up to 20) carries it and its sentence."""
+    first = res.get("counterexample") if isinstance(res.get("counterexample"), Mapping) else {}
+    by_key = {c.get("key"): c for c in res.get("counterexamples") or [first]
+              if isinstance(c, Mapping) and "key" in c}
+    keys = list(res.get("invalid_keys") or list(by_key))
     out = []
     for key in keys:
-        if cx and cx.get("key") == key:
+        cx = by_key.get(key)
+        if cx:
             i = cx.get("op")
             op = by_index.get(i) if isinstance(i, int) else None
             concurrent = list(cx.get("concurrent") or [])
@@ -97,6 +100,7 @@ class Linearizable:
         out = ob.result(found, linearizability=res)
         if not self.expected and isinstance(res.get("counterexample"), Mapping):
             out["counterexample"] = res["counterexample"]  # where the report looks for it
+            out["counterexamples"] = res.get("counterexamples") or [res["counterexample"]]
         if res.get("valid") is False and not self.expected:
             out["valid"] = False
         elif res.get("valid") not in (True, False):

@@ -96,9 +96,9 @@ def partitions(model: Model, calls: Sequence[Call]) -> dict[Hashable, list[Call]
     return {k: parts[k] for k in sorted(parts, key=_sort_key)}
 
 
-SETTLE_FRACTION = 0.25  # after a first invalid key: extra time, as a share of time spent
-SETTLE_MIN_S = 0.005
-
+SETTLE_FRACTION = 1.0   # after a first invalid key: extra time, as a share of time spent
+SETTLE_MIN_S = 1.0      # ... and at least this long (never past the deadline)
+COUNTEREXAMPLES_MAX = 20  # invalid keys whose counterexamples a result carries
 
 
 def check_parts(model: Model, parts: dict[Hashable, list[Call]], init_state: Hashable,
@@ -108,10 +108,11 @@ def check_parts(model: Model, parts: dict[Hashable, list[Call]], init_state: Has
     Each partition's search is a generator advanced one slice at a time, round-robin, so a
     cheap invalid key is found even when another key would take long (Porcupine gets the
     same effect from one goroutine per key and a kill switch). Once a key is invalid the
-    verdict is settled: the others get a quarter of the time spent so far more (so
-    counterexamples on other keys are still reported when cheap), then the keys left
-    unfinished are reported as {"valid": "unknown", "reason": "unchecked"}. At the
-    deadline every unfinished key is {"valid": "unknown", "reason": "timeout"}.
+    verdict is settled: the others get as much time again as was spent so far, and at
+    least SETTLE_MIN_S (so every other invalid key a search can settle in that time gets
+    its own counterexample), then the keys left unfinished are reported as
+    {"valid": "unknown", "reason": "unchecked"}. A valid history never waits for this.
+    At the deadline every unfinished key is {"valid": "unknown", "reason": "timeout"}.
     """
     results: dict[Hashable, tuple[dict, list[Call]]] = {}
     active: dict[Hashable, tuple[Generator, list[Call]]] = {}
@@ -242,7 +243,9 @@ def _check_all(ops: Sequence[Op], model: str | Model, *, initial: Any = None,
     partitions in that many worker processes; `rules` (knossos, porcupine, dynamodb:
     see `rules.py`; default dynamodb, gtcheck's own histories) say what a failed call and
     a nil read mean. Returns {"valid": True|False|"unknown",
-    ...}; an invalid result carries "counterexample" (see docs/CONVENTIONS.md).
+    ...}; an invalid result carries "counterexamples" (one per invalid key, the first
+    COUNTEREXAMPLES_MAX keys; "counterexamples_omitted" counts the rest) and, the first
+    of them, "counterexample" (see docs/CONVENTIONS.md).
     """
     if timeout is not None and (not isinstance(timeout, int | float) or timeout <= 0):
         raise BadInput(f"timeout must be a positive number of seconds, got {timeout!r}")
@@ -291,8 +294,10 @@ def _check_all(ops: Sequence[Op], model: str | Model, *, initial: Any = None,
     }
     if invalid:
         out["invalid_keys"] = invalid
-        k = invalid[0]
-        out["counterexample"] = results[k]["counterexample"]
+        kept = invalid[:COUNTEREXAMPLES_MAX]
+        out["counterexample"] = results[kept[0]]["counterexample"]
+        out["counterexamples"] = [results[k]["counterexample"] for k in kept]
+        out["counterexamples_omitted"] = len(invalid) - len(kept)
     if unknown:
         out["unknown_keys"] = unknown
         out["reason"] = "timeout"

@@ -3,10 +3,10 @@
 `write_report(run_dir) -> path` reads a run directory of the store (test.json,
 history.jsonl, results.json, whichever exist), and writes `report.html` beside them: the
 verdict per promise of the mode in plain words with the configuration, every anomaly's
-explanation with its operations linked to the timeline, the linearizability
-counterexample drawn Porcupine-style, a virtualised zoomable timeline of the whole
-history with fault periods shaded, and plots (latency, throughput, availability, counter
-value per region). It renders the checkers' data and never recomputes a verdict. The page
+explanation with its operations linked to the timeline, a linearizability
+counterexample drawn Porcupine-style for each key without a linearization, a
+virtualised zoomable timeline of the whole history with fault periods shaded, and plots
+(latency, throughput, availability, counter value per region). It renders the checkers' data and never recomputes a verdict. The page
 inlines its script, styles, chart library and data, so it opens with no network.
 
 Public surface: `write_report`, `build_report` (the HTML as a string), `load_run`, `Run`.
@@ -56,9 +56,7 @@ def _build_report(run_dir: str | os.PathLike) -> str:
     view = view_model(run, hist)
     anomaly_ops = [o["index"] for g in view["anomaly_groups"] for a in g["items"]
                    for o in a["ops"]]
-    cx_result = (run.checkers.get(view["counterexample"]["checker"])
-                 if view["counterexample"] else None)
-    data = page_data(run, hist, anomaly_ops, view["counterexample"], cx_result)
+    data = page_data(run, hist, anomaly_ops, view["counterexamples"])
     return render("report.html.j2", data=data, replication_lag=lag_view(run.checkers),
                   **view)
 

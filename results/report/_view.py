@@ -26,8 +26,10 @@ ANOMALIES_SHOWN_PER_KIND = 100   # the rest stay in results.json; the page says 
 VALUE_CHARS_MAX = 40
 CX_OPS_MAX = 400                 # operations drawn in the counterexample diagram
 CX_PREFIX_TAIL = 12              # how many of the prefix's last operations to draw
+COUNTEREXAMPLES_SHOWN = 20       # keys whose counterexample is drawn (the checker's cap)
 TYPE_CODES = {"ok": 0, "fail": 1, "info": 2}   # 3 = never completed
-RESERVED_KEYS = {"valid", "anomalies", "anomaly_counts", "counterexample", "error",
+RESERVED_KEYS = {"valid", "anomalies", "anomaly_counts", "counterexample", "counterexamples",
+                 "error",
                  "traceback", "seconds", "grid", "text"}
 CONFIG_ORDER = ("name", "target", "mode", "workload", "nemesis", "regions", "witness", "seed",
                 "time_limit", "concurrency", "rate", "keys", "latency_scale",
@@ -198,28 +200,65 @@ def _promise_rows(checkers: Mapping[str, dict], mode: str | None) -> list[dict]:
     return rows
 
 
-def _counterexample(checkers: Mapping[str, dict], hist: HistoryIndex) -> dict | None:
+def _raw_counterexamples(result: Mapping[str, Any]) -> list[dict]:
+    """A checker result's counterexamples, one per non-linearizable key: its
+    `counterexamples` list, else its unexpected anomalies' own `counterexample`s (the
+    set checker's), else its single `counterexample`."""
+    listed = result.get("counterexamples")
+    if isinstance(listed, list) and any(isinstance(c, dict) for c in listed):
+        return [c for c in listed if isinstance(c, dict)]
+    anomalies = result.get("anomalies")
+    own = [a["counterexample"] for a in anomalies if isinstance(a, dict)
+           and not a.get("expected") and isinstance(a.get("counterexample"), dict)
+           ] if isinstance(anomalies, list) else []
+    if own:
+        return own
+    cx = result.get("counterexample")
+    return [cx] if isinstance(cx, dict) else []
+
+
+def _invalid_key_count(result: Mapping[str, Any]) -> int:
+    for where in (result, result.get("linearizability")):
+        keys = where.get("invalid_keys") if isinstance(where, Mapping) else None
+        if isinstance(keys, list):
+            return len(keys)
+    return 0
+
+
+def _counterexamples(checkers: Mapping[str, dict], hist: HistoryIndex) -> dict:
+    """The counterexamples of the first checker that has any, each as the template shows
+    it (with `raw`, what the diagram is drawn from), and how many keys were left out."""
     for name, result in checkers.items():
-        cx = result.get("counterexample")
-        if not isinstance(cx, dict):
+        raws = _raw_counterexamples(result)
+        if not raws:
             continue
-        op = cx.get("op")
-        prefix = [i for i in (cx.get("prefix") or []) if isinstance(i, int)]
-        concurrent = [i for i in (cx.get("concurrent") or []) if isinstance(i, int)]
-        states = cx.get("states") or []
-        return {
-            "checker": name, "key": cx.get("key"),
-            "op_label": hist.label(op) if isinstance(op, int) else "unknown operation",
-            "op_index": op if isinstance(op, int) else None,
-            "states": [s if isinstance(s, str) else _short(s) for s in states],
-            "prefix_len": len(prefix),
-            "prefix_tail": [{"index": i, "label": hist.label(i)}
-                            for i in prefix[-CX_PREFIX_TAIL:]],
-            "concurrent": [{"index": i, "label": hist.label(i)}
-                           for i in hist.distinct(concurrent)],
-            "drawable": bool(hist.pairs) and isinstance(op, int) and op in hist.by_index,
-        }
-    return None
+        shown = raws[:COUNTEREXAMPLES_SHOWN]
+        items = [_counterexample_view(name, cx, hist, n) for n, cx in enumerate(shown)]
+        omitted = max(_invalid_key_count(result), len(raws)) - len(shown)
+        return {"items": items, "omitted": omitted}
+    return {"items": [], "omitted": 0}
+
+
+def _counterexample_view(name: str, cx: Mapping[str, Any], hist: HistoryIndex,
+                         n: int) -> dict:
+    op = cx.get("op")
+    prefix = [i for i in (cx.get("prefix") or []) if isinstance(i, int)]
+    concurrent = [i for i in (cx.get("concurrent") or []) if isinstance(i, int)]
+    states = cx.get("states") or []
+    return {
+        "checker": name, "key": cx.get("key"), "n": n,
+        "anchor": "counterexample" if n == 0 else f"counterexample-{n + 1}",
+        "op_label": hist.label(op) if isinstance(op, int) else "unknown operation",
+        "op_index": op if isinstance(op, int) else None,
+        "states": [s if isinstance(s, str) else _short(s) for s in states],
+        "prefix_len": len(prefix),
+        "prefix_tail": [{"index": i, "label": hist.label(i)}
+                        for i in prefix[-CX_PREFIX_TAIL:]],
+        "concurrent": [{"index": i, "label": hist.label(i)}
+                       for i in hist.distinct(concurrent)],
+        "drawable": bool(hist.pairs) and isinstance(op, int) and op in hist.by_index,
+        "raw": {"op": op, "prefix": prefix, "concurrent": concurrent},
+    }
 
 
 def _latency_rows(checkers: Mapping[str, dict]) -> list[dict]:
@@ -336,6 +375,7 @@ def view_model(run: Run, hist: HistoryIndex) -> dict:
     config = [(k, _config_value(test[k])) for k in CONFIG_ORDER if k in test]
     config += [(k, _config_value(v)) for k, v in test.items() if k not in CONFIG_ORDER]
     cls, word = verdict_words(run.valid) if run.valid is not None else ("unknown", "no verdict")
+    cxs = _counterexamples(checkers, hist)
     return {
         "name": run.name, "run_path": str(run.path),
         "mode": test.get("mode"), "mode_words": MODE_NAMES.get(test.get("mode") or "", ""),
@@ -348,7 +388,9 @@ def view_model(run: Run, hist: HistoryIndex) -> dict:
         "run_notes": _run_notes(run_info, (run.results or {}).get("reason"), run.valid),
         "problems": run.problems, "config": config, "promises": rows,
         "anomaly_groups": _anomaly_groups(checkers, hist),
-        "counterexample": _counterexample(checkers, hist),
+        "counterexample": cxs["items"][0] if cxs["items"] else None,
+        "counterexamples": cxs["items"], "counterexamples_omitted": cxs["omitted"],
+        "cx_anchors": {str(c["key"]): c["anchor"] for c in cxs["items"]},
         "latency_rows": _latency_rows(checkers),
         "availability_rows": _availability_rows(checkers),
         "other_data": _other_data(checkers),
@@ -396,7 +438,7 @@ def _pack_lanes(pairs: Iterable[tuple[int, Pair]], region_order: list[str]) -> t
 
 
 def page_data(run: Run, hist: HistoryIndex, anomaly_ops: Iterable[int],
-              cx: dict | None, cx_result: dict | None) -> dict:
+              cxs: list[dict]) -> dict:
     test = run.test or {}
     region_order = [r for r in (test.get("regions") or []) if isinstance(r, str)]
     pairs = hist.pairs
@@ -461,6 +503,7 @@ def page_data(run: Run, hist: HistoryIndex, anomaly_ops: Iterable[int],
         faults.append({"s": fp.start // 1000, "e": None if fp.end is None else fp.end // 1000,
                        "label": fp.describe(), "region": target, "f": fp.f})
     final_pairs = [n for n, p in client if p.invoke.extra.get("final")]
+    drawings = [_cx_drawing(hist, cx) for cx in cxs]
     return {
         **cols, "fs": list(fs), "keys": list(keys), "errors": list(errors), "lanes": lanes,
         "answered": [i for i, e in enumerate(errors) if e in ANSWERED_ERRORS],
@@ -472,15 +515,16 @@ def page_data(run: Run, hist: HistoryIndex, anomaly_ops: Iterable[int],
         "counter": "counter" in str(test.get("workload") or "") or (
             "add" in fs and "read" in fs and "write" not in fs),
         "finalFrom": min((cols["t0"][n] for n in final_pairs), default=None),
-        "cx": _cx_drawing(hist, cx, cx_result),
+        "cx": drawings[0] if drawings else None,   # the first, as before
+        "cxs": drawings,
     }
 
 
-def _cx_drawing(hist: HistoryIndex, cx: dict | None, cx_result: dict | None) -> dict | None:
+def _cx_drawing(hist: HistoryIndex, cx: dict) -> dict | None:
     """The operations to draw for a linearizability counterexample (as pair positions)."""
-    if not cx or not cx.get("drawable") or not cx_result:
+    if not cx.get("drawable"):
         return None
-    raw = cx_result["counterexample"]
+    raw = cx["raw"]
     pos = hist.by_index
     failing = pos[raw["op"]]
     prefix = [pos[i] for i in raw.get("prefix") or [] if i in pos]
@@ -507,4 +551,4 @@ def _cx_drawing(hist: HistoryIndex, cx: dict | None, cx_result: dict | None) -> 
     order = {n: k + 1 for k, n in enumerate(prefix)}
     return {"ops": shown, "failing": failing, "concurrent": concurrent,
             "prefix": {str(n): order[n] for n in shown if n in order},
-            "states": cx["states"], "key": cx["key"]}
+            "states": cx["states"], "key": cx["key"], "n": cx["n"]}

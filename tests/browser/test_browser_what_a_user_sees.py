@@ -16,6 +16,16 @@ from tests.results.fixtures import make_run, serving
 pytestmark = pytest.mark.slow
 
 
+def labels_past_their_boxes(diagrams: str) -> str:
+    """JS: how many operation labels in the counterexample diagrams matching the CSS
+    selector `diagrams` run past the right edge of their operation's box."""
+    return f"""Array.from(document.querySelectorAll('{diagrams} text'))
+        .filter(t => t.previousSibling && t.previousSibling.tagName === 'rect')
+        .filter(t => t.getBBox().x + t.getBBox().width >
+                     t.previousSibling.getBBox().x + t.previousSibling.getBBox().width + 1)
+        .length"""
+
+
 def test_timeline_legends_fault_colours_and_no_placeholders(browser, tmp_path):
     run = make_run(tmp_path / "store", seed=41, workload="register", mode="strong",
                    valid=False, name="register-strong", timestamp="20261130T100000")
@@ -31,12 +41,7 @@ def test_timeline_legends_fault_colours_and_no_placeholders(browser, tmp_path):
                            "e.textContent).join(' ')")
     assert legends and "--" not in legends, legends
     # the counterexample's labels never run past their operation's box
-    over = browser.eval("""Array.from(document.querySelectorAll('#cx-diagram text'))
-        .filter(t => t.previousSibling && t.previousSibling.tagName === 'rect')
-        .filter(t => t.getBBox().x + t.getBBox().width >
-                     t.previousSibling.getBBox().x + t.previousSibling.getBBox().width + 1)
-        .length""")
-    assert over == 0
+    assert browser.eval(labels_past_their_boxes("#cx-diagram")) == 0
     assert browser.console_errors == []
 
 

@@ -4,7 +4,8 @@
  * page_data): the virtualised timeline (a canvas that draws only the operations inside
  * the visible time window, so it stays fast at 100,000+ operations), the plots (uPlot:
  * latency, throughput, availability, counter value per region, fault periods shaded), and
- * the linearizability counterexample diagram (SVG, one row per process, Porcupine-style).
+ * the linearizability counterexample diagrams (SVG, one row per process, Porcupine-style),
+ *   one per key that has no linearization.
  * It derives plots from the history; it never judges it: verdicts come from results.json.
  * When everything is drawn it sets window.gtcheckReport = {ready: true, ms, parts}.
  */
@@ -584,9 +585,15 @@
   }
 
   // --- counterexample (SVG) --------------------------------------------------------
-  function counterexampleDiagram() {
-    var cx = D.cx, el = document.getElementById("cx-diagram");
-    if (!cx || !el) return false;
+  function counterexampleDiagrams() {
+    var drawn = 0;
+    (D.cxs || []).forEach(function (cx) {
+      var el = cx && document.querySelector('.cx-diagram[data-cx="' + cx.n + '"]');
+      if (el && counterexampleDiagram(cx, el)) drawn++;
+    });
+    return drawn > 0;
+  }
+  function counterexampleDiagram(cx, el) {
     var NS = "http://www.w3.org/2000/svg";
     var procs = Array.from(new Set(cx.ops.map(function (n) { return D.p[n]; }))).sort(function (a, b) { return a - b; });
     var t0 = Infinity, t1 = -Infinity;
@@ -657,7 +664,7 @@
     part("availability", availabilityPlot);
     part("counter", counterPlot);
   }
-  part("counterexample", counterexampleDiagram);
+  part("counterexample", counterexampleDiagrams);
   document.addEventListener("click", function (e) {
     var k = e.target.closest && e.target.closest("a.keylink");
     if (k && timeline) { e.preventDefault(); timeline.showKey(k.dataset.key); return; }
