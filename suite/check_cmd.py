@@ -146,7 +146,8 @@ def has_test_json(path: str) -> bool:
 
 def check_file(path: str, *, fmt: str, model: str | None, initial: Any,
                timeout: float | None, lin_check: Callable[..., dict] | None,
-               mode: str | None = None, include_ec_reads: bool = False) -> FileVerdict:
+               mode: str | None = None, include_ec_reads: bool = False,
+               every_counterexample: bool = False) -> FileVerdict:
     t0 = time.perf_counter()
     # --timeout covers the whole file, reading included: its verdict comes on time
     deadline = None if timeout is None else time.monotonic() + timeout
@@ -175,9 +176,12 @@ def check_file(path: str, *, fmt: str, model: str | None, initial: Any,
         ops, left_out = without_ec_reads(ops)
     if deadline is not None:
         timeout = max(deadline - time.monotonic(), 1e-6)  # what reading left of it
+    # The verdict line needs one invalid key (the search stops there, as Porcupine's
+    # does); --json shows every invalid key's counterexample, so it searches on
+    wanted = linearizability.COUNTEREXAMPLES_MAX if every_counterexample else 1
     try:
         result = dict(lin_check(ops, model, initial=initial, timeout=timeout, partition=True,
-                                rules=FORMAT_RULES[fmt]))
+                                rules=FORMAT_RULES[fmt], counterexamples=wanted))
     except GtcheckError as e:  # e.g. an unknown model name
         return FileVerdict(path, None, time.perf_counter() - t0, error=str(e))
     if fmt == "jsonl":
@@ -207,7 +211,7 @@ def check_files(files: list[str], *, fmt: str = "jsonl", model: str | None = Non
                 emit: Callable[[FileVerdict], None] = lambda v: None,
                 consistency_models: list[str] | None = None,
                 mode: str | None = None, include_ec_reads: bool = False,
-                group_size: int | None = None) -> int:
+                group_size: int | None = None, every_counterexample: bool = False) -> int:
     """Check every file, `emit` each verdict as it is known, return the exit status."""
     from checkers.elle import cli_check  # transactional models and Jepsen's own checkers
     if cli_check.handles(model, fmt):
@@ -234,7 +238,8 @@ def check_files(files: list[str], *, fmt: str = "jsonl", model: str | None = Non
     verdicts = []
     for path in files:
         v = check_file(path, fmt=fmt, model=model, initial=initial, timeout=timeout,
-                       lin_check=lin_check, mode=mode, include_ec_reads=include_ec_reads)
+                       lin_check=lin_check, mode=mode, include_ec_reads=include_ec_reads,
+                       every_counterexample=every_counterexample)
         verdicts.append(v)
         emit(v)
     return overall_exit(verdicts)

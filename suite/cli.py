@@ -356,6 +356,7 @@ def check(model, fmt, initial_json, timeout, as_json, mode, include_ec_reads, fi
     return check_files(list(files), fmt=fmt, model=model, initial_json=initial_json,
                        timeout=timeout, emit=emit, mode=mode,
                        include_ec_reads=include_ec_reads,
+                       every_counterexample=as_json,
                        consistency_models=list(consistency_models) or None,
                        group_size=group_size)
 

@@ -13,14 +13,14 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
-from checkers.linearizability._check import check, to_calls
+from checkers.linearizability._check import COUNTEREXAMPLES_MAX, check, to_calls
 from checkers.linearizability.rules import RULES, Rules, get_rules
 from checkers.linearizability.models import (MODELS, Call, CasRegister, Counter,
                                              FunctionsModel, KV, MapModel, Model, Register,
                                              SetModel, get_model)
 from results.history import Op
 
-__all__ = ["check", "checker", "get_model", "RULES", "Rules", "get_rules", "MODELS", "Model", "FunctionsModel", "Call",
+__all__ = ["COUNTEREXAMPLES_MAX", "check", "checker", "get_model", "RULES", "Rules", "get_rules", "MODELS", "Model", "FunctionsModel", "Call",
            "Register", "CasRegister", "Counter", "SetModel", "KV", "MapModel", "to_calls"]
 
 

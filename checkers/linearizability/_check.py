@@ -102,7 +102,8 @@ COUNTEREXAMPLES_MAX = 20  # invalid keys whose counterexamples a result carries
 
 
 def check_parts(model: Model, parts: dict[Hashable, list[Call]], init_state: Hashable,
-                deadline: float | None) -> dict[Hashable, tuple[dict, list[Call]]]:
+                deadline: float | None, *,
+                settle: bool = True) -> dict[Hashable, tuple[dict, list[Call]]]:
     """Search every partition, interleaved; -> {key: (search result, crashed dropped)}.
 
     Each partition's search is a generator advanced one slice at a time, round-robin, so a
@@ -112,6 +113,8 @@ def check_parts(model: Model, parts: dict[Hashable, list[Call]], init_state: Has
     least SETTLE_MIN_S (so every other invalid key a search can settle in that time gets
     its own counterexample), then the keys left unfinished are reported as
     {"valid": "unknown", "reason": "unchecked"}. A valid history never waits for this.
+    With `settle` False the others are left at once (the verdict is all that is asked,
+    as Porcupine stops at its first illegal partition).
     At the deadline every unfinished key is {"valid": "unknown", "reason": "timeout"}.
     """
     results: dict[Hashable, tuple[dict, list[Call]]] = {}
@@ -127,7 +130,7 @@ def check_parts(model: Model, parts: dict[Hashable, list[Call]], init_state: Has
         results[k] = (done, kept)
         if done["valid"] is False and settle_by is None:
             now = time.monotonic()
-            settle_by = now + SETTLE_FRACTION * (now - t0) + SETTLE_MIN_S
+            settle_by = now + (SETTLE_FRACTION * (now - t0) + SETTLE_MIN_S if settle else 0.0)
     reason = None
     while active and reason is None:
         for k in list(active):
@@ -139,7 +142,7 @@ def check_parts(model: Model, parts: dict[Hashable, list[Call]], init_state: Has
                 del active[k]
                 if stop.value["valid"] is False and settle_by is None:
                     now = time.monotonic()
-                    settle_by = now + SETTLE_FRACTION * (now - t0) + SETTLE_MIN_S
+                    settle_by = now + (SETTLE_FRACTION * (now - t0) + SETTLE_MIN_S if settle else 0.0)
             # checked after every slice, not every round: with many keys a round is long
             now = time.monotonic()
             reason = ("timeout" if deadline is not None and now > deadline else
@@ -153,11 +156,12 @@ def check_parts(model: Model, parts: dict[Hashable, list[Call]], init_state: Has
 
 
 def summaries(model: Model, parts: dict[Hashable, list[Call]], init_state: Hashable,
-              deadline: float | None) -> dict[Hashable, dict]:
+              deadline: float | None, *, settle: bool = True) -> dict[Hashable, dict]:
     """Per key: {"valid", "dropped" (crashed calls dropped), "configurations" (explored),
     "reason" (when unknown), "counterexample" (when invalid)}, plain JSON-able data."""
     out = {}
-    for k, (res, kept) in check_parts(model, parts, init_state, deadline).items():
+    for k, (res, kept) in check_parts(model, parts, init_state, deadline,
+                                      settle=settle).items():
         dropped = len(parts[k]) - len(kept)
         if res["valid"] is False and res.get("prefix") is None:
             # search again, keeping the longest prefix this time (see `searcher`)
@@ -215,7 +219,8 @@ def timed_out(name: str, meaning: Rules, partition: bool,
 
 def check(ops: Sequence[Op], model: str | Model, *, initial: Any = None,
           timeout: float | None = None, partition: bool = True,
-          workers: int = 1, rules: str | Rules | None = None) -> dict:
+          workers: int = 1, rules: str | Rules | None = None,
+          counterexamples: int = COUNTEREXAMPLES_MAX) -> dict:
     """Is the history linearizable with respect to the model? (see `_check_all`)
 
     The cyclic garbage collector is paused meanwhile: the check allocates many small
@@ -225,7 +230,8 @@ def check(ops: Sequence[Op], model: str | Model, *, initial: Any = None,
     gc.disable()
     try:
         return _check_all(ops, model, initial=initial, timeout=timeout,
-                          partition=partition, workers=workers, rules=rules)
+                          partition=partition, workers=workers, rules=rules,
+                          counterexamples=counterexamples)
     finally:
         if collecting:
             gc.enable()
@@ -233,7 +239,8 @@ def check(ops: Sequence[Op], model: str | Model, *, initial: Any = None,
 
 def _check_all(ops: Sequence[Op], model: str | Model, *, initial: Any = None,
                timeout: float | None = None, partition: bool = True,
-               workers: int = 1, rules: str | Rules | None = None) -> dict:
+               workers: int = 1, rules: str | Rules | None = None,
+               counterexamples: int = COUNTEREXAMPLES_MAX) -> dict:
     """Is the history linearizable with respect to the model?
 
     `model` is a name (register, cas-register, counter, set, kv) or a Model object;
@@ -242,10 +249,12 @@ def _check_all(ops: Sequence[Op], model: str | Model, *, initial: Any = None,
     (P-compositionality), else the whole map of keys at once; `workers` > 1 checks
     partitions in that many worker processes; `rules` (knossos, porcupine, dynamodb:
     see `rules.py`; default dynamodb, gtcheck's own histories) say what a failed call and
-    a nil read mean. Returns {"valid": True|False|"unknown",
-    ...}; an invalid result carries "counterexamples" (one per invalid key, the first
-    COUNTEREXAMPLES_MAX keys; "counterexamples_omitted" counts the rest) and, the first
-    of them, "counterexample" (see docs/CONVENTIONS.md).
+    a nil read mean; `counterexamples` how many invalid keys' counterexamples to keep
+    (1: stop at the first invalid key, the verdict being settled, as Porcupine does).
+    Returns {"valid": True|False|"unknown", ...}; an invalid result carries
+    "counterexamples" (one per invalid key found, at most `counterexamples`;
+    "counterexamples_omitted" counts the rest) and, the first of them, "counterexample"
+    (see docs/CONVENTIONS.md).
     """
     if timeout is not None and (not isinstance(timeout, int | float) or timeout <= 0):
         raise BadInput(f"timeout must be a positive number of seconds, got {timeout!r}")
@@ -274,7 +283,7 @@ def _check_all(ops: Sequence[Op], model: str | Model, *, initial: Any = None,
         from checkers.linearizability._parallel import summaries_in_workers
         results = summaries_in_workers(m, parts, init_state, deadline, workers)
     else:
-        results = summaries(m, parts, init_state, deadline)
+        results = summaries(m, parts, init_state, deadline, settle=counterexamples > 1)
 
     invalid = [k for k, r in results.items() if r["valid"] is False]
     unknown = [k for k, r in results.items()
@@ -294,7 +303,7 @@ def _check_all(ops: Sequence[Op], model: str | Model, *, initial: Any = None,
     }
     if invalid:
         out["invalid_keys"] = invalid
-        kept = invalid[:COUNTEREXAMPLES_MAX]
+        kept = invalid[:max(1, counterexamples)]
         out["counterexample"] = results[kept[0]]["counterexample"]
         out["counterexamples"] = [results[k]["counterexample"] for k in kept]
         out["counterexamples_omitted"] = len(invalid) - len(kept)

@@ -127,8 +127,10 @@ def test_exit_status_summarises_the_model_verdicts(tmp_path, monkeypatch, verdic
     calls = []
     answers = iter(verdicts)
 
-    def fake_check(ops, model, *, initial=None, timeout=None, partition=True, rules=None):
+    def fake_check(ops, model, *, initial=None, timeout=None, partition=True, rules=None,
+                   counterexamples=20):
         calls.append((len(ops), model, initial, timeout, partition, rules))
+        assert counterexamples == 1  # the verdict line needs the first invalid key only
         return {"valid": next(answers)}
 
     from checkers import linearizability

@@ -65,11 +65,10 @@ def test_three_invalid_keys_get_three_counterexamples_each_its_own(workers):
         assert_own_counterexample(ce, ce["key"], planted, calls, model)
 
 
-def test_counterexamples_past_the_cap_are_counted(monkeypatch):
-    monkeypatch.setattr(_check, "COUNTEREXAMPLES_MAX", 2)
+def test_counterexamples_past_the_cap_are_counted():
     ops = simulate("register", 900, random.Random(12), concurrency=6, keys=5, values=3)
     bad, planted = plant_impossible_reads(ops, ["k0", "k1", "k2", "k4"])
-    res = check(bad, "register")
+    res = check(bad, "register", counterexamples=2)
     assert res["invalid_keys"] == ["k0", "k1", "k2", "k4"]
     assert [c["key"] for c in res["counterexamples"]] == ["k0", "k1"]
     assert res["counterexamples_omitted"] == 2
@@ -115,3 +114,14 @@ def test_without_a_deadline_the_other_keys_get_a_bounded_extra_time(monkeypatch)
     assert res["valid"] is False and res["unchecked_keys"] == ["k2"]
     assert "unknown_keys" not in res
     assert res["counterexamples"][0]["op"] == planted["k1"]
+
+
+def test_one_counterexample_asked_stops_at_the_first_invalid_key():
+    """`gtcheck check` without --json asks for one: the verdict is settled by the first
+    invalid key, and the search stops there (as Porcupine's does)."""
+    ops = simulate("register", 900, random.Random(12), concurrency=6, keys=5, values=3)
+    bad, planted = plant_impossible_reads(ops, ["k0", "k1", "k2", "k4"])
+    res = check(bad, "register", counterexamples=1)
+    assert res["valid"] is False
+    assert len(res["counterexamples"]) == 1
+    assert res["counterexample"]["key"] == res["invalid_keys"][0]
