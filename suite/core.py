@@ -501,7 +501,8 @@ def _run(test: Test, run_dir: RunDir, prepared: _Prepared, *,
         if package.generator is not None and workload.final_generator is not None \
                 and quiet.enabled(test):  # a quiet round after each heal (suite/quiet.py)
             main = quiet.quiet_reads(main, workload.final_generator,
-                                     settle_s=quiet.settle_s(test), triggers=quiet.heal_fs())
+                                     settle_s=quiet.settle_s(test), triggers=quiet.heal_fs(),
+                                     time_limit_s=test.time_limit)
         final = gen.phases(gen.nemesis(package.final_generator) if nemesis else None,
                            gen.sleep(test.final_wait) if test.final_wait > 0 else None,
                            gen.clients(workload.final_generator))

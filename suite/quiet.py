@@ -101,11 +101,13 @@ class QuietReads(Generator):
     hold_until: int = 0
     current: Any = None
     again: bool = False
+    end_ns: int | None = None  # the main phase's end: no round that would begin after it
 
     def _with(self, **kw) -> "QuietReads":
         d = dict(gen=self.gen, reads=self.reads, settle_ns=self.settle_ns,
                  triggers=self.triggers, state=self.state, round=self.round,
-                 hold_until=self.hold_until, current=self.current, again=self.again)
+                 hold_until=self.hold_until, current=self.current, again=self.again,
+                 end_ns=self.end_ns)
         d.update(kw)
         return QuietReads(**d)
 
@@ -153,6 +155,10 @@ class QuietReads(Generator):
             if not _is_heal(event, self.triggers):
                 return g
             hold = _field(event, "time") + self.settle_ns
+            if self.end_ns is not None and hold >= self.end_ns and g.state != "read":
+                # too late: the round could not begin before the main phase ends (the
+                # final reads come next), so holding the clients would only cost operations
+                return g._with(state="run", current=None) if g.state == "drain" else g
             if g.state == "run":
                 return g._with(state="drain", round=g.round + 1, hold_until=hold,
                                current=quiet_round_ops(g.reads, g.round + 1))
@@ -164,12 +170,14 @@ class QuietReads(Generator):
         return self._with(gen=gen_update(self.gen, test, ctx, event))
 
 
-def quiet_reads(main: Any, reads: Any, *, settle_s: float,
-                triggers: Sequence[str]) -> QuietReads:
+def quiet_reads(main: Any, reads: Any, *, settle_s: float, triggers: Sequence[str],
+                time_limit_s: float | None = None) -> QuietReads:
     """Wrap the main phase `main`: after each completed nemesis op whose f is in
-    `triggers`, hold clients `settle_s`, then run `reads` once as a quiet round."""
+    `triggers`, hold clients `settle_s`, then run `reads` once as a quiet round (none
+    after a heal too late for the round to begin within `time_limit_s`)."""
     return QuietReads(as_gen(main), as_gen(reads), seconds_to_ns(settle_s),
-                      frozenset(triggers))
+                      frozenset(triggers),
+                      end_ns=None if time_limit_s is None else seconds_to_ns(time_limit_s))
 
 
 def heal_fs() -> frozenset[str]:

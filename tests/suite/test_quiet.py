@@ -107,3 +107,12 @@ def test_a_quiet_round_is_not_judged_while_a_write_may_land_or_a_fault_is_in_for
     assert _check(done_write)["valid"] is False
     faulted = _round({"a": 1, "b": 2}, nemesis=[("invoke", "isolate", 1), ("ok", "isolate", 2)])
     assert _check(faulted)["quiet_rounds_judged"] == 0
+
+
+def test_no_hold_after_a_heal_too_late_for_a_round_before_the_main_phase_ends():
+    late = quiet.quiet_reads(_main(), final_reads(["k0"]), settle_s=0.5,
+                             triggers=quiet.heal_fs(), time_limit_s=2.3)
+    h = g.simulate(late, concurrency=3, complete=g.perfect(0.01))
+    heal = next(o["time"] for o in h if o["f"] == "heal" and o["type"] == "ok")
+    assert not [o for o in h if o.get("quiet")]
+    assert [o for o in h if o["f"] == "write" and heal < o["time"] < heal + NS // 2]
