@@ -203,19 +203,22 @@ def test_the_test_all_column_says_yes_with_the_runs_or_no():
 
 @pytest.mark.slow
 def test_validate_test_all_reports_whether_the_quick_battery_caught_the_bug(tmp_path):
-    """One bug, one seed, and a tiny quick battery (register against link) with the bug
-    planted: a backlog discarded when a cut link heals shows as a divergence."""
+    """One bug, one seed, and a tiny quick battery (the counter with no fault) with the
+    bug planted: MRSC increments whose conflict check is skipped leave the counter below
+    the acknowledged ones, which the quick run sees without being told the bug."""
     lines = []
-    m, out = v.validate(bugs="backlog-discarded-on-heal", seeds=1, time_limit=3,
+    m, out = v.validate(bugs="conflict-check-skipped", seeds=1, time_limit=3,
                         store_root=str(tmp_path), say=lines.append, test_all=True,
-                        test_all_options={"workloads": ["register"], "nemeses": ["link"],
+                        test_all_options={"workloads": ["counter"], "nemeses": ["none"],
                                           "jobs": 1})
     (row,) = m["rows"]
     assert row["test_all"]["caught"] is True, lines
-    assert row["test_all"]["by"] == ["register/link"] and row["test_all"]["runs"] == 1
+    assert row["test_all"]["by"] == ["counter/none"] and row["test_all"]["runs"] == 1
     saved = json.loads((out / "matrix.json").read_text())
-    assert saved["rows"][0]["test_all"]["by"] == ["register/link"]
-    assert "yes (register/link)" in (out / "matrix.html").read_text()
-    assert "yes (register/link)" in v.table(m)
-    assert any("test-all --quick (backlog-discarded-on-heal)" in line for line in lines)
-    assert (tmp_path / "validate-test-all" / "backlog-discarded-on-heal").is_dir()
+    assert saved["rows"][0]["test_all"]["by"] == ["counter/none"]
+    assert "yes (counter/none)" in (out / "matrix.html").read_text()
+    assert "yes (counter/none)" in v.table(m)
+    assert any("test-all --quick (conflict-check-skipped)" in line for line in lines)
+    assert any("strong" in line and "counter" in line and "none" in line
+               for line in lines if "test-all --quick" in line)  # the bug's mode only
+    assert (tmp_path / "validate-test-all" / "conflict-check-skipped").is_dir()
