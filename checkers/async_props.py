@@ -605,13 +605,63 @@ def _final_reads(pairs: Iterable[Pair]) -> dict[Any, dict[str, Pair]]:
     return out
 
 
+def quiet_rounds(pairs: Iterable[Pair]) -> dict[Any, dict[Any, dict[str, Pair]]]:
+    """round -> key -> region -> the last ok quiet SC read of that round (suite/quiet.py:
+    after each heal the clients are held, replication settles, every region reads every
+    key once; a quiet read is a final read of its round)."""
+    out: dict[Any, dict[Any, dict[str, Pair]]] = defaultdict(lambda: defaultdict(dict))
+    for p in pairs:
+        if p.type == OK and p.invoke.f == "read" and ob.is_sc(p) and ob.is_quiet(p):
+            per = out[ob.quiet_round(p)][p.invoke.key]
+            r = ob.region_of(p)
+            if r not in per or per[r].end < p.end:
+                per[r] = p
+    return out
+
+
+def _quiet_window_clear(history, pairs: Sequence[Pair], per_key: Mapping[Any, Mapping],
+                        ) -> tuple[bool, set]:
+    """Whether a quiet round may be judged for convergence, and the keys it may not:
+    A06 (and A08/A09: replication resumes after a heal and delivers what was held back)
+    promises agreement only once writes stop and replication has settled, so the round
+    is skipped if any fault was in force or began during it, and a key is skipped if a
+    write to it could still take effect during the round (begun before the round ended
+    and not ended, ok or fail, before it began: an `info` write may apply at any time,
+    Knossos)."""
+    from results.history import FAIL, fault_periods
+    reads = [p for per in per_key.values() for p in per.values()]
+    lo, hi = min(p.start for p in reads), max(p.end for p in reads)
+    for f in fault_periods(history):
+        if f.start <= hi and (f.end is None or f.end >= lo):
+            return False, set()
+    busy = set()
+    for p in pairs:
+        if p.invoke.f != "read" and p.invoke.key in per_key and p.start <= hi and not (
+                p.type in (OK, FAIL) and p.end is not None and p.end < lo):
+            busy.add(p.invoke.key)
+    return True, busy
+
+
 class Convergence:
-    """After the final heal every region's final SC read of a key agrees (both modes).
+    """After the final heal every region's final SC read of a key agrees (both modes);
+    so does every quiet round's (suite/quiet.py), when no fault and no write overlaps it.
 
     `canon` maps a read value to the form compared (sets are compared as sets)."""
 
     def __init__(self, canon: Callable[[Any], Any] = ob.freeze):
         self.canon = canon
+
+    def _diverged(self, key, per: Mapping[str, Pair], when: str, **fields) -> dict | None:
+        values = {r: self.canon(ob.read_value(p)) for r, p in per.items()}
+        if len(set(values.values())) <= 1:
+            return None
+        parts = ", ".join(f"{ob.show(values[r])} in {r} (op {per[r].invoke.index})"
+                          for r in sorted(per))
+        return ob.anomaly(
+            "divergence", expected=False, key=key, region=None,
+            ops=[per[r].invoke.index for r in sorted(per)],
+            explanation=f"{when} of {key} disagree: {parts}",
+            values={r: ob.read_value(per[r]) for r in sorted(per)}, **fields)
 
     def check(self, test, history, opts) -> dict:
         test = test or {}
@@ -625,20 +675,34 @@ class Convergence:
             lacking = [r for r in regions if r not in per]
             if lacking:
                 missing[str(key)] = lacking
-            values = {r: self.canon(ob.read_value(p)) for r, p in per.items()}
-            if len(set(values.values())) <= 1:
+            a = self._diverged(key, per, "After the final heal the final SC reads")
+            if a is None:
                 converged += 1
+            else:
+                out.append(a)
+        rounds = quiet_rounds(pairs)
+        judged_rounds, keys_judged = 0, 0
+        for n, per_key in sorted(rounds.items(), key=lambda kv: str(kv[0])):
+            clear, busy = _quiet_window_clear(history, pairs, per_key)
+            if not clear:
                 continue
-            parts = ", ".join(f"{ob.show(values[r])} in {r} (op {per[r].invoke.index})"
-                              for r in sorted(per))
-            out.append(ob.anomaly(
-                "divergence", expected=False, key=key, region=None,
-                ops=[per[r].invoke.index for r in sorted(per)],
-                explanation=f"After the final heal the final SC reads of {key} disagree: {parts}",
-                values={r: ob.read_value(per[r]) for r in sorted(per)}))
-        return ob.result(out, judged=bool(finals), keys=len(finals), converged=converged,
+            judged_rounds += 1
+            for key, per in per_key.items():
+                if key in busy or any(r not in per for r in regions):
+                    continue  # a write may still land, or a region's read is missing
+                keys_judged += 1
+                first = min(p.start for p in per.values())
+                a = self._diverged(key, per, f"In quiet round {n} (clients held after a "
+                                   f"heal, no write or fault since; reads from "
+                                   f"{ob.secs(first)}) the quiet SC reads", quiet_round=n)
+                if a is not None:
+                    out.append(a)
+        return ob.result(out, judged=bool(finals) or keys_judged > 0, keys=len(finals),
+                         converged=converged,
                          missing_final_reads=dict(list(missing.items())[:ob.MAX_EXAMPLES]),
-                         keys_missing_final_reads=len(missing))
+                         keys_missing_final_reads=len(missing),
+                         quiet_rounds=len(rounds), quiet_rounds_judged=judged_rounds,
+                         quiet_keys_judged=keys_judged)
 
 
 def lww_anomalies(pairs: Sequence[Pair], versions: Mapping | None,

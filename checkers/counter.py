@@ -253,7 +253,7 @@ def _async_losses(pairs: Sequence[Pair], margin_ns: int) -> tuple[list[dict], di
             lower = max(acked, held)
             if value >= lower:
                 continue
-            if ob.is_final(r):
+            if ob.is_final(r) or ob.is_quiet(r):  # a quiet read: final read of its round
                 kind = "lost-increment"
                 lost[key] = max(lost[key], lower - value)
             else:

@@ -11,7 +11,8 @@ lists at most `MAX_EXAMPLES` anomalies per kind but counts all of them.
 
 Conventions used by every checker here:
 - a read with `consistent` False is an EC read; anything else (True or absent) is SC;
-- a pair is a final read when its invocation or completion carries `extra["final"]`;
+- a pair is a final read when its invocation or completion carries `extra["final"]`; a
+  quiet read (`extra["quiet"]`, suite/quiet.py) is a final read of its quiet round;
 - a write's effect, if it had one, happened between its invocation and its completion; an
   `info` write may take effect at any time after its invocation; a `fail` write never did.
 """
@@ -81,6 +82,18 @@ def is_final(p: Pair) -> bool:
     if p.invoke.extra.get("final"):
         return True
     return p.complete is not None and bool(p.complete.extra.get("final"))
+
+
+def is_quiet(p: Pair) -> bool:
+    """A read of a quiet round (suite/quiet.py): `extra["quiet"]`, its round in
+    `extra["quiet_round"]`. The checkers judge it as a final read of its round."""
+    if p.invoke.extra.get("quiet"):
+        return True
+    return p.complete is not None and bool(p.complete.extra.get("quiet"))
+
+
+def quiet_round(p: Pair) -> Any:
+    return p.invoke.extra.get("quiet_round")
 
 
 def read_value(p: Pair) -> Any:

@@ -210,7 +210,8 @@ def _async_losses(pairs: Sequence[Pair], adds: dict[Any, KeyAdds],
                 if ka.first_start.get(e, NEG) <= limit:
                     continue  # a concurrent write from another region may have won
                 own = q.invoke.f == "add"
-                kind = ("lost-add" if ob.is_final(r) else
+                # a quiet read (suite/quiet.py) is a final read of its round
+                kind = ("lost-add" if ob.is_final(r) or ob.is_quiet(r) else
                         "read-your-writes" if own else "non-monotonic-read")
                 seen = (f"its add (op {q.invoke.index}) was acknowledged in {region} at "
                         f"{ob.secs(q.end)}" if own else

@@ -167,6 +167,10 @@ def _stderr(msg: str) -> None:
               metavar="NAME[,NAME]", cls=RegistryHelpOption,
               lead="Plant mistakes in the embedded emulator (emulator/README.md, 'Bug "
                    "switches'):", names=lambda: bug_names())
+@click.option("--quiet-reads/--no-quiet-reads", "quiet_reads", default=None,
+              help="After each heal, hold the clients until replication settles, then "
+                   "read every key in every region (a quiet round, judged like the final "
+                   "reads)  [default: on in async mode with a nemesis].")
 @click.option("--time-limit", type=float, default=30.0, show_default=True,
               help="Seconds of the main phase (the final heal and reads come after).")
 @click.option("--concurrency", type=int, default=None,
@@ -215,7 +219,7 @@ def run(target, mode, regions, witness, workload, nemesis, nemesis_interval,
         nemesis_latency_ms, nemesis_timing, emulator_bugs, time_limit,
         concurrency, rate, keys, hot_keys, latency_scale, op_timeout, final_wait, seed,
         store_root, name, schedule_path, test_count, yes, max_requests, fis_role_arn,
-        hosts, ssh_accept_new):
+        hosts, ssh_accept_new, quiet_reads):
     """Run a test: clients and faults against a global table, then judge the history.
 
     Prints a progress line while it runs and, at the end, the verdict, anomalies by kind
@@ -243,6 +247,7 @@ def run(target, mode, regions, witness, workload, nemesis, nemesis_interval,
                                 if v not in (None, False)},
                 nemesis_latency_ms=nemesis_latency_ms, nemesis_timing=nemesis_timing,
                 emulator_bugs=parse_list(emulator_bugs),
+                quiet_reads=quiet_reads,
                 ).stamped(argv=tuple(sys.argv))
     stop, abort = threading.Event(), threading.Event()
 

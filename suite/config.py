@@ -64,6 +64,7 @@ class Test:
     nemesis_latency_ms: float | None = None   # slow / latency fault size (None: defaults)
     nemesis_timing: str = "grid"              # grid | random | end-in-fault (nemesis/packages.py)
     emulator_bugs: tuple[str, ...] = ()       # planted mistakes (emulator/bugs.py), emulator only
+    quiet_reads: bool | None = None  # quiet rounds after heals (suite/quiet.py); None: auto
     name: str = ""
     nemesis_schedule: tuple = ()    # fixed fault operations ({"at", "f", "value"}), or ()
     start_time: str = ""

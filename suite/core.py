@@ -41,7 +41,7 @@ from results.history import (FAULT_ACTIONS, NEMESIS, HistoryWriter, Op, fault_pe
                              read_jsonl)
 from results.store import RunDir, Store, open_run_dir
 from suite import generator as gen
-from suite import registry, schedule_file
+from suite import quiet, registry, schedule_file
 from suite.compose import compose_packages
 from suite.config import Test
 from suite.errors import BadInput, GtcheckError, SetupError
@@ -498,6 +498,11 @@ def _run(test: Test, run_dir: RunDir, prepared: _Prepared, *,
             fleet.attach(runner.now)
         main = gen.clients_and_nemesis(workload.generator, package.generator) \
             if package.generator is not None else gen.clients(workload.generator)
+        if package.generator is not None and workload.final_generator is not None \
+                and quiet.enabled(test):  # a quiet round after each heal (suite/quiet.py)
+            main = quiet.quiet_reads(main, workload.final_generator,
+                                     settle_s=quiet.settle_s(test), triggers=quiet.heal_fs(),
+                                     time_limit_s=test.time_limit)
         final = gen.phases(gen.nemesis(package.final_generator) if nemesis else None,
                            gen.sleep(test.final_wait) if test.final_wait > 0 else None,
                            gen.clients(workload.final_generator))

@@ -19,10 +19,17 @@ kinds found -- is printed, and written as `matrix.json` and `matrix.html` under
 seed and every run without bugs was valid, 1 otherwise (3 for bad input). Ctrl-C stops
 after the run in progress and still writes the matrix of what ran.
 
+With `--test-all` each bug also gets the quick battery of `gtcheck test-all`
+(suite.battery, in the bug's mode, only that switch on): the column "caught by test-all
+--quick" says whether a user who did not know which bug it was would have caught it, and
+with which runs (issue 12, Deliver 4). It is opt-in because it costs about a minute per
+bug, and it does not change the exit status.
+
 Recipes favour speed: few, hot keys at a high rate (so a stale read shows within
 seconds), short fault intervals, and the fault family that drives the code path the bug
 sits on (a slow journal leader for re-proposals, isolation for unknown outcomes, a link
-cut for relaying, a schedule ending inside a fault for a backlog lost at the heal).
+cut for relaying, a link healed mid-run and the quiet round after it for a backlog lost
+at the heal).
 """
 
 from __future__ import annotations
@@ -111,8 +118,10 @@ RECIPES: Mapping[str, Recipe] = {
         why="set-full writes every element once, in one region: a dropped record is an "
             "element some region never shows (a register hides it under the next write)"),
     "backlog-discarded-on-heal": Recipe(
-        "async", "register", ("link",), keys=8, nemesis_timing="end-in-fault",
-        why="the main phase ends inside a cut; the final heal loses its backlog"),
+        "async", "register", ("link",), keys=8,
+        why="a cut link heals in the middle of the run (grid timing, not ending in a "
+            "fault): the quiet round after each heal (suite/quiet.py) sees the regions "
+            "disagree on keys written during the cut"),
     "transaction-two-step": Recipe(
         "async", "list-append", keys=4, rate=200.0,
         why="multi-item appends and reads in every region: a reader in the writing region "
@@ -247,6 +256,44 @@ def run_matrix(bugs: Sequence[str], seeds: int, *, time_limit: float, store_root
     return records
 
 
+def test_all_catches(bug: str, *, store_root: str, seed: int = 1,
+                     workloads: Sequence[str] | None = None,
+                     nemeses: Sequence[str] | None = None, jobs: int | None = None,
+                     stop: threading.Event | None = None,
+                     say: Callable[[str], None] = print) -> dict:
+    """Would `gtcheck test-all --quick` have caught `bug` without being told which bug it
+    was (issue 12, Deliver 4)? Runs the quick battery (suite.battery: every workload
+    against every nemesis package and no fault, or the `workloads` / `nemeses` given) in
+    the bug's mode with only that switch on, and reports the runs judged invalid:
+    {"caught", "by": ["workload/nemesis", ...], "runs", "seconds"}."""
+    from emulator.bugs import CATALOGUE
+    from results.store import Store
+    from suite import battery
+    mode = CATALOGUE[bug].mode
+    plan_ = battery.plans([mode], workloads, nemeses)
+    b = battery.run_battery(
+        plan_, store=Store(Path(store_root) / "validate-test-all" / bug), seed=seed,
+        settings={**battery.QUICK, "emulator_bugs": (bug,)}, quick=True, stop=stop,
+        progress=lambda line: say(f"  test-all --quick ({bug}) {line}"),
+        argv=("gtcheck", "validate", "--test-all"),
+        jobs=battery.jobs_for(jobs, quick=True))
+    by = [f"{r.workload}/{r.nemesis}" for r in b.rows if r.verdict == "invalid"]
+    return {"caught": bool(by), "by": by, "runs": len(b.rows),
+            "not_run": sum(r.verdict == "not run" for r in b.rows),
+            "seconds": round(b.seconds, 1)}
+
+
+def test_all_cell(row: Mapping[str, Any]) -> str:
+    """The matrix's "caught by test-all --quick" cell: yes (the runs) / no / - (not asked)."""
+    t = row.get("test_all")
+    if not isinstance(t, Mapping):
+        return "-"
+    if not t.get("caught"):
+        return "no" + (" (interrupted)" if t.get("not_run") else "")
+    by = list(t.get("by") or [])
+    return "yes (" + ", ".join(by[:4]) + (f", +{len(by) - 4}" if len(by) > 4 else "") + ")"
+
+
 def describe(rec: RunRecord) -> str:
     if rec.error:
         return f"ERROR {rec.error} ({rec.wall_s:g} s)"
@@ -300,17 +347,20 @@ def matrix(records: Sequence[RunRecord], seeds: int) -> dict:
 
 def table(m: Mapping[str, Any]) -> str:
     """The matrix as fixed-width text for the console."""
-    head = ("bug", "claim", "detected", "median s to 1st anomaly", "anomalies")
+    with_test_all = bool(m.get("test_all"))
+    head = ("bug", "claim", "detected", "median s to 1st anomaly") + (
+        ("caught by test-all --quick",) if with_test_all else ()) + ("anomalies",)
     lines = []
     for row in m["rows"]:
         first = "-" if row["median_first_s"] is None else f"{row['median_first_s']:g}"
         kinds = ", ".join(f"{k}={v}" for k, v in list(row["anomalies"].items())[:4]) or "-"
-        lines.append((row["bug"], row["claim"], f"{row['detected']}/{row['runs']}", first,
-                      kinds))
+        lines.append((row["bug"], row["claim"], f"{row['detected']}/{row['runs']}", first)
+                     + ((test_all_cell(row),) if with_test_all else ()) + (kinds,))
     nb = m["no_bug"]
-    lines.append(("(no bug)", "-", f"{nb['valid']}/{nb['runs']} valid", "-",
-                  f"{len(nb['false_alarms'])} false alarms"))
-    widths = [max(len(str(x[i])) for x in [head] + lines) for i in range(4)]
+    lines.append(("(no bug)", "-", f"{nb['valid']}/{nb['runs']} valid", "-")
+                 + (("-",) if with_test_all else ())
+                 + (f"{len(nb['false_alarms'])} false alarms",))
+    widths = [max(len(str(x[i])) for x in [head] + lines) for i in range(len(head) - 1)]
     fmt = "  ".join(f"{{:<{w}}}" for w in widths) + "  {}"
     out = [fmt.format(*head)] + [fmt.format(*x) for x in lines]
     out.append(f"total run time {m['total_wall_s']:g} s; "
@@ -322,6 +372,7 @@ def table(m: Mapping[str, Any]) -> str:
 def page(m: Mapping[str, Any]) -> str:
     """A self-contained HTML page of the matrix."""
     esc = html.escape
+    with_test_all = bool(m.get("test_all"))
     rows = []
     for row in m["rows"]:
         good = row["detected"] == row["runs"] == m["seeds"]
@@ -334,15 +385,18 @@ def page(m: Mapping[str, Any]) -> str:
             f"<tr class={'good' if good else 'bad'}><td>{esc(row['bug'])}</td>"
             f"<td>{esc(row['claim'])}</td><td>{esc(row['workload'])} {esc(row['mode'])}, "
             f"{esc(how)}</td><td>{row['detected']} / {row['runs']}</td><td>{first}</td>"
-            f"<td>{esc(kinds)}</td></tr>")
+            + (f"<td>{esc(test_all_cell(row))}</td>" if with_test_all else "")
+            + f"<td>{esc(kinds)}</td></tr>")
     nb = m["no_bug"]
     good = not nb["false_alarms"] and nb["runs"] == m["seeds"]
     rows.append(f"<tr class={'good' if good else 'bad'}><td>(no bug)</td><td>-</td>"
                 f"<td>each a recipe above, in turn</td><td>{nb['valid']} / {nb['runs']} valid"
-                f"</td><td>-</td><td>{len(nb['false_alarms'])} false alarms</td></tr>")
+                f"</td><td>-</td>" + ("<td>-</td>" if with_test_all else "")
+                + f"<td>{len(nb['false_alarms'])} false alarms</td></tr>")
     verdict = ("every bug caught in every seed; no false alarm" if m["ok"]
                else "not every bug caught in every seed, or a false alarm")
     blob = json.dumps(m, default=str).replace("</", "<\\/")
+    test_all_head = "<th>caught by test-all --quick</th>" if with_test_all else ""
     return f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>gtcheck validate: detection matrix</title>
 <style>body{{font:14px sans-serif;margin:2em}}table{{border-collapse:collapse}}
@@ -352,7 +406,7 @@ tr.good td{{background:#e8f6e8}}tr.bad td{{background:#fbe3e3}}</style></head><b
 <p>{esc(verdict)}. {m['seeds']} seed(s) per bug; total run time {m['total_wall_s']:g} s.
 Median seconds to the first operation a violation names, from the start of the run.</p>
 <table><tr><th>bug</th><th>claim broken</th><th>recipe</th><th>seeds detected</th>
-<th>median s to 1st anomaly</th><th>anomalies</th></tr>
+<th>median s to 1st anomaly</th>{test_all_head}<th>anomalies</th></tr>
 {chr(10).join(rows)}
 </table>
 <script type="application/json" id="matrix">{blob}</script>
@@ -373,14 +427,28 @@ def write_matrix(m: Mapping[str, Any], store_root: str,
 
 def validate(*, bugs: str | None, seeds: int, time_limit: float, store_root: str,
              stop: threading.Event | None = None,
-             say: Callable[[str], None] = print) -> tuple[dict, Path]:
-    """Run the matrix and write it; (matrix, output directory)."""
+             say: Callable[[str], None] = print, test_all: bool = False,
+             test_all_options: Mapping[str, Any] | None = None) -> tuple[dict, Path]:
+    """Run the matrix and write it; (matrix, output directory). With `test_all`, each
+    bug's row also says whether the quick battery caught it (`test_all_catches`, given
+    `test_all_options`); that column informs and does not change the exit status."""
     if not 1 <= time_limit <= 3600:
         raise BadInput(f"--time-limit must be between 1 and 3600 s, got {time_limit:g}")
     names = parse_bug_list(bugs)
+    stop = stop or threading.Event()
     records = run_matrix(names, seeds, time_limit=time_limit, store_root=store_root,
                          stop=stop, say=say)
     m = matrix(records, seeds)
+    if test_all:
+        m["test_all"] = True
+        for row in m["rows"]:
+            if stop.is_set():
+                break
+            say(f"validate: test-all --quick with {row['bug']} planted ...")
+            row["test_all"] = test_all_catches(row["bug"], store_root=store_root,
+                                               stop=stop, say=say,
+                                               **dict(test_all_options or {}))
+            say(f"validate: test-all --quick with {row['bug']}: {test_all_cell(row)}")
     return m, write_matrix(m, store_root)
 
 
@@ -396,7 +464,11 @@ def validate(*, bugs: str | None, seeds: int, time_limit: float, store_root: str
               type=click.Path(file_okay=False),
               help="Run store: runs go to STORE/validate-runs/, the matrix to "
                    "STORE/validate/<timestamp>/matrix.json and matrix.html.")
-def validate_command(time_limit, seeds, bugs, store_root):
+@click.option("--test-all", "test_all", is_flag=True,
+              help="Also run `test-all --quick` in each bug's mode with that bug planted "
+                   "(about a minute per bug) and add the column 'caught by test-all "
+                   "--quick': yes with the runs that caught it, or no.")
+def validate_command(time_limit, seeds, bugs, store_root, test_all):
     """Measure detection power: run every planted emulator bug with the workload, nemesis
     and schedule that should expose it, for N seeds, plus N runs without bugs, and print
     the detection matrix (bug, claim broken, seeds detected of N, median seconds to the
@@ -410,7 +482,7 @@ def validate_command(time_limit, seeds, bugs, store_root):
     say = lambda line: click.echo(line, err=True)  # noqa: E731 -- progress on stderr
     with stop_on_signals(stop, abort, log=say):
         m, out = validate(bugs=bugs, seeds=seeds, time_limit=time_limit,
-                          store_root=store_root, stop=stop, say=say)
+                          store_root=store_root, stop=stop, say=say, test_all=test_all)
     click.echo(table(m))
     click.echo(f"matrix: {out / 'matrix.json'}  page: {out / 'matrix.html'}")
     return 0 if m["ok"] else 1

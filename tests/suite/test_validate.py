@@ -168,3 +168,57 @@ def test_run_options_for_bugs_and_fault_shape_are_checked_and_recorded():
         Test(nemesis_latency_ms=-5)
     r = CliRunner().invoke(main, ["run", "--emulator-bug", "nope", "--time-limit", "1"])
     assert r.exit_code == 3 and "unknown emulator bug 'nope'" in r.output
+
+
+def _matrix_with_test_all():
+    recs = [v.RunRecord("relay", 1, "relay", True, True, 0.5, {"relayed-write": 1}),
+            v.RunRecord("lww-arrival-order", 1, "lww-arrival-order", False, True, 1.0,
+                        {"divergence": 2}),
+            v.RunRecord(None, 1, "relay", True, False, None)]
+    m = v.matrix(recs, 1)
+    m["test_all"] = True
+    m["rows"][0]["test_all"] = {"caught": False, "by": [], "runs": 12, "not_run": 0}
+    m["rows"][1]["test_all"] = {"caught": True, "by": ["register/none", "set/link"],
+                                "runs": 12, "not_run": 0}
+    return m
+
+
+def test_the_test_all_column_says_yes_with_the_runs_or_no():
+    m = _matrix_with_test_all()
+    text = v.table(m)
+    assert "caught by test-all --quick" in text.splitlines()[0]
+    relay_line = next(line for line in text.splitlines() if line.startswith("relay"))
+    lww_line = next(line for line in text.splitlines() if line.startswith("lww-arrival"))
+    assert "  no  " in relay_line and "relayed-write=1" in relay_line
+    assert "yes (register/none, set/link)" in lww_line
+    page = v.page(m)
+    assert "<th>caught by test-all --quick</th>" in page
+    assert "<td>yes (register/none, set/link)</td>" in page and "<td>no</td>" in page
+    # every row has as many cells as the header
+    assert all(r.count("<td>") == 7 for r in page.split("<tr")[2:])
+    # without --test-all the column is absent
+    del m["test_all"]
+    assert "test-all" not in v.table(m) and "test-all" not in v.page(m)
+
+
+@pytest.mark.slow
+def test_validate_test_all_reports_whether_the_quick_battery_caught_the_bug(tmp_path):
+    """One bug, one seed, and a tiny quick battery (the counter with no fault) with the
+    bug planted: MRSC increments whose conflict check is skipped leave the counter below
+    the acknowledged ones, which the quick run sees without being told the bug."""
+    lines = []
+    m, out = v.validate(bugs="conflict-check-skipped", seeds=1, time_limit=3,
+                        store_root=str(tmp_path), say=lines.append, test_all=True,
+                        test_all_options={"workloads": ["counter"], "nemeses": ["none"],
+                                          "jobs": 1})
+    (row,) = m["rows"]
+    assert row["test_all"]["caught"] is True, lines
+    assert row["test_all"]["by"] == ["counter/none"] and row["test_all"]["runs"] == 1
+    saved = json.loads((out / "matrix.json").read_text())
+    assert saved["rows"][0]["test_all"]["by"] == ["counter/none"]
+    assert "yes (counter/none)" in (out / "matrix.html").read_text()
+    assert "yes (counter/none)" in v.table(m)
+    assert any("test-all --quick (conflict-check-skipped)" in line for line in lines)
+    assert any("strong" in line and "counter" in line and "none" in line
+               for line in lines if "test-all --quick" in line)  # the bug's mode only
+    assert (tmp_path / "validate-test-all" / "conflict-check-skipped").is_dir()
