@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import importlib
 import json
-import random
 import sys
-import threading
 
 import click
 
@@ -228,6 +226,7 @@ def run(target, mode, regions, witness, workload, nemesis, nemesis_interval,
     from workloads.after_run import after_run
     region_list = parse_list(regions)
     if seed is None:
+        import random
         seed = random.SystemRandom().randrange(2**31)
     test = Test(workload=workload, target=target, mode=mode, regions=region_list,
                 witness=witness, nemesis=parse_list(nemesis), seed=seed,
@@ -244,6 +243,7 @@ def run(target, mode, regions, witness, workload, nemesis, nemesis_interval,
                 nemesis_latency_ms=nemesis_latency_ms, nemesis_timing=nemesis_timing,
                 emulator_bugs=parse_list(emulator_bugs),
                 ).stamped(argv=tuple(sys.argv))
+    import threading
     stop, abort = threading.Event(), threading.Event()
 
     def run_one(t: Test) -> core.RunResult:

@@ -251,8 +251,8 @@ def searcher(model: Model, calls: Sequence[Call], init_state: Hashable, *,
             if rs is None:
                 got = (-1, ())
             else:
-                chosen = {id(c) for c in rs}
-                ids = [j for j in cands if id(calls[j]) in chosen]
+                # (in the model's order: any order will do, they form a set)
+                ids = [j for j in map(index_of.get, map(id, rs)) if j is not None]
                 cut = bisect.bisect_left(crashed_ids, lo)
                 if cut:  # crashed calls invoked before the window stay open: candidates
                     ids.extend(crashed_rescuers(q, lo))
@@ -264,6 +264,7 @@ def searcher(model: Model, calls: Sequence[Call], init_state: Hashable, *,
     # crashed calls' part is found once per kind of read, not again for every read (with
     # 1% crashed calls on one key, that was quadratic).
     crashed_rescue: dict[Any, list[int]] = {}
+    index_of = {id(c): i for i, c in enumerate(calls)} if look else {}
 
     def crashed_rescuers(q: int, lo: int) -> list[int]:
         c = calls[q]
