@@ -162,6 +162,9 @@ def searcher(model: Model, calls: Sequence[Call], init_state: Hashable, *,
         yield  # set-up of a long history takes a while: let a deadline in between phases
     crashed = [c.status == INFO for c in calls]
     pure = [model.pure(c) for c in calls]
+    # the state-changing calls in invocation order, to slice a window of them at once
+    impure = [i for i in range(n) if not pure[i]]
+    impure_calls = [calls[i] for i in impure]
     reach = getattr(model, "reachable", None)
     if reach is not None and getattr(reach, "__func__", None) is Model.reachable:
         reach = None  # the default says nothing: skip the work
@@ -186,8 +189,10 @@ def searcher(model: Model, calls: Sequence[Call], init_state: Hashable, *,
         ones that did are linearized already), crashed ones included."""
         hi = bisect.bisect_left(call_pos, ret_pos[q])
         lo = bisect.bisect_left(call_pos, call_pos[q] - span)
-        out = [calls[j] for j in range(lo, hi)
-               if not pure[j] and j != q and ret_pos[j] > call_pos[q]]
+        began = call_pos[q]  # (q is pure, so never among the impure calls)
+        out = [calls[j] for j in impure[bisect.bisect_left(impure, lo):
+                                        bisect.bisect_left(impure, hi)]
+               if ret_pos[j] > began]
         out.extend(crashed_calls[:bisect.bisect_left(crashed_ids, lo)])
         return out
     crashed_calls = [calls[j] for j in crashed_ids]
@@ -246,8 +251,9 @@ def searcher(model: Model, calls: Sequence[Call], init_state: Hashable, *,
         if got is None:
             hi = bisect.bisect_left(call_pos, ret_pos[q])
             lo = bisect.bisect_left(call_pos, call_pos[q] - span)
-            cands = [j for j in range(lo, hi) if not pure[j] and j != q]
-            rs = model.rescuers(calls[q], [calls[j] for j in cands])
+            # q is a pure call (a read): never among the impure ones
+            rs = model.rescuers(calls[q], impure_calls[bisect.bisect_left(impure, lo):
+                                                      bisect.bisect_left(impure, hi)])
             if rs is None:
                 got = (-1, ())
             else:
