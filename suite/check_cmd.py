@@ -208,12 +208,8 @@ def check_files(files: list[str], *, fmt: str = "jsonl", model: str | None = Non
                 consistency_models: list[str] | None = None,
                 mode: str | None = None, include_ec_reads: bool = False) -> int:
     """Check every file, `emit` each verdict as it is known, return the exit status."""
-    if model is not None and model not in linearizability.MODELS:
-        # transactional models (list-append, rw-register, bank): imported only for them
-        from checkers.elle import cli_check
-    else:
-        cli_check = None
-    if cli_check is not None and model in cli_check.MODELS:
+    from checkers.elle import cli_check  # transactional models (list-append, rw-register)
+    if model in cli_check.MODELS:
         return overall_exit(cli_check.check_files(
             files, fmt=fmt, model=model, consistency_models=consistency_models,
             emit=emit, verdict_cls=FileVerdict))
