@@ -294,13 +294,14 @@ def _write(ops: list, path: Path) -> None:
 
 def bench_generated_classes(trees: dict[str, Path], tmp: Path,
                             one_key_c50: bool = False) -> bool:
+    if one_key_c50:  # long: some keys of c50-bad take minutes alone in both trees
+        print("\nSingle-key kv c50 (each key of the file as a history of its own, check "
+              "time in a child process)")
+        return _run_c50_per_key(trees)
     print("\nGenerated classes where the search never backtracks (check time in a child "
           "process; CPU s, best of 2)")
     cases = []  # label, file, format, model, partition, split, repeat, issue ratio
-    if not one_key_c50:
-        _generated_cases(cases, tmp)
-    else:  # long: some keys of c50-bad take minutes alone in both trees
-        return _run_c50_per_key(trees)
+    _generated_cases(cases, tmp)
     return _run_cases(trees, cases)
 
 
