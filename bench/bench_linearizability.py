@@ -27,15 +27,17 @@ from that tree):
   whole-process time. Porcupine cannot be built here, so its time is derived from the
   issue's measured ratios of main's whole process to Porcupine's (0.93x etcd, 1.57x kv):
   Porcupine = baseline / ratio, stated as such. Measured twice: as this environment
-  runs Python (PYTHONDONTWRITEBYTECODE=1: every module compiled at every start) and with
-  bytecode cached (a normal install);
+  runs Python (PYTHONDONTWRITEBYTECODE=1: every module compiled at every start; the
+  trees' own __pycache__ directories, which an earlier run may have left, are removed
+  first) and with bytecode cached (a normal install);
 - generated classes where the search never backtracks, check time (CPU) with
   Porcupine's derived from the issue's ratios (main / Porcupine) as above: 100,000
   register ops at concurrency 5 with 1% crashed ops on one key (2.46x: 7.4 s vs 3.0 s;
   over 100 keys shown too, no ratio known); porcupine-kv style 100,000 ops over 10,000
   keys (4.9x); with `--parts c50` (long: some keys of c50-bad alone take minutes in
   both trees), each key of c50-bad / c50-ok as a single-key history (5x, the issue's
-  "4-6x"); goal no slower than Porcupine;
+  "4-6x"), key by key under a time limit per key (`--key-timeout S`, default 10);
+  goal no slower than Porcupine;
 - `--timeout 5` on a history that cannot finish: whole-process wall time minus 5 s,
   goal under 0.5 s;
 - reading + validating + pairing a 1,000,000-operation gtcheck history (2,000,000
@@ -157,6 +159,7 @@ ISSUE_RATIO_WHOLE = {"etcd": 0.93, "kv": 1.57}  # main's whole process / Porcupi
 ISSUE_RATIO_REGISTER_100K = 2.46                 # main / Porcupine (7.4 s vs 3.0 s)
 ISSUE_RATIO_KV_10K_KEYS = 4.9                    # main / Porcupine
 ISSUE_RATIO_ONE_KEY_KV = 5.0                     # main / Porcupine ("4-6x")
+KEY_TIMEOUT_S = 10.0                             # per key, in the c50 part
 
 _CHILD = r"""
 import json, resource, sys, time, inspect
@@ -175,12 +178,18 @@ if split == "1":  # every key's operations as a history of its own
         by_key.setdefault(op.key, []).append(op)
     histories = list(by_key.values())
 c0, w0 = time.process_time(), time.perf_counter()
+per = []  # (key, cpu s, verdict) of each history, from the last repeat
 for _ in range(int(repeat)):
-    verdicts = [check(h, model, **kw)["valid"] for h in histories]
+    verdicts, per = [], []
+    for h in histories:
+        k0 = time.process_time()
+        verdicts.append(check(h, model, **kw)["valid"])
+        per.append((str(h[0].key), time.process_time() - k0, verdicts[-1]))
 valid = False if False in verdicts else (True if all(v is True for v in verdicts)
                                          else "unknown")
 print(json.dumps({"cpu": (time.process_time() - c0) / int(repeat),
                   "wall": (time.perf_counter() - w0) / int(repeat), "valid": valid,
+                  "per": per,
                   "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
@@ -225,6 +234,16 @@ def _whole(tree: Path, argv: list[str], env: dict, n: int = 5) -> tuple[float, f
     return best_cpu, best_wall
 
 
+def _drop_bytecode(tree: Path) -> None:
+    """Remove the tree's own __pycache__ directories (not those of a virtualenv or other
+    hidden directories inside it: installed packages keep theirs, as installed)."""
+    import shutil
+    for d in sorted(tree.rglob("__pycache__")):
+        rel = d.relative_to(tree).parts
+        if not any(p.startswith(".") for p in rel) and d.is_dir():
+            shutil.rmtree(d)
+
+
 def bench_whole_process(trees: dict[str, Path]) -> bool:
     etcd = [str(p) for p in sorted((CORPUS / "jepsen").glob("*.log"))
             if p.name != "etcd_095.log"]
@@ -241,6 +260,9 @@ def bench_whole_process(trees: dict[str, Path]) -> bool:
     for label, env in (("as this environment runs (no bytecode cache)", dict(os.environ)),
                        ("bytecode cached (a normal install)", cached)):
         print(f"  {label}:")
+        if env is not cached:  # caches a previous run wrote would still be read
+            for tree in trees.values():
+                _drop_bytecode(tree)
         if env is cached:  # write the caches once, in both trees
             for tree in trees.values():
                 subprocess.run([sys.executable, "-m", "suite.cli", "check", "--help"],
@@ -272,17 +294,52 @@ def _write(ops: list, path: Path) -> None:
 
 def bench_generated_classes(trees: dict[str, Path], tmp: Path,
                             one_key_c50: bool = False) -> bool:
+    if one_key_c50:  # long: some keys of c50-bad take minutes alone in both trees
+        print("\nSingle-key kv c50 (each key of the file as a history of its own, check "
+              "time in a child process)")
+        return _run_c50_per_key(trees)
     print("\nGenerated classes where the search never backtracks (check time in a child "
           "process; CPU s, best of 2)")
     cases = []  # label, file, format, model, partition, split, repeat, issue ratio
-    if not one_key_c50:
-        _generated_cases(cases, tmp)
-    else:  # long: some keys of c50-bad take minutes alone in both trees
-        for name in ("c50-bad.txt", "c50-ok.txt"):
-            cases.append((f"kv {name}, each key as a single-key history",
-                          CORPUS / "kv" / name, "porcupine-kv", "kv", "1", "1", "1",
-                          ISSUE_RATIO_ONE_KEY_KV))
+    _generated_cases(cases, tmp)
     return _run_cases(trees, cases)
+
+
+def _run_c50_per_key(trees: dict[str, Path]) -> bool:
+    """Each key of c50-bad / c50-ok as a single-key history, under a time limit per
+    key (KEY_TIMEOUT_S, `--key-timeout`): per key CPU s and verdict in both trees, and
+    Porcupine's time derived (baseline / the issue's 5x) where the baseline finished.
+    The goal (<= 1.00x) is judged on the keys both trees finished."""
+    ok = True
+    print(f"  (time limit {KEY_TIMEOUT_S:g} s per key; 'unknown' = over it; CPU s, "
+          "best of 3 runs per key)")
+    for name in ("c50-bad.txt", "c50-ok.txt"):
+        got = {}
+        for t, tree in trees.items():
+            runs = [_child(_CHILD, tree, str(CORPUS / "kv" / name), "porcupine-kv", "kv",
+                           "1", str(KEY_TIMEOUT_S), "1", "1")["per"] for _ in range(3)]
+            got[t] = [(k, min(r[i][1] for r in runs), v)
+                      for i, (k, _, v) in enumerate(runs[0])]
+        base = {k: (c, v) for k, c, v in got["baseline"]}
+        print(f"  kv {name}, each key as a single-key history")
+        sum_b = sum_n = 0.0
+        for k, c, v in got["current"]:
+            bc, bv = base[k]
+            line = (f"    key {k:>3}  baseline {bc:7.3f} s ({bv})  current {c:7.3f} s ({v})")
+            if bv != "unknown" and v != "unknown":
+                sum_b, sum_n = sum_b + bc, sum_n + c
+                ok = ok and v == bv
+                line += (f"  current/baseline {c / bc:5.2f}x  current/Porcupine "
+                         f"{c / (bc / ISSUE_RATIO_ONE_KEY_KV):5.2f}x")
+            print(line)
+        if sum_b > 0:
+            r = sum_n / (sum_b / ISSUE_RATIO_ONE_KEY_KV)
+            ok = ok and r <= 1.0
+            print(f"    keys finished in both: baseline {sum_b:.3f} s  current "
+                  f"{sum_n:.3f} s  Porcupine {sum_b / ISSUE_RATIO_ONE_KEY_KV:.3f} s "
+                  f"(derived: baseline / {ISSUE_RATIO_ONE_KEY_KV}x)  current/Porcupine "
+                  f"{r:.2f}x (goal <= 1.00x)")
+    return ok
 
 
 def _generated_cases(cases: list, tmp: Path) -> None:
@@ -432,6 +489,7 @@ def bench_issue11(baseline: Path, parts: tuple[str, ...] = PARTS) -> bool:
 
 
 def main() -> int:
+    global CORPUS, KEY_TIMEOUT_S
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="corpus + 1,000 and 10,000 ops")
     ap.add_argument("--workers", type=int, default=1,
@@ -447,14 +505,17 @@ def main() -> int:
     ap.add_argument("--parts", default="whole,generated,timeout,reading",
                     help=f"with --issue11: which figures, among {','.join(PARTS)} "
                          "(default: all but c50)")
+    ap.add_argument("--key-timeout", type=float, default=KEY_TIMEOUT_S, metavar="S",
+                    help="with --parts c50: time limit per key, in seconds (default "
+                         f"{KEY_TIMEOUT_S:g})")
     ap.add_argument("--corpus", type=Path, default=None,
                     help="the Porcupine corpus directory (default: "
                          "../shared/peer-histories/porcupine beside the repository)")
     args = ap.parse_args()
     if args.corpus is not None:
-        global CORPUS
         CORPUS = args.corpus.resolve()
     if args.issue11:
+        KEY_TIMEOUT_S = args.key_timeout
         if args.baseline is None:
             ap.error("--issue11 needs --baseline DIR")
         parts = tuple(p for p in args.parts.split(",") if p)

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import importlib
 import json
-import random
 import sys
-import threading
 
 import click
 
@@ -232,6 +230,7 @@ def run(target, mode, regions, witness, workload, nemesis, nemesis_interval,
     from workloads.after_run import after_run
     region_list = parse_list(regions)
     if seed is None:
+        import random
         seed = random.SystemRandom().randrange(2**31)
     test = Test(workload=workload, target=target, mode=mode, regions=region_list,
                 witness=witness, nemesis=parse_list(nemesis), seed=seed,
@@ -249,6 +248,7 @@ def run(target, mode, regions, witness, workload, nemesis, nemesis_interval,
                 emulator_bugs=parse_list(emulator_bugs),
                 quiet_reads=quiet_reads,
                 ).stamped(argv=tuple(sys.argv))
+    import threading
     stop, abort = threading.Event(), threading.Event()
 
     def run_one(t: Test) -> core.RunResult:

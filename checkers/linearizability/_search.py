@@ -56,7 +56,9 @@ from suite.errors import BadInput
 UNKNOWN = "unknown"
 SLICE = 1024        # iterations between yields to the scheduler
 _MAX_STATES = 16     # possible states kept for a counterexample
-LOOKAHEAD = 3        # pending reads checked after each state change (0: no look-ahead)
+LOOKAHEAD = 1        # pending reads checked after each state change (0: no look-ahead)
+# (1, not 3: the first pending read is the one that prunes; checking more cost more than
+# it saved on one-key registers, the kv corpus and c50-bad's longest keys alike)
 _SCAN = 32           # at most this many linearized reads skipped while looking for them
 # The look-ahead pays for itself where it prunes (kv: appends); on histories where it
 # does not (valid registers: the candidate-read check already catches nearly all), it
@@ -162,6 +164,9 @@ def searcher(model: Model, calls: Sequence[Call], init_state: Hashable, *,
         yield  # set-up of a long history takes a while: let a deadline in between phases
     crashed = [c.status == INFO for c in calls]
     pure = [model.pure(c) for c in calls]
+    # the state-changing calls in invocation order, to slice a window of them at once
+    impure = [i for i in range(n) if not pure[i]]
+    impure_calls = [calls[i] for i in impure]
     reach = getattr(model, "reachable", None)
     if reach is not None and getattr(reach, "__func__", None) is Model.reachable:
         reach = None  # the default says nothing: skip the work
@@ -186,8 +191,10 @@ def searcher(model: Model, calls: Sequence[Call], init_state: Hashable, *,
         ones that did are linearized already), crashed ones included."""
         hi = bisect.bisect_left(call_pos, ret_pos[q])
         lo = bisect.bisect_left(call_pos, call_pos[q] - span)
-        out = [calls[j] for j in range(lo, hi)
-               if not pure[j] and j != q and ret_pos[j] > call_pos[q]]
+        began = call_pos[q]  # (q is pure, so never among the impure calls)
+        out = [calls[j] for j in impure[bisect.bisect_left(impure, lo):
+                                        bisect.bisect_left(impure, hi)]
+               if ret_pos[j] > began]
         out.extend(crashed_calls[:bisect.bisect_left(crashed_ids, lo)])
         return out
     crashed_calls = [calls[j] for j in crashed_ids]
@@ -246,13 +253,14 @@ def searcher(model: Model, calls: Sequence[Call], init_state: Hashable, *,
         if got is None:
             hi = bisect.bisect_left(call_pos, ret_pos[q])
             lo = bisect.bisect_left(call_pos, call_pos[q] - span)
-            cands = [j for j in range(lo, hi) if not pure[j] and j != q]
-            rs = model.rescuers(calls[q], [calls[j] for j in cands])
+            # q is a pure call (a read): never among the impure ones
+            rs = model.rescuers(calls[q], impure_calls[bisect.bisect_left(impure, lo):
+                                                      bisect.bisect_left(impure, hi)])
             if rs is None:
                 got = (-1, ())
             else:
-                chosen = {id(c) for c in rs}
-                ids = [j for j in cands if id(calls[j]) in chosen]
+                # (in the model's order: any order will do, they form a set)
+                ids = [j for j in map(index_of.get, map(id, rs)) if j is not None]
                 cut = bisect.bisect_left(crashed_ids, lo)
                 if cut:  # crashed calls invoked before the window stay open: candidates
                     ids.extend(crashed_rescuers(q, lo))
@@ -264,6 +272,7 @@ def searcher(model: Model, calls: Sequence[Call], init_state: Hashable, *,
     # crashed calls' part is found once per kind of read, not again for every read (with
     # 1% crashed calls on one key, that was quadratic).
     crashed_rescue: dict[Any, list[int]] = {}
+    index_of = {id(c): i for i, c in enumerate(calls)} if look else {}
 
     def crashed_rescuers(q: int, lo: int) -> list[int]:
         c = calls[q]
