@@ -17,7 +17,8 @@ NEMESIS_NAMES = tuple(ALL_FAMILIES)
 
 for _name in NEMESIS_NAMES:
     register_nemesis(_name, registry_factory(_name),
-                     description=ALL_FAMILIES[_name].description)
+                     description=ALL_FAMILIES[_name].description,
+                     targets=ALL_FAMILIES[_name].targets)
 
 __all__ = ["DEFAULT_INTERVAL_S", "FAMILIES", "FaultNemesis", "FaultOptions",
            "NEMESIS_NAMES", "Topology", "family_package", "package", "parse_nemesis_names"]

@@ -110,12 +110,14 @@ class Battery:
 
 
 def plans(modes: Sequence[str], workloads: Sequence[str] | None = None,
-          nemeses: Sequence[str] | None = None) -> list[Plan]:
-    """Every (mode, workload, nemesis) of the battery, from the registries by default; a
-    name the registry does not know is BadInput listing the known ones."""
+          nemeses: Sequence[str] | None = None, *, target: str = "emulator") -> list[Plan]:
+    """Every (mode, workload, nemesis) of the battery, from the registries by default
+    (the nemeses that run against `target` on their own); a name the registry does not
+    know is BadInput listing the known ones."""
     registry.load_plugins()
     ws = list(workloads) if workloads else sorted(registry.WORKLOADS)
-    ns = list(nemeses) if nemeses else [NO_FAULT] + sorted(registry.NEMESES)
+    ns = list(nemeses) if nemeses else [NO_FAULT] + sorted(
+        n for n in registry.NEMESES if registry.nemesis_runs_on(n, target))
     for w in ws:
         registry.workload_entry(w)
     for n in ns:

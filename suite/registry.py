@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 from suite.errors import BadInput
 from suite.protocols import NemesisPackage, Workload
@@ -29,6 +29,8 @@ TARGETS: dict[str, Callable[[Any], Any]] = {}
 WORKLOADS: dict[str, "WorkloadEntry"] = {}
 NEMESES: dict[str, Callable[[Any, Any], NemesisPackage]] = {}
 NEMESIS_DESCRIPTIONS: dict[str, str] = {}
+# target kinds a nemesis runs against ("emulator", "endpoints", "aws"); absent: any target
+NEMESIS_TARGETS: dict[str, tuple[str, ...]] = {}
 
 PLUGIN_PACKAGES = ("suite.targets", "workloads", "nemesis", "suite.remote.faults")
 
@@ -51,9 +53,20 @@ def register_workload(name: str, build: Callable[[Any, Any], Workload],
 
 
 def register_nemesis(name: str, factory: Callable[[Any, Any], NemesisPackage], *,
-                     description: str = "") -> None:
+                     description: str = "", targets: Sequence[str] | None = None) -> None:
+    """`targets`: the target kinds it runs against (None: any; () : none by itself, e.g.
+    faults of remote client hosts, which need --hosts)."""
     NEMESES[name] = factory
     NEMESIS_DESCRIPTIONS[name] = description
+    if targets is not None:
+        NEMESIS_TARGETS[name] = tuple(targets)
+
+
+def nemesis_runs_on(name: str, target: str) -> bool:
+    """Whether the nemesis `name` runs against `target` ("emulator", "endpoints:FILE",
+    "aws") on its own, as registered."""
+    kinds = NEMESIS_TARGETS.get(name)
+    return kinds is None or target.split(":", 1)[0] in kinds
 
 
 def load_plugins() -> None:

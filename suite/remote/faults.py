@@ -374,4 +374,5 @@ def host_package(name: str):
 
 for _name in HOST_FAMILIES:
     register_nemesis(_name, host_package(_name),
-                     description=HOST_FAMILIES[_name].description + "; needs --hosts")
+                     description=HOST_FAMILIES[_name].description + "; needs --hosts",
+                     targets=())  # a run with --hosts only (test-all has none)

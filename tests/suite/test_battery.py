@@ -28,11 +28,22 @@ def test_the_plan_is_every_registered_workload_by_every_nemesis_and_none(monkeyp
     monkeypatch.setitem(registry.WORKLOADS, "zz-new-workload",
                         registry.WorkloadEntry(lambda t, tg: None, lambda t: {}))
     plan = battery.plans(["async", "strong"])
-    workloads, nemeses = sorted(registry.WORKLOADS), sorted(registry.NEMESES)
+    workloads = sorted(registry.WORKLOADS)
+    nemeses = sorted(n for n in registry.NEMESES if registry.nemesis_runs_on(n, "emulator"))
     assert len(plan) == 2 * len(workloads) * (1 + len(nemeses))
     assert battery.Plan("strong", "zz-new-workload", "zz-new-fault") in plan
     assert battery.Plan("async", "set-full", "none") in plan
     assert {p.nemesis for p in plan} == {"none", *nemeses}
+
+
+def test_the_plan_leaves_out_nemeses_that_cannot_run_on_the_target():
+    """FIS runs only on aws, host faults only with --hosts: on the emulator they would be
+    set-up errors, not tests; the client-side faults run everywhere."""
+    on_emulator = {p.nemesis for p in battery.plans(["async"])}
+    assert {"isolate", "slow", "pause", "client-partition"} <= on_emulator
+    assert not on_emulator & {"fis-pause-replication", "host-cut", "host-kill"}
+    on_aws = {p.nemesis for p in battery.plans(["async"], target="aws")}
+    assert "fis-pause-replication" in on_aws and "isolate" not in on_aws
 
 
 @pytest.mark.parametrize("kw,msg", [
