@@ -40,7 +40,7 @@ def load(path: str | os.PathLike, fmt: str = "jsonl", *, check: bool = True,
     if fmt not in FORMATS:
         raise BadInput(f"unknown history format {fmt!r} (expected one of {', '.join(FORMATS)})")
     path = os.fspath(path)
-    text = _read_text(path)
+    text = read_text(path)
     if fmt == "edn":
         ops, lines = parse_edn(text, source=path)
     elif fmt == "porcupine-etcd":
@@ -52,7 +52,8 @@ def load(path: str | os.PathLike, fmt: str = "jsonl", *, check: bool = True,
     return ops
 
 
-def _read_text(path: str) -> str:
+def read_text(path: str) -> str:
+    """A history file's text; BadInput naming the file when it cannot be read as UTF-8."""
     try:
         with open(path, encoding="utf-8") as fh:
             return fh.read()

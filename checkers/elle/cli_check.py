@@ -15,6 +15,7 @@ from typing import Callable, Sequence
 
 from checkers.elle import check as elle_check
 from checkers.elle import models, txn
+from results.formats import read_text
 from suite.errors import BadInput, GtcheckError
 
 MODELS = ("list-append", "rw-register", "bank", "set-full", "long-fork")
@@ -41,7 +42,7 @@ def jepsen_rule_result(path: str, fmt: str, model: str, group_size: int | None) 
     if fmt not in JEPSEN_FORMATS:
         raise BadInput(f"--model {model} applies Jepsen's {model} checker to Jepsen "
                        f"histories: --format edn or elle-json, got {fmt!r}")
-    text = txn.read_text(path)
+    text = read_text(path)
     records = txn.read_edn(text, path) if fmt == "edn" else txn.read_elle_json(text, path)
     if not records:
         raise BadInput(f"{path}: no operations (an empty history proves nothing)")
@@ -79,7 +80,7 @@ def bank_result(path: str, fmt: str) -> dict:
         if init is None:
             raise BadInput(f"{path}: not a gtcheck bank history (no completed init)")
         return bank.bank_run_check(ops, writing_region=init.region)
-    text = txn.read_text(path)
+    text = read_text(path)
     records = txn.read_edn(text, path) if fmt == "edn" else txn.read_elle_json(text, path)
     return bank.check_reads(bank.jepsen_reads(records))
 

@@ -24,6 +24,7 @@ import os
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
+from results.formats import read_text
 from suite.errors import BadInput
 
 OK, INFO, FAIL = "ok", "info", "fail"
@@ -154,16 +155,6 @@ def read_elle_json(text: str, source: str) -> list[dict]:
     if not isinstance(data, list) or not all(isinstance(d, dict) for d in data):
         raise BadInput(f"{source}: elle-json must be a list of operation objects")
     return data
-
-
-def read_text(source: str) -> str:
-    try:
-        with open(source, encoding="utf-8") as fh:
-            return fh.read()
-    except OSError as e:
-        raise BadInput(f"{source}: cannot read ({e.strerror})") from None
-    except UnicodeDecodeError:
-        raise BadInput(f"{source}: not UTF-8 text") from None
 
 
 def load(path: str | os.PathLike, fmt: str) -> list[Txn]:
