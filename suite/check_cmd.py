@@ -206,6 +206,23 @@ def overall_exit(verdicts: list[FileVerdict]) -> int:
     return EXIT_VALID
 
 
+def model_names() -> list[str]:
+    """Every name `--model` accepts: the linearizability models, then the transactional
+    ones and Jepsen's own checkers (checkers.elle.cli_check), aliases last."""
+    from checkers.elle import cli_check
+    from checkers.linearizability.models import MODELS
+    names = list(MODELS) + [m for m in cli_check.MODELS if m not in MODELS]
+    return names + [a for a in cli_check.ALIASES if a not in names]
+
+
+def check_model_name(model: str) -> None:
+    """BadInput naming every model when `model` is none of them (issue 25: the message
+    listed only the linearizability models)."""
+    from checkers.linearizability.models import MODELS
+    if model not in MODELS:
+        raise BadInput(f"unknown model {model!r} (known: {', '.join(model_names())})")
+
+
 def check_files(files: list[str], *, fmt: str = "jsonl", model: str | None = None,
                 initial_json: str | None = None, timeout: float | None = None,
                 emit: Callable[[FileVerdict], None] = lambda v: None,
@@ -221,6 +238,8 @@ def check_files(files: list[str], *, fmt: str = "jsonl", model: str | None = Non
         return overall_exit(cli_check.check_files(
             files, fmt=fmt, model=model, consistency_models=consistency_models,
             emit=emit, verdict_cls=FileVerdict, group_size=group_size))
+    if model is not None:
+        check_model_name(model)
     if group_size is not None:
         raise BadInput("--group-size applies to --model long-fork")
     if consistency_models:

@@ -16,7 +16,8 @@ import sys
 import click
 
 from results.formats import FORMATS
-from suite.config import DEFAULT_REGIONS, MODES, NEMESIS_TIMINGS, Test, parse_list
+from suite.config import (DEFAULT_REGIONS, MODES, NEMESIS_TIMINGS, Test, check_hot_keys,
+                          parse_list)
 from suite.errors import GtcheckError
 from suite.verdicts import EXIT_BAD_INPUT, exit_code
 
@@ -77,6 +78,9 @@ class GtcheckGroup(click.Group):
             rv = super().main(args=args, prog_name=prog_name, complete_var=complete_var,
                               standalone_mode=False, **extra)
             code = rv if isinstance(rv, int) else 0
+        except click.exceptions.NoArgsIsHelpError as e:  # bare `gtcheck`: help, status 0
+            click.echo(e.ctx.get_help())
+            code = 0
         except click.ClickException as e:
             click.echo(error_line(e), err=True)
             code = EXIT_BAD_INPUT
@@ -227,8 +231,11 @@ def run(target, mode, regions, witness, workload, nemesis, nemesis_interval,
     from suite import core
     from suite.repeat import run_series, series_summary
     from suite.schedule_file import read_schedule
-    from workloads.after_run import after_run
+    from workloads.after_run import after_run, plot_lines
     region_list = parse_list(regions)
+    if click.get_current_context().get_parameter_source("hot_keys") \
+            is click.core.ParameterSource.COMMANDLINE:
+        check_hot_keys(hot_keys, keys)
     if seed is None:
         import random
         seed = random.SystemRandom().randrange(2**31)
@@ -258,6 +265,8 @@ def run(target, mode, regions, witness, workload, nemesis, nemesis_interval,
         for line in after_run(result, t):  # the demos' tables; report.html
             click.echo(line)
         click.echo(core.summary(result, t))
+        for line in plot_lines(result):  # after the verdict
+            click.echo(line)
         return result
 
     if test_count == 1:
@@ -277,12 +286,14 @@ def analyze(run_dir):
     set is that of the workload named in its test.json.
     """
     from suite import core
-    from workloads.after_run import after_run
+    from workloads.after_run import after_run, plot_lines
     result = core.analyze_run(run_dir)
     test = Test.from_json(result.run_dir.read_test())
     for line in after_run(result, test):  # the demos' tables; report.html
         click.echo(line)
     click.echo(core.summary(result, test))
+    for line in plot_lines(result):  # after the verdict
+        click.echo(line)
     return exit_code(result.valid)
 
 

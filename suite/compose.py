@@ -3,7 +3,8 @@
 A composed nemesis routes each operation to the nemesis whose `fs()` names its `f`;
 "heal" (which ends every fault) goes to every nemesis that handles it, and succeeds only
 if all of them did. The schedules run side by side (the soonest operation first) and the
-final generators one after another, so every family heals its own faults.
+final generators one after another, so every family heals its own faults; identical
+final generators (every fault family's is the one `heal`) run once.
 """
 
 from __future__ import annotations
@@ -66,7 +67,10 @@ def compose_packages(packages: Sequence[NemesisPackage]) -> NemesisPackage:
     if len(real) == 1:
         return real[0]
     schedules = [p.generator for p in real if p.generator is not None]
-    finals = [p.final_generator for p in real if p.final_generator is not None]
+    finals: list = []
+    for p in real:  # one `heal` ends every fault: the same final heal runs once, not k times
+        if p.final_generator is not None and p.final_generator not in finals:
+            finals.append(p.final_generator)
     return NemesisPackage(
         nemesis=ComposedNemesis([p.nemesis for p in real]),
         generator=gen.any_of(*schedules) if schedules else None,

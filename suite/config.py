@@ -107,6 +107,7 @@ class Test:
             if self.target != "emulator":
                 raise BadInput("--emulator-bug applies only to --target emulator (a served "
                                "emulator takes `gtcheck emulator serve --bug`)")
+            check_bug_modes(self.emulator_bugs, self.mode)
         if not self.name:
             object.__setattr__(self, "name", default_name(self))
 
@@ -180,6 +181,29 @@ def check_ranges(test: "Test") -> None:
             raise BadInput(f"{option} must be an integer from {low} to {high}, got {v!r}")
 
 
+def check_bug_modes(bugs: tuple[str, ...], mode: str) -> None:
+    """BadInput when a planted bug lives in the other mode's engine (emulator/bugs.py
+    `Bug.mode`): under this mode its code never runs, so the run would be a valid run
+    that looks like a test of the bug (issue 25)."""
+    from emulator.bugs import CATALOGUE
+    idle = [b for b in bugs if b in CATALOGUE and CATALOGUE[b].mode != mode]
+    if idle:
+        needs = sorted({CATALOGUE[b].mode for b in idle})
+        raise BadInput(f"--emulator-bug {','.join(idle)} does nothing in --mode {mode}: "
+                       f"it is a mistake of the {' and '.join(needs)} engine (use --mode "
+                       f"{needs[0]})")
+
+
+def check_hot_keys(hot_keys: int, keys: int) -> None:
+    """BadInput when `--hot-keys` asks for more keys in play than `--keys` has (issue 25:
+    `--hot-keys 100 --keys 8` was taken without comment and meant "all 8"). Only an
+    explicitly given `--hot-keys` is checked: the default 2 with `--keys 1` just means
+    the one key."""
+    if isinstance(hot_keys, int) and isinstance(keys, int) and hot_keys > keys:
+        raise BadInput(f"--hot-keys {hot_keys} is more than --keys {keys}: at most {keys} "
+                       f"keys can be in play (--hot-keys 0 puts every key in play at once)")
+
+
 def default_name(test: Test) -> str:
     """`register-strong`, `counter-async-isolate+link`: what the store directory is called."""
     parts = [test.workload, test.mode]
@@ -187,6 +211,8 @@ def default_name(test: Test) -> str:
         parts.append("+".join(test.nemesis))
     elif test.nemesis_schedule:
         parts.append("schedule")
+    if test.emulator_bugs:  # a run with planted bugs is not filed beside clean ones
+        parts.append("bug_" + "+".join(test.emulator_bugs))
     return "-".join(parts).replace("/", "_").replace(":", "_")
 
 

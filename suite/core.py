@@ -301,6 +301,44 @@ def _count(c: dict[str, int], op: Op) -> None:
         c["timeouts"] += op.type == "info" and op.error == "timeout"
 
 
+def nemesis_turns_note(test: Test) -> str | None:
+    """The warning printed before a run whose composed nemesis packages would not all act
+    within its time limit at the asked interval (nemesis/packages.py turn_interval_s)."""
+    from nemesis.faults import ALL_FAMILIES
+    from nemesis.packages import turns_note
+    names = [n for n in test.nemesis if n in ALL_FAMILIES]
+    if len(names) != len(test.nemesis) or not names:
+        return None
+    return turns_note(names, test.nemesis_interval, test.time_limit)
+
+
+def fault_counts(history: Sequence[Op]) -> dict[str, int]:
+    """How many times each fault began in a run (`results.json` run.faults): the nemesis
+    operations that completed ok with a fault-beginning `f` (a fault whose injection
+    failed or crashed is not assumed to have happened, as `fault_periods` has it)."""
+    counts: dict[str, int] = {}
+    for op in history:
+        if op.process == NEMESIS and op.type == "ok" and op.f in FAULT_ACTIONS:
+            counts[op.f] = counts.get(op.f, 0) + 1
+    return counts
+
+
+def faults_text(test: Test, counts: Mapping[str, int]) -> str | None:
+    """`faults: isolate 2, link (cut) 1, pause 0 (never acted)`: every requested package
+    with the times its fault began, plus any other fault the history holds."""
+    from nemesis.faults import ALL_FAMILIES
+    parts, seen = [], set()
+    for name in test.nemesis:
+        family = ALL_FAMILIES.get(name)
+        f = family.begin if family is not None else name
+        seen.add(f)
+        n = int(counts.get(f, 0))
+        label = name if f == name else f"{name} ({f})"
+        parts.append(f"{label} {n}" + (" (never acted)" if n == 0 else ""))
+    parts += [f"{f} {n}" for f, n in sorted(counts.items()) if f not in seen]
+    return "faults: " + ", ".join(parts) if parts else None
+
+
 def counts_text(c: Mapping[str, int]) -> str:
     """`ops=120 ok=100 condition-failed=8 fail=2 info=10`: business outcomes only when seen."""
     parts = [f"ops={c['ops']}", f"ok={c['ok']}"]
@@ -403,6 +441,9 @@ def run_test(test: Test, *, store: Store | None = None, stop: threading.Event | 
         log, progress = run_log.tee(log), run_log.tee(progress)
         log(f"gtcheck: running {test.name} (target={test.target} mode={test.mode} "
             f"seed={test.seed}, {test.time_limit:g}s) in {run_dir.path}")
+        note = nemesis_turns_note(test)
+        if note is not None:
+            log(f"gtcheck: warning: {note}")
         try:
             result = _run(test, run_dir, prepared, stop=stop, abort=abort, log=log,
                           progress=progress)
@@ -551,7 +592,8 @@ def _run(test: Test, run_dir: RunDir, prepared: _Prepared, *,
             attempt("writing the nemesis schedule", lambda: (
                 run_dir.path / schedule_file.FILE_NAME).write_text(json.dumps(faults,
                                                                               indent=1)))
-        run = {"interrupted": interrupted, "errors": errors, **run_counts(writer.ops)}
+        run = {"interrupted": interrupted, "errors": errors, **run_counts(writer.ops),
+               "faults": fault_counts(writer.ops)}
         if setup_error is not None:
             run["setup_error"] = setup_error
         if watch.gone_reason is not None:
@@ -631,7 +673,8 @@ def analyze_run(path: str | Path) -> RunResult:
             previous_run = run_dir.read_results().get("run", {})
         except GtcheckError:
             previous_run = {}
-    results["run"] = {**previous_run, **run_counts(history), "analyzed": True}
+    results["run"] = {**previous_run, **run_counts(history), "faults": fault_counts(history),
+                      "analyzed": True}
     if previous_run.get("setup_error") and not history:
         results["checkers"] = {}
     apply_run_conditions(results)
@@ -663,6 +706,9 @@ def summary(result: RunResult, test: Test) -> str:
     run = results.get("run") or {}
     if "ops" in run:
         lines.append(f"operations: {counts_text(run)} (timeouts={run.get('timeouts', 0)})")
+    faults = faults_text(test, run.get("faults") or {}) if "ops" in run else None
+    if faults:
+        lines.append(faults)
     warning = rate_warning(run)
     if warning:
         lines.append(f"warning: {warning}")

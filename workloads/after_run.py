@@ -38,7 +38,8 @@ def write_report(run_dir_path: Any) -> str | None:
 
 
 def after_run(result: Any, test: Any) -> list[str]:
-    """Lines to print before the verdict summary: the workload's summary, the report."""
+    """Lines to print before the verdict summary: the workload's summary, the report
+    (the plots come after the verdict: `plot_lines`)."""
     lines: list[str] = []
     path = result.run_dir.path
     history = path / "history.jsonl"
@@ -52,12 +53,18 @@ def after_run(result: Any, test: Any) -> list[str]:
     problem = write_report(path)
     if problem:
         lines.append(problem)
-    if history.exists():
-        try:
-            from results.plots import write_plots
-            written = write_plots(path)
-            if written:
-                lines.append("plots: " + ", ".join(str(p) for p in written))
-        except Exception as e:  # noqa: BLE001 -- a plot failure must not hide the verdict
-            lines.append(f"plots: not written ({type(e).__name__}: {e})")
     return lines
+
+
+def plot_lines(result: Any) -> list[str]:
+    """Write the PNG plots; the line to print after the verdict (issue 25: `verdict:`
+    first, then where things are)."""
+    path = result.run_dir.path
+    if not (path / "history.jsonl").exists():
+        return []
+    try:
+        from results.plots import write_plots
+        written = write_plots(path)
+    except Exception as e:  # noqa: BLE001 -- a plot failure must not hide the verdict
+        return [f"plots: not written ({type(e).__name__}: {e})"]
+    return ["plots: " + ", ".join(str(p) for p in written)] if written else []

@@ -154,14 +154,14 @@ def test_validate_end_to_end_on_one_bug(tmp_path):
 
 def test_run_options_for_bugs_and_fault_shape_are_checked_and_recorded():
     from suite.config import Test
-    t = Test(emulator_bugs=("relay", "relay"), nemesis_latency_ms=400,
+    t = Test(mode="async", emulator_bugs=("relay", "relay"), nemesis_latency_ms=400,
              nemesis_timing="end-in-fault")
     assert t.emulator_bugs == ("relay",)
     assert Test.from_json(t.to_json()) == t
     with pytest.raises(BadInput, match="unknown emulator bug"):
         Test(emulator_bugs=("nope",))
     with pytest.raises(BadInput, match="--target emulator"):
-        Test(target="endpoints:x.json", emulator_bugs=("relay",))
+        Test(target="endpoints:x.json", mode="async", emulator_bugs=("relay",))
     with pytest.raises(BadInput, match="--nemesis-timing"):
         Test(nemesis_timing="sometimes")
     with pytest.raises(BadInput, match="--nemesis-latency-ms"):
