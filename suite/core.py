@@ -180,7 +180,8 @@ def _check_nemesis_fits(test: Test, target: Any) -> None:
 
 def prepare(test: Test) -> _Prepared:
     """Resolve every name and build the target and the nemesis package, without starting
-    anything: a bad name, a bad endpoints file, an impossible region set or two nemeses
+    anything: a bad name, a bad endpoints file or one whose endpoints do not answer, an
+    impossible region set or two nemeses
     that cannot be composed fail here, before a run directory exists (BadInput /
     SetupError)."""
     target_factory, entry, nemesis_factories = _resolve(test)
@@ -190,6 +191,9 @@ def prepare(test: Test) -> _Prepared:
         raise _setup_error(f"target {test.target!r} could not be set up", e) from e
     if nemesis_factories:
         _check_nemesis_fits(test, target)
+    probe = getattr(target, "probe_before_run", None)
+    if callable(probe) and not test.hosts:  # running endpoints: do they answer? (SetupError)
+        probe()
     if test.nemesis_schedule and not getattr(target, "has_faults", True):
         raise BadInput(f"--nemesis-schedule needs a target with a fault API; "
                        f"{test.target!r} has none")

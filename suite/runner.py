@@ -16,7 +16,7 @@ with an unknown outcome may still take effect, so that process can never be reus
 
 Phases: the main phase runs until its generator is exhausted, the time limit passes, or
 `stop` is set (Ctrl-C / SIGTERM); then nothing new starts, and what is in flight completes
-or times out into `info`. The final phase follows (heal every fault, wait for quiescence,
+or times out into `info` (at a time limit, within `LIMIT_GRACE_S`: "time-limit"). The final phase follows (heal every fault, wait for quiescence,
 final reads marked `final: true`); it stops early only if `abort` is set (a second
 signal), in which case in-flight operations are recorded `info` ("interrupted") at once.
 `give_up` (set by the caller when the target is gone) ends the main phase like `stop` and
@@ -40,6 +40,10 @@ from suite.generator import NEMESIS, PENDING, SLEEP, Context
 from suite.protocols import Client, Nemesis
 
 POLL_S = 0.05  # the longest the interpreter waits before looking at stop/abort again
+# What is still in flight when the main phase's time limit passes gets this long (at most
+# its own timeout) to complete, then is recorded `info` ("time-limit"): the main phase
+# ends at the limit plus this grace, not plus a whole operation timeout (issue 25).
+LIMIT_GRACE_S = 1.0
 _OP_FIELDS = ("index", "time", "type", "process", "f", "key", "value", "region",
               "consistent", "error")
 
@@ -180,6 +184,7 @@ class _InFlight:
     op: dict
     deadline: int  # ns; for a sleep, when it ends
     worker: _Worker | None  # None for a sleep
+    cut: bool = False  # its deadline is the time limit's grace, not its own timeout
 
 
 @dataclass
@@ -322,7 +327,7 @@ class Runner:
                 continue
             if force is None and now < fl.deadline:
                 continue
-            error = force or "timeout"
+            error = force or ("time-limit" if fl.cut else "timeout")
             if error == "timeout":
                 self.outcome.timeouts += 1
             self._abandon(thread)
@@ -332,6 +337,15 @@ class Runner:
             if force is None:
                 self._worker(thread)  # a fresh worker opens its client ahead of use
         return g
+
+    def _cut_at_limit(self, deadline_ns: int) -> None:
+        """The time limit passed: what is in flight may take `LIMIT_GRACE_S` more (or
+        its own timeout, if sooner), then it is recorded `info` "time-limit"."""
+        grace = min(gen.seconds_to_ns(LIMIT_GRACE_S), self.op_timeout_ns)
+        cut = max(deadline_ns, self.now()) + grace
+        for fl in self.in_flight.values():
+            if fl.worker is not None and fl.deadline > cut:
+                fl.deadline, fl.cut = cut, True
 
     def _wait(self, until_ns: int | None, g: Any) -> Any:
         """Wait for one completion, at most until `until_ns` and at most POLL_S."""
@@ -358,6 +372,7 @@ class Runner:
         started) passes, or `stop` is set; then drain what is in flight."""
         g = gen.as_gen(generator)
         generating = g is not None
+        cut = False  # in-flight operations held to the time limit's grace
         while True:
             if self.abort_event.is_set():
                 self.outcome.aborted = True
@@ -371,6 +386,10 @@ class Runner:
                 for t in [t for t, fl in self.in_flight.items() if fl.worker is None]:
                     del self.in_flight[t]
                     self.ctx = self.ctx.released(t)
+            if not cut and deadline_ns is not None and self.now() >= deadline_ns \
+                    and not stop.is_set():
+                cut = True
+                self._cut_at_limit(deadline_ns)
             if not generating:
                 if not self.in_flight:
                     return

@@ -33,6 +33,7 @@ class EmulatorTarget(AdminEndpointsTarget):
     """Starts an embedded emulator deployment, then drives it like an `endpoints:` target."""
 
     name = "emulator"
+    probe_before_run = None  # its endpoints exist only once setup() started them
 
     def __init__(self, *, mode: str = "async", regions: Sequence[str] = DEFAULT_REGIONS,
                  witness: str | None = None, latency_scale: float = 0.1,

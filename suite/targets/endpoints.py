@@ -193,6 +193,11 @@ class EndpointsTarget(RegionClientsTarget):
                                         **kw)
         return cls(state["regions"], **kw)
 
+    def probe_before_run(self) -> None:
+        """Every region answers: these endpoints run before the run does, so
+        `suite.core.prepare` probes them before the run store is touched (issue 25)."""
+        self._clients.probe(self.regions)
+
     def _provisioner(self) -> GlobalTableProvisioner:
         return GlobalTableProvisioner(self._control_client, self.mode, self.regions,
                                       self.witness)
