@@ -4,7 +4,8 @@
 # Works on a fresh machine that has Python 3.11+ and access to the package registries:
 # it creates the virtual environment if needed, pip-installs `.[test]` (editable), installs
 # the system packages some tests need when they are missing (Chromium, for the report's
-# browser tests; only through apt-get, only when `chromium` is not already on PATH; as root,
+# browser tests; only through apt-get, waiting for a held dpkg lock, only when `chromium` is
+# not already on PATH, and a failure stops here unless GTCHECK_NO_BROWSER=1; as root,
 # openssh-server, iptables, sudo and faketime for the SSH worker test bed), and runs `python -m pytest -q`. Extra arguments go to pytest. Exits with pytest's status, so
 # CI (.ci/run) fails when a test fails.
 set -euo pipefail
@@ -20,10 +21,14 @@ as_root() {
   fi
 }
 
+# Another apt-get or unattended-upgrades may hold the dpkg lock for a while on a fresh
+# machine: wait for it (up to APT_LOCK_TIMEOUT seconds) instead of failing at once.
+APT_LOCK_TIMEOUT=${APT_LOCK_TIMEOUT:-600}
 apt_install() {
   command -v apt-get >/dev/null 2>&1 || return 1
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"
+  local wait=(-o "DPkg::Lock::Timeout=$APT_LOCK_TIMEOUT")
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get "${wait[@]}" update -qq &&
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get "${wait[@]}" install -y -qq "$@"
 }
 
 if [ ! -x "$VENV/bin/python" ]; then
@@ -37,10 +42,16 @@ fi
 
 "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e '.[test]'
 
-# Chromium drives the report/serve browser tests; optional, so a failure only warns.
-if ! command -v chromium >/dev/null 2>&1; then
-  apt_install chromium >/dev/null ||
-    echo "test.sh: warning: chromium is not installed; browser tests cannot run" >&2
+# Chromium drives the report/serve browser tests (tests/browser). They fail without it, so
+# a failed install fails the set-up here, clearly; GTCHECK_NO_BROWSER=1 runs without them
+# (they are then skipped, each saying why).
+if ! command -v chromium >/dev/null 2>&1 && [ "${GTCHECK_NO_BROWSER:-0}" != 1 ]; then
+  if ! apt_install chromium >/dev/null; then
+    echo "test.sh: error: chromium could not be installed (apt-get install chromium" \
+         "failed); the browser tests need it. Install it and retry, or run" \
+         "GTCHECK_NO_BROWSER=1 bash scripts/test.sh to skip them." >&2
+    exit 1
+  fi
 fi
 
 # The SSH worker tests (tests/remote) run against scripts/testbed.sh: network namespaces

@@ -8,7 +8,9 @@ download, no Node). It collects every console error and uncaught exception, so a
 assert that a page ran cleanly, evaluates expressions, and takes screenshots.
 
 If chromium is not installed this raises `BrowserMissing` with the command that installs
-it: the browser tests fail loudly rather than skip (tests/browser/setup.sh installs it).
+it. The browser tests call `require_browser()`: they fail loudly rather than skip
+(scripts/test.sh and tests/browser/setup.sh install it, and scripts/test.sh stops when it
+cannot), unless GTCHECK_NO_BROWSER=1 says to run without them: then each skips, saying why.
 """
 
 from __future__ import annotations
@@ -42,6 +44,21 @@ def chromium_path() -> str:
     raise BrowserMissing("chromium is not installed: the browser tests need Debian's "
                          "chromium package. Install it with `bash tests/browser/setup.sh` "
                          "(runs: apt-get update && apt-get install -y chromium).")
+
+
+NO_BROWSER_ENV = "GTCHECK_NO_BROWSER"
+
+
+def require_browser() -> None:
+    """In a test: fail with the install command when chromium is missing, or skip with
+    that reason when GTCHECK_NO_BROWSER=1 (scripts/test.sh's way to run without it)."""
+    import pytest
+    try:
+        chromium_path()
+    except BrowserMissing as e:
+        if os.environ.get(NO_BROWSER_ENV) == "1":
+            pytest.skip(f"{NO_BROWSER_ENV}=1 and {e}")
+        pytest.fail(str(e), pytrace=False)
 
 
 class Browser:

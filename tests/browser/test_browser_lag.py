@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from results.report import write_report
-from tests.browser.cdp import Browser, BrowserMissing, chromium_path
+from tests.browser.cdp import Browser, require_browser
 from tests.e2e.conftest import describe, run
 
 pytestmark = pytest.mark.slow
@@ -21,10 +21,7 @@ FAR, NEAR = "us-east-1->us-west-2", "us-east-1->us-east-2"
 
 
 def test_async_lag_plot_shows_the_far_pair_slower(tmp_path):
-    try:
-        chromium_path()
-    except BrowserMissing as e:
-        pytest.fail(str(e), pytrace=False)
+    require_browser()
     # Frequent reads (200 ops/s over 12 threads) make the bounds about 60 ms wide: the
     # 27 ms between the two pairs' one-way delays shows in the medians.
     result, _ = run(tmp_path, workload="set-full", mode="async", seed=12,

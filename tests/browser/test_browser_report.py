@@ -20,7 +20,7 @@ import pytest
 
 from results.report import write_report
 from results.serve import make_server
-from tests.browser.cdp import Browser, BrowserMissing, chromium_path
+from tests.browser.cdp import Browser, require_browser
 from tests.results.fixtures import make_run
 
 pytestmark = pytest.mark.slow
@@ -35,10 +35,7 @@ CANVAS_INK = """(function (c) {
 
 @pytest.fixture(scope="module")
 def browser():
-    try:
-        chromium_path()
-    except BrowserMissing as e:
-        pytest.fail(str(e), pytrace=False)
+    require_browser()
     with Browser() as b:
         yield b
 

@@ -74,7 +74,11 @@ def test_compose_packages_merges_schedules_and_final_heals():
     assert [(op["f"], op["time"]) for op in g.invocations(h)] == [("isolate", 0),
                                                                   ("cut", 1_000_000)]
     h = g.simulate(g.nemesis(pkg.final_generator), concurrency=1)
-    assert [op["f"] for op in g.invocations(h)] == ["heal", "heal"]
+    assert [op["f"] for op in g.invocations(h)] == ["heal"]  # identical heals run once
+    three = NemesisPackage(Recorder({"stop", "start"}), [{"f": "stop"}], [{"f": "start"}],
+                           name="outage")
+    h = g.simulate(g.nemesis(compose_packages([one, three]).final_generator), concurrency=1)
+    assert [op["f"] for op in g.invocations(h)] == ["heal", "start"]  # different: both
 
 
 def test_registry_lookups_list_the_known_names(monkeypatch):
