@@ -3,7 +3,8 @@ users read `latency-raw.png` and `rate.png`).
 
 `write_plots(run_dir) -> [paths]` draws, with matplotlib's Agg backend (no display
 needed), from the stored history: `latency.png` (every client operation's latency over
-time, one panel per region, log scale, failed and unknown operations marked) and
+time, one panel per region, log scale; requests answered no on their merits, failed and
+unknown operations each marked as their own kind) and
 `availability.png` (per region, the share of operations served per time bucket -- ok, or
 answered on the request's merits as the availability checker counts them). Fault
 periods are shaded in both, one colour per fault type, named in the legend. It reads
@@ -20,7 +21,21 @@ from results.history import NEMESIS, fault_periods, pair, read_jsonl
 
 FAULT_COLOURS = {"isolate": "#e53935", "cut": "#8e24aa", "cut-oneway": "#5e35b1",
                  "delay": "#00897b", "pause-replication": "#ff8f00", "stop": "#37474f",
-                 "skew-clock": "#039be5"}
+                 "skew-clock": "#039be5", "slow": "#795548", "pause": "#d81b60",
+                 "fis-pause-replication": "#fbc02d", "client-partition": "#43a047",
+                 "client-latency": "#00acc1", "client-timeout": "#9e9d24"}
+# How each completion is drawn: a request refused on its merits (ConditionalCheckFailed,
+# ReplicatedWriteConflict) was answered, not failed, and gets its own mark (issue 25).
+KINDS = (("ok", ".", "#1f77b4", "ok"),
+         ("answered", "s", "#5c6bc0", "answered no (condition failed / conflict)"),
+         ("fail", "x", "#e53935", "failed"), ("info", "^", "#ffb300", "unknown (info)"))
+
+
+def completion_kind(p) -> str:
+    """ok / answered / fail / info of a completed pair (KINDS)."""
+    if p.type == "fail" and p.complete.error in ANSWERED_ERRORS:
+        return "answered"
+    return p.type
 REGION_COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf"]
 BUCKETS = 60
 DPI = 100
@@ -56,13 +71,12 @@ def write_plots(run_dir: str | os.PathLike) -> list[Path]:
     seen: set = set()
     for ax, region in zip(axes[:, 0], regions):
         here = [p for p in pairs if (p.invoke.region or "?") == region and p.complete]
-        for kind, marker, colour in (("ok", ".", "#1f77b4"), ("fail", "x", "#e53935"),
-                                     ("info", "^", "#ffb300")):
-            sel = [p for p in here if p.type == kind]
+        for kind, marker, colour, label in KINDS:
+            sel = [p for p in here if completion_kind(p) == kind]
             if sel:
                 ax.scatter([p.invoke.time / 1e9 for p in sel],
                            [max(0.01, (p.complete.time - p.invoke.time) / 1e6) for p in sel],
-                           s=6, marker=marker, color=colour, label=kind, linewidths=0.6)
+                           s=6, marker=marker, color=colour, label=label, linewidths=0.6)
         _shade(ax, periods, end_s, seen)
         ax.set_yscale("log")
         ax.set_ylabel(f"{region}\nlatency (ms)")

@@ -1,7 +1,8 @@
 """The cycle a transactional checker found, laid out for a small picture in the report.
 
-A checker result may carry `"cycle"` (checkers.elle.run: the first cycle found, its
-transactions, regions and labelled edges). `cycle_figures(checkers)` turns each into an
+A checker result may carry `"cycles"` (checkers.elle.run: the first cycle of each kind
+found, its transactions, regions and labelled edges; older results: `"cycle"`, the first
+one). `cycle_figures(checkers)` turns each into an
 SVG-ready layout: transactions on a circle (networkx's circular_layout: a handful of
 vertices, where networkx is plenty fast), arrows shortened to stop at the node's edge,
 each labelled with its dependency (ww / wr / rw / realtime / process) and key. The
@@ -39,7 +40,17 @@ def layout(picture: Mapping[str, Any]) -> dict:
                       "lx": round(mx, 1), "ly": round(my, 1), "label": label,
                       "rel": e["rel"]})
     regions = picture.get("regions") or [None] * len(nodes)
+    # The picture's own extent (nodes with their region line, arrows bent outward, their
+    # labels), not the layout square: a 2-cycle drawn side by side is a wide, low figure
+    # with no empty band under it (issue 25).
+    xs = [x for x, _ in place.values()] + [e["lx"] for e in edges]
+    ys = [y for _, y in place.values()] + [e["ly"] for e in edges]
+    pad = RADIUS_NODE + 18
+    x0, y0 = min(xs) - pad, min(ys) - pad
+    width, height = max(xs) + pad - x0, max(ys) + pad - y0
     return {"kind": picture["kind"], "size": SIZE, "r": RADIUS_NODE,
+            "viewbox": f"{x0:.0f} {y0:.0f} {width:.0f} {height:.0f}",
+            "width": round(width), "height": round(height),
             "explanation": picture.get("explanation", ""),
             "nodes": [{"name": name, "x": round(place[name][0], 1),
                        "y": round(place[name][1], 1), "region": reg or ""}
@@ -51,9 +62,14 @@ def cycle_figures(checkers: Mapping[str, Any]) -> list[dict]:
     """One layout per checker result that found a cycle: [{checker, ...layout}]."""
     out = []
     for name, res in (checkers or {}).items():
-        if isinstance(res, Mapping) and isinstance(res.get("cycle"), Mapping):
+        if not isinstance(res, Mapping):
+            continue
+        pictures = res.get("cycles")  # one per kind (checkers.elle.run); older: "cycle"
+        if not isinstance(pictures, list):
+            pictures = [res["cycle"]] if isinstance(res.get("cycle"), Mapping) else []
+        for picture in pictures:
             try:
-                out.append({"checker": name, **layout(res["cycle"])})
+                out.append({"checker": name, **layout(picture)})
             except (KeyError, TypeError, ValueError) as e:  # a malformed stored result
                 out.append({"checker": name, "error": f"{type(e).__name__}: {e}"})
     return out

@@ -52,20 +52,33 @@ def _anomaly_rows(result: dict, *, expected: bool, region: str | None,
     return rows
 
 
-def _cycle_picture(result: dict) -> dict | None:
-    """The first cycle found, as plain data for the report's drawing."""
+def _cycle_pictures(result: dict) -> list[dict]:
+    """The first cycle of each kind found (G0, G1c, G-single, G2, ...), as plain data for
+    the report's drawings: a reader sees one cycle of every kind the checker reports,
+    not only the first kind's (issue 25)."""
+    out = []
     for kind, cases in result.get("anomalies", {}).items():
-        for case in cases if isinstance(cases, list) else ():
-            if isinstance(case, dict) and "cycle" in case:
-                cyc = case["cycle"]
-                return {"kind": kind,
-                        "nodes": [f"T{t.index}" for t in cyc[:-1]],
-                        "regions": [t.region for t in cyc[:-1]],
-                        "edges": [{"from": f"T{cyc[i].index}", "to": f"T{cyc[i + 1].index}",
-                                   "rel": s.get("type"), "key": s.get("key")}
-                                  for i, s in enumerate(case["steps"])],
-                        "explanation": describe_anomaly(kind, case)}
-    return None
+        case = next((c for c in (cases if isinstance(cases, list) else ())
+                     if isinstance(c, dict) and "cycle" in c), None)
+        if case is None:
+            continue
+        cyc = case["cycle"]
+        out.append({"kind": kind,
+                    "nodes": [f"T{t.index}" for t in cyc[:-1]],
+                    "regions": [t.region for t in cyc[:-1]],
+                    "edges": [{"from": f"T{cyc[i].index}", "to": f"T{cyc[i + 1].index}",
+                               "rel": s.get("type"), "key": s.get("key")}
+                              for i, s in enumerate(case["steps"])],
+                    "explanation": describe_anomaly(kind, case)})
+    return out
+
+
+def _with_cycles(out: dict, pictures: list[dict]) -> dict:
+    """`cycles`: one picture per kind; `cycle`: the first (as results.json had it)."""
+    if pictures:
+        out["cycle"] = pictures[0]
+        out["cycles"] = pictures
+    return out
 
 
 def _counts(rows: Sequence[dict]) -> dict[str, int]:
@@ -100,7 +113,7 @@ def in_region_check(workload: str, txns: Sequence[Txn]) -> dict:
     regions = sorted({t.region for t in txns if t.region is not None})
     per_region: dict[str, dict] = {}
     rows: list[dict] = []
-    picture = None
+    pictures: list[dict] = []
     for region in regions:
         own = {k for k, rs in writers.items() if rs == {region}}
         if not own:  # a region that writes no key of its own has nothing to judge here
@@ -112,7 +125,8 @@ def in_region_check(workload: str, txns: Sequence[Txn]) -> dict:
                                                   "edges", "not", "strongest_consistent")}
         per_region[region]["keys"] = len(own)
         rows += _anomaly_rows(res, expected=False, region=region)
-        picture = picture or _cycle_picture(res)
+        seen = {p["kind"] for p in pictures}
+        pictures += [p for p in _cycle_pictures(res) if p["kind"] not in seen]
     shared = sorted(str(k) for k, rs in writers.items() if len(rs) > 1)
     from checkers.core import merge_valid
     judged = [r["valid"] for r in per_region.values() if r.get("judged", True)]
@@ -120,9 +134,7 @@ def in_region_check(workload: str, txns: Sequence[Txn]) -> dict:
     out = {"valid": valid, "model": IN_REGION_MODEL, "regions": per_region,
            "anomalies": rows, "anomaly_counts": _counts(rows),
            "keys_written_from_several_regions": shared}
-    if picture:
-        out["cycle"] = picture
-    return out
+    return _with_cycles(out, pictures)
 
 
 def cross_region_check(workload: str, txns: Sequence[Txn]) -> dict:
@@ -133,10 +145,7 @@ def cross_region_check(workload: str, txns: Sequence[Txn]) -> dict:
            "strongest_consistent": res["strongest_consistent"],
            "note": "A11: replication is per item, so another region may see part of a "
                    "transaction; reported, allowed in async mode"}
-    picture = _cycle_picture(res)
-    if picture:
-        out["cycle"] = picture
-    return out
+    return _with_cycles(out, _cycle_pictures(res))
 
 
 def strict_check(workload: str, txns: Sequence[Txn]) -> dict:
@@ -145,10 +154,7 @@ def strict_check(workload: str, txns: Sequence[Txn]) -> dict:
     out = {"valid": res["valid"], "model": "strict-serializable", "anomalies": rows,
            "anomaly_counts": _counts(rows), "anomaly_types": res["anomaly_types"],
            "not": res["not"], "txns": res["txns"], "edges": res["edges"]}
-    picture = _cycle_picture(res)
-    if picture:
-        out["cycle"] = picture
-    return out
+    return _with_cycles(out, _cycle_pictures(res))
 
 
 def _m14(attempts) -> dict:

@@ -202,8 +202,12 @@ def counterexample(model: Model, key: Hashable, part: Sequence[Call], res: dict)
             f"{model.describe_call(stuck)} (history index {stuck.index}, process "
             f"{stuck.process}) cannot be linearized: after the longest linearizable "
             f"prefix found ({len(prefix)} operations) the state could be "
-            f"{' or '.join(states) or 'nothing'}, and no order of the "
-            f"{len(concurrent)} concurrent operations makes it legal.")
+            f"{' or '.join(states) or 'nothing'}, and "
+            + (f"no order of the {len(concurrent)} concurrent operation"
+               f"{'' if len(concurrent) == 1 else 's'} makes it legal."
+               if concurrent else
+               "no other operation is concurrent with it, so no other order exists: "
+               "what it returned contradicts every state the prefix allows."))
     return ce
 
 

@@ -54,9 +54,11 @@ def _build_report(run_dir: str | os.PathLike) -> str:
     run = load_run(run_dir)
     hist = HistoryIndex(run.ops)
     view = view_model(run, hist)
-    anomaly_ops = [o["index"] for g in view["anomaly_groups"] for a in g["items"]
-                   for o in a["ops"]]
-    data = page_data(run, hist, anomaly_ops, view["counterexamples"])
+    def ops_of(expected: bool) -> list[int]:
+        return [o["index"] for g in view["anomaly_groups"] if g["expected"] == expected
+                for a in g["items"] for o in a["ops"]]
+    data = page_data(run, hist, ops_of(False), view["counterexamples"],
+                     allowed_ops=ops_of(True))
     return render("report.html.j2", data=data, replication_lag=lag_view(run.checkers),
                   **view)
 

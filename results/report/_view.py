@@ -438,7 +438,10 @@ def _pack_lanes(pairs: Iterable[tuple[int, Pair]], region_order: list[str]) -> t
 
 
 def page_data(run: Run, hist: HistoryIndex, anomaly_ops: Iterable[int],
-              cxs: list[dict]) -> dict:
+              cxs: list[dict], *, allowed_ops: Iterable[int] = ()) -> dict:
+    """The page's data: the history as columns, faults, and the operations of the
+    reported violations (`anomaly_ops`) and of the anomalies the mode allows
+    (`allowed_ops`), which the timeline outlines in two styles (issue 25)."""
     test = run.test or {}
     region_order = [r for r in (test.get("regions") or []) if isinstance(r, str)]
     pairs = hist.pairs
@@ -503,6 +506,7 @@ def page_data(run: Run, hist: HistoryIndex, anomaly_ops: Iterable[int],
         faults.append({"s": fp.start // 1000, "e": None if fp.end is None else fp.end // 1000,
                        "label": fp.describe(), "region": target, "f": fp.f})
     final_pairs = [n for n, p in client if p.invoke.extra.get("final")]
+    violating = {i for i in anomaly_ops if isinstance(i, int)}
     drawings = [_cx_drawing(hist, cx) for cx in cxs]
     return {
         **cols, "fs": list(fs), "keys": list(keys), "errors": list(errors), "lanes": lanes,
@@ -511,7 +515,8 @@ def page_data(run: Run, hist: HistoryIndex, anomaly_ops: Iterable[int],
             {ln["region"] for ln in lanes if ln["region"] not in region_order
              and ln["region"] != "nemesis"}),
         "faults": faults, "end": t_end // 1000,
-        "anomalyOps": sorted({i for i in anomaly_ops if isinstance(i, int)}),
+        "anomalyOps": sorted(violating),
+        "allowedOps": sorted({i for i in allowed_ops if isinstance(i, int)} - violating),
         "counter": "counter" in str(test.get("workload") or "") or (
             "add" in fs and "read" in fs and "write" not in fs),
         "finalFrom": min((cols["t0"][n] for n in final_pairs), default=None),

@@ -40,8 +40,20 @@
   }
   var byIndex = new Map();
   for (n = 0; n < N; n++) { byIndex.set(D.i[n], n); if (D.c[n] >= 0) byIndex.set(D.c[n], n); }
-  var anomalous = new Set();
-  D.anomalyOps.forEach(function (i) { var p = byIndex.get(i); if (p !== undefined) anomalous.add(p); });
+  // Operations named by a violation, and by an anomaly the mode allows (outlined in a calm
+  // style of their own, which the reader can switch off: they are not failures).
+  function positions(indices) {
+    var out = new Set();
+    (indices || []).forEach(function (i) { var p = byIndex.get(i); if (p !== undefined) out.add(p); });
+    return out;
+  }
+  var anomalous = positions(D.anomalyOps), allowed = positions(D.allowedOps);
+  allowed.forEach(function (n) { if (anomalous.has(n)) allowed.delete(n); });
+  var showAllowed = true;
+  // A request a working region refused on its merits (ConditionalCheckFailed,
+  // ReplicatedWriteConflict): answered, not failed, so drawn as its own kind.
+  var ANSWERED = new Set(D.answered || []);
+  function answeredNo(n) { return TY[n] === 1 && ANSWERED.has(D.er[n]); }
   var regionOfLane = D.lanes.map(function (l) { return l.region; });
   parts.data = {ms: Math.round(performance.now() - started), parseMs: Math.round(parsedMs)};
   var nemesisLane = regionOfLane.indexOf("nemesis");
@@ -55,19 +67,26 @@
       "f         " + D.fs[F[n]] + (D.keys[D.k[n]] ? "   key " + D.keys[D.k[n]] : "") +
         (D.cs[n] === 1 ? "   (SC)" : D.cs[n] === 0 ? "   (EC)" : ""),
       "value     " + (D.v[n] || "-"),
-      "outcome   " + TYPE_NAMES[TY[n]] + (D.er[n] >= 0 ? "   error " + D.errors[D.er[n]] : ""),
+      "outcome   " + (answeredNo(n) ? "answered no (not a failure)" : TYPE_NAMES[TY[n]]) +
+        (D.er[n] >= 0 ? "   error " + D.errors[D.er[n]] : ""),
       "start     " + fmtS(T0[n]) + "   end " + (D.d[n] >= 0 ? fmtS(T1[n]) : "-") +
         (D.d[n] >= 0 ? "   latency " + (D.d[n] / 1000).toFixed(2) + " ms" : "")
     ];
-    if (anomalous.has(n)) lines.push("involved in a reported anomaly");
+    if (anomalous.has(n)) lines.push("involved in a reported violation");
+    if (allowed.has(n)) lines.push("involved in an anomaly the mode allows (not a failure)");
     return lines.join("\n");
   }
 
   // One colour per fault type (the same in the timeline, the plots and the legends), so a
   // reader tells an isolated region from a cut link or a skewed clock at a glance.
+  // Every fault the nemeses begin has its own colour (results/plots.py uses the same), far
+  // enough apart to tell slow from pause.
   var FAULT_RGB = {"isolate": "229, 57, 53", "cut": "142, 36, 170", "cut-oneway": "94, 53, 177",
                    "delay": "0, 137, 123", "pause-replication": "255, 143, 0",
-                   "stop": "55, 71, 79", "skew-clock": "3, 155, 229"};
+                   "stop": "55, 71, 79", "skew-clock": "3, 155, 229",
+                   "slow": "121, 85, 72", "pause": "216, 27, 96",
+                   "fis-pause-replication": "251, 192, 45", "client-partition": "67, 160, 71",
+                   "client-latency": "0, 172, 193", "client-timeout": "158, 157, 36"};
   function faultRgb(f) { return FAULT_RGB[f] || "255, 152, 0"; }
   function shadeFaults(ctx, xOf, top, height, left, right, laneBand, labels) {
     D.faults.forEach(function (fp, i) {
@@ -109,6 +128,7 @@
       el.appendChild(document.createTextNode(" " + f + "  "));
     });
   }
+  var ANSWERED_COLOR = "#5c6bc0", ALLOWED_COLOR = "#90a4ae";
   function timelineLegend(el) {
     if (!el) return;
     function item(color, text, outline) {
@@ -122,9 +142,12 @@
     var clientFs = new Set();
     for (var n = 0; n < N; n++) if (LANE[n] !== nemesisLane) clientFs.add(F[n]);
     D.fs.forEach(function (f, i) { if (clientFs.has(i)) item(F_COLORS[i % F_COLORS.length], f + " (ok)"); });
+    item(ANSWERED_COLOR, "answered no (condition failed / conflict: not a failure)");
     item("#e57373", "failed"); item("#ffb300", "unknown (info)");
     item("#b0bec5", "never completed"); item("#e65100", "nemesis");
-    item("#d500f9", "in a reported anomaly", true); item("#000", "selected", true);
+    if (anomalous.size) item("#d500f9", "in a reported violation", true);
+    if (allowed.size) item(ALLOWED_COLOR, "in an anomaly the mode allows (not a failure)", true);
+    item("#000", "selected", true);
   }
 
   // --- timeline --------------------------------------------------------------------
@@ -134,9 +157,12 @@
     var tip = document.getElementById("tl-tip");
     var detail = document.getElementById("tl-detail");
     var GUTTER = 150, AXIS = 22;
+    // Fault names get a band of their own between the axis and the first row, so they are
+    // never drawn over operations.
+    var BAND = D.faults.length ? 26 : 0;
     var lanes = D.lanes.length;
     var rowH = Math.max(3, Math.min(16, Math.floor(600 / Math.max(1, lanes))));
-    var height = AXIS + lanes * rowH + 4;
+    var height = AXIS + BAND + lanes * rowH + 4;
     var dpr = window.devicePixelRatio || 1;
     var width = 0;
     var full = [0, Math.max(D.end, 1)];
@@ -156,7 +182,7 @@
     }
     function xOf(t) { return GUTTER + (t - view[0]) / (view[1] - view[0]) * (width - GUTTER); }
     function tOf(x) { return view[0] + (x - GUTTER) / (width - GUTTER) * (view[1] - view[0]); }
-    function laneY(l) { return AXIS + l * rowH; }
+    function laneY(l) { return AXIS + BAND + l * rowH; }
     function laneBand(region) {
       var first = -1, last = -1;
       for (var l = 0; l < lanes; l++) if (regionOfLane[l] === region) { if (first < 0) first = l; last = l; }
@@ -169,10 +195,12 @@
     }
     // Colours as small codes (for the dense mode's pixel grid); a higher code wins a pixel,
     // so failures and crashes stay visible however far out one zooms.
-    var PALETTE = F_COLORS.concat(["#b0bec5", "#ffb300", "#e57373", "#e65100"]);
-    var OPEN = F_COLORS.length, INFO = OPEN + 1, FAILED = OPEN + 2, NEMESIS = OPEN + 3;
+    var PALETTE = F_COLORS.concat(["#b0bec5", ANSWERED_COLOR, "#ffb300", "#e57373", "#e65100"]);
+    var OPEN = F_COLORS.length, ANSWERED_NO = OPEN + 1, INFO = OPEN + 2, FAILED = OPEN + 3,
+        NEMESIS = OPEN + 4;
     function codeOf(n) {
       if (LANE[n] === nemesisLane) return NEMESIS;
+      if (answeredNo(n)) return ANSWERED_NO;
       if (TY[n] === 1) return FAILED;
       if (TY[n] === 2) return INFO;
       if (TY[n] === 3) return OPEN;
@@ -244,14 +272,23 @@
         }
       }
       paths.forEach(function (p, code) { if (p) { ctx.fillStyle = PALETTE[code]; ctx.fill(p); } });
-      // anomalies and the selection on top
-      ctx.lineWidth = 1.5;
-      ctx.strokeStyle = "#d500f9";
-      anomalous.forEach(function (n) {
-        if (T1[n] < t0 || T0[n] > t1) return;
-        var x0 = Math.max(GUTTER, xOf(T0[n])), x1 = Math.min(width, xOf(T1[n]));
-        ctx.strokeRect(x0 - 1, laneY(LANE[n]), Math.max(2, x1 - x0) + 2, rowH);
-      });
+      // anomalies and the selection on top: violations in a loud outline, the anomalies
+      // the mode allows in a thin dashed grey one (or none, when switched off)
+      function outline(set, color, width, dash) {
+        ctx.lineWidth = width; ctx.strokeStyle = color; ctx.setLineDash(dash);
+        set.forEach(function (n) {
+          if (T1[n] < t0 || T0[n] > t1) return;
+          if (keyOnly >= 0 && D.k[n] !== keyOnly) return;
+          var x0 = Math.max(GUTTER, xOf(T0[n])), x1 = Math.min(width_, xOf(T1[n]));
+          ctx.strokeRect(x0 - 1, laneY(LANE[n]), Math.max(2, x1 - x0) + 2, rowH);
+        });
+        ctx.setLineDash([]);
+      }
+      var width_ = width;
+      if (showAllowed) outline(allowed, ALLOWED_COLOR, 1, [3, 2]);
+      outline(anomalous, "#d500f9", 1.5, []);
+      canvas.dataset.violationOutlines = anomalous.size;
+      canvas.dataset.allowedOutlines = showAllowed ? allowed.size : 0;
       if (selected >= 0) {
         ctx.strokeStyle = "#000"; ctx.lineWidth = 2;
         var sx0 = Math.max(GUTTER, xOf(T0[selected])), sx1 = Math.min(width, xOf(T1[selected]));
@@ -269,6 +306,8 @@
         ctx.fillText((t / 1e6).toFixed(step < 1e4 ? 4 : step < 1e6 ? 2 : 0) + " s", x + 2, 3);
       }
       ctx.fillRect(GUTTER, AXIS - 1, width - GUTTER, 1);
+      canvas.dataset.faultBand = AXIS + "," + (AXIS + BAND);
+      canvas.dataset.firstRow = laneY(0);
       document.getElementById("tl-window").textContent =
         "window " + fmtS(t0) + " – " + fmtS(t1) + " · " + drawn + " operations drawn";
       canvas.dataset.drawn = drawn;
@@ -287,7 +326,7 @@
       setView(c - (c - view[0]) * factor, c + (view[1] - c) * factor);
     }
     function pick(x, y) {
-      var lane = Math.floor((y - AXIS) / rowH);
+      var lane = Math.floor((y - AXIS - BAND) / rowH);
       if (lane < 0 || lane >= lanes || x < GUTTER) return -1;
       var t = tOf(x), slack = 3 * (view[1] - view[0]) / (width - GUTTER);
       var from = lowerBound(t - maxDur - slack), to = lowerBound(t + slack + 1), best = -1;
@@ -322,6 +361,11 @@
       schedule();
       wrap.scrollIntoView({block: "center"});
     };
+    var allowedToggle = document.getElementById("tl-allowed");
+    if (allowedToggle) {
+      allowedToggle.parentNode.hidden = allowed.size === 0;
+      allowedToggle.addEventListener("change", function () { showAllowed = allowedToggle.checked; schedule(); });
+    }
     if (keyNote) keyNote.querySelector("button").onclick = function () {
       keyOnly = -1; keyNote.hidden = true; schedule();
     };
@@ -503,7 +547,6 @@
 
   // Served: ok, or answered on the request's merits (a failed condition, a lost MRSC
   // conflict): the availability checker's own definition, so the plot shows what is judged.
-  var ANSWERED = new Set(D.answered || []);
   function served(n) { return TY[n] === 0 || (TY[n] === 1 && ANSWERED.has(D.er[n])); }
 
   function throughputPlot() {
@@ -623,6 +666,15 @@
            "process " + p + " · " + regionOfLane[LANE[sample]]);
     });
     var concurrent = new Set(cx.concurrent);
+    // Each operation gets a tag (A, B, ... in start order), shown in its box and in the
+    // table under the diagram, which gives every operation's full value and outcome: the
+    // boxes are too narrow to hold them (Knossos's linear.svg shows each op's value).
+    var byStart = cx.ops.slice().sort(function (a, b) { return T0[a] - T0[b] || a - b; });
+    var tagOf = {};
+    byStart.forEach(function (n, k) { tagOf[n] = opTag(k); });
+    function opText(n) {
+      return D.fs[F[n]] + " " + (D.v[n] || "nil") + (TY[n] === 2 || TY[n] === 3 ? " (info)" : "");
+    }
     cx.ops.forEach(function (n) {
       var row = procs.indexOf(D.p[n]);
       var cls = n === cx.failing ? "failing" : cx.prefix[n] ? "prefix" : concurrent.has(n) ? "concurrent" : "other";
@@ -631,13 +683,12 @@
       var r = node("rect", {x: x0, y: y, width: Math.max(3, x1 - x0), height: ROW - 8, rx: 3, fill: fill,
                             stroke: cls === "failing" ? "#7f0000" : "#607d8b", "stroke-width": cls === "failing" ? 2 : 0.6,
                             "class": "cx-op " + cls, "data-op": D.i[n], cursor: "pointer"});
-      var label = (D.fs[F[n]] === "read" ? "r→" : D.fs[F[n]].charAt(0) + " ") + (D.v[n] || "nil") +
-                  (TY[n] === 2 || TY[n] === 3 ? " (info)" : "") + (cx.prefix[n] ? "  [" + cx.prefix[n] + "]" : "");
+      var label = tagOf[n] + " " + opText(n) + (cx.prefix[n] ? "  [" + cx.prefix[n] + "]" : "");
       // The label stays inside its box (cut with an ellipsis; the full text is in the
       // tooltip), so neighbouring operations' labels never overlap.
       var room = Math.floor((Math.max(3, x1 - x0) - 6) / 6.2);
-      if (room >= 2) {
-        if (label.length > room) label = label.slice(0, Math.max(1, room - 1)) + "…";
+      if (room >= tagOf[n].length) {
+        if (label.length > room) label = room <= tagOf[n].length + 1 ? tagOf[n] : label.slice(0, room - 1) + "…";
         node("text", {x: x0 + 3, y: y + ROW / 2, fill: "#102027", "pointer-events": "none",
                       "font-size": "11px"}, label);
       }
@@ -647,7 +698,38 @@
       r.addEventListener("click", function () { if (timeline) timeline.focus(D.i[n]); });
     });
     el.appendChild(svg);
+    el.appendChild(counterexampleTable(cx, byStart, tagOf, concurrent));
     return true;
+  }
+  function opTag(k) {   // 0 -> A, 25 -> Z, 26 -> AA, ...
+    var s = "";
+    for (k += 1; k > 0; k = Math.floor((k - 1) / 26)) s = String.fromCharCode(65 + (k - 1) % 26) + s;
+    return s;
+  }
+  function counterexampleTable(cx, byStart, tagOf, concurrent) {
+    var table = document.createElement("table");
+    table.className = "cx-ops numbers";
+    var head = table.createTHead().insertRow();
+    ["op", "#", "process", "region", "f", "value", "outcome", "start s", "end s", "role"].forEach(function (h) {
+      var th = document.createElement("th"); th.textContent = h; head.appendChild(th);
+    });
+    var body = table.createTBody();
+    byStart.forEach(function (n) {
+      var row = body.insertRow();
+      row.className = n === cx.failing ? "failing" : "";
+      var role = n === cx.failing ? "cannot be placed" : cx.prefix[n] ? "prefix, place " + cx.prefix[n]
+               : concurrent.has(n) ? "concurrent with it" : "other";
+      [tagOf[n], D.i[n], D.p[n], regionOfLane[LANE[n]], D.fs[F[n]], D.v[n] || "nil",
+       answeredNo(n) ? "answered no (" + D.errors[D.er[n]] + ")" : TYPE_NAMES[TY[n]] +
+         (D.er[n] >= 0 && !answeredNo(n) ? " (" + D.errors[D.er[n]] + ")" : ""),
+       (T0[n] / 1e6).toFixed(4), D.d[n] >= 0 ? (T1[n] / 1e6).toFixed(4) : "-", role
+      ].forEach(function (v, j) {
+        var td = row.insertCell();
+        td.textContent = String(v);
+        if (j === 5) td.className = "value";
+      });
+    });
+    return table;
   }
 
   // --- wiring ----------------------------------------------------------------------
