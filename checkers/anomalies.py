@@ -28,6 +28,11 @@ from typing import Any, Iterable, Mapping, Sequence
 from checkers import counter as counter_checks
 from checkers import observe as ob
 from checkers import set as set_checks
+
+# Kinds listed as anomalies that are evidence a promise held, not anomalies a reader must
+# survive: a "no-relay" read shows the replicators did not relay during a cut (A10's
+# promise at work). The console and the report list them apart (issue 25).
+EVIDENCE_KINDS = frozenset({"no-relay"})
 from checkers.async_props import provably_older
 from checkers.observe import Pair
 from results.history import OK, FaultPeriod, fault_periods

@@ -23,7 +23,9 @@ from results.report._render import render
 from results.report._run import Run, load_run
 
 QUANTILES = ("p50_ms", "p90_ms", "p99_ms", "max_ms")
-CONFIG_KEYS = ("name", "mode", "workload", "nemesis", "regions", "witness", "seed",
+# The target and the planted bugs first: the two differences that matter most (issue 25).
+CONFIG_KEYS = ("target", "emulator_bugs", "name", "mode", "workload", "nemesis", "regions",
+               "witness", "seed",
                "time_limit", "concurrency", "rate", "keys", "latency_scale", "start_time")
 
 
@@ -126,6 +128,8 @@ def compare_runs(run_a: str | os.PathLike, run_b: str | os.PathLike) -> dict:
         elif (r.results or {}).get("reason") and cls == "unknown":
             word = f"unknown ({r.results['reason']})"
         summary.append({"path": str(r.path), "name": r.name, "mode": t.get("mode") or "",
+                        "target": t.get("target") or "unknown",
+                        "bugs": ", ".join(map(str, t.get("emulator_bugs") or [])) or "none",
                         "verdict_cls": cls, "verdict_word": word, "problems": r.problems,
                         "rel": r.path.name})
     return {"runs": summary, "config": config, "verdicts": verdicts, "anomalies": anomalies,
@@ -144,8 +148,10 @@ def write_compare(run_a: str | os.PathLike, run_b: str | os.PathLike,
 def compare_text(data: dict) -> str:
     """The comparison as a plain-text table for the terminal."""
     a, b = data["runs"]
-    lines = [f"A: {a['path']} ({a['mode']}) -> {a['verdict_word']}",
-             f"B: {b['path']} ({b['mode']}) -> {b['verdict_word']}", "", "Verdicts:"]
+    def head(label: str, r: dict) -> str:
+        return (f"{label}: {r['path']} ({r['mode']}; target {r['target']}; planted bugs: "
+                f"{r['bugs']}) -> {r['verdict_word']}")
+    lines = [head("A", a), head("B", b), "", "Verdicts:"]
     w = max([len(v["title"]) for v in data["verdicts"]] + [8])
     def said(c: dict) -> str:
         return c["word"] + (f" ({c['counts']})" if c.get("counts") else "")

@@ -5,7 +5,8 @@ colour, anomaly counts) with links to its report, history, results and logs, sor
 filterable by verdict and workload (plain query parameters, so the page works without a
 script and a test can drive it with urllib); two runs ticked on it open side by side
 (`/compare?run=A&run=B`, the page of `gtcheck report --compare`). Everything else it serves is a file inside
-the store, under `/runs/<path in the store>`: any path that escapes the store (`..`,
+the store, under `/runs/<path in the store>` (a run's directory itself is listed, file by
+file, and `/zip/<run>` sends it as one zip: results/browse.py, Jepsen's habits): any path that escapes the store (`..`,
 encoded or not, an absolute path, a symlink pointing outside) gets 404, as does anything
 that is not a regular file. A run whose report.html is missing gets one written on first
 request. The server binds 127.0.0.1 unless told otherwise, only answers GET and HEAD, and
@@ -220,6 +221,8 @@ class StoreHandler(BaseHTTPRequestHandler):
                 return self._index(urllib.parse.parse_qs(url.query), head)
             if url.path.startswith("/runs/"):
                 return self._file(url.path[len("/runs/"):], head)
+            if url.path.startswith("/zip/"):
+                return self._zip(url.path[len("/zip/"):], head)
             if url.path == "/compare":
                 return self._compare(urllib.parse.parse_qs(url.query).get("run", []), head)
             self._error(HTTPStatus.NOT_FOUND, "no such page")
@@ -293,12 +296,7 @@ class StoreHandler(BaseHTTPRequestHandler):
         if target.is_dir():
             if (target / "report.html").is_file() or any((target / f).is_file()
                                                           for f in RUN_FILES):
-                self.send_response(HTTPStatus.FOUND)
-                self.send_header("Location", "/runs/" + urllib.parse.quote(
-                    target.relative_to(self.store.resolve()).as_posix()) + "/report.html")
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                return
+                return self._listing(target, head)  # Jepsen's habit: the run's files
             return self._error(HTTPStatus.NOT_FOUND, "not a run directory", head)
         if target.name == "report.html" and not target.exists():
             try:
@@ -318,6 +316,41 @@ class StoreHandler(BaseHTTPRequestHandler):
         ctype = CONTENT_TYPES.get(target.suffix) or mimetypes.guess_type(target.name)[0] \
             or "application/octet-stream"
         self._send(HTTPStatus.OK, target.read_bytes(), ctype, head)
+
+
+    def _run_rel(self, target: Path) -> str:
+        return target.relative_to(self.store.resolve()).as_posix()
+
+    def _listing(self, target: Path, head: bool) -> None:
+        """A run directory: its files, a link to its report and one to its zip."""
+        from results.browse import dir_listing
+        rel = self._run_rel(target)
+        body = render("serve_dir.html.j2", rel=rel, files=dir_listing(target),
+                      base="/runs/" + urllib.parse.quote(rel) + "/",
+                      zip_url="/zip/" + urllib.parse.quote(rel))
+        self._send(HTTPStatus.OK, body.encode("utf-8"), "text/html; charset=utf-8", head)
+
+    def _zip(self, rel: str, head: bool) -> None:
+        """`/zip/<run>`: the run directory as one zip (results/browse.py)."""
+        from results.browse import zip_run
+        target = resolve_in_store(self.store, rel.rstrip("/"))
+        if target is None or not target.is_dir() or not any(
+                (target / f).is_file() for f in (*RUN_FILES, "report.html")):
+            return self._error(HTTPStatus.NOT_FOUND, "not a run directory of this store", head)
+        rel = self._run_rel(target)
+        try:
+            body = zip_run(target, rel.replace("/", "_"))
+        except ValueError as e:
+            return self._error(HTTPStatus.INSUFFICIENT_STORAGE, str(e), head)
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", "application/zip")
+        self.send_header("Content-Disposition",
+                         f'attachment; filename="{rel.replace("/", "_")}.zip"')
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        if not head:
+            self.wfile.write(body)
 
 
 def make_server(store: str | os.PathLike, host: str = "127.0.0.1",

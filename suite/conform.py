@@ -124,7 +124,8 @@ class Conformance:
             fn()
         except ClientError as e:
             got = e.response.get("Error", {}).get("Code")
-            return got == code, f"{got}: {e.response.get('Error', {}).get('Message', '')[:120]}"
+            message = clip_words(e.response.get("Error", {}).get("Message", ""), 300)
+            return got == code, f"{got}: {message}"
         return False, "accepted"
 
     # ---- stages ----------------------------------------------------------------------
@@ -449,6 +450,17 @@ class Conformance:
 
 # ---- output ------------------------------------------------------------------------
 
+def clip_words(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` characters at a word boundary, with "…" when cut
+    (issue 25: evidence was cut mid-word)."""
+    text = str(text)
+    if len(text) <= limit:
+        return text
+    head = text[:limit - 1]
+    space = head.rfind(" ")
+    return (head[:space] if space > limit // 2 else head).rstrip(" ,;:") + "…"
+
+
 def table_lines(claims: Sequence[Claim]) -> list[str]:
     w_id = max([5] + [len(c.id) for c in claims])
     w_v = max(len(UNOBSERVABLE), 7)
@@ -479,7 +491,7 @@ def write_outputs(out_dir: Path, target: str, claims: Sequence[Claim]) -> tuple[
     page = (f"<!doctype html><meta charset=utf-8><title>gtcheck conform: {html.escape(target)}"
             "</title><style>body{font-family:sans-serif;margin:2em}table{border-collapse:"
             "collapse}td,th{border:1px solid #ccc;padding:4px 8px;vertical-align:top;"
-            "text-align:left}</style>"
+            "text-align:left;overflow-wrap:break-word;max-width:40em}</style>"
             f"<h1>gtcheck conform: {html.escape(target)}</h1><p>{html.escape(doc['time'])}; "
             "claim IDs are SEMANTICS.md's.</p><table><tr><th>claim</th><th>what it says</th>"
             f"<th>what was tried</th><th>verdict</th><th>evidence</th></tr>{rows}</table>")

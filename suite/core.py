@@ -701,9 +701,14 @@ def summary(result: RunResult, test: Test) -> str:
             _cls, word, counts = promise_verdict(name, r)
             detail = [x for x in (counts, r.get("error")) if x]
             lines.append(f"  {name}: {word}" + (f" ({'; '.join(detail)})" if detail else ""))
-    for label, expected in (("violations", False),
-                            ("anomalies the mode allows (reported, not failures)", True)):
-        counts = anomaly_counts(results, expected=expected)
+    from checkers.anomalies import EVIDENCE_KINDS
+    allowed = anomaly_counts(results, expected=True)
+    for label, counts in (
+            ("violations", anomaly_counts(results, expected=False)),
+            ("anomalies the mode allows (reported, not failures)",
+             {k: n for k, n in allowed.items() if k not in EVIDENCE_KINDS}),
+            ("evidence a promise held (not anomalies)",
+             {k: n for k, n in allowed.items() if k in EVIDENCE_KINDS})):
         if counts:
             lines.append(f"{label}: "
                          + ", ".join(f"{k}={n}" for k, n in sorted(counts.items())))

@@ -16,6 +16,7 @@ import heapq
 import json
 from typing import Any, Iterable, Mapping
 
+from checkers.anomalies import EVIDENCE_KINDS
 from checkers.availability import ANSWERED_ERRORS
 from results.history import INFO, NEMESIS, Op, Pair, fault_periods, pair
 from results.report._promises import (MODE_NAMES, Promise, headline, promise_for,
@@ -138,6 +139,7 @@ def _anomaly_groups(checkers: Mapping[str, dict], hist: HistoryIndex) -> list[di
             kind = str(a.get("kind", "anomaly"))
             g = groups.setdefault((name, kind), {
                 "checker": name, "kind": kind, "expected": bool(a.get("expected")),
+                "evidence": bool(a.get("expected")) and kind in EVIDENCE_KINDS,
                 "items": [], "listed": 0, "total": counts.get(kind)})
             g["listed"] += 1
             if len(g["items"]) >= ANOMALIES_SHOWN_PER_KIND:
@@ -175,7 +177,9 @@ def promise_verdict(name: str, result: Mapping[str, Any]) -> tuple[str, str, str
                                                          dict) else {}
     counts = {k: v for k, v in counts.items() if v}
     if promise and promise.informational and result.get("valid") is True:
-        if counts:
+        if counts and set(counts) <= EVIDENCE_KINDS:
+            word, cls = "held", "valid"   # observations of the promise at work
+        elif counts:
             word, cls = "reported", "info"
         else:
             word = "none seen" if "anomalies" in result else "recorded"
