@@ -8,6 +8,7 @@
         run.log        what the run said, and gtcheck's log records (suite.core.RunLog)
         report.html    the anomaly report (results.report)
     store/latest -> <test-name>/<YYYYmmddTHHMMSS>   (relative symlink, the newest run)
+    store/<test-name>/latest -> <YYYYmmddTHHMMSS>  (the test's newest run, as Jepsen keeps)
 
 The store only lays out files; it never judges or renders. JSON files are written to a
 temporary name and renamed, so a reader never sees half a file.
@@ -135,8 +136,9 @@ class Store:
         self.root = Path(root)
 
     def new_run(self, test_name: str, *, now: _dt.datetime | None = None) -> RunDir:
-        """Create `<root>/<test-name>/<timestamp>/` and point `<root>/latest` at it. Two
-        runs started in the same second get `-2`, `-3`, ... suffixes."""
+        """Create `<root>/<test-name>/<timestamp>/` and point `<root>/latest` and
+        `<root>/<test-name>/latest` at it. Two runs started in the same second get `-2`,
+        `-3`, ... suffixes."""
         if not test_name or "/" in test_name or test_name in (".", "..", LATEST):
             raise BadInput(f"invalid test name for the store: {test_name!r}")
         now = now or _dt.datetime.now(_dt.timezone.utc)
@@ -156,11 +158,13 @@ class Store:
             except FileExistsError:
                 n += 1
         self._point_latest(Path(test_name) / name)
+        self._point_latest(Path(name), within=parent)
         return RunDir(path)
 
-    def _point_latest(self, relative: Path) -> None:
-        link = self.root / LATEST
-        tmp = self.root / f".{LATEST}.{os.getpid()}"
+    def _point_latest(self, relative: Path, *, within: Path | None = None) -> None:
+        where = self.root if within is None else within
+        link = where / LATEST
+        tmp = where / f".{LATEST}.{os.getpid()}"
         if tmp.is_symlink() or tmp.exists():
             tmp.unlink()
         os.symlink(relative, tmp)
@@ -175,5 +179,5 @@ class Store:
         if not self.root.is_dir():
             return iter(())
         found = [RunDir(p.parent) for p in self.root.glob(f"*/*/{TEST_JSON}")
-                 if not p.parent.parent.is_symlink()]
+                 if not p.parent.parent.is_symlink() and not p.parent.is_symlink()]
         return iter(sorted(found, key=lambda r: (r.path.name, r.path.parent.name)))

@@ -278,14 +278,24 @@ def run(target, mode, regions, witness, workload, nemesis, nemesis_interval,
 
 
 @main.command()
-@click.argument("run_dir", type=click.Path())
-def analyze(run_dir):
+@click.argument("run_dir", type=click.Path(), required=False)
+@click.option("--store", "store_root", default="store", show_default=True,
+              type=click.Path(file_okay=False),
+              help="The run store whose latest run is analysed when RUN_DIR is not given.")
+def analyze(run_dir, store_root):
     """Re-run the checkers on a stored run's history; rewrite results.json and report.html.
 
-    RUN_DIR is a run directory (STORE/<test>/<timestamp>) or STORE/latest. The checker
-    set is that of the workload named in its test.json.
+    RUN_DIR is a run directory (STORE/<test>/<timestamp>), STORE/latest or
+    STORE/<test>/latest; without it, the store's latest run (as Jepsen's analyze takes
+    the latest test). The checker set is that of the workload named in its test.json.
     """
     from suite import core
+    if run_dir is None:
+        from results.store import Store
+        latest = Store(store_root).latest()
+        if latest is None:
+            raise click.UsageError(f"no RUN_DIR given and {store_root}/latest names no run")
+        run_dir = latest.path
     from workloads.after_run import after_run, plot_lines
     result = core.analyze_run(run_dir)
     test = Test.from_json(result.run_dir.read_test())

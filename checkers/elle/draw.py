@@ -43,11 +43,15 @@ def layout(picture: Mapping[str, Any]) -> dict:
     # The picture's own extent (nodes with their region line, arrows bent outward, their
     # labels), not the layout square: a 2-cycle drawn side by side is a wide, low figure
     # with no empty band under it (issue 25).
-    xs = [x for x, _ in place.values()] + [e["lx"] for e in edges]
-    ys = [y for _, y in place.values()] + [e["ly"] for e in edges]
-    pad = RADIUS_NODE + 18
-    x0, y0 = min(xs) - pad, min(ys) - pad
-    width, height = max(xs) + pad - x0, max(ys) + pad - y0
+    boxes = [(x - RADIUS_NODE, y - RADIUS_NODE, x + RADIUS_NODE, y + RADIUS_NODE)
+             for x, y in place.values()]
+    boxes += [(e["lx"] - 3.3 * len(e["label"]), e["ly"] - 10,
+               e["lx"] + 3.3 * len(e["label"]), e["ly"] + 4) for e in edges]
+    margin = 6
+    x0 = min(b[0] for b in boxes) - margin
+    y0 = min(b[1] for b in boxes) - margin
+    width = max(b[2] for b in boxes) + margin - x0
+    height = max(b[3] for b in boxes) + margin - y0
     return {"kind": picture["kind"], "size": SIZE, "r": RADIUS_NODE,
             "viewbox": f"{x0:.0f} {y0:.0f} {width:.0f} {height:.0f}",
             "width": round(width), "height": round(height),

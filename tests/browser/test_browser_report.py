@@ -7,7 +7,8 @@ on that operation in the timeline, and no JavaScript error in the console. One
 screenshot per page is kept under the run directory (report.png, serve.png); the store
 lives under pytest's kept temporary directory, or under $GTCHECK_BROWSER_ARTIFACTS.
 
-Without chromium these tests FAIL with the command that installs it; they never skip.
+Without chromium these tests FAIL with the command that installs it (they skip, saying
+why, only when GTCHECK_NO_BROWSER=1: scripts/test.sh).
 """
 
 from __future__ import annotations
@@ -92,7 +93,7 @@ def test_invalid_report_renders(browser, store):
     browser.eval("document.querySelector('.anomaly a.oplink').click()")
     detail = browser.eval("document.getElementById('tl-detail').textContent")
     assert detail.startswith(f"operation #{op} ")
-    assert "involved in a reported anomaly" in detail
+    assert "involved in a reported violation" in detail
     window = browser.eval("document.getElementById('tl-window').textContent")
     assert not window.startswith("window 0.000 s"), "the timeline zoomed to the operation"
     assert browser.console_errors == []

@@ -34,7 +34,7 @@ def test_timeline_legends_fault_colours_and_no_placeholders(browser, tmp_path):
     assert all("error" not in p for p in state["parts"].values()), state["parts"]
     legend = browser.eval("document.getElementById('tl-legend').textContent")
     for words in ("read (ok)", "write (ok)", "failed", "unknown (info)", "never completed",
-                  "nemesis", "in a reported anomaly"):
+                  "nemesis", "in a reported violation"):
         assert words in legend, legend
     assert "isolate" in browser.eval("document.getElementById('tl-faults').textContent")
     legends = browser.eval("Array.from(document.querySelectorAll('.u-legend')).map(e => "

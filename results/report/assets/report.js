@@ -643,7 +643,9 @@
     cx.ops.forEach(function (n) { t0 = Math.min(t0, T0[n]); t1 = Math.max(t1, T1[n]); });
     var pad = (t1 - t0) * 0.03 + 1;
     t0 -= pad; t1 += pad;
-    var W = Math.max(900, el.clientWidth - 4), LEFT = 170, ROW = 30, TOP = 28;
+    // BOX high boxes in ROW high rows: the space under a box holds the tag of a box too
+    // narrow to hold it
+    var W = Math.max(900, el.clientWidth - 4), LEFT = 170, ROW = 38, BOX = 22, TOP = 28;
     var H = TOP + procs.length * ROW + 10;
     var svg = document.createElementNS(NS, "svg");
     svg.setAttribute("width", W); svg.setAttribute("height", H);
@@ -662,7 +664,7 @@
     }
     procs.forEach(function (p, row) {
       var sample = cx.ops.find(function (n) { return D.p[n] === p; });
-      node("text", {x: 4, y: TOP + row * ROW + ROW / 2 + 4, fill: regionColor(regionOfLane[LANE[sample]])},
+      node("text", {x: 4, y: TOP + row * ROW + BOX / 2 + 8, fill: regionColor(regionOfLane[LANE[sample]])},
            "process " + p + " · " + regionOfLane[LANE[sample]]);
     });
     var concurrent = new Set(cx.concurrent);
@@ -675,28 +677,37 @@
     function opText(n) {
       return D.fs[F[n]] + " " + (D.v[n] || "nil") + (TY[n] === 2 || TY[n] === 3 ? " (info)" : "");
     }
+    var under = document.createElementNS(NS, "g");
+    under.setAttribute("class", "cx-tags");
     cx.ops.forEach(function (n) {
       var row = procs.indexOf(D.p[n]);
       var cls = n === cx.failing ? "failing" : cx.prefix[n] ? "prefix" : concurrent.has(n) ? "concurrent" : "other";
       var fill = {failing: "#e53935", prefix: "#8fd19e", concurrent: "#ffb74d", other: "#cfd8dc"}[cls];
       var y = TOP + row * ROW + 4, x0 = x(T0[n]), x1 = x(T1[n]);
-      var r = node("rect", {x: x0, y: y, width: Math.max(3, x1 - x0), height: ROW - 8, rx: 3, fill: fill,
+      var room = Math.floor((Math.max(3, x1 - x0) - 6) / 6.2);
+      if (room < tagOf[n].length) {  // too narrow for its tag: the tag goes under the box
+        var tag = node("text", {x: (x0 + x1) / 2, y: y + BOX + 10, fill: "#102027",
+                                "text-anchor": "middle", "pointer-events": "none",
+                                "font-size": "10px", "class": "cx-tag"}, tagOf[n]);
+        under.appendChild(tag);   // in a group of their own, not among the boxes
+      }
+      var r = node("rect", {x: x0, y: y, width: Math.max(3, x1 - x0), height: BOX, rx: 3, fill: fill,
                             stroke: cls === "failing" ? "#7f0000" : "#607d8b", "stroke-width": cls === "failing" ? 2 : 0.6,
                             "class": "cx-op " + cls, "data-op": D.i[n], cursor: "pointer"});
       var label = tagOf[n] + " " + opText(n) + (cx.prefix[n] ? "  [" + cx.prefix[n] + "]" : "");
       // The label stays inside its box (cut with an ellipsis; the full text is in the
       // tooltip), so neighbouring operations' labels never overlap.
-      var room = Math.floor((Math.max(3, x1 - x0) - 6) / 6.2);
       if (room >= tagOf[n].length) {
         if (label.length > room) label = room <= tagOf[n].length + 1 ? tagOf[n] : label.slice(0, room - 1) + "…";
-        node("text", {x: x0 + 3, y: y + ROW / 2, fill: "#102027", "pointer-events": "none",
-                      "font-size": "11px"}, label);
+        node("text", {x: x0 + 3, y: y + BOX / 2 + 4, fill: "#102027", "pointer-events": "none",
+                      "font-size": "11px", "class": "cx-label"}, label);
       }
       var title = document.createElementNS(NS, "title");
       title.textContent = describeOp(n);
       r.appendChild(title);
       r.addEventListener("click", function () { if (timeline) timeline.focus(D.i[n]); });
     });
+    svg.appendChild(under);
     el.appendChild(svg);
     el.appendChild(counterexampleTable(cx, byStart, tagOf, concurrent));
     return true;
@@ -708,7 +719,7 @@
   }
   function counterexampleTable(cx, byStart, tagOf, concurrent) {
     var table = document.createElement("table");
-    table.className = "cx-ops numbers";
+    table.className = "cx-ops";
     var head = table.createTHead().insertRow();
     ["op", "#", "process", "region", "f", "value", "outcome", "start s", "end s", "role"].forEach(function (h) {
       var th = document.createElement("th"); th.textContent = h; head.appendChild(th);
@@ -727,6 +738,7 @@
         var td = row.insertCell();
         td.textContent = String(v);
         if (j === 5) td.className = "value";
+        else if (j === 1 || j === 2 || j === 7 || j === 8) td.className = "num";
       });
     });
     return table;
