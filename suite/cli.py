@@ -50,6 +50,18 @@ class _LazyCommands(dict):
         return [self[k] for k in list(self.keys())]
 
 
+# What every --model means, in one place: `check --help` shows it and README's `--model`
+# row says the same (tests/suite/test_docs_agree.py).
+MODEL_HELP = (
+    "Linearizability models: register, cas-register, counter, set, kv. Transactional, "
+    "checked Elle's way: list-append, rw-register; and bank (Jepsen's bank rule on "
+    "Jepsen's histories, the region-aware rule on a gtcheck bank run). Jepsen's own "
+    "checkers as elle-cli runs them: set-full, long-fork, and counter / set on --format "
+    "edn or elle-json, where they mean Jepsen's counter and set checkers, not "
+    "linearizability (aliases jepsen-counter, jepsen-set). Without --model the files are "
+    "only validated.")
+
+
 def error_line(e: click.ClickException) -> str:
     """Every error in one style: `gtcheck: error: MESSAGE` (a usage error adds where to
     find the command's help), one line, whatever raised it."""
@@ -308,14 +320,7 @@ def analyze(run_dir, store_root):
 
 
 @main.command()
-@click.option("--model", default=None,
-              help="Linearizability model (register, cas-register, counter, set, kv), "
-                   "or a transactional model checked Elle's way (list-append, "
-                   "rw-register), or bank (Jepsen's bank rule), or Jepsen's own checkers "
-                   "as elle-cli runs them (set-full, long-fork; and counter, set with "
-                   "--format edn|elle-json, where they mean Jepsen's counter / set "
-                   "checkers, not linearizability; jepsen-counter, jepsen-set name those "
-                   "explicitly); without it the files are only validated.")
+@click.option("--model", default=None, help=MODEL_HELP)
 @click.option("--format", "fmt", type=click.Choice(FORMATS + ("elle-json",)),
               default="jsonl", show_default=True,
               help="History file format (elle-json: elle-cli's JSON, for list-append, "
