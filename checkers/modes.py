@@ -24,7 +24,7 @@ from checkers import set as set_checks
 from checkers.anomalies import ExpectedAnomalies
 from checkers.core import Compose, FnChecker, compose
 from checkers.counter import CounterChecker
-from suite.errors import BadInput
+from gtcheck.errors import BadInput
 
 MODES = ("async", "strong")
 

@@ -23,7 +23,7 @@ import logging
 import traceback
 from typing import Any
 
-from suite.errors import GtcheckError
+from gtcheck.errors import GtcheckError
 
 log = logging.getLogger("gtcheck.emulator")
 

@@ -23,7 +23,7 @@ import threading
 from dataclasses import dataclass
 from typing import Iterable
 
-from suite.errors import BadInput
+from gtcheck.errors import BadInput
 
 DROP_ONE_IN_N = 20  # replicator-drops-records: one destination write in N is lost
 

@@ -22,7 +22,7 @@ from typing import Any, Mapping, Sequence
 import click
 
 from emulator.bugs import help_text as bug_help
-from suite.errors import GtcheckError
+from gtcheck.errors import GtcheckError
 
 DEFAULT_STATE_FILE = ".gtcheck/emulator.json"
 FAULT_TIMEOUT_S = 10.0

@@ -30,7 +30,7 @@ from emulator.errors import DynamoError
 from emulator.front import front_handler
 from emulator.server import HttpServer, dynamodb_handler
 from emulator.streams import StreamsService
-from suite.errors import BadInput, SetupError
+from gtcheck.errors import BadInput, SetupError
 
 DEFAULT_REGIONS = ("us-east-1", "us-east-2", "us-west-2")
 DEFAULT_STATE_FILE = ".gtcheck/emulator.json"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from suite.errors import GtcheckError
+from gtcheck.errors import GtcheckError
 
 PREFIX = "com.amazonaws.dynamodb.v20120810#"
 # Errors that botocore maps by status; the real service answers these codes.

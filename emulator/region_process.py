@@ -40,7 +40,7 @@ from emulator.deployment import Deployment
 from emulator.server import HttpServer, dynamodb_handler
 from emulator.store import StreamRecord
 from emulator.streams import StreamsService
-from suite.errors import BadInput, SetupError
+from gtcheck.errors import BadInput, SetupError
 
 log = logging.getLogger("gtcheck.emulator.peers")
 CONTROL_OPS = ("CreateTable", "UpdateTable", "DeleteTable")

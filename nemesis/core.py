@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any, Iterable, Mapping
 
 from results.history import Op
-from suite.errors import BadInput, SetupError
+from gtcheck.errors import BadInput, SetupError
 
 
 def _target_of(test: Any) -> Any:

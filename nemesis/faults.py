@@ -36,7 +36,7 @@ import random
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
-from suite.errors import BadInput
+from gtcheck.errors import BadInput
 
 HEAL = "heal"
 ANY_TARGET = ("emulator", "endpoints", "aws")

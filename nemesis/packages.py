@@ -34,7 +34,7 @@ from nemesis.core import FaultNemesis
 from nemesis.faults import (ALL_FAMILIES, HEAL, FaultOptions, Topology,
                             parse_nemesis_names)
 from suite.compose import compose_packages
-from suite.errors import BadInput
+from gtcheck.errors import BadInput
 from suite.generator import PENDING, Generator, gen_op, seconds_to_ns
 from suite.protocols import NemesisPackage
 

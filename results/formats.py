@@ -26,7 +26,7 @@ import re
 from typing import Any, Iterable, Sequence
 
 from results.history import INFO, INVOKE, NEMESIS, TYPES, Op, make_op, read_jsonl, validate
-from suite.errors import BadInput
+from gtcheck.errors import BadInput
 
 FORMATS = ("jsonl", "edn", "porcupine-etcd", "porcupine-kv")
 

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Callable, IO, Iterable, Iterator, Mapping, Sequence
 
-from suite.errors import BadInput
+from gtcheck.errors import BadInput
 
 INVOKE, OK, FAIL, INFO = "invoke", "ok", "fail", "info"
 TYPES = frozenset((INVOKE, OK, FAIL, INFO))

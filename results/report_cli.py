@@ -18,7 +18,7 @@ from pathlib import Path
 import click
 
 from checkers.core import merge_valid
-from suite.errors import BadInput
+from gtcheck.errors import BadInput
 from suite.verdicts import exit_code
 
 EXIT_BAD_INPUT = 3

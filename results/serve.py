@@ -31,7 +31,7 @@ from results.compare import compare_runs
 from results.report import write_report
 from results.report._render import render
 from results.report._run import LOG_SUFFIXES, RUN_FILES
-from suite.errors import BadInput, GtcheckError
+from gtcheck.errors import BadInput, GtcheckError
 
 VERDICTS = ("valid", "invalid", "unknown", "setup-failed", "none")
 SORT_KEYS = ("time", "name", "verdict", "workload", "mode", "target", "duration", "ops")

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-from suite.errors import BadInput
+from gtcheck.errors import BadInput
 
 TEST_JSON = "test.json"
 HISTORY = "history.jsonl"

@@ -10,5 +10,6 @@ per client plus one for the nemesis, and records every invocation and completion
 history (`results.history`) as it happens. After the main phase, a final phase heals every
 fault and reads every region. The checkers (`checkers`) then judge the history alone, and
 the run store (`results.store`) keeps the configuration, history and results together.
-Roles are small protocols (`suite.protocols`); errors share one root (`suite.errors`).
+Roles are small protocols (`suite.protocols`); errors share one root (`gtcheck.errors`,
+the ground floor every part stands on; `suite.errors` re-exports it).
 """

@@ -39,6 +39,7 @@ from checkers.core import compose, merge_valid
 from checkers.stats import stats
 from results.history import (FAULT_ACTIONS, NEMESIS, HistoryWriter, Op, fault_periods,
                              read_jsonl)
+from results.counts import count_op, counts_text, fault_counts, rate_warning, run_counts
 from results.store import RunDir, Store, open_run_dir
 from suite import generator as gen
 from suite import quiet, registry, schedule_file
@@ -267,42 +268,9 @@ class _LogRecords(logging.Handler):
         return False
 
 
-# Business outcomes: a working region answered and refused on the request's merits. They
-# are neither failures of service nor counted as such (availability counts them served).
-BUSINESS_ERRORS = {"ConditionalCheckFailed": "condition-failed",
-                   "ReplicatedWriteConflict": "conflict"}
 REFUSED = "connection-refused"
 GONE_AFTER_S = 3.0      # every region refusing connections this long: the target is gone
 GONE_MIN_REFUSALS = 3   # ... with at least this many refused operations in each region
-RATE_SHORTFALL = 0.8    # warn when the achieved client rate is below this share of --rate
-
-
-def run_counts(history: Sequence[Op]) -> dict[str, int]:
-    """The one definition of a run's operation counts (console, run.log, results.json):
-    `ops` client operations invoked; `ok`; `condition-failed` / `conflict` (answered
-    no on the request's merits); `fail` (other definite failures); `info` (outcome
-    unknown, never completed included); `timeouts` (the `info` ones that timed out);
-    `records` history lines; `nemesis` fault operations."""
-    c = {"ops": 0, "ok": 0, "condition-failed": 0, "conflict": 0, "fail": 0, "info": 0,
-         "timeouts": 0, "records": len(history), "nemesis": 0}
-    for op in history:
-        if op.process == NEMESIS:
-            c["nemesis"] += op.type == "invoke"
-        else:
-            _count(c, op)
-    c["info"] += c["ops"] - c["ok"] - c["condition-failed"] - c["conflict"] - c["fail"] \
-        - c["info"]  # invoked, never completed: unknown
-    return c
-
-
-def _count(c: dict[str, int], op: Op) -> None:
-    if op.type == "invoke":
-        c["ops"] += 1
-    elif op.type == "fail":
-        c[BUSINESS_ERRORS.get(str(op.error), "fail")] += 1
-    elif op.type in ("ok", "info"):
-        c[op.type] += 1
-        c["timeouts"] += op.type == "info" and op.error == "timeout"
 
 
 def nemesis_turns_note(test: Test) -> str | None:
@@ -314,17 +282,6 @@ def nemesis_turns_note(test: Test) -> str | None:
     if len(names) != len(test.nemesis) or not names:
         return None
     return turns_note(names, test.nemesis_interval, test.time_limit)
-
-
-def fault_counts(history: Sequence[Op]) -> dict[str, int]:
-    """How many times each fault began in a run (`results.json` run.faults): the nemesis
-    operations that completed ok with a fault-beginning `f` (a fault whose injection
-    failed or crashed is not assumed to have happened, as `fault_periods` has it)."""
-    counts: dict[str, int] = {}
-    for op in history:
-        if op.process == NEMESIS and op.type == "ok" and op.f in FAULT_ACTIONS:
-            counts[op.f] = counts.get(op.f, 0) + 1
-    return counts
 
 
 def faults_text(test: Test, counts: Mapping[str, int]) -> str | None:
@@ -341,14 +298,6 @@ def faults_text(test: Test, counts: Mapping[str, int]) -> str | None:
         parts.append(f"{label} {n}" + (" (never acted)" if n == 0 else ""))
     parts += [f"{f} {n}" for f, n in sorted(counts.items()) if f not in seen]
     return "faults: " + ", ".join(parts) if parts else None
-
-
-def counts_text(c: Mapping[str, int]) -> str:
-    """`ops=120 ok=100 condition-failed=8 fail=2 info=10`: business outcomes only when seen."""
-    parts = [f"ops={c['ops']}", f"ok={c['ok']}"]
-    parts += [f"{k}={c[k]}" for k in ("condition-failed", "conflict") if c.get(k)]
-    parts += [f"fail={c['fail']}", f"info={c['info']}"]
-    return " ".join(parts)
 
 
 class _Watch:
@@ -377,7 +326,7 @@ class _Watch:
         if op.process == NEMESIS:
             self._nemesis(op)
         else:
-            _count(self.counts, op)
+            count_op(self.counts, op)
             self.main_ops += op.type == "invoke" and not op.extra.get("final")
             self._watch_refusals(op)
         now = time.monotonic()
@@ -733,20 +682,6 @@ def summary(result: RunResult, test: Test) -> str:
                      "operations in the order they are issued; which thread runs each, and "
                      "every outcome, depend on timing)")
     return "\n".join(lines)
-
-
-def rate_warning(run: Mapping[str, Any]) -> str | None:
-    """A warning when the main phase issued client operations well below `--rate`."""
-    target, achieved = run.get("rate_target"), run.get("rate_achieved")
-    if not isinstance(target, (int, float)) or not isinstance(achieved, (int, float)):
-        return None
-    if run.get("interrupted") or run.get("target_gone") or (run.get("main_phase_s") or 0) < 1:
-        return None
-    if achieved >= RATE_SHORTFALL * target:
-        return None
-    return (f"--rate {target:g} ops/s was not reached: {achieved:g} ops/s were issued "
-            "(each client thread runs one operation at a time: raise --concurrency, or "
-            "the machine or the target is the limit)")
 
 
 def _fault_left(error: str) -> bool:

@@ -1,25 +1,7 @@
-"""The one exception hierarchy of gtcheck.
+"""The exception hierarchy, as the harness has always named it: `gtcheck.errors`
+re-exported (the classes are the same objects, so `except suite.errors.BadInput` still
+catches every BadInput). New code outside `suite` imports `gtcheck.errors`."""
 
-Every error gtcheck raises on purpose derives from `GtcheckError`, so the CLI can turn
-any of them into a clear message and an exit code instead of a traceback. `BadInput` is
-for anything a user handed us (a file, an option, a config); `SetupError` for a target or
-emulator that could not be brought up.
-"""
+from gtcheck.errors import BadInput, GeneratorError, GtcheckError, SetupError
 
-from __future__ import annotations
-
-
-class GtcheckError(Exception):
-    """Root of every error gtcheck raises deliberately."""
-
-
-class BadInput(GtcheckError):
-    """Something the user gave us is malformed: a history file, an option, a config."""
-
-
-class SetupError(GtcheckError):
-    """A target, emulator or table could not be set up."""
-
-
-class GeneratorError(GtcheckError):
-    """A generator misbehaved: it waits forever, or emits an op for a busy process."""
+__all__ = ["GtcheckError", "BadInput", "SetupError", "GeneratorError"]

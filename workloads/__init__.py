@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from suite.errors import BadInput
+from gtcheck.errors import BadInput
 from suite.registry import register_workload
 from workloads.base import Workload, WorkloadOptions, options_from_test, region_of_thread
 

@@ -22,7 +22,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
-from suite.errors import BadInput
+from gtcheck.errors import BadInput
 
 FINAL = "final"
 HOT_KEY_OPS = 100  # operations per key while it is hot (Jepsen's independent keys: ~100)

@@ -29,7 +29,7 @@ from checkers.elle.graph import (PROCESS, REALTIME, RW, WR, WW, CycleSpec, Graph
                                  add_process, add_realtime, classify, cyclic_part,
                                  SearchBudgetExceeded, find_cycle, has_cycle, sccs)
 from checkers.elle.txn import Txn
-from suite.errors import BadInput
+from gtcheck.errors import BadInput
 
 WORKLOADS = ("list-append", "rw-register")
 MICRO_OPS = {"list-append": frozenset(("append", "r")), "rw-register": frozenset(("w", "r"))}

@@ -16,7 +16,7 @@ from typing import Callable, Sequence
 from checkers.elle import check as elle_check
 from checkers.elle import models, txn
 from results.formats import read_text
-from suite.errors import BadInput, GtcheckError
+from gtcheck.errors import BadInput, GtcheckError
 
 MODELS = ("list-append", "rw-register", "bank", "set-full", "long-fork")
 FORMATS = ("jsonl", "edn", "elle-json")

@@ -17,7 +17,7 @@ from __future__ import annotations
 from itertools import combinations
 from typing import Any, Mapping, Sequence
 
-from suite.errors import BadInput
+from gtcheck.errors import BadInput
 
 NEMESIS = "nemesis"
 

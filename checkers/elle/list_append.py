@@ -29,7 +29,7 @@ from typing import Any, Sequence
 
 from checkers.elle.graph import RW, WR, WW, Graph
 from checkers.elle.txn import FAIL, INFO, OK, Txn
-from suite.errors import BadInput
+from gtcheck.errors import BadInput
 
 INIT = ("init",)  # the empty list's "element"
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
 from results.formats import read_text
-from suite.errors import BadInput
+from gtcheck.errors import BadInput
 
 OK, INFO, FAIL = "ok", "info", "fail"
 

@@ -21,7 +21,7 @@ from checkers.linearizability.models import (INFO, SCALAR_TYPES, Call, MapModel,
                                              freeze, get_model)
 from checkers.linearizability.rules import Rules, get_rules
 from results.history import INVOKE, NEMESIS, Op
-from suite.errors import BadInput
+from gtcheck.errors import BadInput
 
 
 def to_calls(ops: Iterable[Op]) -> list[Call]:

@@ -51,7 +51,7 @@ import time
 from typing import Any, Generator, Hashable, Sequence
 
 from checkers.linearizability.models import INFO, Call, Model
-from suite.errors import BadInput
+from gtcheck.errors import BadInput
 
 UNKNOWN = "unknown"
 SLICE = 1024        # iterations between yields to the scheduler

@@ -44,7 +44,7 @@ from __future__ import annotations
 
 from typing import Any, Hashable, Iterable, Mapping
 
-from suite.errors import BadInput
+from gtcheck.errors import BadInput
 
 OK, FAIL, INFO = "ok", "fail", "info"
 

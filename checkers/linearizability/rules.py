@@ -31,7 +31,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from checkers.linearizability.models import FAIL, OK, Call
-from suite.errors import BadInput
+from gtcheck.errors import BadInput
 
 COMPARE_MISMATCH = "compare-failed"  # what a failed cas kept as an observation carries
 CONDITIONAL_CHECK_FAILED = frozenset(("ConditionalCheckFailed",

@@ -23,7 +23,7 @@ from results.report._lag import lag_view
 from results.report._render import render
 from results.report._run import Run, check_run_dir, load_run
 from results.report._view import HistoryIndex, page_data, view_model
-from suite.errors import BadInput
+from gtcheck.errors import BadInput
 
 __all__ = ["write_report", "build_report", "load_run", "Run", "check_run_dir"]
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from results.history import Op, read_jsonl
-from suite.errors import BadInput
+from gtcheck.errors import BadInput
 
 RUN_FILES = ("test.json", "history.jsonl", "results.json")
 LOG_SUFFIXES = (".log", ".txt", ".out", ".err")

@@ -326,7 +326,7 @@ def _run_notes(run_info: Mapping[str, Any], reason: Any, valid: Any = None) -> l
     """How the run went, from results.json's `run`: why the verdict is what it is when
     the run decided it (interrupted, target gone), the counts, warnings and every error
     of the run and its after-run phase (version collection, teardown, table deletion)."""
-    from suite.core import counts_text, rate_warning
+    from results.counts import counts_text, rate_warning
     notes = []
     if isinstance(reason, str) and not run_info.get("setup_error"):
         notes.append({"cls": "invalid", "text": f"Invalid, and {reason}."} if valid is False
