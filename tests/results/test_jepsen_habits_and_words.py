@@ -98,3 +98,17 @@ def test_a_run_directory_zips_whole_and_skips_symlinks(tmp_path):
     z = zipfile.ZipFile(io.BytesIO(zip_run(run, "z_run")))
     assert sorted(z.namelist()) == sorted(f"z_run/{n}" for n in names)
     assert z.read("z_run/history.jsonl") == (run / "history.jsonl").read_bytes()
+
+
+def test_a_counterexample_with_nothing_concurrent_says_so():
+    from checkers.linearizability import check
+    from results.history import make_op
+    ops = [make_op(0, 1, "invoke", 0, "write", "k", 1, "r1", True, None),
+           make_op(1, 2, "ok", 0, "write", "k", 1, "r1", True, None),
+           make_op(2, 3, "invoke", 1, "read", "k", None, "r1", True, None),
+           make_op(3, 4, "ok", 1, "read", "k", 2, "r1", True, None)]
+    res = check(ops, "register")
+    assert res["valid"] is False
+    text = json.dumps(res)
+    assert "0 concurrent" not in text
+    assert "no other operation is concurrent with it" in text
