@@ -37,9 +37,9 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from checkers.core import compose, merge_valid
 from checkers.stats import stats
+from results.counts import count_op, counts_text, fault_counts, rate_warning, run_counts
 from results.history import (FAULT_ACTIONS, NEMESIS, HistoryWriter, Op, fault_periods,
                              read_jsonl)
-from results.counts import count_op, counts_text, fault_counts, rate_warning, run_counts
 from results.store import RunDir, Store, open_run_dir
 from suite import generator as gen
 from suite import quiet, registry, schedule_file
@@ -182,9 +182,8 @@ def _check_nemesis_fits(test: Test, target: Any) -> None:
 def prepare(test: Test) -> _Prepared:
     """Resolve every name and build the target and the nemesis package, without starting
     anything: a bad name, a bad endpoints file or one whose endpoints do not answer, an
-    impossible region set or two nemeses
-    that cannot be composed fail here, before a run directory exists (BadInput /
-    SetupError)."""
+    impossible region set or two nemeses that cannot be composed fail here, before a run
+    directory exists (BadInput / SetupError)."""
     target_factory, entry, nemesis_factories = _resolve(test)
     try:
         target = target_factory(test)
