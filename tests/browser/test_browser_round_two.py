@@ -228,3 +228,27 @@ def test_the_runs_page_fits_1400_px_with_an_endpoints_target(browser, tmp_path):
             z = zipfile.ZipFile(io.BytesIO(r.read()))
         assert "register-async_20261206T103000/history.jsonl" in z.namelist()
         assert browser.console_errors == []
+
+
+def test_conform_page_shows_whole_evidence_within_the_window(browser, tmp_path):
+    from suite.conform import FAIL, PASS, Claim, clip_words, write_outputs
+    message = ("One or more parameter values were invalid: the provided key element does "
+               "not match the schema, and the table has no replica in the region asked "
+               "for; " * 3)
+    evidence = "ValidationException: " + clip_words(message, 300)
+    claims = [Claim("A01", "a write is durable in its region first", "PutItem then SC "
+                    "GetItem in the same region", PASS, "10 of 10 saw it"),
+              Claim("M14", "multi-item transactions are rejected", "TransactWriteItems "
+                    "of two items", FAIL, evidence)]
+    _, page = write_outputs(tmp_path / "conform", "emulator", claims)
+    browser.console_errors.clear()
+    browser.open(page.as_uri())
+    cells = browser.eval("Array.from(document.querySelectorAll('tr td:last-child'))"
+                         ".map(td => td.textContent)")
+    assert cells[-1] == evidence
+    shown = cells[-1][len("ValidationException: "):]
+    assert shown.endswith("…")
+    kept = shown[:-1]
+    assert message.startswith(kept) and message[len(kept)] in " ,;:"  # cut between words
+    assert browser.eval("document.documentElement.scrollWidth") <= 1400
+    assert browser.console_errors == []
