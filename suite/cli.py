@@ -168,7 +168,8 @@ def _stderr(msg: str) -> None:
               lead="Comma-separated fault packages, composed and taking turns, or none:",
               names=lambda: registry_names("nemeses"))
 @click.option("--nemesis-interval", type=float, default=5.0, show_default=True,
-              help="Seconds between fault operations.")
+              help="Seconds between fault operations (shortened, with a warning, when "
+                   "composed packages would not all act within --time-limit).")
 @click.option("--nemesis-latency-ms", type=float, default=None,
               help="Size of the slow and latency faults: extra one-way ms per link  "
                    "[default: slow 300, latency 50].")
@@ -186,7 +187,9 @@ def _stderr(msg: str) -> None:
                    "read every key in every region (a quiet round, judged like the final "
                    "reads)  [default: on in async mode with a nemesis].")
 @click.option("--time-limit", type=float, default=30.0, show_default=True,
-              help="Seconds of the main phase (the final heal and reads come after).")
+              help="Seconds of the main phase: nothing starts after it, and what is in "
+                   "flight gets at most 1 s more, then is recorded info (time-limit); the "
+                   "final heal and reads come after.")
 @click.option("--concurrency", type=int, default=None,
               help="Client threads in total  [default: 2 per region].")
 @click.option("--rate", type=float, default=50.0, show_default=True,
@@ -195,7 +198,7 @@ def _stderr(msg: str) -> None:
               help="Number of distinct item keys the workload uses.")
 @click.option("--hot-keys", type=int, default=2, show_default=True,
               help="Keys in play at a time; they rotate over --keys every 100 operations "
-                   "per key (0: every key at once, uniformly).")
+                   "per key (0: every key at once, uniformly; more than --keys is refused).")
 @click.option("--latency-scale", type=float, default=1.0, show_default=True,
               help="Scale of the emulator's inter-region latency (0.1 = ten times faster).")
 @click.option("--op-timeout", type=float, default=5.0, show_default=True,
