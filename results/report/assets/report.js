@@ -274,17 +274,16 @@
       paths.forEach(function (p, code) { if (p) { ctx.fillStyle = PALETTE[code]; ctx.fill(p); } });
       // anomalies and the selection on top: violations in a loud outline, the anomalies
       // the mode allows in a thin dashed grey one (or none, when switched off)
-      function outline(set, color, width, dash) {
-        ctx.lineWidth = width; ctx.strokeStyle = color; ctx.setLineDash(dash);
+      function outline(set, color, lineWidth, dash) {
+        ctx.lineWidth = lineWidth; ctx.strokeStyle = color; ctx.setLineDash(dash);
         set.forEach(function (n) {
           if (T1[n] < t0 || T0[n] > t1) return;
           if (keyOnly >= 0 && D.k[n] !== keyOnly) return;
-          var x0 = Math.max(GUTTER, xOf(T0[n])), x1 = Math.min(width_, xOf(T1[n]));
+          var x0 = Math.max(GUTTER, xOf(T0[n])), x1 = Math.min(width, xOf(T1[n]));
           ctx.strokeRect(x0 - 1, laneY(LANE[n]), Math.max(2, x1 - x0) + 2, rowH);
         });
         ctx.setLineDash([]);
       }
-      var width_ = width;
       if (showAllowed) outline(allowed, ALLOWED_COLOR, 1, [3, 2]);
       outline(anomalous, "#d500f9", 1.5, []);
       canvas.dataset.violationOutlines = anomalous.size;
