@@ -112,3 +112,32 @@ def test_a_counterexample_with_nothing_concurrent_says_so():
     text = json.dumps(res)
     assert "0 concurrent" not in text
     assert "no other operation is concurrent with it" in text
+
+
+def test_latency_png_marks_answered_no_apart_from_failures(tmp_path, monkeypatch):
+    """latency.png: a request refused on its merits is its own kind, labelled as such."""
+    from results import plots
+    from results.history import make_op, pair
+    ops = [make_op(0, 1, "invoke", 0, "cas", "k", [1, 2], "r1", True, None),
+           make_op(1, 2, "fail", 0, "cas", "k", [1, 2], "r1", True, "ConditionalCheckFailed"),
+           make_op(2, 3, "invoke", 1, "write", "k", 3, "r1", True, None),
+           make_op(3, 4, "fail", 1, "write", "k", 3, "r1", True, "ThrottlingException")]
+    kinds = [plots.completion_kind(p) for p in pair(ops)]
+    assert kinds == ["answered", "fail"]
+    run = make_run(tmp_path / "s", seed=65, name="p", timestamp="20261206T113000")
+    with open(run / "history.jsonl", "a") as fh:  # one refused cas at the end
+        last = sum(1 for _ in open(run / "history.jsonl"))
+        t = 10 ** 11
+        for i, (typ, err) in enumerate((("invoke", None), ("fail", "ConditionalCheckFailed"))):
+            fh.write(json.dumps({"index": last + i, "time": t + i, "type": typ,
+                                 "process": 99, "f": "cas", "key": "k0", "value": [1, 2],
+                                 "region": "us-east-1", "consistent": True,
+                                 "error": err}) + "\n")
+    labels = []
+    import matplotlib.axes
+    real = matplotlib.axes.Axes.scatter
+    monkeypatch.setattr(matplotlib.axes.Axes, "scatter",
+                        lambda self, *a, **kw: labels.append(kw.get("label")) or
+                        real(self, *a, **kw))
+    plots.write_plots(run)
+    assert "answered no (condition failed / conflict)" in labels
