@@ -27,7 +27,7 @@ FAULT_COLOURS = {"isolate": "#e53935", "cut": "#8e24aa", "cut-oneway": "#5e35b1"
 # How each completion is drawn: a request refused on its merits (ConditionalCheckFailed,
 # ReplicatedWriteConflict) was answered, not failed, and gets its own mark (issue 25).
 KINDS = (("ok", ".", "#1f77b4", "ok"),
-         ("answered", "s", "#5c6bc0", "answered no (condition failed / conflict)"),
+         ("answered", "s", "#546e7a", "answered no (condition failed / conflict)"),
          ("fail", "x", "#e53935", "failed"), ("info", "^", "#ffb300", "unknown (info)"))
 
 

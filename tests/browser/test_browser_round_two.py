@@ -36,7 +36,7 @@ PIXELS_OF = """(function (rgb) {
         Math.abs(d[i + 2] - rgb[2]) < 6) n++;
   return n;
 })"""
-ANSWERED_RGB = [92, 107, 192]   # #5c6bc0, the report's "answered no"
+ANSWERED_RGB = [84, 110, 122]   # #546e7a, the report's "answered no" (slate)
 VIOLATION_RGB = [213, 0, 249]   # #d500f9, a violation's outline
 ALLOWED_RGB = [144, 164, 174]   # #90a4ae, an allowed anomaly's outline
 

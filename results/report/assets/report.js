@@ -128,7 +128,7 @@
       el.appendChild(document.createTextNode(" " + f + "  "));
     });
   }
-  var ANSWERED_COLOR = "#5c6bc0", ALLOWED_COLOR = "#90a4ae";
+  var ANSWERED_COLOR = "#546e7a", ALLOWED_COLOR = "#90a4ae";
   function timelineLegend(el) {
     if (!el) return;
     function item(color, text, outline) {
