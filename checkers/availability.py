@@ -22,9 +22,11 @@ up), fewer than `min_availability` of them succeeded. The grace is `grace_s` sec
 (test-all --quick) a fixed 2 s grace would leave every segment after the first unjudged,
 so short segments are judged on their tail instead. Faults whose effect on availability
 the modes do not pin down (one-way cuts; paused replication under MRSC) are not judged,
-and neither is a window shorter than `min_window_s` or holding fewer than `min_ops`
-operations (a ratio over a few hundred milliseconds of traffic is noise: a busy machine
-can stall any region that long). Every row says what became of it (`verdict`: held /
+and no window shorter than `min_window_s` or holding fewer than `min_ops` operations is
+judged unavailable (a ratio over a few hundred milliseconds of traffic is noise: a busy
+machine can stall any region that long); such a window whose requests were served (at
+least `min_availability` of them, one at least) is held on that evidence, since a stall
+can hide service but cannot fake it. Every row says what became of it (`verdict`: held /
 unavailable / not promised / not judged, with `not_judged` giving the reason), and a run
 in which no row was judged is "unknown", never valid: nothing was checked. Options come
 from `opts`: availability_min (0.5), availability_min_ops (5), availability_grace_s (2.0),
@@ -244,9 +246,17 @@ class AvailabilityChecker:
                        f"window {window_ns / 1e9:.2f} s after a {graces[i] / 1e9:.2f} s grace"
                        f", shorter than {min_window_ns / 1e9:g} s" if window_ns < min_window_ns
                        else f"{jtotal} operation(s) after the grace, fewer than {min_ops}")
+                served_enough = jtotal > 0 and jok / jtotal >= min_avail
+                if why is not None and why != "not promised" and judged and exp \
+                        and served_enough:
+                    # a short or thin window cannot prove an outage (a stall looks like
+                    # one), but requests answered are answers: held on that evidence
+                    why = None
+                elif jtotal == 0 and why is not None and why.startswith("window"):
+                    why = "no operation after the grace"
                 verdict = ("not promised" if why == "not promised" else
                            "not judged" if why is not None else
-                           "unavailable" if jok / jtotal < min_avail else "held")
+                           "held" if served_enough else "unavailable")
                 rows[-1].update(judged=why is None, verdict=verdict,
                                 not_judged=None if why in (None, "not promised") else why,
                                 grace_s=round(graces[i] / 1e9, 3))
