@@ -319,14 +319,18 @@ def test_a_host_fault_in_force_before_judging_leaves_the_run_unknown(tmp_path, t
                               capture_output=True, text=True)
 
     def cut_when_running():
+        # an empty chain put there beforehand: the run removes it at its start and says
+        # so; right after that line the rule goes in, with the run under way
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not list((tmp_path / "store").glob(
-                "*/*/history.jsonl")):
+        while time.monotonic() < deadline:
+            logs = list((tmp_path / "store").glob("*/*/run.log"))
+            if logs and "host tb2: removed iptables chain GTCHECK" in logs[0].read_text():
+                break
             time.sleep(0.05)
-        time.sleep(0.5)
         iptables("-N", "GTCHECK")
         iptables("-I", "OUTPUT", "1", "-j", "GTCHECK")
         iptables("-A", "GTCHECK", *rule)
+    iptables("-N", "GTCHECK")
     t = threading.Thread(target=cut_when_running)
     t.start()
     try:
