@@ -242,7 +242,8 @@ class AvailabilityChecker:
                 why = (None if exp and judged and jtotal >= min_ops
                        and window_ns >= min_window_ns else
                        "not promised" if judged and not exp else
-                       "fault not judged" if not judged else
+                       f"no promise pins down availability under {s.fault}" if not judged
+                       else
                        f"window {window_ns / 1e9:.2f} s after a {graces[i] / 1e9:.2f} s grace"
                        f", shorter than {min_window_ns / 1e9:g} s" if window_ns < min_window_ns
                        else f"{jtotal} operation(s) after the grace, fewer than {min_ops}")
@@ -252,8 +253,8 @@ class AvailabilityChecker:
                     # a short or thin window cannot prove an outage (a stall looks like
                     # one), but requests answered are answers: held on that evidence
                     why = None
-                elif jtotal == 0 and why is not None and why.startswith("window"):
-                    why = "no operation after the grace"
+                elif jtotal == 0 and why is not None and judged and exp:
+                    why = "no operation" + (" after the grace" if graces[i] else "")
                 verdict = ("not promised" if why == "not promised" else
                            "not judged" if why is not None else
                            "held" if served_enough else "unavailable")
