@@ -16,14 +16,21 @@ An operation answered ConditionalCheckFailed or ReplicatedWriteConflict was serv
 region judged the request on its merits (a business outcome, counted apart as
 `answered`, never as a failure); each row's `availability` is served over all, the same
 share the verdict judges. A region expected to serve is judged unavailable when, over at least `min_ops` operations
-invoked after the segment's first `grace_s` seconds (a healed MRSC region answers errors
-until it has caught up), fewer than `min_availability` of them succeeded. Faults whose
-effect on availability the modes do not pin down (one-way cuts; paused replication under
-MRSC) are not judged, and neither is a window shorter than `min_window_s` or holding fewer
-than `min_ops` operations (a ratio over a few hundred milliseconds of traffic is noise: a
-busy machine can stall any region that long). Options come from `opts`: availability_min
-(0.5), availability_min_ops (5), availability_grace_s (2.0), availability_min_window_s
-(0.5).
+invoked after the segment's grace (a healed MRSC region answers errors until it has caught
+up), fewer than `min_availability` of them succeeded. The grace is `grace_s` seconds, or
+`grace_fraction` of the segment when that is shorter: with faults every couple of seconds
+(test-all --quick) a fixed 2 s grace would leave every segment after the first unjudged,
+so short segments are judged on their tail instead. Faults whose effect on availability
+the modes do not pin down (one-way cuts; paused replication under MRSC) are not judged,
+and no window shorter than `min_window_s` or holding fewer than `min_ops` operations is
+judged unavailable (a ratio over a few hundred milliseconds of traffic is noise: a busy
+machine can stall any region that long); such a window whose requests were served (at
+least `min_availability` of them, one at least) is held on that evidence, since a stall
+can hide service but cannot fake it. Every row says what became of it (`verdict`: held /
+unavailable / not promised / not judged, with `not_judged` giving the reason), and a run
+in which no row was judged is "unknown", never valid: nothing was checked. Options come
+from `opts`: availability_min (0.5), availability_min_ops (5), availability_grace_s (2.0),
+availability_grace_fraction (0.25), availability_min_window_s (0.5).
 """
 
 from __future__ import annotations
@@ -181,10 +188,14 @@ class AvailabilityChecker:
         opts, test = opts or {}, test or {}
         min_avail = float(opts.get("availability_min", 0.5))
         min_ops = int(opts.get("availability_min_ops", 5))
-        grace_ns = int(float(opts.get("availability_grace_s", 2.0)) * 1e9)
+        grace_max_ns = int(float(opts.get("availability_grace_s", 2.0)) * 1e9)
+        grace_fraction = float(opts.get("availability_grace_fraction", 0.25))
         min_window_ns = int(float(opts.get("availability_min_window_s", 0.5)) * 1e9)
         pairs = ob.client_pairs(history)
         segs = segments(history)
+        # the first segment begins the run: no heal to recover from, no grace
+        graces = [0] + [min(grace_max_ns, int(grace_fraction * (g.end - g.start)))
+                        for g in segs[1:]]
         witness = test.get("witness")
         regions = [r for r in (test.get("regions") or sorted({ob.region_of(p) for p in pairs
                                                              if ob.region_of(p)}))
@@ -204,7 +215,7 @@ class AvailabilityChecker:
             row = tally[r][i]
             slot = 0 if p.type == OK else 5 if _served(p) else 1 if p.type == FAIL else 2
             row[slot] += 1
-            if p.start >= segs[i].start + grace_ns or i == 0:
+            if p.start >= segs[i].start + graces[i]:
                 row[4] += 1
                 row[3] += _served(p)
             exp, judged = expect[i][r]
@@ -227,9 +238,30 @@ class AvailabilityChecker:
                              "availability": round((ok + answered) / total, 4) if total else None,
                              "judged_served": jok, "judged_total": jtotal,
                              "expected_available": exp, "judged": judged})
-                window_ns = s.end - (s.start if i == 0 else s.start + grace_ns)
-                if (exp and judged and jtotal >= min_ops and window_ns >= min_window_ns
-                        and jok / jtotal < min_avail):
+                window_ns = s.end - s.start - graces[i]
+                why = (None if exp and judged and jtotal >= min_ops
+                       and window_ns >= min_window_ns else
+                       "not promised" if judged and not exp else
+                       f"no promise pins down availability under {s.fault}" if not judged
+                       else
+                       f"window {window_ns / 1e9:.2f} s after a {graces[i] / 1e9:.2f} s grace"
+                       f", shorter than {min_window_ns / 1e9:g} s" if window_ns < min_window_ns
+                       else f"{jtotal} operation(s) after the grace, fewer than {min_ops}")
+                served_enough = jtotal > 0 and jok / jtotal >= min_avail
+                if why is not None and why != "not promised" and judged and exp \
+                        and served_enough:
+                    # a short or thin window cannot prove an outage (a stall looks like
+                    # one), but requests answered are answers: held on that evidence
+                    why = None
+                elif jtotal == 0 and why is not None and judged and exp:
+                    why = "no operation" + (" after the grace" if graces[i] else "")
+                verdict = ("not promised" if why == "not promised" else
+                           "not judged" if why is not None else
+                           "held" if served_enough else "unavailable")
+                rows[-1].update(judged=why is None, verdict=verdict,
+                                not_judged=None if why in (None, "not promised") else why,
+                                grace_s=round(graces[i] / 1e9, 3))
+                if verdict == "unavailable":
                     found.append(ob.anomaly(
                         "unavailable", expected=False, key=None, region=r, ops=[],
                         explanation=(f"{r} should have kept serving from {ob.secs(s.start)} to "
@@ -244,4 +276,13 @@ class AvailabilityChecker:
                 explanation=(f"{what} of {p.invoke.key} in {ob.region_of(p)} invoked at "
                              f"{ob.secs(p.start)} (op {p.invoke.index}) succeeded while "
                              f"{ob.region_of(p)} could not reach a majority ({s.fault})")))
-        return ob.result(found, regions=out_regions, mode=self.mode)
+        judged_rows = sum(row["judged"] for rows in out_regions.values() for row in rows)
+        not_judged = sum(row["verdict"] == "not judged" for rows in out_regions.values()
+                         for row in rows)
+        out = ob.result(found, judged=judged_rows > 0, regions=out_regions, mode=self.mode,
+                        judged_periods=judged_rows, not_judged_periods=not_judged)
+        if out["valid"] == "unknown":
+            out["reason"] = ("no period could be judged: every region's periods were too "
+                             "short, held too few operations after the grace, or had "
+                             "faults whose effect the mode does not pin down")
+        return out

@@ -68,6 +68,17 @@ class CounterBounds:
         self.gcd = (math.gcd(*(abs(d) for d in deltas))
                     if deltas and all(isinstance(d, int) for d in deltas) else 0)
         self.max_delta = max(deltas, default=0)
+        # the smallest delta of the adds invoked so far, per add in start order: under
+        # async every version an add writes holds its region's copy plus its delta, so
+        # with only positive deltas no version but the initial one holds less than this
+        self.min_delta = [*accumulate((counter_value(p.invoke.value) for p in by_start),
+                                      min)]
+
+    def version_floor(self, end: int) -> float:
+        """The least value any version written by an add invoked before `end` holds (only
+        positive deltas: a copy, itself at least 0, plus the add's delta)."""
+        i = bisect.bisect_left(self.starts, end)
+        return self.min_delta[i - 1] if i else 0
 
     def possible(self, start: int, end: int) -> tuple[float, float]:
         """(lowest, highest) any copy may hold: any subset of the adds invoked by `end`."""
@@ -250,7 +261,15 @@ def _async_losses(pairs: Sequence[Pair], margin_ns: int) -> tuple[list[dict], di
                 if bound > held:
                     held, held_op = bound, q
             value = counter_value(ob.read_value(r))
-            lower = max(acked, held)
+            # R held a version no initial one can replace: its own add acknowledged
+            # before r began (A01), or a positive value an earlier read there showed (A05,
+            # G2). From then on R's copy is a version of later timestamp (A06: a remote
+            # write replaces it only when newer, and whole), each written by some add as
+            # a copy plus that add's delta: never below the smallest delta (A14 loses
+            # increments by overwriting, never down to the initial 0)
+            own_acked = i - len(inflight)
+            floor = (b.version_floor(r.end) if own_acked or seen > 0 else 0)
+            lower = max(acked, held, floor)
             if value >= lower:
                 continue
             if ob.is_final(r) or ob.is_quiet(r):  # a quiet read: final read of its round
@@ -258,19 +277,36 @@ def _async_losses(pairs: Sequence[Pair], margin_ns: int) -> tuple[list[dict], di
                 lost[key] = max(lost[key], lower - value)
             else:
                 kind = "read-your-writes" if acked > value else "non-monotonic-read"
-            why = (f"increments acknowledged in {region} before it began add up to {acked}"
-                   if acked > value else
-                   f"op {held_op.invoke.index} read {ob.read_value(held_op)} there, done at "
-                   f"{ob.secs(held_op.end)}, and what {region} acknowledged after that makes "
-                   f"it at least {held}")
+            if acked > value:
+                why = (f"increments acknowledged in {region} before it began add up to "
+                       f"{acked}")
+            elif held > value:
+                why = (f"op {held_op.invoke.index} read {ob.read_value(held_op)} there, done "
+                       f"at {ob.secs(held_op.end)}, and what {region} acknowledged after "
+                       f"that makes it at least {held}")
+            else:
+                held_op = None if own_acked else seen_op
+                mine = next((q for q in own[:i] if q.end < r.start), None)
+                since = (f"its own increment op {mine.invoke.index} was acknowledged at "
+                         f"{ob.secs(mine.end)}" if mine is not None
+                         else f"op {seen_op.invoke.index} read {seen} there")
+                why = (f"{region} had left the initial version ({since}), and every later "
+                       f"version there holds some copy plus an increment, so at least "
+                       f"{floor}: a write from another region replaces the whole version "
+                       f"by last-writer-wins, with another add's (A01, A05, A06, A14)")
+            if kind != "lost-increment":
+                kind = ("read-your-writes" if acked > value or (held <= value and own_acked)
+                        else "non-monotonic-read")
             out.append(ob.anomaly(
                 kind, expected=False, key=key, region=region,
-                ops=[r.invoke.index] + ([held_op.invoke.index] if acked <= value else []),
+                ops=[r.invoke.index] + ([held_op.invoke.index]
+                                        if acked <= value and held_op is not None else []),
                 count=lower - value if kind == "lost-increment" else 1,
                 explanation=(f"{ob.read_kind(r)} of {key} in {region} at {ob.secs(r.start)} "
-                             f"(op {r.invoke.index}) returned {value}, but {why}, and no "
-                             f"write from another region could have overwritten that by "
-                             f"last-writer-wins")))
+                             f"(op {r.invoke.index}) returned {value}, but {why}"
+                             + ("" if max(acked, held) <= value else
+                                ", and no write from another region could have "
+                                "overwritten that by last-writer-wins"))))
     return out, dict(lost)
 
 

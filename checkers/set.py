@@ -174,6 +174,7 @@ def _async_losses(pairs: Sequence[Pair], adds: dict[Any, KeyAdds],
     Returns (violations, key -> elements reported), one anomaly per element and region."""
     remote = ob.RemoteWrites(pairs, fs=("add",))
     groups: dict[tuple, tuple[list, list]] = defaultdict(lambda: ([], []))
+    finals: dict[Any, list[Pair]] = defaultdict(list)
     for p in pairs:
         if p.type != OK or p.invoke.f not in ("add", "read"):
             continue
@@ -181,9 +182,15 @@ def _async_losses(pairs: Sequence[Pair], adds: dict[Any, KeyAdds],
         evidence.append(p)
         if p.invoke.f == "read" and ob.is_sc(p):
             judged.append(p)
+            if ob.is_final(p):
+                finals[p.invoke.key].append(p)
     out: list[dict] = []
     reported: dict[Any, set] = defaultdict(set)
     for (region, key), (evidence, judged) in groups.items():
+        # after the final heal every region holds the same version, the newest by
+        # last-writer-wins (A06, A08): a final read anywhere shows what R's copy became,
+        # so it is judged against R's evidence too, whether or not R has a final read
+        judged = judged + [p for p in finals.get(key, ()) if ob.region_of(p) != region]
         if not judged:
             continue
         ka = adds[key]
@@ -217,13 +224,18 @@ def _async_losses(pairs: Sequence[Pair], adds: dict[Any, KeyAdds],
                         f"{ob.secs(q.end)}" if own else
                         f"op {q.invoke.index} read it there, done at {ob.secs(q.end)}")
                 reported[key].add(e)
+                where = ob.region_of(r)
+                if where != region:
+                    seen += (f"; after the final heal {where} holds the version {region} "
+                             f"converged on (A06, A08)")
                 out.append(ob.anomaly(
-                    kind, expected=False, key=key, region=region,
+                    kind, expected=False, key=key, region=where,
                     ops=[r.invoke.index, q.invoke.index], elements=[e],
-                    explanation=(f"{ob.read_kind(r)} of {key} in {region} at "
+                    explanation=(f"{ob.read_kind(r)} of {key} in {where} at "
                                  f"{ob.secs(r.start)} (op {r.invoke.index}) lacks "
-                                 f"{ob.show(e)}, though {seen}, and no write from another "
-                                 f"region could have overwritten it by last-writer-wins")))
+                                 f"{ob.show(e)}, though {seen}, and no write from a region "
+                                 f"other than {region} could have overwritten it by "
+                                 f"last-writer-wins")))
     return out, reported
 
 

@@ -70,6 +70,7 @@ class Stream:
     present: list[frozenset]
     starts: list[int] = field(init=False)
     first: dict[Any, int] = field(init=False)  # element -> index of the first read holding it
+    _gaps: dict[Any, list[int]] | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.starts = [p.start for p in self.reads]
@@ -88,6 +89,31 @@ class Stream:
         lo = bisect.bisect_right(self.starts, t)
         hi = self.first.get(e, len(self.reads))
         return [i for i in range(lo, hi) if final or not ob.is_final(self.reads[i])]
+
+    def all_misses_after(self, t: int, e: Any) -> list[int]:
+        """Indices of every non-final read begun after `t` that lacks `e`: those before
+        the first read holding it and those after it that no longer hold it (a read
+        begun later may miss what an earlier-begun, overlapping read showed). The
+        promises that bind every SC read begun after the acknowledgement (A01, M06)
+        judge all of them, not only the first gap."""
+        lo = bisect.bisect_right(self.starts, t)
+        later = [i for i in self.gaps().get(e, ()) if i >= lo
+                 and not ob.is_final(self.reads[i])]
+        return self.misses_after(t, e) + later
+
+    def gaps(self) -> dict[Any, list[int]]:
+        """element -> indices of the reads after its first holding read that lack it;
+        computed once, on demand (one set difference per read: linear in the reads'
+        size)."""
+        if self._gaps is None:
+            gaps: dict[Any, list[int]] = defaultdict(list)
+            seen: set = set()
+            for i, els in enumerate(self.present):
+                for e in seen - els:
+                    gaps[e].append(i)
+                seen |= els
+            self._gaps = dict(gaps)
+        return self._gaps
 
 
 @dataclass
@@ -256,6 +282,11 @@ def _staleness(a: Analysis, strong: bool, lost: Mapping[tuple, bool]) -> tuple[l
                 continue
             misses = {k: (s.misses_after(t, e) if s is not None else [])
                       for k, s in streams.items()}
+            judged = acked is not None and (strong or region == a.origin.get(e))
+            if judged and streams[SC] is not None:
+                # A01 / M06 bind every SC read begun after the acknowledgement, also one
+                # begun after an earlier-begun read (overlapping it) had shown the element
+                misses[SC] = streams[SC].all_misses_after(t, e)
             if not misses[SC] and not misses[EC]:
                 row["stable"] += 1
                 continue
@@ -265,7 +296,6 @@ def _staleness(a: Analysis, strong: bool, lost: Mapping[tuple, bool]) -> tuple[l
             stale_ns = (min(seen_at) - t) if seen_at else None
             if stale_ns is not None:
                 worst.append((stale_ns, e, region))
-            judged = acked is not None and (strong or region == a.origin.get(e))
             if judged and misses[SC]:
                 sc = streams[SC]
                 p = sc.reads[misses[SC][0]]

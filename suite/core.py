@@ -445,6 +445,7 @@ def _run(test: Test, run_dir: RunDir, prepared: _Prepared, *,
     # Only regions with a client thread can refuse anything (thread t is in region t mod n).
     watch = _Watch(test.regions[:test.concurrency], progress, log, gone)
     fleet = history = None
+    host_faults: dict[str, str] = {}
     try:
         try:
             started = True
@@ -503,6 +504,12 @@ def _run(test: Test, run_dir: RunDir, prepared: _Prepared, *,
         interrupted = outcome.interrupted or outcome.aborted
         main_phase_s = outcome.main_phase_s
         errors.extend(outcome.errors)
+        if fleet is not None:  # before judging: no host fault may still be in force
+            from suite.remote.run import faults_in_force
+            attempt("checking that no host fault is in force",
+                    lambda: host_faults.update(faults_in_force(fleet)))
+            for host, what in sorted(host_faults.items()):
+                log(f"host {host}: a fault is still in force after the final phase: {what}")
         if isinstance(target, VersionSource) and workload.table is not None and \
                 not gone.is_set():
             attempt("collecting item versions",
@@ -550,6 +557,8 @@ def _run(test: Test, run_dir: RunDir, prepared: _Prepared, *,
             run["setup_error"] = setup_error
         if watch.gone_reason is not None:
             run["target_gone"] = watch.gone_reason
+        if host_faults:
+            run["host_faults_in_force"] = dict(host_faults)
         if main_phase_s:
             run["main_phase_s"] = round(main_phase_s, 3)
             run["rate_target"] = test.rate
@@ -576,7 +585,8 @@ def apply_run_conditions(results: dict) -> None:
     (false > unknown > true, Jepsen's compose) unless the run could not decide it. A
     set-up failure decides nothing; a target that went away voids the availability
     judgement (nothing was listening, so the system was not shown unavailable) and
-    leaves a valid run unknown; an interrupted run that found no violation is unknown
+    leaves a valid run unknown; so does a host fault still in force after the final
+    phase of a remote run (its clients' failures say nothing about the table); an interrupted run that found no violation is unknown
     (it was cut short). A violation found stays a violation. The reason goes in
     `results["reason"]`."""
     run = results.get("run") or {}
@@ -585,6 +595,14 @@ def apply_run_conditions(results: dict) -> None:
     if run.get("target_gone") and isinstance(av, dict) and av.get("valid") is False:
         av["valid"] = "unknown"
         av["error"] = "not judged: " + run["target_gone"]
+    left = run.get("host_faults_in_force")
+    left_text = ("host fault(s) still in force after the final phase: " + "; ".join(
+        f"{h}: {w}" for h, w in sorted(left.items()))) if isinstance(left, dict) and left \
+        else None
+    if left_text and isinstance(av, dict) and av.get("valid") is not True:
+        # clients cut off by a fault left in force say nothing about the table
+        av["valid"] = "unknown"
+        av["error"] = "not judged: " + left_text
     valid = merge_valid([r.get("valid") for r in checkers.values() if isinstance(r, Mapping)])
     reason = None
     if run.get("setup_error"):
@@ -600,6 +618,10 @@ def apply_run_conditions(results: dict) -> None:
         else:
             reason = ("the run was interrupted; what was recorded already breaks a promise"
                       if valid is False else "the run was interrupted")
+    elif left_text:
+        reason = left_text + ("; what was recorded already breaks a promise"
+                              if valid is False else "")
+        valid = False if valid is False else "unknown"
     results["valid"] = valid
     if reason is not None:
         results["reason"] = reason

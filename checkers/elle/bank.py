@@ -1,23 +1,30 @@
 """The bank: transfers between accounts must never create or destroy money.
 
-Jepsen's bank test (jepsen.tests.bank): every committed read of all accounts must show
-the same total (else "wrong-total") and no negative balance (else "negative-value");
-the total is the one the test set up, or, when not given, the first read's. `check_reads`
-is that checker over plain (op index, {account: balance}) reads, and agrees with elle-cli's
+Jepsen's bank test (jepsen.tests.bank): every committed read of all accounts is checked
+by `check-op`, a `cond` giving at most one error per read: `:nil-balance` (an account
+read as nil), else `:wrong-total` (not the total), else `:negative-value`; the total is
+the one the test set up, or, when not given, the first complete read's. `check_reads` is
+that checker over plain (op index, {account: balance}) reads, and agrees with elle-cli's
 stored Jepsen results.
 
 For a gtcheck run on a global table, regions matter (SEMANTICS.md A11): transfers run in
-one region (the writing region), where each is ACID, so every read there must show the
-total conserved; another region receives a transfer item by item and may read one
-account before the other is updated: a torn transfer, allowed and reported with the
-transfer it caught half-applied (`torn_transfer`); after the final heal every region must
-read the same balances and the same total (`bank_run_check`).
+one region (the writing region), where each is ACID, so every read there begun after the
+set-up was acknowledged gets `check-op` (A01, A11); another region receives the set-up
+and each transfer item by item and may read an account not there yet (allowed,
+"set-up-not-replicated") or one account before the other is updated: a torn transfer,
+allowed and reported with the transfer it caught half-applied (`torn_transfer`); but an
+account it had shown may not vanish again (A05), and after the final heal every region
+must read every account, the same balances and the same total (`bank_run_check`).
 
 On a strong (MRSC) table transfers are rejected (M14) and the workload runs its
-single-item form: one PutItem per account to set up, one SC GetItem per account to read.
-`single_item_txns` turns those into one-item rw-register transactions, so the run gets
-the strict-serializability cycle check list-append and rw-register get in strong mode
-(an SC read must reflect every write acknowledged before it, M06).
+single-item form: one PutItem per account to set up, one SC GetItem per account to read
+(the history says so: the init's `consistent` is False). No money can move, so every
+read begun after the set-up was acknowledged must show every account (:nil-balance) with
+its initial balance and the set-up total (:wrong-total; "failed-transfer-visible" names
+a rejected transfer whose effect a read shows: Jepsen's :fail did not happen), M06.
+`single_item_txns` turns those accesses into one-item rw-register transactions, so the
+run also gets the strict-serializability cycle check list-append and rw-register get in
+strong mode.
 """
 
 from __future__ import annotations
@@ -28,22 +35,35 @@ from checkers.elle.txn import INFO, OK, Txn
 from results.history import pair
 
 
+def read_error(balances: Mapping, total: int, *, negative_ok: bool = False) -> dict | None:
+    """Jepsen's `check-op` on one read: the first of :nil-balance (an account read as nil:
+    the read is missing it), :wrong-total, :negative-value that applies, or None (a
+    `cond`: one error per read, in that order). Without a `total` the caller passes the
+    read's own sum."""
+    nils = sorted((str(a) for a, v in balances.items() if v is None), key=str)
+    if nils:
+        return {"type": "nil-balance", "nils": nils}
+    s = sum(balances.values())
+    if s != total:
+        return {"type": "wrong-total", "total": s, "expected": total}
+    neg = [v for v in balances.values() if v < 0]
+    if neg and not negative_ok:
+        return {"type": "negative-value", "negative": neg}
+    return None
+
+
 def check_reads(reads: Sequence[tuple[int, Mapping]], total: int | None = None, *,
                 negative_ok: bool = False) -> dict:
-    """Jepsen's bank checker over (index, balances) reads."""
+    """Jepsen's bank checker over (index, balances) reads (jepsen.tests.bank `checker`:
+    every ok read checked by `check-op`; errors grouped by type)."""
     errors: dict[str, list] = {}
     for index, balances in reads:
-        values = [v for v in balances.values() if v is not None]
-        s = sum(values)
-        if total is None:
-            total = s
-        if s != total:
-            errors.setdefault("wrong-total", []).append(
-                {"type": "wrong-total", "total": s, "expected": total, "op": index})
-        neg = [v for v in values if v < 0]
-        if neg and not negative_ok:
-            errors.setdefault("negative-value", []).append(
-                {"type": "negative-value", "negative": neg, "op": index})
+        if total is None and None not in balances.values():
+            total = sum(balances.values())  # the first complete read's total
+        err = read_error(balances, total if total is not None else 0,
+                         negative_ok=negative_ok)
+        if err is not None:
+            errors.setdefault(err["type"], []).append({**err, "op": index})
     count = sum(len(v) for v in errors.values())
     return {"valid": count == 0, "read-count": len(reads), "error-count": count,
             "total": total, "errors": errors}
@@ -89,49 +109,63 @@ def torn_transfer(read: Mapping[str, int], read_end: int, initial: Mapping[str, 
     return min(torn) if torn else None
 
 
-def bank_run_check(history: Sequence[Any], *, writing_region: str | None) -> dict:
-    """The bank promises of an async run (module docstring), from gtcheck ops: `init`
-    and `transfer` in the writing region, `read` everywhere (final reads marked)."""
+def _anomaly(kind: str, expected: bool, op: Any, explanation: str,
+             more: Sequence[int] = ()) -> dict:
+    return {"kind": kind, "expected": expected, "region": op.region, "key": None,
+            "ops": [op.index, *more], "explanation": explanation}
+
+
+def _transfers(history: Sequence[Any]) -> list:
+    """Every completed-or-open transfer pair, in completion order (open ones last)."""
+    return sorted((p for p in pair(history) if p.invoke.f == "transfer"
+                   and p.invoke.process != "nemesis"),
+                  key=lambda p: (p.complete is None,
+                                 p.complete.time if p.complete is not None else 0))
+
+
+def strong_mode(history: Sequence[Any]) -> bool:
+    """Whether a gtcheck bank history ran in its strong (MRSC) single-item form: the
+    workload marks it by setting up the accounts with `consistent` False (one PutItem
+    each, M14) instead of one TransactWriteItems."""
+    init = next((op for op in history if op.f == "init" and op.type == "invoke"), None)
+    return init is not None and init.consistent is False
+
+
+def bank_run_check(history: Sequence[Any], *, writing_region: str | None = None,
+                   mode: str | None = None) -> dict:
+    """The bank promises of a gtcheck run (module docstring), from gtcheck ops: `init`
+    and `transfer` in the writing region, `read` everywhere (final reads marked).
+
+    `mode` "strong" or "async"; None reads it from the history (`strong_mode`).
+    `writing_region` None is the init's region."""
     ok = [op for op in history if op.type == "ok" and op.process != "nemesis"]
     init = next((op for op in ok if op.f == "init"), None)
     if init is None:
         return {"valid": "unknown", "error": "the accounts were never set up"}
+    strong = mode == "strong" if mode is not None else strong_mode(history)
+    if writing_region is None:
+        writing_region = init.region
     initial = {str(k): v for k, v in init.value.items()}
     total = sum(initial.values())
-    done = sorted((p for p in pair(history) if p.type == "ok" and p.invoke.f == "transfer"),
-                  key=lambda p: p.complete.time)
+    inits = [p for p in pair(history) if p.invoke.f == "init" and p.type == "ok"]
+    init_ack = inits[0].complete.time
+    tries = _transfers(history)
+    done = [p for p in tries if p.type == "ok"]
     transfers = [p.complete for p in done]
     starts = [p.invoke.time for p in done]
     moves = [{"from": str(op.value["from"]), "to": str(op.value["to"]),
               "amount": op.value["amount"]} for op in transfers]
+    read_pairs = [p for p in pair(history) if p.type == "ok" and p.invoke.f == "read"
+                  and p.invoke.process != "nemesis"]
     anomalies: list[dict] = []
-    home = [op for op in ok if op.f == "read" and op.region == writing_region]
-    home_check = check_reads([(op.index, op.value) for op in home], total)
-    for errs in home_check["errors"].values():
-        for e in errs:
-            anomalies.append({"kind": e["type"], "expected": False, "region": writing_region,
-                              "key": None, "ops": [e["op"]],
-                              "explanation": f"op {e['op']}: a read in the writing region "
-                                             f"{writing_region} saw "
-                                             f"{e.get('total', e.get('negative'))}, not a "
-                                             f"conserved total of {total}"})
-    torn = 0
-    for op in ok:
-        if op.f != "read" or op.region == writing_region:
-            continue
-        values = {k: v for k, v in op.value.items() if v is not None}
-        if len(values) == len(initial) and sum(values.values()) != total:
-            torn += 1
-            j = torn_transfer(values, op.time, initial, moves, starts)
-            name = (f"transfer op {transfers[j].index} ({moves[j]['amount']} from "
-                    f"{moves[j]['from']} to {moves[j]['to']})") if j is not None \
-                else "a transfer in flight"
-            anomalies.append({"kind": "torn-transfer", "expected": True, "region": op.region,
-                              "key": None, "ops": [op.index] + ([transfers[j].index]
-                                                                if j is not None else []),
-                              "explanation": f"op {op.index}: {op.region} read a total of "
-                                             f"{sum(values.values())}, not {total}: it saw "
-                                             f"{name} half replicated (A11, allowed)"})
+    if strong:
+        judged, not_judged = _strong_reads(read_pairs, init_ack, initial, tries, anomalies)
+        home: list = []
+        torn = 0
+    else:
+        home, torn = _async_reads(read_pairs, init_ack, writing_region, initial, total,
+                                  moves, transfers, starts, anomalies)
+        judged, not_judged = len(read_pairs), 0
     finals = {op.region: op.value for op in ok if op.f == "read"
               and (op.extra or {}).get("final")}
     if len({repr(sorted(v.items())) for v in finals.values()}) > 1 or \
@@ -142,12 +176,155 @@ def bank_run_check(history: Sequence[Any], *, writing_region: str | None) -> dic
     counts: dict[str, int] = {}
     for a in anomalies:
         counts[a["kind"]] = counts.get(a["kind"], 0) + 1
-    return {"valid": not any(not a["expected"] for a in anomalies) if finals else "unknown",
-            "total": total, "transfers": len(transfers),
-            "writing_region": writing_region, "totals_conserved": home_check["valid"],
-            "writing_region_reads": len(home), "torn_reads": torn,
-            "final_regions": sorted(finals), "anomalies": anomalies,
-            "anomaly_counts": counts}
+    violated = any(not a["expected"] for a in anomalies)
+    conserved = not any(a["kind"] in ("wrong-total", "nil-balance", "negative-value",
+                                      "failed-transfer-visible") and not a["expected"]
+                        for a in anomalies)
+    valid: Any = False if violated else (True if finals and judged else "unknown")
+    out = {"valid": valid, "mode": "strong" if strong else "async",
+           "total": total, "transfers": len(transfers),
+           "writing_region": writing_region, "totals_conserved": conserved,
+           "writing_region_reads": len(home), "torn_reads": torn,
+           "reads_judged": judged, "reads_not_judged": not_judged,
+           "final_regions": sorted(finals), "anomalies": anomalies,
+           "anomaly_counts": counts}
+    if valid == "unknown":
+        out["reason"] = ("no final read after the heal" if not finals else
+                         "no read could be judged")
+    return out
+
+
+def _async_reads(read_pairs: Sequence, init_ack: int, writing_region: str,
+                 initial: Mapping[str, int], total: int, moves: Sequence[Mapping],
+                 transfers: Sequence[Any], starts: Sequence[int],
+                 anomalies: list[dict]) -> tuple[list, int]:
+    """Async (MREC) reads. Writing region (A11: transactions are ACID there; A01: an SC
+    read there sees what was acknowledged): every read begun after the set-up was
+    acknowledged gets Jepsen's `check-op` against the set-up total (:nil-balance,
+    :wrong-total, :negative-value). Elsewhere (A03, A11): an account not yet replicated
+    (nil) or a transfer half replicated is allowed, reported as expected; but a region
+    whose earlier read (completed before this one began) showed an account may not read
+    it as nil again (A05: reads of an item never go back in time), and a final read
+    after the heal must hold every account (A08)."""
+    home = []
+    torn = 0
+    held_since: dict[tuple[str, str], int] = {}  # (region, account) -> end of 1st sighting
+    for p in sorted(read_pairs, key=lambda p: p.start):
+        op, inv = p.complete, p.invoke
+        balances = {str(k): v for k, v in op.value.items()}
+        final = bool((op.extra or {}).get("final"))
+        if op.region == writing_region:
+            home.append(op)
+            if inv.time < init_ack:
+                continue  # concurrent with the set-up: it may see part of it
+            err = read_error(balances, total)
+            if err is not None:
+                what = {"nil-balance": f"no balance for {', '.join(err.get('nils', []))}",
+                        "wrong-total": f"a total of {err.get('total')}",
+                        "negative-value": f"negative balances {err.get('negative')}"}
+                anomalies.append(_anomaly(
+                    err["type"], False, op,
+                    f"op {op.index}: a read in the writing region {writing_region}, begun "
+                    f"after the set-up was acknowledged, saw {what[err['type']]}, not a "
+                    f"conserved total of {total} (A01, A11; Jepsen's bank "
+                    f":{err['type']})"))
+            continue
+        nils = sorted(a for a, v in balances.items() if v is None)
+        went_back = [a for a in nils if held_since.get((op.region, a), inv.time) < inv.time]
+        for a, v in balances.items():
+            if v is not None and (op.region, a) not in held_since:
+                held_since[(op.region, a)] = op.time
+        if nils:
+            if went_back or final:
+                why = (f"an earlier read there had shown {', '.join(went_back)} (A05: "
+                       f"reads never go back in time)" if went_back else
+                       "a final read after the heal must hold every account (A08)")
+                anomalies.append(_anomaly(
+                    "nil-balance", False, op,
+                    f"op {op.index}: {op.region} read no balance for {', '.join(nils)}; "
+                    f"{why} (Jepsen's bank :nil-balance)"))
+            else:
+                anomalies.append(_anomaly(
+                    "set-up-not-replicated", True, op,
+                    f"op {op.index}: {op.region} read no balance yet for "
+                    f"{', '.join(nils)}: the set-up had not replicated there (A03, "
+                    f"allowed)"))
+            continue
+        if len(balances) == len(initial) and sum(balances.values()) != total:
+            torn += 1
+            j = torn_transfer(balances, op.time, initial, moves, starts)
+            name = (f"transfer op {transfers[j].index} ({moves[j]['amount']} from "
+                    f"{moves[j]['from']} to {moves[j]['to']})") if j is not None \
+                else "a transfer in flight"
+            anomalies.append(_anomaly(
+                "torn-transfer", True, op,
+                f"op {op.index}: {op.region} read a total of {sum(balances.values())}, "
+                f"not {total}: it saw {name} half replicated (A11, allowed)",
+                [transfers[j].index] if j is not None else []))
+    return home, torn
+
+
+def _strong_reads(read_pairs: Sequence, init_ack: int, initial: Mapping[str, int],
+                  tries: Sequence, anomalies: list[dict]) -> tuple[int, int]:
+    """Strong (MRSC) reads: one SC GetItem per account (M06: each reflects every write
+    acknowledged anywhere before it), transfers rejected (M14; Jepsen's :fail means it did
+    not happen). So a read begun after the set-up was acknowledged must hold every
+    account (:nil-balance), and an account no transfer could have touched -- none that
+    did not fail began before the read ended -- holds its initial balance (else
+    "failed-transfer-visible", naming a rejected transfer whose amount explains it) and
+    the total (:wrong-total). A read that a transfer not known to have failed may have
+    touched is not judged (its GetItems are separate: it may see such a transfer on one
+    account only); that transfer is itself the violation `transactions-rejected` reports.
+    Returns (reads judged, reads not judged)."""
+    total = sum(initial.values())
+    maybe = [p for p in tries if p.type != "fail"]   # ok, info or open: may have happened
+    failed = [p for p in tries if p.type == "fail"]
+    judged = not_judged = 0
+    for p in read_pairs:
+        op, inv = p.complete, p.invoke
+        if inv.time < init_ack:
+            not_judged += 1  # concurrent with the set-up: it may see part of it
+            continue
+        balances = {str(k): v for k, v in op.value.items()}
+        touched = {str(t.invoke.value[side]) for t in maybe if t.invoke.time < op.time
+                   for side in ("from", "to")}
+        if touched & set(balances):
+            not_judged += 1
+            continue
+        judged += 1
+        err = read_error(balances, total)
+        if err is not None and err["type"] == "nil-balance":
+            anomalies.append(_anomaly(
+                "nil-balance", False, op,
+                f"op {op.index}: an SC read in {op.region} begun after the set-up was "
+                f"acknowledged read no balance for {', '.join(err['nils'])} (M06; Jepsen's "
+                f"bank :nil-balance)"))
+            continue
+        changed = {a: v for a, v in balances.items() if v != initial.get(a)}
+        if changed:
+            blame = [t for t in failed if t.invoke.time < op.time
+                     and any(changed.get(str(t.invoke.value[side])) ==
+                             initial.get(str(t.invoke.value[side])) + sign *
+                             t.invoke.value["amount"]
+                             for side, sign in (("from", -1), ("to", 1)))]
+            who = (f"; rejected transfer op {blame[0].invoke.index} "
+                   f"({blame[0].invoke.value['amount']} from {blame[0].invoke.value['from']}"
+                   f" to {blame[0].invoke.value['to']}) explains it" if blame else "")
+            anomalies.append(_anomaly(
+                "failed-transfer-visible", False, op,
+                f"op {op.index}: an SC read in {op.region} saw balances "
+                f"{dict(sorted(changed.items()))}, not the set-up's "
+                f"{ {a: initial.get(a) for a in sorted(changed)} }, though every transfer "
+                f"begun before it was rejected (M14; M06; Jepsen: :fail did not happen)"
+                f"{who}", [t.complete.index for t in blame[:1]]))
+        if err is not None:
+            anomalies.append(_anomaly(
+                err["type"], False, op,
+                f"op {op.index}: an SC read in {op.region} saw "
+                f"{err.get('total', err.get('negative'))}, not the set-up total of "
+                f"{total}, though no transfer could have moved money (M14, M06; Jepsen's "
+                f"bank :{err['type']})"))
+    return judged, not_judged
 
 
 def single_item_txns(history: Sequence[Any]) -> list[Txn]:

@@ -184,7 +184,12 @@ def promise_verdict(name: str, result: Mapping[str, Any]) -> tuple[str, str, str
         else:
             word = "none seen" if "anomalies" in result else "recorded"
             cls = "valid"
-    return cls, word, _counts_text(counts)
+    text = _counts_text(counts)
+    if isinstance(result.get("judged_periods"), int):  # availability: what was judged
+        judged = (f"periods judged: {result['judged_periods']}, not judged: "
+                  f"{result.get('not_judged_periods', 0)}")
+        text = f"{text}; {judged}" if text else judged
+    return cls, word, text
 
 
 def _promise_rows(checkers: Mapping[str, dict], mode: str | None) -> list[dict]:
@@ -291,14 +296,23 @@ def _availability_rows(checkers: Mapping[str, dict]) -> list[dict]:
                     continue
                 a = p.get("availability")
                 expected = p.get("expected_available")
-                ok_promise = (a is None or expected is None
-                              or (expected and a >= 0.5) or not expected)
+                verdict = p.get("verdict")  # the checker's word for the row, when given
+                if verdict is None:  # results written before rows carried a verdict
+                    ok_promise = (a is None or expected is None
+                                  or (expected and a >= 0.5) or not expected)
+                    flag = "" if ok_promise else "unavailable"
+                else:
+                    flag = {"unavailable": "unavailable",
+                            "not judged": "notjudged"}.get(verdict, "")
+                judged_text = ("" if verdict is None else
+                               f"not judged ({p['not_judged']})" if p.get("not_judged")
+                               else str(verdict))
                 rows.append({"region": region,
                              **{k: p.get(k) for k in ("start_s", "end_s", "fault", "ok",
                                                       "answered", "fail", "info",
                                                       "expected_available")},
                              "pct": f"{a * 100:.1f} %" if isinstance(a, (int, float)) else "",
-                             "flag": "" if ok_promise else "unavailable"})
+                             "flag": flag, "judged": judged_text})
     return rows
 
 

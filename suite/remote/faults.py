@@ -25,6 +25,13 @@ Ctrl-C) heals again and removes the GTCHECK chains; a host where something could
 undone is named in the error it raises (the run summary shows it in red). Each fault's
 value names its host and that host's region, so fault periods (results.history) and the
 availability checker know which region's clients it hit.
+
+A run killed outright (SIGKILL, a lost machine) never reaches its teardown, and a DROP
+rule it left would fail the next run's clients on that host. So every remote run begins
+by removing any GTCHECK chain it finds on its hosts (`clear_left_behind`, said in the
+run log), and before judging asks every host whether a fault is still in force
+(`in_force`: rules in GTCHECK, or a fault this nemesis remembers as not undone): the run
+records them, and availability is not judged under them (suite.core).
 """
 
 from __future__ import annotations
@@ -297,6 +304,77 @@ class HostNemesis:
         if st.restart:  # a worker we killed or skewed: a fresh one undoes it
             self.fleet.restart(host)
             st.restart = False
+
+    def _chain_rules(self, host: str) -> list[str] | None:
+        """The rules of the GTCHECK chain on `host`, None when there is no such chain
+        (or no iptables: then gtcheck cannot have made one). Raises when the host
+        could not say (e.g. no permission)."""
+        status, text = self._run(host, ["iptables", "-w", "5", "-S", CHAIN])
+        if status == 0:
+            return [line for line in text.splitlines() if line.startswith("-A ")]
+        low = text.lower()
+        if status == 127 or "no chain" in low or "not found" in low \
+                or "does a matching rule exist" in low:
+            return None
+        raise SetupError(f"host {host}: iptables -S {CHAIN}: exit {status}: {text[:200]}")
+
+    def clear_left_behind(self) -> dict[str, list[str]]:
+        """At the start of a run: remove every GTCHECK chain (its rules, its INPUT and
+        OUTPUT hooks, the chain) that an earlier run left on the hosts, and say so in
+        the run log. Returns {host: the rules removed} for the hosts that had one."""
+        removed: dict[str, list[str]] = {}
+        for host, s in self.fleet.sessions.items():
+            if s.lost is not None:
+                continue
+            try:
+                rules = self._chain_rules(host)
+            except SetupError as e:
+                self.log(f"host {host}: could not look for an iptables chain {CHAIN} left "
+                         f"by an earlier run: {e}")
+                continue
+            if rules is None:
+                continue
+            self._must(host, ["iptables", "-w", "5", "-F", CHAIN])
+            for hook in ("INPUT", "OUTPUT"):
+                while self._iptables(host, "-C", hook, "-j", CHAIN) == 0:
+                    self._must(host, ["iptables", "-w", "5", "-D", hook, "-j", CHAIN])
+            self._must(host, ["iptables", "-w", "5", "-X", CHAIN])
+            removed[host] = rules
+            what = (f"{len(rules)} rule(s) flushed: {'; '.join(rules)[:300]}" if rules
+                    else "it held no rule")
+            self.log(f"host {host}: removed iptables chain {CHAIN} left by an earlier "
+                     f"run ({what})")
+        return removed
+
+    def in_force(self) -> dict[str, str]:
+        """{host: what} for every host fault still in force: rules in the host's GTCHECK
+        chain, or faults this nemesis made and remembers as not undone. Lost hosts are
+        left out (their clients are gone); a host where this run made a chain and that
+        cannot say now is reported so."""
+        out: dict[str, str] = {}
+        for host, s in self.fleet.sessions.items():
+            if s.lost is not None:
+                continue
+            found = []
+            st = self.state.get(host) or _HostState()
+            for name, on in (("cut", st.cut), ("worker paused", st.paused),
+                             ("netem delay", st.netem_dev), ("proxy delay", st.proxied),
+                             ("worker killed or skewed", st.restart)):
+                if on:
+                    found.append(f"{name} not undone")
+            try:
+                rules = self._chain_rules(host)
+                if rules:
+                    found.append(f"iptables chain {CHAIN} holds {len(rules)} rule(s): "
+                                 f"{'; '.join(rules)[:200]}")
+            except SetupError as e:
+                # a host whose iptables we may not use cannot hold a rule of ours either
+                # (clear_left_behind said so at the start), unless this run made one
+                if st.chain:
+                    found.append(f"could not check its iptables chain {CHAIN}: {e}")
+            if found:
+                out[host] = "; ".join(found)
+        return out
 
     def heal(self) -> dict[str, str]:
         """Undo every fault on every host; {host: why} for the ones that failed."""

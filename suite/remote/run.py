@@ -7,8 +7,10 @@
   hosts file says so explicitly); any other target is made as usual, and its endpoints
   must be reachable from the hosts as they are.
 - `open_fleet(test, target, hosts, log)`: connect to every host, start and set up the
-  workers, measure their clocks (suite.remote.fleet), and wrap the target so host-level
-  nemeses find the fleet (`HostsTarget`, the `HostControl` ability).
+  workers, measure their clocks (suite.remote.fleet), remove any fault an earlier run
+  killed outright left on the hosts (`HostNemesis.clear_left_behind`), and wrap the
+  target so host-level nemeses find the fleet (`HostsTarget`, the `HostControl` ability).
+- `faults_in_force(fleet)`: before judging, the host faults still in force, if any.
 """
 
 from __future__ import annotations
@@ -74,4 +76,17 @@ def open_fleet(test: Any, target: Any, hosts: HostsFile, *,
     fleet.proxy = "host-latency" in tuple(getattr(test, "nemesis", ()))
     log(f"gtcheck: starting workers on {len(hosts.hosts)} host(s) from {hosts.path}")
     fleet.start(test.to_json(), endpoints)
+    # a run killed outright never undid its faults: remove what it left (said in the log)
+    try:
+        fleet.nemesis().clear_left_behind()
+    except BaseException:
+        fleet.close()
+        raise
     return fleet
+
+
+def faults_in_force(fleet: Fleet) -> dict[str, str]:
+    """{host: what} for each host fault still in force after the run's final phase
+    (`HostNemesis.in_force`): the run records them and is not judged available under
+    them (suite.core.apply_run_conditions)."""
+    return fleet.nemesis().in_force()

@@ -177,3 +177,48 @@ def test_cas_observes_old_and_new():
     r = region_order_check({}, h.ops(), {})
     assert r["valid"] is False
     assert async_props.written_values_check({}, h.ops(), {})["valid"] is True
+
+
+# --- issue 19, class 12: values reused by a writer ----------------------------------------
+
+def test_a_value_written_again_after_another_is_unknown_not_a_violation():
+    # E1 writes 5, then 6, then 5 again (a retry reusing the value) and reads 5. Each
+    # write makes a version of its own (A06), so E1 legitimately held 5, 6, 5: the order
+    # checks' precondition (unique values per key: a region holds each value during one
+    # stretch of time) is broken, and the verdict is unknown with the reason, never a
+    # read-your-writes or monotonic-reads violation.
+    h = (History().write("k", 0, 5, 5, region=E1).write("k", 10, 15, 6, region=E1)
+         .write("k", 20, 25, 5, region=E1).read("k", 30, 32, 5, region=E1))
+    r = region_order_check({}, h.ops(), {})
+    assert r["valid"] == "unknown", r
+    assert r["anomalies"] == [] and r["reused_values"] == 1
+    assert "unique values" in r["reason"] and "5 to k" in r["reason"]
+
+
+def test_a_retry_with_no_other_write_between_keeps_values_unique():
+    # the same value written twice with nothing written in between: adjacent versions of
+    # one value, so the region still held it during one stretch and a real going-back
+    # (5, 6, 5 with 5 written only before 6) is still caught. (A timed-out attempt, by
+    # contrast, may take effect at any later time, after 6 too: that one is ambiguous.)
+    h = (History().write("k", 0, 5, 5, region=E1)
+         .write("k", 6, 8, 5, region=E1).write("k", 10, 15, 6, region=E1)
+         .read("k", 30, 32, 5, region=E1))
+    r = region_order_check({}, h.ops(), {})
+    assert r["valid"] is False and "reused_values" not in r, r
+    h = (History().write("k", 0, 5, 5, region=E1, type="info")
+         .write("k", 6, 8, 5, region=E1).write("k", 10, 15, 6, region=E1)
+         .read("k", 30, 32, 5, region=E1))
+    assert region_order_check({}, h.ops(), {})["valid"] == "unknown"
+
+
+def test_reused_values_leave_the_whole_async_register_verdict_unknown_not_invalid():
+    from checkers.modes import checker_for
+    h = (History().write("k", 0, 5, 5, region=E1).write("k", 10, 15, 6, region=E1)
+         .write("k", 20, 25, 5, region=E1).read("k", 30, 32, 5, region=E1))
+    for r in (E1, E2, W2):
+        h.read("k", 100, 102, 5, region=r, final=True)
+    res = checker_for("async", "register", linearizability=False).check(
+        {"regions": [E1, E2, W2]}, h.ops(), {})
+    assert res["read-your-writes"]["valid"] == "unknown", res["read-your-writes"]
+    assert res["monotonic-reads"]["valid"] == "unknown"
+    assert res["valid"] is not False

@@ -171,3 +171,64 @@ def test_a_window_shorter_than_a_second_is_not_judged():
     h = History()
     traffic(h, 0, 400, fail_in=(W2,))
     assert strict.check(TEST, h.ops(), {"availability_min_window_s": 0.1})["valid"] is False
+
+
+# --- issue 19, class 13: segments shorter than the grace; nothing judged is unknown -----
+
+def test_a_region_serving_nothing_in_a_short_no_fault_window_is_unavailable_a09():
+    # Faults every 1.5 s (as test-all --quick and validate recipes run): the no-fault
+    # window between heal and the next cut is shorter than the 2 s grace. W2 answered 0 of
+    # 90 requests there; A09 promises every region keeps serving, so with a grace in
+    # proportion to the window (a quarter) the tail is judged: unavailable, never "held".
+    h = History()
+    traffic(h, 0, 1000)
+    h.nemesis("cut", {"a": E1, "b": E2}, 1000)
+    traffic(h, 1000, 2500)
+    h.nemesis("heal", None, 2500)
+    traffic(h, 2500, 4000, fail_in=(W2,), step=50)
+    h.nemesis("cut", {"a": E1, "b": E2}, 4000)
+    traffic(h, 4000, 5500)
+    h.nemesis("heal", None, 5500)
+    r = AvailabilityChecker("async").check(TEST, h.ops(), {})
+    assert r["valid"] is False, r
+    bad = first(r, "unavailable")
+    assert bad["region"] == W2 and "from 2.500 s to 4.000 s (no fault)" in bad["explanation"]
+    row = next(x for x in r["regions"][W2] if x["start_s"] == 2.5)
+    assert row["verdict"] == "unavailable" and row["judged"] is True
+    assert row["grace_s"] == 0.375 and row["fail"] + row["info"] == 30
+    assert (row["judged_served"], row["judged_total"]) == (0, 22)
+    # the other regions served that window: held
+    assert next(x for x in r["regions"][E1] if x["start_s"] == 2.5)["verdict"] == "held"
+
+
+def test_windows_too_short_to_judge_say_not_judged_and_nothing_judged_is_unknown():
+    # every segment is 0.3 s long: after even a proportional grace the window is shorter
+    # than the 0.5 s floor, too short to call W2's failures an outage (a stall looks the
+    # same), so no row is judged: each says "not judged" with the reason, and the promise
+    # is unknown ("nothing checked"), not held
+    h = History()
+    for k in range(10):
+        h.nemesis("cut" if k % 2 == 0 else "heal",
+                  {"a": E1, "b": E2} if k % 2 == 0 else None, 300 * k + 300)
+    traffic(h, 300, 3300, fail_in=(W2,), ok_in=(), step=20)
+    r = AvailabilityChecker("async").check(TEST, h.ops(), {})
+    rows = [x for x in r["regions"][W2] if x["start_s"] >= 0.299]
+    assert rows and all(x["verdict"] == "not judged" and x["judged"] is False
+                        and "shorter than 0.5 s" in x["not_judged"] for x in rows), rows
+    assert r["valid"] == "unknown" and "no period could be judged" in r["reason"], r
+    assert r["judged_periods"] == 0 and r["not_judged_periods"] > 0
+
+
+def test_a_short_window_whose_requests_were_served_is_held_on_that_evidence():
+    # the same 0.3 s windows with E1 serving every request: too short to prove an outage,
+    # but answers are answers -- E1's rows hold, W2's stay not judged, the promise holds
+    h = History()
+    for k in range(10):
+        h.nemesis("cut" if k % 2 == 0 else "heal",
+                  {"a": E1, "b": E2} if k % 2 == 0 else None, 300 * k + 300)
+    traffic(h, 300, 3300, fail_in=(W2,), ok_in=(E1,), step=20)
+    r = AvailabilityChecker("async").check(TEST, h.ops(), {})
+    assert r["valid"] is True and r["judged_periods"] > 0, r
+    assert all(x["verdict"] == "held" for x in r["regions"][E1] if x["start_s"] >= 0.299)
+    assert all(x["verdict"] == "not judged" for x in r["regions"][W2]
+               if x["start_s"] >= 0.299)

@@ -134,3 +134,64 @@ def test_set_mrsc_ec_reads_grow():
     add(h, "s", 0, 5, v="a")
     h.read("s", 10, 11, ["a"], consistent=False).read("s", 20, 21, [], consistent=False)
     assert kinds(SetChecker("strong").check({}, h.ops(), {})) == {"non-monotonic-read": 1}
+
+
+# --- issue 19, class 9: an async SC read of 0 after the region's own increment ----------
+
+def test_async_sc_read_of_zero_after_own_acknowledged_increment_is_a_violation():
+    # A01: E1's SC read begun after its own increment was acknowledged; a concurrent
+    # increment in E2 may carry a later timestamp and replace E1's version by
+    # last-writer-wins (A06, A14), but that version is E2's copy plus 1: no version after
+    # E1's own holds less than 1 (A05), so 0 is no allowed loss.
+    h = History()
+    add(h, "c", 0, 5, region=E1)
+    add(h, "c", 0, 50, region=E2)   # concurrent remote writer: may overwrite, with >= 1
+    h.read("c", 10, 12, 0, region=E1)
+    res = CounterChecker("async").check({}, h.ops(), {})
+    assert res["valid"] is False, res
+    bad = first(res, "read-your-writes")
+    assert bad["region"] == E1 and "at least 1" in bad["explanation"]
+    # a remote overwrite down to 1 is allowed (A14: the increment is lost, not undone)
+    h2 = History()
+    add(h2, "c", 0, 5, region=E1)
+    add(h2, "c", 0, 50, region=E2)
+    h2.read("c", 10, 12, 1, region=E1)
+    assert CounterChecker("async").check({}, h2.ops(), {})["valid"] is True
+
+
+def test_async_sc_read_of_zero_after_an_earlier_read_saw_a_value_is_non_monotonic():
+    # A05: E2 saw 1 (a version some add wrote); a later SC read there of 0 would need the
+    # initial version back, which no last-writer-wins overwrite brings (A06)
+    h = History()
+    add(h, "c", 0, 5, region=E1)
+    add(h, "c", 0, 50, region=W2)
+    h.read("c", 10, 12, 1, region=E2)
+    h.read("c", 20, 22, 0, region=E2)
+    res = CounterChecker("async").check({}, h.ops(), {})
+    assert res["valid"] is False and kinds(res) == {"non-monotonic-read": 1}, res
+
+
+# --- issue 19, class 10: an element seen, then missing from the only final read ---------
+
+def test_async_set_element_seen_then_missing_from_the_only_final_read_is_lost():
+    # E2 read "a" (added and acknowledged in E1). After the final heal every region holds
+    # the same, newest version (A06, A08), so the one final read, in W2, shows E2's copy
+    # too: without "a" it needs a version newer than E2's from a region other than E2
+    # lacking "a". The only other write is E1's add of "a" itself, which holds it: a
+    # violation (A05 for E2's copy), whichever regions recorded final reads.
+    h = History()
+    add(h, "s", 0, 5, v="a", region=E1)
+    h.read("s", 10, 12, ["a"], region=E2)
+    h.read("s", 100, 101, [], region=W2, final=True)
+    r = SetChecker("async").check({}, h.ops(), {})
+    assert r["valid"] is False, r
+    bad = first(r, "lost-add")
+    assert bad["region"] == W2 and bad["expected"] is False and bad["elements"] == ["a"]
+    assert "A06, A08" in bad["explanation"]
+    # a concurrent remote add of another element may have won (A14): allowed
+    h2 = History()
+    add(h2, "s", 0, 5, v="a", region=E1)
+    add(h2, "s", 0, 50, v="b", region=W2)
+    h2.read("s", 10, 12, ["a"], region=E2)
+    h2.read("s", 100, 101, ["b"], region=W2, final=True)
+    assert SetChecker("async").check({}, h2.ops(), {})["valid"] is True

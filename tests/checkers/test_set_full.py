@@ -274,3 +274,44 @@ def test_violations_and_allowed_staleness_are_counted_apart_by_the_run_summary()
     assert composed["valid"] is True
     assert anomaly_counts(results, expected=False) == {}
     assert anomaly_counts(results, expected=True) == {"stale-read": 2}
+
+
+# --- issue 19, class 5: every SC read begun after the acknowledgement is judged ---------
+
+def overlapped_then_missed(region_of_reads: str) -> History:
+    """Element 1 acknowledged in A at 10 ms. An SC read in `region_of_reads` begun at
+    5 ms (before the ack) and still running shows it; a second SC read there, begun at
+    12 ms (after the ack) and done before the first, misses it. Being the first read to
+    hold the element, the earlier-begun one used to end the judged window."""
+    h = History()
+    add(h, 1, 0, 10, A)
+    scan(h, 5, 30, region_of_reads, [1])
+    scan(h, 12, 14, region_of_reads, [])
+    return finals(h, 100, [1])
+
+
+def test_an_sc_read_after_the_ack_missing_what_an_overlapping_read_showed_breaks_a01():
+    # A01: an SC read in the writing region sees an acknowledged write at once; the read
+    # begun at 12 ms is bound by it whatever an overlapping earlier read showed.
+    res = check(overlapped_then_missed(A))
+    assert res["valid"] is False
+    bad = first(res, "read-your-writes")
+    assert bad["region"] == A and bad["element"] == 1 and bad["expected"] is False
+    assert bad["ops"][0] == 3  # the read begun at 12 ms (invocation index)
+
+
+def test_an_sc_read_after_the_ack_missing_what_an_overlapping_read_showed_breaks_m06():
+    # M06: under MRSC an SC read anywhere reflects every write acknowledged before it.
+    res = check(overlapped_then_missed(B), TEST_STRONG)
+    assert res["valid"] is False
+    bad = first(res, "stale-read")
+    assert bad["region"] == B and bad["element"] == 1 and bad["expected"] is False
+
+
+def test_a_remote_async_sc_read_missing_it_after_an_overlapping_sighting_is_allowed_a03():
+    # A03: a remote SC read may not reflect a write acknowledged elsewhere; the two reads
+    # overlap, so A05 (monotonic reads: later reads begun after one completed) is not
+    # broken either.
+    res = check(overlapped_then_missed(B))
+    assert res["valid"] is True
+    assert "read-your-writes" not in kinds(res) and "non-monotonic-read" not in kinds(res)

@@ -128,8 +128,83 @@ def test_client_host_faults_are_fault_periods_that_availability_does_not_judge()
     periods = fault_periods(ops)
     assert [(p.f, p.start, p.end) for p in periods] == [("kill-worker", 1, 5 * s)]
     res = AvailabilityChecker("strong").check({"regions": ["r1", "r2", "r3"]}, ops, {})
-    assert res["valid"] is True, res
+    # no violation; and since r2's period is the only one with traffic, nothing was
+    # judged: unknown, not held (issue 19, class 13)
+    assert res["valid"] == "unknown" and res["judged_periods"] == 0, res
     row = next(r for r in res["regions"]["r2"] if r["fault"])
     assert row["fault"].startswith("kill-worker host=h2")
     assert row["expected_available"] is True and row["judged"] is False
     assert row["fail"] == 0  # never sent: not counted at all
+
+
+# --- issue 19, class 14: faults a killed run left behind ----------------------------------
+
+LEFT = "-A GTCHECK -d 10.1.1.1/32 -p tcp -m tcp --dport 8000 -j DROP"
+
+
+def leftover_nemesis(monkeypatch, rules_on: dict, hooked: set):
+    """A nemesis over the fake fleet whose hosts answer `iptables -S GTCHECK` with the
+    rules in `rules_on` (host -> rules; absent: no chain) and `-C hook` as `hooked` says;
+    the commands are recorded and change that state as iptables would."""
+    fleet = FakeFleet()
+    logged: list[str] = []
+    n = HostNemesis(fleet, log=logged.append)
+
+    def run(host, argv, sudo=True):
+        fleet.commands.append((host, tuple(argv)))
+        args = list(argv[3:])
+        if args == ["-S", "GTCHECK"]:
+            if host not in rules_on:
+                return 1, "iptables: No chain/target/match by that name."
+            return 0, "\n".join(["-N GTCHECK", *rules_on[host]])
+        if args == ["-F", "GTCHECK"]:
+            rules_on[host] = []
+        elif args[:1] == ["-C"]:
+            return (0, "") if (host, args[1]) in hooked else (1, "")
+        elif args[:1] == ["-D"]:
+            hooked.discard((host, args[1]))
+        elif args == ["-X", "GTCHECK"]:
+            rules_on.pop(host, None)
+        return 0, ""
+    monkeypatch.setattr(n, "_run", run)
+    return fleet, n, logged
+
+
+def test_a_run_starts_by_removing_a_chain_a_killed_run_left_and_says_so(monkeypatch):
+    # h1 holds the DROP rule of a run killed mid-cut; h2 has no chain
+    rules = {"h1": [LEFT]}
+    hooked = {("h1", "INPUT"), ("h1", "OUTPUT")}
+    fleet, n, logged = leftover_nemesis(monkeypatch, rules, hooked)
+    removed = n.clear_left_behind()
+    assert removed == {"h1": [LEFT]}
+    assert rules == {} and hooked == set()  # flushed, unhooked, deleted
+    assert ("h1", ("iptables", "-w", "5", "-F", "GTCHECK")) in fleet.commands
+    assert not any(h == "h2" and "-F" in c for h, c in fleet.commands)
+    assert logged == [f"host h1: removed iptables chain GTCHECK left by an earlier run "
+                      f"(1 rule(s) flushed: {LEFT})"]
+
+
+def test_before_judging_a_rule_still_in_force_is_found(monkeypatch):
+    rules = {"h2": [LEFT]}
+    fleet, n, _ = leftover_nemesis(monkeypatch, rules, set())
+    assert n.in_force() == {"h2": f"iptables chain GTCHECK holds 1 rule(s): {LEFT}"}
+    rules["h2"] = []
+    assert n.in_force() == {}
+    n.state["h1"].paused = True  # a fault this run made and could not undo
+    assert n.in_force() == {"h1": "worker paused not undone"}
+
+
+def test_a_fault_in_force_voids_availability_and_leaves_the_run_unknown():
+    results = {"checkers": {"availability": {"valid": False}, "convergence": {"valid": True}},
+               "run": {"host_faults_in_force": {"h1": "iptables chain GTCHECK holds 1 "
+                                                      "rule(s)"}}}
+    core.apply_run_conditions(results)
+    assert results["valid"] == "unknown"
+    assert results["checkers"]["availability"]["valid"] == "unknown"
+    assert results["reason"].startswith("host fault(s) still in force after the final "
+                                        "phase: h1: iptables chain GTCHECK")
+    # a violation elsewhere stays one
+    results = {"checkers": {"availability": {"valid": True}, "convergence": {"valid": False}},
+               "run": {"host_faults_in_force": {"h1": "cut not undone"}}}
+    core.apply_run_conditions(results)
+    assert results["valid"] is False and "already breaks a promise" in results["reason"]

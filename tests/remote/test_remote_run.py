@@ -272,3 +272,80 @@ def test_a_lost_ssh_connection_loses_the_host_not_the_run(tmp_path, testbed):
             and not op.extra.get("final")]
     assert any((op.error or "").startswith(("host-lost: tb1", "no live host")) for op in east)
     assert all(op.type == "fail" for op in east if (op.error or "").startswith("no live host"))
+
+
+def test_a_run_killed_mid_cut_leaves_a_rule_the_next_run_removes_and_says_so(tmp_path,
+                                                                             testbed):
+    """Issue 19, class 14: `gtcheck run --hosts ... --nemesis host-cut` killed outright
+    (SIGKILL: no teardown) while a host is cut leaves the DROP rule on that host. The next
+    run, fault-free, removes GTCHECK chains at its start, says so in its run log, and is
+    VALID (before, its cut-off clients made it INVALID: "should have kept serving")."""
+    store = tmp_path / "store"
+    argv = [str(WORKER), "run", "--hosts", str(testbed), "--time-limit", "60",
+            "--nemesis", "host-cut", "--nemesis-interval", "3", "--latency-scale", "0.1",
+            "--op-timeout", "1", "--seed", "9", "--store", str(store)]
+    p, history = _start_cli_run(argv, store)
+    try:
+        assert _wait_for(history, '"type":"ok","process":"nemesis","f":"cut-host"')
+        p.kill()
+        p.communicate(timeout=60)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    left = [ns for ns, (rules, _) in _namespace_state().items()
+            if "-A GTCHECK" in rules and "DROP" in rules]
+    assert len(left) == 1, _namespace_state()  # the cut outlived its run
+    result, _ = remote_run(tmp_path / "next", testbed, seed=12, time_limit=3.0)
+    log = (result.run_dir.path / "run.log").read_text()
+    assert "removed iptables chain GTCHECK left by an earlier run (1 rule(s) flushed" \
+        in log, log
+    assert result.valid is True, result.results
+    assert "host_faults_in_force" not in result.results["run"]
+    for ns, (rules, _) in _namespace_state().items():
+        assert "GTCHECK" not in rules, (ns, rules)
+
+
+def test_a_host_fault_in_force_before_judging_leaves_the_run_unknown(tmp_path, testbed):
+    """Issue 19, class 14: a DROP rule in a host's GTCHECK chain that no heal of this run
+    undoes (here put there from outside once the run is going) is found before judging:
+    the run says so, availability is not judged under it, and the verdict is unknown
+    with the reason -- not the INVALID its cut-off clients would make it."""
+    import threading
+    ns = "gtcktb-2"
+    rule = ["-p", "tcp", "-d", "10.237.16.1", "!", "--sport", "22", "-j", "DROP"]
+
+    def iptables(*args):
+        return subprocess.run(["ip", "netns", "exec", ns, "iptables", "-w", "5", *args],
+                              capture_output=True, text=True)
+
+    def cut_when_running():
+        # an empty chain put there beforehand: the run removes it at its start and says
+        # so; right after that line the rule goes in, with the run under way
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            logs = list((tmp_path / "store").glob("*/*/run.log"))
+            if logs and "host tb2: removed iptables chain GTCHECK" in logs[0].read_text():
+                break
+            time.sleep(0.05)
+        iptables("-N", "GTCHECK")
+        iptables("-I", "OUTPUT", "1", "-j", "GTCHECK")
+        iptables("-A", "GTCHECK", *rule)
+    iptables("-N", "GTCHECK")
+    t = threading.Thread(target=cut_when_running)
+    t.start()
+    try:
+        result, _ = remote_run(tmp_path, testbed, seed=13, time_limit=3.0)
+    finally:
+        t.join()
+        iptables("-F", "GTCHECK")
+        iptables("-D", "OUTPUT", "-j", "GTCHECK")
+        iptables("-X", "GTCHECK")
+    run = result.results["run"]
+    assert list(run.get("host_faults_in_force") or {}) == ["tb2"], run
+    assert "iptables chain GTCHECK holds 1 rule(s)" in run["host_faults_in_force"]["tb2"]
+    assert result.valid == "unknown", result.results
+    assert result.results["reason"].startswith("host fault(s) still in force after the "
+                                               "final phase"), result.results["reason"]
+    assert result.results["checkers"]["availability"]["valid"] == "unknown"
+    log = (result.run_dir.path / "run.log").read_text()
+    assert "a fault is still in force after the final phase" in log

@@ -181,3 +181,29 @@ def test_the_compare_page_links_back(served):
     status, _, body = get(served, f"/compare?run={a}&run={b}")
     assert status == 200 and 'id="back"' in body and 'href="/"' in body
     assert f'/runs/{a}/report.html' in body
+
+
+def test_availability_that_judged_nothing_is_undecided_in_the_report(tmp_path):
+    """Issue 19, class 13: a run whose availability rows were all too short to judge says
+    so -- the promise undecided with the periods judged counted, each row "not judged"
+    with its reason -- never "held"."""
+    h = History()
+    for k in range(6):
+        h.nemesis("cut" if k % 2 == 0 else "heal",
+                  {"a": E1, "b": E2} if k % 2 == 0 else None, 300 * k + 300)
+    for i in range(90):
+        t = 300 + i * 20
+        h.write("k", t, t + 10, i, region=W2, type="info", error="timeout")
+    av = AvailabilityChecker("async").check({"regions": [E1, E2, W2]}, h.ops(), {})
+    assert av["valid"] == "unknown" and av["judged_periods"] == 0
+    d = make_run(tmp_path, seed=7)
+    results = json.loads((d / "results.json").read_text())
+    results["checkers"] = {"availability": av}
+    results["valid"] = "unknown"
+    (d / "results.json").write_text(json.dumps(results))
+    html = build_report(d)
+    text = re.sub(r"<[^>]+>", " ", html)
+    assert "periods judged: 0, not judged:" in text
+    assert "not judged (window" in text
+    assert re.search(r"Availability per region.{0,400}?undecided", text, re.S), text[:3000]
+    assert not re.search(r"Availability per region.{0,400}?\bheld\b", text, re.S)

@@ -79,3 +79,153 @@ def test_strong_bank_single_item_txns():
     from dataclasses import replace
     h[1] = replace(h[1], type="fail")
     assert {t.type for t in single_item_txns(h) if t.mops[0][0] == "w"} == {"info"}
+
+
+# --- issue 19, classes 6-8: totals and rejected transfers in strong mode, nil balances --
+
+def run_history(mode, reads, transfer_type="fail"):
+    """A gtcheck bank run: the set-up of a=10, b=10 in us-east-1 (acknowledged at 20),
+    one transfer of 3 from a to b there (answered `transfer_type`), then the reads
+    `[(region, balances, final)]` one after another from 40 on. In strong mode the
+    workload's single-item form (`consistent` False on init and reads, M14)."""
+    from results.history import Op
+    single = mode == "strong"
+    ops, t = [], 10
+
+    def pair_of(p, f, value, region, typ="ok", result=None, final=False, error=None):
+        nonlocal t
+        extra = {"final": True} if final else {}
+        ops.append(Op(index=len(ops), time=t, type="invoke", process=p, f=f, value=value,
+                      region=region, consistent=not single, extra=extra))
+        ops.append(Op(index=len(ops), time=t + 5, type=typ, process=p, f=f,
+                      value=value if result is None else result, region=region,
+                      consistent=not single, extra=extra, error=error))
+        t += 10
+    pair_of(0, "init", {"a": 10, "b": 10}, "us-east-1")
+    move = {"from": "a", "to": "b", "amount": 3}
+    pair_of(0, "transfer", move, "us-east-1", typ=transfer_type,
+            error="Validation" if transfer_type == "fail" else None)
+    for i, (region, balances, final) in enumerate(reads):
+        pair_of(10 + i, "read", {"a": None, "b": None}, region, result=balances,
+                final=final)
+    return ops
+
+
+def bank_of(mode, ops):
+    from checkers.elle.run import bank_checkers
+    return bank_checkers(mode, ["us-east-1", "us-west-2"])["bank"].check(None, ops, {})
+
+
+FINALS = [("us-east-1", {"a": 10, "b": 10}, True), ("us-west-2", {"a": 10, "b": 10}, True)]
+
+
+def test_strong_bank_checks_totals_class_6():
+    # M14: MRSC rejects transfers, so no money moves; M06: each SC GetItem reflects every
+    # write acknowledged before it. A read of 17 after the set-up is a wrong total
+    # (Jepsen's :wrong-total), not an allowed torn transfer.
+    ops = run_history("strong", [("us-west-2", {"a": 7, "b": 10}, False)] + FINALS)
+    res = bank_of("strong", ops)
+    assert res["valid"] is False and res["mode"] == "strong", res
+    assert res["anomaly_counts"].get("wrong-total") == 1
+    assert "torn-transfer" not in res["anomaly_counts"]
+    assert res["totals_conserved"] is False
+    good = bank_of("strong", run_history("strong", FINALS))
+    assert good["valid"] is True and good["reads_judged"] == 2, good
+
+
+def test_strong_bank_rejected_transfer_visible_class_7():
+    # The transfer failed (ValidationException, M14; Jepsen: :fail did not happen), yet a
+    # later SC read shows its effect with the total intact: INVALID, blaming it.
+    ops = run_history("strong", [("us-west-2", {"a": 7, "b": 13}, False)] + FINALS)
+    res = bank_of("strong", ops)
+    assert res["valid"] is False, res
+    bad = [a for a in res["anomalies"] if a["kind"] == "failed-transfer-visible"]
+    assert len(bad) == 1 and bad[0]["expected"] is False
+    assert bad[0]["ops"] == [5, 3]  # the read's completion, the rejected transfer's
+    assert "rejected transfer op 2" in bad[0]["explanation"]
+
+
+def test_strong_bank_read_a_transfer_may_have_touched_is_not_judged():
+    # a transfer whose outcome is unknown (:info) may have happened; the separate GetItems
+    # may see it on one account only, so such a read is left unjudged (the transfer
+    # itself is M14's violation, reported by `transactions-rejected`)
+    ops = run_history("strong", [("us-west-2", {"a": 7, "b": 10}, False)],
+                      transfer_type="info")
+    res = bank_of("strong", ops)
+    assert res["reads_not_judged"] == 1 and res["reads_judged"] == 0
+    assert res["valid"] == "unknown" and res["reason"]
+
+
+def test_nil_balance_in_the_writing_region_is_jepsens_nil_balance_class_8():
+    # Jepsen's bank checker (jepsen.tests.bank/check-op): a read with a nil balance is
+    # :nil-balance. In the writing region after the set-up (A01, A11) it is a violation.
+    ops = run_history("async", [("us-east-1", {"a": 10, "b": None}, False)] + FINALS,
+                      transfer_type="fail")
+    res = bank_of("async", ops)
+    assert res["valid"] is False and res["anomaly_counts"].get("nil-balance") == 1, res
+    # strong mode: every SC read after the set-up must hold every account (M06)
+    ops = run_history("strong", [("us-west-2", {"a": 10, "b": None}, False)] + FINALS)
+    res = bank_of("strong", ops)
+    assert res["valid"] is False and res["anomaly_counts"].get("nil-balance") == 1, res
+
+
+def test_async_remote_nil_balance_allowed_until_seen_then_a05():
+    # A03: a remote region may not have the set-up yet (allowed, reported); once a read
+    # there showed the account, a later read without it went back in time (A05).
+    early = [("us-west-2", {"a": 10, "b": None}, False)]
+    res = bank_of("async", run_history("async", early + FINALS))
+    assert res["valid"] is True, res
+    assert res["anomaly_counts"] == {"set-up-not-replicated": 1}
+    back = [("us-west-2", {"a": 10, "b": 10}, False), ("us-west-2", {"a": 10, "b": None},
+                                                        False)]
+    res = bank_of("async", run_history("async", back + FINALS))
+    assert res["valid"] is False and res["anomaly_counts"].get("nil-balance") == 1, res
+    # a final read after the heal must hold every account (A08)
+    last = [("us-east-1", {"a": 10, "b": 10}, True), ("us-west-2", {"a": 10, "b": None},
+                                                       True)]
+    res = bank_of("async", run_history("async", last))
+    assert res["valid"] is False and res["anomaly_counts"].get("nil-balance") == 1, res
+
+
+def test_check_reads_is_jepsens_check_op_with_nil_balance():
+    # jepsen.tests.bank/check-op is a cond: :nil-balance before :wrong-total before
+    # :negative-value, one error per read
+    res = check_reads([(1, {"a": 10, "b": 10}), (3, {"a": 10, "b": None}),
+                       (5, {"a": None, "b": -1})])
+    assert res["valid"] is False and res["error-count"] == 2
+    assert [(e["op"], e["nils"]) for e in res["errors"]["nil-balance"]] == \
+        [(3, ["b"]), (5, ["a"])]
+
+
+def test_check_model_bank_edn_reports_nil_balance(tmp_path):
+    from click.testing import CliRunner
+
+    from suite.cli import main
+    path = tmp_path / "bank-nil.edn"
+    path.write_text(
+        "{:type :invoke, :f :read, :process 0, :time 1, :index 0}\n"
+        "{:type :ok, :f :read, :process 0, :time 2, :value {0 10, 1 10}, :index 1}\n"
+        "{:type :invoke, :f :read, :process 0, :time 3, :index 2}\n"
+        "{:type :ok, :f :read, :process 0, :time 4, :value {0 10, 1 nil}, :index 3}\n")
+    r = CliRunner().invoke(main, ["check", "--model", "bank", "--format", "edn", "--json",
+                                  str(path)])
+    assert r.exit_code == 1, r.output
+    import json
+    errors = json.loads(r.output)["result"]["errors"]
+    assert errors["nil-balance"][0]["nils"] == ["1"] and errors["nil-balance"][0]["op"] == 3
+
+
+def test_check_model_bank_on_a_run_file_reports_nil_balance(tmp_path):
+    from click.testing import CliRunner
+
+    from results.history import HistoryWriter
+    from suite.cli import main
+    ops = run_history("async", [("us-east-1", {"a": 10, "b": None}, False)] + FINALS)
+    path = tmp_path / "history.jsonl"
+    with HistoryWriter(path) as w:
+        for op in ops:
+            w.record(op)
+    r = CliRunner().invoke(main, ["check", "--model", "bank", "--json", str(path)])
+    assert r.exit_code == 1, r.output
+    import json
+    assert json.loads(r.output)["result"]["anomaly_counts"]["nil-balance"] == 1
