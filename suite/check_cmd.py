@@ -211,7 +211,8 @@ def check_files(files: list[str], *, fmt: str = "jsonl", model: str | None = Non
                 emit: Callable[[FileVerdict], None] = lambda v: None,
                 consistency_models: list[str] | None = None,
                 mode: str | None = None, include_ec_reads: bool = False,
-                group_size: int | None = None, every_counterexample: bool = False) -> int:
+                group_size: int | None = None, every_counterexample: bool = False,
+                linearizable_keys: bool = False, sequential_keys: bool = False) -> int:
     """Check every file, `emit` each verdict as it is known, return the exit status."""
     from checkers.elle import cli_check  # transactional models and Jepsen's own checkers
     if cli_check.handles(model, fmt):
@@ -220,7 +221,11 @@ def check_files(files: list[str], *, fmt: str = "jsonl", model: str | None = Non
                            f"not --model {model} on --format {fmt}")
         return overall_exit(cli_check.check_files(
             files, fmt=fmt, model=model, consistency_models=consistency_models,
-            emit=emit, verdict_cls=FileVerdict, group_size=group_size))
+            emit=emit, verdict_cls=FileVerdict, group_size=group_size,
+            linearizable_keys=linearizable_keys, sequential_keys=sequential_keys))
+    if linearizable_keys or sequential_keys:
+        raise BadInput("--linearizable-keys and --sequential-keys apply to --model "
+                       "rw-register")
     if group_size is not None:
         raise BadInput("--group-size applies to --model long-fork")
     if consistency_models:

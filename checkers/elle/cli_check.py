@@ -97,8 +97,15 @@ def writing_region_result(path: str, model: str, txns: list) -> dict:
 
 def check_files(files: Sequence[str], *, fmt: str, model: str,
                 consistency_models: Sequence[str] | None,
-                emit: Callable, verdict_cls, group_size: int | None = None) -> list:
+                emit: Callable, verdict_cls, group_size: int | None = None,
+                linearizable_keys: bool = False, sequential_keys: bool = False) -> list:
     model = ALIASES.get(model, model)
+    # Elle's rw-register version-order options (elle.rw-register/check: :sequential-keys?
+    # infers versions from process order, :linearizable-keys? from real-time order)
+    options = {"linearizable_keys": linearizable_keys, "sequential_keys": sequential_keys}
+    if model != "rw-register" and any(options.values()):
+        raise BadInput("--linearizable-keys and --sequential-keys apply to --model "
+                       "rw-register")
     cms = validate(fmt, consistency_models) or None
     if model in JEPSEN_RULES and cms:
         raise BadInput(f"--consistency-model does not apply to --model {model}")
@@ -121,15 +128,21 @@ def check_files(files: Sequence[str], *, fmt: str, model: str,
                 continue
             txns = txn.load(path, fmt)
             if cms == [models.WRITING_REGION]:
+                if any(options.values()):
+                    raise BadInput(f"--consistency-model {models.WRITING_REGION} takes "
+                                   "no version-order options")
                 result = writing_region_result(path, model, txns)
             else:
+                kw = options if model == "rw-register" else {}
                 result = elle_check.to_json(
-                    elle_check.check(txns, model, consistency_models=cms))
+                    elle_check.check(txns, model, consistency_models=cms, **kw))
         except GtcheckError as e:
             v = verdict_cls(path, None, time.perf_counter() - t0, error=str(e))
         else:
             v = verdict_cls(path, result["valid"], time.perf_counter() - t0,
                             result=result)
+            if result["valid"] == "unknown" and result.get("reason"):
+                v.note = f"{path}: unknown: {result['reason']}"
         verdicts.append(v)
         emit(v)
     return verdicts
