@@ -26,7 +26,8 @@ import os
 import re
 from typing import Any, Iterable, Sequence
 
-from results.history import INFO, INVOKE, NEMESIS, TYPES, Op, make_op, read_jsonl, validate
+from results.history import (INFO, INVOKE, NEMESIS, TYPES, Op, ReadTimedOut, make_op,
+                             read_jsonl, validate)
 from suite.errors import BadInput
 
 FORMATS = ("jsonl", "edn", "porcupine-etcd", "porcupine-kv")
@@ -35,15 +36,16 @@ FORMATS = ("jsonl", "edn", "porcupine-etcd", "porcupine-kv")
 def load(path: str | os.PathLike, fmt: str = "jsonl", *, check: bool = True,
          deadline: float | None = None) -> list[Op]:
     """Read a history file of the given format into ops (validated unless check=False).
-    A JSONL read raises results.history.ReadTimedOut past `deadline` (monotonic)."""
+    Reading and parsing raise results.history.ReadTimedOut past `deadline` (monotonic)."""
     if fmt == "jsonl":
+        sniff_text(os.fspath(path))
         return read_jsonl(path, check=check, deadline=deadline)
     if fmt not in FORMATS:
         raise BadInput(f"unknown history format {fmt!r} (expected one of {', '.join(FORMATS)})")
     path = os.fspath(path)
-    text = read_text(path)
+    text = read_text(path, deadline=deadline)
     if fmt == "edn":
-        ops, lines = parse_edn(text, source=path)
+        ops, lines = parse_edn(text, source=path, deadline=deadline)
     elif fmt == "porcupine-etcd":
         ops, lines = etcd_from_text(text, source=path)
     else:
@@ -53,15 +55,52 @@ def load(path: str | os.PathLike, fmt: str = "jsonl", *, check: bool = True,
     return ops
 
 
-def read_text(path: str) -> str:
-    """A history file's text; BadInput naming the file when it cannot be read as UTF-8."""
+CHUNK_BYTES = 1 << 22  # read in 4 MiB pieces: the deadline and NUL check see each
+
+
+def read_text(path: str, *, deadline: float | None = None) -> str:
+    """A history file's text; BadInput naming the file when it cannot be read as UTF-8
+    text (a NUL byte says it is not text: /dev/zero stops at once, in bounded memory).
+    Past `deadline` (time.monotonic()) raises results.history.ReadTimedOut."""
+    import codecs
+    from time import monotonic
+    parts: list[str] = []
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset = 0
     try:
-        with open(path, encoding="utf-8") as fh:
-            return fh.read()
+        with open(path, "rb") as fh:
+            while True:
+                chunk = fh.read(CHUNK_BYTES)
+                if not chunk:
+                    break
+                nul = chunk.find(b"\0")
+                if nul >= 0:
+                    raise BadInput(f"{path}: not a text file (a NUL byte at offset "
+                                   f"{offset + nul})")
+                parts.append(decoder.decode(chunk))
+                offset += len(chunk)
+                if deadline is not None and monotonic() > deadline:
+                    raise ReadTimedOut(f"{path}: reading passed the deadline at byte "
+                                       f"{offset}")
+            parts.append(decoder.decode(b"", final=True))
     except OSError as e:
         raise BadInput(f"{path}: cannot read ({e.strerror})") from None
     except UnicodeDecodeError:
         raise BadInput(f"{path}: not UTF-8 text") from None
+    return "".join(parts)
+
+
+def sniff_text(path: str) -> None:
+    """BadInput unless the file's first 64 KiB are text without NUL bytes: a reader that
+    streams lines (JSONL) would otherwise read /dev/zero's endless line into memory."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(1 << 16)
+    except OSError as e:
+        raise BadInput(f"{path}: cannot read ({e.strerror})") from None
+    nul = head.find(b"\0")
+    if nul >= 0:
+        raise BadInput(f"{path}: not a text file (a NUL byte at offset {nul})")
 
 
 # --- Porcupine etcd logs ---------------------------------------------------------------

@@ -119,6 +119,9 @@ class Op:
         for name, v in (("index", index), ("time", time)):
             if not isinstance(v, int) or isinstance(v, bool):
                 raise BadInput(f"{name} must be an integer, got {v!r}")
+        key = d.get("key")
+        if not (key is None or isinstance(key, str) or type(key) is int):
+            raise BadInput(f"key must be a string or an integer, got {type(key).__name__}")
         extra = ({k: v for k, v in d.items() if k not in _FIELD_SET}
                  if len(d) > 5 and not _FIELD_SET.issuperset(d) else _NO_EXTRA)
         return cls(index=index, time=time, type=d["type"], process=process, f=d["f"],
@@ -209,9 +212,11 @@ def _op_of(d: Any, default_index: int, share: Callable[[str, str], str]) -> Op:
         get = d.get
         typ, process, f = get("type"), get("process"), get("f")
         index, time = get("index", default_index), get("time", 0)
+        key = get("key")
         if typ in TYPES and type(f) is str and type(index) is int and type(time) is int \
-                and (type(process) is int or process == NEMESIS):
-            key, region = get("key"), get("region")
+                and (type(process) is int or process == NEMESIS) \
+                and (key is None or type(key) is str or type(key) is int):
+            region = get("region")
             op = _new(Op)
             _set_index(op, index)
             _set_time(op, time)
@@ -320,6 +325,9 @@ def parse_jsonl(lines: Iterable[str], *, source: str = "<history>",
                 raise BadInput(f"{source}:{lineno}: not valid JSON ({e.msg})") from None
             except RecursionError:
                 raise BadInput(f"{source}:{lineno}: not valid JSON (nested too deeply)"
+                               ) from None
+            except ValueError as e:  # Python's int-string limit (a 5,000-digit number)
+                raise BadInput(f"{source}:{lineno}: not valid JSON ({str(e)[:60]})"
                                ) from None
             try:
                 op = _op_of(d, last_index + 1, share)

@@ -155,6 +155,9 @@ def check_file(path: str, *, fmt: str, model: str | None, initial: Any,
         ops = formats.load(path, fmt, deadline=deadline)
         if not ops:
             raise BadInput(f"{path}: no operations (an empty history proves nothing)")
+        if not any(op.process != NEMESIS for op in ops):
+            return nothing_to_check(path, t0, "only nemesis operations, no client "
+                                              "operation to judge")
         if model is None and fmt == "jsonl" and (mode is not None or has_test_json(path)):
             result = judge_mode(path, ops, mode)
             valid = result.get("valid")
@@ -174,6 +177,11 @@ def check_file(path: str, *, fmt: str, model: str | None, initial: Any,
     left_out = 0
     if fmt == "jsonl" and not include_ec_reads:
         ops, left_out = without_ec_reads(ops)
+        if not any(op.process != NEMESIS for op in ops):
+            return nothing_to_check(path, t0, f"its {left_out} client operations are all "
+                                              "EC reads, which no mode promises "
+                                              "linearizable (--include-ec-reads judges "
+                                              "them)")
     if deadline is not None:
         timeout = max(deadline - time.monotonic(), 1e-6)  # what reading left of it
     # The verdict line needs one invalid key (the search stops there, as Porcupine's
@@ -196,6 +204,14 @@ def check_file(path: str, *, fmt: str, model: str | None, initial: Any,
     return FileVerdict(path, valid, time.perf_counter() - t0, result=result, note=note)
 
 
+def nothing_to_check(path: str, t0: float, why: str) -> FileVerdict:
+    """VALID needs evidence: a history with nothing the check can judge is unknown."""
+    reason = f"nothing to check: {why}"
+    return FileVerdict(path, "unknown", time.perf_counter() - t0,
+                       result={"valid": "unknown", "reason": reason},
+                       note=f"{path}: unknown: {reason}")
+
+
 def overall_exit(verdicts: list[FileVerdict]) -> int:
     if any(v.error is not None for v in verdicts):
         return EXIT_BAD_INPUT
@@ -215,14 +231,17 @@ def check_files(files: list[str], *, fmt: str = "jsonl", model: str | None = Non
                 linearizable_keys: bool = False, sequential_keys: bool = False) -> int:
     """Check every file, `emit` each verdict as it is known, return the exit status."""
     from checkers.elle import cli_check  # transactional models and Jepsen's own checkers
+    if timeout is not None and not timeout > 0:
+        raise BadInput(f"--timeout must be positive, got {timeout}")
     if cli_check.handles(model, fmt):
-        if initial_json is not None or timeout is not None:
-            raise BadInput(f"--initial and --timeout apply to linearizability models, "
-                           f"not --model {model} on --format {fmt}")
+        if initial_json is not None:
+            raise BadInput(f"--initial applies to linearizability models, not --model "
+                           f"{model} on --format {fmt}")
         return overall_exit(cli_check.check_files(
             files, fmt=fmt, model=model, consistency_models=consistency_models,
             emit=emit, verdict_cls=FileVerdict, group_size=group_size,
-            linearizable_keys=linearizable_keys, sequential_keys=sequential_keys))
+            linearizable_keys=linearizable_keys, sequential_keys=sequential_keys,
+            timeout=timeout))
     if linearizable_keys or sequential_keys:
         raise BadInput("--linearizable-keys and --sequential-keys apply to --model "
                        "rw-register")
