@@ -305,7 +305,7 @@ def _edn_op(m: Any, prev: Op | None, where: str) -> Op:
         missing = [k for k in ("process", "type", "f") if k not in m]
         raise BadInput(f"{where}: missing :{', :'.join(missing)}")
     typ = get("type")
-    if typ not in TYPES:
+    if type(typ) is not str or typ not in TYPES:
         raise BadInput(f"{where}: unknown :type {_short(typ)} (expected invoke, ok, fail "
                        "or info)")
     process = get("process")

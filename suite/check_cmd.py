@@ -32,6 +32,12 @@ from suite.errors import BadInput, GtcheckError
 from suite.verdicts import EXIT_BAD_INPUT, EXIT_INVALID, EXIT_UNKNOWN, EXIT_VALID
 
 
+def cli_naming(path: str, e: Exception) -> str:
+    """The error's message, naming the file (every error line does)."""
+    text = str(e)
+    return text if path in text else f"{path}: {text}"
+
+
 @dataclass
 class FileVerdict:
     file: str
@@ -166,7 +172,7 @@ def check_file(path: str, *, fmt: str, model: str | None, initial: Any,
                                note=f"{path}: judged as gtcheck analyze judges a "
                                     f"{result['mode']} {result['workload']} run")
     except GtcheckError as e:
-        return FileVerdict(path, None, time.perf_counter() - t0, error=str(e))
+        return FileVerdict(path, None, time.perf_counter() - t0, error=cli_naming(path, e))
     except ReadTimedOut:
         return FileVerdict(path, "unknown", time.perf_counter() - t0,
                            result={"valid": "unknown", "reason": "timeout",
@@ -191,7 +197,7 @@ def check_file(path: str, *, fmt: str, model: str | None, initial: Any,
         result = dict(lin_check(ops, model, initial=initial, timeout=timeout, partition=True,
                                 rules=FORMAT_RULES[fmt], counterexamples=wanted))
     except GtcheckError as e:  # e.g. an unknown model name
-        return FileVerdict(path, None, time.perf_counter() - t0, error=str(e))
+        return FileVerdict(path, None, time.perf_counter() - t0, error=cli_naming(path, e))
     if fmt == "jsonl":
         result["ec_reads"] = ("included" if include_ec_reads else
                               f"left out ({left_out}): no mode promises EC reads "

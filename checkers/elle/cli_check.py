@@ -17,6 +17,7 @@ from checkers.elle import check as elle_check
 from checkers.elle import models, txn
 from results.formats import read_text
 from results.history import ReadTimedOut
+from suite.check_cmd import cli_naming
 from suite.errors import BadInput, GtcheckError
 
 MODELS = ("list-append", "rw-register", "bank", "set-full", "long-fork")
@@ -222,7 +223,7 @@ def check_files(files: Sequence[str], *, fmt: str, model: str,
                 result = elle_check.to_json(
                     elle_check.check(txns, model, consistency_models=cms, **kw))
         except GtcheckError as e:
-            v = verdict_cls(path, None, time.perf_counter() - t0, error=str(e))
+            v = verdict_cls(path, None, time.perf_counter() - t0, error=cli_naming(path, e))
         except ReadTimedOut:
             v = verdict_cls(path, "unknown", time.perf_counter() - t0,
                             result={"valid": "unknown", "reason": "timeout",

@@ -224,3 +224,76 @@ def test_nothing_to_check_is_unknown_not_valid(tmp_path, name, fmt, model, text)
     assert r.exit_code == 2, r.output
     assert "\tunknown\t" in r.stdout
     assert "nothing to check" in r.stderr
+
+
+# --- mutated real histories: whatever the damage, an answer and never a traceback ------
+
+PEERS = __import__("pathlib").Path(__file__).resolve().parents[2].parent / "shared" / \
+    "peer-histories"
+
+
+def _head(path, n):
+    return "".join((PEERS / path).read_text().splitlines(True)[:n])
+
+
+def _seeds():
+    reg = jsonl(*[op(2 * i + j, ("invoke", "ok")[j], process=i % 2,
+                     f="write" if i % 2 == 0 else "read",
+                     value=(i if i % 2 == 0 else (None if j == 0 else i - 1)),
+                     consistent=True) for i in range(6) for j in (0, 1)])
+    return [
+        ("jsonl", ["--model", "register"], reg), ("jsonl", ["--mode", "strong"], reg),
+        ("edn", ["--model", "list-append"], _head("elle/histories/elle/paper-example.edn", 12)),
+        ("elle-json", ["--model", "rw-register"], (PEERS / "elle/test/test-data/"
+                                                   "rw-register-anomaly-g-single-item.json"
+                                                   ).read_text()),
+        ("porcupine-etcd", ["--model", "cas-register"], _head("porcupine/jepsen/etcd_000.log",
+                                                              40)),
+        ("porcupine-kv", ["--model", "kv"],
+         _head(f"porcupine/kv/{sorted(p.name for p in (PEERS / 'porcupine/kv').iterdir())[0]}",
+               20)),
+        ("edn", ["--model", "bank"], _head("elle/histories/jepsen/bank.edn", 20)),
+        ("edn", ["--model", "counter"], _head("elle/histories/jepsen/counter.edn", 20)),
+    ]
+
+
+GARBAGE = [BIG, "[" * 3000 + "]" * 3000, "{}", '"x"', "NaN", "nil", "null", "-1", "1.5",
+           "[1]", ":kw", "true", "{:a 1}", '{"a": 1}', "1e400", "9" * 25, "#{1 2}", "[]",
+           '"', "}", "(", ":nemesis"]
+TOKEN = __import__("re").compile(r'-?\d+|:[a-z-]+|"[^"\n]*"|nil|null|true|false')
+
+
+def _mutate(rng, text):
+    lines = text.splitlines(True)
+    k = rng.randrange(5)
+    if k == 0 and lines:
+        del lines[rng.randrange(len(lines))]
+        return "".join(lines)
+    if k == 1 and lines:
+        i = rng.randrange(len(lines))
+        lines.insert(i, lines[i])
+        return "".join(lines)
+    if k == 2:
+        return text[:rng.randrange(len(text) + 1)]
+    toks = list(TOKEN.finditer(text))
+    m = rng.choice(toks)
+    return text[:m.start()] + rng.choice(GARBAGE) + text[m.end():]
+
+
+@pytest.mark.slow
+def test_mutated_histories_never_traceback(tmp_path):
+    import random
+    rng = random.Random(19)
+    seeds = _seeds()
+    for i in range(400):
+        fmt, args, text = seeds[i % len(seeds)]
+        damaged = _mutate(rng, _mutate(rng, text))
+        path = tmp_path / f"m{i}.txt"
+        path.write_text(damaged)
+        r = run("--format", fmt, *args, str(path))
+        assert r.exception is None or isinstance(r.exception, SystemExit), \
+            (i, fmt, repr(r.exception), damaged[:300])
+        assert r.exit_code in (0, 1, 2, 3)
+        if r.exit_code == 3:
+            (line,) = r.stderr.splitlines()
+            assert line.startswith(f"gtcheck: error: {path}") and len(line) < 400, line
