@@ -26,9 +26,11 @@ file and line: nesting deeper than `MAX_DEPTH`, integers longer than `MAX_DIGITS
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import re
+import sys
 from time import monotonic
 from typing import Any, Iterator
 
@@ -38,29 +40,29 @@ MAX_DEPTH = 64  # Jepsen operations nest 4 deep; deeper is garbage, and would ov
 MAX_DIGITS = 400  # longer integers are no history's (Jepsen's longs have 19 digits)
 BLOCK_LINES = 20_000  # lines per fast-path block (the deadline is checked per block)
 
+
 # --- the fast path: EDN -> JSON by regular expressions --------------------------------
 
-# anything the fast path does not rewrite: strings, comments, tags (but sets), chars,
-# metadata, quoting, ratios and auto-resolved keywords
-_SPECIAL = re.compile(r'["#;\\^`~@\']|/\d')
-_SYM = r"[\w*+!\-?<>=./:]"
-_NIL = re.compile(rf"(?<!{_SYM})nil(?!{_SYM})")
-_KEYWORD = re.compile(r"(?<![\w:])(?:\:)([A-Za-z*+!\-_?<>=.][\w*+!\-?<>=./]*)")
-_SEP = re.compile(r"(?<=[^\[{:\s])[\s,]+(?=[^\]}\s,])")
-_EDGE = re.compile(r"[\s,]+")
+# what the fast path leaves to the general one: strings, chars, comments, metadata,
+# quoting, deref (and, checked apart: tags other than sets, ratios, stray colons)
+_SPECIAL_CHARS = '"\\;^`~@\''
+_RATIO = re.compile(r"\d/\d")
+_KEYWORD = re.compile(r":([A-Za-z*+!\-_?<>=.][\w*+!\-?<>=./]*)")
+_WS = re.compile(r"[\s,]+")
+MAX_KEYWORDS = 256  # distinct keywords in a block the fast path replaces one by one
 _MAP, _SET = "\x01m", "\x01s"
 
 
-def _hook(d: dict) -> Any:
-    """json's object hook: our marked arrays back into maps and sets."""
-    if len(d) == 1:
-        items = d.get(_MAP)
-        if items is not None:
+def _hook(pairs: list) -> Any:
+    """json's object-pairs hook: our marked arrays back into maps and sets."""
+    if len(pairs) == 1:
+        mark, items = pairs[0]
+        if mark == _MAP:
             if len(items) % 2:
                 raise ValueError("a map needs an even number of forms")
-            return dict(zip(items[::2], items[1::2]))
-        items = d.get(_SET)
-        if items is not None:
+            it = iter(items)
+            return dict(zip(it, it))
+        if mark == _SET:
             return _sorted(items)
     raise ValueError("not an EDN map")
 
@@ -69,22 +71,55 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not EDN")  # JSON's NaN / Infinity are EDN symbols
 
 
-_DECODER = json.JSONDecoder(object_hook=_hook, parse_constant=_no_constant)
+_DECODER = json.JSONDecoder(object_pairs_hook=_hook, parse_constant=_no_constant)
 
 
 def _fast_block(block: str) -> list | None:
-    """The top-level forms of a block of clean lines, or None if the fast path cannot
-    read it (then the general path does, and says what is wrong)."""
+    """The top-level forms of a block of lines, or None if the fast path cannot read it
+    (then the general path does, and says what is wrong). Every step is a C-level
+    string operation: the distinct keywords are replaced longest first (so `:r` never
+    touches `:read`), and once one space is left between tokens, the spaces next to
+    brackets go and the rest become commas."""
+    if any(c in block for c in _SPECIAL_CHARS) or block.count("#") != block.count("#{") \
+            or ("/" in block and _RATIO.search(block)):
+        return None  # strings, comments, tags, chars, quoting, ratios: the general path
+    found = _KEYWORD.findall(block)
+    if block.count(":") != len(found):
+        return None  # a colon that starts no keyword (`::k`, `a:b`)
+    keywords = set(found)
+    if len(keywords) > MAX_KEYWORDS:
+        return None  # keywords used as data: the general path
     t = block.replace("#{", "\x02").replace("(", "[").replace(")", "]")
-    t = t.replace("{", '{"\x01m":[').replace("\x02", '{"\x01s":[').replace("}", "]}")
-    t = _NIL.sub("null", t)
-    t = _KEYWORD.sub(r'"\1"', t)
-    t = _SEP.sub(",", t)
+    t = t.replace("{", '{"\\u0001m":[').replace("\x02", '{"\\u0001s":[').replace("}", "]}")
+    for k in sorted(keywords, key=len, reverse=True):
+        t = t.replace(":" + k, '"' + k + '"')
+    if any(c in t for c in "\t\r\x0b\x0c"):
+        t = _WS.sub(" ", t)
+    else:
+        t = t.replace(",", " ").replace("\n", " ")
+        while "  " in t:
+            t = t.replace("  ", " ")
+    t = t.strip().replace("[ ", "[").replace(" ]", "]").replace(" ", ",")
+    if "nil" in t:
+        t = t.replace(",nil,", ",null,").replace(",nil,", ",null,").replace(
+            "[nil,", "[null,").replace(",nil]", ",null]").replace("[nil]", "[null]")
+    # json's C decoder counts each nested array against the recursion limit: lowered to
+    # about MAX_DEPTH above here, nesting deeper fails and the general path names the line
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(_stack_depth() + MAX_DEPTH + 8)
     try:
-        forms = _DECODER.decode("[" + t + "]")
+        return _DECODER.decode("[" + t + "]")
     except (ValueError, TypeError, RecursionError):
         return None
-    return forms
+    finally:
+        sys.setrecursionlimit(limit)
+
+
+def _stack_depth() -> int:
+    f, n = sys._getframe(1), 1
+    while f is not None:
+        f, n = f.f_back, n + 1
+    return n
 
 
 def _sorted(items: list) -> list:
@@ -278,6 +313,19 @@ def read_forms(text: str, source: str = "<edn>", *, deadline: float | None = Non
     """Every top-level form of an EDN text as (plain value, line it starts on; the
     text's first line is numbered `first_line`)."""
     base = first_line - 1
+    # Nothing read here makes a reference cycle; the collector's passes over the growing
+    # heap would cost more than the reading (as results.history.parse_jsonl does)
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _read_forms(text, source, deadline, base)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _read_forms(text: str, source: str, deadline: float | None, base: int
+                ) -> list[tuple[Any, int]]:
     out: list[tuple[Any, int]] = []
     lines = text.split("\n")
     i, n, pos = 0, len(lines), 0  # next line to read, and its offset in text
@@ -288,15 +336,14 @@ def read_forms(text: str, source: str = "<edn>", *, deadline: float | None = Non
         j = min(i + BLOCK_LINES, n)
         joined = "\n".join(lines[i:j])
         block_end = pos + len(joined) + 1  # offset of line j
-        if not _SPECIAL.search(joined):
-            forms = _fast_block(joined)
-            if forms is not None:
-                starts = [base + i + k + 1 for k, s in enumerate(lines[i:j])
-                          if s and not s.isspace()]
-                if len(forms) == len(starts) and not _deep(forms):  # one form a line
-                    out.extend(zip(forms, starts))
-                    i, pos = j, block_end
-                    continue
+        forms = _fast_block(joined)
+        if forms is not None:
+            starts = [base + i + k + 1 for k, s in enumerate(lines[i:j])
+                      if s and not s.isspace()]
+            if len(forms) == len(starts):  # one form a line
+                out.extend(zip(forms, starts))
+                i, pos = j, block_end
+                continue
         i, pos = _general_block(text, lines, i, j, pos, block_end, source, deadline, out,
                                 base)
     return out
@@ -336,17 +383,3 @@ def _form_by_form(lines: list[str], i: int, j: int, source: str, out: list,
             out.extend((f, ln) for f, ln, _ in _general(s, 0, base + k + 1, source, None))
         except _Unsupported:
             out.append((_edn_format_form(s, source, base + k + 1), base + k + 1))
-
-
-def _deep(forms: list) -> bool:
-    """Is any form nested deeper than MAX_DEPTH (iteratively)?"""
-    stack = [(f, 1) for f in forms if type(f) is list or type(f) is dict]
-    while stack:
-        v, d = stack.pop()
-        if d > MAX_DEPTH:
-            return True
-        kids = v.values() if type(v) is dict else v
-        for x in kids:
-            if type(x) is list or type(x) is dict:
-                stack.append((x, d + 1))
-    return False

@@ -292,10 +292,24 @@ def _plain(v: Any) -> Any:
 LONG = 2 ** 63  # Jepsen's process, index and time are Java longs
 
 
-def _edn_op(m: Any, prev: Op | None, where: str) -> Op:
+def _edn_op(m: Any, prev: Op | None, where: str | tuple) -> Op:
     """One Jepsen op map (plain values, results.edn) -> Op. Without :index it is the
     previous op's + 1 (line order); without :time, the previous op's time (Jepsen's
     nemesis ops may lack it). Field types are checked: BadInput names `where`."""
+    if type(m) is dict and _FIELDS.issuperset(m):  # the common shape, checked inline
+        get = m.get
+        typ, process, f, key, error = get("type"), get("process"), get("f"), get("key"), \
+            get("error")
+        index = get("index", 0 if prev is None else prev.index + 1)
+        time = get("time", 0 if prev is None else prev.time)
+        if type(typ) is str and typ in TYPES and type(f) is str and type(index) is int \
+                and type(time) is int and -LONG <= index < LONG and -LONG <= time < LONG \
+                and ((type(process) is int and -LONG <= process < LONG) or process == NEMESIS) \
+                and (key is None or type(key) is str or type(key) is int) \
+                and (error is None or type(error) is str):
+            return make_op(index, time, typ, process, f, key, get("value"), None, None, error)
+    if type(where) is tuple:  # (source, line): formatted only when a message needs it
+        where = f"{where[0]}:{where[1]}"
     if type(m) is not dict:
         m = _plain(m) if hasattr(m, "items") and callable(m.items) else m
         if type(m) is not dict:
@@ -368,8 +382,19 @@ def parse_edn(text: str, *, source: str = "<edn>", deadline: float | None = None
               ) -> tuple[list[Op], list[int] | None]:
     """A Jepsen EDN history: a vector/list of op maps, or op maps one after another
     (read in linear time by results.edn; `deadline` bounds it)."""
+    import gc
     from results import edn
     forms = edn.read_forms(text, source, deadline=deadline)
+    collecting = gc.isenabled()
+    gc.disable()  # no reference cycles here; the collector's passes cost more than this
+    try:
+        return _edn_ops(forms, source)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _edn_ops(forms: list, source: str) -> tuple[list[Op], list[int] | None]:
     ops: list[Op] = []
     if len(forms) == 1 and type(forms[0][0]) not in (list, dict):
         raise BadInput(f"{source}:{forms[0][1]}: expected a vector or list of operation "
@@ -380,10 +405,11 @@ def parse_edn(text: str, *, source: str = "<edn>", deadline: float | None = None
         return _nemesis_pairs(ops), None
     linenos: list[int] = []
     prev = None
+    add, add_line = ops.append, linenos.append
     for m, line in forms:
-        prev = _edn_op(m, prev, f"{source}:{line}")
-        ops.append(prev)
-        linenos.append(line)
+        prev = _edn_op(m, prev, (source, line))
+        add(prev)
+        add_line(line)
     return _nemesis_pairs(ops), linenos
 
 

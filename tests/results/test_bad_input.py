@@ -297,3 +297,25 @@ def test_mutated_histories_never_traceback(tmp_path):
         if r.exit_code == 3:
             (line,) = r.stderr.splitlines()
             assert line.startswith(f"gtcheck: error: {path}") and len(line) < 400, line
+
+
+# --- --timeout bounds reading and parsing too --------------------------------------------
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model", ["register", "list-append"])
+def test_timeout_bounds_reading_a_big_edn_file(tmp_path, model):
+    line = ("{:index %d, :time %d, :type :invoke, :process 0, :f :write, :value 1}\n"
+            "{:index %d, :time %d, :type :ok, :process 0, :f :write, :value 1}\n")
+    if model == "list-append":
+        line = ("{:index %d, :time %d, :type :invoke, :process 0, :f :txn, "
+                ":value [[:append 1 1] [:r 2 nil]]}\n"
+                "{:index %d, :time %d, :type :ok, :process 0, :f :txn, "
+                ":value [[:append 1 1] [:r 2 [1 2 3]]]}\n")
+    path = tmp_path / "big.edn"
+    with open(path, "w") as fh:  # 400,000 operations: far more than 0.05 s of reading
+        for i in range(200_000):
+            fh.write(line % (2 * i, 2 * i, 2 * i + 1, 2 * i + 1))
+    r = run("--format", "edn", "--model", model, "--timeout", "0.05", "--json", str(path))
+    assert r.exit_code == 2, r.output[:500]
+    result = json.loads(r.stdout)
+    assert result["valid"] == "unknown" and result["result"]["reason"] == "timeout"
