@@ -6,8 +6,9 @@ histories), `porcupine-etcd` and `porcupine-kv` (Porcupine's recorded logs, see
 file and line of the first problem.
 
 Jepsen EDN: a vector or list of maps, or one map per line, with `:process :type :f
-:value` and optional `:time :index :error :key`; keywords become strings, vectors lists,
-sets sorted lists. Jepsen writes nemesis operations as two `:info` maps; the first of each
+:value` and optional `:time :index :error :key`, read in linear time by `results.edn`
+(keywords become strings, vectors lists, sets sorted lists); field types and sizes are
+checked (`_edn_op`). Jepsen writes nemesis operations as two `:info` maps; the first of each
 pair is read as the invocation.
 
 Porcupine's logs carry no timestamps: line order is real-time order, so `time` is the
