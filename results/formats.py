@@ -39,7 +39,6 @@ def load(path: str | os.PathLike, fmt: str = "jsonl", *, check: bool = True,
     """Read a history file of the given format into ops (validated unless check=False).
     Reading and parsing raise results.history.ReadTimedOut past `deadline` (monotonic)."""
     if fmt == "jsonl":
-        sniff_text(os.fspath(path))
         return read_jsonl(path, check=check, deadline=deadline)
     if fmt not in FORMATS:
         raise BadInput(f"unknown history format {fmt!r} (expected one of {', '.join(FORMATS)})")
@@ -89,19 +88,6 @@ def read_text(path: str, *, deadline: float | None = None) -> str:
     except UnicodeDecodeError:
         raise BadInput(f"{path}: not UTF-8 text") from None
     return "".join(parts)
-
-
-def sniff_text(path: str) -> None:
-    """BadInput unless the file's first 64 KiB are text without NUL bytes: a reader that
-    streams lines (JSONL) would otherwise read /dev/zero's endless line into memory."""
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(1 << 16)
-    except OSError as e:
-        raise BadInput(f"{path}: cannot read ({e.strerror})") from None
-    nul = head.find(b"\0")
-    if nul >= 0:
-        raise BadInput(f"{path}: not a text file (a NUL byte at offset {nul})")
 
 
 # --- Porcupine etcd logs ---------------------------------------------------------------

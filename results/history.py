@@ -369,6 +369,10 @@ def read_jsonl(path: str | os.PathLike, *, check: bool = True,
     """Read and (by default) validate a history.jsonl; BadInput names the bad line."""
     path = os.fspath(path)
     try:
+        with open(path, "rb") as raw:  # /dev/zero would be one endless line: say so
+            nul = raw.read(1 << 16).find(b"\0")
+        if nul >= 0:
+            raise BadInput(f"{path}: not a text file (a NUL byte at offset {nul})")
         with open(path, encoding="utf-8") as fh:
             return parse_jsonl(fh, source=path, check=check, deadline=deadline)
     except OSError as e:

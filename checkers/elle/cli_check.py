@@ -243,8 +243,6 @@ def load_txns(path: str, fmt: str, deadline: float | None) -> list:
     """`txn.load` with the deadline and the empty-file rule: no operations at all is bad
     input (README: exit 3 "no operations")."""
     if fmt == "jsonl":
-        from results.formats import sniff_text
-        sniff_text(path)
         txns = txn.load(path, fmt)
         if not txns and not _has_records_jsonl(path):
             raise BadInput(f"{path}: no operations (an empty history proves nothing)")

@@ -319,3 +319,40 @@ def test_timeout_bounds_reading_a_big_edn_file(tmp_path, model):
     assert r.exit_code == 2, r.output[:500]
     result = json.loads(r.stdout)
     assert result["valid"] == "unknown" and result["result"]["reason"] == "timeout"
+
+
+# --- gtcheck analyze: the same rules on a stored run's history -------------------------
+
+def _run_dir(tmp_path, history):
+    from suite.config import Test
+    d = tmp_path / "run"
+    d.mkdir()
+    (d / "test.json").write_text(json.dumps(Test(mode="strong", workload="register")
+                                            .to_json()))
+    h = d / "history.jsonl"
+    if history == "/dev/zero":
+        h.symlink_to("/dev/zero")
+    else:
+        h.write_text(history)
+    return d
+
+
+@pytest.mark.parametrize("name,history", [
+    ("dev-zero", "/dev/zero"),
+    ("5000-digits", BAD[0][3]),
+    ("key-object", jsonl({**W_INV, "key": {"a": 1}})),
+    ("no-invoke", jsonl(W_OK)),
+])
+def test_analyze_bad_history_is_one_line_exit_3(tmp_path, name, history):
+    d = _run_dir(tmp_path, history)
+    r = CliRunner().invoke(main, ["analyze", str(d)])
+    assert r.exception is None or isinstance(r.exception, SystemExit), repr(r.exception)
+    assert r.exit_code == 3, r.output[:300]
+    (line,) = r.stderr.splitlines()
+    assert line.startswith("gtcheck: error: ") and "history.jsonl" in line
+
+
+def test_analyze_nemesis_only_history_is_not_valid(tmp_path):
+    d = _run_dir(tmp_path, jsonl(*NEMESIS_ONLY))
+    r = CliRunner().invoke(main, ["analyze", str(d)])
+    assert r.exit_code == 2, r.output[-500:]
