@@ -8,7 +8,9 @@ else. For list-append histories of 5,000, 10,000, 100,000 and 1,000,000 operatio
 (seeded; 1-4 micro-ops per transaction over 10 active keys, a fresh key after 32 appends,
 as Jepsen's list-append workload), this prints, for each reader, the operations read per
 second through `results.formats.load(path, "edn")` (reading, parsing, building and
-validating every operation), and the ratio new / old where both ran. The old reader runs
+validating every operation) per CPU second of the reading process (wall time is shown
+too, but on a shared machine it measures the other processes as much as this one), and
+the ratio of CPU times old / new where both ran. The old reader runs
 only at the small sizes (it takes minutes at 100,000). Each measurement runs in a fresh
 child process (argument lists, JSON on stdout), so its peak RSS is its own.
 
@@ -87,10 +89,10 @@ def new_reader(path: str) -> int:
 
 
 def one(reader: str, path: str) -> dict:
-    w0 = time.perf_counter()
+    w0, c0 = time.perf_counter(), time.process_time()
     n = (old_reader if reader == "old" else new_reader)(path)
-    wall = time.perf_counter() - w0
-    return {"ops": n, "wall_s": wall,
+    wall, cpu = time.perf_counter() - w0, time.process_time() - c0
+    return {"ops": n, "wall_s": wall, "cpu_s": cpu,
             "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
@@ -109,8 +111,8 @@ def main() -> int:
         print(json.dumps(one(*args.child)))
         return 0
     sizes = [5_000, 10_000, 100_000] + ([] if args.quick else [1_000_000])
-    print(f"{'ops':>9} {'reader':>6} {'seconds':>9} {'ops/s':>10} {'RSS MB':>8} "
-          f"{'new/old':>8}")
+    print(f"{'ops':>9} {'reader':>6} {'wall s':>9} {'CPU s':>8} {'ops/CPU s':>10} "
+          f"{'RSS MB':>8} {'new/old':>8}")
     rates: dict[int, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for n in sizes:
@@ -118,18 +120,19 @@ def main() -> int:
             Path(path).write_text(history(n))
             old = child("old", path) if n <= OLD_MAX_OPS else None
             new = child("new", path)
-            rates[n] = new["ops"] / new["wall_s"]
+            rates[n] = new["ops"] / new["cpu_s"]
             for name, r in (("old", old), ("new", new)):
                 if r is None:
                     continue
-                ratio = f"{(old['wall_s'] / new['wall_s']):8.1f}" \
+                ratio = f"{(old['cpu_s'] / new['cpu_s']):8.1f}" \
                     if name == "new" and old is not None else f"{'':>8}"
-                print(f"{r['ops']:>9} {name:>6} {r['wall_s']:>9.3f} "
-                      f"{r['ops'] / r['wall_s']:>10.0f} {r['rss_mb']:>8.0f} {ratio}")
+                print(f"{r['ops']:>9} {name:>6} {r['wall_s']:>9.3f} {r['cpu_s']:>8.3f} "
+                      f"{r['ops'] / r['cpu_s']:>10.0f} {r['rss_mb']:>8.0f} {ratio}")
     big = max(rates)
     linear = rates[big] >= rates[100_000] / 1.5 if big > 100_000 else True
     ok = min(rates[n] for n in rates if n >= 100_000) >= GOAL_OPS_PER_S
-    print(f"goal {GOAL_OPS_PER_S} ops/s at >= 100k ops: {'met' if ok else 'NOT met'}; "
+    print(f"goal {GOAL_OPS_PER_S} ops per CPU second at >= 100k ops: "
+          f"{'met' if ok else 'NOT met'}; "
           f"linear (rate at {big} within 1.5x of 100k): {'yes' if linear else 'no'}")
     return 0 if ok and linear else 1
 
