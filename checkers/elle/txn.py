@@ -118,6 +118,8 @@ def pair(records: Iterable[dict], source: str = "<history>",
             raise BadInput(f"{where}: process must be an integer or nemesis, got "
                            f"{_short(process)}")
         typ = r.get("type")
+        # jepsen.history/dense-history-pair-index knows :invoke, :ok, :fail and :info
+        # only (any other type, e.g. :crash, is an error there): a crashed op is :info
         if typ not in _TYPES:
             raise BadInput(f"{where}: unknown type {_short(typ)} (expected invoke, ok, "
                            "fail or info; Jepsen records a crashed operation as info)")
