@@ -300,33 +300,33 @@ def _edn_op(m: Any, prev: Op | None, where: str | tuple) -> Op:
     if type(m) is not dict:
         m = _plain(m) if hasattr(m, "items") and callable(m.items) else m
         if type(m) is not dict:
-            raise BadInput(f"{where}: expected an operation map, got {_kind(m)}")
+            raise BadInput(f"{where}: expected an operation map, got {value_kind(m)}")
     get = m.get
     if "process" not in m or "type" not in m or "f" not in m:
         missing = [k for k in ("process", "type", "f") if k not in m]
         raise BadInput(f"{where}: missing :{', :'.join(missing)}")
     typ = get("type")
     if type(typ) is not str or typ not in TYPES:
-        raise BadInput(f"{where}: unknown :type {_short(typ)} (expected invoke, ok, fail "
+        raise BadInput(f"{where}: unknown :type {value_text(typ)} (expected invoke, ok, fail "
                        "or info)")
     process = get("process")
     if not ((type(process) is int and -LONG <= process < LONG) or process == NEMESIS):
         raise BadInput(f"{where}: :process must be an integer or :nemesis, got "
-                       f"{_short(process)}")
+                       f"{value_text(process)}")
     f = get("f")
     if type(f) is not str:
         if isinstance(f, list | dict) or f is None:
-            raise BadInput(f"{where}: :f must be a keyword, got {_short(f)}")
+            raise BadInput(f"{where}: :f must be a keyword, got {value_text(f)}")
         f = str(f)
     index = get("index", 0 if prev is None else prev.index + 1)
     time = get("time", 0 if prev is None else prev.time)
     for name, v in (("index", index), ("time", time)):
         if type(v) is not int or not -LONG <= v < LONG:
-            raise BadInput(f"{where}: :{name} must be an integer, got {_short(v)}")
+            raise BadInput(f"{where}: :{name} must be an integer, got {value_text(v)}")
     key = get("key")
     if key is not None and type(key) not in (str, int):
         raise BadInput(f"{where}: :key must be a string, keyword or integer, got "
-                       f"{_short(key)}")
+                       f"{value_text(key)}")
     error = get("error")
     if error is not None and type(error) is not str:
         error = json.dumps(error, default=str) if isinstance(error, list | dict) \
@@ -341,15 +341,15 @@ def _edn_op(m: Any, prev: Op | None, where: str | tuple) -> Op:
 _FIELDS = frozenset(("process", "type", "f", "value", "index", "time", "error", "key"))
 
 
-def _kind(v: Any) -> str:
+def value_kind(v: Any) -> str:
     return {list: "a vector", dict: "a map", str: "a string", int: "an integer",
-            type(None): "nil"}.get(type(v), type(v).__name__)
+            float: "a number", type(None): "nil"}.get(type(v), type(v).__name__)
 
 
-def _short(v: Any) -> str:
+def value_text(v: Any) -> str:
     """A value for an error message: its kind, and its text when short."""
     text = repr(v) if not isinstance(v, int) or abs(v) < 10 ** 30 else ""
-    return text if 0 < len(text) <= 40 else _kind(v)
+    return text if 0 < len(text) <= 40 else value_kind(v)
 
 
 def _nemesis_pairs(ops: list[Op]) -> list[Op]:
@@ -385,7 +385,7 @@ def _edn_ops(forms: list, source: str) -> tuple[list[Op], list[int] | None]:
     ops: list[Op] = []
     if len(forms) == 1 and type(forms[0][0]) not in (list, dict):
         raise BadInput(f"{source}:{forms[0][1]}: expected a vector or list of operation "
-                       f"maps, or one map a line; got {_kind(forms[0][0])}")
+                       f"maps, or one map a line; got {value_kind(forms[0][0])}")
     if len(forms) == 1 and type(forms[0][0]) is list:  # one vector of op maps
         for i, m in enumerate(forms[0][0]):
             ops.append(_edn_op(m, ops[-1] if ops else None, f"{source}: operation {i + 1}"))
@@ -436,11 +436,11 @@ def parse_porcupine_kv(lines: Iterable[str], *, source: str = "<kv log>"
         if op.f not in ("get", "put", "append"):
             raise BadInput(f"{where}: kv :f must be get, put or append, got {op.f!r}")
         if type(op.key) is not str:
-            raise BadInput(f"{where}: a kv :key must be a string, got {_short(op.key)}")
+            raise BadInput(f"{where}: a kv :key must be a string, got {value_text(op.key)}")
         if not (type(op.value) is str or (op.value is None and (
                 op.f == "get" or op.type != "invoke" and op.type != "ok"))):
             raise BadInput(f"{where}: a kv {op.f} needs a string :value, got "
-                           f"{_short(op.value)}")
+                           f"{value_text(op.value)}")
         op = op.replace(index=len(ops), time=len(ops))
         append(op)
         append_line(lineno)

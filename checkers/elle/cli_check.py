@@ -15,7 +15,7 @@ from typing import Callable, Sequence
 
 from checkers.elle import check as elle_check
 from checkers.elle import models, txn
-from results.formats import read_text
+from results.formats import LONG, read_text, value_text
 from results.history import ReadTimedOut
 from suite.check_cmd import cli_naming
 from suite.errors import BadInput, GtcheckError
@@ -65,15 +65,15 @@ def _check_pairing(records: list[dict], path: str, lines: list | None) -> None:
     for i, r in enumerate(records):
         where = f"{path}:{lines[i]}" if lines else f"{path}: op {i + 1}"
         p, typ = r.get("process"), r.get("type")
-        if not ((type(p) is int and -txn.LONG <= p < txn.LONG) or p == "nemesis"
+        if not ((type(p) is int and -LONG <= p < LONG) or p == "nemesis"
                 or (p is None and "process" not in r)):  # absent: one sequence of ops
             raise BadInput(f"{where}: process must be an integer or nemesis, got "
-                           f"{txn._short(p)}")
+                           f"{value_text(p)}")
         if typ not in ("invoke", "ok", "fail", "info"):
-            raise BadInput(f"{where}: unknown type {txn._short(typ)} (expected invoke, ok, "
+            raise BadInput(f"{where}: unknown type {value_text(typ)} (expected invoke, ok, "
                            "fail or info; Jepsen records a crashed operation as info)")
         for name in ("index", "time"):
-            txn._field(r, name, where, None)
+            txn.int_field(r, name, where, None)
         if p == "nemesis":
             continue
         if typ == "invoke":
@@ -85,7 +85,7 @@ def _check_pairing(records: list[dict], path: str, lines: list | None) -> None:
             raise BadInput(f"{where}: {typ} completion of process {p} without an "
                            "invocation")
         elif open_.pop(p) != r.get("f"):
-            raise BadInput(f"{where}: the completion's f {txn._short(r.get('f'))} is not "
+            raise BadInput(f"{where}: the completion's f {value_text(r.get('f'))} is not "
                            "its invocation's")
 
 
@@ -160,7 +160,7 @@ def bank_result(path: str, fmt: str, deadline: float | None = None) -> dict:
         for account, v in balances.items():
             if v is not None and (type(v) not in (int, float) or v != v):
                 raise BadInput(f"{path}: op {index}: account {account}'s balance is "
-                               f"{txn._short(v)}, not a number")
+                               f"{value_text(v)}, not a number")
     return bank.check_reads(reads)
 
 

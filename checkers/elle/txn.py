@@ -24,7 +24,7 @@ import os
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
-from results.formats import read_text
+from results.formats import LONG, read_text, value_kind, value_text
 from suite.errors import BadInput
 
 OK, INFO, FAIL = "ok", "info", "fail"
@@ -46,7 +46,6 @@ class Txn:
         return f"T{self.index}" + (f" ({self.region})" if self.region else "")
 
 
-LONG = 2 ** 63  # Jepsen's process, index and time are Java longs
 _TYPES = ("invoke", OK, INFO, FAIL)
 
 
@@ -56,16 +55,16 @@ def _mops(value: Any, where: str) -> list:
     them): a version order is inferred from them, so anything else is bad input."""
     if not isinstance(value, list):
         raise BadInput(f"{where}: a transaction's value must be a list of micro-ops, "
-                       f"got {_kind(value)}")
+                       f"got {value_kind(value)}")
     out = []
     for m in value:
         if not isinstance(m, (list, tuple)) or len(m) not in (2, 3):
-            raise BadInput(f"{where}: micro-op {_short(m)} is not [f key value]")
+            raise BadInput(f"{where}: micro-op {value_text(m)} is not [f key value]")
         f, k = m[0], m[1]
         v = m[2] if len(m) == 3 else None
         if type(f) is not str:
-            raise BadInput(f"{where}: micro-op {_short(m)}: f must be a keyword, got "
-                           f"{_short(f)}")
+            raise BadInput(f"{where}: micro-op {value_text(m)}: f must be a keyword, got "
+                           f"{value_text(f)}")
         if isinstance(v, list):
             v = tuple(v)
         if isinstance(k, list):
@@ -74,29 +73,19 @@ def _mops(value: Any, where: str) -> list:
             hash(k)
             hash(v)
         except TypeError:
-            raise BadInput(f"{where}: micro-op {_short(m)}: keys and values must be "
+            raise BadInput(f"{where}: micro-op {value_text(m)}: keys and values must be "
                            "numbers, strings or vectors of them") from None
         out.append((f, k, v))
     return out
 
 
-def _kind(v: Any) -> str:
-    return {list: "a list", dict: "a map", str: "a string", int: "an integer",
-            float: "a number", type(None): "nil"}.get(type(v), type(v).__name__)
-
-
-def _short(v: Any) -> str:
-    text = repr(v) if not isinstance(v, int) or abs(v) < 10 ** 30 else ""
-    return text if 0 < len(text) <= 60 else _kind(v)
-
-
-def _field(r: dict, name: str, where: str, default: Any) -> Any:
+def int_field(r: dict, name: str, where: str, default: Any) -> Any:
     """An integer field (index, time) or the default when absent (nil)."""
     v = r.get(name)
     if v is None:
         return default
     if type(v) is not int or not -LONG <= v < LONG:
-        raise BadInput(f"{where}: {name} must be an integer, got {_short(v)}")
+        raise BadInput(f"{where}: {name} must be an integer, got {value_text(v)}")
     return v
 
 
@@ -112,19 +101,19 @@ def pair(records: Iterable[dict], source: str = "<history>",
     for pos, r in enumerate(records):
         where = f"{source}:{lines[pos]}" if lines is not None else f"{source}: op {pos + 1}"
         if type(r) is not dict:
-            raise BadInput(f"{where}: expected an operation map, got {_kind(r)}")
+            raise BadInput(f"{where}: expected an operation map, got {value_kind(r)}")
         process = r.get("process")
         if not ((type(process) is int and -LONG <= process < LONG) or process == "nemesis"):
             raise BadInput(f"{where}: process must be an integer or nemesis, got "
-                           f"{_short(process)}")
+                           f"{value_text(process)}")
         typ = r.get("type")
         # jepsen.history/dense-history-pair-index knows :invoke, :ok, :fail and :info
         # only (any other type, e.g. :crash, is an error there): a crashed op is :info
         if typ not in _TYPES:
-            raise BadInput(f"{where}: unknown type {_short(typ)} (expected invoke, ok, "
+            raise BadInput(f"{where}: unknown type {value_text(typ)} (expected invoke, ok, "
                            "fail or info; Jepsen records a crashed operation as info)")
-        index = _field(r, "index", where, pos)
-        t = _field(r, "time", where, -1)
+        index = int_field(r, "index", where, pos)
+        t = int_field(r, "time", where, -1)
         if process == "nemesis" or (r.get("f") not in (None, "txn")):
             continue
         if t == -1:
@@ -183,7 +172,7 @@ def read_edn(text: str, source: str, *, deadline: float | None = None,
     for i, d in enumerate(out):
         if type(d) is not dict:
             raise BadInput(f"{source}:{where[i]}: expected an operation map, got "
-                           f"{_kind(d)}")
+                           f"{value_kind(d)}")
     if lines is not None:
         lines.extend(where)
     return out
