@@ -312,41 +312,45 @@ def read_forms(text: str, source: str = "<edn>", *, deadline: float | None = Non
                first_line: int = 1) -> list[tuple[Any, int]]:
     """Every top-level form of an EDN text as (plain value, line it starts on; the
     text's first line is numbered `first_line`)."""
+    return [f for block in iter_blocks(text, source, deadline=deadline,
+                                       first_line=first_line) for f in block]
+
+
+def iter_blocks(text: str, source: str = "<edn>", *, deadline: float | None = None,
+                first_line: int = 1) -> Iterator[list[tuple[Any, int]]]:
+    """`read_forms` a block of lines at a time (so a caller can turn each block into
+    operations and let the plain values go: a million forms never live at once)."""
     base = first_line - 1
     # Nothing read here makes a reference cycle; the collector's passes over the growing
     # heap would cost more than the reading (as results.history.parse_jsonl does)
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _read_forms(text, source, deadline, base)
+        lines = text.split("\n")
+        i, n, pos = 0, len(lines), 0  # next line to read, and its offset in text
+        while i < n:
+            if deadline is not None and monotonic() > deadline:
+                from results.history import ReadTimedOut
+                raise ReadTimedOut(f"{source}: reading passed the deadline at line "
+                                   f"{base + i + 1}")
+            j = min(i + BLOCK_LINES, n)
+            joined = "\n".join(lines[i:j])
+            block_end = pos + len(joined) + 1  # offset of line j
+            forms = _fast_block(joined)
+            if forms is not None:
+                starts = [base + i + k + 1 for k, s in enumerate(lines[i:j])
+                          if s and not s.isspace()]
+                if len(forms) == len(starts):  # one form a line
+                    i, pos = j, block_end
+                    yield list(zip(forms, starts))
+                    continue
+            out: list[tuple[Any, int]] = []
+            i, pos = _general_block(text, lines, i, j, pos, block_end, source, deadline,
+                                    out, base)
+            yield out
     finally:
         if collecting:
             gc.enable()
-
-
-def _read_forms(text: str, source: str, deadline: float | None, base: int
-                ) -> list[tuple[Any, int]]:
-    out: list[tuple[Any, int]] = []
-    lines = text.split("\n")
-    i, n, pos = 0, len(lines), 0  # next line to read, and its offset in text
-    while i < n:
-        if deadline is not None and monotonic() > deadline:
-            from results.history import ReadTimedOut
-            raise ReadTimedOut(f"{source}: reading passed the deadline at line {i + 1}")
-        j = min(i + BLOCK_LINES, n)
-        joined = "\n".join(lines[i:j])
-        block_end = pos + len(joined) + 1  # offset of line j
-        forms = _fast_block(joined)
-        if forms is not None:
-            starts = [base + i + k + 1 for k, s in enumerate(lines[i:j])
-                      if s and not s.isspace()]
-            if len(forms) == len(starts):  # one form a line
-                out.extend(zip(forms, starts))
-                i, pos = j, block_end
-                continue
-        i, pos = _general_block(text, lines, i, j, pos, block_end, source, deadline, out,
-                                base)
-    return out
 
 
 def _general_block(text: str, lines: list[str], i: int, j: int, pos: int, block_end: int,

@@ -25,7 +25,8 @@ from __future__ import annotations
 import json
 import os
 import re
-from typing import Any, Iterable, Sequence
+from itertools import chain
+from typing import Any, Iterable, Iterator, Sequence
 
 from results.history import (INFO, INVOKE, NEMESIS, TYPES, Op, ReadTimedOut, make_op,
                              read_jsonl, validate)
@@ -371,7 +372,7 @@ def parse_edn(text: str, *, source: str = "<edn>", deadline: float | None = None
     (read in linear time by results.edn; `deadline` bounds it)."""
     import gc
     from results import edn
-    forms = edn.read_forms(text, source, deadline=deadline)
+    forms = chain.from_iterable(edn.iter_blocks(text, source, deadline=deadline))
     collecting = gc.isenabled()
     gc.disable()  # no reference cycles here; the collector's passes cost more than this
     try:
@@ -381,19 +382,28 @@ def parse_edn(text: str, *, source: str = "<edn>", deadline: float | None = None
             gc.enable()
 
 
-def _edn_ops(forms: list, source: str) -> tuple[list[Op], list[int] | None]:
+def _edn_ops(forms: Iterator[tuple[Any, int]], source: str
+             ) -> tuple[list[Op], list[int] | None]:
+    """Op maps, one a line (consumed as read), or one vector of them -> ops."""
     ops: list[Op] = []
-    if len(forms) == 1 and type(forms[0][0]) not in (list, dict):
-        raise BadInput(f"{source}:{forms[0][1]}: expected a vector or list of operation "
-                       f"maps, or one map a line; got {value_kind(forms[0][0])}")
-    if len(forms) == 1 and type(forms[0][0]) is list:  # one vector of op maps
-        for i, m in enumerate(forms[0][0]):
-            ops.append(_edn_op(m, ops[-1] if ops else None, f"{source}: operation {i + 1}"))
-        return _nemesis_pairs(ops), None
+    first = next(forms, None)
+    if first is None:
+        return ops, []
+    if type(first[0]) is not dict:
+        second = next(forms, None)
+        if second is None and type(first[0]) is list:  # one vector of op maps
+            for i, m in enumerate(first[0]):
+                ops.append(_edn_op(m, ops[-1] if ops else None,
+                                   f"{source}: operation {i + 1}"))
+            return _nemesis_pairs(ops), None
+        if second is None:
+            raise BadInput(f"{source}:{first[1]}: expected a vector or list of operation "
+                           f"maps, or one map a line; got {value_kind(first[0])}")
+        _edn_op(first[0], None, (source, first[1]))  # says what is wrong with it
     linenos: list[int] = []
     prev = None
     add, add_line = ops.append, linenos.append
-    for m, line in forms:
+    for m, line in chain((first,), forms):
         prev = _edn_op(m, prev, (source, line))
         add(prev)
         add_line(line)
