@@ -24,3 +24,9 @@ class SetupError(GtcheckError):
 
 class GeneratorError(GtcheckError):
     """A generator misbehaved: it waits forever, or emits an op for a busy process."""
+
+
+def cli_naming(path: str, e: Exception) -> str:
+    """The error's message, naming the file (every error line of `check` does)."""
+    text = str(e)
+    return text if path in text else f"{path}: {text}"

@@ -6,8 +6,9 @@ histories), `porcupine-etcd` and `porcupine-kv` (Porcupine's recorded logs, see
 file and line of the first problem.
 
 Jepsen EDN: a vector or list of maps, or one map per line, with `:process :type :f
-:value` and optional `:time :index :error :key`; keywords become strings, vectors lists,
-sets sorted lists. Jepsen writes nemesis operations as two `:info` maps; the first of each
+:value` and optional `:time :index :error :key`, read in linear time by `results.edn`
+(keywords become strings, vectors lists, sets sorted lists); field types and sizes are
+checked (`_edn_op`). Jepsen writes nemesis operations as two `:info` maps; the first of each
 pair is read as the invocation.
 
 Porcupine's logs carry no timestamps: line order is real-time order, so `time` is the
@@ -21,11 +22,14 @@ ignored. kv logs are EDN maps, one a line (`:f` get / put / append on string key
 
 from __future__ import annotations
 
+import json
 import os
 import re
-from typing import Any, Iterable, Sequence
+from itertools import chain
+from typing import Any, Iterable, Iterator, Sequence
 
-from results.history import INFO, INVOKE, NEMESIS, TYPES, Op, make_op, read_jsonl, validate
+from results.history import (INFO, INVOKE, NEMESIS, TYPES, Op, ReadTimedOut, make_op,
+                             read_jsonl, validate)
 from gtcheck.errors import BadInput
 
 FORMATS = ("jsonl", "edn", "porcupine-etcd", "porcupine-kv")
@@ -34,15 +38,15 @@ FORMATS = ("jsonl", "edn", "porcupine-etcd", "porcupine-kv")
 def load(path: str | os.PathLike, fmt: str = "jsonl", *, check: bool = True,
          deadline: float | None = None) -> list[Op]:
     """Read a history file of the given format into ops (validated unless check=False).
-    A JSONL read raises results.history.ReadTimedOut past `deadline` (monotonic)."""
+    Reading and parsing raise results.history.ReadTimedOut past `deadline` (monotonic)."""
     if fmt == "jsonl":
         return read_jsonl(path, check=check, deadline=deadline)
     if fmt not in FORMATS:
         raise BadInput(f"unknown history format {fmt!r} (expected one of {', '.join(FORMATS)})")
     path = os.fspath(path)
-    text = read_text(path)
+    text = read_text(path, deadline=deadline)
     if fmt == "edn":
-        ops, lines = parse_edn(text, source=path)
+        ops, lines = parse_edn(text, source=path, deadline=deadline)
     elif fmt == "porcupine-etcd":
         ops, lines = etcd_from_text(text, source=path)
     else:
@@ -52,21 +56,45 @@ def load(path: str | os.PathLike, fmt: str = "jsonl", *, check: bool = True,
     return ops
 
 
-def read_text(path: str) -> str:
-    """A history file's text; BadInput naming the file when it cannot be read as UTF-8."""
+CHUNK_BYTES = 1 << 22  # read in 4 MiB pieces: the deadline and NUL check see each
+
+
+def read_text(path: str, *, deadline: float | None = None) -> str:
+    """A history file's text; BadInput naming the file when it cannot be read as UTF-8
+    text (a NUL byte says it is not text: /dev/zero stops at once, in bounded memory).
+    Past `deadline` (time.monotonic()) raises results.history.ReadTimedOut."""
+    import codecs
+    from time import monotonic
+    parts: list[str] = []
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset = 0
     try:
-        with open(path, encoding="utf-8") as fh:
-            return fh.read()
+        with open(path, "rb") as fh:
+            while True:
+                chunk = fh.read(CHUNK_BYTES)
+                if not chunk:
+                    break
+                nul = chunk.find(b"\0")
+                if nul >= 0:
+                    raise BadInput(f"{path}: not a text file (a NUL byte at offset "
+                                   f"{offset + nul})")
+                parts.append(decoder.decode(chunk))
+                offset += len(chunk)
+                if deadline is not None and monotonic() > deadline:
+                    raise ReadTimedOut(f"{path}: reading passed the deadline at byte "
+                                       f"{offset}")
+            parts.append(decoder.decode(b"", final=True))
     except OSError as e:
         raise BadInput(f"{path}: cannot read ({e.strerror})") from None
     except UnicodeDecodeError:
         raise BadInput(f"{path}: not UTF-8 text") from None
+    return "".join(parts)
 
 
 # --- Porcupine etcd logs ---------------------------------------------------------------
 
-_ETCD = re.compile(r"^INFO\s+jepsen\.util\s+-\s+(\d+)\s+:(invoke|ok|fail|info)\s+"
-                   r":(read|write|cas)\s+(nil|\d+|\[\s*(\d+)\s+(\d+)\s*\]|:timed-out)\s*$")
+_ETCD = re.compile(r"^INFO\s+jepsen\.util\s+-\s+(\d{1,18})\s+:(invoke|ok|fail|info)\s+"
+                   r":(read|write|cas)\s+(nil|\d{1,18}|\[\s*(\d{1,18})\s+(\d{1,18})\s*\]|:timed-out)\s*$")
 
 
 def _etcd_value(m: re.Match) -> Any:
@@ -143,9 +171,9 @@ class LineNumbers(Sequence[int]):
         return self.text.count("\n", 0, self.offsets[i]) + 1
 
 
-_ETCD_TEXT = re.compile(r"^[^\S\n]*INFO[^\S\n]+jepsen\.util[^\S\n]+-[^\S\n]+(\d+)[^\S\n]+"
+_ETCD_TEXT = re.compile(r"^[^\S\n]*INFO[^\S\n]+jepsen\.util[^\S\n]+-[^\S\n]+(\d{1,18})[^\S\n]+"
                         r":(invoke|ok|fail|info)[^\S\n]+:(read|write|cas)[^\S\n]+"
-                        r"(nil|\d+|\[[^\S\n]*(\d+)[^\S\n]+(\d+)[^\S\n]*\]|:timed-out)"
+                        r"(nil|\d{1,18}|\[[^\S\n]*(\d{1,18})[^\S\n]+(\d{1,18})[^\S\n]*\]|:timed-out)"
                         r"[^\S\n]*$", re.M)
 
 
@@ -188,7 +216,7 @@ def etcd_from_text(text: str, *, source: str = "<etcd log>"
     return ops, LineNumbers(text, offsets)
 
 
-_KV_TEXT = re.compile(r'^[^\S\n]*\{:process (\d+), :type :(invoke|ok|fail|info), '
+_KV_TEXT = re.compile(r'^[^\S\n]*\{:process (\d{1,18}), :type :(invoke|ok|fail|info), '
                       r':f :(get|put|append), :key "([^"\\\n]*)", :value (nil|"([^"\\\n]*)")\}'
                       r'[^\S\n]*$', re.M)
 
@@ -249,39 +277,80 @@ def _plain(v: Any) -> Any:
     return v
 
 
-def _edn_op(m: Any, prev: Op | None, where: str) -> Op:
-    """One Jepsen op map -> Op. Without :index it is the previous op's + 1 (line order);
-    without :time, the previous op's time (Jepsen's nemesis ops may lack it)."""
-    if not (hasattr(m, "items") and callable(m.items)):
-        raise BadInput(f"{where}: expected an operation map, got {type(m).__name__}")
-    d = {(_plain(k) if not isinstance(k, str) else k): v for k, v in m.items()}
-    missing = [k for k in ("process", "type", "f") if k not in d]
-    if missing:
+LONG = 2 ** 63  # Jepsen's process, index and time are Java longs
+
+
+def _edn_op(m: Any, prev: Op | None, where: str | tuple) -> Op:
+    """One Jepsen op map (plain values, results.edn) -> Op. Without :index it is the
+    previous op's + 1 (line order); without :time, the previous op's time (Jepsen's
+    nemesis ops may lack it). Field types are checked: BadInput names `where`."""
+    if type(m) is dict and _FIELDS.issuperset(m):  # the common shape, checked inline
+        get = m.get
+        typ, process, f, key, error = get("type"), get("process"), get("f"), get("key"), \
+            get("error")
+        index = get("index", 0 if prev is None else prev.index + 1)
+        time = get("time", 0 if prev is None else prev.time)
+        if type(typ) is str and typ in TYPES and type(f) is str and type(index) is int \
+                and type(time) is int and -LONG <= index < LONG and -LONG <= time < LONG \
+                and ((type(process) is int and -LONG <= process < LONG) or process == NEMESIS) \
+                and (key is None or type(key) is str or type(key) is int) \
+                and (error is None or type(error) is str):
+            return make_op(index, time, typ, process, f, key, get("value"), None, None, error)
+    if type(where) is tuple:  # (source, line): formatted only when a message needs it
+        where = f"{where[0]}:{where[1]}"
+    if type(m) is not dict:
+        m = _plain(m) if hasattr(m, "items") and callable(m.items) else m
+        if type(m) is not dict:
+            raise BadInput(f"{where}: expected an operation map, got {value_kind(m)}")
+    get = m.get
+    if "process" not in m or "type" not in m or "f" not in m:
+        missing = [k for k in ("process", "type", "f") if k not in m]
         raise BadInput(f"{where}: missing :{', :'.join(missing)}")
-    typ = _plain(d["type"])
-    if typ not in TYPES:
-        raise BadInput(f"{where}: unknown :type {typ!r} (expected invoke, ok, fail or info)")
-    process = _plain(d["process"])
-    if not ((isinstance(process, int) and not isinstance(process, bool)) or process == NEMESIS):
-        raise BadInput(f"{where}: :process must be an integer or :nemesis, got {process!r}")
-    f = _plain(d["f"])
-    if not isinstance(f, str):
+    typ = get("type")
+    if type(typ) is not str or typ not in TYPES:
+        raise BadInput(f"{where}: unknown :type {value_text(typ)} (expected invoke, ok, fail "
+                       "or info)")
+    process = get("process")
+    if not ((type(process) is int and -LONG <= process < LONG) or process == NEMESIS):
+        raise BadInput(f"{where}: :process must be an integer or :nemesis, got "
+                       f"{value_text(process)}")
+    f = get("f")
+    if type(f) is not str:
+        if isinstance(f, list | dict) or f is None:
+            raise BadInput(f"{where}: :f must be a keyword, got {value_text(f)}")
         f = str(f)
-    index = d.get("index", 0 if prev is None else prev.index + 1)
-    time = d.get("time", 0 if prev is None else prev.time)
+    index = get("index", 0 if prev is None else prev.index + 1)
+    time = get("time", 0 if prev is None else prev.time)
     for name, v in (("index", index), ("time", time)):
-        if not isinstance(v, int) or isinstance(v, bool):
-            raise BadInput(f"{where}: :{name} must be an integer, got {v!r}")
-    error = d.get("error")
-    if error is not None:
-        error = _plain(error)
-        if not isinstance(error, str):
-            error = str(error)
-    extra = {str(k): _plain(v) for k, v in d.items()
-             if k not in ("process", "type", "f", "value", "index", "time", "error", "key")}
-    return Op(index=index, time=time, type=typ, process=process, f=f,
-              key=_plain(d.get("key")), value=_plain(d.get("value")), error=error,
-              extra=extra)
+        if type(v) is not int or not -LONG <= v < LONG:
+            raise BadInput(f"{where}: :{name} must be an integer, got {value_text(v)}")
+    key = get("key")
+    if key is not None and type(key) not in (str, int):
+        raise BadInput(f"{where}: :key must be a string, keyword or integer, got "
+                       f"{value_text(key)}")
+    error = get("error")
+    if error is not None and type(error) is not str:
+        error = json.dumps(error, default=str) if isinstance(error, list | dict) \
+            else str(error)
+    if not _FIELDS.issuperset(m):
+        extra = {str(k): v for k, v in m.items() if k not in _FIELDS}
+        return Op(index=index, time=time, type=typ, process=process, f=f, key=key,
+                  value=get("value"), error=error, extra=extra)
+    return make_op(index, time, typ, process, f, key, get("value"), None, None, error)
+
+
+_FIELDS = frozenset(("process", "type", "f", "value", "index", "time", "error", "key"))
+
+
+def value_kind(v: Any) -> str:
+    return {list: "a vector", dict: "a map", str: "a string", int: "an integer",
+            float: "a number", type(None): "nil"}.get(type(v), type(v).__name__)
+
+
+def value_text(v: Any) -> str:
+    """A value for an error message: its kind, and its text when short."""
+    text = repr(v) if not isinstance(v, int) or abs(v) < 10 ** 30 else ""
+    return text if 0 < len(text) <= 40 else value_kind(v)
 
 
 def _nemesis_pairs(ops: list[Op]) -> list[Op]:
@@ -297,54 +366,57 @@ def _nemesis_pairs(ops: list[Op]) -> list[Op]:
     return out
 
 
-def parse_edn(text: str, *, source: str = "<edn>") -> tuple[list[Op], list[int] | None]:
-    """A Jepsen EDN history: a vector/list of op maps, or op maps one after another."""
-    edn = _edn()
+def parse_edn(text: str, *, source: str = "<edn>", deadline: float | None = None
+              ) -> tuple[list[Op], list[int] | None]:
+    """A Jepsen EDN history: a vector/list of op maps, or op maps one after another
+    (read in linear time by results.edn; `deadline` bounds it)."""
+    import gc
+    from results import edn
+    forms = chain.from_iterable(edn.iter_blocks(text, source, deadline=deadline))
+    collecting = gc.isenabled()
+    gc.disable()  # no reference cycles here; the collector's passes cost more than this
     try:
-        forms = edn.loads_all(text)
-    except Exception as e:  # noqa: BLE001 -- edn_format raises several types; all are bad input
-        return _parse_edn_lines(text, source, first_error=e)
-    if len(forms) == 1 and not (hasattr(forms[0], "items") and callable(forms[0].items)):
-        items = forms[0]
-        if not isinstance(items, list | tuple) and type(items).__name__ != "ImmutableList":
-            raise BadInput(f"{source}: expected a vector or list of operation maps")
-        ops: list[Op] = []
-        for i, m in enumerate(items):
-            ops.append(_edn_op(m, ops[-1] if ops else None, f"{source}: operation {i + 1}"))
-        return _nemesis_pairs(ops), None
-    # one map a line (the usual history.edn): parse line by line for line numbers
-    return _parse_edn_lines(text, source)
+        return _edn_ops(forms, source)
+    finally:
+        if collecting:
+            gc.enable()
 
 
-def _parse_edn_lines(text: str, source: str, first_error: Exception | None = None
-                     ) -> tuple[list[Op], list[int]]:
-    edn = _edn()
+def _edn_ops(forms: Iterator[tuple[Any, int]], source: str
+             ) -> tuple[list[Op], list[int] | None]:
+    """Op maps, one a line (consumed as read), or one vector of them -> ops."""
     ops: list[Op] = []
+    first = next(forms, None)
+    if first is None:
+        return ops, []
+    if type(first[0]) is not dict:
+        second = next(forms, None)
+        if second is None and type(first[0]) is list:  # one vector of op maps
+            for i, m in enumerate(first[0]):
+                ops.append(_edn_op(m, ops[-1] if ops else None,
+                                   f"{source}: operation {i + 1}"))
+            return _nemesis_pairs(ops), None
+        if second is None:
+            raise BadInput(f"{source}:{first[1]}: expected a vector or list of operation "
+                           f"maps, or one map a line; got {value_kind(first[0])}")
+        _edn_op(first[0], None, (source, first[1]))  # says what is wrong with it
     linenos: list[int] = []
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        s = line.strip()
-        if not s or s.startswith(";"):
-            continue
-        try:
-            m = edn.loads(s)
-        except Exception as e:  # noqa: BLE001 -- edn_format raises several types
-            raise BadInput(f"{source}:{lineno}: not valid EDN ({type(e).__name__}: {e})"
-                           ) from None
-        ops.append(_edn_op(m, ops[-1] if ops else None, f"{source}:{lineno}"))
-        linenos.append(lineno)
-    if not ops and first_error is not None:
-        raise BadInput(f"{source}: not valid EDN ({first_error})")
+    prev = None
+    add, add_line = ops.append, linenos.append
+    for m, line in chain((first,), forms):
+        prev = _edn_op(m, prev, (source, line))
+        add(prev)
+        add_line(line)
     return _nemesis_pairs(ops), linenos
 
 
-_KV = re.compile(r'^\{:process (\d+), :type :(invoke|ok|fail|info), :f :(get|put|append), '
+_KV = re.compile(r'^\{:process (\d{1,18}), :type :(invoke|ok|fail|info), :f :(get|put|append), '
                  r':key "((?:[^"\\]|\\.)*)", :value (nil|"((?:[^"\\]|\\.)*)")\}$')
 
 
 def parse_porcupine_kv(lines: Iterable[str], *, source: str = "<kv log>"
                        ) -> tuple[list[Op], list[int]]:
     """Porcupine kv logs: one EDN map a line; a regex fast path, EDN for anything else."""
-    edn = None
     ops: list[Op] = []
     linenos: list[int] = []
     match = _KV.match
@@ -364,16 +436,21 @@ def parse_porcupine_kv(lines: Iterable[str], *, source: str = "<kv log>"
                       keys.setdefault(key, key), None if raw == "nil" else value))
             append_line(lineno)
             continue
-        edn = edn or _edn()
-        try:
-            d = edn.loads(s)
-        except Exception as e:  # noqa: BLE001 -- edn_format raises several types
-            raise BadInput(f"{source}:{lineno}: not valid EDN ({type(e).__name__}: {e})"
-                           ) from None
-        op = _edn_op(d, None, f"{source}:{lineno}")
+        from results import edn
+        forms = edn.read_forms(s, source, first_line=lineno)
+        where = f"{source}:{lineno}"
+        if len(forms) != 1:
+            raise BadInput(f"{where}: expected one operation map on the line, got "
+                           f"{len(forms)} forms")
+        op = _edn_op(forms[0][0], None, where)
         if op.f not in ("get", "put", "append"):
-            raise BadInput(f"{source}:{lineno}: kv :f must be get, put or append, "
-                           f"got {op.f!r}")
+            raise BadInput(f"{where}: kv :f must be get, put or append, got {op.f!r}")
+        if type(op.key) is not str:
+            raise BadInput(f"{where}: a kv :key must be a string, got {value_text(op.key)}")
+        if not (type(op.value) is str or (op.value is None and (
+                op.f == "get" or op.type != "invoke" and op.type != "ok"))):
+            raise BadInput(f"{where}: a kv {op.f} needs a string :value, got "
+                           f"{value_text(op.value)}")
         op = op.replace(index=len(ops), time=len(ops))
         append(op)
         append_line(lineno)

@@ -48,6 +48,7 @@ NEMESIS = "nemesis"
 _FIELDS = ("index", "time", "type", "process", "f", "key", "value", "region",
            "consistent", "error")
 _FIELD_SET = frozenset(_FIELDS)
+_LONG = 2 ** 63  # index and time are 64-bit, as Jepsen's (Java longs)
 _NO_EXTRA: Mapping[str, Any] = MappingProxyType({})  # shared by every op without extras
 
 
@@ -108,7 +109,7 @@ class Op:
         missing = [k for k in ("type", "process", "f") if k not in d]
         if missing:
             raise BadInput(f"missing field(s) {', '.join(missing)}")
-        if d["type"] not in TYPES:
+        if type(d["type"]) is not str or d["type"] not in TYPES:
             raise BadInput(f"unknown type {d['type']!r} (expected invoke, ok, fail or info)")
         process = d["process"]
         if not (isinstance(process, int) and not isinstance(process, bool)) and process != NEMESIS:
@@ -117,8 +118,16 @@ class Op:
             raise BadInput(f"f must be a string, got {d['f']!r}")
         index, time = d.get("index", -1), d.get("time", 0)
         for name, v in (("index", index), ("time", time)):
-            if not isinstance(v, int) or isinstance(v, bool):
-                raise BadInput(f"{name} must be an integer, got {v!r}")
+            if not isinstance(v, int) or isinstance(v, bool) or not -_LONG <= v < _LONG:
+                raise BadInput(f"{name} must be an integer below 2**63, got "
+                               f"{v!r:.40}")
+        key = d.get("key")
+        if not (key is None or isinstance(key, str) or type(key) is int):
+            raise BadInput(f"key must be a string or an integer, got {type(key).__name__}")
+        if d.get("consistent") not in (None, True, False) or type(d.get("consistent")) \
+                not in (type(None), bool):
+            raise BadInput(f"consistent must be true, false or null, got "
+                           f"{d.get('consistent')!r:.40}")
         extra = ({k: v for k, v in d.items() if k not in _FIELD_SET}
                  if len(d) > 5 and not _FIELD_SET.issuperset(d) else _NO_EXTRA)
         return cls(index=index, time=time, type=d["type"], process=process, f=d["f"],
@@ -209,9 +218,13 @@ def _op_of(d: Any, default_index: int, share: Callable[[str, str], str]) -> Op:
         get = d.get
         typ, process, f = get("type"), get("process"), get("f")
         index, time = get("index", default_index), get("time", 0)
-        if typ in TYPES and type(f) is str and type(index) is int and type(time) is int \
-                and (type(process) is int or process == NEMESIS):
-            key, region = get("key"), get("region")
+        key, consistent = get("key"), get("consistent")
+        if type(typ) is str and typ in TYPES and type(f) is str and type(index) is int \
+                and type(time) is int and -_LONG <= time < _LONG and -_LONG <= index < _LONG \
+                and (type(process) is int or process == NEMESIS) \
+                and (key is None or type(key) is str or type(key) is int) \
+                and (consistent is None or type(consistent) is bool):
+            region = get("region")
             op = _new(Op)
             _set_index(op, index)
             _set_time(op, time)
@@ -221,7 +234,7 @@ def _op_of(d: Any, default_index: int, share: Callable[[str, str], str]) -> Op:
             _set_key(op, share(key, key) if type(key) is str else key)
             _set_value(op, get("value"))
             _set_region(op, share(region, region) if type(region) is str else region)
-            _set_consistent(op, get("consistent"))
+            _set_consistent(op, consistent)
             _set_error(op, get("error"))
             _set_extra(op, _NO_EXTRA)
             return op
@@ -321,6 +334,9 @@ def parse_jsonl(lines: Iterable[str], *, source: str = "<history>",
             except RecursionError:
                 raise BadInput(f"{source}:{lineno}: not valid JSON (nested too deeply)"
                                ) from None
+            except ValueError as e:  # Python's int-string limit (a 5,000-digit number)
+                raise BadInput(f"{source}:{lineno}: not valid JSON ({str(e)[:60]})"
+                               ) from None
             try:
                 op = _op_of(d, last_index + 1, share)
             except BadInput as e:
@@ -353,6 +369,10 @@ def read_jsonl(path: str | os.PathLike, *, check: bool = True,
     """Read and (by default) validate a history.jsonl; BadInput names the bad line."""
     path = os.fspath(path)
     try:
+        with open(path, "rb") as raw:  # /dev/zero would be one endless line: say so
+            nul = raw.read(1 << 16).find(b"\0")
+        if nul >= 0:
+            raise BadInput(f"{path}: not a text file (a NUL byte at offset {nul})")
         with open(path, encoding="utf-8") as fh:
             return parse_jsonl(fh, source=path, check=check, deadline=deadline)
     except OSError as e:

@@ -29,6 +29,7 @@ from checkers.linearizability.rules import FORMAT_RULES
 from results import formats
 from results.history import NEMESIS, Op, ReadTimedOut
 from suite.errors import BadInput, GtcheckError
+from gtcheck.errors import cli_naming
 from suite.verdicts import EXIT_BAD_INPUT, EXIT_INVALID, EXIT_UNKNOWN, EXIT_VALID
 
 
@@ -155,6 +156,9 @@ def check_file(path: str, *, fmt: str, model: str | None, initial: Any,
         ops = formats.load(path, fmt, deadline=deadline)
         if not ops:
             raise BadInput(f"{path}: no operations (an empty history proves nothing)")
+        if not any(op.process != NEMESIS for op in ops):
+            return nothing_to_check(path, t0, "only nemesis operations, no client "
+                                              "operation to judge")
         if model is None and fmt == "jsonl" and (mode is not None or has_test_json(path)):
             result = judge_mode(path, ops, mode)
             valid = result.get("valid")
@@ -163,7 +167,7 @@ def check_file(path: str, *, fmt: str, model: str | None, initial: Any,
                                note=f"{path}: judged as gtcheck analyze judges a "
                                     f"{result['mode']} {result['workload']} run")
     except GtcheckError as e:
-        return FileVerdict(path, None, time.perf_counter() - t0, error=str(e))
+        return FileVerdict(path, None, time.perf_counter() - t0, error=cli_naming(path, e))
     except ReadTimedOut:
         return FileVerdict(path, "unknown", time.perf_counter() - t0,
                            result={"valid": "unknown", "reason": "timeout",
@@ -174,6 +178,11 @@ def check_file(path: str, *, fmt: str, model: str | None, initial: Any,
     left_out = 0
     if fmt == "jsonl" and not include_ec_reads:
         ops, left_out = without_ec_reads(ops)
+        if not any(op.process != NEMESIS for op in ops):
+            return nothing_to_check(path, t0, f"its {left_out} client operations are all "
+                                              "EC reads, which no mode promises "
+                                              "linearizable (--include-ec-reads judges "
+                                              "them)")
     if deadline is not None:
         timeout = max(deadline - time.monotonic(), 1e-6)  # what reading left of it
     # The verdict line needs one invalid key (the search stops there, as Porcupine's
@@ -183,7 +192,7 @@ def check_file(path: str, *, fmt: str, model: str | None, initial: Any,
         result = dict(lin_check(ops, model, initial=initial, timeout=timeout, partition=True,
                                 rules=FORMAT_RULES[fmt], counterexamples=wanted))
     except GtcheckError as e:  # e.g. an unknown model name
-        return FileVerdict(path, None, time.perf_counter() - t0, error=str(e))
+        return FileVerdict(path, None, time.perf_counter() - t0, error=cli_naming(path, e))
     if fmt == "jsonl":
         result["ec_reads"] = ("included" if include_ec_reads else
                               f"left out ({left_out}): no mode promises EC reads "
@@ -194,6 +203,14 @@ def check_file(path: str, *, fmt: str, model: str | None, initial: Any,
     note = (f"{path}: {left_out} EC reads left out (no mode promises them linearizable; "
             "--include-ec-reads judges them too)" if left_out else None)
     return FileVerdict(path, valid, time.perf_counter() - t0, result=result, note=note)
+
+
+def nothing_to_check(path: str, t0: float, why: str) -> FileVerdict:
+    """VALID needs evidence: a history with nothing the check can judge is unknown."""
+    reason = f"nothing to check: {why}"
+    return FileVerdict(path, "unknown", time.perf_counter() - t0,
+                       result={"valid": "unknown", "reason": reason},
+                       note=f"{path}: unknown: {reason}")
 
 
 def overall_exit(verdicts: list[FileVerdict]) -> int:
@@ -228,18 +245,26 @@ def check_files(files: list[str], *, fmt: str = "jsonl", model: str | None = Non
                 emit: Callable[[FileVerdict], None] = lambda v: None,
                 consistency_models: list[str] | None = None,
                 mode: str | None = None, include_ec_reads: bool = False,
-                group_size: int | None = None, every_counterexample: bool = False) -> int:
+                group_size: int | None = None, every_counterexample: bool = False,
+                linearizable_keys: bool = False, sequential_keys: bool = False) -> int:
     """Check every file, `emit` each verdict as it is known, return the exit status."""
     from checkers.elle import cli_check  # transactional models and Jepsen's own checkers
+    if timeout is not None and not timeout > 0:
+        raise BadInput(f"--timeout must be positive, got {timeout}")
     if cli_check.handles(model, fmt):
-        if initial_json is not None or timeout is not None:
-            raise BadInput(f"--initial and --timeout apply to linearizability models, "
-                           f"not --model {model} on --format {fmt}")
+        if initial_json is not None:
+            raise BadInput(f"--initial applies to linearizability models, not --model "
+                           f"{model} on --format {fmt}")
         return overall_exit(cli_check.check_files(
             files, fmt=fmt, model=model, consistency_models=consistency_models,
-            emit=emit, verdict_cls=FileVerdict, group_size=group_size))
+            emit=emit, verdict_cls=FileVerdict, group_size=group_size,
+            linearizable_keys=linearizable_keys, sequential_keys=sequential_keys,
+            timeout=timeout))
     if model is not None:
         check_model_name(model)
+    if linearizable_keys or sequential_keys:
+        raise BadInput("--linearizable-keys and --sequential-keys apply to --model "
+                       "rw-register")
     if group_size is not None:
         raise BadInput("--group-size applies to --model long-fork")
     if consistency_models:

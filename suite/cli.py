@@ -349,9 +349,16 @@ def analyze(run_dir, store_root):
 @click.option("--include-ec-reads", is_flag=True,
               help="With --model on a gtcheck history: also linearize EC reads "
                    "(\"consistent\": false), which no mode promises; left out by default.")
+@click.option("--linearizable-keys", is_flag=True,
+              help="For --model rw-register: assume each key is linearizable and infer "
+                   "versions from real-time order (Elle's :linearizable-keys?).")
+@click.option("--sequential-keys", is_flag=True,
+              help="For --model rw-register: assume each key is sequentially consistent "
+                   "and infer versions from each process's order (Elle's "
+                   ":sequential-keys?).")
 @click.argument("files", nargs=-1, required=True, type=click.Path())
 def check(model, fmt, initial_json, timeout, as_json, mode, include_ec_reads, files,
-          consistency_models, group_size):
+          consistency_models, group_size, linearizable_keys, sequential_keys):
     """Check history files: FILE<TAB>true|false|unknown<TAB>SECONDS per file.
 
     \b
@@ -392,7 +399,8 @@ def check(model, fmt, initial_json, timeout, as_json, mode, include_ec_reads, fi
                        include_ec_reads=include_ec_reads,
                        every_counterexample=as_json,
                        consistency_models=list(consistency_models) or None,
-                       group_size=group_size)
+                       group_size=group_size, linearizable_keys=linearizable_keys,
+                       sequential_keys=sequential_keys)
 
 
 # Command groups that live beside the parts they drive (imported when used).

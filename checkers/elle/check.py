@@ -186,6 +186,37 @@ def consistent_with(anomaly_types: Iterable[str],
             "weakest_violated": bad[0] if bad else None}
 
 
+WRITE_MOP = {"list-append": "append", "rw-register": "w"}
+
+
+def duplicate_writes(txns: Sequence[Txn], workload: str) -> dict | None:
+    """The first value written twice to one key, by any two writes of the history
+    (:ok, :info or :fail alike), or None. Both workloads infer the version order from
+    values, so each value must name one write: Elle refuses a list-append history whose
+    invocations append one value to a key twice (elle.list-append/verify-unique-appends:
+    valid? :unknown, :duplicate-appends), and an rw-register history in which one value
+    of a key has two writers (elle.rw-register/wr-graph: "written by more than one op").
+    With two writers a read of the value could be either's: blaming the failed one
+    (G1a) or inferring a cycle from it would judge a broken assumption."""
+    wf = WRITE_MOP.get(workload)
+    first: dict = {}
+    for t in txns:
+        for f, k, v in t.mops:
+            if f != wf:
+                continue
+            other = first.get((k, v))
+            if other is not None:
+                name = "duplicate-appends" if workload == "list-append" else "duplicate-writes"
+                verb = "appends" if workload == "list-append" else "writes"
+                by = "itself" if other is t else f"{other.describe()} ({other.type})"
+                return {"type": name, "key": k, "value": v, "ops": [other, t],
+                        "reason": f"{t.describe()} ({t.type}) {verb} {v!r} to key {k!r}, "
+                                  f"as {by} did: {workload} needs each value written "
+                                  f"once per key to infer the version order"}
+            first[(k, v)] = t
+    return None
+
+
 def check(txns: Sequence[Txn], workload: str = "list-append", *,
           consistency_models: Sequence[str] | None = None, budget: int = 200_000,
           **options: Any) -> dict:
@@ -193,6 +224,14 @@ def check(txns: Sequence[Txn], workload: str = "list-append", *,
     anomaly cases, rendered by `to_json`)."""
     t0 = time.perf_counter()
     cms = tuple(consistency_models or DEFAULT_MODELS)
+    refusal = duplicate_writes(txns, workload)
+    if refusal is not None:  # a precondition broken is said, not judged
+        return {"valid": "unknown", "workload": workload, "consistency_models": list(cms),
+                "reason": refusal["reason"], "anomaly_types": [refusal["type"]],
+                "anomalies": {refusal["type"]: [refusal]}, "txns": len(txns), "edges": 0,
+                "not": [], "also_not": [], "strongest_consistent": None,
+                "weakest_violated": None, "explanations": [refusal["reason"]],
+                "seconds": round(time.perf_counter() - t0, 6)}
     prohibited = models.prohibited(cms)
     reportable_types = prohibited | UNKNOWN_TYPES
     anomalies, an, g = analyse(

@@ -15,8 +15,9 @@ from typing import Callable, Sequence
 
 from checkers.elle import check as elle_check
 from checkers.elle import models, txn
-from results.formats import read_text
-from gtcheck.errors import BadInput, GtcheckError
+from results.formats import LONG, read_text, value_text
+from results.history import ReadTimedOut
+from gtcheck.errors import BadInput, GtcheckError, cli_naming
 
 MODELS = ("list-append", "rw-register", "bank", "set-full", "long-fork")
 FORMATS = ("jsonl", "edn", "elle-json")
@@ -36,18 +37,84 @@ def handles(model: str | None, fmt: str) -> bool:
     return model in ("counter", "set") and fmt in JEPSEN_FORMATS
 
 
-def jepsen_rule_result(path: str, fmt: str, model: str, group_size: int | None) -> dict:
+# What each of Jepsen's checkers needs to find in a history (else it judges nothing)
+NEEDS = {"counter": ("add", "read"), "set": ("add", "read"), "set-full": ("add", "read"),
+         "bank": ("read",)}
+
+
+def read_records(path: str, fmt: str, deadline: float | None = None
+                 ) -> tuple[list[dict], list | None]:
+    """A Jepsen history (EDN or elle-cli JSON) as plain op maps (and their EDN lines),
+    pairing checked; an empty file is bad input ("no operations")."""
+    text = read_text(path, deadline=deadline)
+    lines: list = []
+    records = txn.read_edn(text, path, deadline=deadline, lines=lines) if fmt == "edn" \
+        else txn.read_elle_json(text, path)
+    if not records:
+        raise BadInput(f"{path}: no operations (an empty history proves nothing)")
+    txn.check_depth(records, path)
+    _check_pairing(records, path, lines or None)
+    return records, lines or None
+
+
+def _check_pairing(records: list[dict], path: str, lines: list | None) -> None:
+    """Every reader's pairing rules (results.history): types, one operation in flight
+    per process, no completion without its invocation, the same f."""
+    open_: dict = {}
+    for i, r in enumerate(records):
+        where = f"{path}:{lines[i]}" if lines else f"{path}: op {i + 1}"
+        p, typ = r.get("process"), r.get("type")
+        if not ((type(p) is int and -LONG <= p < LONG) or p == "nemesis"
+                or (p is None and "process" not in r)):  # absent: one sequence of ops
+            raise BadInput(f"{where}: process must be an integer or nemesis, got "
+                           f"{value_text(p)}")
+        if typ not in ("invoke", "ok", "fail", "info"):
+            raise BadInput(f"{where}: unknown type {value_text(typ)} (expected invoke, ok, "
+                           "fail or info; Jepsen records a crashed operation as info)")
+        for name in ("index", "time"):
+            txn.int_field(r, name, where, None)
+        if p == "nemesis":
+            continue
+        if typ == "invoke":
+            if p in open_:
+                raise BadInput(f"{where}: process {p} invokes while its "
+                               f"{open_[p]!r} is in flight (double invoke)")
+            open_[p] = r.get("f")
+        elif p not in open_:
+            raise BadInput(f"{where}: {typ} completion of process {p} without an "
+                           "invocation")
+        elif open_.pop(p) != r.get("f"):
+            raise BadInput(f"{where}: the completion's f {value_text(r.get('f'))} is not "
+                           "its invocation's")
+
+
+def _needs(records: list[dict], model: str, path: str) -> None:
+    """BadInput naming what the model needs and the history lacks (a counter history
+    given to --model bank, say): a checker that finds nothing of its own judges nothing."""
+    fs = {r.get("f") for r in records if r.get("process") != "nemesis"}
+    want = NEEDS[model]
+    if not fs & set(want):
+        have = ", ".join(sorted(map(str, fs - {None}))) or "none"
+        raise BadInput(f"{path}: not a {model} history: --model {model} needs "
+                       f"{' / '.join(':' + f for f in want)} operations, the file has "
+                       f"{have}")
+
+
+def jepsen_rule_result(path: str, fmt: str, model: str, group_size: int | None,
+                       deadline: float | None = None) -> dict:
     """counter / set / set-full / long-fork by Jepsen's checkers on a Jepsen history."""
     from checkers.elle import jepsen_rules
     if fmt not in JEPSEN_FORMATS:
         raise BadInput(f"--model {model} applies Jepsen's {model} checker to Jepsen "
                        f"histories: --format edn or elle-json, got {fmt!r}")
-    text = read_text(path)
-    records = txn.read_edn(text, path) if fmt == "edn" else txn.read_elle_json(text, path)
-    if not records:
-        raise BadInput(f"{path}: no operations (an empty history proves nothing)")
-    if model == "long-fork":
+    records, _ = read_records(path, fmt, deadline)
+    if model == "long-fork":  # jepsen.tests.long-fork knows reads by their value's shape
+        if not any(r.get("type") == "ok" and jepsen_rules._read_txn(r.get("value"))
+                   for r in records):
+            raise BadInput(f"{path}: not a long-fork history: --model long-fork needs ok "
+                           "read transactions ([[:r k v] ...])")
         return jepsen_rules.long_fork(records, group_size or 2, source=path)
+    _needs(records, model, path)
     return jepsen_rules.RULES[model](records)
 
 
@@ -69,20 +136,31 @@ def validate(fmt: str, consistency_models: Sequence[str] | None) -> list[str]:
     return out
 
 
-def bank_result(path: str, fmt: str) -> dict:
+def bank_result(path: str, fmt: str, deadline: float | None = None) -> dict:
     """Jepsen's bank rule (every read shows the first read's total, no negative balance)
     on a Jepsen history; on a gtcheck bank run, the region-aware rule (A11)."""
     from checkers.elle import bank
     if fmt == "jsonl":
         from results.history import read_jsonl
         ops = read_jsonl(path)
+        if not ops:
+            raise BadInput(f"{path}: no operations (an empty history proves nothing)")
         init = next((op for op in ops if op.f == "init" and op.type == "ok"), None)
         if init is None:
             raise BadInput(f"{path}: not a gtcheck bank history (no completed init)")
         return bank.bank_run_check(ops, writing_region=init.region)
-    text = read_text(path)
-    records = txn.read_edn(text, path) if fmt == "edn" else txn.read_elle_json(text, path)
-    return bank.check_reads(bank.jepsen_reads(records))
+    records, _ = read_records(path, fmt, deadline)
+    _needs(records, "bank", path)
+    reads = bank.jepsen_reads(records)
+    if not reads:
+        raise BadInput(f"{path}: not a bank history: --model bank needs ok :read ops whose "
+                       "value maps accounts to balances")
+    for index, balances in reads:
+        for account, v in balances.items():
+            if v is not None and (type(v) not in (int, float) or v != v):
+                raise BadInput(f"{path}: op {index}: account {account}'s balance is "
+                               f"{value_text(v)}, not a number")
+    return bank.check_reads(reads)
 
 
 def writing_region_result(path: str, model: str, txns: list) -> dict:
@@ -97,8 +175,16 @@ def writing_region_result(path: str, model: str, txns: list) -> dict:
 
 def check_files(files: Sequence[str], *, fmt: str, model: str,
                 consistency_models: Sequence[str] | None,
-                emit: Callable, verdict_cls, group_size: int | None = None) -> list:
+                emit: Callable, verdict_cls, group_size: int | None = None,
+                linearizable_keys: bool = False, sequential_keys: bool = False,
+                timeout: float | None = None) -> list:
     model = ALIASES.get(model, model)
+    # Elle's rw-register version-order options (elle.rw-register/check: :sequential-keys?
+    # infers versions from process order, :linearizable-keys? from real-time order)
+    options = {"linearizable_keys": linearizable_keys, "sequential_keys": sequential_keys}
+    if model != "rw-register" and any(options.values()):
+        raise BadInput("--linearizable-keys and --sequential-keys apply to --model "
+                       "rw-register")
     cms = validate(fmt, consistency_models) or None
     if model in JEPSEN_RULES and cms:
         raise BadInput(f"--consistency-model does not apply to --model {model}")
@@ -107,11 +193,14 @@ def check_files(files: Sequence[str], *, fmt: str, model: str,
     verdicts = []
     for path in files:
         t0 = time.perf_counter()
+        # --timeout bounds reading and parsing (results.edn, read_text); Elle's check
+        # itself is bounded by its cycle-search budget
+        deadline = None if timeout is None else time.monotonic() + timeout
         try:
             if model in JEPSEN_RULES:
-                result = jepsen_rule_result(path, fmt, model, group_size)
+                result = jepsen_rule_result(path, fmt, model, group_size, deadline)
             elif model == "bank":
-                result = bank_result(path, fmt)
+                result = bank_result(path, fmt, deadline)
             else:
                 result = None
             if result is not None:
@@ -119,17 +208,48 @@ def check_files(files: Sequence[str], *, fmt: str, model: str,
                                             time.perf_counter() - t0, result=result))
                 emit(verdicts[-1])
                 continue
-            txns = txn.load(path, fmt)
-            if cms == [models.WRITING_REGION]:
+            txns = load_txns(path, fmt, deadline)
+            if not txns:
+                result = {"valid": "unknown", "reason": "nothing to check: the history "
+                          "has no transactions (only nemesis or other operations)"}
+            elif cms == [models.WRITING_REGION]:
+                if any(options.values()):
+                    raise BadInput(f"--consistency-model {models.WRITING_REGION} takes "
+                                   "no version-order options")
                 result = writing_region_result(path, model, txns)
             else:
+                kw = options if model == "rw-register" else {}
                 result = elle_check.to_json(
-                    elle_check.check(txns, model, consistency_models=cms))
+                    elle_check.check(txns, model, consistency_models=cms, **kw))
         except GtcheckError as e:
-            v = verdict_cls(path, None, time.perf_counter() - t0, error=str(e))
+            v = verdict_cls(path, None, time.perf_counter() - t0, error=cli_naming(path, e))
+        except ReadTimedOut:
+            v = verdict_cls(path, "unknown", time.perf_counter() - t0,
+                            result={"valid": "unknown", "reason": "timeout",
+                                    "detail": "--timeout passed while reading the file"})
+            v.note = f"{path}: unknown: --timeout passed while reading the file"
         else:
             v = verdict_cls(path, result["valid"], time.perf_counter() - t0,
                             result=result)
+            if result["valid"] == "unknown" and result.get("reason"):
+                v.note = f"{path}: unknown: {result['reason']}"
         verdicts.append(v)
         emit(v)
     return verdicts
+
+
+def load_txns(path: str, fmt: str, deadline: float | None) -> list:
+    """`txn.load` with the deadline and the empty-file rule: no operations at all is bad
+    input (README: exit 3 "no operations")."""
+    if fmt == "jsonl":
+        txns = txn.load(path, fmt)
+        if not txns and not _has_records_jsonl(path):
+            raise BadInput(f"{path}: no operations (an empty history proves nothing)")
+        return txns
+    records, lines = read_records(path, fmt, deadline)
+    return txn.pair(records, path, lines=lines)
+
+
+def _has_records_jsonl(path: str) -> bool:
+    from results.history import read_jsonl
+    return bool(read_jsonl(path))

@@ -97,6 +97,10 @@ def counter(records: Sequence[Mapping]) -> dict:
                                "non-negative numeric increments only")
             upper += v
         elif f == "add" and typ == "ok":
+            if not isinstance(v, int | float) or v < 0:
+                raise BadInput(f"counter: ok add of {v!r} (index {r.get('index', '-')}): "
+                               "Jepsen's counter checker takes non-negative numeric "
+                               "increments only")
             lower += v
     errors = [rd for rd in reads
               if not (isinstance(rd[1], int | float) and rd[0] <= rd[1] <= rd[2])]

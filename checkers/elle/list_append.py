@@ -93,13 +93,9 @@ class Analysis:
                         last_append[k] = v
             for f, k, v in mops:
                 if f == "append":
-                    wk = writer.get(k)
+                    wk = writer.get(k)  # values are unique: check.duplicate_writes
                     if wk is None:
                         writer[k] = {v: tid}
-                    elif v in wk and wk[v] != tid:
-                        raise BadInput(f"{t.describe()} appends {v!r} to key {k!r}, which "
-                                       f"{txns[wk[v]].describe()} appended too: list-append "
-                                       f"needs unique values per key")
                     else:
                         wk[v] = tid
                     a_append((k, v, tid))
@@ -232,7 +228,8 @@ class Analysis:
                         {"op": txns[tid], "mop": ("r", k, v), "writer": txns[w],
                          "element": v[-1]})
         for t in self.mixed:
-            self._within(t, out)
+            if t.type == OK:  # Elle's internal-cases: (t/filter h/ok?) -- :ok txns only
+                self._within(t, out)
         # dirty updates: a failed append followed by a committed one in a version order
         for k in failed:
             vs = self.order.get(k, ())
@@ -260,7 +257,11 @@ class Analysis:
 
     @staticmethod
     def _within(t: Txn, out: dict) -> None:
-        """internal and future-read: a transaction's reads against its own micro-ops."""
+        """internal and future-read: a committed transaction's reads against its own
+        micro-ops (elle.list-append/op-int-case, after Cerone et al.'s axiom INT: a read
+        must agree with the transaction's own latest read or append of the key). A nil
+        read of a committed transaction is the empty list, so appending x then reading
+        nil is internal (Elle's FaunaDB example: [[:append 0 6] [:r 0 nil]])."""
         appended_at: dict = {}
         for i, (f, k, v) in enumerate(t.mops):
             if f == "append":
@@ -271,8 +272,10 @@ class Analysis:
                 s = state.get(k)
                 state[k] = (s[0], s[1] + (v,)) if s is not None else (False, (v,))
                 continue
-            if f != "r" or v is None:
+            if f != "r":
                 continue
+            if v is None:
+                v = ()
             s = state.get(k)
             if s is not None:
                 known, vals = s

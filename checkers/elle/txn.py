@@ -24,7 +24,7 @@ import os
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
-from results.formats import read_text
+from results.formats import LONG, read_text, value_kind, value_text
 from gtcheck.errors import BadInput
 
 OK, INFO, FAIL = "ok", "info", "fail"
@@ -46,43 +46,85 @@ class Txn:
         return f"T{self.index}" + (f" ({self.region})" if self.region else "")
 
 
+_TYPES = ("invoke", OK, INFO, FAIL)
+
+
 def _mops(value: Any, where: str) -> list:
+    """A transaction's micro-ops as (f, key, value) tuples; list values become tuples.
+    Keys and values must be plain (hashable: a number, a string, nil, or a vector of
+    them): a version order is inferred from them, so anything else is bad input."""
     if not isinstance(value, list):
         raise BadInput(f"{where}: a transaction's value must be a list of micro-ops, "
-                       f"got {type(value).__name__}")
+                       f"got {value_kind(value)}")
     out = []
     for m in value:
         if not isinstance(m, (list, tuple)) or len(m) not in (2, 3):
-            raise BadInput(f"{where}: micro-op {m!r} is not [f key value]")
+            raise BadInput(f"{where}: micro-op {value_text(m)} is not [f key value]")
         f, k = m[0], m[1]
         v = m[2] if len(m) == 3 else None
+        if type(f) is not str:
+            raise BadInput(f"{where}: micro-op {value_text(m)}: f must be a keyword, got "
+                           f"{value_text(f)}")
         if isinstance(v, list):
             v = tuple(v)
         if isinstance(k, list):
             k = tuple(k)
+        try:
+            hash(k)
+            hash(v)
+        except TypeError:
+            raise BadInput(f"{where}: micro-op {value_text(m)}: keys and values must be "
+                           "numbers, strings or vectors of them") from None
         out.append((f, k, v))
     return out
 
 
-def pair(records: Iterable[dict], source: str = "<history>") -> list[Txn]:
+def int_field(r: dict, name: str, where: str, default: Any) -> Any:
+    """An integer field (index, time) or the default when absent (nil)."""
+    v = r.get(name)
+    if v is None:
+        return default
+    if type(v) is not int or not -LONG <= v < LONG:
+        raise BadInput(f"{where}: {name} must be an integer, got {value_text(v)}")
+    return v
+
+
+def pair(records: Iterable[dict], source: str = "<history>",
+         lines: Sequence[int] | None = None) -> list[Txn]:
     """Plain op dicts (type, process, value, index, time?, region?) -> transactions, in
-    completion order. Nemesis and non-transactional operations are skipped."""
-    open_: dict[Any, tuple[dict, int]] = {}
+    completion order. Nemesis and non-transactional operations are skipped. Pairing is
+    checked as every reader checks it (results.history): one operation in flight per
+    process, no completion without an invocation; field types are checked too. `lines`
+    (line numbers per record) names the line of a problem, else the op's position."""
+    open_: dict[Any, tuple[dict, int, int]] = {}
     done: list[tuple[int, Txn]] = []
     for pos, r in enumerate(records):
+        where = f"{source}:{lines[pos]}" if lines is not None else f"{source}: op {pos + 1}"
+        if type(r) is not dict:
+            raise BadInput(f"{where}: expected an operation map, got {value_kind(r)}")
         process = r.get("process")
+        if not ((type(process) is int and -LONG <= process < LONG) or process == "nemesis"):
+            raise BadInput(f"{where}: process must be an integer or nemesis, got "
+                           f"{value_text(process)}")
+        typ = r.get("type")
+        # jepsen.history/dense-history-pair-index knows :invoke, :ok, :fail and :info
+        # only (any other type, e.g. :crash, is an error there): a crashed op is :info
+        if typ not in _TYPES:
+            raise BadInput(f"{where}: unknown type {value_text(typ)} (expected invoke, ok, "
+                           "fail or info; Jepsen records a crashed operation as info)")
+        index = int_field(r, "index", where, pos)
+        t = int_field(r, "time", where, -1)
         if process == "nemesis" or (r.get("f") not in (None, "txn")):
             continue
-        typ = r.get("type")
-        where = f"{source}: op {r.get('index', pos)}"
-        t = r.get("time")
-        if t is None or t == -1:
-            t = r.get("index", pos)
+        if t == -1:
+            t = index
         if typ == "invoke":
-            open_[process] = (r, t)
+            if process in open_:
+                raise BadInput(f"{where}: process {process} invokes while its "
+                               f"transaction of op {open_[process][2]} is in flight "
+                               "(double invoke)")
+            open_[process] = (r, t, index)
             continue
-        if typ not in (OK, INFO, FAIL):
-            raise BadInput(f"{where}: unknown type {typ!r}")
         inv = open_.pop(process, None)
         if inv is None:
             raise BadInput(f"{where}: {typ} completion of process {process!r} without an "
@@ -91,15 +133,15 @@ def pair(records: Iterable[dict], source: str = "<history>") -> list[Txn]:
         if value is None:
             value = inv[0].get("value")
         mops = _mops(value, where)
-        done.append((pos, Txn(0, r.get("index", pos), process, typ, mops, inv[1],
+        region = r.get("region") or inv[0].get("region")
+        done.append((pos, Txn(0, index, process, typ, mops, inv[1],
                               t if typ != INFO else None,
-                              r.get("region") or inv[0].get("region"),
-                              inv[0].get("index", pos))))
+                              region if type(region) is str else None, inv[2])))
     # invocations never completed: indeterminate, like info
-    for process, (r, t) in open_.items():
-        done.append((10 ** 18, Txn(0, r.get("index", 0), process, INFO,
-                                   _mops(r.get("value"), f"{source}: op {r.get('index')}"),
-                                   t, None, r.get("region"))))
+    for process, (r, t, index) in open_.items():
+        done.append((10 ** 18, Txn(0, index, process, INFO,
+                                   _mops(r.get("value"), f"{source}: op {index}"),
+                                   t, None, r.get("region"), index)))
     done.sort(key=lambda p: p[0])
     txns = [t for _, t in done]
     for i, t in enumerate(txns):
@@ -115,46 +157,57 @@ def from_ops(ops: Sequence[Any]) -> list[Txn]:
 
 # --- readers ----------------------------------------------------------------------------
 
-def _plain_edn(v: Any) -> Any:
-    import edn_format
-    if isinstance(v, edn_format.Keyword):
-        return v.name
-    if isinstance(v, edn_format.Symbol):
-        return str(v)
-    if hasattr(v, "items") and callable(v.items):
-        return {_plain_edn(k): _plain_edn(x) for k, x in v.items()}
-    if isinstance(v, (frozenset, set)):
-        return sorted((_plain_edn(x) for x in v), key=repr)
-    if isinstance(v, (list, tuple)) or type(v).__name__ == "ImmutableList":
-        return [_plain_edn(x) for x in v]
-    return v
-
-
-def read_edn(text: str, source: str) -> list[dict]:
-    import edn_format
-    try:
-        forms = edn_format.loads_all(text)
-    except Exception as e:  # noqa: BLE001 -- edn_format raises several types; bad input
-        raise BadInput(f"{source}: not valid EDN ({type(e).__name__}: {e})") from None
-    if len(forms) == 1 and not hasattr(forms[0], "items"):
-        forms = list(forms[0])
-    out = []
-    for i, f in enumerate(forms):
-        d = _plain_edn(f)
-        if not isinstance(d, dict):
-            raise BadInput(f"{source}: form {i + 1} is not an operation map")
-        out.append(d)
+def read_edn(text: str, source: str, *, deadline: float | None = None,
+             lines: list | None = None) -> list[dict]:
+    """A Jepsen EDN history (one op map a line, or one vector of them) as plain op maps,
+    read in linear time (results.edn). `lines`, when given, receives each map's line."""
+    from results import edn
+    forms = edn.read_forms(text, source, deadline=deadline)
+    if len(forms) == 1 and type(forms[0][0]) is list:
+        out = forms[0][0]
+        where = [f"operation {i + 1}" for i in range(len(out))]
+    else:
+        out = [f for f, _ in forms]
+        where = [str(ln) for _, ln in forms]
+    for i, d in enumerate(out):
+        if type(d) is not dict:
+            raise BadInput(f"{source}:{where[i]}: expected an operation map, got "
+                           f"{value_kind(d)}")
+    if lines is not None:
+        lines.extend(where)
     return out
 
 
 def read_elle_json(text: str, source: str) -> list[dict]:
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_constant=_no_constant)
     except json.JSONDecodeError as e:
         raise BadInput(f"{source}: not valid JSON ({e.msg} at line {e.lineno})") from None
+    except RecursionError:
+        raise BadInput(f"{source}: not valid JSON (nested too deeply)") from None
+    except ValueError as e:  # Python's int-string limit, NaN / Infinity
+        raise BadInput(f"{source}: not valid JSON ({str(e).split(';')[0]})") from None
     if not isinstance(data, list) or not all(isinstance(d, dict) for d in data):
         raise BadInput(f"{source}: elle-json must be a list of operation objects")
     return data
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def check_depth(records: Sequence[dict], source: str, limit: int = 32) -> None:
+    """BadInput when an op's value nests deeper than `limit` (iteratively): the
+    checkers that compare values recursively (Jepsen's rules) need them plain."""
+    for i, r in enumerate(records):
+        stack = [(r.get("value"), 1)]
+        while stack:
+            v, d = stack.pop()
+            if type(v) is list or type(v) is dict:
+                if d > limit:
+                    raise BadInput(f"{source}: op {i + 1}: value nested more than "
+                                   f"{limit} deep")
+                stack.extend((x, d + 1) for x in (v.values() if type(v) is dict else v))
 
 
 def load(path: str | os.PathLike, fmt: str) -> list[Txn]:
@@ -162,10 +215,12 @@ def load(path: str | os.PathLike, fmt: str) -> list[Txn]:
     source = os.fspath(path)
     if fmt == "jsonl":
         from results.history import read_jsonl
-        return from_ops(read_jsonl(source, check=False))
+        return from_ops(read_jsonl(source))
     text = read_text(source)
     if fmt == "edn":
-        return pair(read_edn(text, source), source)
+        lines: list = []
+        records = read_edn(text, source, lines=lines)
+        return pair(records, source, lines=lines)
     if fmt == "elle-json":
         return pair(read_elle_json(text, source), source)
     raise BadInput(f"unknown history format {fmt!r} for a transactional model "

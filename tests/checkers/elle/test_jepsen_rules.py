@@ -156,9 +156,16 @@ def test_check_set_full_and_long_fork_on_edn(tmp_path):
     r = check("--model", "set-full", "--format", "edn", str(f))
     assert r.exit_code == 1 and "\tfalse\t" in r.output
     g = tmp_path / "lf.edn"
-    g.write_text("[{:type :ok, :f :read, :value [[:r 0 1] [:r 1 nil]]}\n"
+    g.write_text("[{:type :invoke, :f :read, :value [[:r 0 nil] [:r 1 nil]]}\n"
+                 " {:type :ok, :f :read, :value [[:r 0 1] [:r 1 nil]]}\n"
+                 " {:type :invoke, :f :read, :value [[:r 1 nil] [:r 0 nil]]}\n"
                  " {:type :ok, :f :read, :value [[:r 1 1] [:r 0 nil]]}]")
     assert check("--model", "long-fork", "--format", "edn", str(g)).exit_code == 1
+    # completions without invocations: bad input, as in every format
+    h = tmp_path / "unpaired.edn"
+    h.write_text("[{:type :ok, :f :read, :value [[:r 0 1] [:r 1 nil]]}]")
+    r = check("--model", "long-fork", "--format", "edn", str(h))
+    assert r.exit_code == 3 and "without an invocation" in r.output
     r = check("--model", "long-fork", "--group-size", "3", "--format", "edn", str(g))
     assert r.exit_code == 3 and "exactly 3 keys" in r.output
 

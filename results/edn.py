@@ -1,0 +1,389 @@
+"""Jepsen's EDN, read in linear time: the top-level forms of a history file as plain
+Python values, each with the line it starts on.
+
+Jepsen writes `history.edn` one operation map a line, commonly 100k-1M lines; the
+`edn_format` library's right-recursive grammar copies the growing list at every element,
+so reading such a file with it is quadratic (issue 23: 100,000 operations took 94 s).
+This reader is linear and bounded:
+
+- the fast path: a block of lines with no string, comment, tag or character literal
+  (the common history shapes: maps, vectors, lists, sets, keywords, numbers, nil) is
+  rewritten by a few C-level regular-expression passes into JSON (maps and sets become
+  marked arrays, turned back into dicts / sorted lists by json's object hook) and decoded
+  by one `json.loads`;
+- the general path, for every other block: our own iterative tokenizer and parser
+  (strings, comments, `#_` discard, tags such as `#inst` or `#jepsen.history.Op{...}`,
+  `##NaN`), with no recursion, so nesting cannot overflow the stack;
+- `edn_format`, only for a top-level form neither path understands (a ratio, an unusual
+  character), one form at a time.
+
+Plain values: keywords and symbols become their names (`:ok` -> "ok"), vectors and lists
+lists, sets sorted lists, maps dicts, nil None. Limits are said as `BadInput` naming the
+file and line: nesting deeper than `MAX_DEPTH`, integers longer than `MAX_DIGITS` digits
+(Python's int-string limit), map keys that are not plain values. `deadline` (a
+`time.monotonic()` value) raises `results.history.ReadTimedOut` once passed.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import math
+import re
+import sys
+from time import monotonic
+from typing import Any, Iterator
+
+from gtcheck.errors import BadInput
+
+MAX_DEPTH = 64  # Jepsen operations nest 4 deep; deeper is garbage, and would overflow
+MAX_DIGITS = 400  # longer integers are no history's (Jepsen's longs have 19 digits)
+BLOCK_LINES = 20_000  # lines per fast-path block (the deadline is checked per block)
+
+
+# --- the fast path: EDN -> JSON by regular expressions --------------------------------
+
+# what the fast path leaves to the general one: strings, chars, comments, metadata,
+# quoting, deref (and, checked apart: tags other than sets, ratios, stray colons)
+_SPECIAL_CHARS = '"\\;^`~@\''
+_RATIO = re.compile(r"\d/\d")
+_KEYWORD = re.compile(r":([A-Za-z*+!\-_?<>=.][\w*+!\-?<>=./]*)")
+_WS = re.compile(r"[\s,]+")
+MAX_KEYWORDS = 256  # distinct keywords in a block the fast path replaces one by one
+_MAP, _SET = "\x01m", "\x01s"
+
+
+def _hook(pairs: list) -> Any:
+    """json's object-pairs hook: our marked arrays back into maps and sets."""
+    if len(pairs) == 1:
+        mark, items = pairs[0]
+        if mark == _MAP:
+            if len(items) % 2:
+                raise ValueError("a map needs an even number of forms")
+            it = iter(items)
+            return dict(zip(it, it))
+        if mark == _SET:
+            return _sorted(items)
+    raise ValueError("not an EDN map")
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not EDN")  # JSON's NaN / Infinity are EDN symbols
+
+
+_DECODER = json.JSONDecoder(object_pairs_hook=_hook, parse_constant=_no_constant)
+
+
+def _fast_block(block: str) -> list | None:
+    """The top-level forms of a block of lines, or None if the fast path cannot read it
+    (then the general path does, and says what is wrong). Every step is a C-level
+    string operation: the distinct keywords are replaced longest first (so `:r` never
+    touches `:read`), and once one space is left between tokens, the spaces next to
+    brackets go and the rest become commas."""
+    if any(c in block for c in _SPECIAL_CHARS) or block.count("#") != block.count("#{") \
+            or ("/" in block and _RATIO.search(block)):
+        return None  # strings, comments, tags, chars, quoting, ratios: the general path
+    found = _KEYWORD.findall(block)
+    if block.count(":") != len(found):
+        return None  # a colon that starts no keyword (`::k`, `a:b`)
+    keywords = set(found)
+    if len(keywords) > MAX_KEYWORDS:
+        return None  # keywords used as data: the general path
+    t = block.replace("#{", "\x02").replace("(", "[").replace(")", "]")
+    t = t.replace("{", '{"\\u0001m":[').replace("\x02", '{"\\u0001s":[').replace("}", "]}")
+    for k in sorted(keywords, key=len, reverse=True):
+        t = t.replace(":" + k, '"' + k + '"')
+    if any(c in t for c in "\t\r\x0b\x0c"):
+        t = _WS.sub(" ", t)
+    else:
+        t = t.replace(",", " ").replace("\n", " ")
+        while "  " in t:
+            t = t.replace("  ", " ")
+    t = t.strip().replace("[ ", "[").replace(" ]", "]").replace(" ", ",")
+    if "nil" in t:
+        t = t.replace(",nil,", ",null,").replace(",nil,", ",null,").replace(
+            "[nil,", "[null,").replace(",nil]", ",null]").replace("[nil]", "[null]")
+    # json's C decoder counts each nested array against the recursion limit: lowered to
+    # about MAX_DEPTH above here, nesting deeper fails and the general path names the line
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(_stack_depth() + MAX_DEPTH + 8)
+    try:
+        return _DECODER.decode("[" + t + "]")
+    except (ValueError, TypeError, RecursionError):
+        return None
+    finally:
+        sys.setrecursionlimit(limit)
+
+
+def _stack_depth() -> int:
+    f, n = sys._getframe(1), 1
+    while f is not None:
+        f, n = f.f_back, n + 1
+    return n
+
+
+def _sorted(items: list) -> list:
+    try:
+        return sorted(items)
+    except TypeError:
+        return sorted(items, key=repr)
+
+
+# --- the general path: an iterative tokenizer and parser ------------------------------
+
+_TOKEN = re.compile(r"""
+    (?P<ws>[\s,]+|;[^\n]*)
+  | (?P<str>"(?:[^"\\]|\\.)*")
+  | (?P<open>\#\{|[\[({])
+  | (?P<close>[\])}])
+  | (?P<discard>\#_)
+  | (?P<special>\#\#(?:NaN|-?Inf))
+  | (?P<tag>\#[A-Za-z][\w.*+!\-?<>=/]*)
+  | (?P<char>\\(?:newline|space|tab|return|backspace|formfeed|u[0-9A-Fa-f]{4}|\S))
+  | (?P<atom>[^\s,\[\](){}"\\;]+)
+  | (?P<bad>.)
+""", re.X | re.S)
+_INT = re.compile(r"[+-]?\d+N?")
+_FLOAT = re.compile(r"[+-]?\d+(?:\.\d*)?(?:[eE][+-]?\d+)?M?")
+_CHARS = {"newline": "\n", "space": " ", "tab": "\t", "return": "\r", "backspace": "\b",
+          "formfeed": "\f"}
+_CLOSER = {"[": "]", "(": ")", "{": "}", "#{": "}"}
+_DISCARD = object()
+
+
+class _Unsupported(Exception):
+    """A form the general path does not read (edn_format may)."""
+
+
+def _atom(tok: str, where: str) -> Any:
+    if tok == "nil":
+        return None
+    if tok == "true":
+        return True
+    if tok == "false":
+        return False
+    if tok[0] == ":":
+        if len(tok) == 1 or tok[1] == ":":
+            raise _Unsupported(tok)
+        return tok[1:]
+    if _INT.fullmatch(tok):
+        digits = tok.rstrip("N")
+        if len(digits.lstrip("+-")) > MAX_DIGITS:
+            raise BadInput(f"{where}: an integer of {len(digits.lstrip('+-'))} digits "
+                           f"(at most {MAX_DIGITS})")
+        return int(digits)
+    if _FLOAT.fullmatch(tok):
+        if len(tok) > MAX_DIGITS:
+            raise BadInput(f"{where}: a number of {len(tok)} characters")
+        return float(tok.rstrip("M"))
+    if tok[0].isdigit() or (tok[0] in "+-" and len(tok) > 1 and tok[1].isdigit()):
+        raise _Unsupported(tok)  # a ratio or a radix number: edn_format's
+    return tok  # a symbol, as its name
+
+
+def _string(tok: str, where: str) -> str:
+    try:
+        return json.loads(tok.replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r"))
+    except ValueError:
+        raise _Unsupported(tok) from None
+
+
+def _close(kind: str, items: list, where: str) -> Any:
+    if kind == "{":
+        if len(items) % 2:
+            raise BadInput(f"{where}: not valid EDN (a map needs an even number of forms)")
+        try:
+            return dict(zip(items[::2], items[1::2]))
+        except TypeError:
+            raise BadInput(f"{where}: a map key is a collection (keys must be plain "
+                           "values)") from None
+    if kind == "#{":
+        return _sorted(items)
+    return items
+
+
+def _general(text: str, offset: int, line: int, source: str,
+             deadline: float | None) -> Iterator[tuple[Any, int, int]]:
+    """(form, line, end offset) for each top-level form of text[offset:], iteratively."""
+    stack: list[tuple[str, list, int]] = []  # (opener, items, line it opened on)
+    top: list = []  # holds only a pending #_ between top-level forms
+    pos_line, last = line, offset
+    form_line = line
+    count = 0
+    for m in _TOKEN.finditer(text, offset):
+        kind = m.lastgroup
+        start = m.start()
+        pos_line += text.count("\n", last, start)
+        last = start
+        count += 1
+        if deadline is not None and not count & 0xFFFF and monotonic() > deadline:
+            from results.history import ReadTimedOut
+            raise ReadTimedOut(f"{source}: reading passed the deadline at line {pos_line}")
+        if kind == "ws":
+            continue
+        tok = m.group()
+        where = f"{source}:{pos_line}"
+        if not stack and kind != "close" and not top:
+            form_line = pos_line
+        items = stack[-1][1] if stack else top
+        if kind == "open":
+            if len(stack) >= MAX_DEPTH:
+                raise BadInput(f"{where}: nested more than {MAX_DEPTH} deep")
+            stack.append((tok, [], pos_line))
+            continue
+        if kind == "close":
+            if not stack:
+                raise BadInput(f"{where}: not valid EDN (unmatched {tok!r})")
+            opener, done, _ = stack.pop()
+            if _CLOSER[opener] != tok:
+                raise BadInput(f"{where}: not valid EDN ({opener!r} closed by {tok!r})")
+            if done and done[-1] is _DISCARD:
+                raise BadInput(f"{where}: not valid EDN (#_ discards nothing)")
+            value = _close(opener, done, where)
+            items = stack[-1][1] if stack else top
+        elif kind == "str":
+            value = _string(tok, where)
+        elif kind == "atom":
+            value = _atom(tok, where)
+        elif kind == "discard":
+            items.append(_DISCARD)
+            continue
+        elif kind == "tag":
+            continue  # #inst "...", #uuid "...", #jepsen.history.Op{...}: the form
+        elif kind == "special":
+            value = {"##NaN": math.nan, "##Inf": math.inf, "##-Inf": -math.inf}[tok]
+        elif kind == "char":
+            body = tok[1:]
+            value = _CHARS.get(body, chr(int(body[1:], 16)) if len(body) == 5
+                               and body[0] == "u" else body)
+        else:
+            raise _Unsupported(tok)
+        if items and items[-1] is _DISCARD:
+            items.pop()
+            continue
+        if stack:
+            items.append(value)
+        else:
+            yield value, form_line, m.end()
+    if stack:
+        raise BadInput(f"{source}:{stack[-1][2]}: not valid EDN ({stack[-1][0]!r} is never "
+                       "closed)")
+
+
+# --- the reader -----------------------------------------------------------------------
+
+def _edn_format_form(text: str, source: str, line: int) -> Any:
+    """One top-level form the general path does not read, by edn_format."""
+    import edn_format
+    try:
+        form = edn_format.loads(text)
+    except Exception as e:  # noqa: BLE001 -- edn_format raises several types; bad input
+        raise BadInput(f"{source}:{line}: not valid EDN ({type(e).__name__}: {e})"
+                       ) from None
+    return _from_edn_format(form, f"{source}:{line}")
+
+
+def _from_edn_format(v: Any, where: str) -> Any:
+    """edn_format's values -> plain values (depth-limited)."""
+    import edn_format
+
+    def conv(x: Any, depth: int) -> Any:
+        if depth > MAX_DEPTH:
+            raise BadInput(f"{where}: nested more than {MAX_DEPTH} deep")
+        if isinstance(x, edn_format.Keyword):
+            return x.name
+        if isinstance(x, (edn_format.Symbol, edn_format.Char)):
+            return str(x)
+        if hasattr(x, "items") and callable(x.items):
+            return {conv(k, depth + 1): conv(y, depth + 1) for k, y in x.items()}
+        if isinstance(x, (frozenset, set)):
+            return _sorted([conv(y, depth + 1) for y in x])
+        if isinstance(x, (list, tuple)) or type(x).__name__ == "ImmutableList":
+            return [conv(y, depth + 1) for y in x]
+        return x
+    try:
+        return conv(v, 0)
+    except TypeError:
+        raise BadInput(f"{where}: a map key is a collection (keys must be plain values)"
+                       ) from None
+
+
+def read_forms(text: str, source: str = "<edn>", *, deadline: float | None = None,
+               first_line: int = 1) -> list[tuple[Any, int]]:
+    """Every top-level form of an EDN text as (plain value, line it starts on; the
+    text's first line is numbered `first_line`)."""
+    return [f for block in iter_blocks(text, source, deadline=deadline,
+                                       first_line=first_line) for f in block]
+
+
+def iter_blocks(text: str, source: str = "<edn>", *, deadline: float | None = None,
+                first_line: int = 1) -> Iterator[list[tuple[Any, int]]]:
+    """`read_forms` a block of lines at a time (so a caller can turn each block into
+    operations and let the plain values go: a million forms never live at once)."""
+    base = first_line - 1
+    # Nothing read here makes a reference cycle; the collector's passes over the growing
+    # heap would cost more than the reading (as results.history.parse_jsonl does)
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        lines = text.split("\n")
+        i, n, pos = 0, len(lines), 0  # next line to read, and its offset in text
+        while i < n:
+            if deadline is not None and monotonic() > deadline:
+                from results.history import ReadTimedOut
+                raise ReadTimedOut(f"{source}: reading passed the deadline at line "
+                                   f"{base + i + 1}")
+            j = min(i + BLOCK_LINES, n)
+            joined = "\n".join(lines[i:j])
+            block_end = pos + len(joined) + 1  # offset of line j
+            forms = _fast_block(joined)
+            if forms is not None:
+                starts = [base + i + k + 1 for k, s in enumerate(lines[i:j])
+                          if s and not s.isspace()]
+                if len(forms) == len(starts):  # one form a line
+                    i, pos = j, block_end
+                    yield list(zip(forms, starts))
+                    continue
+            out: list[tuple[Any, int]] = []
+            i, pos = _general_block(text, lines, i, j, pos, block_end, source, deadline,
+                                    out, base)
+            yield out
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _general_block(text: str, lines: list[str], i: int, j: int, pos: int, block_end: int,
+                   source: str, deadline: float | None, out: list, base: int
+                   ) -> tuple[int, int]:
+    """Forms from line i (offset pos) by the general path, on past line j until a form
+    ends a line; returns the (line, offset) to go on from."""
+    had = len(out)
+    try:
+        for form, line, end in _general(text, pos, base + i + 1, source, deadline):
+            out.append((form, line))
+            if end >= block_end - 1:
+                nl = text.find("\n", end)
+                if nl == -1:
+                    break
+                if not text[end:nl].strip():
+                    return i + text.count("\n", pos, nl) + 1, nl + 1
+        return len(lines), len(text)
+    except _Unsupported:
+        del out[had:]
+        _form_by_form(lines, i, j, source, out, base)
+        return j, block_end
+
+
+def _form_by_form(lines: list[str], i: int, j: int, source: str, out: list,
+                  base: int) -> None:
+    """Lines i..j-1 one form a line, each by the general path or else edn_format: for
+    the rare block holding a form the general path does not read."""
+    for k in range(i, j):
+        s = lines[k]
+        if not s.strip() or s.lstrip().startswith(";"):
+            continue
+        try:
+            out.extend((f, ln) for f, ln, _ in _general(s, 0, base + k + 1, source, None))
+        except _Unsupported:
+            out.append((_edn_format_form(s, source, base + k + 1), base + k + 1))
