@@ -27,19 +27,27 @@ history alone (`checkers.modes`, "not checked on this target").
 from __future__ import annotations
 
 import sys
+import threading
+import time
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
 import boto3
 
 from suite.errors import BadInput, SetupError
-from suite.targets.base import (GlobalTableProvisioner, RegionClients, RegionClientsTarget,
-                                check_topology)
+from suite.targets.base import (GlobalTableProvisioner, NotCreated, RegionClients,
+                                RegionClientsTarget, check_topology)
 from suite.targets.client_faults import RequestBudget
 
 RUN_TAG = "gtcheck:run"
 AWS_POLL_S = 2.0
 AWS_TIMEOUT_S = 1800.0
+# A replica not listed while the home table says ACTIVE for this long was never created
+# (AWS shows the table UPDATING while a replica is being added).
+AWS_MISSING_GRACE_S = 60.0
+# How long a table this run just created may stay invisible to DescribeTable and
+# ListTables (both eventually consistent) before it is taken to be absent.
+VISIBLE_WAIT_S = 120.0
 
 # On-demand list prices, US East (N. Virginia), USD, from the DynamoDB pricing page as of
 # November 2024 (after that month's on-demand price cut): per million units. The plan
@@ -139,6 +147,7 @@ class AwsTarget(RegionClientsTarget):
         self._clients = RegionClients(self.session, {r: None for r in regions})
         self._created: set[str] = set()
         self._stop_run: Callable[[], None] | None = None
+        self._stopping: threading.Event | None = None
         self._fis: Any = None
 
     @property
@@ -199,6 +208,14 @@ class AwsTarget(RegionClientsTarget):
         """The run's "stop now" (the same as a first Ctrl-C): used by --max-requests."""
         self._stop_run = stop
 
+    def watch_stop(self, stopping: threading.Event) -> None:
+        """The run's stop event (Ctrl-C, SIGTERM): a creation in progress then stops
+        waiting and deletes what exists."""
+        self._stopping = stopping
+
+    def _stop_requested(self) -> bool:
+        return self._stopping is not None and self._stopping.is_set()
+
     def _budget_spent(self) -> None:
         self.say(f"--max-requests {self.max_requests}: the request budget is spent; "
                  "stopping the run (final reads use the reserve)")
@@ -209,7 +226,10 @@ class AwsTarget(RegionClientsTarget):
         return GlobalTableProvisioner(self._control_client, self.mode, self.regions,
                                       self.witness, poll_s=self.poll_s,
                                       timeout_s=self.timeout_s, progress=self.say,
-                                      tags={RUN_TAG: table} if table else None)
+                                      tags={RUN_TAG: table} if table else None,
+                                      missing_grace_s=min(AWS_MISSING_GRACE_S,
+                                                          self.timeout_s),
+                                      cancelled=self._stop_requested)
 
     def create_table(self, test: Any, table: str) -> None:
         if self.existing_table is not None:
@@ -230,8 +250,12 @@ class AwsTarget(RegionClientsTarget):
         self._created.add(table)  # from here on, whatever exists of it is ours to delete
         try:
             self._provisioner(table).create(table)
+        except NotCreated:
+            self._created.discard(table)  # CreateTable was refused: nothing exists
+            raise
         except BaseException:
-            self._delete_quietly(table)
+            self.say(f"set-up of {table} did not complete; deleting what was created")
+            self._delete_quietly(table, just_created=True)
             raise
         self.say(f"table {table} ACTIVE in {', '.join(self.regions)}")
 
@@ -239,24 +263,38 @@ class AwsTarget(RegionClientsTarget):
         if table not in self._created:
             raise BadInput(f"refusing to delete table {table!r}: this run did not create it")
         self.say(f"deleting table {table} and its replicas")
+        self._stop_experiments()  # an MRSC table refuses changes while FIS pauses it
         p = self._provisioner()
         p.delete(table)
         p.wait_gone(table)
         self._created.discard(table)
         self.say(f"table {table} deleted")
 
-    def _delete_quietly(self, table: str) -> None:
-        """After a failed set-up: delete whatever of `table` exists (replicas first)."""
+    def _stop_experiments(self) -> None:
+        if self._fis is not None:
+            for eid in self._fis.stop_all():
+                self.say(f"FIS experiment {eid} stopped")
+
+    def _delete_quietly(self, table: str, *, just_created: bool = False) -> None:
+        """After a failed or interrupted set-up, or at teardown: delete whatever of
+        `table` exists (replicas first), waiting for the states that allow each call."""
         try:
-            delete_tagged_table(self._control_client, self.regions[0], table,
-                                poll_s=self.poll_s, timeout_s=self.timeout_s,
-                                require_tag=True)
+            self._stop_experiments()
+            if delete_tagged_table(self._control_client, self.regions[0], table,
+                                   poll_s=self.poll_s, timeout_s=self.timeout_s,
+                                   require_tag=True, just_created=just_created,
+                                   progress=self.say):
+                self.say(f"table {table} deleted")
             self._created.discard(table)
         except Exception as e:  # noqa: BLE001 -- reported; `gtcheck aws cleanup` finds it
             self.say(f"could not delete {table} after the failed set-up: {e}; "
                      "run `gtcheck aws cleanup` to remove it")
 
     def teardown(self, test: Any = None) -> None:
+        try:
+            self._stop_experiments()
+        except Exception as e:  # noqa: BLE001 -- reported; tables are deleted regardless
+            self.say(f"could not stop every FIS experiment: {e}")
         for table in sorted(self._created):  # a run that ended before deleting its table
             self._delete_quietly(table)
         super().teardown(test)
@@ -300,28 +338,51 @@ def tagged_tables(control_client: Callable[[str], Any], regions: Sequence[str]
     return found
 
 
+def list_from(c: Any, name: str) -> list[str]:
+    """Up to 100 table names from `name` on (ListTables is ordered by name): enough to see
+    whether `name` is listed without listing every table of the account."""
+    start = {"ExclusiveStartTableName": name[:-1]} if len(name) > 3 else {}
+    return c.list_tables(Limit=100, **start).get("TableNames", [])
+
+
 def delete_tagged_table(control_client: Callable[[str], Any], region: str, table: str, *,
                         poll_s: float = AWS_POLL_S, timeout_s: float = AWS_TIMEOUT_S,
-                        require_tag: bool = False) -> bool:
+                        require_tag: bool = False, just_created: bool = False,
+                        progress: Callable[[str], None] | None = None) -> bool:
     """Delete `table` as seen from `region`: its replicas and witness first (one call for
     MRSC, one at a time for async), then the table; wait until it is gone. False when it
-    does not exist. With `require_tag`, a table without the gtcheck tag is refused."""
+    does not exist. With `require_tag`, a table whose copy in `region` lacks the gtcheck
+    tag is refused. Every call waits for the state that allows it: a table CREATING or
+    UPDATING (a replica being added) is waited for until ACTIVE, a DELETING one until
+    gone. `just_created`: CreateTable succeeded a moment ago, so a DescribeTable that does
+    not find it yet (eventually consistent) is asked again for up to VISIBLE_WAIT_S."""
     c = control_client(region)
-    try:
-        desc = c.describe_table(TableName=table)["Table"]
-    except c.exceptions.ResourceNotFoundException:
-        return False
+    probe = GlobalTableProvisioner(control_client, "async", (region,), poll_s=poll_s,
+                                   timeout_s=timeout_s, progress=progress)
+    polls = probe._polls()
+    visible_by = time.monotonic() + min(VISIBLE_WAIT_S, timeout_s)
+    while True:
+        desc = probe._describe(region, table)
+        if desc is not None:
+            break
+        listed = table in list_from(c, table)
+        if not (just_created or listed) or time.monotonic() >= visible_by:
+            return False
+        time.sleep(next(polls))
     if require_tag:
         tags = c.list_tags_of_resource(ResourceArn=desc["TableArn"]).get("Tags", [])
         if not any(t.get("Key") == RUN_TAG for t in tags):
             raise BadInput(f"refusing to delete {table} in {region}: it has no {RUN_TAG} tag")
+    if desc.get("TableStatus") == "DELETING":
+        probe.wait_gone(table, [region])
+        return True
+    desc = probe._wait_active(table)  # CREATING / UPDATING refuse changes: wait
     others = tuple(r["RegionName"] for r in desc.get("Replicas", [])
                    if r.get("ReplicaStatus") != "DELETING")
     witness = next((w["RegionName"] for w in desc.get("GlobalTableWitnesses", [])), None)
     mode = "strong" if desc.get("MultiRegionConsistency") == "STRONG" else "async"
     p = GlobalTableProvisioner(control_client, mode, (region, *others), witness,
-                               poll_s=poll_s, timeout_s=timeout_s)
-    p._wait_active(table)  # a table still UPDATING refuses further replica changes
+                               poll_s=poll_s, timeout_s=timeout_s, progress=progress)
     p.delete(table)
     p.wait_gone(table, [region, *others])
     return True

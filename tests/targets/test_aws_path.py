@@ -241,7 +241,7 @@ def test_fis_pause_replication_without_a_role_exits_3(emu, tmp_path):
 
 
 def test_the_aws_path_against_moto_stops_at_set_up_and_deletes_its_table(moto_url, tmp_path):
-    p = gtcheck_run(moto_url, tmp_path, "--mode", "async", timeout=90)
+    p = gtcheck_run(moto_url, tmp_path, "--mode", "async", timeout=180)  # 60 s of grace
     assert p.returncode == 3, p.stdout + p.stderr
     assert ("replica us-east-2 does not exist after ReplicaUpdates Create (this endpoint "
             "does not implement global-table replicas)") in p.stderr
