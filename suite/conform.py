@@ -45,6 +45,7 @@ from botocore.exceptions import ClientError
 
 from suite.errors import BadInput, GtcheckError
 from suite.targets.aws import RUN_TAG, delete_tagged_table
+from suite.targets.aws_cleanup import lifecycle_tags
 from suite.targets.base import GlobalTableProvisioner, KEY_ATTRIBUTE
 from workloads.dynamo import one_attempt_config
 
@@ -96,7 +97,8 @@ class Conformance:
                     table: str = "") -> GlobalTableProvisioner:
         return GlobalTableProvisioner(self.control, mode, tuple(regions), witness,
                                       poll_s=self.poll_s, timeout_s=self.timeout_s,
-                                      tags={RUN_TAG: table} if table else None,
+                                      tags=lifecycle_tags(table, time.time()) if table
+                                      else None,
                                       missing_grace_s=3.0)
 
     def put(self, region: str, table: str, key: str, value: int) -> None:

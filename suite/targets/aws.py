@@ -11,10 +11,12 @@ It is careful with other people's data and money:
   units, replicated writes and cost at stated on-demand prices), and nothing is created
   without `--yes` or an interactive "y";
 - `--max-requests N` is a hard stop on data-plane requests (suite/targets/client_faults.py);
-- every table is tagged `gtcheck:run=<table>` (replicas too), so `gtcheck aws cleanup`
-  finds leftovers, and it deletes only tables it created in this run: after a failed
-  set-up at once, otherwise when the run ends (normal end, error, Ctrl-C, SIGTERM: the
-  run's teardown), and in `teardown` whatever is still left;
+- every table is named `gtcheck-...` and tagged `gtcheck:run=<table>`,
+  `gtcheck:created` and `gtcheck:heartbeat` (replicas too); while the run lives it renews
+  the heartbeat (a lease: `gtcheck aws cleanup` never touches a table whose lease is alive,
+  suite/targets/aws_cleanup.py); it deletes only tables it created in this run: after a
+  failed or interrupted set-up at once, otherwise when the run ends (normal end, error,
+  Ctrl-C, SIGTERM: the run's teardown), and in `teardown` whatever is still left;
 - it refuses an existing table unless named explicitly (`existing_table=`), and then never
   deletes it.
 
@@ -39,7 +41,8 @@ from suite.targets.base import (GlobalTableProvisioner, NotCreated, RegionClient
                                 RegionClientsTarget, check_topology)
 from suite.targets.client_faults import RequestBudget
 
-RUN_TAG = "gtcheck:run"
+from suite.targets.aws_cleanup import (HEARTBEAT_S, HEARTBEAT_TAG, RUN_TAG, gtcheck_names,
+                                       lifecycle_tags)
 AWS_POLL_S = 2.0
 AWS_TIMEOUT_S = 1800.0
 # A replica not listed while the home table says ACTIVE for this long was never created
@@ -149,6 +152,8 @@ class AwsTarget(RegionClientsTarget):
         self._stop_run: Callable[[], None] | None = None
         self._stopping: threading.Event | None = None
         self._fis: Any = None
+        self._lease_stop = threading.Event()
+        self._lease: threading.Thread | None = None
 
     @property
     def has_faults(self) -> bool:
@@ -226,7 +231,8 @@ class AwsTarget(RegionClientsTarget):
         return GlobalTableProvisioner(self._control_client, self.mode, self.regions,
                                       self.witness, poll_s=self.poll_s,
                                       timeout_s=self.timeout_s, progress=self.say,
-                                      tags={RUN_TAG: table} if table else None,
+                                      tags=lifecycle_tags(table, time.time()) if table
+                                      else None,
                                       missing_grace_s=min(AWS_MISSING_GRACE_S,
                                                           self.timeout_s),
                                       cancelled=self._stop_requested)
@@ -258,11 +264,37 @@ class AwsTarget(RegionClientsTarget):
             self._delete_quietly(table, just_created=True)
             raise
         self.say(f"table {table} ACTIVE in {', '.join(self.regions)}")
+        self._start_lease(table)
+
+    def _start_lease(self, table: str) -> None:
+        """Renew the table's heartbeat tag on every copy while the run lives, so that
+        `gtcheck aws cleanup` (from another shell) leaves it alone."""
+        self._lease_stop.clear()
+
+        def renew() -> None:
+            while not self._lease_stop.wait(HEARTBEAT_S):
+                for r in self.regions:
+                    try:
+                        c = self._control_client(r)
+                        arn = c.describe_table(TableName=table)["Table"]["TableArn"]
+                        c.tag_resource(ResourceArn=arn, Tags=[
+                            {"Key": HEARTBEAT_TAG, "Value": str(int(time.time()))}])
+                    except Exception as e:  # noqa: BLE001 -- said; the next renewal retries
+                        self.say(f"could not renew the lease of {table} in {r}: {e}")
+        self._lease = threading.Thread(target=renew, name="gtcheck-lease", daemon=True)
+        self._lease.start()
+
+    def _end_lease(self) -> None:
+        self._lease_stop.set()
+        if self._lease is not None:
+            self._lease.join(timeout=5)
+            self._lease = None
 
     def delete_table(self, test: Any, table: str) -> None:
         if table not in self._created:
             raise BadInput(f"refusing to delete table {table!r}: this run did not create it")
         self.say(f"deleting table {table} and its replicas")
+        self._end_lease()
         self._stop_experiments()  # an MRSC table refuses changes while FIS pauses it
         p = self._provisioner()
         p.delete(table)
@@ -291,6 +323,7 @@ class AwsTarget(RegionClientsTarget):
                      "run `gtcheck aws cleanup` to remove it")
 
     def teardown(self, test: Any = None) -> None:
+        self._end_lease()
         try:
             self._stop_experiments()
         except Exception as e:  # noqa: BLE001 -- reported; tables are deleted regardless
@@ -321,20 +354,20 @@ class AwsTarget(RegionClientsTarget):
 
 def tagged_tables(control_client: Callable[[str], Any], regions: Sequence[str]
                   ) -> list[tuple[str, str, str]]:
-    """(region, table, run id) of every table tagged `gtcheck:run` in `regions`."""
+    """(region, table, run id) of every `gtcheck-` table whose copy in that region is
+    tagged `gtcheck:run`; other names are never described."""
     found = []
     for region in regions:
         c = control_client(region)
-        for page in c.get_paginator("list_tables").paginate():
-            for name in page.get("TableNames", []):
-                try:
-                    arn = c.describe_table(TableName=name)["Table"]["TableArn"]
-                    tags = c.list_tags_of_resource(ResourceArn=arn).get("Tags", [])
-                except c.exceptions.ResourceNotFoundException:
-                    continue  # deleted meanwhile
-                run = next((t["Value"] for t in tags if t.get("Key") == RUN_TAG), None)
-                if run is not None:
-                    found.append((region, name, run))
+        for name in gtcheck_names(c):
+            try:
+                arn = c.describe_table(TableName=name)["Table"]["TableArn"]
+                tags = c.list_tags_of_resource(ResourceArn=arn).get("Tags", [])
+            except c.exceptions.ResourceNotFoundException:
+                continue  # deleted meanwhile
+            run = next((t["Value"] for t in tags if t.get("Key") == RUN_TAG), None)
+            if run is not None:
+                found.append((region, name, run))
     return found
 
 

@@ -17,7 +17,7 @@ from emulator import Deployment
 from suite.errors import SetupError
 from suite.targets import make_target
 from suite.targets.aws import AwsTarget, delete_tagged_table, tagged_tables
-from tests.targets.aws_env import aws_env, client, set_aws_env, tables_everywhere
+from tests.targets.aws_env import age_table, aws_env, client, set_aws_env, tables_everywhere
 
 US = ["us-east-1", "us-east-2", "us-west-2"]
 GTCHECK = [sys.executable, "-m", "suite.cli"]
@@ -185,7 +185,9 @@ def test_aws_cleanup_command_deletes_tagged_tables_only(emu, monkeypatch):
     target = AwsTarget(mode="async", regions=US[:2], yes=True, poll_s=0.05,
                        say=lambda line: None)
     target.create_table(None, "gtcheck-cli-leftover")
+    target._end_lease()
     target._created.clear()
+    age_table(emu.endpoint, "gtcheck-cli-leftover", US[:2], 3600)  # its run died an hour ago
     home = client(emu.endpoint, "us-east-1")
     home.create_table(TableName="someone-elses", BillingMode="PAY_PER_REQUEST",
                       KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
@@ -194,7 +196,8 @@ def test_aws_cleanup_command_deletes_tagged_tables_only(emu, monkeypatch):
         runner = CliRunner()
         listed = runner.invoke(main, ["aws", "cleanup", "--dry-run"], standalone_mode=False)
         assert listed.return_value == 0, listed.output
-        assert "us-east-1\tgtcheck-cli-leftover\tgtcheck:run=gtcheck-cli-leftover" in listed.output
+        assert ("us-east-1\tgtcheck-cli-leftover\tgtcheck:run=gtcheck-cli-leftover\tleftover"
+                in listed.output)
         assert "someone-elses" not in listed.output
         refused = runner.invoke(main, ["aws", "cleanup"], standalone_mode=False)
         assert refused.return_value == 3  # no terminal, no --yes: nothing deleted
