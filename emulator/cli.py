@@ -69,6 +69,9 @@ def _regions(value: str) -> list[str]:
 @click.option("--control-plane-limit", type=int, default=None,
               help="Simultaneous table operations before LimitExceededException (default "
                    "AWS's 500; needs --control-plane-scale > 0).")
+@click.option("--iam-deny", default="", metavar="ACTION[,ACTION]",
+              help="IAM actions the IAM stand-in's SimulatePrincipalPolicy denies (to see "
+                   "`gtcheck aws preflight` catch a missing permission).")
 @click.option("--state-file", default=DEFAULT_STATE_FILE, show_default=True,
               help="Where to write the endpoints of every region and of the admin API.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of every random choice.")
@@ -87,7 +90,7 @@ def _regions(value: str) -> list[str]:
 def serve(mode: str, regions: str, witness: str | None, latency_scale: float, host: str,
           port: int, admin_port: int | None, endpoint_port: int | None,
           control_delay_ms: float, control_plane_scale: float,
-          control_plane_limit: int | None, state_file: str, seed: int,
+          control_plane_limit: int | None, iam_deny: str, state_file: str, seed: int,
           copy_lag_ms: float | None, own_region: str | None, peers: tuple[str, ...],
           peer_port: int, bugs: str) -> None:
     """Start one DynamoDB endpoint per region, one endpoint for all regions (the region
@@ -118,7 +121,8 @@ def serve(mode: str, regions: str, witness: str | None, latency_scale: float, ho
                            control_delay_ms=control_delay_ms, state_file=state_file,
                            seed=seed, copy_lag_ms=copy_lag_ms, bugs=bugs,
                            control_plane_scale=control_plane_scale,
-                           control_plane_limit=control_plane_limit)
+                           control_plane_limit=control_plane_limit,
+                           iam_denied=[a.strip() for a in iam_deny.split(",") if a.strip()])
         d.start()
     except GtcheckError as e:
         raise click.ClickException(str(e)) from None

@@ -53,6 +53,7 @@ class Deployment:
                  latency_ms: dict[tuple[str, str], float] | None = None,
                  control_plane_scale: float | None = None,
                  control_plane_limit: int | None = None,
+                 iam_denied: Any = (),
                  bugs: Any = ()) -> None:
         regions = list(dict.fromkeys(regions))
         if not regions or not all(isinstance(r, str) and r for r in regions):
@@ -113,6 +114,10 @@ class Deployment:
                               self.control_plane.seconds if self.control_plane else None)
         self.cluster.fis_pausing = self.fis.pausing
         self.services["fis"] = self.fis.handler()
+        # `gtcheck aws preflight`'s calls: STS GetCallerIdentity, IAM SimulatePrincipalPolicy.
+        from emulator.aws_identity import iam_handler, sts_handler
+        self.services["sts"] = sts_handler()
+        self.services["iam"] = iam_handler(iam_denied)
         self._front = HttpServer(host, self.endpoint_port,
                                  front_handler(self._handlers.get,
                                                lambda r: self._servers[r].running,

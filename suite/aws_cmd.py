@@ -84,3 +84,52 @@ def cleanup(regions: str, profile: str | None, run_id: str | None, older_than: s
             deleted += 1
     click.echo(f"{deleted} table(s) deleted")
     return 0
+
+
+@aws.command()
+@click.option("--mode", type=click.Choice(["async", "strong"]), default="async",
+              show_default=True, help="The planned run's replication mode.")
+@click.option("--regions", default=",".join(DEFAULT_REGIONS), show_default=True,
+              help="The planned run's replica regions (the first is the home region).")
+@click.option("--witness", default=None, help="The planned MRSC witness region.")
+@click.option("--workload", default="register", show_default=True,
+              help="The planned workload (for the plan's cost).")
+@click.option("--time-limit", type=float, default=30.0, show_default=True,
+              help="The planned run's seconds (for the plan's cost).")
+@click.option("--rate", type=float, default=50.0, show_default=True,
+              help="The planned operations per second (for the plan's cost).")
+@click.option("--fis-role-arn", default=None,
+              help="The role FIS would assume (--nemesis fis-pause-replication): its "
+                   "actions and iam:PassRole are checked too.")
+@click.option("--profile", default=None, help="AWS profile (default: boto3's usual chain).")
+def preflight(mode: str, regions: str, witness: str | None, workload: str,
+              time_limit: float, rate: float, fis_role_arn: str | None,
+              profile: str | None) -> int:
+    """Check credentials, regions, topology, IAM permissions, quotas and the plan of an
+    aws run, creating nothing. Exit 1 when a check fails."""
+    import types
+
+    import boto3
+
+    from suite.aws_preflight import FAIL, run_checks
+    from suite.targets.aws import make_plan
+    from suite.targets.base import CONTROL_PLANE_CONFIG
+
+    region_list = parse_list(regions)
+    if not region_list:
+        raise BadInput("--regions: give at least one region")
+    session = boto3.session.Session(profile_name=profile)
+    table = f"gtcheck-{workload}-preflight"
+    test = types.SimpleNamespace(rate=rate, time_limit=time_limit, keys=8, workload=workload)
+    plan = make_plan(test, table, regions=region_list, witness=witness, mode=mode)
+
+    def client(service: str, region: str):
+        return session.client(service, region_name=region, config=CONTROL_PLANE_CONFIG)
+    checks = run_checks(client, mode=mode, regions=region_list, witness=witness,
+                        fis_role_arn=fis_role_arn, table=table, plan_lines=plan.lines()[:5])
+    for c in checks:
+        click.echo(c.line())
+    failed = [c for c in checks if c.status == FAIL]
+    click.echo(f"preflight: {len(checks) - len(failed)} of {len(checks)} checks passed; "
+               "nothing was created")
+    return 1 if failed else 0

@@ -166,6 +166,11 @@ def check_topology(mode: str, regions: Sequence[str], witness: str | None) -> No
         raise BadInput("strong (MRSC) mode needs exactly three participants: three "
                        f"regions, or two regions and a witness (got regions={list(regions)}, "
                        f"witness={witness})")
+    from emulator.mrsc_setup import check_participants  # AWS's MRSC region sets, one table
+    try:
+        check_participants(regions, witness)
+    except Exception as e:  # noqa: BLE001 -- its ValidationException, as the service words it
+        raise BadInput(f"--regions: {getattr(e, 'message', None) or e}") from None
 
 
 class NotCreated(SetupError):

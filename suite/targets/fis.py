@@ -36,6 +36,8 @@ TARGET_TYPE = "aws:dynamodb:global-table"
 DEFAULT_DURATION = "PT10M"
 STATE_WAIT_S = 120.0
 ENDED = ("completed", "stopped", "failed", "cancelled")
+# On every template and experiment: docs/aws.md's FIS statements are scoped by this tag.
+EXPERIMENT_TAGS = {"gtcheck": "pause-replication"}
 
 
 class FaultStartUnknown(GtcheckError):
@@ -94,7 +96,7 @@ class FisPauseReplication:
                                              "parameters": {"duration": self.duration},
                                              "targets": {"Tables": "Replica"}}},
             "roleArn": self.role_arn,
-            "tags": {"gtcheck": "pause-replication"},
+            "tags": dict(EXPERIMENT_TAGS),
         }
 
     def pause(self, region: str, table: str) -> None:
@@ -110,13 +112,15 @@ class FisPauseReplication:
         self.templates[tid] = region
         token = str(uuid.uuid4())
         try:
-            exp = fis.start_experiment(clientToken=token, experimentTemplateId=tid)
+            exp = fis.start_experiment(clientToken=token, experimentTemplateId=tid,
+                                       tags=EXPERIMENT_TAGS)
         except ClientError as e:
             self._delete_template(fis, tid)
             raise BadInput(f"FIS refused to start the experiment: {_message(e)}") from None
         except Exception as first:  # noqa: BLE001 -- the answer was lost: ask again
             try:  # the same client token: FIS answers with the experiment it started
-                exp = fis.start_experiment(clientToken=token, experimentTemplateId=tid)
+                exp = fis.start_experiment(clientToken=token, experimentTemplateId=tid,
+                                           tags=EXPERIMENT_TAGS)
             except Exception:  # noqa: BLE001 -- stop_all finds it by its template
                 raise FaultStartUnknown(f"StartExperiment's answer was lost ({first}); "
                                         "the pause may be in force until heal") from None
