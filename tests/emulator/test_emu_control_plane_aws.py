@@ -61,6 +61,18 @@ def wait_active(c, name):
         TableName=name)["Table"].get("Replicas", [])), True)
 
 
+def start_pause(fis, arn):
+    """An FIS pause-replication experiment on the replica `arn`, started; its id."""
+    tid = fis.create_experiment_template(
+        clientToken="t1", description="x", stopConditions=[{"source": "none"}],
+        targets={"R": {"resourceType": "aws:dynamodb:global-table", "resourceArns": [arn],
+                       "selectionMode": "ALL"}},
+        actions={"P": {"actionId": "aws:dynamodb:global-table-pause-replication",
+                       "parameters": {"duration": "PT10M"}, "targets": {"Tables": "R"}}},
+        roleArn="arn:aws:iam::000000000000:role/x")["experimentTemplate"]["id"]
+    return fis.start_experiment(clientToken="s1", experimentTemplateId=tid)["experiment"]["id"]
+
+
 def test_durations_are_seeded_and_scaled():
     a, b = ControlPlane(scale=1.0, seed=5), ControlPlane(scale=0.01, seed=5)
     kinds = ["describe_lag", "unlisted_strong", "replica_create", "fis_pending"]
@@ -170,17 +182,8 @@ def test_fis_experiment_goes_pending_initiating_running_then_stopping_stopped():
     with Deployment(US, latency_scale=0, seed=6, control_plane_scale=0.1) as d:
         home = clients(d)["us-east-1"]
         _create(home, "cp-fis")
-        arn = "arn:aws:dynamodb:us-east-2:000000000000:table/cp-fis"
         fis = client(d.endpoint, "us-east-1", "fis")
-        tid = fis.create_experiment_template(
-            clientToken="t1", description="x", stopConditions=[{"source": "none"}],
-            targets={"R": {"resourceType": "aws:dynamodb:global-table", "resourceArns": [arn],
-                           "selectionMode": "ALL"}},
-            actions={"P": {"actionId": "aws:dynamodb:global-table-pause-replication",
-                           "parameters": {"duration": "PT10M"}, "targets": {"Tables": "R"}}},
-            roleArn="arn:aws:iam::000000000000:role/x")["experimentTemplate"]["id"]
-        eid = fis.start_experiment(clientToken="s1", experimentTemplateId=tid)[
-            "experiment"]["id"]
+        eid = start_pause(fis, "arn:aws:dynamodb:us-east-2:000000000000:table/cp-fis")
         status = lambda: fis.get_experiment(id=eid)["experiment"]["state"]["status"]  # noqa: E731
         assert status() == "pending"
         assert not d.fis.pausing("us-east-2")  # nothing is paused before `running`
@@ -203,3 +206,43 @@ def test_too_many_simultaneous_table_operations_is_limit_exceeded():
         assert code(e) == "LimitExceededException"
         watch(lambda: describe_state(c, "cp-lim-a"), "ACTIVE")
         assert _create(c, "cp-lim-b")["TableDescription"]["TableStatus"] == "CREATING"
+
+
+def test_an_mrsc_table_refuses_updates_while_fis_pauses_it():
+    with Deployment(US[:2], mode="strong", witness=US[2], latency_scale=0, seed=8,
+                    control_plane_scale=0.02) as d:
+        home = clients(d)["us-east-1"]
+        _create(home, "cp-mrsc-fis")
+        wait_active(home, "cp-mrsc-fis")
+        home.update_table(TableName="cp-mrsc-fis", MultiRegionConsistency="STRONG",
+                          ReplicaUpdates=[{"Create": {"RegionName": "us-east-2"}}],
+                          GlobalTableWitnessUpdates=[{"Create": {"RegionName": "us-west-2"}}])
+        wait_active(home, "cp-mrsc-fis")
+        fis = client(d.endpoint, "us-east-1", "fis")
+        eid = start_pause(fis, "arn:aws:dynamodb:us-east-2:000000000000:table/cp-mrsc-fis")
+        status = lambda: fis.get_experiment(id=eid)["experiment"]["state"]["status"]  # noqa: E731
+        watch(status, "running")
+        with pytest.raises(ClientError) as e:
+            home.update_table(TableName="cp-mrsc-fis",
+                              ReplicaUpdates=[{"Delete": {"RegionName": "us-east-2"}}],
+                              GlobalTableWitnessUpdates=[{"Delete": {"RegionName": "us-west-2"}}])
+        assert code(e) == "ValidationException" and "FIS" in e.value.response["Error"]["Message"]
+        fis.stop_experiment(id=eid)
+        watch(status, "stopped")
+        home.update_table(TableName="cp-mrsc-fis",
+                          ReplicaUpdates=[{"Delete": {"RegionName": "us-east-2"}}],
+                          GlobalTableWitnessUpdates=[{"Delete": {"RegionName": "us-west-2"}}])
+
+
+def test_gtcheck_run_on_the_embedded_emulator_with_the_aws_like_control_plane(tmp_path):
+    from click.testing import CliRunner
+
+    from suite.cli import main
+    r = CliRunner().invoke(main, ["run", "--control-plane-scale", "0.02", "--time-limit", "2",
+                                  "--rate", "30", "--latency-scale", "0.02", "--seed", "3",
+                                  "--store", str(tmp_path)], standalone_mode=False)
+    assert r.return_value == 0, r.output
+    assert "verdict: VALID" in r.output
+    bad = CliRunner().invoke(main, ["run", "--target", "aws", "--control-plane-scale", "1",
+                                    "--store", str(tmp_path)], standalone_mode=False)
+    assert bad.return_value == 3 and "applies only to --target emulator" in bad.output
