@@ -13,7 +13,7 @@ action of these services is an InvalidAction error, as AWS answers an unknown ac
 from __future__ import annotations
 
 import uuid
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 from urllib.parse import parse_qs
 from xml.sax.saxutils import escape
 
@@ -42,13 +42,21 @@ def _members(form: dict[str, list[str]], name: str) -> list[str]:
     return out
 
 
+def _form_for(body: bytes, action: str, service: str) -> tuple[dict, Any]:
+    """The request's form, and an InvalidAction answer unless it asks for `action`."""
+    form = parse_qs(body.decode("utf-8", "replace"))
+    asked = form.get("Action", [""])[0]
+    if asked != action:
+        return form, _error("InvalidAction", f"{asked or 'no action'} is not served by the "
+                                             f"gtcheck emulator's {service} stand-in")
+    return form, None
+
+
 def sts_handler() -> Callable:
     def handle(method: str, path: str, headers: dict, body: bytes):
-        form = parse_qs(body.decode("utf-8", "replace"))
-        action = form.get("Action", [""])[0]
-        if action != "GetCallerIdentity":
-            return _error("InvalidAction", f"{action or 'no action'} is not served by the "
-                                           "gtcheck emulator's STS stand-in")
+        form, refused = _form_for(body, "GetCallerIdentity", "STS")
+        if refused:
+            return refused
         return _xml(200, f'<GetCallerIdentityResponse xmlns="{STS_NS}"><GetCallerIdentityResult>'
                          f"<Arn>{CALLER_ARN}</Arn><UserId>AIDAGTCHECKEMULATOR</UserId>"
                          f"<Account>{ACCOUNT}</Account></GetCallerIdentityResult>"
@@ -61,11 +69,9 @@ def iam_handler(denied: Iterable[str] = ()) -> Callable:
     denied_set = {a.lower() for a in denied}
 
     def handle(method: str, path: str, headers: dict, body: bytes):
-        form = parse_qs(body.decode("utf-8", "replace"))
-        action = form.get("Action", [""])[0]
-        if action != "SimulatePrincipalPolicy":
-            return _error("InvalidAction", f"{action or 'no action'} is not served by the "
-                                           "gtcheck emulator's IAM stand-in")
+        form, refused = _form_for(body, "SimulatePrincipalPolicy", "IAM")
+        if refused:
+            return refused
         if not form.get("PolicySourceArn"):
             return _error("ValidationError", "PolicySourceArn is required")
         actions = _members(form, "ActionNames")

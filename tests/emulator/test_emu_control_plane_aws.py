@@ -61,6 +61,15 @@ def wait_active(c, name):
         TableName=name)["Table"].get("Replicas", [])), True)
 
 
+def start_mrsc(home, name):
+    """CreateTable in us-east-1; once ACTIVE, the MRSC set-up (us-east-2, witness us-west-2)."""
+    _create(home, name)
+    wait_active(home, name)
+    home.update_table(TableName=name, MultiRegionConsistency="STRONG",
+                      ReplicaUpdates=[{"Create": {"RegionName": "us-east-2"}}],
+                      GlobalTableWitnessUpdates=[{"Create": {"RegionName": "us-west-2"}}])
+
+
 def start_pause(fis, arn):
     """An FIS pause-replication experiment on the replica `arn`, started; its id."""
     tid = fis.create_experiment_template(
@@ -165,11 +174,7 @@ def test_mrsc_replica_and_witness_absent_then_creating_then_active():
     with Deployment(US[:2], mode="strong", witness=US[2], latency_scale=0, seed=5,
                     control_plane_scale=0.05) as d:
         home = clients(d)["us-east-1"]
-        _create(home, "cp-mrsc")
-        wait_active(home, "cp-mrsc")
-        home.update_table(TableName="cp-mrsc", MultiRegionConsistency="STRONG",
-                          ReplicaUpdates=[{"Create": {"RegionName": "us-east-2"}}],
-                          GlobalTableWitnessUpdates=[{"Create": {"RegionName": "us-west-2"}}])
+        start_mrsc(home, "cp-mrsc")
         first = home.describe_table(TableName="cp-mrsc")["Table"]
         assert first.get("Replicas", []) == [] and "GlobalTableWitnesses" not in first
         seen = watch(lambda: replica_state(home, "cp-mrsc", "us-west-2",
@@ -212,11 +217,7 @@ def test_an_mrsc_table_refuses_updates_while_fis_pauses_it():
     with Deployment(US[:2], mode="strong", witness=US[2], latency_scale=0, seed=8,
                     control_plane_scale=0.02) as d:
         home = clients(d)["us-east-1"]
-        _create(home, "cp-mrsc-fis")
-        wait_active(home, "cp-mrsc-fis")
-        home.update_table(TableName="cp-mrsc-fis", MultiRegionConsistency="STRONG",
-                          ReplicaUpdates=[{"Create": {"RegionName": "us-east-2"}}],
-                          GlobalTableWitnessUpdates=[{"Create": {"RegionName": "us-west-2"}}])
+        start_mrsc(home, "cp-mrsc-fis")
         wait_active(home, "cp-mrsc-fis")
         fis = client(d.endpoint, "us-east-1", "fis")
         eid = start_pause(fis, "arn:aws:dynamodb:us-east-2:000000000000:table/cp-mrsc-fis")
