@@ -329,7 +329,7 @@ class _Watch:
 
     def active_faults(self) -> list[str]:
         return [f"{fp.f} {_fault_target(fp.value)}".strip()
-                for fp in fault_periods(self.nemesis_ops) if fp.end is None]
+                for fp in fault_periods(self.nemesis_ops, possible=True) if fp.end is None]
 
     def __call__(self, op: Op) -> None:
         if op.process == NEMESIS:
