@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from tests.targets.aws_env import aws_env
+from tests.targets.aws_env import aws_env, tables_everywhere
 from tests.targets.served_emulator import ROOT, served_emulator
 
 
@@ -48,3 +48,21 @@ def test_conform_names_the_planted_mistake_and_passes_without_one(tmp_path, bug,
             # sc-read-no-fence also makes an isolated region answer SC reads (M10)
             assert claim in fails and set(fails) <= {claim, "M10"}, fails
             assert f"{claim} " in p.stderr and "fail" in p.stderr
+
+
+@pytest.mark.slow
+def test_conform_through_the_aws_path_with_fis_on_the_aws_like_control_plane(tmp_path):
+    with served_emulator(tmp_path, scale="0.03", seed=52) as emu:
+        p = subprocess.run([sys.executable, "-m", "suite.cli", "conform", "--target", "aws",
+                            "--yes", "--out", str(tmp_path / "out"), "--fis-role-arn",
+                            "arn:aws:iam::000000000000:role/gtcheck-fis"],
+                           env=aws_env(emu["endpoint"]), cwd=ROOT, capture_output=True,
+                           text=True, timeout=400)
+        assert p.returncode == 0, p.stdout + p.stderr
+        v = {c: verdict for c, (verdict, _) in verdicts(tmp_path / "out").items()}
+        assert v.pop("M10") == v.pop("A10") == "not observable here"  # no fault API on AWS
+        assert v.pop("A13") in ("pass", "not observable here")  # FIS may lag, as on AWS
+        assert set(v.values()) <= {"pass", "inconclusive"}, v
+        assert v["M06"] == "pass"
+        us = ["us-east-1", "us-east-2", "us-west-2"]
+        assert tables_everywhere(emu["endpoint"], us) == {r: [] for r in us}
