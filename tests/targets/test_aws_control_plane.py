@@ -151,3 +151,32 @@ def test_a_pause_that_does_not_start_in_time_is_stopped_and_possibly_in_force(
         states = [e["state"]["status"] for e in fis_experiments(emu["endpoint"])]
         assert states and all(s in ("stopping", "stopped") for s in states), states
         assert fis.templates == {}  # its template deleted
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_teardown_still_deletes_everything(tmp_path):
+    with served_emulator(tmp_path, scale="0.1", seed=26) as emu:
+        cmd = GTCHECK + ["run", "--target", "aws", "--yes", "--store", str(tmp_path / "s"),
+                         "--time-limit", "2", "--rate", "20", "--latency-scale", "0",
+                         "--seed", "7", "--mode", "async"]
+        p = subprocess.Popen(cmd, env=aws_env(emu["endpoint"]), cwd=ROOT,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            seen = []
+            deadline = time.monotonic() + 180
+            while time.monotonic() < deadline:  # until the deletion has begun
+                line = p.stderr.readline()
+                seen.append(line)
+                if line.startswith("deleting table"):
+                    break
+            else:
+                pytest.fail("the run never began deleting its table: " + "".join(seen))
+            p.send_signal(2)  # Ctrl-C while the replicas are being removed
+            out, err = p.communicate(timeout=180)
+        finally:
+            if p.poll() is None:
+                p.kill()
+        err = "".join(seen) + err
+        assert "Traceback" not in err, err
+        assert "deleted" in err, err
+        assert tables_everywhere(emu["endpoint"], US) == {r: [] for r in US}, err
