@@ -68,9 +68,19 @@ def test_cleanup_deletes_only_dead_gtcheck_runs(tmp_path, monkeypatch):
         live.create_table(None, "gtcheck-live-run")
         dead_run("gtcheck-dead-a", 2 * 3600, endpoint)
         dead_run("gtcheck-dead-b", 2 * 3600, endpoint)
+        from suite.targets import aws_cleanup
+        described = []
+        real_copy_tags = aws_cleanup.copy_tags
+
+        def spy(control_client, region, table):  # the one place cleanup describes a table
+            described.append(table)
+            return real_copy_tags(control_client, region, table)
+        monkeypatch.setattr(aws_cleanup, "copy_tags", spy)
         try:
             listed = cleanup("--dry-run").output
             assert "prod-orders" not in listed  # filtered by name before any DescribeTable
+            assert described and "prod-orders" not in described and \
+                "someone-elses" not in described, described
             assert ("us-east-2\tgtcheck-orders\tgtcheck:run=gtcheck-orders\tleft alone: its "
                     "replica in us-east-1 has no gtcheck:run tag") in listed
             assert ("us-east-1\tgtcheck-orders\tno gtcheck:run tag\tleft alone: its copy in "

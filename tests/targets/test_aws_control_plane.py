@@ -180,3 +180,34 @@ def test_ctrl_c_during_teardown_still_deletes_everything(tmp_path):
         assert "Traceback" not in err, err
         assert "deleted" in err, err
         assert tables_everywhere(emu["endpoint"], US) == {r: [] for r in US}, err
+
+
+def test_the_provisioner_waits_out_limit_exceeded_and_resource_in_use():
+    """With botocore's retries off, the provisioner itself retries what AWS means as
+    "not now": LimitExceededException (another table is being created, limit 1) and
+    ResourceInUseException (DeleteTable while the table is still CREATING)."""
+    from emulator import Deployment
+    from emulator.testing import client as emu_client
+    from suite.targets.base import GlobalTableProvisioner
+
+    with Deployment(US, latency_scale=0, seed=27, control_plane_scale=0.3,
+                    control_plane_limit=1) as d:
+        control = lambda r: emu_client(d.endpoints[r], r)  # noqa: E731 -- one attempt each
+        said = []
+        control("us-east-1").create_table(
+            TableName="someone-busy", BillingMode="PAY_PER_REQUEST",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])
+        p = GlobalTableProvisioner(control, "async", ("us-east-1",), poll_s=0.05,
+                                   timeout_s=60, progress=said.append)
+        p.create("gtcheck-limited")
+        assert any("create_table on gtcheck-limited: LimitExceededException" in line
+                   for line in said), said
+        control("us-east-1").create_table(
+            TableName="gtcheck-young", BillingMode="PAY_PER_REQUEST",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])
+        p.delete("gtcheck-young")  # still CREATING: ResourceInUseException, waited out
+        assert any("delete_table on gtcheck-young: ResourceInUseException" in line
+                   for line in said), said
+        p.wait_gone("gtcheck-young")
