@@ -680,7 +680,7 @@ def _quiet_window_clear(history, pairs: Sequence[Pair], per_key: Mapping[Any, Ma
     from results.history import FAIL, fault_periods
     reads = [p for per in per_key.values() for p in per.values()]
     lo, hi = min(p.start for p in reads), max(p.end for p in reads)
-    for f in fault_periods(history):
+    for f in fault_periods(history, possible=True):  # an `info` fault may be in force
         if f.start <= hi and (f.end is None or f.end >= lo):
             return False, set()
     busy = set()

@@ -57,7 +57,7 @@ class Segment:
 
 def segments(history: Sequence[Op]) -> list[Segment]:
     """The timeline cut at every fault boundary, adjacent equal segments merged."""
-    periods = fault_periods(history)
+    periods = fault_periods(history, possible=True)  # an `info` fault may be in force
     t_end = max((op.time for op in history), default=0)
     cuts = {0, t_end}
     for fp in periods:

@@ -61,6 +61,17 @@ def _regions(value: str) -> list[str]:
 @click.option("--control-delay-ms", type=float, default=0.0, show_default=True,
               help="How long a replica, witness or table stays CREATING / DELETING (the table "
                    "UPDATING meanwhile), as on AWS; 0 completes changes at once.")
+@click.option("--control-plane-scale", type=float, default=1.0, show_default=True,
+              help="The AWS-like control plane (emulator/README.md): DescribeTable eventually "
+                   "consistent, replicas unlisted then CREATING, ResourceInUseException, FIS "
+                   "states, each delay seeded and times this factor (0.02: fifty times faster, "
+                   "same order of events); 0 makes every change instant.")
+@click.option("--control-plane-limit", type=int, default=None,
+              help="Simultaneous table operations before LimitExceededException (default "
+                   "AWS's 500; needs --control-plane-scale > 0).")
+@click.option("--iam-deny", default="", metavar="ACTION[,ACTION]",
+              help="IAM actions the IAM stand-in's SimulatePrincipalPolicy denies (to see "
+                   "`gtcheck aws preflight` catch a missing permission).")
 @click.option("--state-file", default=DEFAULT_STATE_FILE, show_default=True,
               help="Where to write the endpoints of every region and of the admin API.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of every random choice.")
@@ -78,7 +89,8 @@ def _regions(value: str) -> list[str]:
                    "switches'), to see whether a test catches them: " + bug_help())
 def serve(mode: str, regions: str, witness: str | None, latency_scale: float, host: str,
           port: int, admin_port: int | None, endpoint_port: int | None,
-          control_delay_ms: float, state_file: str, seed: int,
+          control_delay_ms: float, control_plane_scale: float,
+          control_plane_limit: int | None, iam_deny: str, state_file: str, seed: int,
           copy_lag_ms: float | None, own_region: str | None, peers: tuple[str, ...],
           peer_port: int, bugs: str) -> None:
     """Start one DynamoDB endpoint per region, one endpoint for all regions (the region
@@ -107,7 +119,10 @@ def serve(mode: str, regions: str, witness: str | None, latency_scale: float, ho
                            latency_scale=latency_scale, host=host, port=port,
                            admin_port=admin_port, endpoint_port=endpoint_port,
                            control_delay_ms=control_delay_ms, state_file=state_file,
-                           seed=seed, copy_lag_ms=copy_lag_ms, bugs=bugs)
+                           seed=seed, copy_lag_ms=copy_lag_ms, bugs=bugs,
+                           control_plane_scale=control_plane_scale,
+                           control_plane_limit=control_plane_limit,
+                           iam_denied=[a.strip() for a in iam_deny.split(",") if a.strip()])
         d.start()
     except GtcheckError as e:
         raise click.ClickException(str(e)) from None

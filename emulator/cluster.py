@@ -17,7 +17,14 @@ Changes take time as on AWS when the cluster's `control_delay_s` is above zero (
 default 0 completes every change at once): a replica added by UpdateTable is CREATING (the
 table UPDATING) for that long, then ACTIVE; MRSC set-up and the witness likewise; a removed
 replica shows DELETING, and a deleted table answers DescribeTable with DELETING, for that
-long before it is gone. Data-plane calls are served meanwhile. Tables carry tags per region
+long before it is gone. With an AWS-like `ControlPlane` (emulator/control_plane.py) the
+changes also show late, as AWS's eventually consistent DescribeTable shows them: a new
+table answers ResourceNotFoundException in DescribeTable for a while, a new replica or
+witness is absent from `Replicas` / `GlobalTableWitnesses` before it is CREATING, a removed
+one stays listed DELETING, and too many simultaneous table operations answer
+LimitExceededException. The MREC rule of one replica Create or Delete per UpdateTable and
+the MRSC rule that a witness needs `MultiRegionConsistency: STRONG` hold in every case.
+Data-plane calls are served meanwhile. Tables carry tags per region
 (CreateTable `Tags`, TagResource, UntagResource, ListTagsOfResource), so `gtcheck aws
 cleanup` finds what gtcheck left behind.
 """
@@ -34,6 +41,7 @@ from typing import Any
 
 from emulator import attrs
 from emulator.bugs import NO_BUGS, Bugs
+from emulator.control_plane import ControlPlane
 from emulator.engine import (UNCHANGED, EngineContext, Mutation, ReplicationEngine,
                              ReplicationPause, TableDescription, engine_factory)
 from emulator.errors import DynamoError, not_found, validation
@@ -102,6 +110,12 @@ class GlobalTable:
         self.creating_until: dict[str, float] = {}
         self.witness_until = 0.0
         self.leaving_until: dict[str, float] = {}
+        # Eventual consistency of DescribeTable (AWS-like control plane): the table is not
+        # found in a region before visible_at; a replica is absent from the other regions'
+        # `Replicas` before listed_at, the witness before witness_listed_at.
+        self.visible_at: dict[str, float] = {}
+        self.listed_at: dict[str, float] = {}
+        self.witness_listed_at = 0.0
         self.tags: dict[str, dict[str, str]] = {}
         desc = TableDescription(name, schema.hash, schema.range, self.mode)
         replica = cluster.new_replica(name, created_in)
@@ -163,11 +177,12 @@ class GlobalTable:
         if self.global_ or leaving:
             out["GlobalTableVersion"] = GLOBAL_TABLE_VERSION
             out["Replicas"] = [{"RegionName": r, "ReplicaStatus": self.replica_status(r, now)}
-                               for r in sorted(self.replicas) if r != region]
+                               for r in sorted(self.replicas)
+                               if r != region and self.listed_at.get(r, 0.0) <= now]
             out["Replicas"] += [{"RegionName": r, "ReplicaStatus": "DELETING"}
                                 for r, until in sorted(self.leaving_until.items())
                                 if until > now and r not in self.replicas]
-            if self.witness is not None:
+            if self.witness is not None and self.witness_listed_at <= now:
                 out["GlobalTableWitnesses"] = [{
                     "RegionName": self.witness,
                     "WitnessStatus": "CREATING" if self.witness_until > now else "ACTIVE"}]
@@ -184,9 +199,13 @@ class Cluster:
                  latency_ms: dict[tuple[str, str], float] | None = None,
                  engine_settings: dict[str, Any] | None = None,
                  control_delay_s: float = 0.0,
+                 control_plane: ControlPlane | None = None,
                  bugs: Bugs | None = None) -> None:
         self.rng = random.Random(seed)
         self.control_delay_s = float(control_delay_s)
+        self.control_plane = control_plane  # None: changes complete after control_delay_s
+        # Set by the deployment: True while an FIS experiment pauses replication in a region.
+        self.fis_pausing: Any = lambda region: False
         self.bugs = bugs or NO_BUGS  # emulator/bugs.py: mistakes switched on (off by default)
         self.scheduler = Scheduler()
         wan_regions = list(regions) + ([witness] if witness and witness not in regions else [])
@@ -227,6 +246,39 @@ class Cluster:
 
     def _ready_at(self) -> float:
         return time.monotonic() + self.control_delay_s
+
+    def _wait_s(self, kind: str) -> float:
+        """How long a change of `kind` takes (emulator/control_plane.py for the kinds):
+        a seeded draw with the AWS-like control plane, else `control_delay_s` for the
+        CREATING / DELETING windows and nothing for the windows of invisibility."""
+        if self.control_plane is not None:
+            return self.control_plane.seconds(kind)
+        if kind in ("table_create", "replica_create", "removed_listed", "table_delete"):
+            return self.control_delay_s
+        return 0.0
+
+    def operations_in_flight(self, now: float | None = None) -> int:
+        """Tables being created, updated or deleted, in any region (AWS counts these
+        against its limit of simultaneous table operations)."""
+        now = time.monotonic() if now is None else now
+        busy = sum(1 for t in self.tables_everywhere() if t.busy(now))
+        gone = sum(1 for reg in self.regions.values()
+                   for _, until in list(reg.deleting.values()) if until > now)
+        return busy + gone
+
+    def _admit_operation(self) -> None:
+        """LimitExceededException when the AWS-like control plane's limit of simultaneous
+        table operations is reached (DynamoDB API reference, LimitExceededException)."""
+        cp = self.control_plane
+        if cp is not None and self.operations_in_flight() >= cp.max_concurrent_ops:
+            raise DynamoError("LimitExceededException", cp.limit_message())
+
+    @staticmethod
+    def _in_use(t: "GlobalTable", region: str) -> DynamoError:
+        doing = "being created" if t.creating_until.get(region, 0.0) > time.monotonic() \
+            else "being updated"
+        return DynamoError("ResourceInUseException", "Attempt to change a resource which is "
+                           f"still in use: Table {t.name} is {doing}")
 
     def tables_everywhere(self) -> list[GlobalTable]:
         seen: dict[int, GlobalTable] = {}
@@ -284,20 +336,27 @@ class Cluster:
             if len(reg.tables) >= TABLES_MAX:
                 raise DynamoError("LimitExceededException", "Too many tables in this region")
             tags = _tag_list(req.get("Tags"))
+            self._admit_operation()
             t = GlobalTable(self, name, schema, definitions, region,
                             stream if stream and stream.get("StreamEnabled") else None, billing)
             if tags:
                 t.tags[region] = tags
             reg.tables[name] = t
             reg.deleting.pop(name, None)
-            if self.control_delay_s > 0:
-                t.creating_until[region] = self._ready_at()
+            now = time.monotonic()
+            t.visible_at[region] = now + self._wait_s("describe_lag")
+            created = t.visible_at[region] + self._wait_s("table_create")
+            if created > now:
+                t.creating_until[region] = created
             desc = t.describe(region)
             return {"TableDescription": desc}
 
     def delete_table(self, region: str, req: dict) -> dict:
         with self._control:
             t = self.table(region, req.get("TableName"))
+            if t.busy():  # CREATING or UPDATING: AWS refuses DeleteTable until ACTIVE
+                raise self._in_use(t, region)
+            self._admit_operation()
             if t.global_ and len(t.replicas) > 1:
                 if t.mode == "STRONG":
                     raise validation("Cannot delete a replica of a multi-Region strongly "
@@ -310,8 +369,9 @@ class Cluster:
                 del self.regions[region].tables[t.name]
                 t.engine.close()
             desc["TableStatus"] = "DELETING"
-            if self.control_delay_s > 0:
-                self.regions[region].deleting[t.name] = (desc, self._ready_at())
+            deleting = self._wait_s("table_delete")
+            if deleting > 0:
+                self.regions[region].deleting[t.name] = (desc, time.monotonic() + deleting)
             return {"TableDescription": desc}
 
     def list_tables(self, region: str, req: dict) -> dict:
@@ -335,7 +395,12 @@ class Cluster:
         gone = self.regions[region].still_deleting(name)
         if gone is not None and name not in self.regions[region].tables:
             return {"Table": gone}
-        return {"Table": self.table(region, name).describe(region)}
+        t = self.table(region, name)
+        if t.visible_at.get(region, 0.0) > time.monotonic():
+            # DescribeTable is eventually consistent: right after CreateTable (or a new
+            # replica's creation) the table's metadata may not be found yet.
+            raise not_found(f"Requested resource not found: Table: {name} not found")
+        return {"Table": t.describe(region)}
 
     # ---- tags ----------------------------------------------------------------------
     def _tagged(self, region: str, req: dict) -> GlobalTable:
@@ -395,10 +460,20 @@ class Cluster:
             if creates and deletes:
                 raise validation("One or more parameter values were invalid: Only one replica "
                                  "update action type may be specified at a time")
-            if (creates or deletes or w_create or w_delete) and t.busy():
-                raise DynamoError("ResourceInUseException",
-                                  f"Attempt to change a resource which is still in use: Table "
-                                  f"{t.name} is being updated")
+            strong = consistency == "STRONG" or (t.global_ and t.mode == "STRONG")
+            if not strong and len(creates) + len(deletes) > 1:
+                # MREC: replicas are added or removed one UpdateTable at a time.
+                raise validation("One or more parameter values were invalid: more than one "
+                                 "create or delete replica actions not allowed")
+            changes = bool(creates or deletes or w_create or w_delete)
+            if changes and t.busy():
+                raise self._in_use(t, region)
+            if t.mode == "STRONG" and (changes or "StreamSpecification" in req) and any(
+                    self.fis_pausing(r) for r in t.replicas):
+                raise validation(f"Table {t.name} cannot be updated while an AWS FIS "
+                                 "experiment pauses its replication")
+            if changes:
+                self._admit_operation()
             if "StreamSpecification" in req and isinstance(req["StreamSpecification"], dict):
                 spec = req["StreamSpecification"]
                 t.stream_spec = spec if spec.get("StreamEnabled") else None
@@ -418,7 +493,8 @@ class Cluster:
 
     def _create_replicas(self, t: GlobalTable, region: str, creates: list[str],
                          w_create: str | None, consistency: str | None) -> None:
-        mode = consistency or ("STRONG" if w_create else t.mode if t.global_ else "EVENTUAL")
+        # MRSC only with MultiRegionConsistency STRONG: a witness alone implies nothing.
+        mode = consistency or (t.mode if t.global_ else "EVENTUAL")
         for r in creates:
             self._check_region(r)
             if r in t.replicas:
@@ -490,13 +566,17 @@ class Cluster:
             t.engine.close()
             t.ctx.replicas.update(new_reps)
             t.engine = engine_factory("STRONG")(t.ctx)
-        ready = self._ready_at()
+        now = time.monotonic()
+        unlisted = self.control_plane.unlisted_kind(mode == "STRONG") \
+            if self.control_plane is not None else "unlisted_async"
         for r in creates:
             self.regions[r].tables[t.name] = t
             self.regions[r].deleting.pop(t.name, None)
-            t.creating_until[r] = ready
+            t.listed_at[r] = t.visible_at[r] = now + self._wait_s(unlisted)
+            t.creating_until[r] = t.listed_at[r] + self._wait_s("replica_create")
         if w_create is not None:
-            t.witness_until = ready
+            t.witness_listed_at = now + self._wait_s(unlisted)
+            t.witness_until = t.witness_listed_at + self._wait_s("replica_create")
 
     def _delete_replicas(self, t: GlobalTable, region: str, deletes: list[str],
                          w_delete: str | None) -> None:
@@ -527,13 +607,21 @@ class Cluster:
             t.global_ = False
 
     def _remove_replica(self, t: GlobalTable, r: str) -> None:
+        listed = self._wait_s("removed_listed")
+        own = t.describe(r) if listed > 0 else None
         t.engine.remove_replica(r)
         t.ctx.replicas.pop(r, None)
         t.creating_until.pop(r, None)
+        t.listed_at.pop(r, None)
+        t.visible_at.pop(r, None)
         t.tags.pop(r, None)
         self.regions[r].tables.pop(t.name, None)
-        if self.control_delay_s > 0:
-            t.leaving_until[r] = self._ready_at()
+        if listed > 0:
+            # Still listed (DELETING) by the others, and DELETING in its own region.
+            until = time.monotonic() + listed
+            t.leaving_until[r] = until
+            own["TableStatus"] = "DELETING"
+            self.regions[r].deleting[t.name] = (own, until)
 
     # ---- metadata for checkers -----------------------------------------------------
     def item_versions(self, table: str, key: dict) -> dict[str, dict | None]:

@@ -51,6 +51,9 @@ class Deployment:
                  seed: int = 0, copies: int = 3, copy_lag_ms: float | None = None,
                  replication_jitter_ms: float | None = None,
                  latency_ms: dict[tuple[str, str], float] | None = None,
+                 control_plane_scale: float | None = None,
+                 control_plane_limit: int | None = None,
+                 iam_denied: Any = (),
                  bugs: Any = ()) -> None:
         regions = list(dict.fromkeys(regions))
         if not regions or not all(isinstance(r, str) and r for r in regions):
@@ -85,10 +88,14 @@ class Deployment:
         if replication_jitter_ms is not None:
             settings["replication_jitter_ms"] = float(replication_jitter_ms)
         self.bugs = parse_bugs(bugs)  # emulator/bugs.py: switched-on mistakes, none by default
+        # emulator/control_plane.py: AWS's slow, eventually consistent control plane, its
+        # delays times `control_plane_scale` (None or 0: changes complete at once).
+        self.control_plane = _control_plane(control_plane_scale, control_plane_limit, seed)
         self.cluster = Cluster(regions, witness=witness, latency_scale=latency_scale, seed=seed,
                                copies=copies, copy_lag_ms=copy_lag_ms, latency_ms=latency_ms,
                                engine_settings=settings,
                                control_delay_s=control_delay_ms / 1000.0,
+                               control_plane=self.control_plane,
                                bugs=Bugs(self.bugs, seed))
         self._servers: dict[str, HttpServer] = {}
         self._handlers = {}
@@ -103,8 +110,14 @@ class Deployment:
         self.services: dict[str, Any] = {}
         from emulator.fis import FisService
         self.fis = FisService(self.pause_replication, self.resume_replication,
-                              lambda: list(self.regions), self.cluster.scheduler.call_later)
+                              lambda: list(self.regions), self.cluster.scheduler.call_later,
+                              self.control_plane.seconds if self.control_plane else None)
+        self.cluster.fis_pausing = self.fis.pausing
         self.services["fis"] = self.fis.handler()
+        # `gtcheck aws preflight`'s calls: STS GetCallerIdentity, IAM SimulatePrincipalPolicy.
+        from emulator.aws_identity import iam_handler, sts_handler
+        self.services["sts"] = sts_handler()
+        self.services["iam"] = iam_handler(iam_denied)
         self._front = HttpServer(host, self.endpoint_port,
                                  front_handler(self._handlers.get,
                                                lambda r: self._servers[r].running,
@@ -169,6 +182,7 @@ class Deployment:
         return {"mode": self.mode, "regions": self.endpoints, "endpoint": self.endpoint,
                 "witness": self.witness, "admin": self.admin_url, "latency_scale": self.latency_scale,
                 "bugs": list(self.bugs),
+                "control_plane_scale": self.control_plane.scale if self.control_plane else 0,
                 "pid": os.getpid(), "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
 
     def write_state(self, path: str | os.PathLike) -> None:
@@ -383,6 +397,23 @@ class Deployment:
                 return True
             time.sleep(0.005)
         return False
+
+
+def _control_plane(scale: Any, limit: Any, seed: int) -> Any:
+    """The AWS-like control plane for `scale` (> 0), or None for instant changes."""
+    from emulator.control_plane import DEFAULT_CONCURRENT_OPS, ControlPlane
+    if scale is None or scale == 0:
+        if limit is not None:
+            raise BadInput("control_plane_limit needs the AWS-like control plane "
+                           "(control_plane_scale > 0)")
+        return None
+    scale = _number(scale, "control_plane_scale")
+    if not 0 < scale <= 100:
+        raise BadInput("control_plane_scale must be between 0 and 100")
+    if limit is not None and (not isinstance(limit, int) or limit < 1):
+        raise BadInput("control_plane_limit must be an integer >= 1")
+    return ControlPlane(scale=scale, seed=seed,
+                        max_concurrent_ops=limit or DEFAULT_CONCURRENT_OPS)
 
 
 def _plain(av: dict | None) -> Any:

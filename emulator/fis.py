@@ -18,6 +18,12 @@ up. AWS allows replication to continue for up to 5 minutes after the action star
 emulator pauses at once, the strictest case that promise allows. Requests are validated as
 FIS validates them (unknown action, wrong target type or key, missing role, bad duration:
 ValidationException; unknown id: ResourceNotFoundException, 404).
+
+With the AWS-like control plane (emulator/control_plane.py) an experiment moves through
+FIS's states with seeded delays, as the FIS API reference lists them (ExperimentState):
+`pending`, then `initiating`, then `running` (only now does the pause take hold), then
+`completed`; StopExperiment makes it `stopping`, then `stopped` (the pause, if it had
+started, ends then). Without it every step is immediate.
 """
 
 from __future__ import annotations
@@ -60,9 +66,12 @@ class FisService:
     """Templates and experiments; `pause(region)` / `resume(region)` act on the emulator."""
 
     def __init__(self, pause: Callable[[str], Any], resume: Callable[[str], Any],
-                 regions: Callable[[], list[str]], call_later: Callable[[float, Callable], Any]):
+                 regions: Callable[[], list[str]], call_later: Callable[[float, Callable], Any],
+                 delay_s: Callable[[str], float] | None = None):
         self._pause, self._resume, self._regions = pause, resume, regions
         self._call_later = call_later
+        # kind ("fis_pending", "fis_initiating", "fis_stopping") -> seconds; None: at once
+        self._delay_s = delay_s
         self._lock = threading.RLock()
         self._ids = itertools.count(1)
         self.templates: dict[str, dict] = {}
@@ -139,20 +148,56 @@ class FisService:
             now = time.time()
             exp = {"id": eid, "arn": f"arn:aws:fis:{region}:{ACCOUNT}:experiment/{eid}",
                    "experimentTemplateId": tid, "roleArn": t["roleArn"],
-                   "state": {"status": "running", "reason": "Experiment is running."},
+                   "state": {"status": "pending", "reason": "Experiment is pending."},
                    "targets": t["targets"],
-                   "actions": {n: {**a, "state": {"status": "running", "reason": ""},
-                                   "startTime": now} for n, a in t["actions"].items()},
+                   "actions": {n: {**a, "state": {"status": "pending", "reason": ""}}
+                               for n, a in t["actions"].items()},
                    "stopConditions": t["stopConditions"], "creationTime": now,
                    "startTime": now, "tags": req.get("tags") or {}}
             self.experiments[eid] = exp
             exp["_regions"] = sorted(regions)
-            for r in regions:
+            exp["_duration_s"] = max(durations)
+            out = _public(exp)
+        if self._delay_s is None:
+            self._run(eid)
+            return self.get(eid)
+        pending = self._delay_s("fis_pending")
+        initiating = self._delay_s("fis_initiating")
+        self._call_later(pending, lambda: self._step(eid, "pending", "initiating",
+                                                     "Experiment is initiating."))
+        self._call_later(pending + initiating, lambda: self._run(eid))
+        return {"experiment": out}
+
+    def _step(self, eid: str, was: str, status: str, reason: str) -> None:
+        with self._lock:
+            exp = self.experiments.get(eid)
+            if exp is not None and exp["state"]["status"] == was:
+                exp["state"] = {"status": status, "reason": reason}
+                for a in exp["actions"].values():
+                    a["state"] = {"status": status, "reason": ""}
+
+    def _run(self, eid: str) -> None:
+        """The experiment reaches `running`: the pause takes hold until `duration` ends."""
+        with self._lock:
+            exp = self.experiments.get(eid)
+            if exp is None or exp["state"]["status"] not in ("pending", "initiating"):
+                return  # stopped before it started: nothing was ever paused
+            now = time.time()
+            exp["state"] = {"status": "running", "reason": "Experiment is running."}
+            for a in exp["actions"].values():
+                a["state"] = {"status": "running", "reason": ""}
+                a["startTime"] = now
+            exp["_paused"] = True
+            for r in exp["_regions"]:
                 self._paused_by.setdefault(r, set()).add(eid)
                 self._pause(r)
-        self._call_later(max(durations), lambda: self._finish(eid, "completed",
-                                                              "Experiment completed."))
-        return {"experiment": _public(exp)}
+        self._call_later(exp["_duration_s"], lambda: self._finish(
+            eid, "completed", "Experiment completed."))
+
+    def pausing(self, region: str) -> bool:
+        """True while a running experiment pauses replication in `region`."""
+        with self._lock:
+            return bool(self._paused_by.get(region))
 
     def get(self, eid: str) -> dict:
         with self._lock:
@@ -170,22 +215,34 @@ class FisService:
 
     def stop(self, eid: str) -> dict:
         with self._lock:
-            if eid not in self.experiments:
+            exp = self.experiments.get(eid)
+            if exp is None:
                 raise FisError("ResourceNotFoundException", f"Experiment {eid} not found", 404)
-        self._finish(eid, "stopped", "Experiment stopped by the user.")
+            if exp["state"]["status"] not in ("pending", "initiating", "running"):
+                return self.get(eid)
+            if self._delay_s is not None:
+                exp["state"] = {"status": "stopping", "reason": "Experiment is stopping."}
+        if self._delay_s is None:
+            self._finish(eid, "stopped", "Experiment stopped by the user.")
+        else:
+            self._call_later(self._delay_s("fis_stopping"), lambda: self._finish(
+                eid, "stopped", "Experiment stopped by the user."))
         return self.get(eid)
 
     def _finish(self, eid: str, status: str, reason: str) -> None:
         with self._lock:
             exp = self.experiments.get(eid)
-            if exp is None or exp["state"]["status"] != "running":
+            if exp is None or exp["state"]["status"] in ("completed", "stopped", "failed",
+                                                         "cancelled"):
                 return
+            if status == "completed" and exp["state"]["status"] == "stopping":
+                status, reason = "stopped", "Experiment stopped by the user."
             exp["state"] = {"status": status, "reason": reason}
             exp["endTime"] = time.time()
             for a in exp["actions"].values():
                 a["state"] = {"status": status, "reason": ""}
                 a["endTime"] = exp["endTime"]
-            for r in exp["_regions"]:
+            for r in exp["_regions"] if exp.get("_paused") else ():
                 holders = self._paused_by.get(r, set())
                 holders.discard(eid)
                 if not holders:  # the last experiment pausing r ends: replication resumes

@@ -479,12 +479,17 @@ def _target_region(value: Any) -> Any:
     return value
 
 
-def fault_periods(ops: Iterable[Op]) -> list[FaultPeriod]:
+def fault_periods(ops: Iterable[Op], *, possible: bool = False) -> list[FaultPeriod]:
     """The fault periods of a history, from its nemesis operations, in start order.
 
     A fault begins when its nemesis operation completes ok (a failed or crashed fault
     injection is not assumed to have taken effect) and ends at the invocation of the
-    "heal" or matching end action that removes it.
+    "heal" or matching end action that removes it. With `possible`, a fault whose
+    injection completed `info` (unknown: it may have taken effect at any time after its
+    invocation, as Knossos reads :info) is in force from its invocation too -- for the
+    judgements that must not blame the system for what such a fault may have caused
+    (a quiet round's agreement, availability); never for those that need a fault
+    certainly in force to call something a violation.
     """
     open_: list[tuple[str, Any, int]] = []
     done: list[FaultPeriod] = []
@@ -508,5 +513,7 @@ def fault_periods(ops: Iterable[Op]) -> list[FaultPeriod]:
                 open_ = keep
         elif op.type == OK and op.f in FAULT_ACTIONS:
             open_.append((op.f, op.value, op.time))
+        elif possible and op.type == INFO and op.f in FAULT_ACTIONS:
+            open_.append((op.f, op.value, invoked_at.get(op.f, op.time)))
     done.extend(FaultPeriod(f, v, s, None) for f, v, s in open_)
     return sorted(done, key=lambda p: p.start)

@@ -1,12 +1,13 @@
-"""`gtcheck aws cleanup`: find and delete the tables gtcheck left behind in AWS.
+"""`gtcheck aws ...`: housekeeping for the aws target -- `cleanup` and `preflight`.
 
-Every table the `aws` target creates carries the tag `gtcheck:run=<table>` (its replicas
-too), and a run deletes its table on every way out; a killed machine can still leave one.
-This command lists the tables with that tag in the given regions and, once confirmed
-(`--yes`, or "y" at a terminal), deletes them: replicas and witness first, then the table,
-waiting until each is gone. A table without the tag is never touched, and each one is
-checked for the tag again just before it is deleted. Credentials and endpoints come from
-boto3's usual chain (so `AWS_ENDPOINT_URL` works here too).
+`cleanup` finds and deletes the tables gtcheck left behind (a killed machine can leave
+one; a run deletes its table on every other way out). It deletes only what
+suite/targets/aws_cleanup.py calls a leftover: a `gtcheck-` name (filtered before any
+DescribeTable), the `gtcheck:run` tag on the copy in that region and on every replica,
+no live lease (heartbeat tag), and the `--run` / `--older-than` filters. Everything else
+it lists with the reason it is left alone. Each leftover is judged again just before it
+is deleted. Credentials and endpoints come from boto3's usual chain (so
+`AWS_ENDPOINT_URL` works here too).
 """
 
 from __future__ import annotations
@@ -28,26 +29,38 @@ def aws() -> None:
 @click.option("--regions", default=",".join(DEFAULT_REGIONS), show_default=True,
               help="Comma-separated regions to look in.")
 @click.option("--profile", default=None, help="AWS profile (default: boto3's usual chain).")
+@click.option("--run", "run_id", default=None, metavar="ID",
+              help="Only the tables of this run (the gtcheck:run tag's value).")
+@click.option("--older-than", default=None, metavar="AGE",
+              help="Only tables created longer ago than AGE (90s, 30m, 2h, 7d).")
 @click.option("--yes", is_flag=True, help="Delete without asking.")
 @click.option("--dry-run", is_flag=True, help="Only list the tables; delete nothing.")
-def cleanup(regions: str, profile: str | None, yes: bool, dry_run: bool) -> int:
-    """List the tables tagged gtcheck:run in REGIONS and delete them (never any other)."""
+def cleanup(regions: str, profile: str | None, run_id: str | None, older_than: str | None,
+            yes: bool, dry_run: bool) -> int:
+    """List gtcheck's leftover tables in REGIONS and delete them (never any other)."""
     import boto3
 
-    from suite.targets.aws import delete_tagged_table, tagged_tables
+    from suite.targets.aws import delete_tagged_table
+    from suite.targets.aws_cleanup import candidates, judge, parse_age
     from suite.targets.base import RegionClients
 
     region_list = parse_list(regions)
     if not region_list:
         raise BadInput("--regions: give at least one region")
+    try:
+        older_than_s = parse_age(older_than) if older_than is not None else None
+    except ValueError:
+        raise BadInput(f"--older-than: expected an age such as 90s, 30m, 2h or 7d, "
+                       f"not {older_than!r}") from None
     clients = RegionClients(boto3.session.Session(profile_name=profile),
                             {r: None for r in region_list})
-    found = tagged_tables(clients.control, region_list)
+    seen = candidates(clients.control, region_list, run=run_id, older_than_s=older_than_s)
+    for c in seen:
+        click.echo(c.line())
+    found = [c for c in seen if c.refused is None]
     if not found:
-        click.echo(f"no gtcheck-tagged tables in {', '.join(region_list)}")
+        click.echo(f"no gtcheck leftovers to delete in {', '.join(region_list)}")
         return 0
-    for region, table, run in found:
-        click.echo(f"{region}\t{table}\tgtcheck:run={run}")
     if dry_run:
         return 0
     if not yes:
@@ -56,11 +69,67 @@ def cleanup(regions: str, profile: str | None, yes: bool, dry_run: bool) -> int:
         if not click.confirm(f"delete these {len(found)} table(s)?", default=False, err=True):
             raise BadInput("not confirmed: nothing was deleted")
     deleted = 0
-    for region, table, _ in found:
+    for c in found:
+        again = judge(clients.control, c.region, c.table, run=run_id,
+                      older_than_s=older_than_s)
+        if again is None:
+            continue  # gone meanwhile (a global table deleted from another region)
+        if again.refused is not None:
+            click.echo(f"left {c.table} in {c.region} alone: {again.refused}")
+            continue
         # A global table's replicas are listed in each region; deleting it from the first
         # region removes the others, which then no longer exist.
-        if delete_tagged_table(clients.control, region, table, require_tag=True):
-            click.echo(f"deleted {table} (from {region}, with its replicas)")
+        if delete_tagged_table(clients.control, c.region, c.table, require_tag=True):
+            click.echo(f"deleted {c.table} (from {c.region}, with its replicas)")
             deleted += 1
     click.echo(f"{deleted} table(s) deleted")
     return 0
+
+
+@aws.command()
+@click.option("--mode", type=click.Choice(["async", "strong"]), default="async",
+              show_default=True, help="The planned run's replication mode.")
+@click.option("--regions", default=",".join(DEFAULT_REGIONS), show_default=True,
+              help="The planned run's replica regions (the first is the home region).")
+@click.option("--witness", default=None, help="The planned MRSC witness region.")
+@click.option("--workload", default="register", show_default=True,
+              help="The planned workload (for the plan's cost).")
+@click.option("--time-limit", type=float, default=30.0, show_default=True,
+              help="The planned run's seconds (for the plan's cost).")
+@click.option("--rate", type=float, default=50.0, show_default=True,
+              help="The planned operations per second (for the plan's cost).")
+@click.option("--fis-role-arn", default=None,
+              help="The role FIS would assume (--nemesis fis-pause-replication): its "
+                   "actions and iam:PassRole are checked too.")
+@click.option("--profile", default=None, help="AWS profile (default: boto3's usual chain).")
+def preflight(mode: str, regions: str, witness: str | None, workload: str,
+              time_limit: float, rate: float, fis_role_arn: str | None,
+              profile: str | None) -> int:
+    """Check credentials, regions, topology, IAM permissions, quotas and the plan of an
+    aws run, creating nothing. Exit 1 when a check fails."""
+    import types
+
+    import boto3
+
+    from suite.aws_preflight import FAIL, run_checks
+    from suite.targets.aws import make_plan
+    from suite.targets.base import CONTROL_PLANE_CONFIG
+
+    region_list = parse_list(regions)
+    if not region_list:
+        raise BadInput("--regions: give at least one region")
+    session = boto3.session.Session(profile_name=profile)
+    table = f"gtcheck-{workload}-preflight"
+    test = types.SimpleNamespace(rate=rate, time_limit=time_limit, keys=8, workload=workload)
+    plan = make_plan(test, table, regions=region_list, witness=witness, mode=mode)
+
+    def client(service: str, region: str):
+        return session.client(service, region_name=region, config=CONTROL_PLANE_CONFIG)
+    checks = run_checks(client, mode=mode, regions=region_list, witness=witness,
+                        fis_role_arn=fis_role_arn, table=table, plan_lines=plan.lines()[:5])
+    for c in checks:
+        click.echo(c.line())
+    failed = [c for c in checks if c.status == FAIL]
+    click.echo(f"preflight: {len(checks) - len(failed)} of {len(checks)} checks passed; "
+               "nothing was created")
+    return 1 if failed else 0

@@ -226,6 +226,9 @@ def _stderr(msg: str) -> None:
                    "early; final reads use a reserve).")
 @click.option("--fis-role-arn", default=None,
               help="aws target: IAM role FIS assumes for --nemesis fis-pause-replication.")
+@click.option("--control-plane-scale", type=float, default=None,
+              help="emulator target: AWS's slow, eventually consistent control plane, its "
+                   "delays times this factor (emulator/README.md)  [default: instant].")
 @click.option("--hosts", "hosts", default=None, type=click.Path(dir_okay=False),
               help="Hosts file (YAML): run each region's clients on its hosts over SSH, "
                    "as `gtcheck worker` processes (see README, Remote hosts).")
@@ -236,7 +239,7 @@ def run(target, mode, regions, witness, workload, nemesis, nemesis_interval,
         nemesis_latency_ms, nemesis_timing, emulator_bugs, time_limit,
         concurrency, rate, keys, hot_keys, latency_scale, op_timeout, final_wait, seed,
         store_root, name, schedule_path, test_count, yes, max_requests, fis_role_arn,
-        hosts, ssh_accept_new, quiet_reads):
+        control_plane_scale, hosts, ssh_accept_new, quiet_reads):
     """Run a test: clients and faults against a global table, then judge the history.
 
     Prints a progress line while it runs and, at the end, the verdict, anomalies by kind
@@ -264,7 +267,9 @@ def run(target, mode, regions, witness, workload, nemesis, nemesis_interval,
                 ssh_accept_new=ssh_accept_new,
                 nemesis_schedule=read_schedule(schedule_path) if schedule_path else (),
                 target_options={k: v for k, v in (("yes", yes), ("max_requests", max_requests),
-                                                  ("fis_role_arn", fis_role_arn))
+                                                  ("fis_role_arn", fis_role_arn),
+                                                  ("control_plane_scale",
+                                                   control_plane_scale))
                                 if v not in (None, False)},
                 nemesis_latency_ms=nemesis_latency_ms, nemesis_timing=nemesis_timing,
                 emulator_bugs=parse_list(emulator_bugs),

@@ -319,7 +319,7 @@ class _Watch:
 
     def active_faults(self) -> list[str]:
         return [f"{fp.f} {_fault_target(fp.value)}".strip()
-                for fp in fault_periods(self.nemesis_ops) if fp.end is None]
+                for fp in fault_periods(self.nemesis_ops, possible=True) if fp.end is None]
 
     def __call__(self, op: Op) -> None:
         if op.process == NEMESIS:
@@ -451,6 +451,8 @@ def _run(test: Test, run_dir: RunDir, prepared: _Prepared, *,
             started = True
             if hasattr(target, "on_stop_request"):  # e.g. the aws target's --max-requests
                 target.on_stop_request(stop.set)
+            if hasattr(target, "watch_stop"):  # e.g. the aws target: a set-up in progress stops
+                target.watch_stop(stop)
             target.setup(test)
         except Exception as e:  # noqa: BLE001 -- becomes a SetupError with the reason
             raise _setup_error(f"target {test.target!r} could not be set up", e) from e

@@ -36,10 +36,19 @@ def make_target(spec: str = "emulator", *, mode: str | None = None,
     `mode` None means "not asked for": async for the emulator and AWS, the state file's
     mode for `endpoints:`.
     """
+    scale = options.get("control_plane_scale")
+    if scale is not None and spec != "emulator":
+        raise BadInput("--control-plane-scale applies only to --target emulator (a served "
+                       "emulator takes `gtcheck emulator serve --control-plane-scale`)")
     if spec == "emulator":
+        deployment_options = dict(options.get("deployment_options") or {})
+        if scale is not None:
+            if not scale >= 0:
+                raise BadInput(f"--control-plane-scale must be >= 0, got {scale}")
+            deployment_options["control_plane_scale"] = scale
         return EmulatorTarget(mode=mode or "async", regions=tuple(regions or DEFAULT_REGIONS),
                               witness=witness, latency_scale=latency_scale, seed=seed,
-                              deployment_options=options.get("deployment_options"))
+                              deployment_options=deployment_options or None)
     if spec.startswith("endpoints:"):
         path = spec.split(":", 1)[1]
         if not path:

@@ -11,10 +11,12 @@ It is careful with other people's data and money:
   units, replicated writes and cost at stated on-demand prices), and nothing is created
   without `--yes` or an interactive "y";
 - `--max-requests N` is a hard stop on data-plane requests (suite/targets/client_faults.py);
-- every table is tagged `gtcheck:run=<table>` (replicas too), so `gtcheck aws cleanup`
-  finds leftovers, and it deletes only tables it created in this run: after a failed
-  set-up at once, otherwise when the run ends (normal end, error, Ctrl-C, SIGTERM: the
-  run's teardown), and in `teardown` whatever is still left;
+- every table is named `gtcheck-...` and tagged `gtcheck:run=<table>`,
+  `gtcheck:created` and `gtcheck:heartbeat` (replicas too); while the run lives it renews
+  the heartbeat (a lease: `gtcheck aws cleanup` never touches a table whose lease is alive,
+  suite/targets/aws_cleanup.py); it deletes only tables it created in this run: after a
+  failed or interrupted set-up at once, otherwise when the run ends (normal end, error,
+  Ctrl-C, SIGTERM: the run's teardown), and in `teardown` whatever is still left;
 - it refuses an existing table unless named explicitly (`existing_table=`), and then never
   deletes it.
 
@@ -27,19 +29,28 @@ history alone (`checkers.modes`, "not checked on this target").
 from __future__ import annotations
 
 import sys
+import threading
+import time
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
 import boto3
 
 from suite.errors import BadInput, SetupError
-from suite.targets.base import (GlobalTableProvisioner, RegionClients, RegionClientsTarget,
-                                check_topology)
+from suite.targets.base import (GlobalTableProvisioner, NotCreated, RegionClients,
+                                RegionClientsTarget, check_topology)
 from suite.targets.client_faults import RequestBudget
 
-RUN_TAG = "gtcheck:run"
+from suite.targets.aws_cleanup import (HEARTBEAT_S, HEARTBEAT_TAG, RUN_TAG, gtcheck_names,
+                                       lifecycle_tags)
 AWS_POLL_S = 2.0
 AWS_TIMEOUT_S = 1800.0
+# A replica not listed while the home table says ACTIVE for this long was never created
+# (AWS shows the table UPDATING while a replica is being added).
+AWS_MISSING_GRACE_S = 60.0
+# How long a table this run just created may stay invisible to DescribeTable and
+# ListTables (both eventually consistent) before it is taken to be absent.
+VISIBLE_WAIT_S = 120.0
 
 # On-demand list prices, US East (N. Virginia), USD, from the DynamoDB pricing page as of
 # November 2024 (after that month's on-demand price cut): per million units. The plan
@@ -139,7 +150,10 @@ class AwsTarget(RegionClientsTarget):
         self._clients = RegionClients(self.session, {r: None for r in regions})
         self._created: set[str] = set()
         self._stop_run: Callable[[], None] | None = None
+        self._stopping: threading.Event | None = None
         self._fis: Any = None
+        self._lease_stop = threading.Event()
+        self._lease: threading.Thread | None = None
 
     @property
     def has_faults(self) -> bool:
@@ -199,6 +213,14 @@ class AwsTarget(RegionClientsTarget):
         """The run's "stop now" (the same as a first Ctrl-C): used by --max-requests."""
         self._stop_run = stop
 
+    def watch_stop(self, stopping: threading.Event) -> None:
+        """The run's stop event (Ctrl-C, SIGTERM): a creation in progress then stops
+        waiting and deletes what exists."""
+        self._stopping = stopping
+
+    def _stop_requested(self) -> bool:
+        return self._stopping is not None and self._stopping.is_set()
+
     def _budget_spent(self) -> None:
         self.say(f"--max-requests {self.max_requests}: the request budget is spent; "
                  "stopping the run (final reads use the reserve)")
@@ -209,7 +231,11 @@ class AwsTarget(RegionClientsTarget):
         return GlobalTableProvisioner(self._control_client, self.mode, self.regions,
                                       self.witness, poll_s=self.poll_s,
                                       timeout_s=self.timeout_s, progress=self.say,
-                                      tags={RUN_TAG: table} if table else None)
+                                      tags=lifecycle_tags(table, time.time()) if table
+                                      else None,
+                                      missing_grace_s=min(AWS_MISSING_GRACE_S,
+                                                          self.timeout_s),
+                                      cancelled=self._stop_requested)
 
     def create_table(self, test: Any, table: str) -> None:
         if self.existing_table is not None:
@@ -230,33 +256,78 @@ class AwsTarget(RegionClientsTarget):
         self._created.add(table)  # from here on, whatever exists of it is ours to delete
         try:
             self._provisioner(table).create(table)
+        except NotCreated:
+            self._created.discard(table)  # CreateTable was refused: nothing exists
+            raise
         except BaseException:
-            self._delete_quietly(table)
+            self.say(f"set-up of {table} did not complete; deleting what was created")
+            self._delete_quietly(table, just_created=True)
             raise
         self.say(f"table {table} ACTIVE in {', '.join(self.regions)}")
+        self._start_lease(table)
+
+    def _start_lease(self, table: str) -> None:
+        """Renew the table's heartbeat tag on every copy while the run lives, so that
+        `gtcheck aws cleanup` (from another shell) leaves it alone."""
+        self._lease_stop.clear()
+
+        def renew() -> None:
+            while not self._lease_stop.wait(HEARTBEAT_S):
+                for r in self.regions:
+                    try:
+                        c = self._control_client(r)
+                        arn = c.describe_table(TableName=table)["Table"]["TableArn"]
+                        c.tag_resource(ResourceArn=arn, Tags=[
+                            {"Key": HEARTBEAT_TAG, "Value": str(int(time.time()))}])
+                    except Exception as e:  # noqa: BLE001 -- said; the next renewal retries
+                        self.say(f"could not renew the lease of {table} in {r}: {e}")
+        self._lease = threading.Thread(target=renew, name="gtcheck-lease", daemon=True)
+        self._lease.start()
+
+    def _end_lease(self) -> None:
+        self._lease_stop.set()
+        if self._lease is not None:
+            self._lease.join(timeout=5)
+            self._lease = None
 
     def delete_table(self, test: Any, table: str) -> None:
         if table not in self._created:
             raise BadInput(f"refusing to delete table {table!r}: this run did not create it")
         self.say(f"deleting table {table} and its replicas")
+        self._end_lease()
+        self._stop_experiments()  # an MRSC table refuses changes while FIS pauses it
         p = self._provisioner()
         p.delete(table)
         p.wait_gone(table)
         self._created.discard(table)
         self.say(f"table {table} deleted")
 
-    def _delete_quietly(self, table: str) -> None:
-        """After a failed set-up: delete whatever of `table` exists (replicas first)."""
+    def _stop_experiments(self) -> None:
+        if self._fis is not None:
+            for eid in self._fis.stop_all():
+                self.say(f"FIS experiment {eid} stopped")
+
+    def _delete_quietly(self, table: str, *, just_created: bool = False) -> None:
+        """After a failed or interrupted set-up, or at teardown: delete whatever of
+        `table` exists (replicas first), waiting for the states that allow each call."""
         try:
-            delete_tagged_table(self._control_client, self.regions[0], table,
-                                poll_s=self.poll_s, timeout_s=self.timeout_s,
-                                require_tag=True)
+            self._stop_experiments()
+            if delete_tagged_table(self._control_client, self.regions[0], table,
+                                   poll_s=self.poll_s, timeout_s=self.timeout_s,
+                                   require_tag=True, just_created=just_created,
+                                   progress=self.say):
+                self.say(f"table {table} deleted")
             self._created.discard(table)
         except Exception as e:  # noqa: BLE001 -- reported; `gtcheck aws cleanup` finds it
             self.say(f"could not delete {table} after the failed set-up: {e}; "
                      "run `gtcheck aws cleanup` to remove it")
 
     def teardown(self, test: Any = None) -> None:
+        self._end_lease()
+        try:
+            self._stop_experiments()
+        except Exception as e:  # noqa: BLE001 -- reported; tables are deleted regardless
+            self.say(f"could not stop every FIS experiment: {e}")
         for table in sorted(self._created):  # a run that ended before deleting its table
             self._delete_quietly(table)
         super().teardown(test)
@@ -283,45 +354,68 @@ class AwsTarget(RegionClientsTarget):
 
 def tagged_tables(control_client: Callable[[str], Any], regions: Sequence[str]
                   ) -> list[tuple[str, str, str]]:
-    """(region, table, run id) of every table tagged `gtcheck:run` in `regions`."""
+    """(region, table, run id) of every `gtcheck-` table whose copy in that region is
+    tagged `gtcheck:run`; other names are never described."""
     found = []
     for region in regions:
         c = control_client(region)
-        for page in c.get_paginator("list_tables").paginate():
-            for name in page.get("TableNames", []):
-                try:
-                    arn = c.describe_table(TableName=name)["Table"]["TableArn"]
-                    tags = c.list_tags_of_resource(ResourceArn=arn).get("Tags", [])
-                except c.exceptions.ResourceNotFoundException:
-                    continue  # deleted meanwhile
-                run = next((t["Value"] for t in tags if t.get("Key") == RUN_TAG), None)
-                if run is not None:
-                    found.append((region, name, run))
+        for name in gtcheck_names(c):
+            try:
+                arn = c.describe_table(TableName=name)["Table"]["TableArn"]
+                tags = c.list_tags_of_resource(ResourceArn=arn).get("Tags", [])
+            except c.exceptions.ResourceNotFoundException:
+                continue  # deleted meanwhile
+            run = next((t["Value"] for t in tags if t.get("Key") == RUN_TAG), None)
+            if run is not None:
+                found.append((region, name, run))
     return found
+
+
+def list_from(c: Any, name: str) -> list[str]:
+    """Up to 100 table names from `name` on (ListTables is ordered by name): enough to see
+    whether `name` is listed without listing every table of the account."""
+    start = {"ExclusiveStartTableName": name[:-1]} if len(name) > 3 else {}
+    return c.list_tables(Limit=100, **start).get("TableNames", [])
 
 
 def delete_tagged_table(control_client: Callable[[str], Any], region: str, table: str, *,
                         poll_s: float = AWS_POLL_S, timeout_s: float = AWS_TIMEOUT_S,
-                        require_tag: bool = False) -> bool:
+                        require_tag: bool = False, just_created: bool = False,
+                        progress: Callable[[str], None] | None = None) -> bool:
     """Delete `table` as seen from `region`: its replicas and witness first (one call for
     MRSC, one at a time for async), then the table; wait until it is gone. False when it
-    does not exist. With `require_tag`, a table without the gtcheck tag is refused."""
+    does not exist. With `require_tag`, a table whose copy in `region` lacks the gtcheck
+    tag is refused. Every call waits for the state that allows it: a table CREATING or
+    UPDATING (a replica being added) is waited for until ACTIVE, a DELETING one until
+    gone. `just_created`: CreateTable succeeded a moment ago, so a DescribeTable that does
+    not find it yet (eventually consistent) is asked again for up to VISIBLE_WAIT_S."""
     c = control_client(region)
-    try:
-        desc = c.describe_table(TableName=table)["Table"]
-    except c.exceptions.ResourceNotFoundException:
-        return False
+    probe = GlobalTableProvisioner(control_client, "async", (region,), poll_s=poll_s,
+                                   timeout_s=timeout_s, progress=progress)
+    polls = probe._polls()
+    visible_by = time.monotonic() + min(VISIBLE_WAIT_S, timeout_s)
+    while True:
+        desc = probe._describe(region, table)
+        if desc is not None:
+            break
+        listed = table in list_from(c, table)
+        if not (just_created or listed) or time.monotonic() >= visible_by:
+            return False
+        time.sleep(next(polls))
     if require_tag:
         tags = c.list_tags_of_resource(ResourceArn=desc["TableArn"]).get("Tags", [])
         if not any(t.get("Key") == RUN_TAG for t in tags):
             raise BadInput(f"refusing to delete {table} in {region}: it has no {RUN_TAG} tag")
+    if desc.get("TableStatus") == "DELETING":
+        probe.wait_gone(table, [region])
+        return True
+    desc = probe._wait_active(table)  # CREATING / UPDATING refuse changes: wait
     others = tuple(r["RegionName"] for r in desc.get("Replicas", [])
                    if r.get("ReplicaStatus") != "DELETING")
     witness = next((w["RegionName"] for w in desc.get("GlobalTableWitnesses", [])), None)
     mode = "strong" if desc.get("MultiRegionConsistency") == "STRONG" else "async"
     p = GlobalTableProvisioner(control_client, mode, (region, *others), witness,
-                               poll_s=poll_s, timeout_s=timeout_s)
-    p._wait_active(table)  # a table still UPDATING refuses further replica changes
+                               poll_s=poll_s, timeout_s=timeout_s, progress=progress)
     p.delete(table)
     p.wait_gone(table, [region, *others])
     return True

@@ -166,6 +166,32 @@ def check_topology(mode: str, regions: Sequence[str], witness: str | None) -> No
         raise BadInput("strong (MRSC) mode needs exactly three participants: three "
                        f"regions, or two regions and a witness (got regions={list(regions)}, "
                        f"witness={witness})")
+    from emulator.mrsc_setup import check_participants  # AWS's MRSC region sets, one table
+    try:
+        check_participants(regions, witness)
+    except Exception as e:  # noqa: BLE001 -- its ValidationException, as the service words it
+        raise BadInput(f"--regions: {getattr(e, 'message', None) or e}") from None
+
+
+class NotCreated(SetupError):
+    """CreateTable was refused: nothing of the table exists, so nothing is to be deleted."""
+
+
+class SetupInterrupted(SetupError):
+    """The run was asked to stop (Ctrl-C, SIGTERM) while its table was being set up."""
+
+
+# Control-plane refusals that only mean "not now": the table is CREATING / UPDATING
+# (ResourceInUseException) or the account has too many table operations in progress
+# (LimitExceededException). Both are retried until the deadline.
+NOT_NOW = ("ResourceInUseException", "LimitExceededException")
+PROGRESS_EVERY_S = 30.0  # a waiting line at least this often, even when nothing changes
+
+
+def error_code(e: BaseException) -> str | None:
+    """The AWS error code of a botocore ClientError (None for anything else)."""
+    response = getattr(e, "response", None)
+    return response.get("Error", {}).get("Code") if isinstance(response, dict) else None
 
 
 @dataclass(frozen=True)
@@ -174,13 +200,21 @@ class GlobalTableProvisioner:
 
     `control_client(region)` returns a boto3 client with retries on (control-plane calls
     are not part of the history). `poll_s` and `timeout_s` bound every wait. Waiting is
-    what AWS asks of a client: after each change, every replica's own DescribeTable, in
-    its own region, must say ACTIVE (and the home table's view of it too); `progress`
-    (if given) hears a line whenever a status changes. A replica that neither the home
-    table lists nor its own region knows `missing_grace_s` after the UpdateTable Create
-    does not exist: set-up fails with one line saying so (moto's server, for one, accepts
-    ReplicaUpdates and creates no replica). `tags` are put on the table (CreateTable
-    `Tags`) and on every replica once ACTIVE (TagResource in its region).
+    what AWS asks of a client whose control plane is slow and eventually consistent
+    (emulator/README.md, "The AWS-like control plane"):
+    - DescribeTable may answer ResourceNotFoundException right after CreateTable: it is
+      asked again until the deadline;
+    - a replica or witness not yet listed after UpdateTable is CREATING, not an error --
+      unless the home table says ACTIVE, with it unlisted, for `missing_grace_s` (then it
+      was never created: moto's server, for one, accepts ReplicaUpdates and creates none);
+    - "ready" takes two consecutive reads in which the table and every replica (its own
+      DescribeTable in its own region, and the home table's view) are ACTIVE, and, after
+      a removal, the removed regions are no longer listed at all;
+    - ResourceInUseException and LimitExceededException are "not now": wait, then retry.
+    `progress` (if given) hears a line whenever a status changes and every 30 s.
+    `cancelled` (if given) is polled while waiting for a creation: when it answers True
+    the wait stops with SetupInterrupted (the caller then deletes what exists).
+    `tags` are put on the table (CreateTable `Tags`) and on every replica once ACTIVE.
     """
 
     control_client: Callable[[str], Any]
@@ -192,6 +226,7 @@ class GlobalTableProvisioner:
     progress: Callable[[str], None] | None = None
     tags: Mapping[str, str] | None = None
     missing_grace_s: float = 5.0
+    cancelled: Callable[[], bool] | None = None
 
     def _polls(self) -> Iterator[float]:
         """Sleeps between polls: from 50 ms doubling up to `poll_s` (a fast endpoint is
@@ -200,6 +235,30 @@ class GlobalTableProvisioner:
         while True:
             yield wait
             wait = min(self.poll_s, wait * 2)
+
+    def _check_cancel(self, table: str) -> None:
+        if self.cancelled is not None and self.cancelled():
+            raise SetupInterrupted(f"set-up of table {table} interrupted")
+
+    def _change(self, table: str, call: Callable[..., Any], *,
+                retry: Sequence[str] = NOT_NOW, **kwargs: Any) -> Any:
+        """One control-plane change, retried while AWS says "not now" (NOT_NOW), waiting
+        for the table to be ACTIVE again after a ResourceInUseException."""
+        deadline = time.monotonic() + self.timeout_s
+        polls = self._polls()
+        while True:
+            try:
+                return call(**kwargs)
+            except Exception as e:  # noqa: BLE001 -- re-raised unless "not now"
+                code = error_code(e)
+                if code not in retry or time.monotonic() >= deadline:
+                    raise
+                self._say(f"{getattr(call, '__name__', 'control-plane call')} on {table}: "
+                          f"{code}; waiting, then trying again")
+                if code == "ResourceInUseException":
+                    self._wait_active(table)
+                else:
+                    time.sleep(next(polls))
 
     def create(self, table: str) -> None:
         home = self.regions[0]
@@ -214,8 +273,13 @@ class GlobalTableProvisioner:
         )
         if self.tags:
             kwargs["Tags"] = [{"Key": k, "Value": v} for k, v in self.tags.items()]
-        c.create_table(**kwargs)
-        self._wait_active(table)
+        try:
+            self._change(table, c.create_table, retry=("LimitExceededException",), **kwargs)
+        except Exception as e:  # noqa: BLE001 -- a definite refusal: nothing was created
+            if error_code(e) is not None:
+                raise NotCreated(f"CreateTable {table} in {home} refused: {e}") from e
+            raise
+        self._wait_active(table, cancellable=True)
         others = self.regions[1:]
         if self.mode == "strong":
             kwargs = {
@@ -225,11 +289,12 @@ class GlobalTableProvisioner:
             }
             if self.witness:
                 kwargs["GlobalTableWitnessUpdates"] = [{"Create": {"RegionName": self.witness}}]
-            c.update_table(**kwargs)
+            self._change(table, c.update_table, **kwargs)
             self.wait_replicas(table, others, witness=self.witness)
         else:
             for r in others:  # async replicas are added one call at a time
-                c.update_table(TableName=table, ReplicaUpdates=[{"Create": {"RegionName": r}}])
+                self._change(table, c.update_table, TableName=table,
+                             ReplicaUpdates=[{"Create": {"RegionName": r}}])
                 self.wait_replicas(table, [r])
         if self.tags:
             for r in others:
@@ -239,6 +304,8 @@ class GlobalTableProvisioner:
                                 Tags=[{"Key": k, "Value": v} for k, v in self.tags.items()])
 
     def delete(self, table: str) -> None:
+        """Remove the replicas (and witness), waiting until they are gone, then delete
+        the table; every call waits for the state that allows it."""
         home = self.regions[0]
         c = self.control_client(home)
         others = self.regions[1:]
@@ -249,13 +316,15 @@ class GlobalTableProvisioner:
             if self.witness:
                 kwargs["GlobalTableWitnessUpdates"] = [{"Delete": {"RegionName": self.witness}}]
             if others:
-                c.update_table(**kwargs)
-                self._wait_active(table, replicas_gone=True)
+                self._change(table, c.update_table, **kwargs)
+                self._wait_active(table, gone=[*others, *([self.witness] if self.witness
+                                                          else [])])
         else:
             for r in others:
-                c.update_table(TableName=table, ReplicaUpdates=[{"Delete": {"RegionName": r}}])
-                self._wait_active(table, replicas_gone=True)
-        c.delete_table(TableName=table)
+                self._change(table, c.update_table, TableName=table,
+                             ReplicaUpdates=[{"Delete": {"RegionName": r}}])
+                self._wait_active(table, gone=[r])
+        self._change(table, c.delete_table, TableName=table)
 
     def wait_gone(self, table: str, regions: Sequence[str] | None = None) -> None:
         """Wait until DescribeTable of `table` is ResourceNotFoundException in `regions`
@@ -284,13 +353,17 @@ class GlobalTableProvisioner:
                       witness: str | None = None) -> None:
         """Wait until each of `regions` has its replica ACTIVE (its own DescribeTable in its
         own region, and the home table's Replicas entry), and the witness (if any) ACTIVE
-        in the home table's view; SetupError with one line otherwise (class docstring)."""
+        in the home table's view, in two consecutive reads; SetupError with one line
+        otherwise (class docstring)."""
         home = self.regions[0]
         started = time.monotonic()
         deadline = started + self.timeout_s
-        said = None
+        said, said_at = None, started
+        unlisted_while_active_since: float | None = None
+        ready_reads = 0
         polls = self._polls()
         while True:
+            self._check_cancel(table)
             now = time.monotonic()
             home_desc = self._describe(home, table) or {}
             listed = {e.get("RegionName"): e.get("ReplicaStatus")
@@ -300,56 +373,93 @@ class GlobalTableProvisioner:
             states: dict[str, str] = {}
             for r in regions:
                 own = self._describe(r, table)
-                if own is None and r not in listed:
-                    states[r] = "MISSING"
+                if r not in listed:
+                    states[r] = "CREATING (not listed yet)"
                 elif own is None:
                     states[r] = listed[r] or "UNKNOWN"
-                elif listed.get(r) in (None, "ACTIVE"):
+                elif listed.get(r) == "ACTIVE":
                     states[r] = own.get("TableStatus", "UNKNOWN")
                 else:
                     states[r] = listed[r]
             if witness is not None:
-                states[f"{witness} (witness)"] = witnesses.get(witness) or "MISSING"
-            table_status = home_desc.get("TableStatus", "MISSING")
+                states[f"{witness} (witness)"] = witnesses.get(witness) \
+                    or "CREATING (not listed yet)"
+            table_status = home_desc.get("TableStatus", "not found yet")
             line = ", ".join(f"{r} {s}" for r, s in states.items())
-            if (line, table_status) != said:
-                said = (line, table_status)
-                self._say(f"waiting for replicas ({now - started:.0f}s): {line}; "
-                          f"table {table} {table_status} in {home}")
+            if (line, table_status) != said or now - said_at >= PROGRESS_EVERY_S:
+                said, said_at = (line, table_status), now
+                self._say(f"waiting for replicas ({now - started:.0f}s of at most "
+                          f"{self.timeout_s:g}s): {line}; table {table} {table_status} "
+                          f"in {home}")
             if all(s == "ACTIVE" for s in states.values()) and table_status == "ACTIVE":
-                return
+                ready_reads += 1
+                if ready_reads >= 2:  # two consecutive ACTIVE reads
+                    return
+            else:
+                ready_reads = 0
             failed = [r for r, s in states.items() if s == "CREATION_FAILED"]
             if failed:
                 raise SetupError(f"replica {failed[0]} of table {table} failed to create "
                                  f"(CREATION_FAILED)")
-            missing = [r for r, s in states.items() if s == "MISSING"]
-            if missing and now - started >= self.missing_grace_s:
-                r = missing[0]
-                if r.endswith(" (witness)"):
-                    raise SetupError(f"witness {witness} does not exist after "
-                                     "GlobalTableWitnessUpdates Create (this endpoint does not "
-                                     "implement MRSC witnesses)")
-                raise SetupError(f"replica {r} does not exist after ReplicaUpdates Create "
-                                 "(this endpoint does not implement global-table replicas)")
+            unlisted = [r for r, s in states.items() if s == "CREATING (not listed yet)"]
+            if unlisted and table_status == "ACTIVE":
+                if unlisted_while_active_since is None:
+                    unlisted_while_active_since = now
+                elif now - unlisted_while_active_since >= self.missing_grace_s:
+                    r = unlisted[0]
+                    if r.endswith(" (witness)"):
+                        raise SetupError(f"witness {witness} does not exist after "
+                                         "GlobalTableWitnessUpdates Create (this endpoint "
+                                         "does not implement MRSC witnesses)")
+                    raise SetupError(f"replica {r} does not exist after ReplicaUpdates "
+                                     "Create (this endpoint does not implement global-table "
+                                     "replicas)")
+            else:
+                unlisted_while_active_since = None
             if now >= deadline:
                 raise SetupError(f"table {table}: replicas not ACTIVE within "
                                  f"{self.timeout_s:g}s ({line})")
             time.sleep(next(polls))
 
-    def _wait_active(self, table: str, *, replicas_gone: bool = False) -> None:
-        c = self.control_client(self.regions[0])
-        deadline = time.monotonic() + self.timeout_s
+    def _wait_active(self, table: str, *, gone: Sequence[str] = (),
+                     cancellable: bool = False) -> dict:
+        """Wait until the home table and every listed replica and witness are ACTIVE, and
+        none of `gone` is listed any more, in two consecutive reads; the last description.
+        ResourceNotFoundException (DescribeTable right after CreateTable) means "ask
+        again", until the deadline."""
+        home = self.regions[0]
+        started = time.monotonic()
+        deadline = started + self.timeout_s
         last: dict = {}
+        ready_reads = 0
+        said, said_at = None, started
         polls = self._polls()
         while time.monotonic() < deadline:
-            last = c.describe_table(TableName=table)["Table"]
+            if cancellable:
+                self._check_cancel(table)
+            now = time.monotonic()
+            last = self._describe(home, table) or {}
             statuses = [r.get("ReplicaStatus") for r in last.get("Replicas", [])]
             statuses += [w.get("WitnessStatus") for w in last.get("GlobalTableWitnesses", [])]
+            listed = {r.get("RegionName") for r in last.get("Replicas", [])} | {
+                w.get("RegionName") for w in last.get("GlobalTableWitnesses", [])}
             if last.get("TableStatus") == "ACTIVE" and all(s == "ACTIVE" for s in statuses) \
-                    and not (replicas_gone and any(s == "DELETING" for s in statuses)):
-                return
+                    and not listed & set(gone):
+                ready_reads += 1
+                if ready_reads >= 2:
+                    return last
+            else:
+                ready_reads = 0
             if any(s == "CREATION_FAILED" for s in statuses):
                 raise SetupError(f"table {table}: a replica failed to create: {last.get('Replicas')}")
+            state = (last.get("TableStatus", "not found yet"), tuple(sorted(
+                f"{r.get('RegionName')} {r.get('ReplicaStatus')}" for r in last.get("Replicas", []))))
+            if state != said or now - said_at >= PROGRESS_EVERY_S:
+                said, said_at = state, now
+                self._say(f"waiting for table {table} in {home} ({now - started:.0f}s): "
+                          f"{state[0]}" + (f"; replicas {', '.join(state[1])}" if state[1]
+                                           else ""))
             time.sleep(next(polls))
         raise SetupError(f"table {table} did not become ACTIVE within {self.timeout_s}s "
-                         f"(last status {last.get('TableStatus')}, replicas {last.get('Replicas')})")
+                         f"(last status {last.get('TableStatus', 'not found')}, replicas "
+                         f"{last.get('Replicas')})")

@@ -28,6 +28,7 @@ def test_a_killed_target_is_gone_and_the_verdict_is_unknown(tmp_path):
     state = tmp_path / "emulator.json"
     proc = subprocess.Popen(
         [sys.executable, "-m", "emulator", "serve", "--latency-scale", "0.05",
+         "--control-plane-scale", "0.02",
          "--state-file", str(state), "--mode", "strong"],
         cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)), stdout=subprocess.PIPE, text=True)
     try:

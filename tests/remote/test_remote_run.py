@@ -220,6 +220,7 @@ def test_hosts_against_a_running_emulator_endpoints_target(tmp_path, testbed):
     state = tmp_path / "emulator.json"
     emu = subprocess.Popen([str(WORKER), "emulator", "serve", "--mode", "async",
                             "--host", control, "--latency-scale", "0.1",
+                            "--control-plane-scale", "0.02",
                             "--state-file", str(state)],
                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:

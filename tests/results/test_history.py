@@ -118,6 +118,15 @@ def test_fault_periods_from_nemesis_operations():
     assert periods[0].describe() == "isolate region=us-east-2"
 
 
+def test_a_fault_whose_start_is_unknown_is_possibly_in_force_from_its_invocation():
+    ops = [op("invoke", "nemesis", "fis-pause-replication", 10, value={"region": "us-east-2"}),
+           op("info", "nemesis", "fis-pause-replication", 90, value={"region": "us-east-2"}),
+           op("invoke", "nemesis", "heal", 200), op("ok", "nemesis", "heal", 201)]
+    assert fault_periods(ops) == []  # not certainly in force: no violation is blamed on it
+    assert fault_periods(ops, possible=True) == [
+        FaultPeriod("fis-pause-replication", {"region": "us-east-2"}, 10, 200)]
+
+
 # --- class 7 (issue 11): indices and times are checked, pairing is by file position ----
 
 def _line(**kw):

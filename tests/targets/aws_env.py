@@ -39,3 +39,17 @@ def client(endpoint: str, region: str, service: str = "dynamodb"):
 def tables_everywhere(endpoint: str, regions) -> dict[str, list[str]]:
     """{region: table names} as ListTables answers in each region."""
     return {r: client(endpoint, r).list_tables()["TableNames"] for r in regions}
+
+
+def age_table(endpoint: str, table: str, regions, seconds: float) -> None:
+    """Make `table`'s gtcheck lifecycle tags (created, heartbeat) `seconds` old on every
+    copy: as if the run that created it had died that long ago."""
+    import time
+
+    from suite.targets.aws_cleanup import CREATED_TAG, HEARTBEAT_TAG
+    stamp = str(int(time.time() - seconds))
+    for r in regions:
+        c = client(endpoint, r)
+        arn = c.describe_table(TableName=table)["Table"]["TableArn"]
+        c.tag_resource(ResourceArn=arn, Tags=[{"Key": CREATED_TAG, "Value": stamp},
+                                              {"Key": HEARTBEAT_TAG, "Value": stamp}])

@@ -41,9 +41,13 @@ def test_fis_pause_and_resume_calls_match_the_fis_model():
                             "targets": {"Tables": "Replica"}}},
                         "roleArn": ROLE, "tags": {"gtcheck": "pause-replication"}})
         f.add_response("start_experiment", experiment("initiating"),
-                       {"clientToken": ANY, "experimentTemplateId": "EXT1"})
+                       {"clientToken": ANY, "experimentTemplateId": "EXT1",
+                        "tags": {"gtcheck": "pause-replication"}})
         f.add_response("get_experiment", experiment("running"), {"id": "EXP1"})
-        # heal: still running -> stop, wait until stopped, delete the template
+        # heal: every experiment of its templates (also any whose id was never learned),
+        # still running -> stop, wait until stopped, delete the template
+        f.add_response("list_experiments", {"experiments": [
+            {"id": "EXP1", "experimentTemplateId": "EXT1"}]}, {})
         f.add_response("get_experiment", experiment("running"), {"id": "EXP1"})
         f.add_response("stop_experiment", experiment("stopping"), {"id": "EXP1"})
         f.add_response("get_experiment", experiment("stopped"), {"id": "EXP1"})
@@ -80,17 +84,19 @@ def test_tagging_calls_match_the_dynamodb_model():
                       {"TableName": "gtcheck-t", "AttributeDefinitions": ANY,
                        "KeySchema": ANY, "BillingMode": "PAY_PER_REQUEST",
                        "StreamSpecification": ANY, "Tags": tags})
-    home.add_response("describe_table", {"Table": {"TableStatus": "ACTIVE"}},
-                      {"TableName": "gtcheck-t"})
+    for _ in range(2):  # two consecutive ACTIVE reads
+        home.add_response("describe_table", {"Table": {"TableStatus": "ACTIVE"}},
+                          {"TableName": "gtcheck-t"})
     home.add_response("update_table", {"TableDescription": {}},
                       {"TableName": "gtcheck-t",
                        "ReplicaUpdates": [{"Create": {"RegionName": "us-east-2"}}]})
-    home.add_response("describe_table", {"Table": {
-        "TableStatus": "ACTIVE", "Replicas": [{"RegionName": "us-east-2",
-                                               "ReplicaStatus": "ACTIVE"}]}},
-        {"TableName": "gtcheck-t"})
-    other.add_response("describe_table", {"Table": {"TableStatus": "ACTIVE"}},
-                       {"TableName": "gtcheck-t"})
+    for _ in range(2):  # two consecutive reads with the replica ACTIVE
+        home.add_response("describe_table", {"Table": {
+            "TableStatus": "ACTIVE", "Replicas": [{"RegionName": "us-east-2",
+                                                   "ReplicaStatus": "ACTIVE"}]}},
+            {"TableName": "gtcheck-t"})
+        other.add_response("describe_table", {"Table": {"TableStatus": "ACTIVE"}},
+                           {"TableName": "gtcheck-t"})
     other.add_response("describe_table", {"Table": {"TableArn": ARN}},
                        {"TableName": "gtcheck-t"})
     other.add_response("tag_resource", {}, {"ResourceArn": ARN, "Tags": tags})
