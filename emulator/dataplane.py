@@ -27,6 +27,8 @@ from emulator.engine import UNCHANGED, Mutation
 from emulator.errors import DynamoError, condition_failed, validation
 
 BATCH_GET_MAX = 100
+INTEGER_MAX = 2**31 - 1  # the API's Integer members (Limit, Segment...) are 32-bit
+TRANSACTION_BYTES_MAX = 4 * 1024 * 1024  # "the aggregate size of the items ... 4 MB"
 BATCH_WRITE_MAX = 25
 TRANSACT_MAX = 100
 QUERY_PAGE_BYTES_MAX = 1024 * 1024
@@ -284,6 +286,9 @@ class RegionService:
             keyed = [(t.schema.key_of_item(it), it) for it in items]
             items = [it for k, it in keyed if (k > sk if forward else k < sk)]
         limit = req.get("Limit")
+        if isinstance(limit, int) and limit > INTEGER_MAX:
+            # Limit is a 32-bit Integer member: a larger number cannot be deserialized
+            raise _serial("NUMBER_VALUE cannot be converted to Integer")
         if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
             raise validation("1 validation error detected: Value at 'limit' failed to satisfy "
                              "constraint: Member must have value greater than or equal to 1")
@@ -396,6 +401,7 @@ class RegionService:
                              "than or equal to 36 and greater than or equal to 1")
         plan: list[tuple[GlobalTable, Mutation]] = []
         seen = set()
+        size = 0
         for entry in items:
             if not isinstance(entry, dict) or len(entry) != 1:
                 raise validation("TransactItems can only contain one of Check, Put, Update or Delete")
@@ -411,6 +417,10 @@ class RegionService:
                 raise validation("Transaction request cannot include multiple operations on one item")
             seen.add((t.name, m.key))
             plan.append((t, m))
+            size += _transact_entry_size(kind, body)
+        if size > TRANSACTION_BYTES_MAX:
+            raise validation("The aggregate size of the items in the transaction cannot exceed "
+                             "4 MB")
         lock = self.cluster.regions[self.region].lock
         with lock:
             if token is not None:
@@ -523,6 +533,8 @@ class RegionService:
                 raise validation("Transactions are not supported on multi-Region strongly "
                                  "consistent global tables")
             key = t.schema.key_of_key(body.get("Key") if "Key" in body else _missing("key"))
+            if any(p[0] is t and p[1] == key for p in plan):
+                raise validation("Transaction request cannot include multiple operations on one item")
             plan.append((t, key, self._projection(body)))
         out = []
         with self.cluster.regions[self.region].lock:  # one consistent snapshot (ACID in-region)
@@ -570,6 +582,14 @@ def _apply_transaction(region: str, plan: list) -> None:
         by_table.setdefault(id(t), (t, []))[1].append(m)
     for t, ms in by_table.values():
         t.engine.write(region, ms)
+
+
+def _transact_entry_size(kind: str, body: dict) -> int:
+    """Bytes one validated TransactWriteItems entry brings: its item (Put) or its key, plus
+    the attribute values its expressions carry."""
+    size = attrs.item_size(body["Item"] if kind == "Put" else body["Key"])
+    values = body.get("ExpressionAttributeValues") or {}
+    return size + sum(attrs.value_size(v) for v in values.values())
 
 
 def _missing(what: str) -> Any:

@@ -347,15 +347,21 @@ def parse_update(text: str) -> dict:
     p = _Parser(text, "UpdateExpression")
     u = p.update()
     p.done()
-    paths = [a if w == "REMOVE" else a[0] for w, acts in u.items() for a in acts]
+    _check_overlap([a if w == "REMOVE" else a[0] for w, acts in u.items() for a in acts],
+                   "UpdateExpression")
+    return u
+
+
+def _check_overlap(paths: list, kind: str) -> None:
+    """No path may be a prefix of another (`a` and `a`, `a` and `a.b`): the service's rule
+    for the paths of one update or projection expression."""
     for i, a in enumerate(paths):
         for b in paths[i + 1:]:
             n = min(len(a[1]), len(b[1]))
             if a[1][:n] == b[1][:n]:
-                raise validation("Invalid UpdateExpression: Two document paths overlap with each "
+                raise validation(f"Invalid {kind}: Two document paths overlap with each "
                                  f"other; must remove or rewrite one of these paths; path one: "
                                  f"[{_show(a)}], path two: [{_show(b)}]")
-    return u
 
 
 @functools.lru_cache(maxsize=4096)
@@ -363,6 +369,7 @@ def parse_projection(text: str) -> tuple:
     p = _Parser(text, "ProjectionExpression")
     out = p.projection()
     p.done()
+    _check_overlap(list(out), "ProjectionExpression")
     return out
 
 
@@ -420,6 +427,7 @@ class Placeholders:
                                  f"defined; attribute name: {n}")
             if not isinstance(names[n], str):
                 raise DynamoError("SerializationException", "Unexpected value type in payload")
+            attrs.check_attribute_name(names[n])
         for v in sorted(used_v):
             if v not in values:
                 raise validation("An expression attribute value used in expression is not "

@@ -29,6 +29,7 @@ import zlib
 from typing import Callable
 
 from emulator.errors import PREFIX, DynamoError
+from emulator.request_body import decode as decode_body
 
 log = logging.getLogger("gtcheck.emulator")
 
@@ -204,7 +205,6 @@ def dynamodb_handler(region: str, service, streams) -> Handler:
     """The DynamoDB JSON protocol over `service.handle(op, req)` / `streams.handle(...)`."""
     rid_prefix = f"GTCHECK{zlib.crc32(region.encode()) % 10_000:04d}"
     dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
-    loads = json.loads
 
     def handle(method: str, path: str, headers: dict, body: bytes) -> tuple[int, list[str], bytes]:
         rid = f"{rid_prefix}{next(_request_ids):020d}"
@@ -221,11 +221,7 @@ def dynamodb_handler(region: str, service, streams) -> Handler:
             else:
                 raise DynamoError("UnknownOperationException",
                                   f"Unknown operation target: {target or '(missing)'}")
-            try:
-                req = loads(body) if body else {}
-            except (ValueError, RecursionError):
-                raise DynamoError("SerializationException",
-                                  "Start of structure or map found where not expected") from None
+            req = decode_body(body)
             result = svc.handle(op, req)
             status = 200
             payload = dumps(result).encode("utf-8")
@@ -238,11 +234,11 @@ def dynamodb_handler(region: str, service, streams) -> Handler:
                              "message": "Nesting Levels have exceeded supported limits"}).encode()
         except Exception as e:  # a bug of ours: answer 500 (indefinite for the client), log it
             log.error("request failed in %s:\n%s", region, traceback.format_exc())
-            print(f"gtcheck emulator: internal error in {region}: {type(e).__name__}: {e}",
+            print(f"gtcheck emulator: internal error in {region}: {type(e).__name__}: {e!r}",
                   file=sys.stderr)
             status = 500
-            payload = dumps({"__type": PREFIX + "InternalServerError",
-                             "message": f"{type(e).__name__}: {e}"}).encode("utf-8")
+            payload = json.dumps({"__type": PREFIX + "InternalServerError",
+                                  "message": f"{type(e).__name__}: {e!r}"}).encode()
         return status, [f"x-amzn-RequestId: {rid}",
                         f"x-amz-crc32: {zlib.crc32(payload)}",
                         "Content-Type: application/x-amz-json-1.0"], payload
