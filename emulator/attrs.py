@@ -136,8 +136,7 @@ def check_value(av: Any, depth: int = 0) -> dict:
     if t == "NULL":
         if v is not True:
             if isinstance(v, bool):
-                raise validation("One or more parameter values were invalid: Null attribute value "
-                                 "types must have the value of true")
+                raise validation("Null attribute value types must have the value of true")
             raise serialization("Unexpected value type in payload")
         return av
     if t in ("SS", "NS", "BS"):
@@ -245,9 +244,9 @@ class KeySchema:
                              f"{name} expected: {want} actual: {t}")
         check_value(av)
         if t in ("S", "B") and v == "":
-            raise validation("One or more parameter values are not valid. The AttributeValue for "
-                             f"a key attribute cannot contain an empty {'string' if t == 'S' else 'binary'} "
-                             f"value. Key: {name}")
+            raise validation("One or more parameter values were invalid: An AttributeValue may "
+                             f"not contain an empty {'string' if t == 'S' else 'binary'}. "
+                             f"Key: {name}")
         if t in ("S", "B"):
             _check_key_size(name == self.hash, t, v)
         return key_value(av) if t != "N" else Decimal(format_number(parse_number(v)))
@@ -350,6 +349,7 @@ def item_size(item: dict) -> int:
     return sum(len(k.encode("utf-8")) + value_size(v) for k, v in item.items())
 
 
-def check_item_size(item: dict) -> None:
+def check_item_size(item: dict,
+                    message: str = "Item size has exceeded the maximum allowed size") -> None:
     if item_size(item) > ITEM_SIZE_MAX:
-        raise validation("Item size has exceeded the maximum allowed size")
+        raise validation(message)

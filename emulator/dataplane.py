@@ -25,6 +25,7 @@ from emulator import expressions as ex
 from emulator.cluster import Cluster, GlobalTable
 from emulator.engine import UNCHANGED, Mutation
 from emulator.errors import DynamoError, condition_failed, validation
+from emulator.wording import worded
 
 BATCH_GET_MAX = 100
 INTEGER_MAX = 2**31 - 1  # the API's Integer members (Limit, Segment...) are 32-bit
@@ -107,7 +108,12 @@ class RegionService:
         if not isinstance(req, dict):
             raise _serial("Start of structure or map found where not expected")
         self.cluster.running[self.region].wait()  # a frozen region (`pause`) answers later
-        return fn(req)
+        try:
+            if "ReturnConsumedCapacity" in req:  # checked before anything is done
+                _enum(req, "ReturnConsumedCapacity", ("INDEXES", "TOTAL", "NONE"), "NONE")
+            return fn(req)
+        except DynamoError as e:
+            raise worded(operation, e) from None
 
     def _table(self, req: dict, field: str = "TableName") -> GlobalTable:
         return self.cluster.table(self.region, req.get(field))
@@ -124,9 +130,7 @@ class RegionService:
                  new: dict | None) -> dict:
         """PutItem (`new` = the item) and DeleteItem (`new` = None): conditional replace."""
         _legacy(req, "Expected", "ConditionalOperator")
-        rv = _enum(req, "ReturnValues", ("NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"), "NONE")
-        if rv not in ("NONE", "ALL_OLD"):
-            raise validation("ReturnValues can only be ALL_OLD or NONE")
+        rv = _return_values_choice(req, ("NONE", "ALL_OLD"))
         check = self._condition(req)
         on_fail = _enum(req, "ReturnValuesOnConditionCheckFailure", ("ALL_OLD", "NONE"), "NONE")
 
@@ -143,9 +147,9 @@ class RegionService:
 
     def get_item(self, req: dict) -> dict:
         t = self._table(req)
+        projection = self._projection(req)  # expression parameters first, as the service
         key = t.schema.key_of_key(req.get("Key") if "Key" in req else _missing("key"))
         consistent = _bool(req, "ConsistentRead")
-        projection = self._projection(req)
         item = t.engine.get(self.region, key, consistent)
         resp = _consumed(req, t.name, 1.0 if consistent else 0.5)
         if item is not None:
@@ -164,7 +168,8 @@ class RegionService:
         cond = ex.parse_condition(cond_text) if cond_text is not None else None
         ph = ex.Placeholders(req.get("ExpressionAttributeNames"),
                              req.get("ExpressionAttributeValues"), [upd, cond])
-        rv = _enum(req, "ReturnValues", ("NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"), "NONE")
+        rv = _return_values_choice(req, ("NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW",
+                                         "UPDATED_NEW"))
         on_fail = _enum(req, "ReturnValuesOnConditionCheckFailure", ("ALL_OLD", "NONE"), "NONE")
         names = t.schema.names
 
@@ -173,7 +178,7 @@ class RegionService:
                 raise condition_failed(old if on_fail == "ALL_OLD" else None)
             base = dict(old) if old is not None else dict(keys)
             new = ex.apply_update(base, upd, ph, names) if upd is not None else base
-            attrs.check_item_size(new)
+            attrs.check_item_size(new, "Item size to update has exceeded the maximum allowed size")
             return new
 
         out = t.engine.write(self.region, [Mutation(key, keys, compute)])[0]
@@ -273,7 +278,8 @@ class RegionService:
             if not isinstance(total, int) or not isinstance(seg, int) or not 1 <= total <= 1_000_000 \
                     or not 0 <= seg < total:
                 raise validation("The Segment parameter is zero-based and must be less than "
-                                 "parameter TotalSegments")
+                                 f"parameter TotalSegments: Segment: {seg} is not less than "
+                                 f"TotalSegments: {total}")
             items = [it for it in items
                      if zlib.crc32(json.dumps(it[t.schema.hash], sort_keys=True).encode()) % total == seg]
         return self._page(req, t, items, filt, proj, ph, forward=True)
@@ -292,8 +298,8 @@ class RegionService:
         if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
             raise validation("1 validation error detected: Value at 'limit' failed to satisfy "
                              "constraint: Member must have value greater than or equal to 1")
-        select = _enum(req, "Select", ("ALL_ATTRIBUTES", "ALL_PROJECTED_ATTRIBUTES",
-                                       "SPECIFIC_ATTRIBUTES", "COUNT"), "ALL_ATTRIBUTES")
+        select = _enum(req, "Select", ("SPECIFIC_ATTRIBUTES", "COUNT", "ALL_ATTRIBUTES",
+                                       "ALL_PROJECTED_ATTRIBUTES"), "ALL_ATTRIBUTES")
         scanned = items[:limit] if limit is not None else items
         size = 0
         cut = len(scanned)
@@ -323,8 +329,16 @@ class RegionService:
                     else 0 for v in ri.values())
         if total > BATCH_GET_MAX:
             raise validation("Too many items requested for the BatchGetItem call")
+        for name, spec in ri.items():
+            if isinstance(spec, dict) and isinstance(spec.get("Keys"), list) \
+                    and len(spec["Keys"]) > BATCH_GET_MAX:
+                raise validation("1 validation error detected: Value at 'requestItems."
+                                 f"{name}.member.keys' failed to satisfy constraint: Member must "
+                                 f"have length less than or equal to {BATCH_GET_MAX}")
         responses: dict[str, list] = {}
         for name, spec in ri.items():
+            if isinstance(spec, dict):
+                self._projection(spec)  # expression parameters before the table, as the service
             t = self.cluster.table(self.region, name)
             if not isinstance(spec, dict) or not isinstance(spec.get("Keys"), list) or not spec["Keys"]:
                 raise validation("1 validation error detected: Value at 'requestItems."
@@ -592,6 +606,13 @@ def _transact_entry_size(kind: str, body: dict) -> int:
     return size + sum(attrs.value_size(v) for v in values.values())
 
 
+def _return_values_choice(req: dict, allowed: tuple[str, ...]) -> str:
+    rv = req.get("ReturnValues", "NONE")
+    if rv not in allowed:
+        raise validation("Return values set to invalid value")
+    return rv
+
+
 def _missing(what: str) -> Any:
     raise validation(f"1 validation error detected: Value null at '{what}' failed to satisfy "
                      "constraint: Member must not be null")
@@ -604,8 +625,8 @@ def _transact_items(req: dict) -> list:
         raise validation("1 validation error detected: Value null at 'transactItems' failed to "
                          "satisfy constraint: Member must not be null")
     if len(items) > TRANSACT_MAX:
-        raise validation("1 validation error detected: Value at 'transactItems' failed to "
-                         "satisfy constraint: Member must have length less than or equal to 100")
+        raise validation("1 validation error detected at 'transactItems' failed to satisfy "
+                         "constraint: Member must have length less than or equal to 100.")
     return items
 
 
