@@ -16,6 +16,7 @@ tables reject transactions (M14). Control-plane operations are delegated to the 
 from __future__ import annotations
 
 import json
+import re
 import time
 import zlib
 from typing import Any, Callable
@@ -28,6 +29,7 @@ from emulator.errors import DynamoError, condition_failed, validation
 from emulator.wording import worded
 
 BATCH_GET_MAX = 100
+_TABLE_ARN = re.compile(r"arn:aws[a-z-]*:dynamodb:([a-z0-9-]+):[0-9]{12}:table/([a-zA-Z0-9_.-]{3,255})")
 INTEGER_MAX = 2**31 - 1  # the API's Integer members (Limit, Segment...) are 32-bit
 TRANSACTION_BYTES_MAX = 4 * 1024 * 1024  # "the aggregate size of the items ... 4 MB"
 BATCH_WRITE_MAX = 25
@@ -116,7 +118,17 @@ class RegionService:
             raise worded(operation, e) from None
 
     def _table(self, req: dict, field: str = "TableName") -> GlobalTable:
-        return self.cluster.table(self.region, req.get(field))
+        return self._named(req.get(field))
+
+    def _named(self, name: Any) -> GlobalTable:
+        """The table a data-plane request names, by its name or its ARN in this region
+        (`arn:aws:dynamodb:<region>:<account>:table/<name>`, as the service accepts)."""
+        if isinstance(name, str) and name.startswith("arn:"):
+            m = _TABLE_ARN.fullmatch(name)
+            if m is None or m.group(1) != self.region:
+                raise validation(f"Invalid TableArn: Invalid ResourceArn provided as input {name}")
+            name = m.group(2)
+        return self.cluster.table(self.region, name)
 
     # ---- single-item operations ----------------------------------------------------
     def put_item(self, req: dict) -> dict:
@@ -339,7 +351,7 @@ class RegionService:
         for name, spec in ri.items():
             if isinstance(spec, dict):
                 self._projection(spec)  # expression parameters before the table, as the service
-            t = self.cluster.table(self.region, name)
+            t = self._named(name)
             if not isinstance(spec, dict) or not isinstance(spec.get("Keys"), list) or not spec["Keys"]:
                 raise validation("1 validation error detected: Value at 'requestItems."
                                  f"{name}.member.keys' failed to satisfy constraint: Member must "
@@ -364,7 +376,7 @@ class RegionService:
         plan: list[tuple[GlobalTable, Mutation]] = []
         count = 0
         for name, reqs in ri.items():
-            t = self.cluster.table(self.region, name)
+            t = self._named(name)
             if not isinstance(reqs, list) or not reqs:
                 raise validation("1 validation error detected: Value at 'requestItems' failed to "
                                  "satisfy constraint: Map value must satisfy constraint: [Member "

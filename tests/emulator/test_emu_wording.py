@@ -1,0 +1,74 @@
+"""The data plane words its errors as DynamoDB does on each operation (emulator/wording.py,
+expectations from moto's AWS-verified tests), and accepts a table's ARN as TableName --
+all through boto3."""
+
+import pytest
+from botocore.exceptions import ClientError
+
+PREFIX = "1 validation error detected: "
+
+
+def err(call):
+    with pytest.raises(ClientError) as e:
+        call()
+    return e.value.response["Error"]
+
+
+def test_unused_names_prefixed_on_writes_not_on_reads(ddb):
+    extra = {"ExpressionAttributeNames": {"#count": "count"}}
+    put = err(lambda: ddb.put_item(TableName="items", Item={"pk": {"S": "w"}},
+                                   ConditionExpression="attribute_not_exists(pk)", **extra))
+    assert put["Message"] == PREFIX + "Value provided in ExpressionAttributeNames unused in " \
+                                      "expressions: keys: {#count}"
+    get = err(lambda: ddb.get_item(TableName="items", Key={"pk": {"S": "w"}},
+                                   ProjectionExpression="pk", **extra))
+    assert get["Message"] == "Value provided in ExpressionAttributeNames unused in " \
+                             "expressions: keys: {#count}"
+
+
+def test_update_expression_checks_prefixed(ddb):
+    e = err(lambda: ddb.update_item(TableName="items", Key={"pk": {"S": "w"}},
+                                    UpdateExpression="SET a = :v SET b = :v",
+                                    ExpressionAttributeValues={":v": {"S": "x"}}))
+    assert e["Message"] == PREFIX + 'Invalid UpdateExpression: The "SET" section can only be ' \
+                                    "used once in an update expression;"
+
+
+def test_missing_table_on_the_data_plane(ddb):
+    for call in (lambda: ddb.get_item(TableName="nope", Key={"pk": {"S": "a"}}),
+                 lambda: ddb.scan(TableName="nope"),
+                 lambda: ddb.batch_get_item(RequestItems={"nope": {"Keys": [{"pk": {"S": "a"}}]}})):
+        e = err(call)
+        assert (e["Code"], e["Message"]) == ("ResourceNotFoundException",
+                                             "Requested resource not found")
+    e = err(lambda: ddb.describe_table(TableName="nope"))
+    assert e["Message"] == "Requested resource not found: Table: nope not found"
+
+
+def test_other_messages(ddb):
+    assert err(lambda: ddb.put_item(TableName="items", Item={"pk": {"S": "a"}},
+                                    ReturnValues="ALL_NEW"))["Message"] == \
+        "Return values set to invalid value"
+    assert err(lambda: ddb.put_item(TableName="items", Item={"pk": {"S": ""}}))["Message"] == \
+        "One or more parameter values were invalid: An AttributeValue may not contain an " \
+        "empty string. Key: pk"
+    e = err(lambda: ddb.scan(TableName="items", ReturnConsumedCapacity="Garbage"))
+    assert e["Message"] == PREFIX + "Value 'Garbage' at 'returnConsumedCapacity' failed to " \
+        "satisfy constraint: Member must satisfy enum value set: [INDEXES, TOTAL, NONE]"
+    e = err(lambda: ddb.get_item(TableName="items", Key={"wrong": {"S": "a"}},
+                                 ExpressionAttributeNames={"#a": "b"}))
+    assert e["Message"] == "ExpressionAttributeNames can only be specified when using " \
+                           "expressions"  # checked before the key, as the service does
+
+
+def test_table_arn_as_table_name(ddb):
+    arn = ddb.describe_table(TableName="items")["Table"]["TableArn"]
+    ddb.put_item(TableName=arn, Item={"pk": {"S": "by-arn"}})
+    assert ddb.get_item(TableName=arn, Key={"pk": {"S": "by-arn"}},
+                        ConsistentRead=True)["Item"] == {"pk": {"S": "by-arn"}}
+    got = ddb.batch_get_item(RequestItems={arn: {"Keys": [{"pk": {"S": "by-arn"}}]}})
+    assert got["Responses"] == {arn: [{"pk": {"S": "by-arn"}}]}
+    other = arn.replace(":us-east-1:", ":eu-west-1:")
+    assert err(lambda: ddb.get_item(TableName=other, Key={"pk": {"S": "by-arn"}}))["Code"] == \
+        "ValidationException"
+    ddb.delete_item(TableName=arn, Key={"pk": {"S": "by-arn"}})
