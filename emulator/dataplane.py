@@ -21,7 +21,7 @@ import time
 import zlib
 from typing import Any, Callable
 
-from emulator import attrs
+from emulator import attrs, legacy
 from emulator import expressions as ex
 from emulator.cluster import Cluster, GlobalTable
 from emulator.engine import UNCHANGED, Mutation
@@ -113,7 +113,7 @@ class RegionService:
         try:
             if "ReturnConsumedCapacity" in req:  # checked before anything is done
                 _enum(req, "ReturnConsumedCapacity", ("INDEXES", "TOTAL", "NONE"), "NONE")
-            return fn(req)
+            return fn(legacy.translate(operation, req))
         except DynamoError as e:
             raise worded(operation, e) from None
 

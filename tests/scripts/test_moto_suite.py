@@ -29,7 +29,8 @@ def test_outcomes_take_the_worst_phase(tmp_path):
 def test_causes():
     assert moto_suite.cause_of("ValidationException: The table does not have the specified "
                                "index: idx") == "secondary indexes (GSI/LSI)"
-    assert moto_suite.cause_of("The legacy parameter AttributeUpdates is not supported") \
+    assert moto_suite.cause_of("Can not use both expression and non-expression parameters"
+                               " in the same request: Non-expression parameters: {ScanFilter}") \
         == "legacy parameters"
     assert moto_suite.cause_of("Unknown operation: ExecuteStatement") == "PartiQL"
     assert moto_suite.cause_of("KeyError: 'x'") == "other"
