@@ -29,6 +29,7 @@ from emulator.errors import DynamoError, condition_failed, validation
 from emulator.wording import worded
 
 BATCH_GET_MAX = 100
+BATCH_GET_BYTES_MAX = 16 * 1024 * 1024  # a BatchGetItem answer holds at most 16 MB of items
 _TABLE_ARN = re.compile(r"arn:aws[a-z-]*:dynamodb:([a-z0-9-]+):[0-9]{12}:table/([a-zA-Z0-9_.-]{3,255})")
 INTEGER_MAX = 2**31 - 1  # the API's Integer members (Limit, Segment...) are 32-bit
 TRANSACTION_BYTES_MAX = 4 * 1024 * 1024  # "the aggregate size of the items ... 4 MB"
@@ -348,6 +349,8 @@ class RegionService:
                                  f"{name}.member.keys' failed to satisfy constraint: Member must "
                                  f"have length less than or equal to {BATCH_GET_MAX}")
         responses: dict[str, list] = {}
+        unprocessed: dict[str, dict] = {}
+        size_left: int | None = BATCH_GET_BYTES_MAX
         for name, spec in ri.items():
             if isinstance(spec, dict):
                 self._projection(spec)  # expression parameters before the table, as the service
@@ -362,11 +365,25 @@ class RegionService:
             projection = self._projection(spec)
             consistent = _bool(spec, "ConsistentRead")
             out = responses[name] = []
-            for k in keys:
+            for i, k in enumerate(keys):
+                if size_left is None:  # over the limit already: the rest is left for later
+                    unprocessed.setdefault(name, {**spec, "Keys": []})["Keys"].append(
+                        spec["Keys"][i])
+                    continue
                 it = t.engine.get(self.region, k, consistent)
-                if it is not None:
-                    out.append(projection(it) if projection else it)
-        return {"Responses": responses, "UnprocessedKeys": {}}
+                if it is None:
+                    continue
+                size = attrs.item_size(it)
+                if size > size_left:
+                    # "BatchGetItem returns a partial result if the response size limit
+                    # (16 MB) is exceeded ... and an appropriate UnprocessedKeys value"
+                    size_left = None
+                    unprocessed.setdefault(name, {**spec, "Keys": []})["Keys"].append(
+                        spec["Keys"][i])
+                    continue
+                size_left -= size
+                out.append(projection(it) if projection else it)
+        return {"Responses": responses, "UnprocessedKeys": unprocessed}
 
     def batch_write_item(self, req: dict) -> dict:
         ri = req.get("RequestItems")

@@ -72,3 +72,20 @@ def test_table_arn_as_table_name(ddb):
     assert err(lambda: ddb.get_item(TableName=other, Key={"pk": {"S": "by-arn"}}))["Code"] == \
         "ValidationException"
     ddb.delete_item(TableName=arn, Key={"pk": {"S": "by-arn"}})
+
+
+def test_batch_get_item_answers_at_most_16_mb(ddb):
+    keys = [{"pk": {"S": f"big{i}"}} for i in range(60)]
+    for k in keys:
+        ddb.put_item(TableName="items", Item={**k, "v": {"S": "x" * 300_000}})
+    try:
+        got = ddb.batch_get_item(RequestItems={"items": {"Keys": keys, "ConsistentRead": True}})
+        returned = got["Responses"]["items"]
+        left = got["UnprocessedKeys"]["items"]["Keys"]
+        assert len(returned) == 55  # 55 x 300,009 bytes fit in 16 MiB, 56 do not
+        assert len(returned) + len(left) == 60
+        assert got["UnprocessedKeys"]["items"]["ConsistentRead"] is True
+        assert {i["pk"]["S"] for i in returned}.isdisjoint(k["pk"]["S"] for k in left)
+    finally:
+        for k in keys:
+            ddb.delete_item(TableName="items", Key=k)
