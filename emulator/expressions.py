@@ -115,17 +115,20 @@ class _Parser:
             raise validation(f"Invalid {kind}: Expression size has exceeded the maximum allowed "
                              f"size; expression size: {len(text)}")
         self.toks: list[tuple[str, str, int]] = []
+        self.ends: list[int] = []  # where each token ends in the text (for "near")
         pos = 0
         while pos < len(text):
             m = _TOKEN.match(text, pos)
             if m is None:
+                start = self.toks[-1][2] if self.toks else pos  # from the token before
                 raise validation(f'Invalid {kind}: Syntax error; token: "{text[pos]}", near: '
-                                 f'"{text[max(0, pos - 5):pos + 5]}"')
+                                 f'"{text[start:pos + 1]}"')
             if m.lastgroup != "ws":
                 val = m.group()
                 if m.lastgroup == "index":
                     val = val[1:-1].strip()
                 self.toks.append((m.lastgroup, val, pos))
+                self.ends.append(m.end())
             pos = m.end()
         self.i = 0
 
@@ -135,12 +138,19 @@ class _Parser:
         return self.toks[j] if j < len(self.toks) else None
 
     def error(self) -> DynamoError:
+        """The service's syntax error: the offending token, and "near" it the text from
+        the token before it to the token after it (at the end: the last token)."""
         t = self.peek()
+        j = self.i
         if t is None:
+            last = len(self.toks) - 1
+            near = self.text[self.toks[last][2]:self.ends[last]] if self.toks else ""
             return validation(f'Invalid {self.kind}: Syntax error; token: "<EOF>", near: '
-                              f'"{self.text[-10:]}"')
+                              f'"{near}"')
+        start = self.toks[j - 1][2] if j > 0 else t[2]
+        end = self.ends[j + 1] if j + 1 < len(self.toks) else self.ends[j]
         return validation(f'Invalid {self.kind}: Syntax error; token: "{t[1]}", near: '
-                          f'"{self.text[max(0, t[2] - 5):t[2] + len(t[1]) + 5]}"')
+                          f'"{self.text[start:end]}"')
 
     def take(self, kind: str, value: str | None = None) -> str:
         t = self.peek()

@@ -89,3 +89,20 @@ def test_batch_get_item_answers_at_most_16_mb(ddb):
     finally:
         for k in keys:
             ddb.delete_item(TableName="items", Key=k)
+
+
+@pytest.mark.parametrize("expression, token, near", [
+    ("SET MyStr = myNum + 1", "1", "+ 1"),
+    ("SET MyStr = myNum Mystr2 myNum2", "Mystr2", "myNum Mystr2 myNum2"),
+    ("SET MyStr = my Num", "Num", "my Num"),
+    ("SET #a = :v, #b = :v,", "<EOF>", ","),
+])
+def test_syntax_errors_say_near_what(ddb, expression, token, near):
+    names = {"#a": "a", "#b": "b"} if "#a" in expression else None
+    kw = {"ExpressionAttributeNames": names} if names else {}
+    if ":v" in expression:
+        kw["ExpressionAttributeValues"] = {":v": {"N": "1"}}
+    e = err(lambda: ddb.update_item(TableName="items", Key={"pk": {"S": "s"}},
+                                    UpdateExpression=expression, **kw))
+    assert e["Message"] == (f'Invalid UpdateExpression: Syntax error; token: "{token}", '
+                            f'near: "{near}"')
