@@ -219,6 +219,7 @@ class RegionService:
                              req.get("ExpressionAttributeValues"), [cond])
         if cond is None:
             return None
+        ex.check_operands(cond, ph, field)
         return lambda item: ex.evaluate(item, cond, ph)
 
     def _projection(self, req: dict) -> Callable[[dict], dict] | None:
@@ -260,6 +261,8 @@ class RegionService:
         proj = ex.parse_projection(proj_text) if proj_text is not None else None
         ph = ex.Placeholders(req.get("ExpressionAttributeNames"),
                              req.get("ExpressionAttributeValues"), [kc, filt, proj])
+        if filt is not None:
+            ex.check_operands(filt, ph, "FilterExpression")
         hash_value, range_cond = _key_condition(kc, ph, t)
         items = [it for it in t.engine.scan(self.region, _bool(req, "ConsistentRead"))
                  if attrs.equal(it.get(t.schema.hash), hash_value)
@@ -280,6 +283,8 @@ class RegionService:
         proj = ex.parse_projection(proj_text) if proj_text is not None else None
         ph = ex.Placeholders(req.get("ExpressionAttributeNames"),
                              req.get("ExpressionAttributeValues"), [filt, proj])
+        if filt is not None:
+            ex.check_operands(filt, ph, "FilterExpression")
         items = t.engine.scan(self.region, _bool(req, "ConsistentRead"))
         seg, total = req.get("Segment"), req.get("TotalSegments")
         if (seg is None) != (total is None):
@@ -723,4 +728,20 @@ def _key_condition(kc: tuple, ph: ex.Placeholders, t: GlobalTable) -> tuple[dict
                              "Query key condition not supported")
     if hash_value is None:
         raise validation(f"Query condition missed key schema element: {t.schema.hash}")
+    _no_empty_key_value(t.schema.hash, [hash_value])
+    if range_cond is not None:
+        operands = range_cond[3:4] if range_cond[0] == "cmp" else \
+            range_cond[2:4] if range_cond[0] == "between" else range_cond[2][1:]
+        _no_empty_key_value(t.schema.range, [ph.values[o[1]] for o in operands
+                                             if o[0] == "value" and o[1] in ph.values])
     return hash_value, range_cond
+
+
+def _no_empty_key_value(name: str, values: list[dict]) -> None:
+    """A Query's key values may not be empty strings or binaries (the service's Query
+    wording, which differs from PutItem's)."""
+    for v in values:
+        if v.get("S") == "" or v.get("B") == "":
+            raise validation("One or more parameter values are not valid. The AttributeValue "
+                             "for a key attribute cannot contain an empty string value. Key: "
+                             f"{name}")

@@ -406,6 +406,23 @@ def refs(node: Any, names: set[str], values: set[str]) -> None:
         refs(x, names, values)
 
 
+def check_operands(node: Any, ph: "Placeholders", kind: str) -> None:
+    """Operand types the service refuses before evaluating anything (so also on an empty
+    table): a BETWEEN bound given as a NULL value."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if not isinstance(n, tuple) or not n:
+            continue
+        if n[0] == "between":
+            for bound in n[2:4]:
+                if bound[0] == "value" and "NULL" in ph.values.get(bound[1], {}):
+                    raise validation(f"Invalid {kind}: Incorrect operand type for operator or "
+                                     "function; operator or function: BETWEEN, operand type: "
+                                     "NULL")
+        stack.extend(x for x in n if isinstance(x, tuple))
+
+
 class Placeholders:
     """ExpressionAttributeNames/Values of one request, checked against the expressions."""
 

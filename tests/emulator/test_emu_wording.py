@@ -106,3 +106,20 @@ def test_syntax_errors_say_near_what(ddb, expression, token, near):
                                     UpdateExpression=expression, **kw))
     assert e["Message"] == (f'Invalid UpdateExpression: Syntax error; token: "{token}", '
                             f'near: "{near}"')
+
+
+def test_between_with_a_null_bound_is_refused_even_on_an_empty_result(ddb):
+    e = err(lambda: ddb.scan(TableName="ranged", FilterExpression="price BETWEEN :lo AND :hi",
+                             ExpressionAttributeValues={":lo": {"NULL": True},
+                                                        ":hi": {"N": "100"}}))
+    assert e["Message"] == ("Invalid FilterExpression: Incorrect operand type for operator or "
+                            "function; operator or function: BETWEEN, operand type: NULL")
+
+
+def test_query_with_an_empty_key_value(ddb):
+    for kc, values, key in (("pk = :p", {":p": {"S": ""}}, "pk"),):
+        e = err(lambda: ddb.query(TableName="ranged", KeyConditionExpression=kc,
+                                  ExpressionAttributeValues=values))
+        assert e["Message"] == ("One or more parameter values are not valid. The AttributeValue "
+                                "for a key attribute cannot contain an empty string value. "
+                                f"Key: {key}")
