@@ -152,6 +152,19 @@ class _Parser:
         return validation(f'Invalid {self.kind}: Syntax error; token: "{t[1]}", near: '
                           f'"{self.text[start:end]}"')
 
+    def _closing(self, open_index: int) -> int:
+        """The index of the ")" token matching the "(" at `open_index`."""
+        depth = 0
+        for j in range(open_index, len(self.toks)):
+            v = self.toks[j]
+            if v[0] == "op" and v[1] == "(":
+                depth += 1
+            elif v[0] == "op" and v[1] == ")":
+                depth -= 1
+                if depth == 0:
+                    return j
+        return -1
+
     def take(self, kind: str, value: str | None = None) -> str:
         t = self.peek()
         if t is None or t[0] != kind or (value is not None and t[1].upper() != value):
@@ -254,8 +267,14 @@ class _Parser:
     def _primary(self) -> tuple:
         if self.at("op", "("):
             self.i += 1
+            start = self.i
             c = self.condition()
             self.take("op", ")")
+            if (self.toks[start][1] == "(" and self.toks[self.i - 2][1] == ")"
+                    and self._closing(start) == self.i - 2):
+                # "((x))": the service refuses a group that is nothing but another group
+                raise validation(f"Invalid {self.kind}: The expression has redundant "
+                                 "parentheses;")
             return c
         fn = self._function_name()
         if fn is not None and fn != "size":

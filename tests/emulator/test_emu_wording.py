@@ -123,3 +123,23 @@ def test_query_with_an_empty_key_value(ddb):
         assert e["Message"] == ("One or more parameter values are not valid. The AttributeValue "
                                 "for a key attribute cannot contain an empty string value. "
                                 f"Key: {key}")
+
+
+@pytest.mark.parametrize("condition, refused", [
+    ("((((a < b))))", True), ("((a < b))", True), ("(a < b)", False),
+    ("(attribute_exists (#0)) AND (((#1 <> :0) AND (#1 <> :1)) AND (#2 = :3))", False),
+])
+def test_redundant_parentheses(ddb, condition, refused):
+    names = {"#0": "pk", "#1": "pk", "#2": "pk"} if "#0" in condition else None
+    values = {":0": {"S": "x"}, ":1": {"S": "y"}, ":3": {"S": "z"}} if names else None
+    kw = {k: v for k, v in (("ExpressionAttributeNames", names),
+                            ("ExpressionAttributeValues", values)) if v}
+    call = lambda: ddb.delete_item(TableName="items", Key={"pk": {"S": "paren"}},  # noqa: E731
+                                   ConditionExpression=condition, **kw)
+    if refused:
+        assert err(call)["Message"] == ("Invalid ConditionExpression: The expression has "
+                                        "redundant parentheses;")
+    else:
+        with pytest.raises(ClientError) as e:  # parsed, then the condition fails: no item
+            call()
+        assert e.value.response["Error"]["Code"] == "ConditionalCheckFailedException"
