@@ -196,7 +196,14 @@ class RegionService:
 
         out = t.engine.write(self.region, [Mutation(key, keys, compute)])[0]
         resp = _consumed(req, t.name, 1.0)
-        attrs_out = _return_values(rv, out.old, out.new)
+        if rv in ("UPDATED_OLD", "UPDATED_NEW") and upd is not None:
+            # the paths the update names, nested ones as nested paths (not their whole
+            # top-level attribute), as they were before / are after
+            paths = tuple(a if w == "REMOVE" else a[0] for w, acts in upd.items() for a in acts)
+            item = out.old if rv == "UPDATED_OLD" else out.new
+            attrs_out = ex.project(item, paths, ph) if item else None
+        else:
+            attrs_out = _return_values(rv, out.old, out.new)
         if attrs_out:
             resp["Attributes"] = attrs_out
         return resp

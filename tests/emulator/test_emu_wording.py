@@ -143,3 +143,20 @@ def test_redundant_parentheses(ddb, condition, refused):
         with pytest.raises(ClientError) as e:  # parsed, then the condition fails: no item
             call()
         assert e.value.response["Error"]["Code"] == "ConditionalCheckFailedException"
+
+
+def test_updated_new_returns_the_updated_nested_paths(ddb):
+    key = {"pk": {"S": "nested-rv"}}
+    ddb.put_item(TableName="items", Item={**key, "a": {"M": {"b": {"L": [{"S": "bar1"}]},
+                                                              "c": {"L": [{"S": "car1"}]}}},
+                                          "z": {"N": "1"}})
+    got = ddb.update_item(TableName="items", Key=key,
+                          UpdateExpression="SET a.#c = list_append(a.#b, :i) REMOVE z",
+                          ExpressionAttributeValues={":i": {"L": [{"S": "bar2"}]}},
+                          ExpressionAttributeNames={"#b": "b", "#c": "c"},
+                          ReturnValues="UPDATED_NEW")
+    assert got["Attributes"] == {"a": {"M": {"c": {"L": [{"S": "bar1"}, {"S": "bar2"}]}}}}
+    old = ddb.update_item(TableName="items", Key=key, UpdateExpression="SET a.c = :n",
+                          ExpressionAttributeValues={":n": {"N": "3"}}, ReturnValues="UPDATED_OLD")
+    assert old["Attributes"] == {"a": {"M": {"c": {"L": [{"S": "bar1"}, {"S": "bar2"}]}}}}
+    ddb.delete_item(TableName="items", Key=key)
