@@ -696,8 +696,13 @@ def apply_update(item: dict, update: dict, ph: Placeholders, key_names: tuple) -
     new = copy.deepcopy(item)
     for p, v in sets:
         _put(new, _names(p, ph), v)
-    for p in update.get("REMOVE", ()):
-        _remove(new, _names(p, ph))
+    # Every REMOVE path names an element of the item as it was: removing list elements
+    # from the highest index down keeps the lower indices pointing where they pointed
+    # (REMOVE l[1], l[3] removes the original second and fourth elements).
+    removes = [_names(p, ph) for p in update.get("REMOVE", ())]
+    for names in sorted(removes, reverse=True,
+                        key=lambda ns: [(1, n) if isinstance(n, int) else (0, n) for n in ns]):
+        _remove(new, names)
     for p, v in adds:
         (t, x), = v.items()
         cur = resolve(new, p, ph)

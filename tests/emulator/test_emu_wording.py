@@ -160,3 +160,12 @@ def test_updated_new_returns_the_updated_nested_paths(ddb):
                           ExpressionAttributeValues={":n": {"N": "3"}}, ReturnValues="UPDATED_OLD")
     assert old["Attributes"] == {"a": {"M": {"c": {"L": [{"S": "bar1"}, {"S": "bar2"}]}}}}
     ddb.delete_item(TableName="items", Key=key)
+
+
+def test_remove_of_several_list_indexes_uses_the_original_positions(ddb):
+    key = {"pk": {"S": "rm-list"}}
+    ddb.put_item(TableName="items", Item={**key, "l": {"L": [{"N": str(i)} for i in range(5)]}})
+    ddb.update_item(TableName="items", Key=key, UpdateExpression="REMOVE l[1], l[3]")
+    got = ddb.get_item(TableName="items", Key=key, ConsistentRead=True)["Item"]["l"]["L"]
+    assert got == [{"N": "0"}, {"N": "2"}, {"N": "4"}]
+    ddb.delete_item(TableName="items", Key=key)
