@@ -592,11 +592,19 @@ class RegionService:
                 raise validation("Transaction request cannot include multiple operations on one item")
             plan.append((t, key, self._projection(body)))
         out = []
+        units: dict[str, float] = {}
         with self.cluster.regions[self.region].lock:  # one consistent snapshot (ACID in-region)
             for t, key, projection in plan:
                 it = t.engine.get(self.region, key, True)
                 out.append({} if it is None else {"Item": projection(it) if projection else it})
-        return {"Responses": out}
+                # a transactional read costs 2 read units per 4 KB (absent items too)
+                units[t.name] = units.get(t.name, 0.0) + 2.0 * max(
+                    1, -(-(attrs.item_size(it) if it else 0) // 4096))
+        resp: dict[str, Any] = {"Responses": out}
+        if req.get("ReturnConsumedCapacity", "NONE") in ("TOTAL", "INDEXES"):
+            resp["ConsumedCapacity"] = [{"TableName": n, "CapacityUnits": u,
+                                         "ReadCapacityUnits": u} for n, u in units.items()]
+        return resp
 
     # ---- small operations ----------------------------------------------------------
     def describe_endpoints(self, req: dict) -> dict:

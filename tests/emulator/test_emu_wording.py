@@ -169,3 +169,17 @@ def test_remove_of_several_list_indexes_uses_the_original_positions(ddb):
     got = ddb.get_item(TableName="items", Key=key, ConsistentRead=True)["Item"]["l"]["L"]
     assert got == [{"N": "0"}, {"N": "2"}, {"N": "4"}]
     ddb.delete_item(TableName="items", Key=key)
+
+
+def test_transact_get_items_consumed_capacity(ddb):
+    ddb.put_item(TableName="items", Item={"pk": {"S": "tg1"}})
+    got = ddb.transact_get_items(TransactItems=[
+        {"Get": {"TableName": "items", "Key": {"pk": {"S": "tg1"}}}},
+        {"Get": {"TableName": "items", "Key": {"pk": {"S": "tg-absent"}}}},
+        {"Get": {"TableName": "ranged", "Key": {"pk": {"S": "x"}, "sk": {"N": "1"}}}}],
+        ReturnConsumedCapacity="TOTAL")
+    assert got["Responses"][0]["Item"] == {"pk": {"S": "tg1"}} and got["Responses"][1] == {}
+    assert got["ConsumedCapacity"] == [
+        {"TableName": "items", "CapacityUnits": 4.0, "ReadCapacityUnits": 4.0},
+        {"TableName": "ranged", "CapacityUnits": 2.0, "ReadCapacityUnits": 2.0}]
+    ddb.delete_item(TableName="items", Key={"pk": {"S": "tg1"}})
