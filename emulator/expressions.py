@@ -461,6 +461,11 @@ class Placeholders:
         if not asts and values:
             raise validation("ExpressionAttributeValues can only be specified when using "
                              "expressions")
+        for given, mark, what in ((names, "#", "Names"), (values, ":", "Values")):
+            bad = [k for k in (given or {}) if not (isinstance(k, str) and k.startswith(mark))]
+            if bad:
+                raise validation(f"ExpressionAttribute{what} contains invalid key: Syntax "
+                                 f'error; key: "{bad[0]}"')
         used_n: set[str] = set()
         used_v: set[str] = set()
         for a in asts:

@@ -183,3 +183,9 @@ def test_transact_get_items_consumed_capacity(ddb):
         {"TableName": "items", "CapacityUnits": 4.0, "ReadCapacityUnits": 4.0},
         {"TableName": "ranged", "CapacityUnits": 2.0, "ReadCapacityUnits": 2.0}]
     ddb.delete_item(TableName="items", Key={"pk": {"S": "tg1"}})
+
+
+def test_placeholder_keys_must_carry_their_mark(ddb):
+    e = err(lambda: ddb.scan(TableName="items", FilterExpression="a = :loc",
+                             ExpressionAttributeValues={"loc": {"S": "x"}, ":loc": {"S": "y"}}))
+    assert e["Message"] == 'ExpressionAttributeValues contains invalid key: Syntax error; key: "loc"'
