@@ -244,9 +244,9 @@ class KeySchema:
                              f"{name} expected: {want} actual: {t}")
         check_value(av)
         if t in ("S", "B") and v == "":
-            raise validation("One or more parameter values were invalid: An AttributeValue may "
-                             f"not contain an empty {'string' if t == 'S' else 'binary'}. "
-                             f"Key: {name}")
+            raise validation("One or more parameter values are not valid. The AttributeValue for "
+                             f"a key attribute cannot contain an empty {'string' if t == 'S' else 'binary'} "
+                             f"value. Key: {name}")
         if t in ("S", "B"):
             _check_key_size(name == self.hash, t, v)
         return key_value(av) if t != "N" else Decimal(format_number(parse_number(v)))

@@ -259,8 +259,7 @@ class RegionService:
         _legacy(req, "KeyConditions", "QueryFilter", "ConditionalOperator")
         kc_text = _opt_str(req, "KeyConditionExpression")
         if kc_text is None:
-            raise validation("Either the KeyConditions or KeyConditionExpression parameter must be "
-                             "specified in the request.")
+            raise validation("Either KeyConditions or QueryFilter should be present")
         kc = ex.parse_condition(kc_text, "KeyConditionExpression")
         filt_text = _opt_str(req, "FilterExpression")
         filt = ex.parse_condition(filt_text, "FilterExpression") if filt_text is not None else None
@@ -325,6 +324,9 @@ class RegionService:
                              "constraint: Member must have value greater than or equal to 1")
         select = _enum(req, "Select", ("SPECIFIC_ATTRIBUTES", "COUNT", "ALL_ATTRIBUTES",
                                        "ALL_PROJECTED_ATTRIBUTES"), "ALL_ATTRIBUTES")
+        if select == "SPECIFIC_ATTRIBUTES" and proj is None and "AttributesToGet" not in req:
+            raise validation("Must specify the AttributesToGet or ProjectionExpression when "
+                             "choosing to get SPECIFIC_ATTRIBUTES")
         scanned = items[:limit] if limit is not None else items
         size = 0
         cut = len(scanned)

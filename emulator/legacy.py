@@ -67,8 +67,7 @@ def translate(operation: str, req: dict) -> dict:
     if not params or not any(p in req for p in params):
         return req
     legacy = [p for p in (*params, "ConditionalOperator") if p in req]
-    modern = [p for p in (*_EXPRESSION_PARAMS, "ExpressionAttributeNames",
-                          "ExpressionAttributeValues") if p in req]
+    modern = [p for p in _EXPRESSION_PARAMS if p in req]
     if modern:
         raise validation("Can not use both expression and non-expression parameters in the "
                          f"same request: Non-expression parameters: {{{', '.join(legacy)}}} "
@@ -170,7 +169,12 @@ def _updates(spec: dict, b: _Builder) -> str:
             if "Value" not in upd:
                 raise validation("One or more parameter values were invalid: Only DELETE "
                                  "action is allowed when no attribute value is specified")
-            clauses["ADD"].append(f"{n} {b.value(upd['Value'])}")
+            v = upd["Value"]
+            if isinstance(v, dict) and "L" in v:  # legacy ADD appends to a list
+                clauses["SET"].append(f"{n} = list_append(if_not_exists({n}, "
+                                      f"{b.value({'L': []})}), {b.value(v)})")
+            else:
+                clauses["ADD"].append(f"{n} {b.value(v)}")
         elif action == "DELETE":
             if "Value" in upd:
                 clauses["DELETE"].append(f"{n} {b.value(upd['Value'])}")

@@ -74,3 +74,19 @@ def test_mixing_and_bad_arguments_are_refused(ddb):
         TableName="items", ScanFilter={"a": {"ComparisonOperator": "BETWEEN",
                                              "AttributeValueList": [{"N": "1"}]}}))
     assert code == "ValidationException" and "Invalid number of argument(s)" in msg
+
+
+def test_legacy_add_appends_to_a_list_and_mixing_names_only_expressions(ddb):
+    key = {"pk": {"S": "legacy-list"}}
+    for _ in range(2):
+        ddb.update_item(TableName="items", Key=key, AttributeUpdates={
+            "l": {"Action": "ADD", "Value": {"L": [{"S": "x"}]}}})
+    got = ddb.get_item(TableName="items", Key=key, ConsistentRead=True)["Item"]["l"]
+    assert got == {"L": [{"S": "x"}, {"S": "x"}]}
+    code, msg = code_and_message(lambda: ddb.update_item(
+        TableName="items", Key=key, AttributeUpdates={"a": {"Action": "PUT", "Value": {"N": "1"}}},
+        UpdateExpression="SET b = :v", ExpressionAttributeValues={":v": {"N": "1"}}))
+    assert msg == ("Can not use both expression and non-expression parameters in the same "
+                   "request: Non-expression parameters: {AttributeUpdates} Expression "
+                   "parameters: {UpdateExpression}")
+    ddb.delete_item(TableName="items", Key=key)

@@ -189,3 +189,22 @@ def test_placeholder_keys_must_carry_their_mark(ddb):
     e = err(lambda: ddb.scan(TableName="items", FilterExpression="a = :loc",
                              ExpressionAttributeValues={"loc": {"S": "x"}, ":loc": {"S": "y"}}))
     assert e["Message"] == 'ExpressionAttributeValues contains invalid key: Syntax error; key: "loc"'
+
+
+def test_empty_key_wording_differs_between_put_and_key_parameters(ddb):
+    put = err(lambda: ddb.put_item(TableName="items", Item={"pk": {"S": ""}}))["Message"]
+    get = err(lambda: ddb.get_item(TableName="items", Key={"pk": {"S": ""}}))["Message"]
+    assert put == ("One or more parameter values were invalid: An AttributeValue may not "
+                   "contain an empty string. Key: pk")
+    assert get == ("One or more parameter values are not valid. The AttributeValue for a key "
+                   "attribute cannot contain an empty string value. Key: pk")
+
+
+def test_specific_attributes_needs_a_projection(ddb):
+    scan = err(lambda: ddb.scan(TableName="items", Select="SPECIFIC_ATTRIBUTES"))["Message"]
+    assert scan == ("Must specify the AttributesToGet or ProjectionExpression when choosing "
+                    "to get SPECIFIC_ATTRIBUTES")
+    query = err(lambda: ddb.query(TableName="items", Select="SPECIFIC_ATTRIBUTES",
+                                  KeyConditionExpression="pk = :p",
+                                  ExpressionAttributeValues={":p": {"S": "a"}}))["Message"]
+    assert query == PREFIX + scan
