@@ -230,7 +230,7 @@ def moto_suite_section(path: Path = MOTO_SUITE) -> list[str]:
         f"**{d['passed']} of {d['applicable']} applicable tests pass ({share:.1f}%).**",
         "", "| Cause of the failures (from the failure text) | Tests |", "|---|---|",
     ]
-    for cause, n in d["failure_causes"].items():
+    for cause, n in sorted(d["failure_causes"].items(), key=lambda kv: (-kv[1], kv[0])):
         lines.append(f"| {cause} | {n} |")
     return lines
 
