@@ -181,6 +181,8 @@ class RegionService:
         cond = ex.parse_condition(cond_text) if cond_text is not None else None
         ph = ex.Placeholders(req.get("ExpressionAttributeNames"),
                              req.get("ExpressionAttributeValues"), [upd, cond])
+        if upd is not None:
+            ex.check_update_paths(upd, ph)
         rv = _return_values_choice(req, ("NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW",
                                          "UPDATED_NEW"))
         on_fail = _enum(req, "ReturnValuesOnConditionCheckFailure", ("ALL_OLD", "NONE"), "NONE")
@@ -352,16 +354,16 @@ class RegionService:
         if not isinstance(ri, dict) or not ri:
             raise validation("1 validation error detected: Value null at 'requestItems' failed to "
                              "satisfy constraint: Member must not be null")
-        total = sum(len(v.get("Keys", [])) if isinstance(v, dict) and isinstance(v.get("Keys"), list)
-                    else 0 for v in ri.values())
-        if total > BATCH_GET_MAX:
-            raise validation("Too many items requested for the BatchGetItem call")
         for name, spec in ri.items():
             if isinstance(spec, dict) and isinstance(spec.get("Keys"), list) \
                     and len(spec["Keys"]) > BATCH_GET_MAX:
                 raise validation("1 validation error detected: Value at 'requestItems."
                                  f"{name}.member.keys' failed to satisfy constraint: Member must "
                                  f"have length less than or equal to {BATCH_GET_MAX}")
+        total = sum(len(v.get("Keys", [])) if isinstance(v, dict) and isinstance(v.get("Keys"), list)
+                    else 0 for v in ri.values())
+        if total > BATCH_GET_MAX:
+            raise validation("Too many items requested for the BatchGetItem call")
         responses: dict[str, list] = {}
         unprocessed: dict[str, dict] = {}
         size_left: int | None = BATCH_GET_BYTES_MAX
@@ -534,20 +536,10 @@ class RegionService:
 
     def _transact_mutation(self, kind: str, body: dict, t: GlobalTable) -> Mutation:
         on_fail = _enum(body, "ReturnValuesOnConditionCheckFailure", ("ALL_OLD", "NONE"), "NONE")
-        if kind == "Put":
-            item = attrs.check_item(body.get("Item") if "Item" in body else _missing("item"))
-            key = t.schema.key_of_item(item)
-            attrs.check_item_size(item)
-            check = self._condition(body)
-
-            def put(old, item=item, check=check):
-                if check is not None and not check(old):
-                    raise condition_failed(old if on_fail == "ALL_OLD" else None)
-                return item
-            return Mutation(key, t.schema.key_attrs(item), put)
-        keys = body.get("Key") if "Key" in body else _missing("key")
-        key = t.schema.key_of_key(keys)
-        keys = attrs.check_item(keys)
+        # The service checks an action's expression parameters before its item or key.
+        for field in ("ExpressionAttributeNames", "ExpressionAttributeValues"):
+            if body.get(field) == {}:
+                raise validation(f"{field} must not be empty")
         if kind == "Update":
             upd_text = _opt_str(body, "UpdateExpression")
             if upd_text is None:
@@ -558,7 +550,23 @@ class RegionService:
             cond = ex.parse_condition(cond_text) if cond_text is not None else None
             ph = ex.Placeholders(body.get("ExpressionAttributeNames"),
                                  body.get("ExpressionAttributeValues"), [upd, cond])
+            ex.check_update_paths(upd, ph)
+        else:
+            check = self._condition(body)
+        if kind == "Put":
+            item = attrs.check_item(body.get("Item") if "Item" in body else _missing("item"))
+            key = t.schema.key_of_item(item)
+            attrs.check_item_size(item)
 
+            def put(old, item=item, check=check):
+                if check is not None and not check(old):
+                    raise condition_failed(old if on_fail == "ALL_OLD" else None)
+                return item
+            return Mutation(key, t.schema.key_attrs(item), put)
+        keys = body.get("Key") if "Key" in body else _missing("key")
+        key = t.schema.key_of_key(keys)
+        keys = attrs.check_item(keys)
+        if kind == "Update":
             def update(old, keys=keys):
                 if cond is not None and not ex.evaluate(old, cond, ph):
                     raise condition_failed(old if on_fail == "ALL_OLD" else None)
@@ -567,7 +575,6 @@ class RegionService:
                 attrs.check_item_size(new)
                 return new
             return Mutation(key, keys, update)
-        check = self._condition(body)
         if kind == "ConditionCheck" and check is None:
             raise validation("1 validation error detected: Value null at 'conditionExpression' "
                              "failed to satisfy constraint: Member must not be null")
@@ -604,8 +611,11 @@ class RegionService:
                     1, -(-(attrs.item_size(it) if it else 0) // 4096))
         resp: dict[str, Any] = {"Responses": out}
         if req.get("ReturnConsumedCapacity", "NONE") in ("TOTAL", "INDEXES"):
-            resp["ConsumedCapacity"] = [{"TableName": n, "CapacityUnits": u,
-                                         "ReadCapacityUnits": u} for n, u in units.items()]
+            indexes = req["ReturnConsumedCapacity"] == "INDEXES"
+            resp["ConsumedCapacity"] = [
+                {"TableName": n, "CapacityUnits": u, "ReadCapacityUnits": u,
+                 **({"Table": {"CapacityUnits": u, "ReadCapacityUnits": u}} if indexes else {})}
+                for n, u in units.items()]
         return resp
 
     # ---- small operations ----------------------------------------------------------

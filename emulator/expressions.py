@@ -376,9 +376,15 @@ def parse_update(text: str) -> dict:
     p = _Parser(text, "UpdateExpression")
     u = p.update()
     p.done()
-    _check_overlap([a if w == "REMOVE" else a[0] for w, acts in u.items() for a in acts],
-                   "UpdateExpression")
     return u
+
+
+def check_update_paths(update: dict, ph: "Placeholders") -> None:
+    """No two paths of an update expression overlap, compared with the names its
+    placeholders stand for (`#a` and `a` are one attribute) and shown resolved."""
+    paths = [a if w == "REMOVE" else a[0] for w, acts in update.items() for a in acts]
+    _check_overlap([("path", tuple(e if e[0] == "index" else ("name", ph.name(e))
+                                   for e in p[1])) for p in paths], "UpdateExpression")
 
 
 def _check_overlap(paths: list, kind: str) -> None:

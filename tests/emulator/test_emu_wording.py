@@ -208,3 +208,22 @@ def test_specific_attributes_needs_a_projection(ddb):
                                   KeyConditionExpression="pk = :p",
                                   ExpressionAttributeValues={":p": {"S": "a"}}))["Message"]
     assert query == PREFIX + scan
+
+
+def test_overlapping_update_paths_are_compared_and_shown_by_name(ddb):
+    e = err(lambda: ddb.update_item(TableName="items", Key={"pk": {"S": "ov"}},
+                                    UpdateExpression="SET #s = :v REMOVE string_set",
+                                    ExpressionAttributeNames={"#s": "string_set"},
+                                    ExpressionAttributeValues={":v": {"S": "x"}}))
+    assert e["Message"] == (PREFIX + "Invalid UpdateExpression: Two document paths overlap "
+                            "with each other; must remove or rewrite one of these paths; path "
+                            "one: [string_set], path two: [string_set]")
+
+
+def test_transaction_checks_expression_parameters_before_the_key(ddb):
+    e = err(lambda: ddb.transact_write_items(TransactItems=[{"Delete": {
+        "TableName": "items", "Key": {"wrong": {"S": "a"}},
+        "ConditionExpression": "attribute_exists(pk)",
+        "ExpressionAttributeNames": {"#count": "count"}}}]))
+    assert e["Message"] == ("Value provided in ExpressionAttributeNames unused in expressions: "
+                            "keys: {#count}")
