@@ -237,7 +237,6 @@ class HttpServer:
             close = headers.get("connection", "").lower() == "close" or version == "HTTP/1.0"
             if not self._set_waiting(conn, False):
                 return  # evicted while its last bytes arrived: nothing was handled
-            conn.settimeout(None)  # the answer is sent whatever the handler's time
             try:
                 status, extra, payload = self.handler(method, path, headers, body)
             except Exception:  # the handler must answer; this is the last line of defence
