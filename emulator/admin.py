@@ -14,18 +14,49 @@ Routes (all answers JSON, one object):
   "versions": {region: {"item", "timestamp", "origin", "deleted"} | null}}
 
 A bad request answers 400 with {"ok": false, "error": "<message>"}; the server keeps going.
+
+Guard (a web page in the user's browser must not be able to post faults or read versions:
+a cross-site POST needs no CORS permission to be *sent*): every route but `GET /health`
+requires the header `X-Gtcheck-Admin-Token` carrying the deployment's token, which is
+written only to the state file (mode 0600) and printed by `gtcheck emulator serve`; a
+request with an `Origin` header (every browser sends one on a cross-origin POST) or whose
+`Host` is not exactly the admin API's own address (or `localhost:<port>` on a loopback
+address: no DNS rebinding) is refused with 403 before anything else is looked at.
 """
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 import traceback
+import urllib.parse
 from typing import Any
 
 from gtcheck.errors import GtcheckError
 
 log = logging.getLogger("gtcheck.emulator")
+
+
+TOKEN_HEADER = "X-Gtcheck-Admin-Token"
+
+
+def refusal(headers: dict, own_netloc: str, token: str | None) -> str | None:
+    """Why a request must be refused (the guard above), or None. `headers` have lower-case
+    names; `own_netloc` is the admin API's `host:port`."""
+    if "origin" in headers:
+        return "requests from a web page (with an Origin header) are refused"
+    host, _, port = own_netloc.rpartition(":")
+    allowed = {own_netloc.lower()}
+    if host.startswith("127.") or host in ("::1", "[::1]", "localhost"):
+        allowed.add(f"localhost:{port}")
+    if headers.get("host", "").strip().lower() not in allowed:
+        return "the Host header is not this admin API's address"
+    if token is not None and not hmac.compare_digest(
+            headers.get(TOKEN_HEADER.lower(), "").encode(), token.encode()):
+        return (f"missing or wrong {TOKEN_HEADER} (the token is in the emulator's state "
+                "file, as \"admin_token\")")
+    return None
 
 
 def admin_handler(deployment: Any):
@@ -36,6 +67,10 @@ def admin_handler(deployment: Any):
         try:
             if method == "GET" and path == "/health":
                 return answer(200, {"ok": True})
+            why = refusal(headers, urllib.parse.urlsplit(deployment.admin_url).netloc,
+                          getattr(deployment, "admin_token", None))
+            if why is not None:
+                return answer(403, {"ok": False, "error": why})
             if method == "GET" and path == "/status":
                 return answer(200, {"ok": True, "status": deployment.status()})
             if method != "POST" or path not in ("/fault", "/versions", "/version-map"):

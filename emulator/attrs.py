@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import decimal
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -23,6 +24,14 @@ TYPES = ("S", "N", "B", "SS", "NS", "BS", "M", "L", "NULL", "BOOL")
 SCALAR_KEY_TYPES = ("S", "N", "B")
 ITEM_SIZE_MAX = 400 * 1024
 DEPTH_MAX = 32
+# Limits documented in the Developer Guide ("Quotas in Amazon DynamoDB", partition and
+# sort keys, attributes): key values in UTF-8 / binary bytes, names in UTF-8 bytes.
+HASH_KEY_BYTES_MAX = 2048
+RANGE_KEY_BYTES_MAX = 1024
+ATTRIBUTE_NAME_BYTES_MAX = 65535  # "64 KB"; 65,536 itself is refused
+# A number as the service reads it: ASCII digits only (no "_", no other scripts' digits,
+# which Python's Decimal would accept), an optional sign, point and exponent.
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
 # Wide enough that no legal (or barely illegal) number is ever rounded silently; limits
 # are then checked explicitly.
 _ARITH = decimal.Context(prec=1000, Emin=-100_000, Emax=100_000,
@@ -38,30 +47,30 @@ def parse_number(text: Any) -> Decimal:
     """A DynamoDB number from its wire string, exact, or ValidationException."""
     if not isinstance(text, str):
         raise serialization(f"NUMBER_VALUE cannot be converted to String")
-    s = text.strip()
-    try:
-        d = Decimal(s)
-    except decimal.InvalidOperation:
-        raise validation(f"The parameter cannot be converted to a numeric value: {text}") from None
-    if not d.is_finite() or not s or s != text or len(s) > 1000:
+    if len(text) > 1000 or not _NUMBER.fullmatch(text):
         raise validation(f"The parameter cannot be converted to a numeric value: {text}")
-    return check_number(d)
+    return check_number(Decimal(text))
 
 
 def check_number(d: Decimal) -> Decimal:
+    """`d` within DynamoDB's range (38 significant digits, magnitude 1e-130 to 1e126),
+    normalised. The magnitude is judged from the exponent before any arithmetic, so an
+    exponent like 1e999999999999 is refused, never overflows and never rounds to 0."""
+    if not d.is_finite():
+        raise validation(f"The parameter cannot be converted to a numeric value: {d}")
     if d.is_zero():
         return Decimal(0)
-    n = d.normalize(_ARITH)
-    if len(n.as_tuple().digits) > 38:
-        raise validation("Attempting to store more than 38 significant digits in a Number")
-    adj = n.adjusted()
+    adj = d.adjusted()
     if adj > 125:
         raise validation("Number overflow. Attempting to store a number with magnitude larger "
                          "than supported range")
     if adj < -130:
         raise validation("Number underflow. Attempting to store a number with magnitude "
                          "smaller than supported range")
-    return n
+    digits = d.as_tuple().digits
+    if len(bytes(digits).rstrip(b"\0")) > 38:  # trailing zeros are not significant
+        raise validation("Attempting to store more than 38 significant digits in a Number")
+    return d.normalize(_ARITH)
 
 
 def format_number(d: Decimal) -> str:
@@ -112,7 +121,7 @@ def check_value(av: Any, depth: int = 0) -> dict:
             raise serialization("STRING_VALUE can not be converted to String")
         return av
     if t == "N":
-        if isinstance(v, str) and v.isdigit() and len(v) <= 38 and (v[0] != "0" or v == "0"):
+        if isinstance(v, str) and v.isascii() and v.isdigit() and len(v) <= 38 and (v[0] != "0" or v == "0"):
             return av  # fast path: a canonical non-negative integer
         d = parse_number(v)
         s = format_number(d)
@@ -127,8 +136,7 @@ def check_value(av: Any, depth: int = 0) -> dict:
     if t == "NULL":
         if v is not True:
             if isinstance(v, bool):
-                raise validation("One or more parameter values were invalid: Null attribute value "
-                                 "types must have the value of true")
+                raise validation("Null attribute value types must have the value of true")
             raise serialization("Unexpected value type in payload")
         return av
     if t in ("SS", "NS", "BS"):
@@ -174,8 +182,18 @@ def check_item(item: Any, what: str = "Item") -> dict:
         if not name:
             raise validation("One or more parameter values were invalid: An AttributeValue may "
                              "not contain an empty attribute name")  # service wording varies
+        check_attribute_name(name)
         out[name] = check_value(av)
     return out
+
+
+def check_attribute_name(name: str) -> None:
+    """An attribute name's length: at most 65,535 UTF-8 bytes. (The service's exact wording
+    is not documented; its type and subject are: a ValidationException about the name.)"""
+    if len(name) > ATTRIBUTE_NAME_BYTES_MAX // 4 and \
+            len(name.encode("utf-8", "surrogatepass")) > ATTRIBUTE_NAME_BYTES_MAX:
+        raise validation("One or more parameter values were invalid: Attribute name is too "
+                         f"large, must be less than {ATTRIBUTE_NAME_BYTES_MAX + 1} bytes")
 
 
 def _b64(v: Any) -> bytes:
@@ -229,6 +247,8 @@ class KeySchema:
             raise validation("One or more parameter values are not valid. The AttributeValue for "
                              f"a key attribute cannot contain an empty {'string' if t == 'S' else 'binary'} "
                              f"value. Key: {name}")
+        if t in ("S", "B"):
+            _check_key_size(name == self.hash, t, v)
         return key_value(av) if t != "N" else Decimal(format_number(parse_number(v)))
 
     def key_of_item(self, item: dict) -> tuple:
@@ -252,6 +272,22 @@ class KeySchema:
 
     def key_attrs(self, item: dict) -> dict:
         return {n: item[n] for n in self.names}
+
+
+def _check_key_size(is_hash: bool, t: str, v: str) -> None:
+    """Key values are limited in bytes (UTF-8 for strings): 2,048 for the partition key and
+    1,024 for the sort key; the messages are the service's."""
+    limit = HASH_KEY_BYTES_MAX if is_hash else RANGE_KEY_BYTES_MAX
+    if len(v) <= limit // 4 and t == "S":
+        return  # fast path: at most 4 UTF-8 bytes per character
+    size = len(v.encode("utf-8", "surrogatepass")) if t == "S" else len(_b64(v))
+    if size <= limit:
+        return
+    if is_hash:
+        raise validation("One or more parameter values were invalid: Size of hashkey has "
+                         f"exceeded the maximum size limit of{HASH_KEY_BYTES_MAX} bytes")
+    raise validation("One or more parameter values were invalid: Aggregated size of all range "
+                     f"keys has exceeded the size limit of {RANGE_KEY_BYTES_MAX} bytes")
 
 
 # ---- comparison ----------------------------------------------------------------------
@@ -313,6 +349,7 @@ def item_size(item: dict) -> int:
     return sum(len(k.encode("utf-8")) + value_size(v) for k, v in item.items())
 
 
-def check_item_size(item: dict) -> None:
+def check_item_size(item: dict,
+                    message: str = "Item size has exceeded the maximum allowed size") -> None:
     if item_size(item) > ITEM_SIZE_MAX:
-        raise validation("Item size has exceeded the maximum allowed size")
+        raise validation(message)

@@ -146,6 +146,7 @@ def fault(state_file: str, action: str, args: tuple[str, ...]) -> None:
     slow R MS | pause R | resume [R] | heal | pause-replication [R] | resume-replication [R] |
     stop R | start R | skew-clock R MS | status
     """
+    from emulator.admin import TOKEN_HEADER
     from emulator.deployment import FAULT_ACTIONS
 
     if action not in FAULT_ACTIONS:
@@ -153,6 +154,7 @@ def fault(state_file: str, action: str, args: tuple[str, ...]) -> None:
     try:
         state = json.loads(Path(state_file).read_text())
         admin = state["admin"]
+        token = state.get("admin_token") or ""
     except FileNotFoundError:
         raise click.ClickException(f"no emulator state file at {state_file}; start one with "
                                    "`gtcheck emulator serve`") from None
@@ -160,7 +162,8 @@ def fault(state_file: str, action: str, args: tuple[str, ...]) -> None:
         raise click.ClickException(f"{state_file} is not an emulator state file") from None
     body = json.dumps({"action": action, "args": list(args)}).encode()
     req = urllib.request.Request(f"{admin}/fault", data=body, method="POST",
-                                 headers={"Content-Type": "application/json"})
+                                 headers={"Content-Type": "application/json",
+                                          TOKEN_HEADER: token})
     try:
         with urllib.request.urlopen(req, timeout=FAULT_TIMEOUT_S) as resp:
             answer = json.loads(resp.read())

@@ -58,6 +58,9 @@ TAGS_MAX = 50  # per resource, as on AWS
 
 
 def check_table_name(name: Any) -> str:
+    if name is None:  # absent: the service's constraint message, not a type error
+        raise validation("1 validation error detected: Value null at 'tableName' failed to "
+                         "satisfy constraint: Member must not be null")
     if not isinstance(name, str):
         raise DynamoError("SerializationException", "Unexpected value type in payload")
     if not 3 <= len(name) <= 255 or not set(name) <= TABLE_NAME_CHARS:

@@ -16,17 +16,23 @@ tables reject transactions (M14). Control-plane operations are delegated to the 
 from __future__ import annotations
 
 import json
+import re
 import time
 import zlib
 from typing import Any, Callable
 
-from emulator import attrs
+from emulator import attrs, legacy
 from emulator import expressions as ex
 from emulator.cluster import Cluster, GlobalTable
 from emulator.engine import UNCHANGED, Mutation
 from emulator.errors import DynamoError, condition_failed, validation
+from emulator.wording import worded
 
 BATCH_GET_MAX = 100
+BATCH_GET_BYTES_MAX = 16 * 1024 * 1024  # a BatchGetItem answer holds at most 16 MB of items
+_TABLE_ARN = re.compile(r"arn:aws[a-z-]*:dynamodb:([a-z0-9-]+):[0-9]{12}:table/([a-zA-Z0-9_.-]{3,255})")
+INTEGER_MAX = 2**31 - 1  # the API's Integer members (Limit, Segment...) are 32-bit
+TRANSACTION_BYTES_MAX = 4 * 1024 * 1024  # "the aggregate size of the items ... 4 MB"
 BATCH_WRITE_MAX = 25
 TRANSACT_MAX = 100
 QUERY_PAGE_BYTES_MAX = 1024 * 1024
@@ -105,10 +111,25 @@ class RegionService:
         if not isinstance(req, dict):
             raise _serial("Start of structure or map found where not expected")
         self.cluster.running[self.region].wait()  # a frozen region (`pause`) answers later
-        return fn(req)
+        try:
+            if "ReturnConsumedCapacity" in req:  # checked before anything is done
+                _enum(req, "ReturnConsumedCapacity", ("INDEXES", "TOTAL", "NONE"), "NONE")
+            return fn(legacy.translate(operation, req))
+        except DynamoError as e:
+            raise worded(operation, e) from None
 
     def _table(self, req: dict, field: str = "TableName") -> GlobalTable:
-        return self.cluster.table(self.region, req.get(field))
+        return self._named(req.get(field))
+
+    def _named(self, name: Any) -> GlobalTable:
+        """The table a data-plane request names, by its name or its ARN in this region
+        (`arn:aws:dynamodb:<region>:<account>:table/<name>`, as the service accepts)."""
+        if isinstance(name, str) and name.startswith("arn:"):
+            m = _TABLE_ARN.fullmatch(name)
+            if m is None or m.group(1) != self.region:
+                raise validation(f"Invalid TableArn: Invalid ResourceArn provided as input {name}")
+            name = m.group(2)
+        return self.cluster.table(self.region, name)
 
     # ---- single-item operations ----------------------------------------------------
     def put_item(self, req: dict) -> dict:
@@ -122,9 +143,7 @@ class RegionService:
                  new: dict | None) -> dict:
         """PutItem (`new` = the item) and DeleteItem (`new` = None): conditional replace."""
         _legacy(req, "Expected", "ConditionalOperator")
-        rv = _enum(req, "ReturnValues", ("NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"), "NONE")
-        if rv not in ("NONE", "ALL_OLD"):
-            raise validation("ReturnValues can only be ALL_OLD or NONE")
+        rv = _return_values_choice(req, ("NONE", "ALL_OLD"))
         check = self._condition(req)
         on_fail = _enum(req, "ReturnValuesOnConditionCheckFailure", ("ALL_OLD", "NONE"), "NONE")
 
@@ -141,9 +160,9 @@ class RegionService:
 
     def get_item(self, req: dict) -> dict:
         t = self._table(req)
+        projection = self._projection(req)  # expression parameters first, as the service
         key = t.schema.key_of_key(req.get("Key") if "Key" in req else _missing("key"))
         consistent = _bool(req, "ConsistentRead")
-        projection = self._projection(req)
         item = t.engine.get(self.region, key, consistent)
         resp = _consumed(req, t.name, 1.0 if consistent else 0.5)
         if item is not None:
@@ -162,7 +181,10 @@ class RegionService:
         cond = ex.parse_condition(cond_text) if cond_text is not None else None
         ph = ex.Placeholders(req.get("ExpressionAttributeNames"),
                              req.get("ExpressionAttributeValues"), [upd, cond])
-        rv = _enum(req, "ReturnValues", ("NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"), "NONE")
+        if upd is not None:
+            ex.check_update_paths(upd, ph)
+        rv = _return_values_choice(req, ("NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW",
+                                         "UPDATED_NEW"))
         on_fail = _enum(req, "ReturnValuesOnConditionCheckFailure", ("ALL_OLD", "NONE"), "NONE")
         names = t.schema.names
 
@@ -171,12 +193,19 @@ class RegionService:
                 raise condition_failed(old if on_fail == "ALL_OLD" else None)
             base = dict(old) if old is not None else dict(keys)
             new = ex.apply_update(base, upd, ph, names) if upd is not None else base
-            attrs.check_item_size(new)
+            attrs.check_item_size(new, "Item size to update has exceeded the maximum allowed size")
             return new
 
         out = t.engine.write(self.region, [Mutation(key, keys, compute)])[0]
         resp = _consumed(req, t.name, 1.0)
-        attrs_out = _return_values(rv, out.old, out.new)
+        if rv in ("UPDATED_OLD", "UPDATED_NEW") and upd is not None:
+            # the paths the update names, nested ones as nested paths (not their whole
+            # top-level attribute), as they were before / are after
+            paths = tuple(a if w == "REMOVE" else a[0] for w, acts in upd.items() for a in acts)
+            item = out.old if rv == "UPDATED_OLD" else out.new
+            attrs_out = ex.project(item, paths, ph) if item else None
+        else:
+            attrs_out = _return_values(rv, out.old, out.new)
         if attrs_out:
             resp["Attributes"] = attrs_out
         return resp
@@ -199,6 +228,7 @@ class RegionService:
                              req.get("ExpressionAttributeValues"), [cond])
         if cond is None:
             return None
+        ex.check_operands(cond, ph, field)
         return lambda item: ex.evaluate(item, cond, ph)
 
     def _projection(self, req: dict) -> Callable[[dict], dict] | None:
@@ -231,8 +261,7 @@ class RegionService:
         _legacy(req, "KeyConditions", "QueryFilter", "ConditionalOperator")
         kc_text = _opt_str(req, "KeyConditionExpression")
         if kc_text is None:
-            raise validation("Either the KeyConditions or KeyConditionExpression parameter must be "
-                             "specified in the request.")
+            raise validation("Either KeyConditions or QueryFilter should be present")
         kc = ex.parse_condition(kc_text, "KeyConditionExpression")
         filt_text = _opt_str(req, "FilterExpression")
         filt = ex.parse_condition(filt_text, "FilterExpression") if filt_text is not None else None
@@ -240,6 +269,8 @@ class RegionService:
         proj = ex.parse_projection(proj_text) if proj_text is not None else None
         ph = ex.Placeholders(req.get("ExpressionAttributeNames"),
                              req.get("ExpressionAttributeValues"), [kc, filt, proj])
+        if filt is not None:
+            ex.check_operands(filt, ph, "FilterExpression")
         hash_value, range_cond = _key_condition(kc, ph, t)
         items = [it for it in t.engine.scan(self.region, _bool(req, "ConsistentRead"))
                  if attrs.equal(it.get(t.schema.hash), hash_value)
@@ -260,6 +291,8 @@ class RegionService:
         proj = ex.parse_projection(proj_text) if proj_text is not None else None
         ph = ex.Placeholders(req.get("ExpressionAttributeNames"),
                              req.get("ExpressionAttributeValues"), [filt, proj])
+        if filt is not None:
+            ex.check_operands(filt, ph, "FilterExpression")
         items = t.engine.scan(self.region, _bool(req, "ConsistentRead"))
         seg, total = req.get("Segment"), req.get("TotalSegments")
         if (seg is None) != (total is None):
@@ -271,7 +304,8 @@ class RegionService:
             if not isinstance(total, int) or not isinstance(seg, int) or not 1 <= total <= 1_000_000 \
                     or not 0 <= seg < total:
                 raise validation("The Segment parameter is zero-based and must be less than "
-                                 "parameter TotalSegments")
+                                 f"parameter TotalSegments: Segment: {seg} is not less than "
+                                 f"TotalSegments: {total}")
             items = [it for it in items
                      if zlib.crc32(json.dumps(it[t.schema.hash], sort_keys=True).encode()) % total == seg]
         return self._page(req, t, items, filt, proj, ph, forward=True)
@@ -284,11 +318,17 @@ class RegionService:
             keyed = [(t.schema.key_of_item(it), it) for it in items]
             items = [it for k, it in keyed if (k > sk if forward else k < sk)]
         limit = req.get("Limit")
+        if isinstance(limit, int) and limit > INTEGER_MAX:
+            # Limit is a 32-bit Integer member: a larger number cannot be deserialized
+            raise _serial("NUMBER_VALUE cannot be converted to Integer")
         if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
             raise validation("1 validation error detected: Value at 'limit' failed to satisfy "
                              "constraint: Member must have value greater than or equal to 1")
-        select = _enum(req, "Select", ("ALL_ATTRIBUTES", "ALL_PROJECTED_ATTRIBUTES",
-                                       "SPECIFIC_ATTRIBUTES", "COUNT"), "ALL_ATTRIBUTES")
+        select = _enum(req, "Select", ("SPECIFIC_ATTRIBUTES", "COUNT", "ALL_ATTRIBUTES",
+                                       "ALL_PROJECTED_ATTRIBUTES"), "ALL_ATTRIBUTES")
+        if select == "SPECIFIC_ATTRIBUTES" and proj is None and "AttributesToGet" not in req:
+            raise validation("Must specify the AttributesToGet or ProjectionExpression when "
+                             "choosing to get SPECIFIC_ATTRIBUTES")
         scanned = items[:limit] if limit is not None else items
         size = 0
         cut = len(scanned)
@@ -314,13 +354,23 @@ class RegionService:
         if not isinstance(ri, dict) or not ri:
             raise validation("1 validation error detected: Value null at 'requestItems' failed to "
                              "satisfy constraint: Member must not be null")
+        for name, spec in ri.items():
+            if isinstance(spec, dict) and isinstance(spec.get("Keys"), list) \
+                    and len(spec["Keys"]) > BATCH_GET_MAX:
+                raise validation("1 validation error detected: Value at 'requestItems."
+                                 f"{name}.member.keys' failed to satisfy constraint: Member must "
+                                 f"have length less than or equal to {BATCH_GET_MAX}")
         total = sum(len(v.get("Keys", [])) if isinstance(v, dict) and isinstance(v.get("Keys"), list)
                     else 0 for v in ri.values())
         if total > BATCH_GET_MAX:
             raise validation("Too many items requested for the BatchGetItem call")
         responses: dict[str, list] = {}
+        unprocessed: dict[str, dict] = {}
+        size_left: int | None = BATCH_GET_BYTES_MAX
         for name, spec in ri.items():
-            t = self.cluster.table(self.region, name)
+            if isinstance(spec, dict):
+                self._projection(spec)  # expression parameters before the table, as the service
+            t = self._named(name)
             if not isinstance(spec, dict) or not isinstance(spec.get("Keys"), list) or not spec["Keys"]:
                 raise validation("1 validation error detected: Value at 'requestItems."
                                  f"{name}.member.keys' failed to satisfy constraint: Member must "
@@ -331,11 +381,25 @@ class RegionService:
             projection = self._projection(spec)
             consistent = _bool(spec, "ConsistentRead")
             out = responses[name] = []
-            for k in keys:
+            for i, k in enumerate(keys):
+                if size_left is None:  # over the limit already: the rest is left for later
+                    unprocessed.setdefault(name, {**spec, "Keys": []})["Keys"].append(
+                        spec["Keys"][i])
+                    continue
                 it = t.engine.get(self.region, k, consistent)
-                if it is not None:
-                    out.append(projection(it) if projection else it)
-        return {"Responses": responses, "UnprocessedKeys": {}}
+                if it is None:
+                    continue
+                size = attrs.item_size(it)
+                if size > size_left:
+                    # "BatchGetItem returns a partial result if the response size limit
+                    # (16 MB) is exceeded ... and an appropriate UnprocessedKeys value"
+                    size_left = None
+                    unprocessed.setdefault(name, {**spec, "Keys": []})["Keys"].append(
+                        spec["Keys"][i])
+                    continue
+                size_left -= size
+                out.append(projection(it) if projection else it)
+        return {"Responses": responses, "UnprocessedKeys": unprocessed}
 
     def batch_write_item(self, req: dict) -> dict:
         ri = req.get("RequestItems")
@@ -345,7 +409,7 @@ class RegionService:
         plan: list[tuple[GlobalTable, Mutation]] = []
         count = 0
         for name, reqs in ri.items():
-            t = self.cluster.table(self.region, name)
+            t = self._named(name)
             if not isinstance(reqs, list) or not reqs:
                 raise validation("1 validation error detected: Value at 'requestItems' failed to "
                                  "satisfy constraint: Map value must satisfy constraint: [Member "
@@ -396,6 +460,7 @@ class RegionService:
                              "than or equal to 36 and greater than or equal to 1")
         plan: list[tuple[GlobalTable, Mutation]] = []
         seen = set()
+        size = 0
         for entry in items:
             if not isinstance(entry, dict) or len(entry) != 1:
                 raise validation("TransactItems can only contain one of Check, Put, Update or Delete")
@@ -411,6 +476,10 @@ class RegionService:
                 raise validation("Transaction request cannot include multiple operations on one item")
             seen.add((t.name, m.key))
             plan.append((t, m))
+            size += _transact_entry_size(kind, body)
+        if size > TRANSACTION_BYTES_MAX:
+            raise validation("The aggregate size of the items in the transaction cannot exceed "
+                             "4 MB")
         lock = self.cluster.regions[self.region].lock
         with lock:
             if token is not None:
@@ -467,20 +536,10 @@ class RegionService:
 
     def _transact_mutation(self, kind: str, body: dict, t: GlobalTable) -> Mutation:
         on_fail = _enum(body, "ReturnValuesOnConditionCheckFailure", ("ALL_OLD", "NONE"), "NONE")
-        if kind == "Put":
-            item = attrs.check_item(body.get("Item") if "Item" in body else _missing("item"))
-            key = t.schema.key_of_item(item)
-            attrs.check_item_size(item)
-            check = self._condition(body)
-
-            def put(old, item=item, check=check):
-                if check is not None and not check(old):
-                    raise condition_failed(old if on_fail == "ALL_OLD" else None)
-                return item
-            return Mutation(key, t.schema.key_attrs(item), put)
-        keys = body.get("Key") if "Key" in body else _missing("key")
-        key = t.schema.key_of_key(keys)
-        keys = attrs.check_item(keys)
+        # The service checks an action's expression parameters before its item or key.
+        for field in ("ExpressionAttributeNames", "ExpressionAttributeValues"):
+            if body.get(field) == {}:
+                raise validation(f"{field} must not be empty")
         if kind == "Update":
             upd_text = _opt_str(body, "UpdateExpression")
             if upd_text is None:
@@ -491,7 +550,23 @@ class RegionService:
             cond = ex.parse_condition(cond_text) if cond_text is not None else None
             ph = ex.Placeholders(body.get("ExpressionAttributeNames"),
                                  body.get("ExpressionAttributeValues"), [upd, cond])
+            ex.check_update_paths(upd, ph)
+        else:
+            check = self._condition(body)
+        if kind == "Put":
+            item = attrs.check_item(body.get("Item") if "Item" in body else _missing("item"))
+            key = t.schema.key_of_item(item)
+            attrs.check_item_size(item)
 
+            def put(old, item=item, check=check):
+                if check is not None and not check(old):
+                    raise condition_failed(old if on_fail == "ALL_OLD" else None)
+                return item
+            return Mutation(key, t.schema.key_attrs(item), put)
+        keys = body.get("Key") if "Key" in body else _missing("key")
+        key = t.schema.key_of_key(keys)
+        keys = attrs.check_item(keys)
+        if kind == "Update":
             def update(old, keys=keys):
                 if cond is not None and not ex.evaluate(old, cond, ph):
                     raise condition_failed(old if on_fail == "ALL_OLD" else None)
@@ -500,7 +575,6 @@ class RegionService:
                 attrs.check_item_size(new)
                 return new
             return Mutation(key, keys, update)
-        check = self._condition(body)
         if kind == "ConditionCheck" and check is None:
             raise validation("1 validation error detected: Value null at 'conditionExpression' "
                              "failed to satisfy constraint: Member must not be null")
@@ -523,13 +597,26 @@ class RegionService:
                 raise validation("Transactions are not supported on multi-Region strongly "
                                  "consistent global tables")
             key = t.schema.key_of_key(body.get("Key") if "Key" in body else _missing("key"))
+            if any(p[0] is t and p[1] == key for p in plan):
+                raise validation("Transaction request cannot include multiple operations on one item")
             plan.append((t, key, self._projection(body)))
         out = []
+        units: dict[str, float] = {}
         with self.cluster.regions[self.region].lock:  # one consistent snapshot (ACID in-region)
             for t, key, projection in plan:
                 it = t.engine.get(self.region, key, True)
                 out.append({} if it is None else {"Item": projection(it) if projection else it})
-        return {"Responses": out}
+                # a transactional read costs 2 read units per 4 KB (absent items too)
+                units[t.name] = units.get(t.name, 0.0) + 2.0 * max(
+                    1, -(-(attrs.item_size(it) if it else 0) // 4096))
+        resp: dict[str, Any] = {"Responses": out}
+        if req.get("ReturnConsumedCapacity", "NONE") in ("TOTAL", "INDEXES"):
+            indexes = req["ReturnConsumedCapacity"] == "INDEXES"
+            resp["ConsumedCapacity"] = [
+                {"TableName": n, "CapacityUnits": u, "ReadCapacityUnits": u,
+                 **({"Table": {"CapacityUnits": u, "ReadCapacityUnits": u}} if indexes else {})}
+                for n, u in units.items()]
+        return resp
 
     # ---- small operations ----------------------------------------------------------
     def describe_endpoints(self, req: dict) -> dict:
@@ -572,6 +659,21 @@ def _apply_transaction(region: str, plan: list) -> None:
         t.engine.write(region, ms)
 
 
+def _transact_entry_size(kind: str, body: dict) -> int:
+    """Bytes one validated TransactWriteItems entry brings: its item (Put) or its key, plus
+    the attribute values its expressions carry."""
+    size = attrs.item_size(body["Item"] if kind == "Put" else body["Key"])
+    values = body.get("ExpressionAttributeValues") or {}
+    return size + sum(attrs.value_size(v) for v in values.values())
+
+
+def _return_values_choice(req: dict, allowed: tuple[str, ...]) -> str:
+    rv = req.get("ReturnValues", "NONE")
+    if rv not in allowed:
+        raise validation("Return values set to invalid value")
+    return rv
+
+
 def _missing(what: str) -> Any:
     raise validation(f"1 validation error detected: Value null at '{what}' failed to satisfy "
                      "constraint: Member must not be null")
@@ -584,8 +686,8 @@ def _transact_items(req: dict) -> list:
         raise validation("1 validation error detected: Value null at 'transactItems' failed to "
                          "satisfy constraint: Member must not be null")
     if len(items) > TRANSACT_MAX:
-        raise validation("1 validation error detected: Value at 'transactItems' failed to "
-                         "satisfy constraint: Member must have length less than or equal to 100")
+        raise validation("1 validation error detected at 'transactItems' failed to satisfy "
+                         "constraint: Member must have length less than or equal to 100.")
     return items
 
 
@@ -653,4 +755,20 @@ def _key_condition(kc: tuple, ph: ex.Placeholders, t: GlobalTable) -> tuple[dict
                              "Query key condition not supported")
     if hash_value is None:
         raise validation(f"Query condition missed key schema element: {t.schema.hash}")
+    _no_empty_key_value(t.schema.hash, [hash_value])
+    if range_cond is not None:
+        operands = range_cond[3:4] if range_cond[0] == "cmp" else \
+            range_cond[2:4] if range_cond[0] == "between" else range_cond[2][1:]
+        _no_empty_key_value(t.schema.range, [ph.values[o[1]] for o in operands
+                                             if o[0] == "value" and o[1] in ph.values])
     return hash_value, range_cond
+
+
+def _no_empty_key_value(name: str, values: list[dict]) -> None:
+    """A Query's key values may not be empty strings or binaries (the service's Query
+    wording, which differs from PutItem's)."""
+    for v in values:
+        if v.get("S") == "" or v.get("B") == "":
+            raise validation("One or more parameter values are not valid. The AttributeValue "
+                             "for a key attribute cannot contain an empty string value. Key: "
+                             f"{name}")

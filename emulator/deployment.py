@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import time
 from pathlib import Path
 from typing import Any
@@ -105,6 +106,9 @@ class Deployment:
             self._handlers[r] = handler
             self._servers[r] = HttpServer(host, port + i if port else 0, handler, name=f"ddb-{r}")
         from emulator.admin import admin_handler  # late: admin imports this module's names
+        # The admin API's secret (emulator/admin.py): from the OS, never from the run's
+        # seed, which is no secret.
+        self.admin_token = secrets.token_urlsafe(24)
         self._admin = HttpServer(host, self.admin_port, admin_handler(self), name="admin")
         # Other AWS services the single endpoint answers, by SigV4 signing name.
         self.services: dict[str, Any] = {}
@@ -180,16 +184,22 @@ class Deployment:
 
     def state(self) -> dict:
         return {"mode": self.mode, "regions": self.endpoints, "endpoint": self.endpoint,
-                "witness": self.witness, "admin": self.admin_url, "latency_scale": self.latency_scale,
+                "witness": self.witness, "admin": self.admin_url,
+                "admin_token": self.admin_token, "latency_scale": self.latency_scale,
                 "bugs": list(self.bugs),
                 "control_plane_scale": self.control_plane.scale if self.control_plane else 0,
                 "pid": os.getpid(), "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
 
     def write_state(self, path: str | os.PathLike) -> None:
+        """The state file: endpoints and the admin API's URL and token, readable by the
+        user only (the token is what lets a client inject faults, emulator/admin.py)."""
         p = Path(path)
         p.parent.mkdir(parents=True, exist_ok=True)
         tmp = p.with_suffix(p.suffix + ".tmp")
-        tmp.write_text(json.dumps(self.state(), indent=2) + "\n")
+        tmp.unlink(missing_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(json.dumps(self.state(), indent=2) + "\n")
         tmp.replace(p)
 
     # ---- faults --------------------------------------------------------------------

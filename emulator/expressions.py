@@ -115,17 +115,20 @@ class _Parser:
             raise validation(f"Invalid {kind}: Expression size has exceeded the maximum allowed "
                              f"size; expression size: {len(text)}")
         self.toks: list[tuple[str, str, int]] = []
+        self.ends: list[int] = []  # where each token ends in the text (for "near")
         pos = 0
         while pos < len(text):
             m = _TOKEN.match(text, pos)
             if m is None:
+                start = self.toks[-1][2] if self.toks else pos  # from the token before
                 raise validation(f'Invalid {kind}: Syntax error; token: "{text[pos]}", near: '
-                                 f'"{text[max(0, pos - 5):pos + 5]}"')
+                                 f'"{text[start:pos + 1]}"')
             if m.lastgroup != "ws":
                 val = m.group()
                 if m.lastgroup == "index":
                     val = val[1:-1].strip()
                 self.toks.append((m.lastgroup, val, pos))
+                self.ends.append(m.end())
             pos = m.end()
         self.i = 0
 
@@ -135,12 +138,32 @@ class _Parser:
         return self.toks[j] if j < len(self.toks) else None
 
     def error(self) -> DynamoError:
+        """The service's syntax error: the offending token, and "near" it the text from
+        the token before it to the token after it (at the end: the last token)."""
         t = self.peek()
+        j = self.i
         if t is None:
+            last = len(self.toks) - 1
+            near = self.text[self.toks[last][2]:self.ends[last]] if self.toks else ""
             return validation(f'Invalid {self.kind}: Syntax error; token: "<EOF>", near: '
-                              f'"{self.text[-10:]}"')
+                              f'"{near}"')
+        start = self.toks[j - 1][2] if j > 0 else t[2]
+        end = self.ends[j + 1] if j + 1 < len(self.toks) else self.ends[j]
         return validation(f'Invalid {self.kind}: Syntax error; token: "{t[1]}", near: '
-                          f'"{self.text[max(0, t[2] - 5):t[2] + len(t[1]) + 5]}"')
+                          f'"{self.text[start:end]}"')
+
+    def _closing(self, open_index: int) -> int:
+        """The index of the ")" token matching the "(" at `open_index`."""
+        depth = 0
+        for j in range(open_index, len(self.toks)):
+            v = self.toks[j]
+            if v[0] == "op" and v[1] == "(":
+                depth += 1
+            elif v[0] == "op" and v[1] == ")":
+                depth -= 1
+                if depth == 0:
+                    return j
+        return -1
 
     def take(self, kind: str, value: str | None = None) -> str:
         t = self.peek()
@@ -244,8 +267,14 @@ class _Parser:
     def _primary(self) -> tuple:
         if self.at("op", "("):
             self.i += 1
+            start = self.i
             c = self.condition()
             self.take("op", ")")
+            if (self.toks[start][1] == "(" and self.toks[self.i - 2][1] == ")"
+                    and self._closing(start) == self.i - 2):
+                # "((x))": the service refuses a group that is nothing but another group
+                raise validation(f"Invalid {self.kind}: The expression has redundant "
+                                 "parentheses;")
             return c
         fn = self._function_name()
         if fn is not None and fn != "size":
@@ -347,15 +376,27 @@ def parse_update(text: str) -> dict:
     p = _Parser(text, "UpdateExpression")
     u = p.update()
     p.done()
-    paths = [a if w == "REMOVE" else a[0] for w, acts in u.items() for a in acts]
+    return u
+
+
+def check_update_paths(update: dict, ph: "Placeholders") -> None:
+    """No two paths of an update expression overlap, compared with the names its
+    placeholders stand for (`#a` and `a` are one attribute) and shown resolved."""
+    paths = [a if w == "REMOVE" else a[0] for w, acts in update.items() for a in acts]
+    _check_overlap([("path", tuple(e if e[0] == "index" else ("name", ph.name(e))
+                                   for e in p[1])) for p in paths], "UpdateExpression")
+
+
+def _check_overlap(paths: list, kind: str) -> None:
+    """No path may be a prefix of another (`a` and `a`, `a` and `a.b`): the service's rule
+    for the paths of one update or projection expression."""
     for i, a in enumerate(paths):
         for b in paths[i + 1:]:
             n = min(len(a[1]), len(b[1]))
             if a[1][:n] == b[1][:n]:
-                raise validation("Invalid UpdateExpression: Two document paths overlap with each "
+                raise validation(f"Invalid {kind}: Two document paths overlap with each "
                                  f"other; must remove or rewrite one of these paths; path one: "
                                  f"[{_show(a)}], path two: [{_show(b)}]")
-    return u
 
 
 @functools.lru_cache(maxsize=4096)
@@ -363,6 +404,7 @@ def parse_projection(text: str) -> tuple:
     p = _Parser(text, "ProjectionExpression")
     out = p.projection()
     p.done()
+    _check_overlap(list(out), "ProjectionExpression")
     return out
 
 
@@ -389,6 +431,23 @@ def refs(node: Any, names: set[str], values: set[str]) -> None:
         refs(x, names, values)
 
 
+def check_operands(node: Any, ph: "Placeholders", kind: str) -> None:
+    """Operand types the service refuses before evaluating anything (so also on an empty
+    table): a BETWEEN bound given as a NULL value."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if not isinstance(n, tuple) or not n:
+            continue
+        if n[0] == "between":
+            for bound in n[2:4]:
+                if bound[0] == "value" and "NULL" in ph.values.get(bound[1], {}):
+                    raise validation(f"Invalid {kind}: Incorrect operand type for operator or "
+                                     "function; operator or function: BETWEEN, operand type: "
+                                     "NULL")
+        stack.extend(x for x in n if isinstance(x, tuple))
+
+
 class Placeholders:
     """ExpressionAttributeNames/Values of one request, checked against the expressions."""
 
@@ -408,6 +467,11 @@ class Placeholders:
         if not asts and values:
             raise validation("ExpressionAttributeValues can only be specified when using "
                              "expressions")
+        for given, mark, what in ((names, "#", "Names"), (values, ":", "Values")):
+            bad = [k for k in (given or {}) if not (isinstance(k, str) and k.startswith(mark))]
+            if bad:
+                raise validation(f"ExpressionAttribute{what} contains invalid key: Syntax "
+                                 f'error; key: "{bad[0]}"')
         used_n: set[str] = set()
         used_v: set[str] = set()
         for a in asts:
@@ -420,6 +484,7 @@ class Placeholders:
                                  f"defined; attribute name: {n}")
             if not isinstance(names[n], str):
                 raise DynamoError("SerializationException", "Unexpected value type in payload")
+            attrs.check_attribute_name(names[n])
         for v in sorted(used_v):
             if v not in values:
                 raise validation("An expression attribute value used in expression is not "
@@ -642,8 +707,13 @@ def apply_update(item: dict, update: dict, ph: Placeholders, key_names: tuple) -
     new = copy.deepcopy(item)
     for p, v in sets:
         _put(new, _names(p, ph), v)
-    for p in update.get("REMOVE", ()):
-        _remove(new, _names(p, ph))
+    # Every REMOVE path names an element of the item as it was: removing list elements
+    # from the highest index down keeps the lower indices pointing where they pointed
+    # (REMOVE l[1], l[3] removes the original second and fourth elements).
+    removes = [_names(p, ph) for p in update.get("REMOVE", ())]
+    for names in sorted(removes, reverse=True,
+                        key=lambda ns: [(1, n) if isinstance(n, int) else (0, n) for n in ns]):
+        _remove(new, names)
     for p, v in adds:
         (t, x), = v.items()
         cur = resolve(new, p, ph)

@@ -27,7 +27,8 @@ import re
 import zlib
 from typing import Any, Callable, Mapping
 
-from emulator.errors import PREFIX
+from emulator.errors import PREFIX, DynamoError
+from emulator.request_body import decode as decode_body
 from emulator.server import DROP_CONNECTION, Handler
 
 _SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request")
@@ -58,9 +59,14 @@ def absent_region_handler(region: str) -> Handler:
             return _dynamodb_error("ValidationException",
                                    f"The region {region} is not part of this emulated deployment")
         try:
-            name = json.loads(body or b"{}").get("TableName", "")
-        except (ValueError, AttributeError):
-            name = ""
+            req = decode_body(body)
+        except DynamoError as e:
+            return _dynamodb_error(e.name, e.message, e.status)
+        name = req.get("TableName") if isinstance(req, dict) else None
+        if not isinstance(name, str):
+            return _dynamodb_error("ValidationException",
+                                   "1 validation error detected: Value null at 'tableName' "
+                                   "failed to satisfy constraint: Member must not be null")
         return _dynamodb_error("ResourceNotFoundException",
                                f"Requested resource not found: Table: {name} not found")
 

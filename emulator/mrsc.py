@@ -59,7 +59,8 @@ HEARTBEAT_TICKS = 2
 ELECTION_MIN_TICKS = 30     # at latency scale 0 (300 ms: robust to a busy machine);
                             # grows with the WAN's round trips
 REQUEST_TIMEOUT_S = 2.0     # plus eight of the slowest round trips at the current scale
-APPLIED_HISTORY_MAX = 200_000  # per region, for tests and status (bounded)
+APPLIED_HISTORY_MAX = 10_000  # per region, for tests and status (bounded: fences
+                              # of a long read-only load must not grow memory)
 COMPACT_EVERY = 1024        # entries between journal compactions
 
 
@@ -160,8 +161,6 @@ class MrscEngine:
         self._reachable: dict[str, bool] = {}
         self._state_lock = threading.RLock()
         self._closed = False
-        self._compacted = 0
-        self._compact_lock = threading.Lock()
         self.nodes: dict[str, JournalNode] = {}
         with self._state_lock:
             self._update_reachability()
@@ -240,7 +239,7 @@ class MrscEngine:
                     else "fence" if isinstance(payload, ReadFence) else "journal")
             self.applied[region].append((index, payload.request_id, kind))
         if index % COMPACT_EVERY == 0:
-            self._compact()
+            self._compact(region)
         if payload.origin == region:
             with self._pending_lock:
                 pending = self._pending.pop(payload.request_id, None)
@@ -248,29 +247,25 @@ class MrscEngine:
                 pending.decision = decision
                 pending.done.set()
 
-    def _compact(self) -> None:
-        """Drop the payloads of entries every participant has applied.
+    def _compact(self, region: str) -> None:
+        """Drop the prefix of `region`'s journal log that every participant has applied.
 
-        Bounds the journal's memory on long runs: nobody will ask for those payloads again
-        (a participant only ever needs entries past its own checkpoint; a replay from an
-        older checkpoint skips them, as it would skip them as conflicts anyway). Terms stay,
-        so log matching is unaffected. This stands in for Raft's snapshots: in this
-        in-process emulator every participant's checkpoint is known here. Called under a
-        node's lock, so it takes only its own lock (never `_state_lock`, which is held
-        while nodes are crashed: that order would deadlock); replacing a list item is
-        atomic, and no participant truncates entries at or below its applied index.
+        Bounds the journal's memory on long runs: every SC read appends a fence entry, so
+        a read-only load would otherwise grow the log forever. Nobody will ask for those
+        entries again: each participant applied them (so each holds them, and no leader
+        needs to send them), and a participant only ever needs entries past its own
+        checkpoint (a replay from an older checkpoint, `restart_region(checkpoint=...)`,
+        gets them without payload and skips them, as it would skip them as conflicts
+        anyway). This stands in for Raft's snapshots (JournalLog): in this in-process
+        emulator every participant's checkpoint is known here. Called from `region`'s
+        own subscriber, under its node's lock, so its participant is never in the middle
+        of reading the log; it compacts no other participant's log, and takes no other
+        lock (`_state_lock` is held while nodes are crashed: that order would deadlock).
         """
-        with self._compact_lock:
-            floor = min(self.checkpoint.values())
-            start = self._compacted + 1
-            if floor < start:
-                return
-            for state in self.durable.values():
-                log = state.log
-                for i in range(start, min(floor, len(log) - 1) + 1):
-                    if log[i].payload is not None:
-                        log[i] = Entry(log[i].term, None)
-            self._compacted = floor
+        if not self.ctx.settings.get("mrsc_log_compaction", True):
+            return
+        floor = min(self.checkpoint.values())
+        self.durable[region].log.compact(floor)
 
     def journal_payloads(self, region: str) -> int:
         """How many entries of `region`'s journal still hold a payload (memory check)."""

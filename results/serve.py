@@ -31,6 +31,7 @@ from results.compare import compare_runs
 from results.report import write_report
 from results.report._render import render
 from results.report._run import LOG_SUFFIXES, RUN_FILES
+from results.store import leaves
 from gtcheck.errors import BadInput, GtcheckError
 
 VERDICTS = ("valid", "invalid", "unknown", "setup-failed", "none")
@@ -66,6 +67,8 @@ class RunSummary:
 
 
 def _read_json(path: Path) -> tuple[Any, str]:
+    if leaves(path, path.parent):
+        return None, f"{path.name} is a symbolic link out of the run directory (refused)"
     try:
         return json.loads(path.read_text(encoding="utf-8")), ""
     except FileNotFoundError:
@@ -123,9 +126,11 @@ def summarize(store: Path, run_dir: Path) -> RunSummary:
                 for kind, n in counts.items():
                     if isinstance(n, int) and n:
                         s.anomalies[kind] = s.anomalies.get(kind, 0) + n
-    s.files = [f for f in (*RUN_FILES, "report.html") if (run_dir / f).is_file()]
+    s.files = [f for f in (*RUN_FILES, "report.html")
+               if (run_dir / f).is_file() and not leaves(run_dir / f, run_dir)]
     s.logs = sorted(p.name for p in run_dir.iterdir()
-                    if p.is_file() and p.name.endswith(LOG_SUFFIXES + (".png",)))
+                    if p.is_file() and p.name.endswith(LOG_SUFFIXES + (".png",))
+                    and not leaves(p, run_dir))
     return s
 
 
@@ -171,6 +176,24 @@ def list_runs(store: str | os.PathLike, *, verdict: str | None = None,
     return runs
 
 
+def host_allowed(bound: str, host_header: str | None) -> bool:
+    """Whether a server bound to `bound` answers a request with this Host header: on a
+    loopback address only the exact names it is reachable by there (the address itself,
+    `localhost`), with or without a port; any other bound address answers any Host."""
+    if not (bound.startswith("127.") or bound in ("::1", "localhost")):
+        return True
+    host = (host_header or "").strip().lower()
+    if host.startswith("["):
+        name, sep, rest = host[1:].partition("]")
+        if not sep or (rest and not (rest.startswith(":") and rest[1:].isdigit())):
+            return False
+    else:
+        name, sep, port = host.partition(":")
+        if sep and not port.isdigit():
+            return False
+    return name in ("localhost", bound)
+
+
 def resolve_in_store(store: Path, url_path: str) -> Path | None:
     """The file a `/runs/...` path names, or None if it is outside the store or no file."""
     rel = urllib.parse.unquote(url_path)
@@ -201,15 +224,10 @@ class StoreHandler(BaseHTTPRequestHandler):
         self.do_GET(head=True)
 
     def _host_allowed(self) -> bool:
-        """On a loopback address, answer only requests addressed to a loopback name: a web
-        page elsewhere cannot rebind its own domain name to 127.0.0.1 to read the store."""
-        bound = self.server.server_address[0]
-        if not (bound.startswith("127.") or bound in ("::1", "localhost")):
-            return True
-        host = (self.headers.get("Host") or "").strip().lower()
-        name = host[1:host.index("]")] if host.startswith("[") and "]" in host \
-            else host.rsplit(":", 1)[0]
-        return name in ("localhost", "::1", bound) or name.startswith("127.")
+        """On a loopback address, answer only requests addressed to that address or to
+        `localhost`, exactly: a web page elsewhere cannot rebind its own domain name
+        (`127.evil.com` included) to 127.0.0.1 to read the store."""
+        return host_allowed(self.server.server_address[0], self.headers.get("Host"))
 
     def do_GET(self, head: bool = False) -> None:
         url = urllib.parse.urlsplit(self.path)

@@ -11,7 +11,9 @@
     store/<test-name>/latest -> <YYYYmmddTHHMMSS>  (the test's newest run, as Jepsen keeps)
 
 The store only lays out files; it never judges or renders. JSON files are written to a
-temporary name and renamed, so a reader never sees half a file.
+temporary name and renamed, so a reader never sees half a file. A run's file that is a
+symbolic link out of its run directory is refused wherever a run is read (`run_file`,
+`leaves`): a store served or reported on must not show another file's contents.
 """
 
 from __future__ import annotations
@@ -33,6 +35,25 @@ RUN_LOG = "run.log"
 REPORT = "report.html"
 LATEST = "latest"
 TIMESTAMP_FORMAT = "%Y%m%dT%H%M%S"
+
+
+def leaves(path: str | os.PathLike, root: str | os.PathLike) -> bool:
+    """True when `path`, every symbolic link on the way followed, lies outside `root`
+    (or cannot be resolved: a link loop)."""
+    try:
+        real = Path(path).resolve()
+        base = Path(root).resolve()
+    except (OSError, RuntimeError):
+        return True
+    return real != base and base not in real.parents
+
+
+def run_file(run_dir: str | os.PathLike, name: str) -> Path:
+    """`run_dir/name`, or BadInput when it is a symbolic link out of the run directory."""
+    path = Path(run_dir) / name
+    if leaves(path, run_dir):
+        raise BadInput(f"{path}: a symbolic link out of its run directory; refused")
+    return path
 
 
 def write_json(path: str | os.PathLike, data: Any) -> None:
@@ -72,27 +93,27 @@ class RunDir:
 
     @property
     def test_json(self) -> Path:
-        return self.path / TEST_JSON
+        return run_file(self.path, TEST_JSON)
 
     @property
     def history(self) -> Path:
-        return self.path / HISTORY
+        return run_file(self.path, HISTORY)
 
     @property
     def results_json(self) -> Path:
-        return self.path / RESULTS_JSON
+        return run_file(self.path, RESULTS_JSON)
 
     @property
     def versions_json(self) -> Path:
-        return self.path / VERSIONS_JSON
+        return run_file(self.path, VERSIONS_JSON)
 
     @property
     def report(self) -> Path:
-        return self.path / REPORT
+        return run_file(self.path, REPORT)
 
     @property
     def run_log(self) -> Path:
-        return self.path / RUN_LOG
+        return run_file(self.path, RUN_LOG)
 
     def write_test(self, test: dict) -> None:
         write_json(self.test_json, test)
@@ -124,7 +145,7 @@ def open_run_dir(path: str | os.PathLike) -> RunDir:
     if not p.is_dir():
         raise BadInput(f"{path}: not a run directory")
     for name in (TEST_JSON, HISTORY):
-        if not (p / name).is_file():
+        if not run_file(p, name).is_file():
             raise BadInput(f"{path}: not a run directory (no {name})")
     return RunDir(p)
 

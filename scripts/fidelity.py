@@ -18,13 +18,16 @@ test function whose own name carries IDs (`test_A14_...`) covers only those.
     python -m scripts.fidelity --semantics ../shared/SEMANTICS.md
                                           # also check CLAIMS has exactly its IDs
 
-tests/scripts/test_fidelity.py fails when the committed file is out of date.
+tests/scripts/test_fidelity.py fails when the committed file is out of date. Below the
+claims, the API-breadth measurement of scripts/moto_suite.py (docs/moto_suite.json, when
+recorded) is rendered as its own section.
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import json
 import re
 import sys
 from dataclasses import dataclass, field
@@ -33,6 +36,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "tests" / "scenarios"
 OUT = ROOT / "docs" / "fidelity.md"
+# The API-breadth measurement `python -m scripts.moto_suite --write` stores (rendered below
+# the claims when present).
+MOTO_SUITE = ROOT / "docs" / "moto_suite.json"
 
 # The claims in short (SEMANTICS.md has them in full). The IDs are SEMANTICS.md's; the
 # testing-practice items T1-T3 are not emulator behaviour and have no scenario test.
@@ -203,7 +209,30 @@ def render(tests: list[ScenarioTest]) -> str:
     lines += ["", "T1-T3 (SEMANTICS.md's testing practice: every failure state, checking "
               "invariants continuously, traffic to every region) are served by the nemeses, "
               "checkers and workloads, not by emulator scenario tests."]
+    lines += moto_suite_section()
     return "\n".join(lines) + "\n"
+
+
+def moto_suite_section(path: Path = MOTO_SUITE) -> list[str]:
+    """The API-breadth measurement (scripts/moto_suite.py) as a section, when recorded."""
+    if not path.exists():
+        return []
+    d = json.loads(path.read_text(encoding="utf-8"))
+    share = 100.0 * d["passed"] / d["applicable"] if d["applicable"] else 0.0
+    lines = [
+        "", "## API breadth: moto's DynamoDB test suite against the emulator", "",
+        f"Measured {d['measured']} with `{d['command']}`: moto {d['moto_version']}'s "
+        f"`tests/test_dynamodb` ({d['tests']} tests) run in moto's server mode, first "
+        f"against moto's own server ({d['passed_on_moto_server']} pass), then against the "
+        "emulator's all-regions endpoint. A test applies when it passes against moto's "
+        "server, calls the server at least once and calls no AWS service but DynamoDB.",
+        "",
+        f"**{d['passed']} of {d['applicable']} applicable tests pass ({share:.1f}%).**",
+        "", "| Cause of the failures (from the failure text) | Tests |", "|---|---|",
+    ]
+    for cause, n in sorted(d["failure_causes"].items(), key=lambda kv: (-kv[1], kv[0])):
+        lines.append(f"| {cause} | {n} |")
+    return lines
 
 
 def semantics_ids(path: Path) -> list[str]:

@@ -4,40 +4,90 @@
 #   scripts/testbed.sh up     (root) create it; the last line printed is a hosts file
 #   scripts/testbed.sh down   (root) remove everything `up` created
 #   scripts/testbed.sh status print what exists (exit 1 when the bed is not up)
+#   scripts/testbed.sh names  print the names and subnet this id's bed uses (no root)
+#   scripts/testbed.sh sudoers print the sudoers rules `up` would install (no root)
 #
 # `up` makes a bridge (gtcktb0, 10.237.16.1/24, in the root namespace: the control node's
 # address as the hosts see it) and one network namespace per region (gtcktb-1..3, hosts
 # 10.237.16.11..13) joined to it by veth pairs. Each namespace runs its own Debian sshd
 # (openssh-server) bound to its host address only, with a host key generated here, public
 # key login only, for one test user (gtcheck-tb) whose authorized key is generated here
-# too. The test user may run exactly iptables, tc, kill, faketime and the gtcheck worker as
-# root through sudo (a sudoers drop-in): host faults need root, and the worker must run as
-# root here because this machine's Python lives under /root (mode 700). Every
-# file lives under $GTCHECK_TESTBED_DIR (default /run/gtcheck-testbed): keys, known_hosts
-# (the hosts' real keys, so gtcheck verifies them), sshd configs, the hosts file.
+# too. Every file lives under $GTCHECK_TESTBED_DIR (default /run/gtcheck-testbed): keys,
+# known_hosts (the hosts' real keys, so gtcheck verifies them), sshd configs, the hosts file.
 #
-# `up` first runs `down`, so it also cleans up after a crash. `down` kills every process
-# still inside the namespaces (sshd and any gtcheck worker), deletes the namespaces (their
-# iptables rules and veths go with them), the bridge, the sudoers drop-in, the test user
-# (only if `up` created it) and the state directory. Traffic stays on this bridge.
+# Several test beds on one machine: GTCHECK_TESTBED_ID=N (1..200) derives every name and
+# the subnet from N -- bridge gtckNbr, namespaces gtckN-1..3, veths gtckNh1..3, subnet
+# 10.238.N.0/24, user gtcheck-tbN, /etc/sudoers.d/gtcheck-testbed-N, state directory
+# /run/gtcheck-testbed-N -- so `up`/`down` of one bed never touch another's. The default
+# id 0 keeps the names above.
 #
-# Environment: GTCHECK_WORKER (the gtcheck executable the hosts run; default
-# <repo>/.venv/bin/gtcheck: the hosts share this machine's filesystem), GTCHECK_TESTBED_REGIONS
-# (three comma-separated regions; default us-east-1,us-east-2,us-west-2).
+# sudo: host faults need root, and the worker must run as root here because this
+# machine's Python lives under /root (mode 700). The sudoers drop-in allows the test user
+# exact command lines only, their variable parts (a port, a delay, a pid, a clock offset)
+# matched by anchored regular expressions (sudo >= 1.9.10): the gtcheck worker of each
+# host (`--host tbI`, optionally `--faketime +S.SSSs`: the clock fault, where the worker
+# runs faketime itself, so faketime -- which runs any command -- is never run as root
+# through sudo), the iptables rules of suite/remote/faults.py's GTCHECK chain, tc netem on
+# eth0, and kill -9/-STOP/-CONT of numeric pids (still any process's: the hosts share this
+# machine's pid space; a worker's pid is only known at run time).
+#
+# `up` first runs `down` (of the same id), so it also cleans up after a crash. `down` kills
+# every process still inside the bed's namespaces (sshd and any gtcheck worker), deletes
+# them (their iptables rules and veths go with them), the bridge, the sudoers drop-in, the
+# test user (only if `up` created it) and the state directory. Traffic stays on the bridge.
+#
+# Environment: GTCHECK_TESTBED_ID (above), GTCHECK_WORKER (the gtcheck executable the hosts
+# run; default <repo>/.venv/bin/gtcheck: the hosts share this machine's filesystem),
+# GTCHECK_TESTBED_REGIONS (three comma-separated regions; default
+# us-east-1,us-east-2,us-west-2).
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-STATE=${GTCHECK_TESTBED_DIR:-/run/gtcheck-testbed}
-BRIDGE=gtcktb0
-NET=10.237.16
-NS_PREFIX=gtcktb-
-TB_USER=gtcheck-tb
-SUDOERS=/etc/sudoers.d/gtcheck-testbed
 REGIONS=${GTCHECK_TESTBED_REGIONS:-us-east-1,us-east-2,us-west-2}
 WORKER=${GTCHECK_WORKER:-$REPO/.venv/bin/gtcheck}
+ID=${GTCHECK_TESTBED_ID:-0}
 
 say() { echo "testbed: $*" >&2; }
 die() { say "error: $*"; exit 1; }
+
+[[ "$ID" =~ ^(0|[1-9][0-9]{0,2})$ ]] && [ "$ID" -le 200 ] ||
+  die "GTCHECK_TESTBED_ID must be a number from 0 to 200"
+if [ "$ID" -eq 0 ]; then  # the names the test bed always had
+  BRIDGE=gtcktb0 NS_PREFIX=gtcktb- VETH_PREFIX=gtcktb-h NET=10.237.16 TB_USER=gtcheck-tb
+  SUDOERS=/etc/sudoers.d/gtcheck-testbed STATE=${GTCHECK_TESTBED_DIR:-/run/gtcheck-testbed}
+else
+  BRIDGE=gtck${ID}br NS_PREFIX=gtck${ID}- VETH_PREFIX=gtck${ID}h NET=10.238.$ID
+  TB_USER=gtcheck-tb$ID SUDOERS=/etc/sudoers.d/gtcheck-testbed-$ID
+  STATE=${GTCHECK_TESTBED_DIR:-/run/gtcheck-testbed-$ID}
+fi
+
+names() {  # what this id's bed is made of (no root needed): for checks and tests
+  echo "id=$ID bridge=$BRIDGE namespaces=${NS_PREFIX}1,${NS_PREFIX}2,${NS_PREFIX}3" \
+    "veths=${VETH_PREFIX}1,${VETH_PREFIX}2,${VETH_PREFIX}3 subnet=$NET.0/24" \
+    "control=$NET.1 user=$TB_USER sudoers=$SUDOERS state=$STATE"
+}
+
+sudoers_rules() {  # the sudoers drop-in: exact command lines (see the top of this file)
+  local ipt tc net_re i
+  ipt=$(command -v iptables || echo /usr/sbin/iptables)
+  tc=$(command -v tc || echo /usr/sbin/tc)
+  net_re=${NET//./\\.}
+  echo "# gtcheck test bed $ID (scripts/testbed.sh): exact command lines only"
+  for i in 1 2 3; do
+    echo "$TB_USER ALL=(root) NOPASSWD: $WORKER worker --host tb$i"
+    echo "$TB_USER ALL=(root) NOPASSWD: $WORKER ^worker --host tb$i --faketime [+-][0-9]{1,9}(\\.[0-9]{1,6})?s\$"
+  done
+  local a
+  for a in "-n -L GTCHECK" "-N GTCHECK" "-F GTCHECK" "-X GTCHECK" \
+           "-C INPUT -j GTCHECK" "-C OUTPUT -j GTCHECK" "-I INPUT 1 -j GTCHECK" \
+           "-I OUTPUT 1 -j GTCHECK" "-D INPUT -j GTCHECK" "-D OUTPUT -j GTCHECK"; do
+    echo "$TB_USER ALL=(root) NOPASSWD: $ipt -w 5 $a"
+  done
+  echo "$TB_USER ALL=(root) NOPASSWD: $ipt ^-w 5 -A GTCHECK -p tcp -d ${net_re}\\.[0-9]{1,3} --dport [0-9]{1,5} -j DROP\$"
+  echo "$TB_USER ALL=(root) NOPASSWD: $tc ^qdisc add dev eth0 root netem delay [0-9]{1,6}(\\.[0-9]{1,6})?ms\$"
+  echo "$TB_USER ALL=(root) NOPASSWD: $tc qdisc del dev eth0 root"
+  echo "$TB_USER ALL=(root) NOPASSWD: /usr/bin/kill ^-(9|STOP|CONT) [0-9]{1,10}( [0-9]{1,10})?\$"
+}
 
 need_tools() {
   [ "$(id -u)" -eq 0 ] || die "must run as root (network namespaces, sshd, iptables)"
@@ -60,7 +110,7 @@ down() {
   done
   # A namespace goes away asynchronously: delete the veths' host ends ourselves.
   for link in $(ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | cut -d@ -f1 |
-                grep '^gtcktb-h' || true); do
+                grep "^${VETH_PREFIX}[0-9]\$" || true); do
     ip link del "$link" 2>/dev/null || true
   done
   if ip link show "$BRIDGE" >/dev/null 2>&1; then ip link del "$BRIDGE" || true; fi
@@ -96,10 +146,9 @@ up() {
   fi
   chown "$TB_USER" "$STATE/home"
   # The worker runs as root too: this machine's Python lives under /root (mode 700).
-  printf '%s ALL=(root) NOPASSWD: %s, %s, %s, %s, %s\n' "$TB_USER" "$(command -v iptables)" \
-    "$(command -v tc)" /usr/bin/kill "$(command -v faketime || echo /usr/bin/faketime)" \
-    "$WORKER" >"$SUDOERS.tmp"
+  sudoers_rules >"$SUDOERS.tmp"
   chmod 440 "$SUDOERS.tmp"
+  visudo -cq -f "$SUDOERS.tmp" || { rm -f "$SUDOERS.tmp"; die "the sudoers rules do not parse"; }
   mv "$SUDOERS.tmp" "$SUDOERS"
 
   ssh-keygen -q -t ed25519 -N '' -C gtcheck-testbed -f "$STATE/keys/id_ed25519"
@@ -123,8 +172,8 @@ up() {
     ns="${NS_PREFIX}$i"
     addr="$NET.1$i"
     ip netns add "$ns"
-    ip link add "gtcktb-h$i" type veth peer name eth0 netns "$ns"
-    ip link set "gtcktb-h$i" master "$BRIDGE" up
+    ip link add "${VETH_PREFIX}$i" type veth peer name eth0 netns "$ns"
+    ip link set "${VETH_PREFIX}$i" master "$BRIDGE" up
     ip -n "$ns" link set lo up
     ip -n "$ns" addr add "$addr/24" dev eth0
     ip -n "$ns" link set eth0 up
@@ -172,5 +221,7 @@ case "${1:-}" in
   up) up ;;
   down) [ "$(id -u)" -eq 0 ] || die "must run as root"; down; say "down" ;;
   status) status ;;
-  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+  names) names ;;
+  sudoers) sudoers_rules ;;
+  *) echo "usage: $0 up|down|status|names|sudoers" >&2; exit 2 ;;
 esac

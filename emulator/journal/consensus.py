@@ -119,16 +119,80 @@ class TimeoutNow:
 Message = RequestVote | VoteReply | AppendEntries | AppendReply | Propose | TimeoutNow
 
 
+class JournalLog:
+    """The log, indexed by journal index, whose applied prefix can be dropped.
+
+    Behaves as the list it replaces (`log[i]`, `log[a:b]`, `len(log)`, `append`, `del
+    log[i:]`, `log[-1]`), all by absolute journal index, except that indices below `base`
+    are gone after `compact(upto)`: the entry at `base` is kept (its term is what log
+    matching compares for an AppendEntries whose previous index is `base`), everything
+    before it is released. Raft's snapshots stand behind it (Ongaro & Ousterhout §7): the
+    driver compacts only entries every participant has applied, so no participant ever
+    needs them again; the state machine they built is the snapshot, held by each region.
+    Initially `log[0]` is the sentinel (term 0), so journal indices start at 1 as in the
+    paper.
+    """
+
+    __slots__ = ("_entries", "base")
+
+    def __init__(self, entries: Iterable[Entry] = (Entry(0, None),), base: int = 0) -> None:
+        self._entries = list(entries)
+        self.base = base
+
+    def __len__(self) -> int:
+        return self.base + len(self._entries)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            start = self.base if i.start is None else i.start
+            stop = len(self) if i.stop is None else i.stop
+            if start < self.base or i.step is not None:
+                raise IndexError(f"journal entries before {self.base} were compacted")
+            return self._entries[start - self.base:stop - self.base]
+        if i < 0:
+            return self._entries[i]
+        if i < self.base:
+            raise IndexError(f"journal entry {i} was compacted (log starts at {self.base})")
+        return self._entries[i - self.base]
+
+    def __setitem__(self, i: int, entry: Entry) -> None:
+        if not self.base <= i < len(self):
+            raise IndexError(f"journal entry {i} is not in the log")
+        self._entries[i - self.base] = entry
+
+    def __delitem__(self, i: slice) -> None:
+        if not isinstance(i, slice) or i.stop is not None or i.step is not None \
+                or i.start is None or i.start <= self.base:
+            raise IndexError("only a suffix after the log's base can be removed")
+        del self._entries[i.start - self.base:]
+
+    def __iter__(self):
+        return iter(self._entries)
+
+    def append(self, entry: Entry) -> None:
+        self._entries.append(entry)
+
+    def compact(self, upto: int) -> int:
+        """Drop every entry before `upto` (kept: `upto` itself, as the new base, without
+        its payload). Returns how many entries were released."""
+        upto = min(upto, len(self) - 1)
+        if upto <= self.base:
+            return 0
+        dropped = upto - self.base
+        head = self._entries[dropped]
+        del self._entries[:dropped]
+        self._entries[0] = Entry(head.term, None)
+        self.base = upto
+        return dropped
+
+
 @dataclass
 class DurableState:
-    """What a participant keeps on stable storage: current term, vote, and the log.
-
-    `log[0]` is a sentinel (term 0) so journal indices start at 1 as in the Raft paper.
-    """
+    """What a participant keeps on stable storage: current term, vote, and the log."""
 
     term: int = 0
     voted_for: str | None = None
-    log: list[Entry] = field(default_factory=lambda: [Entry(0, None)])
+    log: JournalLog = field(default_factory=JournalLog)
 
     @property
     def last_index(self) -> int:
@@ -171,7 +235,9 @@ class Participant:
         # volatile
         self.role = FOLLOWER
         self.leader: str | None = None
-        self.commit_index = 0
+        # Compacted entries were applied everywhere, hence committed: a participant
+        # restarted on a compacted log knows at least that much.
+        self.commit_index = state.log.base
         self.votes: set[str] = set()
         self.next_index: dict[str, int] = {}
         self.match_index: dict[str, int] = {}
@@ -196,7 +262,8 @@ class Participant:
 
     def committed(self, start: int) -> list[tuple[int, Entry]]:
         """Committed entries from index `start` on, in journal order."""
-        return [(i, self.state.log[i]) for i in range(max(1, start), self.commit_index + 1)]
+        return [(i, self.state.log[i])
+                for i in range(max(1, start, self.state.log.base + 1), self.commit_index + 1)]
 
     # ---- inputs --------------------------------------------------------------------
     def tick(self) -> list[Message]:
@@ -387,7 +454,7 @@ class Participant:
 
     def _append_from(self, peer: str, start: int) -> AppendEntries:
         log = self.state.log
-        start = max(1, min(start, len(log)))
+        start = max(1, log.base + 1, min(start, len(log)))
         end = min(len(log), start + BATCH_MAX)
         entries = tuple(log[start:end])
         self.sent_index[peer] = max(self.sent_index.get(peer, 0), end - 1)
@@ -407,13 +474,22 @@ class Participant:
         self.elapsed = 0
         self.leader_contact_ago = 0
         log = self.state.log
+        if m.prev_index < log.base:
+            # A late message about entries compacted here: those were applied everywhere,
+            # so they match; keep only what lies past the base.
+            skip = log.base - m.prev_index
+            if skip >= len(m.entries):
+                return [AppendReply(self.pid, m.src, self.term, True,
+                                    m.prev_index + len(m.entries))]
+            m = AppendEntries(m.src, m.dst, m.term, log.base, log[log.base].term,
+                              m.entries[skip:], m.leader_commit)
         if m.prev_index > self.state.last_index:
             return [AppendReply(self.pid, m.src, self.term, False, 0, self.state.last_index)]
         if log[m.prev_index].term != m.prev_term:
             # Skip back over the whole conflicting term in one round trip.
             bad_term = log[m.prev_index].term
             i = m.prev_index
-            while i > self.commit_index and i > 0 and log[i - 1].term == bad_term:
+            while i > max(self.commit_index, log.base) and log[i - 1].term == bad_term:
                 i -= 1
             return [AppendReply(self.pid, m.src, self.term, False, 0, max(0, i - 1))]
         index = m.prev_index
@@ -432,7 +508,7 @@ class Participant:
             # Follower-side commit: an entry of the leader's term stored here and at the
             # leader is on 2 of 3 participants, hence committed, and so is its prefix.
             j = match
-            while j > max(new_commit, self.commit_index) and log[j].term != m.term:
+            while j > max(new_commit, self.commit_index, log.base) and log[j].term != m.term:
                 j -= 1
             if log[j].term == m.term:
                 new_commit = max(new_commit, j)
@@ -463,13 +539,13 @@ class Participant:
             return out
         # Rejected: back off and resend at once from the follower's hint.
         self.next_index[p] = max(1, min(self.next_index[p] - 1, m.hint_index + 1),
-                                 self.match_index[p] + 1)
+                                 self.match_index[p] + 1, self.state.log.base + 1)
         self.sent_index[p] = self.next_index[p] - 1
         return [self._append_from(p, self.next_index[p])]
 
     def _advance_commit(self) -> None:
         log = self.state.log
-        for n in range(self.state.last_index, self.commit_index, -1):
+        for n in range(self.state.last_index, max(self.commit_index, log.base), -1):
             if log[n].term != self.term:
                 break  # only entries of the current term commit by counting (§5.4.2)
             acks = 1 + sum(1 for p in self.peers if self.match_index[p] >= n)

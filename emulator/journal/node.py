@@ -23,6 +23,7 @@ from emulator.journal.consensus import DurableState, Entry, Participant, Timing
 
 Subscriber = Callable[[int, Entry], None]
 INBOX_MAX = 100_000  # messages kept for a frozen participant (a limit on everything)
+COMPACTED = Entry(0, None)  # what a compacted index is delivered as (no payload: skipped)
 
 
 class Transport(Protocol):
@@ -172,9 +173,12 @@ class JournalNode:
 
     def _deliver_committed(self) -> None:
         p = self.participant
+        log = p.state.log
         while self.applied_index < p.commit_index:
             index = self.applied_index + 1
-            self.subscriber(index, p.state.log[index])
+            # An index at or below the log's base was compacted after every participant
+            # applied it; a subscriber replaying from an older checkpoint gets it empty.
+            self.subscriber(index, log[index] if index > log.base else COMPACTED)
             self.applied_index = index
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from results.history import Op, read_jsonl
+from results.store import leaves
 from gtcheck.errors import BadInput
 
 RUN_FILES = ("test.json", "history.jsonl", "results.json")
@@ -61,7 +62,19 @@ class Run:
         return self.path.parent.name
 
 
+def _escaping(path: Path, problems: list[str]) -> bool:
+    """A run file that is a symbolic link out of its run directory is not read (so a
+    report, generated on request by `gtcheck serve` too, never shows another file)."""
+    if leaves(path, path.parent):
+        problems.append(f"{path.name} is a symbolic link out of the run directory: "
+                        "refused, not read.")
+        return True
+    return False
+
+
 def _read_json_object(path: Path, what: str, problems: list[str]) -> dict | None:
+    if _escaping(path, problems):
+        return None
     if not path.exists():
         problems.append(f"{path.name} is missing: {what} cannot be shown.")
         return None
@@ -101,7 +114,9 @@ def load_run(run_dir: str | os.PathLike, *, with_history: bool = True) -> Run:
                                     run.problems)
     if with_history:
         hist = path / "history.jsonl"
-        if not hist.exists():
+        if _escaping(hist, run.problems):
+            pass
+        elif not hist.exists():
             run.problems.append("history.jsonl is missing: the timeline and the plots "
                                 "cannot be drawn.")
         else:
@@ -118,5 +133,5 @@ def load_run(run_dir: str | os.PathLike, *, with_history: bool = True) -> Run:
         run.problems.append("history.jsonl holds no operations: the timeline and the plots "
                             "are empty.")
     run.logs = sorted(p.name for p in path.iterdir()
-                      if p.is_file() and p.name.endswith(LOG_SUFFIXES))
+                      if p.is_file() and p.name.endswith(LOG_SUFFIXES) and not leaves(p, path))
     return run

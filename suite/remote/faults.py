@@ -244,7 +244,9 @@ class HostNemesis:
                         "message": f"faketime is not installed on host {host}"}
             st.restart = True
             ms = float(value.get("ms", DEFAULT_MS["skew"]))
-            self.fleet.restart(host, prefix=["faketime", "-f", f"{ms / 1000:+.3f}s"])
+            # the worker runs faketime itself (suite/remote/worker.py): no host needs to
+            # let faketime run as root through sudo
+            self.fleet.restart(host, worker_args=["--faketime", f"{ms / 1000:+.3f}s"])
         elif f == "delay-host":
             self._delay(host, s, st, float(value.get("ms", DEFAULT_MS["delay"])))
         else:

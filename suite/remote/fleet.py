@@ -400,8 +400,10 @@ class Fleet:
                 "unsound")
         s.track = s.track.with_estimate(e)
 
-    def restart(self, name: str, *, prefix: list[str] | None = None) -> None:
-        """A fresh worker on host `name` (after a kill, or under `prefix`, e.g. faketime)."""
+    def restart(self, name: str, *, prefix: list[str] | None = None,
+                worker_args: list[str] | None = None) -> None:
+        """A fresh worker on host `name` (after a kill, under `prefix`, or with further
+        `worker_args`, e.g. `--faketime +0.500s`)."""
         s = self.sessions[name]
         s.stop()
         transport = s.ssh.get_transport()
@@ -411,6 +413,7 @@ class Fleet:
         argv = list(prefix or []) + [s.spec.gtcheck, "worker", "--host", s.name]
         if s.spec.clock_offset_ms:
             argv += ["--clock-offset-ms", repr(s.spec.clock_offset_ms)]
+        argv += list(worker_args or [])
         s._launch(ssh.command_line(argv, sudo=s.spec.sudo))
         s.setup(self._test_json, self._endpoints, proxy=self.proxy)
         self._adopt_clock(s)

@@ -33,6 +33,7 @@ from __future__ import annotations
 import collections
 import json
 import os
+import re
 import socket
 import sys
 import threading
@@ -242,18 +243,46 @@ class Worker:
                 break
 
 
+FAKETIME_OFFSET = re.compile(r"[+-][0-9]{1,9}(\.[0-9]{1,6})?s")
+_FAKETIME_ACTIVE = "GTCHECK_WORKER_FAKETIME"
+
+
+def run_under_faketime(offset: str, argv: list[str]) -> None:
+    """Replace this process by the same worker under `faketime -f OFFSET` (the clock fault
+    `skew-host-clock`). The worker starts faketime itself, as its own user: the hosts'
+    sudo rules then never need to let anyone run faketime (which runs any command) as
+    root, only this exact worker command (scripts/testbed.sh). `offset` is checked
+    strictly; `argv` is the worker's own command line without `--faketime`."""
+    if not FAKETIME_OFFSET.fullmatch(offset):
+        raise click.BadParameter(f"not a clock offset like +0.500s: {offset!r}",
+                                 param_hint="--faketime")
+    env = {**os.environ, _FAKETIME_ACTIVE: offset}
+    try:
+        os.execvpe("faketime", ["faketime", "-f", offset, *argv], env)
+    except OSError as e:
+        raise click.ClickException(f"cannot run faketime: {e.strerror}") from None
+
+
 @click.command(name="worker")
 @click.option("--host", "host_name", default="worker", show_default=True,
               help="This host's name in the hosts file (recorded with its operations).")
 @click.option("--clock-offset-ms", type=float, default=0.0, show_default=True,
               help="Plant a clock error: add MS to every reading of this worker's clock "
                    "(for testing the clock error bounds).")
-def worker_command(host_name, clock_offset_ms):
+@click.option("--faketime", "faketime_offset", default=None, metavar="OFFSET",
+              help="Run under faketime with the clock moved by OFFSET (e.g. +0.500s): the "
+                   "clock fault, started by the worker itself.")
+def worker_command(host_name, clock_offset_ms, faketime_offset):
     """Run one host's client operations for a remote run (started by the control node).
 
     Not for use by hand: `gtcheck run --hosts FILE` starts it on every host over SSH. It
     reads JSON-line requests on stdin and answers on stdout until stdin closes.
     """
+    if faketime_offset is not None and os.environ.get(_FAKETIME_ACTIVE) != faketime_offset:
+        argv = [sys.argv[0], "worker", "--host", host_name]
+        if clock_offset_ms:
+            argv += ["--clock-offset-ms", repr(clock_offset_ms)]
+        run_under_faketime(faketime_offset, argv)
     w = Worker(sys.stdout, host=host_name, clock_offset_ns=int(clock_offset_ms * 1e6))
     w.serve(sys.stdin)
     # Nothing the control node waits for is left: end now, whatever threads remain (an

@@ -32,9 +32,11 @@ EMULATOR_CREDENTIALS = {"aws_access_key_id": "gtcheck", "aws_secret_access_key":
 def read_state_file(path: str | os.PathLike) -> dict:
     """Parse an emulator state file into {mode, regions: {name: url}, witness, admin}.
 
-    Accepted shapes: `{"regions": {"us-east-1": "http://...", ...}, "admin": "http://..."}`
-    or `{"regions": {"us-east-1": {"endpoint": "http://..."}}, "admin": {"url": ...}}`,
-    plus optional `mode` and `witness`. Anything else is BadInput naming the file.
+    Accepted shapes: `{"regions": {"us-east-1": "http://...", ...}, "admin": "http://...",
+    "admin_token": "..."}` or `{"regions": {"us-east-1": {"endpoint": "http://..."}},
+    "admin": {"url": ..., "token": ...}}`, plus optional `mode` and `witness` (the token is
+    what the emulator's admin API requires, emulator/admin.py). Anything else is BadInput
+    naming the file.
     """
     path = os.fspath(path)
     try:
@@ -56,8 +58,12 @@ def read_state_file(path: str | os.PathLike) -> dict:
             raise BadInput(f"{path}: region {name!r} has no http(s) endpoint URL ({v!r})")
         regions[str(name)] = url.rstrip("/")
     admin = doc.get("admin")
+    token = doc.get("admin_token")
     if isinstance(admin, Mapping):
+        token = admin.get("token", token)
         admin = admin.get("url") or admin.get("endpoint")
+    if token is not None and not isinstance(token, str):
+        raise BadInput(f"{path}: \"admin_token\" must be a string")
     if admin is not None and not isinstance(admin, str):
         raise BadInput(f"{path}: \"admin\" must be a URL, got {admin!r}")
     witness = doc.get("witness")
@@ -65,7 +71,7 @@ def read_state_file(path: str | os.PathLike) -> dict:
     if mode is not None and mode not in ("async", "strong"):
         raise BadInput(f"{path}: unknown mode {mode!r}")
     return {"mode": mode, "regions": regions, "witness": witness,
-            "admin": admin.rstrip("/") if admin else None}
+            "admin": admin.rstrip("/") if admin else None, "admin_token": token}
 
 
 class AdminClient:
@@ -78,14 +84,19 @@ class AdminClient:
     failed or unknown accordingly.
     """
 
-    def __init__(self, url: str, *, timeout_s: float = 10.0):
+    def __init__(self, url: str, *, token: str | None = None, timeout_s: float = 10.0):
         self.url = url.rstrip("/")
+        self.token = token
         self.timeout_s = timeout_s
 
     def _post(self, path: str, body: Mapping[str, Any]) -> dict:
+        from emulator.admin import TOKEN_HEADER
         data = json.dumps(body).encode()
+        headers = {"Content-Type": "application/json"}
+        if self.token:
+            headers[TOKEN_HEADER] = self.token
         req = urllib.request.Request(self.url + path, data=data, method="POST",
-                                     headers={"Content-Type": "application/json"})
+                                     headers=headers)
         try:
             with urllib.request.urlopen(req, timeout=self.timeout_s) as resp:
                 text = resp.read().decode() or "{}"
@@ -189,8 +200,8 @@ class EndpointsTarget(RegionClientsTarget):
         kw = dict(mode=mode or state["mode"] or "async", regions=regions or None,
                   witness=witness or state["witness"], admin_url=state["admin"])
         if state["admin"]:
-            return AdminEndpointsTarget(state["regions"], fault_api=AdminClient(state["admin"]),
-                                        **kw)
+            admin = AdminClient(state["admin"], token=state["admin_token"])
+            return AdminEndpointsTarget(state["regions"], fault_api=admin, **kw)
         return cls(state["regions"], **kw)
 
     def probe_before_run(self) -> None:

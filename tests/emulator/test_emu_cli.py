@@ -144,7 +144,8 @@ def test_admin_version_map_for_checkers(served):
                    AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])
     c.put_item(TableName="cli-vm", Item={"pk": {"S": "k1"}, "v": {"N": "7"}})
     req = urllib.request.Request(line["admin"] + "/version-map", method="POST",
-                                 data=json.dumps({"table": "cli-vm"}).encode())
+                                 data=json.dumps({"table": "cli-vm"}).encode(),
+                                 headers={"X-Gtcheck-Admin-Token": line["admin_token"]})
     with urllib.request.urlopen(req, timeout=5) as r:
         vm = json.loads(r.read())["versions"]
     assert vm["us-east-1"]["k1"]["value"] == 7 and vm["us-east-1"]["k1"]["origin"] == "us-east-1"

@@ -57,8 +57,8 @@ def test_condition_syntax_rejected(text):
 
 @pytest.mark.parametrize("text", [
     "SET", "SET a", "SET a =", "SET a = :v,", "SET a = :v SET b = :v", "REMOVE", "ADD a", "ADD a b",
-    "DELETE a size(b)", "SET a = size(b)", "a = :v", "SET a = :v + ", "SET a = :v, a = :w",
-    "SET a.b = :v REMOVE a", "SET a = list_append(:v)", "SET status = :v", "UPDATE a = :v",
+    "DELETE a size(b)", "SET a = size(b)", "a = :v", "SET a = :v + ",
+    "SET a = list_append(:v)", "SET status = :v", "UPDATE a = :v",
 ])
 def test_update_syntax_rejected(text):
     with pytest.raises(DynamoError) as e:
@@ -107,3 +107,16 @@ def test_projection_keeps_structure():
     out = ex.project(ITEM, p, ph([p]))
     assert out == {"m": {"M": {"a": {"M": {"b": {"N": "2"}}}}}, "l": {"L": [{"S": "x"}]},
                    "s": {"S": "hello"}}
+
+
+@pytest.mark.parametrize("text, names", [
+    ("SET a = :v, a = :w", None), ("SET a.b = :v REMOVE a", None),
+    ("SET #x = :v REMOVE a", {"#x": "a"}),  # a placeholder and its name are one path
+])
+def test_update_overlapping_paths_rejected(text, names):
+    upd = ex.parse_update(text)
+    values = {k: {"N": "1"} for k in (":v", ":w") if k in text}
+    ph = ex.Placeholders(names, values or None, [upd])
+    with pytest.raises(DynamoError) as e:
+        ex.check_update_paths(upd, ph)
+    assert "Two document paths overlap" in e.value.message

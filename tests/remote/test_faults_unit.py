@@ -31,7 +31,7 @@ class FakeFleet:
     def endpoint_of(self, region):
         return "http://10.1.1.1:8000"
 
-    def restart(self, host, prefix=None):
+    def restart(self, host, prefix=None, worker_args=None):
         self.restarted.append(host)
 
 

@@ -53,7 +53,7 @@ def region_processes(testbed, tmp_path):
         combined = tmp_path / "emulator.json"
         first = json.loads(states[REGIONS[0]].read_text())
         combined.write_text(json.dumps({
-            "mode": "async", "admin": first["admin"],
+            "mode": "async", "admin": first["admin"], "admin_token": first["admin_token"],
             "regions": {r: json.loads(states[r].read_text())["regions"][r] for r in REGIONS}}))
         yield combined, addr
     finally:
@@ -121,7 +121,8 @@ def test_replication_between_region_processes_under_a_host_partition(region_proc
 
     # An emulator fault given to one process applies in all: a cut us-east-1 <-> us-west-2
     # stops us-west-2's writes reaching us-east-1 (decided in us-west-2's process).
-    admin = AdminClient(json.loads(combined.read_text())["admin"])
+    state = json.loads(combined.read_text())
+    admin = AdminClient(state["admin"], token=state["admin_token"])
     admin.fault("cut", REGIONS[0], REGIONS[2])
     c[REGIONS[2]].put_item(TableName="regional", Item={"pk": {"S": "cut"}})
     assert _until(lambda: "cut" in _keys(c[REGIONS[1]]))

@@ -226,3 +226,83 @@ def test_requests_for_another_host_name_are_refused(server):
         assert resp.status == expected, name
         if expected == 403:
             assert "lost-increments" not in body
+
+
+@pytest.mark.parametrize("name", [
+    "127.evil.com", "127.evil.com:80", "127.0.0.1.evil.com", "127.0.0.2", "localhost.",
+    "localhost.evil.com", "[::1]", "127.0.0.1:80x", "", "127.0.0.1@evil.com",
+])
+def test_host_names_it_is_not_bound_to_are_refused(server, name):
+    """Only the exact loopback names the server is bound to: no `127.` prefix match."""
+    host, port = server.server_address[:2]
+    conn = http.client.HTTPConnection(host, port, timeout=30)
+    conn.putrequest("GET", "/runs/counter-async/20261128T091000/results.json", skip_host=True)
+    if name:
+        conn.putheader("Host", name)
+    conn.endheaders()
+    resp = conn.getresponse()
+    body = resp.read().decode()
+    conn.close()
+    assert resp.status == 403, name
+    assert "lost-increments" not in body
+
+
+def test_host_allowed_rule():
+    from results.serve import host_allowed
+    assert host_allowed("127.0.0.1", "127.0.0.1:8080")
+    assert host_allowed("127.0.0.1", "LOCALHOST")
+    assert host_allowed("::1", "[::1]:8080")
+    assert not host_allowed("::1", "127.0.0.1")
+    assert not host_allowed("127.0.0.1", "127.evil.com")
+    assert host_allowed("0.0.0.0", "anything.example")  # not loopback: no rebinding to guard
+
+
+@pytest.fixture()
+def linked_store(tmp_path):
+    """A store whose one run's history.jsonl and test.json are symlinks out of the store."""
+    root = tmp_path / "store"
+    run = make_run(root, seed=9, workload="register", mode="strong", valid=True,
+                   name="linked", timestamp="20261128T100000")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    secret_line = ('{"index": 0, "time": 1, "type": "invoke", "process": 0, "f": "read", '
+                   f'"key": "{SECRET}", "value": null}}\n')
+    (outside / "history.jsonl").write_text(secret_line)
+    (outside / "test.json").write_text('{"name": "%s"}' % SECRET)
+    (run / "history.jsonl").unlink()
+    (run / "history.jsonl").symlink_to(outside / "history.jsonl")
+    (run / "test.json").unlink()
+    (run / "test.json").symlink_to(outside / "test.json")
+    (run / "report.html").unlink(missing_ok=True)
+    (run / "outside.log").symlink_to(outside / "test.json")
+    return root, run
+
+
+def test_symlinks_out_of_the_store_are_never_read(linked_store):
+    root, run = linked_store
+    srv = make_server(root, "127.0.0.1", 0, access_log=False)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    try:
+        status, _, index = get(srv, "/")
+        assert status == 200 and SECRET not in index
+        rel = "/runs/linked/20261128T100000/"
+        for name in ("history.jsonl", "test.json", "outside.log"):
+            status, _, body = get(srv, rel + name)
+            assert status == 404 and SECRET not in body, name
+        status, _, report = get(srv, rel + "report.html")  # generated on request
+        assert SECRET not in report
+        assert "symbolic link out of the run directory" in report
+    finally:
+        srv.shutdown()
+        srv.server_close()
+        thread.join(timeout=10)
+
+
+def test_report_and_run_dir_refuse_symlinks_out(linked_store):
+    from results.report import build_report
+    from results.store import open_run_dir
+    root, run = linked_store
+    assert SECRET not in build_report(run)
+    with pytest.raises(BadInput, match="symbolic link out of its run directory"):
+        open_run_dir(run)

@@ -35,7 +35,10 @@ def test_state_file_shapes_and_errors(tmp_path):
                              "admin": {"url": "http://127.0.0.1:2"}, "mode": "strong"}))
     assert read_state_file(p) == {"mode": "strong", "witness": None,
                                   "regions": {"us-east-1": "http://127.0.0.1:1"},
-                                  "admin": "http://127.0.0.1:2"}
+                                  "admin": "http://127.0.0.1:2", "admin_token": None}
+    p.write_text(json.dumps({"regions": {"us-east-1": "http://127.0.0.1:1"},
+                             "admin": {"url": "http://127.0.0.1:2", "token": "t0k"}}))
+    assert read_state_file(p)["admin_token"] == "t0k"
     for body, message in [("{", "not valid JSON"), ("[]", "expected a JSON object"),
                           ('{"regions": {}}', "expected \"regions\""),
                           ('{"regions": {"r": "ftp://x"}}', "no http")]:

@@ -15,6 +15,12 @@ safety properties:
   three durable logs, crashes included;
 - leader completeness: a leader of a later term holds every committed entry.
 
+With `compact_p`, the driver also compacts the logs as the emulator does (each
+participant's log drops the prefix every participant has applied, JournalLog.compact), so
+late and duplicated messages about compacted entries, restarts on a compacted log and
+catch-up from a compacted leader are exercised; a compacted index counts as held (it was
+applied everywhere, and every applied sequence is checked against the committed one).
+
 Each schedule ends with a heal and a fault-free stretch, which must elect a leader, commit
 a fresh proposal and bring all three participants to the same applied sequence (so the
 schedules cannot pass by simply never committing anything).
@@ -42,8 +48,10 @@ class Sim:
 
     def __init__(self, rng: random.Random, *, drop_p: float, dup_p: float,
                  crash_p: float, cut_p: float, propose_p: float,
-                 preferred: str | None = None) -> None:
+                 preferred: str | None = None, compact_p: float = 0.0) -> None:
         self.rng = rng
+        self.compact_p = compact_p
+        self.compactions = 0
         self.drop_p, self.dup_p, self.crash_p, self.cut_p = drop_p, dup_p, crash_p, cut_p
         self.propose_p = propose_p
         self.preferred = preferred
@@ -118,7 +126,18 @@ class Sim:
             elif q < 2 * self.crash_p + 2 * self.cut_p:
                 self.cut.clear()
                 self.trace.append("heal")
+        if self.compact_p and self.rng.random() < self.compact_p:
+            self.compact()
         self.check()
+
+    def compact(self) -> None:
+        """Drop from every log the prefix every participant has applied (the driver's
+        floor, as emulator/mrsc.py computes it from the checkpoints)."""
+        floor = min(len(self.applied[p]) for p in IDS)
+        for p in IDS:
+            if self.disk[p].log.compact(floor):
+                self.compactions += 1
+                self.trace.append(f"compact {p} {floor}")
 
     def after(self, pid: str) -> None:
         """Record what `pid` now knows to be committed and apply it in order."""
@@ -126,7 +145,7 @@ class Sim:
         if node is None:
             return
         log = node.state.log
-        for i in range(1, node.commit_index + 1):
+        for i in range(max(1, log.base + 1), node.commit_index + 1):
             if i < len(self.committed):
                 if self.committed[i] != log[i]:
                     raise Violation(f"state-machine safety: {pid} committed {log[i]} at {i}, "
@@ -146,7 +165,7 @@ class Sim:
                 holder = self.leader_of_term.setdefault(node.term, p)
                 if holder != p:
                     raise Violation(f"election safety: {holder} and {p} lead term {node.term}")
-                for i in range(1, len(self.committed)):
+                for i in range(node.state.log.base + 1, len(self.committed)):
                     if self.observed_term[i] < node.term and (
                             i >= len(node.state.log) or node.state.log[i] != self.committed[i]):
                         raise Violation(f"leader completeness: leader {p} of term {node.term} "
@@ -156,12 +175,14 @@ class Sim:
             for y in range(x + 1, len(IDS)):
                 la, lb = logs[IDS[x]], logs[IDS[y]]
                 top = min(len(la), len(lb)) - 1
-                while top > 0 and la[top].term != lb[top].term:
+                lo = max(la.base, lb.base)
+                while top > lo and la[top].term != lb[top].term:
                     top -= 1
-                if la[:top + 1] != lb[:top + 1]:
+                if top > lo and la[lo + 1:top + 1] != lb[lo + 1:top + 1]:
                     raise Violation(f"log matching between {IDS[x]} and {IDS[y]} at {top}")
         for i in range(1, len(self.committed)):
-            copies = sum(1 for p in IDS if i < len(logs[p]) and logs[p][i] == self.committed[i])
+            copies = sum(1 for p in IDS if i < len(logs[p]) and (
+                i <= logs[p].base or logs[p][i] == self.committed[i]))
             if copies < 2:
                 raise Violation(f"committed entry {i} {self.committed[i]} on {copies} logs")
         for p in IDS:
@@ -243,6 +264,25 @@ def test_raft_safety_long_schedules(seed):
     sim = run_schedule(seed, 6000, drop_p=0.2, dup_p=0.1, crash_p=0.1, cut_p=0.2,
                        propose_p=0.15, preferred="b")
     assert len(sim.committed) > 20
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_raft_safety_with_log_compaction(seed):
+    sim = run_schedule(seed, 3000, drop_p=0.2, dup_p=0.2, crash_p=0.1, cut_p=0.2,
+                       propose_p=0.15, preferred="b", compact_p=0.1)
+    assert len(sim.committed) > 20
+    assert sim.compactions > 0, "the schedule never compacted: nothing was tested"
+    assert min(sim.disk[p].log.base for p in IDS) > 0
+
+
+@pytest.mark.slow
+@settings(max_examples=60, derandomize=True, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1), faults=fault_levels,
+       compact_p=st.sampled_from([0.02, 0.1, 0.5]))
+def test_raft_safety_with_log_compaction_random(seed, faults, compact_p):
+    sim = run_schedule(seed, 800, compact_p=compact_p, **faults)
+    assert len(sim.committed) > 1
 
 
 def test_simulator_detects_a_broken_protocol(monkeypatch):
