@@ -382,11 +382,12 @@ class _Search:
 # --- shrinking -----------------------------------------------------------------------
 
 def shrink(writes: Sequence[Write], reads: Sequence[Read], *, margin: float = 0,
-           budget: int | None = None, tests: int = SHRINK_TESTS) -> tuple[list[Write],
-                                                                          list[Read]]:
-    """A subset of the reads (then of the writes no kept operation observed) that no
-    execution explains, from which no single read or write can be left out (given the
-    search's budget; at most `tests` searches): 1-minimal, by delta debugging. Leaving
+           budget: int | None = None, tests: int = SHRINK_TESTS
+           ) -> tuple[list[Write], list[Read], bool]:
+    """A subset of the reads (then of the writes, keeping those the kept operations
+    observe) that no execution explains, from which no single read or write can be left out (given the
+    search's budget; at most `tests` searches, else the third value is False): 1-minimal,
+    by delta debugging. Leaving
     operations out only removes constraints, so the subset's being unexplained proves
     the whole's."""
     left = [tests]
@@ -398,12 +399,22 @@ def shrink(writes: Sequence[Write], reads: Sequence[Read], *, margin: float = 0,
         return explain(ws, rs, margin=margin, budget=budget).explained is False
 
     rs = _ddmin(list(reads), lambda sub: unexplained(writes, sub))
-    needed = {r.value for r in rs} | {w.old for w in writes if w.is_cas}
-    fixed = [w for w in writes if w.value in needed]
-    loose = [w for w in writes if w.value not in needed]
-    loose = _ddmin(loose, lambda sub: unexplained(fixed + sub, rs))
-    ws = sorted(fixed + loose, key=lambda w: w.index)
-    return ws, rs
+    by_value = {w.value: w for w in writes}
+
+    def closed(ws: Sequence[Write]) -> list[Write]:
+        """`ws` with the writes their cas compare against (so none becomes a cas of a
+        value never written), and the writes of the values the kept reads return."""
+        out = {w.index: w for w in ws}
+        todo = list(ws) + [by_value[r.value] for r in rs if r.value in by_value]
+        while todo:
+            w = todo.pop()
+            out[w.index] = w
+            if w.is_cas and w.old in by_value and by_value[w.old].index not in out:
+                todo.append(by_value[w.old])
+        return sorted(out.values(), key=lambda w: w.index)
+
+    ws = _ddmin(list(writes), lambda sub: unexplained(closed(sub), rs))
+    return closed(ws), rs, left[0] > 0
 
 
 def _ddmin(items: list, still_fails) -> list:
@@ -496,15 +507,15 @@ def lww_model_check(test, history, opts) -> dict:
         elif out.explained:
             explained += 1
         else:
-            core = out.core
+            core, minimal = out.core, out.core is not None
             if core is None and shrunk < SHRINK_KEYS:
                 shrunk += 1
-                sw, sr = shrink(ws, rs, margin=margin)
+                sw, sr, minimal = shrink(ws, rs, margin=margin)
                 core = sorted([w.index for w in sw] + [r.index for r in sr])
-                core_reads = [r for r in sr]
+                core_reads = list(sr)
             else:
-                core_reads = [r for r in rs if core is not None and r.index in core]
-            found.append(_anomaly(key, ws, rs, core, core_reads, out.reason))
+                core_reads = [r for r in rs if core is None or r.index in core]
+            found.append(_anomaly(key, rs, core, core_reads, out.reason, minimal))
     judged = explained + len(found)
     res = ob.result(found, judged=judged > 0 and not unknown, keys=len(keys),
                     keys_explained=explained, unknown_keys=dict(list(unknown.items())[:20]),
@@ -518,8 +529,8 @@ def lww_model_check(test, history, opts) -> dict:
     return res
 
 
-def _anomaly(key, ws: Sequence[Write], rs: Sequence[Read], core: list[int] | None,
-             core_reads: Sequence[Read], why: str) -> dict:
+def _anomaly(key, rs: Sequence[Read], core: list[int] | None,
+             core_reads: Sequence[Read], why: str, minimal: bool) -> dict:
     ops = core if core is not None else sorted(r.index for r in rs)
     shown = ", ".join(
         f"{'SC' if r.sc else 'EC'}{' final' if r.final else ''} read of "
@@ -528,10 +539,12 @@ def _anomaly(key, ws: Sequence[Write], rs: Sequence[Read], core: list[int] | Non
     n_w = len([i for i in ops if i not in {r.index for r in core_reads}])
     text = (f"No last-writer-wins order of the writes of {key} with per-region "
             f"visibility explains these reads together: {shown or 'the reads'}{more}"
-            f" (with {n_w} write(s); {why}); any read left out makes them explainable")
+            f" (with {n_w} write(s); {why})" + (
+                "; any read left out makes them explainable" if minimal else
+                "; not shrunk to a minimal set (shrinking limit reached)"))
     return ob.anomaly(KIND, expected=False, key=key, region=None, ops=ops[:50],
                       explanation=text, reads=[r.index for r in core_reads][:50],
-                      core_size=len(ops))
+                      core_size=len(ops), minimal=minimal)
 
 
 __all__ = ["Write", "Read", "Outcome", "explain", "shrink", "lww_model_check", "KIND"]
