@@ -59,6 +59,7 @@ BUDGET_BASE = 20_000      # placements per key, plus BUDGET_PER_VERSION per vers
 BUDGET_PER_VERSION = 50
 SHRINK_KEYS = 5           # invalid keys whose counterexample is shrunk
 SHRINK_TESTS = 400        # searches one shrink may run
+SHRINK_BUDGET = 20_000    # placements per search while shrinking
 
 _WRITE, _SC, _EC = 0, 1, 2
 
@@ -261,7 +262,10 @@ class _Search:
             placed[trail.pop()] = 0
 
     def _key(self) -> tuple:
-        return (self.mask, tuple(self.clock), tuple(self.ec), tuple(self.last))
+        return (self.mask, tuple(self.last))
+
+    def _clocks(self) -> tuple:
+        return tuple(self.clock) + tuple(self.ec)
 
     def _candidates(self) -> list[int]:
         placed, nv = self.placed, self.nv
@@ -354,7 +358,9 @@ class _Search:
         return True
 
     def _dfs(self) -> bool:
-        dead: set = set()
+        # dead states by (placed, last versions) -> their clocks: a state with the same
+        # placed set and clocks no lower is dead too (clocks are lower bounds only)
+        dead: dict[tuple, list[tuple]] = {}
         nv = self.nv
         root = self._snapshot()
         stack = [[root, self._candidates(), 0]]
@@ -363,7 +369,7 @@ class _Search:
             snap, cands, i = frame
             if i >= len(cands):
                 self._restore(snap)
-                dead.add(self._key())
+                dead.setdefault(self._key(), []).append(self._clocks())
                 stack.pop()
                 continue
             frame[2] = i + 1
@@ -373,10 +379,58 @@ class _Search:
                 continue
             if len(self.trail) == nv:
                 return True
-            if self._key() in dead:
-                continue
+            known = dead.get(self._key())
+            if known:
+                now = self._clocks()
+                if any(all(d <= c for d, c in zip(k, now)) for k in known):
+                    continue
             stack.append([self._snapshot(), self._candidates(), 0])
         return False
+
+
+# --- windows: refuting a key the whole search could not decide ----------------------
+
+WINDOW_READS = (8, 32, 128)   # reads per window, windows half-overlapping
+WINDOW_BUDGET = 5_000         # placements per window's search
+
+
+def refute(writes: Sequence[Write], reads: Sequence[Read], *, margin: float = 0
+           ) -> tuple[list[Write], list[Read]] | None:
+    """A window of the history no execution explains, or None: consecutive reads (in
+    order of start), with the writes their values and the cas among them need and every
+    write overlapping their span; each window alone and with the final reads. Leaving
+    operations out only removes constraints (module docstring), so an unexplained window
+    proves the whole key unexplained."""
+    by_value = {w.value: w for w in writes}
+    finals = [r for r in reads if r.final and r.sc]
+    body = sorted((r for r in reads if not (r.final and r.sc)), key=lambda r: r.start)
+    for size in WINDOW_READS:
+        step = max(1, size // 2)
+        for i in range(0, max(1, len(body)), step):
+            win = body[i:i + size]
+            lo, hi = min(r.start for r in win), max(r.end for r in win)
+            ws = {w.index: w for w in writes if w.start <= hi and w.end >= lo}
+            for extra in ([], finals):
+                rs = win + extra
+                todo = [by_value[r.value] for r in rs if r.value in by_value]
+                todo += list(ws.values())
+                sub = dict(ws)
+                while todo:
+                    w = todo.pop()
+                    sub[w.index] = w
+                    if w.is_cas and w.old in by_value and by_value[w.old].index not in sub:
+                        todo.append(by_value[w.old])
+                sub_ws = sorted(sub.values(), key=lambda w: w.index)
+                if explain(sub_ws, rs, margin=margin,
+                           budget=WINDOW_BUDGET).explained is False:
+                    return sub_ws, rs
+                if not finals:
+                    break
+            if i + size >= len(body):
+                break
+        if size >= len(body):
+            break
+    return None
 
 
 # --- shrinking -----------------------------------------------------------------------
@@ -503,14 +557,22 @@ def lww_model_check(test, history, opts) -> dict:
         out = explain(ws, rs, margin=margin)
         steps += out.steps
         if out.explained is None:
-            unknown[str(key)] = out.reason
-        elif out.explained:
+            window = refute(ws, rs, margin=margin)
+            if window is None:
+                unknown[str(key)] = out.reason
+                continue
+            ws, rs = window  # an unexplained window: the key is unexplained
+            out = Outcome(False, reason=f"a window of {len(rs)} reads no order explains; "
+                          f"the whole key's {out.reason}")
+        if out.explained:
             explained += 1
         else:
             core, minimal = out.core, out.core is not None
             if core is None and shrunk < SHRINK_KEYS:
                 shrunk += 1
-                sw, sr, minimal = shrink(ws, rs, margin=margin)
+                if len(rs) > WINDOW_READS[0] and not out.reason.startswith("a window"):
+                    ws, rs = refute(ws, rs, margin=margin) or (ws, rs)  # a smaller start
+                sw, sr, minimal = shrink(ws, rs, margin=margin, budget=SHRINK_BUDGET)
                 core = sorted([w.index for w in sw] + [r.index for r in sr])
                 core_reads = list(sr)
             else:

@@ -36,11 +36,12 @@ def generate(seed: int, *, mutate: bool | None = None) -> tuple[list[Op], bool]:
         else {}
     n_writes = rng.randint(1, 4)
     n_reads = rng.randint(1, 8)
-    horizon = rng.choice((10, 20, 40))
+    dense = rng.random() < 0.3  # many overlapping operations: ambiguous orders
+    horizon = 4 if dense else rng.choice((10, 20, 40))
     ops: list[dict] = []
     for i in range(n_writes + n_reads):
         s = rng.randrange(horizon)
-        d = rng.randint(1, 8)
+        d = rng.randint(1, 12 if dense else 8)
         o = {"region": rng.choice(regions), "start": s, "end": s + d}
         if i < n_writes:
             o.update(f="write", value=100 + i)
