@@ -38,8 +38,14 @@ a version whose observations can no longer fit in their intervals dooms the bran
 (each region's clock is kept below the earliest deadline of the observations still to
 place). Candidates are the versions the real-time rule lets come next, tried earliest
 deadline first: when the reads force the order (the common case) the first path
-succeeds, in n log n. Only ambiguous stretches branch; dead states are remembered, and
-the search has a per-key budget of placements.
+succeeds, in n log n. Only ambiguous stretches branch; dead states are remembered (a
+state with the same versions placed and time bounds no lower than a dead one's is dead
+too), and the search has a per-key budget of placements. Leaving operations out only
+removes constraints (a kept read's write is always kept), so a sub-history no execution
+explains proves the whole key unexplained: a key over budget is refuted by windows of
+consecutive reads (`refute`), else left "unknown" with the reason; and counterexamples
+are shrunk by delta debugging (`shrink`). `tests/checkers/lww_oracle.py` is the
+independent brute-force oracle it is tested against.
 """
 
 from __future__ import annotations
