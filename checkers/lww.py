@@ -240,7 +240,8 @@ class _Search:
         self.last = [0] * nr
         self.dptr = [0] * (2 * nr)
         self.okptr = 0
-        self.lo = 1
+        self.hi = 1                # versions (in order of start) admitted to the pool
+        self.pool: list[int] = []  # admitted versions, unplaced when last computed
         self.mask = 0
         self.trail: list[int] = []
         if self.final == 0 and nv > 1:
@@ -258,10 +259,10 @@ class _Search:
 
     def _snapshot(self) -> tuple:
         return (self.clock[:], self.ec[:], self.last[:], self.dptr[:], self.okptr,
-                self.lo, self.mask, len(self.trail))
+                self.hi, self.pool, self.mask, len(self.trail))
 
     def _restore(self, snap: tuple) -> None:
-        clock, ec, last, dptr, self.okptr, self.lo, self.mask, n = snap
+        clock, ec, last, dptr, self.okptr, self.hi, self.pool, self.mask, n = snap
         self.clock, self.ec, self.last, self.dptr = clock[:], ec[:], last[:], dptr[:]
         trail, placed = self.trail, self.placed
         while len(trail) > n:
@@ -283,17 +284,15 @@ class _Search:
             k += 1
         self.okptr = k
         limit = (ends[k][0] if k < len(ends) else INF) + self.margin
-        lo = self.lo
-        while lo < nv and placed[lo]:
-            lo += 1
-        self.lo = lo
-        start, final, out = self.start, self.final, []
-        for v in range(lo, nv):
-            if start[v] > limit:
-                break
-            if placed[v] or v == final or not self._cas_ready(v):
-                continue
-            out.append(v)
+        start, hi = self.start, self.hi
+        pool = [v for v in self.pool if not placed[v]]  # a new list: snapshots keep theirs
+        while hi < nv and start[hi] <= limit:
+            if not placed[hi]:
+                pool.append(hi)
+            hi += 1
+        self.hi, self.pool = hi, pool
+        final = self.final
+        out = [v for v in pool if v != final and self._cas_ready(v)]
         if len(out) > 1:
             dl = self.deadline
             out.sort(key=lambda v: (dl[v], start[v]))
@@ -368,8 +367,8 @@ class _Search:
         # placed set and clocks no lower is dead too (clocks are lower bounds only)
         dead: dict[tuple, list[tuple]] = {}
         nv = self.nv
-        root = self._snapshot()
-        stack = [[root, self._candidates(), 0]]
+        cands = self._candidates()  # (advances the pool and pointers the snapshot keeps)
+        stack = [[self._snapshot(), cands, 0]]
         while stack:
             frame = stack[-1]
             snap, cands, i = frame
@@ -379,7 +378,8 @@ class _Search:
                 stack.pop()
                 continue
             frame[2] = i + 1
-            self._restore(snap)
+            if i:  # the first candidate starts from the state the frame was made in
+                self._restore(snap)
             v = cands[i]
             if not self._place(v):
                 continue
@@ -390,7 +390,8 @@ class _Search:
                 now = self._clocks()
                 if any(all(d <= c for d, c in zip(k, now)) for k in known):
                     continue
-            stack.append([self._snapshot(), self._candidates(), 0])
+            cands = self._candidates()
+            stack.append([self._snapshot(), cands, 0])
         return False
 
 
