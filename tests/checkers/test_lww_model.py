@@ -178,3 +178,19 @@ def test_differential_against_oracle_50000():
     counts = run(50_000, 0)
     assert counts["disagreements"] == 0, counts
     assert counts["histories"] == 50_000
+
+
+def test_over_budget_key_is_unknown_or_refuted_by_a_window(monkeypatch):
+    from checkers import lww
+    steady = [("write", "a", 10 * i, 10 * i + 5, i + 1, "ok") for i in range(30)]
+    steady += [("read", "b", 10 * i + 7, 10 * i + 8, i + 1, "ok") for i in range(30)]
+    monkeypatch.setattr(lww, "BUDGET_BASE", 5)
+    monkeypatch.setattr(lww, "BUDGET_PER_VERSION", 0)
+    r = lww_model_check({}, hist(*steady), {})
+    assert r["valid"] == "unknown" and "budget" in r["reason"]
+    # region b goes back from 20 to 19: a window of its reads shows it
+    bad = steady + [("read", "b", 400, 401, 19, "ok")]
+    r = lww_model_check({}, hist(*bad), {})
+    assert r["valid"] is False
+    a = r["anomalies"][0]
+    assert "window" in a["explanation"] and a["minimal"] is True and len(a["reads"]) == 2
