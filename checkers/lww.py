@@ -446,11 +446,10 @@ def shrink(writes: Sequence[Write], reads: Sequence[Read], *, margin: float = 0,
            budget: int | None = None, tests: int = SHRINK_TESTS
            ) -> tuple[list[Write], list[Read], bool]:
     """A subset of the reads (then of the writes, keeping those the kept operations
-    observe) that no execution explains, from which no single read or write can be left out (given the
-    search's budget; at most `tests` searches, else the third value is False): 1-minimal,
-    by delta debugging. Leaving
-    operations out only removes constraints, so the subset's being unexplained proves
-    the whole's."""
+    observe) that no execution explains, from which no single read or write can be left
+    out (given the search's budget; at most `tests` searches, else the third value is
+    False): 1-minimal, by delta debugging. Leaving operations out only removes
+    constraints, so the subset's being unexplained proves the whole's."""
     left = [tests]
 
     def unexplained(ws, rs) -> bool:
