@@ -6,7 +6,8 @@ by (SEMANTICS.md; issue 6 item 4): for "strong" (MRSC) the promises are lineariz
 set adds, EC reads that return
 written values and never go back in time, and conflicted writes that stay invisible; for
 "async" (MREC) the promises are monotonic reads, read-your-writes, convergence,
-last-writer-wins, written values only and failed writes invisible (for counters and sets:
+last-writer-wins, written values only and failed writes invisible, and for registers one
+last-writer-wins order explaining every read at once (`checkers.lww`; for counters and sets:
 nothing lost that no remote write could have overwritten), while stale reads, lost
 increments and adds that a remote write could explain, the no-relay effect and linearizability violations are
 reported as expected anomalies. Both modes get convergence of the final reads,
