@@ -6,7 +6,8 @@ by (SEMANTICS.md; issue 6 item 4): for "strong" (MRSC) the promises are lineariz
 set adds, EC reads that return
 written values and never go back in time, and conflicted writes that stay invisible; for
 "async" (MREC) the promises are monotonic reads, read-your-writes, convergence,
-last-writer-wins, written values only and failed writes invisible (for counters and sets:
+last-writer-wins, written values only and failed writes invisible, and for registers one
+last-writer-wins order explaining every read at once (`checkers.lww`; for counters and sets:
 nothing lost that no remote write could have overwritten), while stale reads, lost
 increments and adds that a remote write could explain, the no-relay effect and linearizability violations are
 reported as expected anomalies. Both modes get convergence of the final reads,
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from checkers import async_props, availability, latency, mrsc
+from checkers import async_props, availability, latency, lww, mrsc
 from checkers import observe as ob
 from checkers import set as set_checks
 from checkers.anomalies import ExpectedAnomalies
@@ -42,6 +43,8 @@ KINDS = {
                                  "ReplicatedWriteConflictException"),
     "divergence": "after the final heal, regions' final reads disagree",
     "lww-winner": "regions converged on a value other than the last writer's",
+    "no-lww-order": ("no one last-writer-wins order with per-region visibility explains "
+                     "an item's reads"),
     "stale-read": "an SC read missed a write acknowledged before it began",
     "no-relay": "during a cut link, a write reached the third region but not the cut one",
     "nonlinearizable": "the SC history of a key has no linearization",
@@ -146,6 +149,7 @@ def checkers_for(mode: str, workload: str, *, linearizability_timeout: float | N
                                                        "conflicted-write-visible"])
             checkers["last-writer-wins"] = FnChecker(async_props.lww_check,
                                                      "last-writer-wins")
+            checkers["lww-model"] = FnChecker(lww.lww_model_check, "lww-model")
             checkers["stale-reads"] = Kinds(expected, ["stale-read"])
             checkers["no-relay"] = Kinds(expected, ["no-relay"])
             if linearizability:

@@ -102,6 +102,13 @@ PROMISES: dict[str, Promise] = {
         "region could have overwritten by last-writer-wins (A06, A14), counted per "
         "element: reported, not a failure.",
         informational=True),
+    "lww-model": Promise(
+        "One last-writer-wins order explains every read",
+        "Per item there is one timestamp order of the writes in which every region's "
+        "reads walk forward, each region sees its own writes at once, EC reads lag but "
+        "never go back, and the final reads all show the last write (A01, A05, A06, "
+        "G2). Searched per item; a search over its budget says undecided, and a "
+        "violation shows the smallest set of reads no such order explains."),
     "linearizability-violations": Promise(
         "Non-linearizable histories (allowed)",
         "Asynchronous replication does not promise linearizable items (A03, A15); where "

@@ -152,7 +152,7 @@ def test_cas_old_value_read_again_is_a_region_going_back():
     h.read("k", 40, 50, 101, region=E2)
     r = judge("async", "register", h)
     # the cas was this region's own acknowledged write: read-your-writes names it first
-    assert r["valid"] is False and violations(r) == {"read-your-writes": 1}
+    assert r["valid"] is False and violations(r) == {"read-your-writes": 1, "no-lww-order": 1}
 
 
 def test_cas_old_value_read_again_while_its_write_overlapped_the_cas():
@@ -162,7 +162,7 @@ def test_cas_old_value_read_again_while_its_write_overlapped_the_cas():
     h.op("cas", "k", 20, 25, value=[101, 103], region=E2)
     h.read("k", 40, 50, 101, region=E2)
     r = judge("async", "register", h)
-    assert r["valid"] is False and violations(r) == {"non-monotonic-read": 1}
+    assert r["valid"] is False and violations(r) == {"non-monotonic-read": 1, "no-lww-order": 1}
     assert r["monotonic-reads"]["valid"] is False
 
 
@@ -172,7 +172,7 @@ def test_ec_read_newer_than_later_sc_read_in_region():
     h = History().write("k", 0, 10, 1, region=E2).write("k", 20, 30, 2, region=E2)
     h.read("k", 40, 50, 2, consistent=False).read("k", 60, 70, 1)
     r = judge("async", "register", h)
-    assert r["valid"] is False and violations(r) == {"non-monotonic-read": 1}
+    assert r["valid"] is False and violations(r) == {"non-monotonic-read": 1, "no-lww-order": 1}
 
 
 def test_sc_read_newer_than_later_ec_read_is_allowed():
@@ -264,7 +264,7 @@ def test_regions_disagreeing_on_the_order_of_two_versions():
     h = History().write("k", 6, 12, 3, region=E2).write("k", 8, 11, 4, region=E1)
     h.read("k", 15, 17, 4, region=E2).read("k", 16, 22, 3, region=E1)
     r = judge("async", "register", h)
-    assert r["valid"] is False and violations(r) == {"version-order": 1}
+    assert r["valid"] is False and violations(r) == {"version-order": 1, "no-lww-order": 1}
     assert r["monotonic-reads"]["valid"] is False
     a = r["monotonic-reads"]["anomalies"][0]
     assert set(a["values"]) == {3, 4} and "us-east-1, us-east-2" in a["explanation"]
@@ -282,4 +282,4 @@ def test_read_inside_a_cas_returning_an_older_third_value():
     h = History().write("k", 1, 6.7, 1, region=W2).write("k", 2.5, 6.5, 3, region=E2)
     h.op("cas", "k", 7.8, 19.5, value=[3, 4], region=E2).read("k", 9, 10, 1, region=E2)
     r = judge("async", "register", h)
-    assert r["valid"] is False and violations(r) == {"non-monotonic-read": 1}
+    assert r["valid"] is False and violations(r) == {"non-monotonic-read": 1, "no-lww-order": 1}

@@ -103,8 +103,8 @@ def test_checker_sets_per_mode():
         "availability", "latency"}
     assert set(checker_for("async", "register").checkers) == {
         "monotonic-reads", "read-your-writes", "never-written", "failed-writes",
-        "last-writer-wins", "stale-reads", "no-relay", "linearizability-violations",
-        "convergence", "availability", "latency"}
+        "last-writer-wins", "lww-model", "stale-reads", "no-relay",
+        "linearizability-violations", "convergence", "availability", "latency"}
     assert set(checker_for("async", "counter").checkers) == {
         "counter", "stale-reads", "lost-increments", "convergence", "availability",
         "latency"}
