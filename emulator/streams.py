@@ -5,13 +5,18 @@ Served on the region's endpoint under the `DynamoDBStreams_20120810` target pref
 has one shard holding exactly the writes applied in that region, in apply order (A07): a
 replicated write dropped by last-writer-wins is absent, so two regions can show different
 sequences for one item under async replication. Shard iterators are opaque tokens naming the
-table, region and position; they do not expire (a limit the real service has and we skip).
+table, region, position and issue time, and expire after 15 minutes as the real ones do
+(ExpiredIteratorException); a position behind the trim horizon is TrimmedDataAccessException.
+Records honour the table's StreamViewType (KEYS_ONLY, NEW_IMAGE, OLD_IMAGE,
+NEW_AND_OLD_IMAGES; a global table's is NEW_AND_OLD_IMAGES). The stream has one shard that
+never closes (no shard lineage: a reader that follows ParentShardId sees a single root).
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import time
 from typing import Any, Callable
 
 from emulator import attrs
@@ -21,6 +26,14 @@ from emulator.store import StreamRecord, TableReplica
 
 RECORDS_PER_CALL_MAX = 1000
 SHARD_ID = "shardId-00000000000000000001-00000001"
+ITERATOR_LIFETIME_S = 15 * 60  # a shard iterator expires 15 minutes after it was issued
+VIEW_TYPES = ("KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES")
+
+
+def view_type(t: GlobalTable) -> str:
+    """The table's StreamViewType (a global table without an explicit one: both images)."""
+    v = (t.stream_spec or {}).get("StreamViewType")
+    return v if v in VIEW_TYPES else "NEW_AND_OLD_IMAGES"
 
 
 def _seq(n: int) -> str:
@@ -71,7 +84,7 @@ class StreamsService:
             keys.append({"AttributeName": t.schema.range, "KeyType": "RANGE"})
         return {"StreamDescription": {
             "StreamArn": t.stream_arn(self.region), "StreamLabel": t.stream_label,
-            "StreamStatus": "ENABLED", "StreamViewType": "NEW_AND_OLD_IMAGES",
+            "StreamStatus": "ENABLED", "StreamViewType": view_type(t),
             "CreationRequestDateTime": t.created, "TableName": t.name, "KeySchema": keys,
             "Shards": [{"ShardId": SHARD_ID, "SequenceNumberRange": {
                 "StartingSequenceNumber": _seq(rep.stream_trimmed + 1)}}]}}
@@ -109,10 +122,14 @@ class StreamsService:
         try:
             data = json.loads(base64.urlsafe_b64decode(token.encode("ascii")))
             table, region, pos, label = data["t"], data["r"], int(data["p"]), data["l"]
+            issued = float(data["i"])
         except (ValueError, KeyError, TypeError, AttributeError, UnicodeError):
             raise validation("Invalid ShardIterator") from None
         if region != self.region:
             raise validation("Invalid ShardIterator: it belongs to another region")
+        if time.time() - issued > ITERATOR_LIFETIME_S:
+            raise DynamoError("ExpiredIteratorException", "Iterator expired. The iterator was "
+                              "created more than 15 minutes ago")
         t = self.cluster.regions[self.region].tables.get(table)
         if t is None or t.stream_label != label:
             raise DynamoError("ResourceNotFoundException", "Requested resource not found: the "
@@ -126,25 +143,28 @@ class StreamsService:
             raise DynamoError("TrimmedDataAccessException", "The iterator points beyond the trim "
                               "horizon")
         recs = list(rep.stream_since(pos, limit))
-        out = [record_json(r, self.region) for r in recs]
+        view = view_type(t)
+        out = [record_json(r, self.region, view) for r in recs]
         nxt = pos + len(recs)
         return {"Records": out, "NextShardIterator": _token(t, self.region, nxt)}
 
 
 def _token(t: GlobalTable, region: str, pos: int) -> str:
-    raw = json.dumps({"t": t.name, "r": region, "p": pos, "l": t.stream_label}).encode()
+    raw = json.dumps({"t": t.name, "r": region, "p": pos, "l": t.stream_label,
+                      "i": round(time.time(), 3)}).encode()
     return base64.urlsafe_b64encode(raw).decode("ascii")
 
 
-def record_json(r: StreamRecord, region: str) -> dict:
+def record_json(r: StreamRecord, region: str, view: str = "NEW_AND_OLD_IMAGES") -> dict:
+    """The GetRecords form of `r` under StreamViewType `view` (images it does not carry are
+    left out, as DynamoDB does)."""
     body: dict[str, Any] = {"ApproximateCreationDateTime": r.applied_wall_s, "Keys": r.keys,
-                            "SequenceNumber": _seq(r.sequence),
-                            "StreamViewType": "NEW_AND_OLD_IMAGES"}
+                            "SequenceNumber": _seq(r.sequence), "StreamViewType": view}
     size = attrs.item_size(r.keys)
-    if r.new is not None:
+    if r.new is not None and view in ("NEW_IMAGE", "NEW_AND_OLD_IMAGES"):
         body["NewImage"] = r.new
         size += attrs.item_size(r.new)
-    if r.old is not None:
+    if r.old is not None and view in ("OLD_IMAGE", "NEW_AND_OLD_IMAGES"):
         body["OldImage"] = r.old
         size += attrs.item_size(r.old)
     body["SizeBytes"] = size
