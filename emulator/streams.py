@@ -8,8 +8,14 @@ sequences for one item under async replication. Shard iterators are opaque token
 table, region, position and issue time, and expire after 15 minutes as the real ones do
 (ExpiredIteratorException); a position behind the trim horizon is TrimmedDataAccessException.
 Records honour the table's StreamViewType (KEYS_ONLY, NEW_IMAGE, OLD_IMAGE,
-NEW_AND_OLD_IMAGES; a global table's is NEW_AND_OLD_IMAGES). The stream has one shard that
-never closes (no shard lineage: a reader that follows ParentShardId sees a single root).
+NEW_AND_OLD_IMAGES; a global table's is NEW_AND_OLD_IMAGES).
+
+Shard lineage: the region's records are cut into shards of SHARD_RECORDS consecutive
+sequence numbers. When a shard is full it closes (DescribeStream gives its
+EndingSequenceNumber, and GetRecords at its end returns no NextShardIterator) and its child
+opens (ParentShardId = the closed one), so a consumer must follow the lineage as the
+Kinesis adapter does. DynamoDB closes shards by time (about every four hours) and may split
+them; closing by count keeps the same contract observable in a short run.
 """
 
 from __future__ import annotations
@@ -25,7 +31,8 @@ from emulator.errors import DynamoError, validation
 from emulator.store import StreamRecord, TableReplica
 
 RECORDS_PER_CALL_MAX = 1000
-SHARD_ID = "shardId-00000000000000000001-00000001"
+SHARD_RECORDS = 32  # sequence numbers per shard; a full shard closes and its child opens
+SHARDS_PER_PAGE_MAX = 100  # DescribeStream's Limit
 ITERATOR_LIFETIME_S = 15 * 60  # a shard iterator expires 15 minutes after it was issued
 VIEW_TYPES = ("KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES")
 
@@ -79,6 +86,10 @@ class StreamsService:
 
     def describe_stream(self, req: dict) -> dict:
         t, rep = self._by_arn(req.get("StreamArn"))
+        with rep.lock:
+            trimmed, last = rep.stream_trimmed, rep.stream_trimmed + len(rep.stream)
+        n = SHARD_RECORDS
+        first = trimmed // n
         keys = [{"AttributeName": t.schema.hash, "KeyType": "HASH"}]
         if t.schema.range:
             keys.append({"AttributeName": t.schema.range, "KeyType": "RANGE"})
@@ -86,28 +97,61 @@ class StreamsService:
             "StreamArn": t.stream_arn(self.region), "StreamLabel": t.stream_label,
             "StreamStatus": "ENABLED", "StreamViewType": view_type(t),
             "CreationRequestDateTime": t.created, "TableName": t.name, "KeySchema": keys,
-            "Shards": [{"ShardId": SHARD_ID, "SequenceNumberRange": {
-                "StartingSequenceNumber": _seq(rep.stream_trimmed + 1)}}]}}
+            **self._shard_page(t, req, first, last)}}
+
+    def _shard_page(self, t: GlobalTable, req: dict, first: int, last: int) -> dict:
+        """One page of shards: after ExclusiveStartShardId, at most Limit (100)."""
+        limit = req.get("Limit", SHARDS_PER_PAGE_MAX)
+        if not isinstance(limit, int) or not 1 <= limit <= SHARDS_PER_PAGE_MAX:
+            raise validation("1 validation error detected: Value at 'limit' failed to satisfy "
+                             "constraint: Member must have value between 1 and 100")
+        start = first
+        after = req.get("ExclusiveStartShardId")
+        if after is not None:
+            i = _shard_index(t, after)
+            if i is None:
+                raise validation(f"Invalid ExclusiveStartShardId {after!r}")
+            start = max(first, i + 1)
+        end = min(last // SHARD_RECORDS, start + limit - 1)
+        out: dict = {"Shards": [self._shard_json(t, i, last) for i in range(start, end + 1)]}
+        if end < last // SHARD_RECORDS:
+            out["LastEvaluatedShardId"] = _shard_id(t, end)
+        return out
+
+    def _shard_json(self, t: GlobalTable, i: int, last: int) -> dict:
+        n = SHARD_RECORDS
+        rng = {"StartingSequenceNumber": _seq(i * n + 1)}
+        if last >= (i + 1) * n:  # full: closed
+            rng["EndingSequenceNumber"] = _seq((i + 1) * n)
+        out = {"ShardId": _shard_id(t, i), "SequenceNumberRange": rng}
+        if i > 0:
+            out["ParentShardId"] = _shard_id(t, i - 1)
+        return out
 
     def get_shard_iterator(self, req: dict) -> dict:
         t, rep = self._by_arn(req.get("StreamArn"))
-        if req.get("ShardId") != SHARD_ID:
+        with rep.lock:
+            trimmed, last = rep.stream_trimmed, rep.stream_trimmed + len(rep.stream)
+        n = SHARD_RECORDS
+        i = _shard_index(t, req.get("ShardId"))
+        if i is None or not trimmed // n <= i <= last // n:
             raise DynamoError("ResourceNotFoundException",
                               f"Requested resource not found: Shard: {req.get('ShardId')} not found")
+        lo, hi = i * n, (i + 1) * n
         kind = req.get("ShardIteratorType")
-        with rep.lock:
-            last = rep.stream_trimmed + len(rep.stream)
         if kind == "TRIM_HORIZON":
-            pos = rep.stream_trimmed
+            pos = max(lo, trimmed)
         elif kind == "LATEST":
-            pos = last
+            pos = max(lo, min(last, hi))
         elif kind in ("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER"):
             s = req.get("SequenceNumber")
             if not isinstance(s, str) or not s.isdigit():
                 raise validation("Invalid SequenceNumber")
-            n = int(s)
-            pos = n - 1 if kind == "AT_SEQUENCE_NUMBER" else n
-            if pos < rep.stream_trimmed:
+            num = int(s)
+            pos = num - 1 if kind == "AT_SEQUENCE_NUMBER" else num
+            if not lo <= pos <= hi:
+                raise validation(f"Invalid SequenceNumber for the shard {req.get('ShardId')}")
+            if pos < trimmed:
                 raise DynamoError("TrimmedDataAccessException", "The requested sequence number is "
                                   "beyond the trim horizon")
         else:
@@ -115,14 +159,14 @@ class StreamsService:
                              "'shardIteratorType' failed to satisfy constraint: Member must "
                              "satisfy enum value set: [AFTER_SEQUENCE_NUMBER, LATEST, "
                              "AT_SEQUENCE_NUMBER, TRIM_HORIZON]")
-        return {"ShardIterator": _token(t, self.region, pos)}
+        return {"ShardIterator": _token(t, self.region, pos, i)}
 
     def get_records(self, req: dict) -> dict:
         token = req.get("ShardIterator")
         try:
             data = json.loads(base64.urlsafe_b64decode(token.encode("ascii")))
             table, region, pos, label = data["t"], data["r"], int(data["p"]), data["l"]
-            issued = float(data["i"])
+            issued, shard = float(data["i"]), int(data["s"])
         except (ValueError, KeyError, TypeError, AttributeError, UnicodeError):
             raise validation("Invalid ShardIterator") from None
         if region != self.region:
@@ -142,15 +186,34 @@ class StreamsService:
         if pos < rep.stream_trimmed:
             raise DynamoError("TrimmedDataAccessException", "The iterator points beyond the trim "
                               "horizon")
-        recs = list(rep.stream_since(pos, limit))
+        hi = (shard + 1) * SHARD_RECORDS
+        with rep.lock:
+            recs = list(rep.stream_since(pos, max(0, min(limit, hi - pos))))
+            last = rep.stream_trimmed + len(rep.stream)
         view = view_type(t)
         out = [record_json(r, self.region, view) for r in recs]
         nxt = pos + len(recs)
-        return {"Records": out, "NextShardIterator": _token(t, self.region, nxt)}
+        if nxt >= hi and last >= hi:  # the shard is closed and read to its end
+            return {"Records": out}
+        return {"Records": out, "NextShardIterator": _token(t, self.region, nxt, shard)}
 
 
-def _token(t: GlobalTable, region: str, pos: int) -> str:
-    raw = json.dumps({"t": t.name, "r": region, "p": pos, "l": t.stream_label,
+def _shard_id(t: GlobalTable, i: int) -> str:
+    return f"shardId-{int(t.created * 1000):020d}-{i:08x}"
+
+
+def _shard_index(t: GlobalTable, shard_id: Any) -> int | None:
+    prefix = f"shardId-{int(t.created * 1000):020d}-"
+    if not isinstance(shard_id, str) or not shard_id.startswith(prefix):
+        return None
+    try:
+        return int(shard_id[len(prefix):], 16)
+    except ValueError:
+        return None
+
+
+def _token(t: GlobalTable, region: str, pos: int, shard: int) -> str:
+    raw = json.dumps({"t": t.name, "r": region, "p": pos, "l": t.stream_label, "s": shard,
                       "i": round(time.time(), 3)}).encode()
     return base64.urlsafe_b64encode(raw).decode("ascii")
 

@@ -197,12 +197,14 @@ def poll(sc: Any, ddb: Any, table: str, cursor: StreamCursor) -> list[dict]:
             return []
         last, closed = dict(cursor.last), set(cursor.closed)
         out: list[dict] = []
-        for s in shards_in_lineage_order(sc, arn):
+        shards = shards_in_lineage_order(sc, arn)
+        listed = {s["ShardId"] for s in shards}
+        for s in shards:
             sid, parent = s["ShardId"], s.get("ParentShardId")
             if sid in closed:
                 continue
-            if parent is not None and parent in last and parent not in closed:
-                continue  # the parent is not finished: its child waits (lineage order)
+            if parent is not None and parent in listed and parent not in closed:
+                continue  # the parent is not read to its end: its child waits (lineage)
             recs, seq, ended = read_shard(sc, arn, sid, last.get(sid), POLL_CALLS_MAX)
             out.extend(recs)
             if seq is not None:

@@ -58,6 +58,12 @@ def test_streams_run_valid_through_the_cli_with_faults(tmp_path, mode):
     rec = next(r for op in polls for r in op.value)
     assert set(rec) == {"seq", "shard", "event", "keys", "new", "old", "at"}
     assert len(checks["stream-lag"]["pairs"]) == 6
+    drains = [op for op in history if op.f == "drain" and op.type == "ok"]
+    assert {op.region for op in drains} == set(REGIONS)
+    # more than SHARD_RECORDS records per region: the consumers followed a closed shard
+    # into its child
+    assert any(len({r["shard"] for r in op.value}) > 1 for op in drains), \
+        [len(op.value) for op in drains]
     if mode == "strong":  # M13: one order everywhere, so nothing is dropped
         assert "dropped-stale-write" not in s["anomaly_counts"]
 
@@ -257,3 +263,44 @@ def test_checker_async_allows_a07_and_strong_demands_one_order():
                                               c: [rec(1, "INSERT", "k", None, 1)]},
                                              writes=[(a, "write", "k", 1, True)]))
     assert res["valid"] is False and _kinds(res) == {"missing-record": 1}
+
+
+def test_shards_close_and_children_follow_their_parents(monkeypatch):
+    monkeypatch.setattr(streams_mod, "SHARD_RECORDS", 3)
+    with Deployment(["us-east-1"], latency_scale=0.1) as d:
+        cs = create_global_table(d, "tab")
+        c, sc = cs["us-east-1"], clients(d, "dynamodbstreams")["us-east-1"]
+        for v in range(1, 8):
+            _put(c, "k", v)
+        arn = c.describe_table(TableName="tab")["Table"]["LatestStreamArn"]
+        shards = sc.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
+        assert len(shards) == 3
+        assert "ParentShardId" not in shards[0]
+        assert [s.get("ParentShardId") for s in shards[1:]] == [s["ShardId"] for s in shards[:2]]
+        assert [("EndingSequenceNumber" in s["SequenceNumberRange"]) for s in shards] == \
+            [True, True, False]
+        it = sc.get_shard_iterator(StreamArn=arn, ShardId=shards[0]["ShardId"],
+                                   ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        first = sc.get_records(ShardIterator=it)
+        assert len(first["Records"]) == 3 and "NextShardIterator" not in first  # closed
+        open_it = sc.get_shard_iterator(StreamArn=arn, ShardId=shards[2]["ShardId"],
+                                        ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        assert "NextShardIterator" in sc.get_records(ShardIterator=open_it)
+        got = read_all(sc, c, "tab")
+        assert [r["new"]["val"] for r in got] == list(range(1, 8))
+        assert [int(r["seq"]) for r in got] == list(range(1, 8))
+        # the consumer's cursor: parents first, each record once, across polls
+        from workloads.streams import StreamCursor, poll
+        cursor = StreamCursor()
+        seen = poll(sc, c, "tab", cursor)
+        _put(c, "k", 8)
+        _put(c, "k", 9)
+        seen += poll(sc, c, "tab", cursor)
+        assert [r["new"]["val"] for r in seen] == list(range(1, 10))
+        assert len({r["shard"] for r in seen}) == 3
+        page = sc.describe_stream(StreamArn=arn, Limit=2)["StreamDescription"]
+        assert [x["ShardId"] for x in page["Shards"]] == [x["ShardId"] for x in shards[:2]]
+        rest = sc.describe_stream(StreamArn=arn, ExclusiveStartShardId=page[
+            "LastEvaluatedShardId"])["StreamDescription"]
+        assert rest["Shards"][0]["ShardId"] == shards[2]["ShardId"]
+        assert "LastEvaluatedShardId" not in rest
