@@ -26,8 +26,8 @@ record's new image names the one write it shows. What is knowable, and what is j
   writes arrive in order, A04); otherwise it is a violation ("missing-record").
 - M13 (MRSC): every region's stream shows each key's writes in the same order with
   identical records ("stream-order").
-Preconditions: a region whose stream was never drained after the heal (an `ok` drain) is
-not judged, and the verdict is "unknown" with the reason; records without both images
+Preconditions: a region whose stream was never drained after the heal (an `ok` drain that
+ended quiet, not `extra["complete"]` False) is not judged, and the verdict is "unknown" with the reason; records without both images
 (a view type other than NEW_AND_OLD_IMAGES) make the chain unjudgeable, also "unknown".
 `lag_check` is informational: per ordered region pair, ApproximateCreationDateTime of the
 write's record in B minus its acknowledgement in A (the client's wall clock).
@@ -86,8 +86,8 @@ def analyse(test: Any, history: Sequence) -> Analysis:
         elif f == "delete":
             a.deletes.append(p)
         elif f in ("poll", "drain") and c is not None and c.type == OK:
-            if f == "drain":
-                a.drained.add(region)
+            if f == "drain" and c.extra.get("complete", True) is not False:
+                a.drained.add(region)  # read to its end, and nothing more came
             seen = a.records.setdefault(region, {})
             for rec in c.value or []:
                 seq = int(rec["seq"])
