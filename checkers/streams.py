@@ -291,7 +291,10 @@ def _quantiles(values: Sequence[float]) -> dict[str, float]:
 
 def lag_check(test, history, opts) -> dict:
     """Stream lag per ordered region pair (informational, always valid): the record's
-    ApproximateCreationDateTime in B minus the write's acknowledgement in A, in ms."""
+    ApproximateCreationDateTime in B minus the write's acknowledgement in A, in ms (two
+    wall clocks of one machine against the emulator; across hosts their skew adds in).
+    Under MRSC it can be negative: B may apply a journal entry before A has applied it
+    and answered (M04)."""
     a = analyse(test, history)
     samples: dict[tuple[str, str], list[float]] = defaultdict(list)
     for r, recs in a.records.items():
