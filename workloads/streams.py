@@ -320,15 +320,12 @@ class StreamsClient(RegionClient):
 
 def streams_client(target: Any, region: str, config: Any) -> Any:
     """A boto3 `dynamodbstreams` client for `region` of `target` (same endpoint and
-    credentials as its DynamoDB clients)."""
+    credentials as its DynamoDB clients; suite.targets.base)."""
     make = getattr(target, "streams_client", None)
-    if make is not None:
-        return make(region, config=config)
-    clients = getattr(target, "_clients", None)
-    if clients is None:
+    if make is None:
         from suite.errors import BadInput
         raise BadInput(f"the target {type(target).__name__} serves no DynamoDB Streams client")
-    return clients.client(region, config=config, service="dynamodbstreams", data_plane=False)
+    return make(region, config=config)
 
 
 def choose_op(keys: tuple[str, ...]):
