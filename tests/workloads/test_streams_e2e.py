@@ -321,3 +321,23 @@ def test_validate_catches_each_stream_bug_switch(tmp_path):
     assert all(row["detected"] == 1 for row in rows.values()), rows
     assert "stream-order" in rows["mrsc-stream-reorder"]["anomalies"]
     assert m["no_bug"]["valid"] == 1 and m["ok"] is True
+
+
+@pytest.mark.parametrize("bug", [False, True])
+def test_replicated_write_no_record_switch(bug):
+    """With the switch on, B applies A's writes (its table ends on the last) but its
+    stream misses some; with it off, B's stream holds every one, in A's order (A04)."""
+    a, b = "us-east-1", "us-east-2"
+    with Deployment([a, b], latency_scale=0.1, seed=2,
+                    bugs=["replicated-write-no-record"] if bug else []) as d:
+        cs = create_global_table(d, "tab")
+        sc = clients(d, "dynamodbstreams")
+        for v in range(1, 41):
+            _put(cs[a], "k", v)
+        wait_until(lambda: cs[b].get_item(TableName="tab", Key={"pk": {"S": "k"}},
+                                           ConsistentRead=True)["Item"]["val"]["N"] == "40")
+        got = [x["new"]["val"] for x in read_all(sc[b], cs[b], "tab")]
+    if bug:
+        assert len(got) < 40 and got == sorted(got)
+    else:
+        assert got == list(range(1, 41))
