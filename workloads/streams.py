@@ -6,12 +6,13 @@ MRSC every region shows a key's writes in one order). Clients in every region wr
 -value items with unique values -- unconditional puts (`write`), conditional updates
 (`update`, UpdateItem `SET #v = :new` if `#v = :old`) and conditional deletes (`delete`,
 DeleteItem if `#v = :old`) -- and consumers in every region read that region's stream
-through boto3's `dynamodbstreams` client the way the Kinesis adapter does: ListStreams /
-DescribeStream for the shards, parents before children (ParentShardId), GetShardIterator
+through boto3's `dynamodbstreams` client the way the Kinesis adapter does: the table's
+LatestStreamArn (DescribeTable; ListStreams as a fallback), DescribeStream (paginated) for
+the shards, parents before children (ParentShardId), GetShardIterator
 TRIM_HORIZON for a shard not yet read and AFTER_SEQUENCE_NUMBER after the last record
 read, GetRecords until the shard is closed (no NextShardIterator) or has nothing new.
 
-History shape (docs/CONVENTIONS.md, "Stream records"): a `poll` (main phase) or `drain`
+History shape (docs/CONVENTIONS.md, the `streams` workload): a `poll` (main phase) or `drain`
 (after the heal) operation completes `ok` with `value` a list of records, each
 {"seq", "shard", "event", "keys", "new", "old", "at"}: the sequence number (a string of
 digits), the shard id, INSERT / MODIFY / REMOVE, the key attributes and the images as plain
@@ -20,9 +21,10 @@ region is the operation's. A `poll` reads from the region's shared cursor (at mo
 POLL_CALLS_MAX GetRecords per shard, so it ends well inside the operation timeout) and
 moves it only once every call succeeded; a `drain` re-reads the whole stream from
 TRIM_HORIZON to its end and waits DRAIN_PAUSE_S for anything new, again until nothing comes
-(`extra["complete"]` False if its time ran out first), so the final record set of a region is
-complete even if a poll's answer was lost to a timeout. Records are identified by (region, seq): reading
-one twice is not a duplicate. Writes carry `acked_at` (the client's wall clock at the
+(`extra["complete"]` False if its time ran out first), so the final record set of a
+region is complete even if a poll's answer was lost to a timeout; every thread drains before
+and after its final reads. Records are identified by (region, seq): reading one twice is not
+a duplicate. Writes carry `acked_at` (the client's wall clock at the
 answer) in their completion's extra, for the stream lag.
 """
 
