@@ -100,6 +100,11 @@ def test_a07_a_dropped_stale_write_leaves_no_record():
                     read_all(sc[r], cs[r], "tab")] for r in (a, b)}
         assert recs[a] == [("INSERT", 1), ("MODIFY", 2)]
         assert recs[b] == [("INSERT", 2)]  # no record of the dropped write 1
+        arns = {r: cs[r].describe_table(TableName="tab")["Table"]["LatestStreamArn"]
+                for r in (a, b)}
+        assert all(f":{r}:" in arn for r, arn in arns.items()) and arns[a] != arns[b]
+        for r in (a, b):  # each region's streams endpoint serves its own ARN only
+            assert [x["StreamArn"] for x in sc[r].list_streams()["Streams"]] == [arns[r]]
 
 
 @pytest.mark.parametrize("view", ["KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES"])
