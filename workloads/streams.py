@@ -35,6 +35,8 @@ import threading
 import time
 from typing import Any, Mapping
 
+from botocore.exceptions import ClientError
+
 from workloads.base import Workload, WorkloadOptions, paced
 from workloads.client import KEY, REGISTER_ATTR, OpView, RegionClient
 from workloads.dynamo import num
@@ -169,13 +171,20 @@ def read_shard(sc: Any, arn: str, shard: str, after: str | None,
                calls: int) -> tuple[list[dict], str | None, bool]:
     """Up to `calls` GetRecords on `shard` after sequence number `after` (None: from
     TRIM_HORIZON): (records, last sequence read, whether the shard ended)."""
-    if after is None:
+    it = None
+    if after is not None:
+        try:
+            it = sc.get_shard_iterator(StreamArn=arn, ShardId=shard,
+                                       ShardIteratorType="AFTER_SEQUENCE_NUMBER",
+                                       SequenceNumber=after)["ShardIterator"]
+        except ClientError as e:
+            if e.response.get("Error", {}).get("Code") != "TrimmedDataAccessException":
+                raise
+            # the records after `after` are gone (24-hour trim): go on from the oldest
+            # left, as the Kinesis adapter does; what was trimmed was never read
+    if it is None:
         it = sc.get_shard_iterator(StreamArn=arn, ShardId=shard,
                                    ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
-    else:
-        it = sc.get_shard_iterator(StreamArn=arn, ShardId=shard,
-                                   ShardIteratorType="AFTER_SEQUENCE_NUMBER",
-                                   SequenceNumber=after)["ShardIterator"]
     out: list[dict] = []
     last = after
     for _ in range(calls):

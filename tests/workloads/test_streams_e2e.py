@@ -153,6 +153,13 @@ def test_trimmed_and_expired_iterators(monkeypatch):
                                    ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
         got = sc.get_records(ShardIterator=it)["Records"]
         assert [r["dynamodb"]["NewImage"]["val"]["N"] for r in got] == ["4", "5"]
+        # a consumer whose position was trimmed away goes on from the trim horizon
+        from workloads.streams import StreamCursor, poll
+        cursor = StreamCursor()
+        assert [r["new"]["val"] for r in poll(sc, c, "tab", cursor)] == [4, 5]
+        for v in range(6, 10):
+            _put(c, "k", v)
+        assert [r["new"]["val"] for r in poll(sc, c, "tab", cursor)] == [8, 9]
         monkeypatch.setattr(streams_mod, "ITERATOR_LIFETIME_S", -1)
         with pytest.raises(ClientError) as e:
             sc.get_records(ShardIterator=it)
