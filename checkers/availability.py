@@ -158,7 +158,14 @@ def _client_host_fault(region: str, faults: Sequence[FaultPeriod]) -> bool:
 CLIENT_HOST_ERRORS = ("host-lost", "no live host", "client-open:")
 
 
+# Stream reads (workloads/streams.py): served from the region's own stream, like EC reads,
+# with no quorum behind them; they say nothing about the table's availability.
+STREAM_READ_FS = ("poll", "drain")
+
+
 def _counted(p: Pair, mode: str) -> bool:
+    if p.invoke.f in STREAM_READ_FS:
+        return False
     if p.complete is not None and (p.complete.error or "").startswith(CLIENT_HOST_ERRORS):
         return False
     return not (mode == "strong" and p.invoke.f == "read" and not ob.is_sc(p))
@@ -175,6 +182,8 @@ def _served(p: Pair) -> bool:
 
 
 def _needs_quorum(p: Pair) -> bool:
+    if p.invoke.f in STREAM_READ_FS:
+        return False
     return p.invoke.f != "read" or ob.is_sc(p)
 
 

@@ -56,6 +56,15 @@ KINDS = {
     "lost-add": "acknowledged set adds missing from the final reads (counted per element)",
     "unavailable": "a region the mode promises to keep serving mostly failed",
     "served-without-quorum": "an MRSC region without a majority acknowledged a write or SC read",
+    # the streams workload (checkers/streams.py)
+    "unwritten-record": "a stream record shows a value no write wrote (A07)",
+    "failed-write-recorded": "a stream record shows a write that definitely failed (A07)",
+    "duplicate-record": "one write appears in two records of a region's stream",
+    "broken-chain": "a record's old image is not the new image of the item's record before it",
+    "missing-record": "a write a region applied has no record in its stream",
+    "record-changed": "two reads of one sequence number returned different records",
+    "dropped-stale-write": "a replicated write dropped as stale left no stream record (A07)",
+    "stream-order": "regions' streams show a key's writes in different orders (M13)",
 }
 WORKLOADS = ("register", "counter", "set")
 TXN_WORKLOADS = ("list-append", "rw-register")
@@ -112,6 +121,9 @@ def checkers_for(mode: str, workload: str, *, linearizability_timeout: float | N
     are the promises the report knows (results/report/_promises.py)."""
     if mode not in MODES:
         raise BadInput(f"unknown mode {mode!r} (expected one of {', '.join(MODES)})")
+    if workload == "streams":  # every region's DynamoDB stream (checkers/streams.py)
+        from checkers.streams import checkers_for as stream_checkers
+        return stream_checkers(mode)
     if workload in TXN_WORKLOADS:  # transactions: Elle-style cycle checking by region
         from checkers.elle.run import txn_checkers
         return txn_checkers(mode, workload)

@@ -91,6 +91,20 @@ CATALOGUE: dict[str, Bug] = {b.name: b for b in (
         "being served by one copy: a read from a lagging copy after one from the leader "
         "goes back in time",
         "emulator/store.py TableReplica.copy_for_read"),
+    Bug("stream-record-for-dropped-write", "async", "A07",
+        "the destination writes a replicated write's stream record before its "
+        "last-writer-wins check: a stale write that is dropped still shows in the "
+        "region's stream",
+        "emulator/replication.py AsyncEngine.apply_replicated"),
+    Bug("replicated-write-no-record", "async", "A07",
+        "one applied replicated write in 10 is installed without its stream record (the "
+        "record append is skipped after the install)",
+        "emulator/replication.py AsyncEngine.apply_replicated"),
+    Bug("mrsc-stream-reorder", "strong", "M13",
+        "an MRSC region's stream writer buffers one item record in 4 and publishes it after "
+        "the item's next record: that region's stream shows the key's writes out of "
+        "journal order",
+        "emulator/store.py TableReplica.append_record"),
     Bug("transaction-two-step", "async", "A11",
         "TransactWriteItems checks every condition, then applies its items in two steps "
         "with the region's lock released between them: a reader in the same region can "

@@ -106,6 +106,7 @@ def apply_write(replica: TableReplica, entry: WriteEntry, *,
     decision = decide(entry, [replica.current(c.key) for c in entry.changes],
                       check_versions=check_versions)
     if decision == APPLIED:
+        replica.mrsc = True  # its stream is written in journal order (M13)
         for c in entry.changes:
             if c.new is not UNCHANGED:
                 replica.install(c.key, c.keys, c.new)  # type: ignore[arg-type]

@@ -32,6 +32,7 @@ from emulator.engine import (UNCHANGED, EngineContext, Mutation, WriteOutcome,
                              register_engine)
 from emulator.store import Item, Key, StreamRecord, TableReplica, Version
 
+NO_RECORD_ONE_IN_N = 10  # replicated-write-no-record: one applied write in N
 REPLICATOR_OVERHEAD_MS = 8.0  # reading the stream and writing remotely, at latency scale 1
 REPLICATION_JITTER_MS = 10.0  # default per-record jitter at latency scale 1 (A04)
 
@@ -203,9 +204,17 @@ class AsyncEngine:
                 # BUG (emulator/bugs.py): the last to arrive wins; only the very version
                 # already installed is recognised as a duplicate.
                 stale = cur is not None and cur.stamp() == (rec.timestamp_us, rec.origin)
+            version = Version(rec.new, rec.timestamp_us, rec.origin)
             if stale:
+                if "stream-record-for-dropped-write" in self.bugs:
+                    # BUG (emulator/bugs.py): the stream record is written before the LWW
+                    # check, so a dropped stale write still shows in this region's stream.
+                    replica.append_record(rec.key, rec.keys, cur.item, version)
                 return False
-            replica.install(rec.key, rec.keys, Version(rec.new, rec.timestamp_us, rec.origin))
+            record = not ("replicated-write-no-record" in self.bugs
+                          and self.bugs.one_in(NO_RECORD_ONE_IN_N))
+            # BUG (emulator/bugs.py) when record is False: applied without a stream record.
+            replica.install(rec.key, rec.keys, version, record=record)
             return True
 
     def get(self, region: str, key: Key, consistent: bool) -> Item | None:

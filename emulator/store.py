@@ -31,6 +31,7 @@ Item = dict[str, Any]  # attribute name -> DynamoDB JSON attribute value, e.g. {
 Key = tuple  # canonical item key, see emulator.attrs.item_key
 
 STREAM_RECORDS_MAX = 200_000  # per table per region; older records are trimmed (TRIM_HORIZON moves)
+STREAM_REORDER_ONE_IN_N = 4  # mrsc-stream-reorder: one record in N is published late
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +107,8 @@ class TableReplica:
         self.stream_trimmed = 0  # records dropped from the front (their sequence numbers are gone)
         self._sequence = 0
         self.stream_listeners: list[Callable[[StreamRecord], None]] = []
+        self.mrsc = False  # set by the MRSC engine (a bug switch lives only there)
+        self._held: dict[Key, tuple[Item, Item | None, Version]] = {}  # mrsc-stream-reorder
 
     @property
     def leader(self) -> dict[Key, Version]:
@@ -140,11 +143,13 @@ class TableReplica:
         return sum(1 for v in self.copies[0].values() if v.item is not None)
 
     # ---- writes --------------------------------------------------------------------
-    def install(self, key: Key, keys: Item, version: Version) -> StreamRecord | None:
+    def install(self, key: Key, keys: Item, version: Version, *,
+                record: bool = True) -> StreamRecord | None:
         """Install `version` of `key` (caller holds `lock` and has decided it wins).
 
         Writes the leader and the first follower now, the other followers after
-        `copy_lag_s`, and appends a stream record. Deleting an absent item appends none
+        `copy_lag_s`, and appends a stream record (`record=False` only for a bug switch:
+        emulator/bugs.py replicated-write-no-record). Deleting an absent item appends none
         (DynamoDB emits no REMOVE for an item that did not exist).
         """
         old = self.copies[0].get(key)
@@ -158,8 +163,30 @@ class TableReplica:
                     copy[key] = version
             else:
                 self._call_later(self.copy_lag_s, lambda: self._catch_up(lagging, key, version))
+        if not record:
+            return None
+        return self.append_record(key, keys, old_item, version)
+
+    def append_record(self, key: Key, keys: Item, old_item: Item | None,
+                      version: Version) -> StreamRecord | None:
+        """Append the stream record of a change from `old_item` to `version` (caller holds
+        `lock`); None when nothing changed (a delete of an absent item)."""
         if old_item is None and version.item is None:
             return None
+        held = self._held.pop(key, None)
+        if "mrsc-stream-reorder" in self.bugs and self.mrsc and held is None \
+                and self.bugs.one_in(STREAM_REORDER_ONE_IN_N):
+            # BUG (emulator/bugs.py): the stream writer buffers this item's record and
+            # publishes it after the item's next one, so it gets the later sequence number.
+            self._held[key] = (keys, old_item, version)
+            return None
+        rec = self._publish(key, keys, old_item, version)
+        if held is not None:
+            self._publish(key, held[0], held[1], held[2])
+        return rec
+
+    def _publish(self, key: Key, keys: Item, old_item: Item | None,
+                 version: Version) -> StreamRecord:
         event = "INSERT" if old_item is None else ("REMOVE" if version.item is None else "MODIFY")
         self._sequence += 1
         rec = StreamRecord(self._sequence, event, key, keys, old_item, version.item,

@@ -14,7 +14,9 @@ What is tried (claim IDs are SEMANTICS.md's; `API-*` are its "API facts"):
   DescribeTable's global-table fields;
 - async (MREC) on every region: reads and writes everywhere (G1), read-your-writes in
   region (A01), convergence after concurrent writes and last writer wins after
-  sequential ones (A06), per-item order as seen from another region (A04, A05), and a
+  sequential ones (A06), per-item order as seen from another region (A04, A05), a
+  dropped stale write leaving no stream record (A07, where the target can isolate a
+  region), and a
   replication pause that holds writes back and then catches up (A13, only where the
   target offers a pause: the emulator's fault API or FIS), and -- where the target can
   cut a link -- a replicated write is not relayed through a third region (A10);
@@ -23,7 +25,8 @@ What is tried (claim IDs are SEMANTICS.md's; `API-*` are its "API facts"):
   sees a write acknowledged in the other region (M06; where the target has a fault API,
   with the reading region slowed so it learns of the commit late and only a read fence
   can make the read current), conflicting concurrent writes get
-  ReplicatedWriteConflictException (M08), transactions are rejected (M14), and -- where
+  ReplicatedWriteConflictException (M08), both replicas' streams show a key's concurrent
+  writes in one order (M13), transactions are rejected (M14), and -- where
   the target can isolate a region -- the isolated replica serves no writes and no SC
   reads while EC reads and the majority side go on (M10).
 
@@ -84,8 +87,10 @@ class Conformance:
                  cut: Callable[[str, str], None] | None = None,
                  slow: Callable[[str, float], None] | None = None,
                  poll_s: float = 0.05,
-                 timeout_s: float = 120.0, say: Callable[[str], None] = lambda s: None):
+                 timeout_s: float = 120.0, say: Callable[[str], None] = lambda s: None,
+                 streams: Callable[[str], Any] | None = None):
         self.control, self.data = control, data
+        self.streams = streams  # region -> boto3 dynamodbstreams client (None: not offered)
         self.regions, self.witness = tuple(regions), witness
         self.pause, self.resume = pause, resume
         self.isolate, self.heal = isolate, heal
@@ -244,7 +249,8 @@ class Conformance:
                     ("A04/A05", "per-item order: another region never sees an item go back"),
                     ("A13", "paused replication holds writes back, then catches up"),
                     ("A10", "a replicated write is not relayed through a third region "
-                            "while a link is cut")):
+                            "while a link is cut"),
+                    ("A07", "a replicated write dropped as stale leaves no stream record")):
                 self.record(id_, claim, "-", UNOBSERVABLE, needs)
             return
         wrote = self.read_your_writes(t, regions)
@@ -280,6 +286,7 @@ class Conformance:
                     "3 keys: write 1 in one region, 50 ms after its ack write 2 in another",
                     PASS if not bad else FAIL, "; ".join(bad) or "every region ended on 2")
         self.per_item_order(t, regions)
+        self.stream_drop_claim(t, regions)
         self.pause_claim(t, regions)
         self.relay_claim(t, regions)
 
@@ -356,6 +363,84 @@ class Conformance:
                     f"{len(seen)} distinct values seen, ending {final[reader]}"
                     + (f"; went back {back[:3]}" if back else ""))
 
+    def stream_records(self, region: str, t: str, key: str) -> list[tuple]:
+        """(event, old v, new v) of `key`'s records in `region`'s stream, in order."""
+        from workloads.streams import read_all
+        recs = read_all(self.streams(region), self.data(region), t)  # type: ignore[misc]
+        return [(r["event"], (r["old"] or {}).get("v"), (r["new"] or {}).get("v"))
+                for r in recs if (r["keys"] or {}).get(KEY_ATTRIBUTE) == key]
+
+    def stream_drop_claim(self, t: str, regions: Sequence[str]) -> None:
+        """A07: with B cut off, an older write in A and a newer one in B; after the heal
+        B's stream has no record of A's write (dropped as stale), A's shows both."""
+        claim = "a replicated write dropped as stale leaves no stream record"
+        if self.streams is None:
+            self.record("A07", claim, "-", UNOBSERVABLE, "this target serves no streams")
+            return
+        if self.isolate is None or self.heal is None:
+            self.record("A07", claim, "-", UNOBSERVABLE, "this target offers no way to hold "
+                        "replication back long enough to make a write stale")
+            return
+        a, b = regions[0], regions[1]
+        self.isolate(b)
+        try:
+            self.put(a, t, "a07", 1)
+            time.sleep(0.05)
+            self.put(b, t, "a07", 2)
+        finally:
+            self.heal()
+        final = self.wait_all(t, "a07", regions, lambda v: set(v.values()) == {2})
+        time.sleep(0.5)  # A's write reaches B and is dropped there
+        try:
+            in_a, in_b = self.stream_records(a, t, "a07"), self.stream_records(b, t, "a07")
+        except ClientError as e:
+            self.record("A07", claim, "read both streams", FAIL,
+                        f"{e.response.get('Error', {}).get('Code')}: reading the stream failed")
+            return
+        ok = (set(final.values()) == {2} and in_b == [("INSERT", None, 2)]
+              and in_a == [("INSERT", None, 1), ("MODIFY", 1, 2)])
+        self.record("A07", claim, f"isolate {b}; PutItem 1 in {a}, 50 ms later PutItem 2 in "
+                    f"{b}; heal; read both streams", PASS if ok else FAIL,
+                    f"{a}'s stream {in_a}; {b}'s stream {in_b}; final {final}")
+
+    def stream_order_claim(self, t: str, a: str, b: str) -> None:
+        """M13: after concurrent writes to one key from both replicas, both streams show
+        the key's records identically, in one order."""
+        claim = "every region's stream shows a key's writes in the same order"
+        if self.streams is None:
+            self.record("M13", claim, "-", UNOBSERVABLE, "this target serves no streams")
+            return
+        for rnd in range(5):
+            ths = [threading.Thread(target=self._try_put, args=(r, t, "m13", rnd * 10 + j))
+                   for j, r in enumerate((a, b, a, b))]
+            for th in ths:
+                th.start()
+            for th in ths:
+                th.join()
+        deadline = time.monotonic() + CONVERGE_S
+        while True:
+            try:
+                sa, sb = self.stream_records(a, t, "m13"), self.stream_records(b, t, "m13")
+            except ClientError as e:
+                self.record("M13", claim, "read both streams", FAIL,
+                            f"{e.response.get('Error', {}).get('Code')}: reading the stream "
+                            "failed")
+                return
+            if (sa == sb and sa) or time.monotonic() >= deadline:
+                break
+            time.sleep(0.1)
+        self.record("M13", claim, f"5 rounds of 4 concurrent PutItems to one item from {a} "
+                    f"and {b}; both streams read", PASS if sa == sb and sa else FAIL,
+                    f"{len(sa)} records in {a}, {len(sb)} in {b}"
+                    + ("" if sa == sb else f"; {a}: {sa[:6]} vs {b}: {sb[:6]}"))
+
+    def _try_put(self, region: str, t: str, key: str, value: int) -> None:
+        try:
+            self.put(region, t, key, value)
+        except ClientError as e:  # a conflict loses its write: it is not in any stream
+            if e.response.get("Error", {}).get("Code") != "ReplicatedWriteConflictException":
+                raise
+
     def pause_claim(self, t: str, regions: Sequence[str]) -> None:
         claim = "paused replication holds writes back, then catches up"
         if self.pause is None or self.resume is None:
@@ -406,6 +491,8 @@ class Conformance:
                                ("M08", "conflicting concurrent writes get "
                                        "ReplicatedWriteConflictException"),
                                ("M14", "transactions are rejected on MRSC tables"),
+                               ("M13", "every region's stream shows a key's writes in the "
+                                       "same order"),
                                ("M10", "an isolated MRSC region serves no writes and no SC "
                                        "reads")):
                 self.record(id_, claim, "-", UNOBSERVABLE, "no MRSC table: " + self.strong_error)
@@ -421,6 +508,7 @@ class Conformance:
                     got)
         self.sc_read_claim(t, a, b)
         self.conflicts(t, a, b)
+        self.stream_order_claim(t, a, b)
         self.isolation(t, a, b)
         ok1, got1 = self.rejected(lambda: self.data(a).transact_write_items(TransactItems=[
             {"Put": {"TableName": t, "Item": {KEY_ATTRIBUTE: {"S": "txn"}, "v": {"N": "1"}}}}]))
@@ -639,11 +727,20 @@ def conform(target_spec: str, regions: str, out_dir: str | None, yes: bool,
             data_clients[region] = target.client(region, config=one_attempt_config(
                 read_timeout_s=10.0, max_pool_connections=8))
         return data_clients[region]
+    stream_clients: dict[str, Any] = {}
+
+    def streams(region: str) -> Any:
+        from workloads.streams import streams_client
+        if region not in stream_clients:
+            stream_clients[region] = streams_client(target, region, one_attempt_config(
+                read_timeout_s=10.0, max_pool_connections=8))
+        return stream_clients[region]
     try:
         c = Conformance(target._control_client, data, replicas, witness, pause=pause,
                         resume=resume, isolate=isolate, heal=heal, cut=cut, slow=slow,
                         pause_may_lag=target_spec == "aws", poll_s=2.0 if target_spec == "aws" else 0.05,
-                        timeout_s=1800.0 if target_spec == "aws" else 60.0, say=say)
+                        timeout_s=1800.0 if target_spec == "aws" else 60.0, say=say,
+                        streams=streams)
         if target_spec == "aws":  # FIS pauses only a table the target calls its own
             target.adopt(c.async_table)
         claims = c.run()

@@ -122,6 +122,18 @@ RECIPES: Mapping[str, Recipe] = {
         why="a cut link heals in the middle of the run (grid timing, not ending in a "
             "fault): the quiet round after each heal (suite/quiet.py) sees the regions "
             "disagree on keys written during the cut"),
+    "stream-record-for-dropped-write": Recipe(
+        "async", "streams",
+        why="writes to two keys from every region: stale replicated writes are dropped "
+            "often, and each recorded one breaks the region's version chain (A07)"),
+    "replicated-write-no-record": Recipe(
+        "async", "streams",
+        why="a replicated write applied without a record breaks the version chain of the "
+            "item's next record, or leaves the final read unexplained (A07)"),
+    "mrsc-stream-reorder": Recipe(
+        "strong", "streams",
+        why="one region publishes an item's record after the item's next one: its stream "
+            "differs from the others' (M13) and its version chain breaks"),
     "transaction-two-step": Recipe(
         "async", "list-append", keys=4, rate=200.0,
         why="multi-item appends and reads in every region: a reader in the writing region "

@@ -29,6 +29,8 @@ DESCRIPTIONS = {
                    "(TransactGetItems) per transaction, checked for cycles",
     "rw-register": "Elle's rw-register: 1-4 writes or reads per transaction, checked for "
                    "cycles",
+    "streams": ("puts, conditional updates and deletes in every region; every region's "
+                "DynamoDB stream read back (A07, M13, per-item order, exactly once, lag)"),
     "bank": "transfers between accounts (TransactWriteItems with a balance condition) in "
             "one region, reads of every account (TransactGetItems) everywhere",
 }
@@ -38,14 +40,14 @@ WORKLOAD_NAMES = tuple(DESCRIPTIONS)
 def _factories() -> dict[str, Callable[[WorkloadOptions], Workload]]:
     from workloads import counter, demo, register, set_full
     from workloads import set as set_workload
-    from workloads import bank, txn
+    from workloads import bank, streams, txn
     return {"register": register.workload, "counter": counter.workload,
             "set": set_workload.workload, "set-full": set_full.workload,
             "demo-single-writer": demo.single_writer,
             "demo-multi-writer": demo.multi_writer,
             "list-append": lambda opts: txn.workload("list-append", opts),
             "rw-register": lambda opts: txn.workload("rw-register", opts),
-            "bank": bank.workload}
+            "bank": bank.workload, "streams": streams.workload}
 
 
 def make_workload(name: str, opts: WorkloadOptions, *, target: Any = None) -> Workload:

@@ -159,6 +159,22 @@ PROMISES: dict[str, Promise] = {
         "another region showed it (SC reads under async, EC reads under MRSC), bounded by "
         "that read and the one before it.",
         informational=True),
+    "streams": Promise(
+        "Every region's stream shows exactly the writes it applied",
+        "Each record is a write some client made and that did not fail (A07), no write is "
+        "recorded twice, each record's old image is the new image of the item's record "
+        "before it, and the last record is what the region's final read returned.",
+        by_mode=(("async", "Each acknowledged write appears in its own region's stream; a "
+                           "remote write that lost to a newer one (A06) may be missing from "
+                           "a region's stream and is reported, not a failure (A07)."),
+                 ("strong", "Every acknowledged write appears in every region's stream, and "
+                            "every region shows each key's records in the same order "
+                            "(M13)."))),
+    "stream-lag": Promise(
+        "Stream lag per region pair",
+        "Time from a write's acknowledgement in one region to the ApproximateCreationDateTime "
+        "of its stream record in another.",
+        informational=True),
     "elle": Promise(
         "Transactional isolation (Elle)",
         "No dependency cycle among transactions that the mode forbids."),

@@ -141,6 +141,11 @@ class RegionClientsTarget:
     def client(self, region: str, *, config: Config | None = None) -> Any:
         return self._clients.client(region, config=config)
 
+    def streams_client(self, region: str, *, config: Config | None = None) -> Any:
+        """A `dynamodbstreams` client for `region` (the streams workload's consumers)."""
+        return self._clients.client(region, config=config, service="dynamodbstreams",
+                                    data_plane=False)
+
     def _control_client(self, region: str) -> Any:
         return self._clients.control(region)
 

@@ -27,9 +27,9 @@ def test_the_bundled_emulator_passes_every_claim(tmp_path):
     verdicts = {c["id"]: c["verdict"] for c in doc["claims"]}
     assert set(verdicts.values()) == {"pass"}, verdicts
     assert {"API-replicas", "API-own-region", "G1", "A01", "A06-lww", "A04/A05", "A13", "A10",
-            "M01", "M01-witness", "M06", "M08", "M10", "M14"} <= set(verdicts)
+            "M01", "M01-witness", "M06", "M08", "M10", "M14", "A07", "M13"} <= set(verdicts)
     assert doc["valid"] is True
-    assert "20 pass, 0 fail, 0 inconclusive, 0 not observable here" in r.output
+    assert "23 pass, 0 fail, 0 inconclusive, 0 not observable here" in r.output
     assert "<td>M08</td>" in (tmp_path / "conform.html").read_text()
 
 
@@ -50,3 +50,37 @@ def test_moto_fails_the_global_table_claims_it_does_not_implement(moto_url, tmp_
     assert verdicts["API-own-region"] == ("fail", "accepted")
     assert verdicts["A01"][0] == "pass"
     assert verdicts["M06"][0] == "not observable here"
+
+
+@pytest.mark.parametrize("bug", [None, "stream-record-for-dropped-write"])
+def test_the_a07_probe_fails_when_a_dropped_write_is_recorded(bug):
+    from emulator import Deployment
+    from emulator.testing import clients, create_global_table
+    from suite.conform import FAIL, PASS, Conformance
+    regions = ("us-east-1", "us-east-2", "us-west-2")
+    with Deployment(list(regions), latency_scale=0.1, bugs=[bug] if bug else []) as d:
+        create_global_table(d, "gtcheck-a07")
+        data, sc = clients(d), clients(d, "dynamodbstreams")
+        c = Conformance(lambda r: data[r], lambda r: data[r], regions, regions[2],
+                        pause=None, resume=None, isolate=d.isolate, heal=d.heal,
+                        streams=lambda r: sc[r])
+        c.stream_drop_claim("gtcheck-a07", regions)
+    (claim,) = c.claims
+    assert claim.id == "A07" and claim.verdict == (FAIL if bug else PASS), claim
+
+
+@pytest.mark.parametrize("bug", [None, "mrsc-stream-reorder"])
+def test_the_m13_probe_fails_when_a_stream_is_reordered(bug):
+    from emulator import Deployment
+    from emulator.testing import clients, create_global_table
+    from suite.conform import FAIL, PASS, Conformance
+    regions = ("us-east-1", "us-east-2")
+    with Deployment(list(regions) + ["us-west-2"], mode="strong", latency_scale=0.1,
+                    bugs=[bug] if bug else []) as d:
+        create_global_table(d, "gtcheck-m13", mode="STRONG")
+        data, sc = clients(d), clients(d, "dynamodbstreams")
+        c = Conformance(lambda r: data[r], lambda r: data[r], regions, "us-west-2",
+                        pause=None, resume=None, streams=lambda r: sc[r])
+        c.stream_order_claim("gtcheck-m13", *regions)
+    (claim,) = c.claims
+    assert claim.id == "M13" and claim.verdict == (FAIL if bug else PASS), claim

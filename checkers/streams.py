@@ -1,0 +1,340 @@
+"""The streams checker: every region's DynamoDB stream judged against the writes made.
+
+The streams workload (workloads/streams.py) records every stream record it read, per
+region, as the value of `poll` / `drain` operations; every written value is unique, so a
+record's new image names the one write it shows. What is knowable, and what is judged
+(SEMANTICS.md):
+- A record is identified by (region, sequence number); reading it twice is one record, two
+  reads of one sequence number that differ are a violation ("record-changed").
+- A07, only applied writes appear: a record's new image must be a value some write wrote
+  ("unwritten-record") and not one whose every attempt definitely failed
+  ("failed-write-recorded": Jepsen's :fail means the write did not happen).
+- Exactly once: a value in two records of one region's stream ("duplicate-record").
+- Version chain, per region and item, in sequence-number order: the old image of record
+  n+1 is the new image of record n (the first's old image is absent: the table starts
+  empty) -- a missing, extra or reordered record breaks it ("broken-chain"); and the last
+  record's new image is what the region's final SC read returned ("missing-record": the
+  table holds a version its stream never showed).
+- Every write a region is known to have applied appears: an acknowledged write in its own
+  region's stream (A01: a local write is applied at once), an acknowledged conditional
+  delete as a REMOVE of its value there ("missing-record"). In another region: under MRSC
+  every acknowledged write is applied everywhere (M04, M15), so missing is a violation;
+  under async a replicated write is dropped when the region already holds a newer version
+  (A06), and A07 says it then leaves no record, so a missing remote write is reported as
+  allowed ("dropped-stale-write", with the write that lost) when that region's stream shows
+  a write of the item from another origin (only such a write can outrank it: one origin's
+  writes arrive in order, A04); otherwise it is a violation ("missing-record").
+- M13 (MRSC): every region's stream shows each key's writes in the same order with
+  identical records ("stream-order").
+Preconditions: a region whose stream was never drained after the heal (an `ok` drain that
+ended quiet, not `extra["complete"]` False) is not judged, and the verdict is "unknown" with the reason; records without both images
+(a view type other than NEW_AND_OLD_IMAGES) make the chain unjudgeable, also "unknown".
+`lag_check` is informational: per ordered region pair, ApproximateCreationDateTime of the
+write's record in B minus its acknowledgement in A (the client's wall clock).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+from checkers import observe as ob
+from results.history import FAIL, OK
+
+VALUE_ATTR = "val"
+KEY_ATTR = "pk"
+WRITE_FS = ("write", "update")
+
+
+@dataclass
+class Analysis:
+    regions: list[str]
+    records: dict[str, dict[int, dict]] = field(default_factory=dict)   # region -> seq -> rec
+    record_ops: dict[tuple[str, int], int] = field(default_factory=dict)  # first op index
+    drained: set[str] = field(default_factory=set)
+    writes: dict[Any, list[ob.Pair]] = field(default_factory=dict)  # value -> attempts
+    deletes: list[ob.Pair] = field(default_factory=list)
+    final: dict[tuple[str, Any], Any] = field(default_factory=dict)  # (region, key) -> value
+    changed: list[dict] = field(default_factory=list)
+
+
+def _val(image: Any) -> Any:
+    return image.get(VALUE_ATTR) if isinstance(image, Mapping) else None
+
+
+def _key(rec: Mapping) -> Any:
+    keys = rec.get("keys")
+    return keys.get(KEY_ATTR) if isinstance(keys, Mapping) else None
+
+
+def _written(p: ob.Pair) -> Any:
+    v = p.invoke.value
+    if p.invoke.f == "update":
+        return v[1] if isinstance(v, (list, tuple)) and len(v) == 2 else None
+    return v
+
+
+def analyse(test: Any, history: Sequence) -> Analysis:
+    pairs = ob.client_pairs(history)
+    regions = sorted({r for p in pairs if (r := ob.region_of(p)) is not None})
+    a = Analysis(regions)
+    for p in pairs:
+        f, c, region = p.invoke.f, p.complete, ob.region_of(p)
+        if f in WRITE_FS:
+            a.writes.setdefault(_written(p), []).append(p)
+        elif f == "delete":
+            a.deletes.append(p)
+        elif f in ("poll", "drain") and c is not None and c.type == OK:
+            if f == "drain" and c.extra.get("complete", True) is not False:
+                a.drained.add(region)  # read to its end, and nothing more came
+            seen = a.records.setdefault(region, {})
+            for rec in c.value or []:
+                seq = int(rec["seq"])
+                body = {k: rec.get(k) for k in ("event", "keys", "new", "old")}
+                prev = seen.get(seq)
+                if prev is None:
+                    seen[seq] = rec
+                    a.record_ops[(region, seq)] = c.index
+                elif {k: prev.get(k) for k in body} != body:
+                    a.changed.append(ob.anomaly(
+                        "record-changed", expected=False, key=_key(rec), region=region,
+                        ops=[a.record_ops[(region, seq)], c.index],
+                        explanation=f"two reads of sequence number {seq} in {region} "
+                                    f"returned different records"))
+        elif f == "read" and c is not None and c.type == OK and ob.is_final(p) \
+                and ob.is_sc(p):
+            a.final[(region, p.invoke.key)] = c.value
+    return a
+
+
+def _mode(test: Any) -> str:
+    m = test.get("mode") if isinstance(test, Mapping) else getattr(test, "mode", None)
+    return m or "async"
+
+
+def judge(test: Any, history: Sequence) -> dict:
+    a = analyse(test, history)
+    strong = _mode(test) == "strong"
+    out: list[dict] = list(a.changed)
+    undrained = [r for r in a.regions if r not in a.drained]
+    judged = [r for r in a.regions if r in a.drained]
+    if not judged:
+        return {"valid": "unknown", "error": "no region's stream was drained after the "
+                "heal: nothing to judge", "anomaly_counts": {}, "anomalies": []}
+    images_missing = 0
+    # per region: key -> [records in sequence order]; value -> records
+    by_key: dict[str, dict[Any, list[dict]]] = {}
+    for r in judged:
+        recs = [a.records.get(r, {})[s] for s in sorted(a.records.get(r, {}))]
+        keyed: dict[Any, list[dict]] = defaultdict(list)
+        counts: dict[Any, list[dict]] = defaultdict(list)
+        for rec in recs:
+            keyed[_key(rec)].append(rec)
+            ev = rec.get("event")
+            if ev == "MODIFY" and (rec.get("old") is None or rec.get("new") is None):
+                images_missing += 1
+            if ev in ("INSERT", "MODIFY"):
+                v = _val(rec.get("new"))
+                counts[v].append(rec)
+                ops = [a.record_ops[(r, int(rec["seq"]))]]
+                attempts = a.writes.get(v)
+                if attempts is None:
+                    out.append(ob.anomaly(
+                        "unwritten-record", expected=False, key=_key(rec), region=r, ops=ops,
+                        explanation=f"{r}'s stream record {rec['seq']} shows value {v!r}, "
+                                    f"which no write wrote (A07)"))
+                elif all(p.complete is not None and p.complete.type == FAIL
+                         for p in attempts):
+                    out.append(ob.anomaly(
+                        "failed-write-recorded", expected=False, key=_key(rec), region=r,
+                        ops=ops + [p.invoke.index for p in attempts],
+                        explanation=f"{r}'s stream record {rec['seq']} shows value {v!r}, "
+                                    f"whose write definitely failed (A07)"))
+        for v, dup in counts.items():
+            if len(dup) > 1:
+                out.append(ob.anomaly(
+                    "duplicate-record", expected=False, key=_key(dup[0]), region=r,
+                    ops=[a.record_ops[(r, int(x["seq"]))] for x in dup],
+                    explanation=f"value {v!r} appears in {len(dup)} records of {r}'s stream "
+                                f"(sequence numbers {', '.join(x['seq'] for x in dup)})"))
+        if not images_missing:
+            for key, chain in keyed.items():
+                prev = None
+                for rec in chain:
+                    if _val(rec.get("old")) != _val(prev):
+                        out.append(ob.anomaly(
+                            "broken-chain", expected=False, key=key, region=r,
+                            ops=[a.record_ops[(r, int(rec["seq"]))]],
+                            explanation=f"in {r}'s stream, record {rec['seq']} of {key} has "
+                                        f"old image {_val(rec.get('old'))!r} but the record "
+                                        f"before it left {_val(prev)!r}: a record is "
+                                        f"missing, extra or out of order"))
+                    prev = rec.get("new")
+                if (r, key) in a.final and a.final[(r, key)] != _val(prev):
+                    out.append(ob.anomaly(
+                        "missing-record", expected=False, key=key, region=r,
+                        ops=[a.record_ops[(r, int(chain[-1]["seq"]))]],
+                        explanation=f"{r}'s final read of {key} returned "
+                                    f"{a.final[(r, key)]!r} but its stream's last record "
+                                    f"of it shows {_val(prev)!r}"))
+            for (fr, key), v in a.final.items():
+                if fr == r and key not in keyed and v is not None:
+                    out.append(ob.anomaly(
+                        "missing-record", expected=False, key=key, region=r, ops=[],
+                        explanation=f"{r}'s final read of {key} returned {v!r} but its "
+                                    f"stream has no record of {key}"))
+        by_key[r] = keyed
+        out.extend(_missing_writes(a, r, counts, keyed, strong))
+    if strong:
+        out.extend(_stream_order(by_key))
+    res = ob.result(out, judged=True, regions_judged=judged, records={
+        r: len(a.records.get(r, {})) for r in judged})
+    reasons = []
+    if undrained:
+        reasons.append(f"the streams of {', '.join(undrained)} were never drained after "
+                       f"the heal")
+    if images_missing:
+        reasons.append(f"{images_missing} MODIFY records lack an image: the version chain "
+                       f"cannot be checked")
+    if reasons and res["valid"] is True:
+        res["valid"] = "unknown"
+        res["error"] = "; ".join(reasons)
+    return res
+
+
+def _missing_writes(a: Analysis, r: str, counts: Mapping[Any, list], keyed: Mapping,
+                    strong: bool) -> list[dict]:
+    out: list[dict] = []
+    origin_of = {v: ob.region_of(ps[0]) for v, ps in a.writes.items()}
+    for v, attempts in a.writes.items():
+        acked = [p for p in attempts if p.complete is not None and p.complete.type == OK]
+        if not acked or v in counts:
+            continue
+        w = acked[0]
+        src, key = ob.region_of(w), w.invoke.key
+        if src == r or strong:
+            why = "its own region applies it at once (A01)" if src == r else \
+                "MRSC applies every acknowledged write in every region (M04, M15)"
+            out.append(ob.anomaly(
+                "missing-record", expected=False, key=key, region=r, ops=[w.invoke.index],
+                explanation=f"write of {v!r} acknowledged in {src} is missing from {r}'s "
+                            f"stream, though {why}"))
+            continue
+        others = [rec for rec in keyed.get(key, [])
+                  if rec.get("event") == "REMOVE"
+                  or origin_of.get(_val(rec.get("new"))) not in (src, None)]
+        if others:
+            out.append(ob.anomaly(
+                "dropped-stale-write", expected=True, key=key, region=r, ops=[w.invoke.index],
+                explanation=f"write of {v!r} from {src} left no record in {r}'s stream: "
+                            f"{r} held a write of {key} from another origin that outranked "
+                            f"it (A06), and a dropped write leaves no record (A07)",
+                lost_write=w.invoke.index))
+        else:
+            out.append(ob.anomaly(
+                "missing-record", expected=False, key=key, region=r, ops=[w.invoke.index],
+                explanation=f"write of {v!r} acknowledged in {src} is missing from {r}'s "
+                            f"stream, and no write from another origin could have "
+                            f"outranked it there"))
+    for p in a.deletes:
+        if p.complete is None or p.complete.type != OK or ob.region_of(p) != r:
+            continue
+        key, v = p.invoke.key, p.invoke.value
+        if not any(rec.get("event") == "REMOVE" and _val(rec.get("old")) == v
+                   for rec in keyed.get(key, [])):
+            out.append(ob.anomaly(
+                "missing-record", expected=False, key=key, region=r, ops=[p.invoke.index],
+                explanation=f"the delete of {key} at {v!r} acknowledged in {r} has no REMOVE "
+                            f"record in {r}'s stream"))
+    return out
+
+
+def _stream_order(by_key: Mapping[str, Mapping[Any, list[dict]]]) -> list[dict]:
+    """M13: every region's stream shows each key's records identically, in one order."""
+    out: list[dict] = []
+    regions = sorted(by_key)
+    keys = sorted({k for r in regions for k in by_key[r]}, key=str)
+    for key in keys:
+        shown = {r: [(x.get("event"), _val(x.get("old")), _val(x.get("new")))
+                     for x in by_key[r].get(key, [])] for r in regions}
+        ref = regions[0]
+        for r in regions[1:]:
+            if shown[r] != shown[ref]:
+                i = next((j for j, (x, y) in enumerate(zip(shown[r], shown[ref])) if x != y),
+                         min(len(shown[r]), len(shown[ref])))
+                out.append(ob.anomaly(
+                    "stream-order", expected=False, key=key, region=r, ops=[],
+                    explanation=f"{r}'s stream shows {key}'s writes differently from {ref}'s "
+                                f"from record {i + 1} on ({_show(shown[r], i)} vs "
+                                f"{_show(shown[ref], i)}) (M13)"))
+    return out
+
+
+def _show(seq: Sequence, i: int) -> str:
+    return repr(seq[i]) if i < len(seq) else "nothing"
+
+
+def streams_check(test, history, opts) -> dict:
+    return judge(test, history)
+
+
+def _quantiles(values: Sequence[float]) -> dict[str, float]:
+    if not values:
+        return {}
+    s = sorted(values)
+
+    def q(p: float) -> float:
+        return round(s[min(len(s) - 1, int(p * len(s)))], 1)
+    return {"p50": q(0.5), "p90": q(0.9), "p99": q(0.99), "max": round(s[-1], 1)}
+
+
+def lag_check(test, history, opts) -> dict:
+    """Stream lag per ordered region pair (informational, always valid): the record's
+    ApproximateCreationDateTime in B minus the write's acknowledgement in A, in ms (two
+    wall clocks of one machine against the emulator; across hosts their skew adds in).
+    Under MRSC it can be negative: B may apply a journal entry before A has applied it
+    and answered (M04)."""
+    a = analyse(test, history)
+    samples: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for r, recs in a.records.items():
+        for rec in recs.values():
+            attempts = a.writes.get(_val(rec.get("new")))
+            if not attempts or rec.get("event") == "REMOVE" or rec.get("at") is None:
+                continue
+            acked = [p for p in attempts if p.complete is not None and p.complete.type == OK
+                     and "acked_at" in p.complete.extra]
+            if not acked or ob.region_of(acked[0]) == r:
+                continue
+            src = ob.region_of(acked[0])
+            samples[(src, r)].append((float(rec["at"]) - acked[0].complete.extra["acked_at"])
+                                     * 1000.0)
+    pairs = {f"{s}->{d}": {"from": s, "to": d, "count": len(v), "lag_ms": _quantiles(v)}
+             for (s, d), v in sorted(samples.items())}
+    return {"valid": True, "pairs": pairs}
+
+
+def lag_summary(result: Mapping[str, Any]) -> list[str]:
+    lines = []
+    for name, row in sorted((result.get("pairs") or {}).items()):
+        q = row.get("lag_ms") or {}
+        if row.get("count"):
+            lines.append(f"  {name:<28} n={row['count']:<5} p50={q['p50']:.0f} ms  "
+                         f"p90={q['p90']:.0f} ms  max={q['max']:.0f} ms")
+    return lines
+
+
+def checkers_for(mode: str) -> dict[str, Any]:
+    """The streams workload's checkers in `mode`: the stream promises, the stream lag
+    (informational), convergence of the final reads, availability and latency."""
+    from checkers import async_props, availability, latency
+    from checkers.core import FnChecker
+    from checkers.modes import MODES
+    from suite.errors import BadInput
+    if mode not in MODES:
+        raise BadInput(f"unknown mode {mode!r} (expected one of {', '.join(MODES)})")
+    return {"streams": FnChecker(streams_check, "streams"),
+            "stream-lag": FnChecker(lag_check, "stream-lag"),
+            "convergence": async_props.Convergence(ob.freeze),
+            "availability": availability.AvailabilityChecker(mode),
+            "latency": FnChecker(latency.latency_check, "latency")}
