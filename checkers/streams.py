@@ -330,7 +330,7 @@ def checkers_for(mode: str) -> dict[str, Any]:
     from checkers import async_props, availability, latency
     from checkers.core import FnChecker
     from checkers.modes import MODES
-    from suite.errors import BadInput
+    from gtcheck.errors import BadInput
     if mode not in MODES:
         raise BadInput(f"unknown mode {mode!r} (expected one of {', '.join(MODES)})")
     return {"streams": FnChecker(streams_check, "streams"),
