@@ -334,7 +334,7 @@ def streams_client(target: Any, region: str, config: Any) -> Any:
     credentials as its DynamoDB clients; suite.targets.base)."""
     make = getattr(target, "streams_client", None)
     if make is None:
-        from suite.errors import BadInput
+        from gtcheck.errors import BadInput
         raise BadInput(f"the target {type(target).__name__} serves no DynamoDB Streams client")
     return make(region, config=config)
 
