@@ -27,7 +27,7 @@ from typing import Any, Mapping
 
 from workloads.base import Workload, WorkloadOptions, paced
 from workloads.client import KEY, OpView, RegionClient
-from workloads.generators import FINAL, UniqueOps, pick, read
+from workloads.generators import FINAL, UniqueOps, UntilAnswered, pick, read
 
 NAME = "set-full"
 SET_KEY = "set-full"
@@ -83,9 +83,11 @@ def chooser(mode: str):
 
 
 def final_reads() -> Any:
-    """Every client thread scans once with an SC read after the final heal."""
+    """Every client thread scans once with an SC read after the final heal, retried
+    until answered (workloads.generators.UntilAnswered)."""
     from suite.generator import each_thread
-    return each_thread([{"f": "read", "key": SET_KEY, "consistent": True, FINAL: True}])
+    return each_thread([UntilAnswered({"f": "read", "key": SET_KEY, "consistent": True,
+                                       FINAL: True})])
 
 
 def workload(opts: WorkloadOptions) -> Workload:

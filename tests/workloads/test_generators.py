@@ -5,7 +5,8 @@ from suite.generator import clients, invocations, simulate, time_limit
 from workloads import counter, demo, register
 from workloads import set as set_workload
 from workloads.base import WorkloadOptions
-from workloads.generators import Steps, final_reads
+from workloads.generators import (FINAL_READ_ATTEMPTS, FINAL_READ_GAP_S, Steps,
+                                  final_reads)
 
 
 def schedule(gen, concurrency=3):
@@ -53,6 +54,33 @@ def test_final_reads_cover_every_key_on_every_thread():
     assert sorted((o["process"], o["key"]) for o in ops) == [
         (t, k) for t in range(3) for k in ("k0", "k1")]
     assert all(o["consistent"] is True and o["final"] is True for o in ops)
+
+
+def test_a_final_read_without_an_answer_is_retried_until_answered():
+    # issue 21 item 4: a final SC read that got a 503 (a region catching up after an
+    # outage) or timed out is tried again within the final phase, after a pause
+    outcomes = iter(["fail", "info", "ok", "ok"])
+
+    def complete(test, ctx, op):
+        kind = next(outcomes)
+        return {**op, "type": kind, "time": op["time"] + 1,
+                **({"error": "ServiceUnavailable"} if kind == "fail" else {})}
+
+    done = [o for o in simulate(final_reads(["k0", "k1"]), concurrency=1, nemesis=False,
+                                complete=complete) if o["type"] != "invoke"]
+    assert [(o["key"], o.get("attempt", 1), o["type"]) for o in done] == [
+        ("k0", 1, "fail"), ("k0", 2, "info"), ("k0", 3, "ok"), ("k1", 1, "ok")]
+    assert all(o["final"] is True for o in done)
+    # the retries wait FINAL_READ_GAP_S each: the region gets time to catch up
+    assert done[2]["time"] >= 2 * FINAL_READ_GAP_S * 1e9
+
+
+def test_a_final_read_gives_up_after_its_last_attempt():
+    done = [o for o in simulate(final_reads(["k0"]), concurrency=1, nemesis=False,
+                                complete=lambda t, c, op: {**op, "type": "fail",
+                                                           "time": op["time"] + 1})
+            if o["type"] != "invoke"]
+    assert len(done) == FINAL_READ_ATTEMPTS
 
 
 def test_steps_retry_a_conflict_as_a_new_operation():
