@@ -220,6 +220,13 @@ def _register_writes(pairs: Iterable[Pair]) -> dict[tuple[Any, Any], WriteAttemp
     return out
 
 
+def deleted_keys(pairs: Iterable[Pair]) -> frozenset:
+    """Keys some delete (a write of absent, value None; issue 21) may have written."""
+    return memo(pairs, "deleted_keys", lambda: frozenset(
+        p.invoke.key for p in pairs
+        if p.invoke.f == "write" and p.invoke.value is None and p.type != FAIL))
+
+
 class NewestAcked:
     """For one key (and optionally one region): the acknowledged write invoked last
     among those acknowledged before a moment. Built in n log n, queried in log n."""
