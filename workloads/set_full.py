@@ -18,16 +18,30 @@ and the lag figures are sharp.
 
 All operations carry `key` "set-full" (one logical set); an add's `value` is its element
 (unique in the run), a read's completion value the sorted list of elements it saw.
+
+Deletes (issue 21): a few adds are replaced by a delete (`f` "delete", `value` the
+element) of an element whose add was acknowledged, made in the region that added it
+(`DeleteAcked`), through DeleteItem, a BatchWriteItem DeleteRequest or (async tables
+only, M14) a TransactWriteItems Delete (`path`). In the add's own region the delete is
+stamped above the add's version (emulator/store.py RegionClock.stamp), so by
+last-writer-wins it wins everywhere whatever the clocks' skew: once it is acknowledged the
+element must stay absent in that region and, after the heal, everywhere; an element that
+shows again is resurrected (A06, A12; checkers/set_full.py).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import random
+from dataclasses import dataclass, field
 from typing import Any, Mapping
+
+from suite.generator import _Wrapper, gen_update
 
 from workloads.base import Workload, WorkloadOptions, paced
 from workloads.client import KEY, OpView, RegionClient
-from workloads.generators import FINAL, UniqueOps, UntilAnswered, pick, read
+from workloads.generators import FINAL, UniqueOps, UntilAnswered, _field, pick, read
+from workloads.register import paths_for
 
 NAME = "set-full"
 SET_KEY = "set-full"
@@ -68,7 +82,61 @@ def read_elements(c: Any, table: str, op: OpView) -> Any:
         kwargs["ExclusiveStartKey"] = last
 
 
-OPS = {"add": add_element, "read": read_elements}
+def delete_element(c: Any, table: str, op: OpView) -> Any:
+    """Delete the element's item through `op.path` (DeleteItem when absent)."""
+    from workloads.client import register_delete
+    register_delete(c, table, OpView({"key": f"{ELEMENT_PREFIX}{int(op.value)}",
+                                      "path": op.path}))
+    return op.value
+
+
+OPS = {"add": add_element, "read": read_elements, "delete": delete_element}
+
+DELETE_FRACTION = 0.25  # of the adds, once some element of the thread's region is acked
+
+
+@dataclass(frozen=True)
+class DeleteAcked(_Wrapper):
+    """Replaces some adds by deletes of elements acknowledged in the same region (the
+    module paragraph says why the same region); each element is deleted at most once."""
+
+    gen: Any
+    regions: tuple
+    delete_paths: tuple
+    seed: int
+    acked: Mapping[str, tuple] = field(default_factory=dict)   # region -> elements
+    region_of: Mapping[int, str] = field(default_factory=dict)  # add in flight -> region
+
+    def step(self, ctx, op, nxt):
+        me = dataclasses.replace(self, gen=nxt)
+        t = ctx.thread_of(op.get("process"))
+        if op.get("f") != "add" or not isinstance(t, int):
+            return op, me
+        region = self.regions[t % len(self.regions)]
+        rng = random.Random(self.seed)
+        me = dataclasses.replace(me, seed=rng.getrandbits(64))
+        mine = self.acked.get(region, ())
+        if mine and rng.random() < DELETE_FRACTION:
+            e = mine[rng.randrange(len(mine))]
+            acked = {**self.acked, region: tuple(x for x in mine if x != e)}
+            return ({**op, "f": "delete", "value": e, "path": rng.choice(self.delete_paths)},
+                    dataclasses.replace(me, acked=acked))
+        return op, dataclasses.replace(me, region_of={**self.region_of,
+                                                      op["value"]: region})
+
+    def update(self, test, ctx, event):
+        me = dataclasses.replace(self, gen=gen_update(self.gen, test, ctx, event))
+        if _field(event, "f") != "add" or _field(event, "type") == "invoke":
+            return me
+        e = _field(event, "value")
+        region = self.region_of.get(e)
+        if region is None:
+            return me
+        rest = {k: v for k, v in self.region_of.items() if k != e}
+        acked = self.acked
+        if _field(event, "type") == "ok":
+            acked = {**acked, region: acked.get(region, ()) + (e,)}
+        return dataclasses.replace(me, acked=acked, region_of=rest)
 
 
 def chooser(mode: str):
@@ -96,7 +164,9 @@ def workload(opts: WorkloadOptions) -> Workload:
         client=RegionClient(opts.table, OPS, connect_timeout_s=opts.connect_timeout_s,
                             read_timeout_s=opts.read_timeout_s,
                             pool_size=max(4, opts.concurrency)),
-        generator=paced(opts, UniqueOps(chooser(opts.mode), opts.seed)),
+        generator=paced(opts, DeleteAcked(UniqueOps(chooser(opts.mode), opts.seed),
+                                          tuple(opts.regions), paths_for(opts.mode)[1],
+                                          opts.seed + 2)),
         final_generator=final_reads(),
         checkers=checker_set(opts.mode),
         table=opts.table, keys=(SET_KEY,), min_concurrency=len(opts.regions),
