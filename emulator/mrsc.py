@@ -55,7 +55,7 @@ from emulator.store import Item, Key, Version
 from emulator.wan import Wan, default_one_way_ms
 
 TICK_S = 0.01               # journal ticker period (failure detection only)
-HEARTBEAT_TICKS = 2
+HEARTBEAT_TICKS = 2         # at latency scale 1 (20 ms); scaled, see heartbeat_ticks
 ELECTION_MIN_TICKS = 30     # at latency scale 0 (300 ms: robust to a busy machine);
                             # grows with the WAN's round trips
 REQUEST_TIMEOUT_S = 2.0     # plus eight of the slowest round trips at the current scale
@@ -90,6 +90,15 @@ class WanTransport:
 
     def close(self) -> None:
         self.wan.unsubscribe(self.invalidate)
+
+
+def heartbeat_ticks(latency_scale: float, election_min: int) -> int:
+    """The leader's heartbeat period in ticks: `HEARTBEAT_TICKS` at latency scale 1,
+    scaled with the WAN (issue 21: a heartbeat is also the retransmission of what a peer
+    has not acknowledged, so it should track the round trip it waits on), at least one
+    tick and at most a third of the election timeout (Raft needs heartbeat << election)."""
+    scaled = int(round(HEARTBEAT_TICKS * max(0.0, latency_scale)))
+    return max(1, min(scaled, max(1, election_min // 3)))
 
 
 def preferred_leader(participants: Sequence[str], replicas: Sequence[str]) -> str:
@@ -137,9 +146,9 @@ class MrscEngine:
             (wan.one_way_ms(a, b) for a in self.participants for b in self.participants
              if a != b), default=0.0) / 1000.0
         election_min = max(ELECTION_MIN_TICKS, int(4 * self.rtt_max_s / TICK_S) + 1)
-        self.timing = Timing(election_min=int(ctx.settings.get("mrsc_election_ticks",
-                                                               election_min)),
-                             heartbeat=HEARTBEAT_TICKS)
+        election_min = int(ctx.settings.get("mrsc_election_ticks", election_min))
+        self.timing = Timing(election_min=election_min,
+                             heartbeat=heartbeat_ticks(wan.latency_scale, election_min))
         self.request_timeout_s = float(ctx.settings.get(
             "mrsc_request_timeout_s", REQUEST_TIMEOUT_S + 8 * self.rtt_max_s))
         self.repropose_s = max(0.1, 4 * self.rtt_max_s)

@@ -127,6 +127,25 @@ RECIPES: Mapping[str, Recipe] = {
         why="multi-item appends and reads in every region: a reader in the writing region "
             "that sees half a transaction closes a cycle (serializable in the writing "
             "region, A11)"),
+    "delete-not-replicated": Recipe(
+        "async", "set-full",
+        why="set-full deletes acknowledged elements in their own region and never writes "
+            "them again: an undelivered delete leaves the element in the other regions' "
+            "final reads (a register would hide it under the key's next write)"),
+    "ttl-delete-not-replicated": Recipe(
+        "async", "set-full",
+        why="set-full's expiring elements (an expiry already past, emulator only) are "
+            "deleted by the TTL sweeper of the region that wrote them within its bounded "
+            "delay: one that is not replicated stays in the other regions' final reads"),
+    "restamp-on-ack-timeout": Recipe(
+        "async", "register", ("oneway-latency",), nemesis_latency_ms=100.0,
+        why="a one-way delay slows only the acknowledgements of one replicator: its "
+            "records come back restamped and overwrite the destination's own later "
+            "writes to the two hot keys (read-your-writes, divergence)"),
+    "query-sc-unfenced": Recipe(
+        "strong", "register",
+        why="the register's SC reads go through Query a quarter of the time, on hot keys "
+            "written from every region: an unfenced one soon misses a remote write"),
     "ec-read-goes-back": Recipe(
         "async", "register", keys=1, rate=200.0, latency_scale=10.0,
         why="one hot key read eventually-consistently while written; latency scale 10 "

@@ -31,7 +31,7 @@ OpCall = Callable[[Any, str, "OpView"], Any]
 class OpView:
     """The fields an operation call needs, from an `Op` or from an op dict alike."""
 
-    __slots__ = ("f", "key", "value", "consistent", "path")
+    __slots__ = ("f", "key", "value", "consistent", "path", "ttl")
 
     def __init__(self, op: Any):
         if isinstance(op, Mapping):
@@ -42,6 +42,7 @@ class OpView:
         self.f, self.key, self.value = get("f"), get("key"), get("value")
         self.consistent = get("consistent")
         self.path = get("path")  # the API a register read or delete goes through
+        self.ttl = bool(get("ttl"))  # set-full: the element's item expires (TTL)
 
 
 def _key(op: OpView) -> dict:

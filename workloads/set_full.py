@@ -27,12 +27,21 @@ stamped above the add's version (emulator/store.py RegionClock.stamp), so by
 last-writer-wins it wins everywhere whatever the clocks' skew: once it is acknowledged the
 element must stay absent in that region and, after the heal, everywhere; an element that
 shows again is resurrected (A06, A12; checkers/set_full.py).
+
+TTL (issue 21, A12): against the emulator in async mode some adds carry an expiry already
+past (`ttl`: true; attribute `exp`, with the table's TTL switched on), so the TTL sweeper
+of the adding region deletes them after its bounded delay (emulator/ttl.py) and the
+delete replicates; the checker treats such an element as one that may be deleted any time
+after its add began, and convergence demands that every region agree once the final reads
+come.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import random
+import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -59,9 +68,31 @@ def element_item_key(element: int) -> dict:
 
 
 def add_element(c: Any, table: str, op: OpView) -> Any:
-    """PutItem of the element's own item: written once, never updated."""
-    c.put_item(TableName=table, Item=element_item_key(op.value))
+    """PutItem of the element's own item: written once, never updated. An expiring
+    element (`ttl`) carries an expiry an hour in the past, so the TTL sweeper deletes it
+    soon (the table's TTL is switched on first, once per table)."""
+    item = element_item_key(op.value)
+    if op.ttl:
+        enable_ttl(c, table)
+        item[TTL_ATTR] = {"N": str(int(time.time()) - 3600)}
+    c.put_item(TableName=table, Item=item)
     return op.value
+
+
+TTL_ATTR = "exp"
+_ttl_enabled: set[str] = set()
+_ttl_lock = threading.Lock()
+
+
+def enable_ttl(c: Any, table: str) -> None:
+    """UpdateTimeToLive on `exp`, once per table in this process (the emulator keeps the
+    setting per global table)."""
+    with _ttl_lock:
+        if table in _ttl_enabled:
+            return
+        c.update_time_to_live(TableName=table, TimeToLiveSpecification={
+            "Enabled": True, "AttributeName": TTL_ATTR})
+        _ttl_enabled.add(table)
 
 
 def read_elements(c: Any, table: str, op: OpView) -> Any:
@@ -139,13 +170,26 @@ class DeleteAcked(_Wrapper):
         return dataclasses.replace(me, acked=acked, region_of=rest)
 
 
-def chooser(mode: str):
+TTL_FRACTION = 0.15  # of the adds: expiring elements (async on the emulator only)
+
+
+def expiring_adds(opts: WorkloadOptions) -> bool:
+    """Whether the run makes expiring elements: MRSC has no TTL (M14), and only the
+    emulator bounds how late a TTL delete comes (emulator/ttl.py), which the final and
+    quiet reads' agreement relies on (AWS deletes "within a few days")."""
+    return opts.mode == "async" and opts.target == "emulator"
+
+
+def chooser(mode: str, ttl: bool = False):
     mix = MIX.get(mode, MIX["async"])
 
     def choose(rng: random.Random, next_value: int, last: Mapping[str, int]):
         kind = pick(rng, mix)
         if kind == "add":
-            return {"f": "add", "key": SET_KEY, "value": next_value}, True
+            op = {"f": "add", "key": SET_KEY, "value": next_value}
+            if ttl and rng.random() < TTL_FRACTION:
+                op["ttl"] = True
+            return op, True
         return read(SET_KEY, kind), False
     return choose
 
@@ -164,7 +208,8 @@ def workload(opts: WorkloadOptions) -> Workload:
         client=RegionClient(opts.table, OPS, connect_timeout_s=opts.connect_timeout_s,
                             read_timeout_s=opts.read_timeout_s,
                             pool_size=max(4, opts.concurrency)),
-        generator=paced(opts, DeleteAcked(UniqueOps(chooser(opts.mode), opts.seed),
+        generator=paced(opts, DeleteAcked(UniqueOps(chooser(opts.mode, expiring_adds(opts)),
+                                                    opts.seed),
                                           tuple(opts.regions), paths_for(opts.mode)[1],
                                           opts.seed + 2)),
         final_generator=final_reads(),
