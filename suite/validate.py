@@ -289,7 +289,7 @@ def test_all_catches(bug: str, *, store_root: str, seed: int = 1,
     from results.store import Store
     from suite import battery
     mode = CATALOGUE[bug].mode
-    plan_ = battery.plans([mode], workloads, nemeses)
+    plan_ = battery.plans([mode], workloads, nemeses, quick=True)
     b = battery.run_battery(
         plan_, store=Store(Path(store_root) / "validate-test-all" / bug), seed=seed,
         settings={**battery.QUICK, "emulator_bugs": (bug,)}, quick=True, stop=stop,
