@@ -131,11 +131,14 @@ class Replicator:
                      + 1.0) / 1000.0
         if ack_at - sent <= timeout_s:
             return
-        # BUG: the resend is stamped anew, as if it were a fresh write of the source.
-        stamp = ctx.clocks[self.src].stamp(rec.timestamp_us)
-        again = dataclasses.replace(rec, timestamp_us=stamp)
-        delay = max(0.0, sent + timeout_s - time.monotonic()) + self.delay_s()
-        wan.scheduler.call_later(delay, lambda: self.engine.apply_replicated(self.dst, again))
+
+        def resend() -> None:
+            # BUG: the resend is stamped anew, as if it were a fresh write of the source.
+            stamp = ctx.clocks[self.src].stamp(rec.timestamp_us)
+            again = dataclasses.replace(rec, timestamp_us=stamp)
+            wan.scheduler.call_later(self.delay_s(),
+                                     lambda: self.engine.apply_replicated(self.dst, again))
+        wan.scheduler.call_later(max(0.0, sent + timeout_s - time.monotonic()), resend)
 
     def _stall(self) -> None:
         """The path broke: forget what is in flight; it all goes again on resume."""
