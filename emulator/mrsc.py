@@ -61,6 +61,8 @@ ELECTION_MIN_TICKS = 30     # at latency scale 0 (300 ms: robust to a busy machi
 REQUEST_TIMEOUT_S = 2.0     # plus eight of the slowest round trips at the current scale
 APPLIED_HISTORY_MAX = 200_000  # per region, for tests and status (bounded)
 COMPACT_EVERY = 1024        # entries between journal compactions
+APPLY_DELAY_MAX_MS = 3.0    # at latency scale 1: a committed entry waits 0..this, seeded,
+                            # before its region applies it (in journal order)
 
 
 class WanTransport:
@@ -165,6 +167,9 @@ class MrscEngine:
         self._pending_lock = threading.Lock()
         self._ids = itertools.count(1)
         self._rng = random.Random(ctx.rng.random())
+        self._apply_rng = random.Random(self._rng.random())
+        self._apply_due: dict[str, float] = {}
+        self._apply_lock = threading.Lock()
         self._witness_lock = threading.RLock()
         self._reachable: dict[str, bool] = {}
         self._state_lock = threading.RLock()
@@ -183,7 +188,7 @@ class MrscEngine:
     def _boot(self, p: str, *, campaign: bool = False) -> JournalNode:
         node = JournalNode(
             p, self.participants, self.durable[p], transport=self.transport,
-            directory=self.directory, subscriber=lambda i, e, p=p: self._apply(p, i, e),
+            directory=self.directory, subscriber=lambda i, e, p=p: self._deliver(p, i, e),
             applied_index=self.checkpoint[p], tick_s=TICK_S, timing=self.timing,
             rng=random.Random(self._rng.random()), preferred_leader=self.preferred)
         self.nodes[p] = node
@@ -220,6 +225,22 @@ class MrscEngine:
     def _region_lock(self, region: str):
         replica = self.ctx.replicas.get(region)
         return replica.lock if replica is not None else self._witness_lock
+
+    def _deliver(self, region: str, index: int, entry: Entry) -> None:
+        """A committed entry reached `region`'s node. A region's replication engine need
+        not apply it at once (issue 21): it is applied after a seeded random delay of up
+        to `APPLY_DELAY_MAX_MS` x latency scale, never before the entries before it (the
+        due times only grow per region; the scheduler runs ties in submission order).
+        Fences and writes wait for their own entry to be applied, so M04/M06 hold."""
+        max_ms = APPLY_DELAY_MAX_MS * self.ctx.wan.latency_scale
+        if max_ms <= 0:
+            self._apply(region, index, entry)
+            return
+        with self._apply_lock:
+            due = max(self._apply_due.get(region, 0.0),
+                      time.monotonic() + self._apply_rng.uniform(0.0, max_ms) / 1000.0)
+            self._apply_due[region] = due
+        self.ctx.wan.scheduler.call_at(due, lambda: self._apply(region, index, entry))
 
     def _apply(self, region: str, index: int, entry: Entry) -> None:
         """Subscriber of `region`'s journal node: called once per committed entry, in
