@@ -90,9 +90,10 @@ class Replicator:
             self._last_due = {k: t for k, t in self._last_due.items() if t > now}
         self._shipped.add(rec.sequence)
         gen = self._generation
-        self.engine.ctx.wan.scheduler.call_at(due, lambda: self._arrive(rec, gen, now))
+        self.engine.ctx.wan.scheduler.call_at(due, lambda: self._arrive(rec, gen, now, due))
 
-    def _arrive(self, rec: StreamRecord, generation: int, sent: float = 0.0) -> None:
+    def _arrive(self, rec: StreamRecord, generation: int, sent: float = 0.0,
+                due: float = 0.0) -> None:
         with self._lock:
             if generation != self._generation or rec.sequence not in self._backlog:
                 return  # superseded: the path broke after it was sent; it is re-sent
@@ -115,14 +116,19 @@ class Replicator:
         else:
             self.dropped_stale += 1
         if "restamp-on-ack-timeout" in bugs and sent:
-            self._ack_timeout_resend(rec, sent)
+            self._ack_timeout_resend(rec, sent, due)
 
-    def _ack_timeout_resend(self, rec: StreamRecord, sent: float) -> None:
-        """restamp-on-ack-timeout (emulator/bugs.py): the acknowledgement travels back
-        dst -> src; the source waits for it as long as a symmetric round trip takes."""
+    def _ack_timeout_resend(self, rec: StreamRecord, sent: float, due: float) -> None:
+        """restamp-on-ack-timeout (emulator/bugs.py): the acknowledgement leaves dst when
+        the record is due there and travels back dst -> src (never, over a cut link); the
+        source waits for it as long as a symmetric round trip takes. Times are the model's
+        (send and due times), not the scheduler's, so only an asymmetric path trips it."""
         ctx = self.engine.ctx
         wan = ctx.wan
-        ack_at = time.monotonic() + wan.one_way_ms(self.dst, self.src) / 1000.0
+        if not wan.link_live(self.dst, self.src):
+            ack_at = float("inf")
+        else:
+            ack_at = due + wan.one_way_ms(self.dst, self.src) / 1000.0
         jitter_ms = ctx.settings.get("replication_jitter_ms",
                                      REPLICATION_JITTER_MS * wan.latency_scale)
         overhead_ms = ctx.settings.get("replicator_overhead_ms",
