@@ -22,7 +22,7 @@ after the run in progress and still writes the matrix of what ran.
 With `--test-all` each bug also gets the quick battery of `gtcheck test-all`
 (suite.battery, in the bug's mode, only that switch on): the column "caught by test-all
 --quick" says whether a user who did not know which bug it was would have caught it, and
-with which runs (issue 12, Deliver 4). It is opt-in because it costs about a minute per
+with which runs (issue 12, Deliver 4). It is opt-in because it costs about two minutes per
 bug, and it does not change the exit status.
 
 Recipes favour speed: few, hot keys at a high rate (so a stale read shows within
@@ -485,7 +485,7 @@ def validate(*, bugs: str | None, seeds: int, time_limit: float, store_root: str
                    "STORE/validate/<timestamp>/matrix.json and matrix.html.")
 @click.option("--test-all", "test_all", is_flag=True,
               help="Also run `test-all --quick` in each bug's mode with that bug planted "
-                   "(about a minute per bug) and add the column 'caught by test-all "
+                   "(about two minutes per bug) and add the column 'caught by test-all "
                    "--quick': yes with the runs that caught it, or no.")
 def validate_command(time_limit, seeds, bugs, store_root, test_all):
     """Measure detection power: run every planted emulator bug with the workload, nemesis
