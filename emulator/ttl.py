@@ -1,15 +1,15 @@
 """Time to Live: the background sweeper that deletes expired items, late, as DynamoDB does.
 
 DynamoDB's TTL (SEMANTICS.md A12) does not delete an item the moment its expiry attribute
-(a Number of epoch seconds) passes: a background process finds expired items and deletes
-them "within a few days of their expiration time", and until then "items that have expired,
-but haven't yet been deleted by TTL, still appear in reads, queries, and scans" (AWS,
-"Using time to live (TTL) in DynamoDB", and "How it works: DynamoDB Time to Live"). On a
-global table (version 2019.11.21) the TTL delete happens in one region and is then
-replicated like any delete: "TTL deletes are replicated to all replica tables; the initial
-TTL delete does not consume write capacity in the region where the expiry occurs, but the
-replicated TTL delete consumes replicated write capacity" (AWS, "Global tables: how it
-works", TTL). So here the region whose clock accepted an item's current version (its
+(a Number of epoch seconds) passes: "DynamoDB deletes expired items on a best-effort
+basis ... typically ... within two days of expiration. ... Items that have expired and not
+been deleted will still show up in reads, queries, and scans" (AWS API Reference,
+UpdateTimeToLive). On a global table the TTL delete happens in one region and is then
+replicated like any delete: "TTL deletions can be identified in DynamoDB Streams, but only
+in the Region where the deletion occurred. TTL deletions that are replicated to global
+table regions are not identifiable in DynamoDB streams in the regions the deletion is
+replicated to" (AWS Developer Guide, "Working with expired items and time to live").
+So here the region whose clock accepted an item's current version (its
 origin) is the one that expires it, through the table's replication engine like a client's
 DeleteItem (stamped, in the change stream, replicated by the async replicators), after a
 seeded random delay from the moment its sweep first found the item expired; the delete
@@ -20,7 +20,9 @@ The delay is scaled with the WAN (`--latency-scale`) and bounded -- sweep period
 delay at most `TTL_SWEEP_S + TTL_DELAY_MAX_S` at scale 1 (0.3 s), always under the quiet
 reads' settle time and the final wait -- because a checker must be able to say when a
 TTL delete has surely landed; real DynamoDB gives no such bound, which is why the
-workloads make expiring items only against the emulator.
+workloads make expiring items only against the emulator. (The emulator's stream records
+of TTL deletes are ordinary REMOVEs; AWS marks the originating region's with a service
+user identity, which nothing here reads.)
 
 `ttl-delete-not-replicated` (emulator/bugs.py) is the mistake of writing the TTL delete
 straight into the region's storage, below its change stream: the item disappears where it

@@ -176,7 +176,7 @@ TTL_FRACTION = 0.15  # of the adds: expiring elements (async on the emulator onl
 def expiring_adds(opts: WorkloadOptions) -> bool:
     """Whether the run makes expiring elements: MRSC has no TTL (M14), and only the
     emulator bounds how late a TTL delete comes (emulator/ttl.py), which the final and
-    quiet reads' agreement relies on (AWS deletes "within a few days")."""
+    quiet reads' agreement relies on (AWS: "typically within two days")."""
     return opts.mode == "async" and opts.target == "emulator"
 
 
