@@ -104,8 +104,8 @@ CATALOGUE: dict[str, Bug] = {b.name: b for b in (
     Bug("restamp-on-ack-timeout", "async", "A06",
         "a replicator waits for the destination's acknowledgement for twice the outbound "
         "one-way delay (plus its overhead and jitter), as if the way back were as fast as "
-        "the way out, and on a timeout resends the record stamped with the source's clock "
-        "now: when only the way back is slow (a one-way delay), an old write returns with a "
+        "the way out, and at every timeout until the acknowledgement is back resends the "
+        "record stamped with the source's clock now: when only the way back is slow (a one-way delay), an old write returns with a "
         "new timestamp and overwrites later ones there",
         "emulator/replication.py Replicator._arrive"),
     Bug("query-sc-unfenced", "strong", "M06",

@@ -35,6 +35,7 @@ from emulator.store import Item, Key, StreamRecord, TableReplica, Version
 
 REPLICATOR_OVERHEAD_MS = 8.0  # reading the stream and writing remotely, at latency scale 1
 REPLICATION_JITTER_MS = 10.0  # default per-record jitter at latency scale 1 (A04)
+RESENDS_MAX = 50  # restamp-on-ack-timeout: resends of one record before its ack is back
 
 
 class Replicator:
@@ -144,7 +145,11 @@ class Replicator:
             again = dataclasses.replace(rec, timestamp_us=stamp)
             wan.scheduler.call_later(self.delay_s(),
                                      lambda: self.engine.apply_replicated(self.dst, again))
-        wan.scheduler.call_later(max(0.0, sent + timeout_s - time.monotonic()), resend)
+        # resent at every timeout until the first acknowledgement is back (bounded)
+        k = 1
+        while sent + k * timeout_s < ack_at and k <= RESENDS_MAX:
+            wan.scheduler.call_later(max(0.0, sent + k * timeout_s - time.monotonic()), resend)
+            k += 1
 
     def _stall(self) -> None:
         """The path broke: forget what is in flight; it all goes again on resume."""
