@@ -109,10 +109,17 @@ def read_item(c: Any, table: str, op: OpView) -> dict | None:
 
 
 def register_delete(c: Any, table: str, op: OpView) -> Any:
-    """Delete the item through `op.path` (DeleteItem when absent): a write of absent."""
+    """Delete the item through `op.path` (DeleteItem when absent): a write of absent.
+
+    DeleteItem asks for the old item (ReturnValues ALL_OLD) and records `found`: whether
+    the region held an item to delete. A delete that found none wrote nothing (no version,
+    no stream record: nothing is replicated, emulator/README.md), so under last-writer-wins
+    it is no evidence of a newer version; the batch and transactional paths cannot tell,
+    and record nothing."""
     path = op.path or "DeleteItem"
     if path == "DeleteItem":
-        c.delete_item(TableName=table, Key=_key(op))
+        resp = c.delete_item(TableName=table, Key=_key(op), ReturnValues="ALL_OLD")
+        return None, {"found": "Attributes" in resp}
     elif path == "BatchWriteItem":
         resp = c.batch_write_item(RequestItems={table: [{"DeleteRequest": {"Key": _key(op)}}]})
         if resp.get("UnprocessedItems"):
