@@ -91,7 +91,14 @@ def _observe(pairs: Iterable[Pair], stream: str) -> dict[tuple, dict[Any, _Seen]
                 seen.add_end(p)
             else:
                 seen.add(p)
-    for g in groups.values():
+    deleted = ob.deleted_keys(pairs)
+    for (_, key), g in groups.items():
+        if key in deleted:
+            # A deleted item is absent again later: "no item" is a value held in several
+            # stretches, so it cannot stand in an order of unique values (issue 21); its
+            # reads are judged by the timing rules (provably_older) instead.
+            g.pop(None, None)
+            continue
         initial = g.get(None)
         if initial is not None:  # the item starts absent: "no item" was held from time 0
             initial.end, initial.end_pair = NEG_INF, None
@@ -474,10 +481,10 @@ def older_than_seen_anomalies(pairs: Sequence[Pair], writes: Mapping[tuple, ob.W
             value = ob.freeze(ob.read_value(p))
             if value == ob.freeze(ob.read_value(best)):
                 continue
-            if value is None:
+            a = writes.get((key, value))
+            if value is None and a is None:  # never deleted: absent only at the start
                 end = NEG_INF
-            else:
-                a = writes.get((key, value))
+            else:  # a value, or absent written by deletes: the latest it can be written
                 end = a.latest_end() if a is not None else None
             if end is None or not best_floor > end + margin_ns:
                 continue
@@ -502,9 +509,9 @@ def provably_older(value: Any, key: Any, newer: Pair | None,
     (by more than the clock-skew margin). Unknown or crashed writes prove nothing."""
     if newer is None or ob.freeze(ob.written_value(newer)) == value:
         return False
-    if value is None:
-        return True
     attempts = writes.get((key, value))
+    if value is None and attempts is None:  # the initial absence, never deleted again
+        return True
     if attempts is None:
         return False
     end = attempts.latest_end()

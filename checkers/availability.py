@@ -126,7 +126,7 @@ def _has_quorum(participants: Sequence[str], faults: Sequence[FaultPeriod]) -> d
 
 # A slow region (or journal leader) may answer after the client's timeout, and a paused
 # (SIGSTOPped) one answers nothing until it resumes: no mode promises availability then.
-UNJUDGED = ("slow", "pause")
+UNJUDGED = ("slow", "pause", "delay-oneway")  # a one-way delay: as slow, on one path
 
 
 def expectation(mode: str, region: str, faults: Sequence[FaultPeriod],

@@ -54,6 +54,7 @@ KINDS = {
     "lost-increment": "increments lost from the final counter value (counted per increment)",
     "never-added": "a set read holds an element no add attempted",
     "lost-add": "acknowledged set adds missing from the final reads (counted per element)",
+    "resurrected": "a deleted item (or set element) showed again after its delete",
     "unavailable": "a region the mode promises to keep serving mostly failed",
     "served-without-quorum": "an MRSC region without a majority acknowledged a write or SC read",
     # the streams workload (checkers/streams.py)

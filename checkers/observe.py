@@ -220,6 +220,13 @@ def _register_writes(pairs: Iterable[Pair]) -> dict[tuple[Any, Any], WriteAttemp
     return out
 
 
+def deleted_keys(pairs: Iterable[Pair]) -> frozenset:
+    """Keys some delete (a write of absent, value None; issue 21) may have written."""
+    return memo(pairs, "deleted_keys", lambda: frozenset(
+        p.invoke.key for p in pairs
+        if p.invoke.f == "write" and p.invoke.value is None and p.type != FAIL))
+
+
 class NewestAcked:
     """For one key (and optionally one region): the acknowledged write invoked last
     among those acknowledged before a moment. Built in n log n, queried in log n."""
@@ -244,10 +251,19 @@ def index_newest_acked(pairs: Iterable[Pair], *, by_region: bool) -> dict[Any, N
                 lambda: _index_newest_acked(pairs, by_region=by_region))
 
 
+def maybe_noop_delete(p: Pair) -> bool:
+    """A delete (a write of absent) not known to have found an item (`found`, recorded by
+    DeleteItem's ALL_OLD): deleting an absent item writes no version and replicates
+    nothing, so it cannot stand as a newer write under last-writer-wins (issue 21)."""
+    if p.invoke.f != "write" or p.invoke.value is not None:
+        return False
+    return not (p.complete is not None and p.complete.extra.get("found") is True)
+
+
 def _index_newest_acked(pairs: Iterable[Pair], *, by_region: bool) -> dict[Any, NewestAcked]:
     groups: dict[Any, list[Pair]] = defaultdict(list)
     for p in pairs:
-        if p.invoke.f in WRITE_FS and p.type == OK:
+        if p.invoke.f in WRITE_FS and p.type == OK and not maybe_noop_delete(p):
             g = (p.invoke.key, region_of(p)) if by_region else p.invoke.key
             groups[g].append(p)
     return {g: NewestAcked(ps) for g, ps in groups.items()}

@@ -26,6 +26,19 @@ What is a violation, by SEMANTICS.md ID:
   SC; EC reads never going back is the EC promise this project judges, checkers/set.py).
   M07 EC staleness is allowed and reported.
 
+Deletes (issue 21): the workload deletes some acknowledged elements, each once, in the
+region that added it, where the delete is stamped above the add (so by last-writer-wins
+it wins everywhere, A06). A read that may have followed a delete (one that ended after
+the delete was invoked) may lack the element: it is not lost, stale or vanished (nor is an
+expiring element, whose add carries `ttl`, any time after its add began: the TTL sweeper
+deletes it, emulator/ttl.py; convergence judges where it ends). What is
+a violation ("resurrected", A06/A12; M06): an element shown again in a region after a
+read there of the same kind lacked it that had itself followed a read holding it (the
+region's copy went present, deleted, present: the versions only move forward, A05); an
+SC read begun after the delete was acknowledged holding it, in the deleting region
+(async A01, read-your-writes) or anywhere (MRSC M06, stale-read); a final SC read begun
+after the acknowledged delete holding it (the heal must bring the delete everywhere).
+
 Replication lag (`lag_check`): for an element acknowledged in region A at time `ack` and
 first seen in region B by the read R1, the element became visible in B after the previous
 read R0 of the same kind there began (R0 missed it) and before R1 completed (R1 saw it),
@@ -53,7 +66,7 @@ from typing import Any, Iterable, Mapping, Sequence
 from checkers import observe as ob
 from checkers import set as set_checks
 from checkers.observe import Pair
-from results.history import OK
+from results.history import FAIL, OK
 
 SC, EC = "sc", "ec"
 LAG_SAMPLES_MAX = 2000
@@ -128,6 +141,13 @@ class Analysis:
     regions: list[str]
     pairs: list[Pair]
     reads: int
+    deleted_from: dict[Any, int] = field(default_factory=dict)   # e -> first delete's start
+    delete_acked: dict[Any, Pair] = field(default_factory=dict)  # e -> first ok delete
+
+    def may_be_deleted(self, e: Any, read: Pair) -> bool:
+        """Whether a delete of `e` may have taken effect before `read` ended."""
+        t = self.deleted_from.get(e)
+        return t is not None and t < read.end
 
 
 def _region_list(test: Any, pairs: Iterable[Pair]) -> list[str]:
@@ -171,9 +191,24 @@ def analyse(test: Any, history: Sequence) -> Analysis:
             if e not in adds.ack_end and (e not in known or p.end < known[e]):
                 known[e] = p.end
     streams = {g: Stream(ps, [present_of[id(p)] for p in ps]) for g, ps in grouped.items()}
+    deleted_from: dict[Any, int] = {}
+    delete_acked: dict[Any, Pair] = {}
+    for p in pairs:
+        if p.invoke.f == "add" and p.invoke.extra.get("ttl") and p.type != FAIL:
+            # an expiring element (TTL): the sweeper may delete it any time after its add
+            e = p.invoke.value
+            deleted_from[e] = min(deleted_from.get(e, p.start), p.start)
+            continue
+        if p.invoke.f != "delete" or p.type == FAIL:
+            continue
+        e = p.invoke.value
+        deleted_from[e] = min(deleted_from.get(e, p.start), p.start)
+        if p.type == OK and (e not in delete_acked or p.end < delete_acked[e].end):
+            delete_acked[e] = p
     result = Analysis(adds=adds, origin=origin, known=known, streams=streams,
                       finals=dict(finals), regions=_region_list(test, pairs), pairs=pairs,
-                      reads=len(ok_reads))
+                      reads=len(ok_reads), deleted_from=deleted_from,
+                      delete_acked=delete_acked)
     _last = (history, len(history), result)
     return result
 
@@ -193,7 +228,8 @@ def _lost(a: Analysis) -> tuple[list[dict], dict[tuple, bool]]:
         sc = a.streams.get((region, SC))
         held = [(p, set_checks.elements(ob.read_value(p))) for p in finals]
         for e, t in a.known.items():
-            missing = [p for p, els in held if p.start > t and e not in els]
+            missing = [p for p, els in held if p.start > t and e not in els
+                       and not a.may_be_deleted(e, p)]
             if not missing:
                 continue
             lost[(e, region)] = True
@@ -240,7 +276,7 @@ def _vanished(a: Analysis) -> list[dict]:
                     seen |= new
                     for e in new:
                         seen_by[e] = q
-            gone = seen - present[id(p)]
+            gone = {e for e in seen - present[id(p)] if not a.may_be_deleted(e, p)}
             for e in sorted(gone - reported, key=repr):
                 reported.add(e)
                 q = seen_by[e]
@@ -280,7 +316,8 @@ def _staleness(a: Analysis, strong: bool, lost: Mapping[tuple, bool]) -> tuple[l
                        for s in streams.values()):
                 row["never_read"] += 1
                 continue
-            misses = {k: (s.misses_after(t, e) if s is not None else [])
+            misses = {k: ([i for i in s.misses_after(t, e)
+                           if not a.may_be_deleted(e, s.reads[i])] if s is not None else [])
                       for k, s in streams.items()}
             judged = acked is not None and (strong or region == a.origin.get(e))
             if judged and streams[SC] is not None:
@@ -331,6 +368,74 @@ def _staleness(a: Analysis, strong: bool, lost: Mapping[tuple, bool]) -> tuple[l
     return out, {"regions": counts, "worst_stale": worst_rows}
 
 
+def _resurrected(a: Analysis, strong: bool) -> list[dict]:
+    """Deleted elements shown again (module paragraph, "Deletes"): one anomaly per
+    (element, region) at most."""
+    out: list[dict] = []
+    done: set = set()
+
+    def report(kind: str, e: Any, region: str, ops: list[int], text: str) -> None:
+        if (e, region) not in done:
+            done.add((e, region))
+            out.append(ob.anomaly(kind, expected=False, key="set-full", region=region,
+                                  ops=ops, element=e, explanation=text))
+    for e in sorted(a.deleted_from, key=repr):
+        for (region, kind), s in sorted(a.streams.items()):
+            # present, then absent, then present again, each read ended before the next
+            # began: the region's copy went back from the delete's version to the add's
+            held_end = absent_end = None
+            held_p = absent_p = None
+            for p, els in zip(s.reads, s.present):
+                if e in els:
+                    if absent_end is not None and p.start > absent_end:
+                        name = "SC" if kind == SC else "EC"
+                        report("resurrected", e, region,
+                               [held_p.invoke.index, absent_p.invoke.index, p.invoke.index],
+                               f"element {e} was deleted, and {name} reads in {region} "
+                               f"showed it (op {held_p.invoke.index}), then lacked it (op "
+                               f"{absent_p.invoke.index}, done at {ob.secs(absent_end)}), "
+                               f"then showed it again (op {p.invoke.index}, begun at "
+                               f"{ob.secs(p.start)}): the delete was undone (A05, A06, A12)")
+                        break
+                    if held_end is None or p.end < held_end:
+                        held_end, held_p = p.end, p
+                elif held_end is not None and p.start > held_end and (
+                        absent_end is None or p.end < absent_end):
+                    absent_end, absent_p = p.end, p
+        d = a.delete_acked.get(e)
+        if d is None:
+            continue
+        where = ob.region_of(d)
+        for (region, kind), s in sorted(a.streams.items()):
+            if kind != SC or not (strong or region == where):
+                continue
+            i = bisect.bisect_right(s.starts, d.end)
+            for p, els in zip(s.reads[i:], s.present[i:]):
+                if e in els:
+                    final = ob.is_final(p)
+                    rule = ("the final reads after the heal must all lack it (A06, A12)"
+                            if final else "M06" if strong else "A01")
+                    report("resurrected" if final else "stale-read" if strong
+                           else "read-your-writes", e, region,
+                           [p.invoke.index, d.invoke.index],
+                           f"SC read in {region} at {ob.secs(p.start)} (op "
+                           f"{p.invoke.index}) holds element {e}, whose delete was "
+                           f"acknowledged in {where} at {ob.secs(d.end)} (op "
+                           f"{d.invoke.index}) before it began; {rule}")
+                    break
+        for region, finals in sorted(a.finals.items()):
+            for p in finals:
+                if p.start > d.end and e in set_checks.elements(ob.read_value(p)):
+                    report("resurrected", e, region, [p.invoke.index, d.invoke.index],
+                           f"final SC read in {region} (op {p.invoke.index}, begun at "
+                           f"{ob.secs(p.start)}) holds element {e}, whose delete was "
+                           f"acknowledged in {where} at {ob.secs(d.end)} (op "
+                           f"{d.invoke.index}): after the heal the delete must have "
+                           f"reached every region (A06, A12)")
+                    break
+    return out
+
+
 _last_judged: tuple[Sequence, int, bool, tuple[list[dict], dict, int]] | None = None
 
 
@@ -347,6 +452,7 @@ def judge(test: Any, history: Sequence, strong: bool) -> tuple[list[dict], dict,
     lost, lost_at = _lost(a)
     found += lost
     found += _vanished(a)
+    found += _resurrected(a, strong)
     stale, summary = _staleness(a, strong, lost_at)
     found += stale
     lost_elements = sorted({e for e, _ in lost_at}, key=repr)

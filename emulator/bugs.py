@@ -105,6 +105,28 @@ CATALOGUE: dict[str, Bug] = {b.name: b for b in (
         "the item's next record: that region's stream shows the key's writes out of "
         "journal order",
         "emulator/store.py TableReplica.append_record"),
+    Bug("delete-not-replicated", "async", "A06, A12",
+        "the replicator takes a record without a new image (a REMOVE: DeleteItem, a batch "
+        "DeleteRequest, a transactional Delete) for one with nothing to apply and counts it "
+        "delivered: a delete never reaches the other regions, where the item lives on",
+        "emulator/replication.py Replicator._arrive"),
+    Bug("ttl-delete-not-replicated", "async", "A12",
+        "the TTL process writes its delete straight into the region's storage, below the "
+        "change stream: an expired item disappears where it expired and lives on in every "
+        "other region",
+        "emulator/ttl.py TtlSweeper._delete"),
+    Bug("restamp-on-ack-timeout", "async", "A06",
+        "a replicator waits for the destination's acknowledgement for twice the outbound "
+        "one-way delay (plus its overhead and jitter), as if the way back were as fast as "
+        "the way out, and at every timeout until the acknowledgement is back resends the "
+        "record stamped with the source's clock now: when only the way back is slow (a one-way delay), an old write returns with a "
+        "new timestamp and overwrites later ones there",
+        "emulator/replication.py Replicator._arrive"),
+    Bug("query-sc-unfenced", "strong", "M06",
+        "Query hands the engine an EC scan whatever its ConsistentRead says: an SC Query "
+        "reads the local copy without a read fence and misses writes acknowledged in other "
+        "regions (GetItem, Scan and BatchGetItem are right)",
+        "emulator/dataplane.py RegionService.query"),
     Bug("transaction-two-step", "async", "A11",
         "TransactWriteItems checks every condition, then applies its items in two steps "
         "with the region's lock released between them: a reader in the same region can "

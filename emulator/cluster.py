@@ -42,18 +42,18 @@ from typing import Any
 from emulator import attrs
 from emulator.bugs import NO_BUGS, Bugs
 from emulator.control_plane import ControlPlane
-from emulator.engine import (UNCHANGED, EngineContext, Mutation, ReplicationEngine,
+from emulator.engine import (EngineContext, ReplicationEngine,
                              ReplicationPause, TableDescription, engine_factory)
 from emulator.errors import DynamoError, not_found, validation
 from emulator.mrsc_setup import REGION_SETS
 from emulator.store import RegionClock, TableReplica, Version
+from emulator.ttl import TtlSweeper
 from emulator.wan import Scheduler, Wan
 
 ACCOUNT = "000000000000"
 GLOBAL_TABLE_VERSION = "2019.11.21"
 TABLE_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
 TABLES_MAX = 256  # per region: a limit on everything
-TTL_SWEEP_INTERVAL_S = 0.5  # how often expired items are looked for (A12)
 TAGS_MAX = 50  # per resource, as on AWS
 
 
@@ -213,7 +213,8 @@ class Cluster:
         self.scheduler = Scheduler()
         wan_regions = list(regions) + ([witness] if witness and witness not in regions else [])
         self.wan = Wan(wan_regions, latency_scale=latency_scale, latency_ms=latency_ms,
-                       scheduler=self.scheduler)
+                       scheduler=self.scheduler, seed=seed,
+                       jitter_ms=(engine_settings or {}).get("message_jitter_ms"))
         self.regions = {r: Region(r) for r in regions}
         # Set while a region runs; cleared while the `pause` fault freezes it.
         self.running = {r: threading.Event() for r in regions}
@@ -230,8 +231,12 @@ class Cluster:
         self._control = threading.RLock()
         self.wan.subscribe(self.faults_changed)
         self._closed = False
-        self.ttl_interval_s = TTL_SWEEP_INTERVAL_S
-        self.scheduler.call_later(self.ttl_interval_s, self._ttl_tick)
+        # A12: expired items deleted late, in the region that wrote them, replicated
+        # (emulator/ttl.py)
+        self.ttl = TtlSweeper(self.tables_everywhere, self.wan.region_up,
+                              self.scheduler.call_later, latency_scale=latency_scale,
+                              seed=seed, bugs=self.bugs)
+        self.ttl.start()
 
     # ---- helpers -------------------------------------------------------------------
     def new_replica(self, table: str, region: str) -> TableReplica:
@@ -294,21 +299,9 @@ class Cluster:
         for t in self.tables_everywhere():
             t.engine.faults_changed()
 
-    def _ttl_tick(self) -> None:
-        """A12: delete expired items (TTL) in every live region; the deletes replicate."""
-        if self._closed:
-            return
-        try:
-            for t in self.tables_everywhere():
-                if t.ttl_attribute is not None and t.mode == "EVENTUAL":
-                    for region in list(t.replicas):
-                        if self.wan.region_up(region):
-                            ttl_sweep(t, region, time.time())
-        finally:
-            self.scheduler.call_later(self.ttl_interval_s, self._ttl_tick)
-
     def close(self) -> None:
         self._closed = True
+        self.ttl.close()
         for t in self.tables_everywhere():
             t.engine.close()
         self.scheduler.stop()
@@ -637,33 +630,6 @@ class Cluster:
         for r, v in sorted(t.engine.versions(k).items()):
             out[r] = None if v is None else _version_json(v)
         return out
-
-
-def _expired(item: dict | None, attr: str, now_s: float) -> bool:
-    """TTL: a Number attribute holding epoch seconds in the past (other types never expire)."""
-    if item is None or "N" not in item.get(attr, {}):
-        return False
-    try:
-        return float(item[attr]["N"]) < now_s
-    except ValueError:
-        return False
-
-
-def ttl_sweep(t: GlobalTable, region: str, now_s: float) -> int:
-    """Delete the expired items of `t` in `region` through its engine; how many."""
-    attr = t.ttl_attribute
-    if attr is None:
-        return 0
-    rep = t.replicas.get(region)
-    if rep is None:
-        return 0
-    with rep.lock:
-        expired = [(k, v.item) for k, v in rep.leader.items() if _expired(v.item, attr, now_s)]
-    for k, item in expired:
-        def compute(old, attr=attr):
-            return None if _expired(old, attr, now_s) else UNCHANGED
-        t.engine.write(region, [Mutation(k, t.schema.key_attrs(item), compute)])
-    return len(expired)
 
 
 def _version_json(v: Version) -> dict:

@@ -272,7 +272,11 @@ class RegionService:
         if filt is not None:
             ex.check_operands(filt, ph, "FilterExpression")
         hash_value, range_cond = _key_condition(kc, ph, t)
-        items = [it for it in t.engine.scan(self.region, _bool(req, "ConsistentRead"))
+        consistent = _bool(req, "ConsistentRead")
+        if "query-sc-unfenced" in self.cluster.bugs:
+            # BUG (emulator/bugs.py): the consistency flag is not passed on for Query.
+            consistent = False
+        items = [it for it in t.engine.scan(self.region, consistent)
                  if attrs.equal(it.get(t.schema.hash), hash_value)
                  and (range_cond is None or ex.evaluate(it, range_cond, ph))]
         if not _bool(req, "ScanIndexForward", True):

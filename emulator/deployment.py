@@ -36,7 +36,7 @@ from gtcheck.errors import BadInput, SetupError
 DEFAULT_REGIONS = ("us-east-1", "us-east-2", "us-west-2")
 DEFAULT_STATE_FILE = ".gtcheck/emulator.json"
 MODES = ("async", "strong")
-FAULT_ACTIONS = ("isolate", "cut", "cut-oneway", "delay", "slow", "pause", "resume", "heal",
+FAULT_ACTIONS = ("isolate", "cut", "cut-oneway", "delay", "delay-oneway", "slow", "pause", "resume", "heal",
                  "pause-replication", "resume-replication", "stop", "start", "skew-clock",
                  "status")
 
@@ -235,6 +235,16 @@ class Deployment:
         self.cluster.wan.delay(a, b, ms, both=True)
         return self.status()
 
+    def delay_oneway(self, a: str, b: str, ms: float) -> dict:
+        """Add `ms` of delay to the direction a -> b only (b -> a keeps its latency): the
+        asymmetric paths some mistakes need (issue 21); `heal` lifts it."""
+        a, b = self._pair(a, b)
+        ms = _number(ms, "ms")
+        if not 0 <= ms <= 600_000:
+            raise BadInput("delay ms must be between 0 and 600000")
+        self.cluster.wan.delay(a, b, ms, both=False)
+        return self.status()
+
     def slow(self, region: str, ms: float) -> dict:
         """Add `ms` of one-way delay to every link into and out of `region` (a slow
         region, or a slow MRSC journal leader); `heal` lifts it."""
@@ -345,6 +355,7 @@ class Deployment:
         table = {
             "isolate": (self.isolate, 1, 1), "cut": (self.cut, 2, 2),
             "cut-oneway": (self.cut_oneway, 2, 2), "delay": (self.delay, 3, 3),
+            "delay-oneway": (self.delay_oneway, 3, 3),
             "slow": (self.slow, 2, 2), "pause": (self.pause_region, 1, 1),
             "resume": (self.resume_region, 0, 1),
             "heal": (self.heal, 0, 0), "pause-replication": (self.pause_replication, 0, 1),

@@ -55,13 +55,15 @@ from emulator.store import Item, Key, Version
 from emulator.wan import Wan, default_one_way_ms
 
 TICK_S = 0.01               # journal ticker period (failure detection only)
-HEARTBEAT_TICKS = 2
+HEARTBEAT_TICKS = 2         # at latency scale 1 (20 ms); scaled, see heartbeat_ticks
 ELECTION_MIN_TICKS = 30     # at latency scale 0 (300 ms: robust to a busy machine);
                             # grows with the WAN's round trips
 REQUEST_TIMEOUT_S = 2.0     # plus eight of the slowest round trips at the current scale
 APPLIED_HISTORY_MAX = 10_000  # per region, for tests and status (bounded: fences
                               # of a long read-only load must not grow memory)
 COMPACT_EVERY = 1024        # entries between journal compactions
+APPLY_DELAY_MAX_MS = 3.0    # at latency scale 1: a committed entry waits 0..this, seeded,
+                            # before its region applies it (in journal order)
 
 
 class WanTransport:
@@ -91,6 +93,15 @@ class WanTransport:
 
     def close(self) -> None:
         self.wan.unsubscribe(self.invalidate)
+
+
+def heartbeat_ticks(latency_scale: float, election_min: int) -> int:
+    """The leader's heartbeat period in ticks: `HEARTBEAT_TICKS` at latency scale 1,
+    scaled with the WAN (issue 21: a heartbeat is also the retransmission of what a peer
+    has not acknowledged, so it should track the round trip it waits on), at least one
+    tick and at most a third of the election timeout (Raft needs heartbeat << election)."""
+    scaled = int(round(HEARTBEAT_TICKS * max(0.0, latency_scale)))
+    return max(1, min(scaled, max(1, election_min // 3)))
 
 
 def preferred_leader(participants: Sequence[str], replicas: Sequence[str]) -> str:
@@ -138,9 +149,9 @@ class MrscEngine:
             (wan.one_way_ms(a, b) for a in self.participants for b in self.participants
              if a != b), default=0.0) / 1000.0
         election_min = max(ELECTION_MIN_TICKS, int(4 * self.rtt_max_s / TICK_S) + 1)
-        self.timing = Timing(election_min=int(ctx.settings.get("mrsc_election_ticks",
-                                                               election_min)),
-                             heartbeat=HEARTBEAT_TICKS)
+        election_min = int(ctx.settings.get("mrsc_election_ticks", election_min))
+        self.timing = Timing(election_min=election_min,
+                             heartbeat=heartbeat_ticks(wan.latency_scale, election_min))
         self.request_timeout_s = float(ctx.settings.get(
             "mrsc_request_timeout_s", REQUEST_TIMEOUT_S + 8 * self.rtt_max_s))
         self.repropose_s = max(0.1, 4 * self.rtt_max_s)
@@ -157,6 +168,9 @@ class MrscEngine:
         self._pending_lock = threading.Lock()
         self._ids = itertools.count(1)
         self._rng = random.Random(ctx.rng.random())
+        self._apply_rng = random.Random(self._rng.random())
+        self._apply_due: dict[str, float] = {}
+        self._apply_lock = threading.Lock()
         self._witness_lock = threading.RLock()
         self._reachable: dict[str, bool] = {}
         self._state_lock = threading.RLock()
@@ -173,7 +187,7 @@ class MrscEngine:
     def _boot(self, p: str, *, campaign: bool = False) -> JournalNode:
         node = JournalNode(
             p, self.participants, self.durable[p], transport=self.transport,
-            directory=self.directory, subscriber=lambda i, e, p=p: self._apply(p, i, e),
+            directory=self.directory, subscriber=lambda i, e, p=p: self._deliver(p, i, e),
             applied_index=self.checkpoint[p], tick_s=TICK_S, timing=self.timing,
             rng=random.Random(self._rng.random()), preferred_leader=self.preferred)
         self.nodes[p] = node
@@ -210,6 +224,22 @@ class MrscEngine:
     def _region_lock(self, region: str):
         replica = self.ctx.replicas.get(region)
         return replica.lock if replica is not None else self._witness_lock
+
+    def _deliver(self, region: str, index: int, entry: Entry) -> None:
+        """A committed entry reached `region`'s node. A region's replication engine need
+        not apply it at once (issue 21): it is applied after a seeded random delay of up
+        to `APPLY_DELAY_MAX_MS` x latency scale, never before the entries before it (the
+        due times only grow per region; the scheduler runs ties in submission order).
+        Fences and writes wait for their own entry to be applied, so M04/M06 hold."""
+        max_ms = APPLY_DELAY_MAX_MS * self.ctx.wan.latency_scale
+        if max_ms <= 0:
+            self._apply(region, index, entry)
+            return
+        with self._apply_lock:
+            due = max(self._apply_due.get(region, 0.0),
+                      time.monotonic() + self._apply_rng.uniform(0.0, max_ms) / 1000.0)
+            self._apply_due[region] = due
+        self.ctx.wan.scheduler.call_at(due, lambda: self._apply(region, index, entry))
 
     def _apply(self, region: str, index: int, entry: Entry) -> None:
         """Subscriber of `region`'s journal node: called once per committed entry, in

@@ -22,6 +22,7 @@ This is the `ReplicationEngine` for MultiRegionConsistency EVENTUAL (SEMANTICS.m
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections import OrderedDict
@@ -35,6 +36,7 @@ from emulator.store import Item, Key, StreamRecord, TableReplica, Version
 NO_RECORD_ONE_IN_N = 10  # replicated-write-no-record: one applied write in N
 REPLICATOR_OVERHEAD_MS = 8.0  # reading the stream and writing remotely, at latency scale 1
 REPLICATION_JITTER_MS = 10.0  # default per-record jitter at latency scale 1 (A04)
+RESENDS_MAX = 50  # restamp-on-ack-timeout: resends of one record before its ack is back
 
 
 class Replicator:
@@ -90,9 +92,10 @@ class Replicator:
             self._last_due = {k: t for k, t in self._last_due.items() if t > now}
         self._shipped.add(rec.sequence)
         gen = self._generation
-        self.engine.ctx.wan.scheduler.call_at(due, lambda: self._arrive(rec, gen))
+        self.engine.ctx.wan.scheduler.call_at(due, lambda: self._arrive(rec, gen, now, due))
 
-    def _arrive(self, rec: StreamRecord, generation: int) -> None:
+    def _arrive(self, rec: StreamRecord, generation: int, sent: float = 0.0,
+                due: float = 0.0) -> None:
         with self._lock:
             if generation != self._generation or rec.sequence not in self._backlog:
                 return  # superseded: the path broke after it was sent; it is re-sent
@@ -106,10 +109,48 @@ class Replicator:
             # BUG (emulator/bugs.py): the record left the backlog above, before the
             # destination write succeeded; this write failed and nothing retries it.
             return
+        if "delete-not-replicated" in bugs and rec.new is None:
+            # BUG (emulator/bugs.py): no new image, "nothing to apply"; counted delivered.
+            self.applied += 1
+            return
         if self.engine.apply_replicated(self.dst, rec):
             self.applied += 1
         else:
             self.dropped_stale += 1
+        if "restamp-on-ack-timeout" in bugs and sent:
+            self._ack_timeout_resend(rec, sent, due)
+
+    def _ack_timeout_resend(self, rec: StreamRecord, sent: float, due: float) -> None:
+        """restamp-on-ack-timeout (emulator/bugs.py): the acknowledgement leaves dst when
+        the record is due there and travels back dst -> src (never, over a cut link); the
+        source waits for it as long as a symmetric round trip takes. Times are the model's
+        (send and due times), not the scheduler's, so only an asymmetric path trips it."""
+        ctx = self.engine.ctx
+        wan = ctx.wan
+        if not wan.link_live(self.dst, self.src):
+            ack_at = float("inf")
+        else:
+            ack_at = due + wan.one_way_ms(self.dst, self.src) / 1000.0
+        jitter_ms = ctx.settings.get("replication_jitter_ms",
+                                     REPLICATION_JITTER_MS * wan.latency_scale)
+        overhead_ms = ctx.settings.get("replicator_overhead_ms",
+                                       REPLICATOR_OVERHEAD_MS * wan.latency_scale)
+        timeout_s = (2 * wan.one_way_ms(self.src, self.dst) + overhead_ms + jitter_ms
+                     + 1.0) / 1000.0
+        if ack_at - sent <= timeout_s:
+            return
+
+        def resend() -> None:
+            # BUG: the resend is stamped anew, as if it were a fresh write of the source.
+            stamp = ctx.clocks[self.src].stamp(rec.timestamp_us)
+            again = dataclasses.replace(rec, timestamp_us=stamp)
+            wan.scheduler.call_later(self.delay_s(),
+                                     lambda: self.engine.apply_replicated(self.dst, again))
+        # resent at every timeout until the first acknowledgement is back (bounded)
+        k = 1
+        while sent + k * timeout_s < ack_at and k <= RESENDS_MAX:
+            wan.scheduler.call_later(max(0.0, sent + k * timeout_s - time.monotonic()), resend)
+            k += 1
 
     def _stall(self) -> None:
         """The path broke: forget what is in flight; it all goes again on resume."""

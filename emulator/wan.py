@@ -13,6 +13,11 @@ traffic use it:
   live links with networkx (shortest one-way delay), so a cut A-B makes traffic take A-C-B
   (M12).
 
+Every message `send` carries gets a seeded random jitter on top of its link's delay
+(`jitter_ms`, by default `MESSAGE_JITTER_MS` x `latency_scale`), drawn per message, so two
+messages on one link may arrive in the other order, as datagrams over a real WAN can
+(issue 21: the journal must not rely on FIFO links; Raft does not).
+
 `Scheduler` is the one timer thread that delivers messages (and runs any other delayed
 callback of the emulator) at their due time. Callbacks run on that thread, in due-time
 order (ties in submission order), and must not block: they take a region lock, apply, and
@@ -25,6 +30,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import random
 import threading
 import time
 from typing import Callable, Iterable
@@ -57,6 +63,7 @@ _ONE_WAY_MS: dict[frozenset[str], float] = {
 }
 DEFAULT_ONE_WAY_MS = 40.0  # any pair not in the table above
 MAX_DELAY_MS = 600_000.0  # a fault may add at most ten minutes of delay to a link
+MESSAGE_JITTER_MS = 3.0   # per message sent with `send`, uniform in [0, this x scale]
 
 
 def default_one_way_ms(a: str, b: str) -> float:
@@ -136,7 +143,8 @@ class Wan:
 
     def __init__(self, regions: Iterable[str], *, latency_scale: float = 1.0,
                  latency_ms: dict[tuple[str, str], float] | None = None,
-                 scheduler: Scheduler | None = None) -> None:
+                 scheduler: Scheduler | None = None, seed: int = 0,
+                 jitter_ms: float | None = None) -> None:
         self.regions: tuple[str, ...] = tuple(dict.fromkeys(regions))
         if latency_scale < 0:
             raise ValueError("latency_scale must be >= 0")
@@ -149,6 +157,9 @@ class Wan:
         for pair, ms in (latency_ms or {}).items():
             self._base[tuple(pair)] = float(ms)  # type: ignore[index]
         self.scheduler = scheduler or Scheduler()
+        self.jitter_ms = (MESSAGE_JITTER_MS * self.latency_scale if jitter_ms is None
+                          else float(jitter_ms))
+        self._rng = random.Random(f"gtcheck-wan:{seed}")
         self._lock = threading.Lock()
         self._cut: set[tuple[str, str]] = set()
         self._extra_ms: dict[tuple[str, str], float] = {}
@@ -200,6 +211,14 @@ class Wan:
     def path_ms(self, path: list[str]) -> float:
         return sum(self.one_way_ms(x, y) for x, y in zip(path, path[1:]))
 
+    def message_delay_s(self, a: str, b: str) -> float:
+        """One message's delay on a -> b: the link's one-way delay plus seeded jitter."""
+        jitter = 0.0
+        if self.jitter_ms > 0:
+            with self._lock:
+                jitter = self._rng.uniform(0.0, self.jitter_ms)
+        return (self.one_way_ms(a, b) + jitter) / 1000.0
+
     # ---- delivery ------------------------------------------------------------------
     def send(self, src: str, dst: str, deliver: Callable[[], None], *, relay: bool = False,
              on_drop: Callable[[], None] | None = None) -> bool:
@@ -222,7 +241,7 @@ class Wan:
             elif on_drop is not None:
                 on_drop()
 
-        self.scheduler.call_later(self.one_way_ms(src, dst) / 1000.0, arrive)
+        self.scheduler.call_later(self.message_delay_s(src, dst), arrive)
         return True
 
     def _hop(self, at: str, dst: str, deliver: Callable[[], None],
@@ -245,7 +264,7 @@ class Wan:
             elif not self._hop(nxt, dst, deliver, on_drop) and on_drop is not None:
                 on_drop()
 
-        self.scheduler.call_later(self.one_way_ms(at, nxt) / 1000.0, arrive)
+        self.scheduler.call_later(self.message_delay_s(at, nxt), arrive)
         return True
 
     # ---- faults --------------------------------------------------------------------

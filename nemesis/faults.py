@@ -25,6 +25,10 @@ Targets, by family (SEMANTICS.md T1 asks for each of these failure states):
   which makes every write and SC read slow and exercises re-proposals and timeouts;
 - pause: one region frozen as SIGSTOP would freeze its processes (endpoint, replicators,
   MRSC journal participant), then resumed; in MRSC the journal leader half the time.
+- oneway-latency: extra delay on one direction of one pair (`--nemesis-latency-ms`, as
+  slow's): asymmetric paths, where a request's way out and its answer's way back differ
+  (issue 21); in MRSC the journal leader's outbound link half the time;
+- oneway-link: one direction of one pair cut (A10 / M12 on one path only).
 
 Each family names the targets it runs against (`targets`); `check_targets` refuses the
 others up front, naming the families that do run there.
@@ -105,6 +109,16 @@ def _slow_region(t: Topology, rng: random.Random, o: FaultOptions) -> dict:
     return {"region": region, "ms": o.slow_ms}
 
 
+def _oneway_pair(t: Topology, rng: random.Random, o: FaultOptions) -> dict:
+    if t.leader is not None and rng.random() < 0.5:
+        return {"a": t.leader, "b": rng.choice([p for p in t.participants if p != t.leader])}
+    return _one_pair(t, rng, o)
+
+
+def _oneway_delayed_pair(t: Topology, rng: random.Random, o: FaultOptions) -> dict:
+    return {**_oneway_pair(t, rng, o), "ms": o.slow_ms}
+
+
 def _paused_region(t: Topology, rng: random.Random, o: FaultOptions) -> dict:
     if t.leader is not None and rng.random() < 0.5:
         return {"region": t.leader}
@@ -158,6 +172,10 @@ FAMILIES: Mapping[str, FaultFamily] = {
                     "add delay to every link of one region (MRSC: the journal leader)"),
         FaultFamily("pause", "pause", "resume", _paused_region,
                     "freeze one region's processes (like SIGSTOP), then resume them"),
+        FaultFamily("oneway-latency", "delay-oneway", HEAL, _oneway_delayed_pair,
+                    "add delay to one direction of the link between two regions"),
+        FaultFamily("oneway-link", "cut-oneway", HEAL, _oneway_pair,
+                    "cut one direction of the link between two regions"),
     )
 }
 

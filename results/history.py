@@ -438,7 +438,8 @@ def client_ops(ops: Iterable[Op]) -> Iterator[Op]:
 # --- Fault periods -------------------------------------------------------------------
 # Nemesis operations name the fault action in `f` and its target in `value`. These begin
 # a fault; "heal" ends every open fault; the END_ACTIONS end the matching begun fault.
-FAULT_ACTIONS = frozenset(("isolate", "cut", "cut-oneway", "delay", "pause-replication",
+FAULT_ACTIONS = frozenset(("isolate", "cut", "cut-oneway", "delay", "delay-oneway",
+                           "pause-replication",
                            "stop", "skew-clock", "slow", "pause", "fis-pause-replication",
                            "client-partition", "client-latency", "client-timeout"))
 # Faults of a remote run's client hosts (suite.remote.faults; value {"host", "region"}):

@@ -20,7 +20,12 @@ ten times its slowest replication path at the run's latency scale (the largest o
 WAN latency between the run's regions plus the replicator's overhead and jitter,
 emulator/wan.py and emulator/replication.py), and at least 0.25 s; at latency scale 1 on
 the three default US regions that is (33 + 8 + 10) ms x 10 = 0.51 s. Elsewhere (AWS,
-served endpoints) it is 2 s: the talk's "typically under a second" (A04), doubled.
+served endpoints) it is 2 s: the talk's "typically under a second" (A04), doubled. A run
+whose nemeses delay links (`latency`, `slow`, `oneway-latency`) adds the largest delay
+they inject: a message sent just before the heal still carries it (a heal does not speed
+up what is in flight), so without it a quiet round could read before that write arrived
+and call the regions diverged (issue 21: a false alarm in demo-multi-writer x
+oneway-latency).
 """
 
 from __future__ import annotations
@@ -39,10 +44,24 @@ LAG_FACTOR = 10.0
 OTHER_TARGET_SETTLE_S = 2.0
 
 
+def in_flight_delay_s(test: Any) -> float:
+    """The largest extra one-way delay the run's nemeses put on a link (module doc)."""
+    from nemesis.faults import FaultOptions
+    names = set(getattr(test, "nemesis", ()) or ())
+    given = getattr(test, "nemesis_latency_ms", None)
+    o = FaultOptions()
+    ms = 0.0
+    if "latency" in names:
+        ms = max(ms, o.latency_ms if given is None else float(given))
+    if names & {"slow", "oneway-latency"}:
+        ms = max(ms, o.slow_ms if given is None else float(given))
+    return ms / 1000.0
+
+
 def settle_s(test: Any) -> float:
     """How long the clients are held after a heal before a quiet round (module docstring)."""
     if getattr(test, "target", "emulator") != "emulator":
-        return OTHER_TARGET_SETTLE_S
+        return OTHER_TARGET_SETTLE_S + in_flight_delay_s(test)
     from emulator.replication import REPLICATION_JITTER_MS, REPLICATOR_OVERHEAD_MS
     from emulator.wan import default_one_way_ms
     regions = list(getattr(test, "regions", ()) or ())
@@ -50,7 +69,7 @@ def settle_s(test: Any) -> float:
                   default=0.0)
     lag_ms = (one_way + REPLICATOR_OVERHEAD_MS + REPLICATION_JITTER_MS) * \
         float(getattr(test, "latency_scale", 1.0))
-    return max(MIN_SETTLE_S, LAG_FACTOR * lag_ms / 1000.0)
+    return max(MIN_SETTLE_S, LAG_FACTOR * lag_ms / 1000.0) + in_flight_delay_s(test)
 
 
 def enabled(test: Any) -> bool:

@@ -53,7 +53,7 @@ def test_all(mode, time_limit, quick, workloads, nemeses, jobs, target, seed,
     settings = battery.settings_for(quick=quick, time_limit=time_limit)
     jobs = battery.jobs_for(jobs, quick=quick)
     plan = battery.plans(battery.modes_for(mode), battery.parse_names(workloads),
-                         battery.parse_names(nemeses), target=target)
+                         battery.parse_names(nemeses), target=target, quick=quick)
     if seed is None:
         seed = random.SystemRandom().randrange(2**31)
     store = Store(store_root)

@@ -18,11 +18,13 @@ from suite.registry import register_workload
 from workloads.base import Workload, WorkloadOptions, options_from_test, region_of_thread
 
 DESCRIPTIONS = {
-    "register": "read / write / cas on single-value items; SC and EC reads; unique values",
+    "register": ("read / write / cas / delete on single-value items; SC and EC reads through "
+                 "GetItem, Query, Scan, BatchGetItem, TransactGetItems; unique values"),
     "counter": "UpdateItem ADD increments and reads",
     "set": "adds of unique elements to number sets, final reads in every region",
-    "set-full": ("every element its own item, written once, scanned often in every region: "
-                 "lost / stale / never-read per element and region, replication lag"),
+    "set-full": ("every element its own item, written once, scanned often in every region, "
+                 "some deleted or expiring (TTL): lost / stale / resurrected / never-read per "
+                 "element and region, replication lag"),
     "demo-single-writer": "the talk's single-writer demo: one region increments, the others read",
     "demo-multi-writer": "the talk's multi-writer demo: every region increments at once",
     "list-append": "Elle's list-append: 1-4 appends (TransactWriteItems) or reads "

@@ -23,6 +23,7 @@ from suite.generator import PENDING, Generator, each_thread, gen_op
 from workloads.base import Workload, WorkloadOptions, paced, region_of_thread
 from workloads.client import KEY, OpView, RegionClient
 from workloads.dynamo import num, parse_num
+from workloads.generators import UntilAnswered
 
 NAME = "bank"
 ATTR = "b"
@@ -129,8 +130,8 @@ def workload(opts: WorkloadOptions) -> Workload:
     from checkers.elle.run import bank_checkers
     accounts = opts.key_names()
     transactional = opts.mode != "strong"
-    final = each_thread([{"f": "read", "value": {a: None for a in accounts},
-                          "consistent": transactional, "final": True}])
+    final = each_thread([UntilAnswered({"f": "read", "value": {a: None for a in accounts},
+                                        "consistent": transactional, "final": True})])
     return Workload(
         name=NAME,
         client=RegionClient(opts.table, OPS, connect_timeout_s=opts.connect_timeout_s,

@@ -43,6 +43,7 @@ class WorkloadOptions:
     connect_timeout_s: float = 1.0
     read_timeout_s: float = 5.0
     hot_keys: int = 0               # keys in play at a time (0: all of them, uniformly)
+    target: str = "emulator"        # the target kind (TTL expiry is bounded only there)
 
     def key_names(self) -> tuple[str, ...]:
         if self.keys < 1:
@@ -78,7 +79,8 @@ def options_from_test(test: Any) -> WorkloadOptions:
         table=table_name(test), concurrency=test.concurrency, rate=test.rate,
         latency_scale=test.latency_scale,
         read_timeout_s=max(0.5, float(getattr(test, "op_timeout", 5.0))),
-        hot_keys=int(getattr(test, "hot_keys", 0) or 0))
+        hot_keys=int(getattr(test, "hot_keys", 0) or 0),
+        target=str(getattr(test, "target", "emulator") or "emulator").split(":", 1)[0])
 
 
 def table_name(test: Any) -> str:

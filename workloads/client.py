@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any, Callable, Mapping
 
 from results.history import Op
-from workloads.dynamo import (classify, num, one_attempt_config, parse_num,
+from workloads.dynamo import (Unprocessed, classify, num, one_attempt_config, parse_num,
                               parse_num_set)
 
 KEY = "pk"
@@ -31,12 +31,18 @@ OpCall = Callable[[Any, str, "OpView"], Any]
 class OpView:
     """The fields an operation call needs, from an `Op` or from an op dict alike."""
 
-    __slots__ = ("f", "key", "value", "consistent")
+    __slots__ = ("f", "key", "value", "consistent", "path", "ttl")
 
     def __init__(self, op: Any):
-        get = op.get if isinstance(op, Mapping) else (lambda k, d=None: getattr(op, k, d))
+        if isinstance(op, Mapping):
+            get = op.get
+        else:
+            extra = getattr(op, "extra", None) or {}
+            get = lambda k, d=None: getattr(op, k, extra.get(k, d))  # noqa: E731
         self.f, self.key, self.value = get("f"), get("key"), get("value")
         self.consistent = get("consistent")
+        self.path = get("path")  # the API a register read or delete goes through
+        self.ttl = bool(get("ttl"))  # set-full: the element's item expires (TTL)
 
 
 def _key(op: OpView) -> dict:
@@ -46,13 +52,84 @@ def _key(op: OpView) -> dict:
 # --- register: read / write / cas ---------------------------------------------------
 
 def register_read(c: Any, table: str, op: OpView) -> Any:
-    resp = c.get_item(TableName=table, Key=_key(op), ConsistentRead=bool(op.consistent))
-    return parse_num(resp.get("Item", {}).get(REGISTER_ATTR))
+    item = read_item(c, table, op)
+    return parse_num((item or {}).get(REGISTER_ATTR))
 
 
 def register_write(c: Any, table: str, op: OpView) -> Any:
+    if op.value is None:  # a delete is a write of "absent" (issue 21)
+        return register_delete(c, table, op)
     c.put_item(TableName=table, Item={**_key(op), REGISTER_ATTR: num(op.value)})
     return op.value
+
+
+# Read paths (issue 21): every API that can read one item, so a mistake on any of them
+# is exercised. TransactGetItems is always a serializable (SC) read and is refused on
+# MRSC tables (M14), so the workload uses it on async tables only.
+READ_PATHS = ("GetItem", "Query", "Scan", "BatchGetItem", "TransactGetItems")
+DELETE_PATHS = ("DeleteItem", "BatchWriteItem", "TransactWriteItems")
+
+
+def read_item(c: Any, table: str, op: OpView) -> dict | None:
+    """The item `op.key` names, read through `op.path` (GetItem when absent), SC or EC."""
+    path, consistent = op.path or "GetItem", bool(op.consistent)
+    if path == "GetItem":
+        return c.get_item(TableName=table, Key=_key(op), ConsistentRead=consistent).get("Item")
+    if path == "Query":
+        resp = c.query(TableName=table, ConsistentRead=consistent,
+                       KeyConditionExpression="#k = :k",
+                       ExpressionAttributeNames={"#k": KEY},
+                       ExpressionAttributeValues={":k": {"S": str(op.key)}})
+        items = resp.get("Items", [])
+        return items[0] if items else None
+    if path == "Scan":
+        kwargs: dict[str, Any] = dict(TableName=table, ConsistentRead=consistent,
+                                      FilterExpression="#k = :k",
+                                      ExpressionAttributeNames={"#k": KEY},
+                                      ExpressionAttributeValues={":k": {"S": str(op.key)}})
+        while True:
+            resp = c.scan(**kwargs)
+            if resp.get("Items"):
+                return resp["Items"][0]
+            if not resp.get("LastEvaluatedKey"):
+                return None
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+    if path == "BatchGetItem":
+        resp = c.batch_get_item(RequestItems={table: {"Keys": [_key(op)],
+                                                      "ConsistentRead": consistent}})
+        if resp.get("UnprocessedKeys"):
+            raise Unprocessed("BatchGetItem left the key unprocessed")
+        items = resp.get("Responses", {}).get(table, [])
+        return items[0] if items else None
+    if path == "TransactGetItems":
+        resp = c.transact_get_items(TransactItems=[{"Get": {"TableName": table,
+                                                            "Key": _key(op)}}])
+        return (resp.get("Responses") or [{}])[0].get("Item")
+    raise ValueError(f"unknown read path {path!r}")
+
+
+def register_delete(c: Any, table: str, op: OpView) -> Any:
+    """Delete the item through `op.path` (DeleteItem when absent): a write of absent.
+
+    DeleteItem asks for the old item (ReturnValues ALL_OLD) and records `found`: whether
+    the region held an item to delete. A delete that found none wrote nothing (no version,
+    no stream record: nothing is replicated, emulator/README.md), so under last-writer-wins
+    it is no evidence of a newer version; the batch and transactional paths cannot tell,
+    and record nothing."""
+    path = op.path or "DeleteItem"
+    if path == "DeleteItem":
+        resp = c.delete_item(TableName=table, Key=_key(op), ReturnValues="ALL_OLD")
+        return None, {"found": "Attributes" in resp}
+    elif path == "BatchWriteItem":
+        resp = c.batch_write_item(RequestItems={table: [{"DeleteRequest": {"Key": _key(op)}}]})
+        if resp.get("UnprocessedItems"):
+            raise Unprocessed("BatchWriteItem left the delete unprocessed")
+    elif path == "TransactWriteItems":
+        c.transact_write_items(TransactItems=[{"Delete": {"TableName": table,
+                                                          "Key": _key(op)}}])
+    else:
+        raise ValueError(f"unknown delete path {path!r}")
+    return None
 
 
 def register_cas(c: Any, table: str, op: OpView) -> Any:

@@ -52,6 +52,11 @@ DEFINITE_ERRORS: Mapping[str, str] = {
 }
 
 
+class Unprocessed(Exception):
+    """A batch (BatchGetItem, BatchWriteItem) answered with the request unprocessed: the
+    service said it did not make it, a definite failure."""
+
+
 @dataclass(frozen=True, slots=True)
 class Outcome:
     """How one failed attempt completes: `type` fail or info, `error` a short reason."""
@@ -75,6 +80,8 @@ def classify(exc: BaseException, *, definite_unavailable: bool = False) -> Outco
         if isinstance(status, int) and status >= 500:
             return Outcome(INFO, f"http-{status}:{code}" if code else f"http-{status}", message)
         return Outcome(INFO, f"unknown:{code or status}", message)
+    if isinstance(exc, Unprocessed):
+        return Outcome(FAIL, "Unprocessed", str(exc))
     if isinstance(exc, EndpointConnectionError):
         return Outcome(FAIL, "connection-refused", str(exc))
     if isinstance(exc, (ReadTimeoutError, ConnectTimeoutError)):

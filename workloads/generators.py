@@ -14,7 +14,10 @@ show exactly what a workload will do without a target.
   EC read.
 - `final_reads(keys)`: each client thread reads every key with an SC read,
   marked `"final": True`; thread t is in region t mod len(regions), so with at least one
-  thread per region every region is read.
+  thread per region every region is read. A final read that got no answer (`fail`, e.g.
+  503 while a region that was out catches up, or `info`) is retried within the final
+  phase (`UntilAnswered`): a read that could not be made tells nothing about the region,
+  so it is tried again rather than leaving the region unread (issue 21, item 4).
 - `HotKeys(gen, keys, hot, window_ops)`: Jepsen's independent keys, simplified: `gen`
   picks among `hot` slot keys and this maps them onto a window of `hot` real keys that
   moves on every `window_ops` operations, so contention stays high (a stale read shows in
@@ -26,6 +29,7 @@ show exactly what a workload will do without a target.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
@@ -129,6 +133,54 @@ class Steps(Generator):
         return Steps(self.ops, self.retry_on, self.attempts, self.i + 1, 1)
 
 
+FINAL_READ_ATTEMPTS = 12   # attempts per final read of a key in a thread
+FINAL_READ_GAP_S = 0.25    # pause before each retry: a recovering region catches up
+
+
+@dataclass(frozen=True)
+class UntilAnswered(Generator):
+    """One operation, issued again (a new recorded operation, `"attempt"` from 1) after
+    `gap_s` while its completion is `fail` or `info`, up to `attempts` times. For reads
+    only: retrying a write whose outcome is unknown could apply it twice."""
+
+    template: Mapping[str, Any]
+    attempts: int = FINAL_READ_ATTEMPTS
+    gap_s: float = FINAL_READ_GAP_S
+    attempt: int = 1
+    waiting: bool = False
+    pause: bool = False
+    done: bool = False
+
+    def _with(self, **kw) -> "UntilAnswered":
+        return dataclasses.replace(self, **kw)
+
+    def op(self, test, ctx):
+        if self.done:
+            return None
+        if self.waiting:
+            return PENDING
+        if self.pause:
+            res = gen_op({"type": "sleep", "value": self.gap_s}, test, ctx)
+            if res is None or res is PENDING:
+                return res
+            return res[0], self._with(pause=False)
+        op = dict(self.template)
+        if self.attempt > 1:
+            op["attempt"] = self.attempt
+        res = gen_op(op, test, ctx)
+        if res is None or res is PENDING:
+            return res
+        return res[0], self._with(waiting=True)
+
+    def update(self, test, ctx, event):
+        kind = _field(event, "type")
+        if not self.waiting or kind not in ("ok", "fail", "info"):
+            return self
+        if kind != "ok" and self.attempt < self.attempts:
+            return self._with(waiting=False, pause=self.gap_s > 0, attempt=self.attempt + 1)
+        return self._with(waiting=False, done=True)
+
+
 def pick(rng: random.Random, mix: Sequence[tuple[str, float]]) -> str:
     """One kind of operation from a mix of (kind, fraction); the last takes any rest."""
     x, acc = rng.random(), 0.0
@@ -145,8 +197,11 @@ def read(key: str, kind: str) -> dict:
 
 
 def final_reads(keys: Sequence[str], *, f: str = "read") -> Any:
-    """Every client thread reads every key once with an SC read, marked final."""
-    return each_thread([{"f": f, "key": k, "consistent": True, FINAL: True} for k in keys])
+    """Every client thread reads every key with an SC read, marked final, each read
+    retried until answered (`UntilAnswered`)."""
+    return each_thread([UntilAnswered({"f": f, "key": k, "consistent": True, FINAL: True})
+                        for k in keys])
 
 
-__all__ = ["FINAL", "HotKeys", "Steps", "UniqueOps", "final_reads", "pick", "read"]
+__all__ = ["FINAL", "HotKeys", "Steps", "UniqueOps", "UntilAnswered", "final_reads", "pick",
+           "read"]

@@ -9,6 +9,15 @@ names the one write it observed, which is what the linearizability checker (MRSC
 async checkers (stale, non-monotonic, never-written reads; convergence on the
 last-writer-wins winner) need. Both kinds of read are recorded (`consistent`): MRSC
 promises linearizability for SC reads only; EC reads are judged by weaker rules.
+
+Deletes and read paths (issue 21): a delete is recorded as a write of absent (`f` write,
+`value` null), made through DeleteItem, a BatchWriteItem DeleteRequest or (async tables
+only: MRSC refuses transactions, M14) a TransactWriteItems Delete; a read of absent is
+null, judged like any value (the checkers know that null may be written more than once).
+Each read goes through one of GetItem, Query, Scan (filtered on the key), BatchGetItem
+and (async only) TransactGetItems, SC or EC (TransactGetItems is always SC), and every
+read and delete records the API it used as `path`, so a mistake on any one path shows
+and the report can say which.
 """
 
 from __future__ import annotations
@@ -17,19 +26,39 @@ import random
 from typing import Mapping
 
 from workloads.base import Workload, WorkloadOptions, keyed_workload
+from workloads.client import DELETE_PATHS, READ_PATHS
 from workloads.generators import pick, read
 
 NAME = "register"
 
-# Operation mix: SC reads, EC reads, writes, cas (fractions of all client operations).
-MIX = (("read-sc", 0.30), ("read-ec", 0.15), ("write", 0.35), ("cas", 0.20))
+# Operation mix: SC reads, EC reads, writes, cas, deletes (fractions of all client ops).
+MIX = (("read-sc", 0.30), ("read-ec", 0.15), ("write", 0.32), ("cas", 0.15),
+       ("delete", 0.08))
 
 
-def choose_op(keys: tuple[str, ...]):
+def paths_for(mode: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(read paths, delete paths) a run in `mode` uses: no transactions on MRSC (M14)."""
+    reads, deletes = READ_PATHS, DELETE_PATHS
+    if mode == "strong":
+        reads = tuple(p for p in reads if p != "TransactGetItems")
+        deletes = tuple(p for p in deletes if p != "TransactWriteItems")
+    return reads, deletes
+
+
+def choose_op(keys: tuple[str, ...], mode: str = "async"):
+    read_paths, delete_paths = paths_for(mode)
+
     def choose(rng: random.Random, next_value: int, last: Mapping[str, int]):
         key, kind = rng.choice(keys), pick(rng, MIX)
         if kind.startswith("read"):
-            return read(key, kind), False
+            path = rng.choice(read_paths)
+            op = read(key, kind)
+            if path == "TransactGetItems":  # a transactional read is always serializable
+                op["consistent"] = True
+            return {**op, "path": path}, False
+        if kind == "delete":
+            return {"f": "write", "key": key, "value": None,
+                    "path": rng.choice(delete_paths)}, False
         if kind == "cas" and key in last:  # aim at the last value written to the key
             return {"f": "cas", "key": key, "value": [last[key], next_value]}, True
         return {"f": "write", "key": key, "value": next_value}, True
@@ -37,4 +66,4 @@ def choose_op(keys: tuple[str, ...]):
 
 
 def workload(opts: WorkloadOptions) -> Workload:
-    return keyed_workload(NAME, opts, choose_op)
+    return keyed_workload(NAME, opts, lambda keys: choose_op(keys, opts.mode))

@@ -18,16 +18,39 @@ and the lag figures are sharp.
 
 All operations carry `key` "set-full" (one logical set); an add's `value` is its element
 (unique in the run), a read's completion value the sorted list of elements it saw.
+
+Deletes (issue 21): a few adds are replaced by a delete (`f` "delete", `value` the
+element) of an element whose add was acknowledged, made in the region that added it
+(`DeleteAcked`), through DeleteItem, a BatchWriteItem DeleteRequest or (async tables
+only, M14) a TransactWriteItems Delete (`path`). In the add's own region the delete is
+stamped above the add's version (emulator/store.py RegionClock.stamp), so by
+last-writer-wins it wins everywhere whatever the clocks' skew: once it is acknowledged the
+element must stay absent in that region and, after the heal, everywhere; an element that
+shows again is resurrected (A06, A12; checkers/set_full.py).
+
+TTL (issue 21, A12): against the emulator in async mode some adds carry an expiry already
+past (`ttl`: true; attribute `exp`, with the table's TTL switched on), so the TTL sweeper
+of the adding region deletes them after its bounded delay (emulator/ttl.py) and the
+delete replicates; the checker treats such an element as one that may be deleted any time
+after its add began, and convergence demands that every region agree once the final reads
+come.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import random
+import threading
+import time
+from dataclasses import dataclass, field
 from typing import Any, Mapping
+
+from suite.generator import _Wrapper, gen_update
 
 from workloads.base import Workload, WorkloadOptions, paced
 from workloads.client import KEY, OpView, RegionClient
-from workloads.generators import FINAL, UniqueOps, pick, read
+from workloads.generators import FINAL, UniqueOps, UntilAnswered, _field, pick, read
+from workloads.register import paths_for
 
 NAME = "set-full"
 SET_KEY = "set-full"
@@ -45,9 +68,31 @@ def element_item_key(element: int) -> dict:
 
 
 def add_element(c: Any, table: str, op: OpView) -> Any:
-    """PutItem of the element's own item: written once, never updated."""
-    c.put_item(TableName=table, Item=element_item_key(op.value))
+    """PutItem of the element's own item: written once, never updated. An expiring
+    element (`ttl`) carries an expiry an hour in the past, so the TTL sweeper deletes it
+    soon (the table's TTL is switched on first, once per table)."""
+    item = element_item_key(op.value)
+    if op.ttl:
+        enable_ttl(c, table)
+        item[TTL_ATTR] = {"N": str(int(time.time()) - 3600)}
+    c.put_item(TableName=table, Item=item)
     return op.value
+
+
+TTL_ATTR = "exp"
+_ttl_enabled: set[str] = set()
+_ttl_lock = threading.Lock()
+
+
+def enable_ttl(c: Any, table: str) -> None:
+    """UpdateTimeToLive on `exp`, once per table in this process (the emulator keeps the
+    setting per global table)."""
+    with _ttl_lock:
+        if table in _ttl_enabled:
+            return
+        c.update_time_to_live(TableName=table, TimeToLiveSpecification={
+            "Enabled": True, "AttributeName": TTL_ATTR})
+        _ttl_enabled.add(table)
 
 
 def read_elements(c: Any, table: str, op: OpView) -> Any:
@@ -68,24 +113,93 @@ def read_elements(c: Any, table: str, op: OpView) -> Any:
         kwargs["ExclusiveStartKey"] = last
 
 
-OPS = {"add": add_element, "read": read_elements}
+def delete_element(c: Any, table: str, op: OpView) -> Any:
+    """Delete the element's item through `op.path` (DeleteItem when absent)."""
+    from workloads.client import register_delete
+    register_delete(c, table, OpView({"key": f"{ELEMENT_PREFIX}{int(op.value)}",
+                                      "path": op.path}))
+    return op.value
 
 
-def chooser(mode: str):
+OPS = {"add": add_element, "read": read_elements, "delete": delete_element}
+
+DELETE_FRACTION = 0.25  # of the adds, once some element of the thread's region is acked
+
+
+@dataclass(frozen=True)
+class DeleteAcked(_Wrapper):
+    """Replaces some adds by deletes of elements acknowledged in the same region (the
+    module paragraph says why the same region); each element is deleted at most once."""
+
+    gen: Any
+    regions: tuple
+    delete_paths: tuple
+    seed: int
+    acked: Mapping[str, tuple] = field(default_factory=dict)   # region -> elements
+    region_of: Mapping[int, str] = field(default_factory=dict)  # add in flight -> region
+
+    def step(self, ctx, op, nxt):
+        me = dataclasses.replace(self, gen=nxt)
+        t = ctx.thread_of(op.get("process"))
+        if op.get("f") != "add" or not isinstance(t, int):
+            return op, me
+        region = self.regions[t % len(self.regions)]
+        rng = random.Random(self.seed)
+        me = dataclasses.replace(me, seed=rng.getrandbits(64))
+        mine = self.acked.get(region, ())
+        if mine and rng.random() < DELETE_FRACTION:
+            e = mine[rng.randrange(len(mine))]
+            acked = {**self.acked, region: tuple(x for x in mine if x != e)}
+            return ({**op, "f": "delete", "value": e, "path": rng.choice(self.delete_paths)},
+                    dataclasses.replace(me, acked=acked))
+        return op, dataclasses.replace(me, region_of={**self.region_of,
+                                                      op["value"]: region})
+
+    def update(self, test, ctx, event):
+        me = dataclasses.replace(self, gen=gen_update(self.gen, test, ctx, event))
+        if _field(event, "f") != "add" or _field(event, "type") == "invoke":
+            return me
+        e = _field(event, "value")
+        region = self.region_of.get(e)
+        if region is None:
+            return me
+        rest = {k: v for k, v in self.region_of.items() if k != e}
+        acked = self.acked
+        if _field(event, "type") == "ok":
+            acked = {**acked, region: acked.get(region, ()) + (e,)}
+        return dataclasses.replace(me, acked=acked, region_of=rest)
+
+
+TTL_FRACTION = 0.15  # of the adds: expiring elements (async on the emulator only)
+
+
+def expiring_adds(opts: WorkloadOptions) -> bool:
+    """Whether the run makes expiring elements: MRSC has no TTL (M14), and only the
+    emulator bounds how late a TTL delete comes (emulator/ttl.py), which the final and
+    quiet reads' agreement relies on (AWS: "typically within two days")."""
+    return opts.mode == "async" and opts.target == "emulator"
+
+
+def chooser(mode: str, ttl: bool = False):
     mix = MIX.get(mode, MIX["async"])
 
     def choose(rng: random.Random, next_value: int, last: Mapping[str, int]):
         kind = pick(rng, mix)
         if kind == "add":
-            return {"f": "add", "key": SET_KEY, "value": next_value}, True
+            op = {"f": "add", "key": SET_KEY, "value": next_value}
+            if ttl and rng.random() < TTL_FRACTION:
+                op["ttl"] = True
+            return op, True
         return read(SET_KEY, kind), False
     return choose
 
 
 def final_reads() -> Any:
-    """Every client thread scans once with an SC read after the final heal."""
+    """Every client thread scans once with an SC read after the final heal, retried
+    until answered (workloads.generators.UntilAnswered)."""
     from suite.generator import each_thread
-    return each_thread([{"f": "read", "key": SET_KEY, "consistent": True, FINAL: True}])
+    return each_thread([UntilAnswered({"f": "read", "key": SET_KEY, "consistent": True,
+                                       FINAL: True})])
 
 
 def workload(opts: WorkloadOptions) -> Workload:
@@ -94,7 +208,10 @@ def workload(opts: WorkloadOptions) -> Workload:
         client=RegionClient(opts.table, OPS, connect_timeout_s=opts.connect_timeout_s,
                             read_timeout_s=opts.read_timeout_s,
                             pool_size=max(4, opts.concurrency)),
-        generator=paced(opts, UniqueOps(chooser(opts.mode), opts.seed)),
+        generator=paced(opts, DeleteAcked(UniqueOps(chooser(opts.mode, expiring_adds(opts)),
+                                                    opts.seed),
+                                          tuple(opts.regions), paths_for(opts.mode)[1],
+                                          opts.seed + 2)),
         final_generator=final_reads(),
         checkers=checker_set(opts.mode),
         table=opts.table, keys=(SET_KEY,), min_concurrency=len(opts.regions),

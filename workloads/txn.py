@@ -32,6 +32,7 @@ from suite.generator import PENDING, Generator, each_thread, gen_op
 from workloads.base import Workload, WorkloadOptions, paced, region_of_thread
 from workloads.client import KEY, OpView, RegionClient
 from workloads.dynamo import num, parse_num
+from workloads.generators import UntilAnswered
 
 LIST_ATTR = "l"
 REGISTER_ATTR = "val"
@@ -150,14 +151,15 @@ class TxnOps(Generator):
 
 def final_reads(keys: Sequence[str], mode: str) -> Any:
     """Every thread reads every key after the heal (final): one TransactGetItems of up to
-    100 keys at a time in async mode, one GetItem per key in strong mode (M14)."""
+    100 keys at a time in async mode, one GetItem per key in strong mode (M14); each read
+    retried until answered (workloads.generators.UntilAnswered, issue 21)."""
     if mode == "strong":
         ops = [{"f": "txn", "value": [["r", k, None]], "consistent": True, "final": True}
                for k in keys]
     else:
         ops = [{"f": "txn", "value": [["r", k, None] for k in keys[i:i + 100]],
                 "consistent": True, "final": True} for i in range(0, len(keys), 100)]
-    return each_thread(ops)
+    return each_thread([UntilAnswered(op) for op in ops])
 
 
 def workload(name: str, opts: WorkloadOptions) -> Workload:

@@ -315,3 +315,62 @@ def test_a_remote_async_sc_read_missing_it_after_an_overlapping_sighting_is_allo
     res = check(overlapped_then_missed(B))
     assert res["valid"] is True
     assert "read-your-writes" not in kinds(res) and "non-monotonic-read" not in kinds(res)
+
+
+# --- deletes (issue 21) --------------------------------------------------------------
+
+def delete(h: History, e: int, start: float, end: float | None, region: str) -> History:
+    return h.op("delete", K, start, end, region=region, value=e)
+
+
+def deleted_history(*, b_final_holds: bool = False, b_comes_back: bool = False) -> History:
+    h = History()
+    add(h, 1, 0, 5, A)
+    add(h, 2, 0, 5, B)
+    scan(h, 10, 12, A, [1, 2])
+    scan(h, 10, 12, B, [1, 2])
+    delete(h, 1, 20, 25, A)
+    scan(h, 30, 32, A, [2])           # the deleting region: gone at once (A01)
+    scan(h, 30, 32, B, [1, 2])        # elsewhere: the delete not yet replicated (A03)
+    scan(h, 40, 42, B, [2])
+    scan(h, 50, 52, B, [1, 2] if b_comes_back else [2])
+    finals(h, 100, [2], regions=(A, C))
+    return finals(h, 100, [1, 2] if b_final_holds else [2], regions=(B,))
+
+
+def test_a_deleted_element_missing_afterwards_is_neither_lost_nor_stale():
+    for test in (TEST_ASYNC, TEST_STRONG):
+        h = deleted_history()
+        if test is TEST_STRONG:  # MRSC: B's SC read at 30 ms would be a stale read
+            h = History()
+            add(h, 1, 0, 5, A)
+            scan(h, 10, 12, B, [1])
+            delete(h, 1, 20, 25, A)
+            scan(h, 30, 32, B, [])
+            finals(h, 100, [])
+        r = check(h, test)
+        assert r["valid"] is True, r["anomalies"]
+        assert "lost-add" not in r["anomaly_counts"]
+
+
+def test_a_deleted_element_shown_again_is_resurrected():
+    r = check(deleted_history(b_comes_back=True))
+    assert r["valid"] is False and r["anomaly_counts"].get("resurrected") == 1
+    a = first(r, "resurrected")
+    assert a["region"] == B and a["element"] == 1 and "undone" in a["explanation"]
+    r = check(deleted_history(b_final_holds=True))
+    assert r["valid"] is False and first(r, "resurrected")["region"] == B
+
+
+def test_an_sc_read_after_the_acknowledged_delete_must_lack_it():
+    h = History()
+    add(h, 1, 0, 5, A)
+    delete(h, 1, 20, 25, A)
+    scan(h, 30, 32, A, [1])
+    assert kinds(check(h)) == {"read-your-writes": 1}
+    h = History()
+    add(h, 1, 0, 5, A)
+    delete(h, 1, 20, 25, A)
+    scan(h, 30, 32, C, [1])
+    assert check(h)["valid"] is True            # async: remote staleness is allowed
+    assert "stale-read" in kinds(check(h, TEST_STRONG))  # MRSC: M06

@@ -324,3 +324,56 @@ def test_serve_rejects_an_unknown_bug_and_the_state_names_the_switches_on(tmp_pa
         assert d.state()["bugs"] == ["relay", "ec-read-goes-back"]
     with Deployment(["us-east-1"], latency_scale=0.0) as d:
         assert d.state()["bugs"] == [] and not d.cluster.bugs
+
+
+# ---- issue 21: deletes, one-way delays, read paths --------------------------------------
+
+@pytest.mark.parametrize("bug", [False, True])
+def test_delete_not_replicated_resurrects_elsewhere(bug):
+    d, cs = async_table(["delete-not-replicated"] if bug else [])
+    try:
+        put(cs[A], "k", 1)
+        wait_until(lambda: all(value(get(cs[r], "tbl", "k")) == 1 for r in US), what="put")
+        cs[A].delete_item(TableName="tbl", Key={"pk": {"S": "k"}})
+        assert d.quiesce(10)
+        time.sleep(0.2)
+        assert get(cs[A], "tbl", "k") is None
+        elsewhere = {r: value(get(cs[r], "tbl", "k")) for r in (B, C)}
+        assert elsewhere == ({B: 1, C: 1} if bug else {B: None, C: None})  # A06, A12
+    finally:
+        d.stop()
+
+
+@pytest.mark.parametrize("bug", [False, True])
+def test_restamp_on_ack_timeout_needs_a_slow_way_back(bug):
+    d, cs = async_table(["restamp-on-ack-timeout"] if bug else [])
+    try:
+        d.delay_oneway(A, B, 200)    # A's records reach B in 200 ms ...
+        d.delay_oneway(B, A, 1000)   # ... but B's acknowledgements take 1 s back
+        put(cs[A], "k", 1)
+        wait_until(lambda: value(get(cs[B], "tbl", "k")) == 1, what="1 at B")
+        put(cs[B], "k", 2)           # B's own later write, acknowledged in B
+        time.sleep(0.8)              # past A's ack timeout (2 x 200 ms) and a resend
+        seen = value(get(cs[B], "tbl", "k"))
+        assert seen == (1 if bug else 2)  # A01/A06: B's SC read must keep its own write
+    finally:
+        d.stop()
+
+
+@pytest.mark.parametrize("bug", [False, True])
+def test_query_sc_unfenced_is_stale_where_getitem_is_not(bug):
+    d, cs = strong_table(["query-sc-unfenced"] if bug else [])
+    try:
+        leader, (x, y) = leader_and_others(d)
+        put(cs[x], "k", 1)
+        for other in (leader, x):
+            d.delay(y, other, 400)   # y learns new entries 400 ms late
+        settle(d, y)
+        put(cs[x], "k", 2)           # acknowledged (x + leader)
+        resp = cs[y].query(TableName="tbl", ConsistentRead=True,
+                           KeyConditionExpression="pk = :k",
+                           ExpressionAttributeValues={":k": {"S": "k"}})
+        assert value(resp["Items"][0]) == (1 if bug else 2)   # M06
+        assert value(get(cs[y], "tbl", "k")) == 2              # GetItem fences either way
+    finally:
+        d.stop()

@@ -90,3 +90,49 @@ def test_scheduler_runs_in_due_order():
     assert done.wait(2)
     s.stop()
     assert out == [1, 2, 3] and s.errors and "ZeroDivisionError" in s.errors[0]
+
+
+def test_one_way_delay_is_directional_and_heal_lifts_it():
+    # issue 21: the delay-oneway fault, through the deployment's fault action
+    from emulator import Deployment
+    with Deployment(US, latency_scale=0.01, seed=1) as d:
+        wan = d.cluster.wan
+        back = wan.one_way_ms("us-east-2", "us-east-1")
+        d.fault("delay-oneway", "us-east-1", "us-east-2", 250)
+        assert wan.one_way_ms("us-east-1", "us-east-2") >= 250
+        assert wan.one_way_ms("us-east-2", "us-east-1") == back
+        d.fault("heal")
+        assert wan.one_way_ms("us-east-1", "us-east-2") < 250
+
+
+def test_message_jitter_is_seeded_and_reorders():
+    # issue 21: seeded per-message jitter, so messages on one link may overtake
+    def arrivals(seed):
+        s = Scheduler()
+        w = Wan(US, latency_scale=0.0, scheduler=s, seed=seed, jitter_ms=20.0)
+        order, done = [], threading.Event()
+        lock = threading.Lock()
+
+        def deliver(i):
+            with lock:
+                order.append(i)
+                if len(order) == 30:
+                    done.set()
+        delays = [w.message_delay_s("us-east-1", "us-east-2") for _ in range(30)]
+        for i in range(30):
+            w.send("us-east-1", "us-east-2", lambda i=i: deliver(i))
+        assert done.wait(5)
+        s.stop()
+        return delays, order
+    d1, o1 = arrivals(5)
+    d2, _ = arrivals(5)
+    assert d1 == d2 and all(0 <= x <= 0.02 for x in d1)
+    assert o1 != sorted(o1)
+
+
+def test_heartbeat_scales_with_the_latency_scale():
+    from emulator.mrsc import heartbeat_ticks
+    assert heartbeat_ticks(1.0, 30) == 2
+    assert heartbeat_ticks(0.1, 30) == 1
+    assert heartbeat_ticks(10.0, 800) == 20
+    assert heartbeat_ticks(10.0, 30) == 10     # never above a third of the election timeout

@@ -29,15 +29,24 @@ def test_composed_families_take_turns_one_fault_at_a_time():
 def test_each_family_begins_and_ends_its_fault_on_the_interval():
     ends = {"isolate": "heal", "link": "heal", "latency": "heal", "clock": "heal",
             "pause-replication": "resume-replication", "outage": "start", "slow": "heal",
-            "pause": "resume"}
+            "pause": "resume", "oneway-latency": "heal", "oneway-link": "heal"}
     begins = {"isolate": "isolate", "link": "cut", "latency": "delay", "clock": "skew-clock",
               "pause-replication": "pause-replication", "outage": "stop", "slow": "slow",
-              "pause": "pause"}
+              "pause": "pause", "oneway-latency": "delay-oneway", "oneway-link": "cut-oneway"}
     for name in FAMILIES:
         ops = fault_schedule(name, seed=1, seconds=4.5, interval_s=1.0)
         assert [f for _, f, _ in ops] == [begins[name], ends[name]] * 2, name
         # wait 1 s, begin, wait 1 s, end, wait 1 s, ...: one op a second (+1 ms each)
         assert [round(t / 1e9) for t, _, _ in ops] == [1, 2, 3, 4], name
+
+
+def test_one_way_faults_name_a_direction_and_their_size():
+    # issue 21: asymmetric paths, one direction delayed or cut
+    for t, f, v in fault_schedule("oneway-latency,oneway-link", seed=4, seconds=30):
+        if f in ("delay-oneway", "cut-oneway"):
+            assert v["a"] != v["b"] and {v["a"], v["b"]} <= set(REGIONS)
+        if f == "delay-oneway":
+            assert v["ms"] > 0
 
 
 def test_fault_targets_come_from_the_topology():

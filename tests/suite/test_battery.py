@@ -46,6 +46,18 @@ def test_the_plan_leaves_out_nemeses_that_cannot_run_on_the_target():
     assert "fis-pause-replication" in on_aws and "isolate" not in on_aws
 
 
+def test_the_quick_plan_on_the_emulator_leaves_out_the_clients_own_faults():
+    """issue 21: on the emulator the quick battery's time goes to the service's faults;
+    named explicitly, or against other targets, the client faults still run."""
+    quick = {p.nemesis for p in battery.plans(["async"], quick=True)}
+    assert not quick & {"client-latency", "client-partition", "client-timeout"}
+    assert {"none", "isolate", "oneway-latency", "oneway-link"} <= quick
+    named = battery.plans(["async"], ["register"], ["client-timeout"], quick=True)
+    assert [p.nemesis for p in named] == ["client-timeout"]
+    on_aws = {p.nemesis for p in battery.plans(["async"], target="aws", quick=True)}
+    assert "client-partition" in on_aws
+
+
 @pytest.mark.parametrize("kw,msg", [
     ({"workloads": ["nope"]}, "unknown workload 'nope'"),
     ({"nemeses": ["nope"]}, "unknown nemesis 'nope'"),
@@ -56,7 +68,7 @@ def test_unknown_names_are_bad_input(kw, msg):
 
 
 def test_settings_quick_and_time_limit():
-    assert battery.settings_for(quick=True, time_limit=None)["time_limit"] == 0.6
+    assert battery.settings_for(quick=True, time_limit=None)["time_limit"] == 1.0
     assert battery.settings_for(quick=False, time_limit=None)["time_limit"] == 20.0
     assert battery.settings_for(quick=True, time_limit=2)["time_limit"] == 2.0
     with pytest.raises(BadInput):
@@ -105,7 +117,7 @@ def test_rows_verdicts_and_the_exit_rule(tmp_path, monkeypatch):
     assert [r.verdict for r in b.rows] == ["valid", "invalid", "unknown", "error"]
     assert b.rows[1].violations == {"stale-read": 2} and b.rows[0].allowed == {"stale-read": 2}
     assert "port in use" in b.rows[3].error
-    assert all(t.seed == 3 and t.time_limit == 0.6 for t in fake.calls)
+    assert all(t.seed == 3 and t.time_limit == battery.QUICK["time_limit"] for t in fake.calls)
     assert len(lines) == 4 and "INVALID" in lines[1] and "stale-read=2" in lines[1]
     assert b.exit_code == 1                                     # invalid wins
     b.rows = [r for r in b.rows if r.verdict != "invalid"]
@@ -119,8 +131,8 @@ def test_rows_verdicts_and_the_exit_rule(tmp_path, monkeypatch):
     b.rows = [battery.Row("strong", "a", "isolate", "invalid", run_dir="/x")]
     assert battery.reproduce_argv(b, b.rows[0]) == [
         "gtcheck", "run", "--target", "emulator", "--mode", "strong", "--workload", "a",
-        "--nemesis", "isolate", "--seed", "3", "--time-limit", "0.6", "--latency-scale",
-        "0.1", "--nemesis-interval", "0.2", "--rate", "300", "--final-wait", "0.5",
+        "--nemesis", "isolate", "--seed", "3", "--time-limit", "1", "--latency-scale",
+        "0.1", "--nemesis-interval", "0.15", "--rate", "300", "--final-wait", "0.5",
         "--op-timeout", "1"]
     assert "reproduce: gtcheck run --target emulator --mode strong" in battery.table(b)
 

@@ -69,6 +69,17 @@ def test_settle_time_scales_with_the_emulators_replication_lag():
     assert not quiet.enabled(Test(mode="async", nemesis=("link",), quiet_reads=False))
 
 
+def test_settle_time_covers_the_delay_a_message_in_flight_still_carries():
+    # issue 21: a write replicated just before the heal of a 300 ms one-way delay lands
+    # up to 300 ms after it; the quiet round must not read before that
+    base = quiet.settle_s(Test(mode="async", latency_scale=0.1))
+    slow = quiet.settle_s(Test(mode="async", latency_scale=0.1, nemesis=("oneway-latency",)))
+    assert abs(slow - base - 0.3) < 1e-9
+    sized = quiet.settle_s(Test(mode="async", latency_scale=0.1, nemesis=("latency", "link"),
+                                nemesis_latency_ms=80.0))
+    assert abs(sized - base - 0.08) < 1e-9
+
+
 def _round(values, *, start=10, writes=(), nemesis=()):
     ops, i = [], 0
     for proc, (region, v) in enumerate(values.items()):

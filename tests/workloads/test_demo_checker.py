@@ -78,3 +78,17 @@ def test_a_retried_increment_shows_its_attempts_and_total_latency():
     assert "6 (120 ms) x3" in render(table)
     result = DemoChecker("multi-writer", "strong", REGIONS).check({}, h, {})
     assert result["conflict_retries"] == 2
+
+
+def test_a_region_without_a_final_read_is_unknown_not_a_violation():
+    # issue 21 item 4 (test-all --quick --mode strong --seed 11, demo-single-writer x
+    # outage): a final read that could not be made says nothing about the region
+    finals = {"us-east-1": 15, "us-east-2": 15}
+    result = DemoChecker("multi-writer", "strong", REGIONS).check(
+        {}, history(five_each(), finals), {})
+    assert result["valid"] == "unknown" and result["errors"] == []
+    assert "us-west-2" in result["reason"]
+    # a real violation in the regions that answered still makes it invalid
+    bad = DemoChecker("multi-writer", "strong", REGIONS).check(
+        {}, history(five_each(), {"us-east-1": 15, "us-east-2": 14}), {})
+    assert bad["valid"] is False

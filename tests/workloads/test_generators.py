@@ -5,7 +5,9 @@ from suite.generator import clients, invocations, simulate, time_limit
 from workloads import counter, demo, register
 from workloads import set as set_workload
 from workloads.base import WorkloadOptions
-from workloads.generators import Steps, final_reads
+from workloads.generators import UniqueOps
+from workloads.generators import (FINAL_READ_ATTEMPTS, FINAL_READ_GAP_S, Steps,
+                                  final_reads)
 
 
 def schedule(gen, concurrency=3):
@@ -31,15 +33,31 @@ def test_same_seed_same_schedule_and_another_seed_another():
 def test_register_written_values_are_unique_and_cas_aims_at_a_written_value():
     ops = schedule(gen_of(register, 5))
     written = [o[3] if o[1] == "write" else o[3][1] for o in ops if o[1] in ("write", "cas")]
-    assert len(written) == len(set(written)) and written == sorted(written)
+    values = [v for v in written if v is not None]  # None: a delete (issue 21)
+    assert len(values) == len(set(values)) and values == sorted(values)
+    assert None in written
     seen: dict = {}
     for _, f, key, value, _, _ in ops:
         if f == "cas":
             assert value[0] == seen[key]
-        if f in ("write", "cas"):
+        if f in ("write", "cas") and (value if f == "write" else value[1]) is not None:
             seen[key] = value if f == "write" else value[1]
     kinds = {(o[1], o[4]) for o in ops}
     assert {("read", True), ("read", False), ("write", None), ("cas", None)} <= kinds
+
+
+def test_register_reads_and_deletes_use_every_path_of_the_mode():
+    from workloads.client import DELETE_PATHS, READ_PATHS
+    gen = UniqueOps(register.choose_op(("k0", "k1"), "async"), 7)
+    ops = invocations(simulate(clients(time_limit(0.2, gen)), concurrency=3, nemesis=False))
+    reads = {(o["path"], o["consistent"]) for o in ops if o["f"] == "read"}
+    assert {p for p, _ in reads} == set(READ_PATHS)
+    assert ("TransactGetItems", False) not in reads and ("Query", False) in reads
+    deletes = {o["path"] for o in ops if o["f"] == "write" and o["value"] is None}
+    assert deletes == set(DELETE_PATHS)
+    strong = UniqueOps(register.choose_op(("k0", "k1"), "strong"), 7)
+    ops = invocations(simulate(clients(time_limit(0.2, strong)), concurrency=3, nemesis=False))
+    assert not {o.get("path") for o in ops} & {"TransactGetItems", "TransactWriteItems"}
 
 
 def test_set_elements_are_unique_and_counter_adds_one():
@@ -53,6 +71,33 @@ def test_final_reads_cover_every_key_on_every_thread():
     assert sorted((o["process"], o["key"]) for o in ops) == [
         (t, k) for t in range(3) for k in ("k0", "k1")]
     assert all(o["consistent"] is True and o["final"] is True for o in ops)
+
+
+def test_a_final_read_without_an_answer_is_retried_until_answered():
+    # issue 21 item 4: a final SC read that got a 503 (a region catching up after an
+    # outage) or timed out is tried again within the final phase, after a pause
+    outcomes = iter(["fail", "info", "ok", "ok"])
+
+    def complete(test, ctx, op):
+        kind = next(outcomes)
+        return {**op, "type": kind, "time": op["time"] + 1,
+                **({"error": "ServiceUnavailable"} if kind == "fail" else {})}
+
+    done = [o for o in simulate(final_reads(["k0", "k1"]), concurrency=1, nemesis=False,
+                                complete=complete) if o["type"] != "invoke"]
+    assert [(o["key"], o.get("attempt", 1), o["type"]) for o in done] == [
+        ("k0", 1, "fail"), ("k0", 2, "info"), ("k0", 3, "ok"), ("k1", 1, "ok")]
+    assert all(o["final"] is True for o in done)
+    # the retries wait FINAL_READ_GAP_S each: the region gets time to catch up
+    assert done[2]["time"] >= 2 * FINAL_READ_GAP_S * 1e9
+
+
+def test_a_final_read_gives_up_after_its_last_attempt():
+    done = [o for o in simulate(final_reads(["k0"]), concurrency=1, nemesis=False,
+                                complete=lambda t, c, op: {**op, "type": "fail",
+                                                           "time": op["time"] + 1})
+            if o["type"] != "invoke"]
+    assert len(done) == FINAL_READ_ATTEMPTS
 
 
 def test_steps_retry_a_conflict_as_a_new_operation():
