@@ -231,7 +231,9 @@ def _reused_values(pairs: Sequence[Pair], margin_ns: int) -> dict[tuple, int]:
     for (key, value), attempts in writes.items():
         maybe = attempts.happened_maybe
         by_key[key] += maybe
-        if len(maybe) > 1:
+        # absence (deletes, issue 21) is written many times by design: the order checks
+        # leave it out and judge it by timing (`provably_older`), so it breaks nothing
+        if len(maybe) > 1 and value is not None:
             multi.append((key, value, maybe))
     out: dict[tuple, int] = {}
     for key, value, maybe in multi:

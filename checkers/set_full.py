@@ -323,7 +323,8 @@ def _staleness(a: Analysis, strong: bool, lost: Mapping[tuple, bool]) -> tuple[l
             if judged and streams[SC] is not None:
                 # A01 / M06 bind every SC read begun after the acknowledgement, also one
                 # begun after an earlier-begun read (overlapping it) had shown the element
-                misses[SC] = streams[SC].all_misses_after(t, e)
+                misses[SC] = [i for i in streams[SC].all_misses_after(t, e)
+                              if not a.may_be_deleted(e, streams[SC].reads[i])]
             if not misses[SC] and not misses[EC]:
                 row["stable"] += 1
                 continue
