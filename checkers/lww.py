@@ -27,9 +27,14 @@ is none reports the smallest set of reads it could find that no execution explai
   later than the read, and R's EC reads never go back (one monotone walk per region).
 - A06, A08, A09: the final SC reads (after the final heal, replication drained) all return
   the last version of the order.
-The written values of a key must be unique (at most one write attempt per value that may
-have happened, no write of "no item"); a key that breaks this is "unknown", with the
-reason, as is a key whose search exceeds its budget. Reads of unknown outcome constrain
+Deletes (issue 21) are writes of "no item": each delete is a version of its own (a
+`Tombstone` named by its op), written for sure only by a delete known to have removed an
+item (DeleteItem's ALL_OLD; deleting an absent item writes nothing under last-writer-wins),
+any other delete as an `info` write. A read of no item on a key that was deleted names no
+single version, so such reads are left out (fewer constraints: still sound, blind to what
+only reads of absence show). The written values of a key must be unique (at most one
+write attempt per value that may have happened); a key that breaks this is "unknown",
+with the reason, as is a key whose search exceeds its budget. Reads of unknown outcome constrain
 nothing.
 
 Algorithm: the versions are placed in order, oldest first. A placement keeps, per region,
@@ -68,6 +73,16 @@ SHRINK_TESTS = 400        # searches one shrink may run
 SHRINK_BUDGET = 20_000    # placements per search while shrinking
 
 _WRITE, _SC, _EC = 0, 1, 2
+
+
+@dataclass(frozen=True, slots=True)
+class Tombstone:
+    """The version a delete writes: no item, named by the delete's op index."""
+
+    index: int
+
+    def __repr__(self) -> str:
+        return f"no item (delete op {self.index})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -525,8 +540,26 @@ def key_ops(pairs: Iterable) -> tuple[dict[Any, list[Write]], dict[Any, list[Rea
             else:
                 old, new = _NO_OLD, ob.freeze(v)
             end = p.end if p.type == OK and p.end is not None else INF
+            ok = p.type == OK
+            if new is None:
+                # a delete (issue 21): a version of its own, "no item", told apart from
+                # every other delete and from the initial state by its op index. Only a
+                # delete known to have removed an item wrote one (DeleteItem ALL_OLD; a
+                # delete of an absent item writes nothing under last-writer-wins); any
+                # other may have taken effect at any moment after its invocation, or never
+                # (as an info write: Knossos).
+                new = Tombstone(p.invoke.index)
+                if ob.maybe_noop_delete(p):
+                    ok, end = False, INF
             writes[key].append(Write(p.invoke.index, ob.region_of(p), p.start, end,
-                                     p.type == OK, new, old))
+                                     ok, new, old))
+    for key in [k for k, ws in writes.items() if any(isinstance(w.value, Tombstone)
+                                                     for w in ws)]:
+        # a read of no item names no one version when the key was deleted: any delete's
+        # or the initial one. The search names one version per read, so those reads are
+        # left out: fewer constraints, so a key still unexplained is a real violation
+        # (sound), at the price of what only reads of absence would show.
+        reads[key] = [r for r in reads[key] if r.value is not None]
     for key, ws in writes.items():
         seen: dict[Any, int] = {}
         for w in ws:
