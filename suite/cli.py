@@ -171,6 +171,10 @@ def _stderr(msg: str) -> None:
                    "reads)  [default: on in async mode with a nemesis].")
 @click.option("--time-limit", type=float, default=30.0, show_default=True,
               help="Seconds of the main phase (the final heal and reads come after).")
+@click.option("--stop-on-violation", is_flag=True,
+              help="End the main phase at the first violation the checking while the "
+                   "run goes finds (heal, no final reads); the verdict is still the "
+                   "full check of the history.")
 @click.option("--concurrency", type=int, default=None,
               help="Client threads in total  [default: 2 per region].")
 @click.option("--rate", type=float, default=50.0, show_default=True,
@@ -217,7 +221,7 @@ def run(target, mode, regions, witness, workload, nemesis, nemesis_interval,
         nemesis_latency_ms, nemesis_timing, emulator_bugs, time_limit,
         concurrency, rate, keys, hot_keys, latency_scale, op_timeout, final_wait, seed,
         store_root, name, schedule_path, test_count, yes, max_requests, fis_role_arn,
-        hosts, ssh_accept_new, quiet_reads):
+        hosts, ssh_accept_new, quiet_reads, stop_on_violation):
     """Run a test: clients and faults against a global table, then judge the history.
 
     Prints a progress line while it runs and, at the end, the verdict, anomalies by kind
@@ -246,7 +250,7 @@ def run(target, mode, regions, witness, workload, nemesis, nemesis_interval,
                                 if v not in (None, False)},
                 nemesis_latency_ms=nemesis_latency_ms, nemesis_timing=nemesis_timing,
                 emulator_bugs=parse_list(emulator_bugs),
-                quiet_reads=quiet_reads,
+                quiet_reads=quiet_reads, stop_on_violation=stop_on_violation,
                 ).stamped(argv=tuple(sys.argv))
     import threading
     stop, abort = threading.Event(), threading.Event()
