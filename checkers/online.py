@@ -43,6 +43,7 @@ COLD: Mapping[tuple[str, str], tuple[str, ...]] = {
     ("strong", "set"): ("linearizability",),
 }
 COLD_AFTER_OPS = 200  # invocations elsewhere after which an idle key counts as cold
+BUSY_FACTOR = 4.0  # wait this many times as long as the last round of checking took
 LINEARIZABILITY_TIMEOUT_S = 10.0  # per key, online: an unfinished search decides nothing
 
 
@@ -156,8 +157,12 @@ class OnlineChecker:
             if op is not False:
                 self._take(op)
                 continue
+            began = time.monotonic()
             self._judge(final=False)
-            next_tick = time.monotonic() + self.every_s
+            spent = time.monotonic() - began
+            # At most a fifth of the time checking: keys' histories grow with the run, and
+            # the runner's interpreter shares the interpreter lock with this thread.
+            next_tick = time.monotonic() + max(self.every_s, BUSY_FACTOR * spent)
 
     def _take(self, op: Op) -> None:
         """Files `op` under its key (a completion under its invocation's key)."""
