@@ -66,10 +66,36 @@ class GtcheckGroup(click.Group):
         super().__init__(*args, **kwargs)
         self.commands = _LazyCommands(self.commands)
 
-    def add_lazy_command(self, name: str, target: str) -> None:
+    def add_lazy_command(self, name: str, target: str, short_help: str) -> None:
         """Register the command `target` ("module:attribute") under `name`, imported
-        only when it is looked up (its help, or running it)."""
+        only when it is looked up (its help, or running it). `short_help` is its
+        docstring's first sentence, which `gtcheck --help` lists without importing it
+        (tests/suite/test_startup.py holds the two equal)."""
         dict.__setitem__(self.commands, name, target)
+        self.lazy_short_help[name] = short_help
+
+    @property
+    def lazy_short_help(self) -> dict[str, str]:
+        if "_lazy_short_help" not in self.__dict__:
+            self._lazy_short_help: dict[str, str] = {}
+        return self._lazy_short_help
+
+    def format_commands(self, ctx, formatter) -> None:
+        """click's list of commands, taking a lazy command's short help from its
+        registration instead of importing its module (`gtcheck --help` stays fast)."""
+        rows = []
+        for name in self.list_commands(ctx):
+            value = dict.get(self.commands, name)
+            if isinstance(value, str) and name in self.lazy_short_help:
+                rows.append((name, click.Command(name, help=self.lazy_short_help[name])))
+                continue
+            cmd = self.get_command(ctx, name)
+            if cmd is not None and not cmd.hidden:
+                rows.append((name, cmd))
+        if rows:
+            limit = formatter.width - 6 - max(len(name) for name, _ in rows)
+            with formatter.section("Commands"):
+                formatter.write_dl([(name, c.get_short_help_str(limit)) for name, c in rows])
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True,
              **extra):
@@ -116,7 +142,7 @@ def bug_names() -> list[tuple[str, str]]:
 def registry_names(kind: str) -> list[tuple[str, str]]:
     """(name, description) of every registered workload or nemesis, test doubles aside."""
     from suite import registry
-    registry.load_plugins()
+    registry.load_plugins(registry.PLUGIN_PACKAGES_NO_TARGETS)  # targets import boto3
     if kind == "workloads":
         items = [(n, e.description) for n, e in registry.WORKLOADS.items()]
     else:
@@ -371,15 +397,31 @@ def check(model, fmt, initial_json, timeout, as_json, mode, include_ec_reads, fi
 
 
 # Command groups that live beside the parts they drive (imported when used).
-main.add_lazy_command("emulator", "emulator.cli:emulator")
-main.add_lazy_command("report", "results.report_cli:report_command")
-main.add_lazy_command("serve", "results.report_cli:serve_command")
-main.add_lazy_command("aws", "suite.aws_cmd:aws")
-main.add_lazy_command("conform", "suite.conform:conform")
-main.add_lazy_command("worker", "suite.remote.worker:worker_command")
-main.add_lazy_command("validate", "suite.validate:validate_command")
-main.add_lazy_command("test-all", "suite.test_all_cmd:test_all")
-
+main.add_lazy_command("emulator", "emulator.cli:emulator",
+                      "Run the bundled DynamoDB global-tables emulator and inject faults "
+                      "into it.")
+main.add_lazy_command("report", "results.report_cli:report_command",
+                      "Write the self-contained HTML report of a run (or compare two runs).")
+main.add_lazy_command("serve", "results.report_cli:serve_command",
+                      "Serve the web UI over a run store (list of runs, reports, histories, "
+                      "logs).")
+main.add_lazy_command("aws", "suite.aws_cmd:aws",
+                      "Housekeeping for the aws target (real DynamoDB global tables).")
+main.add_lazy_command("conform", "suite.conform:conform",
+                      "Judge a DynamoDB-compatible endpoint set against SEMANTICS.md's "
+                      "observable claims.")
+main.add_lazy_command("worker", "suite.remote.worker:worker_command",
+                      "Run one host's client operations for a remote run (started by the "
+                      "control node).")
+main.add_lazy_command("validate", "suite.validate:validate_command",
+                      "Measure detection power: run every planted emulator bug with the "
+                      "workload, nemesis and schedule that should expose it, for N seeds, "
+                      "plus N runs without bugs, and print the detection matrix (bug, claim "
+                      "broken, seeds detected of N, median seconds to the first anomalous "
+                      "operation, anomalies named).")
+main.add_lazy_command("test-all", "suite.test_all_cmd:test_all",
+                      "Run every workload against every nemesis package (and with no "
+                      "fault); one table.")
 
 if __name__ == "__main__":
     main()

@@ -30,8 +30,6 @@ import sys
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
-import boto3
-
 from suite.errors import BadInput, SetupError
 from suite.targets.base import (GlobalTableProvisioner, RegionClients, RegionClientsTarget,
                                 check_topology)
@@ -135,7 +133,10 @@ class AwsTarget(RegionClientsTarget):
         self.confirm = confirm
         self.poll_s = poll_s
         self.timeout_s = timeout_s
-        self.session = session or boto3.session.Session(profile_name=profile)
+        if session is None:
+            import boto3  # here, not at import: `gtcheck --help` and `check` never need it
+            session = boto3.session.Session(profile_name=profile)
+        self.session = session
         self._clients = RegionClients(self.session, {r: None for r in regions})
         self._created: set[str] = set()
         self._stop_run: Callable[[], None] | None = None
