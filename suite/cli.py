@@ -280,6 +280,10 @@ def run(target, mode, regions, witness, workload, nemesis, nemesis_interval,
                 ).stamped(argv=tuple(sys.argv))
     import threading
     stop, abort = threading.Event(), threading.Event()
+    # The plots' matplotlib takes about half a second to import: do it while the run
+    # waits on its operations rather than after, when the user waits on it.
+    warm = threading.Thread(target=_import_plotting, name="gtcheck-import-plots", daemon=True)
+    warm.start()
 
     def run_one(t: Test) -> core.RunResult:
         with core.stop_on_signals(stop, abort, log=_stderr):
@@ -290,12 +294,25 @@ def run(target, mode, regions, witness, workload, nemesis, nemesis_interval,
         click.echo(core.summary(result, t))
         return result
 
-    if test_count == 1:
-        return exit_code(run_one(test).valid)
-    done = run_series(test, test_count, run_one, _stderr)
+    try:
+        if test_count == 1:
+            return exit_code(run_one(test).valid)
+        done = run_series(test, test_count, run_one, _stderr)
+    finally:
+        warm.join()  # never leave the interpreter while a thread is importing
     text, valid = series_summary(done, test_count)
     click.echo(text)
     return exit_code(valid)
+
+
+def _import_plotting() -> None:
+    """Import what the end of a run draws with (results/plots.py), ahead of time."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot  # noqa: F401
+    except Exception:  # noqa: BLE001 -- write_plots imports it again and reports why
+        return
 
 
 @main.command()
