@@ -19,12 +19,14 @@ a :fail op had no effect), which is what makes reading their writes an aborted r
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 from results.formats import read_text
+from results.json_stream import iter_json_array
 from suite.errors import BadInput
 
 OK, INFO, FAIL = "ok", "info", "fail"
@@ -157,16 +159,53 @@ def read_elle_json(text: str, source: str) -> list[dict]:
     return data
 
 
+def _operation_objects(elements: Iterable[Any], source: str) -> Iterator[dict]:
+    """The elements of an elle-json array, each checked to be an operation object.
+
+    Equal micro-op names, keys and values become one object each: JSON makes a fresh
+    one per occurrence, and a list-append read repeats every value appended before it
+    (at a million transactions that is most of the memory the history takes)."""
+    table: dict = {}
+    share = table.setdefault
+    for e in elements:
+        if not isinstance(e, dict):
+            raise BadInput(f"{source}: elle-json must be a list of operation objects "
+                           f"(found {type(e).__name__} {str(e)[:60]})")
+        value = e.get("value")
+        if type(value) is list:
+            for m in value:
+                if type(m) is list and len(m) == 3:
+                    f, k, v = m
+                    if type(f) is str:
+                        m[0] = share(f, f)
+                    if type(k) is int or type(k) is str:
+                        m[1] = share(k, k)
+                    if type(v) is list:
+                        m[2] = [share(x, x) if type(x) is int else x for x in v]
+                    elif type(v) is int:
+                        m[2] = share(v, v)
+        yield e
+
+
 def load(path: str | os.PathLike, fmt: str) -> list[Txn]:
     """Read a transactional history file (jsonl | edn | elle-json) into transactions."""
     source = os.fspath(path)
     if fmt == "jsonl":
         from results.history import read_jsonl
         return from_ops(read_jsonl(source, check=False))
+    if fmt == "elle-json":  # streamed: a million transactions never sit in memory as dicts
+        # Nothing read makes a reference cycle: the collector's passes over the growing
+        # heap would cost more than the pairing (as in results.history.parse_jsonl).
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            return pair(_operation_objects(iter_json_array(source), source), source)
+        finally:
+            if collecting:
+                gc.enable()
     text = read_text(source)
     if fmt == "edn":
         return pair(read_edn(text, source), source)
-    if fmt == "elle-json":
-        return pair(read_elle_json(text, source), source)
+
     raise BadInput(f"unknown history format {fmt!r} for a transactional model "
                    f"(expected jsonl, edn or elle-json)")
