@@ -391,6 +391,10 @@ def _online_checker(test: Test, log: Callable[[str], None],
     from workloads.base import HOT_KEY_OPS
     cheap, cold = online_checkers(test.mode, test.workload)
     if not cheap and not cold:
+        if test.stop_on_violation:
+            log(f"gtcheck: no checker judges {test.workload} in {test.mode} mode while the "
+                "run goes: --stop-on-violation cannot stop it early; the full check "
+                "judges it at the end")
         return None
 
     def found(v) -> None:
