@@ -24,7 +24,9 @@ Validation rules, each violation reported with the line number it was found on:
 
 Reading is streamed line by line with a fast path for the common record shape, so a
 million-operation history is read, validated and paired in seconds and without holding
-its text in memory (ops without extra fields share one empty `extra` mapping).
+its text in memory (ops without extra fields share one empty `extra` mapping; equal
+elements of a completion's list of ints or strings, and equal such lists, are one object
+each, since a set run's reads repeat every element added before them).
 """
 
 from __future__ import annotations
