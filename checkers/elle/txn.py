@@ -70,7 +70,7 @@ def pair(records: Iterable[dict], source: str = "<history>") -> list[Txn]:
     """Plain op dicts (type, process, value, index, time?, region?) -> transactions, in
     completion order. Nemesis and non-transactional operations are skipped."""
     open_: dict[Any, tuple[dict, int]] = {}
-    done: list[tuple[int, Txn]] = []
+    done: list[Txn] = []  # in completion order: the records' order (no sort needed)
     for pos, r in enumerate(records):
         process = r.get("process")
         if process == "nemesis" or (r.get("f") not in (None, "txn")):
@@ -93,17 +93,16 @@ def pair(records: Iterable[dict], source: str = "<history>") -> list[Txn]:
         if value is None:
             value = inv[0].get("value")
         mops = _mops(value, where)
-        done.append((pos, Txn(0, r.get("index", pos), process, typ, mops, inv[1],
-                              t if typ != INFO else None,
-                              r.get("region") or inv[0].get("region"),
-                              inv[0].get("index", pos))))
+        done.append(Txn(0, r.get("index", pos), process, typ, mops, inv[1],
+                        t if typ != INFO else None,
+                        r.get("region") or inv[0].get("region"),
+                        inv[0].get("index", pos)))
     # invocations never completed: indeterminate, like info
     for process, (r, t) in open_.items():
-        done.append((10 ** 18, Txn(0, r.get("index", 0), process, INFO,
-                                   _mops(r.get("value"), f"{source}: op {r.get('index')}"),
-                                   t, None, r.get("region"))))
-    done.sort(key=lambda p: p[0])
-    txns = [t for _, t in done]
+        done.append(Txn(0, r.get("index", 0), process, INFO,
+                        _mops(r.get("value"), f"{source}: op {r.get('index')}"),
+                        t, None, r.get("region")))
+    txns = done
     for i, t in enumerate(txns):
         t.id = i
     return txns
