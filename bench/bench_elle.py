@@ -122,8 +122,11 @@ def whole(n: int, seed: int, codes: list[Path]) -> int:
             for code in codes:
                 env = {**os.environ, "PYTHONPATH": str(code)}
                 w0 = time.perf_counter()
+                # GNU time starts the child: its peak is the child's own, not this
+                # process's (a forked copy of this one counts toward the child's maxrss)
                 proc = subprocess.Popen(
-                    [sys.executable, "-c", "import sys; sys.argv[0] = 'gtcheck'; "
+                    ["/usr/bin/time", "-f", "peak-kb %M",
+                     sys.executable, "-c", "import sys; sys.argv[0] = 'gtcheck'; "
                      "from suite.cli import main; main()", "check", "--model", model,
                      "--format", "elle-json", str(path)], env=env, cwd=code,
                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -131,9 +134,13 @@ def whole(n: int, seed: int, codes: list[Path]) -> int:
                 wall = time.perf_counter() - w0
                 out = proc.stdout.read().strip()
                 err = proc.stderr.read().strip()
+                peak_kb = [int(line.split()[1]) for line in err.splitlines()
+                           if line.startswith("peak-kb ")]
+                err = "\n".join(line for line in err.splitlines()
+                                if not line.startswith("peak-kb "))
                 print(f"    {code.name:>12}: wall {wall:6.1f} s  cpu "
                       f"{usage.ru_utime + usage.ru_stime:6.1f} s  peak "
-                      f"{usage.ru_maxrss / 1024:6.0f} MB  exit "
+                      f"{(peak_kb[-1] if peak_kb else -1024) / 1024:6.0f} MB  exit "
                       f"{os.waitstatus_to_exitcode(status)}  "
                       f"{(out or err).splitlines()[-1][:80] if (out or err) else ''}",
                       flush=True)
