@@ -61,6 +61,16 @@ def timed(fn):
     return out, time.process_time() - t0
 
 
+def own_peak_mb() -> float:
+    """This process's peak resident memory since its exec (VmHWM): `ru_maxrss` would also
+    count the copy of the parent it was forked from, which held the simulated history."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def judge_file(path: str, mode: str, workload: str) -> None:
     """Child process: read + validate + judge one history file, print one line of figures."""
     import json
@@ -84,7 +94,7 @@ def judge_file(path: str, mode: str, workload: str) -> None:
                                             {"versions": versions})
     t_judge = time.process_time() - t0
     wall = time.perf_counter() - w0
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mb = own_peak_mb()
     slow = sorted(((v.get("seconds", 0), k) for k, v in res.items() if isinstance(v, dict)),
                   reverse=True)[:3]
     print(f"{mode:6} {workload:8} CPU s: baseline json.loads {t_json:5.1f} | read+validate "
