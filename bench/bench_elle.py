@@ -20,6 +20,16 @@ does not use networkx for its graph (checkers/elle/graph.py).
 
 Goals checked at the end (issue 14): at least 50,000 transactions per second, and the
 1,000,000-transaction history checked within 4 GB.
+
+`--whole N` instead measures what a user waits for (issue 23): elle-cli JSON files of N
+list-append and N rw-register transactions (the same simulator) are written once, then
+`gtcheck check --model M --format elle-json FILE` runs as a fresh process for the code in
+each `--code` directory (default: this checkout; a baseline checkout prints beside it:
+`git worktree add /work/w23-base c730d8b`), printing its wall seconds, CPU seconds and
+peak resident memory (the child's own, from wait4). Goal: 1,000,000 list-append
+transactions within 30 s and 2 GB, whole process.
+
+    python bench/bench_elle.py --whole 1000000 --code /work/w23-base,.
 """
 
 from __future__ import annotations
@@ -74,8 +84,76 @@ def networkx_vs_ours(n: int, seed: int) -> dict:
             "nx_scc_s": scc_s, "agree": len(ours) == len(theirs)}
 
 
+def write_elle_json(path: Path, txns: list) -> None:
+    """Transactions as elle-cli's JSON: one array, an invoke and a completion per txn
+    (reads' values empty in the invocation, as Jepsen records them)."""
+    events = []
+    for t in txns:
+        inv = [[f, k, None if f == "r" else v] for f, k, v in t.mops]
+        done = [[f, k, list(v) if isinstance(v, tuple) else v] for f, k, v in t.mops]
+        events.append((t.invoke_time, 0, {"type": "invoke", "f": "txn", "value": inv,
+                                          "process": t.process}))
+        end = t.complete_time if t.complete_time is not None else 10 ** 15
+        events.append((end, 1, {"type": t.type, "f": "txn", "value": done,
+                                "process": t.process}))
+    events.sort(key=lambda e: (e[0], e[1]))
+    with open(path, "w") as f:
+        f.write("[\n")
+        for i, (t, _, op) in enumerate(events):
+            op = {**op, "index": i, "time": t if t < 10 ** 15 else -1}
+            f.write(("," if i else "") + json.dumps(op, separators=(",", ":")) + "\n")
+        f.write("]\n")
+
+
+def whole(n: int, seed: int, codes: list[Path]) -> int:
+    import os
+    import tempfile
+    from checkers.elle import simulate
+    print(f"whole process: gtcheck check --format elle-json, {n:,} transactions; "
+          f"load average {os.getloadavg()[0]:.2f}")
+    with tempfile.TemporaryDirectory(prefix="gtcheck-bench-elle-") as tmp:
+        for model in ("list-append", "rw-register"):
+            txns = simulate.serializable(random.Random(seed), n, workload=model, keys=10,
+                                         info_rate=0.02, fail_rate=0.02)
+            path = Path(tmp) / f"{model}.json"
+            write_elle_json(path, txns)
+            del txns
+            print(f"  {model}: {path.stat().st_size / 1e6:.0f} MB file", flush=True)
+            for code in codes:
+                env = {**os.environ, "PYTHONPATH": str(code)}
+                w0 = time.perf_counter()
+                # GNU time starts the child: its peak is the child's own, not this
+                # process's (a forked copy of this one counts toward the child's maxrss)
+                proc = subprocess.Popen(
+                    ["/usr/bin/time", "-f", "peak-kb %M",
+                     sys.executable, "-c", "import sys; sys.argv[0] = 'gtcheck'; "
+                     "from suite.cli import main; main()", "check", "--model", model,
+                     "--format", "elle-json", str(path)], env=env, cwd=code,
+                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                _, status, usage = os.wait4(proc.pid, 0)
+                wall = time.perf_counter() - w0
+                out = proc.stdout.read().strip()
+                err = proc.stderr.read().strip()
+                peak_kb = [int(line.split()[1]) for line in err.splitlines()
+                           if line.startswith("peak-kb ")]
+                err = "\n".join(line for line in err.splitlines()
+                                if not line.startswith("peak-kb "))
+                print(f"    {code.name:>12}: wall {wall:6.1f} s  cpu "
+                      f"{usage.ru_utime + usage.ru_stime:6.1f} s  peak "
+                      f"{(peak_kb[-1] if peak_kb else -1024) / 1024:6.0f} MB  exit "
+                      f"{os.waitstatus_to_exitcode(status)}  "
+                      f"{(out or err).splitlines()[-1][:80] if (out or err) else ''}",
+                      flush=True)
+    print(f"load average {os.getloadavg()[0]:.2f}")
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--whole", type=int, default=0,
+                    help="instead: whole-process gtcheck check of N-transaction files")
+    ap.add_argument("--code", default=str(REPO),
+                    help="with --whole: comma-separated checkouts to run")
     ap.add_argument("--quick", action="store_true", help="only 10,000 and 100,000")
     ap.add_argument("--seed", type=int, default=1, help="simulator seed")
     ap.add_argument("--child", type=int, default=None, help=argparse.SUPPRESS)
@@ -83,6 +161,8 @@ def main() -> int:
     if args.child is not None:
         print(json.dumps(one(args.child, args.seed)))
         return 0
+    if args.whole:
+        return whole(args.whole, args.seed, [Path(c).resolve() for c in args.code.split(",")])
     sizes = [10_000, 100_000] + ([] if args.quick else [1_000_000])
     rows = []
     print(f"{'txns':>10} {'valid':>6} {'edges':>10} {'wall s':>8} {'cpu s':>8} "

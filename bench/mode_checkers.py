@@ -21,6 +21,7 @@ Seconds are CPU seconds of the child (the machine is shared; wall time is printe
 The goal is under 60 s and 1.5 GB for 1,000,000 operations.
 
     python bench/mode_checkers.py --whole 1000000 [--keys 1000] [--workloads register,counter]
+        [--modes async,strong] [--code /work/w23-base,.]   # before and after, side by side
 """
 
 from __future__ import annotations
@@ -60,6 +61,16 @@ def timed(fn):
     return out, time.process_time() - t0
 
 
+def own_peak_mb() -> float:
+    """This process's peak resident memory since its exec (VmHWM): `ru_maxrss` would also
+    count the copy of the parent it was forked from, which held the simulated history."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def judge_file(path: str, mode: str, workload: str) -> None:
     """Child process: read + validate + judge one history file, print one line of figures."""
     import json
@@ -83,7 +94,7 @@ def judge_file(path: str, mode: str, workload: str) -> None:
                                             {"versions": versions})
     t_judge = time.process_time() - t0
     wall = time.perf_counter() - w0
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mb = own_peak_mb()
     slow = sorted(((v.get("seconds", 0), k) for k, v in res.items() if isinstance(v, dict)),
                   reverse=True)[:3]
     print(f"{mode:6} {workload:8} CPU s: baseline json.loads {t_json:5.1f} | read+validate "
@@ -113,7 +124,8 @@ def repeat(ops, versions: dict, copies: int):
     return out, vs
 
 
-def whole(n_ops: int, keys: int, workloads: list[str]) -> None:
+def whole(n_ops: int, keys: int, workloads: list[str], codes: list[str],
+          modes: list[str]) -> None:
     import json
     import subprocess
     import tempfile
@@ -124,6 +136,8 @@ def whole(n_ops: int, keys: int, workloads: list[str]) -> None:
     with tempfile.TemporaryDirectory(prefix="gtcheck-bench-") as tmp:
         for workload in workloads:
             for store, mode in (("async", "async"), ("linearizable", "strong")):
+                if mode not in modes:
+                    continue
                 t0 = time.perf_counter()
                 cuts = [("us-east-1", "us-east-2", duration_ms // 3, 2 * duration_ms // 3)]
                 part, part_versions = simulate_with_versions(
@@ -143,8 +157,12 @@ def whole(n_ops: int, keys: int, workloads: list[str]) -> None:
                 del ops, versions
                 print(f"simulated {n_pairs} ops over {keys} keys ({store}, {workload}) in "
                       f"{time.perf_counter() - t0:.0f} s: {size_mb:.0f} MB", flush=True)
-                subprocess.run([sys.executable, os.path.abspath(__file__), "--judge", path,
-                                "--mode", mode, "--workload", workload], check=True)
+                for code in codes:  # each checkout's own copy of this script judges
+                    print(f"  {os.path.basename(code)}: ", end="", flush=True)
+                    subprocess.run([sys.executable,
+                                    os.path.join(code, "bench", "mode_checkers.py"),
+                                    "--judge", path, "--mode", mode, "--workload", workload],
+                                   check=True)
 
 
 def main() -> None:
@@ -156,6 +174,10 @@ def main() -> None:
     ap.add_argument("--whole", type=int, default=0,
                     help="instead: read+validate+judge N operations in a fresh process")
     ap.add_argument("--keys", type=int, default=1000, help="keys for --whole")
+    ap.add_argument("--code", default=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                    help="with --whole: comma-separated checkouts whose checkers judge each "
+                         "file, side by side (a baseline: git worktree add DIR c730d8b)")
+    ap.add_argument("--modes", default="async,strong", help="with --whole: modes to run")
     ap.add_argument("--judge", help=argparse.SUPPRESS)
     ap.add_argument("--mode", help=argparse.SUPPRESS)
     ap.add_argument("--workload", help=argparse.SUPPRESS)
@@ -164,7 +186,8 @@ def main() -> None:
         judge_file(args.judge, args.mode, args.workload)
         return
     if args.whole:
-        whole(args.whole, args.keys, args.workloads.split(","))
+        whole(args.whole, args.keys, args.workloads.split(","),
+              [os.path.abspath(c) for c in args.code.split(",")], args.modes.split(","))
         return
     sizes = [int(s) for s in args.sizes.split(",")]
     test = {"regions": list(REGIONS)}

@@ -117,6 +117,8 @@ def freeze(v: Any) -> Any:
     if type(v) in _ATOMS:  # the common case, kept cheap: most values are ints/strings
         return v
     if isinstance(v, list | tuple):
+        if set(map(type, v)) <= _ATOMS:  # a set read's elements: copied in C
+            return tuple(v)
         return tuple(freeze(x) for x in v)
     if isinstance(v, dict):
         return tuple(sorted((k, freeze(x)) for k, x in v.items()))

@@ -24,7 +24,9 @@ Validation rules, each violation reported with the line number it was found on:
 
 Reading is streamed line by line with a fast path for the common record shape, so a
 million-operation history is read, validated and paired in seconds and without holding
-its text in memory (ops without extra fields share one empty `extra` mapping).
+its text in memory (ops without extra fields share one empty `extra` mapping; equal
+elements of a completion's list of ints or strings, and equal such lists, are one object
+each, since a set run's reads repeat every element added before them).
 """
 
 from __future__ import annotations
@@ -211,6 +213,25 @@ def make_op(index: int, time: int, type: str, process: int | str, f: str, key: A
     return op
 
 
+_SHARE_MIN = 8  # shorter lists are not worth the look
+_INT_OR_STR = frozenset((int, str))
+
+
+def _shared_elements(value: list, share: Callable[[Any, Any], Any]) -> list:
+    """A read's list of ints / strings (a set read holds every element added before it)
+    with each element the one object of its value in the file: JSON makes a fresh int
+    per occurrence, 32 bytes each, and the sets of a long run repeat the same elements
+    in read after read (issue 23: 148M read elements took 12 GB). Lists holding anything
+    else (a bool, a float, a nested value) are left as they are: `1 == True == 1.0`, so
+    sharing by equality could change an element's type. A list equal to one read before
+    (half of a set run's reads: nothing was added to the key in between) is that list."""
+    if not set(map(type, value)) <= _INT_OR_STR:
+        return value
+    value[:] = map(share, value, value)
+    first = share((len(value), hash(tuple(value))), value)  # a tuple: no str or int key
+    return first if first is not value and first == value else value
+
+
 def _op_of(d: Any, default_index: int, share: Callable[[str, str], str]) -> Op:
     """An Op from a decoded line: the common shape checked inline, the rest by from_dict.
     `share` maps equal strings to one object (dict.setdefault of a per-file table)."""
@@ -232,7 +253,10 @@ def _op_of(d: Any, default_index: int, share: Callable[[str, str], str]) -> Op:
             _set_process(op, process)
             _set_f(op, share(f, f))
             _set_key(op, share(key, key) if type(key) is str else key)
-            _set_value(op, get("value"))
+            value = get("value")
+            if type(value) is list and len(value) > _SHARE_MIN and typ != INVOKE:
+                value = _shared_elements(value, share)
+            _set_value(op, value)
             _set_region(op, share(region, region) if type(region) is str else region)
             _set_consistent(op, consistent)
             _set_error(op, get("error"))

@@ -6,7 +6,7 @@
 # the system packages some tests need when they are missing (Chromium, for the report's
 # browser tests; only through apt-get, waiting for a held dpkg lock, only when `chromium` is
 # not already on PATH, and a failure stops here unless GTCHECK_NO_BROWSER=1; as root,
-# openssh-server, iptables, sudo and faketime for the SSH worker test bed), and runs `python -m pytest -q`. Extra arguments go to pytest. Exits with pytest's status, so
+# openssh-server, iptables, sudo and faketime for the SSH worker test bed), and runs `python -m pytest -q -n 2 --dist loadgroup` (pytest-xdist: two workers; PYTEST_WORKERS=N for another number, 0 for none). Extra arguments go to pytest. Exits with pytest's status, so
 # CI (.ci/run) fails when a test fails.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -70,4 +70,10 @@ if [ "$(id -u)" -eq 0 ]; then
   fi
 fi
 
-exec "$VENV/bin/python" -m pytest -q "$@"
+# Two workers (the tests that share a network namespace or a fixed port run together on
+# one: tests/conftest.py); PYTEST_WORKERS=0 runs everything in this process.
+WORKERS=${PYTEST_WORKERS:-2}
+if [ "$WORKERS" = "0" ]; then
+  exec "$VENV/bin/python" -m pytest -q "$@"
+fi
+exec "$VENV/bin/python" -m pytest -q -n "$WORKERS" --dist loadgroup "$@"

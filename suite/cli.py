@@ -79,10 +79,36 @@ class GtcheckGroup(click.Group):
         super().__init__(*args, **kwargs)
         self.commands = _LazyCommands(self.commands)
 
-    def add_lazy_command(self, name: str, target: str) -> None:
+    def add_lazy_command(self, name: str, target: str, short_help: str) -> None:
         """Register the command `target` ("module:attribute") under `name`, imported
-        only when it is looked up (its help, or running it)."""
+        only when it is looked up (its help, or running it). `short_help` is its
+        docstring's first sentence, which `gtcheck --help` lists without importing it
+        (tests/suite/test_startup.py holds the two equal)."""
         dict.__setitem__(self.commands, name, target)
+        self.lazy_short_help[name] = short_help
+
+    @property
+    def lazy_short_help(self) -> dict[str, str]:
+        if "_lazy_short_help" not in self.__dict__:
+            self._lazy_short_help: dict[str, str] = {}
+        return self._lazy_short_help
+
+    def format_commands(self, ctx, formatter) -> None:
+        """click's list of commands, taking a lazy command's short help from its
+        registration instead of importing its module (`gtcheck --help` stays fast)."""
+        rows = []
+        for name in self.list_commands(ctx):
+            value = dict.get(self.commands, name)
+            if isinstance(value, str) and name in self.lazy_short_help:
+                rows.append((name, click.Command(name, help=self.lazy_short_help[name])))
+                continue
+            cmd = self.get_command(ctx, name)
+            if cmd is not None and not cmd.hidden:
+                rows.append((name, cmd))
+        if rows:
+            limit = formatter.width - 6 - max(len(name) for name, _ in rows)
+            with formatter.section("Commands"):
+                formatter.write_dl([(name, c.get_short_help_str(limit)) for name, c in rows])
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True,
              **extra):
@@ -103,6 +129,10 @@ class GtcheckGroup(click.Group):
             click.echo(f"gtcheck: error: {e}", err=True)
             code = EXIT_BAD_INPUT
         if standalone_mode:
+            # The interpreter's shutdown collects every object a run left (histories,
+            # plots, boto3's models): most of a second on a loaded machine, for nothing.
+            import gc
+            gc.freeze()
             sys.exit(code)
         return code
 
@@ -132,7 +162,7 @@ def bug_names() -> list[tuple[str, str]]:
 def registry_names(kind: str) -> list[tuple[str, str]]:
     """(name, description) of every registered workload or nemesis, test doubles aside."""
     from suite import registry
-    registry.load_plugins()
+    registry.load_plugins(registry.PLUGIN_PACKAGES_NO_TARGETS)  # targets import boto3
     if kind == "workloads":
         items = [(n, e.description) for n, e in registry.WORKLOADS.items()]
     else:
@@ -190,6 +220,10 @@ def _stderr(msg: str) -> None:
               help="Seconds of the main phase: nothing starts after it, and what is in "
                    "flight gets at most 1 s more, then is recorded info (time-limit); the "
                    "final heal and reads come after.")
+@click.option("--stop-on-violation", is_flag=True,
+              help="End the main phase at the first violation the checking while the "
+                   "run goes finds (heal, no final reads); the verdict is still the "
+                   "full check of the history.")
 @click.option("--concurrency", type=int, default=None,
               help="Client threads in total  [default: 2 per region].")
 @click.option("--rate", type=float, default=50.0, show_default=True,
@@ -239,7 +273,7 @@ def run(target, mode, regions, witness, workload, nemesis, nemesis_interval,
         nemesis_latency_ms, nemesis_timing, emulator_bugs, time_limit,
         concurrency, rate, keys, hot_keys, latency_scale, op_timeout, final_wait, seed,
         store_root, name, schedule_path, test_count, yes, max_requests, fis_role_arn,
-        control_plane_scale, hosts, ssh_accept_new, quiet_reads):
+        control_plane_scale, hosts, ssh_accept_new, quiet_reads, stop_on_violation):
     """Run a test: clients and faults against a global table, then judge the history.
 
     Prints a progress line while it runs and, at the end, the verdict, anomalies by kind
@@ -273,10 +307,14 @@ def run(target, mode, regions, witness, workload, nemesis, nemesis_interval,
                                 if v not in (None, False)},
                 nemesis_latency_ms=nemesis_latency_ms, nemesis_timing=nemesis_timing,
                 emulator_bugs=parse_list(emulator_bugs),
-                quiet_reads=quiet_reads,
+                quiet_reads=quiet_reads, stop_on_violation=stop_on_violation,
                 ).stamped(argv=tuple(sys.argv))
     import threading
     stop, abort = threading.Event(), threading.Event()
+    # The plots' matplotlib takes about half a second to import: do it while the run
+    # waits on its operations rather than after, when the user waits on it.
+    warm = threading.Thread(target=_import_plotting, name="gtcheck-import-plots", daemon=True)
+    warm.start()
 
     def run_one(t: Test) -> core.RunResult:
         with core.stop_on_signals(stop, abort, log=_stderr):
@@ -289,12 +327,25 @@ def run(target, mode, regions, witness, workload, nemesis, nemesis_interval,
             click.echo(line)
         return result
 
-    if test_count == 1:
-        return exit_code(run_one(test).valid)
-    done = run_series(test, test_count, run_one, _stderr)
+    try:
+        if test_count == 1:
+            return exit_code(run_one(test).valid)
+        done = run_series(test, test_count, run_one, _stderr)
+    finally:
+        warm.join()  # never leave the interpreter while a thread is importing
     text, valid = series_summary(done, test_count)
     click.echo(text)
     return exit_code(valid)
+
+
+def _import_plotting() -> None:
+    """Import what the end of a run draws with (results/plots.py), ahead of time."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot  # noqa: F401
+    except Exception:  # noqa: BLE001 -- write_plots imports it again and reports why
+        return
 
 
 @main.command()
@@ -409,15 +460,31 @@ def check(model, fmt, initial_json, timeout, as_json, mode, include_ec_reads, fi
 
 
 # Command groups that live beside the parts they drive (imported when used).
-main.add_lazy_command("emulator", "emulator.cli:emulator")
-main.add_lazy_command("report", "results.report_cli:report_command")
-main.add_lazy_command("serve", "results.report_cli:serve_command")
-main.add_lazy_command("aws", "suite.aws_cmd:aws")
-main.add_lazy_command("conform", "suite.conform:conform")
-main.add_lazy_command("worker", "suite.remote.worker:worker_command")
-main.add_lazy_command("validate", "suite.validate:validate_command")
-main.add_lazy_command("test-all", "suite.test_all_cmd:test_all")
-
+main.add_lazy_command("emulator", "emulator.cli:emulator",
+                      "Run the bundled DynamoDB global-tables emulator and inject faults "
+                      "into it.")
+main.add_lazy_command("report", "results.report_cli:report_command",
+                      "Write the self-contained HTML report of a run (or compare two runs).")
+main.add_lazy_command("serve", "results.report_cli:serve_command",
+                      "Serve the web UI over a run store (list of runs, reports, histories, "
+                      "logs).")
+main.add_lazy_command("aws", "suite.aws_cmd:aws",
+                      "Housekeeping for the aws target (real DynamoDB global tables).")
+main.add_lazy_command("conform", "suite.conform:conform",
+                      "Judge a DynamoDB-compatible endpoint set against SEMANTICS.md's "
+                      "observable claims.")
+main.add_lazy_command("worker", "suite.remote.worker:worker_command",
+                      "Run one host's client operations for a remote run (started by the "
+                      "control node).")
+main.add_lazy_command("validate", "suite.validate:validate_command",
+                      "Measure detection power: run every planted emulator bug with the "
+                      "workload, nemesis and schedule that should expose it, for N seeds, "
+                      "plus N runs without bugs, and print the detection matrix (bug, claim "
+                      "broken, seeds detected of N, median seconds to the first anomalous "
+                      "operation, anomalies named).")
+main.add_lazy_command("test-all", "suite.test_all_cmd:test_all",
+                      "Run every workload against every nemesis package (and with no "
+                      "fault); one table.")
 
 if __name__ == "__main__":
     main()

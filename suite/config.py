@@ -65,6 +65,7 @@ class Test:
     nemesis_timing: str = "grid"              # grid | random | end-in-fault (nemesis/packages.py)
     emulator_bugs: tuple[str, ...] = ()       # planted mistakes (emulator/bugs.py), emulator only
     quiet_reads: bool | None = None  # quiet rounds after heals (suite/quiet.py); None: auto
+    stop_on_violation: bool = False  # end the main phase at the first violation found online
     name: str = ""
     nemesis_schedule: tuple = ()    # fixed fault operations ({"at", "f", "value"}), or ()
     start_time: str = ""

@@ -308,8 +308,10 @@ class _Watch:
     (the system under test cannot be judged unavailable when nothing is listening)."""
 
     def __init__(self, regions: Sequence[str], out: Callable[[str], None],
-                 log: Callable[[str], None], gone: threading.Event, every_s: float = 1.0):
+                 log: Callable[[str], None], gone: threading.Event, every_s: float = 1.0,
+                 violations: Callable[[], int] | None = None):
         self.out, self.log, self.gone, self.every_s = out, log, gone, every_s
+        self.violations = violations  # found so far by the online checker (checkers/online.py)
         self.counts = run_counts([])
         self.main_ops = 0  # client operations invoked in the main phase
         self.nemesis_ops: list[Op] = []
@@ -332,7 +334,8 @@ class _Watch:
         if now - self.last >= self.every_s:
             self.last = now
             faults = self.active_faults()
-            self.out(f"[{op.time / 1e9:6.1f}s] {counts_text(self.counts)} faults: "
+            found = "" if self.violations is None else f" violations: {self.violations()}"
+            self.out(f"[{op.time / 1e9:6.1f}s] {counts_text(self.counts)}{found} faults: "
                      + ("; ".join(faults) if faults else "none"))
 
     def _nemesis(self, op: Op) -> None:
@@ -367,6 +370,49 @@ class _Watch:
                     "was stopped, and availability cannot be judged")
                 self.log(f"gtcheck: {self.gone_reason}")
                 self.gone.set()
+
+
+def _online_checker(test: Test, log: Callable[[str], None],
+                    halt: threading.Event) -> Any:
+    """The online checker of `test`'s workload (checkers/online.py), or None when none of
+    its checkers can judge while the run goes. Its first violation is logged and, with
+    `--stop-on-violation`, sets `halt`."""
+    from checkers.online import OnlineChecker, online_checkers
+    from workloads.base import HOT_KEY_OPS
+    cheap, cold = online_checkers(test.mode, test.workload)
+    if not cheap and not cold:
+        if test.stop_on_violation:
+            log(f"gtcheck: no checker judges {test.workload} in {test.mode} mode while the "
+                "run goes: --stop-on-violation cannot stop it early; the full check "
+                "judges it at the end")
+        return None
+
+    def found(v) -> None:
+        log(f"gtcheck: violation found while running, at {v.at_s:.1f}s: {v.describe()}")
+        if test.stop_on_violation:
+            log("gtcheck: --stop-on-violation: stopping the run")
+            halt.set()
+    hot = test.hot_keys if 0 < test.hot_keys < test.keys else test.keys
+    return OnlineChecker(test.to_json(), cheap, cold, on_violation=found,
+                         cold_after_ops=max(1, hot) * HOT_KEY_OPS)
+
+
+def _both(first: Callable[[Op], None], second: Callable[[Op], None]) -> Callable[[Op], None]:
+    def both(op: Op) -> None:
+        first(op)
+        second(op)
+    return both
+
+
+def online_summary(online: Any) -> dict:
+    """results.json's `run.online`: what the checking while the run went found."""
+    out: dict[str, Any] = {"violations": len(online.violations),
+                           "checkers": sorted({*online.cheap, *online.cold})}
+    if online.violations:
+        out["first"] = online.violations[0].to_json()
+    if online.errors:
+        out["errors"] = online.errors[:10]
+    return out
 
 
 def _fault_target(value: Any) -> str:
@@ -442,8 +488,11 @@ def _run(test: Test, run_dir: RunDir, prepared: _Prepared, *,
     nemesis = None
     started = table_created = False
     gone = threading.Event()
+    halt = threading.Event()  # --stop-on-violation: the online checker found one
+    online = _online_checker(test, log, halt)
     # Only regions with a client thread can refuse anything (thread t is in region t mod n).
-    watch = _Watch(test.regions[:test.concurrency], progress, log, gone)
+    watch = _Watch(test.regions[:test.concurrency], progress, log, gone,
+                   violations=(lambda: len(online.violations)) if online else None)
     fleet = history = None
     host_faults: dict[str, str] = {}
     try:
@@ -489,7 +538,9 @@ def _run(test: Test, run_dir: RunDir, prepared: _Prepared, *,
                         nemesis=nemesis, history=history,
                         regions=test.regions, concurrency=test.concurrency,
                         op_timeout_s=test.op_timeout, stop=stop, abort=abort, give_up=gone,
-                        on_record=watch, log=log)
+                        halt=halt, halt_final=gen.nemesis(package.final_generator)
+                        if nemesis else None,
+                        on_record=watch if online is None else _both(online, watch), log=log)
         if fleet is not None:
             fleet.attach(runner.now)
         main = gen.clients_and_nemesis(workload.generator, package.generator) \
@@ -555,6 +606,11 @@ def _run(test: Test, run_dir: RunDir, prepared: _Prepared, *,
                                                                               indent=1)))
         run = {"interrupted": interrupted, "errors": errors, **run_counts(writer.ops),
                "faults": fault_counts(writer.ops)}
+        if online is not None:
+            online.close()
+            run["online"] = online_summary(online)
+            if halt.is_set() and online.violations:
+                run["stopped_on_violation"] = online.violations[0].to_json()
         if setup_error is not None:
             run["setup_error"] = setup_error
         if watch.gone_reason is not None:
@@ -613,6 +669,15 @@ def apply_run_conditions(results: dict) -> None:
         reason = run["target_gone"] + ("; what was recorded before already breaks a promise"
                                        if valid is False else "")
         valid = False if valid is False else "unknown"
+    elif run.get("stopped_on_violation"):
+        first = run["stopped_on_violation"]
+        found = (f"{first.get('checker')}: {first.get('kind')} on {first.get('key')} "
+                 f"at {first.get('at_s')}s")
+        if valid is False:
+            reason = f"stopped at the first violation found while running ({found})"
+        else:  # the full check must confirm what stopped the run; it did not
+            valid, reason = "unknown", (f"stopped at a violation found while running "
+                                        f"({found}) that the full check did not confirm")
     elif run.get("interrupted"):
         if valid is True:
             valid, reason = "unknown", ("the run was interrupted: no violation in what was "

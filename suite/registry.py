@@ -33,6 +33,8 @@ NEMESIS_DESCRIPTIONS: dict[str, str] = {}
 NEMESIS_TARGETS: dict[str, tuple[str, ...]] = {}
 
 PLUGIN_PACKAGES = ("suite.targets", "workloads", "nemesis", "suite.remote.faults")
+# What help texts list (workloads, nemeses) without the targets, which import boto3.
+PLUGIN_PACKAGES_NO_TARGETS = ("workloads", "nemesis", "suite.remote.faults")
 
 
 @dataclass(frozen=True)
@@ -69,9 +71,9 @@ def nemesis_runs_on(name: str, target: str) -> bool:
     return kinds is None or target.split(":", 1)[0] in kinds
 
 
-def load_plugins() -> None:
+def load_plugins(packages: Sequence[str] = PLUGIN_PACKAGES) -> None:
     """Import the packages whose modules register targets, workloads and nemeses."""
-    for pkg in PLUGIN_PACKAGES:
+    for pkg in packages:
         try:
             importlib.import_module(pkg)
         except ModuleNotFoundError as e:

@@ -20,7 +20,10 @@ or times out into `info` (at a time limit, within `LIMIT_GRACE_S`: "time-limit")
 final reads marked `final: true`); it stops early only if `abort` is set (a second
 signal), in which case in-flight operations are recorded `info` ("interrupted") at once.
 `give_up` (set by the caller when the target is gone) ends the main phase like `stop` and
-skips the final phase: there is nothing left to heal or read.
+skips the final phase: there is nothing left to heal or read. `halt` (set by the caller
+when `--stop-on-violation` found one) ends the main phase like `stop`, and the final phase
+runs `halt_final` instead (the heal alone: the verdict is decided, nothing waits for
+quiescence).
 Every recorded line is flushed before the interpreter moves on, so a run killed at any
 moment leaves a history that holds every operation it recorded.
 """
@@ -205,6 +208,7 @@ class Runner:
                  op_timeout_s: float = 5.0, nemesis_timeout_s: float | None = None,
                  stop: threading.Event | None = None, abort: threading.Event | None = None,
                  give_up: threading.Event | None = None,
+                 halt: threading.Event | None = None, halt_final: Any = None,
                  on_record: Callable[[Op], None] | None = None,
                  log: Callable[[str], None] | None = None,
                  clock: Callable[[], int] = time.monotonic_ns):
@@ -224,6 +228,8 @@ class Runner:
         self.stop_event = stop or threading.Event()
         self.abort_event = abort or threading.Event()
         self.give_up_event = give_up or threading.Event()
+        self.halt_event = halt or threading.Event()
+        self.halt_final = halt_final
         self.on_record = on_record
         self.log = log or (lambda msg: None)
         self._clock = clock
@@ -422,7 +428,8 @@ class Runner:
             deadline = None if time_limit_s is None else \
                 self.now() + gen.seconds_to_ns(time_limit_s)
             try:
-                self.interpret(main, stop=_Either(self.stop_event, self.give_up_event),
+                self.interpret(main, stop=_Either(self.stop_event, self.give_up_event,
+                                                  self.halt_event),
                                deadline_ns=deadline)
             except GeneratorError as e:
                 self.outcome.errors.append(f"main phase: {e}")
@@ -431,8 +438,12 @@ class Runner:
             self.outcome.interrupted = self.stop_event.is_set()
             self.outcome.gave_up = self.give_up_event.is_set()
             self.outcome.main_phase_s = self.now() / 1e9
+            halted = self.halt_event.is_set() and not self.outcome.interrupted
+            if halted:
+                final = self.halt_final
             why = ("given up" if self.outcome.gave_up else "interrupted"
-                   if self.outcome.interrupted else "time limit reached"
+                   if self.outcome.interrupted else "stopped on a violation" if halted
+                   else "time limit reached"
                    if deadline is not None and self.now() >= deadline
                    else "the workload's operations are done")
             if final is None:
@@ -456,13 +467,14 @@ class Runner:
 
 
 class _Either:
-    """Set when either event is: the main phase stops for a signal or for giving up."""
+    """Set when any of its events is: the main phase stops for a signal, for giving up or
+    for a violation found."""
 
-    def __init__(self, a: threading.Event, b: threading.Event):
-        self.a, self.b = a, b
+    def __init__(self, *events: threading.Event):
+        self.events = events
 
     def is_set(self) -> bool:
-        return self.a.is_set() or self.b.is_set()
+        return any(e.is_set() for e in self.events)
 
 
 def mark_final(op: dict) -> dict:

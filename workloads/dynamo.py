@@ -26,7 +26,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from botocore.config import Config
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # imported where a Config is made: help texts never need it
+    from botocore.config import Config
 from botocore.exceptions import (BotoCoreError, ClientError, ConnectTimeoutError,
                                  ConnectionClosedError, EndpointConnectionError,
                                  ReadTimeoutError)
@@ -98,6 +101,7 @@ def classify(exc: BaseException, *, definite_unavailable: bool = False) -> Outco
 def one_attempt_config(*, connect_timeout_s: float = 1.0, read_timeout_s: float = 5.0,
                        max_pool_connections: int = 4) -> Config:
     """A botocore Config with retries off and explicit timeouts (module docstring)."""
+    from botocore.config import Config
     return Config(retries={"total_max_attempts": 1, "mode": "standard"},
                   connect_timeout=connect_timeout_s, read_timeout=read_timeout_s,
                   max_pool_connections=max_pool_connections)

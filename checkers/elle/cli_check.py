@@ -16,6 +16,7 @@ from typing import Callable, Sequence
 from checkers.elle import check as elle_check
 from checkers.elle import models, txn
 from results.formats import LONG, read_text, value_text
+from results.json_stream import iter_json_array
 from results.history import ReadTimedOut
 from gtcheck.errors import BadInput, GtcheckError, cli_naming
 
@@ -46,10 +47,13 @@ def read_records(path: str, fmt: str, deadline: float | None = None
                  ) -> tuple[list[dict], list | None]:
     """A Jepsen history (EDN or elle-cli JSON) as plain op maps (and their EDN lines),
     pairing checked; an empty file is bad input ("no operations")."""
-    text = read_text(path, deadline=deadline)
     lines: list = []
-    records = txn.read_edn(text, path, deadline=deadline, lines=lines) if fmt == "edn" \
-        else txn.read_elle_json(text, path)
+    if fmt == "edn":
+        records = txn.read_edn(read_text(path, deadline=deadline), path, deadline=deadline,
+                               lines=lines)
+    else:  # elle-json, streamed: the text is never held whole (results.json_stream)
+        records = list(txn.operation_objects(
+            iter_json_array(path, deadline=deadline), path))
     if not records:
         raise BadInput(f"{path}: no operations (an empty history proves nothing)")
     txn.check_depth(records, path)

@@ -19,12 +19,14 @@ a :fail op had no effect), which is what makes reading their writes an aborted r
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 from results.formats import LONG, read_text, value_kind, value_text
+from results.json_stream import iter_json_array
 from gtcheck.errors import BadInput
 
 OK, INFO, FAIL = "ok", "info", "fail"
@@ -97,7 +99,7 @@ def pair(records: Iterable[dict], source: str = "<history>",
     process, no completion without an invocation; field types are checked too. `lines`
     (line numbers per record) names the line of a problem, else the op's position."""
     open_: dict[Any, tuple[dict, int, int]] = {}
-    done: list[tuple[int, Txn]] = []
+    done: list[Txn] = []  # in completion order: the records' order (no sort needed)
     for pos, r in enumerate(records):
         where = f"{source}:{lines[pos]}" if lines is not None else f"{source}: op {pos + 1}"
         if type(r) is not dict:
@@ -134,16 +136,15 @@ def pair(records: Iterable[dict], source: str = "<history>",
             value = inv[0].get("value")
         mops = _mops(value, where)
         region = r.get("region") or inv[0].get("region")
-        done.append((pos, Txn(0, index, process, typ, mops, inv[1],
-                              t if typ != INFO else None,
-                              region if type(region) is str else None, inv[2])))
+        done.append(Txn(0, index, process, typ, mops, inv[1],
+                        t if typ != INFO else None,
+                        region if type(region) is str else None, inv[2]))
     # invocations never completed: indeterminate, like info
     for process, (r, t, index) in open_.items():
-        done.append((10 ** 18, Txn(0, index, process, INFO,
-                                   _mops(r.get("value"), f"{source}: op {index}"),
-                                   t, None, r.get("region"), index)))
-    done.sort(key=lambda p: p[0])
-    txns = [t for _, t in done]
+        done.append(Txn(0, index, process, INFO,
+                        _mops(r.get("value"), f"{source}: op {index}"),
+                        t, None, r.get("region"), index))
+    txns = done
     for i, t in enumerate(txns):
         t.id = i
     return txns
@@ -210,18 +211,54 @@ def check_depth(records: Sequence[dict], source: str, limit: int = 32) -> None:
                 stack.extend((x, d + 1) for x in (v.values() if type(v) is dict else v))
 
 
+def operation_objects(elements: Iterable[Any], source: str) -> Iterator[dict]:
+    """The elements of an elle-json array, each checked to be an operation object.
+
+    Equal micro-op names, keys and values become one object each: JSON makes a fresh
+    one per occurrence, and a list-append read repeats every value appended before it
+    (at a million transactions that is most of the memory the history takes)."""
+    table: dict = {}
+    share = table.setdefault
+    for e in elements:
+        if not isinstance(e, dict):
+            raise BadInput(f"{source}: elle-json must be a list of operation objects "
+                           f"(found {type(e).__name__} {str(e)[:60]})")
+        value = e.get("value")
+        if type(value) is list:
+            for m in value:
+                if type(m) is list and len(m) == 3:
+                    f, k, v = m
+                    if type(f) is str:
+                        m[0] = share(f, f)
+                    if type(k) is int or type(k) is str:
+                        m[1] = share(k, k)
+                    if type(v) is list:
+                        m[2] = [share(x, x) if type(x) is int else x for x in v]
+                    elif type(v) is int:
+                        m[2] = share(v, v)
+        yield e
+
+
 def load(path: str | os.PathLike, fmt: str) -> list[Txn]:
     """Read a transactional history file (jsonl | edn | elle-json) into transactions."""
     source = os.fspath(path)
     if fmt == "jsonl":
         from results.history import read_jsonl
         return from_ops(read_jsonl(source))
+    if fmt == "elle-json":  # streamed: a million transactions never sit in memory as dicts
+        # Nothing read makes a reference cycle: the collector's passes over the growing
+        # heap would cost more than the pairing (as in results.history.parse_jsonl).
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            return pair(operation_objects(iter_json_array(source), source), source)
+        finally:
+            if collecting:
+                gc.enable()
     text = read_text(source)
     if fmt == "edn":
         lines: list = []
         records = read_edn(text, source, lines=lines)
         return pair(records, source, lines=lines)
-    if fmt == "elle-json":
-        return pair(read_elle_json(text, source), source)
     raise BadInput(f"unknown history format {fmt!r} for a transactional model "
                    f"(expected jsonl, edn or elle-json)")

@@ -34,8 +34,6 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
-import boto3
-
 from suite.errors import BadInput, SetupError
 from suite.targets.base import (GlobalTableProvisioner, NotCreated, RegionClients,
                                 RegionClientsTarget, check_topology)
@@ -146,7 +144,10 @@ class AwsTarget(RegionClientsTarget):
         self.confirm = confirm
         self.poll_s = poll_s
         self.timeout_s = timeout_s
-        self.session = session or boto3.session.Session(profile_name=profile)
+        if session is None:
+            import boto3  # here, not at import: `gtcheck --help` and `check` never need it
+            session = boto3.session.Session(profile_name=profile)
+        self.session = session
         self._clients = RegionClients(self.session, {r: None for r in regions})
         self._created: set[str] = set()
         self._stop_run: Callable[[], None] | None = None

@@ -20,21 +20,31 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Mapping, Protocol, Sequence, runtime_checkable
+from typing import (TYPE_CHECKING, Any, Callable, Iterator, Mapping, Protocol, Sequence,
+                    runtime_checkable)
 
-from botocore.config import Config
+if TYPE_CHECKING:  # botocore is imported when a client is made, not by help texts
+    from botocore.config import Config
 
 from suite.errors import BadInput, SetupError
 
 MODES = ("async", "strong")
 KEY_ATTRIBUTE = "pk"
 
-# Control-plane calls are not recorded in a history, so boto3 may retry them as it likes.
-CONTROL_PLANE_CONFIG = Config(retries={"max_attempts": 8, "mode": "standard"},
-                              connect_timeout=2, read_timeout=30)
-# The liveness probe at start: a dead endpoint must fail set-up quickly, not after backoff.
-PROBE_CONFIG = Config(retries={"total_max_attempts": 2, "mode": "standard"},
-                      connect_timeout=2, read_timeout=10)
+def control_plane_config() -> "Config":
+    """Control-plane calls are not recorded in a history, so boto3 may retry them as it
+    likes."""
+    from botocore.config import Config
+    return Config(retries={"max_attempts": 8, "mode": "standard"},
+                  connect_timeout=2, read_timeout=30)
+
+
+def probe_config() -> "Config":
+    """The liveness probe at start: a dead endpoint must fail set-up quickly, not after
+    backoff."""
+    from botocore.config import Config
+    return Config(retries={"total_max_attempts": 2, "mode": "standard"},
+                  connect_timeout=2, read_timeout=10)
 
 
 @runtime_checkable
@@ -108,14 +118,14 @@ class RegionClients:
     def control(self, region: str) -> Any:
         c = self._control.get(region)
         if c is None:
-            c = self._control[region] = self.client(region, config=CONTROL_PLANE_CONFIG,
+            c = self._control[region] = self.client(region, config=control_plane_config(),
                                                     data_plane=False)
         return c
 
     def probe(self, regions: Sequence[str]) -> None:
         for r in regions:
             try:
-                self.client(r, config=PROBE_CONFIG, data_plane=False).list_tables(Limit=1)
+                self.client(r, config=probe_config(), data_plane=False).list_tables(Limit=1)
             except Exception as e:  # noqa: BLE001 -- reported as a set-up failure
                 where = self.endpoints[r] or "its AWS endpoint"
                 raise SetupError(f"region {r} at {where} does not answer: {e}") from None

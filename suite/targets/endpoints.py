@@ -19,8 +19,6 @@ import urllib.error
 import urllib.request
 from typing import Any, Mapping, Sequence
 
-import boto3
-
 from suite.errors import BadInput, SetupError
 from suite.targets.base import (KEY_ATTRIBUTE, GlobalTableProvisioner, RegionClients,
                                 RegionClientsTarget, check_topology)
@@ -186,6 +184,7 @@ class EndpointsTarget(RegionClientsTarget):
         self.witness = witness
         self.admin_url = admin_url
         self._fault_api = fault_api
+        import boto3  # here, not at import: help texts never need it
         self._clients = RegionClients(boto3.session.Session(**EMULATOR_CREDENTIALS),
                                       self.endpoints)
         self._tables: set[str] = set()
