@@ -29,6 +29,7 @@ class _Window:
     def __init__(self, fh: Any, source: str):
         self.fh, self.source = fh, source
         self.buf, self.pos, self.line, self.eof = "", 0, 1, False
+        self.read = 0  # characters read so far
 
     def more(self) -> bool:
         """Append the next chunk (dropping what was decoded); False at end of file."""
@@ -42,6 +43,11 @@ class _Window:
         if not chunk:
             self.eof = True
             return False
+        nul = chunk.find("\x00")
+        if nul >= 0:  # not text (/dev/zero stops here, in bounded memory)
+            raise BadInput(f"{self.source}: not a text file (a NUL byte at character "
+                           f"{self.read + nul})")
+        self.read += len(chunk)
         self.line += self.buf.count("\n", 0, self.pos)
         self.buf, self.pos = self.buf[self.pos:] + chunk, 0
         return True
