@@ -71,6 +71,17 @@ WORKLOADS = ("register", "counter", "set")
 TXN_WORKLOADS = ("list-append", "rw-register")
 
 
+def observed_checkers(mode: str, canon: Any) -> dict[str, Any]:
+    """The checkers every whole-table workload ends with (set-full, streams): convergence
+    of the final reads (values made comparable by `canon`), availability and latency.
+    An unknown mode is bad input."""
+    if mode not in MODES:
+        raise BadInput(f"unknown mode {mode!r} (expected one of {', '.join(MODES)})")
+    return {"convergence": async_props.Convergence(canon),
+            "availability": availability.AvailabilityChecker(mode),
+            "latency": FnChecker(latency.latency_check, "latency")}
+
+
 def checker_for(mode: str, workload: str, *, linearizability_timeout: float | None = 60.0,
                 linearizability: bool = True) -> Compose:
     """The composed checkers for `mode` ("async" | "strong") and `workload`."""

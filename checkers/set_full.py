@@ -575,15 +575,9 @@ def lag_summary(result: Mapping[str, Any]) -> list[str]:
 def checkers_for(mode: str) -> dict[str, Any]:
     """The set-full workload's checkers in `mode`: its promises, the replication lag
     (informational), convergence of the final reads, availability and latency."""
-    from checkers import async_props, availability, latency
     from checkers.core import FnChecker
-    from checkers.modes import MODES
-    from gtcheck.errors import BadInput
-    if mode not in MODES:
-        raise BadInput(f"unknown mode {mode!r} (expected one of {', '.join(MODES)})")
+    from checkers.modes import observed_checkers
+    tail = observed_checkers(mode, set_checks.canon)
     return {"set-full": SetFullChecker(mode),
             "stale-reads": SetFullChecker(mode, allowed=True),
-            "replication-lag": FnChecker(lag_check, "replication-lag"),
-            "convergence": async_props.Convergence(set_checks.canon),
-            "availability": availability.AvailabilityChecker(mode),
-            "latency": FnChecker(latency.latency_check, "latency")}
+            "replication-lag": FnChecker(lag_check, "replication-lag"), **tail}

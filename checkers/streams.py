@@ -327,14 +327,8 @@ def lag_summary(result: Mapping[str, Any]) -> list[str]:
 def checkers_for(mode: str) -> dict[str, Any]:
     """The streams workload's checkers in `mode`: the stream promises, the stream lag
     (informational), convergence of the final reads, availability and latency."""
-    from checkers import async_props, availability, latency
     from checkers.core import FnChecker
-    from checkers.modes import MODES
-    from gtcheck.errors import BadInput
-    if mode not in MODES:
-        raise BadInput(f"unknown mode {mode!r} (expected one of {', '.join(MODES)})")
+    from checkers.modes import observed_checkers
+    tail = observed_checkers(mode, ob.freeze)
     return {"streams": FnChecker(streams_check, "streams"),
-            "stream-lag": FnChecker(lag_check, "stream-lag"),
-            "convergence": async_props.Convergence(ob.freeze),
-            "availability": availability.AvailabilityChecker(mode),
-            "latency": FnChecker(latency.latency_check, "latency")}
+            "stream-lag": FnChecker(lag_check, "stream-lag"), **tail}

@@ -10,7 +10,7 @@ and then judged in one of three ways:
 - with `--mode`, or when a `test.json` lies beside a gtcheck history, by the very
   checker set `gtcheck analyze` runs for that mode and workload (`suite.core.judge`), so
   `check` and `run`/`analyze` never disagree on one file;
-- otherwise only validated.
+- otherwise only validated, and the verdict is unknown (nothing was judged).
 One line per file, `FILE<TAB>true|false|unknown<TAB>SECONDS`, or one JSON object per line
 with `--json`. The exit status summarises all files: 0 all valid, 1 any invalid, 2 any
 unknown and none invalid, 3 any bad input (a file that cannot be read, or a bad option).
@@ -173,8 +173,13 @@ def check_file(path: str, *, fmt: str, model: str | None, initial: Any,
                            result={"valid": "unknown", "reason": "timeout",
                                    "detail": "--timeout passed while reading the file"})
     if model is None or lin_check is None:
-        return FileVerdict(path, True, time.perf_counter() - t0,
-                           result={"ops": len(ops), "validated": True})
+        # VALID needs evidence: a well-formed file that no model judged is not valid
+        reason = ("no --model: the file is well-formed (pairing and fields checked), and "
+                  "nothing was judged; name --model (or --mode for a gtcheck history)")
+        return FileVerdict(path, "unknown", time.perf_counter() - t0,
+                           result={"valid": "unknown", "ops": len(ops), "validated": True,
+                                   "reason": reason},
+                           note=f"{path}: unknown: {reason}")
     left_out = 0
     if fmt == "jsonl" and not include_ec_reads:
         ops, left_out = without_ec_reads(ops)

@@ -59,7 +59,7 @@ MODEL_HELP = (
     "checkers as elle-cli runs them: set-full, long-fork, and counter / set on --format "
     "edn or elle-json, where they mean Jepsen's counter and set checkers, not "
     "linearizability (aliases jepsen-counter, jepsen-set). Without --model the files are "
-    "only validated.")
+    "only validated: `unknown` (exit 2), since nothing was judged.")
 
 
 def error_line(e: click.ClickException) -> str:

@@ -26,12 +26,14 @@ def check(*args):
     return CliRunner().invoke(main, ["check", *args])
 
 
-def test_a_valid_file_without_a_model_is_validated(tmp_path):
+def test_a_valid_file_without_a_model_is_validated_and_unknown(tmp_path):
+    # VALID needs evidence: a well-formed file that no model judged is "unknown" (exit 2)
     f = write_lines(tmp_path / "good.jsonl", GOOD)
-    r = check(f)
-    assert r.exit_code == 0, r.output
-    name, verdict, seconds = r.output.strip().split("\t")
-    assert (name, verdict) == (f, "true") and float(seconds) >= 0
+    r = CliRunner().invoke(main, ["check", f])
+    assert r.exit_code == 2, r.output
+    name, verdict, seconds = r.stdout.strip().split("\t")
+    assert (name, verdict) == (f, "unknown") and float(seconds) >= 0
+    assert "nothing was judged" in r.stderr
 
 
 @pytest.mark.parametrize("lines,line_no,words", [
@@ -68,7 +70,7 @@ def test_a_missing_file_exits_3(tmp_path):
 def test_one_bad_file_among_good_ones_still_reports_the_good(tmp_path):
     good = write_lines(tmp_path / "good.jsonl", GOOD)
     bad = write_lines(tmp_path / "bad.jsonl", [{"type": "ok", "process": 0, "f": "w"}])
-    r = check(good, bad)
+    r = check("--model", "register", good, bad)
     assert r.exit_code == 3
     assert f"{good}\ttrue\t" in r.output and f"{bad}:1:" in r.output
 
@@ -83,10 +85,10 @@ def test_bad_options_exit_3(tmp_path):
 
 def test_json_output(tmp_path):
     f = write_lines(tmp_path / "good.jsonl", GOOD)
-    r = check("--json", f)
+    r = check("--json", "--model", "register", f)
     assert r.exit_code == 0
     d = json.loads(r.output)
-    assert d["file"] == f and d["valid"] is True and d["result"]["ops"] == 4
+    assert d["file"] == f and d["valid"] is True and d["result"]["model"] == "register"
 
 
 STALE = [
