@@ -174,10 +174,12 @@ def test_differential_against_oracle():
 
 
 @pytest.mark.slow
-def test_differential_against_oracle_50000():
-    counts = run(50_000, 0)
+def test_differential_against_oracle_10000():
+    # the 50,000 run (about ten CPU minutes, too long for CI's budget) is
+    # `python -m scripts.lww_differential --n 50000 --seed 0`; CI runs a fifth of it
+    counts = run(10_000, 0)
     assert counts["disagreements"] == 0, counts
-    assert counts["histories"] == 50_000
+    assert counts["histories"] == 10_000
 
 
 def test_over_budget_key_is_unknown_or_refuted_by_a_window(monkeypatch):
