@@ -81,19 +81,31 @@ def wait_until(fn: Callable[[], T], *, timeout_s: float = 10.0, interval_s: floa
 
 
 def stream_records(deployment: Any, region: str, table: str) -> list[dict]:
-    """Every record of `table`'s DynamoDB stream in `region`, oldest first, via boto3."""
+    """Every record of `table`'s DynamoDB stream in `region`, oldest first, via boto3:
+    every shard in lineage order (a full shard closes and its child goes on, as DynamoDB
+    Streams' shards do), each read from TRIM_HORIZON until it ends (a closed shard: no
+    NextShardIterator) or, for the open one, until a page comes back empty."""
     s = client(deployment.endpoints[region], region, "dynamodbstreams")
     arn = s.list_streams(TableName=table)["Streams"][0]["StreamArn"]
-    shard = s.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
-    it = s.get_shard_iterator(StreamArn=arn, ShardId=shard,
-                              ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
-    out: list[dict] = []
+    shards: list[str] = []
+    page: dict = {"StreamArn": arn}
     while True:
-        resp = s.get_records(ShardIterator=it, Limit=1000)
-        out.extend(resp["Records"])
-        if not resp["Records"]:
-            return out
-        it = resp["NextShardIterator"]
+        desc = s.describe_stream(**page)["StreamDescription"]
+        shards += [sh["ShardId"] for sh in desc["Shards"]]
+        if not desc.get("LastEvaluatedShardId"):
+            break
+        page = {"StreamArn": arn, "ExclusiveStartShardId": desc["LastEvaluatedShardId"]}
+    out: list[dict] = []
+    for shard in shards:
+        it = s.get_shard_iterator(StreamArn=arn, ShardId=shard,
+                                  ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        while it:
+            resp = s.get_records(ShardIterator=it, Limit=1000)
+            out.extend(resp["Records"])
+            it = resp.get("NextShardIterator")
+            if not resp["Records"] and it is not None:
+                break  # the open shard, read to its end
+    return out
 
 
 def get(c: Any, table: str, pk: str, *, consistent: bool = True, **key: str) -> dict | None:

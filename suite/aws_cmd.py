@@ -113,7 +113,7 @@ def preflight(mode: str, regions: str, witness: str | None, workload: str,
 
     from suite.aws_preflight import FAIL, run_checks
     from suite.targets.aws import make_plan
-    from suite.targets.base import CONTROL_PLANE_CONFIG
+    from suite.targets.base import control_plane_config
 
     region_list = parse_list(regions)
     if not region_list:
@@ -124,7 +124,7 @@ def preflight(mode: str, regions: str, witness: str | None, workload: str,
     plan = make_plan(test, table, regions=region_list, witness=witness, mode=mode)
 
     def client(service: str, region: str):
-        return session.client(service, region_name=region, config=CONTROL_PLANE_CONFIG)
+        return session.client(service, region_name=region, config=control_plane_config())
     checks = run_checks(client, mode=mode, regions=region_list, witness=witness,
                         fis_role_arn=fis_role_arn, table=table, plan_lines=plan.lines()[:5])
     for c in checks:

@@ -21,7 +21,9 @@ TIME_LIMIT_S = 60.0
 
 
 def _latest_run(store: Path) -> Path:
-    runs = sorted(p for p in (store / "register-strong").iterdir() if p.name[0].isdigit())
+    # the default test name carries the planted bug (register-strong-bug_sc-read-no-fence)
+    runs = sorted(p for d in store.glob("register-strong*") for p in d.iterdir()
+                  if p.name[0].isdigit())
     assert runs, f"no run directory under {store}"
     return runs[-1]
 

@@ -43,21 +43,8 @@ def elements(item) -> list[str]:
 
 
 def stream_records(d, region: str) -> list[tuple[str, tuple[str, ...]]]:
-    streams = testing.client(d.endpoints[region], region, "dynamodbstreams")
-    arn = streams.list_streams(TableName="mrsc")["Streams"][0]["StreamArn"]
-    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]
-    it = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"],
-                                    ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
-    out = []
-    while it:
-        page = streams.get_records(ShardIterator=it, Limit=1000)
-        for rec in page["Records"]:
-            image = rec["dynamodb"].get("NewImage")
-            out.append((rec["dynamodb"]["Keys"]["pk"]["S"], tuple(elements(image))))
-        if not page["Records"]:
-            break
-        it = page.get("NextShardIterator")
-    return out
+    return [(rec["dynamodb"]["Keys"]["pk"]["S"], tuple(elements(rec["dynamodb"].get("NewImage"))))
+            for rec in testing.stream_records(d, region, "mrsc")]
 
 
 def run(seed: int, *, witness: bool, duration_s: float) -> None:

@@ -54,7 +54,7 @@ def test_without_the_browser_on_purpose_the_tests_run(tmp_path):
                        capture_output=True, text=True, timeout=60)
     log = calls.read_text()
     assert "chromium" not in log  # not even tried
-    assert "python -m pytest -q -k x" in log, (log, r.stderr)
+    assert "python -m pytest -q -n 2 --dist loadgroup -k x" in log, (log, r.stderr)
 
 
 def test_a_missing_browser_skips_with_the_reason_only_when_asked(tmp_path, monkeypatch):

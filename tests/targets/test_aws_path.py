@@ -264,6 +264,7 @@ def test_conform_through_the_aws_path_with_fis(emu, tmp_path):
         (tmp_path / "conform.json").read_text())["claims"]}
     assert verdicts.pop("M10") == "not observable here"  # AWS cannot isolate a region
     assert verdicts.pop("A10") == "not observable here"  # nor cut a link
+    assert verdicts.pop("A07") == "not observable here"  # A07's probe isolates a region
     assert set(verdicts.values()) == {"pass"}, verdicts
     assert verdicts["A13"] == "pass"  # the pause went through FIS
     assert tables_everywhere(emu.endpoint, US) == {r: [] for r in US}
