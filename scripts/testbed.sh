@@ -25,7 +25,8 @@
 # machine's Python lives under /root (mode 700). The sudoers drop-in allows the test user
 # exact command lines only, their variable parts (a port, a delay, a pid, a clock offset)
 # matched by anchored regular expressions (sudo >= 1.9.10): the gtcheck worker of each
-# host (`--host tbI`, optionally `--faketime +S.SSSs`: the clock fault, where the worker
+# host (`--host tbI`, optionally `--clock-offset-ms -MS.F`: a planted clock error, and/or
+# `--faketime +S.SSSs`: the clock fault, where the worker
 # runs faketime itself, so faketime -- which runs any command -- is never run as root
 # through sudo), the iptables rules of suite/remote/faults.py's GTCHECK chain, tc netem on
 # eth0, and kill -9/-STOP/-CONT of numeric pids (still any process's: the hosts share this
@@ -74,11 +75,13 @@ sudoers_rules() {  # the sudoers drop-in: exact command lines (see the top of th
   net_re=${NET//./\\.}
   echo "# gtcheck test bed $ID (scripts/testbed.sh): exact command lines only"
   for i in 1 2 3; do
-    echo "$TB_USER ALL=(root) NOPASSWD: $WORKER worker --host tb$i"
-    echo "$TB_USER ALL=(root) NOPASSWD: $WORKER ^worker --host tb$i --faketime [+-][0-9]{1,9}(\\.[0-9]{1,6})?s\$"
+    # optionally a planted clock error (hosts file clock_offset_ms: suite/remote/fleet.py
+    # passes repr(float), e.g. -3000.0), then optionally the clock fault's --faketime
+    echo "$TB_USER ALL=(root) NOPASSWD: $WORKER ^worker --host tb$i( --clock-offset-ms -?[0-9]{1,9}\\.[0-9]{1,17})?\$"
+    echo "$TB_USER ALL=(root) NOPASSWD: $WORKER ^worker --host tb$i( --clock-offset-ms -?[0-9]{1,9}\\.[0-9]{1,17})? --faketime [+-][0-9]{1,9}(\\.[0-9]{1,6})?s\$"
   done
   local a
-  for a in "-n -L GTCHECK" "-N GTCHECK" "-F GTCHECK" "-X GTCHECK" \
+  for a in "-n -L GTCHECK" "-S GTCHECK" "-N GTCHECK" "-F GTCHECK" "-X GTCHECK" \
            "-C INPUT -j GTCHECK" "-C OUTPUT -j GTCHECK" "-I INPUT 1 -j GTCHECK" \
            "-I OUTPUT 1 -j GTCHECK" "-D INPUT -j GTCHECK" "-D OUTPUT -j GTCHECK"; do
     echo "$TB_USER ALL=(root) NOPASSWD: $ipt -w 5 $a"
