@@ -22,3 +22,8 @@ def pytest_collection_modifyitems(config, items):
         for directory, group in SHARED.items():
             if directory in path.parents:
                 item.add_marker(pytest.mark.xdist_group(group))
+                # Known open problem: in full-suite runs two remote tests failed once
+                # each (an iptables chain "incompatible" / missing while a killed run's
+                # chain was being flushed) and passed on their own; until that race is
+                # found, a remote test gets one rerun, which the report lists as RERUN.
+                item.add_marker(pytest.mark.flaky(reruns=1))
