@@ -46,8 +46,24 @@ def testbed_env() -> dict:
     return {**os.environ, "GTCHECK_WORKER": str(WORKER)}
 
 
+@pytest.fixture
+def testbed(request, testbed_session) -> Path:
+    """The hosts file of the test bed, for one test. Under pytest-xdist every test that uses
+    the bed must run on one worker (its names, addresses and ports are fixed): the group is
+    set in tests/conftest.py and xdist marks it in the node id (`...@ssh-testbed`). When it
+    is missing -- plain `--dist load`, or a pytest whose node ids xdist cannot mark (pytest
+    9.2 with xdist 3.8, hence the pin in pyproject.toml) -- two workers would bring the bed
+    up and down under each other, so the test fails here and says so."""
+    if os.environ.get("PYTEST_XDIST_WORKER") and "@ssh-testbed" not in request.node.nodeid:
+        pytest.fail("the SSH test bed tests must run on one xdist worker: use "
+                    "`--dist loadgroup` (scripts/test.sh does) with a pytest that xdist can "
+                    "group (pyproject.toml pins it); this run would share the bed between "
+                    f"workers ({request.node.nodeid})")
+    return testbed_session
+
+
 @pytest.fixture(scope="session")
-def testbed() -> Path:
+def testbed_session() -> Path:
     reason = unavailable()
     if reason:
         _skip_or_fail(reason)
