@@ -184,7 +184,9 @@ def test_mrsc_replica_and_witness_absent_then_creating_then_active():
 
 
 def test_fis_experiment_goes_pending_initiating_running_then_stopping_stopped():
-    with Deployment(US, latency_scale=0, seed=6, control_plane_scale=0.1) as d:
+    # Scale 1 (FIS's own delays: pending 0.5-2 s ...): each state lasts long enough to be
+    # seen by polling even on a loaded machine.
+    with Deployment(US, latency_scale=0, seed=6, control_plane_scale=1.0) as d:
         home = clients(d)["us-east-1"]
         _create(home, "cp-fis")
         fis = client(d.endpoint, "us-east-1", "fis")
