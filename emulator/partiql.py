@@ -466,12 +466,25 @@ class _Expr(PlaceholderBuilder):
         raise malformed(f"Unsupported function: {node[1]}" if kind == "call"
                         else "Unsupported operand")
 
-    def condition(self, c: tuple) -> str:
+    def condition(self, c: tuple, within: int = 0) -> str:
+        """`c` as condition-expression text, in parentheses only where the operator inside
+        binds looser than the one around it (`within`: 1 OR, 2 AND, 3 NOT); the service
+        refuses redundant ones such as "((a = b))"."""
+        text, binding = self._condition(c)
+        return f"({text})" if binding < within else text
+
+    def _condition(self, c: tuple) -> tuple[str, int]:
         kind = c[0]
         if kind in ("and", "or"):
-            return f"({self.condition(c[1])}) {kind.upper()} ({self.condition(c[2])})"
+            binding = 1 if kind == "or" else 2
+            return (f"{self.condition(c[1], binding)} {kind.upper()} "
+                    f"{self.condition(c[2], binding)}", binding)
         if kind == "not":
-            return f"NOT ({self.condition(c[1])})"
+            return f"NOT {self.condition(c[1], 3)}", 3
+        return self._predicate(c), 4
+
+    def _predicate(self, c: tuple) -> str:
+        kind = c[0]
         if kind == "cmp":
             return f"{self.operand(c[2])} {c[1]} {self.operand(c[3])}"
         if kind == "between":
@@ -486,7 +499,7 @@ class _Expr(PlaceholderBuilder):
                 return f"attribute_exists({p})" if c[3] else f"attribute_not_exists({p})"
             # PartiQL: x IS NULL holds for NULL and for MISSING
             null = f"(attribute_not_exists({p}) OR attribute_type({p}, {self.value({'S': 'NULL'})}))"
-            return f"NOT {null}" if c[3] else null
+            return f"NOT {null}" if c[3] else null  # an operand of NOT, AND, OR alike
         if kind == "fn":
             name, args = c[1], c[2]
             if len(args) != _CONDITION_FUNCTIONS[name] or args[0][0] != "path":
@@ -601,7 +614,7 @@ class PartiQL:
                 rest = list(k.rest)
                 for c in rest:
                     if t.schema.range and _on_attr(c, t.schema.range) and _key_condition_form(c):
-                        key_text += f" AND {b.condition(c)}"
+                        key_text += f" AND {b.condition(c, 2)}"
                         rest.remove(c)
                         break
                 out["KeyConditionExpression"] = key_text
@@ -665,7 +678,7 @@ class PartiQL:
             # ConditionalCheckFailedException is returned": the item must exist
             cond = f"attribute_exists({b.name(t.schema.hash)})"
             if k.rest:
-                cond += f" AND ({b.condition(_and(k.rest))})"
+                cond += f" AND {b.condition(_and(k.rest), 2)}"
             body = {"TableName": stmt.table, "Key": k.key, "ConditionExpression": cond,
                     "UpdateExpression": _update_expression(stmt.actions, b), **b.request()}
             if stmt.returning:
@@ -675,7 +688,7 @@ class PartiQL:
         if k.rest:
             # an absent item is deleted without error; a present one only when the rest holds
             body["ConditionExpression"] = (f"attribute_not_exists({b.name(t.schema.hash)}) "
-                                           f"OR ({b.condition(_and(k.rest))})")
+                                           f"OR {b.condition(_and(k.rest), 1)}")
             body.update(b.request())
         if stmt.returning:
             body["ReturnValues"] = stmt.returning
@@ -793,7 +806,7 @@ class PartiQL:
             # "The SELECT statement must specify a full primary key and one other condition"
             cond = f"attribute_exists({b.name(t.schema.hash)})"
             if k.rest:
-                cond += f" AND ({b.condition(_and(k.rest))})"
+                cond += f" AND {b.condition(_and(k.rest), 2)}"
             return {"ConditionCheck": {"TableName": stmt.select.table, "Key": k.key,
                                        "ConditionExpression": cond, **b.request()}}
         op, body = self._write_request(stmt)
