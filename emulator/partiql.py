@@ -43,6 +43,7 @@ from emulator.legacy import PlaceholderBuilder
 BATCH_MAX = 25  # BatchExecuteStatement: "Statements ... Maximum number of 25 items"
 TRANSACTION_MAX = 100  # ExecuteTransaction: "TransactStatements ... Maximum 100 items"
 STATEMENT_CHARS_MAX = 8192  # Statement: "Length Constraints: Minimum 1. Maximum 8192."
+NESTING_MAX = 32  # parentheses, NOT, nested literals: a bound so no statement exhausts the stack
 
 _TOKEN = re.compile(r"""
     (?P<ws>\s+)
@@ -139,6 +140,13 @@ class _Parser:
         self.i = 0
         self.params = params
         self.used = 0
+        self.depth = 0
+
+    def nested(self) -> None:
+        """Enter one nesting level (undone by `self.depth -= 1`); refuse beyond NESTING_MAX."""
+        self.depth += 1
+        if self.depth > NESTING_MAX:
+            raise malformed(f"Statement is nested more than {NESTING_MAX} levels deep")
 
     # token helpers
     def peek(self, offset: int = 0) -> _Tok | None:
@@ -315,6 +323,7 @@ class _Parser:
             return ("lit", _set_of(items))
         if self.maybe("op", "{"):
             m: dict[str, Any] = {}
+            self.nested()
             if not self.maybe("op", "}"):
                 while True:
                     k = self.take("string").text
@@ -323,6 +332,7 @@ class _Parser:
                     if self.maybe("op", "}"):
                         break
                     self.take("op", ",")
+            self.depth -= 1
             return ("lit", {"M": m})
         raise malformed(f"Unexpected token: {t.text}")
 
@@ -330,9 +340,11 @@ class _Parser:
         out: list = []
         if self.maybe("op", close):
             return out
+        self.nested()
         while True:
             out.append(self.value()[1])
             if self.maybe("op", close):
+                self.depth -= 1
                 return out
             self.take("op", ",")
 
@@ -340,19 +352,25 @@ class _Parser:
         """A value expression: literal, path, size()/list_append()/set_add()/set_delete(),
         and + / - between them."""
         left = self.term()
+        terms = 1
         while self.at("op", "+") or self.at("op", "-"):
             op = self.take("op").text
             left = ("arith", op, left, self.term())
+            terms += 1
+            if terms > NESTING_MAX:  # a left-deep tree: its depth is bounded too
+                raise malformed(f"Statement is nested more than {NESTING_MAX} levels deep")
         return left
 
     def term(self) -> tuple:
         if self.at("ident") and self.at("op", "(", offset=1):
             name = self.take("ident").text.lower()
             self.take("op", "(")
+            self.nested()
             args = [self.operand()]
             while self.maybe("op", ","):
                 args.append(self.operand())
             self.take("op", ")")
+            self.depth -= 1
             return ("call", name, tuple(args))
         if self.at("ident"):
             return self.path()
@@ -360,28 +378,33 @@ class _Parser:
 
     # conditions
     def condition(self) -> tuple:
-        left = self.conjunction()
+        parts = [self.conjunction()]
         while self.maybe("kw", "OR"):
-            left = ("or", left, self.conjunction())
-        return left
+            parts.append(self.conjunction())
+        return parts[0] if len(parts) == 1 else ("or", tuple(parts))
 
     def conjunction(self) -> tuple:
-        left = self.negation()
+        parts = [self.negation()]
         while self.maybe("kw", "AND"):
-            left = ("and", left, self.negation())
-        return left
+            parts.append(self.negation())
+        return parts[0] if len(parts) == 1 else ("and", tuple(parts))
 
     def negation(self) -> tuple:
         if self.maybe("kw", "NOT"):
-            return ("not", self.negation())
+            self.nested()
+            c = ("not", self.negation())
+            self.depth -= 1
+            return c
         return self.predicate()
 
     def predicate(self) -> tuple:
         if self.at("op", "("):
             # a parenthesised condition (an operand never starts with "(")
             self.i += 1
+            self.nested()
             c = self.condition()
             self.take("op", ")")
+            self.depth -= 1
             return c
         left = self.operand()
         t = self.peek()
@@ -435,8 +458,12 @@ def parse(text: Any, params: Any) -> Any:
                          "to 1")
     if params is None:
         params = []
-    if not isinstance(params, list) or not all(isinstance(p, dict) for p in params):
+    elif not isinstance(params, list) or not all(isinstance(p, dict) for p in params):
         raise DynamoError("SerializationException", "Unexpected value type in payload")
+    elif not params:  # Parameters: "Array Members: Minimum number of 1 item."
+        raise validation("1 validation error detected: Value '[]' at 'parameters' failed to "
+                         "satisfy constraint: Member must have length greater than or equal "
+                         "to 1")
     p = _Parser(text, params)
     stmt = p.statement()
     p.done()
@@ -477,8 +504,7 @@ class _Expr(PlaceholderBuilder):
         kind = c[0]
         if kind in ("and", "or"):
             binding = 1 if kind == "or" else 2
-            return (f"{self.condition(c[1], binding)} {kind.upper()} "
-                    f"{self.condition(c[2], binding)}", binding)
+            return f" {kind.upper()} ".join(self.condition(p, binding) for p in c[1]), binding
         if kind == "not":
             return f"NOT {self.condition(c[1], 3)}", 3
         return self._predicate(c), 4
@@ -517,18 +543,18 @@ class _Expr(PlaceholderBuilder):
 
 
 def _conjuncts(c: tuple | None) -> list[tuple]:
+    """The top-level AND's operands (nested ANDs, from parentheses, flattened)."""
     if c is None:
         return []
     if c[0] == "and":
-        return _conjuncts(c[1]) + _conjuncts(c[2])
+        return [x for p in c[1] for x in _conjuncts(p)]
     return [c]
 
 
 def _and(parts: list[tuple]) -> tuple | None:
-    out = None
-    for p in parts:
-        out = p if out is None else ("and", out, p)
-    return out
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else ("and", tuple(parts))
 
 
 def _key_equality(c: tuple, attr: str) -> dict | None:
@@ -706,7 +732,8 @@ class PartiQL:
                              f"to {BATCH_MAX}")
         parsed: list[Any] = []
         for entry in statements:
-            if not isinstance(entry, dict):
+            if not isinstance(entry, dict) or not isinstance(entry.get("ConsistentRead", False),
+                                                             bool):
                 raise DynamoError("SerializationException", "Unexpected value type in payload")
             try:
                 parsed.append(parse(entry.get("Statement"), entry.get("Parameters")))

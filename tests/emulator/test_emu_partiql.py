@@ -4,10 +4,11 @@ reference pages describe them, and their writes replicated as ordinary writes (a
 MRSC)."""
 
 import pytest
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from emulator import Deployment
-from emulator.testing import clients, create_global_table, wait_until
+from emulator.testing import NO_RETRIES, client, create_global_table, wait_until
 
 US = ["us-east-1", "us-east-2", "us-west-2"]
 
@@ -282,3 +283,39 @@ def test_partiql_on_mrsc():
             code, message = error_of(lambda: cs["us-east-1"].execute_transaction(
                 TransactStatements=statements))
             assert code == "ValidationException" and "strongly consistent" in message
+
+
+@pytest.mark.parametrize("statement", [
+    "(" * 5000,
+    "SELECT * FROM items WHERE " + "(" * 2000 + "a = 1" + ")" * 2000,
+    "SELECT * FROM items WHERE " + "NOT " * 1500 + "a = 1",
+    "UPDATE items SET a = " + " + ".join(["1"] * 1500) + " WHERE pk = 'x'",
+    "INSERT INTO items VALUE " + "{'a': " * 900 + "1" + "}" * 900,
+    "INSERT INTO items VALUE {'pk': 'x', 'a': " + "[" * 2000 + "]" * 2000 + "}",
+])
+def test_deeply_nested_statements_are_refused_not_a_crash(ddb, statement):
+    """No statement within the 8,192 characters exhausts the parser: nesting is bounded
+    (partiql.NESTING_MAX) and answered as a statement that is not well formed (HTTP 400)."""
+    with pytest.raises(ClientError) as e:
+        ddb.execute_statement(Statement=statement)
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert e.value.response["Error"]["Code"] == "ValidationException"
+    assert e.value.response["Error"]["Message"].startswith(
+        "Statement wasn't well formed, can't be processed: ")
+
+
+def test_request_members_are_checked(single):
+    """What botocore would refuse before sending, sent anyway (its validation off)."""
+    ddb = client(single.endpoints["us-east-1"], "us-east-1",
+                 config=NO_RETRIES.merge(Config(parameter_validation=False)))
+    assert error_of(lambda: ddb.execute_statement(Statement="SELECT * FROM items",
+                                                  Parameters=[]))[0] == "ValidationException"
+    assert error_of(lambda: ddb.execute_statement(Statement="SELECT * FROM items",
+                                                  Limit=0))[0] == "ValidationException"
+    assert error_of(lambda: ddb.execute_statement(Statement="SELECT * FROM items",
+                                                  ReturnConsumedCapacity="SOME"))[0] \
+        == "ValidationException"
+    assert error_of(lambda: ddb.batch_execute_statement(Statements=[
+        {"Statement": "SELECT * FROM items WHERE pk = 'a'", "ConsistentRead": "yes"}]))[0] \
+        == "SerializationException"
+    assert error_of(lambda: ddb.execute_statement(Statement=""))[0] == "ValidationException"
