@@ -722,18 +722,10 @@ class PartiQL:
 
     # -- BatchExecuteStatement --
     def batch_execute_statement(self, req: dict) -> dict:
-        statements = req.get("Statements")
-        if not isinstance(statements, list) or not statements:
-            raise validation("1 validation error detected: Value null at 'statements' failed "
-                             "to satisfy constraint: Member must not be null")
-        if len(statements) > BATCH_MAX:
-            raise validation("1 validation error detected: Value at 'statements' failed to "
-                             "satisfy constraint: Member must have length less than or equal "
-                             f"to {BATCH_MAX}")
+        statements = _statement_list(req, "Statements", BATCH_MAX)
         parsed: list[Any] = []
         for entry in statements:
-            if not isinstance(entry, dict) or not isinstance(entry.get("ConsistentRead", False),
-                                                             bool):
+            if not isinstance(entry.get("ConsistentRead", False), bool):
                 raise DynamoError("SerializationException", "Unexpected value type in payload")
             try:
                 parsed.append(parse(entry.get("Statement"), entry.get("Parameters")))
@@ -776,18 +768,9 @@ class PartiQL:
 
     # -- ExecuteTransaction --
     def execute_transaction(self, req: dict) -> dict:
-        statements = req.get("TransactStatements")
-        if not isinstance(statements, list) or not statements:
-            raise validation("1 validation error detected: Value null at 'transactStatements' "
-                             "failed to satisfy constraint: Member must not be null")
-        if len(statements) > TRANSACTION_MAX:
-            raise validation("1 validation error detected: Value at 'transactStatements' "
-                             "failed to satisfy constraint: Member must have length less than "
-                             f"or equal to {TRANSACTION_MAX}")
+        statements = _statement_list(req, "TransactStatements", TRANSACTION_MAX)
         parsed = []
         for entry in statements:
-            if not isinstance(entry, dict):
-                raise DynamoError("SerializationException", "Unexpected value type in payload")
             parsed.append((entry, parse(entry.get("Statement"), entry.get("Parameters"))))
         reads = [isinstance(s, Select) for _, s in parsed]
         if any(reads) and not all(reads):
@@ -842,6 +825,21 @@ class PartiQL:
         body.pop("ReturnValues", None)
         kind = {"put_item": "Put", "update_item": "Update", "delete_item": "Delete"}[op]
         return {kind: body}
+
+
+def _statement_list(req: dict, member: str, most: int) -> list[dict]:
+    """A batch's or transaction's list of statements: 1 to `most` objects."""
+    statements = req.get(member)
+    wire = member[0].lower() + member[1:]
+    if not isinstance(statements, list) or not statements:
+        raise validation(f"1 validation error detected: Value null at '{wire}' failed to "
+                         "satisfy constraint: Member must not be null")
+    if len(statements) > most:
+        raise validation(f"1 validation error detected: Value at '{wire}' failed to satisfy "
+                         f"constraint: Member must have length less than or equal to {most}")
+    if not all(isinstance(entry, dict) for entry in statements):
+        raise DynamoError("SerializationException", "Unexpected value type in payload")
+    return statements
 
 
 def _get_request(t: Any, s: Select, where: str) -> dict:
