@@ -5,8 +5,9 @@ DynamoDB accepts a small SQL-like language besides its JSON operations (Develope
 and DELETE on one table, `?` parameters, and for transactions EXISTS(SELECT ...). Rather
 than a second data path, this module parses a statement strictly (a tokenizer and a
 recursive-descent parser over the documented grammar) and maps it onto the region's
-ordinary operations (emulator/dataplane.py): SELECT becomes GetItem, Query or Scan with a
-FilterExpression; INSERT a PutItem conditioned on the key's absence; UPDATE an UpdateItem
+ordinary operations (emulator/dataplane.py): SELECT becomes a Query when its WHERE pins the
+partition key, else a Scan with a FilterExpression (a GetItem in a batch, a TransactGetItems
+entry in a transaction); INSERT a PutItem conditioned on the key's absence; UPDATE an UpdateItem
 conditioned on the item's presence; DELETE a DeleteItem; a transaction becomes
 TransactGetItems or TransactWriteItems. So every write is an ordinary engine write that
 async replication and the MRSC journal see as any other, and MRSC's refusal of
@@ -27,6 +28,13 @@ ql-reference.multiplestatements.*):
   its item by the full key; each statement's failure is its own BatchStatementError;
 - transactions hold at most 100 statements, all reads or all writes (EXISTS may join the
   writes, as TransactWriteItems' ConditionCheck), each naming one item.
+Messages: "Statement wasn't well formed, can't be processed: ...", "Duplicate primary key
+exists in table", "Requested resource not found", "The table does not have the specified
+index", "Number of parameters in request and statement don't match." and the batch's
+"Select statements within BatchExecuteStatement must specify the primary key in the where
+clause." are the service's (as users and moto's tests quote them); the text after the colon
+of a parse error, and the messages for a write without its whole key, mixed reads and
+writes, and EXISTS outside a transaction, are the emulator's own (the service's error type).
 """
 
 from __future__ import annotations
