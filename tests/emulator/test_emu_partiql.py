@@ -115,6 +115,10 @@ def test_insert_update_delete(ddb, table):
         == "ConditionalCheckFailedException"
     assert error_of(lambda: run(ddb, "UPDATE items SET n = 1 WHERE pk = 'absent'"))[0] \
         == "ConditionalCheckFailedException"
+    with pytest.raises(ClientError) as e:  # the item as it was, when asked for
+        run(ddb, "UPDATE items SET n = 1 WHERE pk = 'p4' AND n = 0",
+            ReturnValuesOnConditionCheckFailure="ALL_OLD")
+    assert e.value.response["Item"]["n"] == {"N": "7"}
     assert "Item" not in ddb.get_item(TableName="items", Key={"pk": {"S": "absent"}},
                                       ConsistentRead=True)
     # one item per write: the WHERE names the whole key
