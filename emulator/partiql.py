@@ -749,6 +749,8 @@ class PartiQL:
         return {"Responses": responses}
 
     def _batch_one(self, entry: dict, stmt: Any) -> dict:
+        if isinstance(stmt, Exists):
+            stmt = validation("EXISTS can only be used in a transaction")
         if isinstance(stmt, DynamoError):
             return {"Error": _statement_error(stmt)}
         try:
@@ -757,8 +759,6 @@ class PartiQL:
             return {"Error": _statement_error(e)}
         out: dict[str, Any] = {"TableName": stmt.table}
         try:
-            if isinstance(stmt, Exists):
-                raise validation("EXISTS can only be used in a transaction")
             if isinstance(stmt, Select):
                 get = _get_request(t, stmt, "BatchExecuteStatement")
                 if entry.get("ConsistentRead") is not None:
