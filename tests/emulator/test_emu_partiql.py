@@ -439,3 +439,5 @@ def test_random_statements_get_service_answers(fuzz_target, request):
 def test_fuzzed_statements_left_other_tables_alone(fuzz_target):
     c, _, before = fuzz_target
     assert c.scan(TableName="sentinel", ConsistentRead=True)["Items"] == before
+    for it in c.scan(TableName="fuzz", ConsistentRead=True)["Items"]:  # only valid items
+        assert set(it["pk"]) == {"S"} and it["pk"]["S"]
