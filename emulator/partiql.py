@@ -81,7 +81,7 @@ class Select:
     index: str | None
     paths: tuple | None  # None: SELECT *
     where: tuple | None
-    descending: bool | None = None  # ORDER BY the sort key (None: no ORDER BY)
+    order: tuple | None = None  # ORDER BY: (path, descending)
 
 
 @dataclass(frozen=True)
@@ -263,15 +263,15 @@ class _Parser:
         where = None
         if self.maybe("kw", "WHERE"):
             where = self.condition()
-        descending = None
+        order = None
         if self.maybe("kw", "ORDER"):
             self.take("kw", "BY")
             order_path = self.path()
             descending = self.maybe("kw", "DESC")
             if not descending:
                 self.maybe("kw", "ASC")
-            where = ("order", order_path, where)  # checked against the key when mapped
-        return Select(table, index, paths, where, descending)
+            order = (order_path, descending)  # checked against the sort key when mapped
+        return Select(table, index, paths, where, order)
 
     def returning(self) -> str | None:
         if not self.maybe("kw", "RETURNING"):
@@ -622,9 +622,7 @@ class PartiQL:
 
     def _select(self, s: Select, req: dict) -> dict:
         t = self.svc._named(s.table)
-        where, order = s.where, None
-        if where is not None and where[0] == "order":
-            order, where = where[1], where[2]
+        where = s.where
         b = _Expr()
         out: dict[str, Any] = {"TableName": s.table}
         if s.paths is not None:
@@ -658,12 +656,12 @@ class PartiQL:
                 op = "Scan"
                 if where is not None:
                     out["FilterExpression"] = b.condition(where)
-        if order is not None:
-            if op != "Query" or order != ("path", (t.schema.range,)):
+        if s.order is not None:
+            if op != "Query" or s.order[0] != ("path", (t.schema.range,)):
                 raise validation("Must have WHERE clause in the statement when using ORDER "
                                  "BY clause." if op != "Query" else
                                  "ORDER BY is supported only on the table's sort key")
-            out["ScanIndexForward"] = not s.descending
+            out["ScanIndexForward"] = not s.order[1]
         out.update(b.request())
         try:
             resp = self.svc.query(out) if op == "Query" else self.svc.scan(out)
@@ -853,7 +851,7 @@ def _statement_list(req: dict, member: str, most: int) -> list[dict]:
 def _get_request(t: Any, s: Select, where: str) -> dict:
     """A batch's or transaction's SELECT as a GetItem request: the full key, nothing else."""
     cond = s.where
-    if s.index is not None or cond is None or cond[0] == "order":
+    if s.index is not None or cond is None or s.order is not None:
         raise validation(f"Select statements within {where} must specify the primary key in "
                          "the where clause.")
     attrs_ = [a for a in (t.schema.hash, t.schema.range) if a]
