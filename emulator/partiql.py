@@ -443,8 +443,8 @@ class _Parser:
 
 
 def _set_of(items: list) -> dict:
-    kinds = {next(iter(v)) for v in items if isinstance(v, dict) and len(v) == 1}
-    if len(kinds) != 1 or len(items) == 0:
+    kinds = {next(iter(v)) if isinstance(v, dict) and len(v) == 1 else None for v in items}
+    if len(kinds) != 1 or None in kinds:
         raise malformed("A set literal holds one or more values of one type")
     kind = kinds.pop()
     if kind not in ("S", "N", "B"):

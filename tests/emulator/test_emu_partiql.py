@@ -329,6 +329,10 @@ def test_request_members_are_checked(single):
         {"Statement": "SELECT * FROM items WHERE pk = 'a'", "ConsistentRead": "yes"}]))[0] \
         == "SerializationException"
     assert error_of(lambda: ddb.execute_statement(Statement=""))[0] == "ValidationException"
+    for odd in ({}, {"N": "1", "S": "x"}, {"S": "a"}):  # not one set of one type
+        assert error_of(lambda: ddb.execute_statement(
+            Statement="INSERT INTO items VALUE {'pk': 'set', 's': <<1, ?>>}",
+            Parameters=[odd]))[0] == "ValidationException"
 
 
 # ---- fuzz: random statements never crash the region, never touch another table ----------
@@ -361,7 +365,8 @@ def fuzz_target():
 
 
 literals = st.sampled_from(["'a'", "'b'", "1", "-2.5e3", "TRUE", "NULL", "?", "[1, 'x']",
-                            "{'k': 1}", "<<1, 2>>", "<<'a'>>", "1e999", "''", "<<>>"])
+                            "{'k': 1}", "<<1, 2>>", "<<'a'>>", "1e999", "''", "<<>>",
+                            "<<1, ?>>", "{'k': ?}"])
 paths = st.sampled_from(["pk", "v", '"v"', "w.x", "v[0]", "size(v)"])
 conditions = st.recursive(
     st.one_of(st.builds("{} {} {}".format, paths, st.sampled_from(["=", "<>", "<", ">="]), literals),
