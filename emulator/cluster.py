@@ -644,6 +644,14 @@ def _schema(key_schema: Any, definitions: Any) -> tuple[attrs.KeySchema, list[di
     if not isinstance(definitions, list) or not definitions:
         raise validation("1 validation error detected: Value null at 'attributeDefinitions' "
                          "failed to satisfy constraint: Member must not be null")
+    if len(key_schema) > 2:
+        # CreateTable KeySchema: "Array Members: Minimum number of 1 item. Maximum number of
+        # 2 items." -- a member constraint, checked (and worded) before the schema's meaning
+        shown = ", ".join(f"KeySchemaElement(attributeName={k.get('AttributeName')}, "
+                          f"keyType={k.get('KeyType')})" if isinstance(k, dict) else str(k)
+                          for k in key_schema)
+        raise validation(f"1 validation error detected: Value '[{shown}]' at 'keySchema' failed "
+                         "to satisfy constraint: Member must have length less than or equal to 2")
     types: dict[str, str] = {}
     for d in definitions:
         if not isinstance(d, dict) or d.get("AttributeType") not in ("S", "N", "B") \
@@ -666,8 +674,6 @@ def _schema(key_schema: Any, definitions: Any) -> tuple[attrs.KeySchema, list[di
             range_name = k.get("AttributeName")
     if hash_name is None:
         raise validation("Invalid KeySchema: The first KeySchemaElement is not a HASH key type")
-    if len(key_schema) > 2:
-        raise validation("Invalid KeySchema: Too many key schema elements")
     for n in (hash_name, range_name):
         if n is not None and n not in types:
             raise validation("One or more parameter values were invalid: Some index key "

@@ -22,6 +22,7 @@ import zlib
 from typing import Any, Callable
 
 from emulator import attrs, legacy
+from emulator.partiql import PartiQL
 from emulator import expressions as ex
 from emulator.cluster import Cluster, GlobalTable
 from emulator.engine import UNCHANGED, Mutation
@@ -87,6 +88,9 @@ class RegionService:
             "BatchGetItem": self.batch_get_item, "BatchWriteItem": self.batch_write_item,
             "TransactWriteItems": self.transact_write_items,
             "TransactGetItems": self.transact_get_items,
+            "ExecuteStatement": lambda r: PartiQL(self).execute_statement(r),
+            "BatchExecuteStatement": lambda r: PartiQL(self).batch_execute_statement(r),
+            "ExecuteTransaction": lambda r: PartiQL(self).execute_transaction(r),
             "CreateTable": lambda r: cluster.create_table(region, r),
             "DeleteTable": lambda r: cluster.delete_table(region, r),
             "DescribeTable": lambda r: cluster.describe_table(region, r),

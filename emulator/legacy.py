@@ -40,8 +40,8 @@ _ARITY = {**{op: 1 for op in _CMP}, "NOT_NULL": 0, "NULL": 0, "CONTAINS": 1,
           "NOT_CONTAINS": 1, "BEGINS_WITH": 1, "IN": None, "BETWEEN": 2}
 
 
-class _Builder:
-    """Collects generated placeholders for one request."""
+class PlaceholderBuilder:
+    """Collects generated placeholders for one request (also used by emulator/partiql.py)."""
 
     def __init__(self) -> None:
         self.names: dict[str, str] = {}
@@ -73,7 +73,7 @@ def translate(operation: str, req: dict) -> dict:
                          f"same request: Non-expression parameters: {{{', '.join(legacy)}}} "
                          f"Expression parameters: {{{', '.join(modern)}}}")
     out = {k: v for k, v in req.items() if k not in params and k != "ConditionalOperator"}
-    b = _Builder()
+    b = PlaceholderBuilder()
     joiner = req.get("ConditionalOperator", "AND")
     if joiner not in ("AND", "OR"):
         raise validation(f"1 validation error detected: Value '{joiner}' at "
@@ -102,7 +102,7 @@ def translate(operation: str, req: dict) -> dict:
     return out
 
 
-def _conditions(spec: dict, b: _Builder, joiner: str, *, expected: bool,
+def _conditions(spec: dict, b: PlaceholderBuilder, joiner: str, *, expected: bool,
                 wrap: bool = True) -> str:
     parts = []
     for attr, cond in spec.items():
@@ -153,7 +153,7 @@ def _conditions(spec: dict, b: _Builder, joiner: str, *, expected: bool,
     return joiner.join(f"({p})" if wrap else p for p in parts)
 
 
-def _updates(spec: dict, b: _Builder) -> str:
+def _updates(spec: dict, b: PlaceholderBuilder) -> str:
     clauses: dict[str, list[str]] = {"SET": [], "REMOVE": [], "ADD": [], "DELETE": []}
     for attr, upd in spec.items():
         if not isinstance(upd, dict):

@@ -38,7 +38,8 @@ _PREFIXED: list[tuple[frozenset[str], re.Pattern]] = [
 _EMPTY_KEY = re.compile(r"One or more parameter values are not valid\. The AttributeValue for a "
                         r"key attribute cannot contain an empty (string|binary) value\. Key: (.*)")
 _PLAIN_NOT_FOUND = frozenset({"PutItem", "GetItem", "UpdateItem", "DeleteItem", "Query", "Scan",
-                              "BatchGetItem", "BatchWriteItem", "DeleteTable"})
+                              "BatchGetItem", "BatchWriteItem", "DeleteTable",
+                              "ExecuteStatement", "ExecuteTransaction"})
 
 
 def worded(operation: str, e: DynamoError) -> DynamoError:

@@ -39,6 +39,9 @@ OUT = ROOT / "docs" / "fidelity.md"
 # The API-breadth measurement `python -m scripts.moto_suite --write` stores (rendered below
 # the claims when present).
 MOTO_SUITE = ROOT / "docs" / "moto_suite.json"
+# Hand-kept: moto tests that expect what AWS does not do (left failing), one bullet each,
+# with what AWS documents instead; rendered after the measurement.
+MOTO_NOT_AWS = ROOT / "docs" / "moto_not_aws.md"
 
 # The claims in short (SEMANTICS.md has them in full). The IDs are SEMANTICS.md's; the
 # testing-practice items T1-T3 are not emulator behaviour and have no scenario test.
@@ -232,6 +235,8 @@ def moto_suite_section(path: Path = MOTO_SUITE) -> list[str]:
     ]
     for cause, n in sorted(d["failure_causes"].items(), key=lambda kv: (-kv[1], kv[0])):
         lines.append(f"| {cause} | {n} |")
+    if MOTO_NOT_AWS.exists():
+        lines += ["", MOTO_NOT_AWS.read_text(encoding="utf-8").rstrip("\n")]
     return lines
 
 

@@ -227,3 +227,21 @@ def test_transaction_checks_expression_parameters_before_the_key(ddb):
         "ExpressionAttributeNames": {"#count": "count"}}}]))
     assert e["Message"] == ("Value provided in ExpressionAttributeNames unused in expressions: "
                             "keys: {#count}")
+
+
+def test_a_key_schema_of_three_elements_is_a_member_constraint(ddb):
+    """CreateTable's KeySchema holds 1 to 2 members (API reference): a third is refused as
+    a member constraint, before the schema's meaning is looked at."""
+    e = err(lambda: ddb.create_table(
+        TableName="three-keys", BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "a", "KeyType": "HASH"},
+                   {"AttributeName": "b", "KeyType": "RANGE"},
+                   {"AttributeName": "c", "KeyType": "RANGE"}],
+        AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in "abc"]))
+    assert e["Code"] == "ValidationException"
+    assert e["Message"] == (
+        PREFIX + "Value '[KeySchemaElement(attributeName=a, keyType=HASH), "
+        "KeySchemaElement(attributeName=b, keyType=RANGE), KeySchemaElement(attributeName=c, "
+        "keyType=RANGE)]' at 'keySchema' failed to satisfy constraint: Member must have length "
+        "less than or equal to 2")
+    assert "three-keys" not in ddb.list_tables()["TableNames"]
