@@ -47,6 +47,7 @@ from emulator.engine import (EngineContext, ReplicationEngine,
 from emulator.errors import DynamoError, not_found, validation
 from emulator.mrsc_setup import REGION_SETS
 from emulator.store import RegionClock, TableReplica, Version
+from emulator.table_settings import TableSettings, apply_update, parse_create
 from emulator.ttl import TtlSweeper
 from emulator.wan import Scheduler, Wan
 
@@ -55,6 +56,7 @@ GLOBAL_TABLE_VERSION = "2019.11.21"
 TABLE_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
 TABLES_MAX = 256  # per region: a limit on everything
 TAGS_MAX = 50  # per resource, as on AWS
+TAGS_PAGE = 10  # ListTagsOfResource page size (the service pages; its size is not documented)
 
 
 def check_table_name(name: Any) -> str:
@@ -101,6 +103,7 @@ class GlobalTable:
         self.created_in = created_in
         self.stream_spec = stream_spec
         self.billing = billing
+        self.settings = TableSettings(billing=billing)  # emulator/table_settings.py
         self.created = time.time()
         self.table_id = str(uuid.UUID(int=cluster.rng.getrandbits(128)))
         self.stream_label = time.strftime("%Y-%m-%dT%H:%M:%S.000", time.gmtime(self.created))
@@ -166,10 +169,7 @@ class GlobalTable:
             "CreationDateTime": self.created,
             "ItemCount": count,
             "TableSizeBytes": size,
-            "ProvisionedThroughput": {"NumberOfDecreasesToday": 0, "ReadCapacityUnits": 0,
-                                      "WriteCapacityUnits": 0},
-            "BillingModeSummary": {"BillingMode": self.billing},
-            "DeletionProtectionEnabled": False,
+            **self.settings.description(restoring=own == "CREATING"),
         }
         if self.stream_spec or self.global_:
             out["StreamSpecification"] = self.stream_spec or {
@@ -313,15 +313,8 @@ class Cluster:
             if req.get(unsupported):
                 raise validation(f"{unsupported} are not supported by the gtcheck emulator")
         schema, definitions = _schema(req.get("KeySchema"), req.get("AttributeDefinitions"))
-        billing = req.get("BillingMode", "PROVISIONED")
-        if billing not in ("PROVISIONED", "PAY_PER_REQUEST"):
-            raise validation(f"1 validation error detected: Value '{billing}' at 'billingMode' "
-                             "failed to satisfy constraint: Member must satisfy enum value set: "
-                             "[PROVISIONED, PAY_PER_REQUEST]")
-        if billing == "PROVISIONED" and not isinstance(req.get("ProvisionedThroughput"), dict):
-            raise validation("One or more parameter values were invalid: ReadCapacityUnits and "
-                             "WriteCapacityUnits must both be specified when BillingMode is "
-                             "PROVISIONED")
+        settings = parse_create(req, region, ACCOUNT)
+        billing = settings.billing
         stream = req.get("StreamSpecification")
         if stream is not None and not isinstance(stream, dict):
             raise DynamoError("SerializationException", "Unexpected value type in payload")
@@ -335,6 +328,7 @@ class Cluster:
             self._admit_operation()
             t = GlobalTable(self, name, schema, definitions, region,
                             stream if stream and stream.get("StreamEnabled") else None, billing)
+            t.settings = settings
             if tags:
                 t.tags[region] = tags
             reg.tables[name] = t
@@ -352,6 +346,7 @@ class Cluster:
             t = self.table(region, req.get("TableName"))
             if t.busy():  # CREATING or UPDATING: AWS refuses DeleteTable until ACTIVE
                 raise self._in_use(t, region)
+            t.settings.check_deletable(t.name)
             self._admit_operation()
             if t.global_ and len(t.replicas) > 1:
                 if t.mode == "STRONG":
@@ -434,9 +429,18 @@ class Cluster:
         return {}
 
     def list_tags_of_resource(self, region: str, req: dict) -> dict:
+        """Pages of TAGS_PAGE tags in key order; NextToken (opaque to the client, here the
+        last key returned) asks for the next page, as the API reference documents."""
         t = self._tagged(region, req)
-        return {"Tags": [{"Key": k, "Value": v}
-                         for k, v in sorted(t.tags.get(region, {}).items())]}
+        token = req.get("NextToken")
+        if token is not None and not isinstance(token, str):
+            raise DynamoError("SerializationException", "Unexpected value type in payload")
+        tags = [(k, v) for k, v in sorted(t.tags.get(region, {}).items())
+                if token is None or k > token]
+        out: dict[str, Any] = {"Tags": [{"Key": k, "Value": v} for k, v in tags[:TAGS_PAGE]]}
+        if len(tags) > TAGS_PAGE:
+            out["NextToken"] = tags[TAGS_PAGE - 1][0]
+        return out
 
     def update_table(self, region: str, req: dict) -> dict:
         with self._control:
@@ -470,8 +474,14 @@ class Cluster:
                                  "experiment pauses its replication")
             if changes:
                 self._admit_operation()
-            if "StreamSpecification" in req and isinstance(req["StreamSpecification"], dict):
-                spec = req["StreamSpecification"]
+            spec = req.get("StreamSpecification")
+            if isinstance(spec, dict) and spec.get("StreamEnabled") and (t.stream_spec
+                                                                         or t.global_):
+                # UpdateTable enables a stream, it does not change one: the service answers
+                # this ValidationException (the view type stays as it was).
+                raise validation(f"Table already has an enabled stream: TableName: {t.name}")
+            apply_update(t.settings, req, region, ACCOUNT, self._wait_s)
+            if isinstance(spec, dict):
                 t.stream_spec = spec if spec.get("StreamEnabled") else None
             if creates or w_create:
                 self._create_replicas(t, region, creates, w_create, consistency)

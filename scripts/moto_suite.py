@@ -224,6 +224,9 @@ def emulator_reset(d) -> Callable[[], None]:
         for r, c in clients.items():
             for name in c.list_tables().get("TableNames", []):
                 try:
+                    if c.describe_table(TableName=name)["Table"].get(
+                            "DeletionProtectionEnabled"):  # moto's reset ignores it too
+                        c.update_table(TableName=name, DeletionProtectionEnabled=False)
                     c.delete_table(TableName=name)
                 except c.exceptions.ResourceNotFoundException:
                     pass  # a replica: gone with the table deleted in another region
