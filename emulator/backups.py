@@ -46,6 +46,7 @@ from emulator.store import Key, TableReplica, Version
 LATEST_LAG_S = 300.0  # "LatestRestorableDateTime is typically 5 minutes before the current time"
 RECOVERY_DAYS_DEFAULT = 35
 BACKUPS_MAX = 1000  # per region: a limit on everything
+RESTORES_MAX = 50  # "up to 50 concurrent restores (any type of restore) in a given account"
 BACKUP_TYPES = ("USER", "SYSTEM", "AWS_BACKUP", "ALL")
 
 
@@ -385,15 +386,15 @@ class BackupService:
         when = _time(req, "RestoreDateTime")
         if not isinstance(latest, bool):
             raise _serial()
-        if latest == (when is not None):
-            raise validation("One or more parameter values were invalid: give either "
-                             "RestoreDateTime or UseLatestRestorableTime true")
         t = self.table(source_arn or source_name)
         self._target_free(target)
         win = self.window(t)
         if win is None:
             raise DynamoError("PointInTimeRecoveryUnavailableException",
                               f"Point in time recovery is not enabled for table '{t.name}'")
+        if latest == (when is not None):
+            raise validation("One or more parameter values were invalid: give either "
+                             "RestoreDateTime or UseLatestRestorableTime true")
         if latest:
             when = max(win[0], time.time() - self._lag_s())
         assert when is not None
@@ -435,6 +436,13 @@ class BackupService:
                                           **({"KMSMasterKeyId": key} if key else {})}
         with self.cluster._control:
             self._target_free(target)
+            now = time.monotonic()
+            restoring_now = sum(1 for t in self.cluster.tables_everywhere()
+                                if t.settings.restore is not None and any(
+                                    u > now for u in t.creating_until.values()))
+            if restoring_now >= RESTORES_MAX:
+                raise DynamoError("LimitExceededException", "Too many restores in progress: "
+                                  f"at most {RESTORES_MAX} at a time")
             self.cluster.create_table(self.region, create)
             t = self.cluster.regions[self.region].tables[target]
             rep = t.replicas[self.region]

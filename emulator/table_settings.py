@@ -270,11 +270,12 @@ def apply_update(s: TableSettings, req: dict, region: str, account: str,
             s.read_units = s.write_units = 0
             s.to_on_demand_at = now
     if units is not None:
-        if s.read_units and (units[0] < s.read_units or units[1] < s.write_units):
-            s.decreases_today += 1
-            s.last_decrease = now
-        if units[0] > s.read_units or units[1] > s.write_units:
-            s.last_increase = now
+        if s.billing == "PROVISIONED" and s.read_units:  # a change, not a mode switch
+            if units[0] < s.read_units or units[1] < s.write_units:
+                s.decreases_today += 1
+                s.last_decrease = now
+            if units[0] > s.read_units or units[1] > s.write_units:
+                s.last_increase = now
         s.read_units, s.write_units = units
         # Provisioning above the warm throughput raises it (warm throughput scenarios).
         s.warm_read, s.warm_write = max(s.warm_read, units[0]), max(s.warm_write, units[1])

@@ -216,12 +216,14 @@ def moto_server(tree: Path):
 
 
 def emulator_reset(d) -> Callable[[], None]:
-    """Delete every table in every region (moto's /moto-api/reset)."""
+    """Delete every backup and table in every region (moto's /moto-api/reset)."""
     from emulator.testing import client
     clients = {r: client(d.endpoints[r], r) for r in d.regions}
 
     def reset() -> None:
         for r, c in clients.items():
+            for b in c.list_backups(BackupType="ALL").get("BackupSummaries", []):
+                c.delete_backup(BackupArn=b["BackupArn"])  # backups outlive their tables
             for name in c.list_tables().get("TableNames", []):
                 try:
                     if c.describe_table(TableName=name)["Table"].get(
