@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import contextlib
 import random
+import re
 import threading
 import time
 import uuid
@@ -47,7 +48,7 @@ from emulator.engine import (EngineContext, ReplicationEngine,
 from emulator.errors import DynamoError, not_found, validation
 from emulator.mrsc_setup import REGION_SETS
 from emulator.store import RegionClock, TableReplica, Version
-from emulator.table_settings import TableSettings, apply_update, parse_create
+from emulator.table_settings import TableSettings, apply_update, names_settings, parse_create
 from emulator.ttl import TtlSweeper
 from emulator.wan import Scheduler, Wan
 
@@ -56,6 +57,7 @@ GLOBAL_TABLE_VERSION = "2019.11.21"
 TABLE_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
 TABLES_MAX = 256  # per region: a limit on everything
 TAGS_MAX = 50  # per resource, as on AWS
+TABLE_ARN = re.compile(r"arn:aws[a-z-]*:dynamodb:([a-z0-9-]+):[0-9]{12}:table/([a-zA-Z0-9_.-]{3,255})")
 TAGS_PAGE = 10  # ListTagsOfResource page size (the service pages; its size is not documented)
 
 
@@ -70,6 +72,18 @@ def check_table_name(name: Any) -> str:
                          "satisfy constraint: Member must satisfy regular expression pattern: "
                          "[a-zA-Z0-9_.-]+ and have length between 3 and 255")
     return name
+
+
+def table_name_in(region: str, name: Any) -> str:
+    """The table a request's TableName names in `region`: its name, or its ARN
+    (`arn:aws:dynamodb:<region>:<account>:table/<name>`; the API reference: "You can also
+    provide the Amazon Resource Name (ARN) of the table in this parameter")."""
+    if isinstance(name, str) and name.startswith("arn:"):
+        m = TABLE_ARN.fullmatch(name)
+        if m is None or m.group(1) != region:
+            raise validation(f"Invalid TableArn: Invalid ResourceArn provided as input {name}")
+        name = m.group(2)
+    return check_table_name(name)
 
 
 @dataclass
@@ -148,7 +162,8 @@ class GlobalTable:
         """True while any replica or the witness is still CREATING or DELETING."""
         now = time.monotonic() if now is None else now
         return (any(u > now for u in self.creating_until.values()) or self.witness_until > now
-                or any(u > now for u in self.leaving_until.values()))
+                or any(u > now for u in self.leaving_until.values())
+                or self.settings.updating_until > now)
 
     def describe(self, region: str) -> dict:
         rep = self.replicas[region]
@@ -246,7 +261,7 @@ class Cluster:
                             bugs=self.bugs)
 
     def table(self, region: str, name: Any) -> GlobalTable:
-        name = check_table_name(name)
+        name = table_name_in(region, name)
         t = self.regions[region].tables.get(name)
         if t is None:
             raise not_found(f"Requested resource not found: Table: {name} not found")
@@ -382,7 +397,7 @@ class Cluster:
         return out
 
     def describe_table(self, region: str, req: dict) -> dict:
-        name = check_table_name(req.get("TableName"))
+        name = table_name_in(region, req.get("TableName"))
         gone = self.regions[region].still_deleting(name)
         if gone is not None and name not in self.regions[region].tables:
             return {"Table": gone}
@@ -466,7 +481,7 @@ class Cluster:
                 raise validation("One or more parameter values were invalid: more than one "
                                  "create or delete replica actions not allowed")
             changes = bool(creates or deletes or w_create or w_delete)
-            if changes and t.busy():
+            if (changes or names_settings(req)) and t.busy():
                 raise self._in_use(t, region)
             if t.mode == "STRONG" and (changes or "StreamSpecification" in req) and any(
                     self.fis_pausing(r) for r in t.replicas):

@@ -14,7 +14,9 @@ handle them as the DynamoDB API reference documents:
   12,000 read and 4,000 write units per second ("Understanding DynamoDB warm throughput",
   the on-demand scenario), raised to its provisioned units when those are higher; a
   request may raise it, never lower it. After an UpdateTable that raises it, its status is
-  UPDATING for the control plane's `warm_throughput` time, then ACTIVE.
+  UPDATING for the control plane's `warm_throughput` time, then ACTIVE. A change of capacity
+  mode, throughput or encryption makes the table UPDATING for its `table_update` time
+  (UpdateTable is refused meanwhile, ResourceInUseException, as for replica changes).
 - `SSESpecification` Enabled: encryption with a KMS key, shown as `SSEDescription` (Status
   ENABLED, SSEType KMS, KMSMasterKeyArn: the AWS managed key of the region, or the key
   given, as an ARN). Without it (or Enabled false) the table uses an AWS owned key and
@@ -158,6 +160,7 @@ class TableSettings:
     sse: dict | None = None
     deletion_protection: bool = False
     restore: dict | None = None  # RestoreSummary without RestoreInProgress
+    updating_until: float = 0.0  # monotonic: the table is UPDATING (capacity, SSE changes)
 
     def description(self, restoring: bool) -> dict:
         """DescribeTable's fields for these settings (`restoring`: the restored table is
@@ -287,4 +290,15 @@ def apply_update(s: TableSettings, req: dict, region: str, account: str,
         s.sse = sse or None
     if protect is not None:
         s.deletion_protection = protect
+    if billing is not None or units is not None or sse is not None:
+        s.updating_until = time.monotonic() + wait_s("table_update")
     return any(x is not None for x in (billing, units, warm, sse, protect))
+
+
+SETTINGS = ("BillingMode", "ProvisionedThroughput", "WarmThroughput", "SSESpecification",
+            "DeletionProtectionEnabled")
+
+
+def names_settings(req: dict) -> bool:
+    """True when an UpdateTable request changes any of these settings."""
+    return any(req.get(k) is not None for k in SETTINGS)

@@ -189,3 +189,31 @@ def test_tags_come_in_pages(ddb):
     assert len(first["Tags"]) == 10 and "NextToken" in first
     rest = ddb.list_tags_of_resource(ResourceArn=arn, NextToken=first["NextToken"])
     assert rest["Tags"] == [{"Key": "k10", "Value": "v"}] and "NextToken" not in rest
+
+
+def test_capacity_change_makes_the_table_updating_on_the_aws_like_control_plane():
+    with Deployment(["us-east-1"], latency_scale=0.0, seed=6, control_plane_scale=0.05) as d:
+        c = clients(d)["us-east-1"]
+        make(c, "cap", ProvisionedThroughput={"ReadCapacityUnits": 1, "WriteCapacityUnits": 1})
+        wait_until(lambda: _status(c, "cap") == "ACTIVE", timeout_s=30, what="ACTIVE")
+        t = c.update_table(TableName="cap", ProvisionedThroughput={
+            "ReadCapacityUnits": 2, "WriteCapacityUnits": 2})["TableDescription"]
+        assert t["TableStatus"] == "UPDATING"
+        with pytest.raises(ClientError) as e:  # one change at a time
+            c.update_table(TableName="cap", BillingMode="PAY_PER_REQUEST")
+        assert error(e)[0] == "ResourceInUseException"
+        wait_until(lambda: _status(c, "cap") == "ACTIVE", timeout_s=30, what="ACTIVE again")
+        assert table(c, "cap")["ProvisionedThroughput"]["ReadCapacityUnits"] == 2
+
+
+def test_control_plane_calls_accept_the_table_arn(ddb):
+    arn = make(ddb, "by-arn", BillingMode="PAY_PER_REQUEST")["TableArn"]
+    assert ddb.describe_table(TableName=arn)["Table"]["TableName"] == "by-arn"
+    assert ddb.update_table(TableName=arn, DeletionProtectionEnabled=True)[
+        "TableDescription"]["DeletionProtectionEnabled"] is True
+    with pytest.raises(ClientError) as e:  # another region's ARN names no table here
+        ddb.describe_table(TableName=arn.replace("us-east-1", "us-west-2"))
+    assert error(e)[0] == "ValidationException"
+    ddb.update_table(TableName=arn, DeletionProtectionEnabled=False)
+    ddb.delete_table(TableName=arn)
+    assert "by-arn" not in ddb.list_tables()["TableNames"]
