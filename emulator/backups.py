@@ -461,8 +461,10 @@ class BackupService:
 
 def operations(cluster: Cluster, region: str,
                named: Callable[[Any], GlobalTable]) -> dict[str, Callable[[dict], dict]]:
-    """Every backup, PITR, restore, export and import operation of `region`, by name
-    (RegionService adds them to its own)."""
+    """Every backup, PITR, restore, export, import and resource-policy operation of
+    `region`, by name (RegionService adds them to its own)."""
+    from emulator import resource_policies
     from emulator.import_export import TransferService
     backups = BackupService(cluster, region, named)
-    return {**backups.operations(), **TransferService(backups).operations()}
+    return {**backups.operations(), **TransferService(backups).operations(),
+            **resource_policies.operations(cluster, region)}
