@@ -418,7 +418,8 @@ class BackupService:
         """Create `target` as CreateTable would, with the source's settings or the
         request's overrides, load `items` and mark it restored."""
         create: dict[str, Any] = {"TableName": target, "KeySchema": _key_schema(schema),
-                                  "AttributeDefinitions": definitions}
+                                  "AttributeDefinitions": [d for d in definitions if
+                                                           d["AttributeName"] in schema.names]}
         billing = req.get("BillingModeOverride", billing)
         create["BillingMode"] = billing
         override = req.get("ProvisionedThroughputOverride")

@@ -107,6 +107,9 @@ class TransferService:
         prefix = _string(req, "S3Prefix", "s3Prefix", required=False)
         token = _string(req, "ClientToken", "clientToken", required=False)
         when = _time(req, "ExportTime")
+        assert arn is not None
+        if not arn.startswith("arn:"):  # TableArn: a name is not accepted here
+            raise validation(f"Invalid TableArn: Invalid ResourceArn provided as input {arn}")
         try:
             t = self.backups._named(arn)
         except DynamoError as e:
