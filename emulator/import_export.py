@@ -147,26 +147,32 @@ class TransferService:
             self.vault.exports[export_arn] = entry
         return {"ExportDescription": _status(entry, "ExportStatus", started=True)}
 
-    def describe_export(self, req: dict) -> dict:
-        arn = _string(req, "ExportArn", "exportArn")
-        e = self.vault.exports.get(arn)
+    def _described(self, entries: dict[str, dict], req: dict, what: str) -> dict:
+        """DescribeExport / DescribeImport: the `what` ("Export" / "Import") the ARN names."""
+        arn = _string(req, f"{what}Arn", f"{what.lower()}Arn")
+        e = entries.get(arn)  # type: ignore[arg-type]
         if e is None:
-            raise DynamoError("ExportNotFoundException", f"Export not found: {arn}")
-        return {"ExportDescription": _status(e, "ExportStatus")}
+            raise DynamoError(f"{what}NotFoundException", f"{what} not found: {arn}")
+        return _status(e, f"{what}Status")
+
+    def _listed(self, entries: dict[str, dict], req: dict, size_name: str, what: str,
+                keep: tuple[str, ...]) -> tuple[list[dict], str | None]:
+        """ListExports / ListImports: one page of summaries (fields `keep`), next token."""
+        table = _string(req, "TableArn", "tableArn", required=False)
+        size = _limit(req, size_name, size_name[0].lower() + size_name[1:], PAGE_MAX)
+        with self.vault.lock:
+            found = [e for e in entries.values() if table is None or e["TableArn"] == table]
+        page, token = _page(found, req.get("NextToken"), size)
+        return [{k: v for k, v in _status(e, f"{what}Status").items() if k in keep}
+                for e in page], token
+
+    def describe_export(self, req: dict) -> dict:
+        return {"ExportDescription": self._described(self.vault.exports, req, "Export")}
 
     def list_exports(self, req: dict) -> dict:
-        table = _string(req, "TableArn", "tableArn", required=False)
-        size = _limit(req, "MaxResults", "maxResults", PAGE_MAX)
-        with self.vault.lock:
-            found = [e for e in self.vault.exports.values()
-                     if table is None or e["TableArn"] == table]
-        page, token = _page(found, req.get("NextToken"), size)
-        out: dict[str, Any] = {"ExportSummaries": [
-            {k: v for k, v in _status(e, "ExportStatus").items()
-             if k in ("ExportArn", "ExportStatus", "ExportType")} for e in page]}
-        if token is not None:
-            out["NextToken"] = token
-        return out
+        page, token = self._listed(self.vault.exports, req, "MaxResults", "Export",
+                                   ("ExportArn", "ExportStatus", "ExportType"))
+        return {"ExportSummaries": page, **({"NextToken": token} if token else {})}
 
     # ---- imports ---------------------------------------------------------------------
     def import_table(self, req: dict) -> dict:
@@ -218,23 +224,10 @@ class TransferService:
         return {"ImportTableDescription": _status(entry, "ImportStatus", started=True)}
 
     def describe_import(self, req: dict) -> dict:
-        arn = _string(req, "ImportArn", "importArn")
-        e = self.vault.imports.get(arn)
-        if e is None:
-            raise DynamoError("ImportNotFoundException", f"Import not found: {arn}")
-        return {"ImportTableDescription": _status(e, "ImportStatus")}
+        return {"ImportTableDescription": self._described(self.vault.imports, req, "Import")}
 
     def list_imports(self, req: dict) -> dict:
-        table = _string(req, "TableArn", "tableArn", required=False)
-        size = _limit(req, "PageSize", "pageSize", PAGE_MAX)
-        with self.vault.lock:
-            found = [e for e in self.vault.imports.values()
-                     if table is None or e["TableArn"] == table]
-        page, token = _page(found, req.get("NextToken"), size)
-        keep = ("ImportArn", "ImportStatus", "TableArn", "S3BucketSource", "InputFormat",
-                "StartTime", "EndTime")
-        out: dict[str, Any] = {"ImportSummaryList": [
-            {k: v for k, v in _status(e, "ImportStatus").items() if k in keep} for e in page]}
-        if token is not None:
-            out["NextToken"] = token
-        return out
+        page, token = self._listed(self.vault.imports, req, "PageSize", "Import",
+                                   ("ImportArn", "ImportStatus", "TableArn", "S3BucketSource",
+                                    "InputFormat", "StartTime", "EndTime"))
+        return {"ImportSummaryList": page, **({"NextToken": token} if token else {})}

@@ -196,6 +196,21 @@ class TableSettings:
                              "while DeletionProtectionEnabled is set to True")
 
 
+def _no_lower_warm(s: TableSettings, warm: tuple[int | None, int | None], than: str) -> None:
+    """ValidationException when `warm` asks for less than `s` has (`than` words the
+    baseline, "{}" standing for its value): warm throughput is only ever raised."""
+    for asked, cur, name in ((warm[0], s.warm_read, "ReadUnitsPerSecond"),
+                             (warm[1], s.warm_write, "WriteUnitsPerSecond")):
+        if asked is not None and asked < cur:
+            raise validation(f"One or more parameter values were invalid: Requested {name} for "
+                             f"WarmThroughput for table is lower than {than.format(cur)}")
+
+
+def _set_warm(s: TableSettings, warm: tuple[int | None, int | None]) -> None:
+    s.warm_read = warm[0] if warm[0] is not None else s.warm_read
+    s.warm_write = warm[1] if warm[1] is not None else s.warm_write
+
+
 def parse_create(req: dict, region: str, account: str) -> TableSettings:
     """The settings of a CreateTable request; ValidationException / SerializationException
     as the service answers a bad one."""
@@ -215,17 +230,9 @@ def parse_create(req: dict, region: str, account: str) -> TableSettings:
                                                                           units[1])
     warm = _warm(req)
     if warm is not None:
-        for asked, base, name in ((warm[0], s.warm_read, "ReadUnitsPerSecond"),
-                                  (warm[1], s.warm_write, "WriteUnitsPerSecond")):
-            if asked is not None and asked < base:
-                raise validation(f"One or more parameter values were invalid: Requested {name} "
-                                 "for WarmThroughput for table is lower than initial throughput "
-                                 "for OnDemand" if billing == "PAY_PER_REQUEST" else
-                                 f"One or more parameter values were invalid: Requested {name} "
-                                 "for WarmThroughput for table is lower than the table's "
-                                 f"initial warm throughput ({base})")
-        s.warm_read = warm[0] if warm[0] is not None else s.warm_read
-        s.warm_write = warm[1] if warm[1] is not None else s.warm_write
+        _no_lower_warm(s, warm, "initial throughput for OnDemand" if billing == "PAY_PER_REQUEST"
+                       else "the table's initial warm throughput ({})")
+        _set_warm(s, warm)
     s.sse = _sse(req, region, account) or None
     s.deletion_protection = bool(_flag(req, "DeletionProtectionEnabled"))
     return s
@@ -260,12 +267,8 @@ def apply_update(s: TableSettings, req: dict, region: str, account: str,
             f"WriteCapacityUnits: {units[1]}. Refer to the Amazon DynamoDB Developer Guide for "
             "current limits and how to request higher limits.")
     if warm is not None:
-        for asked, cur, name in ((warm[0], s.warm_read, "ReadUnitsPerSecond"),
-                                 (warm[1], s.warm_write, "WriteUnitsPerSecond")):
-            if asked is not None and asked < cur:
-                raise validation(f"One or more parameter values were invalid: Requested {name} "
-                                 "for WarmThroughput for table is lower than the table's current "
-                                 f"warm throughput ({cur}); warm throughput can only be increased")
+        _no_lower_warm(s, warm, "the table's current warm throughput ({}); warm throughput can "
+                       "only be increased")
     now = time.time()
     if billing is not None and billing != s.billing:
         s.billing = billing
@@ -283,8 +286,7 @@ def apply_update(s: TableSettings, req: dict, region: str, account: str,
         # Provisioning above the warm throughput raises it (warm throughput scenarios).
         s.warm_read, s.warm_write = max(s.warm_read, units[0]), max(s.warm_write, units[1])
     if warm is not None:
-        s.warm_read = warm[0] if warm[0] is not None else s.warm_read
-        s.warm_write = warm[1] if warm[1] is not None else s.warm_write
+        _set_warm(s, warm)
         s.warm_updating_until = time.monotonic() + wait_s("warm_throughput")
     if sse is not None:
         s.sse = sse or None

@@ -13,19 +13,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from emulator import Deployment
-from emulator.testing import clients
-
 ERRORS = {"ValidationException", "SerializationException", "ResourceNotFoundException",
           "ResourceInUseException", "LimitExceededException", "TableNotFoundException",
           "BackupNotFoundException", "BackupInUseException", "TableAlreadyExistsException",
           "PointInTimeRecoveryUnavailableException", "InvalidRestoreTimeException",
           "InvalidExportTimeException", "ExportNotFoundException", "ImportNotFoundException",
           "PolicyNotFoundException"}
-ARN = "arn:aws:dynamodb:us-east-1:000000000000:table/fuzzed"
+ARN = "arn:aws:dynamodb:us-east-1:000000000000:table/items"
 scalars = st.one_of(st.none(), st.booleans(), st.integers(-10**20, 10**20),
                     st.floats(allow_nan=False), st.text(max_size=8),
-                    st.sampled_from(["fuzzed", ARN, ARN + "/backup/0-0", "USER", "ALL",
+                    st.sampled_from(["items", ARN, ARN + "/backup/0-0", "USER", "ALL",
                                      "PROVISIONED", "PAY_PER_REQUEST", "NO_POLICY", "{}"]))
 values = st.recursive(scalars, lambda inner: st.one_of(
     st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=6), inner, max_size=3)),
@@ -63,18 +60,15 @@ OPS = ["CreateBackup", "DescribeBackup", "ListBackups", "DeleteBackup",
 
 
 @pytest.fixture(scope="module")
-def conn():
-    with Deployment(["us-east-1"], latency_scale=0.0, seed=13) as d:
-        c = clients(d)["us-east-1"]
-        c.create_table(TableName="fuzzed", BillingMode="PAY_PER_REQUEST",
-                       KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-                       AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])
-        c.update_continuous_backups(TableName="fuzzed", PointInTimeRecoverySpecification={
-            "PointInTimeRecoveryEnabled": True})
-        u = urlparse(d.endpoints["us-east-1"])
-        h = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
-        yield h
-        h.close()
+def conn(single, ddb):
+    """A keep-alive connection to the module's one-region emulator (conftest.py), whose
+    table `items` has PITR enabled."""
+    ddb.update_continuous_backups(TableName="items", PointInTimeRecoverySpecification={
+        "PointInTimeRecoveryEnabled": True})
+    u = urlparse(single.endpoints["us-east-1"])
+    h = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+    yield h
+    h.close()
 
 
 @settings(max_examples=300, deadline=None, derandomize=True, database=None,
