@@ -669,6 +669,15 @@ def _schema(key_schema: Any, definitions: Any) -> tuple[attrs.KeySchema, list[di
     if not isinstance(definitions, list) or not definitions:
         raise validation("1 validation error detected: Value null at 'attributeDefinitions' "
                          "failed to satisfy constraint: Member must not be null")
+    if len(key_schema) > 2:
+        # The API's length constraint on KeySchema (1-2 elements) is checked before its
+        # contents, worded as the service's validation layer words a list (Java toString).
+        shown = ", ".join(f"KeySchemaElement(attributeName={k.get('AttributeName')}, "
+                          f"keyType={k.get('KeyType')})" if isinstance(k, dict) else str(k)
+                          for k in key_schema)
+        raise validation(f"1 validation error detected: Value '[{shown}]' at 'keySchema' "
+                         "failed to satisfy constraint: Member must have length less than or "
+                         "equal to 2")
     types: dict[str, str] = {}
     for d in definitions:
         if not isinstance(d, dict) or d.get("AttributeType") not in ("S", "N", "B") \

@@ -217,3 +217,18 @@ def test_control_plane_calls_accept_the_table_arn(ddb):
     ddb.update_table(TableName=arn, DeletionProtectionEnabled=False)
     ddb.delete_table(TableName=arn)
     assert "by-arn" not in ddb.list_tables()["TableNames"]
+
+
+def test_key_schema_length_is_checked_before_its_contents(ddb):
+    with pytest.raises(ClientError) as e:
+        ddb.create_table(TableName="three", BillingMode="PAY_PER_REQUEST",
+                         AttributeDefinitions=[{"AttributeName": "a", "AttributeType": "S"},
+                                               {"AttributeName": "b", "AttributeType": "S"}],
+                         KeySchema=[{"AttributeName": "a", "KeyType": "HASH"},
+                                    {"AttributeName": "b", "KeyType": "RANGE"},
+                                    {"AttributeName": "c", "KeyType": "RANGE"}])
+    assert error(e) == ("ValidationException", "1 validation error detected: Value "
+                        "'[KeySchemaElement(attributeName=a, keyType=HASH), KeySchemaElement("
+                        "attributeName=b, keyType=RANGE), KeySchemaElement(attributeName=c, "
+                        "keyType=RANGE)]' at 'keySchema' failed to satisfy constraint: Member "
+                        "must have length less than or equal to 2")
