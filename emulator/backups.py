@@ -7,6 +7,8 @@ The DynamoDB API reference's operations, as it documents them:
   ListBackups (BackupType USER by default; TimeRangeLowerBound inclusive, UpperBound
   exclusive; pages of `Limit` with LastEvaluatedBackupArn) and DeleteBackup (a backup still
   CREATING is in use: BackupInUseException) serve it; a backup outlives its table.
+  DeleteTable of a table with PITR enabled leaves a SYSTEM backup of it
+  (`<table>$DeletedTableBackup`, BackupExpiryDateTime 35 days on).
 - UpdateContinuousBackups / DescribeContinuousBackups: continuous backups are always ENABLED;
   PITR is DISABLED until enabled. While enabled, EarliestRestorableDateTime is when it was
   enabled (or the start of the recovery period, RecoveryPeriodInDays 1-35, default 35) and
@@ -46,6 +48,7 @@ from emulator.store import Key, TableReplica, Version
 LATEST_LAG_S = 300.0  # "LatestRestorableDateTime is typically 5 minutes before the current time"
 RECOVERY_DAYS_DEFAULT = 35
 BACKUPS_MAX = 1000  # per region: a limit on everything
+SYSTEM_BACKUP_DAYS = 35  # a deleted PITR table's system backup is kept this long
 RESTORES_MAX = 50  # "up to 50 concurrent restores (any type of restore) in a given account"
 BACKUP_TYPES = ("USER", "SYSTEM", "AWS_BACKUP", "ALL")
 
@@ -130,9 +133,12 @@ class Backup:
         return "AVAILABLE" if time.monotonic() >= self.available_at else "CREATING"
 
     def details(self, status: str | None = None) -> dict:
-        return {"BackupArn": self.arn, "BackupName": self.name, "BackupSizeBytes": self.size,
-                "BackupStatus": status or self.status(), "BackupType": self.kind,
-                "BackupCreationDateTime": self.created}
+        out = {"BackupArn": self.arn, "BackupName": self.name, "BackupSizeBytes": self.size,
+               "BackupStatus": status or self.status(), "BackupType": self.kind,
+               "BackupCreationDateTime": self.created}
+        if self.kind == "SYSTEM":
+            out["BackupExpiryDateTime"] = self.created + SYSTEM_BACKUP_DAYS * 86400.0
+        return out
 
     def summary(self) -> dict:
         return {"TableName": self.table, "TableId": self.table_id, "TableArn": self.table_arn,
@@ -191,6 +197,7 @@ class BackupService:
         self.region = region
         self._named = named
         self.vault = Vault(region)
+        cluster.deleting_hooks.append(self._system_backup)
 
     def operations(self) -> dict[str, Callable[[dict], dict]]:
         return {
@@ -234,7 +241,17 @@ class BackupService:
     def create_backup(self, req: dict) -> dict:
         name = _string(req, "TableName", "tableName")
         backup_name = _name(req, "BackupName", "backupName")
-        t = self.table(name)
+        return {"BackupDetails": self._snapshot(self.table(name), backup_name, "USER").details()}
+
+    def _system_backup(self, region: str, t: GlobalTable) -> None:
+        """DeleteTable of a table with PITR enabled: DynamoDB keeps a SYSTEM backup of it
+        for 35 days (Developer Guide, "Deleting a table with point-in-time recovery")."""
+        rep = t.replicas.get(region)
+        if region == self.region and rep is not None and self.vault.pitr.get(rep) is not None:
+            self._snapshot(t, f"{t.name}$DeletedTableBackup", "SYSTEM", ready=True)
+
+    def _snapshot(self, t: GlobalTable, backup_name: str, kind: str, *,
+                  ready: bool = False) -> Backup:
         rep = t.replicas[self.region]
         with rep.lock:
             items = {k: v.item for k, v in rep.leader.items() if v.item is not None}
@@ -245,12 +262,12 @@ class BackupService:
             arn = f"{t.arn(self.region)}/backup/{suffix(t.table_id, backup_name, len(self.vault.backups))}"
             s = t.settings
             b = Backup(arn, backup_name, t.name, t.arn(self.region), t.table_id, time.time(),
-                       time.monotonic() + self.wait_s("backup_create"), items, t.schema,
-                       [dict(d) for d in t.definitions], t.created, s.billing,
+                       time.monotonic() + (0.0 if ready else self.wait_s("backup_create")),
+                       items, t.schema, [dict(d) for d in t.definitions], t.created, s.billing,
                        (s.read_units, s.write_units), s.sse,
-                       sum(attrs.item_size(i) for i in items.values()))
+                       sum(attrs.item_size(i) for i in items.values()), kind)
             self.vault.backups[arn] = b
-        return {"BackupDetails": b.details()}
+        return b
 
     def describe_backup(self, req: dict) -> dict:
         return {"BackupDescription": self._backup(req.get("BackupArn")).description()}
@@ -428,6 +445,13 @@ class BackupService:
                 "ReadCapacityUnits": max(1, units[0]), "WriteCapacityUnits": max(1, units[1])}
         elif override is not None:
             create["ProvisionedThroughput"] = override  # refused by CreateTable's rules
+        for override_name, create_name in (("GlobalSecondaryIndexOverride",
+                                            "GlobalSecondaryIndexes"),
+                                           ("LocalSecondaryIndexOverride",
+                                            "LocalSecondaryIndexes")):
+            if req.get(override_name) is not None:  # judged by CreateTable's own rules
+                create[create_name] = req[override_name]
+                create["AttributeDefinitions"] = definitions
         sse_override = req.get("SSESpecificationOverride")
         if sse_override is not None:
             create["SSESpecification"] = sse_override

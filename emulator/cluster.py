@@ -244,6 +244,8 @@ class Cluster:
         self.engine_settings = dict(engine_settings or {})
         self.engine_settings.setdefault("bugs", self.bugs)
         self._control = threading.RLock()
+        # Called with (region, table) when DeleteTable is about to delete it there.
+        self.deleting_hooks: list[Any] = []
         self.wan.subscribe(self.faults_changed)
         self._closed = False
         # A12: expired items deleted late, in the region that wrote them, replicated
@@ -363,6 +365,8 @@ class Cluster:
                 raise self._in_use(t, region)
             t.settings.check_deletable(t.name)
             self._admit_operation()
+            for hook in self.deleting_hooks:  # e.g. PITR's system backup (emulator/backups.py)
+                hook(region, t)
             if t.global_ and len(t.replicas) > 1:
                 if t.mode == "STRONG":
                     raise validation("Cannot delete a replica of a multi-Region strongly "

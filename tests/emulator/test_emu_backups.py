@@ -293,3 +293,24 @@ def test_import_without_s3_fails_and_creates_no_table(ddb):
     with pytest.raises(ClientError) as e:
         ddb.describe_import(ImportArn=started["ImportArn"] + "0")
     assert code(e)[0] == "ImportNotFoundException"
+
+
+def test_deleting_a_table_with_pitr_leaves_a_system_backup(ddb):
+    make(ddb, "doomed")
+    make(ddb, "plain")
+    put(ddb, "doomed", "keep-me")
+    ddb.update_continuous_backups(TableName="doomed", PointInTimeRecoverySpecification={
+        "PointInTimeRecoveryEnabled": True})
+    ddb.delete_table(TableName="doomed")
+    ddb.delete_table(TableName="plain")  # no PITR: no system backup
+    assert ddb.list_backups()["BackupSummaries"] == []  # USER only by default
+    system = ddb.list_backups(BackupType="SYSTEM")["BackupSummaries"]
+    assert [(b["TableName"], b["BackupName"], b["BackupType"]) for b in system] == [
+        ("doomed", "doomed$DeletedTableBackup", "SYSTEM")]
+    assert ddb.list_backups(BackupType="ALL")["BackupSummaries"] == system
+    details = ddb.describe_backup(BackupArn=system[0]["BackupArn"])["BackupDescription"][
+        "BackupDetails"]
+    expiry = details["BackupExpiryDateTime"] - details["BackupCreationDateTime"]
+    assert expiry.days == 35
+    ddb.restore_table_from_backup(TargetTableName="revived", BackupArn=system[0]["BackupArn"])
+    assert ids(ddb, "revived") == ["keep-me"]
