@@ -222,8 +222,6 @@ def emulator_reset(d) -> Callable[[], None]:
 
     def reset() -> None:
         for r, c in clients.items():
-            for b in c.list_backups(BackupType="ALL").get("BackupSummaries", []):
-                c.delete_backup(BackupArn=b["BackupArn"])  # backups outlive their tables
             for name in c.list_tables().get("TableNames", []):
                 try:
                     if c.describe_table(TableName=name)["Table"].get(
@@ -232,6 +230,9 @@ def emulator_reset(d) -> Callable[[], None]:
                     c.delete_table(TableName=name)
                 except c.exceptions.ResourceNotFoundException:
                     pass  # a replica: gone with the table deleted in another region
+            # Backups outlive their tables (and deleting a PITR table makes a SYSTEM one).
+            for b in c.list_backups(BackupType="ALL").get("BackupSummaries", []):
+                c.delete_backup(BackupArn=b["BackupArn"])
     return reset
 
 
