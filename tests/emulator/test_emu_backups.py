@@ -208,6 +208,9 @@ def test_restore_of_a_global_table_replica_is_a_standalone_table():
 def test_control_plane_makes_backups_and_restores_take_time():
     with Deployment(["us-east-1"], latency_scale=0.0, seed=11, control_plane_scale=0.05) as d:
         c = clients(d)["us-east-1"]
+        # A backup takes 3 s here, so the next request surely finds it CREATING, however
+        # loaded the machine (the other waits keep the default ranges).
+        d.cluster.control_plane.times_s["backup_create"] = (60.0, 60.0)
         make(c, "slow")
         wait_until(lambda: _status(c, "slow") == "ACTIVE", timeout_s=30, what="slow ACTIVE")
         put(c, "slow", "x")

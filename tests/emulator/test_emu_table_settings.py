@@ -123,8 +123,8 @@ def test_warm_throughput_update_takes_time_on_the_aws_like_control_plane():
         c = clients(d)["us-east-1"]
         make(c, "www", BillingMode="PAY_PER_REQUEST")
         wait_until(lambda: _status(c, "www") == "ACTIVE", timeout_s=30, what="ACTIVE")
-        c.update_table(TableName="www", WarmThroughput={"ReadUnitsPerSecond": 20000})
-        assert table(c, "www")["WarmThroughput"]["Status"] == "UPDATING"
+        t = c.update_table(TableName="www", WarmThroughput={"ReadUnitsPerSecond": 20000})
+        assert t["TableDescription"]["WarmThroughput"]["Status"] == "UPDATING"
         wait_until(lambda: table(c, "www")["WarmThroughput"]["Status"] == "ACTIVE", timeout_s=30,
                    what="warm throughput ACTIVE")
 
@@ -194,6 +194,8 @@ def test_tags_come_in_pages(ddb):
 def test_capacity_change_makes_the_table_updating_on_the_aws_like_control_plane():
     with Deployment(["us-east-1"], latency_scale=0.0, seed=6, control_plane_scale=0.05) as d:
         c = clients(d)["us-east-1"]
+        # The update takes 3 s here, so the next request surely finds the table UPDATING.
+        d.cluster.control_plane.times_s["table_update"] = (60.0, 60.0)
         make(c, "cap", ProvisionedThroughput={"ReadCapacityUnits": 1, "WriteCapacityUnits": 1})
         wait_until(lambda: _status(c, "cap") == "ACTIVE", timeout_s=30, what="ACTIVE")
         t = c.update_table(TableName="cap", ProvisionedThroughput={
