@@ -365,13 +365,13 @@ class Cluster:
                 raise self._in_use(t, region)
             t.settings.check_deletable(t.name)
             self._admit_operation()
+            if t.global_ and len(t.replicas) > 1 and t.mode == "STRONG":
+                raise validation("Cannot delete a replica of a multi-Region strongly "
+                                 "consistent table this way; remove replicas with "
+                                 "UpdateTable ReplicaUpdates")
             for hook in self.deleting_hooks:  # e.g. PITR's system backup (emulator/backups.py)
                 hook(region, t)
             if t.global_ and len(t.replicas) > 1:
-                if t.mode == "STRONG":
-                    raise validation("Cannot delete a replica of a multi-Region strongly "
-                                     "consistent table this way; remove replicas with "
-                                     "UpdateTable ReplicaUpdates")
                 desc = t.describe(region)
                 self._remove_replica(t, region)
             else:
