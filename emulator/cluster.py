@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import contextlib
 import random
+import re
 import threading
 import time
 import uuid
@@ -47,6 +48,7 @@ from emulator.engine import (EngineContext, ReplicationEngine,
 from emulator.errors import DynamoError, not_found, validation
 from emulator.mrsc_setup import REGION_SETS
 from emulator.store import RegionClock, TableReplica, Version
+from emulator.table_settings import TableSettings, apply_update, names_settings, parse_create
 from emulator.ttl import TtlSweeper
 from emulator.wan import Scheduler, Wan
 
@@ -55,6 +57,8 @@ GLOBAL_TABLE_VERSION = "2019.11.21"
 TABLE_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
 TABLES_MAX = 256  # per region: a limit on everything
 TAGS_MAX = 50  # per resource, as on AWS
+TABLE_ARN = re.compile(r"arn:aws[a-z-]*:dynamodb:([a-z0-9-]+):[0-9]{12}:table/([a-zA-Z0-9_.-]{3,255})")
+TAGS_PAGE = 10  # ListTagsOfResource page size (the service pages; its size is not documented)
 
 
 def check_table_name(name: Any) -> str:
@@ -68,6 +72,18 @@ def check_table_name(name: Any) -> str:
                          "satisfy constraint: Member must satisfy regular expression pattern: "
                          "[a-zA-Z0-9_.-]+ and have length between 3 and 255")
     return name
+
+
+def table_name_in(region: str, name: Any) -> str:
+    """The table a request's TableName names in `region`: its name, or its ARN
+    (`arn:aws:dynamodb:<region>:<account>:table/<name>`; the API reference: "You can also
+    provide the Amazon Resource Name (ARN) of the table in this parameter")."""
+    if isinstance(name, str) and name.startswith("arn:"):
+        m = TABLE_ARN.fullmatch(name)
+        if m is None or m.group(1) != region:
+            raise validation(f"Invalid TableArn: Invalid ResourceArn provided as input {name}")
+        name = m.group(2)
+    return check_table_name(name)
 
 
 @dataclass
@@ -101,6 +117,7 @@ class GlobalTable:
         self.created_in = created_in
         self.stream_spec = stream_spec
         self.billing = billing
+        self.settings = TableSettings(billing=billing)  # emulator/table_settings.py
         self.created = time.time()
         self.table_id = str(uuid.UUID(int=cluster.rng.getrandbits(128)))
         self.stream_label = time.strftime("%Y-%m-%dT%H:%M:%S.000", time.gmtime(self.created))
@@ -145,7 +162,8 @@ class GlobalTable:
         """True while any replica or the witness is still CREATING or DELETING."""
         now = time.monotonic() if now is None else now
         return (any(u > now for u in self.creating_until.values()) or self.witness_until > now
-                or any(u > now for u in self.leaving_until.values()))
+                or any(u > now for u in self.leaving_until.values())
+                or self.settings.updating_until > now)
 
     def describe(self, region: str) -> dict:
         rep = self.replicas[region]
@@ -166,10 +184,7 @@ class GlobalTable:
             "CreationDateTime": self.created,
             "ItemCount": count,
             "TableSizeBytes": size,
-            "ProvisionedThroughput": {"NumberOfDecreasesToday": 0, "ReadCapacityUnits": 0,
-                                      "WriteCapacityUnits": 0},
-            "BillingModeSummary": {"BillingMode": self.billing},
-            "DeletionProtectionEnabled": False,
+            **self.settings.description(restoring=own == "CREATING"),
         }
         if self.stream_spec or self.global_:
             out["StreamSpecification"] = self.stream_spec or {
@@ -229,6 +244,8 @@ class Cluster:
         self.engine_settings = dict(engine_settings or {})
         self.engine_settings.setdefault("bugs", self.bugs)
         self._control = threading.RLock()
+        # Called with (region, table) when DeleteTable is about to delete it there.
+        self.deleting_hooks: list[Any] = []
         self.wan.subscribe(self.faults_changed)
         self._closed = False
         # A12: expired items deleted late, in the region that wrote them, replicated
@@ -246,7 +263,7 @@ class Cluster:
                             bugs=self.bugs)
 
     def table(self, region: str, name: Any) -> GlobalTable:
-        name = check_table_name(name)
+        name = table_name_in(region, name)
         t = self.regions[region].tables.get(name)
         if t is None:
             raise not_found(f"Requested resource not found: Table: {name} not found")
@@ -313,15 +330,8 @@ class Cluster:
             if req.get(unsupported):
                 raise validation(f"{unsupported} are not supported by the gtcheck emulator")
         schema, definitions = _schema(req.get("KeySchema"), req.get("AttributeDefinitions"))
-        billing = req.get("BillingMode", "PROVISIONED")
-        if billing not in ("PROVISIONED", "PAY_PER_REQUEST"):
-            raise validation(f"1 validation error detected: Value '{billing}' at 'billingMode' "
-                             "failed to satisfy constraint: Member must satisfy enum value set: "
-                             "[PROVISIONED, PAY_PER_REQUEST]")
-        if billing == "PROVISIONED" and not isinstance(req.get("ProvisionedThroughput"), dict):
-            raise validation("One or more parameter values were invalid: ReadCapacityUnits and "
-                             "WriteCapacityUnits must both be specified when BillingMode is "
-                             "PROVISIONED")
+        settings = parse_create(req, region, ACCOUNT)
+        billing = settings.billing
         stream = req.get("StreamSpecification")
         if stream is not None and not isinstance(stream, dict):
             raise DynamoError("SerializationException", "Unexpected value type in payload")
@@ -335,6 +345,7 @@ class Cluster:
             self._admit_operation()
             t = GlobalTable(self, name, schema, definitions, region,
                             stream if stream and stream.get("StreamEnabled") else None, billing)
+            t.settings = settings
             if tags:
                 t.tags[region] = tags
             reg.tables[name] = t
@@ -352,12 +363,15 @@ class Cluster:
             t = self.table(region, req.get("TableName"))
             if t.busy():  # CREATING or UPDATING: AWS refuses DeleteTable until ACTIVE
                 raise self._in_use(t, region)
+            t.settings.check_deletable(t.name)
             self._admit_operation()
+            if t.global_ and len(t.replicas) > 1 and t.mode == "STRONG":
+                raise validation("Cannot delete a replica of a multi-Region strongly "
+                                 "consistent table this way; remove replicas with "
+                                 "UpdateTable ReplicaUpdates")
+            for hook in self.deleting_hooks:  # e.g. PITR's system backup (emulator/backups.py)
+                hook(region, t)
             if t.global_ and len(t.replicas) > 1:
-                if t.mode == "STRONG":
-                    raise validation("Cannot delete a replica of a multi-Region strongly "
-                                     "consistent table this way; remove replicas with "
-                                     "UpdateTable ReplicaUpdates")
                 desc = t.describe(region)
                 self._remove_replica(t, region)
             else:
@@ -387,7 +401,7 @@ class Cluster:
         return out
 
     def describe_table(self, region: str, req: dict) -> dict:
-        name = check_table_name(req.get("TableName"))
+        name = table_name_in(region, req.get("TableName"))
         gone = self.regions[region].still_deleting(name)
         if gone is not None and name not in self.regions[region].tables:
             return {"Table": gone}
@@ -434,9 +448,18 @@ class Cluster:
         return {}
 
     def list_tags_of_resource(self, region: str, req: dict) -> dict:
+        """Pages of TAGS_PAGE tags in key order; NextToken (opaque to the client, here the
+        last key returned) asks for the next page, as the API reference documents."""
         t = self._tagged(region, req)
-        return {"Tags": [{"Key": k, "Value": v}
-                         for k, v in sorted(t.tags.get(region, {}).items())]}
+        token = req.get("NextToken")
+        if token is not None and not isinstance(token, str):
+            raise DynamoError("SerializationException", "Unexpected value type in payload")
+        tags = [(k, v) for k, v in sorted(t.tags.get(region, {}).items())
+                if token is None or k > token]
+        out: dict[str, Any] = {"Tags": [{"Key": k, "Value": v} for k, v in tags[:TAGS_PAGE]]}
+        if len(tags) > TAGS_PAGE:
+            out["NextToken"] = tags[TAGS_PAGE - 1][0]
+        return out
 
     def update_table(self, region: str, req: dict) -> dict:
         with self._control:
@@ -462,7 +485,7 @@ class Cluster:
                 raise validation("One or more parameter values were invalid: more than one "
                                  "create or delete replica actions not allowed")
             changes = bool(creates or deletes or w_create or w_delete)
-            if changes and t.busy():
+            if (changes or names_settings(req)) and t.busy():
                 raise self._in_use(t, region)
             if t.mode == "STRONG" and (changes or "StreamSpecification" in req) and any(
                     self.fis_pausing(r) for r in t.replicas):
@@ -470,8 +493,14 @@ class Cluster:
                                  "experiment pauses its replication")
             if changes:
                 self._admit_operation()
-            if "StreamSpecification" in req and isinstance(req["StreamSpecification"], dict):
-                spec = req["StreamSpecification"]
+            spec = req.get("StreamSpecification")
+            if isinstance(spec, dict) and spec.get("StreamEnabled") and (t.stream_spec
+                                                                         or t.global_):
+                # UpdateTable enables a stream, it does not change one: the service answers
+                # this ValidationException (the view type stays as it was).
+                raise validation(f"Table already has an enabled stream: TableName: {t.name}")
+            apply_update(t.settings, req, region, ACCOUNT, self._wait_s)
+            if isinstance(spec, dict):
                 t.stream_spec = spec if spec.get("StreamEnabled") else None
             if creates or w_create:
                 self._create_replicas(t, region, creates, w_create, consistency)

@@ -40,6 +40,11 @@ DEFAULT_TIMES_S: Mapping[str, tuple[float, float]] = {
     "fis_pending": (0.5, 2.0),         # StartExperiment: pending
     "fis_initiating": (1.0, 4.0),      # then initiating, then running (the pause holds)
     "fis_stopping": (1.0, 3.0),        # StopExperiment: stopping, then stopped
+    "warm_throughput": (2.0, 6.0),     # UpdateTable WarmThroughput: UPDATING
+    "table_update": (2.0, 6.0),        # UpdateTable capacity mode / throughput / SSE: UPDATING
+    "backup_create": (1.0, 4.0),       # CreateBackup: CREATING, then AVAILABLE
+    "table_restore": (5.0, 15.0),      # a restored table: CREATING (RestoreInProgress)
+    "export": (2.0, 6.0),              # ExportTableToPointInTime / ImportTable: IN_PROGRESS
 }
 # AWS's quota of simultaneous table operations per account (LimitExceededException).
 DEFAULT_CONCURRENT_OPS = 500

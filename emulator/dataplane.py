@@ -24,6 +24,7 @@ from typing import Any, Callable
 from emulator import attrs, legacy
 from emulator.partiql import PartiQL
 from emulator import expressions as ex
+from emulator.backups import operations as backup_operations
 from emulator.cluster import Cluster, GlobalTable
 from emulator.engine import UNCHANGED, Mutation
 from emulator.errors import DynamoError, condition_failed, validation
@@ -107,6 +108,7 @@ class RegionService:
                                          "TableMaxReadCapacityUnits": 40000,
                                          "TableMaxWriteCapacityUnits": 40000},
         }
+        self.ops.update(backup_operations(cluster, region, self._named))  # emulator/backups.py
 
     def handle(self, operation: str, req: Any) -> dict:
         fn = self.ops.get(operation)

@@ -39,9 +39,11 @@ OUT = ROOT / "docs" / "fidelity.md"
 # The API-breadth measurement `python -m scripts.moto_suite --write` stores (rendered below
 # the claims when present).
 MOTO_SUITE = ROOT / "docs" / "moto_suite.json"
-# Hand-kept: moto tests that expect what AWS does not do (left failing), one bullet each,
-# with what AWS documents instead; rendered after the measurement.
+# Hand-kept: moto tests that expect what AWS does not do (left failing), with what AWS
+# documents instead; rendered after the measurement (prose grouped by cause, and one
+# entry per test).
 MOTO_NOT_AWS = ROOT / "docs" / "moto_not_aws.md"
+MOTO_DEPARTURES = ROOT / "docs" / "moto_departures.json"
 
 # The claims in short (SEMANTICS.md has them in full). The IDs are SEMANTICS.md's; the
 # testing-practice items T1-T3 are not emulator behaviour and have no scenario test.
@@ -237,7 +239,18 @@ def moto_suite_section(path: Path = MOTO_SUITE) -> list[str]:
         lines.append(f"| {cause} | {n} |")
     if MOTO_NOT_AWS.exists():
         lines += ["", MOTO_NOT_AWS.read_text(encoding="utf-8").rstrip("\n")]
-    return lines
+    return lines + moto_departures_section()
+
+
+def moto_departures_section(path: Path = MOTO_DEPARTURES) -> list[str]:
+    """moto tests that expect what DynamoDB does not do (docs/moto_departures.json: test id
+    -> why, citing the AWS documentation); they stay failing on purpose."""
+    if not path.exists():
+        return []
+    d = json.loads(path.read_text(encoding="utf-8"))
+    lines = ["", "moto tests that expect what DynamoDB does not do, left failing on purpose "
+             "(the emulator follows the AWS documentation cited):", ""]
+    return lines + [f"- `{t}`: {why}" for t, why in sorted(d.items())]
 
 
 def semantics_ids(path: Path) -> list[str]:

@@ -216,7 +216,7 @@ def moto_server(tree: Path):
 
 
 def emulator_reset(d) -> Callable[[], None]:
-    """Delete every table in every region (moto's /moto-api/reset)."""
+    """Delete every backup and table in every region (moto's /moto-api/reset)."""
     from emulator.testing import client
     clients = {r: client(d.endpoints[r], r) for r in d.regions}
 
@@ -224,9 +224,15 @@ def emulator_reset(d) -> Callable[[], None]:
         for r, c in clients.items():
             for name in c.list_tables().get("TableNames", []):
                 try:
+                    if c.describe_table(TableName=name)["Table"].get(
+                            "DeletionProtectionEnabled"):  # moto's reset ignores it too
+                        c.update_table(TableName=name, DeletionProtectionEnabled=False)
                     c.delete_table(TableName=name)
                 except c.exceptions.ResourceNotFoundException:
                     pass  # a replica: gone with the table deleted in another region
+            # Backups outlive their tables (and deleting a PITR table makes a SYSTEM one).
+            for b in c.list_backups(BackupType="ALL").get("BackupSummaries", []):
+                c.delete_backup(BackupArn=b["BackupArn"])
     return reset
 
 

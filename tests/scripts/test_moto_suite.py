@@ -49,8 +49,17 @@ def test_proxy_records_services_per_test_and_resets_the_emulator():
                            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
                            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])
             assert c.list_tables()["TableNames"] == ["moto-proxy"]
+            # A protected table with PITR and a backup: the reset leaves nothing behind.
+            c.create_table(TableName="kept", BillingMode="PAY_PER_REQUEST",
+                           DeletionProtectionEnabled=True,
+                           KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                           AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])
+            c.update_continuous_backups(TableName="kept", PointInTimeRecoverySpecification={
+                "PointInTimeRecoveryEnabled": True})
+            c.create_backup(TableName="kept", BackupName="bk1")
             urllib.request.urlopen(proxy.url + "/moto-api/reset", data=b"", timeout=10).read()
             assert c.list_tables()["TableNames"] == []
+            assert c.list_backups(BackupType="ALL")["BackupSummaries"] == []
             assert proxy.services == {"t1": {"dynamodb"}}
         finally:
             proxy.server.stop()
