@@ -40,7 +40,7 @@ from suite.targets.base import (GlobalTableProvisioner, NotCreated, RegionClient
 from suite.targets.client_faults import RequestBudget
 
 from suite.targets.aws_cleanup import (HEARTBEAT_S, HEARTBEAT_TAG, RUN_TAG, gtcheck_names,
-                                       lifecycle_tags)
+                                       lifecycle_tags, table_tags)
 AWS_POLL_S = 2.0
 AWS_TIMEOUT_S = 1800.0
 # A replica not listed while the home table says ACTIVE for this long was never created
@@ -363,7 +363,7 @@ def tagged_tables(control_client: Callable[[str], Any], regions: Sequence[str]
         for name in gtcheck_names(c):
             try:
                 arn = c.describe_table(TableName=name)["Table"]["TableArn"]
-                tags = c.list_tags_of_resource(ResourceArn=arn).get("Tags", [])
+                tags = table_tags(c, arn)
             except c.exceptions.ResourceNotFoundException:
                 continue  # deleted meanwhile
             run = next((t["Value"] for t in tags if t.get("Key") == RUN_TAG), None)
@@ -404,7 +404,7 @@ def delete_tagged_table(control_client: Callable[[str], Any], region: str, table
             return False
         time.sleep(next(polls))
     if require_tag:
-        tags = c.list_tags_of_resource(ResourceArn=desc["TableArn"]).get("Tags", [])
+        tags = table_tags(c, desc["TableArn"])
         if not any(t.get("Key") == RUN_TAG for t in tags):
             raise BadInput(f"refusing to delete {table} in {region}: it has no {RUN_TAG} tag")
     if desc.get("TableStatus") == "DELETING":

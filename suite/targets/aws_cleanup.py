@@ -67,10 +67,24 @@ def copy_tags(control_client: Callable[[str], Any], region: str, table: str
     c = control_client(region)
     try:
         desc = c.describe_table(TableName=table)["Table"]
-        tags = c.list_tags_of_resource(ResourceArn=desc["TableArn"]).get("Tags", [])
+        tags = table_tags(c, desc["TableArn"])
     except c.exceptions.ResourceNotFoundException:
         return None, {}
     return desc, {t["Key"]: t["Value"] for t in tags}
+
+
+def table_tags(client: Any, arn: str) -> list[dict]:
+    """Every tag of a table: ListTagsOfResource answers in pages (NextToken; DynamoDB's
+    pages are small), and a gtcheck tag on a later page must not be missed, or a table
+    gtcheck created would look like someone else's."""
+    tags: list[dict] = []
+    kwargs: dict = {"ResourceArn": arn}
+    while True:
+        page = client.list_tags_of_resource(**kwargs)
+        tags.extend(page.get("Tags", []))
+        if not page.get("NextToken"):
+            return tags
+        kwargs["NextToken"] = page["NextToken"]
 
 
 def judge(control_client: Callable[[str], Any], region: str, table: str, *,
