@@ -575,8 +575,10 @@ class Cluster:
             else:
                 if isinstance(body.get("ProvisionedThroughput"), dict):
                     spec.throughput = body["ProvisionedThroughput"]
-                if isinstance(body.get("WarmThroughput"), dict):
-                    spec.warm = body["WarmThroughput"]
+                warm = body.get("WarmThroughput")
+                new = ix.warm_throughput(warm if isinstance(warm, dict) else None,
+                                         spec.throughput, spec.name)
+                spec.warm = {k: max(v, (spec.warm or {}).get(k, 0)) for k, v in new.items()}
         used = {n for s in t.indexes.specs.values() for n in s.key_names} | set(t.schema.names)
         used |= {n for s in creates for n in s.key_names}
         t.definitions = [{"AttributeName": n, "AttributeType": ty} for n, ty in types.items()

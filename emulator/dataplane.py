@@ -196,7 +196,7 @@ class RegionService:
             base = dict(old) if old is not None else dict(keys)
             new = ex.apply_update(base, upd, ph, names) if upd is not None else base
             attrs.check_item_size(new, "Item size to update has exceeded the maximum allowed size")
-            t.indexes.check_item(new)
+            t.indexes.check_item(new, updating=True)
             return new
 
         out = t.engine.write(self.region, [Mutation(key, keys, compute)])[0]
@@ -638,7 +638,7 @@ class RegionService:
                 new = ex.apply_update(dict(old) if old is not None else dict(keys), upd, ph,
                                       t.schema.names)
                 attrs.check_item_size(new)
-                t.indexes.check_item(new)
+                t.indexes.check_item(new, updating=True)
                 return new
             return Mutation(key, keys, update)
         if kind == "ConditionCheck" and check is None:
@@ -801,6 +801,9 @@ def _key_condition(kc: tuple, ph: ex.Placeholders, t: GlobalTable) -> tuple[dict
             path = p[1]
         elif p[0] == "func" and p[1] == "begins_with":
             path = p[2][0]
+        if p[0] == "cmp" and p[2][0] == "path" and p[3][0] == "path":
+            raise validation("Invalid condition in KeyConditionExpression: Multiple attribute "
+                             "names used in one condition")
         if path is None or len(path[1]) != 1:
             raise validation("Query key condition not supported")
         name = ph.name(path[1][0])

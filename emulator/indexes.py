@@ -48,6 +48,8 @@ GSI_MAX = 20            # per table (AWS's default quota)
 LSI_MAX = 5
 KEY_ATTRIBUTES_MAX = 4  # per role (HASH / RANGE) in a multi-attribute GSI key
 NON_KEY_ATTRIBUTES_MAX = 100  # INCLUDE projections, over all indexes of a table
+WARM_READS_ON_DEMAND = 12_000  # a new on-demand GSI's warm throughput, per second
+WARM_WRITES_ON_DEMAND = 4_000
 INDEX_NAME = re.compile(r"[a-zA-Z0-9_.-]{3,255}")
 PROJECTION_TYPES = ("ALL", "KEYS_ONLY", "INCLUDE")
 
@@ -115,7 +117,8 @@ class IndexSpec:
                                         "ReadCapacityUnits": tp.get("ReadCapacityUnits", 0),
                                         "WriteCapacityUnits": tp.get("WriteCapacityUnits", 0)}
         if self.warm is not None:
-            out["WarmThroughput"] = {**self.warm, "Status": status}
+            out["WarmThroughput"] = {**self.warm, "Status": "ACTIVE" if status == "ACTIVE"
+                                     else "UPDATING"}
         return out
 
 
@@ -249,8 +252,37 @@ def parse_one(d: Any, local: bool, table_hash: str, table_range: str | None,
     if local and (throughput is not None or warm is not None):
         raise validation("One or more parameter values were invalid: ProvisionedThroughput is "
                          "not supported for a LocalSecondaryIndex")
+    if not local:
+        warm = warm_throughput(warm, throughput, name)
     return IndexSpec(name, local, tuple(hashes), tuple(ranges), {n: types[n] for n in names},
                      projection, throughput, warm)
+
+
+def warm_throughput(warm: dict | None, throughput: dict | None, name: str) -> dict:
+    """A GSI's WarmThroughput: as given, at least its initial throughput (an on-demand
+    index starts at 12,000 reads and 4,000 writes per second, a provisioned one at its
+    capacity units; DynamoDB developer guide, "Understanding warm throughput")."""
+    if throughput is not None:
+        lows = {"Read": throughput.get("ReadCapacityUnits", 0),
+                "Write": throughput.get("WriteCapacityUnits", 0)}
+        why = {"Read": "ReadCapacityUnits of ProvisionedThroughput",
+               "Write": "WriteCapacityUnits of ProvisionedThroughput"}
+    else:
+        lows = {"Read": WARM_READS_ON_DEMAND, "Write": WARM_WRITES_ON_DEMAND}
+        why = {"Read": "initial throughput for OnDemand", "Write": "initial throughput for OnDemand"}
+    out = {f"{rw}UnitsPerSecond": low for rw, low in lows.items()}
+    for rw, low in lows.items():
+        v = (warm or {}).get(f"{rw}UnitsPerSecond")
+        if v is None:
+            continue
+        if not isinstance(v, int) or isinstance(v, bool):
+            raise attrs.serialization("Unexpected value type in payload")
+        if v < low:
+            raise validation(f"One or more parameter values were invalid: Requested {rw}"
+                             f"UnitsPerSecond for WarmThroughput for index {name} is lower than "
+                             f"{why[rw]}")
+        out[f"{rw}UnitsPerSecond"] = v
+    return out
 
 
 def _projection(p: Any, name: str, key_names: list[str]) -> dict:
@@ -415,9 +447,10 @@ class TableIndexes:
         return len(items), size
 
     # -- writes
-    def check_item(self, item: dict) -> None:
+    def check_item(self, item: dict, *, updating: bool = False) -> None:
         """A written item's index key attributes: of the declared type, not empty, within
-        the key size limits (ValidationException, the service's wording)."""
+        the key size limits (ValidationException, the service's wording, which differs
+        for an UpdateExpression's result: `updating`)."""
         for spec in self.specs.values():
             for n in spec.key_names:
                 av = item.get(n)
@@ -430,6 +463,12 @@ class TableIndexes:
                                      f"Index Key {n} Expected: {want} Actual: {t} IndexName: "
                                      f"{spec.name}")
                 v = av[t]
+                if t in ("S", "B") and v == "" and updating:
+                    raise validation("One or more parameter values are not valid. The update "
+                                     "expression attempted to update a secondary index key to "
+                                     "a value that is not supported. The AttributeValue for a "
+                                     "key attribute cannot contain an empty "
+                                     f"{'string' if t == 'S' else 'binary'} value.")
                 if t in ("S", "B") and v == "":
                     raise validation("One or more parameter values are not valid. A value "
                                      "specified for a secondary index key is not supported. The "
@@ -499,6 +538,9 @@ def key_condition(kc: tuple, ph: ex.Placeholders, spec: IndexSpec) -> Callable[[
 def _key_path(p: tuple) -> tuple | None:
     if p[0] == "cmp":
         a, b = p[2], p[3]
+        if a[0] == "path" and b[0] == "path":
+            raise validation("Invalid condition in KeyConditionExpression: Multiple attribute "
+                             "names used in one condition")
         if a[0] == "path" and b[0] == "value":
             return a
         if b[0] == "path" and a[0] == "value":
