@@ -266,14 +266,7 @@ class RegionService:
         if kc_text is None:
             raise validation("Either KeyConditions or QueryFilter should be present")
         kc = ex.parse_condition(kc_text, "KeyConditionExpression")
-        filt_text = _opt_str(req, "FilterExpression")
-        filt = ex.parse_condition(filt_text, "FilterExpression") if filt_text is not None else None
-        proj_text = _opt_str(req, "ProjectionExpression")
-        proj = ex.parse_projection(proj_text) if proj_text is not None else None
-        ph = ex.Placeholders(req.get("ExpressionAttributeNames"),
-                             req.get("ExpressionAttributeValues"), [kc, filt, proj])
-        if filt is not None:
-            ex.check_operands(filt, ph, "FilterExpression")
+        filt, proj, ph = _read_expressions(req, kc)
         hash_value, range_cond = _key_condition(kc, ph, t)
         consistent = _bool(req, "ConsistentRead")
         if "query-sc-unfenced" in self.cluster.bugs:
@@ -340,14 +333,7 @@ class RegionService:
         else:
             _legacy(req, "ScanFilter", "ConditionalOperator")
             kc = None
-        filt_text = _opt_str(req, "FilterExpression")
-        filt = ex.parse_condition(filt_text, "FilterExpression") if filt_text is not None else None
-        proj_text = _opt_str(req, "ProjectionExpression")
-        proj = ex.parse_projection(proj_text) if proj_text is not None else None
-        ph = ex.Placeholders(req.get("ExpressionAttributeNames"),
-                             req.get("ExpressionAttributeValues"), [kc, filt, proj])
-        if filt is not None:
-            ex.check_operands(filt, ph, "FilterExpression")
+        filt, proj, ph = _read_expressions(req, kc)
         if spec.local:
             items = [it for it in t.engine.scan(self.region, consistent) if spec.covers(it)]
         else:
@@ -867,3 +853,17 @@ def _index_select(req: dict, spec: ix.IndexSpec | None, prefix: str) -> None:
         raise validation("One or more parameter values were invalid: Select type ALL_ATTRIBUTES "
                          f"is not supported for global secondary index {spec.name} because its "
                          "projection type is not ALL")
+
+
+def _read_expressions(req: dict, kc: Any) -> tuple[Any, Any, ex.Placeholders]:
+    """A Query's or Scan's FilterExpression and ProjectionExpression, parsed, with the
+    placeholders of those and of the key condition `kc` (None on a Scan)."""
+    filt_text = _opt_str(req, "FilterExpression")
+    filt = ex.parse_condition(filt_text, "FilterExpression") if filt_text is not None else None
+    proj_text = _opt_str(req, "ProjectionExpression")
+    proj = ex.parse_projection(proj_text) if proj_text is not None else None
+    ph = ex.Placeholders(req.get("ExpressionAttributeNames"),
+                         req.get("ExpressionAttributeValues"), [kc, filt, proj])
+    if filt is not None:
+        ex.check_operands(filt, ph, "FilterExpression")
+    return filt, proj, ph
