@@ -240,8 +240,7 @@ def parse_one(d: Any, local: bool, table_hash: str, table_range: str | None,
         if len(ranges) != 1:
             raise validation("One or more parameter values were invalid: Index KeySchema of a "
                              f"LocalSecondaryIndex needs one RANGE key: {name}")
-    elif len(hashes) > 1 or len(ranges) > 1:
-        pass  # multi-attribute GSI keys are allowed (up to four per role)
+    # (a GSI's key may name several HASH and RANGE attributes: multi-attribute keys)
     projection = _projection(d.get("Projection"), name, names)
     throughput = d.get("ProvisionedThroughput")
     if throughput is not None and not isinstance(throughput, dict):
@@ -387,15 +386,16 @@ class TableIndexes:
 
     def expire(self, now: float) -> None:
         """Forget the indexes whose DELETING window has passed."""
-        for name in [n for n, s in self.specs.items() if 0 < s.deleting_until <= now]:
+        for name in [n for n, s in list(self.specs.items()) if 0 < s.deleting_until <= now]:
             self.drop(name)
 
     def listed(self, now: float) -> list[IndexSpec]:
         self.expire(now)
-        return list(self.specs.values())
+        return list(self.specs.values())  # a copy: UpdateTable may change `specs` meanwhile
 
     def busy(self, now: float) -> bool:
-        return any(s.creating_until > now or s.deleting_until > now for s in self.specs.values())
+        return any(s.creating_until > now or s.deleting_until > now
+                   for s in list(self.specs.values()))
 
     # -- regions
     def attach(self, region: str, replica: TableReplica) -> None:
@@ -404,7 +404,7 @@ class TableIndexes:
         with replica.lock:
             self.replicas[region] = replica
             replica.install_listeners.append(self._installed(region))
-            for spec in self.specs.values():
+            for spec in list(self.specs.values()):
                 if not spec.local:
                     self._start(region, replica, spec)
 
@@ -451,7 +451,7 @@ class TableIndexes:
         """A written item's index key attributes: of the declared type, not empty, within
         the key size limits (ValidationException, the service's wording, which differs
         for an UpdateExpression's result: `updating`)."""
-        for spec in self.specs.values():
+        for spec in list(self.specs.values()):  # a copy: UpdateTable may change `specs`
             for n in spec.key_names:
                 av = item.get(n)
                 if av is None:
