@@ -61,3 +61,15 @@ def test_table_checkers_judge_the_history_without_gsi_reads():
     assert len(table) == len(ops) - 2
     assert mrsc.ec_reads_check({}, table, {})["valid"] is True
     assert gsi_reads_check({}, ops, {})["valid"] is True
+
+
+def test_gsi_reads_on_another_workload_is_refused_on_one_line(tmp_path):
+    from click.testing import CliRunner
+
+    from suite.cli import main
+    r = CliRunner().invoke(main, ["run", "--workload", "counter", "--gsi-reads", "--store",
+                                  str(tmp_path / "store"), "--time-limit", "1"])
+    assert r.exit_code == 3, r.output
+    assert r.output.strip().splitlines()[-1] == ("gtcheck: error: --gsi-reads applies only to "
+                                                 "--workload register, not 'counter'")
+    assert "Traceback" not in r.output and not (tmp_path / "store").exists()
