@@ -25,7 +25,7 @@ A history without an answered GSI read is "unknown" (nothing was checked).
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from checkers import observe as ob
 from checkers.async_props import (provably_older, region_order_anomalies,
@@ -44,17 +44,28 @@ def without_gsi_reads(history: Sequence[Op]) -> list[Op]:
     table's checkers judge. Completions are matched to their invocation by process, in
     file order (docs/CONVENTIONS.md)."""
     out: list[Op] = []
-    open_gsi: set[Any] = set()
+    feed = table_ops_only(out.append)
     for op in history:
+        feed(op)
+    return out
+
+
+def table_ops_only(sink: Callable[[Op], None]) -> Callable[[Op], None]:
+    """`sink` fed a recorded history op by op, GSI reads (invocation and completion) left
+    out: for the checking while the run goes (checkers/online.py), which judges the
+    table's promises as the offline checkers do, on `without_gsi_reads`."""
+    open_gsi: set[Any] = set()
+
+    def feed(op: Op) -> None:
         if op.is_invoke:
             if is_gsi_read(op):
                 open_gsi.add(op.process)
-                continue
+                return
         elif op.process in open_gsi:
             open_gsi.discard(op.process)
-            continue
-        out.append(op)
-    return out
+            return
+        sink(op)
+    return feed
 
 
 def only_gsi_reads(history: Sequence[Op]) -> list[Op]:

@@ -73,3 +73,25 @@ def test_gsi_reads_on_another_workload_is_refused_on_one_line(tmp_path):
     assert r.output.strip().splitlines()[-1] == ("gtcheck: error: --gsi-reads applies only to "
                                                  "--workload register, not 'counter'")
     assert "Traceback" not in r.output and not (tmp_path / "store").exists()
+
+
+def test_the_online_checker_never_sees_gsi_reads():
+    """While the run goes (checkers/online.py) the table's checkers are fed without GSI
+    reads, as offline: an older value through the GSI after a newer EC table read in the
+    region is no violation of ec-reads."""
+    from checkers.gsi_reads import table_ops_only
+    from checkers.online import OnlineChecker, online_checkers
+    h = (History().write("k", 0, 10, 1, process=0).write("k", 20, 30, 2, process=1)
+         .read("k", 40, 50, 2, consistent=False, process=2)
+         .read("k", 60, 70, 1, consistent=False, process=3))
+    cheap, cold = online_checkers("strong", "register")
+
+    def violations(ops, wrap) -> list:
+        online = OnlineChecker({"mode": "strong", "workload": "register"}, cheap, cold)
+        feed = wrap(online)
+        for op in ops:
+            feed(op)
+        online.close()
+        return online.judge_all()
+    assert violations(h.ops(), lambda o: o)  # as table reads: going back is a violation
+    assert violations(_gsi(h, {3}), table_ops_only) == []

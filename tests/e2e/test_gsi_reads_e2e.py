@@ -40,3 +40,6 @@ def test_gsi_reads_are_ec_reads_reported_beside_the_tables_promises(e2e, mode):
                 assert not gsi_ops & set(a.get("ops", [])), (name, a)
     if mode == "strong":
         assert checkers["linearizability"]["valid"] is True
+    # nor did the checking while the run went (checkers/online.py)
+    online = result.results["run"].get("online")
+    assert online is not None and online["violations"] == 0, online
