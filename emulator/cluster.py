@@ -768,7 +768,12 @@ def _schema(key_schema: Any, definitions: Any, index_keys: list[str] | None = No
                              "are not valid")
         types[d["AttributeName"]] = d["AttributeType"]
     hash_name = range_name = None
-    for k in key_schema:
+    for i, k in enumerate(key_schema, 1):
+        if isinstance(k, dict) and isinstance(k.get("KeyType"), str) \
+                and k["KeyType"] not in ("HASH", "RANGE"):
+            raise validation(f"1 validation error detected: Value '{k['KeyType']}' at "
+                             f"'keySchema.{i}.member.keyType' failed to satisfy constraint: "
+                             "Member must satisfy enum value set: [HASH, RANGE]")
         if not isinstance(k, dict) or k.get("KeyType") not in ("HASH", "RANGE"):
             raise validation("Invalid KeySchema: Some index key schema element is not valid")
         if k["KeyType"] == "HASH":

@@ -205,13 +205,14 @@ def parse_one(d: Any, local: bool, table_hash: str, table_range: str | None,
                          "satisfy constraint: Member must not be null")
     hashes: list[str] = []
     ranges: list[str] = []
-    for k in ks:
+    where = "localSecondaryIndexes" if local else "globalSecondaryIndexes"
+    for i, k in enumerate(ks, 1):
         kt = k.get("KeyType") if isinstance(k, dict) else None
         an = k.get("AttributeName") if isinstance(k, dict) else None
         if kt not in ("HASH", "RANGE") or not isinstance(an, str):
-            raise validation(f"1 validation error detected: Value '{kt}' at 'keySchema' failed "
-                             "to satisfy constraint: Member must satisfy enum value set: "
-                             "[HASH, RANGE]")
+            raise validation(f"1 validation error detected: Value '{kt}' at '{where}.member."
+                             f"keySchema.{i}.member.keyType' failed to satisfy constraint: "
+                             "Member must satisfy enum value set: [HASH, RANGE]")
         if kt == "HASH" and ranges:
             raise validation("Invalid KeySchema: The first KeySchemaElement is not a HASH key type")
         (hashes if kt == "HASH" else ranges).append(an)

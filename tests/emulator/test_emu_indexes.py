@@ -296,3 +296,14 @@ def test_a_gsi_follows_its_regions_replica_late_in_both_modes(mode):
                        timeout_s=60, interval_s=0.05)
             first_new = seen.index("new")
             assert set(seen[:first_new]) <= {"old"}  # it moved forward once, never back
+
+
+def test_an_unknown_key_type_is_named_with_its_place(ddb):
+    with pytest.raises(ClientError) as exc:
+        ddb.create_table(TableName="sorted", BillingMode="PAY_PER_REQUEST",
+                         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
+                                    {"AttributeName": "sk", "KeyType": "SORT"}],
+                         AttributeDefinitions=DEFS[:2])
+    assert _error(exc) == ("ValidationException", "1 validation error detected: Value 'SORT' "
+                           "at 'keySchema.2.member.keyType' failed to satisfy constraint: "
+                           "Member must satisfy enum value set: [HASH, RANGE]", 400)
