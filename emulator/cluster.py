@@ -339,6 +339,7 @@ class Cluster:
     def create_table(self, region: str, req: dict) -> dict:
         name = check_table_name(req.get("TableName"))
         gsis, lsis = req.get("GlobalSecondaryIndexes"), req.get("LocalSecondaryIndexes")
+        ix.check_key_types(gsis, lsis)
         schema, definitions = _schema(req.get("KeySchema"), req.get("AttributeDefinitions"),
                                       ix.key_names_declared(gsis, lsis),
                                       gsis is not None or lsis is not None)

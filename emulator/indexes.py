@@ -151,6 +151,22 @@ def parse_declarations(gsis: Any, lsis: Any, table_hash: str, table_range: str |
     return out
 
 
+def check_key_types(gsis: Any, lsis: Any) -> None:
+    """Every index KeySchema element's KeyType is HASH or RANGE: the request's first,
+    syntactic validation, before any check of attribute definitions (the message names
+    the element's place, as the service's does)."""
+    for decls, where in ((gsis, "globalSecondaryIndexes"), (lsis, "localSecondaryIndexes")):
+        for i, d in enumerate(decls if isinstance(decls, list) else [], 1):
+            ks = d.get("KeySchema") if isinstance(d, dict) else None
+            for j, k in enumerate(ks if isinstance(ks, list) else [], 1):
+                kt = k.get("KeyType") if isinstance(k, dict) else None
+                if isinstance(kt, str) and kt not in ("HASH", "RANGE"):
+                    raise validation(f"1 validation error detected: Value '{kt}' at '{where}."
+                                     f"{i}.member.keySchema.{j}.member.keyType' failed to "
+                                     "satisfy constraint: Member must satisfy enum value set: "
+                                     "[HASH, RANGE]")
+
+
 def key_names_declared(gsis: Any, lsis: Any) -> list[str]:
     """Every attribute an index's KeySchema names (for the AttributeDefinitions check);
     malformed entries contribute nothing here and are refused by `parse_one`."""

@@ -307,3 +307,14 @@ def test_an_unknown_key_type_is_named_with_its_place(ddb):
     assert _error(exc) == ("ValidationException", "1 validation error detected: Value 'SORT' "
                            "at 'keySchema.2.member.keyType' failed to satisfy constraint: "
                            "Member must satisfy enum value set: [HASH, RANGE]", 400)
+    bad = [{"AttributeName": "n/a", "KeyType": "HASH"}, {"AttributeName": "sth", "KeyType": "SORT"}]
+    with pytest.raises(ClientError) as exc:  # before the (also missing) definitions
+        ddb.create_table(TableName="sorted", BillingMode="PAY_PER_REQUEST",
+                         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                         AttributeDefinitions=DEFS[:1],
+                         GlobalSecondaryIndexes=[{"IndexName": "bad-gsi", "KeySchema": bad,
+                                                  "Projection": {"ProjectionType": "ALL"}}])
+    assert _error(exc)[1] == ("1 validation error detected: Value 'SORT' at "
+                              "'globalSecondaryIndexes.1.member.keySchema.2.member.keyType' "
+                              "failed to satisfy constraint: Member must satisfy enum value "
+                              "set: [HASH, RANGE]")
