@@ -46,6 +46,10 @@ KINDS = {
     "no-lww-order": ("no one last-writer-wins order with per-region visibility explains "
                      "an item's reads"),
     "stale-read": "an SC read missed a write acknowledged before it began",
+    "gsi-stale-read": ("a read through a GSI missed a write acknowledged before it began "
+                       "(GSIs are eventually consistent in both modes)"),
+    "gsi-read-went-back": ("reads through a GSI in one region went back in time (GSI reads "
+                           "promise no order)"),
     "no-relay": "during a cut link, a write reached the third region but not the cut one",
     "nonlinearizable": "the SC history of a key has no linearization",
     "counter-too-high": "a counter read exceeds every increment invoked by then",

@@ -46,6 +46,7 @@ from emulator.control_plane import ControlPlane
 from emulator.engine import (EngineContext, ReplicationEngine,
                              ReplicationPause, TableDescription, engine_factory)
 from emulator.errors import DynamoError, not_found, validation
+from emulator import indexes as ix
 from emulator.mrsc_setup import REGION_SETS
 from emulator.store import RegionClock, TableReplica, Version
 from emulator.table_settings import TableSettings, apply_update, names_settings, parse_create
@@ -143,6 +144,11 @@ class GlobalTable:
                                  cluster.pause, random.Random(cluster.rng.getrandbits(64)),
                                  dict(cluster.engine_settings))
         self.engine: ReplicationEngine = engine_factory("EVENTUAL")(self.ctx)
+        # Secondary indexes (emulator/indexes.py): declared per table, GSIs kept per region.
+        self.indexes = ix.TableIndexes(name, schema.names, cluster.scheduler.call_later,
+                                       cluster.index_lag_s, cluster.index_jitter_s,
+                                       random.Random(cluster.rng.getrandbits(64)))
+        self.indexes.attach(created_in, replica)
 
     @property
     def replicas(self) -> dict[str, TableReplica]:
@@ -163,7 +169,24 @@ class GlobalTable:
         now = time.monotonic() if now is None else now
         return (any(u > now for u in self.creating_until.values()) or self.witness_until > now
                 or any(u > now for u in self.leaving_until.values())
-                or self.settings.updating_until > now)
+                or self.settings.updating_until > now
+                or self.indexes.busy(now))
+
+    def describe_indexes(self, region: str, now: float) -> dict:
+        """DescribeTable's `GlobalSecondaryIndexes` / `LocalSecondaryIndexes` (absent when the
+        table has none, as the service answers)."""
+        out: dict[str, list] = {}
+        specs = self.indexes.listed(now)
+        if not specs:
+            return out
+        rep = self.replicas[region]
+        with rep.lock:
+            table_items = [v.item for v in rep.leader.values() if v.item is not None]
+        for spec in specs:
+            count, size = self.indexes.counts(region, spec, table_items)
+            key = "LocalSecondaryIndexes" if spec.local else "GlobalSecondaryIndexes"
+            out.setdefault(key, []).append(spec.describe(self.arn(region), count, size, now))
+        return out
 
     def describe(self, region: str) -> dict:
         rep = self.replicas[region]
@@ -186,6 +209,7 @@ class GlobalTable:
             "TableSizeBytes": size,
             **self.settings.description(restoring=own == "CREATING"),
         }
+        out.update(self.describe_indexes(region, now))
         if self.stream_spec or self.global_:
             out["StreamSpecification"] = self.stream_spec or {
                 "StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
@@ -241,6 +265,11 @@ class Cluster:
         self.copies = copies
         # G2: the last follower copy trails the leader; 4 ms at latency scale 1.
         self.copy_lag_s = (4.0 * latency_scale if copy_lag_ms is None else copy_lag_ms) / 1000.0
+        # GSI propagation inside a region (emulator/indexes.py), scaled like the WAN.
+        settings = engine_settings or {}
+        self.index_lag_s = settings.get("index_lag_ms", ix.INDEX_LAG_MS * latency_scale) / 1000.0
+        self.index_jitter_s = settings.get("index_jitter_ms",
+                                           ix.INDEX_JITTER_MS * latency_scale) / 1000.0
         self.engine_settings = dict(engine_settings or {})
         self.engine_settings.setdefault("bugs", self.bugs)
         self._control = threading.RLock()
@@ -326,10 +355,13 @@ class Cluster:
     # ---- control plane -------------------------------------------------------------
     def create_table(self, region: str, req: dict) -> dict:
         name = check_table_name(req.get("TableName"))
-        for unsupported in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
-            if req.get(unsupported):
-                raise validation(f"{unsupported} are not supported by the gtcheck emulator")
-        schema, definitions = _schema(req.get("KeySchema"), req.get("AttributeDefinitions"))
+        gsis, lsis = req.get("GlobalSecondaryIndexes"), req.get("LocalSecondaryIndexes")
+        ix.check_key_types(gsis, lsis)
+        schema, definitions = _schema(req.get("KeySchema"), req.get("AttributeDefinitions"),
+                                      ix.key_names_declared(gsis, lsis),
+                                      gsis is not None or lsis is not None)
+        specs = ix.parse_declarations(gsis, lsis, schema.hash, schema.range,
+                                      {d["AttributeName"]: d["AttributeType"] for d in definitions})
         settings = parse_create(req, region, ACCOUNT)
         billing = settings.billing
         stream = req.get("StreamSpecification")
@@ -355,6 +387,9 @@ class Cluster:
             created = t.visible_at[region] + self._wait_s("table_create")
             if created > now:
                 t.creating_until[region] = created
+            for spec in specs:  # the table's indexes are CREATING while it is
+                spec.creating_until = created if created > now else 0.0
+                t.indexes.declare(spec)
             desc = t.describe(region)
             return {"TableDescription": desc}
 
@@ -502,12 +537,87 @@ class Cluster:
             apply_update(t.settings, req, region, ACCOUNT, self._wait_s)
             if isinstance(spec, dict):
                 t.stream_spec = spec if spec.get("StreamEnabled") else None
+            if "GlobalSecondaryIndexUpdates" in req:
+                if t.busy():
+                    raise self._in_use(t, region)
+                self._update_indexes(t, req)
             if creates or w_create:
                 self._create_replicas(t, region, creates, w_create, consistency)
             if deletes or w_delete:
                 self._delete_replicas(t, region, deletes, w_delete)
             desc = t.describe(region)
             return {"TableDescription": desc}
+
+    def _update_indexes(self, t: GlobalTable, req: dict) -> None:
+        """UpdateTable's GlobalSecondaryIndexUpdates: Create (CREATING and Backfilling, then
+        ACTIVE), Update (throughput), Delete (DELETING, then gone); new key attributes come
+        with AttributeDefinitions."""
+        updates = req["GlobalSecondaryIndexUpdates"]
+        if not isinstance(updates, list):
+            raise DynamoError("SerializationException", "Unexpected value type in payload")
+        types = {d["AttributeName"]: d["AttributeType"] for d in t.definitions}
+        given = req.get("AttributeDefinitions")
+        if given is not None:
+            if not isinstance(given, list) or not all(
+                    isinstance(d, dict) and d.get("AttributeType") in ("S", "N", "B")
+                    and isinstance(d.get("AttributeName"), str) for d in given):
+                raise validation("One or more parameter values were invalid: Some "
+                                 "AttributeDefinitions are not valid")
+            for d in given:
+                if types.get(d["AttributeName"], d["AttributeType"]) != d["AttributeType"]:
+                    raise validation("One or more parameter values were invalid: Cannot change "
+                                     f"the type of attribute {d['AttributeName']}")
+                types[d["AttributeName"]] = d["AttributeType"]
+        creates: list[ix.IndexSpec] = []
+        changes: list[tuple[str, dict]] = []
+        for u in updates:
+            if not isinstance(u, dict) or len(u) != 1 or next(iter(u)) not in (
+                    "Create", "Update", "Delete") or not isinstance(next(iter(u.values())), dict):
+                raise validation("One or more parameter values were invalid: One of Create, "
+                                 "Update or Delete must be specified in each "
+                                 "GlobalSecondaryIndexUpdates entry")
+            (action, body), = u.items()
+            if action == "Create":
+                creates.append(ix.parse_one(body, False, t.schema.hash, t.schema.range, types))
+            else:
+                name = body.get("IndexName")
+                t.indexes.spec(name)  # ResourceNotFound-like refusal for an unknown index
+                if t.indexes.specs[name].local:
+                    raise validation(f"The table does not have the specified index: {name}")
+                changes.append((action, body))
+        for spec in creates:
+            if spec.name in t.indexes.specs:
+                raise validation("One or more parameter values were invalid: Attempting to create "
+                                 f"an index which already exists: {spec.name}")
+        if sum(1 for s in t.indexes.specs.values() if not s.local) + len(creates) > ix.GSI_MAX:
+            raise DynamoError("LimitExceededException", "One or more parameter values were "
+                              "invalid: Number of GlobalSecondaryIndexes exceeds per-table "
+                              f"limit of {ix.GSI_MAX}")
+        now = time.monotonic()
+        for action, body in changes:
+            spec = t.indexes.specs[body["IndexName"]]
+            if action == "Delete":
+                wait = self._wait_s("table_delete")
+                if wait > 0:
+                    spec.deleting_until = now + wait
+                else:
+                    t.indexes.drop(spec.name)
+            else:
+                if isinstance(body.get("ProvisionedThroughput"), dict):
+                    spec.throughput = body["ProvisionedThroughput"]
+                warm = body.get("WarmThroughput")
+                new = ix.warm_throughput(warm if isinstance(warm, dict) else None,
+                                         spec.throughput, spec.name)
+                spec.warm = {k: max(v, (spec.warm or {}).get(k, 0)) for k, v in new.items()}
+        used = {n for s in t.indexes.specs.values() for n in s.key_names} | set(t.schema.names)
+        used |= {n for s in creates for n in s.key_names}
+        t.definitions = [{"AttributeName": n, "AttributeType": ty} for n, ty in types.items()
+                         if n in used]
+        for spec in creates:
+            wait = self._wait_s("table_create")
+            spec.creating_until = now + wait if wait > 0 else 0.0
+            spec.backfilling = True
+            t.indexes.declare(spec)
 
     def _check_region(self, r: str, *, witness: bool = False) -> None:
         known = r in self.regions or (witness and r == self.witness)
@@ -547,6 +657,10 @@ class Cluster:
             if t.replicas[region].live_count():
                 raise validation("The table must be empty to be converted to a multi-Region "
                                  "strongly consistent global table")
+            if any(s.local for s in t.indexes.specs.values()):
+                # SEMANTICS.md "MRSC rules": LSIs are not supported.
+                raise validation("Multi-Region strong consistency does not support tables with "
+                                 "local secondary indexes")
             factory = engine_factory("STRONG")
             if factory is None:
                 raise validation("MultiRegionConsistency STRONG is not available in this "
@@ -575,6 +689,7 @@ class Cluster:
             for r in creates:
                 rep = self.new_replica(t.name, r)
                 rep.load(merged)
+                t.indexes.attach(r, rep)  # its GSIs are built from its own copy
                 new_reps[r] = rep
             t.global_ = True
             if mode != "STRONG":
@@ -635,6 +750,7 @@ class Cluster:
         listed = self._wait_s("removed_listed")
         own = t.describe(r) if listed > 0 else None
         t.engine.remove_replica(r)
+        t.indexes.detach(r)
         t.ctx.replicas.pop(r, None)
         t.creating_until.pop(r, None)
         t.listed_at.pop(r, None)
@@ -666,7 +782,8 @@ def _version_json(v: Version) -> dict:
             "deleted": v.item is None}
 
 
-def _schema(key_schema: Any, definitions: Any) -> tuple[attrs.KeySchema, list[dict]]:
+def _schema(key_schema: Any, definitions: Any, index_keys: list[str] | None = None,
+            has_indexes: bool = False) -> tuple[attrs.KeySchema, list[dict]]:
     if not isinstance(key_schema, list) or not key_schema:
         raise validation("1 validation error detected: Value null at 'keySchema' failed to "
                          "satisfy constraint: Member must not be null")
@@ -689,7 +806,12 @@ def _schema(key_schema: Any, definitions: Any) -> tuple[attrs.KeySchema, list[di
                              "are not valid")
         types[d["AttributeName"]] = d["AttributeType"]
     hash_name = range_name = None
-    for k in key_schema:
+    for i, k in enumerate(key_schema, 1):
+        if isinstance(k, dict) and isinstance(k.get("KeyType"), str) \
+                and k["KeyType"] not in ("HASH", "RANGE"):
+            raise validation(f"1 validation error detected: Value '{k['KeyType']}' at "
+                             f"'keySchema.{i}.member.keyType' failed to satisfy constraint: "
+                             "Member must satisfy enum value set: [HASH, RANGE]")
         if not isinstance(k, dict) or k.get("KeyType") not in ("HASH", "RANGE"):
             raise validation("Invalid KeySchema: Some index key schema element is not valid")
         if k["KeyType"] == "HASH":
@@ -703,15 +825,8 @@ def _schema(key_schema: Any, definitions: Any) -> tuple[attrs.KeySchema, list[di
             range_name = k.get("AttributeName")
     if hash_name is None:
         raise validation("Invalid KeySchema: The first KeySchemaElement is not a HASH key type")
-    for n in (hash_name, range_name):
-        if n is not None and n not in types:
-            raise validation("One or more parameter values were invalid: Some index key "
-                             "attributes are not defined in AttributeDefinitions. Keys: "
-                             f"[{n}], AttributeDefinitions: [{', '.join(types)}]")
-    if len(types) != len([n for n in (hash_name, range_name) if n]):
-        raise validation("One or more parameter values were invalid: Number of attributes in "
-                         "KeySchema does not exactly match number of attributes defined in "
-                         "AttributeDefinitions")
+    ix.check_definitions(list(types), [n for n in (hash_name, range_name) if n],
+                         index_keys or [], has_indexes)
     schema = attrs.KeySchema(hash_name, types[hash_name], range_name,
                              types[range_name] if range_name else None)
     return schema, [{"AttributeName": n, "AttributeType": t} for n, t in types.items()]

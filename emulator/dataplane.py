@@ -23,6 +23,7 @@ from typing import Any, Callable
 
 from emulator import attrs, legacy
 from emulator.partiql import PartiQL
+from emulator import indexes as ix
 from emulator import expressions as ex
 from emulator.backups import operations as backup_operations
 from emulator.cluster import Cluster, GlobalTable
@@ -143,6 +144,7 @@ class RegionService:
         item = attrs.check_item(req.get("Item") if "Item" in req else _missing("item"))
         key = t.schema.key_of_item(item)
         attrs.check_item_size(item)
+        t.indexes.check_item(item)
         return self._replace(req, t, key, t.schema.key_attrs(item), item)
 
     def _replace(self, req: dict, t: GlobalTable, key: tuple, keys: dict,
@@ -200,6 +202,7 @@ class RegionService:
             base = dict(old) if old is not None else dict(keys)
             new = ex.apply_update(base, upd, ph, names) if upd is not None else base
             attrs.check_item_size(new, "Item size to update has exceeded the maximum allowed size")
+            t.indexes.check_item(new, updating=True)
             return new
 
         out = t.engine.write(self.region, [Mutation(key, keys, compute)])[0]
@@ -262,21 +265,14 @@ class RegionService:
     def query(self, req: dict) -> dict:
         t = self._table(req)
         if req.get("IndexName") is not None:
-            raise validation("The table does not have the specified index: "
-                             f"{req.get('IndexName')}")
+            return self._index_read("Query", req, t)
+        _index_select(req, None, "1 validation error detected: ")
         _legacy(req, "KeyConditions", "QueryFilter", "ConditionalOperator")
         kc_text = _opt_str(req, "KeyConditionExpression")
         if kc_text is None:
             raise validation("Either KeyConditions or QueryFilter should be present")
         kc = ex.parse_condition(kc_text, "KeyConditionExpression")
-        filt_text = _opt_str(req, "FilterExpression")
-        filt = ex.parse_condition(filt_text, "FilterExpression") if filt_text is not None else None
-        proj_text = _opt_str(req, "ProjectionExpression")
-        proj = ex.parse_projection(proj_text) if proj_text is not None else None
-        ph = ex.Placeholders(req.get("ExpressionAttributeNames"),
-                             req.get("ExpressionAttributeValues"), [kc, filt, proj])
-        if filt is not None:
-            ex.check_operands(filt, ph, "FilterExpression")
+        filt, proj, ph = _read_expressions(req, kc)
         hash_value, range_cond = _key_condition(kc, ph, t)
         consistent = _bool(req, "ConsistentRead")
         if "query-sc-unfenced" in self.cluster.bugs:
@@ -292,8 +288,8 @@ class RegionService:
     def scan(self, req: dict) -> dict:
         t = self._table(req)
         if req.get("IndexName") is not None:
-            raise validation("The table does not have the specified index: "
-                             f"{req.get('IndexName')}")
+            return self._index_read("Scan", req, t)
+        _index_select(req, None, "")
         _legacy(req, "ScanFilter", "ConditionalOperator")
         filt_text = _opt_str(req, "FilterExpression")
         filt = ex.parse_condition(filt_text, "FilterExpression") if filt_text is not None else None
@@ -320,10 +316,57 @@ class RegionService:
                      if zlib.crc32(json.dumps(it[t.schema.hash], sort_keys=True).encode()) % total == seg]
         return self._page(req, t, items, filt, proj, ph, forward=True)
 
+    def _index_read(self, operation: str, req: dict, t: GlobalTable) -> dict:
+        """Query or Scan with IndexName (emulator/indexes.py): a GSI is read from this
+        region's index state, always eventually consistent; an LSI from the table's copy
+        that ConsistentRead chooses."""
+        spec = t.indexes.spec(req.get("IndexName"))
+        consistent = _bool(req, "ConsistentRead")
+        if consistent and not spec.local:
+            raise validation("Consistent reads are not supported on global secondary indexes")
+        if spec.status(time.monotonic()) == "CREATING" and spec.backfilling:
+            raise validation("Cannot read from backfilling global secondary index: "
+                             f"{spec.name}")
+        prefix = "1 validation error detected: " if operation == "Query" else ""
+        _index_select(req, spec, prefix)
+        forward = True
+        if operation == "Query":
+            _legacy(req, "KeyConditions", "QueryFilter", "ConditionalOperator")
+            kc_text = _opt_str(req, "KeyConditionExpression")
+            if kc_text is None:
+                raise validation("Either KeyConditions or QueryFilter should be present")
+            kc = ex.parse_condition(kc_text, "KeyConditionExpression")
+        else:
+            _legacy(req, "ScanFilter", "ConditionalOperator")
+            kc = None
+        filt, proj, ph = _read_expressions(req, kc)
+        if spec.local:
+            items = [it for it in t.engine.scan(self.region, consistent) if spec.covers(it)]
+        else:
+            items = t.indexes.gsi_items(self.region, spec)
+        if kc is not None:
+            match = ix.key_condition(kc, ph, spec)
+            items = [it for it in items if match(it)]
+            forward = _bool(req, "ScanIndexForward", True)
+        order = {id(it): spec.order_key(it, t.schema.key_of_item(it)) for it in items}
+        items.sort(key=lambda it: order[id(it)], reverse=not forward)
+        items = [spec.project(it, t.schema.names) for it in items]
+        return self._page(req, t, items, filt, proj, ph, forward=forward, index=spec)
+
     def _page(self, req: dict, t: GlobalTable, items: list[dict], filt: Any, proj: Any,
-              ph: ex.Placeholders, *, forward: bool) -> dict:
+              ph: ex.Placeholders, *, forward: bool, index: ix.IndexSpec | None = None) -> dict:
         start = req.get("ExclusiveStartKey")
-        if start is not None:
+        if start is not None and index is not None:
+            # an index's start key holds the index key and the table key of the last item
+            if not isinstance(start, dict) or not all(n in start for n in index.key_names):
+                raise validation("The provided starting key is invalid: The provided key "
+                                 "element does not match the schema")
+            sk = index.order_key(start, t.schema.key_of_key(
+                {n: start[n] for n in t.schema.names if n in start}))
+            items = [it for it in items
+                     if (index.order_key(it, t.schema.key_of_item(it)) > sk if forward
+                         else index.order_key(it, t.schema.key_of_item(it)) < sk)]
+        elif start is not None:
             sk = t.schema.key_of_key(start)
             keyed = [(t.schema.key_of_item(it), it) for it in items]
             items = [it for k, it in keyed if (k > sk if forward else k < sk)]
@@ -355,6 +398,8 @@ class RegionService:
             resp["Items"] = [ex.project(it, proj, ph) if proj else it for it in matched]
         if more and scanned:
             resp["LastEvaluatedKey"] = t.schema.key_attrs(scanned[-1])
+            if index is not None:
+                resp["LastEvaluatedKey"].update({n: scanned[-1][n] for n in index.key_names})
         resp.update(_consumed(req, t.name, max(1.0, size / 4096)))
         return resp
 
@@ -439,6 +484,7 @@ class RegionService:
                     item = attrs.check_item(body.get("Item") if "Item" in body else _missing("item"))
                     key = t.schema.key_of_item(item)
                     attrs.check_item_size(item)
+                    t.indexes.check_item(item)
                     m = Mutation(key, t.schema.key_attrs(item), lambda old, item=item: item)
                 elif kind == "DeleteRequest" and isinstance(body, dict):
                     k = body.get("Key") if "Key" in body else _missing("key")
@@ -567,6 +613,7 @@ class RegionService:
             item = attrs.check_item(body.get("Item") if "Item" in body else _missing("item"))
             key = t.schema.key_of_item(item)
             attrs.check_item_size(item)
+            t.indexes.check_item(item)
 
             def put(old, item=item, check=check):
                 if check is not None and not check(old):
@@ -583,6 +630,7 @@ class RegionService:
                 new = ex.apply_update(dict(old) if old is not None else dict(keys), upd, ph,
                                       t.schema.names)
                 attrs.check_item_size(new)
+                t.indexes.check_item(new, updating=True)
                 return new
             return Mutation(key, keys, update)
         if kind == "ConditionCheck" and check is None:
@@ -745,6 +793,9 @@ def _key_condition(kc: tuple, ph: ex.Placeholders, t: GlobalTable) -> tuple[dict
             path = p[1]
         elif p[0] == "func" and p[1] == "begins_with":
             path = p[2][0]
+        if p[0] == "cmp" and p[2][0] == "path" and p[3][0] == "path":
+            raise validation("Invalid condition in KeyConditionExpression: Multiple attribute "
+                             "names used in one condition")
         if path is None or len(path[1]) != 1:
             raise validation("Query key condition not supported")
         name = ph.name(path[1][0])
@@ -782,3 +833,43 @@ def _no_empty_key_value(name: str, values: list[dict]) -> None:
             raise validation("One or more parameter values are not valid. The AttributeValue "
                              "for a key attribute cannot contain an empty string value. Key: "
                              f"{name}")
+
+
+def _index_select(req: dict, spec: ix.IndexSpec | None, prefix: str) -> None:
+    """Select on a Query or Scan: ALL_PROJECTED_ATTRIBUTES only on an index, ALL_ATTRIBUTES
+    only on an index projecting ALL (or an LSI, which fetches the rest from the table); a
+    ProjectionExpression or AttributesToGet only with SPECIFIC_ATTRIBUTES (the service's
+    wording, prefixed on Query)."""
+    select = req.get("Select")
+    if select is None:
+        return
+    if spec is None and select == "ALL_PROJECTED_ATTRIBUTES":
+        raise validation(f"{prefix}ALL_PROJECTED_ATTRIBUTES can be used only when Querying "
+                         "using an IndexName")
+    if select not in ("ALL_ATTRIBUTES", "ALL_PROJECTED_ATTRIBUTES", "SPECIFIC_ATTRIBUTES",
+                      "COUNT"):
+        return  # _page refuses it with the enum's message
+    if select != "SPECIFIC_ATTRIBUTES":
+        what = "only the Count" if select == "COUNT" else select
+        for param in ("ProjectionExpression", "AttributesToGet"):
+            if param in req:
+                raise validation(f"{prefix}Cannot specify the {param} when choosing to get {what}")
+    if (select == "ALL_ATTRIBUTES" and spec is not None and not spec.local
+            and spec.projection["ProjectionType"] != "ALL"):
+        raise validation("One or more parameter values were invalid: Select type ALL_ATTRIBUTES "
+                         f"is not supported for global secondary index {spec.name} because its "
+                         "projection type is not ALL")
+
+
+def _read_expressions(req: dict, kc: Any) -> tuple[Any, Any, ex.Placeholders]:
+    """A Query's or Scan's FilterExpression and ProjectionExpression, parsed, with the
+    placeholders of those and of the key condition `kc` (None on a Scan)."""
+    filt_text = _opt_str(req, "FilterExpression")
+    filt = ex.parse_condition(filt_text, "FilterExpression") if filt_text is not None else None
+    proj_text = _opt_str(req, "ProjectionExpression")
+    proj = ex.parse_projection(proj_text) if proj_text is not None else None
+    ph = ex.Placeholders(req.get("ExpressionAttributeNames"),
+                         req.get("ExpressionAttributeValues"), [kc, filt, proj])
+    if filt is not None:
+        ex.check_operands(filt, ph, "FilterExpression")
+    return filt, proj, ph

@@ -55,7 +55,8 @@ class Deployment:
                  control_plane_scale: float | None = None,
                  control_plane_limit: int | None = None,
                  iam_denied: Any = (),
-                 bugs: Any = ()) -> None:
+                 bugs: Any = (),
+                 index_lag_ms: float | None = None) -> None:
         regions = list(dict.fromkeys(regions))
         if not regions or not all(isinstance(r, str) and r for r in regions):
             raise BadInput("regions: give at least one region name")
@@ -88,6 +89,11 @@ class Deployment:
         settings: dict[str, Any] = {}
         if replication_jitter_ms is not None:
             settings["replication_jitter_ms"] = float(replication_jitter_ms)
+        if index_lag_ms is not None:  # GSI propagation in a region (emulator/indexes.py)
+            if not isinstance(index_lag_ms, (int, float)) or not 0 <= index_lag_ms <= 600_000:
+                raise BadInput("index_lag_ms must be between 0 and 600000")
+            settings["index_lag_ms"] = float(index_lag_ms)
+            settings["index_jitter_ms"] = 0.0
         self.bugs = parse_bugs(bugs)  # emulator/bugs.py: switched-on mistakes, none by default
         # emulator/control_plane.py: AWS's slow, eventually consistent control plane, its
         # delays times `control_plane_scale` (None or 0: changes complete at once).

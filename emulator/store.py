@@ -107,6 +107,9 @@ class TableReplica:
         self.stream_trimmed = 0  # records dropped from the front (their sequence numbers are gone)
         self._sequence = 0
         self.stream_listeners: list[Callable[[StreamRecord], None]] = []
+        # Called with (key, version) for every version installed or loaded, under `lock`,
+        # whether or not it makes a stream record (emulator/indexes.py: GSIs follow it).
+        self.install_listeners: list[Callable[[Key, Version], None]] = []
         self.mrsc = False  # set by the MRSC engine (a bug switch lives only there)
         self._held: dict[Key, tuple[Item, Item | None, Version]] = {}  # mrsc-stream-reorder
 
@@ -156,6 +159,8 @@ class TableReplica:
         old_item = None if old is None else old.item
         for copy in self.copies[:2]:
             copy[key] = version
+        for fn in self.install_listeners:
+            fn(key, version)
         if len(self.copies) > 2:
             lagging = self.copies[2:]
             if self.copy_lag_s <= 0:
@@ -213,6 +218,9 @@ class TableReplica:
         with self.lock:
             for copy in self.copies:
                 copy.update(versions)
+            for fn in self.install_listeners:
+                for key, version in versions.items():
+                    fn(key, version)
 
     def stream_since(self, sequence: int, limit: int) -> Iterator[StreamRecord]:
         """Records with sequence > `sequence`, at most `limit`."""

@@ -216,6 +216,10 @@ def _stderr(msg: str) -> None:
               help="After each heal, hold the clients until replication settles, then "
                    "read every key in every region (a quiet round, judged like the final "
                    "reads)  [default: on in async mode with a nemesis].")
+@click.option("--gsi-reads", "gsi_reads", is_flag=True,
+              help="register workload: some EC reads go through a global secondary index "
+                   "(eventually consistent in both modes), judged beside the table's "
+                   "promises (checker gsi-reads).")
 @click.option("--time-limit", type=float, default=30.0, show_default=True,
               help="Seconds of the main phase: nothing starts after it, and what is in "
                    "flight gets at most 1 s more, then is recorded info (time-limit); the "
@@ -273,7 +277,8 @@ def run(target, mode, regions, witness, workload, nemesis, nemesis_interval,
         nemesis_latency_ms, nemesis_timing, emulator_bugs, time_limit,
         concurrency, rate, keys, hot_keys, latency_scale, op_timeout, final_wait, seed,
         store_root, name, schedule_path, test_count, yes, max_requests, fis_role_arn,
-        control_plane_scale, hosts, ssh_accept_new, quiet_reads, stop_on_violation):
+        control_plane_scale, hosts, ssh_accept_new, quiet_reads, stop_on_violation,
+        gsi_reads):
     """Run a test: clients and faults against a global table, then judge the history.
 
     Prints a progress line while it runs and, at the end, the verdict, anomalies by kind
@@ -308,6 +313,7 @@ def run(target, mode, regions, witness, workload, nemesis, nemesis_interval,
                 nemesis_latency_ms=nemesis_latency_ms, nemesis_timing=nemesis_timing,
                 emulator_bugs=parse_list(emulator_bugs),
                 quiet_reads=quiet_reads, stop_on_violation=stop_on_violation,
+                gsi_reads=gsi_reads,
                 ).stamped(argv=tuple(sys.argv))
     import threading
     stop, abort = threading.Event(), threading.Event()

@@ -66,6 +66,7 @@ class Test:
     emulator_bugs: tuple[str, ...] = ()       # planted mistakes (emulator/bugs.py), emulator only
     quiet_reads: bool | None = None  # quiet rounds after heals (suite/quiet.py); None: auto
     stop_on_violation: bool = False  # end the main phase at the first violation found online
+    gsi_reads: bool = False  # register: some EC reads go through a GSI (checkers/gsi_reads.py)
     name: str = ""
     nemesis_schedule: tuple = ()    # fixed fault operations ({"at", "f", "value"}), or ()
     start_time: str = ""
@@ -99,6 +100,9 @@ class Test:
                 or not 0 <= self.nemesis_latency_ms <= 600_000):
             raise BadInput("--nemesis-latency-ms must be a number from 0 to 600000, got "
                            f"{self.nemesis_latency_ms!r}")
+        if self.gsi_reads and self.workload != "register":
+            raise BadInput(f"--gsi-reads applies only to --workload register, not "
+                           f"{self.workload!r}")
         if self.nemesis_timing not in NEMESIS_TIMINGS:
             raise BadInput(f"--nemesis-timing must be one of {', '.join(NEMESIS_TIMINGS)}, "
                            f"got {self.nemesis_timing!r}")

@@ -397,6 +397,15 @@ def _online_checker(test: Test, log: Callable[[str], None],
                          cold_after_ops=max(1, hot) * HOT_KEY_OPS)
 
 
+def _table_ops(test: Test, online: Callable[[Op], None]) -> Callable[[Op], None]:
+    """The online checker's feed: with `--gsi-reads`, without the GSI reads (they are no
+    table reads; checkers/gsi_reads.py judges them after the run)."""
+    if not getattr(test, "gsi_reads", False):
+        return online
+    from checkers.gsi_reads import table_ops_only
+    return table_ops_only(online)
+
+
 def _both(first: Callable[[Op], None], second: Callable[[Op], None]) -> Callable[[Op], None]:
     def both(op: Op) -> None:
         first(op)
@@ -540,7 +549,8 @@ def _run(test: Test, run_dir: RunDir, prepared: _Prepared, *,
                         op_timeout_s=test.op_timeout, stop=stop, abort=abort, give_up=gone,
                         halt=halt, halt_final=gen.nemesis(package.final_generator)
                         if nemesis else None,
-                        on_record=watch if online is None else _both(online, watch), log=log)
+                        on_record=watch if online is None else _both(
+                            _table_ops(test, online), watch), log=log)
         if fleet is not None:
             fleet.attach(runner.now)
         main = gen.clients_and_nemesis(workload.generator, package.generator) \

@@ -44,6 +44,7 @@ class WorkloadOptions:
     read_timeout_s: float = 5.0
     hot_keys: int = 0               # keys in play at a time (0: all of them, uniformly)
     target: str = "emulator"        # the target kind (TTL expiry is bounded only there)
+    gsi_reads: bool = False         # register: some EC reads through a GSI (workloads/gsi.py)
 
     def key_names(self) -> tuple[str, ...]:
         if self.keys < 1:
@@ -80,7 +81,8 @@ def options_from_test(test: Any) -> WorkloadOptions:
         latency_scale=test.latency_scale,
         read_timeout_s=max(0.5, float(getattr(test, "op_timeout", 5.0))),
         hot_keys=int(getattr(test, "hot_keys", 0) or 0),
-        target=str(getattr(test, "target", "emulator") or "emulator").split(":", 1)[0])
+        target=str(getattr(test, "target", "emulator") or "emulator").split(":", 1)[0],
+        gsi_reads=bool(getattr(test, "gsi_reads", False)))
 
 
 def table_name(test: Any) -> str:

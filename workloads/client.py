@@ -94,6 +94,9 @@ def read_item(c: Any, table: str, op: OpView) -> dict | None:
             if not resp.get("LastEvaluatedKey"):
                 return None
             kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+    if path == "GSI":  # workloads/gsi.py: always an EC read (a GSI refuses SC reads)
+        from workloads.gsi import read_through_gsi
+        return read_through_gsi(c, table, str(op.key))
     if path == "BatchGetItem":
         resp = c.batch_get_item(RequestItems={table: {"Keys": [_key(op)],
                                                       "ConsistentRead": consistent}})
@@ -226,7 +229,7 @@ class RegionClient:
                   region=self.region, boto_client=self.boto_client, target=self.target,
                   shared=self.shared, pool_size=self.pool_size,
                   definite_unavailable=self.definite_unavailable)
-        return RegionClient(self.table, self.ops, **{**kw, **changes})
+        return type(self)(self.table, self.ops, **{**kw, **changes})
 
     def with_target(self, target: Any) -> "RegionClient":
         """The prototype for a run on `target`, with one shared boto3 client per region."""

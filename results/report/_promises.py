@@ -82,6 +82,13 @@ PROMISES: dict[str, Promise] = {
     "failed-writes": Promise(
         "Failed writes stay invisible",
         "A write that failed definitely is never seen by any read."),
+    "gsi-reads": Promise(
+        "Reads through a global secondary index",
+        "A GSI is kept in each region from that region's replica, late, and serves only "
+        "eventually consistent reads, in both modes (MRSC's linearizability covers table "
+        "reads only, M06): these reads are judged beside the table's promises, as "
+        "eventually consistent reads (M07): they return written values; stale reads and "
+        "reads going back are reported for your application to survive, not failures."),
     "stale-reads": Promise(
         "Stale reads across regions (allowed)",
         "A strongly consistent read in one region may miss a write acknowledged in "
