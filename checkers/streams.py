@@ -23,7 +23,9 @@ record's new image names the one write it shows. What is knowable, and what is j
   (A06), and A07 says it then leaves no record, so a missing remote write is reported as
   allowed ("dropped-stale-write", with the write that lost) when that region's stream shows
   a write of the item from another origin (only such a write can outrank it: one origin's
-  writes arrive in order, A04); otherwise it is a violation ("missing-record").
+  writes arrive in order, A04), or when a delete of the item from another origin may have
+  happened (a replicated delete of an item the region lacks leaves no record there);
+  otherwise it is a violation ("missing-record").
 - M13 (MRSC): every region's stream shows each key's writes in the same order with
   identical records ("stream-order").
 Preconditions: a region whose stream was never drained after the heal (an `ok` drain that
@@ -224,12 +226,28 @@ def _missing_writes(a: Analysis, r: str, counts: Mapping[Any, list], keyed: Mapp
         others = [rec for rec in keyed.get(key, [])
                   if rec.get("event") == "REMOVE"
                   or origin_of.get(_val(rec.get("new"))) not in (src, None)]
+        # A delete from another origin outranks it as well, yet may leave no record in r:
+        # when r did not hold the item, the replicated delete changes nothing there, and a
+        # change that did not happen has no record (A07); the write then arrives older
+        # than r's tombstone and is dropped (A06).
+        deletes = [p for p in a.deletes if p.invoke.key == key and ob.region_of(p) != src
+                   and not (p.complete is not None and p.complete.type == FAIL)]
         if others:
             out.append(ob.anomaly(
                 "dropped-stale-write", expected=True, key=key, region=r, ops=[w.invoke.index],
                 explanation=f"write of {v!r} from {src} left no record in {r}'s stream: "
                             f"{r} held a write of {key} from another origin that outranked "
                             f"it (A06), and a dropped write leaves no record (A07)",
+                lost_write=w.invoke.index))
+        elif deletes:
+            d = deletes[0]
+            out.append(ob.anomaly(
+                "dropped-stale-write", expected=True, key=key, region=r,
+                ops=[w.invoke.index, d.invoke.index],
+                explanation=f"write of {v!r} from {src} left no record in {r}'s stream: the "
+                            f"delete of {key} made in {ob.region_of(d)} may have outranked "
+                            f"it there (A06), and that delete leaves no record in a region "
+                            f"that did not hold the item, nor does the dropped write (A07)",
                 lost_write=w.invoke.index))
         else:
             out.append(ob.anomaly(

@@ -277,6 +277,30 @@ def test_checker_async_allows_a07_and_strong_demands_one_order():
     assert res["valid"] is False and _kinds(res) == {"missing-record": 1}
 
 
+def test_checker_async_allows_a_write_outranked_by_a_delete_that_left_no_record():
+    """test-all --quick --mode async --seed 1, streams x link: us-east-1 wrote k twice while
+    cut from us-east-2, us-west-2 deleted k; us-east-2, which never held k, applied the
+    delete without a record (nothing changed) and dropped both older writes: its stream has
+    no record of k at all, which A06/A07 allow. Without the delete it is a violation."""
+    a, b, c = REGIONS
+    chain = [rec(1, "INSERT", "k", None, 1), rec(2, "MODIFY", "k", 1, 2),
+             rec(3, "REMOVE", "k", 2, None)]
+    writes = [(a, "write", "k", 1, True), (a, "write", "k", 2, True),
+              (c, "delete", "k", 2, True)]
+    final = {(r, "k"): None for r in REGIONS}
+    res = judge({"mode": "async"}, _history({a: chain, b: [], c: chain}, writes=writes,
+                                            final=final))
+    assert res["valid"] is True, res
+    assert _kinds(res) == {"dropped-stale-write": 2}
+    assert all(x["region"] == b and len(x["ops"]) == 2 for x in res["anomalies"])
+    # the same delete definitely failed: nothing outranked the writes in us-east-2
+    failed = [(a, "write", "k", 1, True), (a, "write", "k", 2, True),
+              (c, "delete", "k", 2, False)]
+    res = judge({"mode": "async"}, _history({a: chain[:2], b: [], c: chain[:2]},
+                                            writes=failed, final={(a, "k"): 2, (c, "k"): 2}))
+    assert res["valid"] is False and _kinds(res) == {"missing-record": 2}
+
+
 def test_shards_close_and_children_follow_their_parents(monkeypatch):
     monkeypatch.setattr(streams_mod, "SHARD_RECORDS", 3)
     with Deployment(["us-east-1"], latency_scale=0.1) as d:
