@@ -227,6 +227,37 @@ def test_checker_valid_history_and_its_preconditions():
     assert lag["pairs"][f"{a}->{b}"]["count"] == 1
 
 
+def test_two_drains_that_agree_a_pause_apart_are_a_drain_that_ended_quiet():
+    """test-all --quick --mode async --seed 3, streams x none, at load 25: no drain of
+    us-east-1 had the time to wait for quiet (each `complete` False), but each read the
+    whole stream to its end, and drains 0.19 s apart read the same 110 records: nothing
+    new came in between, so the region is judged. Drains that differ, or that overlap,
+    are no such evidence: the region stays unjudged and the verdict unknown."""
+    a, b, c = REGIONS
+    writes = [(a, "write", "k", 1, True)]
+    chain = [rec(1, "INSERT", "k", None, 1)]
+
+    def history(later_records, gap_s):
+        h = H()
+        for region, f, key, value, ok in writes:
+            h.op(region, f, key, value, ok=ok, extra={"acked_at": 0.0})
+        for r in (b, c):
+            h.op(r, "drain", "stream", out=chain, final=True)
+        h.op(a, "drain", "stream", out=chain, final=True, extra={"complete": False})
+        h.t += int(gap_s * 1e9)
+        h.op(a, "drain", "stream", out=later_records, final=True, extra={"complete": False})
+        for r in REGIONS:
+            h.op(r, "read", "k", out=1, final=True, consistent=True)
+        return h.ops
+    res = judge({"mode": "async"}, history(chain, 0.19))
+    assert res["valid"] is True and res["regions_judged"] == list(REGIONS), res
+    grown = chain + [rec(2, "MODIFY", "k", 1, 1)]
+    for later, gap_s in ((grown, 0.19), (chain, 0.01)):
+        res = judge({"mode": "async"}, history(later, gap_s))
+        assert res["valid"] == "unknown" and a not in res["regions_judged"], res
+        assert f"the streams of {a} were never drained" in res["error"]
+
+
 def test_checker_catches_each_stream_violation():
     a, b, c = REGIONS
     writes = [(a, "write", "k", 1, True), (b, "update", "k", [1, 2], True),
