@@ -229,3 +229,50 @@ def test_check_model_bank_on_a_run_file_reports_nil_balance(tmp_path):
     assert r.exit_code == 1, r.output
     import json
     assert json.loads(r.output)["result"]["anomaly_counts"]["nil-balance"] == 1
+
+
+def unacknowledged_set_up(reads, init_type="info"):
+    """A run whose every set-up attempt timed out (`info`) or failed, so no transfer was
+    sent (test-all --quick --mode strong, bank x outage, seeds 6 and 7: the writing
+    region stopped through the whole 1 s run), then the reads `[(region, balances,
+    final)]`."""
+    from results.history import Op
+    ops = [Op(index=0, time=10, type="invoke", process=0, f="init", value={"a": 10, "b": 10},
+              region="us-east-1", consistent=False),
+           Op(index=1, time=15, type=init_type, process=0, f="init",
+              value={"a": 10, "b": 10}, region="us-east-1", consistent=False,
+              error="timeout" if init_type == "info" else "ServiceUnavailable")]
+    t = 20
+    for i, (region, balances, final) in enumerate(reads):
+        extra = {"final": True} if final else {}
+        for typ, value in (("invoke", {"a": None, "b": None}), ("ok", balances)):
+            ops.append(Op(index=len(ops), time=t, type=typ, process=10 + i, f="read",
+                          value=value, region=region, consistent=False, extra=extra))
+            t += 5
+    return ops
+
+
+def test_a_set_up_that_timed_out_is_judged_by_what_the_reads_show():
+    # the set-up may have happened (Jepsen's :info): reads showing its balances, or
+    # nothing yet, are what it allows; the regions agree at the end
+    early = [("us-west-2", {"a": None, "b": 10}, False)]
+    res = bank_of("strong", unacknowledged_set_up(early + FINALS))
+    assert res["valid"] is True and res["set_up"] == "unacknowledged", res
+    assert res["reads_judged"] == 3
+    # a balance no operation wrote: money moved though no transfer was ever sent
+    res = bank_of("strong", unacknowledged_set_up(
+        [("us-west-2", {"a": 7, "b": 10}, False)] + FINALS))
+    assert res["valid"] is False and res["anomaly_counts"] == {"unwritten-balance": 1}
+    # the regions end apart
+    res = bank_of("strong", unacknowledged_set_up(
+        [FINALS[0], ("us-west-2", {"a": None, "b": None}, True)]))
+    assert res["valid"] is False and res["anomaly_counts"] == {"divergence": 1}
+    # nothing to judge: every read empty
+    nothing = unacknowledged_set_up([("us-east-1", {"a": None, "b": None}, True)])
+    assert bank_of("strong", nothing)["valid"] == "unknown"
+    # every attempt definitely failed (Jepsen's :fail): a balance read is unwritten
+    failed = bank_of("strong", unacknowledged_set_up(FINALS, init_type="fail"))
+    assert failed["valid"] is False
+    assert failed["anomaly_counts"] == {"unwritten-balance": 2}, failed
+    empty = unacknowledged_set_up([("us-east-1", {"a": None, "b": None}, True)], "fail")
+    assert bank_of("strong", empty)["valid"] == "unknown"
