@@ -393,8 +393,16 @@ def single_item_txns(history: Sequence[Any]) -> list[Txn]:
     done some of them: its pieces are indeterminate (Jepsen's :info), never "did not
     happen". Each ok `read` did one SC GetItem per account: `[r account balance]` in the
     read's window. Transfers are left out: MRSC rejects them (M14), and one accepted is a
-    violation `transfers_rejected` reports."""
+    violation `transfers_rejected` reports.
+
+    Set-up attempts (the workload retries one that failed or timed out) write the same
+    balance to an account again: one write, as Elle needs each value written once per
+    key. Nothing else writes an account (no deletes, transfers rejected), so what the
+    reads can see is the account absent, then its balance from the first attempt that
+    took effect on: one write from the earliest attempt's invocation, done by the
+    earliest acknowledged attempt's end (indeterminate if none was acknowledged)."""
     out: list[Txn] = []
+    setup: dict[tuple[str, Any], Txn] = {}  # (account, balance) -> its one write
     for p in pair(history):
         inv, done = p.invoke, p.complete
         if inv.process == "nemesis" or inv.f not in ("init", "read"):
@@ -410,8 +418,17 @@ def single_item_txns(history: Sequence[Any]) -> list[Txn]:
         end = done.time if done is not None and typ == OK else None
         index = done.index if done is not None else inv.index
         for mop in items:
-            out.append(Txn(len(out), index, inv.process, typ, [mop], inv.time, end,
-                           inv.region, inv.index))
+            if mop[0] == "w" and (mop[1], mop[2]) in setup:
+                first = setup[(mop[1], mop[2])]
+                first.invoke_time = min(first.invoke_time, inv.time)
+                if typ == OK and (first.type != OK or end < first.complete_time):
+                    first.type, first.complete_time = OK, end
+                continue
+            t = Txn(len(out), index, inv.process, typ, [mop], inv.time, end, inv.region,
+                    inv.index)
+            if mop[0] == "w":
+                setup[(mop[1], mop[2])] = t
+            out.append(t)
     out.sort(key=lambda t: (t.complete_time is None, t.complete_time or 0, t.id))
     for i, t in enumerate(out):
         t.id = i
