@@ -200,8 +200,9 @@ def _set_up_unacknowledged(history: Sequence[Any], mode: str | None) -> dict:
     (`info`) may still have happened, at any time after its invocation (Jepsen's :info),
     and the workload sends no transfer before a set-up is acknowledged (workloads/bank.py),
     so every account of every read is either absent (the set-up not there yet) or holds
-    its set-up balance; any other balance, or any balance at all when every attempt
-    definitely failed (:fail did not happen), is money no operation wrote
+    its set-up balance; any other balance, or any balance at all when every attempt of
+    an async (transactional, all-or-nothing) set-up definitely failed (:fail did not
+    happen), is money no operation wrote
     ("unwritten-balance"), and the regions' final reads must agree ("divergence").
     Judged only when some read showed a balance; with no attempt, or no balance ever
     read, nothing is judged: unknown."""
@@ -210,8 +211,10 @@ def _set_up_unacknowledged(history: Sequence[Any], mode: str | None) -> dict:
     strong = mode == "strong" if mode is not None else strong_mode(history)
     if not tried:
         return {"valid": "unknown", "error": "the accounts were never set up"}
-    # every attempt definitely failed: nothing was written, not even the set-up
-    maybe = any(p.type != "fail" for p in tried)
+    # Every attempt definitely failed: async's one TransactWriteItems wrote nothing. A
+    # strong set-up is one PutItem per account, so a failed one may have done the first
+    # few (single_item_txns): its balances may be there all the same.
+    maybe = strong or any(p.type != "fail" for p in tried)
     initial = {str(k): v for k, v in tried[0].invoke.value.items()}
     reads = [p.complete for p in pair(history) if p.type == "ok" and p.invoke.f == "read"
              and p.invoke.process != "nemesis" and isinstance(p.complete.value, Mapping)]
