@@ -215,6 +215,11 @@ class AvailabilityChecker:
         served_without_quorum: list[tuple[Pair, Segment]] = []
         expect = [{r: expectation(self.mode, r, s.faults, participants) for r in regions}
                   for s in segs]
+        # Segments hold the faults possibly in force (from the injection's invocation,
+        # until the heal is answered): they excuse. Only faults certainly in force (from
+        # the injection's `ok`, until the heal is invoked) convict an operation served
+        # without quorum.
+        certain = fault_periods(history)
         segment_of = segment_finder(segs)
         for p in pairs:
             r = ob.region_of(p)
@@ -230,7 +235,10 @@ class AvailabilityChecker:
             exp, judged = expect[i][r]
             # an operation that waited out the fault and completed after it is legal
             if (self.mode == "strong" and judged and not exp and p.type == OK
-                    and _needs_quorum(p) and segs[i].faults and p.end < segs[i].end):
+                    and _needs_quorum(p) and segs[i].faults and p.end < segs[i].end
+                    and expectation(self.mode, r, tuple(fp for fp in certain
+                                                        if fp.covers(p.start)),
+                                    participants) == (False, True)):
                 served_without_quorum.append((p, segs[i]))
         found, out_regions = [], {}
         for r in regions:

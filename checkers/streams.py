@@ -23,11 +23,14 @@ record's new image names the one write it shows. What is knowable, and what is j
   (A06), and A07 says it then leaves no record, so a missing remote write is reported as
   allowed ("dropped-stale-write", with the write that lost) when that region's stream shows
   a write of the item from another origin (only such a write can outrank it: one origin's
-  writes arrive in order, A04); otherwise it is a violation ("missing-record").
+  writes arrive in order, A04), or when a delete of the item from another origin may have
+  happened (a replicated delete of an item the region lacks leaves no record there);
+  otherwise it is a violation ("missing-record").
 - M13 (MRSC): every region's stream shows each key's writes in the same order with
   identical records ("stream-order").
 Preconditions: a region whose stream was never drained after the heal (an `ok` drain that
-ended quiet, not `extra["complete"]` False) is not judged, and the verdict is "unknown" with the reason; records without both images
+ended quiet, not `extra["complete"]` False, or two `ok` drains at least QUIET_S apart that
+read the same records) is not judged, and the verdict is "unknown" with the reason; records without both images
 (a view type other than NEW_AND_OLD_IMAGES) make the chain unjudgeable, also "unknown".
 `lag_check` is informational: per ordered region pair, ApproximateCreationDateTime of the
 write's record in B minus its acknowledgement in A (the client's wall clock).
@@ -45,6 +48,7 @@ from results.history import FAIL, OK
 VALUE_ATTR = "val"
 KEY_ATTR = "pk"
 WRITE_FS = ("write", "update")
+QUIET_S = 0.1  # what a drain waits for nothing new (workloads/streams.py DRAIN_PAUSE_S)
 
 
 @dataclass
@@ -57,6 +61,8 @@ class Analysis:
     deletes: list[ob.Pair] = field(default_factory=list)
     final: dict[tuple[str, Any], Any] = field(default_factory=dict)  # (region, key) -> value
     changed: list[dict] = field(default_factory=list)
+    # region -> [(invoke ns, complete ns, sequence numbers read)] of its ok drains
+    drains: dict[str, list[tuple[int, int, frozenset]]] = field(default_factory=dict)
 
 
 def _val(image: Any) -> Any:
@@ -88,6 +94,9 @@ def analyse(test: Any, history: Sequence) -> Analysis:
         elif f in ("poll", "drain") and c is not None and c.type == OK:
             if f == "drain" and c.extra.get("complete", True) is not False:
                 a.drained.add(region)  # read to its end, and nothing more came
+            if f == "drain":
+                a.drains.setdefault(region, []).append((p.invoke.time, c.time, frozenset(
+                    int(rec["seq"]) for rec in c.value or [])))
             seen = a.records.setdefault(region, {})
             for rec in c.value or []:
                 seq = int(rec["seq"])
@@ -105,7 +114,22 @@ def analyse(test: Any, history: Sequence) -> Analysis:
         elif f == "read" and c is not None and c.type == OK and ob.is_final(p) \
                 and ob.is_sc(p):
             a.final[(region, p.invoke.key)] = c.value
+    for region, drains in a.drains.items():
+        if region not in a.drained and _quiet_between(drains):
+            a.drained.add(region)
     return a
+
+
+def _quiet_between(drains: Sequence[tuple[int, int, frozenset]]) -> bool:
+    """Two drains of one region that each read the whole stream to its end (every `ok`
+    drain does, workloads/streams.py; one whose time ran out before it could wait for
+    quiet is `complete` False) show the same records, the later one started at least
+    QUIET_S after the earlier one ended: nothing new came in between, the quiet a
+    `complete` drain waits for (on a loaded machine no single drain may have had the
+    time)."""
+    quiet_ns = int(QUIET_S * 1e9)
+    return any(later[0] - earlier[1] >= quiet_ns and later[2] == earlier[2]
+               for earlier in drains for later in drains)
 
 
 def _mode(test: Any) -> str:
@@ -224,12 +248,28 @@ def _missing_writes(a: Analysis, r: str, counts: Mapping[Any, list], keyed: Mapp
         others = [rec for rec in keyed.get(key, [])
                   if rec.get("event") == "REMOVE"
                   or origin_of.get(_val(rec.get("new"))) not in (src, None)]
+        # A delete from another origin outranks it as well, yet may leave no record in r:
+        # when r did not hold the item, the replicated delete changes nothing there, and a
+        # change that did not happen has no record (A07); the write then arrives older
+        # than r's tombstone and is dropped (A06).
+        deletes = [p for p in a.deletes if p.invoke.key == key and ob.region_of(p) != src
+                   and not (p.complete is not None and p.complete.type == FAIL)]
         if others:
             out.append(ob.anomaly(
                 "dropped-stale-write", expected=True, key=key, region=r, ops=[w.invoke.index],
                 explanation=f"write of {v!r} from {src} left no record in {r}'s stream: "
                             f"{r} held a write of {key} from another origin that outranked "
                             f"it (A06), and a dropped write leaves no record (A07)",
+                lost_write=w.invoke.index))
+        elif deletes:
+            d = deletes[0]
+            out.append(ob.anomaly(
+                "dropped-stale-write", expected=True, key=key, region=r,
+                ops=[w.invoke.index, d.invoke.index],
+                explanation=f"write of {v!r} from {src} left no record in {r}'s stream: the "
+                            f"delete of {key} made in {ob.region_of(d)} may have outranked "
+                            f"it there (A06), and that delete leaves no record in a region "
+                            f"that did not hold the item, nor does the dropped write (A07)",
                 lost_write=w.invoke.index))
         else:
             out.append(ob.anomaly(

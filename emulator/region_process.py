@@ -8,12 +8,15 @@ engine) but serves only its own region's endpoint, and a `PeerLink` carries what
 regions to the process that owns the other region:
 
 - Replication: in process R the async engine replicates R's writes to its local model of
-  every other region X as usual -- through the WAN model, so latency, cut links, isolated
-  or stopped regions and paused replication all apply. A stream listener on that local
-  model forwards each record that originated in R to X's process, which applies it to its
-  real replica with the engine's own last-writer-wins rule (`apply_replicated`, A06).
-  Records wait in a per-peer queue until the peer acknowledges them and are sent again
-  after a broken connection, in order (A04); applying one twice changes nothing (LWW).
+  every other region X as usual -- through the WAN model, so latency, jitter, cut links,
+  isolated or stopped regions and paused replication all apply. Each record of R's own
+  stream that the R -> X replicator delivers is forwarded to X's process at that moment
+  (the engine's `deliver_hook` setting), whatever R's model of X makes of it: that model
+  holds only R's writes, so a delete of an item it lacks changes nothing there, yet it
+  must still reach X's real replica, which may hold the item. X's process applies it
+  with the engine's own last-writer-wins rule (`apply_replicated`, A06). Records wait in
+  a per-peer queue until the peer acknowledges them and are sent again after a broken
+  connection, in order (A04); applying one twice changes nothing (LWW).
 - Control plane: CreateTable / UpdateTable / DeleteTable answered in R are repeated in
   every peer (as if made in R), so every process models the same tables.
 - Faults (admin API) apply in every process; item versions are gathered from each
@@ -174,6 +177,8 @@ class RegionDeployment(Deployment):
         # (port), its admin API (port + 1 by the caller's choice) and its peers' (peer_port).
         kw.setdefault("endpoint_port", 0)
         super().__init__(regions, mode=mode, **kw)
+        # Set before any table exists: each table's engine copies the cluster's settings.
+        self.cluster.engine_settings["deliver_hook"] = self._forward
         if region not in self.regions:
             raise BadInput(f"--region {region} is not one of --regions {','.join(self.regions)}")
         missing = [r for r in self.regions if r != region and r not in peers]
@@ -189,8 +194,6 @@ class RegionDeployment(Deployment):
         # `port` is this region's own (a whole deployment would give each region port + i).
         self._servers = {region: HttpServer(self.host, int(kw.get("port") or 0), self._serve,
                                             name=f"ddb-{region}")}
-        self._attached: set[int] = set()
-        self._attach_lock = threading.Lock()
         this = self
 
         class Handler(socketserver.StreamRequestHandler):
@@ -240,20 +243,14 @@ class RegionDeployment(Deployment):
                                     "body": body.decode()})
                 except (OSError, ValueError, SetupError) as e:
                     log.error("control-plane call %s not repeated in %s: %s", target, r, e)
-            self._attach_listeners()
         return status, hdrs, out
 
-    def _attach_listeners(self) -> None:
-        """Forward what the engine delivers to our model of each other region."""
-        with self._attach_lock:
-            for t in self.cluster.tables_everywhere():
-                for r, replica in t.replicas.items():
-                    if r == self.region or r not in self.links or id(replica) in self._attached:
-                        continue
-                    self._attached.add(id(replica))
-                    replica.stream_listeners.append(
-                        lambda rec, name=t.name, link=self.links[r]:
-                        link.send(_record_json(name, rec)) if rec.origin == self.region else None)
+    def _forward(self, table: str, src: str, dst: str, rec: StreamRecord) -> None:
+        """The engine's `deliver_hook`: a record of this region's own writes has crossed
+        the WAN model to dst (on the scheduler thread, in arrival order): send it to dst's
+        process. Records of other pairs stay in this process's model."""
+        if src == self.region and dst in self.links:
+            self.links[dst].send(_record_json(table, rec))
 
     # ---- what peers send -----------------------------------------------------------
     def _peer_message(self, msg: dict) -> dict:
@@ -268,7 +265,6 @@ class RegionDeployment(Deployment):
             if t == "control":
                 status, _, out = self._handlers[msg["region"]](
                     "POST", "/", {"x-amz-target": msg["target"]}, msg["body"].encode())
-                self._attach_listeners()
                 return {"ok": status == 200, "status": status}
             if t == "fault":
                 return {"ok": True, "status": Deployment.fault(self, msg["action"], *msg["args"])}

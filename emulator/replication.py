@@ -113,7 +113,7 @@ class Replicator:
             # BUG (emulator/bugs.py): no new image, "nothing to apply"; counted delivered.
             self.applied += 1
             return
-        if self.engine.apply_replicated(self.dst, rec):
+        if self.engine.deliver(self.src, self.dst, rec):
             self.applied += 1
         else:
             self.dropped_stale += 1
@@ -145,7 +145,7 @@ class Replicator:
             stamp = ctx.clocks[self.src].stamp(rec.timestamp_us)
             again = dataclasses.replace(rec, timestamp_us=stamp)
             wan.scheduler.call_later(self.delay_s(),
-                                     lambda: self.engine.apply_replicated(self.dst, again))
+                                     lambda: self.engine.deliver(self.src, self.dst, again))
         # resent at every timeout until the first acknowledgement is back (bounded)
         k = 1
         while sent + k * timeout_s < ack_at and k <= RESENDS_MAX:
@@ -232,6 +232,17 @@ class AsyncEngine:
                 replica.install(m.key, m.keys, Version(new, ts, region))
                 out.append(WriteOutcome(old_item, new, True))
             return out
+
+    def deliver(self, src: str, dst: str, rec: StreamRecord) -> bool:
+        """A record of src's stream arrives at dst over the WAN (faults and delay already
+        applied by its replicator). The setting `deliver_hook(table, src, dst, rec)`, when
+        given, sees it first: a region process (emulator/region_process.py) forwards its own
+        region's records from here to the process that owns dst, whatever its in-process
+        model of dst makes of them."""
+        hook = self.ctx.settings.get("deliver_hook")
+        if hook is not None:
+            hook(self.ctx.table.name, src, dst, rec)
+        return self.apply_replicated(dst, rec)
 
     def apply_replicated(self, region: str, rec: StreamRecord) -> bool:
         """LWW at the destination: apply iff newer than the current version (A06)."""

@@ -514,31 +514,43 @@ def fault_periods(ops: Iterable[Op], *, possible: bool = False) -> list[FaultPer
     invocation, as Knossos reads :info) is in force from its invocation too -- for the
     judgements that must not blame the system for what such a fault may have caused
     (a quiet round's agreement, availability); never for those that need a fault
-    certainly in force to call something a violation.
+    certainly in force to call something a violation. With `possible` every fault is
+    also counted from its injection's invocation (it took effect at some moment before
+    the `ok`: a stop answered 0.3 s late on a loaded machine refused connections long
+    before), and until its heal or end action was answered (it may stay in force until
+    then).
     """
     open_: list[tuple[str, Any, int]] = []
     done: list[FaultPeriod] = []
     invoked_at: dict[Any, int] = {}
+    closing: list[tuple[str, str, Any, int]] = []  # possible: (closer, f, value, start)
     for op in ops:
         if op.process != NEMESIS:
             continue
         if op.type == INVOKE:
             invoked_at[op.f] = op.time
             if op.f == HEAL:
-                done.extend(FaultPeriod(f, v, s, op.time) for f, v, s in open_)
-                open_.clear()
+                ended, open_ = open_, []
             elif op.f in END_ACTIONS:
                 begun = END_ACTIONS[op.f]
-                keep = []
-                for f, v, s in open_:
-                    if f == begun and (_target_region(op.value) in (None, _target_region(v))):
-                        done.append(FaultPeriod(f, v, s, op.time))
-                    else:
-                        keep.append((f, v, s))
-                open_ = keep
-        elif op.type == OK and op.f in FAULT_ACTIONS:
-            open_.append((op.f, op.value, op.time))
+                ended = [(f, v, s) for f, v, s in open_ if f == begun and
+                         _target_region(op.value) in (None, _target_region(v))]
+                open_ = [x for x in open_ if x not in ended]
+            else:
+                continue
+            if possible:
+                closing.extend((op.f, f, v, s) for f, v, s in ended)
+            else:
+                done.extend(FaultPeriod(f, v, s, op.time) for f, v, s in ended)
+            continue
+        if possible and (op.f == HEAL or op.f in END_ACTIONS):
+            done.extend(FaultPeriod(f, v, s, op.time) for c, f, v, s in closing if c == op.f)
+            closing = [x for x in closing if x[0] != op.f]
+        if op.type == OK and op.f in FAULT_ACTIONS:
+            start = invoked_at.get(op.f, op.time) if possible else op.time
+            open_.append((op.f, op.value, start))
         elif possible and op.type == INFO and op.f in FAULT_ACTIONS:
             open_.append((op.f, op.value, invoked_at.get(op.f, op.time)))
     done.extend(FaultPeriod(f, v, s, None) for f, v, s in open_)
+    done.extend(FaultPeriod(f, v, s, None) for _, f, v, s in closing)
     return sorted(done, key=lambda p: p.start)

@@ -141,7 +141,7 @@ def bank_run_check(history: Sequence[Any], *, writing_region: str | None = None,
     ok = [op for op in history if op.type == "ok" and op.process != "nemesis"]
     init = next((op for op in ok if op.f == "init"), None)
     if init is None:
-        return {"valid": "unknown", "error": "the accounts were never set up"}
+        return _set_up_unacknowledged(history, mode)
     strong = mode == "strong" if mode is not None else strong_mode(history)
     if writing_region is None:
         writing_region = init.region
@@ -191,6 +191,67 @@ def bank_run_check(history: Sequence[Any], *, writing_region: str | None = None,
     if valid == "unknown":
         out["reason"] = ("no final read after the heal" if not finals else
                          "no read could be judged")
+    return out
+
+
+def _set_up_unacknowledged(history: Sequence[Any], mode: str | None) -> dict:
+    """No set-up was acknowledged: under faults on the writing region (an outage, a cut
+    link) every attempt of a short run may fail or time out. An attempt that timed out
+    (`info`) may still have happened, at any time after its invocation (Jepsen's :info),
+    and the workload sends no transfer before a set-up is acknowledged (workloads/bank.py),
+    so every account of every read is either absent (the set-up not there yet) or holds
+    its set-up balance; any other balance, or any balance at all when every attempt of
+    an async (transactional, all-or-nothing) set-up definitely failed (:fail did not
+    happen), is money no operation wrote
+    ("unwritten-balance"), and the regions' final reads must agree ("divergence").
+    Judged only when some read showed a balance; with no attempt, or no balance ever
+    read, nothing is judged: unknown."""
+    tried = [p for p in pair(history) if p.invoke.f == "init"
+             and p.invoke.process != "nemesis"]
+    strong = mode == "strong" if mode is not None else strong_mode(history)
+    if not tried:
+        return {"valid": "unknown", "error": "the accounts were never set up"}
+    # Every attempt definitely failed: async's one TransactWriteItems wrote nothing. A
+    # strong set-up is one PutItem per account, so a failed one may have done the first
+    # few (single_item_txns): its balances may be there all the same.
+    maybe = strong or any(p.type != "fail" for p in tried)
+    initial = {str(k): v for k, v in tried[0].invoke.value.items()}
+    reads = [p.complete for p in pair(history) if p.type == "ok" and p.invoke.f == "read"
+             and p.invoke.process != "nemesis" and isinstance(p.complete.value, Mapping)]
+    anomalies = []
+    judged = 0
+    for op in reads:
+        balances = {str(k): v for k, v in op.value.items()}
+        if all(v is None for v in balances.values()):
+            continue
+        judged += 1
+        wrong = {a: v for a, v in balances.items()
+                 if v is not None and not (maybe and v == initial.get(a))}
+        if wrong:
+            what = (f"the only writes were the set-up's "
+                    f"{ {a: initial.get(a) for a in sorted(wrong)} } (never acknowledged)"
+                    if maybe else "every set-up attempt definitely failed")
+            anomalies.append(_anomaly(
+                "unwritten-balance", False, op,
+                f"op {op.index}: {op.region} read balances {dict(sorted(wrong.items()))}, "
+                f"but {what} and no transfer was sent"))
+    finals = {op.region: op.value for op in reads if (op.extra or {}).get("final")}
+    if len({repr(sorted(v.items())) for v in finals.values()}) > 1:
+        anomalies.append({"kind": "divergence", "expected": False, "region": None,
+                          "key": None, "ops": [],
+                          "explanation": f"after the final heal the regions read {finals}"})
+    counts: dict[str, int] = {}
+    for a in anomalies:
+        counts[a["kind"]] = counts.get(a["kind"], 0) + 1
+    valid: Any = False if anomalies else (True if judged and finals else "unknown")
+    out = {"valid": valid, "mode": "strong" if strong else "async",
+           "total": sum(initial.values()), "transfers": 0, "set_up": "unacknowledged",
+           "writing_region": tried[0].invoke.region, "reads_judged": judged,
+           "final_regions": sorted(finals), "anomalies": anomalies,
+           "anomaly_counts": counts}
+    if valid == "unknown":
+        out["error"] = ("the accounts were never set up" if not judged else
+                        "no final read after the heal")
     return out
 
 
@@ -335,8 +396,16 @@ def single_item_txns(history: Sequence[Any]) -> list[Txn]:
     done some of them: its pieces are indeterminate (Jepsen's :info), never "did not
     happen". Each ok `read` did one SC GetItem per account: `[r account balance]` in the
     read's window. Transfers are left out: MRSC rejects them (M14), and one accepted is a
-    violation `transfers_rejected` reports."""
+    violation `transfers_rejected` reports.
+
+    Set-up attempts (the workload retries one that failed or timed out) write the same
+    balance to an account again: one write, as Elle needs each value written once per
+    key. Nothing else writes an account (no deletes, transfers rejected), so what the
+    reads can see is the account absent, then its balance from the first attempt that
+    took effect on: one write from the earliest attempt's invocation, done by the
+    earliest acknowledged attempt's end (indeterminate if none was acknowledged)."""
     out: list[Txn] = []
+    setup: dict[tuple[str, Any], Txn] = {}  # (account, balance) -> its one write
     for p in pair(history):
         inv, done = p.invoke, p.complete
         if inv.process == "nemesis" or inv.f not in ("init", "read"):
@@ -352,8 +421,17 @@ def single_item_txns(history: Sequence[Any]) -> list[Txn]:
         end = done.time if done is not None and typ == OK else None
         index = done.index if done is not None else inv.index
         for mop in items:
-            out.append(Txn(len(out), index, inv.process, typ, [mop], inv.time, end,
-                           inv.region, inv.index))
+            if mop[0] == "w" and (mop[1], mop[2]) in setup:
+                first = setup[(mop[1], mop[2])]
+                first.invoke_time = min(first.invoke_time, inv.time)
+                if typ == OK and (first.type != OK or end < first.complete_time):
+                    first.type, first.complete_time = OK, end
+                continue
+            t = Txn(len(out), index, inv.process, typ, [mop], inv.time, end, inv.region,
+                    inv.index)
+            if mop[0] == "w":
+                setup[(mop[1], mop[2])] = t
+            out.append(t)
     out.sort(key=lambda t: (t.complete_time is None, t.complete_time or 0, t.id))
     for i, t in enumerate(out):
         t.id = i

@@ -37,6 +37,7 @@ records them, and availability is not judged under them (suite.core).
 from __future__ import annotations
 
 import random
+import threading
 import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
@@ -154,6 +155,12 @@ class HostNemesis:
         self.state: dict[str, _HostState] = {n: _HostState() for n in fleet.sessions}
         self.netem: dict[str, bool] = {}
         self._torn_down = False
+        # One fault operation at a time. A fault still in flight at the main phase's time
+        # limit (a worker restart over SSH can take seconds on a loaded machine) is
+        # recorded `info` and its runner thread abandoned, but it goes on; the final heal,
+        # from a fresh thread, must wait for it and then undo it, not restart the same
+        # worker beside it (suite.runner's time-limit cut).
+        self._lock = threading.RLock()
 
     def fs(self) -> set[str]:
         return set(HOST_FS) | {HEAL}
@@ -194,6 +201,10 @@ class HostNemesis:
                 self._ensure_chain(host)
 
     def invoke(self, test: Any, op: Any) -> Any:
+        with self._lock:
+            return self._invoke(test, op)
+
+    def _invoke(self, test: Any, op: Any) -> Any:
         f = op["f"] if isinstance(op, Mapping) else op.f
         value = (op.get("value") if isinstance(op, Mapping) else op.value) or {}
         try:
@@ -318,6 +329,14 @@ class HostNemesis:
         if status == 127 or "no chain" in low or "not found" in low \
                 or "does a matching rule exist" in low:
             return None
+        if "incompatible" in low:
+            # iptables-nft 1.8.9 answers -S / -L on a chain that does not exist with
+            # "chain `GTCHECK' in table `filter' is incompatible, use 'nft' tool"; -C on
+            # a hook names the missing chain plainly ("Chain 'GTCHECK' does not exist").
+            hooked, answer = self._run(host, ["iptables", "-w", "5", "-C", "INPUT", "-j",
+                                              CHAIN])
+            if hooked != 0 and "does not exist" in answer.lower():
+                return None
         raise SetupError(f"host {host}: iptables -S {CHAIN}: exit {status}: {text[:200]}")
 
     def clear_left_behind(self) -> dict[str, list[str]]:
@@ -353,6 +372,10 @@ class HostNemesis:
         chain, or faults this nemesis made and remembers as not undone. Lost hosts are
         left out (their clients are gone); a host where this run made a chain and that
         cannot say now is reported so."""
+        with self._lock:
+            return self._in_force()
+
+    def _in_force(self) -> dict[str, str]:
         out: dict[str, str] = {}
         for host, s in self.fleet.sessions.items():
             if s.lost is not None:
@@ -380,6 +403,10 @@ class HostNemesis:
 
     def heal(self) -> dict[str, str]:
         """Undo every fault on every host; {host: why} for the ones that failed."""
+        with self._lock:
+            return self._heal()
+
+    def _heal(self) -> dict[str, str]:
         failed = {}
         for host in self.fleet.sessions:
             try:
@@ -390,6 +417,10 @@ class HostNemesis:
         return failed
 
     def teardown(self, test: Any) -> None:
+        with self._lock:
+            self._teardown()
+
+    def _teardown(self) -> None:
         if self._torn_down:  # shared by every host family of the run: once is enough
             return
         self._torn_down = True

@@ -28,8 +28,10 @@ def test_segments_follow_fault_periods():
     h = History().nemesis("isolate", {"region": W2}, 1000).nemesis("heal", None, 3000)
     traffic(h, 0, 4000)
     segs = segments(h.ops())
+    # the fault is possibly in force from its injection's invocation (999) until the
+    # heal was answered (3000): availability excuses what it may have caused
     assert [(s.start // 10**6, s.fault) for s in segs] == [
-        (0, None), (1000, "isolate region=us-west-2"), (2999, None)]
+        (0, None), (999, "isolate region=us-west-2"), (3000, None)]
 
 
 def test_mrsc_isolated_region_stops_others_serve():
@@ -65,6 +67,20 @@ def test_mrsc_isolated_region_acknowledging_a_write_is_a_violation():
     assert kinds(r)["served-without-quorum"] == 20
     a = first(r, "served-without-quorum")
     assert a["region"] == W2 and "could not reach a majority" in a["explanation"]
+
+
+def test_a_write_begun_while_the_isolation_was_being_injected_is_not_convicted():
+    # the isolation was asked for at 999 ms and answered at 1000 ms: a write invoked at
+    # 999 ms may have gone through before it took effect (excused, not convicted); one
+    # invoked at 1500 ms, with the isolation certainly in force, is a violation
+    h = History()
+    h.nemesis("isolate", {"region": W2}, 1000)
+    h.write("k", 999, 1005, "racing", region=W2)
+    h.write("k", 1500, 1510, "served", region=W2)
+    h.nemesis("heal", None, 3000)
+    r = AvailabilityChecker("strong").check(TEST, h.ops(), {})
+    assert r["valid"] is False and kinds(r)["served-without-quorum"] == 1
+    assert "invoked at 1.500 s" in first(r, "served-without-quorum")["explanation"]
 
 
 def test_mrsc_majority_side_that_stops_is_unavailable():

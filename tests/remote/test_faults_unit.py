@@ -208,3 +208,71 @@ def test_a_fault_in_force_voids_availability_and_leaves_the_run_unknown():
                "run": {"host_faults_in_force": {"h1": "cut not undone"}}}
     core.apply_run_conditions(results)
     assert results["valid"] is False and "already breaks a promise" in results["reason"]
+
+
+def test_iptables_nft_1_8_9_saying_incompatible_for_a_missing_chain_means_no_chain(
+        monkeypatch):
+    """iptables-nft 1.8.9 (this machine's) answers `-S GTCHECK` on a fresh host, where no
+    chain exists, with "chain `GTCHECK' in table `filter' is incompatible"; the start of
+    a run must read that as no chain (confirmed by `-C INPUT -j GTCHECK`, which says the
+    chain does not exist), not log that it could not look."""
+    fleet, n, logged = leftover_nemesis(monkeypatch, {}, set())
+    run = n._run
+
+    def nft_1_8_9(host, argv, sudo=True):
+        args = list(argv[3:])
+        if args == ["-S", "GTCHECK"]:
+            fleet.commands.append((host, tuple(argv)))
+            return 1, ("iptables v1.8.9 (nf_tables): chain `GTCHECK' in table `filter' is "
+                       "incompatible, use 'nft' tool.")
+        if args == ["-C", "INPUT", "-j", "GTCHECK"] and host == "h1":
+            fleet.commands.append((host, tuple(argv)))
+            return 2, "iptables v1.8.9 (nf_tables): Chain 'GTCHECK' does not exist"
+        return run(host, argv, sudo)
+    monkeypatch.setattr(n, "_run", nft_1_8_9)
+    assert n._chain_rules("h1") is None
+    with pytest.raises(SetupError, match="incompatible"):  # h2's -C does not confirm it
+        n._chain_rules("h2")
+    assert n.clear_left_behind() == {}
+    assert [m for m in logged if "h1" in m] == []
+
+
+def test_the_final_heal_waits_for_a_fault_still_in_flight(nemesis):
+    """A worker restart still running when the main phase's time limit cut it (recorded
+    info, its runner thread abandoned) and the final heal, from another thread: the heal
+    waits for the restart, then undoes it; never two restarts of one host at once."""
+    import threading
+    import time
+
+    fleet, n = nemesis()
+    started, release = threading.Event(), threading.Event()
+    busy: list[str] = []
+    overlaps: list[str] = []
+
+    def slow_restart(host, prefix=None, worker_args=None):
+        if busy:
+            overlaps.append(host)
+        busy.append(host)
+        started.set()
+        release.wait(5)
+        fleet.restarted.append((host, tuple(worker_args or ())))
+        busy.remove(host)
+    fleet.restart = slow_restart
+    skew = threading.Thread(target=n.invoke, args=(None, {
+        "f": "skew-host-clock", "value": {"host": "h2", "ms": 2000.0}}))
+    n._run = lambda host, argv, sudo=True: (0, "/usr/bin/faketime")
+    skew.start()
+    assert started.wait(5)
+    healed: list[dict] = []
+    heal = threading.Thread(target=lambda: healed.append(n.invoke(None, {"f": "heal",
+                                                                         "value": None})))
+    heal.start()
+    time.sleep(0.2)
+    assert healed == []  # waiting for the skew's restart
+    release.set()
+    skew.join(5)
+    heal.join(5)
+    assert healed and healed[0]["type"] == "ok"
+    assert overlaps == []
+    assert fleet.restarted == [("h2", ("--faketime", "+2.000s")), ("h2", ())]
+    assert n.in_force() == {}

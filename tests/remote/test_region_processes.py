@@ -135,14 +135,6 @@ def test_replication_between_region_processes_under_a_host_partition(region_proc
     assert {v["origin"] for v in versions.values()} == {REGIONS[2]}
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "known emulator bug, found by this test's convergence check since the register "
-    "workload deletes (issue 21): a region process forwards its writes to a peer only "
-    "through the stream of its in-process model of that peer, which holds only its own "
-    "writes; a second delete of an item the model already lacks writes no record there "
-    "(a delete of an absent item changes nothing), so it never reaches the real peer and "
-    "the regions stay apart (about 3 runs in 8). Fix: forward the region's own records "
-    "directly, keeping the partition and delay faults on that path."))
 def test_a_run_against_region_processes_is_judged_valid(region_processes, tmp_path):
     combined, _ = region_processes
     test = Test(target=f"endpoints:{combined}", mode="async", seed=6, time_limit=3.0,

@@ -88,8 +88,9 @@ def test_partition_and_kill_minus_9_of_a_worker_mid_run(tmp_path, testbed):
     nem = [op for op in ops if op.process == NEMESIS]
     fs = [(op.f, op.type) for op in nem]
     assert ("cut-host", "ok") in fs and ("kill-worker", "ok") in fs, fs
-    assert ("restart-worker", "ok") in fs, fs
     killed = next(op.value["host"] for op in nem if op.f == "kill-worker")
+    restart = next(op for op in nem if op.f == "restart-worker" and op.type != "invoke")
+    assert _done_or_done_late(restart, result, killed), nem
     kill_at = next(op.time for op in nem if op.f == "kill-worker" and op.type == "ok")
     # Complete: every invocation has exactly one completion.
     client = [op for op in ops if op.process != NEMESIS]
@@ -116,6 +117,18 @@ def test_partition_and_kill_minus_9_of_a_worker_mid_run(tmp_path, testbed):
     assert kill_at > 0
 
 
+def _done_or_done_late(op, result, host) -> bool:
+    """A worker (re)start over SSH is `ok`, or -- on a loaded machine, where starting a
+    worker takes seconds (6 s seen at load 25) -- still in flight when the main phase's
+    time limit passed: recorded `info` "time-limit" (suite.runner), and the run log then
+    says the worker did restart, before the final phase went on."""
+    if op.type == "ok":
+        return True
+    log = (result.run_dir.path / "run.log").read_text()
+    return (op.type == "info" and op.error == "time-limit"
+            and f"host {host}: worker restarted" in log.split("main phase over", 1)[-1])
+
+
 def _region(result, host):
     hosts = json.loads((result.run_dir.path / "hosts.json").read_text())["hosts"]
     return next(h["region"] for h in hosts if h["name"] == host)
@@ -135,12 +148,13 @@ def test_pause_clock_skew_and_latency_faults_are_undone(tmp_path, testbed):
     assert result.errors == []
     nem = [op for op in ops if op.process == NEMESIS and op.type != "invoke"]
     done = {op.f: op for op in nem}
-    for f in ("pause-worker", "resume-worker", "skew-host-clock", "delay-host"):
+    for f in ("pause-worker", "resume-worker", "delay-host"):
         assert done[f].type == "ok", nem
     # The skewed worker's clock was measured as far off, and its operations mapped back.
     hosts = json.loads((result.run_dir.path / "hosts.json").read_text())["hosts"]
     skewed = done["skew-host-clock"].value["host"]
     log = (result.run_dir.path / "run.log").read_text()
+    assert _done_or_done_late(done["skew-host-clock"], result, skewed), nem
     assert f"host {skewed}: worker restarted" in log
     # Requests of the delayed host took at least the delay while it was in force.
     delayed = done["delay-host"].value["host"]

@@ -227,6 +227,37 @@ def test_checker_valid_history_and_its_preconditions():
     assert lag["pairs"][f"{a}->{b}"]["count"] == 1
 
 
+def test_two_drains_that_agree_a_pause_apart_are_a_drain_that_ended_quiet():
+    """test-all --quick --mode async --seed 3, streams x none, at load 25: no drain of
+    us-east-1 had the time to wait for quiet (each `complete` False), but each read the
+    whole stream to its end, and drains 0.19 s apart read the same 110 records: nothing
+    new came in between, so the region is judged. Drains that differ, or that overlap,
+    are no such evidence: the region stays unjudged and the verdict unknown."""
+    a, b, c = REGIONS
+    writes = [(a, "write", "k", 1, True)]
+    chain = [rec(1, "INSERT", "k", None, 1)]
+
+    def history(later_records, gap_s):
+        h = H()
+        for region, f, key, value, ok in writes:
+            h.op(region, f, key, value, ok=ok, extra={"acked_at": 0.0})
+        for r in (b, c):
+            h.op(r, "drain", "stream", out=chain, final=True)
+        h.op(a, "drain", "stream", out=chain, final=True, extra={"complete": False})
+        h.t += int(gap_s * 1e9)
+        h.op(a, "drain", "stream", out=later_records, final=True, extra={"complete": False})
+        for r in REGIONS:
+            h.op(r, "read", "k", out=1, final=True, consistent=True)
+        return h.ops
+    res = judge({"mode": "async"}, history(chain, 0.19))
+    assert res["valid"] is True and res["regions_judged"] == list(REGIONS), res
+    grown = chain + [rec(2, "MODIFY", "k", 1, 1)]
+    for later, gap_s in ((grown, 0.19), (chain, 0.01)):
+        res = judge({"mode": "async"}, history(later, gap_s))
+        assert res["valid"] == "unknown" and a not in res["regions_judged"], res
+        assert f"the streams of {a} were never drained" in res["error"]
+
+
 def test_checker_catches_each_stream_violation():
     a, b, c = REGIONS
     writes = [(a, "write", "k", 1, True), (b, "update", "k", [1, 2], True),
@@ -275,6 +306,30 @@ def test_checker_async_allows_a07_and_strong_demands_one_order():
                                               c: [rec(1, "INSERT", "k", None, 1)]},
                                              writes=[(a, "write", "k", 1, True)]))
     assert res["valid"] is False and _kinds(res) == {"missing-record": 1}
+
+
+def test_checker_async_allows_a_write_outranked_by_a_delete_that_left_no_record():
+    """test-all --quick --mode async --seed 1, streams x link: us-east-1 wrote k twice while
+    cut from us-east-2, us-west-2 deleted k; us-east-2, which never held k, applied the
+    delete without a record (nothing changed) and dropped both older writes: its stream has
+    no record of k at all, which A06/A07 allow. Without the delete it is a violation."""
+    a, b, c = REGIONS
+    chain = [rec(1, "INSERT", "k", None, 1), rec(2, "MODIFY", "k", 1, 2),
+             rec(3, "REMOVE", "k", 2, None)]
+    writes = [(a, "write", "k", 1, True), (a, "write", "k", 2, True),
+              (c, "delete", "k", 2, True)]
+    final = {(r, "k"): None for r in REGIONS}
+    res = judge({"mode": "async"}, _history({a: chain, b: [], c: chain}, writes=writes,
+                                            final=final))
+    assert res["valid"] is True, res
+    assert _kinds(res) == {"dropped-stale-write": 2}
+    assert all(x["region"] == b and len(x["ops"]) == 2 for x in res["anomalies"])
+    # the same delete definitely failed: nothing outranked the writes in us-east-2
+    failed = [(a, "write", "k", 1, True), (a, "write", "k", 2, True),
+              (c, "delete", "k", 2, False)]
+    res = judge({"mode": "async"}, _history({a: chain[:2], b: [], c: chain[:2]},
+                                            writes=failed, final={(a, "k"): 2, (c, "k"): 2}))
+    assert res["valid"] is False and _kinds(res) == {"missing-record": 2}
 
 
 def test_shards_close_and_children_follow_their_parents(monkeypatch):

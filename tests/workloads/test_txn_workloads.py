@@ -52,3 +52,22 @@ def test_bank_sets_up_first_then_transfers_only_in_the_writing_region():
     for op in transfers:
         v = op["value"]
         assert v["from"] != v["to"] and 1 <= v["amount"] <= 5
+
+
+def test_bank_other_regions_read_while_the_set_up_is_pending():
+    """Until the set-up is acknowledged only other regions' threads get operations, all
+    reads (test-all --quick --mode strong --seed 6, bank x outage: with the writing region
+    stopped the whole run, no thread had anything to do and nothing could be judged)."""
+    from suite.generator import PENDING
+    from suite.generator import Context
+    gen = BankOps(KEYS, REGIONS, "strong", seed=5, initialized=False, init_sent=True)
+    ctx = Context.initial(6, nemesis=False)
+    seen = set()
+    for _ in range(30):
+        res = gen.op(None, ctx)
+        assert res is not PENDING and res is not None
+        op, gen = res
+        region = REGIONS[op["process"] % 3]
+        assert op["f"] == "read" and region != REGIONS[0] and op["consistent"] is False
+        seen.add(region)
+    assert seen == set(REGIONS[1:])

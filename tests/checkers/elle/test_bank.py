@@ -229,3 +229,89 @@ def test_check_model_bank_on_a_run_file_reports_nil_balance(tmp_path):
     assert r.exit_code == 1, r.output
     import json
     assert json.loads(r.output)["result"]["anomaly_counts"]["nil-balance"] == 1
+
+
+def unacknowledged_set_up(reads, init_type="info", mode="strong"):
+    """A run whose every set-up attempt timed out (`info`) or failed, so no transfer was
+    sent (test-all --quick --mode strong, bank x outage, seeds 6 and 7: the writing
+    region stopped through the whole 1 s run), then the reads `[(region, balances,
+    final)]`."""
+    from results.history import Op
+    ops = [Op(index=0, time=10, type="invoke", process=0, f="init", value={"a": 10, "b": 10},
+              region="us-east-1", consistent=mode != "strong"),
+           Op(index=1, time=15, type=init_type, process=0, f="init",
+              value={"a": 10, "b": 10}, region="us-east-1", consistent=mode != "strong",
+              error="timeout" if init_type == "info" else "ServiceUnavailable")]
+    t = 20
+    for i, (region, balances, final) in enumerate(reads):
+        extra = {"final": True} if final else {}
+        for typ, value in (("invoke", {"a": None, "b": None}), ("ok", balances)):
+            ops.append(Op(index=len(ops), time=t, type=typ, process=10 + i, f="read",
+                          value=value, region=region, consistent=mode != "strong",
+                          extra=extra))
+            t += 5
+    return ops
+
+
+def test_a_set_up_that_timed_out_is_judged_by_what_the_reads_show():
+    # the set-up may have happened (Jepsen's :info): reads showing its balances, or
+    # nothing yet, are what it allows; the regions agree at the end
+    early = [("us-west-2", {"a": None, "b": 10}, False)]
+    res = bank_of("strong", unacknowledged_set_up(early + FINALS))
+    assert res["valid"] is True and res["set_up"] == "unacknowledged", res
+    assert res["reads_judged"] == 3
+    # a balance no operation wrote: money moved though no transfer was ever sent
+    res = bank_of("strong", unacknowledged_set_up(
+        [("us-west-2", {"a": 7, "b": 10}, False)] + FINALS))
+    assert res["valid"] is False and res["anomaly_counts"] == {"unwritten-balance": 1}
+    # the regions end apart
+    res = bank_of("strong", unacknowledged_set_up(
+        [FINALS[0], ("us-west-2", {"a": None, "b": None}, True)]))
+    assert res["valid"] is False and res["anomaly_counts"] == {"divergence": 1}
+    # nothing to judge: every read empty
+    nothing = unacknowledged_set_up([("us-east-1", {"a": None, "b": None}, True)])
+    assert bank_of("strong", nothing)["valid"] == "unknown"
+    # every attempt definitely failed (Jepsen's :fail): async's all-or-nothing
+    # TransactWriteItems wrote nothing, so a balance read is unwritten; a strong set-up's
+    # PutItems before the one that failed did happen (test-all --quick --mode strong
+    # --seed 8, bank x pause-replication: reads of k0 and k1 after a failed set-up)
+    failed = bank_of("async", unacknowledged_set_up(FINALS, init_type="fail", mode="async"))
+    assert failed["valid"] is False
+    assert failed["anomaly_counts"] == {"unwritten-balance": 2}, failed
+    partial = [("us-east-1", {"a": 10, "b": None}, True),
+               ("us-west-2", {"a": 10, "b": None}, True)]
+    assert bank_of("strong", unacknowledged_set_up(partial, init_type="fail"))["valid"] is True
+    wrong = [("us-east-1", {"a": 9, "b": None}, True), ("us-west-2", {"a": 9, "b": None}, True)]
+    assert bank_of("strong", unacknowledged_set_up(wrong, init_type="fail"))["valid"] is False
+    empty = unacknowledged_set_up([("us-east-1", {"a": None, "b": None}, True)], "fail")
+    assert bank_of("strong", empty)["valid"] == "unknown"
+
+
+def test_retried_set_up_attempts_are_one_write_per_account_for_elle():
+    """Two set-up attempts that timed out, then one acknowledged (test-all --quick --mode
+    strong --seed 6, bank x outage): each account's balance is one write from the first
+    attempt's invocation, done by the acknowledged one's end -- not three writes of one
+    value, which Elle cannot order (duplicate-writes: unknown)."""
+    from checkers.elle.bank import single_item_txns
+    from checkers.elle.run import bank_checkers
+    from results.history import Op
+    ops = []
+    for i, (t, typ) in enumerate(((10, "info"), (30, "info"), (50, "ok"))):
+        for kind in ("invoke", typ):
+            ops.append(Op(index=len(ops), time=t if kind == "invoke" else t + 5, type=kind,
+                          process=i, f="init", value={"a": 10, "b": 10}, region="us-east-1",
+                          consistent=False, error="timeout" if kind == "info" else None))
+    for kind, t, value in (("invoke", 60, {"a": None, "b": None}), ("ok", 65, {"a": 10, "b": 10})):
+        ops.append(Op(index=len(ops), time=t, type=kind, process=9, f="read", value=value,
+                      region="us-west-2", consistent=False))
+    writes = [t for t in single_item_txns(ops) if t.mops[0][0] == "w"]
+    assert [(t.mops, t.type, t.invoke_time, t.complete_time) for t in writes] == [
+        ([("w", "a", 10)], "ok", 10, 55), ([("w", "b", 10)], "ok", 10, 55)]
+    res = bank_checkers("strong", ["us-east-1", "us-west-2"])["strict-serializable"].check(
+        None, ops, {})
+    assert res["valid"] is True, res
+    # a read begun after the acknowledged attempt that misses an account still fails
+    ops[-1] = ops[-1].replace(value={"a": 10, "b": None})
+    res = bank_checkers("strong", ["us-east-1", "us-west-2"])["strict-serializable"].check(
+        None, ops, {})
+    assert res["valid"] is False, res

@@ -5,6 +5,7 @@ import random
 from checkers.elle import check, simulate
 from checkers.elle.draw import cycle_figures
 from checkers.elle.run import in_region_check
+from checkers.elle.txn import Txn
 from results.report._render import render
 
 
@@ -33,3 +34,28 @@ def test_no_cycle_no_section():
     assert render("_elle_cycle.html.j2", elle_cycles=[]).strip() == ""
     ok = check.check(simulate.serializable(random.Random(1), 50), "list-append")
     assert ok["valid"] is True
+
+
+def test_a_region_whose_own_keys_gave_no_edge_is_not_judged():
+    """test-all --quick --mode async --seed 3, list-append x outage: us-east-2 ran 8
+    transactions on its one key, none depending on another (Elle's
+    empty-transaction-graph: nothing tested). That region is not judged, as one without
+    keys of its own; the others' evidence stands. With no region judged: unknown."""
+    rng = random.Random(4)
+    txns = simulate.serializable(rng, 50, keys=3)
+    for t in txns:
+        t.region = "us-east-1"
+    lone = Txn(len(txns), 10_000, 99, "ok", [("append", "solo", 1)], 10**9, 10**9 + 5,
+               "us-east-2", 10_000)
+    res = in_region_check("list-append", txns + [lone])
+    assert res["valid"] is True, res
+    assert res["regions"]["us-east-2"]["judged"] is False
+    assert res["regions"]["us-east-2"]["not_judged"] == "empty-transaction-graph"
+    assert res["regions"]["us-east-1"]["valid"] is True
+    only = in_region_check("list-append", [lone])
+    assert only["valid"] == "unknown"
+    # a real anomaly in the judged region is still found beside it
+    bad, _ = simulate.plant("G-single", simulate.serializable(rng, 50, keys=3), rng)
+    for t in bad:
+        t.region = "us-east-1"
+    assert in_region_check("list-append", bad + [lone])["valid"] is False
