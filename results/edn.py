@@ -208,24 +208,38 @@ class _Declined(Exception):
     """A block the Jepsen-line path does not read."""
 
 
-def _jepsen_block(lines: list[str], keywords: Keywords) -> list | None:
-    """The forms of `lines`, one form a line, or None (the path declines)."""
-    block = "\x04".join(lines)  # each \x04 becomes a wrapper's boundary, at the end
-    if any(c in block for c in _SPECIAL_CHARS) or "#" in block or "null" in block \
-            or block.count("\x04") != len(lines) - 1 or "\x05" in block:
-        return None  # strings, comments, tags, sets, ...; `null` is a symbol in EDN
+def plain_text(text: str) -> bool:
+    """Whether a text has none of what the Jepsen-line path leaves to the others
+    (strings, comments, tags, sets, quoting; `null`, a symbol in EDN): checked once for
+    a whole file, then per block only when this says no."""
+    return not (any(c in text for c in _SPECIAL_CHARS) or "#" in text or "null" in text
+                or "\x05" in text)
+
+
+_SAMPLE_CHARS = 1 << 16  # keywords are learned from a block's first 64 KiB, then all of it
+
+
+def _jepsen_block(lines: list[str], keywords: Keywords, *, plain: bool = False
+                  ) -> list | None:
+    """The forms of `lines`, one form a line, or None (the path declines). `plain`: the
+    caller found the whole text `plain_text`."""
+    if not plain and not plain_text("\n".join(lines)):
+        return None
     if max(map(len, lines)) > MAX_DIGITS and \
-            _LONG_RUN in block.encode().translate(_NUMBER_CHARS):
+            _LONG_RUN in "\n".join(lines).encode().translate(_NUMBER_CHARS):
         return None  # perhaps a number the general path refuses: it says so
+    block = _LINE_JOIN.join(lines)  # the text cannot hold the joiner's `"`: see above
     if "(" in block:
         block = block.replace("(", "[").replace(")", "]")
     if "nil" in block:
-        block = block.replace(" nil", " null").replace("[nil", "[null").replace(
-            "\x04nil", "\x04null")
+        block = block.replace(" nil", " null").replace("[nil", "[null")
         if block.startswith("nil"):
             block = "null" + block[3:]
     try:
         forms = _decode_jepsen(block, keywords)
+        if forms is None and len(block) > _SAMPLE_CHARS:
+            keywords.learn(block[:_SAMPLE_CHARS])
+            forms = _decode_jepsen(block, keywords)
         if forms is None:
             keywords.learn(block)
             forms = _decode_jepsen(block, keywords)
@@ -251,7 +265,7 @@ def _decode_jepsen(block: str, keywords: Keywords) -> list | None:
         t = t.replace(", :" + k + " ", ',"' + k + '"' + colon)
     for k in keywords.values:
         t = t.replace(":" + k, '"' + k + '"')
-    t = t.replace(" ", ",").replace("\x04", _LINE_JOIN)
+    t = t.replace(" ", ",")
     if colon != ":":
         t = t.replace(colon, ":")
     limit = sys.getrecursionlimit()
@@ -463,6 +477,7 @@ def iter_blocks(text: str, source: str = "<edn>", *, deadline: float | None = No
     keywords = Keywords()
     try:
         lines = text.split("\n")
+        plain = plain_text(text)
         i, n, pos = 0, len(lines), 0  # next line to read, and its offset in text
         while i < n:
             if deadline is not None and monotonic() > deadline:
@@ -473,7 +488,7 @@ def iter_blocks(text: str, source: str = "<edn>", *, deadline: float | None = No
             seg = lines[i:j]
             while seg and not seg[-1]:
                 seg.pop()  # the empty line after the file's last newline
-            forms = _jepsen_block(seg, keywords) if seg else None
+            forms = _jepsen_block(seg, keywords, plain=plain) if seg else None
             block_end = pos + sum(map(len, lines[i:j])) + (j - i)  # line j's offset
             if forms is not None:  # one form a line, from line i on
                 starts = range(base + i + 1, base + i + 1 + len(forms))
