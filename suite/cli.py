@@ -462,7 +462,7 @@ main.add_lazy_command("serve", "results.report_cli:serve_command",
                       "logs).")
 main.add_lazy_command("aws", "suite.aws_cmd:aws",
                       "Housekeeping for the aws target (real DynamoDB global tables).")
-main.add_lazy_command("conform", "suite.conform:conform",
+main.add_lazy_command("conform", "suite.conform_cmd:conform",
                       "Judge a DynamoDB-compatible endpoint set against SEMANTICS.md's "
                       "observable claims.")
 main.add_lazy_command("worker", "suite.remote.worker:worker_command",
