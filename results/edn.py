@@ -225,8 +225,8 @@ def _jepsen_block(lines: list[str], keywords: Keywords, *, plain: bool = False
     caller found the whole text `plain_text`."""
     if not plain and not plain_text("\n".join(lines)):
         return None
-    if max(map(len, lines)) > MAX_DIGITS and \
-            _LONG_RUN in "\n".join(lines).encode().translate(_NUMBER_CHARS):
+    if max(map(len, lines)) > MAX_DIGITS and _LONG_RUN in "\n".join(
+            [s for s in lines if len(s) > MAX_DIGITS]).encode().translate(_NUMBER_CHARS):
         return None  # perhaps a number the general path refuses: it says so
     block = _LINE_JOIN.join(lines)  # the text cannot hold the joiner's `"`: see above
     if "(" in block:
