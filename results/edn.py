@@ -31,6 +31,7 @@ import json
 import math
 import re
 import sys
+from bisect import bisect_right
 from itertools import chain
 from operator import itemgetter
 from time import monotonic
@@ -208,27 +209,44 @@ class _Declined(Exception):
     """A block the Jepsen-line path does not read."""
 
 
-def plain_text(text: str) -> bool:
-    """Whether a text has none of what the Jepsen-line path leaves to the others
-    (strings, comments, tags, sets, quoting; `null`, a symbol in EDN): checked once for
-    a whole file, then per block only when this says no."""
-    return not (any(c in text for c in _SPECIAL_CHARS) or "#" in text or "null" in text
-                or "\x05" in text)
+_RECORD_TAG = re.compile(r"#([A-Za-z][\w.*+!\-?<>=/]*)\{")
+MAX_RECORD_TAGS = 16
+
+
+def plain_text(text: str) -> tuple[str, ...] | None:
+    """The record tags to drop (`#jepsen.history.Op{...}`: newer Jepsen prints each
+    operation as its record; the tag names the type of what is a map) when a text has
+    none of what the Jepsen-line path leaves to the others (strings, comments, other
+    tags, sets, quoting; `null`, a symbol in EDN); None when it has. Checked once for a
+    whole file, then per block only when this says no."""
+    if any(c in text for c in _SPECIAL_CHARS) or "null" in text or "\x05" in text:
+        return None
+    tags: tuple[str, ...] = ()
+    if "#" in text:
+        tags = tuple(sorted(set(_RECORD_TAG.findall(text))))
+        if len(tags) > MAX_RECORD_TAGS or \
+                sum(text.count(f"#{t}{{") for t in tags) != text.count("#"):
+            return None  # a set, a discard, a tag on anything but a map
+    return tags
 
 
 _SAMPLE_CHARS = 1 << 16  # keywords are learned from a block's first 64 KiB, then all of it
 
 
-def _jepsen_block(lines: list[str], keywords: Keywords, *, plain: bool = False
-                  ) -> list | None:
-    """The forms of `lines`, one form a line, or None (the path declines). `plain`: the
-    caller found the whole text `plain_text`."""
-    if not plain and not plain_text("\n".join(lines)):
-        return None
+def _jepsen_block(lines: list[str], keywords: Keywords, *,
+                  tags: tuple[str, ...] | None = None) -> list | None:
+    """The forms of `lines`, one form a line, or None (the path declines). `tags`: the
+    caller found the whole text `plain_text`, with these record tags."""
+    if tags is None:
+        tags = plain_text("\n".join(lines))
+        if tags is None:
+            return None
     if max(map(len, lines)) > MAX_DIGITS and _LONG_RUN in "\n".join(
             [s for s in lines if len(s) > MAX_DIGITS]).encode().translate(_NUMBER_CHARS):
         return None  # perhaps a number the general path refuses: it says so
     block = _LINE_JOIN.join(lines)  # the text cannot hold the joiner's `"`: see above
+    for t in tags:  # the general path reads a tagged map as the map
+        block = block.replace(f"#{t}{{", "{")
     if "(" in block:
         block = block.replace("(", "[").replace(")", "]")
     if "nil" in block:
@@ -477,7 +495,7 @@ def iter_blocks(text: str, source: str = "<edn>", *, deadline: float | None = No
     keywords = Keywords()
     try:
         lines = text.split("\n")
-        plain = plain_text(text)
+        tags = plain_text(text)  # None: each block is checked apart
         i, n, pos = 0, len(lines), 0  # next line to read, and its offset in text
         while i < n:
             if deadline is not None and monotonic() > deadline:
@@ -488,12 +506,18 @@ def iter_blocks(text: str, source: str = "<edn>", *, deadline: float | None = No
             seg = lines[i:j]
             while seg and not seg[-1]:
                 seg.pop()  # the empty line after the file's last newline
-            forms = _jepsen_block(seg, keywords, plain=plain) if seg else None
+            forms = _jepsen_block(seg, keywords, tags=tags) if seg else None
             block_end = pos + sum(map(len, lines[i:j])) + (j - i)  # line j's offset
             if forms is not None:  # one form a line, from line i on
                 starts = range(base + i + 1, base + i + 1 + len(forms))
                 i, pos = j, block_end
                 yield list(zip(forms, starts))
+                continue
+            mixed = _mixed_block(seg, keywords, base + i + 1, source) \
+                if seg and tags is None else None
+            if mixed is not None:  # plain lines by the Jepsen-line path, the rest alone
+                i, pos = j, block_end
+                yield mixed
                 continue
             per_line = _fast_block(lines[i:j])
             if per_line is not None:  # each line's forms
@@ -509,6 +533,53 @@ def iter_blocks(text: str, source: str = "<edn>", *, deadline: float | None = No
     finally:
         if collecting:
             gc.enable()
+
+
+# what makes a line not plain (plain_text), but for record tags: found by one scan
+_NOT_PLAIN = re.compile(r"""["\\;^`~@'\x05]|null|#(?![A-Za-z][\w.*+!\-?<>=/]*\{)""")
+_TRAILING_TAG = re.compile(r"#[A-Za-z][\w.*+!\-?<>=/]*\s*$")
+MIXED_SHARE = 0.1  # at most this share of a block's lines read one by one
+
+
+def _mixed_block(lines: list[str], keywords: Keywords, first_line: int, source: str
+                 ) -> list[tuple[Any, int]] | None:
+    """A block with a few lines the Jepsen-line path does not read (a string in an
+    `:error`, a nemesis op's map of strings): those lines each by the general path
+    alone, the others by the Jepsen-line path; or None (then the block paths below).
+    The answer is the whole block's only when every line holds its own forms: the
+    Jepsen-line path proves it of its lines (one form each), and a line read alone must
+    be one complete form (or blank, or a comment), with no `#_` (which would discard
+    the next line's form) and no tag at its end (which would tag it)."""
+    joined = "\n".join(lines)
+    starts = [0]
+    for s in lines:
+        starts.append(starts[-1] + len(s) + 1)
+    odd = sorted({bisect_right(starts, m.start()) - 1 for m in _NOT_PLAIN.finditer(joined)})
+    if not odd or len(odd) > MIXED_SHARE * len(lines):
+        return None
+    odd_set = set(odd)
+    out: dict[int, list] = {}
+    for k in odd:
+        s = lines[k]
+        if "#_" in s or _TRAILING_TAG.search(s):
+            return None
+        try:
+            forms = [f for f, _, _ in _general(s, 0, first_line + k, source, None)]
+        except (BadInput, _Unsupported):
+            return None  # not a form of its own (or an odd one): the block paths say
+        stripped = s.strip()
+        if len(forms) != 1 and not (not forms and (not stripped or stripped[0] == ";")):
+            return None
+        out[k] = forms
+    rest = [k for k in range(len(lines)) if k not in odd_set and lines[k].strip()]
+    if rest:
+        plain = [lines[k] for k in rest]
+        forms = _jepsen_block(plain, keywords)
+        if forms is None:
+            return None
+        for k, f in zip(rest, forms):
+            out[k] = [f]
+    return [(f, first_line + k) for k in sorted(out) for f in out[k]]
 
 
 def _general_block(text: str, lines: list[str], i: int, j: int, pos: int, block_end: int,

@@ -177,3 +177,68 @@ def test_keywords_learned_in_one_block_are_looked_for_again_when_a_block_adds_on
 ])
 def test_a_keyword_like_the_value_after_a_key_is_read_by_the_jepsen_line_path(line, value):
     assert edn._jepsen_block([line, line], edn.Keywords()) == [value, value]
+
+
+def _with_odd_lines(rng: random.Random, n: int) -> tuple[list[str], list]:
+    """Jepsen-printed maps, a few of them with what the Jepsen-line path leaves to the
+    general one (a string, a comment after the form, a character, a #inst tag)."""
+    lines, values = [], []
+    for i in range(n):
+        text, value = op_map(rng, jepsen=True)
+        if rng.random() < 0.04:
+            kind = rng.randrange(4)
+            if kind == 0:
+                text, value = text[:-1] + ', :error "timed out"}', {**value,
+                                                                     "error": "timed out"}
+                if text.startswith("{, "):
+                    continue
+            elif kind == 1:
+                text = text + " ; a comment"
+            elif kind == 2:
+                text, value = text[:-1] + r", :c \x}", {**value, "c": "x"}
+            else:
+                text, value = text[:-1] + ', :at #inst "2026-01-01"}', {**value,
+                                                                         "at": "2026-01-01"}
+        lines.append(text)
+        values.append(value)
+    return lines, values
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_a_block_with_a_few_odd_lines_reads_them_alone_and_the_rest_by_the_fast_path(seed):
+    rng = random.Random(3000 + seed)
+    lines, values = _with_odd_lines(rng, 200)
+    text = "\n".join(lines) + "\n"
+    want = general(text)
+    assert [v for v, _ in want] == values
+    mixed = edn._mixed_block(lines, edn.Keywords(), 1, "<t>")
+    if any(edn._NOT_PLAIN.search(s) for s in lines):
+        assert mixed == want  # taken
+    assert edn.read_forms(text, "<t>") == want
+
+
+@pytest.mark.parametrize("odd", [
+    '{:a "two\nlines"}',  # a string over two lines: no line is a form of its own
+    '#_ {:skip 1}\n{:a 1}',  # a discard on its own line
+    '{:a 1} #_',  # a discard at a line's end: it takes the next line's form
+    '#foo\n{:a 1}',  # a tag at a line's end tags the next line's form
+])
+def test_odd_lines_that_are_not_forms_of_their_own_are_left_to_the_block_paths(odd):
+    rng = random.Random(7)
+    lines = [op_map(rng, jepsen=True)[0] for _ in range(40)]
+    lines[20:20] = odd.split("\n")
+    text = "\n".join(lines) + "\n"
+    assert edn._mixed_block(text.split("\n")[:-1], edn.Keywords(), 1, "<t>") is None
+    assert edn.read_forms(text, "<t>") == general(text)
+
+
+def test_record_tags_are_read_as_the_maps_they_tag_by_the_jepsen_line_path():
+    lines = ["#jepsen.history.Op{:index %d, :type :ok, :f :read, :value [1 nil]}" % i
+             for i in range(50)]
+    text = "\n".join(lines) + "\n"
+    assert edn.plain_text(text) == ("jepsen.history.Op",)
+    jepsen = edn._jepsen_block(lines, edn.Keywords())
+    assert jepsen == [{"index": i, "type": "ok", "f": "read", "value": [1, None]}
+                      for i in range(50)]
+    assert edn.read_forms(text, "<t>") == general(text)
+    assert edn.plain_text(text + "#{1 2}\n") is None  # a set is no record
