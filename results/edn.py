@@ -4,13 +4,18 @@ Python values, each with the line it starts on.
 Jepsen writes `history.edn` one operation map a line, commonly 100k-1M lines; the
 `edn_format` library's right-recursive grammar copies the growing list at every element,
 so reading such a file with it is quadratic (issue 23: 100,000 operations took 94 s).
-This reader is linear and bounded:
+This reader is linear and bounded, by the first of these paths that reads a block of
+lines (each says so or declines; all give the same values and lines):
 
-- the fast path: a block of lines with no string, comment, tag or character literal
-  (the common history shapes: maps, vectors, lists, sets, keywords, numbers, nil) is
-  rewritten by a few C-level regular-expression passes into JSON (maps and sets become
-  marked arrays, turned back into dicts / sorted lists by json's object hook) and decoded
-  by one `json.loads`;
+- the Jepsen-line path: Clojure-printed op maps one a line (`{:k v, :k v}`, or tagged as
+  records, `#jepsen.history.Op{...}`) straight into JSON objects by C-level
+  `str.replace` passes, decoded by one `json` call with no hook (see the section below
+  for why this is sound); in a block where a few lines hold strings or comments, those
+  lines are read alone by the general path and the rest by this one;
+- the block path: a block of lines with no string, comment, tag or character literal
+  (maps, vectors, lists, sets, keywords, numbers, nil) is rewritten by a few C-level
+  regular-expression passes into JSON (maps and sets become marked arrays, turned back
+  into dicts / sorted lists by json's object hook) and decoded by one `json.loads`;
 - the general path, for every other block: our own iterative tokenizer and parser
   (strings, comments, `#_` discard, tags such as `#inst` or `#jepsen.history.Op{...}`,
   `##NaN`), with no recursion, so nesting cannot overflow the stack;
