@@ -47,8 +47,8 @@ gtcheck's own whole-process figures, per file (`--per-file`, issue 23 item 3): f
 file of Porcupine's corpus and for generated histories written in Porcupine's own formats
 (etcd logs for registers, kv logs; so a peer can run the very same files), the CPU time
 (user + system of the child) and wall time of `python -m suite.cli check --model M
---format F FILE`, best of `--repeat` runs, with its verdict; and each corpus as one
-process. No Porcupine figure is printed: Porcupine cannot be built here, so its times are
+--format F FILE`, best of `--repeat` runs, its peak RSS and its verdict; and each corpus
+as one process. No Porcupine figure is printed: Porcupine cannot be built here, so its times are
 to be measured outside the project and set beside these (`--json-out` writes them).
 
     python bench/bench_linearizability.py --per-file [--repeat 3] [--json-out F.json]
@@ -552,6 +552,22 @@ def _verdict(argv: list[str], env: dict) -> str:
                                                           f"exit {out.returncode}")
 
 
+def _whole_rss(argv: list[str], env: dict, n: int) -> tuple[float, float, float]:
+    """Best-of-n CPU (user + system) and wall time of one command, and its peak RSS in
+    MB, each run measured by os.wait4 (its own rusage, not the children's maximum)."""
+    best_cpu = best_wall = float("inf")
+    rss = 0.0
+    for _ in range(n):
+        w0 = time.perf_counter()
+        proc = subprocess.Popen(argv, cwd=REPO, env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        _, _, usage = os.wait4(proc.pid, 0)
+        best_wall = min(best_wall, time.perf_counter() - w0)
+        best_cpu = min(best_cpu, usage.ru_utime + usage.ru_stime)
+        rss = max(rss, usage.ru_maxrss / 1024)
+    return best_cpu, best_wall, rss
+
+
 def bench_per_file(repeat: int, json_out: Path | None) -> bool:
     """Whole-process CPU and wall time of `gtcheck check` per file (module docstring)."""
     import tempfile
@@ -567,15 +583,16 @@ def bench_per_file(repeat: int, json_out: Path | None) -> bool:
         nonlocal ok
         argv = [*gtcheck, "--model", model, "--format", fmt, *map(str, files)]
         verdict = _verdict(argv, env)
-        cpu, wall = _whole(REPO, argv, env, n=repeat)
+        cpu, wall, rss = _whole_rss(argv, env, repeat)
         row = {"file": label, "format": fmt, "model": model, "verdict": verdict,
-               "cpu_s": round(cpu, 4), "wall_s": round(wall, 4)}
+               "cpu_s": round(cpu, 4), "wall_s": round(wall, 4), "rss_mb": round(rss, 1)}
         if expect is not None:
             row["expected"] = expect
             ok = ok and verdict == expect
         rows.append(row)
         mark = "" if expect is None or expect == verdict else f"  (expected {expect})"
-        print(f"  {label:58} {verdict:8} cpu {cpu:7.3f} s  wall {wall:7.3f} s{mark}")
+        print(f"  {label:58} {verdict:8} cpu {cpu:7.3f} s  wall {wall:7.3f} s  peak "
+              f"{rss:5.0f} MB{mark}")
 
     print(f"gtcheck's whole process per file: `python -m suite.cli check --model M --format "
           f"F FILE`, best of {repeat}, bytecode cached; load average "
