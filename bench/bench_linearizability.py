@@ -612,7 +612,12 @@ def bench_per_file(repeat: int, json_out: Path | None) -> bool:
     with tempfile.TemporaryDirectory() as d:
         print("\nGenerated histories (simulated, linearizable; written in Porcupine's "
               "format, the same operations as gtcheck JSONL beside)")
-        for label, path, fmt, model, jsonl in _porcupine_files(Path(d)):
+        # written by a child: a child's peak RSS starts at its parent's size (Linux keeps
+        # the high-water mark across fork and exec), so this process stays small
+        out = subprocess.run([sys.executable, __file__, "--write-generated", d],
+                             check=True, capture_output=True, text=True)
+        for label, path, fmt, model, jsonl in json.loads(out.stdout):
+            path, jsonl = Path(path), Path(jsonl)
             same = _verdict([*gtcheck, "--model", model, str(jsonl)], env)
             measure(f"{label} [{path.name}]", [path], fmt, model, expect="valid")
             if same != rows[-1]["verdict"]:
@@ -655,7 +660,13 @@ def main() -> int:
                     help="with --per-file: runs per file, the best one shown (default 3)")
     ap.add_argument("--json-out", type=Path, default=None,
                     help="with --per-file: also write the figures to this JSON file")
+    ap.add_argument("--write-generated", metavar="DIR", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.write_generated:
+        print(json.dumps([[label, str(path), fmt, model, str(jsonl)] for
+                          label, path, fmt, model, jsonl in
+                          _porcupine_files(Path(args.write_generated))]))
+        return 0
     if args.corpus is not None:
         CORPUS = args.corpus.resolve()
     if args.per_file:
