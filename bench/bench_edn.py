@@ -1,21 +1,30 @@
-"""Benchmark of reading Jepsen's EDN histories (issue 23, item 1): old reader vs new.
+"""Benchmark of reading Jepsen's EDN histories (issue 23, item 1).
 
 Jepsen writes `history.edn` one operation map a line. The old reader parsed the whole
 file with the `edn_format` library, whose right-recursive grammar copies the growing
-list at every element (quadratic); the new one (results/edn.py) rewrites blocks of lines
-into JSON and decodes them in C, with an iterative parser of its own for everything
-else. For list-append histories of 5,000, 10,000, 100,000 and 1,000,000 operations
-(seeded; 1-4 micro-ops per transaction over 10 active keys, a fresh key after 32 appends,
-as Jepsen's list-append workload), this prints, for each reader, the operations read per
-second through `results.formats.load(path, "edn")` (reading, parsing, building and
-validating every operation) per CPU second of the reading process (wall time is shown
-too, but on a shared machine it measures the other processes as much as this one), and
-the ratio of CPU times old / new where both ran. The old reader runs
-only at the small sizes (it takes minutes at 100,000). Each measurement runs in a fresh
-child process (argument lists, JSON on stdout), so its peak RSS is its own.
+list at every element (quadratic); results/edn.py reads Clojure-printed lines straight
+into JSON objects (the Jepsen-line path), with a regex-to-JSON block path and an
+iterative parser of its own for everything else.
 
-    python bench/bench_edn.py            # 5k, 10k, 100k, 1M
-    python bench/bench_edn.py --quick    # 5k, 10k, 100k
+For Jepsen list-append histories (1-4 micro-ops per transaction over 10 active keys, a
+fresh key after 32 appends, as Jepsen's list-append workload) and register histories
+(read / write / cas on 1,000 keys, 1% crashed, simulated linearizable;
+checked as cas-register), of 100,000 and
+1,000,000 operations (and 5,000 / 10,000 for the old reader), it prints operations per
+CPU second of:
+- the reader alone: `results.edn.iter_blocks` over the file's text (EDN to values);
+- the load: `results.formats.load(path, "edn")` (reading the file, parsing, building and
+  validating every operation);
+- the whole process: `gtcheck check --format edn --model list-append|cas-register FILE`
+  (start-up, reading, checking, the verdict), as a user runs it.
+Each measurement runs in a fresh child process (argument lists, JSON on stdout; the
+whole process's CPU is the child's user + system time), so its peak RSS is its own. Wall
+time is shown too, but on a shared machine it measures the other processes as much as
+this one. The old reader (edn_format) runs only at 5,000 and 10,000 operations (it
+takes minutes at 100,000).
+
+    python bench/bench_edn.py            # 100k and 1M, both histories
+    python bench/bench_edn.py --quick    # 100k only
 
 Goal (issue 23): at least 200,000 operations per second, linear (the rate at 1M within
 a factor 1.5 of the rate at 100k).
@@ -25,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
 import subprocess
@@ -37,10 +47,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 GOAL_OPS_PER_S = 200_000
-OLD_MAX_OPS = 10_000
 
 
-def history(n_ops: int, seed: int = 1) -> str:
+def list_append_history(n_ops: int, seed: int = 1) -> str:
     """A list-append history in Jepsen's EDN, one op map a line."""
     rng = random.Random(seed)
     slots = list(range(10))  # the 10 active keys
@@ -71,6 +80,24 @@ def history(n_ops: int, seed: int = 1) -> str:
     return "\n".join(lines) + "\n"
 
 
+def register_history(n_ops: int, seed: int = 2) -> str:
+    """A register history in Jepsen's EDN (read / write / cas on 1,000 integer keys, 1%
+    crashed), one op map a line, as Jepsen prints its Op records."""
+    from checkers.linearizability.simulate import simulate
+    ops = simulate("cas-register", n_ops // 2, random.Random(seed), concurrency=10,
+                   keys=1_000, crash_rate=0.01, values=5)  # about n_ops lines
+
+    def edn(v):
+        if v is None:
+            return "nil"
+        if isinstance(v, list):
+            return "[" + " ".join(map(edn, v)) + "]"
+        return str(v)
+    return "".join(f"{{:index {op.index}, :time {op.time}, :type :{op.type}, :process "
+                   f"{op.process}, :f :{op.f}, :key {op.key[1:]}, :value {edn(op.value)}}}\n"
+                   for op in ops)
+
+
 def old_reader(path: str) -> int:
     """The reader before issue 23: edn_format over the whole text, then plain values
     and Ops (results.formats' field rules)."""
@@ -83,58 +110,119 @@ def old_reader(path: str) -> int:
     return len(ops)
 
 
-def new_reader(path: str) -> int:
+def reader_alone(path: str) -> int:
+    from results import edn, formats
+    text = formats.read_text(path)
+    return sum(len(block) for block in edn.iter_blocks(text, path))
+
+
+def load(path: str) -> int:
     from results import formats
     return len(formats.load(path, "edn"))
 
 
-def one(reader: str, path: str) -> dict:
+MEASURES = {"old": old_reader, "reader": reader_alone, "load": load}
+
+
+def one(measure: str, path: str) -> dict:
     w0, c0 = time.perf_counter(), time.process_time()
-    n = (old_reader if reader == "old" else new_reader)(path)
+    n = MEASURES[measure](path)
     wall, cpu = time.perf_counter() - w0, time.process_time() - c0
     return {"ops": n, "wall_s": wall, "cpu_s": cpu,
             "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
-def child(reader: str, path: str) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--child", reader, path],
+def child(measure: str, path: str) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--child", measure, path],
                          check=True, capture_output=True, text=True)
     return json.loads(out.stdout)
 
 
+def whole_process(path: str, model: str, n_ops: int) -> dict:
+    """`gtcheck check --format edn --model MODEL FILE`, as a user runs it."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    w0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "suite.cli", "check", "--format", "edn",
+                             "--model", model, path], cwd=REPO, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out, err = proc.communicate()
+    wall = time.perf_counter() - w0
+    status = proc.returncode
+    if status not in (0, 1, 2):
+        raise RuntimeError(f"gtcheck check failed ({status}): {err[-1000:]}")
+    verdict = {0: "valid", 1: "invalid", 2: "unknown"}[status]
+    return {"ops": n_ops, "wall_s": wall, "verdict": verdict}
+
+
+def whole_child(path: str, model: str, n_ops: int) -> dict:
+    """whole_process in a child of its own, so RUSAGE_CHILDREN is that process alone."""
+    code = ("import json, resource, sys; sys.path.insert(0, sys.argv[1]); "
+            "import bench_edn as b; r = b.whole_process(sys.argv[2], sys.argv[3], "
+            "int(sys.argv[4])); u = resource.getrusage(resource.RUSAGE_CHILDREN); "
+            "r['cpu_s'] = u.ru_utime + u.ru_stime; r['rss_mb'] = u.ru_maxrss / 1024; "
+            "print(json.dumps(r))")
+    out = subprocess.run([sys.executable, "-c", code, str(Path(__file__).parent), path,
+                          model, str(n_ops)], check=True, capture_output=True, text=True)
+    return json.loads(out.stdout)
+
+
 def main() -> int:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--child", nargs=2, metavar=("READER", "PATH"))
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="100,000 operations only")
+    ap.add_argument("--child", nargs=2, metavar=("MEASURE", "PATH"),
+                    help=argparse.SUPPRESS)
+    ap.add_argument("--write", nargs=3, metavar=("KIND", "OPS", "PATH"),
+                    help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.write:
+        kind, n, path = args.write
+        make = list_append_history if kind == "list-append" else register_history
+        Path(path).write_text(make(int(n)))
+        return 0
     if args.child:
         print(json.dumps(one(*args.child)))
         return 0
-    sizes = [5_000, 10_000, 100_000] + ([] if args.quick else [1_000_000])
-    print(f"{'ops':>9} {'reader':>6} {'wall s':>9} {'CPU s':>8} {'ops/CPU s':>10} "
-          f"{'RSS MB':>8} {'new/old':>8}")
-    rates: dict[int, float] = {}
+    sizes = [100_000] + ([] if args.quick else [1_000_000])
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cpus, load average "
+          f"{os.getloadavg()[0]:.1f}")
+    print(f"{'history':>12} {'ops':>9} {'measure':>14} {'wall s':>8} {'CPU s':>8} "
+          f"{'ops/CPU s':>10} {'RSS MB':>7}  verdict")
+    rates: dict[tuple[str, str], dict[int, float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for n in sizes:
-            path = str(Path(tmp) / f"h{n}.edn")
-            Path(path).write_text(history(n))
-            old = child("old", path) if n <= OLD_MAX_OPS else None
-            new = child("new", path)
-            rates[n] = new["ops"] / new["cpu_s"]
-            for name, r in (("old", old), ("new", new)):
-                if r is None:
-                    continue
-                ratio = f"{(old['cpu_s'] / new['cpu_s']):8.1f}" \
-                    if name == "new" and old is not None else f"{'':>8}"
-                print(f"{r['ops']:>9} {name:>6} {r['wall_s']:>9.3f} {r['cpu_s']:>8.3f} "
-                      f"{r['ops'] / r['cpu_s']:>10.0f} {r['rss_mb']:>8.0f} {ratio}")
-    big = max(rates)
-    linear = rates[big] >= rates[100_000] / 1.5 if big > 100_000 else True
-    ok = min(rates[n] for n in rates if n >= 100_000) >= GOAL_OPS_PER_S
-    print(f"goal {GOAL_OPS_PER_S} ops per CPU second at >= 100k ops: "
-          f"{'met' if ok else 'NOT met'}; "
-          f"linear (rate at {big} within 1.5x of 100k): {'yes' if linear else 'no'}")
-    return 0 if ok and linear else 1
+        for kind, model in (("list-append", "list-append"), ("register", "cas-register")):
+            for n in [5_000, 10_000] + sizes:
+                path = str(Path(tmp) / f"{kind}-{n}.edn")
+                # written by a child: a child's peak RSS starts at its parent's size
+                # (Linux keeps the high-water mark across fork and exec), so this
+                # process never holds a million-line history
+                subprocess.run([sys.executable, __file__, "--write", kind, str(n), path],
+                               check=True)
+                lines = len(Path(path).read_text().splitlines())  # operations
+                runs = [("old", child("old", path))] if n <= 10_000 else []
+                runs += [("reader", child("reader", path)), ("load", child("load", path))]
+                if n >= 100_000:
+                    runs.append(("whole process", whole_child(path, model, lines)))
+                for name, r in runs:
+                    rate = r["ops"] / r["cpu_s"]
+                    rates.setdefault((kind, name), {})[n] = rate
+                    print(f"{kind:>12} {r['ops']:>9} {name:>14} {r['wall_s']:>8.3f} "
+                          f"{r['cpu_s']:>8.3f} {rate:>10.0f} {r['rss_mb']:>7.0f}  "
+                          f"{r.get('verdict', '')}")
+                Path(path).unlink()
+    ok = True
+    for (kind, name), by_n in sorted(rates.items()):
+        if name not in ("reader", "load"):
+            continue
+        big = max(by_n)
+        linear = by_n[big] >= by_n[100_000] / 1.5
+        fast = min(r for n, r in by_n.items() if n >= 100_000) >= GOAL_OPS_PER_S
+        ok = ok and linear and fast
+        print(f"{kind} {name}: {by_n[100_000]:.0f} ops per CPU second at 100k"
+              + (f", {by_n[big]:.0f} at {big}" if big > 100_000 else "")
+              + f"; goal {GOAL_OPS_PER_S}: {'met' if fast else 'NOT met'}; linear "
+              f"(rate at {big} within 1.5x of 100k): {'yes' if linear else 'no'}")
+    print(f"load average {os.getloadavg()[0]:.1f}")
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

@@ -42,6 +42,16 @@ from that tree):
   goal under 0.5 s;
 - reading + validating + pairing a 1,000,000-operation gtcheck history (2,000,000
   lines over 1,000 keys): seconds and peak memory; goal well under 15 s.
+
+gtcheck's own whole-process figures, per file (`--per-file`, issue 23 item 3): for every
+file of Porcupine's corpus and for generated histories written in Porcupine's own formats
+(etcd logs for registers, kv logs; so a peer can run the very same files), the CPU time
+(user + system of the child) and wall time of `python -m suite.cli check --model M
+--format F FILE`, best of `--repeat` runs, its peak RSS and its verdict; and each corpus
+as one process. No Porcupine figure is printed: Porcupine cannot be built here, so its times are
+to be measured outside the project and set beside these (`--json-out` writes them).
+
+    python bench/bench_linearizability.py --per-file [--repeat 3] [--json-out F.json]
 """
 
 from __future__ import annotations
@@ -488,6 +498,138 @@ def bench_issue11(baseline: Path, parts: tuple[str, ...] = PARTS) -> bool:
     return all(results.values())
 
 
+# --- gtcheck's own whole-process figures, per file (issue 23 item 3) ---------------------
+
+def _etcd_line(op) -> str:
+    """One op as a line of Porcupine's etcd logs (cas-register)."""
+    v = op.value
+    if op.type == "info":
+        text = ":timed-out"
+    elif op.f == "cas":
+        text = f"[{v[0]} {v[1]}]"
+    else:
+        text = "nil" if v is None else str(v)
+    return f"INFO  jepsen.util - {op.process}\t:{op.type}\t:{op.f}\t{text}\n"
+
+
+def _kv_line(op) -> str:
+    """One op as a line of Porcupine's kv logs."""
+    value = "nil" if op.value is None else json.dumps(op.value)
+    return (f"{{:process {op.process}, :type :{op.type}, :f :{op.f}, :key "
+            f"{json.dumps(op.key)}, :value {value}}}\n")
+
+
+def _porcupine_files(tmp: Path) -> list[tuple[str, Path, str, str, Path]]:
+    """Generated histories, each written in Porcupine's format and as gtcheck's JSONL:
+    (label, Porcupine-format file, format, model, JSONL file)."""
+    from results.history import write_jsonl
+    cases = []
+    for label, model, fmt, n, keys, crash, seed in (
+            ("kv 2,000 ops, one key", "kv", "porcupine-kv", 2_000, 1, 0.0, 11),
+            ("kv 100,000 ops over 10,000 keys", "kv", "porcupine-kv", 100_000, 10_000,
+             0.0, 7),
+            ("cas-register 10,000 ops c5, one key, 1% crashed", "cas-register",
+             "porcupine-etcd", 10_000, 1, 0.01, 12),
+            ("cas-register 100,000 ops c5, one key, 1% crashed", "cas-register",
+             "porcupine-etcd", 100_000, 1, 0.01, 13)):
+        ops = simulate(model, n, random.Random(seed), concurrency=5, keys=keys,
+                       crash_rate=crash, values=5)
+        stem = f"{model}-{n}-{keys}"
+        path, jsonl = tmp / f"{stem}.{'log' if fmt == 'porcupine-etcd' else 'txt'}", \
+            tmp / f"{stem}.jsonl"
+        line = _etcd_line if fmt == "porcupine-etcd" else _kv_line
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.writelines(line(op) for op in ops)  # file order is time order
+        write_jsonl(jsonl, ops)
+        cases.append((label, path, fmt, model, jsonl))
+    return cases
+
+
+def _verdict(argv: list[str], env: dict) -> str:
+    out = subprocess.run(argv, cwd=REPO, env=env, capture_output=True, text=True,
+                         check=False)
+    return {0: "valid", 1: "invalid", 2: "unknown"}.get(out.returncode,
+                                                          f"exit {out.returncode}")
+
+
+def _whole_rss(argv: list[str], env: dict, n: int) -> tuple[float, float, float]:
+    """Best-of-n CPU (user + system) and wall time of one command, and its peak RSS in
+    MB, each run measured by os.wait4 (its own rusage, not the children's maximum)."""
+    best_cpu = best_wall = float("inf")
+    rss = 0.0
+    for _ in range(n):
+        w0 = time.perf_counter()
+        proc = subprocess.Popen(argv, cwd=REPO, env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        _, _, usage = os.wait4(proc.pid, 0)
+        best_wall = min(best_wall, time.perf_counter() - w0)
+        best_cpu = min(best_cpu, usage.ru_utime + usage.ru_stime)
+        rss = max(rss, usage.ru_maxrss / 1024)
+    return best_cpu, best_wall, rss
+
+
+def bench_per_file(repeat: int, json_out: Path | None) -> bool:
+    """Whole-process CPU and wall time of `gtcheck check` per file (module docstring)."""
+    import tempfile
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    gtcheck = [sys.executable, "-m", "suite.cli", "check"]
+    subprocess.run([*gtcheck, "--help"], cwd=REPO, env=env, stdout=subprocess.DEVNULL,
+                   check=False)  # bytecode cached, as a normal install has it
+    verdicts = json.loads((CORPUS / "verdicts.json").read_text())
+    rows: list[dict] = []
+    ok = True
+
+    def measure(label: str, files: list[Path], fmt: str, model: str, expect=None):
+        nonlocal ok
+        argv = [*gtcheck, "--model", model, "--format", fmt, *map(str, files)]
+        verdict = _verdict(argv, env)
+        cpu, wall, rss = _whole_rss(argv, env, repeat)
+        row = {"file": label, "format": fmt, "model": model, "verdict": verdict,
+               "cpu_s": round(cpu, 4), "wall_s": round(wall, 4), "rss_mb": round(rss, 1)}
+        if expect is not None:
+            row["expected"] = expect
+            ok = ok and verdict == expect
+        rows.append(row)
+        mark = "" if expect is None or expect == verdict else f"  (expected {expect})"
+        print(f"  {label:58} {verdict:8} cpu {cpu:7.3f} s  wall {wall:7.3f} s  peak "
+              f"{rss:5.0f} MB{mark}")
+
+    print(f"gtcheck's whole process per file: `python -m suite.cli check --model M --format "
+          f"F FILE`, best of {repeat}, bytecode cached; load average "
+          f"{os.getloadavg()[0]:.1f}. No Porcupine figures: measure them outside the "
+          "project and set them beside these.")
+    for sub, fmt, model, pattern in (("jepsen", "porcupine-etcd", "cas-register", "*.log"),
+                                     ("kv", "porcupine-kv", "kv", "*.txt")):
+        files = [p for p in sorted((CORPUS / sub).glob(pattern)) if p.name != "etcd_095.log"]
+        print(f"\nPorcupine corpus {sub}/ ({len(files)} files; --model {model} --format "
+              f"{fmt})")
+        for f in files:
+            want = verdicts[sub].get(f.name)
+            expect = None if want is None else ("valid" if want in (True, "ok", "valid")
+                                                else "invalid")
+            measure(f"{sub}/{f.name}", [f], fmt, model, expect)
+        measure(f"{sub}/ (all {len(files)} files, one process)", files, fmt, model)
+    with tempfile.TemporaryDirectory() as d:
+        print("\nGenerated histories (simulated, linearizable; written in Porcupine's "
+              "format, the same operations as gtcheck JSONL beside)")
+        # written by a child: a child's peak RSS starts at its parent's size (Linux keeps
+        # the high-water mark across fork and exec), so this process stays small
+        out = subprocess.run([sys.executable, __file__, "--write-generated", d],
+                             check=True, capture_output=True, text=True)
+        for label, path, fmt, model, jsonl in json.loads(out.stdout):
+            path, jsonl = Path(path), Path(jsonl)
+            same = _verdict([*gtcheck, "--model", model, str(jsonl)], env)
+            measure(f"{label} [{path.name}]", [path], fmt, model, expect="valid")
+            if same != rows[-1]["verdict"]:
+                print(f"    the JSONL of the same operations is {same}")
+                ok = False
+    if json_out is not None:
+        json_out.write_text(json.dumps({"load_average": os.getloadavg()[0],
+                                        "repeat": repeat, "rows": rows}, indent=1))
+        print(f"\nwritten: {json_out}")
+    return ok
+
+
 def main() -> int:
     global CORPUS, KEY_TIMEOUT_S
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -511,9 +653,24 @@ def main() -> int:
     ap.add_argument("--corpus", type=Path, default=None,
                     help="the Porcupine corpus directory (default: "
                          "../shared/peer-histories/porcupine beside the repository)")
+    ap.add_argument("--per-file", action="store_true",
+                    help="only gtcheck's whole-process figures per corpus file and per "
+                         "generated history (issue 23 item 3)")
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="with --per-file: runs per file, the best one shown (default 3)")
+    ap.add_argument("--json-out", type=Path, default=None,
+                    help="with --per-file: also write the figures to this JSON file")
+    ap.add_argument("--write-generated", metavar="DIR", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.write_generated:
+        print(json.dumps([[label, str(path), fmt, model, str(jsonl)] for
+                          label, path, fmt, model, jsonl in
+                          _porcupine_files(Path(args.write_generated))]))
+        return 0
     if args.corpus is not None:
         CORPUS = args.corpus.resolve()
+    if args.per_file:
+        return 0 if bench_per_file(max(1, args.repeat), args.json_out) else 1
     if args.issue11:
         KEY_TIMEOUT_S = args.key_timeout
         if args.baseline is None:

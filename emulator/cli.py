@@ -14,8 +14,6 @@ from __future__ import annotations
 import json
 import signal
 import threading
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -160,6 +158,8 @@ def fault(state_file: str, action: str, args: tuple[str, ...]) -> None:
                                    "`gtcheck emulator serve`") from None
     except (ValueError, KeyError, TypeError):
         raise click.ClickException(f"{state_file} is not an emulator state file") from None
+    import urllib.error  # here: `gtcheck emulator --help` need not import http and ssl
+    import urllib.request
     body = json.dumps({"action": action, "args": list(args)}).encode()
     req = urllib.request.Request(f"{admin}/fault", data=body, method="POST",
                                  headers={"Content-Type": "application/json",

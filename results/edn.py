@@ -4,13 +4,18 @@ Python values, each with the line it starts on.
 Jepsen writes `history.edn` one operation map a line, commonly 100k-1M lines; the
 `edn_format` library's right-recursive grammar copies the growing list at every element,
 so reading such a file with it is quadratic (issue 23: 100,000 operations took 94 s).
-This reader is linear and bounded:
+This reader is linear and bounded, by the first of these paths that reads a block of
+lines (each says so or declines; all give the same values and lines):
 
-- the fast path: a block of lines with no string, comment, tag or character literal
-  (the common history shapes: maps, vectors, lists, sets, keywords, numbers, nil) is
-  rewritten by a few C-level regular-expression passes into JSON (maps and sets become
-  marked arrays, turned back into dicts / sorted lists by json's object hook) and decoded
-  by one `json.loads`;
+- the Jepsen-line path: Clojure-printed op maps one a line (`{:k v, :k v}`, or tagged as
+  records, `#jepsen.history.Op{...}`) straight into JSON objects by C-level
+  `str.replace` passes, decoded by one `json` call with no hook (see the section below
+  for why this is sound); in a block where a few lines hold strings or comments, those
+  lines are read alone by the general path and the rest by this one;
+- the block path: a block of lines with no string, comment, tag or character literal
+  (maps, vectors, lists, sets, keywords, numbers, nil) is rewritten by a few C-level
+  regular-expression passes into JSON (maps and sets become marked arrays, turned back
+  into dicts / sorted lists by json's object hook) and decoded by one `json.loads`;
 - the general path, for every other block: our own iterative tokenizer and parser
   (strings, comments, `#_` discard, tags such as `#inst` or `#jepsen.history.Op{...}`,
   `##NaN`), with no recursion, so nesting cannot overflow the stack;
@@ -31,6 +36,9 @@ import json
 import math
 import re
 import sys
+from bisect import bisect_right
+from itertools import chain
+from operator import itemgetter
 from time import monotonic
 from typing import Any, Iterator
 
@@ -50,7 +58,10 @@ _RATIO = re.compile(r"\d/\d")
 _KEYWORD = re.compile(r":([A-Za-z*+!\-_?<>=.][\w*+!\-?<>=./]*)")
 _WS = re.compile(r"[\s,]+")
 MAX_KEYWORDS = 256  # distinct keywords in a block the fast path replaces one by one
-_MAP, _SET = "\x01m", "\x01s"
+_MAP, _SET, _LINE = "\x01m", "\x01s", "\x01l"
+# each line of a block is wrapped in a marked array: the decoded wrappers say which forms
+# each line holds (see _jepsen_block on why a wrapper cannot hold another line's text)
+_LINE_JOIN = ']},{"\\u0001l":['
 
 
 def _hook(pairs: list) -> Any:
@@ -64,6 +75,8 @@ def _hook(pairs: list) -> Any:
             return dict(zip(it, it))
         if mark == _SET:
             return _sorted(items)
+        if mark == _LINE:
+            return tuple(items)  # a line's forms: JSON itself never makes a tuple
     raise ValueError("not an EDN map")
 
 
@@ -74,15 +87,18 @@ def _no_constant(name: str) -> Any:
 _DECODER = json.JSONDecoder(object_pairs_hook=_hook, parse_constant=_no_constant)
 
 
-def _fast_block(block: str) -> list | None:
-    """The top-level forms of a block of lines, or None if the fast path cannot read it
-    (then the general path does, and says what is wrong). Every step is a C-level
-    string operation: the distinct keywords are replaced longest first (so `:r` never
-    touches `:read`), and once one space is left between tokens, the spaces next to
-    brackets go and the rest become commas."""
+def _fast_block(lines: list[str]) -> list[tuple] | None:
+    """The top-level forms of each of a block of lines, or None if the fast path cannot
+    read them (then the general path does, and says what is wrong). Every step is a
+    C-level string operation: the distinct keywords are replaced longest first (so `:r`
+    never touches `:read`), and once one space is left between tokens, the spaces next
+    to brackets go and the rest become commas."""
+    block = "\x04".join(lines)  # each \x04 becomes a line wrapper's boundary
+    if block.count("\x04") != len(lines) - 1:
+        return None
     if any(c in block for c in _SPECIAL_CHARS) or block.count("#") != block.count("#{") \
-            or ("/" in block and _RATIO.search(block)):
-        return None  # strings, comments, tags, chars, quoting, ratios: the general path
+            or ("/" in block and _RATIO.search(block)) or "null" in block:
+        return None  # strings, comments, tags, chars, quoting, ratios, the symbol null
     found = _KEYWORD.findall(block)
     if block.count(":") != len(found):
         return None  # a colon that starts no keyword (`::k`, `a:b`)
@@ -99,7 +115,8 @@ def _fast_block(block: str) -> list | None:
         t = t.replace(",", " ").replace("\n", " ")
         while "  " in t:
             t = t.replace("  ", " ")
-    t = t.strip().replace("[ ", "[").replace(" ]", "]").replace(" ", ",")
+    t = t.replace(" \x04", "\x04").replace("\x04 ", "\x04").strip()
+    t = t.replace("[ ", "[").replace(" ]", "]").replace(" ", ",").replace("\x04", _LINE_JOIN)
     if "nil" in t:
         t = t.replace(",nil,", ",null,").replace(",nil,", ",null,").replace(
             "[nil,", "[null,").replace(",nil]", ",null]").replace("[nil]", "[null]")
@@ -108,11 +125,14 @@ def _fast_block(block: str) -> list | None:
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(_stack_depth() + MAX_DEPTH + 8)
     try:
-        return _DECODER.decode("[" + t + "]")
+        wrapped = _DECODER.decode('[{"\\u0001l":[' + t + "]}]")
     except (ValueError, TypeError, RecursionError):
         return None
     finally:
         sys.setrecursionlimit(limit)
+    if len(wrapped) != len(lines) or set(map(type, wrapped)) != {tuple}:
+        return None  # a form over several lines
+    return wrapped
 
 
 def _stack_depth() -> int:
@@ -127,6 +147,158 @@ def _sorted(items: list) -> list:
         return sorted(items)
     except TypeError:
         return sorted(items, key=repr)
+
+
+# --- the Jepsen-line path: Clojure's own printing, straight into JSON objects ----------
+
+# Clojure prints a map as `{:k v, :k v}`, a vector as `[a b c]`, one space apart, and
+# Jepsen's history.edn holds one such map a line. For a block of lines in exactly that
+# shape, a few C-level `str.replace` passes make JSON of it, with maps as JSON objects
+# (so json builds the dicts itself: no hook, no Python call per map):
+#   `nil` after a space or `[` -> `null`; `(`/`)` -> `[`/`]`;
+#   a map key `{:k ` or `, :k ` -> `{"k":` / `,"k":` (each key the block uses, in
+#   each of the two places it is used in);
+#   any other keyword `:k` -> `"k"` (longest first, so `:r` never touches `:read`);
+#   the spaces left (between vector elements) -> `,`;
+#   each line wrapped as `{"\u0001l":[` line `]}`, the block an array of the wrappers.
+# Soundness rests on JSON's grammar, which checks what the passes assume: a key marker
+# `"k":` is valid only in key position of an object and every object key needs one, so
+# a decoded object has exactly the EDN map's key/value alternation; a keyword the passes
+# missed or cut short, a symbol, a ratio, a stray space or comma, a map with a
+# non-keyword key, leaves invalid JSON. The wrappers' key (a string, which the line
+# text cannot hold) opens a new wrapper only where a line starts; when the decoded
+# array holds exactly as many wrappers as lines, each at the top, wrapper i closed
+# before wrapper i+1 opened with nothing but the comma between, so it closed at its own
+# line's end and holds that line's forms exactly (bare arrays would not do: `1] [2`
+# and `[[3` + `4]]` would balance each other). Declined blocks go to the paths below,
+# which say what is wrong, if anything. (tests/results/test_edn_paths.py reads random
+# EDN through every path.)
+
+_JEPSEN_KEYWORD = re.compile(r"(\{|, )?:([A-Za-z*+!\-_?<>=.][\w*+!\-?<>=./]*)")
+_PLAIN_DECODER = json.JSONDecoder(parse_constant=_no_constant)
+# a run of more than MAX_DIGITS number characters, found by C-level passes (a regular
+# expression takes 20 ns a character on a block; these take about 1)
+_NUMBER_CHARS = bytes(ord("0") if chr(b) in "0123456789.eE+-" else ord(" ")
+                      for b in range(256))
+_LONG_RUN = b"0" * (MAX_DIGITS + 1)
+
+
+class Keywords:
+    """The keywords a file's blocks use, as map keys and elsewhere: found once by a
+    regular expression, then reused block after block (a block using one more is
+    declined by JSON, and the keywords are looked for again)."""
+
+    __slots__ = ("first_keys", "keys", "values", "colon")
+
+    def __init__(self) -> None:
+        self.first_keys: tuple[str, ...] = ()  # keys seen first in a map: `{:k `
+        self.keys: tuple[str, ...] = ()  # keys seen after another: `, :k `
+        self.values: tuple[str, ...] = ()  # every other keyword, longest first
+        # a key's colon: ":" unless a keyword pass could take it for a keyword's (`:-1`
+        # after `{"k":` in `{:k -1}`, `:t` in `{"k":true}`); then \x05 until the end
+        self.colon = ":"
+
+    def learn(self, block: str) -> None:
+        found = set(_JEPSEN_KEYWORD.findall(block))
+        if len(found) > MAX_KEYWORDS:
+            raise _Declined
+        self.first_keys = tuple({k for prefix, k in found if prefix == "{"})
+        self.keys = tuple({k for prefix, k in found if prefix == ", "})
+        self.values = tuple(sorted({k for prefix, k in found if not prefix}, key=len,
+                                   reverse=True))
+        self.colon = "\x05" if any(k[0] in "-+." or any(w.startswith(k) for w in (
+            "true", "false", "null")) for k in self.values) else ":"
+
+
+class _Declined(Exception):
+    """A block the Jepsen-line path does not read."""
+
+
+_RECORD_TAG = re.compile(r"#([A-Za-z][\w.*+!\-?<>=/]*)\{")
+MAX_RECORD_TAGS = 16
+
+
+def plain_text(text: str) -> tuple[str, ...] | None:
+    """The record tags to drop (`#jepsen.history.Op{...}`: newer Jepsen prints each
+    operation as its record; the tag names the type of what is a map) when a text has
+    none of what the Jepsen-line path leaves to the others (strings, comments, other
+    tags, sets, quoting; `null`, a symbol in EDN); None when it has. Checked once for a
+    whole file, then per block only when this says no."""
+    if any(c in text for c in _SPECIAL_CHARS) or "null" in text or "\x05" in text:
+        return None
+    tags: tuple[str, ...] = ()
+    if "#" in text:
+        tags = tuple(sorted(set(_RECORD_TAG.findall(text))))
+        if len(tags) > MAX_RECORD_TAGS or \
+                sum(text.count(f"#{t}{{") for t in tags) != text.count("#"):
+            return None  # a set, a discard, a tag on anything but a map
+    return tags
+
+
+_SAMPLE_CHARS = 1 << 16  # keywords are learned from a block's first 64 KiB, then all of it
+
+
+def _jepsen_block(lines: list[str], keywords: Keywords, *,
+                  tags: tuple[str, ...] | None = None) -> list | None:
+    """The forms of `lines`, one form a line, or None (the path declines). `tags`: the
+    caller found the whole text `plain_text`, with these record tags."""
+    if tags is None:
+        tags = plain_text("\n".join(lines))
+        if tags is None:
+            return None
+    if max(map(len, lines)) > MAX_DIGITS and _LONG_RUN in "\n".join(
+            [s for s in lines if len(s) > MAX_DIGITS]).encode().translate(_NUMBER_CHARS):
+        return None  # perhaps a number the general path refuses: it says so
+    block = _LINE_JOIN.join(lines)  # the text cannot hold the joiner's `"`: see above
+    for t in tags:  # the general path reads a tagged map as the map
+        block = block.replace(f"#{t}{{", "{")
+    if "(" in block:
+        block = block.replace("(", "[").replace(")", "]")
+    if "nil" in block:
+        block = block.replace(" nil", " null").replace("[nil", "[null")
+        if block.startswith("nil"):
+            block = "null" + block[3:]
+    try:
+        forms = _decode_jepsen(block, keywords)
+        if forms is None and len(block) > _SAMPLE_CHARS:
+            keywords.learn(block[:_SAMPLE_CHARS])
+            forms = _decode_jepsen(block, keywords)
+        if forms is None:
+            keywords.learn(block)
+            forms = _decode_jepsen(block, keywords)
+    except _Declined:
+        return None
+    if forms is None or len(forms) != len(lines) or set(map(type, forms)) != {dict} \
+            or set(map(len, forms)) != {1}:
+        return None  # not every line a wrapper at the top
+    try:
+        per_line = list(map(itemgetter(_LINE), forms))
+    except KeyError:
+        return None
+    if set(map(len, per_line)) != {1}:
+        return None  # a line without a form, or with two
+    return list(chain.from_iterable(per_line))
+
+
+def _decode_jepsen(block: str, keywords: Keywords) -> list | None:
+    t, colon = block, keywords.colon
+    for k in keywords.first_keys:
+        t = t.replace("{:" + k + " ", '{"' + k + '"' + colon)
+    for k in keywords.keys:
+        t = t.replace(", :" + k + " ", ',"' + k + '"' + colon)
+    for k in keywords.values:
+        t = t.replace(":" + k, '"' + k + '"')
+    t = t.replace(" ", ",")
+    if colon != ":":
+        t = t.replace(colon, ":")
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(_stack_depth() + MAX_DEPTH + 8)
+    try:
+        return _PLAIN_DECODER.decode('[{"\\u0001l":[' + t + "]}]")
+    except (ValueError, TypeError, RecursionError):
+        return None
+    finally:
+        sys.setrecursionlimit(limit)
 
 
 # --- the general path: an iterative tokenizer and parser ------------------------------
@@ -325,8 +497,10 @@ def iter_blocks(text: str, source: str = "<edn>", *, deadline: float | None = No
     # heap would cost more than the reading (as results.history.parse_jsonl does)
     collecting = gc.isenabled()
     gc.disable()
+    keywords = Keywords()
     try:
         lines = text.split("\n")
+        tags = plain_text(text)  # None: each block is checked apart
         i, n, pos = 0, len(lines), 0  # next line to read, and its offset in text
         while i < n:
             if deadline is not None and monotonic() > deadline:
@@ -334,16 +508,29 @@ def iter_blocks(text: str, source: str = "<edn>", *, deadline: float | None = No
                 raise ReadTimedOut(f"{source}: reading passed the deadline at line "
                                    f"{base + i + 1}")
             j = min(i + BLOCK_LINES, n)
-            joined = "\n".join(lines[i:j])
-            block_end = pos + len(joined) + 1  # offset of line j
-            forms = _fast_block(joined)
-            if forms is not None:
-                starts = [base + i + k + 1 for k, s in enumerate(lines[i:j])
-                          if s and not s.isspace()]
-                if len(forms) == len(starts):  # one form a line
-                    i, pos = j, block_end
-                    yield list(zip(forms, starts))
-                    continue
+            seg = lines[i:j]
+            while seg and not seg[-1]:
+                seg.pop()  # the empty line after the file's last newline
+            forms = _jepsen_block(seg, keywords, tags=tags) if seg else None
+            block_end = pos + sum(map(len, lines[i:j])) + (j - i)  # line j's offset
+            if forms is not None:  # one form a line, from line i on
+                starts = range(base + i + 1, base + i + 1 + len(forms))
+                i, pos = j, block_end
+                yield list(zip(forms, starts))
+                continue
+            mixed = _mixed_block(seg, keywords, base + i + 1, source) \
+                if seg and tags is None else None
+            if mixed is not None:  # plain lines by the Jepsen-line path, the rest alone
+                i, pos = j, block_end
+                yield mixed
+                continue
+            per_line = _fast_block(lines[i:j])
+            if per_line is not None:  # each line's forms
+                out = [(f, base + i + k + 1) for k, line_forms in enumerate(per_line)
+                       for f in line_forms]
+                i, pos = j, block_end
+                yield out
+                continue
             out: list[tuple[Any, int]] = []
             i, pos = _general_block(text, lines, i, j, pos, block_end, source, deadline,
                                     out, base)
@@ -351,6 +538,53 @@ def iter_blocks(text: str, source: str = "<edn>", *, deadline: float | None = No
     finally:
         if collecting:
             gc.enable()
+
+
+# what makes a line not plain (plain_text), but for record tags: found by one scan
+_NOT_PLAIN = re.compile(r"""["\\;^`~@'\x05]|null|#(?![A-Za-z][\w.*+!\-?<>=/]*\{)""")
+_TRAILING_TAG = re.compile(r"#[A-Za-z][\w.*+!\-?<>=/]*\s*$")
+MIXED_SHARE = 0.1  # at most this share of a block's lines read one by one
+
+
+def _mixed_block(lines: list[str], keywords: Keywords, first_line: int, source: str
+                 ) -> list[tuple[Any, int]] | None:
+    """A block with a few lines the Jepsen-line path does not read (a string in an
+    `:error`, a nemesis op's map of strings): those lines each by the general path
+    alone, the others by the Jepsen-line path; or None (then the block paths below).
+    The answer is the whole block's only when every line holds its own forms: the
+    Jepsen-line path proves it of its lines (one form each), and a line read alone must
+    be one complete form (or blank, or a comment), with no `#_` (which would discard
+    the next line's form) and no tag at its end (which would tag it)."""
+    joined = "\n".join(lines)
+    starts = [0]
+    for s in lines:
+        starts.append(starts[-1] + len(s) + 1)
+    odd = sorted({bisect_right(starts, m.start()) - 1 for m in _NOT_PLAIN.finditer(joined)})
+    if not odd or len(odd) > MIXED_SHARE * len(lines):
+        return None
+    odd_set = set(odd)
+    out: dict[int, list] = {}
+    for k in odd:
+        s = lines[k]
+        if "#_" in s or _TRAILING_TAG.search(s):
+            return None
+        try:
+            forms = [f for f, _, _ in _general(s, 0, first_line + k, source, None)]
+        except (BadInput, _Unsupported):
+            return None  # not a form of its own (or an odd one): the block paths say
+        stripped = s.strip()
+        if len(forms) != 1 and not (not forms and (not stripped or stripped[0] == ";")):
+            return None
+        out[k] = forms
+    rest = [k for k in range(len(lines)) if k not in odd_set and lines[k].strip()]
+    if rest:
+        plain = [lines[k] for k in rest]
+        forms = _jepsen_block(plain, keywords)
+        if forms is None:
+            return None
+        for k, f in zip(rest, forms):
+            out[k] = [f]
+    return [(f, first_line + k) for k in sorted(out) for f in out[k]]
 
 
 def _general_block(text: str, lines: list[str], i: int, j: int, pos: int, block_end: int,

@@ -316,20 +316,22 @@ def run(target, mode, regions, witness, workload, nemesis, nemesis_interval,
                 gsi_reads=gsi_reads,
                 ).stamped(argv=tuple(sys.argv))
     import threading
+    from results.plot_worker import PlotWorker
     stop, abort = threading.Event(), threading.Event()
-    # The plots' matplotlib takes about half a second to import: do it while the run
-    # waits on its operations rather than after, when the user waits on it.
-    warm = threading.Thread(target=_import_plotting, name="gtcheck-import-plots", daemon=True)
-    warm.start()
+    # The plots are drawn by a child process that imports matplotlib on the other core
+    # while the run goes, and draws while this process writes the report.
+    plotter = PlotWorker()
 
     def run_one(t: Test) -> core.RunResult:
         with core.stop_on_signals(stop, abort, log=_stderr):
             result = core.run_test(t, store=Store(store_root), stop=stop, abort=abort,
                                    log=_stderr, progress=_stderr)
+        if (result.run_dir.path / "history.jsonl").exists():
+            plotter.request(result.run_dir.path)
         for line in after_run(result, t):  # the demos' tables; report.html
             click.echo(line)
         click.echo(core.summary(result, t))
-        for line in plot_lines(result):  # after the verdict
+        for line in plot_lines(result, plotter):  # after the verdict
             click.echo(line)
         return result
 
@@ -338,20 +340,10 @@ def run(target, mode, regions, witness, workload, nemesis, nemesis_interval,
             return exit_code(run_one(test).valid)
         done = run_series(test, test_count, run_one, _stderr)
     finally:
-        warm.join()  # never leave the interpreter while a thread is importing
+        plotter.close()
     text, valid = series_summary(done, test_count)
     click.echo(text)
     return exit_code(valid)
-
-
-def _import_plotting() -> None:
-    """Import what the end of a run draws with (results/plots.py), ahead of time."""
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot  # noqa: F401
-    except Exception:  # noqa: BLE001 -- write_plots imports it again and reports why
-        return
 
 
 @main.command()
@@ -476,7 +468,7 @@ main.add_lazy_command("serve", "results.report_cli:serve_command",
                       "logs).")
 main.add_lazy_command("aws", "suite.aws_cmd:aws",
                       "Housekeeping for the aws target (real DynamoDB global tables).")
-main.add_lazy_command("conform", "suite.conform:conform",
+main.add_lazy_command("conform", "suite.conform_cmd:conform",
                       "Judge a DynamoDB-compatible endpoint set against SEMANTICS.md's "
                       "observable claims.")
 main.add_lazy_command("worker", "suite.remote.worker:worker_command",

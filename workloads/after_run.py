@@ -56,15 +56,19 @@ def after_run(result: Any, test: Any) -> list[str]:
     return lines
 
 
-def plot_lines(result: Any) -> list[str]:
+def plot_lines(result: Any, worker: Any = None) -> list[str]:
     """Write the PNG plots; the line to print after the verdict (issue 25: `verdict:`
-    first, then where things are)."""
+    first, then where things are). With a `results.plot_worker.PlotWorker` that was
+    asked for this run's plots (`worker.request`), its answer."""
     path = result.run_dir.path
     if not (path / "history.jsonl").exists():
         return []
     try:
-        from results.plots import write_plots
-        written = write_plots(path)
+        if worker is not None:
+            written = worker.plots()
+        else:
+            from results.plots import write_plots
+            written = write_plots(path)
     except Exception as e:  # noqa: BLE001 -- a plot failure must not hide the verdict
         return [f"plots: not written ({type(e).__name__}: {e})"]
     return ["plots: " + ", ".join(str(p) for p in written)] if written else []

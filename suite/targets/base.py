@@ -244,9 +244,11 @@ class GlobalTableProvisioner:
     cancelled: Callable[[], bool] | None = None
 
     def _polls(self) -> Iterator[float]:
-        """Sleeps between polls: from 50 ms doubling up to `poll_s` (a fast endpoint is
-        not kept waiting; a slow control plane is not polled needlessly often)."""
-        wait = min(0.05, self.poll_s)
+        """Sleeps between polls: from 10 ms doubling up to `poll_s` (a fast endpoint is
+        not kept waiting -- the emulator's instant control plane is ACTIVE at once, and
+        its second, confirming read then follows in 10 ms, not 50; a slow control plane
+        is not polled needlessly often)."""
+        wait = min(0.01, self.poll_s)
         while True:
             yield wait
             wait = min(self.poll_s, wait * 2)

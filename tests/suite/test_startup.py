@@ -44,3 +44,8 @@ def test_lazy_commands_short_help_is_their_docstrings():
     for name, short in lazy.items():
         assert main.commands[name].get_short_help_str(10_000) == short, name
         assert f"  {name} " in listing
+
+
+def test_test_all_mode_choices_name_the_battery_s_modes():
+    from suite import battery, test_all_cmd
+    assert test_all_cmd.MODE_CHOICES == ("async", "strong", battery.BOTH)

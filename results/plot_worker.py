@@ -1,0 +1,115 @@
+"""The PNG plots of `gtcheck run`, drawn by a child process started when the run starts.
+
+matplotlib takes about half a second of CPU to import and the drawing as long again
+(bench/bench_startup.py): in the run's own process that is time the user waits for, and
+an import done in a thread during the run holds the interpreter lock the run's clients
+and the embedded emulator need. A child process imports it on the machine's other core
+while the run goes, then draws each run directory it is handed (results.plots, the same
+function `gtcheck report` uses), so the drawing also overlaps what the parent does
+meanwhile (the report). The protocol is one line each way, on the child's stdin and
+stdout: a run directory's path in; a JSON object out, `{"written": [paths]}` or
+`{"error": "..."}`. Nothing else is read from the pipe (no pickle). When the child
+cannot be started or dies, `plots` draws in this process instead, so the plots never
+depend on it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import IO
+
+_PACKAGE_ROOT = str(Path(__file__).resolve().parents[1])  # holds results/, for the child
+
+
+class PlotWorker:
+    """A child process that draws run directories' plots (see the module docstring)."""
+
+    def __init__(self) -> None:
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (_PACKAGE_ROOT, env.get("PYTHONPATH")) if p)
+        try:
+            self._proc: subprocess.Popen | None = subprocess.Popen(
+                [sys.executable, "-m", "results.plot_worker"], stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
+                cwd=_PACKAGE_ROOT)
+        except OSError:
+            self._proc = None
+        self._pending: Path | None = None
+
+    def request(self, run_dir: str | os.PathLike) -> None:
+        """Start drawing `run_dir`'s plots (the answer is `plots`'s)."""
+        self._pending = Path(run_dir)
+        if self._proc is None:
+            return
+        try:
+            self._proc.stdin.write(f"{self._pending}\n")
+            self._proc.stdin.flush()
+        except OSError:  # the child is gone: `plots` draws here
+            self._stop()
+
+    def plots(self) -> list[Path]:
+        """The plots of the run directory last requested: the child's answer, or, if it
+        has none, drawn here. Raises what `results.plots.write_plots` raises."""
+        run_dir, self._pending = self._pending, None
+        if run_dir is None:
+            raise ValueError("no plots were requested")
+        if self._proc is not None:
+            line = self._proc.stdout.readline()
+            answer = json.loads(line) if line.startswith("{") else None
+            if isinstance(answer, dict) and "written" in answer:
+                return [Path(p) for p in answer["written"]]
+            if isinstance(answer, dict) and "error" in answer:
+                raise RuntimeError(answer["error"])
+            self._stop()  # no answer: the child died; draw here
+        from results.plots import write_plots
+        return write_plots(run_dir)
+
+    def close(self) -> None:
+        """End the child (it exits at the end of its input) and wait for it."""
+        self._stop()
+
+    def _stop(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        proc.stdin.close()  # flushed after every request: nothing left to write
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()
+
+
+def serve(lines: IO[str], out: IO[str]) -> None:
+    """The child: import matplotlib, then draw each run directory read from `lines`."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot  # noqa: F401 -- imported now, while the run goes
+
+    from results.plots import write_plots
+    for line in lines:
+        path = line.rstrip("\n")
+        try:
+            answer = {"written": [str(p) for p in write_plots(path)]}
+        except Exception as e:  # noqa: BLE001 -- said to the parent, which prints it
+            answer = {"error": f"{type(e).__name__}: {e}"}
+        out.write(json.dumps(answer) + "\n")
+        out.flush()
+
+
+def main() -> None:
+    serve(sys.stdin, sys.stdout)
+    sys.stdout.flush()
+    # Every answer is written and every plot file closed: skip the interpreter's
+    # teardown of matplotlib's modules (a second under load), which the parent waits for.
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()

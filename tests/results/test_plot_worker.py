@@ -1,0 +1,73 @@
+"""results.plot_worker: the child process that draws `gtcheck run`'s plots answers with
+the same files results.plots writes, says a failure as an error, and is replaced by
+drawing in-process when it is gone."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from results.history import Op, write_jsonl
+from results.plot_worker import PlotWorker
+
+
+def _run_dir(tmp_path, name="run"):
+    d = tmp_path / "register-strong" / name
+    d.mkdir(parents=True)
+    ops = []
+    for i in range(20):
+        t = i * 10_000_000
+        ops.append(Op(index=2 * i, time=t, type="invoke", process=i % 3, f="write",
+                      key="k", value=i, region="us-east-1"))
+        ops.append(Op(index=2 * i + 1, time=t + 3_000_000, type="ok", process=i % 3,
+                      f="write", key="k", value=i, region="us-east-1"))
+    write_jsonl(d / "history.jsonl", ops)
+    return d
+
+
+def test_the_child_draws_each_requested_run_directory(tmp_path):
+    worker = PlotWorker()
+    try:
+        for name in ("a", "b"):  # one child serves a series of runs
+            d = _run_dir(tmp_path, name)
+            worker.request(d)
+            written = worker.plots()
+            assert sorted(p.name for p in written) == ["availability.png", "latency.png"]
+            for p in written:
+                assert p.parent == d and p.read_bytes().startswith(b"\x89PNG")
+    finally:
+        worker.close()
+    assert worker._proc is None
+
+
+def test_a_failure_in_the_child_is_said_as_an_error(tmp_path):
+    worker = PlotWorker()
+    try:
+        worker.request(tmp_path / "missing")
+        with pytest.raises(RuntimeError, match="BadInput|cannot read"):
+            worker.plots()
+    finally:
+        worker.close()
+
+
+def test_without_the_child_the_plots_are_drawn_here(tmp_path):
+    worker = PlotWorker()
+    worker.close()  # gone before the request
+    d = _run_dir(tmp_path)
+    worker.request(d)
+    assert sorted(p.name for p in worker.plots()) == ["availability.png", "latency.png"]
+    assert (d / "latency.png").stat().st_size > 0
+
+
+def test_the_protocol_is_one_json_line_each_way(tmp_path):
+    import io
+
+    from results.plot_worker import serve
+    d = _run_dir(tmp_path)
+    out = io.StringIO()
+    serve(io.StringIO(f"{d}\n{tmp_path / 'missing'}\n"), out)
+    first, second = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert sorted(first["written"]) == sorted(str(d / n) for n in ("availability.png",
+                                                                   "latency.png"))
+    assert "error" in second
