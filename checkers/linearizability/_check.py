@@ -99,6 +99,7 @@ def partitions(model: Model, calls: Sequence[Call]) -> dict[Hashable, list[Call]
 SETTLE_FRACTION = 1.0   # after a first invalid key: extra time, as a share of time spent
 SETTLE_MIN_S = 1.0      # ... and at least this long (never past the deadline)
 COUNTEREXAMPLES_MAX = 20  # invalid keys whose counterexamples a result carries
+ACTIVE_MAX = 16         # searches interleaved at once (each holds its key's search state)
 
 
 def check_parts(model: Model, parts: dict[Hashable, list[Call]], init_state: Hashable,
@@ -108,7 +109,12 @@ def check_parts(model: Model, parts: dict[Hashable, list[Call]], init_state: Has
 
     Each partition's search is a generator advanced one slice at a time, round-robin, so a
     cheap invalid key is found even when another key would take long (Porcupine gets the
-    same effect from one goroutine per key and a kill switch). Once a key is invalid the
+    same effect from one goroutine per key and a kill switch). At most ACTIVE_MAX searches
+    are under way at once, the next key's starting when one finishes: a search holds its
+    key's linked list and memo tables until it ends, so interleaving every key of a
+    1,000-key history at once held all of them (0.9 GB at 1M counter operations), while
+    ACTIVE_MAX - 1 slots keep flowing past a long key just the same.
+    Once a key is invalid the
     verdict is settled: the others get as much time again as was spent so far, and at
     least SETTLE_MIN_S (so every other invalid key a search can settle in that time gets
     its own counterexample), then the keys left unfinished are reported as
@@ -119,20 +125,25 @@ def check_parts(model: Model, parts: dict[Hashable, list[Call]], init_state: Has
     """
     results: dict[Hashable, tuple[dict, list[Call]]] = {}
     active: dict[Hashable, tuple[Generator, list[Call]]] = {}
+    waiting: list[tuple[Hashable, list[Call]]] = []  # overlapping keys not yet begun
     t0 = time.monotonic()
     settle_by: float | None = None
     for k, calls in parts.items():
         kept = model.prune(drop_late_crashes(calls))
         done = sequential(model, kept, init_state)
         if done is None:
-            active[k] = (searcher(model, kept, init_state, track=True), kept)
+            waiting.append((k, kept))
             continue
         results[k] = (done, kept)
         if done["valid"] is False and settle_by is None:
             now = time.monotonic()
             settle_by = now + (SETTLE_FRACTION * (now - t0) + SETTLE_MIN_S if settle else 0.0)
+    waiting.reverse()  # popped from the end: keys begin in key order
     reason = None
-    while active and reason is None:
+    while (active or waiting) and reason is None:
+        while waiting and len(active) < ACTIVE_MAX:
+            k, kept = waiting.pop()
+            active[k] = (searcher(model, kept, init_state, track=True), kept)
         for k in list(active):
             gen, kept = active[k]
             try:
@@ -151,6 +162,8 @@ def check_parts(model: Model, parts: dict[Hashable, list[Call]], init_state: Has
                 break
     for k, (gen, kept) in active.items():
         gen.close()
+        results[k] = ({"valid": UNKNOWN, "reason": reason}, kept)
+    for k, kept in waiting:
         results[k] = ({"valid": UNKNOWN, "reason": reason}, kept)
     return {k: results[k] for k in parts}
 
