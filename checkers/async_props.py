@@ -64,33 +64,46 @@ def _observations(pairs: Sequence[Pair], stream: str) -> dict[tuple, dict[Any, _
 
 
 def _observe(pairs: Iterable[Pair], stream: str) -> dict[tuple, dict[Any, _Seen]]:
+    # (`ob.is_sc`, `ob.region_of`, `ob.read_value` and `_Seen.add` / `add_end` inlined:
+    # this loop visits every operation of the history, twice)
     groups: dict[tuple, dict[Any, _Seen]] = defaultdict(dict)
+    sc_stream = stream == "sc"
+    freeze = ob.freeze
     for p in pairs:
-        if p.type != OK:
+        c = p.complete
+        if c is None or c.type != OK:
             continue
-        f = p.invoke.f
+        inv = p.invoke
+        f = inv.f
         only_end = False
         if f == "read":
-            if ob.is_sc(p) != (stream == "sc"):
-                if stream != "sc":
+            consistent = inv.consistent
+            if consistent is None:
+                consistent = c.consistent
+            if (consistent is not False) != sc_stream:
+                if not sc_stream:
                     continue
                 only_end = True
-            values = [ob.freeze(ob.read_value(p))]
-        elif f in WRITE_FS and stream == "sc":
-            values = [ob.freeze(ob.written_value(p))]
-            if f == "cas" and isinstance(p.invoke.value, list | tuple):
-                values.append(ob.freeze(p.invoke.value[0]))
+            values = (freeze(c.value),)
+        elif sc_stream and f in WRITE_FS:
+            values = (freeze(ob.written_value(p)),)
+            if f == "cas" and isinstance(inv.value, list | tuple):
+                values += (freeze(inv.value[0]),)
         else:
             continue
-        g = groups[(ob.region_of(p), p.invoke.key)]
+        region = inv.region
+        if region is None:
+            region = c.region
+        g = groups[(region, inv.key)]
+        start, end = inv.time, c.time
         for v in values:
             seen = g.get(v)
             if seen is None:
                 seen = g[v] = _Seen(v)
-            if only_end:
-                seen.add_end(p)
-            else:
-                seen.add(p)
+            if end < seen.end:
+                seen.end, seen.end_pair = end, p
+            if not only_end and start > seen.start:
+                seen.start, seen.start_pair = start, p
     deleted = ob.deleted_keys(pairs)
     for (_, key), g in groups.items():
         if key in deleted:
@@ -114,8 +127,15 @@ def _two_cycles(seen: Iterable[_Seen]) -> list[tuple[_Seen, _Seen]]:
     i, found, done = 0, [], set()
     for w in by_start:
         while i < len(by_end) and by_end[i].end < w.start:
-            s = by_end[i]
-            top = sorted([t for t in top if t is not s] + [s], key=lambda t: -t.start)[:2]
+            s = by_end[i]  # kept as a stable sort on -start of top + [s] would keep it
+            if not top:
+                top = [s]
+            elif len(top) == 1:
+                top = [top[0], s] if top[0].start >= s.start else [s, top[0]]
+            elif s.start > top[0].start:
+                top = [s, top[0]]
+            elif s.start > top[1].start:
+                top = [top[0], s]
             i += 1
         best = next((t for t in top if t is not w), None)
         if best is not None and best.start > w.end:
