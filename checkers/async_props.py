@@ -29,6 +29,8 @@ from checkers import observe as ob
 from checkers.observe import NEG_INF, WRITE_FS, Pair
 from results.history import OK
 
+INF = float("inf")
+
 
 # --- per-region order (monotonic reads, read-your-writes) ----------------------------
 
@@ -64,33 +66,46 @@ def _observations(pairs: Sequence[Pair], stream: str) -> dict[tuple, dict[Any, _
 
 
 def _observe(pairs: Iterable[Pair], stream: str) -> dict[tuple, dict[Any, _Seen]]:
+    # (`ob.is_sc`, `ob.region_of`, `ob.read_value` and `_Seen.add` / `add_end` inlined:
+    # this loop visits every operation of the history, twice)
     groups: dict[tuple, dict[Any, _Seen]] = defaultdict(dict)
+    sc_stream = stream == "sc"
+    freeze = ob.freeze
     for p in pairs:
-        if p.type != OK:
+        c = p.complete
+        if c is None or c.type != OK:
             continue
-        f = p.invoke.f
+        inv = p.invoke
+        f = inv.f
         only_end = False
         if f == "read":
-            if ob.is_sc(p) != (stream == "sc"):
-                if stream != "sc":
+            consistent = inv.consistent
+            if consistent is None:
+                consistent = c.consistent
+            if (consistent is not False) != sc_stream:
+                if not sc_stream:
                     continue
                 only_end = True
-            values = [ob.freeze(ob.read_value(p))]
-        elif f in WRITE_FS and stream == "sc":
-            values = [ob.freeze(ob.written_value(p))]
-            if f == "cas" and isinstance(p.invoke.value, list | tuple):
-                values.append(ob.freeze(p.invoke.value[0]))
+            values = (freeze(c.value),)
+        elif sc_stream and f in WRITE_FS:
+            values = (freeze(ob.written_value(p)),)
+            if f == "cas" and isinstance(inv.value, list | tuple):
+                values += (freeze(inv.value[0]),)
         else:
             continue
-        g = groups[(ob.region_of(p), p.invoke.key)]
+        region = inv.region
+        if region is None:
+            region = c.region
+        g = groups[(region, inv.key)]
+        start, end = inv.time, c.time
         for v in values:
             seen = g.get(v)
             if seen is None:
                 seen = g[v] = _Seen(v)
-            if only_end:
-                seen.add_end(p)
-            else:
-                seen.add(p)
+            if end < seen.end:
+                seen.end, seen.end_pair = end, p
+            if not only_end and start > seen.start:
+                seen.start, seen.start_pair = start, p
     deleted = ob.deleted_keys(pairs)
     for (_, key), g in groups.items():
         if key in deleted:
@@ -114,8 +129,15 @@ def _two_cycles(seen: Iterable[_Seen]) -> list[tuple[_Seen, _Seen]]:
     i, found, done = 0, [], set()
     for w in by_start:
         while i < len(by_end) and by_end[i].end < w.start:
-            s = by_end[i]
-            top = sorted([t for t in top if t is not s] + [s], key=lambda t: -t.start)[:2]
+            s = by_end[i]  # kept as a stable sort on -start of top + [s] would keep it
+            if not top:
+                top = [s]
+            elif len(top) == 1:
+                top = [top[0], s] if top[0].start >= s.start else [s, top[0]]
+            elif s.start > top[0].start:
+                top = [s, top[0]]
+            elif s.start > top[1].start:
+                top = [top[0], s]
             i += 1
         best = next((t for t in top if t is not w), None)
         if best is not None and best.start > w.end:
@@ -268,14 +290,9 @@ def version_order_anomalies(pairs: Sequence[Pair], writes: Mapping[tuple, ob.Wri
     for key, per_region in by_key.items():
         if len(per_region) < 2:
             continue
-        ids: dict[Any, int] = {}
-        succ: list[list[int]] = []
-        region_of_node: list[str | None] = []
-
-        def node(region=None, value=None, *, time_node=False) -> int:
-            succ.append([])
-            region_of_node.append(region if time_node else None)
-            return len(succ) - 1
+        ids: dict[Any, int] = {}  # value -> its node
+        succ: list[list[int]] = []  # node -> successors
+        region_of_node: list[str | None] = []  # a time node's region (None: a value)
 
         for region, seen in per_region:
             items = []
@@ -285,15 +302,20 @@ def version_order_anomalies(pairs: Sequence[Pair], writes: Mapping[tuple, ob.Wri
                     if a is None or len(a.happened_maybe) != 1:
                         continue
                 if v not in ids:
-                    ids[v] = node(value=v)
+                    ids[v] = len(succ)
+                    succ.append([])
+                    region_of_node.append(None)
                 items.append(sn)
             # v's edges leave from the end of its latest observation (not its earliest
             # end): a weaker fact, still true, and no path in one region comes back to v
-            outs = sorted((_last_end(sn), k) for k, sn in enumerate(items)
-                          if _last_end(sn) != float("inf"))
+            lasts = [_last_end(sn) for sn in items]
+            outs = sorted((e, k) for k, e in enumerate(lasts) if e != INF)
             by_end = [items[k] for _, k in outs]
             ends = [e for e, _ in outs]
-            chain = [node(region, time_node=True) for _ in by_end]
+            base = len(succ)  # the chain of time nodes, one per end, in time order
+            chain = range(base, base + len(by_end))
+            succ.extend([] for _ in by_end)
+            region_of_node.extend([region] * len(by_end))
             for i, sn in enumerate(by_end):
                 succ[ids[sn.value]].append(chain[i])
                 if i:
@@ -377,7 +399,7 @@ def _cas_order_anomalies(pairs: Sequence[Pair], observed: Mapping[tuple, dict],
     with more than one write attempt that may have happened are left alone."""
     out = []
     for p in pairs:
-        if p.type != OK or p.invoke.f != "cas" or not isinstance(p.invoke.value, list | tuple):
+        if p.invoke.f != "cas" or p.type != OK or not isinstance(p.invoke.value, list | tuple):
             continue
         old, new = (ob.freeze(x) for x in p.invoke.value)
         if old == new:
@@ -419,13 +441,13 @@ def _cas_straddle_anomalies(pairs: Sequence[Pair], observed: Mapping[tuple, dict
     (old before v), neither order works (A01, A05)."""
     reads: dict[tuple, list[Pair]] = defaultdict(list)
     for p in pairs:
-        if p.type == OK and p.invoke.f == "read" and ob.is_sc(p):
+        if p.invoke.f == "read" and p.type == OK and ob.is_sc(p):
             reads[(ob.region_of(p), p.invoke.key)].append(p)
     index = {g: (sorted(ps, key=lambda p: p.start), max(p.end - p.start for p in ps))
              for g, ps in reads.items()}
     out = []
     for c in pairs:
-        if c.type != OK or c.invoke.f != "cas" or not isinstance(c.invoke.value, list | tuple):
+        if c.invoke.f != "cas" or c.type != OK or not isinstance(c.invoke.value, list | tuple):
             continue
         g = (ob.region_of(c), c.invoke.key)
         if g not in index:
@@ -460,28 +482,45 @@ def older_than_seen_anomalies(pairs: Sequence[Pair], writes: Mapping[tuple, ob.W
                               skip: set[int] = frozenset()) -> list[dict]:
     """Reads in a region returning a value provably older than one an earlier read in the
     same region (same stream) returned: every write of the older value was acknowledged
-    before any write of the newer one began, so every copy holds them in that order."""
+    before any write of the newer one began, so every copy holds them in that order.
+
+    (The real-time sweep of `ob.completed_before_each`, over arrays: it visits every read
+    of the history, once per stream.)"""
     groups = ob.reads_by_region_and_key(
         p for p in pairs
-        if p.type == OK and p.invoke.f == "read"
+        if p.invoke.f == "read" and p.type == OK
         and (stream == "sc" or not ob.is_sc(p)))
     out = []
+    freeze = ob.freeze
+    sc_stream = stream == "sc"
     for (region, key), reads in groups.items():
-        def floor(p: Pair) -> float:  # the version's lowest possible write time
-            v = ob.freeze(ob.read_value(p))
-            a = writes.get((key, v))
-            first = a.first_invoke() if a is not None else None
-            return NEG_INF if v is None or first is None else first
-        best, best_floor = None, NEG_INF
-        for p, done in ob.completed_before_each(reads):
-            for q in done:
-                f = floor(q)
+        floors: dict[Any, float] = {}
+        n = len(reads)
+        values = [freeze(p.complete.value) for p in reads]  # ok reads: completed
+        starts = [p.invoke.time for p in reads]
+        ends = [p.complete.time for p in reads]
+        by_end = sorted(range(n), key=ends.__getitem__)
+        i, best, best_floor = 0, -1, NEG_INF
+        for k in sorted(range(n), key=starts.__getitem__):
+            start = starts[k]
+            while i < n and ends[by_end[i]] < start:  # reads done before this one began
+                q = by_end[i]
+                v = values[q]
+                f = floors.get(v)
+                if f is None:  # the version's lowest possible write time
+                    a = writes.get((key, v))
+                    first = a.first_invoke() if a is not None else None
+                    f = floors[v] = NEG_INF if v is None or first is None else first
                 if f > best_floor:
                     best, best_floor = q, f
-            if best is None or p.invoke.index in skip or ob.is_sc(p) != (stream == "sc"):
+                i += 1
+            if best < 0:
                 continue
-            value = ob.freeze(ob.read_value(p))
-            if value == ob.freeze(ob.read_value(best)):
+            p = reads[k]
+            if p.invoke.index in skip or ob.is_sc(p) != sc_stream:
+                continue
+            value = values[k]
+            if value == values[best]:
                 continue
             a = writes.get((key, value))
             if value is None and a is None:  # never deleted: absent only at the start
@@ -490,17 +529,18 @@ def older_than_seen_anomalies(pairs: Sequence[Pair], writes: Mapping[tuple, ob.W
                 end = a.latest_end() if a is not None else None
             if end is None or not best_floor > end + margin_ns:
                 continue
-            name = "SC" if stream == "sc" else "EC"
+            seen = reads[best]
+            name = "SC" if sc_stream else "EC"
             got = "found no item" if value is None else f"returned {ob.show(value)}"
             out.append(ob.anomaly(
                 "non-monotonic-read", expected=expected, key=key, region=region,
-                ops=[best.invoke.index, p.invoke.index], stream=name,
+                ops=[seen.invoke.index, p.invoke.index], stream=name,
                 explanation=(f"{name} reads of {key} in {region} went back in time: op "
-                             f"{best.invoke.index} returned {ob.show(ob.read_value(best))} "
-                             f"(done at {ob.secs(best.end)}), then op {p.invoke.index} {got} "
+                             f"{seen.invoke.index} returned {ob.show(ob.read_value(seen))} "
+                             f"(done at {ob.secs(seen.end)}), then op {p.invoke.index} {got} "
                              f"(begun at {ob.secs(p.start)}), a value whose writes were all "
                              f"acknowledged before any write of "
-                             f"{ob.show(ob.read_value(best))} began")))
+                             f"{ob.show(ob.read_value(seen))} began")))
     return out
 
 
@@ -527,7 +567,7 @@ def ryw_anomalies(pairs: Sequence[Pair], writes: Mapping[tuple, ob.WriteAttempts
     newest = ob.index_newest_acked(pairs, by_region=True)
     out = []
     for p in pairs:
-        if p.type != OK or p.invoke.f != "read" or not ob.is_sc(p) or p.invoke.index in skip:
+        if p.invoke.f != "read" or p.type != OK or not ob.is_sc(p) or p.invoke.index in skip:
             continue
         key, region = p.invoke.key, ob.region_of(p)
         idx = newest.get((key, region))

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import bisect
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from results.history import FAIL, OK, Op, Pair, fault_periods, pair
@@ -29,6 +29,7 @@ from results.history import FAIL, OK, Op, Pair, fault_periods, pair
 MAX_EXAMPLES = 100
 NEG_INF = float("-inf")
 WRITE_FS = ("write", "cas")
+_UNSET = object()  # a cached figure not computed yet
 
 
 # --- reading pairs -------------------------------------------------------------------
@@ -180,9 +181,16 @@ def skew_margin_ns(history: Sequence[Op]) -> int:
 
 @dataclass(slots=True)
 class WriteAttempts:
-    """Every attempt to write one value to one key (retries reuse the value)."""
+    """Every attempt to write one value to one key (retries reuse the value).
+
+    Built once per history (`register_writes`) and read-only afterwards, so what the
+    checkers ask of it again and again (the attempts that may have happened, the first
+    invocation, the latest end) is computed once, on first use."""
 
     pairs: list[Pair]
+    _maybe: list[Pair] | None = field(default=None, repr=False, compare=False)
+    _first: Any = field(default=_UNSET, repr=False, compare=False)
+    _latest: Any = field(default=_UNSET, repr=False, compare=False)
 
     @property
     def ok(self) -> list[Pair]:
@@ -190,22 +198,32 @@ class WriteAttempts:
 
     @property
     def happened_maybe(self) -> list[Pair]:
-        return [p for p in self.pairs if p.type != FAIL]
+        """The attempts that may have taken effect (not `fail`); read-only."""
+        maybe = self._maybe
+        if maybe is None:
+            maybe = self._maybe = [p for p in self.pairs if p.type != FAIL]
+        return maybe
 
     @property
     def all_failed(self) -> bool:
         return all(p.type == FAIL for p in self.pairs)
 
     def first_invoke(self) -> int | None:
-        ts = [p.start for p in self.happened_maybe]
-        return min(ts) if ts else None
+        first = self._first
+        if first is _UNSET:
+            ts = [p.start for p in self.happened_maybe]
+            first = self._first = min(ts) if ts else None
+        return first
 
     def latest_end(self) -> int | None:
         """The latest time the value can have been installed, None if unbounded."""
-        maybe = self.happened_maybe
-        if not maybe or any(p.end is None for p in maybe):
-            return None
-        return max(p.end for p in maybe)  # type: ignore[type-var]
+        latest = self._latest
+        if latest is _UNSET:
+            maybe = self.happened_maybe
+            ends = [p.end for p in maybe]
+            latest = self._latest = (None if not maybe or None in ends
+                                     else max(ends))  # type: ignore[type-var]
+        return latest
 
 
 def register_writes(pairs: Iterable[Pair]) -> dict[tuple[Any, Any], WriteAttempts]:
@@ -218,7 +236,11 @@ def _register_writes(pairs: Iterable[Pair]) -> dict[tuple[Any, Any], WriteAttemp
     for p in pairs:
         if p.invoke.f in WRITE_FS:
             k = (p.invoke.key, freeze(written_value(p)))
-            out.setdefault(k, WriteAttempts([])).pairs.append(p)
+            got = out.get(k)
+            if got is None:
+                out[k] = WriteAttempts([p])
+            else:
+                got.pairs.append(p)
     return out
 
 

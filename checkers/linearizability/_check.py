@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import gc
 import time
-from typing import Any, Generator, Hashable, Iterable, Sequence
+from typing import Any, Callable, Generator, Hashable, Iterable, Sequence
 
 from checkers.linearizability._search import UNKNOWN, search, searcher, sequential
 from checkers.linearizability.models import (INFO, SCALAR_TYPES, Call, MapModel, Model,
@@ -99,16 +99,23 @@ def partitions(model: Model, calls: Sequence[Call]) -> dict[Hashable, list[Call]
 SETTLE_FRACTION = 1.0   # after a first invalid key: extra time, as a share of time spent
 SETTLE_MIN_S = 1.0      # ... and at least this long (never past the deadline)
 COUNTEREXAMPLES_MAX = 20  # invalid keys whose counterexamples a result carries
+ACTIVE_MAX = 16         # searches interleaved at once (each holds its key's search state)
 
 
 def check_parts(model: Model, parts: dict[Hashable, list[Call]], init_state: Hashable,
-                deadline: float | None, *,
-                settle: bool = True) -> dict[Hashable, tuple[dict, list[Call]]]:
+                deadline: float | None, *, settle: bool = True,
+                clock: Callable[[], float] = time.monotonic,
+                ) -> dict[Hashable, tuple[dict, list[Call]]]:
     """Search every partition, interleaved; -> {key: (search result, crashed dropped)}.
 
     Each partition's search is a generator advanced one slice at a time, round-robin, so a
     cheap invalid key is found even when another key would take long (Porcupine gets the
-    same effect from one goroutine per key and a kill switch). Once a key is invalid the
+    same effect from one goroutine per key and a kill switch). At most ACTIVE_MAX searches
+    are under way at once, the next key's starting when one finishes: a search holds its
+    key's linked list and memo tables until it ends, so interleaving every key of a
+    1,000-key history at once held all of them (0.9 GB at 1M counter operations), while
+    ACTIVE_MAX - 1 slots keep flowing past a long key just the same.
+    Once a key is invalid the
     verdict is settled: the others get as much time again as was spent so far, and at
     least SETTLE_MIN_S (so every other invalid key a search can settle in that time gets
     its own counterexample), then the keys left unfinished are reported as
@@ -116,23 +123,29 @@ def check_parts(model: Model, parts: dict[Hashable, list[Call]], init_state: Has
     With `settle` False the others are left at once (the verdict is all that is asked,
     as Porcupine stops at its first illegal partition).
     At the deadline every unfinished key is {"valid": "unknown", "reason": "timeout"}.
+    `deadline` and the settling time are read on `clock` (see `check`).
     """
     results: dict[Hashable, tuple[dict, list[Call]]] = {}
     active: dict[Hashable, tuple[Generator, list[Call]]] = {}
-    t0 = time.monotonic()
+    waiting: list[tuple[Hashable, list[Call]]] = []  # overlapping keys not yet begun
+    t0 = clock()
     settle_by: float | None = None
     for k, calls in parts.items():
         kept = model.prune(drop_late_crashes(calls))
         done = sequential(model, kept, init_state)
         if done is None:
-            active[k] = (searcher(model, kept, init_state, track=True), kept)
+            waiting.append((k, kept))
             continue
         results[k] = (done, kept)
         if done["valid"] is False and settle_by is None:
-            now = time.monotonic()
+            now = clock()
             settle_by = now + (SETTLE_FRACTION * (now - t0) + SETTLE_MIN_S if settle else 0.0)
+    waiting.reverse()  # popped from the end: keys begin in key order
     reason = None
-    while active and reason is None:
+    while (active or waiting) and reason is None:
+        while waiting and len(active) < ACTIVE_MAX:
+            k, kept = waiting.pop()
+            active[k] = (searcher(model, kept, init_state, track=True), kept)
         for k in list(active):
             gen, kept = active[k]
             try:
@@ -141,10 +154,10 @@ def check_parts(model: Model, parts: dict[Hashable, list[Call]], init_state: Has
                 results[k] = (stop.value, kept)
                 del active[k]
                 if stop.value["valid"] is False and settle_by is None:
-                    now = time.monotonic()
+                    now = clock()
                     settle_by = now + (SETTLE_FRACTION * (now - t0) + SETTLE_MIN_S if settle else 0.0)
             # checked after every slice, not every round: with many keys a round is long
-            now = time.monotonic()
+            now = clock()
             reason = ("timeout" if deadline is not None and now > deadline else
                       "unchecked" if settle_by is not None and now > settle_by else None)
             if reason is not None:
@@ -152,20 +165,23 @@ def check_parts(model: Model, parts: dict[Hashable, list[Call]], init_state: Has
     for k, (gen, kept) in active.items():
         gen.close()
         results[k] = ({"valid": UNKNOWN, "reason": reason}, kept)
+    for k, kept in waiting:
+        results[k] = ({"valid": UNKNOWN, "reason": reason}, kept)
     return {k: results[k] for k in parts}
 
 
 def summaries(model: Model, parts: dict[Hashable, list[Call]], init_state: Hashable,
-              deadline: float | None, *, settle: bool = True) -> dict[Hashable, dict]:
+              deadline: float | None, *, settle: bool = True,
+              clock: Callable[[], float] = time.monotonic) -> dict[Hashable, dict]:
     """Per key: {"valid", "dropped" (crashed calls dropped), "configurations" (explored),
     "reason" (when unknown), "counterexample" (when invalid)}, plain JSON-able data."""
     out = {}
     for k, (res, kept) in check_parts(model, parts, init_state, deadline,
-                                      settle=settle).items():
+                                      settle=settle, clock=clock).items():
         dropped = len(parts[k]) - len(kept)
         if res["valid"] is False and res.get("prefix") is None:
             # search again, keeping the longest prefix this time (see `searcher`)
-            again = search(model, kept, init_state, deadline, track=True)
+            again = search(model, kept, init_state, deadline, track=True, clock=clock)
             res = again if again["valid"] is False else {**res, "prefix": []}
         summary: dict[str, Any] = {"valid": res["valid"], "dropped": dropped,
                                    "configurations": res.get("stats", {}).get(
@@ -224,7 +240,8 @@ def timed_out(name: str, meaning: Rules, partition: bool,
 def check(ops: Sequence[Op], model: str | Model, *, initial: Any = None,
           timeout: float | None = None, partition: bool = True,
           workers: int = 1, rules: str | Rules | None = None,
-          counterexamples: int = COUNTEREXAMPLES_MAX) -> dict:
+          counterexamples: int = COUNTEREXAMPLES_MAX,
+          clock: Callable[[], float] = time.monotonic) -> dict:
     """Is the history linearizable with respect to the model? (see `_check_all`)
 
     The cyclic garbage collector is paused meanwhile: the check allocates many small
@@ -235,7 +252,7 @@ def check(ops: Sequence[Op], model: str | Model, *, initial: Any = None,
     try:
         return _check_all(ops, model, initial=initial, timeout=timeout,
                           partition=partition, workers=workers, rules=rules,
-                          counterexamples=counterexamples)
+                          counterexamples=counterexamples, clock=clock)
     finally:
         if collecting:
             gc.enable()
@@ -244,7 +261,8 @@ def check(ops: Sequence[Op], model: str | Model, *, initial: Any = None,
 def _check_all(ops: Sequence[Op], model: str | Model, *, initial: Any = None,
                timeout: float | None = None, partition: bool = True,
                workers: int = 1, rules: str | Rules | None = None,
-               counterexamples: int = COUNTEREXAMPLES_MAX) -> dict:
+               counterexamples: int = COUNTEREXAMPLES_MAX,
+               clock: Callable[[], float] = time.monotonic) -> dict:
     """Is the history linearizable with respect to the model?
 
     `model` is a name (register, cas-register, counter, set, kv) or a Model object;
@@ -255,6 +273,11 @@ def _check_all(ops: Sequence[Op], model: str | Model, *, initial: Any = None,
     see `rules.py`; default dynamodb, gtcheck's own histories) say what a failed call and
     a nil read mean; `counterexamples` how many invalid keys' counterexamples to keep
     (1: stop at the first invalid key, the verdict being settled, as Porcupine does).
+    `clock` is what `timeout` is measured on: wall time (monotonic) by default, as a
+    user's `--timeout`; `time.thread_time` makes it a budget of the search's own CPU
+    seconds, so that a checker set's built-in budget gives the same verdict on a quiet
+    and on a loaded machine (with `workers` > 1 the workers measure wall time). The
+    result's "seconds" are wall seconds either way.
     Returns {"valid": True|False|"unknown", ...}; an invalid result carries
     "counterexamples" (one per invalid key found, at most `counterexamples`;
     "counterexamples_omitted" counts the rest) and, the first of them, "counterexample"
@@ -263,7 +286,7 @@ def _check_all(ops: Sequence[Op], model: str | Model, *, initial: Any = None,
     if timeout is not None and (not isinstance(timeout, int | float) or timeout <= 0):
         raise BadInput(f"timeout must be a positive number of seconds, got {timeout!r}")
     t0 = time.monotonic()
-    deadline = None if timeout is None else t0 + timeout
+    deadline = None if timeout is None else clock() + timeout
     base = get_model(model)
     m: Model = base if partition else MapModel(base)
     meaning = get_rules(rules)
@@ -278,16 +301,19 @@ def _check_all(ops: Sequence[Op], model: str | Model, *, initial: Any = None,
                 keep(c)
     init_state = m.init(initial)
     parts = partitions(m, calls) if partition else {None: calls}
-    if deadline is not None and time.monotonic() > deadline:
+    if deadline is not None and clock() > deadline:
         return timed_out(m.name, meaning, partition, parts, calls, t0)
 
     if not isinstance(workers, int) or workers < 1:
         raise BadInput(f"workers must be a positive integer, got {workers!r}")
     if workers > 1 and len(parts) > 1:
         from checkers.linearizability._parallel import summaries_in_workers
+        if clock is not time.monotonic and deadline is not None:
+            deadline = time.monotonic() + max(deadline - clock(), 0.0)  # what is left
         results = summaries_in_workers(m, parts, init_state, deadline, workers)
     else:
-        results = summaries(m, parts, init_state, deadline, settle=counterexamples > 1)
+        results = summaries(m, parts, init_state, deadline, settle=counterexamples > 1,
+                            clock=clock)
 
     invalid = [k for k, r in results.items() if r["valid"] is False]
     unknown = [k for k, r in results.items()

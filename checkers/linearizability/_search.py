@@ -48,7 +48,7 @@ from __future__ import annotations
 
 import bisect
 import time
-from typing import Any, Generator, Hashable, Sequence
+from typing import Any, Callable, Generator, Hashable, Sequence
 
 from checkers.linearizability.models import INFO, Call, Model
 from gtcheck.errors import BadInput
@@ -106,17 +106,18 @@ def _hashable(model: Model, state: Any, where: str) -> None:
 
 
 def search(model: Model, calls: Sequence[Call], init_state: Hashable,
-           deadline: float | None = None, *, track: bool = True) -> dict[str, Any]:
+           deadline: float | None = None, *, track: bool = True,
+           clock: Callable[[], float] = time.monotonic) -> dict[str, Any]:
     """Is this sub-history linearizable? -> {"valid": True|False|"unknown", ...}.
 
-    Runs `searcher` to the end, or to the deadline ("unknown")."""
+    Runs `searcher` to the end, or to the deadline ("unknown", read on `clock`)."""
     gen = searcher(model, calls, init_state, track=track)
     while True:
         try:
             next(gen)
         except StopIteration as stop:
             return stop.value
-        if deadline is not None and time.monotonic() > deadline:
+        if deadline is not None and clock() > deadline:
             gen.close()
             return {"valid": UNKNOWN, "reason": "timeout"}
 
