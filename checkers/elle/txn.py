@@ -197,10 +197,12 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
-def check_depth(records: Sequence[dict], source: str, limit: int = 32) -> None:
+def check_depth(records: Sequence[dict], source: str, limit: int = 32,
+                start: int = 0) -> None:
     """BadInput when an op's value nests deeper than `limit` (iteratively): the
-    checkers that compare values recursively (Jepsen's rules) need them plain."""
-    for i, r in enumerate(records):
+    checkers that compare values recursively (Jepsen's rules) need them plain.
+    `start`: the position of records[0] in the history (ops are named from 1)."""
+    for i, r in enumerate(records, start):
         stack = [(r.get("value"), 1)]
         while stack:
             v, d = stack.pop()
@@ -209,6 +211,50 @@ def check_depth(records: Sequence[dict], source: str, limit: int = 32) -> None:
                     raise BadInput(f"{source}: op {i + 1}: value nested more than "
                                    f"{limit} deep")
                 stack.extend((x, d + 1) for x in (v.values() if type(v) is dict else v))
+
+
+class PairingCheck:
+    """Every reader's pairing rules (results.history), one record at a time: process and
+    type well-formed, integer index and time, one operation in flight per process, no
+    completion without its invocation, the same f."""
+
+    __slots__ = ("source", "open_")
+
+    def __init__(self, source: str):
+        self.source, self.open_ = source, {}
+
+    def see(self, r: dict, pos: int, line: Any = None) -> None:
+        """`pos`: the record's position (ops are named from 1), or its EDN `line`."""
+        p, typ = r.get("process"), r.get("type")
+        if not ((type(p) is int and -LONG <= p < LONG) or p == "nemesis"
+                or (p is None and "process" not in r)):  # absent: one sequence of ops
+            raise BadInput(f"{self._where(pos, line)}: process must be an integer or "
+                           f"nemesis, got {value_text(p)}")
+        if typ not in _TYPES:
+            raise BadInput(f"{self._where(pos, line)}: unknown type {value_text(typ)} "
+                           "(expected invoke, ok, fail or info; Jepsen records a crashed "
+                           "operation as info)")
+        for name in ("index", "time"):
+            v = r.get(name)
+            if v is not None and (type(v) is not int or not -LONG <= v < LONG):
+                int_field(r, name, self._where(pos, line), None)  # raises, naming it
+        if p == "nemesis":
+            return
+        open_ = self.open_
+        if typ == "invoke":
+            if p in open_:
+                raise BadInput(f"{self._where(pos, line)}: process {p} invokes while "
+                               f"its {open_[p]!r} is in flight (double invoke)")
+            open_[p] = r.get("f")
+        elif p not in open_:
+            raise BadInput(f"{self._where(pos, line)}: {typ} completion of process {p} "
+                           "without an invocation")
+        elif open_.pop(p) != r.get("f"):
+            raise BadInput(f"{self._where(pos, line)}: the completion's f "
+                           f"{value_text(r.get('f'))} is not its invocation's")
+
+    def _where(self, pos: int, line: Any) -> str:
+        return f"{self.source}:{line}" if line else f"{self.source}: op {pos + 1}"
 
 
 def operation_objects(elements: Iterable[Any], source: str) -> Iterator[dict]:
@@ -239,6 +285,83 @@ def operation_objects(elements: Iterable[Any], source: str) -> Iterator[dict]:
         yield e
 
 
+_PLAIN_TYPES = frozenset((int, str, float, bool, type(None)))
+
+
+def checked_operations(elements: Iterable[Any], source: str) -> Iterator[dict]:
+    """The elements of an elle-json array as operation objects, each checked as
+    `read_records` checks a whole history (an object, its value nested at most 32 deep,
+    the pairing rules), one at a time, with equal names, keys and values shared
+    (`operation_objects`). A value of the usual shape ([f key scalar-or-vector-of-
+    scalars] micro-ops) is shallow by construction; any other is measured."""
+    pairing = PairingCheck(source)
+    see = pairing.see
+    table: dict = {}
+    share = table.setdefault
+    plain = _PLAIN_TYPES.issuperset
+    for pos, e in enumerate(elements):
+        if type(e) is not dict:
+            raise BadInput(f"{source}: elle-json must be a list of operation objects "
+                           f"(found {type(e).__name__} {str(e)[:60]})")
+        value = e.get("value")
+        shallow = True
+        if type(value) is list:
+            for m in value:
+                if type(m) is not list:
+                    shallow = shallow and type(m) is not dict
+                    continue
+                if len(m) != 3:
+                    shallow = shallow and plain(map(type, m))
+                    continue
+                f, k, v = m
+                if type(f) is str:
+                    m[0] = share(f, f)
+                elif type(f) is list or type(f) is dict:
+                    shallow = False
+                if type(k) is int or type(k) is str:
+                    m[1] = share(k, k)
+                elif type(k) is list or type(k) is dict:
+                    shallow = False
+                if type(v) is list:
+                    m[2] = [share(x, x) if type(x) is int else x for x in v]
+                    shallow = shallow and plain(map(type, v))
+                elif type(v) is int:
+                    m[2] = share(v, v)
+                elif type(v) is dict:
+                    shallow = False
+        elif type(value) is dict:
+            shallow = False
+        if not shallow:
+            check_depth((e,), source, start=pos)
+        see(e, pos)
+        yield e
+
+
+def load_elle_json(path: str, *, deadline: float | None = None) -> list[Txn]:
+    """An elle-cli JSON history file as transactions, in one streamed pass (issue 23):
+    each operation object is decoded, checked and paired before the next is read, so
+    only open invocations and the transactions are held, never the file's text or its
+    two million op maps. The cyclic collector is paused meanwhile: nothing read makes a
+    reference cycle, and its passes over the growing heap cost twice the decoding."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        seen = [0]
+
+        def counted(records: Iterable[dict]) -> Iterator[dict]:
+            for r in records:
+                seen[0] += 1
+                yield r
+        txns = pair(counted(checked_operations(iter_json_array(path, deadline=deadline),
+                                               path)), path)
+    finally:
+        if collecting:
+            gc.enable()
+    if not seen[0]:
+        raise BadInput(f"{path}: no operations (an empty history proves nothing)")
+    return txns
+
+
 def load(path: str | os.PathLike, fmt: str) -> list[Txn]:
     """Read a transactional history file (jsonl | edn | elle-json) into transactions."""
     source = os.fspath(path)
@@ -246,15 +369,7 @@ def load(path: str | os.PathLike, fmt: str) -> list[Txn]:
         from results.history import read_jsonl
         return from_ops(read_jsonl(source))
     if fmt == "elle-json":  # streamed: a million transactions never sit in memory as dicts
-        # Nothing read makes a reference cycle: the collector's passes over the growing
-        # heap would cost more than the pairing (as in results.history.parse_jsonl).
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
-            return pair(operation_objects(iter_json_array(source), source), source)
-        finally:
-            if collecting:
-                gc.enable()
+        return load_elle_json(source)
     text = read_text(source)
     if fmt == "edn":
         lines: list = []
