@@ -275,7 +275,7 @@ def stale_set_anomalies(pairs: Sequence[Pair], adds: dict[Any, KeyAdds], *,
             if acked_before <= present:
                 continue
             missing = acked_before - present
-            example = max(missing, key=lambda e: ka.ack_end[e])
+            example = max(missing, key=ka.ack_end.__getitem__)  # no Python frame per element
             region = ob.region_of(p)
             acked = min((t for t in ka.attempts[example] if t.type == OK),
                         key=lambda t: t.end)
