@@ -33,14 +33,15 @@ reuses them (writing them costs more than checking them).
 
     python bench/bench_elle.py --whole 1000000 --code /work/w23-base,. [--dir /tmp/elle-files]
 
-Measured (issue 23) on this 2-core machine shared with seven other sessions (load
-average 15-35), 1,000,000 list-append transactions, whole process: before (c730d8b..
-3c5cbe0: every op map held, then checked, then paired; collector running) 59.5 CPU s,
-9 min 39 s wall, 3,297 MB peak; the wall was preemption (40,770 involuntary context
-switches, 0 major faults, no swap on the machine, 21 voluntary waits): the machine was
-shared, and the check's own excess was the collector (reading alone: 32.5 CPU s with
-it, 10.7 s without). After (one streamed pass, collector paused while loading and
-checking): see the README's figures.
+Measured (issue 23, `--whole 1000000 --code /work/main,/work/s23b`, once) on this
+2-core machine shared with seven other sessions (load average 24-35), 1,000,000
+list-append transactions, whole process: before (3c5cbe0: every op map held, then
+checked, then paired; the collector running) 75.4 CPU s, 942 s wall, 3,219 MB peak;
+after (one streamed pass, the collector paused while loading and checking) 34.0 CPU s,
+461 s wall, 1,611 MB peak. The wall was preemption (34,280 and 15,859 involuntary
+context switches; 0 and 1 major faults, no swap on the machine, 34 and 50 voluntary
+waits): the machine was shared. Of the check's own CPU, the collector was most of the
+excess (reading alone: 32.5 CPU s with it, 10.7 s without, same load).
 """
 
 from __future__ import annotations
