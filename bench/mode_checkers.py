@@ -125,9 +125,8 @@ def repeat(ops, versions: dict, copies: int):
 
 
 def whole(n_ops: int, keys: int, workloads: list[str], codes: list[str],
-          modes: list[str]) -> None:
+          modes: list[str], keep: str | None = None) -> None:
     import json
-    import subprocess
     import tempfile
 
     from results.history import write_jsonl
@@ -138,6 +137,12 @@ def whole(n_ops: int, keys: int, workloads: list[str], codes: list[str],
             for store, mode in (("async", "async"), ("linearizable", "strong")):
                 if mode not in modes:
                     continue
+                kept = os.path.join(keep, f"{mode}-{workload}-{n_ops}-{keys}") if keep else None
+                if kept and os.path.exists(os.path.join(kept, "versions.json")):
+                    path = os.path.join(kept, "history.jsonl")
+                    print(f"reusing {path}: {os.path.getsize(path) / 1e6:.0f} MB", flush=True)
+                    _judge_each(codes, path, mode, workload)
+                    continue
                 t0 = time.perf_counter()
                 cuts = [("us-east-1", "us-east-2", duration_ms // 3, 2 * duration_ms // 3)]
                 part, part_versions = simulate_with_versions(
@@ -146,8 +151,8 @@ def whole(n_ops: int, keys: int, workloads: list[str], codes: list[str],
                     duration_ms=duration_ms, crash_p=0.01,
                     cuts=cuts if store == "async" else [])
                 ops, versions = repeat(part, part_versions, 10)
-                d = os.path.join(tmp, f"{mode}-{workload}")
-                os.makedirs(d)
+                d = kept or os.path.join(tmp, f"{mode}-{workload}")
+                os.makedirs(d, exist_ok=True)
                 path = os.path.join(d, "history.jsonl")
                 write_jsonl(path, ops)
                 with open(os.path.join(d, "versions.json"), "w") as f:
@@ -157,12 +162,16 @@ def whole(n_ops: int, keys: int, workloads: list[str], codes: list[str],
                 del ops, versions
                 print(f"simulated {n_pairs} ops over {keys} keys ({store}, {workload}) in "
                       f"{time.perf_counter() - t0:.0f} s: {size_mb:.0f} MB", flush=True)
-                for code in codes:  # each checkout's own copy of this script judges
-                    print(f"  {os.path.basename(code)}: ", end="", flush=True)
-                    subprocess.run([sys.executable,
-                                    os.path.join(code, "bench", "mode_checkers.py"),
-                                    "--judge", path, "--mode", mode, "--workload", workload],
-                                   check=True)
+                _judge_each(codes, path, mode, workload)
+
+
+def _judge_each(codes: list[str], path: str, mode: str, workload: str) -> None:
+    import subprocess
+    for code in codes:  # each checkout's own copy of this script judges
+        print(f"  {os.path.basename(code)}: ", end="", flush=True)
+        subprocess.run([sys.executable, os.path.join(code, "bench", "mode_checkers.py"),
+                        "--judge", path, "--mode", mode, "--workload", workload],
+                       check=True)
 
 
 def main() -> None:
@@ -178,6 +187,9 @@ def main() -> None:
                     help="with --whole: comma-separated checkouts whose checkers judge each "
                          "file, side by side (a baseline: git worktree add DIR c730d8b)")
     ap.add_argument("--modes", default="async,strong", help="with --whole: modes to run")
+    ap.add_argument("--dir", default=None,
+                    help="with --whole: keep the simulated histories here and reuse them "
+                         "(simulating 1M operations costs more than judging them)")
     ap.add_argument("--judge", help=argparse.SUPPRESS)
     ap.add_argument("--mode", help=argparse.SUPPRESS)
     ap.add_argument("--workload", help=argparse.SUPPRESS)
@@ -187,7 +199,8 @@ def main() -> None:
         return
     if args.whole:
         whole(args.whole, args.keys, args.workloads.split(","),
-              [os.path.abspath(c) for c in args.code.split(",")], args.modes.split(","))
+              [os.path.abspath(c) for c in args.code.split(",")], args.modes.split(","),
+              args.dir)
         return
     sizes = [int(s) for s in args.sizes.split(",")]
     test = {"regions": list(REGIONS)}
