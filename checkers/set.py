@@ -204,8 +204,7 @@ def _async_losses(pairs: Sequence[Pair], adds: dict[Any, KeyAdds],
                 if q.invoke.f == "add":
                     held[ob.freeze(q.invoke.value)] = q
                 else:
-                    for e in elements(ob.read_value(q)):
-                        held.setdefault(e, q)
+                    hold_read(held, q)
             present = elements(ob.read_value(r))
             if held.keys() <= present:
                 continue
@@ -242,6 +241,16 @@ def _async_losses(pairs: Sequence[Pair], adds: dict[Any, KeyAdds],
 NEG = float("-inf")
 
 
+def hold_read(held: dict[Any, Pair], q: Pair) -> None:
+    """Record read q as the evidence of each element it holds that has none yet (the
+    first evidence is kept: `held.setdefault(e, q)` for every element). Only q's delta
+    over `held` is visited: a read repeats most of what the reads before it held, so
+    the difference is taken in C and the loop runs per new element (issue 23: at 1.15M
+    operations the per-element loop was a third of the async set check)."""
+    for e in elements(ob.read_value(q)).difference(held):
+        held[e] = q
+
+
 def stale_set_anomalies(pairs: Sequence[Pair], adds: dict[Any, KeyAdds], *,
                         expected: bool, include_final: bool = False,
                         skip: Iterable[int] = ()) -> list[dict]:
@@ -266,7 +275,7 @@ def stale_set_anomalies(pairs: Sequence[Pair], adds: dict[Any, KeyAdds], *,
             if acked_before <= present:
                 continue
             missing = acked_before - present
-            example = max(missing, key=lambda e: ka.ack_end[e])
+            example = max(missing, key=ka.ack_end.__getitem__)  # no Python frame per element
             region = ob.region_of(p)
             acked = min((t for t in ka.attempts[example] if t.type == OK),
                         key=lambda t: t.end)

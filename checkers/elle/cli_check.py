@@ -62,34 +62,10 @@ def read_records(path: str, fmt: str, deadline: float | None = None
 
 
 def _check_pairing(records: list[dict], path: str, lines: list | None) -> None:
-    """Every reader's pairing rules (results.history): types, one operation in flight
-    per process, no completion without its invocation, the same f."""
-    open_: dict = {}
+    """Every reader's pairing rules (txn.PairingCheck) over the whole history."""
+    check = txn.PairingCheck(path)
     for i, r in enumerate(records):
-        where = f"{path}:{lines[i]}" if lines else f"{path}: op {i + 1}"
-        p, typ = r.get("process"), r.get("type")
-        if not ((type(p) is int and -LONG <= p < LONG) or p == "nemesis"
-                or (p is None and "process" not in r)):  # absent: one sequence of ops
-            raise BadInput(f"{where}: process must be an integer or nemesis, got "
-                           f"{value_text(p)}")
-        if typ not in ("invoke", "ok", "fail", "info"):
-            raise BadInput(f"{where}: unknown type {value_text(typ)} (expected invoke, ok, "
-                           "fail or info; Jepsen records a crashed operation as info)")
-        for name in ("index", "time"):
-            txn.int_field(r, name, where, None)
-        if p == "nemesis":
-            continue
-        if typ == "invoke":
-            if p in open_:
-                raise BadInput(f"{where}: process {p} invokes while its "
-                               f"{open_[p]!r} is in flight (double invoke)")
-            open_[p] = r.get("f")
-        elif p not in open_:
-            raise BadInput(f"{where}: {typ} completion of process {p} without an "
-                           "invocation")
-        elif open_.pop(p) != r.get("f"):
-            raise BadInput(f"{where}: the completion's f {value_text(r.get('f'))} is not "
-                           "its invocation's")
+        check.see(r, i, lines[i] if lines else None)
 
 
 def _needs(records: list[dict], model: str, path: str) -> None:
@@ -250,6 +226,8 @@ def load_txns(path: str, fmt: str, deadline: float | None) -> list:
         if not txns and not _has_records_jsonl(path):
             raise BadInput(f"{path}: no operations (an empty history proves nothing)")
         return txns
+    if fmt == "elle-json":  # one pass, streamed: no op map outlives its pairing
+        return txn.load_elle_json(path, deadline=deadline)
     records, lines = read_records(path, fmt, deadline)
     return txn.pair(records, path, lines=lines)
 

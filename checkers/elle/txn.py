@@ -23,7 +23,7 @@ import gc
 import json
 import os
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from results.formats import LONG, read_text, value_kind, value_text
 from results.json_stream import iter_json_array
@@ -51,22 +51,23 @@ class Txn:
 _TYPES = ("invoke", OK, INFO, FAIL)
 
 
-def _mops(value: Any, where: str) -> list:
+def _mops(value: Any, pos: int, where: Callable[[int], str]) -> list:
     """A transaction's micro-ops as (f, key, value) tuples; list values become tuples.
     Keys and values must be plain (hashable: a number, a string, nil, or a vector of
-    them): a version order is inferred from them, so anything else is bad input."""
+    them): a version order is inferred from them, so anything else is bad input.
+    `where(pos)` names the operation in a message (made only for one)."""
     if not isinstance(value, list):
-        raise BadInput(f"{where}: a transaction's value must be a list of micro-ops, "
-                       f"got {value_kind(value)}")
+        raise BadInput(f"{where(pos)}: a transaction's value must be a list of "
+                       f"micro-ops, got {value_kind(value)}")
     out = []
     for m in value:
         if not isinstance(m, (list, tuple)) or len(m) not in (2, 3):
-            raise BadInput(f"{where}: micro-op {value_text(m)} is not [f key value]")
+            raise BadInput(f"{where(pos)}: micro-op {value_text(m)} is not [f key value]")
         f, k = m[0], m[1]
         v = m[2] if len(m) == 3 else None
         if type(f) is not str:
-            raise BadInput(f"{where}: micro-op {value_text(m)}: f must be a keyword, got "
-                           f"{value_text(f)}")
+            raise BadInput(f"{where(pos)}: micro-op {value_text(m)}: f must be a "
+                           f"keyword, got {value_text(f)}")
         if isinstance(v, list):
             v = tuple(v)
         if isinstance(k, list):
@@ -75,8 +76,8 @@ def _mops(value: Any, where: str) -> list:
             hash(k)
             hash(v)
         except TypeError:
-            raise BadInput(f"{where}: micro-op {value_text(m)}: keys and values must be "
-                           "numbers, strings or vectors of them") from None
+            raise BadInput(f"{where(pos)}: micro-op {value_text(m)}: keys and values must "
+                           "be numbers, strings or vectors of them") from None
         out.append((f, k, v))
     return out
 
@@ -100,41 +101,47 @@ def pair(records: Iterable[dict], source: str = "<history>",
     (line numbers per record) names the line of a problem, else the op's position."""
     open_: dict[Any, tuple[dict, int, int]] = {}
     done: list[Txn] = []  # in completion order: the records' order (no sort needed)
+
+    def where_(pos: int) -> str:  # made only to name a problem: most records have none
+        return f"{source}:{lines[pos]}" if lines is not None else f"{source}: op {pos + 1}"
     for pos, r in enumerate(records):
-        where = f"{source}:{lines[pos]}" if lines is not None else f"{source}: op {pos + 1}"
         if type(r) is not dict:
-            raise BadInput(f"{where}: expected an operation map, got {value_kind(r)}")
+            raise BadInput(f"{where_(pos)}: expected an operation map, got {value_kind(r)}")
         process = r.get("process")
         if not ((type(process) is int and -LONG <= process < LONG) or process == "nemesis"):
-            raise BadInput(f"{where}: process must be an integer or nemesis, got "
+            raise BadInput(f"{where_(pos)}: process must be an integer or nemesis, got "
                            f"{value_text(process)}")
         typ = r.get("type")
         # jepsen.history/dense-history-pair-index knows :invoke, :ok, :fail and :info
         # only (any other type, e.g. :crash, is an error there): a crashed op is :info
         if typ not in _TYPES:
-            raise BadInput(f"{where}: unknown type {value_text(typ)} (expected invoke, ok, "
-                           "fail or info; Jepsen records a crashed operation as info)")
-        index = int_field(r, "index", where, pos)
-        t = int_field(r, "time", where, -1)
+            raise BadInput(f"{where_(pos)}: unknown type {value_text(typ)} (expected "
+                           "invoke, ok, fail or info; Jepsen records a crashed operation "
+                           "as info)")
+        index, t = r.get("index"), r.get("time")
+        if type(index) is not int or not -LONG <= index < LONG:
+            index = int_field(r, "index", where_(pos), pos)
+        if type(t) is not int or not -LONG <= t < LONG:
+            t = int_field(r, "time", where_(pos), -1)
         if process == "nemesis" or (r.get("f") not in (None, "txn")):
             continue
         if t == -1:
             t = index
         if typ == "invoke":
             if process in open_:
-                raise BadInput(f"{where}: process {process} invokes while its "
+                raise BadInput(f"{where_(pos)}: process {process} invokes while its "
                                f"transaction of op {open_[process][2]} is in flight "
                                "(double invoke)")
             open_[process] = (r, t, index)
             continue
         inv = open_.pop(process, None)
         if inv is None:
-            raise BadInput(f"{where}: {typ} completion of process {process!r} without an "
-                           f"invocation")
+            raise BadInput(f"{where_(pos)}: {typ} completion of process {process!r} "
+                           "without an invocation")
         value = r.get("value")
         if value is None:
             value = inv[0].get("value")
-        mops = _mops(value, where)
+        mops = _mops(value, pos, where_)
         region = r.get("region") or inv[0].get("region")
         done.append(Txn(0, index, process, typ, mops, inv[1],
                         t if typ != INFO else None,
@@ -142,7 +149,8 @@ def pair(records: Iterable[dict], source: str = "<history>",
     # invocations never completed: indeterminate, like info
     for process, (r, t, index) in open_.items():
         done.append(Txn(0, index, process, INFO,
-                        _mops(r.get("value"), f"{source}: op {index}"),
+                        _mops(r.get("value"), index,
+                              lambda i: f"{source}: op {i}"),
                         t, None, r.get("region"), index))
     txns = done
     for i, t in enumerate(txns):
@@ -197,10 +205,12 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
-def check_depth(records: Sequence[dict], source: str, limit: int = 32) -> None:
+def check_depth(records: Sequence[dict], source: str, limit: int = 32,
+                start: int = 0) -> None:
     """BadInput when an op's value nests deeper than `limit` (iteratively): the
-    checkers that compare values recursively (Jepsen's rules) need them plain."""
-    for i, r in enumerate(records):
+    checkers that compare values recursively (Jepsen's rules) need them plain.
+    `start`: the position of records[0] in the history (ops are named from 1)."""
+    for i, r in enumerate(records, start):
         stack = [(r.get("value"), 1)]
         while stack:
             v, d = stack.pop()
@@ -209,6 +219,51 @@ def check_depth(records: Sequence[dict], source: str, limit: int = 32) -> None:
                     raise BadInput(f"{source}: op {i + 1}: value nested more than "
                                    f"{limit} deep")
                 stack.extend((x, d + 1) for x in (v.values() if type(v) is dict else v))
+
+
+class PairingCheck:
+    """Every reader's pairing rules (results.history), one record at a time: process and
+    type well-formed, integer index and time, one operation in flight per process, no
+    completion without its invocation, the same f."""
+
+    __slots__ = ("source", "open_", "seen")
+
+    def __init__(self, source: str):
+        self.source, self.open_, self.seen = source, {}, 0
+
+    def see(self, r: dict, pos: int, line: Any = None) -> None:
+        """`pos`: the record's position (ops are named from 1), or its EDN `line`."""
+        self.seen += 1
+        p, typ = r.get("process"), r.get("type")
+        if not ((type(p) is int and -LONG <= p < LONG) or p == "nemesis"
+                or (p is None and "process" not in r)):  # absent: one sequence of ops
+            raise BadInput(f"{self._where(pos, line)}: process must be an integer or "
+                           f"nemesis, got {value_text(p)}")
+        if typ not in _TYPES:
+            raise BadInput(f"{self._where(pos, line)}: unknown type {value_text(typ)} "
+                           "(expected invoke, ok, fail or info; Jepsen records a crashed "
+                           "operation as info)")
+        for name in ("index", "time"):
+            v = r.get(name)
+            if v is not None and (type(v) is not int or not -LONG <= v < LONG):
+                int_field(r, name, self._where(pos, line), None)  # raises, naming it
+        if p == "nemesis":
+            return
+        open_ = self.open_
+        if typ == "invoke":
+            if p in open_:
+                raise BadInput(f"{self._where(pos, line)}: process {p} invokes while "
+                               f"its {open_[p]!r} is in flight (double invoke)")
+            open_[p] = r.get("f")
+        elif p not in open_:
+            raise BadInput(f"{self._where(pos, line)}: {typ} completion of process {p} "
+                           "without an invocation")
+        elif open_.pop(p) != r.get("f"):
+            raise BadInput(f"{self._where(pos, line)}: the completion's f "
+                           f"{value_text(r.get('f'))} is not its invocation's")
+
+    def _where(self, pos: int, line: Any) -> str:
+        return f"{self.source}:{line}" if line else f"{self.source}: op {pos + 1}"
 
 
 def operation_objects(elements: Iterable[Any], source: str) -> Iterator[dict]:
@@ -239,6 +294,79 @@ def operation_objects(elements: Iterable[Any], source: str) -> Iterator[dict]:
         yield e
 
 
+_PLAIN_TYPES = frozenset((int, str, float, bool, type(None)))
+
+
+def checked_operations(elements: Iterable[Any], source: str,
+                       pairing: PairingCheck | None = None) -> Iterator[dict]:
+    """The elements of an elle-json array as operation objects, each checked as
+    `read_records` checks a whole history (an object, its value nested at most 32 deep,
+    the pairing rules), one at a time, with equal names, keys and values shared
+    (`operation_objects`). A value of the usual shape ([f key scalar-or-vector-of-
+    scalars] micro-ops) is shallow by construction; any other is measured."""
+    pairing = pairing or PairingCheck(source)
+    see = pairing.see
+    table: dict = {}
+    share = table.setdefault
+    plain = _PLAIN_TYPES.issuperset
+    for pos, e in enumerate(elements):
+        if type(e) is not dict:
+            raise BadInput(f"{source}: elle-json must be a list of operation objects "
+                           f"(found {type(e).__name__} {str(e)[:60]})")
+        value = e.get("value")
+        shallow = True
+        if type(value) is list:
+            for m in value:
+                if type(m) is not list:
+                    shallow = shallow and type(m) is not dict
+                    continue
+                if len(m) != 3:
+                    shallow = shallow and plain(map(type, m))
+                    continue
+                f, k, v = m
+                if type(f) is str:
+                    m[0] = share(f, f)
+                elif type(f) is list or type(f) is dict:
+                    shallow = False
+                if type(k) is int or type(k) is str:
+                    m[1] = share(k, k)
+                elif type(k) is list or type(k) is dict:
+                    shallow = False
+                if type(v) is list:
+                    m[2] = [share(x, x) if type(x) is int else x for x in v]
+                    shallow = shallow and plain(map(type, v))
+                elif type(v) is int:
+                    m[2] = share(v, v)
+                elif type(v) is dict:
+                    shallow = False
+        elif type(value) is dict:
+            shallow = False
+        if not shallow:
+            check_depth((e,), source, start=pos)
+        see(e, pos)
+        yield e
+
+
+def load_elle_json(path: str, *, deadline: float | None = None) -> list[Txn]:
+    """An elle-cli JSON history file as transactions, in one streamed pass (issue 23):
+    each operation object is decoded, checked and paired before the next is read, so
+    only open invocations and the transactions are held, never the file's text or its
+    two million op maps. The cyclic collector is paused meanwhile: nothing read makes a
+    reference cycle, and its passes over the growing heap cost twice the decoding."""
+    collecting = gc.isenabled()
+    gc.disable()
+    pairing = PairingCheck(path)
+    try:
+        txns = pair(checked_operations(iter_json_array(path, deadline=deadline), path,
+                                       pairing), path)
+    finally:
+        if collecting:
+            gc.enable()
+    if not pairing.seen:
+        raise BadInput(f"{path}: no operations (an empty history proves nothing)")
+    return txns
+
+
 def load(path: str | os.PathLike, fmt: str) -> list[Txn]:
     """Read a transactional history file (jsonl | edn | elle-json) into transactions."""
     source = os.fspath(path)
@@ -246,15 +374,7 @@ def load(path: str | os.PathLike, fmt: str) -> list[Txn]:
         from results.history import read_jsonl
         return from_ops(read_jsonl(source))
     if fmt == "elle-json":  # streamed: a million transactions never sit in memory as dicts
-        # Nothing read makes a reference cycle: the collector's passes over the growing
-        # heap would cost more than the pairing (as in results.history.parse_jsonl).
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
-            return pair(operation_objects(iter_json_array(source), source), source)
-        finally:
-            if collecting:
-                gc.enable()
+        return load_elle_json(source)
     text = read_text(source)
     if fmt == "edn":
         lines: list = []
