@@ -200,11 +200,14 @@ def run_battery(plan: Sequence[Plan], *, store: Store, seed: int, settings: dict
                 target: str = "emulator", quick: bool = False,
                 stop: threading.Event | None = None, abort: threading.Event | None = None,
                 progress: Callable[[str], None] = lambda s: None,
-                argv: tuple = (), jobs: int = 1) -> Battery:
+                argv: tuple = (), jobs: int = 1,
+                on_row: Callable[[Row], None] = lambda row: None) -> Battery:
     """Run every plan (each `core.run_test`), `jobs` at a time in worker processes (in
     this process when 1). `settings` are Test keyword arguments for every run (QUICK or
     FULL, plus anything else a Test takes). A stop event ends the battery after the runs
     in progress, whose own final phases still run; the rows keep the plan's order.
+    `on_row` sees each row as it is made (`validate` sets `stop` from it at the first
+    invalid run).
 
     With jobs > 1 the workers are spawned, so a calling script must guard its top level
     with `if __name__ == "__main__":` (as multiprocessing requires); `gtcheck` does."""
@@ -216,6 +219,7 @@ def run_battery(plan: Sequence[Plan], *, store: Store, seed: int, settings: dict
 
     def report(i: int, row: Row) -> None:
         rows[i] = row
+        on_row(row)
         label = (f"[{i + 1:>{width}}/{len(plan)}] {row.mode:<6} {row.workload:<18} "
                  f"{row.nemesis:<18}")
         if row.verdict == "error":
