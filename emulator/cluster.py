@@ -226,6 +226,8 @@ class Cluster:
         self.copies = copies
         # G2: the last follower copy trails the leader; 4 ms at latency scale 1.
         self.copy_lag_s = (4.0 * latency_scale if copy_lag_ms is None else copy_lag_ms) / 1000.0
+        # The `lag-copy` fault: region -> extra seconds its lagging copies trail by.
+        self.copy_lag_extra_s: dict[str, float] = {}
         self.engine_settings = dict(engine_settings or {})
         self.engine_settings.setdefault("bugs", self.bugs)
         self._control = threading.RLock()
@@ -243,7 +245,8 @@ class Cluster:
         return TableReplica(table, region, lock=self.regions[region].lock,
                             call_later=self.scheduler.call_later,
                             copies=self.copies, copy_lag_s=self.copy_lag_s,
-                            bugs=self.bugs)
+                            bugs=self.bugs,
+                            extra_lag_s=lambda: self.copy_lag_extra_s.get(region, 0.0))
 
     def table(self, region: str, name: Any) -> GlobalTable:
         name = check_table_name(name)

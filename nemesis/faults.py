@@ -1,7 +1,7 @@
 """The fault families gtcheck injects, as data: what each begins, how it ends, whom it hits.
 
 One `FaultFamily` per nemesis name (`isolate`, `link`, `pause-replication`, `outage`,
-`latency`, `clock`, `slow`, `pause`). A family knows which admin-API action begins its fault and which one
+`latency`, `clock`, `slow`, `pause`, `oneway-latency`, `oneway-link`, `copy-lag`). A family knows which admin-API action begins its fault and which one
 ends it (docs/CONVENTIONS.md, "Nemesis ops": `heal` ends everything; `resume-replication`
 and `start` end the matching fault), and how to choose the fault's target from the run's
 topology with the run's seeded random generator. Choosing is a pure function of
@@ -29,6 +29,11 @@ Targets, by family (SEMANTICS.md T1 asks for each of these failure states):
   slow's): asymmetric paths, where a request's way out and its answer's way back differ
   (issue 21); in MRSC the journal leader's outbound link half the time;
 - oneway-link: one direction of one pair cut (A10 / M12 on one path only).
+- copy-lag: one region's lagging in-region copy falls further behind its leader (a slow
+  storage node or AZ, G2; `copy_lag_ms`, not scaled): EC reads there stay stale longer
+  and, being served by that one copy, must still never go back (A05, M07); SC reads
+  are the leader's and unchanged (issue 21: EC reads had no window at a small latency
+  scale, where the copy trails by a fraction of a millisecond).
 
 Each family names the targets it runs against (`targets`); `check_targets` refuses the
 others up front, naming the families that do run there.
@@ -67,6 +72,7 @@ class FaultOptions:
     clock_skew_ms: float = 500.0    # magnitude of the clock family's skew (sign random)
     client_timeout_ms: float = 100.0  # how long a client-timeout fault waits, then gives up
     slow_ms: float = 300.0          # extra one-way delay on each link of the slow region
+    copy_lag_ms: float = 50.0       # how much further the lagging in-region copy trails
 
 
 Choose = Callable[[Topology, random.Random, FaultOptions], dict]
@@ -107,6 +113,10 @@ def _skewed_replica(t: Topology, rng: random.Random, o: FaultOptions) -> dict:
 def _slow_region(t: Topology, rng: random.Random, o: FaultOptions) -> dict:
     region = t.leader if t.leader is not None else rng.choice(t.participants)
     return {"region": region, "ms": o.slow_ms}
+
+
+def _lagging_replica(t: Topology, rng: random.Random, o: FaultOptions) -> dict:
+    return {"region": rng.choice(t.regions), "ms": o.copy_lag_ms}
 
 
 def _oneway_pair(t: Topology, rng: random.Random, o: FaultOptions) -> dict:
@@ -176,6 +186,8 @@ FAMILIES: Mapping[str, FaultFamily] = {
                     "add delay to one direction of the link between two regions"),
         FaultFamily("oneway-link", "cut-oneway", HEAL, _oneway_pair,
                     "cut one direction of the link between two regions"),
+        FaultFamily("copy-lag", "lag-copy", HEAL, _lagging_replica,
+                    "make one region's lagging in-region copy trail its leader further"),
     )
 }
 

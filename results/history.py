@@ -464,7 +464,8 @@ def client_ops(ops: Iterable[Op]) -> Iterator[Op]:
 # a fault; "heal" ends every open fault; the END_ACTIONS end the matching begun fault.
 FAULT_ACTIONS = frozenset(("isolate", "cut", "cut-oneway", "delay", "delay-oneway",
                            "pause-replication",
-                           "stop", "skew-clock", "slow", "pause", "fis-pause-replication",
+                           "stop", "skew-clock", "slow", "lag-copy", "pause",
+                           "fis-pause-replication",
                            "client-partition", "client-latency", "client-timeout"))
 # Faults of a remote run's client hosts (suite.remote.faults; value {"host", "region"}):
 # they hit that region's clients, not the table.
