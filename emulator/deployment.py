@@ -37,7 +37,7 @@ DEFAULT_REGIONS = ("us-east-1", "us-east-2", "us-west-2")
 DEFAULT_STATE_FILE = ".gtcheck/emulator.json"
 MODES = ("async", "strong")
 FAULT_ACTIONS = ("isolate", "cut", "cut-oneway", "delay", "delay-oneway", "slow", "lag-copy",
-                 "pause", "resume", "heal",
+                 "unlag-copy", "pause", "resume", "heal",
                  "pause-replication", "resume-replication", "stop", "start", "skew-clock",
                  "status")
 
@@ -269,6 +269,15 @@ class Deployment:
         self.cluster.copy_lag_extra_s[region] = ms / 1000.0
         return self.status()
 
+    def unlag_copy(self, region: str | None = None) -> dict:
+        """End the `lag-copy` fault of `region` (of every region without one); what
+        was written meanwhile still reaches the lagging copy at its old lag."""
+        if region is None:
+            self.cluster.copy_lag_extra_s.clear()
+        else:
+            self.cluster.copy_lag_extra_s.pop(self._region(region), None)
+        return self.status()
+
     def pause_region(self, region: str) -> dict:
         """Freeze `region` as SIGSTOP would: its endpoint accepts requests but answers
         none, its replicators and (MRSC) journal participant stand still, messages to it
@@ -371,6 +380,7 @@ class Deployment:
             "cut-oneway": (self.cut_oneway, 2, 2), "delay": (self.delay, 3, 3),
             "delay-oneway": (self.delay_oneway, 3, 3),
             "slow": (self.slow, 2, 2), "lag-copy": (self.lag_copy, 2, 2),
+            "unlag-copy": (self.unlag_copy, 0, 1),
             "pause": (self.pause_region, 1, 1),
             "resume": (self.resume_region, 0, 1),
             "heal": (self.heal, 0, 0), "pause-replication": (self.pause_replication, 0, 1),

@@ -33,7 +33,8 @@ Targets, by family (SEMANTICS.md T1 asks for each of these failure states):
   storage node or AZ, G2; `copy_lag_ms`, not scaled): EC reads there stay stale longer
   and, being served by that one copy, must still never go back (A05, M07); SC reads
   are the leader's and unchanged (issue 21: EC reads had no window at a small latency
-  scale, where the copy trails by a fraction of a millisecond).
+  scale, where the copy trails by a fraction of a millisecond). Its end (`unlag-copy`)
+  starts no quiet round (suite/quiet.py): replication between regions was never touched.
 
 Each family names the targets it runs against (`targets`); `check_targets` refuses the
 others up front, naming the families that do run there.
@@ -72,7 +73,7 @@ class FaultOptions:
     clock_skew_ms: float = 500.0    # magnitude of the clock family's skew (sign random)
     client_timeout_ms: float = 100.0  # how long a client-timeout fault waits, then gives up
     slow_ms: float = 300.0          # extra one-way delay on each link of the slow region
-    copy_lag_ms: float = 50.0       # how much further the lagging in-region copy trails
+    copy_lag_ms: float = 300.0      # how much further the lagging in-region copy trails
 
 
 Choose = Callable[[Topology, random.Random, FaultOptions], dict]
@@ -148,6 +149,10 @@ class FaultFamily:
     # "client" through its clients' hooks (`client_fault`).
     targets: tuple[str, ...] = ("emulator", "endpoints")
     via: str = "fault"
+    # Whether the fault's end starts a quiet round (suite/quiet.py) in async runs: not for
+    # a fault inside one region that leaves replication between regions alone, where
+    # the held clients would only idle.
+    quiet_round: bool = True
 
     def begin_op(self, topology: Topology, rng: random.Random, options: FaultOptions) -> dict:
         return {"f": self.begin, "value": self.choose(topology, rng, options)}
@@ -186,8 +191,9 @@ FAMILIES: Mapping[str, FaultFamily] = {
                     "add delay to one direction of the link between two regions"),
         FaultFamily("oneway-link", "cut-oneway", HEAL, _oneway_pair,
                     "cut one direction of the link between two regions"),
-        FaultFamily("copy-lag", "lag-copy", HEAL, _lagging_replica,
-                    "make one region's lagging in-region copy trail its leader further"),
+        FaultFamily("copy-lag", "lag-copy", "unlag-copy", _lagging_replica,
+                    "make one region's lagging in-region copy trail its leader further",
+                    quiet_round=False),
     )
 }
 

@@ -473,6 +473,7 @@ CLIENT_HOST_FAULTS = frozenset(("cut-host", "kill-worker", "pause-worker",
                                 "skew-host-clock", "delay-host"))
 FAULT_ACTIONS = FAULT_ACTIONS | CLIENT_HOST_FAULTS
 END_ACTIONS = {"resume-replication": "pause-replication", "start": "stop", "resume": "pause",
+               "unlag-copy": "lag-copy",
                "fis-resume-replication": "fis-pause-replication",
                "restart-worker": "kill-worker", "resume-worker": "pause-worker",
                "unskew-host-clock": "skew-host-clock"}

@@ -30,7 +30,7 @@ def test_each_family_begins_and_ends_its_fault_on_the_interval():
     ends = {"isolate": "heal", "link": "heal", "latency": "heal", "clock": "heal",
             "pause-replication": "resume-replication", "outage": "start", "slow": "heal",
             "pause": "resume", "oneway-latency": "heal", "oneway-link": "heal",
-            "copy-lag": "heal"}
+            "copy-lag": "unlag-copy"}
     begins = {"isolate": "isolate", "link": "cut", "latency": "delay", "clock": "skew-clock",
               "pause-replication": "pause-replication", "outage": "stop", "slow": "slow",
               "pause": "pause", "oneway-latency": "delay-oneway", "oneway-link": "cut-oneway",

@@ -127,3 +127,9 @@ def test_no_hold_after_a_heal_too_late_for_a_round_before_the_main_phase_ends():
     heal = next(o["time"] for o in h if o["f"] == "heal" and o["type"] == "ok")
     assert not [o for o in h if o.get("quiet")]
     assert [o for o in h if o["f"] == "write" and heal < o["time"] < heal + NS // 2]
+
+
+def test_the_end_of_a_fault_inside_one_region_starts_no_quiet_round():
+    # copy-lag leaves replication between regions alone: its end is no trigger, heal is
+    fs = quiet.heal_fs()
+    assert "unlag-copy" not in fs and {"heal", "resume", "start"} <= fs
