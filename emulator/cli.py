@@ -143,7 +143,7 @@ def serve(mode: str, regions: str, witness: str | None, latency_scale: float, ho
 @click.argument("args", nargs=-1)
 def fault(state_file: str, action: str, args: tuple[str, ...]) -> None:
     """Inject or heal a fault: isolate R | cut A B | cut-oneway A B | delay A B MS | delay-oneway A B MS |
-    slow R MS | lag-copy R MS | unlag-copy [R] | pause R | resume [R] | heal | pause-replication [R] | resume-replication [R] |
+    slow R MS | lag-copy [R] MS | unlag-copy [R] | pause R | resume [R] | heal | pause-replication [R] | resume-replication [R] |
     stop R | start R | skew-clock R MS | status
     """
     from emulator.admin import TOKEN_HEADER

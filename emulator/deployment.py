@@ -258,15 +258,18 @@ class Deployment:
                 self.cluster.wan.delay(region, other, ms, both=True)
         return self.status()
 
-    def lag_copy(self, region: str, ms: float) -> dict:
-        """Make the lagging in-region copy of every table in `region` trail its leader by
-        `ms` more (a slow storage node or AZ, G2): EC reads there stay stale longer, SC
-        reads (the leader) are unchanged; `heal` lifts it."""
-        region = self._region(region)
+    def lag_copy(self, *args: Any) -> dict:
+        """`lag-copy [R] MS`: make the lagging in-region copy of every table in `R` (in
+        every replica region without one) trail its leader by `MS` more (a slow storage
+        node or AZ, G2): EC reads there stay stale longer, SC reads (the leader) are
+        unchanged; `unlag-copy` or `heal` lifts it."""
+        *where, ms = args
+        regions = [self._region(where[0], witness_ok=False)] if where else list(self.regions)
         ms = _number(ms, "ms")
         if not 0 <= ms <= 600_000:
             raise BadInput("lag-copy ms must be between 0 and 600000")
-        self.cluster.copy_lag_extra_s[region] = ms / 1000.0
+        for region in regions:
+            self.cluster.copy_lag_extra_s[region] = ms / 1000.0
         return self.status()
 
     def unlag_copy(self, region: str | None = None) -> dict:
@@ -379,7 +382,7 @@ class Deployment:
             "isolate": (self.isolate, 1, 1), "cut": (self.cut, 2, 2),
             "cut-oneway": (self.cut_oneway, 2, 2), "delay": (self.delay, 3, 3),
             "delay-oneway": (self.delay_oneway, 3, 3),
-            "slow": (self.slow, 2, 2), "lag-copy": (self.lag_copy, 2, 2),
+            "slow": (self.slow, 2, 2), "lag-copy": (self.lag_copy, 1, 2),
             "unlag-copy": (self.unlag_copy, 0, 1),
             "pause": (self.pause_region, 1, 1),
             "resume": (self.resume_region, 0, 1),

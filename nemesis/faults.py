@@ -29,8 +29,9 @@ Targets, by family (SEMANTICS.md T1 asks for each of these failure states):
   slow's): asymmetric paths, where a request's way out and its answer's way back differ
   (issue 21); in MRSC the journal leader's outbound link half the time;
 - oneway-link: one direction of one pair cut (A10 / M12 on one path only).
-- copy-lag: one region's lagging in-region copy falls further behind its leader (a slow
-  storage node or AZ, G2; `copy_lag_ms`, not scaled): EC reads there stay stale longer
+- copy-lag: the lagging in-region copy of every replica region falls further behind its
+  leader (a slow storage node or AZ, G2; `copy_lag_ms`, not scaled; the emulator's
+  `lag-copy R MS` does it in one region): EC reads stay stale longer
   and, being served by that one copy, must still never go back (A05, M07); SC reads
   are the leader's and unchanged (issue 21: EC reads had no window at a small latency
   scale, where the copy trails by a fraction of a millisecond). Its end (`unlag-copy`)
@@ -116,8 +117,8 @@ def _slow_region(t: Topology, rng: random.Random, o: FaultOptions) -> dict:
     return {"region": region, "ms": o.slow_ms}
 
 
-def _lagging_replica(t: Topology, rng: random.Random, o: FaultOptions) -> dict:
-    return {"region": rng.choice(t.regions), "ms": o.copy_lag_ms}
+def _lagging_replicas(t: Topology, rng: random.Random, o: FaultOptions) -> dict:
+    return {"ms": o.copy_lag_ms}   # every replica region: three regions' EC reads at once
 
 
 def _oneway_pair(t: Topology, rng: random.Random, o: FaultOptions) -> dict:
@@ -191,8 +192,8 @@ FAMILIES: Mapping[str, FaultFamily] = {
                     "add delay to one direction of the link between two regions"),
         FaultFamily("oneway-link", "cut-oneway", HEAL, _oneway_pair,
                     "cut one direction of the link between two regions"),
-        FaultFamily("copy-lag", "lag-copy", "unlag-copy", _lagging_replica,
-                    "make one region's lagging in-region copy trail its leader further",
+        FaultFamily("copy-lag", "lag-copy", "unlag-copy", _lagging_replicas,
+                    "make each region's lagging in-region copy trail its leader further",
                     quiet_round=False),
     )
 }

@@ -52,10 +52,11 @@ def test_lagging_copy_keeps_ec_reads_stale_and_monotonic_until_it_catches_up():
             reads.append(ec(cs["us-east-1"], "k"))
             time.sleep(0.05)
         assert set(reads) == {3}
-        # unlag-copy ends it in one region (every region without one)
-        d.fault("lag-copy", "us-east-1", 100)
-        d.fault("lag-copy", "us-east-2", 100)
-        assert d.fault("unlag-copy", "us-east-1")["copy_lag_ms"] == {"us-east-2": 100}
+        # without a region: every replica region; unlag-copy ends it in one region
+        # (every region without one)
+        assert d.fault("lag-copy", 100)["copy_lag_ms"] == {r: 100 for r in US}
+        assert d.fault("unlag-copy", "us-east-1")["copy_lag_ms"] == {
+            "us-east-2": 100, "us-west-2": 100}
         assert d.fault("unlag-copy")["copy_lag_ms"] == {}
         with pytest.raises(BadInput):
             d.fault("lag-copy", "us-east-1", -1)
