@@ -245,3 +245,28 @@ def test_a_seed_of_the_battery_stops_at_its_first_catch(tmp_path):
     assert got["seed"] == 2 and got["caught"] is True, lines
     assert got["by"] == ["counter/none"] and got["runs"] == 2 and got["not_run"] == 1
     assert any("seed 2" in line and "INVALID" in line for line in lines)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("bug, workload, nemesis", [
+    ("relay", "register", "link"),                    # A10 judged by no-relay
+    ("ec-read-goes-back", "register", "copy-lag"),    # EC reads given a window (G2, A05)
+])
+def test_the_quick_battery_run_that_exercises_the_path_catches_the_bug(
+        tmp_path, bug, workload, nemesis):
+    """Issue 21: the two switches the quick battery missed are caught by the battery's
+    own run (no recipe, no bug-specific setting): relay because a write read across a
+    cut link breaks A10 (checkers/relay.py), ec-read-goes-back because copy-lag keeps
+    each region's lagging copy behind while the register reads it eventually. The run
+    gets 4 s instead of the quick 1 s and no quiet rounds, so that a loaded machine (a
+    few dozen operations a second) still gives every fault round client traffic."""
+    from results.store import Store
+    from suite import battery
+    plan = battery.plans(["async"], [workload], [nemesis], quick=True)
+    b = battery.run_battery(plan, store=Store(str(tmp_path)), seed=1, quick=True,
+                            settings={**battery.QUICK, "time_limit": 4.0,
+                                      "quiet_reads": False, "emulator_bugs": (bug,)})
+    (row,) = b.rows
+    assert row.verdict == "invalid", row
+    kind = {"relay": "relayed-write", "ec-read-goes-back": "non-monotonic-read"}[bug]
+    assert row.violations.get(kind, 0) > 0, row.violations
