@@ -11,7 +11,7 @@ uses the same probe to judge the `relay` bug switch's recipe.
 
 `relayed_writes(history)` returns one finding per read that shows it: a successful read
 in B, completed before the cut A-B ended, of a value whose only write was made in A and
-invoked after the cut began (register values are unique per run, so a value names its
+invoked after the cut began (a `cut-oneway` A -> B forbids that direction only) (register values are unique per run, so a value names its
 write; absent, which every delete writes and every key starts as, names none). The cut
 begins when its nemesis operation completed ok and ends at the heal's invocation
 (`results.history.fault_periods`), so only a cut certainly in force counts. Pure
@@ -32,16 +32,27 @@ def _pair_regions(value: Any) -> tuple[str, str] | None:
     return None
 
 
+def _cut_directions(history: Sequence[Op]) -> list[tuple[int, int | None, str, str]]:
+    """(start, end, from, to) per direction cut: both of a `cut`, the one of a
+    `cut-oneway` (A -> B only: A's writes cannot reach B but through a third region)."""
+    out = []
+    for fp in fault_periods(history):
+        pair_ = _pair_regions(fp.value)
+        if pair_ and fp.f in ("cut", "cut-oneway"):
+            a, b = pair_
+            out.append((fp.start, fp.end, a, b))
+            if fp.f == "cut":
+                out.append((fp.start, fp.end, b, a))
+    return out
+
+
 def _region(p) -> str | None:
     return p.invoke.region or (p.complete.region if p.complete is not None else None)
 
 
 def relayed_writes(history: Sequence[Op]) -> list[dict]:
     """Reads that show a write crossing a cut link (module docstring), as anomalies."""
-    cuts = []
-    for fp in fault_periods(history):
-        if fp.f == "cut" and _pair_regions(fp.value):
-            cuts.append((fp.start, fp.end, *_pair_regions(fp.value)))
+    cuts = _cut_directions(history)
     if not cuts:
         return []
     pairs = [p for p in pair(list(history)) if p.invoke.process != "nemesis"]
@@ -59,18 +70,17 @@ def relayed_writes(history: Sequence[Op]) -> list[dict]:
         if not ws or len(ws) != 1:
             continue
         w = ws[0]
-        for start, end, a, b in cuts:
-            for src, dst in ((a, b), (b, a)):
-                if (_region(w) == src and _region(p) == dst and w.invoke.time >= start
-                        and (end is None or p.complete.time < end)):
-                    found.append({
-                        "kind": "relayed-write", "expected": False, "key": p.invoke.key,
-                        "region": dst, "ops": [w.invoke.index, p.invoke.index],
-                        "explanation": (
-                            f"{dst} read {p.complete.value!r} of {p.invoke.key} (op "
-                            f"{p.invoke.index}), written in {src} (op {w.invoke.index}) "
-                            f"after the link {src}-{dst} was cut and before it healed: "
-                            "the write was relayed through a third region (A10)")})
+        for start, end, src, dst in cuts:
+            if (_region(w) == src and _region(p) == dst and w.invoke.time >= start
+                    and (end is None or p.complete.time < end)):
+                found.append({
+                    "kind": "relayed-write", "expected": False, "key": p.invoke.key,
+                    "region": dst, "ops": [w.invoke.index, p.invoke.index],
+                    "explanation": (
+                        f"{dst} read {p.complete.value!r} of {p.invoke.key} (op "
+                        f"{p.invoke.index}), written in {src} (op {w.invoke.index}) "
+                        f"after the link {src}-{dst} was cut and before it healed: "
+                        "the write was relayed through a third region (A10)")})
     return found
 
 
@@ -98,9 +108,8 @@ class NoRelayChecker:
 
 
 def cut_reads(history: Sequence[Op]) -> int:
-    """Successful reads in a region at one end of a cut link, completed during the cut."""
-    cuts = [(fp.start, fp.end, set(_pair_regions(fp.value)))
-            for fp in fault_periods(history) if fp.f == "cut" and _pair_regions(fp.value)]
+    """Successful reads in a region a cut direction leads to, completed during the cut."""
+    cuts = [(start, end, {dst}) for start, end, _src, dst in _cut_directions(history)]
     n = 0
     for p in pair(list(history)):
         if p.invoke.f == "read" and p.type == OK and p.complete is not None and any(

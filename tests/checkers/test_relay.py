@@ -48,3 +48,15 @@ def test_what_a10_allows_is_not_a_relay():
     # a run without a cut has nothing to relay, and no read during one
     h2 = History().write("k", 0, 5, 1, region=E1).read("k", 10, 12, 1, region=E2)
     assert no_relay(h2)["valid"] is True and cut_reads(h2.ops()) == 0
+
+
+def test_a_one_way_cut_forbids_the_relay_in_its_direction_only():
+    h = (History().nemesis("cut-oneway", CUT, 100)               # us-east-1 -> us-east-2
+         .write("k", 110, 115, 7, region=E1)
+         .write("j", 110, 115, 8, region=E2)
+         .read("k", 160, 162, 7, region=E2)                      # crossed the cut way
+         .read("j", 160, 162, 8, region=E1, process=98)          # the open way: fine
+         .nemesis("heal", None, 300))
+    found = relayed_writes(h.ops())
+    assert [(a["region"], a["key"]) for a in found] == [(E2, "k")]
+    assert cut_reads(h.ops()) == 1 and no_relay(h)["valid"] is False
