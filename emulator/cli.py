@@ -141,7 +141,7 @@ def serve(mode: str, regions: str, witness: str | None, latency_scale: float, ho
 @click.argument("args", nargs=-1)
 def fault(state_file: str, action: str, args: tuple[str, ...]) -> None:
     """Inject or heal a fault: isolate R | cut A B | cut-oneway A B | delay A B MS | delay-oneway A B MS |
-    slow R MS | pause R | resume [R] | heal | pause-replication [R] | resume-replication [R] |
+    slow R MS | lag-copy [R] MS | unlag-copy [R] | pause R | resume [R] | heal | pause-replication [R] | resume-replication [R] |
     stop R | start R | skew-clock R MS | status
     """
     from emulator.admin import TOKEN_HEADER
@@ -186,7 +186,7 @@ def fault_answer(action: str, args: Sequence[str], answer: Mapping[str, Any]) ->
     wan = status.get("wan") if isinstance(status.get("wan"), Mapping) else {}
     in_force = {k: wan[k] for k in ("isolated", "stopped", "cut", "extra_delay_ms")
                 if wan.get(k)}
-    in_force.update({k: status[k] for k in ("replication_paused", "clock_skew_ms")
-                     if status.get(k)})
+    in_force.update({k: status[k] for k in ("replication_paused", "clock_skew_ms",
+                                            "copy_lag_ms") if status.get(k)})
     return {"ok": bool(answer.get("ok", True)), "action": action, "args": list(args),
             "faults_in_force": in_force}

@@ -270,6 +270,8 @@ class Cluster:
         self.index_lag_s = settings.get("index_lag_ms", ix.INDEX_LAG_MS * latency_scale) / 1000.0
         self.index_jitter_s = settings.get("index_jitter_ms",
                                            ix.INDEX_JITTER_MS * latency_scale) / 1000.0
+        # The `lag-copy` fault: region -> extra seconds its lagging copies trail by.
+        self.copy_lag_extra_s: dict[str, float] = {}
         self.engine_settings = dict(engine_settings or {})
         self.engine_settings.setdefault("bugs", self.bugs)
         self._control = threading.RLock()
@@ -289,7 +291,8 @@ class Cluster:
         return TableReplica(table, region, lock=self.regions[region].lock,
                             call_later=self.scheduler.call_later,
                             copies=self.copies, copy_lag_s=self.copy_lag_s,
-                            bugs=self.bugs)
+                            bugs=self.bugs,
+                            extra_lag_s=lambda: self.copy_lag_extra_s.get(region, 0.0))
 
     def table(self, region: str, name: Any) -> GlobalTable:
         name = table_name_in(region, name)

@@ -36,7 +36,8 @@ from gtcheck.errors import BadInput, SetupError
 DEFAULT_REGIONS = ("us-east-1", "us-east-2", "us-west-2")
 DEFAULT_STATE_FILE = ".gtcheck/emulator.json"
 MODES = ("async", "strong")
-FAULT_ACTIONS = ("isolate", "cut", "cut-oneway", "delay", "delay-oneway", "slow", "pause", "resume", "heal",
+FAULT_ACTIONS = ("isolate", "cut", "cut-oneway", "delay", "delay-oneway", "slow", "lag-copy",
+                 "unlag-copy", "pause", "resume", "heal",
                  "pause-replication", "resume-replication", "stop", "start", "skew-clock",
                  "status")
 
@@ -263,6 +264,29 @@ class Deployment:
                 self.cluster.wan.delay(region, other, ms, both=True)
         return self.status()
 
+    def lag_copy(self, *args: Any) -> dict:
+        """`lag-copy [R] MS`: make the lagging in-region copy of every table in `R` (in
+        every replica region without one) trail its leader by `MS` more (a slow storage
+        node or AZ, G2): EC reads there stay stale longer, SC reads (the leader) are
+        unchanged; `unlag-copy` or `heal` lifts it."""
+        *where, ms = args
+        regions = [self._region(where[0], witness_ok=False)] if where else list(self.regions)
+        ms = _number(ms, "ms")
+        if not 0 <= ms <= 600_000:
+            raise BadInput("lag-copy ms must be between 0 and 600000")
+        for region in regions:
+            self.cluster.copy_lag_extra_s[region] = ms / 1000.0
+        return self.status()
+
+    def unlag_copy(self, region: str | None = None) -> dict:
+        """End the `lag-copy` fault of `region` (of every region without one); what
+        was written meanwhile still reaches the lagging copy at its old lag."""
+        if region is None:
+            self.cluster.copy_lag_extra_s.clear()
+        else:
+            self.cluster.copy_lag_extra_s.pop(self._region(region), None)
+        return self.status()
+
     def pause_region(self, region: str) -> dict:
         """Freeze `region` as SIGSTOP would: its endpoint accepts requests but answers
         none, its replicators and (MRSC) journal participant stand still, messages to it
@@ -328,7 +352,7 @@ class Deployment:
         return self.status()
 
     def heal(self) -> dict:
-        """End every fault: links, isolation, pauses, stopped regions, clock skew."""
+        """End every fault: links, isolation, pauses, stopped regions, clock skew, copy lag."""
         for r in self.regions + ([self.witness] if self.witness else []):
             self.cluster.clocks[r].skew(0)
             if not self.cluster.wan.region_up(r):
@@ -336,6 +360,7 @@ class Deployment:
         self.cluster.pause.all = False
         self.cluster.pause.regions.clear()
         self.cluster.pause.frozen.clear()
+        self.cluster.copy_lag_extra_s.clear()
         for ev in self.cluster.running.values():
             ev.set()
         self.cluster.wan.heal()  # notifies engines
@@ -351,6 +376,7 @@ class Deployment:
             "replication_paused": "all" if pause.all else sorted(pause.regions),
             "paused": sorted(pause.frozen),
             "clock_skew_ms": {r: c.skew_us / 1000 for r, c in self.cluster.clocks.items() if c.skew_us},
+            "copy_lag_ms": {r: s * 1000 for r, s in self.cluster.copy_lag_extra_s.items() if s},
             "tables": {t.name: {"mode": t.mode, "replicas": sorted(t.replicas),
                                 "witness": t.witness, "engine": t.engine.status()}
                        for t in self.cluster.tables_everywhere()},
@@ -362,7 +388,9 @@ class Deployment:
             "isolate": (self.isolate, 1, 1), "cut": (self.cut, 2, 2),
             "cut-oneway": (self.cut_oneway, 2, 2), "delay": (self.delay, 3, 3),
             "delay-oneway": (self.delay_oneway, 3, 3),
-            "slow": (self.slow, 2, 2), "pause": (self.pause_region, 1, 1),
+            "slow": (self.slow, 2, 2), "lag-copy": (self.lag_copy, 1, 2),
+            "unlag-copy": (self.unlag_copy, 0, 1),
+            "pause": (self.pause_region, 1, 1),
             "resume": (self.resume_region, 0, 1),
             "heal": (self.heal, 0, 0), "pause-replication": (self.pause_replication, 0, 1),
             "resume-replication": (self.resume_replication, 0, 1),

@@ -92,7 +92,8 @@ class TableReplica:
 
     def __init__(self, table: str, region: str, *, lock: threading.RLock,
                  call_later: Callable[[float, Callable[[], None]], None],
-                 copies: int = 3, copy_lag_s: float = 0.0, bugs: Any = None) -> None:
+                 copies: int = 3, copy_lag_s: float = 0.0, bugs: Any = None,
+                 extra_lag_s: Callable[[], float] = lambda: 0.0) -> None:
         if copies < 1:
             raise ValueError("a region needs at least one copy")
         self.table = table
@@ -100,6 +101,7 @@ class TableReplica:
         self.lock = lock
         self._call_later = call_later
         self.copy_lag_s = copy_lag_s
+        self.extra_lag_s = extra_lag_s   # the `lag-copy` fault's extra lag in this region
         self.bugs = bugs if bugs is not None else frozenset()
         # copies[0] is the leader; copies[1] is written with it; the rest lag.
         self.copies: list[dict[Key, Version]] = [dict() for _ in range(copies)]
@@ -151,7 +153,9 @@ class TableReplica:
         """Install `version` of `key` (caller holds `lock` and has decided it wins).
 
         Writes the leader and the first follower now, the other followers after
-        `copy_lag_s`, and appends a stream record (`record=False` only for a bug switch:
+        `copy_lag_s` (plus the `lag-copy` fault's extra lag while it is in force; a copy
+        never takes an older version over a newer one, so a lag that changes cannot make
+        it go back), and appends a stream record (`record=False` only for a bug switch:
         emulator/bugs.py replicated-write-no-record). Deleting an absent item appends none
         (DynamoDB emits no REMOVE for an item that did not exist).
         """
@@ -163,11 +167,12 @@ class TableReplica:
             fn(key, version)
         if len(self.copies) > 2:
             lagging = self.copies[2:]
-            if self.copy_lag_s <= 0:
+            lag_s = self.copy_lag_s + self.extra_lag_s()
+            if lag_s <= 0:
                 for copy in lagging:
                     copy[key] = version
             else:
-                self._call_later(self.copy_lag_s, lambda: self._catch_up(lagging, key, version))
+                self._call_later(lag_s, lambda: self._catch_up(lagging, key, version))
         if not record:
             return None
         return self.append_record(key, keys, old_item, version)

@@ -1,7 +1,7 @@
 """The fault families gtcheck injects, as data: what each begins, how it ends, whom it hits.
 
 One `FaultFamily` per nemesis name (`isolate`, `link`, `pause-replication`, `outage`,
-`latency`, `clock`, `slow`, `pause`). A family knows which admin-API action begins its fault and which one
+`latency`, `clock`, `slow`, `pause`, `oneway-latency`, `oneway-link`, `copy-lag`). A family knows which admin-API action begins its fault and which one
 ends it (docs/CONVENTIONS.md, "Nemesis ops": `heal` ends everything; `resume-replication`
 and `start` end the matching fault), and how to choose the fault's target from the run's
 topology with the run's seeded random generator. Choosing is a pure function of
@@ -29,6 +29,13 @@ Targets, by family (SEMANTICS.md T1 asks for each of these failure states):
   slow's): asymmetric paths, where a request's way out and its answer's way back differ
   (issue 21); in MRSC the journal leader's outbound link half the time;
 - oneway-link: one direction of one pair cut (A10 / M12 on one path only).
+- copy-lag: the lagging in-region copy of every replica region falls further behind its
+  leader (a slow storage node or AZ, G2; `copy_lag_ms`, not scaled; the emulator's
+  `lag-copy R MS` does it in one region): EC reads stay stale longer
+  and, being served by that one copy, must still never go back (A05, M07); SC reads
+  are the leader's and unchanged (issue 21: EC reads had no window at a small latency
+  scale, where the copy trails by a fraction of a millisecond). Its end (`unlag-copy`)
+  starts no quiet round (suite/quiet.py): replication between regions was never touched.
 
 Each family names the targets it runs against (`targets`); `check_targets` refuses the
 others up front, naming the families that do run there.
@@ -67,6 +74,7 @@ class FaultOptions:
     clock_skew_ms: float = 500.0    # magnitude of the clock family's skew (sign random)
     client_timeout_ms: float = 100.0  # how long a client-timeout fault waits, then gives up
     slow_ms: float = 300.0          # extra one-way delay on each link of the slow region
+    copy_lag_ms: float = 300.0      # how much further the lagging in-region copy trails
 
 
 Choose = Callable[[Topology, random.Random, FaultOptions], dict]
@@ -109,6 +117,10 @@ def _slow_region(t: Topology, rng: random.Random, o: FaultOptions) -> dict:
     return {"region": region, "ms": o.slow_ms}
 
 
+def _lagging_replicas(t: Topology, rng: random.Random, o: FaultOptions) -> dict:
+    return {"ms": o.copy_lag_ms}   # every replica region: three regions' EC reads at once
+
+
 def _oneway_pair(t: Topology, rng: random.Random, o: FaultOptions) -> dict:
     if t.leader is not None and rng.random() < 0.5:
         return {"a": t.leader, "b": rng.choice([p for p in t.participants if p != t.leader])}
@@ -138,6 +150,10 @@ class FaultFamily:
     # "client" through its clients' hooks (`client_fault`).
     targets: tuple[str, ...] = ("emulator", "endpoints")
     via: str = "fault"
+    # Whether the fault's end starts a quiet round (suite/quiet.py) in async runs: not for
+    # a fault inside one region that leaves replication between regions alone, where
+    # the held clients would only idle.
+    quiet_round: bool = True
 
     def begin_op(self, topology: Topology, rng: random.Random, options: FaultOptions) -> dict:
         return {"f": self.begin, "value": self.choose(topology, rng, options)}
@@ -176,6 +192,9 @@ FAMILIES: Mapping[str, FaultFamily] = {
                     "add delay to one direction of the link between two regions"),
         FaultFamily("oneway-link", "cut-oneway", HEAL, _oneway_pair,
                     "cut one direction of the link between two regions"),
+        FaultFamily("copy-lag", "lag-copy", "unlag-copy", _lagging_replicas,
+                    "make each region's lagging in-region copy trail its leader further",
+                    quiet_round=False),
     )
 }
 

@@ -464,7 +464,8 @@ def client_ops(ops: Iterable[Op]) -> Iterator[Op]:
 # a fault; "heal" ends every open fault; the END_ACTIONS end the matching begun fault.
 FAULT_ACTIONS = frozenset(("isolate", "cut", "cut-oneway", "delay", "delay-oneway",
                            "pause-replication",
-                           "stop", "skew-clock", "slow", "pause", "fis-pause-replication",
+                           "stop", "skew-clock", "slow", "lag-copy", "pause",
+                           "fis-pause-replication",
                            "client-partition", "client-latency", "client-timeout"))
 # Faults of a remote run's client hosts (suite.remote.faults; value {"host", "region"}):
 # they hit that region's clients, not the table.
@@ -472,6 +473,7 @@ CLIENT_HOST_FAULTS = frozenset(("cut-host", "kill-worker", "pause-worker",
                                 "skew-host-clock", "delay-host"))
 FAULT_ACTIONS = FAULT_ACTIONS | CLIENT_HOST_FAULTS
 END_ACTIONS = {"resume-replication": "pause-replication", "start": "stop", "resume": "pause",
+               "unlag-copy": "lag-copy",
                "fis-resume-replication": "fis-pause-replication",
                "restart-worker": "kill-worker", "resume-worker": "pause-worker",
                "unskew-host-clock": "skew-host-clock"}

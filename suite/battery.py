@@ -14,8 +14,9 @@ every run that was not valid gets its report.html so it can be opened at once.
 traffic per run at 300 operations/s on two rotating hot keys (enough for a loss of one
 replicated record in 200 to show in a few runs, and for cas and reads to collide with
 just-acknowledged writes), latency scale 0.1, a fault every 0.15 s (three fault rounds a
-run, each heal followed by its quiet round in async mode, instead of one), three runs at
-a time in worker processes. Against the emulator it leaves out the clients' own faults
+run instead of one; in async mode a heal's quiet round is dropped when the next fault
+begins during its hold, since a round with a fault in force is never judged, so the
+clients keep working through every round), three runs at a time in worker processes. Against the emulator it leaves out the clients' own faults
 (client-latency, client-partition, client-timeout): they never reach the service's
 replication, which the emulator's own faults drive from the service side, so on a bug hunt
 they were idle runs; the full battery keeps them, and so does `--nemeses` naming them. The
@@ -200,11 +201,14 @@ def run_battery(plan: Sequence[Plan], *, store: Store, seed: int, settings: dict
                 target: str = "emulator", quick: bool = False,
                 stop: threading.Event | None = None, abort: threading.Event | None = None,
                 progress: Callable[[str], None] = lambda s: None,
-                argv: tuple = (), jobs: int = 1) -> Battery:
+                argv: tuple = (), jobs: int = 1,
+                on_row: Callable[[Row], None] = lambda row: None) -> Battery:
     """Run every plan (each `core.run_test`), `jobs` at a time in worker processes (in
     this process when 1). `settings` are Test keyword arguments for every run (QUICK or
     FULL, plus anything else a Test takes). A stop event ends the battery after the runs
     in progress, whose own final phases still run; the rows keep the plan's order.
+    `on_row` sees each row as it is made (`validate` sets `stop` from it at the first
+    invalid run).
 
     With jobs > 1 the workers are spawned, so a calling script must guard its top level
     with `if __name__ == "__main__":` (as multiprocessing requires); `gtcheck` does."""
@@ -216,6 +220,7 @@ def run_battery(plan: Sequence[Plan], *, store: Store, seed: int, settings: dict
 
     def report(i: int, row: Row) -> None:
         rows[i] = row
+        on_row(row)
         label = (f"[{i + 1:>{width}}/{len(plan)}] {row.mode:<6} {row.workload:<18} "
                  f"{row.nemesis:<18}")
         if row.verdict == "error":

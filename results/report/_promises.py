@@ -123,9 +123,11 @@ PROMISES: dict[str, Promise] = {
         "failure.", informational=True),
     "no-relay": Promise(
         "No relay under a cut link (A10)",
-        "With one link cut, writes do not travel through a third region (A10). Each read "
-        "listed is evidence the promise held: the cut region still read an older value "
-        "that a third region had already replaced.", informational=True),
+        "With one link cut, writes do not travel through a third region (A10): a read at "
+        "one end of the cut that shows a write made at the other end during the cut "
+        "breaks it (relayed-write). Each no-relay read listed is evidence the promise "
+        "held: the cut region still read an older value that a third region had "
+        "already replaced."),
     "availability": Promise(
         "Availability per region",
         "Asynchronous mode: every region keeps serving through every fault (A09). MRSC: "

@@ -29,10 +29,12 @@ def test_composed_families_take_turns_one_fault_at_a_time():
 def test_each_family_begins_and_ends_its_fault_on_the_interval():
     ends = {"isolate": "heal", "link": "heal", "latency": "heal", "clock": "heal",
             "pause-replication": "resume-replication", "outage": "start", "slow": "heal",
-            "pause": "resume", "oneway-latency": "heal", "oneway-link": "heal"}
+            "pause": "resume", "oneway-latency": "heal", "oneway-link": "heal",
+            "copy-lag": "unlag-copy"}
     begins = {"isolate": "isolate", "link": "cut", "latency": "delay", "clock": "skew-clock",
               "pause-replication": "pause-replication", "outage": "stop", "slow": "slow",
-              "pause": "pause", "oneway-latency": "delay-oneway", "oneway-link": "cut-oneway"}
+              "pause": "pause", "oneway-latency": "delay-oneway", "oneway-link": "cut-oneway",
+              "copy-lag": "lag-copy"}
     for name in FAMILIES:
         ops = fault_schedule(name, seed=1, seconds=4.5, interval_s=1.0)
         assert [f for _, f, _ in ops] == [begins[name], ends[name]] * 2, name

@@ -127,3 +127,33 @@ def test_no_hold_after_a_heal_too_late_for_a_round_before_the_main_phase_ends():
     heal = next(o["time"] for o in h if o["f"] == "heal" and o["type"] == "ok")
     assert not [o for o in h if o.get("quiet")]
     assert [o for o in h if o["f"] == "write" and heal < o["time"] < heal + NS // 2]
+
+
+def test_the_end_of_a_fault_inside_one_region_starts_no_quiet_round():
+    # copy-lag leaves replication between regions alone: its end is no trigger, heal is
+    fs = quiet.heal_fs()
+    assert "unlag-copy" not in fs and {"heal", "resume", "start"} <= fs
+
+
+def test_a_fault_that_begins_during_the_hold_drops_the_round_and_the_clients_go_on():
+    # issue 21: heals every 0.3 s and a 0.25 s hold kept the quick battery's clients held
+    # for rounds that a fault in force made unjudgeable; the heal after it holds again
+    sched = [g.sleep(1.0), {"f": "isolate", "value": {"region": "a"}}, g.sleep(1.0),
+             {"f": "heal", "value": None}, g.sleep(0.2),
+             {"f": "isolate", "value": {"region": "a"}}, g.sleep(0.2),
+             {"f": "heal", "value": None}]
+    main = g.time_limit(4.0, g.clients_and_nemesis(
+        g.repeat({"f": "write", "key": "k0", "value": 1}), sched))
+    h = g.simulate(quiet.quiet_reads(main, final_reads(["k0"]), settle_s=0.5,
+                                     triggers=quiet.heal_fs()),
+                   concurrency=3, complete=g.perfect(0.01))
+    heals = [o["time"] for o in h if o["f"] == "heal" and o["type"] == "ok"]
+    fault2 = [o["time"] for o in h if o["f"] == "isolate" and o["type"] == "invoke"][1]
+    writes = [o["time"] for o in h if o["f"] == "write" and o["type"] == "invoke"]
+    # held from the first heal until the fault began; then writing again during it
+    assert not [t for t in writes if heals[0] < t < fault2]
+    assert [t for t in writes if fault2 < t < heals[1]]
+    # one round, after the second heal and its settle time, none for the first
+    rounds = {o["quiet_round"] for o in h if o.get("quiet")}
+    quiet_invokes = [o["time"] for o in h if o.get("quiet") and o["type"] == "invoke"]
+    assert len(rounds) == 1 and min(quiet_invokes) == heals[1] + NS // 2
