@@ -168,14 +168,8 @@ def bank_run_check(history: Sequence[Any], *, writing_region: str | None = None,
         judged, not_judged = len(read_pairs), 0
     finals = {op.region: op.value for op in ok if op.f == "read"
               and (op.extra or {}).get("final")}
-    if len({repr(sorted(v.items())) for v in finals.values()}) > 1 or \
-            any(sum(v.values()) != total for v in finals.values() if None not in v.values()):
-        anomalies.append({"kind": "divergence", "expected": False, "region": None,
-                          "key": None, "ops": [],
-                          "explanation": f"after the final heal the regions read {finals}"})
-    counts: dict[str, int] = {}
-    for a in anomalies:
-        counts[a["kind"]] = counts.get(a["kind"], 0) + 1
+    anomalies += _divergence(finals, total)
+    counts = _tally(anomalies)
     violated = any(not a["expected"] for a in anomalies)
     conserved = not any(a["kind"] in ("wrong-total", "nil-balance", "negative-value",
                                       "failed-transfer-visible") and not a["expected"]
@@ -192,6 +186,24 @@ def bank_run_check(history: Sequence[Any], *, writing_region: str | None = None,
         out["reason"] = ("no final read after the heal" if not finals else
                          "no read could be judged")
     return out
+
+
+def _divergence(finals: dict, total: Any) -> list[dict]:
+    """The regions' final reads after the heal must agree (convergence) and, when `total`
+    is given and no account is missing, hold the total."""
+    if len({repr(sorted(v.items())) for v in finals.values()}) > 1 or (
+            total is not None and any(sum(v.values()) != total for v in finals.values()
+                                      if None not in v.values())):
+        return [{"kind": "divergence", "expected": False, "region": None, "key": None,
+                 "ops": [], "explanation": f"after the final heal the regions read {finals}"}]
+    return []
+
+
+def _tally(anomalies: list[dict]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for a in anomalies:
+        counts[a["kind"]] = counts.get(a["kind"], 0) + 1
+    return counts
 
 
 def _set_up_unacknowledged(history: Sequence[Any], mode: str | None) -> dict:
@@ -236,13 +248,8 @@ def _set_up_unacknowledged(history: Sequence[Any], mode: str | None) -> dict:
                 f"op {op.index}: {op.region} read balances {dict(sorted(wrong.items()))}, "
                 f"but {what} and no transfer was sent"))
     finals = {op.region: op.value for op in reads if (op.extra or {}).get("final")}
-    if len({repr(sorted(v.items())) for v in finals.values()}) > 1:
-        anomalies.append({"kind": "divergence", "expected": False, "region": None,
-                          "key": None, "ops": [],
-                          "explanation": f"after the final heal the regions read {finals}"})
-    counts: dict[str, int] = {}
-    for a in anomalies:
-        counts[a["kind"]] = counts.get(a["kind"], 0) + 1
+    anomalies += _divergence(finals, None)
+    counts = _tally(anomalies)
     valid: Any = False if anomalies else (True if judged and finals else "unknown")
     out = {"valid": valid, "mode": "strong" if strong else "async",
            "total": sum(initial.values()), "transfers": 0, "set_up": "unacknowledged",
