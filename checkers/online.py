@@ -112,6 +112,7 @@ class OnlineChecker:
         self.violations: list[Violation] = []
         self.broken: set[tuple[str, Any]] = set()
         self.errors: list[str] = []
+        self.refused: str | None = None  # why checking stopped (see `_take`)
         self._key_of: dict[Any, Any] = {}  # process -> key of its operation in flight
         self._inbox: queue.Queue = queue.Queue()
         self._thread = threading.Thread(target=self._loop, name="gtcheck-online",
@@ -165,7 +166,18 @@ class OnlineChecker:
             next_tick = time.monotonic() + max(self.every_s, BUSY_FACTOR * spent)
 
     def _take(self, op: Op) -> None:
-        """Files `op` under its key (a completion under its invocation's key)."""
+        """Files `op` under its key (a completion under its invocation's key). Only
+        recorded operations are judged: one without its history index (-1, not yet
+        numbered, e.g. a remote operation before its clock mapping) would make any
+        violation name operations the history does not hold, so checking stops, and
+        says why (the offline check judges the whole history anyway)."""
+        if self.refused:
+            return
+        if op.index < 0:
+            self.refused = (f"fed an operation not yet recorded (index {op.index}): "
+                            "online checking stopped")
+            self.errors.append(self.refused)
+            return
         if op.process == NEMESIS:
             return
         self.last_time_ns = max(self.last_time_ns, op.time)

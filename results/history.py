@@ -147,14 +147,22 @@ class HistoryWriter:
     `record` assigns the next index, so callers pass ops with any index. A process killed
     at any moment leaves a file whose every complete line is a recorded operation (a torn
     last line is the only possible damage, and the reader reports it).
+
+    `on_record`, when set, is handed each op as written -- numbered, at its final time, in
+    file order (it is called under the writer's lock, so it must be quick: e.g. a queue's
+    `put`). It is how the checking while a run goes (checkers/online.py) sees exactly the
+    history the offline check will read, whatever sits between the runner and the writer
+    (a remote run's clock mapping holds and reorders operations: suite.remote.fleet).
     """
 
-    def __init__(self, path: str | os.PathLike, *, start_index: int = 0):
+    def __init__(self, path: str | os.PathLike, *, start_index: int = 0,
+                 on_record: Callable[[Op], None] | None = None):
         self.path = os.fspath(path)
         self._fh: IO[str] = open(self.path, "a", encoding="utf-8")
         self._lock = threading.Lock()
         self._next = start_index
         self.ops: list[Op] = []
+        self.on_record = on_record
 
     def record(self, op: Op) -> Op:
         with self._lock:
@@ -163,6 +171,8 @@ class HistoryWriter:
             self._fh.write(to_json_line(op))
             self._fh.flush()
             self.ops.append(op)
+            if self.on_record is not None:
+                self.on_record(op)
             return op
 
     def close(self) -> None:

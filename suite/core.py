@@ -406,13 +406,6 @@ def _table_ops(test: Test, online: Callable[[Op], None]) -> Callable[[Op], None]
     return table_ops_only(online)
 
 
-def _both(first: Callable[[Op], None], second: Callable[[Op], None]) -> Callable[[Op], None]:
-    def both(op: Op) -> None:
-        first(op)
-        second(op)
-    return both
-
-
 def online_summary(online: Any) -> dict:
     """results.json's `run.online`: what the checking while the run went found."""
     out: dict[str, Any] = {"violations": len(online.violations),
@@ -499,6 +492,11 @@ def _run(test: Test, run_dir: RunDir, prepared: _Prepared, *,
     gone = threading.Event()
     halt = threading.Event()  # --stop-on-violation: the online checker found one
     online = _online_checker(test, log, halt)
+    if online is not None:
+        # Fed by the writer, not the runner: only finished, numbered operations at their
+        # history times, in file order (a remote run's operations are mapped and
+        # numbered only when released: suite.remote.fleet.MappedHistory).
+        writer.on_record = _table_ops(test, online)
     # Only regions with a client thread can refuse anything (thread t is in region t mod n).
     watch = _Watch(test.regions[:test.concurrency], progress, log, gone,
                    violations=(lambda: len(online.violations)) if online else None)
@@ -549,8 +547,7 @@ def _run(test: Test, run_dir: RunDir, prepared: _Prepared, *,
                         op_timeout_s=test.op_timeout, stop=stop, abort=abort, give_up=gone,
                         halt=halt, halt_final=gen.nemesis(package.final_generator)
                         if nemesis else None,
-                        on_record=watch if online is None else _both(
-                            _table_ops(test, online), watch), log=log)
+                        on_record=watch, log=log)
         if fleet is not None:
             fleet.attach(runner.now)
         main = gen.clients_and_nemesis(workload.generator, package.generator) \

@@ -40,10 +40,13 @@ def plan(test: Any) -> HostsFile | None:
 def target_for(test: Any, hosts: HostsFile, factory: Callable[[Any], Any]) -> Any:
     if test.target == "emulator" and hosts.control_address:
         from suite.targets.emulator import EmulatorTarget
+        bugs = tuple(getattr(test, "emulator_bugs", ()) or ())
         return EmulatorTarget(mode=test.mode, regions=tuple(test.regions),
                               witness=test.witness, latency_scale=test.latency_scale,
                               seed=test.seed,
-                              deployment_options={"host": hosts.control_address})
+                              # planted bugs as in a local run (suite.targets.target_from_test)
+                              deployment_options={"host": hosts.control_address,
+                                                  **({"bugs": bugs} if bugs else {})})
     if test.target == "emulator":
         raise BadInput(f"{hosts.path}: the embedded emulator listens on 127.0.0.1, which "
                        "remote hosts cannot reach: set control_address (an address of "
