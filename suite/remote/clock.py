@@ -85,6 +85,16 @@ def drifted(before: ClockEstimate, after: ClockEstimate,
     return abs(after.offset_ns - before.offset_ns) > allowed
 
 
+def clock_moved(before: ClockEstimate, after: ClockEstimate,
+                drift_ppm: float = DRIFT_PPM) -> tuple[int, int]:
+    """(moved_ns, error_ns): how far a host's clock moved forward between two estimates
+    (e.g. across a restart of its worker under faketime: the clock fault's measured
+    skew), and the bound on that figure's error (both estimates' bounds plus the drift
+    the time between them allows)."""
+    error = before.bound_ns + after.bound_ns + drift_ppm * abs(after.at_ns - before.at_ns) / 1e6
+    return before.offset_ns - after.offset_ns, int(error) + 1
+
+
 @dataclass(frozen=True)
 class ClockTrack:
     """A host's clock over a run: the offset every time is mapped with (the first

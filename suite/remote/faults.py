@@ -44,6 +44,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 from suite.errors import BadInput, SetupError
 from suite.generator import PENDING, Generator, gen_op, seconds_to_ns
+from suite.remote.clock import clock_moved
 from suite.protocols import NemesisPackage
 from suite.registry import register_nemesis
 
@@ -140,6 +141,7 @@ class _HostState:
     cut: bool = False
     paused: bool = False
     restart: bool = False   # killed, or running under faketime: a fresh worker heals it
+    unskewed: Any = None    # while skewed: the host's clock estimate before the skew
     netem_dev: str | None = None
     proxied: bool = False
     chain: bool = False
@@ -248,21 +250,45 @@ class HostNemesis:
         elif f in ("restart-worker", "unskew-host-clock"):
             self.fleet.restart(host)
             st.restart = False
+            st.unskewed = None
         elif f == "skew-host-clock":
             status, _ = self._run(host, ["sh", "-c", "command -v faketime"], sudo=False)
             if status != 0:
                 return {"type": "fail", "error": "no-faketime",
                         "message": f"faketime is not installed on host {host}"}
-            st.restart = True
             ms = float(value.get("ms", DEFAULT_MS["skew"]))
+            track = getattr(s, "track", None)
+            if st.unskewed is None and track is not None:
+                st.unskewed = track.latest()  # the host's clock before any skew
+            st.restart = True
             # the worker runs faketime itself (suite/remote/worker.py): no host needs to
             # let faketime run as root through sudo
             self.fleet.restart(host, worker_args=["--faketime", f"{ms / 1000:+.3f}s"])
+            return self._skew_measured(host, st, s, ms)
         elif f == "delay-host":
             self._delay(host, s, st, float(value.get("ms", DEFAULT_MS["delay"])))
         else:
             return {"type": "fail", "error": f"unsupported-fault:{f}"}
         return {"type": "ok"}
+
+    def _skew_measured(self, host: str, st: _HostState, s: Any, ms: float) -> dict:
+        """The clock fault as it happened: the restarted worker's clock against the
+        host's clock before any skew, measured by the control node (suite.remote.clock).
+        A skew further from what was asked than the measurement's error allows is `info`
+        (a worker under faketime is in force, but not the fault asked for)."""
+        track = getattr(s, "track", None)
+        if st.unskewed is None or track is None:
+            return {"type": "ok"}
+        moved_ns, error_ns = clock_moved(st.unskewed, track.latest())
+        got = {"skew_ms_measured": round(moved_ns / 1e6, 3),
+               "skew_ms_error": round(error_ns / 1e6, 3)}
+        self.log(f"host {host}: clock skewed by {moved_ns / 1e6:+.3f} ms "
+                 f"(+-{error_ns / 1e6:.3f} ms; asked {ms:+.3f} ms)")
+        if abs(moved_ns - ms * 1e6) > error_ns:
+            return {"type": "info", "error": "skew-not-as-asked",
+                    "message": f"host {host}: its clock moved {moved_ns / 1e6:+.3f} ms "
+                               f"(+-{error_ns / 1e6:.3f}), not {ms:+.3f} ms", **got}
+        return {"type": "ok", **got}
 
     def _ensure_chain(self, host: str) -> None:
         st = self.state[host]
@@ -317,6 +343,7 @@ class HostNemesis:
         if st.restart:  # a worker we killed or skewed: a fresh one undoes it
             self.fleet.restart(host)
             st.restart = False
+            st.unskewed = None
 
     def _chain_rules(self, host: str) -> list[str] | None:
         """The rules of the GTCHECK chain on `host`, None when there is no such chain

@@ -245,6 +245,8 @@ class Worker:
 
 FAKETIME_OFFSET = re.compile(r"[+-][0-9]{1,9}(\.[0-9]{1,6})?s")
 _FAKETIME_ACTIVE = "GTCHECK_WORKER_FAKETIME"
+_LAUNCH_CLOCKS = "GTCHECK_WORKER_LAUNCH_CLOCKS"  # "wall_ns monotonic_ns", read before exec
+LAUNCH_MONOTONIC_MAX_S = 120.0  # an exec of faketime and Python takes far less than this
 
 
 def run_under_faketime(offset: str, argv: list[str]) -> None:
@@ -252,15 +254,47 @@ def run_under_faketime(offset: str, argv: list[str]) -> None:
     `skew-host-clock`). The worker starts faketime itself, as its own user: the hosts'
     sudo rules then never need to let anyone run faketime (which runs any command) as
     root, only this exact worker command (scripts/testbed.sh). `offset` is checked
-    strictly; `argv` is the worker's own command line without `--faketime`."""
+    strictly; `argv` is the worker's own command line without `--faketime`.
+
+    libfaketime moves CLOCK_REALTIME by a relative offset ("+2.000s": README 4d), but by
+    default it fakes CLOCK_MONOTONIC too, as the faked wall time (its "start at" mode:
+    the faked start plus elapsed monotonic time), so a worker timing on the monotonic
+    clock read about 56 years off (1970 to now), not 2 s. So the monotonic clock is left
+    alone (`FAKETIME_DONT_FAKE_MONOTONIC=1`; libfaketime before 0.9.8 reads
+    `DONT_FAKE_MONOTONIC`), as a host's wall-clock error leaves it alone, and the
+    worker's clock carries the wall clock's error instead (`faketime_skew_ns`), measured
+    against both clocks as read here, just before the exec."""
     if not FAKETIME_OFFSET.fullmatch(offset):
         raise click.BadParameter(f"not a clock offset like +0.500s: {offset!r}",
                                  param_hint="--faketime")
-    env = {**os.environ, _FAKETIME_ACTIVE: offset}
+    env = {**os.environ, _FAKETIME_ACTIVE: offset, "FAKETIME_DONT_FAKE_MONOTONIC": "1",
+           "DONT_FAKE_MONOTONIC": "1",
+           _LAUNCH_CLOCKS: f"{time.time_ns()} {time.monotonic_ns()}"}
     try:
         os.execvpe("faketime", ["faketime", "-f", offset, *argv], env)
     except OSError as e:
         raise click.ClickException(f"cannot run faketime: {e.strerror}") from None
+
+
+def faketime_skew_ns(launch: str, wall_ns: int, monotonic_ns: int) -> int:
+    """How far faketime moved this process's wall clock: its wall clock now against the
+    launcher's (`launch`: "wall_ns monotonic_ns", read just before the exec), carried
+    forward by the monotonic clock both share. Raises ClickException (the worker ends
+    before its hello, and the fault is not in force) when the launcher's readings are
+    missing or the monotonic clock is not the launcher's (libfaketime faked it anyway:
+    then nothing here measures a skew)."""
+    try:
+        launch_wall, launch_mono = (int(x) for x in launch.split())
+    except ValueError:
+        raise click.ClickException(f"no launch clock readings in {_LAUNCH_CLOCKS} "
+                                   f"({launch[:60]!r}): cannot measure the skew") from None
+    since_ns = monotonic_ns - launch_mono
+    if not 0 <= since_ns <= LAUNCH_MONOTONIC_MAX_S * 1e9:
+        raise click.ClickException(
+            f"CLOCK_MONOTONIC moved {since_ns / 1e9:+.3f} s across the exec of faketime: "
+            "libfaketime faked it despite FAKETIME_DONT_FAKE_MONOTONIC=1, so the skew "
+            "cannot be measured")
+    return wall_ns - (launch_wall + since_ns)
 
 
 @click.command(name="worker")
@@ -283,7 +317,12 @@ def worker_command(host_name, clock_offset_ms, faketime_offset):
         if clock_offset_ms:
             argv += ["--clock-offset-ms", repr(clock_offset_ms)]
         run_under_faketime(faketime_offset, argv)
-    w = Worker(sys.stdout, host=host_name, clock_offset_ns=int(clock_offset_ms * 1e6))
+    skew_ns = 0
+    if os.environ.get(_FAKETIME_ACTIVE):  # this is the worker re-executed under faketime
+        skew_ns = faketime_skew_ns(os.environ.get(_LAUNCH_CLOCKS, ""),
+                                   time.time_ns(), time.monotonic_ns())
+    w = Worker(sys.stdout, host=host_name,
+               clock_offset_ns=int(clock_offset_ms * 1e6) + skew_ns)
     w.serve(sys.stdin)
     # Nothing the control node waits for is left: end now, whatever threads remain (an
     # abandoned request, a proxy connection, waits under a clock faked by faketime).

@@ -276,3 +276,54 @@ def test_the_final_heal_waits_for_a_fault_still_in_flight(nemesis):
     assert overlaps == []
     assert fleet.restarted == [("h2", ("--faketime", "+2.000s")), ("h2", ())]
     assert n.in_force() == {}
+
+
+def _skewing_fleet(moved_ns: int):
+    """A fleet double whose worker restart under faketime moves the host's measured clock
+    by `moved_ns` (its offset, control minus worker, drops by as much)."""
+    from suite.remote.clock import ClockEstimate, ClockTrack
+    fleet = FakeFleet()
+    before = ClockEstimate(offset_ns=-3_000_000, bound_ns=200_000, rtt_ns=300_000,
+                           samples=16, at_ns=1_000_000_000)
+    for s in fleet.sessions.values():
+        s.track = ClockTrack.start(before)
+
+    def restart(host, prefix=None, worker_args=None):
+        fleet.restarted.append((host, tuple(worker_args or ())))
+        moved = moved_ns if worker_args else 0
+        fleet.sessions[host].track = ClockTrack.start(ClockEstimate(
+            offset_ns=before.offset_ns - moved, bound_ns=300_000, rtt_ns=500_000,
+            samples=16, at_ns=3_000_000_000))
+    fleet.restart = restart
+    n = HostNemesis(fleet)
+    n._run = lambda host, argv, sudo=True: (0, "/usr/bin/faketime")
+    return fleet, n
+
+
+def test_a_clock_skew_is_measured_and_ok_when_it_is_what_was_asked():
+    fleet, n = _skewing_fleet(2_000_600_000)  # 2000.6 ms: within the error of 0.7 ms
+    done = n.invoke(None, {"f": "skew-host-clock", "value": {"host": "h1", "ms": 2000.0}})
+    assert fleet.restarted == [("h1", ("--faketime", "+2.000s"))]
+    assert done["type"] == "ok", done
+    assert done["skew_ms_measured"] == 2000.6
+    assert done["skew_ms_error"] == 0.7  # bounds 0.2 + 0.3 ms, 2 s apart at 100 ppm: 0.2 ms
+
+
+def test_a_clock_skew_not_as_asked_is_not_ok_and_says_how_far_it_moved():
+    """What libfaketime did by default: the worker's monotonic clock faked as the faked
+    wall time, about 56 years from the boot-based one, for a fault asking 2 s."""
+    fleet, n = _skewing_fleet(56 * 365 * 86400 * 10**9)
+    done = n.invoke(None, {"f": "skew-host-clock", "value": {"host": "h2", "ms": 2000.0}})
+    assert done["type"] == "info" and done["error"] == "skew-not-as-asked", done
+    assert "not +2000.000 ms" in done["message"]
+    assert n.in_force() != {}  # a worker under faketime is still there: heal restarts it
+    n.invoke(None, {"f": "heal", "value": None})
+    assert fleet.restarted[-1] == ("h2", ())
+    assert n.state["h2"].unskewed is None and not n.state["h2"].restart
+
+
+def test_a_second_skew_is_measured_from_the_clock_before_any_skew():
+    fleet, n = _skewing_fleet(-250_000_000)
+    n.invoke(None, {"f": "skew-host-clock", "value": {"host": "h1", "ms": -250.0}})
+    done = n.invoke(None, {"f": "skew-host-clock", "value": {"host": "h1", "ms": -250.0}})
+    assert done["type"] == "ok" and done["skew_ms_measured"] == -250.0, done
