@@ -3,7 +3,8 @@
 A checker is a pure function of a history: `check(test, history, opts) -> dict` with a
 `"valid"` of True, False or "unknown" plus whatever details explain it (as data: the
 report renders them, it never recomputes verdicts). `compose` runs several checkers and
-merges their verdicts by priority false > unknown > true. `safe` wraps a checker so that
+merges their verdicts by priority false > unknown > true, leaving out a checker that had
+nothing to judge (`not_judged`: what its promise speaks of never happened in the run). `safe` wraps a checker so that
 an exception inside it becomes `{"valid": "unknown", "error": ...}` instead of crashing
 the run: a run that recorded a history must always end with results.
 
@@ -65,6 +66,32 @@ def merge_valid(values: Sequence[Valid]) -> Valid:
     return worst
 
 
+def not_judged(reason: str, **details: Any) -> dict:
+    """The result of a checker that had nothing to judge because what its promise speaks
+    of never happened in the run (A10 without a cut link): "unknown", never evidence
+    that the promise held, and left out of a composed verdict (`counts`)."""
+    return {"valid": UNKNOWN, "judged": False, "reason": f"not judged: {reason}", **details}
+
+
+def counts(result: Any) -> bool:
+    """Whether a checker result counts toward a composed verdict: every one but a "not
+    judged" one (`judged` false) that found no violation. As Elle's per-region results
+    (checkers/elle/run.py) and availability's periods: what was not judged neither
+    lowers the verdict nor stands as evidence for it."""
+    return not (isinstance(result, Mapping) and result.get("judged") is False
+                and result.get("valid") is not False)
+
+
+def merge_results(results: Sequence[Any]) -> Valid:
+    """The composed verdict of checker results: `merge_valid` over the ones that count;
+    "unknown" when there were results but none judged anything (VALID needs evidence)."""
+    results = [r for r in results if isinstance(r, Mapping)]
+    counted = [r.get("valid") for r in results if counts(r)]
+    if results and not counted:
+        return UNKNOWN
+    return merge_valid(counted)
+
+
 class SafeChecker:
     """Runs a checker; an exception becomes valid=unknown with the error, never a crash."""
 
@@ -97,7 +124,7 @@ class Compose:
 
     def check(self, test, history, opts):
         results = {name: c.check(test, history, opts) for name, c in self.checkers.items()}
-        return {"valid": merge_valid([r["valid"] for r in results.values()]), **results}
+        return {"valid": merge_results(list(results.values())), **results}
 
 
 def compose(checkers: Mapping[str, Checker | Callable]) -> Compose:

@@ -20,8 +20,10 @@ function of the history.
 
 from __future__ import annotations
 
+import bisect
 from typing import Any, Sequence
 
+from checkers.core import not_judged
 from checkers.observe import MAX_EXAMPLES
 from results.history import OK, Op, fault_periods, pair
 
@@ -87,24 +89,70 @@ def relayed_writes(history: Sequence[Op]) -> list[dict]:
 class NoRelayChecker:
     """A10 judged: the evidence that it held (the `inner` checker's "no-relay" reads, an
     expected anomaly) plus a violation, kind "relayed-write", for each read that shows a
-    write crossed a cut link (`relayed_writes`). Valid unless a write was relayed, as the
-    evidence checker alone was; `cut_reads` counts the reads made at an end of a cut
-    link during the cut, the reads that could have shown a relay."""
+    write crossed a cut link (`relayed_writes`). `cut_reads` counts the reads made at an
+    end of a cut link during the cut; `relay_chances` those of them that could have
+    shown a relay (of a key written at the other end after the cut began, before the
+    read ended). Invalid when a write was relayed; otherwise the evidence checker's
+    verdict when there was a chance, and "not judged" (checkers.core.not_judged: left
+    out of the run's verdict, never evidence) when no link was cut -- A10 speaks only of
+    a cut link -- or no read had a chance to show a relay."""
 
     def __init__(self, inner: Any):
         self.inner = inner
 
     def check(self, test, history, opts) -> dict:
+        if not _cut_directions(history):
+            return not_judged("no link was cut in this run (A10 speaks of a cut link)",
+                              anomaly_counts={}, anomalies=[], cut_reads=0,
+                              relay_chances=0)
         res = dict(self.inner.check(test, history, opts))
         relayed = relayed_writes(history)
         counts = dict(res.get("anomaly_counts") or {})
+        chances = relay_chances(history)
         if relayed:
             counts["relayed-write"] = len(relayed)
             res["valid"] = False
+        elif chances == 0:
+            res = {**res, **not_judged(
+                "no read at an end of a cut link, during the cut, of a key written at "
+                "the other end after the cut began: no read could have shown a relay")}
         res["anomaly_counts"] = counts
         res["anomalies"] = list(res.get("anomalies") or []) + relayed[:MAX_EXAMPLES]
         res["cut_reads"] = cut_reads(history)
+        res["relay_chances"] = chances
         return res
+
+
+def relay_chances(history: Sequence[Op]) -> int:
+    """Successful reads in a region a cut direction leads to, completed during the cut,
+    of a key that an ok write at the direction's source, invoked after the cut began,
+    had written before the read completed: the reads a relay would have shown."""
+    cuts = _cut_directions(history)
+    if not cuts:
+        return 0
+    pairs = [p for p in pair(list(history)) if p.invoke.process != "nemesis"]
+    written: dict[tuple, list[int]] = {}  # (key, region) -> ok writes' invocation times
+    for p in pairs:
+        if p.invoke.f in ("write", "cas") and p.type == OK:
+            written.setdefault((p.invoke.key, _region(p)), []).append(p.invoke.time)
+    for times in written.values():
+        times.sort()
+
+    def written_between(key: Any, region: str, t0: int, t1: int) -> bool:
+        times = written.get((key, region), ())
+        i = bisect.bisect_left(times, t0)
+        return i < len(times) and times[i] <= t1
+
+    n = 0
+    for p in pairs:
+        if p.invoke.f != "read" or p.type != OK or p.complete is None:
+            continue
+        done = p.complete.time
+        if any(_region(p) == dst and done >= start and (end is None or done < end)
+               and written_between(p.invoke.key, src, start, done)
+               for start, end, src, dst in cuts):
+            n += 1
+    return n
 
 
 def cut_reads(history: Sequence[Op]) -> int:

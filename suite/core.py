@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
-from checkers.core import compose, merge_valid
+from checkers.core import compose, merge_results
 from checkers.stats import stats
 from results.counts import count_op, counts_text, fault_counts, rate_warning, run_counts
 from results.history import (FAULT_ACTIONS, NEMESIS, HistoryWriter, Op, fault_periods,
@@ -668,7 +668,7 @@ def apply_run_conditions(results: dict) -> None:
         # clients cut off by a fault left in force say nothing about the table
         av["valid"] = "unknown"
         av["error"] = "not judged: " + left_text
-    valid = merge_valid([r.get("valid") for r in checkers.values() if isinstance(r, Mapping)])
+    valid = merge_results(list(checkers.values()))
     reason = None
     if run.get("setup_error"):
         valid, reason = "unknown", f"set-up failed: {run['setup_error']}"

@@ -18,6 +18,7 @@ from typing import Any, Iterable, Mapping
 
 from checkers.anomalies import EVIDENCE_KINDS
 from checkers.availability import ANSWERED_ERRORS
+from checkers.core import counts as counts_toward_verdict
 from results.history import INFO, NEMESIS, Op, Pair, fault_periods, pair
 from results.report._promises import (MODE_NAMES, Promise, headline, promise_for,
                                       verdict_words)
@@ -172,6 +173,9 @@ def promise_verdict(name: str, result: Mapping[str, Any]) -> tuple[str, str, str
     checker (allowed anomalies, figures) "reported" with its counts, "none seen" or
     "recorded" -- never a bare True that reads like an alarm."""
     promise: Promise | None = promise_for(name)
+    if not counts_toward_verdict(result):  # nothing to judge: neither held nor undecided
+        why = str(result.get("reason") or "")
+        return "notjudged", "not judged", why.removeprefix("not judged: ")
     cls, word = verdict_words(result.get("valid"))
     counts = result.get("anomaly_counts") if isinstance(result.get("anomaly_counts"),
                                                          dict) else {}

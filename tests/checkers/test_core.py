@@ -51,3 +51,34 @@ def test_checkers_receive_test_history_and_opts():
     s = safe(c)
     assert as_checker(c) is c and safe(s) is s
     assert "seconds" in safe(c).check({}, [], {})
+
+
+def test_a_checker_with_nothing_to_judge_is_left_out_of_the_verdict():
+    """`not_judged` (what the promise speaks of never happened, e.g. A10 without a cut
+    link): it neither lowers the composed verdict nor stands as evidence for it."""
+    from checkers.core import merge_results, not_judged
+    nothing = not_judged("no link was cut")
+    assert nothing["valid"] == "unknown" and nothing["reason"] == "not judged: no link was cut"
+    held = {"valid": True}
+    assert merge_results([held, nothing]) is True
+    assert merge_results([nothing]) == "unknown"            # VALID needs evidence
+    assert merge_results([nothing, {"valid": "unknown"}]) == "unknown"
+    assert merge_results([held, {"valid": False, "judged": False}]) is False  # a violation counts
+    assert merge_results([]) is True                        # as merge_valid([])
+    both = compose({"a": lambda t, h, o: {"valid": True},
+                    "b": lambda t, h, o: not_judged("nothing")}).check({}, [], {})
+    assert both["valid"] is True and both["b"]["judged"] is False
+    alone = compose({"b": lambda t, h, o: not_judged("nothing")}).check({}, [], {})
+    assert alone["valid"] == "unknown"
+
+
+def test_run_conditions_apply_the_same_rule():
+    from suite.core import apply_run_conditions
+    res = {"valid": True, "run": {}, "checkers": {
+        "no-relay": {"valid": "unknown", "judged": False, "reason": "not judged: no cut"},
+        "convergence": {"valid": True}}}
+    apply_run_conditions(res)
+    assert res["valid"] is True
+    res["checkers"].pop("convergence")
+    apply_run_conditions(res)
+    assert res["valid"] == "unknown"

@@ -3,6 +3,7 @@ on hand-built histories: a write crossing a cut link is a violation; reads durin
 that show older values, reads after the heal, absent values and writes from before the
 cut are not."""
 
+from checkers.core import merge_valid
 from checkers.modes import checker_for
 from checkers.relay import cut_reads, relayed_writes
 from tests.checkers.build import History, kinds
@@ -45,9 +46,45 @@ def test_what_a10_allows_is_not_a_relay():
     r = no_relay(h)
     assert r["valid"] is True and kinds(r) == {"no-relay": 1}
     assert relayed_writes(h.ops()) == [] and r["cut_reads"] == 2
-    # a run without a cut has nothing to relay, and no read during one
-    h2 = History().write("k", 0, 5, 1, region=E1).read("k", 10, 12, 1, region=E2)
-    assert no_relay(h2)["valid"] is True and cut_reads(h2.ops()) == 0
+    assert r["relay_chances"] == 2 and r.get("judged") is not False
+
+
+def test_without_a_cut_link_a10_is_not_judged_and_is_no_evidence():
+    """VALID needs evidence: a run with no cut link has no instance of A10."""
+    h = History().write("k", 0, 5, 1, region=E1).read("k", 10, 12, 1, region=E2)
+    r = no_relay(h)
+    assert r["valid"] == "unknown" and r["judged"] is False
+    assert r["reason"].startswith("not judged: no link was cut")
+    assert r["cut_reads"] == 0 == cut_reads(h.ops()) and r["anomaly_counts"] == {}
+    # left out of the composed verdict: it neither holds the run back nor stands for it
+    whole = checker_for("async", "register", linearizability=False).check({}, h.ops(), {})
+    assert whole["no-relay"]["judged"] is False
+    others = [v["valid"] for k, v in whole.items() if k not in ("valid", "no-relay")]
+    assert whole["valid"] == merge_valid(others)
+
+
+def test_a_cut_link_with_no_read_at_its_far_end_is_not_judged():
+    h = (History().nemesis("cut", CUT, 100)
+         .write("k", 110, 115, 7, region=E1)
+         .read("k", 150, 152, 7, region=W2)          # the third region only
+         .read("j", 160, 162, None, region=E2)       # a key nobody wrote during the cut
+         .nemesis("heal", None, 300)
+         .read("k", 310, 312, 7, region=E2))         # after the heal
+    r = no_relay(h)
+    assert r["valid"] == "unknown" and r["judged"] is False, r
+    assert "no read could have shown a relay" in r["reason"]
+    assert r["cut_reads"] == 1 and r["relay_chances"] == 0
+
+
+def test_a_relayed_write_is_a_violation_even_where_nothing_else_was_judged():
+    from checkers.core import merge_results
+    h = (History().nemesis("cut", CUT, 100)
+         .write("k", 110, 115, 7, region=E1)
+         .read("k", 160, 162, 7, region=E2)
+         .nemesis("heal", None, 300))
+    r = no_relay(h)
+    assert r["valid"] is False and r["relay_chances"] == 1
+    assert merge_results([r, {"valid": "unknown", "judged": False}]) is False
 
 
 def test_a_one_way_cut_forbids_the_relay_in_its_direction_only():
