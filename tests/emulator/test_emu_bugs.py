@@ -281,10 +281,19 @@ def test_server_retry_unknown_answers_definitely_for_a_write_that_commits(bug):
                 answer["code"] = "ok"
             except ClientError as e:
                 answer["code"] = code(e)
+        (tbl,) = d.cluster.tables_everywhere()
+        journal = tbl.engine.durable[leader]
+        before = journal.last_index
         t = threading.Thread(target=write)
         t.start()
-        time.sleep(0.75)
-        d.isolate(y)                  # y loses its quorum with its entry in flight
+        # y loses its quorum with its entry in flight: isolated once the entry is in the
+        # leader's journal (0.5 s after y sent it) and before y can learn it committed
+        # (0.5 s later). Polled, not a fixed sleep from the thread's start: on a loaded
+        # machine the request may leave y late, and y was then isolated before it
+        # proposed anything (a definite 503 either way, and the write never committed).
+        wait_until(lambda: journal.last_index > before, timeout_s=30.0,
+                   what="y's entry in the leader's journal")
+        d.isolate(y)
         t.join()
         d.heal()
         final = wait_until(lambda: value(get(cs[x], "tbl", "k")), what="a final read")
