@@ -18,6 +18,8 @@ unknown and none invalid, 3 any bad input (a file that cannot be read, or a bad 
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import time
 from dataclasses import dataclass, field
@@ -141,6 +143,24 @@ def judge_mode(path: str, ops: list[Op], mode: str | None) -> dict:
     return result
 
 
+@contextlib.contextmanager
+def history_reading() -> Any:
+    """Read a history with the cyclic garbage collector paused, then freeze what was
+    read. A history is hundreds of thousands of small objects without reference cycles,
+    all alive until its check ends: each collection the reading would trigger walks
+    every one read so far (a fifth of the reading time on 100,000 operations), and each
+    one during the check walks them again. `check_files` unfreezes them after each file
+    (`gc.unfreeze`), so nothing stays out of the collector's reach beyond its check."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()
+
+
 def has_test_json(path: str) -> bool:
     return (Path(path).parent / "test.json").is_file()
 
@@ -153,7 +173,8 @@ def check_file(path: str, *, fmt: str, model: str | None, initial: Any,
     # --timeout covers the whole file, reading included: its verdict comes on time
     deadline = None if timeout is None else time.monotonic() + timeout
     try:
-        ops = formats.load(path, fmt, deadline=deadline)
+        with history_reading():
+            ops = formats.load(path, fmt, deadline=deadline)
         if not ops:
             raise BadInput(f"{path}: no operations (an empty history proves nothing)")
         if not any(op.process != NEMESIS for op in ops):
@@ -304,9 +325,13 @@ def check_files(files: list[str], *, fmt: str = "jsonl", model: str | None = Non
     lin_check = linearizability_checker() if model is not None else None
     verdicts = []
     for path in files:
-        v = check_file(path, fmt=fmt, model=model, initial=initial, timeout=timeout,
-                       lin_check=lin_check, mode=mode, include_ec_reads=include_ec_reads,
-                       every_counterexample=every_counterexample)
+        try:
+            v = check_file(path, fmt=fmt, model=model, initial=initial, timeout=timeout,
+                           lin_check=lin_check, mode=mode,
+                           include_ec_reads=include_ec_reads,
+                           every_counterexample=every_counterexample)
+        finally:
+            gc.unfreeze()  # what reading froze (history_reading) is collectable again
         verdicts.append(v)
         emit(v)
     return overall_exit(verdicts)

@@ -67,3 +67,27 @@ def test_a_transactional_check_still_reaches_elle(tmp_path):
                                      str(history))
     assert out.endswith("exit 0"), out
     assert "checkers.elle.cli_check" in heavy
+
+
+def test_reading_pauses_the_collector_and_a_check_leaves_it_as_it_was(tmp_path, monkeypatch):
+    import gc
+    good = tmp_path / "good.log"
+    good.write_text("INFO  jepsen.util - 0\t:invoke\t:write\t1\n"
+                    "INFO  jepsen.util - 0\t:ok\t:write\t1\n")
+    bad = tmp_path / "bad.log"
+    bad.write_text("INFO  jepsen.util - 0\t:invoke\t:read\t3\n")  # a read invoked with 3
+    seen = []
+    real_load = check_cmd.formats.load
+
+    def load(*a, **k):
+        seen.append(gc.isenabled())
+        return real_load(*a, **k)
+    monkeypatch.setattr(check_cmd.formats, "load", load)
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    verdicts = []
+    status = check_cmd.check_files([str(good), str(bad)], fmt="porcupine-etcd",
+                                   model="cas-register", emit=verdicts.append)
+    assert status == 3 and [v.valid for v in verdicts] == [True, None]
+    assert "a read must be invoked with nil" in verdicts[1].error
+    assert seen == [False, False]  # paused while each file was read
+    assert gc.isenabled() and gc.get_freeze_count() == 0  # and all as it was after
