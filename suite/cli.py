@@ -315,10 +315,10 @@ def run(target, mode, regions, witness, workload, nemesis, nemesis_interval,
 
     def run_one(t: Test) -> core.RunResult:
         with core.stop_on_signals(stop, abort, log=_stderr):
+            # the plots are drawn while the history is judged and the report written
             result = core.run_test(t, store=Store(store_root), stop=stop, abort=abort,
-                                   log=_stderr, progress=_stderr)
-        if (result.run_dir.path / "history.jsonl").exists():
-            plotter.request(result.run_dir.path)
+                                   log=_stderr, progress=_stderr,
+                                   on_history=plotter.request)
         for line in after_run(result, t):  # the demos' tables; report.html
             click.echo(line)
         click.echo(core.summary(result, t))
