@@ -253,17 +253,17 @@ class AdminEndpointsTarget(EndpointsTarget):
         SC scan waits for its region's read fence, a WAN round trip; not part of the
         history)."""
         from concurrent.futures import ThreadPoolExecutor
+        # Clients and paginators made here, one at a time: a boto3 session is not
+        # thread-safe, and each would load the same models again at once in parallel.
+        paginators = {r: self._control_client(r).get_paginator("scan")
+                      for r in self.regions}
 
         def region_keys(region: str) -> set[str]:
-            paginator = self._control_client(region).get_paginator("scan")
             return {item[KEY_ATTRIBUTE]["S"]
-                    for page in paginator.paginate(TableName=table, ConsistentRead=True,
-                                                   ProjectionExpression="#k",
-                                                   ExpressionAttributeNames={
-                                                       "#k": KEY_ATTRIBUTE})
+                    for page in paginators[region].paginate(
+                        TableName=table, ConsistentRead=True, ProjectionExpression="#k",
+                        ExpressionAttributeNames={"#k": KEY_ATTRIBUTE})
                     for item in page.get("Items", [])}
-        for r in self.regions:  # made here, one at a time (boto3 sessions are not
-            self._control_client(r)  # thread-safe); used from the threads below
         with ThreadPoolExecutor(max_workers=len(self.regions)) as pool:
             return sorted(set().union(*pool.map(region_keys, self.regions)))
 
