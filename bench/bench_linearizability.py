@@ -551,8 +551,10 @@ best = None
 for _ in range(repeat):
     read_check = check = 0.0
     for path in files:
+        kw = {"freeze_history": True} if "freeze_history" in check_file.__code__.co_varnames \
+            else {}
         v = check_file(path, fmt=fmt, model=model, initial=None, timeout=None,
-                       lin_check=linearizability_checker())
+                       lin_check=linearizability_checker(), **kw)
         gc.unfreeze()  # as check_files does after each file
         read_check += v.seconds
         check += (v.result or {}).get("seconds") or 0.0

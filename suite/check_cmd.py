@@ -144,19 +144,21 @@ def judge_mode(path: str, ops: list[Op], mode: str | None) -> dict:
 
 
 @contextlib.contextmanager
-def history_reading() -> Any:
-    """Read a history with the cyclic garbage collector paused, then freeze what was
-    read. A history is hundreds of thousands of small objects without reference cycles,
-    all alive until its check ends: each collection the reading would trigger walks
-    every one read so far (a fifth of the reading time on 100,000 operations), and each
-    one during the check walks them again. `check_files` unfreezes them after each file
+def history_reading(*, freeze: bool = False) -> Any:
+    """Read a history with the cyclic garbage collector paused, then (`freeze`) freeze
+    what was read. A history is hundreds of thousands of small objects without reference
+    cycles, all alive until its check ends: each collection the reading would trigger
+    walks every one read so far (a fifth of the reading time on 100,000 operations), and
+    each one during the check walks them again (frozen: a further 5-10%). `check_files`
+    freezes only when nothing else is frozen, and unfreezes after each file
     (`gc.unfreeze`), so nothing stays out of the collector's reach beyond its check."""
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
-        gc.freeze()
+        if freeze:
+            gc.freeze()
         if enabled:
             gc.enable()
 
@@ -168,12 +170,13 @@ def has_test_json(path: str) -> bool:
 def check_file(path: str, *, fmt: str, model: str | None, initial: Any,
                timeout: float | None, lin_check: Callable[..., dict] | None,
                mode: str | None = None, include_ec_reads: bool = False,
-               every_counterexample: bool = False) -> FileVerdict:
+               every_counterexample: bool = False,
+               freeze_history: bool = False) -> FileVerdict:
     t0 = time.perf_counter()
     # --timeout covers the whole file, reading included: its verdict comes on time
     deadline = None if timeout is None else time.monotonic() + timeout
     try:
-        with history_reading():
+        with history_reading(freeze=freeze_history):
             ops = formats.load(path, fmt, deadline=deadline)
         if not ops:
             raise BadInput(f"{path}: no operations (an empty history proves nothing)")
@@ -324,14 +327,17 @@ def check_files(files: list[str], *, fmt: str = "jsonl", model: str | None = Non
     initial = parse_initial(initial_json, model)
     lin_check = linearizability_checker() if model is not None else None
     verdicts = []
+    freeze = gc.get_freeze_count() == 0  # never unfreeze what another part froze
     for path in files:
         try:
             v = check_file(path, fmt=fmt, model=model, initial=initial, timeout=timeout,
                            lin_check=lin_check, mode=mode,
                            include_ec_reads=include_ec_reads,
-                           every_counterexample=every_counterexample)
+                           every_counterexample=every_counterexample,
+                           freeze_history=freeze)
         finally:
-            gc.unfreeze()  # what reading froze (history_reading) is collectable again
+            if freeze:
+                gc.unfreeze()  # what reading froze (history_reading) is collectable again
         verdicts.append(v)
         emit(v)
     return overall_exit(verdicts)

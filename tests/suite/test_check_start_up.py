@@ -83,11 +83,21 @@ def test_reading_pauses_the_collector_and_a_check_leaves_it_as_it_was(tmp_path, 
         seen.append(gc.isenabled())
         return real_load(*a, **k)
     monkeypatch.setattr(check_cmd.formats, "load", load)
-    assert gc.isenabled() and gc.get_freeze_count() == 0
+    frozen = []
+    real_freeze = gc.freeze
+    monkeypatch.setattr(gc, "freeze", lambda: (frozen.append(1), real_freeze()))
+    gc.unfreeze()  # as in a fresh `gtcheck check` process: nothing frozen yet
     verdicts = []
     status = check_cmd.check_files([str(good), str(bad)], fmt="porcupine-etcd",
                                    model="cas-register", emit=verdicts.append)
     assert status == 3 and [v.valid for v in verdicts] == [True, None]
     assert "a read must be invoked with nil" in verdicts[1].error
     assert seen == [False, False]  # paused while each file was read
+    assert frozen == [1, 1]  # what each read was frozen during its check
     assert gc.isenabled() and gc.get_freeze_count() == 0  # and all as it was after
+    # with something frozen already (by another part): left frozen, nothing frozen more
+    real_freeze()
+    before = gc.get_freeze_count()
+    check_cmd.check_files([str(good)], fmt="porcupine-etcd", model="cas-register")
+    assert gc.get_freeze_count() == before and gc.isenabled() and frozen == [1, 1]
+    gc.unfreeze()
