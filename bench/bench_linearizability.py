@@ -46,9 +46,9 @@ file of Porcupine's corpus and for generated histories written in Porcupine's ow
 (etcd logs for registers, kv logs; so a peer can run the very same files), the CPU time
 (user + system of the child) and wall time of `python -m suite.cli check --model M
 --format F FILE`, best of `--repeat` runs, its peak RSS and its verdict; beside them the
-same file checked in one process by `suite.check_cmd.check_file` (what the command runs
-per file): reading + checking, and the check alone (the search's own `seconds`), so what
-start-up and reading add is visible; and each corpus as one process.
+CPU seconds of the same file's reading and of its check alone, in one process, read and
+checked as the command does (so what start-up adds is the difference); and each corpus
+as one process.
 
     python bench/bench_linearizability.py --per-file [--repeat 3] [--json-out F.json]
 """
@@ -538,29 +538,36 @@ def _whole_rss(argv: list[str], env: dict, n: int) -> tuple[float, float, float]
     return best_cpu, best_wall, rss
 
 
-# The files of one row checked in one process, as `gtcheck check` checks each file
-# (`suite.check_cmd.check_file`): per file the reading + checking seconds and the check's
-# own `seconds` (the search alone), summed over the row's files; best of `repeat`.
+# The files of one row read and checked in one process, as `gtcheck check` reads and
+# checks each file (suite/check_cmd.py: the reading with the collector paused and the
+# history frozen, then the search with Porcupine's rules and one counterexample): the
+# CPU seconds of the reading and of the check alone, summed over the row's files; best
+# of `repeat`.
 _IN_PROCESS = r"""
-import json, sys
+import contextlib, gc, json, sys, time
 sys.path.insert(0, sys.argv[1])
-import gc
-from suite.check_cmd import check_file, linearizability_checker
+from checkers.linearizability import check
+from checkers.linearizability.rules import FORMAT_RULES
+from results import formats
+from suite import check_cmd
+reading = getattr(check_cmd, "history_reading", None)
 fmt, model, repeat, files = sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5:]
 best = None
 for _ in range(repeat):
-    read_check = check = 0.0
+    read = judged = 0.0
     for path in files:
-        kw = {"freeze_history": True} if "freeze_history" in check_file.__code__.co_varnames \
-            else {}
-        v = check_file(path, fmt=fmt, model=model, initial=None, timeout=None,
-                       lin_check=linearizability_checker(), **kw)
+        c0 = time.process_time()
+        with (reading(freeze=True) if reading else contextlib.nullcontext()):
+            ops = formats.load(path, fmt)
+        c1 = time.process_time()
+        check(ops, model, partition=True, rules=FORMAT_RULES[fmt], counterexamples=1)
+        judged += time.process_time() - c1
+        read += c1 - c0
+        del ops
         gc.unfreeze()  # as check_files does after each file
-        read_check += v.seconds
-        check += (v.result or {}).get("seconds") or 0.0
-    if best is None or read_check < best[0]:
-        best = (read_check, check)
-print(json.dumps({"read_check": best[0], "check": best[1]}))
+    if best is None or read + judged < sum(best):
+        best = (read, judged)
+print(json.dumps({"read": best[0], "check": best[1]}))
 """
 
 
@@ -583,21 +590,21 @@ def bench_per_file(repeat: int, json_out: Path | None) -> bool:
         inside = _child(_IN_PROCESS, REPO, fmt, model, str(repeat), *map(str, files))
         row = {"file": label, "format": fmt, "model": model, "verdict": verdict,
                "cpu_s": round(cpu, 4), "wall_s": round(wall, 4), "rss_mb": round(rss, 1),
-               "read_check_s": round(inside["read_check"], 4),
-               "check_s": round(inside["check"], 4)}
+               "read_cpu_s": round(inside["read"], 4),
+               "check_cpu_s": round(inside["check"], 4)}
         if expect is not None:
             row["expected"] = expect
             ok = ok and verdict == expect
         rows.append(row)
         mark = "" if expect is None or expect == verdict else f"  (expected {expect})"
         print(f"  {label:58} {verdict:8} cpu {cpu:7.3f} s  wall {wall:7.3f} s  peak "
-              f"{rss:5.0f} MB | in process: read+check {inside['read_check']:7.3f} s  "
-              f"check {inside['check']:7.3f} s{mark}")
+              f"{rss:5.0f} MB | in one process, CPU: reading {inside['read']:7.3f} s  "
+              f"check alone {inside['check']:7.3f} s{mark}")
 
     print(f"gtcheck's whole process per file: `python -m suite.cli check --model M --format "
           f"F FILE`, best of {repeat}, bytecode cached (CPU, wall, peak RSS); beside it, "
-          "the same file in one process (suite.check_cmd.check_file): reading + checking, "
-          f"and the check alone. Load average {os.getloadavg()[0]:.1f}. No Porcupine "
+          "the CPU of the same file's reading and of its check alone, in one process "
+          f"(as gtcheck check does them). Load average {os.getloadavg()[0]:.1f}. No Porcupine "
           "figures: measure them outside the project and set them beside these.")
     for sub, fmt, model, pattern in (("jepsen", "porcupine-etcd", "cas-register", "*.log"),
                                      ("kv", "porcupine-kv", "kv", "*.txt")):
