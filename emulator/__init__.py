@@ -4,7 +4,7 @@
 API, in process; `gtcheck emulator serve` does the same from the shell. The replication
 seam for the async (LWW) and MRSC engines is emulator/engine.py. The names are imported
 on first use (PEP 562), so `emulator.bugs` (the help of `gtcheck run`) does not pay for
-the HTTP servers, boto3-free as they are, nor networkx.
+the HTTP servers, boto3-free as they are.
 """
 
 __all__ = ["Deployment", "DEFAULT_REGIONS", "DEFAULT_STATE_FILE"]

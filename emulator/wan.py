@@ -10,8 +10,9 @@ traffic use it:
 - asynchronous replication sends only over the direct link (`send(..., relay=False)`): a
   cut link A-B stops A's writes reaching B even though A-C-B is alive (A10);
 - the MRSC journal may relay (`send(..., relay=True)`): each hop is routed again over the
-  live links with networkx (shortest one-way delay), so a cut A-B makes traffic take A-C-B
-  (M12).
+  live links by shortest one-way delay (`route`: networkx's algorithm written out, the
+  same paths, without importing networkx, a tenth of a run's start-up), so a cut A-B
+  makes traffic take A-C-B (M12).
 
 Every message `send` carries gets a seeded random jitter on top of its link's delay
 (`jitter_ms`, by default `MESSAGE_JITTER_MS` x `latency_scale`), drawn per message, so two
@@ -34,8 +35,6 @@ import random
 import threading
 import time
 from typing import Callable, Iterable
-
-import networkx
 
 # One-way latency in milliseconds between regions, from public inter-region round-trip
 # figures (halved, rounded). The talk (G3): Virginia->Ohio write propagation ~20 ms,
@@ -188,25 +187,60 @@ class Wan:
     def region_up(self, region: str) -> bool:
         return region not in self._stopped
 
-    def graph(self) -> networkx.DiGraph:
-        """The live links right now, weighted by one-way delay in ms."""
-        g = networkx.DiGraph()
-        g.add_nodes_from(r for r in self.regions if r not in self._stopped)
-        for a in self.regions:
-            for b in self.regions:
-                if a != b and self.link_live(a, b):
-                    g.add_edge(a, b, weight=self.one_way_ms(a, b))
-        return g
-
     def route(self, a: str, b: str) -> list[str] | None:
-        """Shortest-delay path a..b over live links (relay allowed), or None."""
+        """Shortest-delay path a..b over live links (relay allowed), or None.
+
+        Bidirectional Dijkstra over the live links weighted by one-way delay, step for
+        step as networkx's `bidirectional_dijkstra` (what `networkx.shortest_path(...,
+        weight=...)` runs), a region's links taken in region order: so among paths of
+        equal delay the same one wins as when the emulator called networkx
+        (tests/emulator/test_emu_wan_route.py), without importing it."""
         if a == b:
             return [a] if self.region_up(a) else None
-        g = self.graph()
-        try:
-            return networkx.shortest_path(g, a, b, weight="weight")
-        except (networkx.NetworkXNoPath, networkx.NodeNotFound):
+        if a not in self.regions or b not in self.regions or not self.region_up(a) \
+                or not self.region_up(b):
             return None
+        done: tuple[dict, dict] = ({}, {})               # forward from a, backward from b
+        preds: tuple[dict, dict] = ({a: None}, {b: None})
+        seen: tuple[dict, dict] = ({a: 0.0}, {b: 0.0})   # best delay found so far
+        fringe: tuple[list, list] = ([], [])
+        order = itertools.count()
+        heapq.heappush(fringe[0], (0.0, next(order), a))
+        heapq.heappush(fringe[1], (0.0, next(order), b))
+        best, meet = None, None
+        way = 1
+        while fringe[0] and fringe[1]:
+            way = 1 - way
+            dist, _, v = heapq.heappop(fringe[way])
+            if v in done[way]:
+                continue
+            done[way][v] = dist
+            if v in done[1 - way]:  # reached from both ends: `meet` lies on a shortest path
+                forward, x = [], meet
+                while x is not None:
+                    forward.append(x)
+                    x = preds[0][x]
+                backward, x = [], preds[1][meet]
+                while x is not None:
+                    backward.append(x)
+                    x = preds[1][x]
+                return forward[::-1] + backward
+            for w in self.regions:
+                if w == v or w in done[way]:
+                    continue
+                hop = (v, w) if way == 0 else (w, v)
+                if not self.link_live(*hop):
+                    continue
+                length = dist + self.one_way_ms(*hop)
+                if w not in seen[way] or length < seen[way][w]:
+                    seen[way][w] = length
+                    heapq.heappush(fringe[way], (length, next(order), w))
+                    preds[way][w] = v
+                    if w in seen[1 - way]:
+                        total = length + seen[1 - way][w]
+                        if best is None or best > total:
+                            best, meet = total, w
+        return None
 
     def path_ms(self, path: list[str]) -> float:
         return sum(self.one_way_ms(x, y) for x, y in zip(path, path[1:]))

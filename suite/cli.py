@@ -138,9 +138,10 @@ class GtcheckGroup(click.Group):
 
 
 class RegistryHelpOption(click.Option):
-    """An option whose help lists the names registered for it (workloads, nemeses) with
-    their descriptions, read from the registry only when help is shown, so the help of
-    `run` always names everything a run accepts and start-up imports nothing extra."""
+    """An option whose help lists the names registered for it (workloads, nemeses, bug
+    switches) with their descriptions, from the static table `suite.help_choices` (held
+    equal to the registry by tests/suite/test_help_choices.py), so `run --help` names
+    everything a run accepts and imports none of the modules that register them."""
 
     def __init__(self, *args, lead: str = "", names=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -153,21 +154,11 @@ class RegistryHelpOption(click.Option):
         return super().get_help_record(ctx)
 
 
-def bug_names() -> list[tuple[str, str]]:
-    """(name, the claim it breaks) of every emulator bug switch (emulator/bugs.py)."""
-    from emulator.bugs import CATALOGUE
-    return [(b.name, f"{b.mode}, breaks {b.claim}") for b in CATALOGUE.values()]
-
-
-def registry_names(kind: str) -> list[tuple[str, str]]:
-    """(name, description) of every registered workload or nemesis, test doubles aside."""
-    from suite import registry
-    registry.load_plugins(registry.PLUGIN_PACKAGES_NO_TARGETS)  # targets import boto3
-    if kind == "workloads":
-        items = [(n, e.description) for n, e in registry.WORKLOADS.items()]
-    else:
-        items = [(n, registry.NEMESIS_DESCRIPTIONS.get(n, "")) for n in registry.NEMESES]
-    return [(n, d) for n, d in items if not n.startswith("fake")]
+def help_choices(kind: str) -> tuple[tuple[str, str], ...]:
+    """(name, description) of every workload, nemesis or emulator bug switch a run
+    accepts: "WORKLOADS", "NEMESES" or "EMULATOR_BUGS" of `suite.help_choices`."""
+    from suite import help_choices
+    return getattr(help_choices, kind)
 
 
 @click.group(cls=GtcheckGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -193,10 +184,10 @@ def _stderr(msg: str) -> None:
 @click.option("--witness", default=None,
               help="MRSC witness region (holds only the journal), instead of a third replica.")
 @click.option("--workload", default="register", show_default=True, cls=RegistryHelpOption,
-              lead="Workload:", names=lambda: registry_names("workloads"))
+              lead="Workload:", names=lambda: help_choices("WORKLOADS"))
 @click.option("--nemesis", default="none", show_default=True, cls=RegistryHelpOption,
               lead="Comma-separated fault packages, composed and taking turns, or none:",
-              names=lambda: registry_names("nemeses"))
+              names=lambda: help_choices("NEMESES"))
 @click.option("--nemesis-interval", type=float, default=5.0, show_default=True,
               help="Seconds between fault operations (shortened, with a warning, when "
                    "composed packages would not all act within --time-limit).")
@@ -211,7 +202,7 @@ def _stderr(msg: str) -> None:
 @click.option("--emulator-bug", "emulator_bugs", default="none", show_default=True,
               metavar="NAME[,NAME]", cls=RegistryHelpOption,
               lead="Plant mistakes in the embedded emulator (emulator/README.md, 'Bug "
-                   "switches'):", names=lambda: bug_names())
+                   "switches'):", names=lambda: help_choices("EMULATOR_BUGS"))
 @click.option("--quiet-reads/--no-quiet-reads", "quiet_reads", default=None,
               help="After each heal, hold the clients until replication settles, then "
                    "read every key in every region (a quiet round, judged like the final "
@@ -324,10 +315,10 @@ def run(target, mode, regions, witness, workload, nemesis, nemesis_interval,
 
     def run_one(t: Test) -> core.RunResult:
         with core.stop_on_signals(stop, abort, log=_stderr):
+            # the plots are drawn while the history is judged and the report written
             result = core.run_test(t, store=Store(store_root), stop=stop, abort=abort,
-                                   log=_stderr, progress=_stderr)
-        if (result.run_dir.path / "history.jsonl").exists():
-            plotter.request(result.run_dir.path)
+                                   log=_stderr, progress=_stderr,
+                                   on_history=plotter.request)
         for line in after_run(result, t):  # the demos' tables; report.html
             click.echo(line)
         click.echo(core.summary(result, t))

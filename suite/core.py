@@ -427,10 +427,13 @@ def _fault_target(value: Any) -> str:
 def run_test(test: Test, *, store: Store | None = None, stop: threading.Event | None = None,
              abort: threading.Event | None = None,
              log: Callable[[str], None] | None = None,
-             progress: Callable[[str], None] | None = None) -> RunResult:
+             progress: Callable[[str], None] | None = None,
+             on_history: Callable[[Path], None] | None = None) -> RunResult:
     """Run `test` end to end and store everything; see the module docstring. Everything
     that can be checked without starting anything is checked before the store is touched
-    (`prepare`); a set-up failure after that leaves a run marked `setup_error`."""
+    (`prepare`); a set-up failure after that leaves a run marked `setup_error`.
+    `on_history(run_dir)` is called once the history file is complete, before it is
+    judged, unless set-up failed (`gtcheck run` has its plots drawn meanwhile)."""
     stop = stop or threading.Event()
     abort = abort or threading.Event()
     store = store or Store()
@@ -446,7 +449,7 @@ def run_test(test: Test, *, store: Store | None = None, stop: threading.Event | 
             log(f"gtcheck: warning: {note}")
         try:
             result = _run(test, run_dir, prepared, stop=stop, abort=abort, log=log,
-                          progress=progress)
+                          progress=progress, on_history=on_history)
         except GtcheckError as e:
             run_log.write(f"gtcheck: error: {e}")  # the CLI prints it once
             _report_setup_failure(run_dir, run_log)
@@ -468,7 +471,8 @@ def _report_setup_failure(run_dir: RunDir, run_log: RunLog) -> None:
 
 def _run(test: Test, run_dir: RunDir, prepared: _Prepared, *,
          stop: threading.Event, abort: threading.Event, log: Callable[[str], None],
-         progress: Callable[[str], None]) -> RunResult:
+         progress: Callable[[str], None],
+         on_history: Callable[[Path], None] | None = None) -> RunResult:
     """The stages of `run_test` once its run directory exists."""
     errors: list[str] = []
     versions: dict | None = None
@@ -606,6 +610,8 @@ def _run(test: Test, run_dir: RunDir, prepared: _Prepared, *,
         if started:
             attempt("target teardown", lambda: target.teardown(test))
         writer.close()
+        if on_history is not None and setup_error is None:
+            attempt("handing on the history", lambda: on_history(run_dir.path))
         faults = schedule_file.schedule_of(writer.ops, main_phase_s)
         if faults:  # this run's faults, replayable with --nemesis-schedule
             attempt("writing the nemesis schedule", lambda: (

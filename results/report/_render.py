@@ -26,12 +26,26 @@ def asset(name: str) -> str:
     return (ASSETS / name).read_text(encoding="utf-8")
 
 
+def bytecode_cache() -> jinja2.BytecodeCache | None:
+    """The templates compiled once and kept between processes: compiling them is most of
+    the report's own time in a short `gtcheck run` (issue 23 item 3). Jinja's own
+    file cache, in its default place (a directory of this user's, mode 0700, in the
+    temporary directory; Jinja refuses one it does not own), keyed by the template's
+    source, so an edited template is compiled again. None (compile every time) when no
+    such directory can be had."""
+    try:
+        return jinja2.FileSystemBytecodeCache()
+    except (OSError, RuntimeError):  # no safe cache directory: render without one
+        return None
+
+
 @lru_cache(maxsize=1)
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(HERE / "templates")),
                              autoescape=jinja2.select_autoescape(("html", "j2")),
                              trim_blocks=True, lstrip_blocks=True,
-                             undefined=jinja2.StrictUndefined)
+                             undefined=jinja2.StrictUndefined,
+                             bytecode_cache=bytecode_cache())
     env.filters["json_script"] = json_for_script
     env.globals["asset"] = asset
     return env

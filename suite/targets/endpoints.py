@@ -249,15 +249,23 @@ class AdminEndpointsTarget(EndpointsTarget):
         return self._fault_api.fault(action, *fault_args(action, value))
 
     def table_keys(self, table: str) -> list[str]:
-        """Every key any region holds (SC scans of each region; not part of the history)."""
-        keys: set[str] = set()
-        for r in self.regions:
-            paginator = self._control_client(r).get_paginator("scan")
-            for page in paginator.paginate(TableName=table, ConsistentRead=True,
-                                           ProjectionExpression="#k",
-                                           ExpressionAttributeNames={"#k": KEY_ATTRIBUTE}):
-                keys.update(item[KEY_ATTRIBUTE]["S"] for item in page.get("Items", []))
-        return sorted(keys)
+        """Every key any region holds (SC scans of each region, all regions at once: an
+        SC scan waits for its region's read fence, a WAN round trip; not part of the
+        history)."""
+        from concurrent.futures import ThreadPoolExecutor
+        # Clients and paginators made here, one at a time: a boto3 session is not
+        # thread-safe, and each would load the same models again at once in parallel.
+        paginators = {r: self._control_client(r).get_paginator("scan")
+                      for r in self.regions}
+
+        def region_keys(region: str) -> set[str]:
+            return {item[KEY_ATTRIBUTE]["S"]
+                    for page in paginators[region].paginate(
+                        TableName=table, ConsistentRead=True, ProjectionExpression="#k",
+                        ExpressionAttributeNames={"#k": KEY_ATTRIBUTE})
+                    for item in page.get("Items", [])}
+        with ThreadPoolExecutor(max_workers=len(self.regions)) as pool:
+            return sorted(set().union(*pool.map(region_keys, self.regions)))
 
     def versions(self, table: str, keys: Sequence[str] | None = None) -> dict:
         """{region: {key: {"value", "timestamp", "origin"}}} for `keys` (default: every key

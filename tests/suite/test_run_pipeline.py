@@ -208,3 +208,31 @@ def test_with_no_other_handler_run_log_records_still_reach_stderr(tmp_path, caps
         logging.getLogger("gtcheck.emulator").error("handler failed")
     assert "handler failed" in capsys.readouterr().err
     assert "handler failed" in (tmp_path / "run.log").read_text()
+
+
+def test_the_complete_history_is_handed_on_before_it_is_judged(tmp_path, monkeypatch):
+    """`on_history` (the plots of `gtcheck run` are drawn meanwhile) sees the history
+    file complete and closed, once, before any checker runs; never after a failed
+    set-up."""
+    handed, judged = [], []
+    real_judge = core.judge
+
+    def judge(*a, **k):
+        judged.append(len(handed))
+        return real_judge(*a, **k)
+    monkeypatch.setattr(core, "judge", judge)
+
+    def on_history(path):
+        handed.append((path, len(read_jsonl(path / "history.jsonl"))))
+    result = core.run_test(short_test(), store=Store(tmp_path), on_history=on_history)
+    assert handed == [(result.run_dir.path, result.results["run"]["records"])]
+    assert judged == [1]  # judged after it was handed on
+
+    class Broken(runner_fakes.FakeTarget):
+        def setup(self, test):
+            raise OSError("port 8000 in use")
+    registry.register_target("broken", Broken)
+    with pytest.raises(SetupError):
+        core.run_test(short_test(target="broken"), store=Store(tmp_path),
+                      on_history=on_history)
+    assert len(handed) == 1
