@@ -321,56 +321,6 @@ def operation_objects(elements: Iterable[Any], source: str) -> Iterator[dict]:
 _PLAIN_TYPES = frozenset((int, str, float, bool, type(None)))
 
 
-def checked_operations(elements: Iterable[Any], source: str,
-                       pairing: PairingCheck | None = None) -> Iterator[dict]:
-    """The elements of an elle-json array as operation objects, each checked as
-    `read_records` checks a whole history (an object, its value nested at most 32 deep,
-    the pairing rules), one at a time, with equal names, keys and values shared
-    (`operation_objects`). A value of the usual shape ([f key scalar-or-vector-of-
-    scalars] micro-ops) is shallow by construction; any other is measured."""
-    pairing = pairing or PairingCheck(source)
-    see = pairing.see
-    table: dict = {}
-    share = table.setdefault
-    plain = _PLAIN_TYPES.issuperset
-    for pos, e in enumerate(elements):
-        if type(e) is not dict:
-            raise BadInput(f"{source}: elle-json must be a list of operation objects "
-                           f"(found {type(e).__name__} {str(e)[:60]})")
-        value = e.get("value")
-        shallow = True
-        if type(value) is list:
-            for m in value:
-                if type(m) is not list:
-                    shallow = shallow and type(m) is not dict
-                    continue
-                if len(m) != 3:
-                    shallow = shallow and plain(map(type, m))
-                    continue
-                f, k, v = m
-                if type(f) is str:
-                    m[0] = share(f, f)
-                elif type(f) is list or type(f) is dict:
-                    shallow = False
-                if type(k) is int or type(k) is str:
-                    m[1] = share(k, k)
-                elif type(k) is list or type(k) is dict:
-                    shallow = False
-                if type(v) is list:
-                    m[2] = [share(x, x) if type(x) is int else x for x in v]
-                    shallow = shallow and plain(map(type, v))
-                elif type(v) is int:
-                    m[2] = share(v, v)
-                elif type(v) is dict:
-                    shallow = False
-        elif type(value) is dict:
-            shallow = False
-        if not shallow:
-            check_depth((e,), source, start=pos)
-        see(e, pos)
-        yield e
-
-
 def _usual_mops(value: list, share: Callable) -> list | None:
     """A transaction value of the usual shape -- [f key value] micro-ops, f a string,
     the key an integer or a string, the value nil, an integer or a vector of integers --
@@ -383,19 +333,23 @@ def _usual_mops(value: list, share: Callable) -> list | None:
         if type(m) is not list or len(m) != 3:
             return None
         f, k, v = m
-        if type(f) is not str or not (type(k) is int or type(k) is str):
+        tk = type(k)
+        if type(f) is not str or (tk is not int and tk is not str):
             return None
-        if type(v) is list:
-            for x in v:
-                if type(x) is not int:
-                    return None
-            v = tuple([share(x, x) for x in v])
-        elif type(v) is int:
+        tv = type(v)
+        if tv is list:
+            if not _ALL_INTS(map(type, v)):
+                return None
+            v = tuple(map(share, v, v))  # C-level: no Python frame per element
+        elif tv is int:
             v = share(v, v)
         elif v is not None:
             return None
         append((share(f, f), share(k, k), v))
     return out
+
+
+_ALL_INTS = frozenset((int,)).issuperset
 
 
 def pair_stream(elements: Iterable[tuple[Any, Any]], source: str,
@@ -523,6 +477,55 @@ def load_elle_json(path: str, *, deadline: float | None = None) -> list[Txn]:
     return txns
 
 
+def edn_records(text: str, source: str, *, deadline: float | None = None
+                ) -> Iterator[tuple[Any, str]]:
+    """(op map, where) of a Jepsen EDN history, one block of forms at a time
+    (results.edn.iter_blocks), as `read_edn` reads them: one op map a line (where: its
+    line), or one vector of them (where: "operation i"). A first form that is a vector
+    is held until the next form shows it is not the whole history; then it is yielded
+    as the not-a-map it is."""
+    from results import edn
+    first, held = True, None
+    for block in edn.iter_blocks(text, source, deadline=deadline):
+        for form, line in block:
+            if first:
+                first = False
+                if type(form) is list:
+                    held = (form, str(line))
+                    continue
+            elif held is not None:
+                yield held
+                held = None
+            yield form, str(line)
+    if held is not None:
+        for i, d in enumerate(held[0]):
+            yield d, f"operation {i + 1}"
+
+
+def _not_a_map(source: str) -> Callable[[Any, int, Any], BadInput]:
+    def bad(e: Any, pos: int, line: Any) -> BadInput:
+        return BadInput(f"{source}:{line}: expected an operation map, got {value_kind(e)}")
+    return bad
+
+
+def load_edn(path: str, *, deadline: float | None = None) -> list[Txn]:
+    """A Jepsen EDN history file as transactions, streamed (issue 23): each block of
+    forms is checked and paired (`pair_stream`) before the next is read, so the op maps
+    of a million-transaction history never live at once (holding them took 1.5 GB)."""
+    text = read_text(path, deadline=deadline)
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        txns, seen = pair_stream(edn_records(text, path, deadline=deadline), path,
+                                 _not_a_map(path))
+    finally:
+        if collecting:
+            gc.enable()
+    if not seen:
+        raise BadInput(f"{path}: no operations (an empty history proves nothing)")
+    return txns
+
+
 def load(path: str | os.PathLike, fmt: str) -> list[Txn]:
     """Read a transactional history file (jsonl | edn | elle-json) into transactions."""
     source = os.fspath(path)
@@ -531,10 +534,7 @@ def load(path: str | os.PathLike, fmt: str) -> list[Txn]:
         return from_ops(read_jsonl(source))
     if fmt == "elle-json":  # streamed: a million transactions never sit in memory as dicts
         return load_elle_json(source)
-    text = read_text(source)
     if fmt == "edn":
-        lines: list = []
-        records = read_edn(text, source, lines=lines)
-        return pair(records, source, lines=lines)
+        return load_edn(source)
     raise BadInput(f"unknown history format {fmt!r} for a transactional model "
                    f"(expected jsonl, edn or elle-json)")
