@@ -55,15 +55,20 @@ class Analysis:
         self.failed: dict = {}
         self.intermediate: dict = {}
         self.readers: dict = {}
-        self.ext = {}
+        # each transaction's _ext, kept only for the version-order options that look it
+        # up again (three dicts a transaction: a third of the memory at a million);
+        # explain() recomputes the few it needs
+        self.ext: dict = {}
+        keep = wfr_keys or sequential_keys or linearizable_keys
         for t in txns:
             if t.type == FAIL:
                 for f, k, v in t.mops:
                     if f == "w":
                         self.failed[(k, v)] = t.id
                 continue
-            reads, writes, first = _ext(t)
-            self.ext[t.id] = (reads, writes, first)
+            reads, writes, _ = ext = _ext(t)
+            if keep:
+                self.ext[t.id] = ext
             seen_w: dict = {}
             for f, k, v in t.mops:
                 if f == "w":
@@ -97,9 +102,8 @@ class Analysis:
     def _order(self, k: Any, a: Any, b: Any, source: str) -> None:
         if a == b:
             return
-        vg = self.versions.setdefault(k, {})
+        vg = self.versions.setdefault(k, {})  # a version with no successor has no row
         vg.setdefault(a, {})[b] = 1
-        vg.setdefault(b, {})
         self.sources.setdefault(k, set()).add(source)
 
     def _last_version(self, tid: int, k: Any) -> Any:
@@ -211,9 +215,9 @@ class Analysis:
         return out
 
     def explain(self, a: Txn, b: Txn, rel: int) -> dict | None:
-        ea, eb = self.ext.get(a.id), self.ext.get(b.id)
-        if ea is None or eb is None:
+        if a.type == FAIL or b.type == FAIL:
             return None
+        ea, eb = _ext(a), _ext(b)
         if rel == WR:
             for k, v in eb[0].items():
                 if self.writer.get((k, v)) == a.id:
