@@ -95,6 +95,8 @@ class Analysis:
             self._realtime_keys()
         self.cyclic: dict = {}
         for k, vg in self.versions.items():
+            if len(vg) < 2:  # one row (nil's, or a single version's): no cycle possible
+                continue
             comps = sccs(vg)
             if comps:
                 self.cyclic[k] = comps
