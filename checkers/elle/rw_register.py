@@ -60,11 +60,23 @@ class Analysis:
         # explain() recomputes the few it needs
         self.ext: dict = {}
         keep = wfr_keys or sequential_keys or linearizable_keys
+        writer, readers = self.writer, self.readers
         for t in txns:
             if t.type == FAIL:
                 for f, k, v in t.mops:
                     if f == "w":
                         self.failed[(k, v)] = t.id
+                continue
+            if len(t.mops) == 1 and not keep:  # the usual case, without _ext's dicts
+                f, k, v = t.mops[0]
+                if f == "w":
+                    writer[(k, v)] = t.id
+                elif f == "r" and not (v is None and t.type == INFO):
+                    rl = readers.get((k, NIL if v is None else v))
+                    if rl is None:
+                        readers[(k, NIL if v is None else v)] = [t.id]
+                    else:
+                        rl.append(t.id)
                 continue
             reads, writes, _ = ext = _ext(t)
             if keep:
@@ -76,14 +88,22 @@ class Analysis:
                         self.intermediate[(k, seen_w[k])] = t.id
                     seen_w[k] = v
             for k, v in writes.items():
-                self.writer[(k, v)] = t.id
+                writer[(k, v)] = t.id
             for k, v in reads.items():
-                self.readers.setdefault((k, v), []).append(t.id)
+                readers.setdefault((k, v), []).append(t.id)
         # version graphs: k -> {v: set(successors)}, and where each edge came from
         self.versions: dict = {}
         self.sources: dict = {}
-        for (k, v) in self.writer:
-            self._order(k, NIL, v, "initial-state")
+        versions, sources = self.versions, self.sources
+        for (k, v) in writer:  # self._order(k, NIL, v, "initial-state"), inline
+            if v == NIL:
+                continue
+            vg = versions.get(k)
+            if vg is None:
+                versions[k] = {NIL: {v: 1}}
+                sources[k] = {"initial-state"}
+            else:
+                vg[NIL][v] = 1
         if wfr_keys:
             for tid, (reads, writes, _) in self.ext.items():
                 for k, v in writes.items():
