@@ -144,7 +144,8 @@ WHOLE_GOAL_WALL_S, WHOLE_GOAL_RSS_MB = 30, 2048  # 1M list-append, whole process
 
 
 def whole(n: int, seed: int, codes: list[Path], keep: Path | None = None,
-          formats: tuple[str, ...] = ("elle-json", "edn")) -> int:
+          formats: tuple[str, ...] = ("elle-json", "edn"),
+          workloads: tuple[str, ...] = ("list-append", "rw-register")) -> int:
     """Whole-process figures per checkout; files are written once (kept in `keep`
     and reused when given). Beside wall and CPU seconds and the child's peak, what the
     child waited for (from wait4): involuntary context switches (preempted: another
@@ -159,7 +160,7 @@ def whole(n: int, seed: int, codes: list[Path], keep: Path | None = None,
     with tempfile.TemporaryDirectory(prefix="gtcheck-bench-elle-") as tmp:
         folder = keep or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
-        for model, fmt in [(m, f) for m in ("list-append", "rw-register") for f in formats]:
+        for model, fmt in [(m, f) for m in workloads for f in formats]:
             path = folder / f"{model}-{n}-seed{seed}.{'json' if fmt == 'elle-json' else fmt}"
             if not path.exists():
                 txns = simulate.serializable(random.Random(seed), n, workload=model,
@@ -215,6 +216,8 @@ def main() -> int:
                     help="with --whole: keep the generated files here and reuse them")
     ap.add_argument("--formats", default="elle-json,edn",
                     help="with --whole: comma-separated history formats (elle-json, edn)")
+    ap.add_argument("--models", default="list-append,rw-register",
+                    help="with --whole: comma-separated models (list-append, rw-register)")
     ap.add_argument("--quick", action="store_true", help="only 10,000 and 100,000")
     ap.add_argument("--seed", type=int, default=1, help="simulator seed")
     ap.add_argument("--child", type=int, default=None, help=argparse.SUPPRESS)
@@ -225,7 +228,7 @@ def main() -> int:
     if args.whole:
         return whole(args.whole, args.seed, [Path(c).resolve() for c in args.code.split(",")],
                      Path(args.dir) if args.dir else None,
-                     tuple(args.formats.split(",")))
+                     tuple(args.formats.split(",")), tuple(args.models.split(",")))
     sizes = [10_000, 100_000] + ([] if args.quick else [1_000_000])
     rows = []
     print(f"{'txns':>10} {'valid':>6} {'edges':>10} {'wall s':>8} {'cpu s':>8} "
