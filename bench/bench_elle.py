@@ -98,9 +98,9 @@ def networkx_vs_ours(n: int, seed: int) -> dict:
             "nx_scc_s": scc_s, "agree": len(ours) == len(theirs)}
 
 
-def write_elle_json(path: Path, txns: list) -> None:
-    """Transactions as elle-cli's JSON: one array, an invoke and a completion per txn
-    (reads' values empty in the invocation, as Jepsen records them)."""
+def history_ops(txns: list) -> list[dict]:
+    """Transactions as op maps in time order, an invoke and a completion per txn (reads'
+    values empty in the invocation, as Jepsen records them)."""
     events = []
     for t in txns:
         inv = [[f, k, None if f == "r" else v] for f, k, v in t.mops]
@@ -111,18 +111,41 @@ def write_elle_json(path: Path, txns: list) -> None:
         events.append((end, 1, {"type": t.type, "f": "txn", "value": done,
                                 "process": t.process}))
     events.sort(key=lambda e: (e[0], e[1]))
+    return [{**op, "index": i, "time": t if t < 10 ** 15 else -1}
+            for i, (t, _, op) in enumerate(events)]
+
+
+def write_elle_json(path: Path, txns: list) -> None:
+    """Transactions as elle-cli's JSON: one array of op maps."""
     with open(path, "w") as f:
         f.write("[\n")
-        for i, (t, _, op) in enumerate(events):
-            op = {**op, "index": i, "time": t if t < 10 ** 15 else -1}
+        for i, op in enumerate(history_ops(txns)):
             f.write(("," if i else "") + json.dumps(op, separators=(",", ":")) + "\n")
         f.write("]\n")
+
+
+def _edn(v: object) -> str:
+    if isinstance(v, list):
+        return "[" + " ".join(_edn(x) for x in v) + "]"
+    return "nil" if v is None else str(v)
+
+
+def write_edn(path: Path, txns: list) -> None:
+    """Transactions as Jepsen's history.edn: one op map a line, keywords for type, f and
+    micro-op names (`{:type :ok, :f :txn, :value [[:append 6 2] [:r 1 [1 2]]], ...}`)."""
+    with open(path, "w") as f:
+        for op in history_ops(txns):
+            value = " ".join(f"[:{m} {_edn(k)} {_edn(v)}]" for m, k, v in op["value"])
+            f.write(f"{{:type :{op['type']}, :f :txn, :value [{value}], "
+                    f":process {op['process']}, :index {op['index']}, :time {op['time']}}}\n")
 
 
 WHOLE_GOAL_WALL_S, WHOLE_GOAL_RSS_MB = 30, 2048  # 1M list-append, whole process
 
 
-def whole(n: int, seed: int, codes: list[Path], keep: Path | None = None) -> int:
+def whole(n: int, seed: int, codes: list[Path], keep: Path | None = None,
+          formats: tuple[str, ...] = ("elle-json", "edn"),
+          workloads: tuple[str, ...] = ("list-append", "rw-register")) -> int:
     """Whole-process figures per checkout; files are written once (kept in `keep`
     and reused when given). Beside wall and CPU seconds and the child's peak, what the
     child waited for (from wait4): involuntary context switches (preempted: another
@@ -132,19 +155,19 @@ def whole(n: int, seed: int, codes: list[Path], keep: Path | None = None) -> int
     import os
     import tempfile
     from checkers.elle import simulate
-    print(f"whole process: gtcheck check --format elle-json, {n:,} transactions; "
+    print(f"whole process: gtcheck check --format {' / '.join(formats)}, {n:,} transactions; "
           f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     with tempfile.TemporaryDirectory(prefix="gtcheck-bench-elle-") as tmp:
         folder = keep or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
-        for model in ("list-append", "rw-register"):
-            path = folder / f"{model}-{n}-seed{seed}.json"
+        for model, fmt in [(m, f) for m in workloads for f in formats]:
+            path = folder / f"{model}-{n}-seed{seed}.{'json' if fmt == 'elle-json' else fmt}"
             if not path.exists():
                 txns = simulate.serializable(random.Random(seed), n, workload=model,
                                              keys=10, info_rate=0.02, fail_rate=0.02)
-                write_elle_json(path, txns)
+                (write_elle_json if fmt == "elle-json" else write_edn)(path, txns)
                 del txns
-            print(f"  {model}: {path.stat().st_size / 1e6:.0f} MB file", flush=True)
+            print(f"  {model}, {fmt}: {path.stat().st_size / 1e6:.0f} MB file", flush=True)
             for code in codes:
                 env = {**os.environ, "PYTHONPATH": str(code)}
                 w0 = time.perf_counter()
@@ -154,7 +177,7 @@ def whole(n: int, seed: int, codes: list[Path], keep: Path | None = None) -> int
                     ["/usr/bin/time", "-f", "peak-kb %M",
                      sys.executable, "-c", "import sys; sys.argv[0] = 'gtcheck'; "
                      "from suite.cli import main; main()", "check", "--model", model,
-                     "--format", "elle-json", str(path)], env=env, cwd=code,
+                     "--format", fmt, str(path)], env=env, cwd=code,
                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                 _, status, usage = os.wait4(proc.pid, 0)
                 wall = time.perf_counter() - w0
@@ -167,7 +190,7 @@ def whole(n: int, seed: int, codes: list[Path], keep: Path | None = None) -> int
                                 if not line.startswith("peak-kb "))
                 peak_mb = (peak_kb[-1] if peak_kb else -1024) / 1024
                 goal = ""
-                if model == "list-append" and n == 1_000_000:
+                if model == "list-append" and n == 1_000_000 and fmt == "elle-json":
                     goal = (f"  goal <= {WHOLE_GOAL_WALL_S} s, <= {WHOLE_GOAL_RSS_MB} MB: "
                             f"CPU {'met' if cpu <= WHOLE_GOAL_WALL_S else 'NOT met'}, "
                             f"wall {'met' if wall <= WHOLE_GOAL_WALL_S else 'NOT met'}, "
@@ -191,6 +214,10 @@ def main() -> int:
                     help="with --whole: comma-separated checkouts to run")
     ap.add_argument("--dir", default=None,
                     help="with --whole: keep the generated files here and reuse them")
+    ap.add_argument("--formats", default="elle-json,edn",
+                    help="with --whole: comma-separated history formats (elle-json, edn)")
+    ap.add_argument("--models", default="list-append,rw-register",
+                    help="with --whole: comma-separated models (list-append, rw-register)")
     ap.add_argument("--quick", action="store_true", help="only 10,000 and 100,000")
     ap.add_argument("--seed", type=int, default=1, help="simulator seed")
     ap.add_argument("--child", type=int, default=None, help=argparse.SUPPRESS)
@@ -200,7 +227,8 @@ def main() -> int:
         return 0
     if args.whole:
         return whole(args.whole, args.seed, [Path(c).resolve() for c in args.code.split(",")],
-                     Path(args.dir) if args.dir else None)
+                     Path(args.dir) if args.dir else None,
+                     tuple(args.formats.split(",")), tuple(args.models.split(",")))
     sizes = [10_000, 100_000] + ([] if args.quick else [1_000_000])
     rows = []
     print(f"{'txns':>10} {'valid':>6} {'edges':>10} {'wall s':>8} {'cpu s':>8} "

@@ -200,12 +200,16 @@ def duplicate_writes(txns: Sequence[Txn], workload: str) -> dict | None:
     With two writers a read of the value could be either's: blaming the failed one
     (G1a) or inferring a cycle from it would judge a broken assumption."""
     wf = WRITE_MOP.get(workload)
-    first: dict = {}
+    first: dict = {}  # k -> {v: the txn that wrote it first} (no (k, v) tuple per write)
     for t in txns:
         for f, k, v in t.mops:
             if f != wf:
                 continue
-            other = first.get((k, v))
+            written = first.get(k)
+            if written is None:
+                first[k] = {v: t}
+                continue
+            other = written.get(v)
             if other is not None:
                 name = "duplicate-appends" if workload == "list-append" else "duplicate-writes"
                 verb = "appends" if workload == "list-append" else "writes"
@@ -214,7 +218,7 @@ def duplicate_writes(txns: Sequence[Txn], workload: str) -> dict | None:
                         "reason": f"{t.describe()} ({t.type}) {verb} {v!r} to key {k!r}, "
                                   f"as {by} did: {workload} needs each value written "
                                   f"once per key to infer the version order"}
-            first[(k, v)] = t
+            written[v] = t
     return None
 
 

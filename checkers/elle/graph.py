@@ -155,16 +155,20 @@ def add_realtime(g: Graph, txns: Sequence) -> None:
     realtime-graph is: b's predecessors are the completed transactions not already
     known to precede another completed one (the "frontier" at b's invocation)."""
     # (time, 0 = invocation / 1 = completion, id): at equal times invocations sort
-    # first, so equal times stay concurrent rather than claiming an order
-    events = [(t.invoke_time, 0, t.id) for t in txns]
-    events += [(t.complete_time, 1, t.id) for t in txns
+    # first, so equal times stay concurrent rather than claiming an order. Each event is
+    # one int, (time * 2 + kind) * n + id (a mixed radix, so ints sort as those tuples
+    # would, negative times too): no tuple per event, and a sort of plain ints
+    n = max(len(txns), max((t.id for t in txns), default=0) + 1)
+    events = [t.invoke_time * 2 * n + t.id for t in txns]
+    events += [(t.complete_time * 2 + 1) * n + t.id for t in txns
                if t.complete_time is not None and t.type == "ok"]
     events.sort()
     frontier: set[int] = set()
     preds: dict[int, tuple] = {}
     out = g.out
-    for _, kind, tid in events:
-        if kind == 0:
+    for e in events:
+        q, tid = divmod(e, n)
+        if not q & 1:
             p = tuple(frontier)
             preds[tid] = p
             for a in p:

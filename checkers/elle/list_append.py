@@ -39,7 +39,7 @@ def lost_update_cases(txns: Sequence[Txn], write_fs: frozenset) -> list[dict]:
     (Elle's lost-update-cases; Adya's H_lu)."""
     groups: dict[tuple, list[Txn]] = {}
     for t in txns:
-        if t.type != OK:
+        if t.type != OK or len(t.mops) < 2:  # one micro-op cannot read, then write
             continue
         reads: dict = {}
         written: set = set()

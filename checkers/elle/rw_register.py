@@ -55,15 +55,32 @@ class Analysis:
         self.failed: dict = {}
         self.intermediate: dict = {}
         self.readers: dict = {}
-        self.ext = {}
+        # each transaction's _ext, kept only for the version-order options that look it
+        # up again (three dicts a transaction: a third of the memory at a million);
+        # explain() recomputes the few it needs
+        self.ext: dict = {}
+        keep = wfr_keys or sequential_keys or linearizable_keys
+        writer, readers = self.writer, self.readers
         for t in txns:
             if t.type == FAIL:
                 for f, k, v in t.mops:
                     if f == "w":
                         self.failed[(k, v)] = t.id
                 continue
-            reads, writes, first = _ext(t)
-            self.ext[t.id] = (reads, writes, first)
+            if len(t.mops) == 1 and not keep:  # the usual case, without _ext's dicts
+                f, k, v = t.mops[0]
+                if f == "w":
+                    writer[(k, v)] = t.id
+                elif f == "r" and not (v is None and t.type == INFO):
+                    rl = readers.get((k, NIL if v is None else v))
+                    if rl is None:
+                        readers[(k, NIL if v is None else v)] = [t.id]
+                    else:
+                        rl.append(t.id)
+                continue
+            reads, writes, _ = ext = _ext(t)
+            if keep:
+                self.ext[t.id] = ext
             seen_w: dict = {}
             for f, k, v in t.mops:
                 if f == "w":
@@ -71,14 +88,22 @@ class Analysis:
                         self.intermediate[(k, seen_w[k])] = t.id
                     seen_w[k] = v
             for k, v in writes.items():
-                self.writer[(k, v)] = t.id
+                writer[(k, v)] = t.id
             for k, v in reads.items():
-                self.readers.setdefault((k, v), []).append(t.id)
+                readers.setdefault((k, v), []).append(t.id)
         # version graphs: k -> {v: set(successors)}, and where each edge came from
         self.versions: dict = {}
         self.sources: dict = {}
-        for (k, v) in self.writer:
-            self._order(k, NIL, v, "initial-state")
+        versions, sources = self.versions, self.sources
+        for (k, v) in writer:  # self._order(k, NIL, v, "initial-state"), inline
+            if v == NIL:
+                continue
+            vg = versions.get(k)
+            if vg is None:
+                versions[k] = {NIL: {v: 1}}
+                sources[k] = {"initial-state"}
+            else:
+                vg[NIL][v] = 1
         if wfr_keys:
             for tid, (reads, writes, _) in self.ext.items():
                 for k, v in writes.items():
@@ -90,6 +115,8 @@ class Analysis:
             self._realtime_keys()
         self.cyclic: dict = {}
         for k, vg in self.versions.items():
+            if len(vg) < 2:  # one row (nil's, or a single version's): no cycle possible
+                continue
             comps = sccs(vg)
             if comps:
                 self.cyclic[k] = comps
@@ -97,9 +124,8 @@ class Analysis:
     def _order(self, k: Any, a: Any, b: Any, source: str) -> None:
         if a == b:
             return
-        vg = self.versions.setdefault(k, {})
+        vg = self.versions.setdefault(k, {})  # a version with no successor has no row
         vg.setdefault(a, {})[b] = 1
-        vg.setdefault(b, {})
         self.sources.setdefault(k, set()).add(source)
 
     def _last_version(self, tid: int, k: Any) -> Any:
@@ -211,9 +237,9 @@ class Analysis:
         return out
 
     def explain(self, a: Txn, b: Txn, rel: int) -> dict | None:
-        ea, eb = self.ext.get(a.id), self.ext.get(b.id)
-        if ea is None or eb is None:
+        if a.type == FAIL or b.type == FAIL:
             return None
+        ea, eb = _ext(a), _ext(b)
         if rel == WR:
             for k, v in eb[0].items():
                 if self.writer.get((k, v)) == a.id:

@@ -23,6 +23,7 @@ import gc
 import json
 import os
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from results.formats import LONG, read_text, value_kind, value_text
@@ -99,12 +100,31 @@ def pair(records: Iterable[dict], source: str = "<history>",
     checked as every reader checks it (results.history): one operation in flight per
     process, no completion without an invocation; field types are checked too. `lines`
     (line numbers per record) names the line of a problem, else the op's position."""
-    open_: dict[Any, tuple[dict, int, int]] = {}
-    done: list[Txn] = []  # in completion order: the records' order (no sort needed)
-
-    def where_(pos: int) -> str:  # made only to name a problem: most records have none
-        return f"{source}:{lines[pos]}" if lines is not None else f"{source}: op {pos + 1}"
+    pairing = Pairing(source)
+    add = pairing.add
     for pos, r in enumerate(records):
+        add(r, pos, lines[pos] if lines is not None else None)
+    return pairing.finish()
+
+
+class Pairing:
+    """`pair`, one record at a time: `add(record, pos, line)` each, then `finish()` for
+    the transactions (so a streamed reader can pair a record and let it go)."""
+
+    __slots__ = ("source", "open_", "done")
+
+    def __init__(self, source: str = "<history>"):
+        self.source = source
+        self.open_: dict[Any, tuple] = {}  # process -> (invocation, its time, its index)
+        self.done: list[Txn] = []  # in completion order: the records' (no sort needed)
+
+    def where(self, pos: int, line: Any = None) -> str:  # made only to name a problem
+        return f"{self.source}:{line}" if line is not None else \
+            f"{self.source}: op {pos + 1}"
+
+    def add(self, r: Any, pos: int, line: Any = None) -> None:
+        def where_(p: int) -> str:
+            return self.where(p, line)
         if type(r) is not dict:
             raise BadInput(f"{where_(pos)}: expected an operation map, got {value_kind(r)}")
         process = r.get("process")
@@ -124,16 +144,17 @@ def pair(records: Iterable[dict], source: str = "<history>",
         if type(t) is not int or not -LONG <= t < LONG:
             t = int_field(r, "time", where_(pos), -1)
         if process == "nemesis" or (r.get("f") not in (None, "txn")):
-            continue
+            return
         if t == -1:
             t = index
+        open_ = self.open_
         if typ == "invoke":
             if process in open_:
                 raise BadInput(f"{where_(pos)}: process {process} invokes while its "
                                f"transaction of op {open_[process][2]} is in flight "
                                "(double invoke)")
             open_[process] = (r, t, index)
-            continue
+            return
         inv = open_.pop(process, None)
         if inv is None:
             raise BadInput(f"{where_(pos)}: {typ} completion of process {process!r} "
@@ -143,19 +164,22 @@ def pair(records: Iterable[dict], source: str = "<history>",
             value = inv[0].get("value")
         mops = _mops(value, pos, where_)
         region = r.get("region") or inv[0].get("region")
-        done.append(Txn(0, index, process, typ, mops, inv[1],
+        done = self.done
+        done.append(Txn(len(done), index, process, typ, mops, inv[1],
                         t if typ != INFO else None,
                         region if type(region) is str else None, inv[2]))
-    # invocations never completed: indeterminate, like info
-    for process, (r, t, index) in open_.items():
-        done.append(Txn(0, index, process, INFO,
-                        _mops(r.get("value"), index,
-                              lambda i: f"{source}: op {i}"),
-                        t, None, r.get("region"), index))
-    txns = done
-    for i, t in enumerate(txns):
-        t.id = i
-    return txns
+
+    def finish(self) -> list[Txn]:
+        """The transactions, with invocations never completed last (indeterminate, like
+        info)."""
+        done = self.done
+        for process, (r, t, index) in self.open_.items():
+            done.append(Txn(len(done), index, process, INFO,
+                            _mops(r.get("value"), index,
+                                  lambda i: f"{self.source}: op {i}"),
+                            t, None, r.get("region"), index))
+        self.open_ = {}
+        return done
 
 
 def from_ops(ops: Sequence[Any]) -> list[Txn]:
@@ -297,54 +321,141 @@ def operation_objects(elements: Iterable[Any], source: str) -> Iterator[dict]:
 _PLAIN_TYPES = frozenset((int, str, float, bool, type(None)))
 
 
-def checked_operations(elements: Iterable[Any], source: str,
-                       pairing: PairingCheck | None = None) -> Iterator[dict]:
-    """The elements of an elle-json array as operation objects, each checked as
-    `read_records` checks a whole history (an object, its value nested at most 32 deep,
-    the pairing rules), one at a time, with equal names, keys and values shared
-    (`operation_objects`). A value of the usual shape ([f key scalar-or-vector-of-
-    scalars] micro-ops) is shallow by construction; any other is measured."""
-    pairing = pairing or PairingCheck(source)
-    see = pairing.see
+def _usual_mops(value: list, share: Callable) -> list | None:
+    """A transaction value of the usual shape -- [f key value] micro-ops, f a string,
+    the key an integer or a string, the value nil, an integer or a vector of integers --
+    as `_mops` makes it (vectors as tuples), with equal names, keys and values shared;
+    None for any other shape (then the record takes the general path, which checks and
+    names whatever is wrong). Such a value is shallow and hashable by construction."""
+    out = []
+    append = out.append
+    for m in value:
+        if type(m) is not list or len(m) != 3:
+            return None
+        f, k, v = m
+        tk = type(k)
+        if type(f) is not str or (tk is not int and tk is not str):
+            return None
+        tv = type(v)
+        if tv is list:
+            if not _ALL_INTS(map(type, v)):
+                return None
+            v = tuple(map(share, v, v))  # C-level: no Python frame per element
+        elif tv is int:
+            v = share(v, v)
+        elif v is not None:
+            return None
+        append((share(f, f), share(k, k), v))
+    return out
+
+
+_ALL_INTS = frozenset((int,)).issuperset
+
+
+def pair_stream(elements: Iterable[tuple[Any, Any]], source: str,
+                not_a_map: Callable[[Any, int, Any], BadInput]) -> tuple[list[Txn], int]:
+    """(op map, its line or None) pairs -> (transactions, operations seen), in one pass,
+    each record checked as `cli_check.read_records` checks a whole history (an object,
+    its value nested at most 32 deep, the pairing rules) and paired (`Pairing`) before
+    the next is looked at; `not_a_map(element, pos, line)` is the format's own error for
+    an element that is not a map.
+
+    Why two paths: a million transactions are two million records, and each general
+    step (sharing, depth, `PairingCheck.see`, `Pairing.add`, `_mops`) re-reads the same
+    fields. A record of the usual shape (an integer process, f "txn", integer index and
+    time, a `_usual_mops` value) whose pairing holds is checked and paired inline, with
+    exactly the general path's outcome; every other record takes the general path, which
+    names any problem as the whole-history reader does."""
+    check = PairingCheck(source)
+    pairing = Pairing(source)
+    see, add = check.see, pairing.add
+    seen_open, open_, done = check.open_, pairing.open_, pairing.done
     table: dict = {}
     share = table.setdefault
     plain = _PLAIN_TYPES.issuperset
-    for pos, e in enumerate(elements):
+    fast = 0
+    pos = -1
+    for pos, (e, line) in enumerate(elements):
+        if type(e) is dict:
+            p = e.get("process")
+            index = e.get("index")
+            t = e.get("time")
+            value = e.get("value")
+            if (type(p) is int and type(index) is int and type(value) is list
+                    and -LONG <= p < LONG and -LONG <= index < LONG
+                    and (t is None or (type(t) is int and -LONG <= t < LONG))
+                    and e.get("f") == "txn"):
+                typ = e.get("type")
+                mops = _usual_mops(value, share)
+                if mops is not None:
+                    if t is None or t == -1:
+                        t = index
+                    if typ == "invoke":
+                        if p not in seen_open:
+                            seen_open[p] = "txn"
+                            open_[p] = (e, t, index)
+                            fast += 1
+                            continue
+                    elif (typ == OK or typ == INFO or typ == FAIL) \
+                            and seen_open.get(p) == "txn":
+                        del seen_open[p]
+                        inv = open_.pop(p)
+                        region = e.get("region") or inv[0].get("region")
+                        done.append(Txn(len(done), index, p, typ, mops, inv[1],
+                                        t if typ != INFO else None,
+                                        region if type(region) is str else None, inv[2]))
+                        fast += 1
+                        continue
+        # the general path: each step as the whole-history reader takes it
         if type(e) is not dict:
-            raise BadInput(f"{source}: elle-json must be a list of operation objects "
-                           f"(found {type(e).__name__} {str(e)[:60]})")
-        value = e.get("value")
-        shallow = True
-        if type(value) is list:
-            for m in value:
-                if type(m) is not list:
-                    shallow = shallow and type(m) is not dict
-                    continue
-                if len(m) != 3:
-                    shallow = shallow and plain(map(type, m))
-                    continue
-                f, k, v = m
-                if type(f) is str:
-                    m[0] = share(f, f)
-                elif type(f) is list or type(f) is dict:
-                    shallow = False
-                if type(k) is int or type(k) is str:
-                    m[1] = share(k, k)
-                elif type(k) is list or type(k) is dict:
-                    shallow = False
-                if type(v) is list:
-                    m[2] = [share(x, x) if type(x) is int else x for x in v]
-                    shallow = shallow and plain(map(type, v))
-                elif type(v) is int:
-                    m[2] = share(v, v)
-                elif type(v) is dict:
-                    shallow = False
-        elif type(value) is dict:
-            shallow = False
-        if not shallow:
+            raise not_a_map(e, pos, line)
+        if not _shared_and_shallow(e, share, plain):
             check_depth((e,), source, start=pos)
-        see(e, pos)
-        yield e
+        see(e, pos, line)
+        add(e, pos, line)
+    check.seen += fast
+    return pairing.finish(), check.seen
+
+
+def _shared_and_shallow(e: dict, share: Callable, plain: Callable) -> bool:
+    """Equal names, keys and values of an op's micro-ops made one object each (in
+    place); True when its value is of a shape that cannot nest deeply."""
+    value = e.get("value")
+    shallow = True
+    if type(value) is list:
+        for m in value:
+            if type(m) is not list:
+                shallow = shallow and type(m) is not dict
+                continue
+            if len(m) != 3:
+                shallow = shallow and plain(map(type, m))
+                continue
+            f, k, v = m
+            if type(f) is str:
+                m[0] = share(f, f)
+            elif type(f) is list or type(f) is dict:
+                shallow = False
+            if type(k) is int or type(k) is str:
+                m[1] = share(k, k)
+            elif type(k) is list or type(k) is dict:
+                shallow = False
+            if type(v) is list:
+                m[2] = [share(x, x) if type(x) is int else x for x in v]
+                shallow = shallow and plain(map(type, v))
+            elif type(v) is int:
+                m[2] = share(v, v)
+            elif type(v) is dict:
+                shallow = False
+    elif type(value) is dict:
+        shallow = False
+    return shallow
+
+
+def _not_an_object(source: str) -> Callable[[Any, int, Any], BadInput]:
+    def bad(e: Any, pos: int, line: Any) -> BadInput:
+        return BadInput(f"{source}: elle-json must be a list of operation objects "
+                        f"(found {type(e).__name__} {str(e)[:60]})")
+    return bad
 
 
 def load_elle_json(path: str, *, deadline: float | None = None) -> list[Txn]:
@@ -355,14 +466,62 @@ def load_elle_json(path: str, *, deadline: float | None = None) -> list[Txn]:
     reference cycle, and its passes over the growing heap cost twice the decoding."""
     collecting = gc.isenabled()
     gc.disable()
-    pairing = PairingCheck(path)
     try:
-        txns = pair(checked_operations(iter_json_array(path, deadline=deadline), path,
-                                       pairing), path)
+        txns, seen = pair_stream(zip(iter_json_array(path, deadline=deadline),
+                                     repeat(None)), path, _not_an_object(path))
     finally:
         if collecting:
             gc.enable()
-    if not pairing.seen:
+    if not seen:
+        raise BadInput(f"{path}: no operations (an empty history proves nothing)")
+    return txns
+
+
+def edn_records(text: str, source: str, *, deadline: float | None = None
+                ) -> Iterator[tuple[Any, str]]:
+    """(op map, where) of a Jepsen EDN history, one block of forms at a time
+    (results.edn.iter_blocks), as `read_edn` reads them: one op map a line (where: its
+    line), or one vector of them (where: "operation i"). A first form that is a vector
+    is held until the next form shows it is not the whole history; then it is yielded
+    as the not-a-map it is."""
+    from results import edn
+    first, held = True, None
+    for block in edn.iter_blocks(text, source, deadline=deadline):
+        for form, line in block:
+            if first:
+                first = False
+                if type(form) is list:
+                    held = (form, str(line))
+                    continue
+            elif held is not None:
+                yield held
+                held = None
+            yield form, str(line)
+    if held is not None:
+        for i, d in enumerate(held[0]):
+            yield d, f"operation {i + 1}"
+
+
+def _not_a_map(source: str) -> Callable[[Any, int, Any], BadInput]:
+    def bad(e: Any, pos: int, line: Any) -> BadInput:
+        return BadInput(f"{source}:{line}: expected an operation map, got {value_kind(e)}")
+    return bad
+
+
+def load_edn(path: str, *, deadline: float | None = None) -> list[Txn]:
+    """A Jepsen EDN history file as transactions, streamed (issue 23): each block of
+    forms is checked and paired (`pair_stream`) before the next is read, so the op maps
+    of a million-transaction history never live at once (holding them took 1.5 GB)."""
+    text = read_text(path, deadline=deadline)
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        txns, seen = pair_stream(edn_records(text, path, deadline=deadline), path,
+                                 _not_a_map(path))
+    finally:
+        if collecting:
+            gc.enable()
+    if not seen:
         raise BadInput(f"{path}: no operations (an empty history proves nothing)")
     return txns
 
@@ -375,10 +534,7 @@ def load(path: str | os.PathLike, fmt: str) -> list[Txn]:
         return from_ops(read_jsonl(source))
     if fmt == "elle-json":  # streamed: a million transactions never sit in memory as dicts
         return load_elle_json(source)
-    text = read_text(source)
     if fmt == "edn":
-        lines: list = []
-        records = read_edn(text, source, lines=lines)
-        return pair(records, source, lines=lines)
+        return load_edn(source)
     raise BadInput(f"unknown history format {fmt!r} for a transactional model "
                    f"(expected jsonl, edn or elle-json)")

@@ -51,3 +51,28 @@ def test_not_utf8_and_missing(tmp_path):
         list(iter_json_array(str(p)))
     with pytest.raises(BadInput, match="cannot read"):
         list(iter_json_array(str(tmp_path / "none.json")))
+
+
+@pytest.mark.parametrize("sep", [",", ",\n", " , "])
+def test_batches_cut_only_between_elements(tmp_path, monkeypatch, sep):
+    """A window decoded in one batch (cut after a `}` a comma follows) gives the same
+    elements as one by one, though strings and nested values hold `},` too; a window
+    whose batch does not decode (NaN in it) still names the problem exactly."""
+    data = [{"s": '"},{"x":1},' * (i % 3), "v": [{"a": {"b": i}}, {"c": [i, "},"]}]}
+            for i in range(300)] + [{"tail": "}"}, 7, "x}"]
+    p = tmp_path / "h.json"
+    p.write_text("[" + sep.join(json.dumps(d) for d in data) + "]")
+    batches = []
+    real = json_stream._batch
+
+    def counting(w, decode):
+        out = real(w, decode)
+        batches.append(len(out or ()))
+        return out
+    monkeypatch.setattr(json_stream, "_batch", counting)
+    monkeypatch.setattr(json_stream, "CHUNK_CHARS", 4096)  # several windows
+    assert list(iter_json_array(str(p))) == data
+    assert sum(batches) > 0  # the batch path was taken (and cut right)
+    p.write_text("[" + sep.join(json.dumps(d) for d in data[:100]) + sep + '{"n": NaN}]')
+    with pytest.raises(BadInput, match="NaN is not a JSON number"):
+        list(iter_json_array(str(p)))
