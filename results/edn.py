@@ -37,7 +37,7 @@ import math
 import re
 import sys
 from bisect import bisect_right
-from itertools import chain
+from itertools import chain, repeat
 from operator import itemgetter
 from time import monotonic
 from typing import Any, Iterator
@@ -62,6 +62,7 @@ _MAP, _SET, _LINE = "\x01m", "\x01s", "\x01l"
 # each line of a block is wrapped in a marked array: the decoded wrappers say which forms
 # each line holds (see _jepsen_block on why a wrapper cannot hold another line's text)
 _LINE_JOIN = ']},{"\\u0001l":['
+_SEPARATOR = ',"",'  # between lines' texts in a block: see _jepsen_block
 
 
 def _hook(pairs: list) -> Any:
@@ -249,13 +250,14 @@ def _jepsen_block(lines: list[str], keywords: Keywords, *,
     if max(map(len, lines)) > MAX_DIGITS and _LONG_RUN in "\n".join(
             [s for s in lines if len(s) > MAX_DIGITS]).encode().translate(_NUMBER_CHARS):
         return None  # perhaps a number the general path refuses: it says so
-    block = _LINE_JOIN.join(lines)  # the text cannot hold the joiner's `"`: see above
+    block = _SEPARATOR.join(lines)  # the text cannot hold the separator's `"`: see above
     for t in tags:  # the general path reads a tagged map as the map
         block = block.replace(f"#{t}{{", "{")
     if "(" in block:
         block = block.replace("(", "[").replace(")", "]")
     if "nil" in block:
-        block = block.replace(" nil", " null").replace("[nil", "[null")
+        block = block.replace(" nil", " null").replace("[nil", "[null").replace(
+            ',nil', ',null')
         if block.startswith("nil"):
             block = "null" + block[3:]
     try:
@@ -268,16 +270,10 @@ def _jepsen_block(lines: list[str], keywords: Keywords, *,
             forms = _decode_jepsen(block, keywords)
     except _Declined:
         return None
-    if forms is None or len(forms) != len(lines) or set(map(type, forms)) != {dict} \
-            or set(map(len, forms)) != {1}:
-        return None  # not every line a wrapper at the top
-    try:
-        per_line = list(map(itemgetter(_LINE), forms))
-    except KeyError:
-        return None
-    if set(map(len, per_line)) != {1}:
-        return None  # a line without a form, or with two
-    return list(chain.from_iterable(per_line))
+    n = len(lines)
+    if forms is None or len(forms) != 2 * n - 1 or forms[1::2].count("") != n - 1:
+        return None  # not every separator at the top, between two lines' forms
+    return forms[::2]
 
 
 def _decode_jepsen(block: str, keywords: Keywords) -> list | None:
@@ -294,7 +290,7 @@ def _decode_jepsen(block: str, keywords: Keywords) -> list | None:
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(_stack_depth() + MAX_DEPTH + 8)
     try:
-        return _PLAIN_DECODER.decode('[{"\\u0001l":[' + t + "]}]")
+        return _PLAIN_DECODER.decode("[" + t + "]")
     except (ValueError, TypeError, RecursionError):
         return None
     finally:
@@ -442,6 +438,229 @@ def _general(text: str, offset: int, line: int, source: str,
                        "closed)")
 
 
+# --- the shape path: Jepsen's op lines, field by field --------------------------------
+
+# Jepsen prints every operation of a history with the same few keys in the same order
+# (`{:index 0, :time 5, :type :invoke, :process 0, :f :txn, :value [...]}`, or as
+# `#jepsen.history.Op{...}`). A line's *shape* is that key order; each shape is one
+# compiled regular expression matching the whole line, with a group per field. Every
+# field but `:value` must be an atom (an integer of at most 18 digits, a keyword, nil,
+# true, false), so the line's fields are found without parsing and the regular
+# expression decides where the value starts and ends: an atom holds no space or comma,
+# so the text after the value (`, :k atom` ... `}` to the line's end) can be matched at
+# one place only, and the same for the text before it. The values of a block's lines
+# are then read together by the Jepsen-line path, which proves each value text one EDN
+# form of its own (so a line that is not one map, `{..., :value 1], :x [2, ...}`, is
+# declined); the atoms become a column each by C-level `map` calls. The result is a
+# `Rows` (keys, one column per key, line numbers): readers that want maps get them by
+# `Rows.forms()`, and results.formats builds its operations from the columns without
+# the maps. A line no shape matches (a string in an `:error`, a nemesis op's map of
+# strings, a comment) is read alone by the general path, as `_mixed_block` reads its
+# odd lines; a block with more than `MIXED_SHARE` of such lines, or a value the
+# Jepsen-line path declines, is left to the paths above.
+
+_SHAPE_NAME = r"[A-Za-z*+!\-_?<>=.][\w*+!\-?<>=./]*"  # a keyword's name (no colon, no #)
+_SHAPE_KEY = re.compile(_SHAPE_NAME)
+# a field's pattern by the kind of its value in the line the shape was learned from:
+# an integer that fits a Java long, a keyword (its name), nil / true / false; each is
+# what the general path's `_atom` reads as int, name, None, True, False
+_SHAPE_FIELDS = {int: r"(-?[0-9]{1,18})", str: rf":({_SHAPE_NAME})",
+                 type(None): r"(nil)", bool: r"(true|false)"}
+# the value: anything on the line but what the Jepsen-line path leaves to the general
+# one (strings, comments, characters, quoting): a line holding those is read alone
+_SHAPE_VALUE = r"""([^"\\;^`~@'\x05\n]+)"""
+_SHAPE_TAG = r"(?:#[A-Za-z][\w.*+!\-?<>=/]*)?"  # a record tag, read as the map it tags
+MAX_SHAPES = 8  # shapes per file
+SHAPE_KEYS_MAX = 32  # keys in one shape
+SHAPE_LEARN_TRIES = 4  # lines per block a new shape is learned from
+_groups = re.Match.groups
+_CONSTANTS = {"nil": None, "true": True, "false": False}
+
+
+class Shape:
+    """One key order of Jepsen's op maps, with the kind of each field but `:value`, as
+    a regular expression over a whole line."""
+
+    __slots__ = ("keys", "kinds", "value", "match", "findall")
+
+    def __init__(self, keys: tuple[str, ...], kinds: tuple[type, ...]) -> None:
+        self.keys, self.kinds = keys, kinds
+        self.value = keys.index("value") if "value" in keys else -1
+        fields = [f":{re.escape(k)} " + (_SHAPE_VALUE if k == "value" else
+                                         _SHAPE_FIELDS[kind])
+                  for k, kind in zip(keys, kinds)]
+        body = _SHAPE_TAG + r"\{" + ", ".join(fields) + r"\}\r?"
+        self.match = re.compile(body).fullmatch
+        self.findall = re.compile("^" + body + "$", re.M).findall
+
+    @classmethod
+    def learn(cls, line: str) -> "Shape | None":
+        """The shape of a line that is one op map printed Clojure's way, or None."""
+        try:
+            forms = [f for f, _, _ in _general(line, 0, 1, "<shape>", None)]
+        except (BadInput, _Unsupported):
+            return None  # the line is read alone later, and says what is wrong
+        if len(forms) != 1 or type(forms[0]) is not dict:
+            return None
+        keys = tuple(forms[0])
+        kinds = tuple(map(type, forms[0].values()))
+        if not 2 <= len(keys) <= SHAPE_KEYS_MAX or not all(
+                type(k) is str and _SHAPE_KEY.fullmatch(k) for k in keys) or not all(
+                k == "value" or kind in _SHAPE_FIELDS for k, kind in zip(keys, kinds)):
+            return None
+        shape = cls(keys, kinds)
+        return shape if shape.match(line) else None
+
+    def column(self, c: int, texts: tuple[str, ...]) -> list:
+        """Field c's texts as the general path reads them (`:value` apart)."""
+        kind = self.kinds[c]
+        if kind is int:
+            return list(map(int, texts))
+        if kind is str:
+            return list(map(sys.intern, texts))  # the same str object for each name
+        return list(map(_CONSTANTS.__getitem__, texts))
+
+
+class Rows:
+    """Consecutive lines of one shape: `keys`, a column (list) per key, each row's line."""
+
+    __slots__ = ("keys", "columns", "lines")
+
+    def __init__(self, keys: tuple[str, ...], columns: list[list], lines: range) -> None:
+        self.keys, self.columns, self.lines = keys, columns, lines
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def forms(self) -> list[tuple[dict, int]]:
+        """(map, line) for each row: what the other paths give for these lines."""
+        return list(zip(map(dict, map(zip, repeat(self.keys), zip(*self.columns))),
+                        self.lines))
+
+
+class Shapes:
+    """The shapes a file's lines have had, and the keywords of their values."""
+
+    __slots__ = ("known", "values", "declined")
+
+    def __init__(self) -> None:
+        self.known: list[Shape] = []
+        self.values = Keywords()  # the value texts' own: not the whole lines'
+        self.declined = 0  # blocks declined in a row (after 3 the path is not tried)
+
+
+SHAPE_DECLINES_MAX = 3
+
+
+def _shape_block(lines: list[str], shapes: Shapes, first_line: int, source: str
+                 ) -> list | None:
+    """The pieces of a block (`Rows`, and lists of (form, line) for lines read alone),
+    in line order, or None (the path declines)."""
+    n = len(lines)
+    owned: list[tuple[Shape, Any, Any]] = []  # (shape, its lines, their fields)
+    pending: list[int] | range = range(n)
+    if shapes.known:  # the common case: every line of the first shape, by one call
+        rows = shapes.known[0].findall("\n".join(lines))
+        if len(rows) == n:
+            owned.append((shapes.known[0], pending, rows))
+            pending = []
+    for shape in shapes.known if pending else ():
+        pending = _take(shape, lines, pending, owned)
+        if not pending:
+            break
+    tries = 0
+    while pending and tries < SHAPE_LEARN_TRIES and len(shapes.known) < MAX_SHAPES \
+            and len(pending) > tries:
+        shape = Shape.learn(lines[pending[tries]])
+        if shape is None:
+            tries += 1
+            continue
+        shapes.known.append(shape)
+        pending = _take(shape, lines, pending, owned)
+    if len(pending) > MIXED_SHARE * n:
+        return None
+    alone: dict[int, list] = {}
+    for k in pending:  # lines read alone: each must be a form of its own (_mixed_block)
+        s = lines[k]
+        if "#_" in s or _TRAILING_TAG.search(s):
+            return None
+        try:
+            forms = [f for f, _, _ in _general(s, 0, first_line + k, source, None)]
+        except (BadInput, _Unsupported):
+            return None  # not a form of its own (or an odd one): the block paths say
+        stripped = s.strip()
+        if len(forms) != 1 and not (not forms and (not stripped or stripped[0] == ";")):
+            return None
+        alone[k] = forms
+    tables = []  # (shape keys, columns, line numbers k)
+    for shape, ks, matches in owned:
+        columns = list(zip(*matches))
+        if shape.value >= 0:
+            texts = columns[shape.value]
+            joined = "\n".join(texts)
+            # the value pattern left out strings and the like; `null` (a symbol) and
+            # tags other than records' are left to the paths above
+            if "null" in joined or ("#" in joined and plain_text(joined) is None):
+                return None
+            values = _jepsen_block(texts, shapes.values, tags=None if "#" in joined
+                                   else ())
+            if values is None:
+                return None
+            columns[shape.value] = values
+        for c, col in enumerate(columns):
+            if c != shape.value:
+                columns[c] = shape.column(c, col)
+        tables.append((shape.keys, columns, ks))
+    if len(tables) == 1 and not alone:  # the common case: one shape, every line
+        keys, columns, _ = tables[0]
+        return [Rows(keys, columns, range(first_line, first_line + n))]
+    return _in_line_order(tables, alone, n, first_line)
+
+
+def _take(shape: Shape, lines: list[str], pending: list[int] | range,
+          owned: list) -> list[int]:
+    """Match `pending` lines against `shape`; record those it matches in `owned` and
+    return the others."""
+    matches = list(map(shape.match, map(lines.__getitem__, pending)))
+    if None not in matches:
+        owned.append((shape, pending, list(map(_groups, matches))))
+        return []
+    hit = [(k, m.groups()) for k, m in zip(pending, matches) if m is not None]
+    if hit:
+        ks, rows = zip(*hit)
+        owned.append((shape, ks, rows))
+    return [k for k, m in zip(pending, matches) if m is None]
+
+
+def _in_line_order(tables: list, alone: dict[int, list], n: int, first_line: int
+                   ) -> list:
+    """A mixed block's pieces in line order: a `Rows` per run of lines of one shape, a
+    list of (form, line) per line read alone."""
+    owner: list = [None] * n
+    for t, (_, _, ks) in enumerate(tables):
+        for pos, k in enumerate(ks):
+            owner[k] = (t, pos)
+    pieces: list = []
+    k = 0
+    while k < n:
+        if owner[k] is None:
+            forms = alone[k]
+            if forms:
+                pieces.append([(forms[0], first_line + k)])
+            k += 1
+            continue
+        t, start = owner[k]
+        end = k + 1
+        while end < n and owner[end] is not None and owner[end][0] == t:
+            end += 1
+        keys, columns, _ = tables[t]
+        stop = start + end - k
+        pieces.append(Rows(keys, [c[start:stop] for c in columns],
+                           range(first_line + k, first_line + end)))
+        k = end
+    return pieces
+
+
 # --- the reader -----------------------------------------------------------------------
 
 def _edn_format_form(text: str, source: str, line: int) -> Any:
@@ -492,15 +711,31 @@ def iter_blocks(text: str, source: str = "<edn>", *, deadline: float | None = No
                 first_line: int = 1) -> Iterator[list[tuple[Any, int]]]:
     """`read_forms` a block of lines at a time (so a caller can turn each block into
     operations and let the plain values go: a million forms never live at once)."""
+    for pieces in iter_pieces(text, source, deadline=deadline, first_line=first_line):
+        if len(pieces) == 1:
+            yield pieces[0].forms() if type(pieces[0]) is Rows else pieces[0]
+            continue
+        out: list[tuple[Any, int]] = []
+        for piece in pieces:
+            out.extend(piece.forms() if type(piece) is Rows else piece)
+        yield out
+
+
+def iter_pieces(text: str, source: str = "<edn>", *, deadline: float | None = None,
+                first_line: int = 1) -> Iterator[list]:
+    """`iter_blocks` with the shape path's lines left as columns: each block a list of
+    pieces in line order, each piece a `Rows` (lines of one shape: `Rows.forms()` are
+    their (map, line) pairs) or a list of (form, line)."""
     base = first_line - 1
     # Nothing read here makes a reference cycle; the collector's passes over the growing
     # heap would cost more than the reading (as results.history.parse_jsonl does)
     collecting = gc.isenabled()
     gc.disable()
     keywords = Keywords()
+    shapes = Shapes()
     try:
         lines = text.split("\n")
-        tags = plain_text(text)  # None: each block is checked apart
+        tags: Any = False  # plain_text(text), found when a block first needs it
         i, n, pos = 0, len(lines), 0  # next line to read, and its offset in text
         while i < n:
             if deadline is not None and monotonic() > deadline:
@@ -511,30 +746,40 @@ def iter_blocks(text: str, source: str = "<edn>", *, deadline: float | None = No
             seg = lines[i:j]
             while seg and not seg[-1]:
                 seg.pop()  # the empty line after the file's last newline
-            forms = _jepsen_block(seg, keywords, tags=tags) if seg else None
             block_end = pos + sum(map(len, lines[i:j])) + (j - i)  # line j's offset
+            pieces = None
+            if seg and shapes.declined < SHAPE_DECLINES_MAX:
+                pieces = _shape_block(seg, shapes, base + i + 1, source)
+                shapes.declined = 0 if pieces is not None else shapes.declined + 1
+            if pieces is not None:
+                i, pos = j, block_end
+                yield pieces
+                continue
+            if tags is False:
+                tags = plain_text(text)  # None: each block is checked apart
+            forms = _jepsen_block(seg, keywords, tags=tags) if seg else None
             if forms is not None:  # one form a line, from line i on
                 starts = range(base + i + 1, base + i + 1 + len(forms))
                 i, pos = j, block_end
-                yield list(zip(forms, starts))
+                yield [list(zip(forms, starts))]
                 continue
             mixed = _mixed_block(seg, keywords, base + i + 1, source) \
                 if seg and tags is None else None
             if mixed is not None:  # plain lines by the Jepsen-line path, the rest alone
                 i, pos = j, block_end
-                yield mixed
+                yield [mixed]
                 continue
             per_line = _fast_block(lines[i:j])
             if per_line is not None:  # each line's forms
                 out = [(f, base + i + k + 1) for k, line_forms in enumerate(per_line)
                        for f in line_forms]
                 i, pos = j, block_end
-                yield out
+                yield [out]
                 continue
             out: list[tuple[Any, int]] = []
             i, pos = _general_block(text, lines, i, j, pos, block_end, source, deadline,
                                     out, base)
-            yield out
+            yield [out]
     finally:
         if collecting:
             gc.enable()
