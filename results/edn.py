@@ -473,6 +473,7 @@ _SHAPE_TAG = r"(?:#[A-Za-z][\w.*+!\-?<>=/]*)?"  # a record tag, read as the map 
 MAX_SHAPES = 8  # shapes per file
 SHAPE_KEYS_MAX = 32  # keys in one shape
 SHAPE_LEARN_TRIES = 4  # lines per block a new shape is learned from
+SHAPE_LINE_MAX = 1 << 16  # longer lines teach no shape (the general path would read them)
 _groups = re.Match.groups
 _CONSTANTS = {"nil": None, "true": True, "false": False}
 
@@ -496,6 +497,8 @@ class Shape:
     @classmethod
     def learn(cls, line: str) -> "Shape | None":
         """The shape of a line that is one op map printed Clojure's way, or None."""
+        if len(line) > SHAPE_LINE_MAX:
+            return None  # not an op map a line (a whole history's vector on one line)
         try:
             forms = [f for f, _, _ in _general(line, 0, 1, "<shape>", None)]
         except (BadInput, _Unsupported):
@@ -552,20 +555,16 @@ class Shapes:
 SHAPE_DECLINES_MAX = 3
 
 
-def _shape_block(lines: list[str], shapes: Shapes, first_line: int, source: str
-                 ) -> list | None:
+def _shape_block(lines: list[str], shapes: Shapes, first_line: int, source: str,
+                 deadline: float | None) -> list | None:
     """The pieces of a block (`Rows`, and lists of (form, line) for lines read alone),
     in line order, or None (the path declines)."""
     n = len(lines)
     owned: list[tuple[Shape, Any, Any]] = []  # (shape, its lines, their fields)
     pending: list[int] | range = range(n)
-    if shapes.known:  # the common case: every line of the first shape, by one call
-        rows = shapes.known[0].findall("\n".join(lines))
-        if len(rows) == n:
-            owned.append((shapes.known[0], pending, rows))
-            pending = []
-    for shape in shapes.known if pending else ():
-        pending = _take(shape, lines, pending, owned)
+    joined = "\n".join(lines)
+    for shape in shapes.known:
+        pending = _take(shape, lines, joined, pending, owned)
         if not pending:
             break
     tries = 0
@@ -576,7 +575,8 @@ def _shape_block(lines: list[str], shapes: Shapes, first_line: int, source: str
             tries += 1
             continue
         shapes.known.append(shape)
-        pending = _take(shape, lines, pending, owned)
+        pending = _take(shape, lines, joined, pending, owned)
+    owned, pending = _plain_values(owned, pending)
     if len(pending) > MIXED_SHARE * n:
         return None
     alone: dict[int, list] = {}
@@ -585,7 +585,7 @@ def _shape_block(lines: list[str], shapes: Shapes, first_line: int, source: str
         if "#_" in s or _TRAILING_TAG.search(s):
             return None
         try:
-            forms = [f for f, _, _ in _general(s, 0, first_line + k, source, None)]
+            forms = [f for f, _, _ in _general(s, 0, first_line + k, source, deadline)]
         except (BadInput, _Unsupported):
             return None  # not a form of its own (or an odd one): the block paths say
         stripped = s.strip()
@@ -597,13 +597,8 @@ def _shape_block(lines: list[str], shapes: Shapes, first_line: int, source: str
         columns = list(zip(*matches))
         if shape.value >= 0:
             texts = columns[shape.value]
-            joined = "\n".join(texts)
-            # the value pattern left out strings and the like; `null` (a symbol) and
-            # tags other than records' are left to the paths above
-            if "null" in joined or ("#" in joined and plain_text(joined) is None):
-                return None
-            values = _jepsen_block(texts, shapes.values, tags=None if "#" in joined
-                                   else ())
+            values = _jepsen_block(texts, shapes.values, tags=None if "#" in "".join(
+                texts) else ())
             if values is None:
                 return None
             columns[shape.value] = values
@@ -617,10 +612,44 @@ def _shape_block(lines: list[str], shapes: Shapes, first_line: int, source: str
     return _in_line_order(tables, alone, n, first_line)
 
 
-def _take(shape: Shape, lines: list[str], pending: list[int] | range,
+def _plain_values(owned: list, pending: list[int] | range) -> tuple[list, list[int]]:
+    """The shapes' rows whose value the Jepsen-line path reads, and the lines left to
+    be read alone: the value pattern left out strings and the like; here `null` (a
+    symbol) and tags but records' (a set `#{...}`, `#inst`, a `#_` discard) go too."""
+    kept, odd = [], list(pending)
+    for shape, ks, rows in owned:
+        if shape.value < 0:
+            kept.append((shape, ks, rows))
+            continue
+        texts = list(map(itemgetter(shape.value), rows))
+        joined = "".join(texts)
+        if "null" not in joined and "#" not in joined:
+            kept.append((shape, ks, rows))
+            continue
+        bad = {pos for pos, t in enumerate(texts) if ("null" in t or "#" in t) and
+               plain_text(t) is None}
+        if not bad:
+            kept.append((shape, ks, rows))
+            continue
+        odd += [k for pos, k in enumerate(ks) if pos in bad]
+        keep = [pos for pos in range(len(ks)) if pos not in bad]
+        if keep:
+            kept.append((shape, [ks[pos] for pos in keep], [rows[pos] for pos in keep]))
+    return kept, sorted(odd)
+
+
+def _take(shape: Shape, lines: list[str], joined: str, pending: list[int] | range,
           owned: list) -> list[int]:
     """Match `pending` lines against `shape`; record those it matches in `owned` and
-    return the others."""
+    return the others. When no line is taken yet, first by one `findall` over the
+    block (a match is one whole line: when there are as many as lines, every line)."""
+    if type(pending) is range:
+        rows = shape.findall(joined)
+        if len(rows) == len(pending):
+            owned.append((shape, pending, rows))
+            return []
+        if not rows:
+            return pending
     matches = list(map(shape.match, map(lines.__getitem__, pending)))
     if None not in matches:
         owned.append((shape, pending, list(map(_groups, matches))))
@@ -749,7 +778,7 @@ def iter_pieces(text: str, source: str = "<edn>", *, deadline: float | None = No
             block_end = pos + sum(map(len, lines[i:j])) + (j - i)  # line j's offset
             pieces = None
             if seg and shapes.declined < SHAPE_DECLINES_MAX:
-                pieces = _shape_block(seg, shapes, base + i + 1, source)
+                pieces = _shape_block(seg, shapes, base + i + 1, source, deadline)
                 shapes.declined = 0 if pieces is not None else shapes.declined + 1
             if pieces is not None:
                 i, pos = j, block_end
