@@ -7,6 +7,12 @@ so reading such a file with it is quadratic (issue 23: 100,000 operations took 9
 This reader is linear and bounded, by the first of these paths that reads a block of
 lines (each says so or declines; all give the same values and lines):
 
+- the shape path: op maps one a line, in one of a few key orders (a shape: one compiled
+  regular expression over the whole line, a group per field) with every field but
+  `:value` an integer, keyword, nil or boolean; the fields become columns by C-level
+  calls and the values are read together by the Jepsen-line path (see its section);
+  `iter_pieces` hands the columns on (`Rows`), so results.formats builds operations
+  from them without a map per line;
 - the Jepsen-line path: Clojure-printed op maps one a line (`{:k v, :k v}`, or tagged as
   records, `#jepsen.history.Op{...}`) straight into JSON objects by C-level
   `str.replace` passes, decoded by one `json` call with no hook (see the section below
@@ -60,7 +66,9 @@ _WS = re.compile(r"[\s,]+")
 MAX_KEYWORDS = 256  # distinct keywords in a block the fast path replaces one by one
 _MAP, _SET, _LINE = "\x01m", "\x01s", "\x01l"
 # each line of a block is wrapped in a marked array: the decoded wrappers say which forms
-# each line holds (see _jepsen_block on why a wrapper cannot hold another line's text)
+# each line holds (a wrapper opens only where a line starts: its key is a string, which
+# the text cannot hold; so when there are as many wrappers as lines, each at the top,
+# each holds its own line's forms exactly)
 _LINE_JOIN = ']},{"\\u0001l":['
 _SEPARATOR = ',"",'  # between lines' texts in a block: see _jepsen_block
 
@@ -156,23 +164,23 @@ def _sorted(items: list) -> list:
 # Jepsen's history.edn holds one such map a line. For a block of lines in exactly that
 # shape, a few C-level `str.replace` passes make JSON of it, with maps as JSON objects
 # (so json builds the dicts itself: no hook, no Python call per map):
-#   `nil` after a space or `[` -> `null`; `(`/`)` -> `[`/`]`;
+#   `nil` after a space, `[` or `,` -> `null`; `(`/`)` -> `[`/`]`;
 #   a map key `{:k ` or `, :k ` -> `{"k":` / `,"k":` (each key the block uses, in
 #   each of the two places it is used in);
 #   any other keyword `:k` -> `"k"` (longest first, so `:r` never touches `:read`);
 #   the spaces left (between vector elements) -> `,`;
-#   each line wrapped as `{"\u0001l":[` line `]}`, the block an array of the wrappers.
+#   the lines joined by `,"",` (_SEPARATOR), the block an array.
 # Soundness rests on JSON's grammar, which checks what the passes assume: a key marker
 # `"k":` is valid only in key position of an object and every object key needs one, so
 # a decoded object has exactly the EDN map's key/value alternation; a keyword the passes
 # missed or cut short, a symbol, a ratio, a stray space or comma, a map with a
-# non-keyword key, leaves invalid JSON. The wrappers' key (a string, which the line
-# text cannot hold) opens a new wrapper only where a line starts; when the decoded
-# array holds exactly as many wrappers as lines, each at the top, wrapper i closed
-# before wrapper i+1 opened with nothing but the comma between, so it closed at its own
-# line's end and holds that line's forms exactly (bare arrays would not do: `1] [2`
-# and `[[3` + `4]]` would balance each other). Declined blocks go to the paths below,
-# which say what is wrong, if anything. (tests/results/test_edn_paths.py reads random
+# non-keyword key, leaves invalid JSON. The separators' empty string (the line text
+# cannot hold a `"`) is a JSON value only where a separator put it: when the decoded
+# array has 2n - 1 elements (n lines) with an empty string at every odd position, each
+# of the n - 1 separators is at the top, and what lies between two of them is one JSON
+# value, so each line holds exactly one form (bare arrays around lines would not do:
+# `1] [2` and `[[3` + `4]]` would balance each other). Declined blocks go to the paths
+# below, which say what is wrong, if anything. (tests/results/test_edn_paths.py reads random
 # EDN through every path.)
 
 _JEPSEN_KEYWORD = re.compile(r"(\{|, )?:([A-Za-z*+!\-_?<>=.][\w*+!\-?<>=./]*)")
