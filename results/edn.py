@@ -490,10 +490,11 @@ class Shape:
     """One key order of Jepsen's op maps, with the kind of each field but `:value`, as
     a regular expression over a whole line."""
 
-    __slots__ = ("keys", "kinds", "value", "match", "findall")
+    __slots__ = ("keys", "kinds", "value", "match", "findall", "marked")
 
     def __init__(self, keys: tuple[str, ...], kinds: tuple[type, ...]) -> None:
         self.keys, self.kinds = keys, kinds
+        self.marked = False  # values read by the block path (_fast_block), not as JSON
         self.value = keys.index("value") if "value" in keys else -1
         fields = [f":{re.escape(k)} " + (_SHAPE_VALUE if k == "value" else
                                          _SHAPE_FIELDS[kind])
@@ -584,7 +585,13 @@ def _shape_block(lines: list[str], shapes: Shapes, first_line: int, source: str,
             continue
         shapes.known.append(shape)
         pending = _take(shape, lines, joined, pending, owned)
-    owned, pending = _plain_values(owned, pending)
+    # the value pattern left out strings and the like; `null` (a symbol) and tags but
+    # records' (a set `#{...}`, `#inst`, a `#_` discard) are looked for here, and only
+    # when the block holds them (a record's tag starts its line: no value holds it)
+    hashes = joined.count("#")
+    tagged = bool(hashes) and hashes != joined.count("\n#") + joined.startswith("#")
+    if tagged or "null" in joined:
+        owned, pending = _plain_values(owned, pending)
     if len(pending) > MIXED_SHARE * n:
         return None
     alone: dict[int, list] = {}
@@ -605,10 +612,13 @@ def _shape_block(lines: list[str], shapes: Shapes, first_line: int, source: str,
         columns = list(zip(*matches))
         if shape.value >= 0:
             texts = columns[shape.value]
-            values = _jepsen_block(texts, shapes.values, tags=None if "#" in "".join(
-                texts) else ())
-            if values is None:
-                return None
+            values = None if shape.marked else _jepsen_block(
+                texts, shapes.values, tags=None if tagged else ())
+            if values is None:  # maps with other keys than keywords, sets: marked arrays
+                values = _marked_values(texts)
+                if values is None:
+                    return None
+                shape.marked = True  # and so from now on: JSON objects would not do
             columns[shape.value] = values
         for c, col in enumerate(columns):
             if c != shape.value:
@@ -620,10 +630,18 @@ def _shape_block(lines: list[str], shapes: Shapes, first_line: int, source: str,
     return _in_line_order(tables, alone, n, first_line)
 
 
+def _marked_values(texts: tuple[str, ...]) -> list | None:
+    """Value texts by the block path (maps and sets as marked arrays: a map's keys may be
+    numbers, `{0 100, 1 0}`), each exactly one form; or None."""
+    per_text = _fast_block(list(texts))
+    if per_text is None or set(map(len, per_text)) != {1}:
+        return None
+    return list(map(itemgetter(0), per_text))
+
+
 def _plain_values(owned: list, pending: list[int] | range) -> tuple[list, list[int]]:
-    """The shapes' rows whose value the Jepsen-line path reads, and the lines left to
-    be read alone: the value pattern left out strings and the like; here `null` (a
-    symbol) and tags but records' (a set `#{...}`, `#inst`, a `#_` discard) go too."""
+    """The shapes' rows whose value the Jepsen-line path reads (`plain_text`), and the
+    lines left to be read alone (a value holding `null` or a tag but a record's)."""
     kept, odd = [], list(pending)
     for shape, ks, rows in owned:
         if shape.value < 0:

@@ -89,6 +89,8 @@ def test_odd_lines_and_several_shapes_in_a_block_read_in_line_order(seed):
     "{:index 0, :type :ok, :value -1, :f :-}",
     "{:index 00, :type :ok, :value 1.5e3, :f :r}",
     "{:index 0, :type :ok, :value [1 nil], :f :r}",
+    # Jepsen's bank reads: a map whose keys are numbers (no JSON object: marked arrays)
+    "{:type :ok, :f :read, :process 1, :value {0 100, 1 0, 2 -3}, :index 9}",
 ])
 def test_lines_the_shape_path_reads_as_the_general_path_does(line):
     text = "\n".join([line] * 3) + "\n"
@@ -188,3 +190,12 @@ def test_reading_stops_at_the_deadline():
     text = "\n".join(op_line(rng, KEY_ORDERS[0], i)[0] for i in range(50)) + "\n"
     with pytest.raises(ReadTimedOut, match="deadline"):
         formats.parse_edn(text, source="<t>", deadline=0.0)
+
+
+def test_a_shape_whose_values_json_cannot_hold_reads_them_as_marked_arrays():
+    lines = ["{:type :invoke, :f :transfer, :value {:from 3, :to 0, :amount 1}, :index 0}",
+             "{:type :ok, :f :read, :value {0 100, 1 0}, :index 1}",
+             "{:type :fail, :f :transfer, :value [:negative 1 -3], :index 2}"] * 50
+    text = "\n".join(lines) + "\n"
+    assert edn.read_forms(text, "<t>") == general(text)
+    assert all(type(p) is edn.Rows for p in pieces(text))
