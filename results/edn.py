@@ -534,11 +534,13 @@ class Shape:
 
 
 class Rows:
-    """Consecutive lines of one shape: `keys`, a column (list) per key, each row's line."""
+    """Lines of one shape: `keys`, a column (list) per key, each row's line (ascending;
+    a range when the lines are a block's every line)."""
 
     __slots__ = ("keys", "columns", "lines")
 
-    def __init__(self, keys: tuple[str, ...], columns: list[list], lines: range) -> None:
+    def __init__(self, keys: tuple[str, ...], columns: list, lines: range | list[int]
+                 ) -> None:
         self.keys, self.columns, self.lines = keys, columns, lines
 
     def __len__(self) -> int:
@@ -627,7 +629,11 @@ def _shape_block(lines: list[str], shapes: Shapes, first_line: int, source: str,
     if len(tables) == 1 and not alone:  # the common case: one shape, every line
         keys, columns, _ = tables[0]
         return [Rows(keys, columns, range(first_line, first_line + n))]
-    return _in_line_order(tables, alone, n, first_line)
+    pieces: list = [Rows(keys, columns, list(map(first_line.__add__, ks)))
+                    for keys, columns, ks in tables]
+    if alone:
+        pieces.append([(forms[0], first_line + k) for k, forms in alone.items() if forms])
+    return pieces
 
 
 def _marked_values(texts: tuple[str, ...]) -> list | None:
@@ -687,35 +693,6 @@ def _take(shape: Shape, lines: list[str], joined: str, pending: list[int] | rang
     return [k for k, m in zip(pending, matches) if m is None]
 
 
-def _in_line_order(tables: list, alone: dict[int, list], n: int, first_line: int
-                   ) -> list:
-    """A mixed block's pieces in line order: a `Rows` per run of lines of one shape, a
-    list of (form, line) per line read alone."""
-    owner: list = [None] * n
-    for t, (_, _, ks) in enumerate(tables):
-        for pos, k in enumerate(ks):
-            owner[k] = (t, pos)
-    pieces: list = []
-    k = 0
-    while k < n:
-        if owner[k] is None:
-            forms = alone[k]
-            if forms:
-                pieces.append([(forms[0], first_line + k)])
-            k += 1
-            continue
-        t, start = owner[k]
-        end = k + 1
-        while end < n and owner[end] is not None and owner[end][0] == t:
-            end += 1
-        keys, columns, _ = tables[t]
-        stop = start + end - k
-        pieces.append(Rows(keys, [c[start:stop] for c in columns],
-                           range(first_line + k, first_line + end)))
-        k = end
-    return pieces
-
-
 # --- the reader -----------------------------------------------------------------------
 
 def _edn_format_form(text: str, source: str, line: int) -> Any:
@@ -772,15 +749,21 @@ def iter_blocks(text: str, source: str = "<edn>", *, deadline: float | None = No
             continue
         out: list[tuple[Any, int]] = []
         for piece in pieces:
-            out.extend(piece.forms() if type(piece) is Rows else piece)
+            out += piece.forms() if type(piece) is Rows else piece
+        out.sort(key=_LINE_OF)  # the pieces' lines interleave; no two forms share one
         yield out
+
+
+_LINE_OF = itemgetter(1)
 
 
 def iter_pieces(text: str, source: str = "<edn>", *, deadline: float | None = None,
                 first_line: int = 1) -> Iterator[list]:
     """`iter_blocks` with the shape path's lines left as columns: each block a list of
-    pieces in line order, each piece a `Rows` (lines of one shape: `Rows.forms()` are
-    their (map, line) pairs) or a list of (form, line)."""
+    pieces, each a `Rows` (lines of one shape: `Rows.forms()` are their (map, line)
+    pairs) or a list of (form, line). Each piece's lines ascend; a block of several
+    pieces is the shape path's, whose pieces' lines interleave (one form a line: in
+    line order when sorted by line). A block of one `Rows` has `lines` a range."""
     base = first_line - 1
     # Nothing read here makes a reference cycle; the collector's passes over the growing
     # heap would cost more than the reading (as results.history.parse_jsonl does)

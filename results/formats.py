@@ -27,7 +27,7 @@ import json
 import os
 import re
 from itertools import chain, repeat
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import Any, Iterable, Iterator, Sequence
 
 from results.history import (INFO, INVOKE, NEMESIS, TYPES, Op, ReadTimedOut, make_op,
@@ -387,45 +387,83 @@ def parse_edn(text: str, *, source: str = "<edn>", deadline: float | None = None
     """A Jepsen EDN history: a vector/list of op maps, or op maps one after another
     (read in linear time by results.edn; `deadline` bounds it)."""
     from results import edn
-    pieces = chain.from_iterable(edn.iter_pieces(text, source, deadline=deadline))
+    blocks = edn.iter_pieces(text, source, deadline=deadline)
     collecting = gc.isenabled()
     gc.disable()  # no reference cycles here; the collector's passes cost more than this
     try:
-        return _edn_pieces_ops(filter(None, pieces), source)
+        return _edn_blocks_ops(blocks, source)
     finally:
         if collecting:
             gc.enable()
 
 
-def _edn_pieces_ops(pieces: Iterator[Any], source: str
+def _edn_blocks_ops(blocks: Iterator[list], source: str
                     ) -> tuple[list[Op], list[int] | None]:
-    """`results.edn.iter_pieces`' pieces (none empty) -> ops: a `Rows` (lines of one
-    shape, as columns) by whole columns (`_rows_ops`), all else a form at a time."""
+    """`results.edn.iter_pieces`' blocks -> ops: a block of one `Rows` (every line of
+    one shape, as columns) by whole columns (`_rows_ops`), a block of several pieces
+    (the shape path's, with lines read alone) merged in line order, all else a form at
+    a time."""
     from results.edn import Rows
-    first = next(pieces, None)
-    if first is None:
+    blocks = iter(blocks)
+    block: list = []
+    for block in blocks:
+        block = [p for p in block if p]
+        if block:
+            break
+    if not block:
         return [], []
+    first = block[0]
     if type(first) is not Rows and type(first[0][0]) is not dict:  # a vector, or bad
-        return _edn_ops(chain(first, chain.from_iterable(
-            p.forms() if type(p) is Rows else p for p in pieces)), source)
+        return _edn_ops(chain.from_iterable(
+            p.forms() if type(p) is Rows else p
+            for p in chain.from_iterable(chain([block], blocks))), source)
     ops: list[Op] = []
     linenos: list[int] = []
     prev = None
     add, add_line = ops.append, linenos.append
-    for piece in chain((first,), pieces):
-        if type(piece) is Rows:
-            made = _rows_ops(piece, prev)
+    for block in chain([block], blocks):
+        if not block:
+            continue
+        if len(block) == 1 and type(block[0]) is Rows:
+            made = _rows_ops(block[0], prev)
             if made is not None:
                 ops += made
-                linenos += piece.lines
+                linenos += block[0].lines
                 prev = made[-1]
                 continue
-            piece = piece.forms()  # something to say about a row: _edn_op says it
-        for m, line in piece:
-            prev = _edn_op(m, prev, (source, line))
-            add(prev)
+        for line, x in _in_line_order(block):
+            if type(x) is not Op:
+                x = _edn_op(x, prev, (source, line))  # says what is wrong, if anything
+            add(x)
             add_line(line)
+            prev = x
     return _nemesis_pairs(ops), linenos
+
+
+_TIMED = frozenset(("index", "time"))
+
+
+def _in_line_order(block: list) -> list[tuple[int, Any]]:
+    """A block's pieces as (line, Op or op map) in line order: a `Rows` with `:index`
+    and `:time` (so no op of it takes a default from the one before) by whole columns
+    when they pass, every other row and form as its map, for `_edn_op`."""
+    from results.edn import Rows
+    if len(block) == 1 and type(block[0]) is not Rows:
+        return [(line, m) for m, line in block[0]]
+    entries: list[tuple[int, Any]] = []
+    for piece in block:
+        if type(piece) is Rows:
+            made = _rows_ops(piece, None) if _TIMED.issubset(piece.keys) else None
+            if made is not None:
+                entries += zip(piece.lines, made)
+                continue
+            piece = piece.forms()
+        entries += ((line, m) for m, line in piece)
+    entries.sort(key=_FIRST)
+    return entries
+
+
+_FIRST = itemgetter(0)
 
 
 _OP_KEYS = frozenset(("process", "type", "f"))
