@@ -460,12 +460,14 @@ def _general(text: str, offset: int, line: int, source: str,
 # are then read together by the Jepsen-line path, which proves each value text one EDN
 # form of its own (so a line that is not one map, `{..., :value 1], :x [2, ...}`, is
 # declined); the atoms become a column each by C-level `map` calls. The result is a
-# `Rows` (keys, one column per key, line numbers): readers that want maps get them by
-# `Rows.forms()`, and results.formats builds its operations from the columns without
-# the maps. A line no shape matches (a string in an `:error`, a nemesis op's map of
-# strings, a comment) is read alone by the general path, as `_mixed_block` reads its
-# odd lines; a block with more than `MIXED_SHARE` of such lines, or a value the
-# Jepsen-line path declines, is left to the paths above.
+# `Rows` per shape (keys, one column per key, line numbers): readers that want maps get
+# them by `Rows.forms()`, and results.formats builds its operations from the columns
+# without the maps. A value JSON objects cannot hold (a map keyed by numbers, Jepsen's
+# bank reads) is read by the block path's marked arrays instead. A line no shape
+# matches (a string in an `:error`, a nemesis op's map of strings, a comment, a set) is
+# read alone by the general path, as `_mixed_block` reads its odd lines; a block with
+# more than `MIXED_SHARE` of such lines, or a value neither JSON path reads, is left to
+# the other paths (`iter_pieces` tries them next).
 
 _SHAPE_NAME = r"[A-Za-z*+!\-_?<>=.][\w*+!\-?<>=./]*"  # a keyword's name (no colon, no #)
 _SHAPE_KEY = re.compile(_SHAPE_NAME)
@@ -568,8 +570,9 @@ SHAPE_DECLINES_MAX = 3
 
 def _shape_block(lines: list[str], shapes: Shapes, first_line: int, source: str,
                  deadline: float | None) -> list | None:
-    """The pieces of a block (`Rows`, and lists of (form, line) for lines read alone),
-    in line order, or None (the path declines)."""
+    """The pieces of a block, or None (the path declines): a `Rows` per shape (their
+    lines interleave) and, when there are any, a list of (form, line) for the lines
+    read alone."""
     n = len(lines)
     owned: list[tuple[Shape, Any, Any]] = []  # (shape, its lines, their fields)
     pending: list[int] | range = range(n)
