@@ -2,9 +2,11 @@
 
 Jepsen writes `history.edn` one operation map a line. The old reader parsed the whole
 file with the `edn_format` library, whose right-recursive grammar copies the growing
-list at every element (quadratic); results/edn.py reads Clojure-printed lines straight
-into JSON objects (the Jepsen-line path), with a regex-to-JSON block path and an
-iterative parser of its own for everything else.
+list at every element (quadratic); results/edn.py reads each Jepsen op line's fields by
+one regular expression per key order and the values by C-level passes into JSON (the
+shape path), with the Jepsen-line path, a regex-to-JSON block path and an iterative
+parser of its own for everything else; results.formats builds the shape path's
+operations a column at a time.
 
 For Jepsen list-append histories (1-4 micro-ops per transaction over 10 active keys, a
 fresh key after 32 appends, as Jepsen's list-append workload) and register histories
@@ -27,7 +29,9 @@ takes minutes at 100,000).
     python bench/bench_edn.py --quick    # 100k only
 
 Goal (issue 23): at least 200,000 operations per second, linear (the rate at 1M within
-a factor 1.5 of the rate at 100k).
+a factor 1.5 of the rate at 100k). Beside each figure: the same measurement before the
+shape path (`BEFORE`, commit 5d74d26, this script, this 2-core machine shared with
+other sessions: load average 3.4 at the start, 12.9 at the end).
 """
 
 from __future__ import annotations
@@ -47,6 +51,25 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 GOAL_OPS_PER_S = 200_000
+# ops per CPU second before the shape path (see the module paragraph): (history,
+# measure, operations) -> rate
+BEFORE = {
+    ("list-append", "old", 5_000): 3563, ("list-append", "reader", 5_000): 62355,
+    ("list-append", "load", 5_000): 50039, ("list-append", "old", 10_000): 3571,
+    ("list-append", "reader", 10_000): 81233, ("list-append", "load", 10_000): 64436,
+    ("list-append", "reader", 100_000): 111041, ("list-append", "load", 100_000): 60854,
+    ("list-append", "whole process", 100_000): 27807,
+    ("list-append", "reader", 1_000_000): 109062,
+    ("list-append", "load", 1_000_000): 54428,
+    ("list-append", "whole process", 1_000_000): 22822,
+    ("register", "old", 5_000): 6511, ("register", "reader", 5_000): 93714,
+    ("register", "load", 5_000): 71936, ("register", "old", 10_000): 6692,
+    ("register", "reader", 10_000): 124200, ("register", "load", 10_000): 107157,
+    ("register", "reader", 100_000): 167109, ("register", "load", 100_000): 103846,
+    ("register", "whole process", 100_000): 76562,
+    ("register", "reader", 1_000_000): 155095, ("register", "load", 1_000_000): 84393,
+    ("register", "whole process", 1_000_000): 44717,
+}
 
 
 def list_append_history(n_ops: int, seed: int = 1) -> str:
@@ -186,7 +209,7 @@ def main() -> int:
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cpus, load average "
           f"{os.getloadavg()[0]:.1f}")
     print(f"{'history':>12} {'ops':>9} {'measure':>14} {'wall s':>8} {'CPU s':>8} "
-          f"{'ops/CPU s':>10} {'RSS MB':>7}  verdict")
+          f"{'ops/CPU s':>10} {'before':>8} {'RSS MB':>7}  verdict")
     rates: dict[tuple[str, str], dict[int, float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for kind, model in (("list-append", "list-append"), ("register", "cas-register")):
@@ -205,8 +228,10 @@ def main() -> int:
                 for name, r in runs:
                     rate = r["ops"] / r["cpu_s"]
                     rates.setdefault((kind, name), {})[n] = rate
+                    before = BEFORE.get((kind, name, n))
                     print(f"{kind:>12} {r['ops']:>9} {name:>14} {r['wall_s']:>8.3f} "
-                          f"{r['cpu_s']:>8.3f} {rate:>10.0f} {r['rss_mb']:>7.0f}  "
+                          f"{r['cpu_s']:>8.3f} {rate:>10.0f} "
+                          f"{before if before is not None else '':>8} {r['rss_mb']:>7.0f}  "
                           f"{r.get('verdict', '')}")
                 Path(path).unlink()
     ok = True
@@ -219,6 +244,8 @@ def main() -> int:
         ok = ok and linear and fast
         print(f"{kind} {name}: {by_n[100_000]:.0f} ops per CPU second at 100k"
               + (f", {by_n[big]:.0f} at {big}" if big > 100_000 else "")
+              + f" (before: {BEFORE[(kind, name, 100_000)]} at 100k"
+              + (f", {BEFORE[(kind, name, big)]} at {big})" if big > 100_000 else ")")
               + f"; goal {GOAL_OPS_PER_S}: {'met' if fast else 'NOT met'}; linear "
               f"(rate at {big} within 1.5x of 100k): {'yes' if linear else 'no'}")
     print(f"load average {os.getloadavg()[0]:.1f}")

@@ -7,6 +7,12 @@ so reading such a file with it is quadratic (issue 23: 100,000 operations took 9
 This reader is linear and bounded, by the first of these paths that reads a block of
 lines (each says so or declines; all give the same values and lines):
 
+- the shape path: op maps one a line, in one of a few key orders (a shape: one compiled
+  regular expression over the whole line, a group per field) with every field but
+  `:value` an integer, keyword, nil or boolean; the fields become columns by C-level
+  calls and the values are read together by the Jepsen-line path (see its section);
+  `iter_pieces` hands the columns on (`Rows`), so results.formats builds operations
+  from them without a map per line;
 - the Jepsen-line path: Clojure-printed op maps one a line (`{:k v, :k v}`, or tagged as
   records, `#jepsen.history.Op{...}`) straight into JSON objects by C-level
   `str.replace` passes, decoded by one `json` call with no hook (see the section below
@@ -37,7 +43,7 @@ import math
 import re
 import sys
 from bisect import bisect_right
-from itertools import chain
+from itertools import chain, repeat
 from operator import itemgetter
 from time import monotonic
 from typing import Any, Iterator
@@ -60,8 +66,11 @@ _WS = re.compile(r"[\s,]+")
 MAX_KEYWORDS = 256  # distinct keywords in a block the fast path replaces one by one
 _MAP, _SET, _LINE = "\x01m", "\x01s", "\x01l"
 # each line of a block is wrapped in a marked array: the decoded wrappers say which forms
-# each line holds (see _jepsen_block on why a wrapper cannot hold another line's text)
+# each line holds (a wrapper opens only where a line starts: its key is a string, which
+# the text cannot hold; so when there are as many wrappers as lines, each at the top,
+# each holds its own line's forms exactly)
 _LINE_JOIN = ']},{"\\u0001l":['
+_SEPARATOR = ',"",'  # between lines' texts in a block: see _jepsen_block
 
 
 def _hook(pairs: list) -> Any:
@@ -155,23 +164,23 @@ def _sorted(items: list) -> list:
 # Jepsen's history.edn holds one such map a line. For a block of lines in exactly that
 # shape, a few C-level `str.replace` passes make JSON of it, with maps as JSON objects
 # (so json builds the dicts itself: no hook, no Python call per map):
-#   `nil` after a space or `[` -> `null`; `(`/`)` -> `[`/`]`;
+#   `nil` after a space, `[` or `,` -> `null`; `(`/`)` -> `[`/`]`;
 #   a map key `{:k ` or `, :k ` -> `{"k":` / `,"k":` (each key the block uses, in
 #   each of the two places it is used in);
 #   any other keyword `:k` -> `"k"` (longest first, so `:r` never touches `:read`);
 #   the spaces left (between vector elements) -> `,`;
-#   each line wrapped as `{"\u0001l":[` line `]}`, the block an array of the wrappers.
+#   the lines joined by `,"",` (_SEPARATOR), the block an array.
 # Soundness rests on JSON's grammar, which checks what the passes assume: a key marker
 # `"k":` is valid only in key position of an object and every object key needs one, so
 # a decoded object has exactly the EDN map's key/value alternation; a keyword the passes
 # missed or cut short, a symbol, a ratio, a stray space or comma, a map with a
-# non-keyword key, leaves invalid JSON. The wrappers' key (a string, which the line
-# text cannot hold) opens a new wrapper only where a line starts; when the decoded
-# array holds exactly as many wrappers as lines, each at the top, wrapper i closed
-# before wrapper i+1 opened with nothing but the comma between, so it closed at its own
-# line's end and holds that line's forms exactly (bare arrays would not do: `1] [2`
-# and `[[3` + `4]]` would balance each other). Declined blocks go to the paths below,
-# which say what is wrong, if anything. (tests/results/test_edn_paths.py reads random
+# non-keyword key, leaves invalid JSON. The separators' empty string (the line text
+# cannot hold a `"`) is a JSON value only where a separator put it: when the decoded
+# array has 2n - 1 elements (n lines) with an empty string at every odd position, each
+# of the n - 1 separators is at the top, and what lies between two of them is one JSON
+# value, so each line holds exactly one form (bare arrays around lines would not do:
+# `1] [2` and `[[3` + `4]]` would balance each other). Declined blocks go to the paths
+# below, which say what is wrong, if anything. (tests/results/test_edn_paths.py reads random
 # EDN through every path.)
 
 _JEPSEN_KEYWORD = re.compile(r"(\{|, )?:([A-Za-z*+!\-_?<>=.][\w*+!\-?<>=./]*)")
@@ -249,13 +258,14 @@ def _jepsen_block(lines: list[str], keywords: Keywords, *,
     if max(map(len, lines)) > MAX_DIGITS and _LONG_RUN in "\n".join(
             [s for s in lines if len(s) > MAX_DIGITS]).encode().translate(_NUMBER_CHARS):
         return None  # perhaps a number the general path refuses: it says so
-    block = _LINE_JOIN.join(lines)  # the text cannot hold the joiner's `"`: see above
+    block = _SEPARATOR.join(lines)  # the text cannot hold the separator's `"`: see above
     for t in tags:  # the general path reads a tagged map as the map
         block = block.replace(f"#{t}{{", "{")
     if "(" in block:
         block = block.replace("(", "[").replace(")", "]")
     if "nil" in block:
-        block = block.replace(" nil", " null").replace("[nil", "[null")
+        block = block.replace(" nil", " null").replace("[nil", "[null").replace(
+            ',nil', ',null')
         if block.startswith("nil"):
             block = "null" + block[3:]
     try:
@@ -268,16 +278,10 @@ def _jepsen_block(lines: list[str], keywords: Keywords, *,
             forms = _decode_jepsen(block, keywords)
     except _Declined:
         return None
-    if forms is None or len(forms) != len(lines) or set(map(type, forms)) != {dict} \
-            or set(map(len, forms)) != {1}:
-        return None  # not every line a wrapper at the top
-    try:
-        per_line = list(map(itemgetter(_LINE), forms))
-    except KeyError:
-        return None
-    if set(map(len, per_line)) != {1}:
-        return None  # a line without a form, or with two
-    return list(chain.from_iterable(per_line))
+    n = len(lines)
+    if forms is None or len(forms) != 2 * n - 1 or forms[1::2].count("") != n - 1:
+        return None  # not every separator at the top, between two lines' forms
+    return forms[::2]
 
 
 def _decode_jepsen(block: str, keywords: Keywords) -> list | None:
@@ -294,7 +298,7 @@ def _decode_jepsen(block: str, keywords: Keywords) -> list | None:
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(_stack_depth() + MAX_DEPTH + 8)
     try:
-        return _PLAIN_DECODER.decode('[{"\\u0001l":[' + t + "]}]")
+        return _PLAIN_DECODER.decode("[" + t + "]")
     except (ValueError, TypeError, RecursionError):
         return None
     finally:
@@ -442,6 +446,256 @@ def _general(text: str, offset: int, line: int, source: str,
                        "closed)")
 
 
+# --- the shape path: Jepsen's op lines, field by field --------------------------------
+
+# Jepsen prints every operation of a history with the same few keys in the same order
+# (`{:index 0, :time 5, :type :invoke, :process 0, :f :txn, :value [...]}`, or as
+# `#jepsen.history.Op{...}`). A line's *shape* is that key order; each shape is one
+# compiled regular expression matching the whole line, with a group per field. Every
+# field but `:value` must be an atom (an integer of at most 18 digits, a keyword, nil,
+# true, false), so the line's fields are found without parsing and the regular
+# expression decides where the value starts and ends: an atom holds no space or comma,
+# so the text after the value (`, :k atom` ... `}` to the line's end) can be matched at
+# one place only, and the same for the text before it. The values of a block's lines
+# are then read together by the Jepsen-line path, which proves each value text one EDN
+# form of its own (so a line that is not one map, `{..., :value 1], :x [2, ...}`, is
+# declined); the atoms become a column each by C-level `map` calls. The result is a
+# `Rows` per shape (keys, one column per key, line numbers): readers that want maps get
+# them by `Rows.forms()`, and results.formats builds its operations from the columns
+# without the maps. A value JSON objects cannot hold (a map keyed by numbers, Jepsen's
+# bank reads) is read by the block path's marked arrays instead. A line no shape
+# matches (a string in an `:error`, a nemesis op's map of strings, a comment, a set) is
+# read alone by the general path, as `_mixed_block` reads its odd lines; a block with
+# more than `MIXED_SHARE` of such lines, or a value neither JSON path reads, is left to
+# the other paths (`iter_pieces` tries them next).
+
+_SHAPE_NAME = r"[A-Za-z*+!\-_?<>=.][\w*+!\-?<>=./]*"  # a keyword's name (no colon, no #)
+_SHAPE_KEY = re.compile(_SHAPE_NAME)
+# a field's pattern by the kind of its value in the line the shape was learned from:
+# an integer that fits a Java long, a keyword (its name), nil / true / false; each is
+# what the general path's `_atom` reads as int, name, None, True, False
+_SHAPE_FIELDS = {int: r"(-?[0-9]{1,18})", str: rf":({_SHAPE_NAME})",
+                 type(None): r"(nil)", bool: r"(true|false)"}
+# the value: anything on the line but what the Jepsen-line path leaves to the general
+# one (strings, comments, characters, quoting): a line holding those is read alone
+_SHAPE_VALUE = r"""([^"\\;^`~@'\x05\n]+)"""
+_SHAPE_TAG = r"(?:#[A-Za-z][\w.*+!\-?<>=/]*)?"  # a record tag, read as the map it tags
+MAX_SHAPES = 8  # shapes per file
+SHAPE_KEYS_MAX = 32  # keys in one shape
+SHAPE_LEARN_TRIES = 4  # lines per block a new shape is learned from
+SHAPE_LINE_MAX = 1 << 16  # longer lines teach no shape (the general path would read them)
+_groups = re.Match.groups
+_CONSTANTS = {"nil": None, "true": True, "false": False}
+
+
+class Shape:
+    """One key order of Jepsen's op maps, with the kind of each field but `:value`, as
+    a regular expression over a whole line."""
+
+    __slots__ = ("keys", "kinds", "value", "match", "findall", "marked")
+
+    def __init__(self, keys: tuple[str, ...], kinds: tuple[type, ...]) -> None:
+        self.keys, self.kinds = keys, kinds
+        self.marked = False  # values read by the block path (_fast_block), not as JSON
+        self.value = keys.index("value") if "value" in keys else -1
+        fields = [f":{re.escape(k)} " + (_SHAPE_VALUE if k == "value" else
+                                         _SHAPE_FIELDS[kind])
+                  for k, kind in zip(keys, kinds)]
+        body = _SHAPE_TAG + r"\{" + ", ".join(fields) + r"\}\r?"
+        self.match = re.compile(body).fullmatch
+        self.findall = re.compile("^" + body + "$", re.M).findall
+
+    @classmethod
+    def learn(cls, line: str) -> "Shape | None":
+        """The shape of a line that is one op map printed Clojure's way, or None."""
+        if len(line) > SHAPE_LINE_MAX:
+            return None  # not an op map a line (a whole history's vector on one line)
+        try:
+            forms = [f for f, _, _ in _general(line, 0, 1, "<shape>", None)]
+        except (BadInput, _Unsupported):
+            return None  # the line is read alone later, and says what is wrong
+        if len(forms) != 1 or type(forms[0]) is not dict:
+            return None
+        keys = tuple(forms[0])
+        kinds = tuple(map(type, forms[0].values()))
+        if not 2 <= len(keys) <= SHAPE_KEYS_MAX or not all(
+                type(k) is str and _SHAPE_KEY.fullmatch(k) for k in keys) or not all(
+                k == "value" or kind in _SHAPE_FIELDS for k, kind in zip(keys, kinds)):
+            return None
+        shape = cls(keys, kinds)
+        return shape if shape.match(line) else None
+
+    def column(self, c: int, texts: tuple[str, ...]) -> list:
+        """Field c's texts as the general path reads them (`:value` apart)."""
+        kind = self.kinds[c]
+        if kind is int:
+            return list(map(int, texts))
+        if kind is str:
+            return list(map(sys.intern, texts))  # the same str object for each name
+        return list(map(_CONSTANTS.__getitem__, texts))
+
+
+class Rows:
+    """Lines of one shape: `keys`, a column (list) per key, each row's line (ascending;
+    a range when the lines are a block's every line)."""
+
+    __slots__ = ("keys", "columns", "lines")
+
+    def __init__(self, keys: tuple[str, ...], columns: list, lines: range | list[int]
+                 ) -> None:
+        self.keys, self.columns, self.lines = keys, columns, lines
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def forms(self) -> list[tuple[dict, int]]:
+        """(map, line) for each row: what the other paths give for these lines."""
+        return list(zip(map(dict, map(zip, repeat(self.keys), zip(*self.columns))),
+                        self.lines))
+
+
+class Shapes:
+    """The shapes a file's lines have had, and the keywords of their values."""
+
+    __slots__ = ("known", "values", "declined")
+
+    def __init__(self) -> None:
+        self.known: list[Shape] = []
+        self.values = Keywords()  # the value texts' own: not the whole lines'
+        self.declined = 0  # blocks declined in a row (after 3 the path is not tried)
+
+
+SHAPE_DECLINES_MAX = 3
+
+
+def _shape_block(lines: list[str], shapes: Shapes, first_line: int, source: str,
+                 deadline: float | None) -> list | None:
+    """The pieces of a block, or None (the path declines): a `Rows` per shape (their
+    lines interleave) and, when there are any, a list of (form, line) for the lines
+    read alone."""
+    n = len(lines)
+    owned: list[tuple[Shape, Any, Any]] = []  # (shape, its lines, their fields)
+    pending: list[int] | range = range(n)
+    joined = "\n".join(lines)
+    for shape in shapes.known:
+        pending = _take(shape, lines, joined, pending, owned)
+        if not pending:
+            break
+    tries = 0
+    while pending and tries < SHAPE_LEARN_TRIES and len(shapes.known) < MAX_SHAPES \
+            and len(pending) > tries:
+        shape = Shape.learn(lines[pending[tries]])
+        if shape is None:
+            tries += 1
+            continue
+        shapes.known.append(shape)
+        pending = _take(shape, lines, joined, pending, owned)
+    # the value pattern left out strings and the like; `null` (a symbol) and tags but
+    # records' (a set `#{...}`, `#inst`, a `#_` discard) are looked for here, and only
+    # when the block holds them (a record's tag starts its line: no value holds it)
+    hashes = joined.count("#")
+    tagged = bool(hashes) and hashes != joined.count("\n#") + joined.startswith("#")
+    if tagged or "null" in joined:
+        owned, pending = _plain_values(owned, pending)
+    if len(pending) > MIXED_SHARE * n:
+        return None
+    alone: dict[int, list] = {}
+    for k in pending:  # lines read alone: each must be a form of its own (_mixed_block)
+        s = lines[k]
+        if "#_" in s or _TRAILING_TAG.search(s):
+            return None
+        try:
+            forms = [f for f, _, _ in _general(s, 0, first_line + k, source, deadline)]
+        except (BadInput, _Unsupported):
+            return None  # not a form of its own (or an odd one): the block paths say
+        stripped = s.strip()
+        if len(forms) != 1 and not (not forms and (not stripped or stripped[0] == ";")):
+            return None
+        alone[k] = forms
+    tables = []  # (shape keys, columns, line numbers k)
+    for shape, ks, matches in owned:
+        columns = list(zip(*matches))
+        if shape.value >= 0:
+            texts = columns[shape.value]
+            values = None if shape.marked else _jepsen_block(
+                texts, shapes.values, tags=None if tagged else ())
+            if values is None:  # maps with other keys than keywords, sets: marked arrays
+                values = _marked_values(texts)
+                if values is None:
+                    return None
+                shape.marked = True  # and so from now on: JSON objects would not do
+            columns[shape.value] = values
+        for c, col in enumerate(columns):
+            if c != shape.value:
+                columns[c] = shape.column(c, col)
+        tables.append((shape.keys, columns, ks))
+    if len(tables) == 1 and not alone:  # the common case: one shape, every line
+        keys, columns, _ = tables[0]
+        return [Rows(keys, columns, range(first_line, first_line + n))]
+    pieces: list = [Rows(keys, columns, list(map(first_line.__add__, ks)))
+                    for keys, columns, ks in tables]
+    if alone:
+        pieces.append([(forms[0], first_line + k) for k, forms in alone.items() if forms])
+    return pieces
+
+
+def _marked_values(texts: tuple[str, ...]) -> list | None:
+    """Value texts by the block path (maps and sets as marked arrays: a map's keys may be
+    numbers, `{0 100, 1 0}`), each exactly one form; or None."""
+    per_text = _fast_block(list(texts))
+    if per_text is None or set(map(len, per_text)) != {1}:
+        return None
+    return list(map(itemgetter(0), per_text))
+
+
+def _plain_values(owned: list, pending: list[int] | range) -> tuple[list, list[int]]:
+    """The shapes' rows whose value the Jepsen-line path reads (`plain_text`), and the
+    lines left to be read alone (a value holding `null` or a tag but a record's)."""
+    kept, odd = [], list(pending)
+    for shape, ks, rows in owned:
+        if shape.value < 0:
+            kept.append((shape, ks, rows))
+            continue
+        texts = list(map(itemgetter(shape.value), rows))
+        joined = "".join(texts)
+        if "null" not in joined and "#" not in joined:
+            kept.append((shape, ks, rows))
+            continue
+        bad = {pos for pos, t in enumerate(texts) if ("null" in t or "#" in t) and
+               plain_text(t) is None}
+        if not bad:
+            kept.append((shape, ks, rows))
+            continue
+        odd += [k for pos, k in enumerate(ks) if pos in bad]
+        keep = [pos for pos in range(len(ks)) if pos not in bad]
+        if keep:
+            kept.append((shape, [ks[pos] for pos in keep], [rows[pos] for pos in keep]))
+    return kept, sorted(odd)
+
+
+def _take(shape: Shape, lines: list[str], joined: str, pending: list[int] | range,
+          owned: list) -> list[int]:
+    """Match `pending` lines against `shape`; record those it matches in `owned` and
+    return the others. When no line is taken yet, first by one `findall` over the
+    block (a match is one whole line: when there are as many as lines, every line)."""
+    if type(pending) is range:
+        rows = shape.findall(joined)
+        if len(rows) == len(pending):
+            owned.append((shape, pending, rows))
+            return []
+        if not rows:
+            return pending
+    matches = list(map(shape.match, map(lines.__getitem__, pending)))
+    if None not in matches:
+        owned.append((shape, pending, list(map(_groups, matches))))
+        return []
+    hit = [(k, m.groups()) for k, m in zip(pending, matches) if m is not None]
+    if hit:
+        ks, rows = zip(*hit)
+        owned.append((shape, ks, rows))
+    return [k for k, m in zip(pending, matches) if m is None]
+
+
 # --- the reader -----------------------------------------------------------------------
 
 def _edn_format_form(text: str, source: str, line: int) -> Any:
@@ -492,15 +746,37 @@ def iter_blocks(text: str, source: str = "<edn>", *, deadline: float | None = No
                 first_line: int = 1) -> Iterator[list[tuple[Any, int]]]:
     """`read_forms` a block of lines at a time (so a caller can turn each block into
     operations and let the plain values go: a million forms never live at once)."""
+    for pieces in iter_pieces(text, source, deadline=deadline, first_line=first_line):
+        if len(pieces) == 1:
+            yield pieces[0].forms() if type(pieces[0]) is Rows else pieces[0]
+            continue
+        out: list[tuple[Any, int]] = []
+        for piece in pieces:
+            out += piece.forms() if type(piece) is Rows else piece
+        out.sort(key=_LINE_OF)  # the pieces' lines interleave; no two forms share one
+        yield out
+
+
+_LINE_OF = itemgetter(1)
+
+
+def iter_pieces(text: str, source: str = "<edn>", *, deadline: float | None = None,
+                first_line: int = 1) -> Iterator[list]:
+    """`iter_blocks` with the shape path's lines left as columns: each block a list of
+    pieces, each a `Rows` (lines of one shape: `Rows.forms()` are their (map, line)
+    pairs) or a list of (form, line). Each piece's lines ascend; a block of several
+    pieces is the shape path's, whose pieces' lines interleave (one form a line: in
+    line order when sorted by line). A block of one `Rows` has `lines` a range."""
     base = first_line - 1
     # Nothing read here makes a reference cycle; the collector's passes over the growing
     # heap would cost more than the reading (as results.history.parse_jsonl does)
     collecting = gc.isenabled()
     gc.disable()
     keywords = Keywords()
+    shapes = Shapes()
     try:
         lines = text.split("\n")
-        tags = plain_text(text)  # None: each block is checked apart
+        tags: Any = False  # plain_text(text), found when a block first needs it
         i, n, pos = 0, len(lines), 0  # next line to read, and its offset in text
         while i < n:
             if deadline is not None and monotonic() > deadline:
@@ -511,30 +787,40 @@ def iter_blocks(text: str, source: str = "<edn>", *, deadline: float | None = No
             seg = lines[i:j]
             while seg and not seg[-1]:
                 seg.pop()  # the empty line after the file's last newline
-            forms = _jepsen_block(seg, keywords, tags=tags) if seg else None
             block_end = pos + sum(map(len, lines[i:j])) + (j - i)  # line j's offset
+            pieces = None
+            if seg and shapes.declined < SHAPE_DECLINES_MAX:
+                pieces = _shape_block(seg, shapes, base + i + 1, source, deadline)
+                shapes.declined = 0 if pieces is not None else shapes.declined + 1
+            if pieces is not None:
+                i, pos = j, block_end
+                yield pieces
+                continue
+            if tags is False:
+                tags = plain_text(text)  # None: each block is checked apart
+            forms = _jepsen_block(seg, keywords, tags=tags) if seg else None
             if forms is not None:  # one form a line, from line i on
                 starts = range(base + i + 1, base + i + 1 + len(forms))
                 i, pos = j, block_end
-                yield list(zip(forms, starts))
+                yield [list(zip(forms, starts))]
                 continue
             mixed = _mixed_block(seg, keywords, base + i + 1, source) \
                 if seg and tags is None else None
             if mixed is not None:  # plain lines by the Jepsen-line path, the rest alone
                 i, pos = j, block_end
-                yield mixed
+                yield [mixed]
                 continue
             per_line = _fast_block(lines[i:j])
             if per_line is not None:  # each line's forms
                 out = [(f, base + i + k + 1) for k, line_forms in enumerate(per_line)
                        for f in line_forms]
                 i, pos = j, block_end
-                yield out
+                yield [out]
                 continue
             out: list[tuple[Any, int]] = []
             i, pos = _general_block(text, lines, i, j, pos, block_end, source, deadline,
                                     out, base)
-            yield out
+            yield [out]
     finally:
         if collecting:
             gc.enable()

@@ -22,14 +22,16 @@ ignored. kv logs are EDN maps, one a line (`:f` get / put / append on string key
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import re
-from itertools import chain
+from itertools import chain, repeat
+from operator import attrgetter, itemgetter
 from typing import Any, Iterable, Iterator, Sequence
 
 from results.history import (INFO, INVOKE, NEMESIS, TYPES, Op, ReadTimedOut, make_op,
-                             read_jsonl, validate)
+                             make_ops, read_jsonl, validate)
 from gtcheck.errors import BadInput
 
 FORMATS = ("jsonl", "edn", "porcupine-etcd", "porcupine-kv")
@@ -45,14 +47,23 @@ def load(path: str | os.PathLike, fmt: str = "jsonl", *, check: bool = True,
         raise BadInput(f"unknown history format {fmt!r} (expected one of {', '.join(FORMATS)})")
     path = os.fspath(path)
     text = read_text(path, deadline=deadline)
-    if fmt == "edn":
-        ops, lines = parse_edn(text, source=path, deadline=deadline)
-    elif fmt == "porcupine-etcd":
-        ops, lines = etcd_from_text(text, source=path)
-    else:
-        ops, lines = kv_from_text(text, source=path)
-    if check:
-        validate(ops, source=path, lines=lines, order=True)
+    # nothing read or checked here makes a reference cycle: the collector's passes over
+    # the new operations (a gen-0 pass over all of them once they are made) would cost
+    # a third of the reading (as results.history.parse_jsonl, which checks as it reads)
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        if fmt == "edn":
+            ops, lines = parse_edn(text, source=path, deadline=deadline)
+        elif fmt == "porcupine-etcd":
+            ops, lines = etcd_from_text(text, source=path)
+        else:
+            ops, lines = kv_from_text(text, source=path)
+        if check:
+            validate(ops, source=path, lines=lines, order=True)
+    finally:
+        if collecting:
+            gc.enable()
     return ops
 
 
@@ -355,6 +366,8 @@ def value_text(v: Any) -> str:
 
 def _nemesis_pairs(ops: list[Op]) -> list[Op]:
     """Jepsen logs nemesis ops as two :info maps; read the first of each as the invoke."""
+    if NEMESIS not in map(_PROCESS, ops):
+        return ops
     open_ = False
     out = []
     for op in ops:
@@ -366,20 +379,146 @@ def _nemesis_pairs(ops: list[Op]) -> list[Op]:
     return out
 
 
+_PROCESS = attrgetter("process")
+
+
 def parse_edn(text: str, *, source: str = "<edn>", deadline: float | None = None
               ) -> tuple[list[Op], list[int] | None]:
     """A Jepsen EDN history: a vector/list of op maps, or op maps one after another
     (read in linear time by results.edn; `deadline` bounds it)."""
-    import gc
     from results import edn
-    forms = chain.from_iterable(edn.iter_blocks(text, source, deadline=deadline))
+    blocks = edn.iter_pieces(text, source, deadline=deadline)
     collecting = gc.isenabled()
     gc.disable()  # no reference cycles here; the collector's passes cost more than this
     try:
-        return _edn_ops(forms, source)
+        return _edn_blocks_ops(blocks, source)
     finally:
         if collecting:
             gc.enable()
+
+
+def _edn_blocks_ops(blocks: Iterator[list], source: str
+                    ) -> tuple[list[Op], list[int] | None]:
+    """`results.edn.iter_pieces`' blocks -> ops: a block of one `Rows` (every line of
+    one shape, as columns) by whole columns (`_rows_ops`), a block of several pieces
+    (the shape path's, with lines read alone) merged in line order, all else a form at
+    a time."""
+    from results.edn import Rows
+    blocks = iter(blocks)
+    block: list = []
+    for block in blocks:
+        block = [p for p in block if p]
+        if block:
+            break
+    if not block:
+        return [], []
+    first = block[0]
+    if type(first) is not Rows and type(first[0][0]) is not dict:  # a vector, or bad
+        return _edn_ops(chain.from_iterable(
+            p.forms() if type(p) is Rows else p
+            for p in chain.from_iterable(chain([block], blocks))), source)
+    ops: list[Op] = []
+    linenos: list[int] = []
+    prev = None
+    add, add_line = ops.append, linenos.append
+    for block in chain([block], blocks):
+        if not block:
+            continue
+        if len(block) == 1 and type(block[0]) is Rows:
+            made = _rows_ops(block[0], prev)
+            if made is not None:
+                ops += made
+                linenos += block[0].lines
+                prev = made[-1]
+                continue
+        for line, x in _in_line_order(block):
+            if type(x) is not Op:
+                x = _edn_op(x, prev, (source, line))  # says what is wrong, if anything
+            add(x)
+            add_line(line)
+            prev = x
+    return _nemesis_pairs(ops), linenos
+
+
+_TIMED = frozenset(("index", "time"))
+
+
+def _in_line_order(block: list) -> list[tuple[int, Any]]:
+    """A block's pieces as (line, Op or op map) in line order: a `Rows` with `:index`
+    and `:time` (so no op of it takes a default from the one before) by whole columns
+    when they pass, every other row and form as its map, for `_edn_op`."""
+    from results.edn import Rows
+    if len(block) == 1 and type(block[0]) is not Rows:
+        return [(line, m) for m, line in block[0]]
+    entries: list[tuple[int, Any]] = []
+    for piece in block:
+        if type(piece) is Rows:
+            made = _rows_ops(piece, None) if _TIMED.issubset(piece.keys) else None
+            if made is not None:
+                entries += zip(piece.lines, made)
+                continue
+            piece = piece.forms()
+        entries += ((line, m) for m, line in piece)
+    entries.sort(key=_FIRST)
+    return entries
+
+
+_FIRST = itemgetter(0)
+
+
+_OP_KEYS = frozenset(("process", "type", "f"))
+_KEY_KINDS = frozenset((type(None), str, int))
+_ERROR_KINDS = frozenset((type(None), str))
+
+
+def _rows_ops(rows: Any, prev: Op | None) -> list[Op] | None:
+    """The ops of a `results.edn.Rows` when every column passes `_edn_op`'s checks,
+    checked a column at a time (else None, and `_edn_op` reads each row and says what
+    is wrong): the same ops, defaults included (no :index, the previous op's + 1; no
+    :time, the previous op's)."""
+    keys = rows.keys
+    if not _FIELDS.issuperset(keys) or not _OP_KEYS.issubset(keys):
+        return None  # extra fields, or a field missing
+    col = dict(zip(keys, rows.columns))
+    n = len(rows)
+    typ, f, process = col["type"], col["f"], col["process"]
+    if not TYPES.issuperset(typ) or not _all_of(str, f) or not _longs(process, NEMESIS):
+        return None
+    if "index" in col:
+        index = col["index"]
+        if not _longs(index):
+            return None
+    else:
+        start = 0 if prev is None else prev.index + 1
+        index = range(start, start + n)
+    if "time" in col:
+        time = col["time"]
+        if not _longs(time):
+            return None
+    else:
+        time = repeat(0 if prev is None else prev.time)
+    key, error = col.get("key"), col.get("error")
+    if key is not None and not _KEY_KINDS.issuperset(map(type, key)) or \
+            error is not None and not _ERROR_KINDS.issuperset(map(type, error)):
+        return None
+    return make_ops(index, time, typ, process, f, repeat(None) if key is None else key,
+                    col.get("value", repeat(None)), repeat(None) if error is None else error)
+
+
+def _all_of(kind: type, column: Sequence[Any]) -> bool:
+    return set(map(type, column)) == {kind}
+
+
+def _longs(column: Sequence[Any], name: str | None = None) -> bool:
+    """Every element an int within a Java long (or, given, equal to `name`)."""
+    kinds = set(map(type, column))
+    if kinds == {int}:
+        return -LONG <= min(column) and max(column) < LONG
+    if name is None or not kinds <= {int, str}:
+        return False
+    ints = [v for v in column if type(v) is int]
+    return len(ints) + column.count(name) == len(column) and (
+        not ints or -LONG <= min(ints) and max(ints) < LONG)
 
 
 def _edn_ops(forms: Iterator[tuple[Any, int]], source: str

@@ -36,6 +36,8 @@ import gc
 import json
 import os
 import threading
+from collections import deque
+from itertools import repeat
 from time import monotonic as _monotonic
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -222,6 +224,22 @@ def make_op(index: int, time: int, type: str, process: int | str, f: str, key: A
     _set_extra(op, _NO_EXTRA)
     return op
 
+
+
+def make_ops(index: Iterable[int], time: Iterable[int], type: Sequence[str],
+             process: Iterable[int | str], f: Iterable[str], key: Iterable[Any],
+             value: Iterable[Any], error: Iterable[str | None]) -> list[Op]:
+    """`make_op` over columns, one Op per element of `type` (the others may be longer,
+    e.g. `itertools.repeat(None)`): for readers that checked whole columns, built by
+    C-level calls, a slot at a time, with no Python call per operation."""
+    ops = list(map(_new, repeat(Op, len(type))))
+    for set_slot, column in ((_set_index, index), (_set_time, time), (_set_type, type),
+                             (_set_process, process), (_set_f, f), (_set_key, key),
+                             (_set_value, value), (_set_region, repeat(None)),
+                             (_set_consistent, repeat(None)), (_set_error, error),
+                             (_set_extra, repeat(_NO_EXTRA))):
+        deque(map(set_slot, ops, column), maxlen=0)
+    return ops
 
 _SHARE_MIN = 8  # shorter lists are not worth the look
 _INT_OR_STR = frozenset((int, str))
