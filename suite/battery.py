@@ -16,7 +16,8 @@ replicated record in 200 to show in a few runs, and for cas and reads to collide
 just-acknowledged writes), latency scale 0.1, a fault every 0.15 s (three fault rounds a
 run instead of one; in async mode a heal's quiet round is dropped when the next fault
 begins during its hold, since a round with a fault in force is never judged, so the
-clients keep working through every round), three runs at a time in worker processes. Against the emulator it leaves out the clients' own faults
+clients keep working through every round), final reads after the run's settle time
+(`SETTLE`, below), three runs at a time in worker processes. Against the emulator it leaves out the clients' own faults
 (client-latency, client-partition, client-timeout): they never reach the service's
 replication, which the emulator's own faults drive from the service side, so on a bug hunt
 they were idle runs; the full battery keeps them, and so does `--nemeses` naming them. The
