@@ -16,7 +16,8 @@ replicated record in 200 to show in a few runs, and for cas and reads to collide
 just-acknowledged writes), latency scale 0.1, a fault every 0.15 s (three fault rounds a
 run instead of one; in async mode a heal's quiet round is dropped when the next fault
 begins during its hold, since a round with a fault in force is never judged, so the
-clients keep working through every round), three runs at a time in worker processes. Against the emulator it leaves out the clients' own faults
+clients keep working through every round), final reads after the run's settle time
+(`SETTLE`, below), three runs at a time in worker processes. Against the emulator it leaves out the clients' own faults
 (client-latency, client-partition, client-timeout): they never reach the service's
 replication, which the emulator's own faults drive from the service side, so on a bug hunt
 they were idle runs; the full battery keeps them, and so does `--nemeses` naming them. The
@@ -51,8 +52,13 @@ from suite.verdicts import EXIT_BAD_INPUT, EXIT_INVALID, EXIT_UNKNOWN, EXIT_VALI
 
 NO_FAULT = "none"
 BOTH = "both"
+# A quick run's final wait is its settle time (`SETTLE`: suite.quiet.settle_s, ten times
+# the slowest replication path at the run's latency scale, at least 0.25 s, plus the
+# largest delay its nemesis puts on a link), the wait its async quiet rounds already trust
+# to judge convergence after a heal; a fixed 0.5 s was idle time in every run (issue 21).
+SETTLE = "settle"
 QUICK = dict(time_limit=1.0, latency_scale=0.1, nemesis_interval=0.15, rate=300.0,
-             final_wait=0.5, op_timeout=1.0)
+             final_wait=SETTLE, op_timeout=1.0)
 QUICK_JOBS = 3
 FULL = dict(time_limit=20.0, latency_scale=1.0, nemesis_interval=5.0, rate=50.0,
             final_wait=1.0, op_timeout=5.0)
@@ -69,7 +75,18 @@ class Plan:
     def test(self, *, seed: int, settings: dict, target: str, argv: tuple) -> Test:
         return Test(workload=self.workload, mode=self.mode, target=target, seed=seed,
                     nemesis=() if self.nemesis == NO_FAULT else (self.nemesis,),
-                    **settings).stamped(argv=argv)
+                    **self.settings(settings, target=target)).stamped(argv=argv)
+
+    def settings(self, settings: dict, *, target: str) -> dict:
+        """`settings` as this run's Test takes them: a `final_wait` of SETTLE becomes the
+        run's settle time (suite.quiet.settle_s)."""
+        if settings.get("final_wait") != SETTLE:
+            return dict(settings)
+        from suite import quiet
+        probe = Test(workload=self.workload, mode=self.mode, target=target,
+                     nemesis=() if self.nemesis == NO_FAULT else (self.nemesis,),
+                     **{**settings, "final_wait": 0.0})
+        return {**settings, "final_wait": round(quiet.settle_s(probe), 3)}
 
 
 @dataclass
@@ -326,7 +343,9 @@ def reproduce_argv(battery: Battery, row: Row) -> list[str]:
     if row.nemesis != NO_FAULT:
         argv += ["--nemesis", row.nemesis]
     argv += ["--seed", str(battery.seed)]
-    for k, v in battery.settings.items():
+    settings = Plan(row.mode, row.workload, row.nemesis).settings(battery.settings,
+                                                                    target=battery.target)
+    for k, v in settings.items():
         flag = RUN_OPTIONS.get(k, "--" + k.replace("_", "-"))
         argv += [flag, ",".join(map(str, v)) if isinstance(v, (list, tuple)) else f"{v:g}"
                  if isinstance(v, float) else str(v)]

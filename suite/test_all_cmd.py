@@ -24,10 +24,10 @@ MODE_CHOICES = ("async", "strong", "both")
 @click.option("--mode", type=click.Choice(MODE_CHOICES), default="strong", show_default=True,
               help="Replication mode of every run: async, strong (MRSC), or both.")
 @click.option("--time-limit", type=float, default=None,
-              help="Seconds of each run's main phase  [default: 20, or 0.6 with --quick].")
+              help="Seconds of each run's main phase  [default: 20, or 1 with --quick].")
 @click.option("--quick", is_flag=True,
-              help="Smoke battery: 0.6 s runs at latency scale 0.1, faults every 0.2 s "
-                   "(the whole battery in a few minutes).")
+              help="Smoke battery: 1 s runs at latency scale 0.1, faults every 0.15 s "
+                   "(the whole battery in about two minutes).")
 @click.option("--workloads", default=None, metavar="W[,W]",
               help="Only these workloads  [default: every registered workload].")
 @click.option("--nemeses", default=None, metavar="N[,N]",

@@ -18,6 +18,7 @@ unchanged against the emulator and against real regions.
 from __future__ import annotations
 
 import threading
+import weakref
 import time
 from dataclasses import dataclass
 from typing import (TYPE_CHECKING, Any, Callable, Iterator, Mapping, Protocol, Sequence,
@@ -83,6 +84,20 @@ class VersionSource(Protocol):
     def versions(self, table: str, keys: Sequence[str] | None = None) -> dict: ...
 
 
+_SESSION_LOCKS: "weakref.WeakKeyDictionary[Any, threading.Lock]" = weakref.WeakKeyDictionary()
+_SESSION_LOCKS_GUARD = threading.Lock()
+
+
+def session_lock(session: Any) -> threading.Lock:
+    """The one lock that serialises client creation from `session` (a boto3 session is
+    not thread-safe for it), shared by every RegionClients over that session."""
+    with _SESSION_LOCKS_GUARD:
+        lock = _SESSION_LOCKS.get(session)
+        if lock is None:
+            lock = _SESSION_LOCKS[session] = threading.Lock()
+        return lock
+
+
 class RegionClients:
     """boto3 clients bound to one region each, from one session.
 
@@ -99,7 +114,7 @@ class RegionClients:
         from suite.targets.client_faults import ClientHooks
         self.session = session
         self.endpoints = dict(endpoints)
-        self._lock = threading.Lock()
+        self._lock = session_lock(session)
         self._control: dict[str, Any] = {}
         self.hooks = ClientHooks()
 

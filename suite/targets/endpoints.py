@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import urllib.error
 import urllib.request
 from typing import Any, Mapping, Sequence
@@ -25,6 +26,25 @@ from suite.targets.base import (KEY_ATTRIBUTE, GlobalTableProvisioner, RegionCli
 
 # Endpoints of an emulator are not AWS: any credentials work, so we never look for real ones.
 EMULATOR_CREDENTIALS = {"aws_access_key_id": "gtcheck", "aws_secret_access_key": "gtcheck"}
+
+
+_SESSION: Any = None
+_SESSION_GUARD = threading.Lock()
+
+
+def emulator_session() -> Any:
+    """The process's one boto3 session with the emulator's credentials. A fresh session
+    loads botocore's service models again for its first client (about 0.2 s, more on a
+    busy machine), which every quick battery run paid several times over (issue 21: the
+    battery's time goes where chances are); one session per process loads them once.
+    Client creation from it is serialised (`suite.targets.base.session_lock`); the
+    clients themselves, with their own event hooks, are per target as before."""
+    global _SESSION
+    with _SESSION_GUARD:
+        if _SESSION is None:
+            import boto3  # here, not at import: help texts never need it
+            _SESSION = boto3.session.Session(**EMULATOR_CREDENTIALS)
+        return _SESSION
 
 
 def read_state_file(path: str | os.PathLike) -> dict:
@@ -184,9 +204,7 @@ class EndpointsTarget(RegionClientsTarget):
         self.witness = witness
         self.admin_url = admin_url
         self._fault_api = fault_api
-        import boto3  # here, not at import: help texts never need it
-        self._clients = RegionClients(boto3.session.Session(**EMULATOR_CREDENTIALS),
-                                      self.endpoints)
+        self._clients = RegionClients(emulator_session(), self.endpoints)
         self._tables: set[str] = set()
 
     @classmethod

@@ -106,3 +106,19 @@ def test_a_dead_endpoint_fails_set_up_and_a_refused_request_is_definite(tmp_path
     client = RegionClient("t", OPS["register"], connect_timeout_s=0.5).open({"target": target}, "us-east-1")
     refused = invoke(client, "write", "k", 1)
     assert (refused.type, refused.error) == ("fail", "connection-refused")
+
+
+def test_targets_of_one_process_share_one_session_and_its_creation_lock(state_file, moto_url):
+    """Issue 21: a fresh boto3 session loads the service models again (about 0.2 s a
+    run); emulator targets share one session, and one lock serialises client creation
+    from it. Each target's data-plane clients still carry their own hooks: a client
+    fault on one target does not reach the other's requests."""
+    a = make_target("endpoints:" + str(state_file), mode="async")
+    b = make_target("endpoints:" + str(state_file), mode="async")
+    assert a._clients.session is b._clients.session
+    assert a._clients._lock is b._clients._lock
+    ca, cb = a.client("us-east-1"), b.client("us-east-1")
+    a.client_fault("client-partition", {"region": "us-east-1"})
+    assert cb.list_tables(Limit=1)["TableNames"] is not None
+    with pytest.raises(Exception, match="Could not connect"):
+        ca.list_tables(Limit=1)

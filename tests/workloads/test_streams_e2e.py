@@ -413,3 +413,25 @@ def test_replicated_write_no_record_switch(bug):
         assert len(got) < 40 and got == sorted(got)
     else:
         assert got == list(range(1, 41))
+
+
+def test_hot_keys_are_the_only_keys_the_main_phase_writes():
+    """--hot-keys N: the streams workload's main phase writes, updates and deletes only
+    the first N keys, so regions' writes meet on a key within the replication lag
+    (issue 21: A07's dropped stale writes); the final reads still read every key."""
+    from suite.generator import limit, simulate
+    from workloads.base import WorkloadOptions
+    from workloads.streams import FINAL, workload
+    w = workload(WorkloadOptions(keys=8, hot_keys=2, concurrency=6))
+    ops = [op for op in simulate(limit(300, w.generator), concurrency=6, nemesis=False)
+           if op["type"] == "invoke"]
+    written = {op["key"] for op in ops if op["f"] in ("write", "update", "delete")}
+    assert written == {"k0", "k1"}
+    assert {op["f"] for op in ops} >= {"write", "update", "delete", "poll"}
+    final = [op for op in simulate(w.final_generator, concurrency=6, nemesis=False)
+             if op["type"] == "invoke" and op["f"] == "read"]
+    assert {op["key"] for op in final} == set(w.keys) and all(op[FINAL] for op in final)
+    every = workload(WorkloadOptions(keys=8, hot_keys=0, concurrency=6))
+    ops = [op for op in simulate(limit(300, every.generator), concurrency=6, nemesis=False)
+           if op["type"] == "invoke" and op["f"] == "write"]
+    assert len({op["key"] for op in ops}) > 2

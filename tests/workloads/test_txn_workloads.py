@@ -68,6 +68,7 @@ def test_bank_other_regions_read_while_the_set_up_is_pending():
         assert res is not PENDING and res is not None
         op, gen = res
         region = REGIONS[op["process"] % 3]
-        assert op["f"] == "read" and region != REGIONS[0] and op["consistent"] is False
+        assert op["f"] == "read" and region != REGIONS[0] and op["consistent"] is True \
+            and op["path"] == "GetItem"
         seen.add(region)
     assert seen == set(REGIONS[1:])
