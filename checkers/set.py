@@ -285,19 +285,23 @@ def stale_set_anomalies(pairs: Sequence[Pair], adds: dict[Any, KeyAdds], *,
             while i < len(ka.acked) and ka.acked[i][1] < p.start:
                 acked_before |= ke.bit(ka.acked[i][0])
                 i += 1
-            missing_mask = acked_before & ~index.mask(p)
+            present = index.mask(p)
+            missing_mask = acked_before & ~present
             if not missing_mask:
                 continue
-            missing = ke.decode(missing_mask)
-            example = max(missing, key=ka.ack_end.__getitem__)  # no Python frame per element
+            # the missing element acknowledged last: walk back from the newest ack
+            j = i - 1
+            while ke.has(present, ka.acked[j][0]):
+                j -= 1
+            example, missing = ka.acked[j][0], missing_mask.bit_count()
             region = ob.region_of(p)
             acked = min((t for t in ka.attempts[example] if t.type == OK),
                         key=lambda t: t.end)
             out.append(ob.anomaly(
                 "stale-read", expected=expected, key=key, region=region,
-                ops=[p.invoke.index, acked.invoke.index], missing=len(missing),
+                ops=[p.invoke.index, acked.invoke.index], missing=missing,
                 explanation=(f"SC read of {key} in {region} at {ob.secs(p.start)} (op "
-                             f"{p.invoke.index}) lacks {len(missing)} element(s) whose adds "
+                             f"{p.invoke.index}) lacks {missing} element(s) whose adds "
                              f"were acknowledged before it began, e.g. {ob.show(example)} (op "
                              f"{acked.invoke.index} in {ob.region_of(acked)}, acknowledged at "
                              f"{ob.secs(acked.end)})")))
