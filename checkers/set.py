@@ -11,8 +11,10 @@ where no write from another region could have overwritten it breaks A01/A05
 (`async_losses`); the other missing elements are stale reads and lost adds, expected and
 reported by `checkers.anomalies`. In both modes no read holds an element before any add
 of it began. The final-read summary follows Jepsen's set checker
-(ok, lost, recovered, unexpected). Each read costs its own size plus a binary search, so
-the whole check is linear in the history's size plus n log n.
+(ok, lost, recovered, unexpected). Reads are judged as bitmasks of element ids
+(`checkers.set_reads`, issue 23): each read costs a few big-int operations, and its
+elements are built only when a test fails, to explain the anomaly; the whole check is
+linear in the number of reads and elements added, plus n log n.
 """
 
 from __future__ import annotations
@@ -22,20 +24,8 @@ from typing import Any, Iterable, Sequence
 
 from checkers import observe as ob
 from checkers.observe import Pair
+from checkers.set_reads import SetReads, elements, set_reads
 from results.history import FAIL, INFO, OK
-
-
-def elements(v: Any) -> frozenset:
-    """A set read's elements (no item reads as the empty set). Built in C when the
-    elements are hashable already (strings, numbers), the usual case."""
-    if v is None:
-        return frozenset()
-    if isinstance(v, list | tuple | set | frozenset):
-        try:
-            return frozenset(v)
-        except TypeError:
-            return frozenset(ob.freeze(x) for x in v)
-    raise ValueError(f"set read value is not a collection: {v!r}")
 
 
 def canon(v: Any) -> tuple:
@@ -86,12 +76,18 @@ def unexpected_anomalies(pairs: Sequence[Pair], adds: dict[Any, KeyAdds]) -> lis
     them was invoked (both modes: a read returns what some write wrote, and a write takes
     effect inside its interval; Knossos's model of an operation)."""
     out = _read_before_add_anomalies(pairs, adds)
+    reads = set_reads(pairs)
+    outside: dict[Any, int] = {}  # key -> mask of every element not in succeeded_maybe
     for p in _ok_reads(pairs):
-        key, region = p.invoke.key, ob.region_of(p)
+        key = p.invoke.key
         ka = adds[key]
-        present = elements(ob.read_value(p))
-        if present <= ka.succeeded_maybe:  # the common case, checked in C
+        out_mask = outside.get(key)
+        if out_mask is None:
+            out_mask = outside[key] = ~reads.key(key).mask(ka.succeeded_maybe)
+        if not reads.mask(p) & out_mask:  # the common case: a few big-int operations
             continue
+        region = ob.region_of(p)
+        present = elements(ob.read_value(p))
         head = (f"{ob.read_kind(p)} of {key} in {region} at {ob.secs(p.start)} (op "
                 f"{p.invoke.index}) holds")
         never, failed = [], []
@@ -124,15 +120,21 @@ def _read_before_add_anomalies(pairs: Sequence[Pair], adds: dict[Any, KeyAdds]) 
     by_key: dict[Any, list[Pair]] = defaultdict(list)
     for p in _ok_reads(pairs):
         by_key[p.invoke.key].append(p)
+    index = set_reads(pairs)
     out = []
     for key, reads in by_key.items():
         ka = adds[key]
-        invoked: set = set()
+        ke = index.key(key)
+        # elements some add of which may have happened but was not invoked yet
+        pending = ke.mask(ka.first_start)
         order, i = ka.by_first_start, 0
         for p in sorted(reads, key=lambda p: p.end):
             while i < len(order) and order[i][1] <= p.end:
-                invoked.add(order[i][0])
+                pending &= ~ke.bit(order[i][0])
                 i += 1
+            if not index.mask(p) & pending:
+                continue
+            invoked = {e for e, _ in order[:i]}
             present = elements(ob.read_value(p))
             early = [e for e in present - invoked if e in ka.first_start]
             if not early:
@@ -173,6 +175,7 @@ def _async_losses(pairs: Sequence[Pair], adds: dict[Any, KeyAdds],
     non-monotonic-read (A05) when it was a read, lost-add when the read is a final one.
     Returns (violations, key -> elements reported), one anomaly per element and region."""
     remote = ob.RemoteWrites(pairs, fs=("add",))
+    index = set_reads(pairs)
     groups: dict[tuple, tuple[list, list]] = defaultdict(lambda: ([], []))
     finals: dict[Any, list[Pair]] = defaultdict(list)
     for p in pairs:
@@ -194,22 +197,27 @@ def _async_losses(pairs: Sequence[Pair], adds: dict[Any, KeyAdds],
         if not judged:
             continue
         ka = adds[key]
+        ke = index.key(key)
         evidence.sort(key=lambda p: p.end)
-        held: dict[Any, Pair] = {}
+        held: dict[Any, Pair] = {}  # element -> its evidence
+        held_mask = 0  # the elements of `held`
         i = 0
         for r in sorted(judged, key=lambda p: p.start):
             while i < len(evidence) and evidence[i].end < r.start:
                 q = evidence[i]
                 i += 1
                 if q.invoke.f == "add":
-                    held[ob.freeze(q.invoke.value)] = q
+                    e = ob.freeze(q.invoke.value)
+                    held[e] = q
+                    held_mask |= ke.bit(e)
                 else:
-                    hold_read(held, q)
-            present = elements(ob.read_value(r))
-            if held.keys() <= present:
+                    held_mask = hold_read(held, held_mask, q, index)
+            lacking = held_mask & ~index.mask(r)
+            if not lacking:
                 continue
-            for e in [e for e in held if e not in present]:
-                q = held.pop(e)  # judged once: a later read lacking it adds nothing
+            held_mask ^= lacking  # judged once: a later read lacking it adds nothing
+            for e in ke.decode(lacking):
+                q = held.pop(e)
                 # the adds of e itself hold e: only another write can replace it
                 own_adds = [t.invoke.index for t in ka.attempts.get(e, ())]
                 limit = remote.latest_end(key, region, r.end, exclude=own_adds) + margin_ns
@@ -241,14 +249,18 @@ def _async_losses(pairs: Sequence[Pair], adds: dict[Any, KeyAdds],
 NEG = float("-inf")
 
 
-def hold_read(held: dict[Any, Pair], q: Pair) -> None:
+def hold_read(held: dict[Any, Pair], held_mask: int, q: Pair, index) -> int:
     """Record read q as the evidence of each element it holds that has none yet (the
-    first evidence is kept: `held.setdefault(e, q)` for every element). Only q's delta
-    over `held` is visited: a read repeats most of what the reads before it held, so
-    the difference is taken in C and the loop runs per new element (issue 23: at 1.15M
-    operations the per-element loop was a third of the async set check)."""
-    for e in elements(ob.read_value(q)).difference(held):
-        held[e] = q
+    first evidence is kept: `held.setdefault(e, q)` for every element) and return the
+    new mask of `held`. Only q's delta over `held` is visited, taken on the masks
+    (`checkers.set_reads`): a read repeats most of what the reads before it held, so the
+    loop runs per new element (issue 23: at 1.15M operations the per-element loop was a
+    third of the async set check)."""
+    new = index.mask(q) & ~held_mask
+    if new:
+        for e in index.key(q.invoke.key).decode(new):
+            held[e] = q
+    return held_mask | new
 
 
 def stale_set_anomalies(pairs: Sequence[Pair], adds: dict[Any, KeyAdds], *,
@@ -262,28 +274,34 @@ def stale_set_anomalies(pairs: Sequence[Pair], adds: dict[Any, KeyAdds], *,
         if ob.is_sc(p) and (include_final or not ob.is_final(p)) \
                 and p.invoke.index not in skip:
             reads[p.invoke.key].append(p)
+    index = set_reads(pairs)
     out = []
     for key, ps in reads.items():
         ka = adds[key]
-        acked_before: set = set()  # grows as reads are visited in start order
+        ke = index.key(key)
+        acked_before = 0  # the mask of them: grows as reads are visited in start order
         i = 0
         for p in sorted(ps, key=lambda p: p.start):
             while i < len(ka.acked) and ka.acked[i][1] < p.start:
-                acked_before.add(ka.acked[i][0])
+                acked_before |= ke.bit(ka.acked[i][0])
                 i += 1
-            present = elements(ob.read_value(p))
-            if acked_before <= present:
+            present = index.mask(p)
+            missing_mask = acked_before & ~present
+            if not missing_mask:
                 continue
-            missing = acked_before - present
-            example = max(missing, key=ka.ack_end.__getitem__)  # no Python frame per element
+            # the missing element acknowledged last: walk back from the newest ack
+            j = i - 1
+            while ke.has(present, ka.acked[j][0]):
+                j -= 1
+            example, missing = ka.acked[j][0], missing_mask.bit_count()
             region = ob.region_of(p)
             acked = min((t for t in ka.attempts[example] if t.type == OK),
                         key=lambda t: t.end)
             out.append(ob.anomaly(
                 "stale-read", expected=expected, key=key, region=region,
-                ops=[p.invoke.index, acked.invoke.index], missing=len(missing),
+                ops=[p.invoke.index, acked.invoke.index], missing=missing,
                 explanation=(f"SC read of {key} in {region} at {ob.secs(p.start)} (op "
-                             f"{p.invoke.index}) lacks {len(missing)} element(s) whose adds "
+                             f"{p.invoke.index}) lacks {missing} element(s) whose adds "
                              f"were acknowledged before it began, e.g. {ob.show(example)} (op "
                              f"{acked.invoke.index} in {ob.region_of(acked)}, acknowledged at "
                              f"{ob.secs(acked.end)})")))
@@ -342,10 +360,11 @@ def linearizability(pairs: Sequence[Pair]) -> tuple[list[dict], dict | None]:
             by_key[p.invoke.key][0].append(p)
         elif p.invoke.f == "read" and p.type == OK and ob.is_sc(p):
             by_key[p.invoke.key][1].append(p)
+    index = set_reads(pairs)
     out: list[dict] = []
     first_cx = None
     for key, (adds, reads) in by_key.items():
-        found = _set_key_linearizable(key, adds, reads)
+        found = _set_key_linearizable(key, adds, reads, index)
         if found is not None:
             out.append(found)
             if first_cx is None:
@@ -353,7 +372,8 @@ def linearizability(pairs: Sequence[Pair]) -> tuple[list[dict], dict | None]:
     return out, first_cx
 
 
-def _set_key_linearizable(key, adds: list[Pair], reads: list[Pair]) -> dict | None:
+def _set_key_linearizable(key, adds: list[Pair], reads: list[Pair],
+                          index: SetReads) -> dict | None:
     inf = float("inf")
     lo: dict[Any, float] = {}
     hi: dict[Any, float] = {}
@@ -364,10 +384,11 @@ def _set_key_linearizable(key, adds: list[Pair], reads: list[Pair]) -> dict | No
             lo[e], add_op[e] = p.start, p
         if p.type == OK:
             hi[e] = min(hi.get(e, inf), p.end)
-    groups: dict[frozenset, list[Pair]] = defaultdict(list)
+    ke = index.key(key)
+    groups: dict[int, list[Pair]] = defaultdict(list)  # a read's mask -> the reads
     for r in reads:
-        groups[elements(ob.read_value(r))].append(r)
-    chain = sorted(groups, key=len)
+        groups[index.mask(r)].append(r)
+    chain = sorted(groups, key=int.bit_count)
 
     def fail(op: Pair, why: str, concurrent: Iterable[Pair] = ()) -> dict:
         region = ob.region_of(op)
@@ -381,16 +402,18 @@ def _set_key_linearizable(key, adds: list[Pair], reads: list[Pair]) -> dict | No
                           ops=[op.invoke.index] + conc, explanation=text, counterexample=cx)
 
     for a, b in zip(chain, chain[1:]):
-        if not a <= b:
+        if a & ~b:
             ra, rb = groups[a][0], groups[b][0]
             return fail(rb, f"it and op {ra.invoke.index} each hold an element the other "
-                            f"lacks ({ob.show(min(a - b, key=repr))} and "
-                            f"{ob.show(min(b - a, key=repr))}), and a set only grows", [ra])
+                            f"lacks ({ob.show(min(ke.decode(a & ~b), key=repr))} and "
+                            f"{ob.show(min(ke.decode(b & ~a), key=repr))}), and a set "
+                            f"only grows", [ra])
     prev_reads: list[Pair] = []
     after = -inf  # P_i: the latest point of the previous group's reads
-    covered: frozenset = frozenset()
+    covered = 0  # the mask of the previous group's value
     for c in chain + [None]:
-        new = (c - covered) if c is not None else frozenset(hi) - covered
+        new = (ke.decode(c & ~covered) if c is not None else
+               [e for e in hi if not ke.has(covered, e)])
         latest_add, latest_op = -inf, None  # Q_i
         for e in sorted(new, key=repr):
             if e not in lo:
@@ -411,7 +434,7 @@ def _set_key_linearizable(key, adds: list[Pair], reads: list[Pair]) -> dict | No
             y = max(r.start, latest_add + _EPS)
             if y > r.end:
                 e = ob.show(ob.freeze(latest_op.invoke.value))
-                return fail(r, f"it holds {len(c)} element(s), and {e} (op "
+                return fail(r, f"it holds {c.bit_count()} element(s), and {e} (op "
                             f"{latest_op.invoke.index}) cannot have been added before "
                             f"{ob.secs(latest_add)}, after the read ended", [latest_op])
             after = max(after, y)
@@ -437,18 +460,20 @@ class SetLinearizable:
 def ec_monotonic_anomalies(pairs: Sequence[Pair]) -> list[dict]:
     """MRSC: an EC read holds every element an earlier EC read in its region saw."""
     groups = ob.reads_by_region_and_key(p for p in _ok_reads(pairs) if not ob.is_sc(p))
+    index = set_reads(pairs)
     out = []
     for (region, key), reads in groups.items():
-        seen: set = set()  # everything EC reads done before this one saw
+        ke = index.key(key)
+        seen = 0  # the mask of everything EC reads done before this one saw
         earlier: list[Pair] = []  # those reads, in order of end
         for p, done in ob.completed_before_each(reads):
             for q in done:
-                seen |= elements(ob.read_value(q))
+                seen |= index.mask(q)
             earlier += done
-            present = elements(ob.read_value(p))
-            if not seen <= present:
-                e = min(seen - present, key=repr)
-                q = next(q for q in earlier if e in elements(ob.read_value(q)))
+            lacking = seen & ~index.mask(p)
+            if lacking:
+                e = min(ke.decode(lacking), key=repr)
+                q = next(q for q in earlier if ke.has(index.mask(q), e))
                 out.append(ob.anomaly(
                     "non-monotonic-read", expected=False, key=key, region=region,
                     ops=[q.invoke.index, p.invoke.index], stream="EC",
