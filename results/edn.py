@@ -788,8 +788,11 @@ def iter_pieces(text: str, source: str = "<edn>", *, deadline: float | None = No
             while seg and not seg[-1]:
                 seg.pop()  # the empty line after the file's last newline
             block_end = pos + sum(map(len, lines[i:j])) + (j - i)  # line j's offset
+            if not seg:  # empty lines only (the one after the file's last newline)
+                i, pos = j, block_end
+                continue
             pieces = None
-            if seg and shapes.declined < SHAPE_DECLINES_MAX:
+            if shapes.declined < SHAPE_DECLINES_MAX:
                 pieces = _shape_block(seg, shapes, base + i + 1, source, deadline)
                 shapes.declined = 0 if pieces is not None else shapes.declined + 1
             if pieces is not None:

@@ -208,3 +208,37 @@ def test_a_shape_whose_values_json_cannot_hold_reads_them_as_marked_arrays():
     text = "\n".join(lines) + "\n"
     assert edn.read_forms(text, "<t>") == general(text)
     assert all(type(p) is edn.Rows for p in pieces(text))
+
+
+MUTATIONS = list('{}[]()#:," ;\\\n\r\t-0123456789anilrtue^@~`\'') + [
+    ":nil", "null", "#{", "#_", "#x{", ", :index 3", "1/2"]
+
+
+def _read(fn):
+    try:
+        return fn()
+    except BadInput as e:
+        return ("BadInput", str(e))
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_mutated_op_lines_read_and_fail_alike_with_the_shape_path_and_without(
+        seed, monkeypatch):
+    """Op lines with a character inserted or deleted here and there: the same forms and
+    the same operations, or the same BadInput, with the shape path as without it."""
+    rng = random.Random(900 + seed)
+    for case in range(20):
+        keys = KEY_ORDERS[case % len(KEY_ORDERS)]
+        lines = [op_line(rng, keys, i)[0] for i in range(rng.randrange(1, 40))]
+        for _ in range(rng.randrange(1, 4)):
+            k = rng.randrange(len(lines))
+            s, p = lines[k], rng.randrange(len(lines[k]) + 1)
+            lines[k] = s[:p] + rng.choice(MUTATIONS) + s[p:] if rng.random() < 0.5 \
+                else s[:p] + s[p + 1:]
+        text = "\n".join(lines) + "\n"
+        with_shapes = (_read(lambda: edn.read_forms(text, "<t>")),
+                       _read(lambda: formats.parse_edn(text, source="<t>")))
+        monkeypatch.setattr(edn, "SHAPE_DECLINES_MAX", 0)  # the shape path off
+        assert with_shapes == (_read(lambda: edn.read_forms(text, "<t>")),
+                               _read(lambda: formats.parse_edn(text, source="<t>")))
+        monkeypatch.undo()
