@@ -56,11 +56,10 @@ BOTH = "both"
 # times the slowest replication path at the run's latency scale, at least 0.25 s, plus
 # the largest delay its nemesis puts on a link), the wait its quiet rounds already trust
 # to judge convergence after a heal; a fixed 0.5 s was idle time in every run (issue 21).
-# A strong run keeps 0.5 s: an MRSC write whose client timed out may still be in the
-# journal after the heal, re-proposed once a stopped leader is back, longer than any
-# replication lag (test-all --quick --mode strong --seed 4 at load 35, register x outage:
-# with 0.25 s, a write invoked at 0.22 s landed between the final reads, 0.4 s after the
-# heal, and the final reads disagreed).
+# A strong run keeps 0.5 s: an MRSC write whose client timed out may land after the heal,
+# later than any replication lag (test-all --quick --mode strong --seed 4 at load 35,
+# register x outage: with 0.25 s, a write invoked at 0.22 s landed between the final
+# reads, 0.4 s after the heal, and the final reads disagreed; docs/detection.md).
 SETTLE = "settle"
 STRONG_FINAL_WAIT_S = 0.5
 QUICK = dict(time_limit=1.0, latency_scale=0.1, nemesis_interval=0.15, rate=300.0,
