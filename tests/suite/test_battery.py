@@ -132,7 +132,7 @@ def test_rows_verdicts_and_the_exit_rule(tmp_path, monkeypatch):
     assert battery.reproduce_argv(b, b.rows[0]) == [
         "gtcheck", "run", "--target", "emulator", "--mode", "strong", "--workload", "a",
         "--nemesis", "isolate", "--seed", "3", "--time-limit", "1", "--latency-scale",
-        "0.1", "--nemesis-interval", "0.15", "--rate", "300", "--final-wait", "0.25",
+        "0.1", "--nemesis-interval", "0.15", "--rate", "300", "--final-wait", "0.5",
         "--op-timeout", "1"]
     assert "reproduce: gtcheck run --target emulator --mode strong" in battery.table(b)
 
@@ -179,15 +179,19 @@ def test_test_all_bad_input_is_one_line_and_exit_3(tmp_path):
 
 
 def test_a_quick_run_waits_its_settle_time_before_the_final_reads():
-    """The quick battery's final wait is each run's settle time (suite.quiet.settle_s):
-    0.25 s at latency scale 0.1, plus the delay a delaying nemesis leaves in flight."""
+    """The quick battery's final wait is each async run's settle time
+    (suite.quiet.settle_s): 0.25 s at latency scale 0.1, plus the delay a delaying nemesis
+    leaves in flight; strong runs keep 0.5 s (suite/battery.py, SETTLE)."""
     from suite import quiet
-    plain = battery.Plan("strong", "register", "isolate").test(
+    plain = battery.Plan("async", "register", "isolate").test(
         seed=1, settings=battery.QUICK, target="emulator", argv=())
     slow = battery.Plan("async", "register", "slow").test(
         seed=1, settings=battery.QUICK, target="emulator", argv=())
     assert plain.final_wait == quiet.settle_s(plain) == 0.25
     assert slow.final_wait == quiet.settle_s(slow) == 0.55
+    strong = battery.Plan("strong", "register", "outage").test(
+        seed=1, settings=battery.QUICK, target="emulator", argv=())
+    assert strong.final_wait == battery.STRONG_FINAL_WAIT_S == 0.5
     full = battery.Plan("strong", "register", "slow").test(
         seed=1, settings=battery.FULL, target="emulator", argv=())
     assert full.final_wait == battery.FULL["final_wait"]

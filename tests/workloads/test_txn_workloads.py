@@ -69,6 +69,6 @@ def test_bank_other_regions_read_while_the_set_up_is_pending():
         op, gen = res
         region = REGIONS[op["process"] % 3]
         assert op["f"] == "read" and region != REGIONS[0] and op["consistent"] is True \
-            and op["path"] == "GetItem"
+            and op["path"] == "BatchGetItem"
         seen.add(region)
     assert seen == set(REGIONS[1:])
