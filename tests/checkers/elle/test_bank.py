@@ -287,6 +287,29 @@ def test_a_set_up_that_timed_out_is_judged_by_what_the_reads_show():
     assert bank_of("strong", empty)["valid"] == "unknown"
 
 
+def test_a_set_up_that_timed_out_may_land_between_the_final_reads():
+    """Jepsen's :info: an operation that timed out may take effect at any later time. A
+    set-up attempt that timed out can land between two regions' final reads (test-all
+    --quick --mode strong --seed 4, bank x isolate: k7 absent in us-east-2's final read,
+    10 in the others', its PutItem landing at 2.87 s): not divergence. Under MRSC an SC
+    read begun after another had shown the account must show it too (M06)."""
+    before = [("us-west-2", {"a": 10, "b": None}, True), ("us-east-1", {"a": 10, "b": 10}, True)]
+    res = bank_of("strong", unacknowledged_set_up(before))
+    assert res["valid"] is True, res
+    # the absent read begun after the present one had completed: went back (M06)
+    after = [("us-east-1", {"a": 10, "b": 10}, True), ("us-west-2", {"a": 10, "b": None}, True)]
+    res = bank_of("strong", unacknowledged_set_up(after))
+    assert res["valid"] is False and res["anomaly_counts"] == {"divergence": 1}, res
+    # async: another region may not have the late write yet (A02): allowed
+    assert bank_of("async", unacknowledged_set_up(after, mode="async"))["valid"] is True
+    # every attempt definitely failed (:fail): nothing can land late, the split stands
+    res = bank_of("strong", unacknowledged_set_up(before, init_type="fail"))
+    assert res["valid"] is False and res["anomaly_counts"] == {"divergence": 1}, res
+    # a split no late set-up explains (a balance other than the set-up's) is divergence
+    odd = [("us-west-2", {"a": 10, "b": None}, True), ("us-east-1", {"a": 10, "b": 9}, True)]
+    assert bank_of("strong", unacknowledged_set_up(odd))["valid"] is False
+
+
 def test_retried_set_up_attempts_are_one_write_per_account_for_elle():
     """Two set-up attempts that timed out, then one acknowledged (test-all --quick --mode
     strong --seed 6, bank x outage): each account's balance is one write from the first
