@@ -85,7 +85,7 @@ def observed_checkers(mode: str, canon: Any) -> dict[str, Any]:
     An unknown mode is bad input."""
     if mode not in MODES:
         raise BadInput(f"unknown mode {mode!r} (expected one of {', '.join(MODES)})")
-    return {"convergence": async_props.Convergence(canon),
+    return {"convergence": async_props.Convergence(canon, strong=mode == "strong"),
             "availability": availability.AvailabilityChecker(mode),
             "latency": FnChecker(latency.latency_check, "latency")}
 
@@ -195,7 +195,7 @@ def checkers_for(mode: str, workload: str, *, linearizability_timeout: float | N
             checkers["set"] = set_checks.SetChecker("async")
             checkers["stale-reads"] = Kinds(expected, ["stale-read"])
             checkers["lost-adds"] = Kinds(expected, ["lost-add"])
-    checkers["convergence"] = async_props.Convergence(canon)
+    checkers["convergence"] = async_props.Convergence(canon, strong=mode == "strong")
     checkers["availability"] = availability.AvailabilityChecker(mode)
     checkers["latency"] = FnChecker(latency.latency_check, "latency")
     return checkers
