@@ -21,9 +21,10 @@ does not use networkx for its graph (checkers/elle/graph.py).
 Goals checked at the end (issue 14): at least 50,000 transactions per second, and the
 1,000,000-transaction history checked within 4 GB.
 
-`--whole N` instead measures what a user waits for (issue 23): elle-cli JSON files of N
-list-append and N rw-register transactions (the same simulator) are written once, then
-`gtcheck check --model M --format elle-json FILE` runs as a fresh process for the code in
+`--whole N` instead measures what a user waits for (issue 23): elle-cli JSON and Jepsen
+EDN files (`--formats`) of N list-append and N rw-register transactions (`--models`; the
+same simulator, the same transactions in both formats) are written once, then
+`gtcheck check --model M --format F FILE` runs as a fresh process for the code in
 each `--code` directory (default: this checkout; a baseline checkout prints beside it:
 `git worktree add /work/w23-base c730d8b`), printing its wall seconds, CPU seconds and
 peak resident memory (the child's own, from GNU time) and what the child waited for
