@@ -45,6 +45,14 @@ waits): the machine was shared. Of the check's own CPU, the collector was most o
 excess (reading alone: 32.5 CPU s with it, 10.7 s without, same load). 1,000,000
 rw-register transactions in the same run: before 81.6 CPU s, 901 s wall, 3,017 MB;
 after 44.0 CPU s, 266 s wall, 2,087 MB (load average 9-12 by then).
+
+Measured again (issue 23 item 2, branch telle, `--whole 1000000 --dir D --code
+BASE,AFTER`, BASE = 5d74d26, AFTER = this branch's final code; one run each) on the same
+machine at load average 11-47 (wall is preemption there: compare CPU and peak). elle-json
+list-append: before 32.7 CPU s, 215 s wall, 1,612 MB (load 18); after 27.8 CPU s,
+548 s wall, 1,612 MB (load 40). EDN list-append (`check --format edn`): before (every
+form held, then paired) 94.0 CPU s, 1,303 s wall, 3,042 MB (load 34); after (streamed,
+block by block) 43.3 CPU s, 880 s wall, 1,616 MB (load 40).
 """
 
 from __future__ import annotations
