@@ -56,7 +56,13 @@ block by block) 43.3 CPU s, 880 s wall, 1,616 MB (load 40). elle-json rw-registe
 before 28.6 CPU s, 490 s wall, 2,087 MB (load 49); after (reads and writes per
 transaction not kept, no cycle search in a version graph that cannot have one) 21.2 CPU
 s, 292 s wall, 1,329 MB (load 44). EDN rw-register after: 34.8 CPU s, 272 s wall,
-1,330 MB (load 34). Every verdict valid, as the simulator's histories are.
+1,330 MB (load 34); EDN rw-register before: 65.2 CPU s, 193 s wall, 2,557 MB (load 11-20).
+Every verdict valid, as the simulator's histories are. Then, the machine quiet (load
+average 2.3-3.3), the same files once more: elle-json list-append after 27.2 s wall,
+22.8 CPU s, 1,613 MB (goal met: <= 30 s, <= 2 GB), before 37.7 s wall, 25.4 CPU s,
+1,612 MB; elle-json rw-register after 25.9 s wall, 19.1 CPU s, 1,330 MB, before 24.4 s
+wall, 24.2 CPU s, 2,087 MB; EDN after: list-append 37.6 s wall, 36.9 CPU s, 1,617 MB;
+rw-register 48.4 s wall, 32.4 CPU s, 1,330 MB.
 """
 
 from __future__ import annotations
