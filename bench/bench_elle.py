@@ -21,9 +21,10 @@ does not use networkx for its graph (checkers/elle/graph.py).
 Goals checked at the end (issue 14): at least 50,000 transactions per second, and the
 1,000,000-transaction history checked within 4 GB.
 
-`--whole N` instead measures what a user waits for (issue 23): elle-cli JSON files of N
-list-append and N rw-register transactions (the same simulator) are written once, then
-`gtcheck check --model M --format elle-json FILE` runs as a fresh process for the code in
+`--whole N` instead measures what a user waits for (issue 23): elle-cli JSON and Jepsen
+EDN files (`--formats`) of N list-append and N rw-register transactions (`--models`; the
+same simulator, the same transactions in both formats) are written once, then
+`gtcheck check --model M --format F FILE` runs as a fresh process for the code in
 each `--code` directory (default: this checkout; a baseline checkout prints beside it:
 `git worktree add /work/w23-base c730d8b`), printing its wall seconds, CPU seconds and
 peak resident memory (the child's own, from GNU time) and what the child waited for
@@ -44,6 +45,24 @@ waits): the machine was shared. Of the check's own CPU, the collector was most o
 excess (reading alone: 32.5 CPU s with it, 10.7 s without, same load). 1,000,000
 rw-register transactions in the same run: before 81.6 CPU s, 901 s wall, 3,017 MB;
 after 44.0 CPU s, 266 s wall, 2,087 MB (load average 9-12 by then).
+
+Measured again (issue 23 item 2, branch telle, `--whole 1000000 --dir D --code
+BASE,AFTER`, BASE = 5d74d26, AFTER = this branch's final code; one run each) on the same
+machine at load average 11-47 (wall is preemption there: compare CPU and peak). elle-json
+list-append: before 32.7 CPU s, 215 s wall, 1,612 MB (load 18); after 27.8 CPU s,
+548 s wall, 1,612 MB (load 40). EDN list-append (`check --format edn`): before (every
+form held, then paired) 94.0 CPU s, 1,303 s wall, 3,042 MB (load 34); after (streamed,
+block by block) 43.3 CPU s, 880 s wall, 1,616 MB (load 40). elle-json rw-register:
+before 28.6 CPU s, 490 s wall, 2,087 MB (load 49); after (reads and writes per
+transaction not kept, no cycle search in a version graph that cannot have one) 21.2 CPU
+s, 292 s wall, 1,329 MB (load 44). EDN rw-register after: 34.8 CPU s, 272 s wall,
+1,330 MB (load 34); EDN rw-register before: 65.2 CPU s, 193 s wall, 2,557 MB (load 11-20).
+Every verdict valid, as the simulator's histories are. Then, the machine quiet (load
+average 2.3-3.3), the same files once more: elle-json list-append after 27.2 s wall,
+22.8 CPU s, 1,613 MB (goal met: <= 30 s, <= 2 GB), before 37.7 s wall, 25.4 CPU s,
+1,612 MB; elle-json rw-register after 25.9 s wall, 19.1 CPU s, 1,330 MB, before 24.4 s
+wall, 24.2 CPU s, 2,087 MB; EDN after: list-append 37.6 s wall, 36.9 CPU s, 1,617 MB;
+rw-register 48.4 s wall, 32.4 CPU s, 1,330 MB.
 """
 
 from __future__ import annotations
