@@ -91,11 +91,14 @@ def own_peak_mb() -> float:
 
 
 def judge_file(path: str, mode: str, workload: str, figures: str | None = None) -> None:
-    """Child process: read + validate + judge one history file, print one line of figures
+    """Child process: read + validate + judge one history file as `gtcheck check --mode
+    M FILE` does (`results.formats.load`, then `suite.check_cmd.judge_mode`: the checker
+    set of `gtcheck analyze`, versions.json beside the file), print one line of figures
     (and write them as JSON to `figures`, for the parent's whole-process line)."""
     import json
 
-    from results.history import read_jsonl
+    from results.formats import load
+    from suite.check_cmd import judge_mode
     t0, w0 = time.process_time(), time.perf_counter()
     with open(path) as f:
         for line in f:
@@ -103,17 +106,14 @@ def judge_file(path: str, mode: str, workload: str, figures: str | None = None) 
     t_json = time.process_time() - t0
     w_json = time.perf_counter() - w0
     t0 = time.process_time()
-    ops = read_jsonl(path)
+    ops = load(path, "jsonl")
     t_read = time.process_time() - t0
-    versions_path = os.path.join(os.path.dirname(path), "versions.json")
-    versions = {}
-    if os.path.exists(versions_path):
-        with open(versions_path) as f:
-            versions = json.load(f)
     t0 = time.process_time()
-    res = checker_for(mode, workload).check({"regions": list(REGIONS)}, ops,
-                                            {"versions": versions})
+    judged = judge_mode(path, ops, mode)
     t_judge = time.process_time() - t0
+    if judged["workload"] != workload:
+        raise SystemExit(f"{path}: judged as {judged['workload']}, not {workload}")
+    res = {"valid": judged["valid"], **judged["checkers"]}
     wall = time.perf_counter() - w0
     peak_mb = own_peak_mb()
     slow = sorted(((v.get("seconds", 0), k) for k, v in res.items() if isinstance(v, dict)),
