@@ -14,8 +14,9 @@ are CPU seconds of this process (the machine is shared).
 keys (default 1,000) are written as history.jsonl (for speed, one simulation of a tenth
 of the operations over a tenth of the keys, repeated ten times on renamed keys and
 processes at the same times: independent keys, so the checkers' work is that of ten), then a fresh process per
-mode reads and validates the file (`results.history.read_jsonl`) and runs the mode's whole
-checker set, printing wall seconds of each part and the child's peak resident memory,
+mode reads, validates and judges the file as `gtcheck check --mode M FILE` does
+(`results.formats.load`, then `suite.check_cmd.judge_mode`: the checker set of `gtcheck
+analyze`, `stats` included, with versions.json beside the file), printing wall seconds of each part and the child's peak resident memory,
 beside the baseline of the same run: reading the file's lines with `json.loads` alone.
 Seconds are CPU seconds of the child (the machine is shared; wall time is printed too).
 The goal is under 60 s and 1.5 GB for 1,000,000 operations (issues 19 and 23): after each
