@@ -40,6 +40,20 @@ read's delta over what is held, checkers.set.hold_read) read+validate 72.9 CPU s
 173.2 CPU s (total 246.1), peak 1,402 MB, wall 1,954 s: no gain shown at this scale and
 load (the set checker's own wall 1,356 s -> 708 s, its CPU not measured apart); the
 goal (60 s) needs the reads themselves represented as deltas, not done yet.
+
+Measured (issues 19 and 23), async register, 1,153,742 operations over 1,000 keys
+(`--whole 1000000 --workloads register --modes async --histories DIR`), one file judged
+before and after, on this 2-core machine shared with other sessions: before (5d74d26,
+the child then calling `checker_for(...).check` directly; load average 5-27)
+read+validate 13.1 CPU s, judge 110.4 CPU s, whole process 139.7 CPU s (2.33 of the bar),
+peak 1,241 MB, wall 1,697 s. After (a Pair's type/start/end plain fields; no-relay on
+the cached pairs; the collector parked while judging, `checkers.core.collector_parked`;
+load average 34 falling to 16) read+validate 10.8, judge 56.1, whole process 74.5 CPU s
+(1.24 of the bar), peak 1,305 MB (0.87), wall 893 s; valid both times. CPU seconds
+measured under such load run well above a quiet machine's (the same file's whole
+process took 73.3 s quiet before, 114 s at load 33-42), so the quiet figure after is
+not known; the bar is not shown met at this load. Strong register and both counters
+were not re-measured (their 1M files were not simulated in time).
 """
 
 from __future__ import annotations
