@@ -49,7 +49,9 @@ read+validate 13.1 CPU s, judge 110.4 CPU s, whole process 139.7 CPU s (2.33 of 
 peak 1,241 MB, wall 1,697 s. After (a Pair's type/start/end plain fields; no-relay on
 the cached pairs; the collector parked while judging, `checkers.core.collector_parked`;
 load average 34 falling to 16) read+validate 10.8, judge 56.1, whole process 74.5 CPU s
-(1.24 of the bar), peak 1,305 MB (0.87), wall 893 s; valid both times. CPU seconds
+(1.24 of the bar), peak 1,305 MB (0.87), wall 893 s; again at load 15 falling to 6:
+read+validate 9.9, judge 45.3, whole process 62.2 CPU s (1.04 of the bar), peak
+1,305 MB, wall 184 s; valid every time. CPU seconds
 measured under such load run well above a quiet machine's (the same file's whole
 process took 73.3 s quiet before, 114 s at load 33-42), so the quiet figure after is
 not known; the bar is not shown met at this load. Strong register and both counters
