@@ -114,8 +114,9 @@ def collector_parked() -> Iterator[None]:
     the checkers allocate millions more (per-key indexes); the collector's passes walk
     them for nothing, since what the checkers drop is freed by reference counting.
     Measured on the 1M-operation async register history (bench/mode_checkers.py --whole,
-    machine load ~30): judging took 103.1 CPU s parked against 110.4 s with the
-    collector on, and peaked at 1,239 MB against 1,241 MB. So for the checks the objects
+    machine load ~30, two runs at different moments, not side by side): judging took
+    103.1 CPU s parked against 110.4 s with the collector on, and peaked at 1,239 MB
+    against 1,241 MB. So for the checks the objects
     that exist are frozen (`gc.freeze`: never traversed) and collection is off; after,
     the collector is back as it was and what was frozen here is unfrozen (unless the
     process had frozen objects of its own before: they stay as it left them). One place
