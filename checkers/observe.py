@@ -168,6 +168,10 @@ def skew_margin_ns(history: Sequence[Op]) -> int:
     sync, a write invoked after another was acknowledged carries a later timestamp; with
     regions skewed by up to S ms that only holds when the gap exceeds 2 S.
     """
+    return memo(client_pairs(history), "skew_margin_ns", lambda: _skew_margin_ns(history))
+
+
+def _skew_margin_ns(history: Sequence[Op]) -> int:
     worst = 0
     for fp in fault_periods(history):
         if fp.f == "skew-clock" and isinstance(fp.value, Mapping):

@@ -23,9 +23,10 @@ from __future__ import annotations
 import bisect
 from typing import Any, Sequence
 
+from checkers import observe as ob
 from checkers.core import not_judged
 from checkers.observe import MAX_EXAMPLES
-from results.history import OK, Op, fault_periods, pair
+from results.history import OK, Op, fault_periods
 
 
 def _pair_regions(value: Any) -> tuple[str, str] | None:
@@ -57,7 +58,7 @@ def relayed_writes(history: Sequence[Op]) -> list[dict]:
     cuts = _cut_directions(history)
     if not cuts:
         return []
-    pairs = [p for p in pair(list(history)) if p.invoke.process != "nemesis"]
+    pairs = ob.client_pairs(history)  # the composed check's pairs, made once
     writes: dict[Any, list] = {}
     for p in pairs:
         if p.invoke.f in ("write", "cas") and p.type == OK:
@@ -130,7 +131,7 @@ def relay_chances(history: Sequence[Op]) -> int:
     cuts = _cut_directions(history)
     if not cuts:
         return 0
-    pairs = [p for p in pair(list(history)) if p.invoke.process != "nemesis"]
+    pairs = ob.client_pairs(history)
     written: dict[tuple, list[int]] = {}  # (key, region) -> ok writes' invocation times
     for p in pairs:
         if p.invoke.f in ("write", "cas") and p.type == OK:
@@ -158,8 +159,10 @@ def relay_chances(history: Sequence[Op]) -> int:
 def cut_reads(history: Sequence[Op]) -> int:
     """Successful reads in a region a cut direction leads to, completed during the cut."""
     cuts = [(start, end, {dst}) for start, end, _src, dst in _cut_directions(history)]
+    if not cuts:
+        return 0
     n = 0
-    for p in pair(list(history)):
+    for p in ob.client_pairs(history):
         if p.invoke.f == "read" and p.type == OK and p.complete is not None and any(
                 _region(p) in ends and p.complete.time >= start
                 and (end is None or p.complete.time < end) for start, end, ends in cuts):

@@ -435,26 +435,22 @@ def read_jsonl(path: str | os.PathLike, *, check: bool = True,
 
 @dataclass(frozen=True, slots=True)
 class Pair:
-    """An invocation and its completion (None if the history ended with it in flight)."""
+    """An invocation and its completion (None if the history ended with it in flight).
+
+    `type`, `start` and `end` are derived from the two ops when the pair is made and
+    kept as plain fields (not properties): the checkers read them tens of millions of
+    times on a million-operation history (issue 23)."""
 
     invoke: Op
     complete: Op | None
+    # ok / fail / info; an operation never completed counts as info
+    type: str = field(init=False, compare=False, repr=False)
+    start: int = field(init=False, compare=False, repr=False)  # the invocation's time
+    # completion time, or None when the outcome is unknown (info / never completed)
+    end: int | None = field(init=False, compare=False, repr=False)
 
-    @property
-    def type(self) -> str:
-        """ok / fail / info; an operation never completed counts as info."""
-        return self.complete.type if self.complete is not None else INFO
-
-    @property
-    def start(self) -> int:
-        return self.invoke.time
-
-    @property
-    def end(self) -> int | None:
-        """Completion time, or None when the outcome is unknown (info / never completed)."""
-        if self.complete is None or self.complete.type == INFO:
-            return None
-        return self.complete.time
+    def __post_init__(self) -> None:
+        _derive(self, self.invoke, self.complete)
 
     @property
     def value(self) -> Any:
@@ -462,6 +458,30 @@ class Pair:
         if self.complete is not None and self.complete.value is not None:
             return self.complete.value
         return self.invoke.value
+
+
+_set_invoke, _set_complete, _set_ptype, _set_start, _set_end = (
+    Pair.__dict__[n].__set__ for n in ("invoke", "complete", "type", "start", "end"))
+
+
+def _derive(p: Pair, invoke: Op, complete: Op | None) -> None:
+    _set_start(p, invoke.time)
+    if complete is None:
+        _set_ptype(p, INFO)
+        _set_end(p, None)
+    else:
+        t = complete.type
+        _set_ptype(p, t)
+        _set_end(p, None if t == INFO else complete.time)
+
+
+def _make_pair(invoke: Op, complete: Op | None) -> Pair:
+    """Pair(invoke, complete), built without the frozen dataclass's __init__."""
+    p = _new(Pair)
+    _set_invoke(p, invoke)
+    _set_complete(p, complete)
+    _derive(p, invoke, complete)
+    return p
 
 
 def pair(ops: Iterable[Op]) -> list[Pair]:
@@ -480,7 +500,7 @@ def pair(ops: Iterable[Op]) -> list[Pair]:
             i = pop(op.process, None)
             if i is not None:
                 completes[i] = op
-    return list(map(Pair, invokes, completes))
+    return list(map(_make_pair, invokes, completes))
 
 
 def client_ops(ops: Iterable[Op]) -> Iterator[Op]:
