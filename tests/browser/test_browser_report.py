@@ -94,8 +94,14 @@ def test_invalid_report_renders(browser, store):
     detail = browser.eval("document.getElementById('tl-detail').textContent")
     assert detail.startswith(f"operation #{op} ")
     assert "involved in a reported violation" in detail
-    window = browser.eval("document.getElementById('tl-window').textContent")
-    assert not window.startswith("window 0.000 s"), "the timeline zoomed to the operation"
+    # the zoom is drawn on the next animation frame (report.js `schedule`): wait for it
+    # rather than read the window before a loaded machine has drawn it
+    try:
+        browser.wait_for("!document.getElementById('tl-window').textContent"
+                         ".startsWith('window 0.000 s')", timeout_s=10)
+    except TimeoutError:
+        window = browser.eval("document.getElementById('tl-window').textContent")
+        raise AssertionError(f"the timeline did not zoom to the operation: {window}") from None
     assert browser.console_errors == []
 
 
