@@ -107,9 +107,7 @@ class SetReads:
                     m = ke.mask(present)
                 else:
                     _, held, m = prev
-                    for e in present.difference(held):
-                        m |= ke.bit(e)
-                    for e in held.difference(present):
+                    for e in present.symmetric_difference(held):  # gained or lost: toggled
                         m ^= ke.bit(e)
                 last[where] = (value, present, m)
                 if type(value) is list:
