@@ -39,6 +39,15 @@ read's delta over what is held, checkers.set.hold_read) read+validate 72.9 CPU s
 173.2 CPU s (total 246.1), peak 1,402 MB, wall 1,954 s: no gain shown at this scale and
 load (the set checker's own wall 1,356 s -> 708 s, its CPU not measured apart); the
 goal (60 s) needs the reads themselves represented as deltas, not done yet.
+
+Measured again (issue 23 item 2, sets), `--whole 1000000 --workloads set --modes
+async,strong --histories DIR`, 1,153,702 async / 1,153,700 strong operations, whole
+process: before (5d74d26; load average 20-40) async 207.1 CPU s, peak 1,402 MB (read+
+validate 68.0, judge 127.3); strong 125.9 CPU s, 1,136 MB (52.3, 68.1). With reads
+judged as bitmasks of per-key element ids (`checkers.set_reads`) and repeated read lists
+recognised before their elements are looked up (8656584; load average 35-43): async
+89.2 CPU s, 1,583 MB (33.8, 48.2); strong 85.3 CPU s, 1,229 MB (33.8, 41.8). Still
+over the 60 s bar in both modes.
 """
 
 from __future__ import annotations
