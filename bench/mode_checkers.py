@@ -46,8 +46,10 @@ process: before (5d74d26; load average 20-40) async 207.1 CPU s, peak 1,402 MB (
 validate 68.0, judge 127.3); strong 125.9 CPU s, 1,136 MB (52.3, 68.1). With reads
 judged as bitmasks of per-key element ids (`checkers.set_reads`) and repeated read lists
 recognised before their elements are looked up (8656584; load average 35-43): async
-89.2 CPU s, 1,583 MB (33.8, 48.2); strong 85.3 CPU s, 1,229 MB (33.8, 41.8). Still
-over the 60 s bar in both modes.
+89.2 CPU s, 1,583 MB (33.8, 48.2); strong 85.3 CPU s, 1,229 MB (33.8, 41.8). With
+the previous read's elements no longer kept per key and region (c62347e; load average
+3-12): async 72.6 CPU s, 1,494 MB (28.3, 37.3); strong 71.9 CPU s, 1,223 MB (29.1,
+34.2). Still over the 60 s bar in both modes; async at the 1.5 GB bar.
 """
 
 from __future__ import annotations
