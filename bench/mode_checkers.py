@@ -41,6 +41,19 @@ read's delta over what is held, checkers.set.hold_read) read+validate 72.9 CPU s
 load (the set checker's own wall 1,356 s -> 708 s, its CPU not measured apart); the
 goal (60 s) needs the reads themselves represented as deltas, not done yet.
 
+Measured again (issue 23 item 2, sets), `--whole 1000000 --workloads set --modes
+async,strong --histories DIR`, 1,153,702 async / 1,153,700 strong operations, whole
+process: before (5d74d26; load average 20-40) async 207.1 CPU s, peak 1,402 MB (read+
+validate 68.0, judge 127.3); strong 125.9 CPU s, 1,136 MB (52.3, 68.1). With reads
+judged as bitmasks of per-key element ids (`checkers.set_reads`) and repeated read lists
+recognised before their elements are looked up (8656584; load average 35-43): async
+89.2 CPU s, 1,583 MB (33.8, 48.2); strong 85.3 CPU s, 1,229 MB (33.8, 41.8). With
+the previous read's elements no longer kept per key and region (c62347e; load average
+3-12): async 72.6 CPU s, 1,494 MB (28.3, 37.3); strong 71.9 CPU s, 1,223 MB (29.1,
+34.2); the before code on the same files right after (load average 3-5): async 106.7
+CPU s, 1,402 MB (37.4, 63.1); strong 109.9 CPU s, 1,138 MB (41.1, 63.2). Verdicts the
+same (valid in all). Still over the 60 s bar in both modes; async at the 1.5 GB bar.
+
 Measured (issues 19 and 23), async register, 1,153,742 operations over 1,000 keys
 (`--whole 1000000 --workloads register --modes async --histories DIR`), one file judged
 before and after, on this 2-core machine shared with other sessions: before (5d74d26,

@@ -255,9 +255,11 @@ def _shared_elements(value: list, share: Callable[[Any, Any], Any]) -> list:
     (half of a set run's reads: nothing was added to the key in between) is that list."""
     if not set(map(type, value)) <= _INT_OR_STR:
         return value
-    value[:] = map(share, value, value)
     first = share((len(value), hash(tuple(value))), value)  # a tuple: no str or int key
-    return first if first is not value and first == value else value
+    if first is not value and first == value:
+        return first  # its elements are shared already: no per-element look-up
+    value[:] = map(share, value, value)
+    return value
 
 
 def _op_of(d: Any, default_index: int, share: Callable[[str, str], str]) -> Op:
