@@ -110,11 +110,18 @@ def test_same_result_as_the_frozenset_checks(monkeypatch, tmp_path, mode, seed):
     assert new == old
 
 
+def _counted(result: dict) -> dict:
+    return {name: (v.get("valid"), v.get("anomaly_counts"),
+                   [a for a in v.get("anomalies", ()) if a["kind"] == "stale-read"])
+            for name, v in result.items() if isinstance(v, dict)}
+
+
 @pytest.mark.parametrize("mode", ["async", "strong"])
 def test_same_counts_when_stale_reads_go_beyond_the_examples(monkeypatch, tmp_path, mode):
     """Stale reads beyond MAX_EXAMPLES are counted, not explained (`observe.unlisted`):
-    with MAX_EXAMPLES at 2 the random histories go beyond it, and counts, listed examples
-    and verdicts stay those of the old checks, which explained every stale read."""
+    with MAX_EXAMPLES at 2 the random histories go beyond it, and counts, verdicts and
+    the stale reads listed stay those of the old checks, which explained every stale read.
+    (Which 2 of the other kinds are listed follows a frozenset's order, per process.)"""
     from checkers import observe
     monkeypatch.setattr(observe, "MAX_EXAMPLES", 2)
     beyond = 0
@@ -128,7 +135,7 @@ def test_same_counts_when_stale_reads_go_beyond_the_examples(monkeypatch, tmp_pa
             m.setattr(modes, "set_checks", set_oracle_old)
             m.setattr(anomalies, "set_checks", set_oracle_old)
             old = _normalized(checker_for(mode, "set").check(test, list(ops), {}))
-        assert new == old
+        assert _counted(new) == _counted(old)
         beyond += any(v.get("anomaly_counts", {}).get("stale-read", 0) > 2
                       for v in new.values() if isinstance(v, dict))
     assert beyond >= 5  # the case this test is for did occur
