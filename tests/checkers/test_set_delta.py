@@ -194,3 +194,23 @@ def test_key_elements_and_bit_positions():
     assert m == 0b111 and ke.decode(m & ~ke.bit("a")) == ["c", "b"]
     assert ke.has(m, "b") and not ke.has(m, "zz") and not ke.has(0, "a")
     assert bit_positions(0) == [] and bit_positions((1 << 200) | 5) == [0, 2, 200]
+
+
+def test_masks_kept_by_pair_when_op_indices_repeat():
+    """Masks sit at each read's op index when those are distinct small ints (a validated
+    file's); pairs built without a file may repeat indices, and each read still gets its
+    own mask (kept by the pair instead)."""
+    from dataclasses import replace
+
+    from checkers.observe import client_pairs
+    h = History()
+    h.read("a", 0, 1, ["x"])
+    h.read("a", 2, 3, ["x", "y"])
+    pairs = client_pairs(h.ops())
+    assert SetReads(pairs)._by_index
+    twins = [replace(p, invoke=p.invoke.replace(index=7),
+                     complete=p.complete.replace(index=8)) for p in pairs]
+    index = SetReads(twins)
+    assert not index._by_index
+    assert [sorted(index.key("a").decode(index.mask(p))) for p in twins] == \
+        [["x"], ["x", "y"]]
