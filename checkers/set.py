@@ -24,7 +24,7 @@ from typing import Any, Iterable, Sequence
 
 from checkers import observe as ob
 from checkers.observe import Pair
-from checkers.set_reads import SetReads, elements, set_reads
+from checkers.set_reads import SetReads, collector_paused, elements, set_reads
 from results.history import FAIL, INFO, OK
 
 
@@ -456,8 +456,9 @@ class SetLinearizable:
     the counterexample where the report looks for it."""
 
     def check(self, test, history, opts) -> dict:
-        pairs = ob.client_pairs(history)
-        found, cx = linearizability(pairs)
+        with collector_paused():
+            pairs = ob.client_pairs(history)
+            found, cx = linearizability(pairs)
         keys = len({p.invoke.key for p in pairs if p.invoke.f in ("add", "read")})
         out = ob.result(found, model="set", keys=keys,
                         invalid_keys=[a["key"] for a in found][:ob.MAX_EXAMPLES])
@@ -524,6 +525,10 @@ class SetChecker:
         self.strong = mode == "strong"
 
     def check(self, test, history, opts) -> dict:
+        with collector_paused():
+            return self._check(history)
+
+    def _check(self, history) -> dict:
         pairs = ob.client_pairs(history)
         adds = adds_by_key(pairs)
         found = unexpected_anomalies(pairs, adds)

@@ -214,3 +214,29 @@ def test_masks_kept_by_pair_when_op_indices_repeat():
     assert not index._by_index
     assert [sorted(index.key("a").decode(index.mask(p))) for p in twins] == \
         [["x"], ["x", "y"]]
+
+
+def test_collector_paused_during_a_set_check_and_restored():
+    """The set checks run with the cyclic collector off (`collector_paused`) and leave
+    it as they found it, on an error too."""
+    import gc
+
+    from checkers.set_reads import collector_paused
+    assert gc.isenabled()
+    seen = []
+    with collector_paused():
+        seen.append(gc.isenabled())
+    assert seen == [False] and gc.isenabled()
+    with pytest.raises(ValueError), collector_paused():
+        raise ValueError("boom")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()  # off before: left off
+    finally:
+        gc.enable()
+    ops = _random_history(random.Random(3)).ops()
+    checker_for("strong", "set").check({"regions": list(REGIONS)}, ops, {})
+    assert gc.isenabled()
