@@ -53,6 +53,12 @@ the previous read's elements no longer kept per key and region (c62347e; load av
 34.2); the before code on the same files right after (load average 3-5): async 106.7
 CPU s, 1,402 MB (37.4, 63.1); strong 109.9 CPU s, 1,138 MB (41.1, 63.2). Verdicts the
 same (valid in all). Still over the 60 s bar in both modes; async at the 1.5 GB bar.
+With stale reads beyond the listed examples counted, not explained, `Pair`'s type /
+start / end as slots and the masks at each read's op index (55ad572; load average about
+3.6 at its start): async 65.2 CPU s, 1,418 MB (27.8, 30.0); strong 73.6 CPU s, 1,261 MB
+(30.7, 32.6); valid in both. Not measured at 1M: the collector paused during the set
+checks (f62142a), which on the first 460,000 lines of the async file took judging from
+4.6 to 3.3-3.7 CPU s (async) and 4.1 to 2.9-3.1 (strong), runs side by side.
 
 Measured (issues 19 and 23), async register, 1,153,742 operations over 1,000 keys
 (`--whole 1000000 --workloads register --modes async --histories DIR`), one file judged

@@ -26,6 +26,7 @@ from collections import defaultdict
 from typing import Any, Iterable, Mapping, Sequence
 
 from checkers import counter as counter_checks
+from checkers.set_reads import collector_paused
 from checkers import observe as ob
 from checkers import set as set_checks
 
@@ -203,13 +204,14 @@ class ExpectedAnomalies:
                      if p.invoke.index not in flagged]
             found += counter_checks.lost_increment_anomalies(pairs, violated=lost)
         elif self.workload == "set":
-            adds = set_checks.adds_by_key(pairs)
-            violations, reported = set_checks.async_losses(pairs, adds,
-                                                           ob.skew_margin_ns(history))
-            found = set_checks.stale_set_anomalies(
-                pairs, adds, expected=True, skip={a["ops"][0] for a in violations})
-            found += set_checks.lost_add_anomalies(pairs, adds, expected=True,
-                                                   exclude=reported)
+            with collector_paused():
+                adds = set_checks.adds_by_key(pairs)
+                violations, reported = set_checks.async_losses(pairs, adds,
+                                                               ob.skew_margin_ns(history))
+                found = set_checks.stale_set_anomalies(
+                    pairs, adds, expected=True, skip={a["ops"][0] for a in violations})
+                found += set_checks.lost_add_anomalies(pairs, adds, expected=True,
+                                                       exclude=reported)
         else:
             raise ValueError(f"no expected anomalies defined for workload {self.workload!r}")
         return ob.result(found, **details)

@@ -401,6 +401,13 @@ def anomaly(kind: str, *, expected: bool, key: Any, region: str | None,
     return a
 
 
+def unlisted(kind: str, *, expected: bool, count: int) -> dict:
+    """`count` anomalies of `kind` beyond the MAX_EXAMPLES a checker already gave before
+    it (so `result` counts them but never lists this): a checker that finds many more
+    than it can list builds only the examples `result` keeps."""
+    return {"kind": kind, "expected": bool(expected), "count": count, "unlisted": True}
+
+
 def result(anomalies: Iterable[dict], *, judged: bool = True, **details: Any) -> dict:
     """A checker result: invalid when any unexpected anomaly was found; "unknown" when
     nothing could be judged; anomalies listed up to MAX_EXAMPLES per kind, all counted.
@@ -416,6 +423,7 @@ def result(anomalies: Iterable[dict], *, judged: bool = True, **details: Any) ->
         if not a["expected"]:
             violated = True
         if listed_n[a["kind"]] <= MAX_EXAMPLES:
+            assert not a.get("unlisted"), f"{a['kind']}: unlisted before MAX_EXAMPLES examples"
             listed.append(a)
     valid: bool | str = False if violated else (True if judged else "unknown")
     return {"valid": valid, "anomaly_counts": dict(counts), "anomalies": listed, **details}
