@@ -439,12 +439,10 @@ def _cas_straddle_anomalies(pairs: Sequence[Pair], observed: Mapping[tuple, dict
     new; if after, R held v before old, so old newer than v. When every write of v ended
     before the cas began (v older than new) and old was seen in R before the read began
     (old before v), neither order works (A01, A05)."""
-    reads: dict[tuple, list[Pair]] = defaultdict(list)
-    for p in pairs:
-        if p.invoke.f == "read" and p.type == OK and ob.is_sc(p):
-            reads[(ob.region_of(p), p.invoke.key)].append(p)
+    reads = {g: [p for p, is_sc in zip(ps, sc) if is_sc]
+             for g, (ps, sc) in _ok_reads(pairs).items()}
     index = {g: (sorted(ps, key=lambda p: p.start), max(p.end - p.start for p in ps))
-             for g, ps in reads.items()}
+             for g, ps in reads.items() if ps}
     out = []
     for c in pairs:
         if c.invoke.f != "cas" or c.type != OK or not isinstance(c.invoke.value, list | tuple):
@@ -477,6 +475,35 @@ def _cas_straddle_anomalies(pairs: Sequence[Pair], observed: Mapping[tuple, dict
     return out
 
 
+def _ok_reads(pairs: Sequence[Pair]) -> dict[tuple, tuple[list[Pair], list[bool]]]:
+    """(region, key) -> its ok reads in invocation order, and whether each is SC: grouped
+    once per history for the order checks that walk them (both streams of
+    `older_than_seen_anomalies`, `_cas_straddle_anomalies`)."""
+    return ob.memo(pairs, "ok_reads_by_region_and_key", lambda: _group_ok_reads(pairs))
+
+
+def _group_ok_reads(pairs: Iterable[Pair]) -> dict[tuple, tuple[list[Pair], list[bool]]]:
+    # (`ob.region_of` and `ob.is_sc` inlined: this visits every operation of the history)
+    groups: dict[tuple, tuple[list[Pair], list[bool]]] = {}
+    for p in pairs:
+        inv = p.invoke
+        if inv.f != "read" or p.type != OK:
+            continue
+        c = p.complete
+        region = inv.region
+        if region is None:
+            region = c.region
+        consistent = inv.consistent
+        if consistent is None:
+            consistent = c.consistent
+        g = groups.get((region, inv.key))
+        if g is None:
+            g = groups[(region, inv.key)] = ([], [])
+        g[0].append(p)
+        g[1].append(consistent is not False)
+    return groups
+
+
 def older_than_seen_anomalies(pairs: Sequence[Pair], writes: Mapping[tuple, ob.WriteAttempts],
                               *, stream: str, margin_ns: int, expected: bool = False,
                               skip: set[int] = frozenset()) -> list[dict]:
@@ -486,14 +513,15 @@ def older_than_seen_anomalies(pairs: Sequence[Pair], writes: Mapping[tuple, ob.W
 
     (The real-time sweep of `ob.completed_before_each`, over arrays: it visits every read
     of the history, once per stream.)"""
-    groups = ob.reads_by_region_and_key(
-        p for p in pairs
-        if p.invoke.f == "read" and p.type == OK
-        and (stream == "sc" or not ob.is_sc(p)))
     out = []
     freeze = ob.freeze
     sc_stream = stream == "sc"
-    for (region, key), reads in groups.items():
+    for (region, key), (reads, sc) in _ok_reads(pairs).items():
+        if not sc_stream:  # the EC stream: its EC reads only
+            reads = [p for p, is_sc in zip(reads, sc) if not is_sc]
+            if not reads:
+                continue
+            sc = [False] * len(reads)
         floors: dict[Any, float] = {}
         n = len(reads)
         values = [freeze(p.complete.value) for p in reads]  # ok reads: completed
@@ -517,7 +545,7 @@ def older_than_seen_anomalies(pairs: Sequence[Pair], writes: Mapping[tuple, ob.W
             if best < 0:
                 continue
             p = reads[k]
-            if p.invoke.index in skip or ob.is_sc(p) != sc_stream:
+            if p.invoke.index in skip or sc[k] != sc_stream:
                 continue
             value = values[k]
             if value == values[best]:
