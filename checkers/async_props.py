@@ -62,14 +62,17 @@ class _Seen:
 def _observations(pairs: Sequence[Pair], stream: str) -> dict[tuple, dict[Any, _Seen]]:
     """(region, key) -> value -> _Seen, for the SC stream (SC reads and acknowledged
     writes, EC reads as evidence of the past) or the EC stream (EC reads)."""
-    return ob.memo(pairs, ("observations", stream), lambda: _observe(pairs, stream))
+    sc, ec = ob.memo(pairs, "observations", lambda: _observe(pairs))
+    return sc if stream == "sc" else ec
 
 
-def _observe(pairs: Iterable[Pair], stream: str) -> dict[tuple, dict[Any, _Seen]]:
+def _observe(pairs: Iterable[Pair]) -> tuple[dict[tuple, dict[Any, _Seen]],
+                                             dict[tuple, dict[Any, _Seen]]]:
+    """Both streams' observations, in one pass over the history."""
     # (`ob.is_sc`, `ob.region_of`, `ob.read_value` and `_Seen.add` / `add_end` inlined:
-    # this loop visits every operation of the history, twice)
-    groups: dict[tuple, dict[Any, _Seen]] = defaultdict(dict)
-    sc_stream = stream == "sc"
+    # this loop visits every operation of the history)
+    sc_groups: dict[tuple, dict[Any, _Seen]] = defaultdict(dict)
+    ec_groups: dict[tuple, dict[Any, _Seen]] = defaultdict(dict)
     freeze = ob.freeze
     for p in pairs:
         c = p.complete
@@ -77,17 +80,14 @@ def _observe(pairs: Iterable[Pair], stream: str) -> dict[tuple, dict[Any, _Seen]
             continue
         inv = p.invoke
         f = inv.f
-        only_end = False
+        ec_read = False
         if f == "read":
             consistent = inv.consistent
             if consistent is None:
                 consistent = c.consistent
-            if (consistent is not False) != sc_stream:
-                if not sc_stream:
-                    continue
-                only_end = True
+            ec_read = consistent is False
             values = (freeze(c.value),)
-        elif sc_stream and f in WRITE_FS:
+        elif f in WRITE_FS:
             values = (freeze(ob.written_value(p)),)
             if f == "cas" and isinstance(inv.value, list | tuple):
                 values += (freeze(inv.value[0]),)
@@ -96,28 +96,40 @@ def _observe(pairs: Iterable[Pair], stream: str) -> dict[tuple, dict[Any, _Seen]
         region = inv.region
         if region is None:
             region = c.region
-        g = groups[(region, inv.key)]
         start, end = inv.time, c.time
+        # the SC stream: an EC read is evidence only of the past (its end)
+        g = sc_groups[(region, inv.key)]
         for v in values:
             seen = g.get(v)
             if seen is None:
                 seen = g[v] = _Seen(v)
             if end < seen.end:
                 seen.end, seen.end_pair = end, p
-            if not only_end and start > seen.start:
+            if not ec_read and start > seen.start:
+                seen.start, seen.start_pair = start, p
+        if ec_read:  # the EC stream: EC reads
+            g = ec_groups[(region, inv.key)]
+            v = values[0]
+            seen = g.get(v)
+            if seen is None:
+                seen = g[v] = _Seen(v)
+            if end < seen.end:
+                seen.end, seen.end_pair = end, p
+            if start > seen.start:
                 seen.start, seen.start_pair = start, p
     deleted = ob.deleted_keys(pairs)
-    for (_, key), g in groups.items():
-        if key in deleted:
-            # A deleted item is absent again later: "no item" is a value held in several
-            # stretches, so it cannot stand in an order of unique values (issue 21); its
-            # reads are judged by the timing rules (provably_older) instead.
-            g.pop(None, None)
-            continue
-        initial = g.get(None)
-        if initial is not None:  # the item starts absent: "no item" was held from time 0
-            initial.end, initial.end_pair = NEG_INF, None
-    return groups
+    for groups in (sc_groups, ec_groups):
+        for (_, key), g in groups.items():
+            if key in deleted:
+                # A deleted item is absent again later: "no item" is a value held in
+                # several stretches, so it cannot stand in an order of unique values
+                # (issue 21); its reads are judged by the timing rules (provably_older).
+                g.pop(None, None)
+                continue
+            initial = g.get(None)
+            if initial is not None:  # the item starts absent: "no item" held from time 0
+                initial.end, initial.end_pair = NEG_INF, None
+    return sc_groups, ec_groups
 
 
 def _two_cycles(seen: Iterable[_Seen]) -> list[tuple[_Seen, _Seen]]:
