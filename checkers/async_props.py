@@ -606,13 +606,27 @@ def ryw_anomalies(pairs: Sequence[Pair], writes: Mapping[tuple, ob.WriteAttempts
     region before the read began."""
     newest = ob.index_newest_acked(pairs, by_region=True)
     out = []
+    freeze = ob.freeze
     for p in pairs:
-        if p.invoke.f != "read" or p.type != OK or not ob.is_sc(p) or p.invoke.index in skip:
+        # (`ob.is_sc`, `ob.region_of` and `ob.read_value` inlined: this visits every
+        # operation of the history; an ok read has its completion)
+        inv = p.invoke
+        if inv.f != "read" or p.type != OK or inv.index in skip:
             continue
-        key, region = p.invoke.key, ob.region_of(p)
+        c = p.complete
+        consistent = inv.consistent
+        if consistent is None:
+            consistent = c.consistent
+        if consistent is False:
+            continue
+        key, region = inv.key, inv.region
+        if region is None:
+            region = c.region
         idx = newest.get((key, region))
         newer = idx.before(p.start) if idx else None
-        value = ob.freeze(ob.read_value(p))
+        if newer is None:  # no write acknowledged there before: nothing to be older than
+            continue
+        value = freeze(c.value)
         if not provably_older(value, key, newer, writes, margin_ns):
             continue
         why = "" if value is None else (
