@@ -62,14 +62,17 @@ class _Seen:
 def _observations(pairs: Sequence[Pair], stream: str) -> dict[tuple, dict[Any, _Seen]]:
     """(region, key) -> value -> _Seen, for the SC stream (SC reads and acknowledged
     writes, EC reads as evidence of the past) or the EC stream (EC reads)."""
-    return ob.memo(pairs, ("observations", stream), lambda: _observe(pairs, stream))
+    sc, ec = ob.memo(pairs, "observations", lambda: _observe(pairs))
+    return sc if stream == "sc" else ec
 
 
-def _observe(pairs: Iterable[Pair], stream: str) -> dict[tuple, dict[Any, _Seen]]:
+def _observe(pairs: Iterable[Pair]) -> tuple[dict[tuple, dict[Any, _Seen]],
+                                             dict[tuple, dict[Any, _Seen]]]:
+    """Both streams' observations, in one pass over the history."""
     # (`ob.is_sc`, `ob.region_of`, `ob.read_value` and `_Seen.add` / `add_end` inlined:
-    # this loop visits every operation of the history, twice)
-    groups: dict[tuple, dict[Any, _Seen]] = defaultdict(dict)
-    sc_stream = stream == "sc"
+    # this loop visits every operation of the history)
+    sc_groups: dict[tuple, dict[Any, _Seen]] = defaultdict(dict)
+    ec_groups: dict[tuple, dict[Any, _Seen]] = defaultdict(dict)
     freeze = ob.freeze
     for p in pairs:
         c = p.complete
@@ -77,17 +80,14 @@ def _observe(pairs: Iterable[Pair], stream: str) -> dict[tuple, dict[Any, _Seen]
             continue
         inv = p.invoke
         f = inv.f
-        only_end = False
+        ec_read = False
         if f == "read":
             consistent = inv.consistent
             if consistent is None:
                 consistent = c.consistent
-            if (consistent is not False) != sc_stream:
-                if not sc_stream:
-                    continue
-                only_end = True
+            ec_read = consistent is False
             values = (freeze(c.value),)
-        elif sc_stream and f in WRITE_FS:
+        elif f in WRITE_FS:
             values = (freeze(ob.written_value(p)),)
             if f == "cas" and isinstance(inv.value, list | tuple):
                 values += (freeze(inv.value[0]),)
@@ -96,28 +96,40 @@ def _observe(pairs: Iterable[Pair], stream: str) -> dict[tuple, dict[Any, _Seen]
         region = inv.region
         if region is None:
             region = c.region
-        g = groups[(region, inv.key)]
         start, end = inv.time, c.time
+        # the SC stream: an EC read is evidence only of the past (its end)
+        g = sc_groups[(region, inv.key)]
         for v in values:
             seen = g.get(v)
             if seen is None:
                 seen = g[v] = _Seen(v)
             if end < seen.end:
                 seen.end, seen.end_pair = end, p
-            if not only_end and start > seen.start:
+            if not ec_read and start > seen.start:
+                seen.start, seen.start_pair = start, p
+        if ec_read:  # the EC stream: EC reads
+            g = ec_groups[(region, inv.key)]
+            v = values[0]
+            seen = g.get(v)
+            if seen is None:
+                seen = g[v] = _Seen(v)
+            if end < seen.end:
+                seen.end, seen.end_pair = end, p
+            if start > seen.start:
                 seen.start, seen.start_pair = start, p
     deleted = ob.deleted_keys(pairs)
-    for (_, key), g in groups.items():
-        if key in deleted:
-            # A deleted item is absent again later: "no item" is a value held in several
-            # stretches, so it cannot stand in an order of unique values (issue 21); its
-            # reads are judged by the timing rules (provably_older) instead.
-            g.pop(None, None)
-            continue
-        initial = g.get(None)
-        if initial is not None:  # the item starts absent: "no item" was held from time 0
-            initial.end, initial.end_pair = NEG_INF, None
-    return groups
+    for groups in (sc_groups, ec_groups):
+        for (_, key), g in groups.items():
+            if key in deleted:
+                # A deleted item is absent again later: "no item" is a value held in
+                # several stretches, so it cannot stand in an order of unique values
+                # (issue 21); its reads are judged by the timing rules (provably_older).
+                g.pop(None, None)
+                continue
+            initial = g.get(None)
+            if initial is not None:  # the item starts absent: "no item" held from time 0
+                initial.end, initial.end_pair = NEG_INF, None
+    return sc_groups, ec_groups
 
 
 def _two_cycles(seen: Iterable[_Seen]) -> list[tuple[_Seen, _Seen]]:
@@ -439,12 +451,10 @@ def _cas_straddle_anomalies(pairs: Sequence[Pair], observed: Mapping[tuple, dict
     new; if after, R held v before old, so old newer than v. When every write of v ended
     before the cas began (v older than new) and old was seen in R before the read began
     (old before v), neither order works (A01, A05)."""
-    reads: dict[tuple, list[Pair]] = defaultdict(list)
-    for p in pairs:
-        if p.invoke.f == "read" and p.type == OK and ob.is_sc(p):
-            reads[(ob.region_of(p), p.invoke.key)].append(p)
+    reads = {g: [p for p, is_sc in zip(ps, sc) if is_sc]
+             for g, (ps, sc) in _ok_reads(pairs).items()}
     index = {g: (sorted(ps, key=lambda p: p.start), max(p.end - p.start for p in ps))
-             for g, ps in reads.items()}
+             for g, ps in reads.items() if ps}
     out = []
     for c in pairs:
         if c.invoke.f != "cas" or c.type != OK or not isinstance(c.invoke.value, list | tuple):
@@ -477,6 +487,35 @@ def _cas_straddle_anomalies(pairs: Sequence[Pair], observed: Mapping[tuple, dict
     return out
 
 
+def _ok_reads(pairs: Sequence[Pair]) -> dict[tuple, tuple[list[Pair], list[bool]]]:
+    """(region, key) -> its ok reads in invocation order, and whether each is SC: grouped
+    once per history for the order checks that walk them (both streams of
+    `older_than_seen_anomalies`, `_cas_straddle_anomalies`)."""
+    return ob.memo(pairs, "ok_reads_by_region_and_key", lambda: _group_ok_reads(pairs))
+
+
+def _group_ok_reads(pairs: Iterable[Pair]) -> dict[tuple, tuple[list[Pair], list[bool]]]:
+    # (`ob.region_of` and `ob.is_sc` inlined: this visits every operation of the history)
+    groups: dict[tuple, tuple[list[Pair], list[bool]]] = {}
+    for p in pairs:
+        inv = p.invoke
+        if inv.f != "read" or p.type != OK:
+            continue
+        c = p.complete
+        region = inv.region
+        if region is None:
+            region = c.region
+        consistent = inv.consistent
+        if consistent is None:
+            consistent = c.consistent
+        g = groups.get((region, inv.key))
+        if g is None:
+            g = groups[(region, inv.key)] = ([], [])
+        g[0].append(p)
+        g[1].append(consistent is not False)
+    return groups
+
+
 def older_than_seen_anomalies(pairs: Sequence[Pair], writes: Mapping[tuple, ob.WriteAttempts],
                               *, stream: str, margin_ns: int, expected: bool = False,
                               skip: set[int] = frozenset()) -> list[dict]:
@@ -486,14 +525,15 @@ def older_than_seen_anomalies(pairs: Sequence[Pair], writes: Mapping[tuple, ob.W
 
     (The real-time sweep of `ob.completed_before_each`, over arrays: it visits every read
     of the history, once per stream.)"""
-    groups = ob.reads_by_region_and_key(
-        p for p in pairs
-        if p.invoke.f == "read" and p.type == OK
-        and (stream == "sc" or not ob.is_sc(p)))
     out = []
     freeze = ob.freeze
     sc_stream = stream == "sc"
-    for (region, key), reads in groups.items():
+    for (region, key), (reads, sc) in _ok_reads(pairs).items():
+        if not sc_stream:  # the EC stream: its EC reads only
+            reads = [p for p, is_sc in zip(reads, sc) if not is_sc]
+            if not reads:
+                continue
+            sc = [False] * len(reads)
         floors: dict[Any, float] = {}
         n = len(reads)
         values = [freeze(p.complete.value) for p in reads]  # ok reads: completed
@@ -517,7 +557,7 @@ def older_than_seen_anomalies(pairs: Sequence[Pair], writes: Mapping[tuple, ob.W
             if best < 0:
                 continue
             p = reads[k]
-            if p.invoke.index in skip or ob.is_sc(p) != sc_stream:
+            if p.invoke.index in skip or sc[k] != sc_stream:
                 continue
             value = values[k]
             if value == values[best]:
@@ -566,13 +606,27 @@ def ryw_anomalies(pairs: Sequence[Pair], writes: Mapping[tuple, ob.WriteAttempts
     region before the read began."""
     newest = ob.index_newest_acked(pairs, by_region=True)
     out = []
+    freeze = ob.freeze
     for p in pairs:
-        if p.invoke.f != "read" or p.type != OK or not ob.is_sc(p) or p.invoke.index in skip:
+        # (`ob.is_sc`, `ob.region_of` and `ob.read_value` inlined: this visits every
+        # operation of the history; an ok read has its completion)
+        inv = p.invoke
+        if inv.f != "read" or p.type != OK or inv.index in skip:
             continue
-        key, region = p.invoke.key, ob.region_of(p)
+        c = p.complete
+        consistent = inv.consistent
+        if consistent is None:
+            consistent = c.consistent
+        if consistent is False:
+            continue
+        key, region = inv.key, inv.region
+        if region is None:
+            region = c.region
         idx = newest.get((key, region))
         newer = idx.before(p.start) if idx else None
-        value = ob.freeze(ob.read_value(p))
+        if newer is None:  # no write acknowledged there before: nothing to be older than
+            continue
+        value = freeze(c.value)
         if not provably_older(value, key, newer, writes, margin_ns):
             continue
         why = "" if value is None else (

@@ -115,6 +115,25 @@ class Read:
     value: Any
 
 
+def _fast_init(cls, fields: Sequence[str]):
+    """`cls(*fields)` for a frozen slotted dataclass without its generated `__init__`
+    (one `object.__setattr__` per field): the slots' own setters, as `results.history`
+    makes its pairs. `key_ops` makes one per operation of a million-operation history."""
+    new = object.__new__
+    setters = tuple(cls.__dict__[n].__set__ for n in fields)
+
+    def make(*values):
+        obj = new(cls)
+        for set_, v in zip(setters, values):
+            set_(obj, v)
+        return obj
+    return make
+
+
+_new_read = _fast_init(Read, ("index", "region", "start", "end", "sc", "final", "value"))
+_new_write = _fast_init(Write, ("index", "region", "start", "end", "ok", "value", "old"))
+
+
 @dataclass(slots=True)
 class Outcome:
     """`explained` True (an execution exists), False (none does), None (unknown)."""
@@ -521,13 +540,24 @@ def key_ops(pairs: Iterable) -> tuple[dict[Any, list[Write]], dict[Any, list[Rea
     writes: dict[Any, list[Write]] = defaultdict(list)
     reads: dict[Any, list[Read]] = defaultdict(list)
     bad: dict[Any, str] = {}
+    freeze = ob.freeze
     for p in pairs:
-        f, key = p.invoke.f, p.invoke.key
+        inv = p.invoke
+        f, key = inv.f, inv.key
         if f == "read":
             if p.type == OK:
-                reads[key].append(Read(p.invoke.index, ob.region_of(p), p.start, p.end,
-                                       ob.is_sc(p), ob.is_final(p),
-                                       ob.freeze(ob.read_value(p))))
+                # (`ob.region_of`, `ob.is_sc`, `ob.is_final` and `ob.read_value` inlined:
+                # this visits every read of the history; an ok read has its completion)
+                c = p.complete
+                region = inv.region
+                if region is None:
+                    region = c.region
+                consistent = inv.consistent
+                if consistent is None:
+                    consistent = c.consistent
+                final = bool(inv.extra.get("final")) or bool(c.extra.get("final"))
+                reads[key].append(_new_read(inv.index, region, p.start, p.end,
+                                            consistent is not False, final, freeze(c.value)))
         elif f in ob.WRITE_FS:
             if p.type == FAIL:
                 continue
@@ -551,8 +581,8 @@ def key_ops(pairs: Iterable) -> tuple[dict[Any, list[Write]], dict[Any, list[Rea
                 new = Tombstone(p.invoke.index)
                 if ob.maybe_noop_delete(p):
                     ok, end = False, INF
-            writes[key].append(Write(p.invoke.index, ob.region_of(p), p.start, end,
-                                     ok, new, old))
+            writes[key].append(_new_write(p.invoke.index, ob.region_of(p), p.start, end,
+                                          ok, new, old))
     for key in [k for k, ws in writes.items() if any(isinstance(w.value, Tombstone)
                                                      for w in ws)]:
         # a read of no item names no one version when the key was deleted: any delete's
