@@ -26,7 +26,7 @@ from collections import defaultdict
 from typing import Any, Iterable, Mapping, Sequence
 
 from checkers import counter as counter_checks
-from checkers.set_reads import collector_paused
+from checkers.core import collector_paused
 from checkers import observe as ob
 from checkers import set as set_checks
 

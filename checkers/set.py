@@ -24,7 +24,8 @@ from typing import Any, Iterable, Sequence
 
 from checkers import observe as ob
 from checkers.observe import Pair
-from checkers.set_reads import SetReads, collector_paused, elements, set_reads
+from checkers.core import collector_paused
+from checkers.set_reads import SetReads, elements, set_reads
 from results.history import FAIL, INFO, OK
 
 

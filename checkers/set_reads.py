@@ -17,9 +17,7 @@ when a test fails (an anomaly to explain).
 
 from __future__ import annotations
 
-import gc
-from contextlib import contextmanager
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Iterable, Sequence
 
 from checkers import observe as ob
 from checkers.observe import Pair
@@ -147,18 +145,3 @@ class SetReads:
 def set_reads(pairs: Sequence[Pair]) -> SetReads:
     """The index of `pairs`' reads, built once per history (`observe.memo`)."""
     return ob.memo(pairs, "set_reads", lambda: SetReads(pairs))
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """The cyclic garbage collector off while a set check runs: the checks make no
-    reference cycles, and at 1M operations its passes over the history's heap took about
-    a quarter of the judging time (issue 23; the reader and the linearizability and Elle
-    checks do the same)."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()

@@ -10,11 +10,10 @@ Verdict lines, JSON objects and exit statuses are the other models' (`suite.chec
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import time
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Sequence
 
+from checkers.core import collector_paused
 from checkers.elle import check as elle_check
 from checkers.elle import models, txn
 from results.formats import LONG, read_text, value_text
@@ -207,20 +206,6 @@ def check_files(files: Sequence[str], *, fmt: str, model: str,
         verdicts.append(v)
         emit(v)
     return verdicts
-
-
-@contextlib.contextmanager
-def collector_paused() -> Iterator[None]:
-    """The cyclic collector off (restored after): a million-transaction check makes tens
-    of millions of small objects in no reference cycle, and each of the collector's full
-    passes over them costs seconds and frees nothing."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def transactional_result(path: str, fmt: str, model: str, cms: list | None,

@@ -221,7 +221,7 @@ def test_collector_paused_during_a_set_check_and_restored():
     it as they found it, on an error too."""
     import gc
 
-    from checkers.set_reads import collector_paused
+    from checkers.core import collector_paused
     assert gc.isenabled()
     seen = []
     with collector_paused():
