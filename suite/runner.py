@@ -17,7 +17,9 @@ with an unknown outcome may still take effect, so that process can never be reus
 Phases: the main phase runs until its generator is exhausted, the time limit passes, or
 `stop` is set (Ctrl-C / SIGTERM); then nothing new starts, and what is in flight completes
 or times out into `info` (at a time limit, within `LIMIT_GRACE_S`: "time-limit"). The final phase follows (heal every fault, wait for quiescence,
-final reads marked `final: true`); it stops early only if `abort` is set (a second
+final reads marked `final: true`; a nemesis operation cut off in the main phase is
+first let finish, up to the nemesis timeout, so no fault lands after the heal); it stops
+early only if `abort` is set (a second
 signal), in which case in-flight operations are recorded `info` ("interrupted") at once.
 `give_up` (set by the caller when the target is gone) ends the main phase like `stop` and
 skips the final phase: there is nothing left to heal or read. `halt` (set by the caller
@@ -181,6 +183,9 @@ class _Worker:
     def join(self, timeout: float) -> None:
         self._t.join(timeout)
 
+    def alive(self) -> bool:
+        return self._t.is_alive()
+
 
 @dataclass
 class _InFlight:
@@ -238,6 +243,7 @@ class Runner:
         self.ctx = Context.initial(concurrency, nemesis=nemesis is not None)
         self.workers: dict[Any, _Worker] = {}
         self.in_flight: dict[Any, _InFlight] = {}
+        self.cut_nemesis: list[_Worker] = []  # nemesis workers abandoned mid-operation
         self.outcome = RunOutcome()
 
     # --- time and recording -------------------------------------------------------------
@@ -276,6 +282,27 @@ class Runner:
         if w is not None:
             w.abandoned = True
             w.stop()
+            if thread == NEMESIS:
+                self.cut_nemesis.append(w)
+
+    def _await_cut_nemesis(self) -> None:
+        """Before the final phase heals: let every nemesis operation cut off (at the time
+        limit, or timed out) finish, up to the nemesis timeout, so no fault it was still
+        injecting lands after the heal and stays in force during the final reads."""
+        deadline = time.monotonic() + self.nemesis_timeout_ns / 1e9
+        for w in self.cut_nemesis:
+            if w.alive():
+                self.log("waiting for a nemesis operation cut off in the main phase to "
+                         "end before healing")
+                while w.alive() and not self.abort_event.is_set() \
+                        and time.monotonic() < deadline:
+                    w.join(min(0.1, max(0.0, deadline - time.monotonic())))
+            if w.alive():
+                error = ("a nemesis operation cut off in the main phase was still running "
+                         "when the final phase began: a fault it injects may outlive the heal")
+                self.outcome.errors.append(error)
+                self.log(error)
+        self.cut_nemesis = [w for w in self.cut_nemesis if w.alive()]
 
     # --- the interpreter ----------------------------------------------------------------
 
@@ -454,6 +481,7 @@ class Runner:
             else:
                 self.log(f"main phase over at {self.now() / 1e9:.1f}s ({why}); final phase: "
                          "heal every fault, wait for quiescence, final reads")
+                self._await_cut_nemesis()
                 final_marked = gen.map_ops(mark_final, final)
                 self.interpret(final_marked, stop=self.abort_event)
                 self.log(f"final phase over at {self.now() / 1e9:.1f}s")

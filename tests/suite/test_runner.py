@@ -282,3 +282,48 @@ def test_a_client_that_cannot_open_fails_the_operation(tmp_path):
     assert [(op.type, op.process) for op in ops] == [("invoke", 0), ("fail", 0)]
     assert ops[1].error == "client-open: ConnectionRefusedError: endpoint down"
     assert any("endpoint down" in m for m in logs)
+
+
+class LateFaultNemesis(FakeNemesis):
+    """An isolate that takes effect only after the time limit cut it off (a slow fault
+    injection), and a heal that clears whatever is in force."""
+
+    def __init__(self, takes_s):
+        super().__init__()
+        self.takes_s = takes_s
+        self.in_force = False
+
+    def invoke(self, test, op):
+        self.ops.append(op["f"])
+        if op["f"] == "isolate":
+            time.sleep(self.takes_s)
+            self.in_force = True
+        elif op["f"] == "heal":
+            self.in_force = False
+        return {"type": "ok"}
+
+
+def test_a_fault_cut_off_at_the_time_limit_lands_before_the_heal(tmp_path):
+    # The isolate outlives the time limit's grace (LIMIT_GRACE_S = 1 s): it is recorded
+    # info ("time-limit") and abandoned, but the final phase heals only once it has ended,
+    # so no fault outlives the heal into the final reads.
+    nem = LateFaultNemesis(takes_s=1.6)
+    runner, writer, _ = make_runner(tmp_path, nemesis=nem, nemesis_timeout_s=10)
+    outcome = runner.run(g.nemesis([{"f": "isolate"}]), g.nemesis({"f": "heal"}),
+                         time_limit_s=0.1)
+    ops = finish(writer)
+    time.sleep(1.0)  # past the isolate's end even had it been left running
+    assert [(op.type, op.f, op.error) for op in ops] == [
+        ("invoke", "isolate", None), ("info", "isolate", "time-limit"),
+        ("invoke", "heal", None), ("ok", "heal", None)]
+    assert nem.ops == ["isolate", "heal"] and not nem.in_force
+    assert outcome.errors == []
+
+
+def test_a_cut_off_fault_still_running_at_the_nemesis_timeout_is_said(tmp_path):
+    nem = LateFaultNemesis(takes_s=3.0)
+    runner, writer, _ = make_runner(tmp_path, nemesis=nem, nemesis_timeout_s=1.2)
+    outcome = runner.run(g.nemesis([{"f": "isolate"}]), g.nemesis({"f": "heal"}),
+                         time_limit_s=0.1)
+    finish(writer)
+    assert len(outcome.errors) == 1 and "may outlive the heal" in outcome.errors[0]
