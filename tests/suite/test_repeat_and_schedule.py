@@ -102,9 +102,16 @@ def test_a_runs_own_schedule_replays_its_faults_against_the_emulator(tmp_path):
         "--seed", "21", "--store", str(tmp_path)])
     assert r.exit_code == 0, r.output
     replay_dir = (tmp_path / "latest").resolve()
-    replayed = schedule_of(read_jsonl(replay_dir / "history.jsonl"), 2.5)
-    assert [(e["f"], e["value"]) for e in replayed] == [(e["f"], e["value"]) for e in recorded]
+    # The replay runs every recorded fault in order, each near its time. A fault the first
+    # run invoked just before the 2.5 s limit may come after the replay's limit on a
+    # loaded machine (then the final heal stands in for it): those of the last second are
+    # compared as a prefix of what the replay did, main phase and final heal together.
+    replayed = schedule_of(read_jsonl(replay_dir / "history.jsonl"))
+    settled = [e for e in recorded if e["at"] < 2.5 - 1.0]
+    assert len(settled) >= 2, recorded
+    assert [(e["f"], e["value"]) for e in replayed[:len(settled)]] == \
+        [(e["f"], e["value"]) for e in settled]
     # each fault at its time (the interpreter's poll and a loaded machine: some slack)
-    assert all(abs(a["at"] - b["at"]) < 1.0 for a, b in zip(replayed, recorded))
+    assert all(abs(a["at"] - b["at"]) < 1.0 for a, b in zip(replayed, settled))
     test_json = json.loads((replay_dir / "test.json").read_text())
     assert test_json["nemesis"] == [] and len(test_json["nemesis_schedule"]) == len(recorded)
