@@ -7,7 +7,7 @@ checkout), so a baseline checkout prints beside this one (`git archive BASE | ta
 /tmp/base`, then `--code /tmp/base,.`):
 
     python bench/bench_startup.py [--code /tmp/base,.] [--repeat 5] [--run-seconds 2]
-                                  [--importtime] [--realtime]
+                                  [--run-repeat 5] [--importtime] [--realtime]
 
 For the run (`gtcheck run --time-limit 2 --final-wait 0 --seed 3`) it prints where each
 second goes: the child runs under a launcher that first imports what a run imports (the
@@ -16,7 +16,9 @@ runner, the report, the plots) to time each one, wall and CPU of the process: in
 start, imports, set-up, emulator start, endpoint clients, table creation, warm-up (client
 threads), main phase, final phase (heal, final reads), item versions, table deletion,
 checking, report, waiting for the plot child, exit. What no stage accounts for is shown
-as a gap. `--importtime` also prints, per `--help`, its five most expensive imports
+as a gap. With `--run-repeat N` (default 1) the run is made N times per checkout and
+each stage's figures are the median of the N (the wall times of all N are listed
+too). `--importtime` also prints, per `--help`, its five most expensive imports
 (`python -X importtime`). Goals (issue 23 item 3): every `--help` at most 0.1 s; a 2 s run
 at most 3 s wall. The machine is shared: the load average is printed with the figures,
 and `--realtime` runs every measured child under `chrt -r 10` (round-robin real-time
@@ -177,10 +179,32 @@ def phased_run(code: Path, seconds: float, prefix: list[str]) -> dict:
             "parent_cpu_s": d["cpu"], "rows": rows}
 
 
+def median_run(runs: list[dict]) -> dict:
+    """One run's figures from several: each total and each stage's start, wall and CPU
+    the median over the runs (stages matched by label and order); `walls` lists them."""
+    def med(values):
+        values = [v for v in values if v is not None]
+        return statistics.median(values) if values else None
+
+    labels = [r["rows"] for r in runs]
+    rows = []
+    for i, (label, *_rest) in enumerate(labels[0]):
+        same = [rs[i] for rs in labels if i < len(rs) and rs[i][0] == label]
+        rows.append((label, med([x[1] for x in same]), med([x[2] for x in same]),
+                     med([x[3] for x in same])))
+    return {"wall_s": med([r["wall_s"] for r in runs]),
+            "cpu_s": med([r["cpu_s"] for r in runs]),
+            "parent_cpu_s": med([r["parent_cpu_s"] for r in runs]),
+            "rows": rows, "walls": [r["wall_s"] for r in runs]}
+
+
 def print_phases(name: str, r: dict, seconds: float) -> None:
+    walls = r.get("walls") or [r["wall_s"]]
     print(f"\n{name}: gtcheck run --time-limit {seconds:g} --final-wait 0 --seed 3: wall "
           f"{r['wall_s']:.2f} s, CPU {r['cpu_s']:.2f} s (this process "
-          f"{r['parent_cpu_s']:.2f}, the rest its plot child)")
+          f"{r['parent_cpu_s']:.2f}, the rest its plot child)"
+          + (f"; median of {len(walls)} runs, walls "
+             + ", ".join(f"{w:.2f}" for w in walls) + " s" if len(walls) > 1 else ""))
     print(f"  {'at s':>6} {'wall s':>7} {'CPU s':>6}  stage")
     nested = ("emulator start",)  # inside the target set-up
     covered = 0.0  # the end of the last top-level stage: what lies between is a gap
@@ -197,8 +221,11 @@ def print_phases(name: str, r: dict, seconds: float) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--code", default=".", help="comma-separated checkouts to measure")
-    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--repeat", type=int, default=5,
+                    help="runs of each --help (median); 0: no --help figures")
     ap.add_argument("--run-seconds", type=float, default=2.0)
+    ap.add_argument("--run-repeat", type=int, default=1,
+                    help="runs per checkout; the figures are their medians")
     ap.add_argument("--importtime", action="store_true",
                     help="also the five most expensive imports of every --help")
     ap.add_argument("--realtime", action="store_true",
@@ -213,13 +240,14 @@ def main() -> None:
             check=True, stdout=subprocess.DEVNULL)
     print(f"load average {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f}"
           + ("; children under chrt -r 10" if a.realtime else ""))
-    results = {c: helps(c, a.repeat, prefix) for c in codes}
-    width = max(len(k) for k in results[codes[0]])
-    print(f"{'median of %d: wall s / CPU s' % a.repeat:<{width + 10}}"
-          + "".join(f"{c.name:>20}" for c in codes))
-    for k in results[codes[0]]:
-        print(f"gtcheck {k:<{width + 2}}" + "".join(
-            f"{results[c][k][0]:>11.3f} /{results[c][k][1]:>6.3f}" for c in codes))
+    width = max(len(" ".join(h)) for h in HELPS)
+    if a.repeat > 0:  # --repeat 0: the run only
+        results = {c: helps(c, a.repeat, prefix) for c in codes}
+        print(f"{'median of %d: wall s / CPU s' % a.repeat:<{width + 10}}"
+              + "".join(f"{c.name:>20}" for c in codes))
+        for k in results[codes[0]]:
+            print(f"gtcheck {k:<{width + 2}}" + "".join(
+                f"{results[c][k][0]:>11.3f} /{results[c][k][1]:>6.3f}" for c in codes))
     if a.importtime:
         for c in codes:
             print(f"\n{c.name}: the five most expensive imports of each --help "
@@ -228,7 +256,8 @@ def main() -> None:
                 tops = ", ".join(f"{n} {ms:.1f}" for n, ms in top_imports(c, args))
                 print(f"  gtcheck {' '.join(args):<{width}}  {tops}")
     for c in codes:
-        print_phases(c.name, phased_run(c, a.run_seconds, prefix), a.run_seconds)
+        runs = [phased_run(c, a.run_seconds, prefix) for _ in range(max(1, a.run_repeat))]
+        print_phases(c.name, median_run(runs) if len(runs) > 1 else runs[0], a.run_seconds)
     print(f"\nload average {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f}")
 
 

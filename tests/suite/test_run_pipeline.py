@@ -212,21 +212,30 @@ def test_with_no_other_handler_run_log_records_still_reach_stderr(tmp_path, caps
 
 def test_the_complete_history_is_handed_on_before_it_is_judged(tmp_path, monkeypatch):
     """`on_history` (the plots of `gtcheck run` are drawn meanwhile) sees the history
-    file complete and closed, once, before any checker runs; never after a failed
-    set-up."""
-    handed, judged = [], []
+    file complete and closed, once, as soon as the runner is done: before the item
+    versions are collected, the table deleted, the target torn down or any checker run
+    (issue 23: the plots are drawn while those go on); never after a failed set-up."""
+    handed, judged, stages = [], [], []
     real_judge = core.judge
 
     def judge(*a, **k):
         judged.append(len(handed))
         return real_judge(*a, **k)
     monkeypatch.setattr(core, "judge", judge)
+    for stage in ("versions", "delete_table", "teardown"):
+        real = getattr(runner_fakes.FakeTarget, stage)
+
+        def timed(self, *a, real=real, stage=stage):
+            stages.append((stage, len(handed)))
+            return real(self, *a)
+        monkeypatch.setattr(runner_fakes.FakeTarget, stage, timed)
 
     def on_history(path):
         handed.append((path, len(read_jsonl(path / "history.jsonl"))))
     result = core.run_test(short_test(), store=Store(tmp_path), on_history=on_history)
     assert handed == [(result.run_dir.path, result.results["run"]["records"])]
     assert judged == [1]  # judged after it was handed on
+    assert stages == [("versions", 1), ("delete_table", 1), ("teardown", 1)]
 
     class Broken(runner_fakes.FakeTarget):
         def setup(self, test):
