@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -160,21 +161,31 @@ def phased_run(code: Path, seconds: float, prefix: list[str]) -> dict:
         launcher.write_text(PHASED)
         env = {**os.environ, "PYTHONPATH": str(code), "GTCHECK_PHASES": f"{tmp}/phases.json"}
         t0 = time.monotonic()
-        proc = subprocess.Popen([*prefix, sys.executable, str(launcher), "run",
-                                 "--time-limit", str(seconds), "--final-wait", "0",
-                                 "--seed", "3", "--store", f"{tmp}/store"], env=env, cwd=code,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        _, status, usage = os.wait4(proc.pid, 0)
-        t1 = time.monotonic()
-        err = proc.stderr.read().decode(errors="replace")
-        proc.stderr.close()
+        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as errf:
+            proc = subprocess.Popen([*prefix, sys.executable, str(launcher), "run",
+                                     "--time-limit", str(seconds), "--final-wait", "0",
+                                     "--seed", "3", "--store", f"{tmp}/store"], env=env,
+                                    cwd=code, stdout=out, stderr=errf)
+            _, status, usage = os.wait4(proc.pid, 0)
+            t1 = time.monotonic()
+            errf.seek(0)
+            out.seek(0)
+            err = errf.read().decode(errors="replace")
+            said = out.read().decode(errors="replace")
         if os.waitstatus_to_exitcode(status) not in (0, 1, 2):
             raise SystemExit(f"{code}: gtcheck run failed: {err[-2000:]}")
         d = json.loads(Path(f"{tmp}/phases.json").read_text())
+        # A run that did not wait for its plots says which process draws them: wait for
+        # it here (its files are part of the run), and say when they were written.
+        drawn = re.search(r"being drawn by process (\d+)", said)
+        t_plots = wait_gone(int(drawn.group(1))) if drawn else None
     rows = [("interpreter start", 0.0, d["start"] - t0, None)]
     rows += [(label, a - t0, b - a, cpu) for label, a, b, cpu in
              sorted(d["spans"], key=lambda s: (s[1], -s[2]))]
     rows.append(("exit", d["end"] - t0, t1 - d["end"], None))
+    if t_plots is not None:
+        rows.append(("(after the exit) the plot child still drawing", t1 - t0,
+                     t_plots - t1, None))
     return {"wall_s": t1 - t0, "cpu_s": usage.ru_utime + usage.ru_stime,
             "parent_cpu_s": d["cpu"], "rows": rows}
 
@@ -196,6 +207,21 @@ def median_run(runs: list[dict]) -> dict:
             "cpu_s": med([r["cpu_s"] for r in runs]),
             "parent_cpu_s": med([r["parent_cpu_s"] for r in runs]),
             "rows": rows, "walls": [r["wall_s"] for r in runs]}
+
+
+def wait_gone(pid: int, limit_s: float = 30.0) -> float:
+    """Poll until process `pid` (not our child: the run's, left drawing) has exited; the
+    monotonic time it was seen gone."""
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (FileNotFoundError, ProcessLookupError):
+            break
+        if state in ("Z", "X"):  # exited; whoever adopted it has not reaped it yet
+            break
+        time.sleep(0.005)
+    return time.monotonic()
 
 
 def print_phases(name: str, r: dict, seconds: float) -> None:

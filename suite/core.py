@@ -491,7 +491,7 @@ def _run(test: Test, run_dir: RunDir, prepared: _Prepared, *,
             errors.append(f"{what}: {describe_exception(e)}")
             log(f"{what} failed: {describe_exception(e)}")
 
-    writer = HistoryWriter(run_dir.history)
+    writer = HistoryWriter(run_dir.history, sync=run_dir.sync)
     target, entry, package = prepared.target, prepared.entry, prepared.package
     workload = None
     nemesis = None

@@ -70,6 +70,24 @@ def test_checker_results_decide_the_exit_code(tmp_path, monkeypatch):
     assert results["checkers"]["stats"]["valid"] is True
 
 
+def test_run_makes_its_records_durable_before_it_returns(tmp_path, monkeypatch):
+    # issue 23: the records are fsynced by a background thread (results/durable.py),
+    # all of them before the command returns; results.json is made again by analyze
+    from pathlib import Path
+
+    from results import durable
+    synced = []
+    monkeypatch.setattr(durable, "fsync_path", lambda p: synced.append(Path(p).name))
+    r = CliRunner().invoke(main, ["run", "--target", "fake", "--workload", "fake-register",
+                                  "--time-limit", "0.2", "--final-wait", "0",
+                                  "--seed", "12", "--store", str(tmp_path)])
+    assert r.exit_code in (0, 1, 2), r.output
+    assert sorted(synced) == ["history.jsonl", "test.json", "versions.json"]
+    plots = [x for x in r.output.splitlines() if x.startswith("plots: ")]
+    run_dir = (tmp_path / "latest").resolve()
+    assert len(plots) == 1 and str(run_dir / "latency.png") in plots[0], r.output
+
+
 def test_analyze_rejudges_a_stored_run(tmp_path):
     first = core.run_test(short_test(workload="fake-register"), store=Store(tmp_path))
     # Change the workload's checker set, then analyze the same history again.
