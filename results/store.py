@@ -105,7 +105,7 @@ class RunDir:
     before it returns."""
 
     path: Path
-    sync: Callable[[Path], None] | None = field(default=None, compare=False, repr=False)
+    sync: Any = field(default=None, compare=False, repr=False)  # a BackgroundSync
 
     @property
     def test_json(self) -> Path:
@@ -132,7 +132,9 @@ class RunDir:
         return run_file(self.path, RUN_LOG)
 
     def write_test(self, test: dict) -> None:
-        write_json(self.test_json, test, sync=self.sync)
+        # written as the run starts: with a background sync, fsynced with the history at
+        # its end (results.durable.BackgroundSync.defer)
+        write_json(self.test_json, test, sync=None if self.sync is None else self.sync.defer)
 
     def read_test(self) -> dict:
         d = read_json(self.test_json)
@@ -172,8 +174,7 @@ def open_run_dir(path: str | os.PathLike) -> RunDir:
 class Store:
     """The root of the run store (default `store/` in the working directory)."""
 
-    def __init__(self, root: str | os.PathLike = "store", *,
-                 sync: Callable[[Path], None] | None = None):
+    def __init__(self, root: str | os.PathLike = "store", *, sync: Any = None):
         self.root = Path(root)
         self.sync = sync  # handed to every new run's RunDir (results.durable)
 

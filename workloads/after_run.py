@@ -70,8 +70,9 @@ def plot_lines(result: Any, worker: Any = None, *, wait: bool = True) -> list[st
             written = worker.plots(wait=wait)
             if isinstance(written, Drawing):  # not waited for: still being drawn
                 return ["plots: " + ", ".join(str(p) for p in written.files)
-                        + f" (being drawn by process {written.pid}: they appear within "
-                        "seconds; a failure is noted in run.log)"]
+                        + f" (being drawn by process {written.pid}, at a lower "
+                        "priority than runs: they appear when it is done; a failure is "
+                        "noted in run.log)"]
         else:
             from results.plots import write_plots
             written = write_plots(path)

@@ -62,15 +62,40 @@ def test_write_json_renames_the_whole_file_then_hands_it_over(tmp_path):
     assert not list(tmp_path.glob(".*.tmp"))
 
 
+def test_a_deferred_file_is_fsynced_with_the_next_one_or_at_wait(tmp_path, monkeypatch):
+    synced = []
+    monkeypatch.setattr(durable, "fsync_path", lambda p: synced.append(os.path.basename(p)))
+    sync = BackgroundSync()
+    sync.defer(tmp_path / "test.json")
+    assert sync.wait() == [] and synced == ["test.json"]  # never left behind
+    sync.defer(tmp_path / "test.json")
+    sync(tmp_path / "history.jsonl")
+    assert sync.wait() == [] and synced == ["test.json", "test.json", "history.jsonl"]
+
+
+class Recorder:
+    """A BackgroundSync's two ways in, recorded."""
+
+    def __init__(self):
+        self.handed = []
+
+    def __call__(self, path):
+        self.handed.append(("now", path.name))
+
+    def defer(self, path):
+        self.handed.append(("deferred", path.name))
+
+
 def test_a_run_dir_hands_over_its_records_but_not_its_results(tmp_path):
-    handed = []
-    run = Store(tmp_path, sync=handed.append).new_run("t")
-    assert run.sync is not None and run == RunDir(run.path)  # sync is not identity
+    sync = Recorder()
+    run = Store(tmp_path, sync=sync).new_run("t")
+    assert run.sync is sync and run == RunDir(run.path)  # sync is not identity
     run.write_test({"a": 1})
     run.write_versions({"us-east-1": {}})
     run.write_results({"valid": True})  # made again by `gtcheck analyze`: not waited for
-    assert [p.name for p in handed] == ["test.json", "versions.json"]
+    assert sync.handed == [("deferred", "test.json"), ("now", "versions.json")]
     assert json.loads(run.results_json.read_text()) == {"valid": True}
+    assert json.loads(run.test_json.read_text()) == {"a": 1}
 
 
 def test_history_writer_closes_then_hands_the_file_over(tmp_path):
