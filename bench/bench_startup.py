@@ -15,8 +15,10 @@ second goes: the child runs under a launcher that first imports what a run impor
 runner, the report, the plots) to time each one, wall and CPU of the process: interpreter
 start, imports, set-up, emulator start, endpoint clients, table creation, warm-up (client
 threads), main phase, final phase (heal, final reads), item versions, table deletion,
-checking, report, waiting for the plot child, exit. What no stage accounts for is shown
-as a gap. With `--run-repeat N` (default 1) the run is made N times per checkout and
+checking, report, waiting for the plot child, exit; and, when the run did not wait for
+its plots (a command's last run does not), how long the plot child went on drawing after
+the exit (wall, and its CPU read from /proc). What no stage accounts for is shown as a
+gap. With `--run-repeat N` (default 1) the run is made N times per checkout and
 each stage's figures are the median of the N (the wall times of all N are listed
 too). `--importtime` also prints, per `--help`, its five most expensive imports
 (`python -X importtime`). Goals (issue 23 item 3): every `--help` at most 0.1 s; a 2 s run
@@ -178,15 +180,15 @@ def phased_run(code: Path, seconds: float, prefix: list[str]) -> dict:
         # A run that did not wait for its plots says which process draws them: wait for
         # it here (its files are part of the run), and say when they were written.
         drawn = re.search(r"being drawn by process (\d+)", said)
-        t_plots = wait_gone(int(drawn.group(1))) if drawn else None
+        t_plots, left_cpu = wait_gone(int(drawn.group(1))) if drawn else (None, 0.0)
     rows = [("interpreter start", 0.0, d["start"] - t0, None)]
     rows += [(label, a - t0, b - a, cpu) for label, a, b, cpu in
              sorted(d["spans"], key=lambda s: (s[1], -s[2]))]
     rows.append(("exit", d["end"] - t0, t1 - d["end"], None))
     if t_plots is not None:
         rows.append(("(after the exit) the plot child still drawing", t1 - t0,
-                     t_plots - t1, None))
-    return {"wall_s": t1 - t0, "cpu_s": usage.ru_utime + usage.ru_stime,
+                     t_plots - t1, left_cpu))
+    return {"wall_s": t1 - t0, "cpu_s": usage.ru_utime + usage.ru_stime + left_cpu,
             "parent_cpu_s": d["cpu"], "rows": rows}
 
 
@@ -209,26 +211,30 @@ def median_run(runs: list[dict]) -> dict:
             "rows": rows, "walls": [r["wall_s"] for r in runs]}
 
 
-def wait_gone(pid: int, limit_s: float = 30.0) -> float:
-    """Poll until process `pid` (not our child: the run's, left drawing) has exited; the
-    monotonic time it was seen gone."""
+def wait_gone(pid: int, limit_s: float = 60.0) -> tuple[float, float]:
+    """Poll until process `pid` (not our child: the run's, left drawing) has exited: the
+    monotonic time it was seen gone, and its CPU seconds as last seen (/proc; not in our
+    rusage, since we are not its parent)."""
     deadline = time.monotonic() + limit_s
+    tick = os.sysconf("SC_CLK_TCK")
+    cpu = 0.0
     while time.monotonic() < deadline:
         try:
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except (FileNotFoundError, ProcessLookupError):
             break
-        if state in ("Z", "X"):  # exited; whoever adopted it has not reaped it yet
+        cpu = (int(fields[11]) + int(fields[12])) / tick  # utime, stime (fields 14, 15)
+        if fields[0] in ("Z", "X"):  # exited; whoever adopted it has not reaped it yet
             break
         time.sleep(0.005)
-    return time.monotonic()
+    return time.monotonic(), cpu
 
 
 def print_phases(name: str, r: dict, seconds: float) -> None:
     walls = r.get("walls") or [r["wall_s"]]
     print(f"\n{name}: gtcheck run --time-limit {seconds:g} --final-wait 0 --seed 3: wall "
           f"{r['wall_s']:.2f} s, CPU {r['cpu_s']:.2f} s (this process "
-          f"{r['parent_cpu_s']:.2f}, the rest its plot child)"
+          f"{r['parent_cpu_s']:.2f}, the rest its plot child, also after the exit)"
           + (f"; median of {len(walls)} runs, walls "
              + ", ".join(f"{w:.2f}" for w in walls) + " s" if len(walls) > 1 else ""))
     print(f"  {'at s':>6} {'wall s':>7} {'CPU s':>6}  stage")
