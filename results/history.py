@@ -158,8 +158,10 @@ class HistoryWriter:
     """
 
     def __init__(self, path: str | os.PathLike, *, start_index: int = 0,
-                 on_record: Callable[[Op], None] | None = None):
+                 on_record: Callable[[Op], None] | None = None,
+                 sync: Callable[[str], None] | None = None):
         self.path = os.fspath(path)
+        self._sync = sync  # close() hands the file to it instead of fsyncing (results.durable)
         self._fh: IO[str] = open(self.path, "a", encoding="utf-8")
         self._lock = threading.Lock()
         self._next = start_index
@@ -181,8 +183,11 @@ class HistoryWriter:
         with self._lock:
             if not self._fh.closed:
                 self._fh.flush()
-                os.fsync(self._fh.fileno())
+                if self._sync is None:
+                    os.fsync(self._fh.fileno())
                 self._fh.close()
+                if self._sync is not None:
+                    self._sync(self.path)
 
     def __enter__(self) -> "HistoryWriter":
         return self

@@ -36,6 +36,7 @@ def completion_kind(p) -> str:
     if p.type == "fail" and p.complete.error in ANSWERED_ERRORS:
         return "answered"
     return p.type
+PLOT_FILES = ("latency.png", "availability.png")  # what write_plots writes, in order
 REGION_COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf"]
 BUCKETS = 60
 DPI = 100
@@ -97,7 +98,7 @@ def write_plots(run_dir: str | os.PathLike) -> list[Path]:
     axes[-1, 0].set_xlabel("seconds since the run started")
     fig.suptitle(f"{run_dir.parent.name}: latency of every client operation")
     _margins(fig, 2.6 * len(regions))
-    written.append(run_dir / "latency.png")
+    written.append(run_dir / PLOT_FILES[0])
     fig.savefig(written[-1])
     plt.close(fig)
 
@@ -124,7 +125,7 @@ def write_plots(run_dir: str | os.PathLike) -> list[Path]:
     ax.grid(True, alpha=0.3)
     ax.legend(loc="lower right", fontsize=8, ncol=4)
     _margins(fig, 3.5)
-    written.append(run_dir / "availability.png")
+    written.append(run_dir / PLOT_FILES[1])
     fig.savefig(written[-1])
     plt.close(fig)
     return written

@@ -21,9 +21,9 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from gtcheck.errors import BadInput
 
@@ -56,15 +56,26 @@ def run_file(run_dir: str | os.PathLike, name: str) -> Path:
     return path
 
 
-def write_json(path: str | os.PathLike, data: Any) -> None:
+def write_json(path: str | os.PathLike, data: Any, *,
+               sync: Callable[[Path], None] | None = None) -> None:
+    """Write `data` to a temporary name, then rename it to `path` (a reader never sees
+    half a file). The file is fsynced before the rename, or, with `sync` (a
+    `results.durable.BackgroundSync`), handed to it after the rename."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
     with open(tmp, "w", encoding="utf-8") as fh:
         json.dump(data, fh, indent=2, sort_keys=False, default=_json_default)
         fh.write("\n")
         fh.flush()
-        os.fsync(fh.fileno())
+        if sync is None:
+            os.fsync(fh.fileno())
     os.replace(tmp, path)
+    if sync is not None:
+        sync(path)
+
+
+def _left_to_the_kernel(path: Path) -> None:
+    """No fsync: for a file the run's records can make again (RunDir.write_results)."""
 
 
 def _json_default(x: Any) -> Any:
@@ -87,9 +98,14 @@ def read_json(path: str | os.PathLike) -> Any:
 
 @dataclass(frozen=True)
 class RunDir:
-    """One run's directory and the names of the files in it."""
+    """One run's directory and the names of the files in it. `sync` (a
+    `results.durable.BackgroundSync`, from the Store) makes its records durable in the
+    background (test.json, history.jsonl, versions.json; results.json, which `gtcheck
+    analyze` makes again from them, is left to the kernel); None: each write fsyncs
+    before it returns."""
 
     path: Path
+    sync: Any = field(default=None, compare=False, repr=False)  # a BackgroundSync
 
     @property
     def test_json(self) -> Path:
@@ -116,7 +132,9 @@ class RunDir:
         return run_file(self.path, RUN_LOG)
 
     def write_test(self, test: dict) -> None:
-        write_json(self.test_json, test)
+        # written as the run starts: with a background sync, fsynced with the history at
+        # its end (results.durable.BackgroundSync.defer)
+        write_json(self.test_json, test, sync=None if self.sync is None else self.sync.defer)
 
     def read_test(self) -> dict:
         d = read_json(self.test_json)
@@ -125,13 +143,16 @@ class RunDir:
         return d
 
     def write_results(self, results: dict) -> None:
-        write_json(self.results_json, results)
+        # Derived from the run's records (`gtcheck analyze` writes it again): with a
+        # background sync, renamed into place whole and left to the kernel to write out.
+        write_json(self.results_json, results,
+                   sync=None if self.sync is None else _left_to_the_kernel)
 
     def read_results(self) -> dict:
         return read_json(self.results_json)
 
     def write_versions(self, versions: dict) -> None:
-        write_json(self.versions_json, versions)
+        write_json(self.versions_json, versions, sync=self.sync)
 
     def read_versions(self) -> dict | None:
         return read_json(self.versions_json) if self.versions_json.exists() else None
@@ -153,8 +174,9 @@ def open_run_dir(path: str | os.PathLike) -> RunDir:
 class Store:
     """The root of the run store (default `store/` in the working directory)."""
 
-    def __init__(self, root: str | os.PathLike = "store"):
+    def __init__(self, root: str | os.PathLike = "store", *, sync: Any = None):
         self.root = Path(root)
+        self.sync = sync  # handed to every new run's RunDir (results.durable)
 
     def new_run(self, test_name: str, *, now: _dt.datetime | None = None) -> RunDir:
         """Create `<root>/<test-name>/<timestamp>/` and point `<root>/latest` and
@@ -180,7 +202,7 @@ class Store:
                 n += 1
         self._point_latest(Path(test_name) / name)
         self._point_latest(Path(name), within=parent)
-        return RunDir(path)
+        return RunDir(path, sync=self.sync)
 
     def _point_latest(self, relative: Path, *, within: Path | None = None) -> None:
         where = self.root if within is None else within

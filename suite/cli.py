@@ -327,31 +327,43 @@ def run(target, mode, regions, witness, workload, nemesis, nemesis_interval,
                 gsi_reads=gsi_reads,
                 ).stamped(argv=tuple(sys.argv))
     import threading
+    from results.durable import BackgroundSync
     from results.plot_worker import PlotWorker
     stop, abort = threading.Event(), threading.Event()
+    # The run's files are fsynced by a thread while the run goes on (results/durable.py),
+    # and are all on disk before this command returns.
+    durable = BackgroundSync()
     # The plots are drawn by a child process that imports matplotlib on the other core
     # while the run goes, and draws while this process writes the report.
     plotter = PlotWorker()
 
-    def run_one(t: Test) -> core.RunResult:
+    def run_one(t: Test, *, last: bool = False) -> core.RunResult:
         with core.stop_on_signals(stop, abort, log=_stderr):
             # the plots are drawn while the history is judged and the report written
-            result = core.run_test(t, store=Store(store_root), stop=stop, abort=abort,
-                                   log=_stderr, progress=_stderr,
+            result = core.run_test(t, store=Store(store_root, sync=durable), stop=stop,
+                                   abort=abort, log=_stderr, progress=_stderr,
                                    on_history=plotter.request)
         for line in after_run(result, t):  # the demos' tables; report.html
             click.echo(line)
         click.echo(core.summary(result, t))
-        for line in plot_lines(result, plotter):  # after the verdict
+        # after the verdict; the command's last run does not wait for the plots (they
+        # are not part of the verdict or the report): the line says where they appear
+        for line in plot_lines(result, plotter, wait=not last):
             click.echo(line)
+        synced()
         return result
+
+    def synced() -> None:
+        for problem in durable.wait():
+            _stderr(f"gtcheck: warning: not written to disk durably: {problem}")
 
     try:
         if test_count == 1:
-            return exit_code(run_one(test).valid)
+            return exit_code(run_one(test, last=True).valid)
         done = run_series(test, test_count, run_one, _stderr)
     finally:
         plotter.close()
+        synced()  # a run that failed part way too
     text, valid = series_summary(done, test_count)
     click.echo(text)
     return exit_code(valid)

@@ -433,8 +433,10 @@ def run_test(test: Test, *, store: Store | None = None, stop: threading.Event | 
     """Run `test` end to end and store everything; see the module docstring. Everything
     that can be checked without starting anything is checked before the store is touched
     (`prepare`); a set-up failure after that leaves a run marked `setup_error`.
-    `on_history(run_dir)` is called once the history file is complete, before it is
-    judged, unless set-up failed (`gtcheck run` has its plots drawn meanwhile)."""
+    `on_history(run_dir)` is called once the history file is complete and closed (as
+    soon as the runner is done; a remote run's once its hosts' operations are merged),
+    before the item versions, the teardown and the check, unless set-up failed (`gtcheck
+    run` has its plots drawn meanwhile)."""
     stop = stop or threading.Event()
     abort = abort or threading.Event()
     store = store or Store()
@@ -489,7 +491,7 @@ def _run(test: Test, run_dir: RunDir, prepared: _Prepared, *,
             errors.append(f"{what}: {describe_exception(e)}")
             log(f"{what} failed: {describe_exception(e)}")
 
-    writer = HistoryWriter(run_dir.history)
+    writer = HistoryWriter(run_dir.history, sync=run_dir.sync)
     target, entry, package = prepared.target, prepared.entry, prepared.package
     workload = None
     nemesis = None
@@ -507,6 +509,14 @@ def _run(test: Test, run_dir: RunDir, prepared: _Prepared, *,
                    violations=(lambda: len(online.violations)) if online else None)
     fleet = history = None
     host_faults: dict[str, str] = {}
+    handed_on = False
+
+    def hand_on() -> None:
+        """`on_history(run_dir)`, once."""
+        nonlocal handed_on
+        if on_history is not None and not handed_on:
+            handed_on = True
+            attempt("handing on the history", lambda: on_history(run_dir.path))
     try:
         try:
             started = True
@@ -569,6 +579,13 @@ def _run(test: Test, run_dir: RunDir, prepared: _Prepared, *,
         interrupted = outcome.interrupted or outcome.aborted
         main_phase_s = outcome.main_phase_s
         errors.extend(outcome.errors)
+        if history is writer:
+            # The history is complete once the runner returns (it records every operation
+            # itself; an abandoned worker's late answer is discarded): hand it on now, so
+            # the plots are drawn while the versions, the teardown and the check go on. A
+            # remote run's operations are merged only at `history.close` (below).
+            writer.close()
+            hand_on()
         if fleet is not None:  # before judging: no host fault may still be in force
             from suite.remote.run import faults_in_force
             attempt("checking that no host fault is in force",
@@ -611,8 +628,8 @@ def _run(test: Test, run_dir: RunDir, prepared: _Prepared, *,
         if started:
             attempt("target teardown", lambda: target.teardown(test))
         writer.close()
-        if on_history is not None and setup_error is None:
-            attempt("handing on the history", lambda: on_history(run_dir.path))
+        if setup_error is None:
+            hand_on()
         faults = schedule_file.schedule_of(writer.ops, main_phase_s)
         if faults:  # this run's faults, replayable with --nemesis-schedule
             attempt("writing the nemesis schedule", lambda: (

@@ -11,8 +11,9 @@ for `settle_s` seconds (unless a fault begins meanwhile: a round with a fault in
 never judged, so the hold is dropped and the clients go on until the next heal; issue 21
 found the quick battery's async runs holding their clients for such rounds most of each
 run), then has the client threads run one *quiet round* -- the
-workload's own final reads (every client thread SC-reads every key; thread t is in region
-t mod len(regions), so every region reads every key) with `final` replaced by
+workload's own final reads (every key SC-read in every region: register, counter and set
+share the keys out among each region's threads, workloads.generators.RegionShares;
+thread t is in region t mod len(regions)) with `final` replaced by
 `quiet: True` and `quiet_round: n` -- and then lets the workload go on. The nemesis is
 never held: its schedule keeps its grid. The checkers judge each round as they judge the
 final reads (checkers/async_props.py `final_rounds`): no client write runs during a round,

@@ -56,16 +56,23 @@ def after_run(result: Any, test: Any) -> list[str]:
     return lines
 
 
-def plot_lines(result: Any, worker: Any = None) -> list[str]:
+def plot_lines(result: Any, worker: Any = None, *, wait: bool = True) -> list[str]:
     """Write the PNG plots; the line to print after the verdict (issue 25: `verdict:`
     first, then where things are). With a `results.plot_worker.PlotWorker` that was
-    asked for this run's plots (`worker.request`), its answer."""
+    asked for this run's plots (`worker.request`), its answer; with `wait=False` (the
+    command's last run) and the child still drawing, where the plots will appear."""
     path = result.run_dir.path
     if not (path / "history.jsonl").exists():
         return []
     try:
         if worker is not None:
-            written = worker.plots()
+            from results.plot_worker import Drawing
+            written = worker.plots(wait=wait)
+            if isinstance(written, Drawing):  # not waited for: still being drawn
+                return ["plots: " + ", ".join(str(p) for p in written.files)
+                        + f" (being drawn by process {written.pid}, at a lower "
+                        "priority than runs: they appear when it is done; a failure is "
+                        "noted in run.log)"]
         else:
             from results.plots import write_plots
             written = write_plots(path)

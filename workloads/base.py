@@ -113,7 +113,7 @@ def keyed_workload(name: str, opts: WorkloadOptions, choose_op: Callable) -> Wor
                             read_timeout_s=opts.read_timeout_s,
                             pool_size=max(4, opts.concurrency)),
         generator=paced(opts, ops),
-        final_generator=final_reads(keys),
+        final_generator=final_reads(keys, regions=len(opts.regions)),
         checkers=mode_checkers(opts.mode, name),
         table=opts.table, keys=keys, min_concurrency=len(opts.regions))
 

@@ -12,9 +12,13 @@ show exactly what a workload will do without a target.
   read `last_written` (key -> the last value generated for that key) to aim a cas.
 - `pick(rng, mix)` / `read(key, kind)`: one operation kind from a weighted mix; an SC or
   EC read.
-- `final_reads(keys)`: each client thread reads every key with an SC read,
-  marked `"final": True`; thread t is in region t mod len(regions), so with at least one
-  thread per region every region is read. A final read that got no answer (`fail`, e.g.
+- `final_reads(keys, regions=n)`: every key is read in every region with an SC read,
+  marked `"final": True`, the keys shared out among each region's client threads
+  (`RegionShares`: thread t is in region t mod n; the region's j-th of m threads reads
+  keys j, j + m, ...), so a region with two threads reads its keys in half the time while
+  each thread still does one operation at a time (issue 23: the final phase was every
+  thread reading every key in turn, each SC read a WAN round trip under MRSC). Without
+  `regions` every thread reads every key. A final read that got no answer (`fail`, e.g.
   503 while a region that was out catches up, or `info`) is retried within the final
   phase (`UntilAnswered`): a read that could not be made tells nothing about the region,
   so it is tried again rather than leaving the region unread (issue 21, item 4).
@@ -34,7 +38,8 @@ import random
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
-from suite.generator import PENDING, Generator, _Wrapper, each_thread, gen_op
+from suite.generator import (PENDING, EachThread, Generator, _Wrapper, as_gen, each_thread,
+                             gen_op, gen_update)
 
 FINAL = "final"
 
@@ -196,12 +201,53 @@ def read(key: str, kind: str) -> dict:
     return {"f": "read", "key": key, "consistent": kind == "read-sc"}
 
 
-def final_reads(keys: Sequence[str], *, f: str = "read") -> Any:
-    """Every client thread reads every key with an SC read, marked final, each read
-    retried until answered (`UntilAnswered`)."""
-    return each_thread([UntilAnswered({"f": f, "key": k, "consistent": True, FINAL: True})
-                        for k in keys])
+@dataclass(frozen=True)
+class RegionShares(Generator):
+    """`items` shared out among each region's client threads: thread t is in region
+    t mod `regions` (`workloads.base.region_of_thread`, the runner's rule); the region's
+    j-th of its m threads (in thread order) runs `make(item)` for items j, j + m, j + 2m,
+    ... in turn, so every item is done in every region, once, and each thread does one
+    operation at a time. The threads are those of the first context it sees."""
+
+    items: tuple
+    regions: int
+    make: Callable[[Any], Any]
+    each: Any = None  # the per-thread generators (an EachThread) once the threads are known
+
+    def _each(self, ctx) -> Any:
+        if self.each is not None:
+            return self.each
+        threads = sorted(t for t in ctx.all_threads if isinstance(t, int))
+        per = {}
+        for t in threads:
+            mates = [u for u in threads if u % self.regions == t % self.regions]
+            share = self.items[mates.index(t)::len(mates)]
+            per[t] = as_gen([self.make(x) for x in share])
+        return EachThread(None, per)
+
+    def op(self, test, ctx):
+        res = gen_op(self._each(ctx), test, ctx)
+        if res is None or res is PENDING:
+            return res
+        return res[0], dataclasses.replace(self, each=res[1])
+
+    def update(self, test, ctx, event):
+        return dataclasses.replace(self, each=gen_update(self._each(ctx), test, ctx, event))
 
 
-__all__ = ["FINAL", "HotKeys", "Steps", "UniqueOps", "UntilAnswered", "final_reads", "pick",
-           "read"]
+def final_reads(keys: Sequence[str], *, f: str = "read", regions: int | None = None) -> Any:
+    """SC reads of every key, marked final, each retried until answered
+    (`UntilAnswered`): with `regions` (how many the run has) every key once per region,
+    shared out among the region's threads (`RegionShares`); without, every key by every
+    client thread."""
+    def read_of(k: str) -> UntilAnswered:
+        return UntilAnswered({"f": f, "key": k, "consistent": True, FINAL: True})
+    if regions is None:
+        return each_thread([read_of(k) for k in keys])
+    if regions < 1:
+        raise ValueError(f"regions must be at least 1, got {regions}")
+    return RegionShares(tuple(keys), regions, read_of)
+
+
+__all__ = ["FINAL", "HotKeys", "RegionShares", "Steps", "UniqueOps", "UntilAnswered",
+           "final_reads", "pick", "read"]

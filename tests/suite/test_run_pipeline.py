@@ -70,6 +70,24 @@ def test_checker_results_decide_the_exit_code(tmp_path, monkeypatch):
     assert results["checkers"]["stats"]["valid"] is True
 
 
+def test_run_makes_its_records_durable_before_it_returns(tmp_path, monkeypatch):
+    # issue 23: the records are fsynced by a background thread (results/durable.py),
+    # all of them before the command returns; results.json is made again by analyze
+    from pathlib import Path
+
+    from results import durable
+    synced = []
+    monkeypatch.setattr(durable, "fsync_path", lambda p: synced.append(Path(p).name))
+    r = CliRunner().invoke(main, ["run", "--target", "fake", "--workload", "fake-register",
+                                  "--time-limit", "0.2", "--final-wait", "0",
+                                  "--seed", "12", "--store", str(tmp_path)])
+    assert r.exit_code in (0, 1, 2), r.output
+    assert sorted(synced) == ["history.jsonl", "test.json", "versions.json"]
+    plots = [x for x in r.output.splitlines() if x.startswith("plots: ")]
+    run_dir = (tmp_path / "latest").resolve()
+    assert len(plots) == 1 and str(run_dir / "latency.png") in plots[0], r.output
+
+
 def test_analyze_rejudges_a_stored_run(tmp_path):
     first = core.run_test(short_test(workload="fake-register"), store=Store(tmp_path))
     # Change the workload's checker set, then analyze the same history again.
@@ -212,21 +230,30 @@ def test_with_no_other_handler_run_log_records_still_reach_stderr(tmp_path, caps
 
 def test_the_complete_history_is_handed_on_before_it_is_judged(tmp_path, monkeypatch):
     """`on_history` (the plots of `gtcheck run` are drawn meanwhile) sees the history
-    file complete and closed, once, before any checker runs; never after a failed
-    set-up."""
-    handed, judged = [], []
+    file complete and closed, once, as soon as the runner is done: before the item
+    versions are collected, the table deleted, the target torn down or any checker run
+    (issue 23: the plots are drawn while those go on); never after a failed set-up."""
+    handed, judged, stages = [], [], []
     real_judge = core.judge
 
     def judge(*a, **k):
         judged.append(len(handed))
         return real_judge(*a, **k)
     monkeypatch.setattr(core, "judge", judge)
+    for stage in ("versions", "delete_table", "teardown"):
+        real = getattr(runner_fakes.FakeTarget, stage)
+
+        def timed(self, *a, real=real, stage=stage):
+            stages.append((stage, len(handed)))
+            return real(self, *a)
+        monkeypatch.setattr(runner_fakes.FakeTarget, stage, timed)
 
     def on_history(path):
         handed.append((path, len(read_jsonl(path / "history.jsonl"))))
     result = core.run_test(short_test(), store=Store(tmp_path), on_history=on_history)
     assert handed == [(result.run_dir.path, result.results["run"]["records"])]
     assert judged == [1]  # judged after it was handed on
+    assert stages == [("versions", 1), ("delete_table", 1), ("teardown", 1)]
 
     class Broken(runner_fakes.FakeTarget):
         def setup(self, test):

@@ -73,6 +73,59 @@ def test_final_reads_cover_every_key_on_every_thread():
     assert all(o["consistent"] is True and o["final"] is True for o in ops)
 
 
+def test_final_reads_with_regions_read_every_key_once_per_region_shared_by_its_threads():
+    # issue 23: thread t is in region t mod 3; the region's threads split the keys, so
+    # each reads a share in turn (one operation at a time) and every region reads every
+    # key exactly once
+    keys = [f"k{i}" for i in range(5)]
+    history = simulate(final_reads(keys, regions=3), concurrency=7, nemesis=False)
+    ops = invocations(history)
+    by_region: dict = {}
+    for o in ops:
+        by_region.setdefault(o["process"] % 3, []).append(o["key"])
+        assert o["consistent"] is True and o["final"] is True and o["f"] == "read"
+    assert {r: sorted(ks) for r, ks in by_region.items()} == {r: keys for r in range(3)}
+    shares = {p: [o["key"] for o in ops if o["process"] == p] for p in range(7)}
+    # region 0 has threads 0, 3, 6; regions 1 and 2 have two threads each
+    assert shares == {0: ["k0", "k3"], 3: ["k1", "k4"], 6: ["k2"],
+                      1: ["k0", "k2", "k4"], 4: ["k1", "k3"],
+                      2: ["k0", "k2", "k4"], 5: ["k1", "k3"]}
+    # one operation at a time per process: each invocation follows its last completion
+    open_ops: set = set()
+    for o in history:
+        if o["type"] == "invoke":
+            assert o["process"] not in open_ops
+            open_ops.add(o["process"])
+        else:
+            open_ops.discard(o["process"])
+
+
+def test_a_shared_final_read_is_retried_on_its_thread_after_a_crash():
+    # an `info` retires the process; its thread goes on as a fresh process and reads the
+    # key again (UntilAnswered), then the rest of its share
+    first = {"k0": True}
+
+    def complete(test, ctx, op):
+        kind = "info" if first.pop(op["key"], False) and op["process"] == 0 else "ok"
+        return {**op, "type": kind, "time": op["time"] + 1}
+
+    done = [o for o in simulate(final_reads(["k0", "k1", "k2"], regions=2), concurrency=4,
+                                nemesis=False, complete=complete) if o["type"] != "invoke"]
+    region0 = [(o["process"], o["key"], o["type"]) for o in done if o["process"] % 2 == 0]
+    assert sorted(region0) == [(0, "k0", "info"), (2, "k1", "ok"), (4, "k0", "ok"),
+                               (4, "k2", "ok")]
+
+
+def test_the_keyed_workloads_final_reads_cover_every_key_in_every_region_once():
+    opts = WorkloadOptions(keys=8, concurrency=6)
+    for module in (register, counter, set_workload):
+        w = module.workload(opts)
+        ops = invocations(simulate(w.final_generator, concurrency=6, nemesis=False))
+        assert sorted((o["process"] % 3, o["key"]) for o in ops) == sorted(
+            (r, k) for r in range(3) for k in w.keys), module.__name__
+        assert max(sum(o["process"] == p for o in ops) for p in range(6)) == 4
+
+
 def test_a_final_read_without_an_answer_is_retried_until_answered():
     # issue 21 item 4: a final SC read that got a 503 (a region catching up after an
     # outage) or timed out is tried again within the final phase, after a pause
