@@ -46,13 +46,16 @@ from bisect import bisect_right
 from itertools import chain, repeat
 from operator import itemgetter
 from time import monotonic
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from gtcheck.errors import BadInput
 
 MAX_DEPTH = 64  # Jepsen operations nest 4 deep; deeper is garbage, and would overflow
 MAX_DIGITS = 400  # longer integers are no history's (Jepsen's longs have 19 digits)
 BLOCK_LINES = 20_000  # lines per fast-path block (the deadline is checked per block)
+# characters per block of the shape path (then to the end of the line): small enough that
+# a block's intermediate strings stay in the CPU's caches
+BLOCK_CHARS = 1 << 17
 
 
 # --- the fast path: EDN -> JSON by regular expressions --------------------------------
@@ -568,28 +571,36 @@ class Shapes:
 SHAPE_DECLINES_MAX = 3
 
 
-def _shape_block(lines: list[str], shapes: Shapes, first_line: int, source: str,
-                 deadline: float | None) -> list | None:
+def _shape_block(lines: list[str] | None, shapes: Shapes, first_line: int, source: str,
+                 deadline: float | None, joined: str | None = None) -> list | None:
     """The pieces of a block, or None (the path declines): a `Rows` per shape (their
     lines interleave) and, when there are any, a list of (form, line) for the lines
-    read alone."""
-    n = len(lines)
+    read alone. The block is `lines`, or `joined` (its lines joined by newlines: then
+    the lines are split out only if a line is read on its own)."""
+    if joined is None:
+        joined = "\n".join(lines)
+    n = len(lines) if lines is not None else joined.count("\n") + 1
+    split = [lines]
+
+    def lines_of() -> list[str]:
+        if split[0] is None:
+            split[0] = joined.split("\n")
+        return split[0]
     owned: list[tuple[Shape, Any, Any]] = []  # (shape, its lines, their fields)
     pending: list[int] | range = range(n)
-    joined = "\n".join(lines)
     for shape in shapes.known:
-        pending = _take(shape, lines, joined, pending, owned)
+        pending = _take(shape, lines_of, joined, pending, owned)
         if not pending:
             break
     tries = 0
     while pending and tries < SHAPE_LEARN_TRIES and len(shapes.known) < MAX_SHAPES \
             and len(pending) > tries:
-        shape = Shape.learn(lines[pending[tries]])
+        shape = Shape.learn(lines_of()[pending[tries]])
         if shape is None:
             tries += 1
             continue
         shapes.known.append(shape)
-        pending = _take(shape, lines, joined, pending, owned)
+        pending = _take(shape, lines_of, joined, pending, owned)
     # the value pattern left out strings and the like; `null` (a symbol) and tags but
     # records' (a set `#{...}`, `#inst`, a `#_` discard) are looked for here, and only
     # when the block holds them (a record's tag starts its line: no value holds it)
@@ -601,7 +612,7 @@ def _shape_block(lines: list[str], shapes: Shapes, first_line: int, source: str,
         return None
     alone: dict[int, list] = {}
     for k in pending:  # lines read alone: each must be a form of its own (_mixed_block)
-        s = lines[k]
+        s = lines_of()[k]
         if "#_" in s or _TRAILING_TAG.search(s):
             return None
         try:
@@ -673,8 +684,8 @@ def _plain_values(owned: list, pending: list[int] | range) -> tuple[list, list[i
     return kept, sorted(odd)
 
 
-def _take(shape: Shape, lines: list[str], joined: str, pending: list[int] | range,
-          owned: list) -> list[int]:
+def _take(shape: Shape, lines_of: Callable[[], list[str]], joined: str,
+          pending: list[int] | range, owned: list) -> list[int]:
     """Match `pending` lines against `shape`; record those it matches in `owned` and
     return the others. When no line is taken yet, first by one `findall` over the
     block (a match is one whole line: when there are as many as lines, every line)."""
@@ -685,7 +696,7 @@ def _take(shape: Shape, lines: list[str], joined: str, pending: list[int] | rang
             return []
         if not rows:
             return pending
-    matches = list(map(shape.match, map(lines.__getitem__, pending)))
+    matches = list(map(shape.match, map(lines_of().__getitem__, pending)))
     if None not in matches:
         owned.append((shape, pending, list(map(_groups, matches))))
         return []
@@ -767,7 +778,6 @@ def iter_pieces(text: str, source: str = "<edn>", *, deadline: float | None = No
     pairs) or a list of (form, line). Each piece's lines ascend; a block of several
     pieces is the shape path's, whose pieces' lines interleave (one form a line: in
     line order when sorted by line). A block of one `Rows` has `lines` a range."""
-    base = first_line - 1
     # Nothing read here makes a reference cycle; the collector's passes over the growing
     # heap would cost more than the reading (as results.history.parse_jsonl does)
     collecting = gc.isenabled()
@@ -775,58 +785,79 @@ def iter_pieces(text: str, source: str = "<edn>", *, deadline: float | None = No
     keywords = Keywords()
     shapes = Shapes()
     try:
-        lines = text.split("\n")
         tags: Any = False  # plain_text(text), found when a block first needs it
-        i, n, pos = 0, len(lines), 0  # next line to read, and its offset in text
-        while i < n:
+        pos, line, size = 0, first_line, len(text)  # the next block's offset and line
+        while pos < size:
             if deadline is not None and monotonic() > deadline:
                 from results.history import ReadTimedOut
-                raise ReadTimedOut(f"{source}: reading passed the deadline at line "
-                                   f"{base + i + 1}")
-            j = min(i + BLOCK_LINES, n)
-            seg = lines[i:j]
-            while seg and not seg[-1]:
-                seg.pop()  # the empty line after the file's last newline
-            block_end = pos + sum(map(len, lines[i:j])) + (j - i)  # line j's offset
-            if not seg:  # empty lines only (the one after the file's last newline)
-                i, pos = j, block_end
-                continue
-            pieces = None
-            if shapes.declined < SHAPE_DECLINES_MAX:
-                pieces = _shape_block(seg, shapes, base + i + 1, source, deadline)
+                raise ReadTimedOut(f"{source}: reading passed the deadline at line {line}")
+            # a block of whole lines: from pos to the end of the line BLOCK_CHARS on
+            end = text.find("\n", pos + BLOCK_CHARS)
+            end = size if end == -1 else end + 1
+            body = text[pos:end - 1] if text[end - 1] == "\n" else text[pos:end]
+            if shapes.declined < SHAPE_DECLINES_MAX and body:
+                # the shape path reads the block's text as it is: no list of its lines
+                pieces = _shape_block(None, shapes, line, source, deadline, joined=body)
                 shapes.declined = 0 if pieces is not None else shapes.declined + 1
-            if pieces is not None:
-                i, pos = j, block_end
-                yield pieces
-                continue
+                if pieces is not None:
+                    pos, line = end, line + body.count("\n") + 1
+                    yield pieces
+                    continue
             if tags is False:
                 tags = plain_text(text)  # None: each block is checked apart
-            forms = _jepsen_block(seg, keywords, tags=tags) if seg else None
-            if forms is not None:  # one form a line, from line i on
-                starts = range(base + i + 1, base + i + 1 + len(forms))
-                i, pos = j, block_end
-                yield [list(zip(forms, starts))]
-                continue
-            mixed = _mixed_block(seg, keywords, base + i + 1, source) \
-                if seg and tags is None else None
-            if mixed is not None:  # plain lines by the Jepsen-line path, the rest alone
-                i, pos = j, block_end
-                yield [mixed]
-                continue
-            per_line = _fast_block(lines[i:j])
-            if per_line is not None:  # each line's forms
-                out = [(f, base + i + k + 1) for k, line_forms in enumerate(per_line)
-                       for f in line_forms]
-                i, pos = j, block_end
-                yield [out]
-                continue
-            out: list[tuple[Any, int]] = []
-            i, pos = _general_block(text, lines, i, j, pos, block_end, source, deadline,
-                                    out, base)
-            yield [out]
+            lines = body.split("\n")
+            i, pos = yield from _line_blocks(text, lines, pos, line - 1, keywords, tags,
+                                             source, deadline)
+            line += i
     finally:
         if collecting:
             gc.enable()
+
+
+def _line_blocks(text: str, lines: list[str], pos: int, base: int, keywords: Keywords,
+                 tags: Any, source: str, deadline: float | None
+                 ) -> Iterator[list]:
+    """The pieces of `lines` (text from offset pos on; line k is numbered base + k + 1)
+    by the paths after the shape path, BLOCK_LINES at a time; returns the number of
+    lines read and the offset reached (past `lines` when the general path read a form
+    that goes on beyond them)."""
+    i, n = 0, len(lines)  # next line to read, and pos its offset in text
+    while i < n:
+        if deadline is not None and monotonic() > deadline:
+            from results.history import ReadTimedOut
+            raise ReadTimedOut(f"{source}: reading passed the deadline at line "
+                               f"{base + i + 1}")
+        j = min(i + BLOCK_LINES, n)
+        seg = lines[i:j]
+        while seg and not seg[-1]:
+            seg.pop()  # empty lines (the one after the file's last newline)
+        block_end = pos + sum(map(len, lines[i:j])) + (j - i)  # line j's offset
+        if not seg:  # empty lines only
+            i, pos = j, block_end
+            continue
+        forms = _jepsen_block(seg, keywords, tags=tags)
+        if forms is not None:  # one form a line, from line i on
+            starts = range(base + i + 1, base + i + 1 + len(forms))
+            i, pos = j, block_end
+            yield [list(zip(forms, starts))]
+            continue
+        mixed = _mixed_block(seg, keywords, base + i + 1, source) if tags is None else None
+        if mixed is not None:  # plain lines by the Jepsen-line path, the rest alone
+            i, pos = j, block_end
+            yield [mixed]
+            continue
+        per_line = _fast_block(lines[i:j])
+        if per_line is not None:  # each line's forms
+            out = [(f, base + i + k + 1) for k, line_forms in enumerate(per_line)
+                   for f in line_forms]
+            i, pos = j, block_end
+            yield [out]
+            continue
+        out: list[tuple[Any, int]] = []
+        i, pos = _general_block(text, lines, i, j, pos, block_end, source, deadline, out,
+                                base)
+        yield [out]
+    return i, pos
 
 
 # what makes a line not plain (plain_text), but for record tags: found by one scan
