@@ -586,14 +586,16 @@ SHAPE_DECLINES_MAX = 3
 
 
 def _shape_block(lines: list[str] | None, shapes: Shapes, first_line: int, source: str,
-                 deadline: float | None, joined: str | None = None) -> list | None:
+                 deadline: float | None, joined: str | None = None, n: int = 0
+                 ) -> list | None:
     """The pieces of a block, or None (the path declines): a `Rows` per shape (their
     lines interleave) and, when there are any, a list of (form, line) for the lines
-    read alone. The block is `lines`, or `joined` (its lines joined by newlines: then
-    the lines are split out only if a line is read on its own)."""
+    read alone. The block is `lines`, or `joined` (its `n` lines joined by newlines:
+    then the lines are split out only if a line is read on its own)."""
     if joined is None:
         joined = "\n".join(lines)
-    n = len(lines) if lines is not None else joined.count("\n") + 1
+    if lines is not None:
+        n = len(lines)
     split = [lines]
 
     def lines_of() -> list[str]:
@@ -619,8 +621,8 @@ def _shape_block(lines: list[str] | None, shapes: Shapes, first_line: int, sourc
     # the value pattern left out strings and the like; `null` (a symbol) and tags but
     # records' (a set `#{...}`, `#inst`, a `#_` discard) are looked for here, and only
     # when the block holds them (a record's tag starts its line: no value holds it)
-    hashes = joined.count("#")
-    tagged = bool(hashes) and hashes != joined.count("\n#") + joined.startswith("#")
+    tagged = not plain and "#" in joined and joined.count("#") != joined.count(
+        "\n#") + joined.startswith("#")
     if tagged or "null" in joined:
         owned, pending = _plain_values(owned, pending)
     if len(pending) > MIXED_SHARE * n:
@@ -813,10 +815,12 @@ def iter_pieces(text: str, source: str = "<edn>", *, deadline: float | None = No
             body = text[pos:end - 1] if text[end - 1] == "\n" else text[pos:end]
             if shapes.declined < SHAPE_DECLINES_MAX and body:
                 # the shape path reads the block's text as it is: no list of its lines
-                pieces = _shape_block(None, shapes, line, source, deadline, joined=body)
+                n = body.count("\n") + 1
+                pieces = _shape_block(None, shapes, line, source, deadline, joined=body,
+                                      n=n)
                 shapes.declined = 0 if pieces is not None else shapes.declined + 1
                 if pieces is not None:
-                    pos, line = end, line + body.count("\n") + 1
+                    pos, line = end, line + n
                     yield pieces
                     continue
             if tags is False:
