@@ -255,9 +255,11 @@ _SAMPLE_CHARS = 1 << 16  # keywords are learned from a block's first 64 KiB, the
 
 
 def _jepsen_block(lines: list[str], keywords: Keywords, *,
-                  tags: tuple[str, ...] | None = None) -> list | None:
+                  tags: tuple[str, ...] | None = None, nulls: bool = False
+                  ) -> list | None:
     """The forms of `lines`, one form a line, or None (the path declines). `tags`: the
-    caller found the whole text `plain_text`, with these record tags."""
+    caller found the whole text `plain_text`, with these record tags (`nulls`: all but
+    that it holds no `null`, which is looked for here)."""
     if tags is None:
         tags = plain_text("\n".join(lines))
         if tags is None:
@@ -266,6 +268,8 @@ def _jepsen_block(lines: list[str], keywords: Keywords, *,
             [s for s in lines if len(s) > MAX_DIGITS]).encode().translate(_NUMBER_CHARS):
         return None  # perhaps a number the general path refuses: it says so
     block = _SEPARATOR.join(lines)  # the text cannot hold the separator's `"`: see above
+    if nulls and "u" in block and "null" in block:
+        return None
     for t in tags:  # the general path reads a tagged map as the map
         block = block.replace(f"#{t}{{", "{")
     if "(" in block:
@@ -496,13 +500,15 @@ SHAPE_LEARN_TRIES = 4  # lines per block a new shape is learned from
 SHAPE_LINE_MAX = 1 << 16  # longer lines teach no shape (the general path would read them)
 _groups = re.Match.groups
 _CONSTANTS = {"nil": None, "true": True, "false": False}
+_SHAPE_ATOMS = {int: "0", str: ":x", type(None): "nil", bool: "true"}  # each kind's text
 
 
 class Shape:
     """One key order of Jepsen's op maps, with the kind of each field but `:value`, as
     a regular expression over a whole line."""
 
-    __slots__ = ("keys", "kinds", "value", "match", "findall", "findall_plain", "marked")
+    __slots__ = ("keys", "kinds", "value", "match", "findall", "findall_plain", "marked",
+                 "split", "sentinels")
 
     def __init__(self, keys: tuple[str, ...], kinds: tuple[type, ...]) -> None:
         self.keys, self.kinds = keys, kinds
@@ -518,6 +524,16 @@ class Shape:
         self.findall = re.compile("^" + _SHAPE_TAG + body + r"\r?$", re.M | re.A).findall
         # the same for a block with no `#` and no carriage return (a tenth quicker)
         self.findall_plain = re.compile("^" + body + "$", re.M | re.A).findall
+        self.split, self.sentinels = None, ("", "")
+        if self.value >= 0:  # see `columns`
+            v = self.value
+            head = r"\{" + "".join(f + ", " for f in fields[:v]) + ":value "
+            tail = "".join(", " + f for f in fields[v + 1:]) + r"\}"
+            self.split = re.compile(tail + "\n" + head, re.A).split
+            atoms = [f":{k} " + _SHAPE_ATOMS.get(kind, "")
+                     for k, kind in zip(keys, kinds)]
+            self.sentinels = ("".join(", " + a for a in atoms[v + 1:]) + "}",
+                              "{" + "".join(a + ", " for a in atoms[:v]) + ":value ")
 
     @classmethod
     def learn(cls, line: str) -> "Shape | None":
@@ -538,6 +554,30 @@ class Shape:
             return None
         shape = cls(keys, kinds)
         return shape if shape.match(line) else None
+
+    def columns(self, joined: str, n: int) -> list | None:
+        """The fields of the n lines of `joined` as columns (lists of texts; None
+        unless every line has this shape, `#` and carriage returns apart), by one
+        `split` over the text around the values, not a match of each whole line (the
+        values are most of the text; a third quicker). A separator is the text after
+        one line's value (its later fields, `}`), the newline, and the text before the
+        next line's value (`{`, its earlier fields, `:value `): with a sentinel line end
+        before the text and a sentinel line start after it, n + 1 separators, each
+        holding one newline, hold every newline, so each line is its fields before the
+        value, the text between two separators (no newline in it), and its fields
+        after; the caller proves that text one form (and free of strings and the like)
+        before it is the value. A value holding a separator's text is cut there: the
+        line is still exactly what the split says it is, or the value's proof fails."""
+        m = len(self.keys)
+        pieces = self.split(self.sentinels[0] + "\n" + joined + "\n" + self.sentinels[1])
+        if len(pieces) != (n + 1) * m + 1 or pieces[0] or pieces[-1]:
+            return None
+        # pieces: "", then per separator its m - 1 groups (the fields after one line's
+        # value, then those before the next one's) and the next line's value text
+        v, after = self.value, m - 1 - self.value
+        return [pieces[m:(n + 1) * m:m] if c == v else
+                pieces[m + 1 + c - v - 1::m] if c > v else
+                pieces[1 + after + c:n * m:m] for c in range(m)]
 
     def column(self, c: int, texts: tuple[str, ...]) -> list:
         """Field c's texts as the general path reads them (`:value` apart)."""
@@ -602,7 +642,8 @@ def _shape_block(lines: list[str] | None, shapes: Shapes, first_line: int, sourc
         if split[0] is None:
             split[0] = joined.split("\n")
         return split[0]
-    owned: list[tuple[Shape, Any, Any]] = []  # (shape, its lines, their fields)
+    # (shape, its lines, their fields as rows or else as columns)
+    owned: list[tuple[Shape, Any, Any, Any]] = []
     pending: list[int] | range = range(n)
     plain = "#" not in joined and "\r" not in joined
     for shape in shapes.known:
@@ -618,12 +659,13 @@ def _shape_block(lines: list[str] | None, shapes: Shapes, first_line: int, sourc
             continue
         shapes.known.append(shape)
         pending = _take(shape, lines_of, joined, pending, owned, plain)
-    # the value pattern left out strings and the like; `null` (a symbol) and tags but
-    # records' (a set `#{...}`, `#inst`, a `#_` discard) are looked for here, and only
-    # when the block holds them (a record's tag starts its line: no value holds it)
+    # the value pattern left out strings and the like; tags but records' (a set
+    # `#{...}`, `#inst`, a `#_` discard) are looked for here, and only when the block
+    # holds them (a record's tag starts its line: no value holds it); `null` (a symbol)
+    # with the values (_jepsen_block)
     tagged = not plain and "#" in joined and joined.count("#") != joined.count(
         "\n#") + joined.startswith("#")
-    if tagged or "null" in joined:
+    if tagged:
         owned, pending = _plain_values(owned, pending)
     if len(pending) > MIXED_SHARE * n:
         return None
@@ -641,12 +683,13 @@ def _shape_block(lines: list[str] | None, shapes: Shapes, first_line: int, sourc
             return None
         alone[k] = forms
     tables = []  # (shape keys, columns, line numbers k)
-    for shape, ks, matches in owned:
-        columns = list(zip(*matches))
+    for shape, ks, matches, columns in owned:
+        if columns is None:
+            columns = list(zip(*matches))
         if shape.value >= 0:
             texts = columns[shape.value]
             values = None if shape.marked else _jepsen_block(
-                texts, shapes.values, tags=None if tagged else ())
+                texts, shapes.values, tags=None if tagged else (), nulls=True)
             if values is None:  # maps with other keys than keywords, sets: marked arrays
                 values = _marked_values(texts)
                 if values is None:
@@ -680,24 +723,27 @@ def _plain_values(owned: list, pending: list[int] | range) -> tuple[list, list[i
     """The shapes' rows whose value the Jepsen-line path reads (`plain_text`), and the
     lines left to be read alone (a value holding `null` or a tag but a record's)."""
     kept, odd = [], list(pending)
-    for shape, ks, rows in owned:
+    for shape, ks, rows, columns in owned:
+        if rows is None:
+            rows = list(zip(*columns))
         if shape.value < 0:
-            kept.append((shape, ks, rows))
+            kept.append((shape, ks, rows, None))
             continue
         texts = list(map(itemgetter(shape.value), rows))
         joined = "".join(texts)
         if "null" not in joined and "#" not in joined:
-            kept.append((shape, ks, rows))
+            kept.append((shape, ks, rows, None))
             continue
         bad = {pos for pos, t in enumerate(texts) if ("null" in t or "#" in t) and
                plain_text(t) is None}
         if not bad:
-            kept.append((shape, ks, rows))
+            kept.append((shape, ks, rows, None))
             continue
         odd += [k for pos, k in enumerate(ks) if pos in bad]
         keep = [pos for pos in range(len(ks)) if pos not in bad]
         if keep:
-            kept.append((shape, [ks[pos] for pos in keep], [rows[pos] for pos in keep]))
+            kept.append((shape, [ks[pos] for pos in keep], [rows[pos] for pos in keep],
+                         None))
     return kept, sorted(odd)
 
 
@@ -708,20 +754,26 @@ def _take(shape: Shape, lines_of: Callable[[], list[str]], joined: str,
     block (a match is one whole line: when there are as many as lines, every line;
     `plain`: the block holds no `#` and no carriage return)."""
     if type(pending) is range:
+        if plain and shape.split is not None and not any(
+                c in joined for c in _SPECIAL_CHARS + "\x05"):
+            columns = shape.columns(joined, len(pending))
+            if columns is not None:
+                owned.append((shape, pending, None, columns))
+                return []
         rows = (shape.findall_plain if plain else shape.findall)(joined)
         if len(rows) == len(pending):
-            owned.append((shape, pending, rows))
+            owned.append((shape, pending, rows, None))
             return []
         if not rows:
             return pending
     matches = list(map(shape.match, map(lines_of().__getitem__, pending)))
     if None not in matches:
-        owned.append((shape, pending, list(map(_groups, matches))))
+        owned.append((shape, pending, list(map(_groups, matches)), None))
         return []
     hit = [(k, m.groups()) for k, m in zip(pending, matches) if m is not None]
     if hit:
         ks, rows = zip(*hit)
-        owned.append((shape, ks, rows))
+        owned.append((shape, ks, rows, None))
     return [k for k, m in zip(pending, matches) if m is None]
 
 
