@@ -508,10 +508,11 @@ class Shape:
     a regular expression over a whole line."""
 
     __slots__ = ("keys", "kinds", "value", "match", "findall", "findall_plain", "marked",
-                 "split", "sentinels")
+                 "split", "sentinels", "longs")
 
     def __init__(self, keys: tuple[str, ...], kinds: tuple[type, ...]) -> None:
         self.keys, self.kinds = keys, kinds
+        self.longs = frozenset(k for k, kind in zip(keys, kinds) if kind is int)
         self.marked = False  # values read by the block path (_fast_block), not as JSON
         self.value = keys.index("value") if "value" in keys else -1
         fields = [f":{re.escape(k)} " + (_SHAPE_VALUE if k == "value" else
@@ -594,13 +595,14 @@ class Shape:
 
 class Rows:
     """Lines of one shape: `keys`, a column (list) per key, each row's line (ascending;
-    a range when the lines are a block's every line)."""
+    a range when the lines are a block's every line); `longs`: the keys whose column is
+    all ints within a Java long (the shape's pattern allows at most 18 digits)."""
 
-    __slots__ = ("keys", "columns", "lines")
+    __slots__ = ("keys", "columns", "lines", "longs")
 
-    def __init__(self, keys: tuple[str, ...], columns: list, lines: range | list[int]
-                 ) -> None:
-        self.keys, self.columns, self.lines = keys, columns, lines
+    def __init__(self, keys: tuple[str, ...], columns: list, lines: range | list[int],
+                 longs: frozenset[str] = frozenset()) -> None:
+        self.keys, self.columns, self.lines, self.longs = keys, columns, lines, longs
 
     def __len__(self) -> int:
         return len(self.lines)
@@ -682,7 +684,7 @@ def _shape_block(lines: list[str] | None, shapes: Shapes, first_line: int, sourc
         if len(forms) != 1 and not (not forms and (not stripped or stripped[0] == ";")):
             return None
         alone[k] = forms
-    tables = []  # (shape keys, columns, line numbers k)
+    tables = []  # (shape, columns, line numbers k)
     for shape, ks, matches, columns in owned:
         if columns is None:
             columns = list(zip(*matches))
@@ -699,12 +701,12 @@ def _shape_block(lines: list[str] | None, shapes: Shapes, first_line: int, sourc
         for c, col in enumerate(columns):
             if c != shape.value:
                 columns[c] = shape.column(c, col)
-        tables.append((shape.keys, columns, ks))
+        tables.append((shape, columns, ks))
     if len(tables) == 1 and not alone:  # the common case: one shape, every line
-        keys, columns, _ = tables[0]
-        return [Rows(keys, columns, range(first_line, first_line + n))]
-    pieces: list = [Rows(keys, columns, list(map(first_line.__add__, ks)))
-                    for keys, columns, ks in tables]
+        shape, columns, _ = tables[0]
+        return [Rows(shape.keys, columns, range(first_line, first_line + n), shape.longs)]
+    pieces: list = [Rows(shape.keys, columns, list(map(first_line.__add__, ks)),
+                         shape.longs) for shape, columns, ks in tables]
     if alone:
         pieces.append([(forms[0], first_line + k) for k, forms in alone.items() if forms])
     return pieces

@@ -513,19 +513,21 @@ def _rows_ops(rows: Any, prev: Op | None) -> list[Op] | None:
         return None  # extra fields, or a field missing
     col = dict(zip(keys, rows.columns))
     n = len(rows)
+    longs = rows.longs  # columns the reader's pattern proved ints within a long
     typ, f, process = col["type"], col["f"], col["process"]
-    if not TYPES.issuperset(typ) or not _all_of(str, f) or not _longs(process, NEMESIS):
+    if not TYPES.issuperset(typ) or not _all_of(str, f) or not (
+            "process" in longs or _longs(process, NEMESIS)):
         return None
     if "index" in col:
         index = col["index"]
-        if not _longs(index):
+        if "index" not in longs and not _longs(index):
             return None
     else:
         start = 0 if prev is None else prev.index + 1
         index = range(start, start + n)
     if "time" in col:
         time = col["time"]
-        if not _longs(time):
+        if "time" not in longs and not _longs(time):
             return None
     else:
         time = repeat(0 if prev is None else prev.time)
