@@ -415,7 +415,7 @@ _PROCESS = attrgetter("process")
 
 
 def parse_edn(text: str, *, source: str = "<edn>", deadline: float | None = None
-              ) -> tuple[list[Op], list[int] | None]:
+              ) -> tuple[list[Op], Sequence[int] | None]:
     """A Jepsen EDN history: a vector/list of op maps, or op maps one after another
     (read in linear time by results.edn; `deadline` bounds it)."""
     from results import edn
@@ -430,7 +430,7 @@ def parse_edn(text: str, *, source: str = "<edn>", deadline: float | None = None
 
 
 def _edn_blocks_ops(blocks: Iterator[list], source: str
-                    ) -> tuple[list[Op], list[int] | None]:
+                    ) -> tuple[list[Op], Sequence[int] | None]:
     """`results.edn.iter_pieces`' blocks -> ops: a block of one `Rows` (every line of
     one shape, as columns) by whole columns (`_rows_ops`), a block of several pieces
     (the shape path's, with lines read alone) merged in line order, all else a form at
@@ -450,9 +450,12 @@ def _edn_blocks_ops(blocks: Iterator[list], source: str
             p.forms() if type(p) is Rows else p
             for p in chain.from_iterable(chain([block], blocks))), source)
     ops: list[Op] = []
-    linenos: list[int] = []
+    # the line numbers: one range while the blocks are whole runs of lines (Rows), so
+    # a million-line history holds no million line numbers; a list once they are not
+    run = range(0)
+    linenos: list[int] | None = None
     prev = None
-    add, add_line = ops.append, linenos.append
+    add = ops.append
     for block in chain([block], blocks):
         if not block:
             continue
@@ -460,16 +463,24 @@ def _edn_blocks_ops(blocks: Iterator[list], source: str
             made = _rows_ops(block[0], prev)
             if made is not None:
                 ops += made
-                linenos += block[0].lines
+                lines = block[0].lines
+                if linenos is None and type(lines) is range and (
+                        not run or run.stop == lines.start):
+                    run = range(run.start if run else lines.start, lines.stop)
+                else:
+                    linenos = list(run) if linenos is None else linenos
+                    linenos += lines
                 prev = made[-1]
                 continue
+        linenos = list(run) if linenos is None else linenos
+        add_line = linenos.append
         for line, x in _in_line_order(block):
             if type(x) is not Op:
                 x = _edn_op(x, prev, (source, line))  # says what is wrong, if anything
             add(x)
             add_line(line)
             prev = x
-    return _nemesis_pairs(ops), linenos
+    return _nemesis_pairs(ops), run if linenos is None else linenos
 
 
 _TIMED = frozenset(("index", "time"))
