@@ -9,10 +9,13 @@ lines (each says so or declines; all give the same values and lines):
 
 - the shape path: op maps one a line, in one of a few key orders (a shape: one compiled
   regular expression over the whole line, a group per field) with every field but
-  `:value` an integer, keyword, nil or boolean; the fields become columns by C-level
-  calls and the values are read together by the Jepsen-line path (see its section);
+  `:value` an integer, keyword, nil or boolean; it reads blocks of the file's text as
+  they are (about BLOCK_CHARS each, cut at a line end: no list of the file's lines),
+  the fields by one `split` around the values where the block allows (`Shape.columns`)
+  and else by a `findall` of whole lines; the fields become columns by C-level calls
+  and the values are read together by the Jepsen-line path (see its section);
   `iter_pieces` hands the columns on (`Rows`), so results.formats builds operations
-  from them without a map per line;
+  from them without a map per line; a block it declines is read by the paths below;
 - the Jepsen-line path: Clojure-printed op maps one a line (`{:k v, :k v}`, or tagged as
   records, `#jepsen.history.Op{...}`) straight into JSON objects by C-level
   `str.replace` passes, decoded by one `json` call with no hook (see the section below
