@@ -58,7 +58,7 @@ MAX_DIGITS = 400  # longer integers are no history's (Jepsen's longs have 19 dig
 BLOCK_LINES = 20_000  # lines per fast-path block (the deadline is checked per block)
 # characters per block of the shape path (then to the end of the line): small enough that
 # a block's intermediate strings stay in the CPU's caches
-BLOCK_CHARS = 1 << 17
+BLOCK_CHARS = 1 << 16
 
 
 # --- the fast path: EDN -> JSON by regular expressions --------------------------------
