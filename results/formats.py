@@ -26,12 +26,13 @@ import gc
 import json
 import os
 import re
-from itertools import chain, repeat
-from operator import attrgetter, itemgetter
+from itertools import chain, compress, repeat
+from operator import attrgetter, itemgetter, length_hint
 from typing import Any, Iterable, Iterator, Sequence
 
 from results.history import (INFO, INVOKE, NEMESIS, TYPES, Op, ReadTimedOut, make_op,
                              make_ops, read_jsonl, validate)
+from results.history import _SHARE_MIN, _shared_elements  # as the JSONL reader shares
 from gtcheck.errors import BadInput
 
 FORMATS = ("jsonl", "edn", "porcupine-etcd", "porcupine-kv")
@@ -81,7 +82,7 @@ def read_text(path: str, *, deadline: float | None = None) -> str:
     offset = 0
     try:
         with open(path, "rb") as fh:
-            text = _mapped_text(fh, path)
+            text = _whole_text(fh, path)
             if text is not None:
                 if deadline is not None and monotonic() > deadline:
                     raise ReadTimedOut(f"{path}: reading passed the deadline at byte "
@@ -108,30 +109,26 @@ def read_text(path: str, *, deadline: float | None = None) -> str:
     return "".join(parts)
 
 
-# larger files are read in chunks, the deadline checked per chunk (a mapped file is
+# larger files are read in chunks, the deadline checked per chunk (a whole file is
 # decoded by one call: about 0.3 s a GiB here)
-MAPPED_MAX = 1 << 30
+WHOLE_MAX = 1 << 30
 
 
-def _mapped_text(fh: Any, path: str) -> str | None:
-    """A regular file of at most MAPPED_MAX bytes decoded from a read-only memory map
-    (no copy of its bytes, and its pages come from the page cache: a third of the
-    chunked reading's CPU time); None for any other file (a pipe, /dev/zero, a file
-    that cannot be mapped), which read_text reads in chunks."""
-    import mmap
+def _whole_text(fh: Any, path: str) -> str | None:
+    """A regular file of at most WHOLE_MAX bytes read and decoded by one call each (a
+    third of the chunked reading's CPU time: no incremental decoder, no join); None for
+    any other file (a pipe, /dev/zero), which read_text reads in chunks. (Not a memory
+    map, which would be quicker still: a file truncated while mapped kills the process
+    with SIGBUS.)"""
     import stat
     st = os.fstat(fh.fileno())
-    if not stat.S_ISREG(st.st_mode) or not 0 < st.st_size <= MAPPED_MAX:
+    if not stat.S_ISREG(st.st_mode) or not 0 < st.st_size <= WHOLE_MAX:
         return None
-    try:
-        mapped = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
-    except (OSError, ValueError):
-        return None
-    with mapped:
-        nul = mapped.find(b"\0")
-        if nul >= 0:
-            raise BadInput(f"{path}: not a text file (a NUL byte at offset {nul})")
-        return str(mapped, "utf-8")
+    data = fh.read()  # to its end, as the chunked reading (a file may grow meanwhile)
+    nul = data.find(b"\0")
+    if nul >= 0:
+        raise BadInput(f"{path}: not a text file (a NUL byte at offset {nul})")
+    return data.decode("utf-8")
 
 
 # --- Porcupine etcd logs ---------------------------------------------------------------
@@ -450,6 +447,7 @@ def _edn_blocks_ops(blocks: Iterator[list], source: str
             p.forms() if type(p) is Rows else p
             for p in chain.from_iterable(chain([block], blocks))), source)
     ops: list[Op] = []
+    share = {}.setdefault  # equal read elements and reads: one object each (_share_reads)
     # the line numbers: one range while the blocks are whole runs of lines (Rows), so
     # a million-line history holds no million line numbers; a list once they are not
     run = range(0)
@@ -460,7 +458,7 @@ def _edn_blocks_ops(blocks: Iterator[list], source: str
         if not block:
             continue
         if len(block) == 1 and type(block[0]) is Rows:
-            made = _rows_ops(block[0], prev)
+            made = _rows_ops(block[0], prev, share)
             if made is not None:
                 ops += made
                 lines = block[0].lines
@@ -474,7 +472,7 @@ def _edn_blocks_ops(blocks: Iterator[list], source: str
                 continue
         linenos = list(run) if linenos is None else linenos
         add_line = linenos.append
-        for line, x in _in_line_order(block):
+        for line, x in _in_line_order(block, share):
             if type(x) is not Op:
                 x = _edn_op(x, prev, (source, line))  # says what is wrong, if anything
             add(x)
@@ -486,7 +484,7 @@ def _edn_blocks_ops(blocks: Iterator[list], source: str
 _TIMED = frozenset(("index", "time"))
 
 
-def _in_line_order(block: list) -> list[tuple[int, Any]]:
+def _in_line_order(block: list, share: Any = None) -> list[tuple[int, Any]]:
     """A block's pieces as (line, Op or op map) in line order: a `Rows` with `:index`
     and `:time` (so no op of it takes a default from the one before) by whole columns
     when they pass, every other row and form as its map, for `_edn_op`."""
@@ -496,7 +494,7 @@ def _in_line_order(block: list) -> list[tuple[int, Any]]:
     entries: list[tuple[int, Any]] = []
     for piece in block:
         if type(piece) is Rows:
-            made = _rows_ops(piece, None) if _TIMED.issubset(piece.keys) else None
+            made = _rows_ops(piece, None, share) if _TIMED.issubset(piece.keys) else None
             if made is not None:
                 entries += zip(piece.lines, made)
                 continue
@@ -514,7 +512,7 @@ _KEY_KINDS = frozenset((type(None), str, int))
 _ERROR_KINDS = frozenset((type(None), str))
 
 
-def _rows_ops(rows: Any, prev: Op | None) -> list[Op] | None:
+def _rows_ops(rows: Any, prev: Op | None, share: Any = None) -> list[Op] | None:
     """The ops of a `results.edn.Rows` when every column passes `_edn_op`'s checks,
     checked a column at a time (else None, and `_edn_op` reads each row and says what
     is wrong): the same ops, defaults included (no :index, the previous op's + 1; no
@@ -546,8 +544,25 @@ def _rows_ops(rows: Any, prev: Op | None) -> list[Op] | None:
     if key is not None and not _KEY_KINDS.issuperset(map(type, key)) or \
             error is not None and not _ERROR_KINDS.issuperset(map(type, error)):
         return None
+    value = col.get("value")
+    if value is not None and share is not None:
+        _share_reads(value, typ, share)
     return make_ops(index, time, typ, process, f, repeat(None) if key is None else key,
-                    col.get("value", repeat(None)), repeat(None) if error is None else error)
+                    repeat(None) if value is None else value,
+                    repeat(None) if error is None else error)
+
+
+def _share_reads(values: list, types: Sequence[str], share: Any) -> None:
+    """Completions' lists of more than _SHARE_MIN ints or strings with each element, and
+    each equal list, one object (results.history._shared_elements, as the JSONL reader
+    does: a set run's reads repeat every element added before them; issue 23: 148M read
+    elements took 12 GB). The long lists are found by C-level calls (about 50 ns an
+    operation); `share` is the file's table (dict.setdefault)."""
+    for i in compress(range(len(values)), map(_SHARE_MIN.__lt__, map(length_hint,
+                                                                        values))):
+        v = values[i]
+        if type(v) is list and types[i] != INVOKE:
+            values[i] = _shared_elements(v, share)
 
 
 def _all_of(kind: type, column: Sequence[Any]) -> bool:

@@ -227,3 +227,32 @@ def test_a_bad_line_deep_in_a_fast_block_is_named(bad, line, monkeypatch):
     text = "\n".join(lines) + "\n"
     with pytest.raises(BadInput, match=rf"^<t>:{line}: "):
         formats.parse_edn(text, source="<t>")
+
+
+
+def test_a_set_historys_reads_share_their_elements_as_the_jsonl_reader_does():
+    """A set run's reads repeat every element added before them: read from EDN, equal
+    reads are one list and equal elements one object (results.history's sharing), and
+    the operations are still those of the library's forms."""
+    lines, added = [], []
+
+    def op(i: int, typ: str, process: int, f: str, value: str) -> str:
+        return (f"{{:index {i}, :time {i}, :type :{typ}, :process {process}, :f :{f}, "
+                f":value {value}}}")
+    for k in range(100):  # an add, then a read of everything added
+        added.append(str(1000 + 4 * k))
+        read = "[" + " ".join(added) + "]"
+        lines += [op(4 * k, "invoke", 0, "add", added[-1]),
+                  op(4 * k + 1, "ok", 0, "add", added[-1]),
+                  op(4 * k + 2, "invoke", 1, "read", "nil"),
+                  op(4 * k + 3, "ok", 1, "read", read)]
+    lines += [op(400, "invoke", 1, "read", "nil"), op(401, "ok", 1, "read", read)]
+    text = "\n".join(lines) + "\n"
+    ops, _ = formats.parse_edn(text, source="<t>")
+    lib = library_forms(text)
+    assert ops == formats._edn_ops(iter(zip(lib, range(1, len(lib) + 1))), "<t>")[0]
+    reads = [o.value for o in ops if o.f == "read" and o.type == "ok"]
+    assert len(reads) == 101 and len(reads[-1]) == 100
+    assert reads[-1] is reads[-2]  # an equal read is the one list
+    assert all(r[0] is reads[-1][0] for r in reads[10:])  # 1000: one int object
+    assert reads[-3][-1] is reads[-1][-2]  # 1392, in two reads: one object
