@@ -170,10 +170,13 @@ def _sorted(items: list) -> list:
 # Jepsen's history.edn holds one such map a line. For a block of lines in exactly that
 # shape, a few C-level `str.replace` passes make JSON of it, with maps as JSON objects
 # (so json builds the dicts itself: no hook, no Python call per map):
-#   `nil` after a space, `[` or `,` -> `null`; `(`/`)` -> `[`/`]`;
+#   `(`/`)` -> `[`/`]`;
 #   a map key `{:k ` or `, :k ` -> `{"k":` / `,"k":` (each key the block uses, in
 #   each of the two places it is used in);
 #   any other keyword `:k` -> `"k"` (longest first, so `:r` never touches `:read`);
+#   `nil` -> `null`: when no keyword's name holds "nil", every `nil` left, last of
+#   all, by one pass (each is the token nil, or inside a symbol, which stays no JSON
+#   value); else, first of all, `nil` after a space, `[` or `,`;
 #   the spaces left (between vector elements) -> `,`;
 #   the lines joined by `,"",` (_SEPARATOR), the block an array.
 # Soundness rests on JSON's grammar, which checks what the passes assume: a key marker
