@@ -9,10 +9,13 @@ lines (each says so or declines; all give the same values and lines):
 
 - the shape path: op maps one a line, in one of a few key orders (a shape: one compiled
   regular expression over the whole line, a group per field) with every field but
-  `:value` an integer, keyword, nil or boolean; the fields become columns by C-level
-  calls and the values are read together by the Jepsen-line path (see its section);
+  `:value` an integer, keyword, nil or boolean; it reads blocks of the file's text as
+  they are (about BLOCK_CHARS each, cut at a line end: no list of the file's lines),
+  the fields by one `split` around the values where the block allows (`Shape.columns`)
+  and else by a `findall` of whole lines; the fields become columns by C-level calls
+  and the values are read together by the Jepsen-line path (see its section);
   `iter_pieces` hands the columns on (`Rows`), so results.formats builds operations
-  from them without a map per line;
+  from them without a map per line; a block it declines is read by the paths below;
 - the Jepsen-line path: Clojure-printed op maps one a line (`{:k v, :k v}`, or tagged as
   records, `#jepsen.history.Op{...}`) straight into JSON objects by C-level
   `str.replace` passes, decoded by one `json` call with no hook (see the section below
@@ -46,13 +49,16 @@ from bisect import bisect_right
 from itertools import chain, repeat
 from operator import itemgetter
 from time import monotonic
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from gtcheck.errors import BadInput
 
 MAX_DEPTH = 64  # Jepsen operations nest 4 deep; deeper is garbage, and would overflow
 MAX_DIGITS = 400  # longer integers are no history's (Jepsen's longs have 19 digits)
 BLOCK_LINES = 20_000  # lines per fast-path block (the deadline is checked per block)
+# characters per block of the shape path (then to the end of the line): small enough that
+# a block's intermediate strings stay in the CPU's caches
+BLOCK_CHARS = 1 << 16
 
 
 # --- the fast path: EDN -> JSON by regular expressions --------------------------------
@@ -164,10 +170,13 @@ def _sorted(items: list) -> list:
 # Jepsen's history.edn holds one such map a line. For a block of lines in exactly that
 # shape, a few C-level `str.replace` passes make JSON of it, with maps as JSON objects
 # (so json builds the dicts itself: no hook, no Python call per map):
-#   `nil` after a space, `[` or `,` -> `null`; `(`/`)` -> `[`/`]`;
+#   `(`/`)` -> `[`/`]`;
 #   a map key `{:k ` or `, :k ` -> `{"k":` / `,"k":` (each key the block uses, in
 #   each of the two places it is used in);
 #   any other keyword `:k` -> `"k"` (longest first, so `:r` never touches `:read`);
+#   `nil` -> `null`: when no keyword's name holds "nil", every `nil` left, last of
+#   all, by one pass (each is the token nil, or inside a symbol, which stays no JSON
+#   value); else, first of all, `nil` after a space, `[` or `,`;
 #   the spaces left (between vector elements) -> `,`;
 #   the lines joined by `,"",` (_SEPARATOR), the block an array.
 # Soundness rests on JSON's grammar, which checks what the passes assume: a key marker
@@ -197,15 +206,17 @@ class Keywords:
     regular expression, then reused block after block (a block using one more is
     declined by JSON, and the keywords are looked for again)."""
 
-    __slots__ = ("first_keys", "keys", "values", "colon")
+    __slots__ = ("first_keys", "keys", "values", "colon", "nil_free")
 
     def __init__(self) -> None:
         self.first_keys: tuple[str, ...] = ()  # keys seen first in a map: `{:k `
         self.keys: tuple[str, ...] = ()  # keys seen after another: `, :k `
         self.values: tuple[str, ...] = ()  # every other keyword, longest first
         # a key's colon: ":" unless a keyword pass could take it for a keyword's (`:-1`
-        # after `{"k":` in `{:k -1}`, `:t` in `{"k":true}`); then \x05 until the end
+        # after `{"k":` in `{:k -1}`, `:t` in `{"k":true}`, `:ni` in `{"k":nil}`); then
+        # \x05 until the end
         self.colon = ":"
+        self.nil_free = True  # no keyword's name holds "nil"
 
     def learn(self, block: str) -> None:
         found = set(_JEPSEN_KEYWORD.findall(block))
@@ -215,8 +226,10 @@ class Keywords:
         self.keys = tuple({k for prefix, k in found if prefix == ", "})
         self.values = tuple(sorted({k for prefix, k in found if not prefix}, key=len,
                                    reverse=True))
+        self.nil_free = not any("nil" in k for k in chain(
+            self.first_keys, self.keys, self.values))
         self.colon = "\x05" if any(k[0] in "-+." or any(w.startswith(k) for w in (
-            "true", "false", "null")) for k in self.values) else ":"
+            "true", "false", "null", "nil")) for k in self.values) else ":"
 
 
 class _Declined(Exception):
@@ -248,9 +261,11 @@ _SAMPLE_CHARS = 1 << 16  # keywords are learned from a block's first 64 KiB, the
 
 
 def _jepsen_block(lines: list[str], keywords: Keywords, *,
-                  tags: tuple[str, ...] | None = None) -> list | None:
+                  tags: tuple[str, ...] | None = None, nulls: bool = False
+                  ) -> list | None:
     """The forms of `lines`, one form a line, or None (the path declines). `tags`: the
-    caller found the whole text `plain_text`, with these record tags."""
+    caller found the whole text `plain_text`, with these record tags (`nulls`: all but
+    that it holds no `null`, which is looked for here)."""
     if tags is None:
         tags = plain_text("\n".join(lines))
         if tags is None:
@@ -259,15 +274,12 @@ def _jepsen_block(lines: list[str], keywords: Keywords, *,
             [s for s in lines if len(s) > MAX_DIGITS]).encode().translate(_NUMBER_CHARS):
         return None  # perhaps a number the general path refuses: it says so
     block = _SEPARATOR.join(lines)  # the text cannot hold the separator's `"`: see above
+    if nulls and "u" in block and "null" in block:
+        return None
     for t in tags:  # the general path reads a tagged map as the map
         block = block.replace(f"#{t}{{", "{")
     if "(" in block:
         block = block.replace("(", "[").replace(")", "]")
-    if "nil" in block:
-        block = block.replace(" nil", " null").replace("[nil", "[null").replace(
-            ',nil', ',null')
-        if block.startswith("nil"):
-            block = "null" + block[3:]
     try:
         forms = _decode_jepsen(block, keywords)
         if forms is None and len(block) > _SAMPLE_CHARS:
@@ -286,6 +298,10 @@ def _jepsen_block(lines: list[str], keywords: Keywords, *,
 
 def _decode_jepsen(block: str, keywords: Keywords) -> list | None:
     t, colon = block, keywords.colon
+    if not keywords.nil_free and "nil" in t:  # `nil` where it starts a token
+        t = t.replace(" nil", " null").replace("[nil", "[null").replace(",nil", ",null")
+        if t.startswith("nil"):
+            t = "null" + t[3:]
     for k in keywords.first_keys:
         t = t.replace("{:" + k + " ", '{"' + k + '"' + colon)
     for k in keywords.keys:
@@ -295,6 +311,10 @@ def _decode_jepsen(block: str, keywords: Keywords) -> list | None:
     t = t.replace(" ", ",")
     if colon != ":":
         t = t.replace(colon, ":")
+    if keywords.nil_free:
+        # one pass for every `nil`: no keyword's string holds one, so each is the token
+        # nil (-> null) or part of a symbol (-> `null` within it: no JSON value either)
+        t = t.replace("nil", "null")
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(_stack_depth() + MAX_DEPTH + 8)
     try:
@@ -486,24 +506,41 @@ SHAPE_LEARN_TRIES = 4  # lines per block a new shape is learned from
 SHAPE_LINE_MAX = 1 << 16  # longer lines teach no shape (the general path would read them)
 _groups = re.Match.groups
 _CONSTANTS = {"nil": None, "true": True, "false": False}
+_SHAPE_ATOMS = {int: "0", str: ":x", type(None): "nil", bool: "true"}  # each kind's text
 
 
 class Shape:
     """One key order of Jepsen's op maps, with the kind of each field but `:value`, as
     a regular expression over a whole line."""
 
-    __slots__ = ("keys", "kinds", "value", "match", "findall", "marked")
+    __slots__ = ("keys", "kinds", "value", "match", "findall", "findall_plain", "marked",
+                 "split", "sentinels", "longs")
 
     def __init__(self, keys: tuple[str, ...], kinds: tuple[type, ...]) -> None:
         self.keys, self.kinds = keys, kinds
+        self.longs = frozenset(k for k, kind in zip(keys, kinds) if kind is int)
         self.marked = False  # values read by the block path (_fast_block), not as JSON
         self.value = keys.index("value") if "value" in keys else -1
         fields = [f":{re.escape(k)} " + (_SHAPE_VALUE if k == "value" else
                                          _SHAPE_FIELDS[kind])
                   for k, kind in zip(keys, kinds)]
-        body = _SHAPE_TAG + r"\{" + ", ".join(fields) + r"\}\r?"
-        self.match = re.compile(body).fullmatch
-        self.findall = re.compile("^" + body + "$", re.M).findall
+        body = r"\{" + ", ".join(fields) + r"\}"
+        # ASCII: a keyword's name of other letters is not matched (its line is read
+        # alone, by the general path), and ASCII classes are quicker to test
+        self.match = re.compile(_SHAPE_TAG + body + r"\r?", re.A).fullmatch
+        self.findall = re.compile("^" + _SHAPE_TAG + body + r"\r?$", re.M | re.A).findall
+        # the same for a block with no `#` and no carriage return (a tenth quicker)
+        self.findall_plain = re.compile("^" + body + "$", re.M | re.A).findall
+        self.split, self.sentinels = None, ("", "")
+        if self.value >= 0:  # see `columns`
+            v = self.value
+            head = r"\{" + "".join(f + ", " for f in fields[:v]) + ":value "
+            tail = "".join(", " + f for f in fields[v + 1:]) + r"\}"
+            self.split = re.compile(tail + "\n" + head, re.A).split
+            atoms = [f":{k} " + _SHAPE_ATOMS.get(kind, "")
+                     for k, kind in zip(keys, kinds)]
+            self.sentinels = ("".join(", " + a for a in atoms[v + 1:]) + "}",
+                              "{" + "".join(a + ", " for a in atoms[:v]) + ":value ")
 
     @classmethod
     def learn(cls, line: str) -> "Shape | None":
@@ -525,11 +562,38 @@ class Shape:
         shape = cls(keys, kinds)
         return shape if shape.match(line) else None
 
+    def columns(self, joined: str, n: int) -> list | None:
+        """The fields of the n lines of `joined` as columns (lists of texts; None
+        unless every line has this shape, `#` and carriage returns apart), by one
+        `split` over the text around the values, not a match of each whole line (the
+        values are most of the text; a third quicker). A separator is the text after
+        one line's value (its later fields, `}`), the newline, and the text before the
+        next line's value (`{`, its earlier fields, `:value `): with a sentinel line end
+        before the text and a sentinel line start after it, n + 1 separators, each
+        holding one newline, hold every newline, so each line is its fields before the
+        value, the text between two separators (no newline in it), and its fields
+        after; the caller proves that text one form (and free of strings and the like)
+        before it is the value. A value holding a separator's text is cut there: the
+        line is still exactly what the split says it is, or the value's proof fails."""
+        m = len(self.keys)
+        pieces = self.split(self.sentinels[0] + "\n" + joined + "\n" + self.sentinels[1])
+        if len(pieces) != (n + 1) * m + 1 or pieces[0] or pieces[-1]:
+            return None
+        # pieces: "", then per separator its m - 1 groups (the fields after one line's
+        # value, then those before the next one's) and the next line's value text
+        v, after = self.value, m - 1 - self.value
+        return [pieces[m:(n + 1) * m:m] if c == v else
+                pieces[m + 1 + c - v - 1::m] if c > v else
+                pieces[1 + after + c:n * m:m] for c in range(m)]
+
     def column(self, c: int, texts: tuple[str, ...]) -> list:
         """Field c's texts as the general path reads them (`:value` apart)."""
         kind = self.kinds[c]
-        if kind is int:
-            return list(map(int, texts))
+        if kind is int:  # `-?[0-9]{1,18}` each: JSON's ints but for leading zeros
+            try:
+                return _PLAIN_DECODER.decode("[" + ",".join(texts) + "]")
+            except ValueError:
+                return list(map(int, texts))
         if kind is str:
             return list(map(sys.intern, texts))  # the same str object for each name
         return list(map(_CONSTANTS.__getitem__, texts))
@@ -537,13 +601,14 @@ class Shape:
 
 class Rows:
     """Lines of one shape: `keys`, a column (list) per key, each row's line (ascending;
-    a range when the lines are a block's every line)."""
+    a range when the lines are a block's every line); `longs`: the keys whose column is
+    all ints within a Java long (the shape's pattern allows at most 18 digits)."""
 
-    __slots__ = ("keys", "columns", "lines")
+    __slots__ = ("keys", "columns", "lines", "longs")
 
-    def __init__(self, keys: tuple[str, ...], columns: list, lines: range | list[int]
-                 ) -> None:
-        self.keys, self.columns, self.lines = keys, columns, lines
+    def __init__(self, keys: tuple[str, ...], columns: list, lines: range | list[int],
+                 longs: frozenset[str] = frozenset()) -> None:
+        self.keys, self.columns, self.lines, self.longs = keys, columns, lines, longs
 
     def __len__(self) -> int:
         return len(self.lines)
@@ -568,40 +633,53 @@ class Shapes:
 SHAPE_DECLINES_MAX = 3
 
 
-def _shape_block(lines: list[str], shapes: Shapes, first_line: int, source: str,
-                 deadline: float | None) -> list | None:
+def _shape_block(lines: list[str] | None, shapes: Shapes, first_line: int, source: str,
+                 deadline: float | None, joined: str | None = None, n: int = 0
+                 ) -> list | None:
     """The pieces of a block, or None (the path declines): a `Rows` per shape (their
     lines interleave) and, when there are any, a list of (form, line) for the lines
-    read alone."""
-    n = len(lines)
-    owned: list[tuple[Shape, Any, Any]] = []  # (shape, its lines, their fields)
+    read alone. The block is `lines`, or `joined` (its `n` lines joined by newlines:
+    then the lines are split out only if a line is read on its own)."""
+    if joined is None:
+        joined = "\n".join(lines)
+    if lines is not None:
+        n = len(lines)
+    split = [lines]
+
+    def lines_of() -> list[str]:
+        if split[0] is None:
+            split[0] = joined.split("\n")
+        return split[0]
+    # (shape, its lines, their fields as rows or else as columns)
+    owned: list[tuple[Shape, Any, Any, Any]] = []
     pending: list[int] | range = range(n)
-    joined = "\n".join(lines)
+    plain = "#" not in joined and "\r" not in joined
     for shape in shapes.known:
-        pending = _take(shape, lines, joined, pending, owned)
+        pending = _take(shape, lines_of, joined, pending, owned, plain)
         if not pending:
             break
     tries = 0
     while pending and tries < SHAPE_LEARN_TRIES and len(shapes.known) < MAX_SHAPES \
             and len(pending) > tries:
-        shape = Shape.learn(lines[pending[tries]])
+        shape = Shape.learn(lines_of()[pending[tries]])
         if shape is None:
             tries += 1
             continue
         shapes.known.append(shape)
-        pending = _take(shape, lines, joined, pending, owned)
-    # the value pattern left out strings and the like; `null` (a symbol) and tags but
-    # records' (a set `#{...}`, `#inst`, a `#_` discard) are looked for here, and only
-    # when the block holds them (a record's tag starts its line: no value holds it)
-    hashes = joined.count("#")
-    tagged = bool(hashes) and hashes != joined.count("\n#") + joined.startswith("#")
-    if tagged or "null" in joined:
+        pending = _take(shape, lines_of, joined, pending, owned, plain)
+    # the value pattern left out strings and the like; tags but records' (a set
+    # `#{...}`, `#inst`, a `#_` discard) are looked for here, and only when the block
+    # holds them (a record's tag starts its line: no value holds it); `null` (a symbol)
+    # with the values (_jepsen_block)
+    tagged = not plain and "#" in joined and joined.count("#") != joined.count(
+        "\n#") + joined.startswith("#")
+    if tagged:
         owned, pending = _plain_values(owned, pending)
     if len(pending) > MIXED_SHARE * n:
         return None
     alone: dict[int, list] = {}
     for k in pending:  # lines read alone: each must be a form of its own (_mixed_block)
-        s = lines[k]
+        s = lines_of()[k]
         if "#_" in s or _TRAILING_TAG.search(s):
             return None
         try:
@@ -612,13 +690,14 @@ def _shape_block(lines: list[str], shapes: Shapes, first_line: int, source: str,
         if len(forms) != 1 and not (not forms and (not stripped or stripped[0] == ";")):
             return None
         alone[k] = forms
-    tables = []  # (shape keys, columns, line numbers k)
-    for shape, ks, matches in owned:
-        columns = list(zip(*matches))
+    tables = []  # (shape, columns, line numbers k)
+    for shape, ks, matches, columns in owned:
+        if columns is None:
+            columns = list(zip(*matches))
         if shape.value >= 0:
             texts = columns[shape.value]
             values = None if shape.marked else _jepsen_block(
-                texts, shapes.values, tags=None if tagged else ())
+                texts, shapes.values, tags=None if tagged else (), nulls=True)
             if values is None:  # maps with other keys than keywords, sets: marked arrays
                 values = _marked_values(texts)
                 if values is None:
@@ -628,12 +707,12 @@ def _shape_block(lines: list[str], shapes: Shapes, first_line: int, source: str,
         for c, col in enumerate(columns):
             if c != shape.value:
                 columns[c] = shape.column(c, col)
-        tables.append((shape.keys, columns, ks))
+        tables.append((shape, columns, ks))
     if len(tables) == 1 and not alone:  # the common case: one shape, every line
-        keys, columns, _ = tables[0]
-        return [Rows(keys, columns, range(first_line, first_line + n))]
-    pieces: list = [Rows(keys, columns, list(map(first_line.__add__, ks)))
-                    for keys, columns, ks in tables]
+        shape, columns, _ = tables[0]
+        return [Rows(shape.keys, columns, range(first_line, first_line + n), shape.longs)]
+    pieces: list = [Rows(shape.keys, columns, list(map(first_line.__add__, ks)),
+                         shape.longs) for shape, columns, ks in tables]
     if alone:
         pieces.append([(forms[0], first_line + k) for k, forms in alone.items() if forms])
     return pieces
@@ -652,47 +731,57 @@ def _plain_values(owned: list, pending: list[int] | range) -> tuple[list, list[i
     """The shapes' rows whose value the Jepsen-line path reads (`plain_text`), and the
     lines left to be read alone (a value holding `null` or a tag but a record's)."""
     kept, odd = [], list(pending)
-    for shape, ks, rows in owned:
+    for shape, ks, rows, columns in owned:
+        if rows is None:
+            rows = list(zip(*columns))
         if shape.value < 0:
-            kept.append((shape, ks, rows))
+            kept.append((shape, ks, rows, None))
             continue
         texts = list(map(itemgetter(shape.value), rows))
         joined = "".join(texts)
         if "null" not in joined and "#" not in joined:
-            kept.append((shape, ks, rows))
+            kept.append((shape, ks, rows, None))
             continue
         bad = {pos for pos, t in enumerate(texts) if ("null" in t or "#" in t) and
                plain_text(t) is None}
         if not bad:
-            kept.append((shape, ks, rows))
+            kept.append((shape, ks, rows, None))
             continue
         odd += [k for pos, k in enumerate(ks) if pos in bad]
         keep = [pos for pos in range(len(ks)) if pos not in bad]
         if keep:
-            kept.append((shape, [ks[pos] for pos in keep], [rows[pos] for pos in keep]))
+            kept.append((shape, [ks[pos] for pos in keep], [rows[pos] for pos in keep],
+                         None))
     return kept, sorted(odd)
 
 
-def _take(shape: Shape, lines: list[str], joined: str, pending: list[int] | range,
-          owned: list) -> list[int]:
+def _take(shape: Shape, lines_of: Callable[[], list[str]], joined: str,
+          pending: list[int] | range, owned: list, plain: bool = False) -> list[int]:
     """Match `pending` lines against `shape`; record those it matches in `owned` and
     return the others. When no line is taken yet, first by one `findall` over the
-    block (a match is one whole line: when there are as many as lines, every line)."""
+    block (a match is one whole line: when there are as many as lines, every line;
+    `plain`: the block holds no `#` and no carriage return)."""
     if type(pending) is range:
-        rows = shape.findall(joined)
+        if plain and shape.split is not None and not any(
+                c in joined for c in _SPECIAL_CHARS + "\x05"):
+            columns = shape.columns(joined, len(pending))
+            if columns is not None:
+                owned.append((shape, pending, None, columns))
+                return []
+        rows = (shape.findall_plain if plain else shape.findall)(joined)
         if len(rows) == len(pending):
-            owned.append((shape, pending, rows))
+            owned.append((shape, pending, rows, None))
             return []
         if not rows:
             return pending
-    matches = list(map(shape.match, map(lines.__getitem__, pending)))
+    matches = list(map(shape.match, map(lines_of().__getitem__, pending)))
     if None not in matches:
-        owned.append((shape, pending, list(map(_groups, matches))))
+        owned.append((shape, pending, list(map(_groups, matches)), None))
         return []
     hit = [(k, m.groups()) for k, m in zip(pending, matches) if m is not None]
     if hit:
         ks, rows = zip(*hit)
-        owned.append((shape, ks, rows))
+        owned.append((shape, ks, rows, None))
     return [k for k, m in zip(pending, matches) if m is None]
 
 
@@ -767,7 +856,6 @@ def iter_pieces(text: str, source: str = "<edn>", *, deadline: float | None = No
     pairs) or a list of (form, line). Each piece's lines ascend; a block of several
     pieces is the shape path's, whose pieces' lines interleave (one form a line: in
     line order when sorted by line). A block of one `Rows` has `lines` a range."""
-    base = first_line - 1
     # Nothing read here makes a reference cycle; the collector's passes over the growing
     # heap would cost more than the reading (as results.history.parse_jsonl does)
     collecting = gc.isenabled()
@@ -775,58 +863,81 @@ def iter_pieces(text: str, source: str = "<edn>", *, deadline: float | None = No
     keywords = Keywords()
     shapes = Shapes()
     try:
-        lines = text.split("\n")
         tags: Any = False  # plain_text(text), found when a block first needs it
-        i, n, pos = 0, len(lines), 0  # next line to read, and its offset in text
-        while i < n:
+        pos, line, size = 0, first_line, len(text)  # the next block's offset and line
+        while pos < size:
             if deadline is not None and monotonic() > deadline:
                 from results.history import ReadTimedOut
-                raise ReadTimedOut(f"{source}: reading passed the deadline at line "
-                                   f"{base + i + 1}")
-            j = min(i + BLOCK_LINES, n)
-            seg = lines[i:j]
-            while seg and not seg[-1]:
-                seg.pop()  # the empty line after the file's last newline
-            block_end = pos + sum(map(len, lines[i:j])) + (j - i)  # line j's offset
-            if not seg:  # empty lines only (the one after the file's last newline)
-                i, pos = j, block_end
-                continue
-            pieces = None
-            if shapes.declined < SHAPE_DECLINES_MAX:
-                pieces = _shape_block(seg, shapes, base + i + 1, source, deadline)
+                raise ReadTimedOut(f"{source}: reading passed the deadline at line {line}")
+            # a block of whole lines: from pos to the end of the line BLOCK_CHARS on
+            end = text.find("\n", pos + BLOCK_CHARS)
+            end = size if end == -1 else end + 1
+            body = text[pos:end - 1] if text[end - 1] == "\n" else text[pos:end]
+            if shapes.declined < SHAPE_DECLINES_MAX and body:
+                # the shape path reads the block's text as it is: no list of its lines
+                n = body.count("\n") + 1
+                pieces = _shape_block(None, shapes, line, source, deadline, joined=body,
+                                      n=n)
                 shapes.declined = 0 if pieces is not None else shapes.declined + 1
-            if pieces is not None:
-                i, pos = j, block_end
-                yield pieces
-                continue
+                if pieces is not None:
+                    pos, line = end, line + n
+                    yield pieces
+                    continue
             if tags is False:
                 tags = plain_text(text)  # None: each block is checked apart
-            forms = _jepsen_block(seg, keywords, tags=tags) if seg else None
-            if forms is not None:  # one form a line, from line i on
-                starts = range(base + i + 1, base + i + 1 + len(forms))
-                i, pos = j, block_end
-                yield [list(zip(forms, starts))]
-                continue
-            mixed = _mixed_block(seg, keywords, base + i + 1, source) \
-                if seg and tags is None else None
-            if mixed is not None:  # plain lines by the Jepsen-line path, the rest alone
-                i, pos = j, block_end
-                yield [mixed]
-                continue
-            per_line = _fast_block(lines[i:j])
-            if per_line is not None:  # each line's forms
-                out = [(f, base + i + k + 1) for k, line_forms in enumerate(per_line)
-                       for f in line_forms]
-                i, pos = j, block_end
-                yield [out]
-                continue
-            out: list[tuple[Any, int]] = []
-            i, pos = _general_block(text, lines, i, j, pos, block_end, source, deadline,
-                                    out, base)
-            yield [out]
+            lines = body.split("\n")
+            i, pos = yield from _line_blocks(text, lines, pos, line - 1, keywords, tags,
+                                             source, deadline)
+            line += i
     finally:
         if collecting:
             gc.enable()
+
+
+def _line_blocks(text: str, lines: list[str], pos: int, base: int, keywords: Keywords,
+                 tags: Any, source: str, deadline: float | None
+                 ) -> Iterator[list]:
+    """The pieces of `lines` (text from offset pos on; line k is numbered base + k + 1)
+    by the paths after the shape path, BLOCK_LINES at a time; returns the number of
+    lines read and the offset reached (past `lines` when the general path read a form
+    that goes on beyond them)."""
+    i, n = 0, len(lines)  # next line to read, and pos its offset in text
+    while i < n:
+        if deadline is not None and monotonic() > deadline:
+            from results.history import ReadTimedOut
+            raise ReadTimedOut(f"{source}: reading passed the deadline at line "
+                               f"{base + i + 1}")
+        j = min(i + BLOCK_LINES, n)
+        seg = lines[i:j]
+        while seg and not seg[-1]:
+            seg.pop()  # empty lines (the one after the file's last newline)
+        block_end = pos + sum(map(len, lines[i:j])) + (j - i)  # line j's offset
+        if not seg:  # empty lines only
+            i, pos = j, block_end
+            continue
+        forms = _jepsen_block(seg, keywords, tags=tags)
+        if forms is not None:  # one form a line, from line i on
+            starts = range(base + i + 1, base + i + 1 + len(forms))
+            i, pos = j, block_end
+            yield [list(zip(forms, starts))]
+            continue
+        mixed = _mixed_block(seg, keywords, base + i + 1, source) if tags is None else None
+        if mixed is not None:  # plain lines by the Jepsen-line path, the rest alone
+            i, pos = j, block_end
+            yield [mixed]
+            continue
+        per_line = _fast_block(lines[i:j])
+        if per_line is not None:  # each line's forms
+            out = [(f, base + i + k + 1) for k, line_forms in enumerate(per_line)
+                   for f in line_forms]
+            i, pos = j, block_end
+            yield [out]
+            continue
+        out: list[tuple[Any, int]] = []
+        i, pos = _general_block(text, lines, i, j, pos, block_end, source, deadline, out,
+                                base)
+        yield [out]
+    return i, pos
 
 
 # what makes a line not plain (plain_text), but for record tags: found by one scan

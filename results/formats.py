@@ -26,12 +26,13 @@ import gc
 import json
 import os
 import re
-from itertools import chain, repeat
-from operator import attrgetter, itemgetter
+from itertools import chain, compress, repeat
+from operator import attrgetter, itemgetter, length_hint
 from typing import Any, Iterable, Iterator, Sequence
 
 from results.history import (INFO, INVOKE, NEMESIS, TYPES, Op, ReadTimedOut, make_op,
                              make_ops, read_jsonl, validate)
+from results.history import _SHARE_MIN, _shared_elements  # as the JSONL reader shares
 from gtcheck.errors import BadInput
 
 FORMATS = ("jsonl", "edn", "porcupine-etcd", "porcupine-kv")
@@ -81,6 +82,12 @@ def read_text(path: str, *, deadline: float | None = None) -> str:
     offset = 0
     try:
         with open(path, "rb") as fh:
+            text = _whole_text(fh, path)
+            if text is not None:
+                if deadline is not None and monotonic() > deadline:
+                    raise ReadTimedOut(f"{path}: reading passed the deadline at byte "
+                                       f"{len(text)}")
+                return text
             while True:
                 chunk = fh.read(CHUNK_BYTES)
                 if not chunk:
@@ -100,6 +107,28 @@ def read_text(path: str, *, deadline: float | None = None) -> str:
     except UnicodeDecodeError:
         raise BadInput(f"{path}: not UTF-8 text") from None
     return "".join(parts)
+
+
+# larger files are read in chunks, the deadline checked per chunk (a whole file is
+# decoded by one call: about 0.3 s a GiB here)
+WHOLE_MAX = 1 << 30
+
+
+def _whole_text(fh: Any, path: str) -> str | None:
+    """A regular file of at most WHOLE_MAX bytes read and decoded by one call each (a
+    third of the chunked reading's CPU time: no incremental decoder, no join); None for
+    any other file (a pipe, /dev/zero), which read_text reads in chunks. (Not a memory
+    map, which would be quicker still: a file truncated while mapped kills the process
+    with SIGBUS.)"""
+    import stat
+    st = os.fstat(fh.fileno())
+    if not stat.S_ISREG(st.st_mode) or not 0 < st.st_size <= WHOLE_MAX:
+        return None
+    data = fh.read()  # to its end, as the chunked reading (a file may grow meanwhile)
+    nul = data.find(b"\0")
+    if nul >= 0:
+        raise BadInput(f"{path}: not a text file (a NUL byte at offset {nul})")
+    return data.decode("utf-8")
 
 
 # --- Porcupine etcd logs ---------------------------------------------------------------
@@ -383,7 +412,7 @@ _PROCESS = attrgetter("process")
 
 
 def parse_edn(text: str, *, source: str = "<edn>", deadline: float | None = None
-              ) -> tuple[list[Op], list[int] | None]:
+              ) -> tuple[list[Op], Sequence[int] | None]:
     """A Jepsen EDN history: a vector/list of op maps, or op maps one after another
     (read in linear time by results.edn; `deadline` bounds it)."""
     from results import edn
@@ -398,7 +427,7 @@ def parse_edn(text: str, *, source: str = "<edn>", deadline: float | None = None
 
 
 def _edn_blocks_ops(blocks: Iterator[list], source: str
-                    ) -> tuple[list[Op], list[int] | None]:
+                    ) -> tuple[list[Op], Sequence[int] | None]:
     """`results.edn.iter_pieces`' blocks -> ops: a block of one `Rows` (every line of
     one shape, as columns) by whole columns (`_rows_ops`), a block of several pieces
     (the shape path's, with lines read alone) merged in line order, all else a form at
@@ -418,32 +447,44 @@ def _edn_blocks_ops(blocks: Iterator[list], source: str
             p.forms() if type(p) is Rows else p
             for p in chain.from_iterable(chain([block], blocks))), source)
     ops: list[Op] = []
-    linenos: list[int] = []
+    share = {}.setdefault  # equal read elements and reads: one object each (_share_reads)
+    # the line numbers: one range while the blocks are whole runs of lines (Rows), so
+    # a million-line history holds no million line numbers; a list once they are not
+    run = range(0)
+    linenos: list[int] | None = None
     prev = None
-    add, add_line = ops.append, linenos.append
+    add = ops.append
     for block in chain([block], blocks):
         if not block:
             continue
         if len(block) == 1 and type(block[0]) is Rows:
-            made = _rows_ops(block[0], prev)
+            made = _rows_ops(block[0], prev, share)
             if made is not None:
                 ops += made
-                linenos += block[0].lines
+                lines = block[0].lines
+                if linenos is None and type(lines) is range and (
+                        not run or run.stop == lines.start):
+                    run = range(run.start if run else lines.start, lines.stop)
+                else:
+                    linenos = list(run) if linenos is None else linenos
+                    linenos += lines
                 prev = made[-1]
                 continue
-        for line, x in _in_line_order(block):
+        linenos = list(run) if linenos is None else linenos
+        add_line = linenos.append
+        for line, x in _in_line_order(block, share):
             if type(x) is not Op:
                 x = _edn_op(x, prev, (source, line))  # says what is wrong, if anything
             add(x)
             add_line(line)
             prev = x
-    return _nemesis_pairs(ops), linenos
+    return _nemesis_pairs(ops), run if linenos is None else linenos
 
 
 _TIMED = frozenset(("index", "time"))
 
 
-def _in_line_order(block: list) -> list[tuple[int, Any]]:
+def _in_line_order(block: list, share: Any = None) -> list[tuple[int, Any]]:
     """A block's pieces as (line, Op or op map) in line order: a `Rows` with `:index`
     and `:time` (so no op of it takes a default from the one before) by whole columns
     when they pass, every other row and form as its map, for `_edn_op`."""
@@ -453,7 +494,7 @@ def _in_line_order(block: list) -> list[tuple[int, Any]]:
     entries: list[tuple[int, Any]] = []
     for piece in block:
         if type(piece) is Rows:
-            made = _rows_ops(piece, None) if _TIMED.issubset(piece.keys) else None
+            made = _rows_ops(piece, None, share) if _TIMED.issubset(piece.keys) else None
             if made is not None:
                 entries += zip(piece.lines, made)
                 continue
@@ -471,7 +512,7 @@ _KEY_KINDS = frozenset((type(None), str, int))
 _ERROR_KINDS = frozenset((type(None), str))
 
 
-def _rows_ops(rows: Any, prev: Op | None) -> list[Op] | None:
+def _rows_ops(rows: Any, prev: Op | None, share: Any = None) -> list[Op] | None:
     """The ops of a `results.edn.Rows` when every column passes `_edn_op`'s checks,
     checked a column at a time (else None, and `_edn_op` reads each row and says what
     is wrong): the same ops, defaults included (no :index, the previous op's + 1; no
@@ -481,19 +522,21 @@ def _rows_ops(rows: Any, prev: Op | None) -> list[Op] | None:
         return None  # extra fields, or a field missing
     col = dict(zip(keys, rows.columns))
     n = len(rows)
+    longs = rows.longs  # columns the reader's pattern proved ints within a long
     typ, f, process = col["type"], col["f"], col["process"]
-    if not TYPES.issuperset(typ) or not _all_of(str, f) or not _longs(process, NEMESIS):
+    if not TYPES.issuperset(typ) or not _all_of(str, f) or not (
+            "process" in longs or _longs(process, NEMESIS)):
         return None
     if "index" in col:
         index = col["index"]
-        if not _longs(index):
+        if "index" not in longs and not _longs(index):
             return None
     else:
         start = 0 if prev is None else prev.index + 1
         index = range(start, start + n)
     if "time" in col:
         time = col["time"]
-        if not _longs(time):
+        if "time" not in longs and not _longs(time):
             return None
     else:
         time = repeat(0 if prev is None else prev.time)
@@ -501,8 +544,25 @@ def _rows_ops(rows: Any, prev: Op | None) -> list[Op] | None:
     if key is not None and not _KEY_KINDS.issuperset(map(type, key)) or \
             error is not None and not _ERROR_KINDS.issuperset(map(type, error)):
         return None
+    value = col.get("value")
+    if value is not None and share is not None:
+        _share_reads(value, typ, share)
     return make_ops(index, time, typ, process, f, repeat(None) if key is None else key,
-                    col.get("value", repeat(None)), repeat(None) if error is None else error)
+                    repeat(None) if value is None else value,
+                    repeat(None) if error is None else error)
+
+
+def _share_reads(values: list, types: Sequence[str], share: Any) -> None:
+    """Completions' lists of more than _SHARE_MIN ints or strings with each element, and
+    each equal list, one object (results.history._shared_elements, as the JSONL reader
+    does: a set run's reads repeat every element added before them; issue 23: 148M read
+    elements took 12 GB). The long lists are found by C-level calls (about 50 ns an
+    operation); `share` is the file's table (dict.setdefault)."""
+    for i in compress(range(len(values)), map(_SHARE_MIN.__lt__, map(length_hint,
+                                                                        values))):
+        v = values[i]
+        if type(v) is list and types[i] != INVOKE:
+            values[i] = _shared_elements(v, share)
 
 
 def _all_of(kind: type, column: Sequence[Any]) -> bool:
