@@ -138,3 +138,46 @@ def test_every_stream_is_drained_through_the_cli_when_getrecords_is_slow(tmp_pat
     shards = {(op["region"], op["shard"]) for op in reads}
     assert len(shards) >= 3 * 5, len(shards)   # at least 20 records per region
     assert all(s["records"][r] >= 20 for r in s["records"]), s["records"]
+
+
+def test_iterator_types_as_dynamodb_streams_documents_them(monkeypatch):
+    """GetShardIterator (API reference): TRIM_HORIZON starts at the oldest record,
+    AT_SEQUENCE_NUMBER at the record, AFTER_SEQUENCE_NUMBER right after it, LATEST just
+    after the most recent record; a sequence number of another shard is refused; a closed
+    shard read to its end gives no NextShardIterator, an open one at its tip an empty page
+    and one; an iterator expires 15 minutes after it was issued (ExpiredIteratorException,
+    test_streams_e2e.py::test_trimmed_and_expired_iterators)."""
+    from botocore.exceptions import ClientError
+    monkeypatch.setattr(emu_streams, "SHARD_RECORDS", 4)
+    with Deployment([REGION], latency_scale=0.1) as d:
+        c = create_global_table(d, "tab")[REGION]
+        sc = clients(d, "dynamodbstreams")[REGION]
+        for v in range(1, 7):
+            _put(c, v)
+        arn = c.describe_table(TableName="tab")["Table"]["LatestStreamArn"]
+        closed, open_ = [s["ShardId"] for s in
+                         sc.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]]
+
+        def vals(shard, kind, seq=None):
+            kw = {"SequenceNumber": f"{seq:021d}"} if seq is not None else {}
+            it = sc.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType=kind,
+                                       **kw)["ShardIterator"]
+            resp = sc.get_records(ShardIterator=it)
+            return ([int(r["dynamodb"]["NewImage"]["val"]["N"]) for r in resp["Records"]],
+                    resp.get("NextShardIterator"))
+        assert vals(closed, "TRIM_HORIZON") == ([1, 2, 3, 4], None)
+        assert vals(closed, "AT_SEQUENCE_NUMBER", 2)[0] == [2, 3, 4]
+        assert vals(closed, "AFTER_SEQUENCE_NUMBER", 2)[0] == [3, 4]
+        assert vals(closed, "AFTER_SEQUENCE_NUMBER", 4) == ([], None)
+        assert vals(closed, "LATEST") == ([], None)
+        got, nxt = vals(open_, "LATEST")
+        assert got == [] and nxt is not None
+        _put(c, 7)
+        assert [int(r["dynamodb"]["NewImage"]["val"]["N"])
+                for r in sc.get_records(ShardIterator=nxt)["Records"]] == [7]
+        assert vals(open_, "AFTER_SEQUENCE_NUMBER", 5)[0] == [6, 7]
+        for shard, seq in ((open_, 4), (closed, 5)):   # another shard's sequence number
+            for kind in ("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER"):
+                with pytest.raises(ClientError) as e:
+                    vals(shard, kind, seq)
+                assert e.value.response["Error"]["Code"] == "ValidationException"
