@@ -151,6 +151,8 @@ class Ledger:
         """(whether the stream is read to its end and quiet, why not)."""
         if self.listing is None:
             return False, "its shards were never listed"
+        if not self.listing:
+            return False, "its stream listed no shard"  # an enabled stream has one
         late = [s.id for s in self.listing if s.id in self.ended and not s.closed]
         if late:
             return False, f"shard {late[0]} closed after the last listing (its children " \

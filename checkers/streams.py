@@ -139,6 +139,11 @@ def analyse(test: Any, history: Sequence) -> Analysis:
     return a
 
 
+def _why_undrained(a: Analysis, regions: Sequence[str]) -> str:
+    return "; ".join(f"{r}: {a.why.get(r, 'no drain of it was answered after the heal')}"
+                     for r in regions)
+
+
 def _judge_steps(a: Analysis, region: str, steps: Sequence[sd.Step]) -> None:
     """Whether `region`'s final drain steps read its stream to its end after its final
     reads (module docstring); the reason when not, in `a.why`."""
@@ -180,7 +185,7 @@ def judge(test: Any, history: Sequence) -> dict:
     undrained = [r for r in a.regions if r not in a.drained]
     judged = [r for r in a.regions if r in a.drained]
     if not judged:
-        why = "; ".join(f"{r}: {a.why[r]}" for r in undrained if r in a.why)
+        why = _why_undrained(a, undrained)
         return {"valid": "unknown", "error": "no region's stream was drained after the "
                 "heal: nothing to judge" + (f" ({why})" if why else ""),
                 "anomaly_counts": {}, "anomalies": []}
@@ -254,7 +259,7 @@ def judge(test: Any, history: Sequence) -> dict:
         r: len(a.records.get(r, {})) for r in judged})
     reasons = []
     if undrained:
-        why = "; ".join(f"{r}: {a.why[r]}" for r in undrained if r in a.why)
+        why = _why_undrained(a, undrained)
         reasons.append(f"the streams of {', '.join(undrained)} were never drained after "
                        f"the heal" + (f" ({why})" if why else ""))
     if images_missing:

@@ -272,6 +272,11 @@ def read_all(sc: Any, ddb: Any, table: str) -> list[dict]:
         out.extend(more)
 
 
+class NoStream(RuntimeError):
+    """The table has no stream in the region (DescribeTable's LatestStreamArn, ListStreams):
+    a drain step fails with it (error "unknown:NoStream"); nothing read, nothing drained."""
+
+
 class DrainState:
     """A region's drain client state, shared by its threads: the stream's ARN once known,
     and the NextShardIterator each read returned, by (shard, position reached), so the
@@ -304,7 +309,7 @@ def list_step(sc: Any, ddb: Any, table: str, state: DrainState) -> tuple[list, d
     if state.arn is None:
         state.arn = stream_arn(sc, ddb, table)
     if state.arn is None:
-        return [], {"shards": []}
+        raise NoStream(f"the table {table} has no stream in this region")
     shards = shards_in_lineage_order(sc, state.arn)
     return [], {"shards": [[s["ShardId"], s.get("ParentShardId"),
                             "EndingSequenceNumber" in s.get("SequenceNumberRange", {})]
@@ -331,7 +336,7 @@ def read_step(sc: Any, ddb: Any, table: str, state: DrainState, shard: str,
     if state.arn is None:
         state.arn = stream_arn(sc, ddb, table)
     if state.arn is None:
-        raise RuntimeError(f"the table {table} has no stream in this region")
+        raise NoStream(f"the table {table} has no stream in this region")
     it = state.take(shard, after)
     if it is not None:
         try:

@@ -121,3 +121,8 @@ def test_the_checker_judges_a_region_only_when_its_drain_ended_after_its_final_r
     res = judge({"mode": "async"}, [o.replace(index=i) for i, o in
                                     enumerate(history(read_at=12)) if o.time < 71 + Q])
     assert res["valid"] == "unknown" and "not known quiet" in res["error"], res
+
+
+def test_an_empty_listing_drains_nothing():
+    led = fold([listing(0)])
+    assert led.complete(Q) == (False, "its stream listed no shard")
