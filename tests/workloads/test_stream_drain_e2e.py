@@ -14,6 +14,7 @@ streams row "never drained").
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -40,17 +41,23 @@ def _history(ops: list[dict]) -> list[Op]:
     return [op_from_dict({**op, "final": True}).replace(index=i) for i, op in enumerate(ops)]
 
 
+@contextmanager
+def _region_with_records(n: int):
+    """One region's table with `n` records in its stream: (DynamoDB client, the workload's
+    StreamsClient for that region)."""
+    with Deployment([REGION], latency_scale=0.1) as d:
+        c = create_global_table(d, "tab")[REGION]
+        for v in range(1, n + 1):
+            _put(c, v)
+        yield c, ws.StreamsClient("tab", ws.OPS, region=REGION, boto_client=c,
+                                  streams={REGION: clients(d, "dynamodbstreams")[REGION]})
+
+
 def test_a_drain_cut_off_mid_shard_resumes_without_losing_or_repeating_a_record(
         monkeypatch):
     monkeypatch.setattr(emu_streams, "SHARD_RECORDS", 4)   # many shards, lineage to follow
     monkeypatch.setattr(ws, "RECORDS_PER_CALL", 3)         # a shard takes two pages
-    with Deployment([REGION], latency_scale=0.1) as d:
-        c = create_global_table(d, "tab")[REGION]
-        sc = clients(d, "dynamodbstreams")[REGION]
-        for v in range(1, 11):
-            _put(c, v)
-        client = ws.StreamsClient("tab", ws.OPS, region=REGION, boto_client=c,
-                                  streams={REGION: sc})
+    with _region_with_records(10) as (c, client):
         written = [10]
         steps = [0]
 
@@ -87,14 +94,7 @@ def test_a_drain_cut_off_mid_shard_resumes_without_losing_or_repeating_a_record(
 
 def test_a_drain_that_runs_out_of_budget_is_not_drained(monkeypatch):
     monkeypatch.setattr(emu_streams, "SHARD_RECORDS", 4)
-    with Deployment([REGION], latency_scale=0.1) as d:
-        c = create_global_table(d, "tab")[REGION]
-        sc = clients(d, "dynamodbstreams")[REGION]
-        for v in range(1, 21):
-            _put(c, v)
-        client = ws.StreamsClient("tab", ws.OPS, region=REGION, boto_client=c,
-                                  streams={REGION: sc})
-
+    with _region_with_records(20) as (c, client):
         def complete(test, ctx, op):
             return {**client.invoke(None, op), "time": op["time"] + 5_000_000}
 
