@@ -2,10 +2,11 @@
 account with TransactGetItems in every region (Jepsen's bank test on a global table).
 
 The accounts are set up once (one TransactWriteItems of every account, `init`), in the
-writing region (the first region); an attempt that failed or timed out is made again, in
-strong mode in the next region in turn (`BankOps.init_region`), before any transfer. Transfers run only there: a TransactWriteItems of two
-Updates, the source's with the balance condition `b >= :amount` (a failed condition is
-a definite `fail`). Every region reads all accounts in one TransactGetItems, a snapshot of
+writing region (the first region); an attempt that failed or timed out is made again
+before any transfer, in strong mode in the next region in turn (`BankOps.init_region`).
+Transfers run only in the writing region: a TransactWriteItems of two Updates, the
+source's with the balance condition `b >= :amount` (a failed condition is a definite
+`fail`). Every region reads all accounts in one TransactGetItems, a snapshot of
 that region. In the writing region every read must show the total conserved (A11: ACID
 in-region); elsewhere a read may catch a transfer half replicated (a torn transfer,
 allowed, named by the checker); after the final heal all regions read the same
