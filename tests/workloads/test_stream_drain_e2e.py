@@ -181,3 +181,22 @@ def test_iterator_types_as_dynamodb_streams_documents_them(monkeypatch):
                 with pytest.raises(ClientError) as e:
                     vals(shard, kind, seq)
                 assert e.value.response["Error"]["Code"] == "ValidationException"
+
+
+def test_one_thread_per_region_drains_after_its_reads_and_a_quiet_round_lists_only():
+    """The final phase: threads 0-2 (one per region) read every key, then drain; the
+    other threads do nothing. In a quiet round (suite/quiet.py marks the same generator's
+    ops `quiet`) the drain stops after its first step: only the final drain is judged."""
+    from suite.quiet import quiet_round_ops
+    keys, regions = ("k0", "k1"), ("us-east-1", "us-east-2", "us-west-2")
+    final = ws.final_ops(keys, regions, budget_s=10.0)
+    ops = [op for op in simulate(final, concurrency=6, nemesis=False)
+           if op["type"] == "invoke"]
+    assert {op["process"] for op in ops} == {0, 1, 2}
+    for p in (0, 1, 2):
+        mine = [op["f"] for op in ops if op["process"] == p]
+        assert mine[:2] == ["read", "read"] and set(mine[2:]) == {"drain"}, mine
+    quiet = [op for op in simulate(quiet_round_ops(final, 1), concurrency=6, nemesis=False)
+             if op["type"] == "invoke" and op["f"] == "drain"]
+    assert len(quiet) == 3 and all(op.get("step") == "list" and op.get("quiet")
+                                   for op in quiet), quiet
