@@ -28,9 +28,15 @@ record's new image names the one write it shows. What is knowable, and what is j
   otherwise it is a violation ("missing-record").
 - M13 (MRSC): every region's stream shows each key's writes in the same order with
   identical records ("stream-order").
-Preconditions: a region whose stream was never drained after the heal (an `ok` drain that
-ended quiet, not `extra["complete"]` False, or two `ok` drains at least QUIET_S apart that
-read the same records) is not judged, and the verdict is "unknown" with the reason; records without both images
+Preconditions: a region whose stream was never drained after the heal is not judged, and
+the verdict is "unknown" with the reason. Drained means: the final phase's drain steps
+(workloads/streams.py `StreamDrain`), folded by checkers/stream_drain.py, read every
+shard of the region's latest listing to its end (no NextShardIterator) or to a quiet tip
+(two empty pages at one position at least QUIET_S apart), each read contiguous with the
+one before it, and the tip reads came after the region's final reads ended (so the
+records cover every version they returned). A whole-stream drain of an older history
+counts when it ended quiet (not `extra["complete"]` False), or two of them at least
+QUIET_S apart read the same records. Records without both images
 (a view type other than NEW_AND_OLD_IMAGES) make the chain unjudgeable, also "unknown".
 `lag_check` is informational: per ordered region pair, ApproximateCreationDateTime of the
 write's record in B minus its acknowledgement in A (the client's wall clock).
@@ -43,12 +49,13 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 from checkers import observe as ob
+from checkers import stream_drain as sd
 from results.history import FAIL, OK
 
 VALUE_ATTR = "val"
 KEY_ATTR = "pk"
 WRITE_FS = ("write", "update")
-QUIET_S = 0.1  # what a drain waits for nothing new (workloads/streams.py DRAIN_PAUSE_S)
+QUIET_S = sd.QUIET_S  # two reads of a stream's end this far apart saw nothing new
 
 
 @dataclass
@@ -63,6 +70,9 @@ class Analysis:
     changed: list[dict] = field(default_factory=list)
     # region -> [(invoke ns, complete ns, sequence numbers read)] of its ok drains
     drains: dict[str, list[tuple[int, int, frozenset]]] = field(default_factory=dict)
+    steps: dict[str, list[sd.Step]] = field(default_factory=dict)  # final drain steps
+    final_end: dict[str, int] = field(default_factory=dict)  # region -> last final read end
+    why: dict[str, str] = field(default_factory=dict)  # region -> why not drained
 
 
 def _val(image: Any) -> Any:
@@ -92,9 +102,14 @@ def analyse(test: Any, history: Sequence) -> Analysis:
         elif f == "delete":
             a.deletes.append(p)
         elif f in ("poll", "drain") and c is not None and c.type == OK:
-            if f == "drain" and c.extra.get("complete", True) is not False:
+            step = sd.step_of(p.invoke.extra, c.extra, c.value, p.invoke.time, c.time) \
+                if f == "drain" else None
+            if step is not None:
+                if ob.is_final(p):
+                    a.steps.setdefault(region, []).append(step)
+            elif f == "drain" and c.extra.get("complete", True) is not False:
                 a.drained.add(region)  # read to its end, and nothing more came
-            if f == "drain":
+            if f == "drain" and step is None:
                 a.drains.setdefault(region, []).append((p.invoke.time, c.time, frozenset(
                     int(rec["seq"]) for rec in c.value or [])))
             seen = a.records.setdefault(region, {})
@@ -114,10 +129,36 @@ def analyse(test: Any, history: Sequence) -> Analysis:
         elif f == "read" and c is not None and c.type == OK and ob.is_final(p) \
                 and ob.is_sc(p):
             a.final[(region, p.invoke.key)] = c.value
+            a.final_end[region] = max(a.final_end.get(region, 0), c.time)
     for region, drains in a.drains.items():
         if region not in a.drained and _quiet_between(drains):
             a.drained.add(region)
+    for region, steps in a.steps.items():
+        if region not in a.drained:
+            _judge_steps(a, region, steps)
     return a
+
+
+def _why_undrained(a: Analysis, regions: Sequence[str]) -> str:
+    return "; ".join(f"{r}: {a.why.get(r, 'no drain of it was answered after the heal')}"
+                     for r in regions)
+
+
+def _judge_steps(a: Analysis, region: str, steps: Sequence[sd.Step]) -> None:
+    """Whether `region`'s final drain steps read its stream to its end after its final
+    reads (module docstring); the reason when not, in `a.why`."""
+    ledger = sd.fold(steps)
+    done, why = ledger.complete(int(QUIET_S * 1e9))
+    if not done:
+        gaps = f"; {ledger.gaps} read(s) not contiguous with the one before" \
+            if ledger.gaps else ""
+        a.why[region] = why + gaps
+        return
+    covered = ledger.covered_at()
+    if covered is not None and covered < a.final_end.get(region, 0):
+        a.why[region] = "its stream's end was last read before its final reads ended"
+        return
+    a.drained.add(region)
 
 
 def _quiet_between(drains: Sequence[tuple[int, int, frozenset]]) -> bool:
@@ -144,8 +185,10 @@ def judge(test: Any, history: Sequence) -> dict:
     undrained = [r for r in a.regions if r not in a.drained]
     judged = [r for r in a.regions if r in a.drained]
     if not judged:
+        why = _why_undrained(a, undrained)
         return {"valid": "unknown", "error": "no region's stream was drained after the "
-                "heal: nothing to judge", "anomaly_counts": {}, "anomalies": []}
+                "heal: nothing to judge" + (f" ({why})" if why else ""),
+                "anomaly_counts": {}, "anomalies": []}
     images_missing = 0
     # per region: key -> [records in sequence order]; value -> records
     by_key: dict[str, dict[Any, list[dict]]] = {}
@@ -216,8 +259,9 @@ def judge(test: Any, history: Sequence) -> dict:
         r: len(a.records.get(r, {})) for r in judged})
     reasons = []
     if undrained:
+        why = _why_undrained(a, undrained)
         reasons.append(f"the streams of {', '.join(undrained)} were never drained after "
-                       f"the heal")
+                       f"the heal" + (f" ({why})" if why else ""))
     if images_missing:
         reasons.append(f"{images_missing} MODIFY records lack an image: the version chain "
                        f"cannot be checked")

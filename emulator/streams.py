@@ -149,7 +149,7 @@ class StreamsService:
                 raise validation("Invalid SequenceNumber")
             num = int(s)
             pos = num - 1 if kind == "AT_SEQUENCE_NUMBER" else num
-            if not lo <= pos <= hi:
+            if not lo < num <= hi:  # a sequence number of this shard's range, no other's
                 raise validation(f"Invalid SequenceNumber for the shard {req.get('ShardId')}")
             if pos < trimmed:
                 raise DynamoError("TrimmedDataAccessException", "The requested sequence number is "

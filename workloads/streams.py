@@ -19,35 +19,54 @@ digits), the shard id, INSERT / MODIFY / REMOVE, the key attributes and the imag
 values (None when absent), and ApproximateCreationDateTime in epoch seconds. The record's
 region is the operation's. A `poll` reads from the region's shared cursor (at most
 POLL_CALLS_MAX GetRecords per shard, so it ends well inside the operation timeout) and
-moves it only once every call succeeded; a `drain` re-reads the whole stream from
-TRIM_HORIZON to its end and waits DRAIN_PAUSE_S for anything new, again until nothing comes
-(`extra["complete"]` False if its time ran out first), so the final record set of a
-region is complete even if a poll's answer was lost to a timeout; every thread drains before
-and after its final reads. Records are identified by (region, seq): reading one twice is not
-a duplicate. Writes carry `acked_at` (the client's wall clock at the
+moves it only once every call succeeded. After the heal one client thread per region
+makes its final reads and then drains its region's stream in steps (`StreamDrain`), each
+a recorded operation: `{"f": "drain", "step": "list"}` (DescribeStream; the completion's
+`shards` is [[id, parent, closed], ...]) or `{"f": "drain", "step": "read", "shard",
+"after"}` (one GetRecords after sequence number `after`, None for TRIM_HORIZON; the
+completion's `end` is "closed", "tip" or "more"). The steps resume where the last one
+stopped until every shard is read to its end or quiet at its tip (checkers/
+stream_drain.py, issue 21: a drain that re-read the whole stream within 0.6 s ran out of
+time at load 25-45), so the final record set of a region is complete even if a poll's
+answer was lost to a timeout. Records are identified by (region, seq): reading one twice
+is not a duplicate. Writes carry `acked_at` (the client's wall clock at the
 answer) in their completion's extra, for the stream lag.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import threading
 import time
+from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from botocore.exceptions import ClientError
 
+from results.history import Op
+
+from checkers.stream_drain import (CLOSED, MORE, QUIET_S, READ, TIP, Ledger, step_of)
+from suite.generator import PENDING, Generator, gen_op
 from workloads.base import Workload, WorkloadOptions, paced
 from workloads.client import KEY, REGISTER_ATTR, OpView, RegionClient
-from workloads.dynamo import num
-from workloads.generators import FINAL, UniqueOps, pick, read
+from workloads.dynamo import classify, num
+from workloads.generators import (FINAL, FINAL_READ_ATTEMPTS, FINAL_READ_GAP_S, UniqueOps,
+                                  _field, pick, read)
 
 NAME = "streams"
 POLL_CALLS_MAX = 4          # GetRecords calls per shard in one poll
 RECORDS_PER_CALL = 1000
-DRAIN_CALLS_MAX = 50        # GetRecords per shard in one step of a drain
-DRAIN_PAUSE_S = 0.1         # a drain ends when nothing new came in this long
-DRAIN_BUDGET = 0.6          # of the operation timeout: a drain ends in time, marked incomplete
+DRAIN_CALLS_MAX = 50        # GetRecords per shard in one pass of `read_all`
+# The final drain's budget (`StreamDrain`): a step is one GetRecords, so the drain makes
+# progress whatever the load; it gives up after DRAIN_BUDGET_TIMEOUTS operation timeouts
+# (10 s in the quick battery), DRAIN_STEPS_MAX steps, or as many failures in a row as a
+# final read gets attempts (workloads.generators.UntilAnswered), FAIL_GAP_S apart.
+DRAIN_BUDGET_TIMEOUTS = 10.0
+DRAIN_STEPS_MAX = 1000
+DRAIN_FAILS_MAX = FINAL_READ_ATTEMPTS
+FAIL_GAP_S = FINAL_READ_GAP_S
+ITERATOR_REUSE_S = 14 * 60  # a shard iterator expires 15 minutes after it was issued
 
 MIX = (("write", 0.30), ("update", 0.20), ("delete", 0.08), ("read-sc", 0.12),
        ("poll", 0.30))
@@ -238,62 +257,210 @@ def poll(sc: Any, ddb: Any, table: str, cursor: StreamCursor) -> list[dict]:
 
 
 def read_all(sc: Any, ddb: Any, table: str) -> list[dict]:
-    """The whole stream from TRIM_HORIZON, every shard to its current end."""
-    return drain(sc, ddb, table, budget_s=0.0)[0]
-
-
-def drain(sc: Any, ddb: Any, table: str, budget_s: float,
-          arn: str | None = None) -> tuple[list[dict], bool]:
-    """The whole stream from TRIM_HORIZON to its end, then again after DRAIN_PAUSE_S until
-    nothing new came (nothing is still being applied) or `budget_s` is spent: (records,
-    whether it ended quiet). Parents are read to their end before their children. `arn`:
-    the stream's ARN if known (else DescribeTable / ListStreams)."""
-    arn = arn or stream_arn(sc, ddb, table)
+    """The whole stream from TRIM_HORIZON, every shard to its current end (parents before
+    children), for a caller with no time limit (suite/conform.py, tests)."""
+    arn = stream_arn(sc, ddb, table)
     if arn is None:
-        return [], True
-    deadline = time.monotonic() + budget_s
+        return []
     last: dict[str, str] = {}
     closed: set[str] = set()
     out: list[dict] = []
     while True:
         more = advance(sc, arn, last, closed, DRAIN_CALLS_MAX)
-        out.extend(more)
-        if more:
-            continue  # a child shard may have become readable: go on at once
-        if budget_s <= 0 or time.monotonic() + DRAIN_PAUSE_S > deadline:
-            return out, budget_s <= 0
-        time.sleep(DRAIN_PAUSE_S)
-        more = advance(sc, arn, last, closed, DRAIN_CALLS_MAX)
-        out.extend(more)
         if not more:
-            return out, True
+            return out
+        out.extend(more)
+
+
+class NoStream(RuntimeError):
+    """The table has no stream in the region (DescribeTable's LatestStreamArn, ListStreams):
+    a drain step fails with it (error "unknown:NoStream"); nothing read, nothing drained."""
+
+
+class DrainState:
+    """A region's drain client state, shared by its threads: the stream's ARN once known,
+    and the NextShardIterator each read returned, by (shard, position reached), so the
+    next read of that shard goes on with it as a consumer must (GetRecords: "the next
+    position in the shard from which to start sequentially reading"); a shard iterator
+    lives 15 minutes (GetShardIterator), so one older than ITERATOR_REUSE_S is not used.
+    Only an optimisation: every step names its shard and position itself."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.arn: str | None = None
+        self.iterators: dict[tuple[str, str | None], tuple[str, float]] = {}
+
+    def take(self, shard: str, after: str | None) -> str | None:
+        with self.lock:
+            it = self.iterators.pop((shard, after), None)
+        if it is None or time.monotonic() - it[1] > ITERATOR_REUSE_S:
+            return None
+        return it[0]
+
+    def keep(self, shard: str, position: str | None, iterator: str) -> None:
+        with self.lock:
+            self.iterators[(shard, position)] = (iterator, time.monotonic())
+
+
+def list_step(sc: Any, ddb: Any, table: str, state: DrainState) -> tuple[list, dict]:
+    """A drain's listing step: every shard of the region's stream, parents first, each
+    [id, parent, closed] (DescribeStream: a shard with an EndingSequenceNumber is
+    closed)."""
+    if state.arn is None:
+        state.arn = stream_arn(sc, ddb, table)
+    if state.arn is None:
+        raise NoStream(f"the table {table} has no stream in this region")
+    shards = shards_in_lineage_order(sc, state.arn)
+    return [], {"shards": [[s["ShardId"], s.get("ParentShardId"),
+                            "EndingSequenceNumber" in s.get("SequenceNumberRange", {})]
+                           for s in shards]}
+
+
+def _iterator(sc: Any, arn: str, shard: str, after: str | None) -> str:
+    if after is None:
+        return sc.get_shard_iterator(StreamArn=arn, ShardId=shard,
+                                     ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    return sc.get_shard_iterator(StreamArn=arn, ShardId=shard,
+                                 ShardIteratorType="AFTER_SEQUENCE_NUMBER",
+                                 SequenceNumber=after)["ShardIterator"]
+
+
+def read_step(sc: Any, ddb: Any, table: str, state: DrainState, shard: str,
+              after: str | None) -> tuple[list[dict], dict]:
+    """A drain's read step: one GetRecords on `shard` right after sequence number `after`
+    (None: TRIM_HORIZON), with the iterator the previous read of that position returned
+    or a fresh one (and a fresh one again if that had expired): (records, {"end": ...}),
+    end "closed" (no NextShardIterator: the shard is read to its end), "tip" (no record:
+    nothing more yet) or "more". A position trimmed away (TrimmedDataAccessException) is
+    an error: what was trimmed was never read, so the drain cannot be complete."""
+    if state.arn is None:
+        state.arn = stream_arn(sc, ddb, table)
+    if state.arn is None:
+        raise NoStream(f"the table {table} has no stream in this region")
+    it = state.take(shard, after)
+    if it is not None:
+        try:
+            resp = sc.get_records(ShardIterator=it, Limit=RECORDS_PER_CALL)
+        except ClientError as e:
+            if e.response.get("Error", {}).get("Code") != "ExpiredIteratorException":
+                raise
+            it = None
+    if it is None:
+        resp = sc.get_records(ShardIterator=_iterator(sc, state.arn, shard, after),
+                              Limit=RECORDS_PER_CALL)
+    recs = [record_of(r, shard) for r in resp.get("Records", [])]
+    nxt = resp.get("NextShardIterator")
+    position = recs[-1]["seq"] if recs else after
+    if nxt is None:
+        return recs, {"end": CLOSED}
+    state.keep(shard, position, nxt)
+    return recs, {"end": MORE if recs else TIP}
+
+
+@dataclass(frozen=True)
+class StreamDrain(Generator):
+    """One client thread's drain of its region's stream after the heal: steps (a listing,
+    or one GetRecords) chosen by the drain ledger (checkers/stream_drain.py) from this
+    thread's recorded completions, so each step resumes where the last one stopped,
+    whatever failed or timed out between; a failed step is tried again after
+    FAIL_GAP_S. It ends when the ledger says the stream is read to its end and quiet,
+    or when its budget is spent (`budget_s` after its first step, `steps_max` steps,
+    `fails_max` failures in a row) -- then the checker finds it incomplete and says
+    "unknown" with the reason. In a quiet round (suite/quiet.py: the final generator run
+    after a heal in the main phase) it stops after its first step: a quiet round judges
+    convergence, and only the final drain is judged by the streams checker."""
+
+    budget_s: float
+    steps_max: int = DRAIN_STEPS_MAX
+    fails_max: int = DRAIN_FAILS_MAX
+    ledger: Ledger = field(default_factory=Ledger)
+    started_ns: int | None = None
+    steps: int = 0
+    fails: int = 0
+    waiting: tuple | None = None      # (step, shard, after, invoke ns) in flight
+    pause_s: float = 0.0
+    done: bool = False
+
+    def op(self, test, ctx):
+        if self.done:
+            return None
+        if self.waiting is not None:
+            return PENDING
+        started = ctx.time if self.started_ns is None else self.started_ns
+        if self.steps >= self.steps_max or \
+                ctx.time - started > int(self.budget_s * 1e9):
+            return None
+        if self.pause_s > 0:
+            return self._sleep(test, ctx, started, self.pause_s)
+        nxt = self.ledger.next_step(ctx.time, int(QUIET_S * 1e9))
+        if nxt[0] == "done":
+            return None
+        if nxt[0] == "wait":  # until an empty tip can be read again, QUIET_S later
+            return self._sleep(test, ctx, started, max(0.001, (nxt[1] - ctx.time) / 1e9))
+        op = {"f": "drain", "key": "stream", "step": nxt[0]}
+        if nxt[0] == READ:
+            op.update(shard=nxt[1], after=nxt[2])
+        res = gen_op(op, test, ctx)
+        if res is None or res is PENDING:
+            return res
+        return res[0], dataclasses.replace(
+            self, started_ns=started, waiting=(nxt[0], op.get("shard"), op.get("after"),
+                                               res[0].get("time", ctx.time)))
+
+    def _sleep(self, test, ctx, started, seconds):
+        res = gen_op({"type": "sleep", "value": seconds}, test, ctx)
+        if res is None or res is PENDING:
+            return res
+        return res[0], dataclasses.replace(self, pause_s=0.0, started_ns=started)
+
+    def update(self, test, ctx, event):
+        kind = _field(event, "type")
+        if self.waiting is None or kind not in ("ok", "fail", "info") \
+                or _field(event, "f") != "drain":
+            return self
+        steps = self.steps + 1
+        if _field(event, "quiet"):  # a quiet round's drain (class docstring)
+            return dataclasses.replace(self, waiting=None, steps=steps, done=True)
+        if kind != "ok":
+            fails = self.fails + 1
+            return dataclasses.replace(self, waiting=None, steps=steps, fails=fails,
+                                       done=fails >= self.fails_max, pause_s=FAIL_GAP_S)
+        step_kind, shard, after, invoke_ns = self.waiting
+        step = step_of({"step": step_kind, "shard": shard, "after": after},
+                       {"shards": _field(event, "shards"), "end": _field(event, "end")},
+                       _field(event, "value"), invoke_ns, _field(event, "time", ctx.time))
+        ledger = self.ledger if step is None else self.ledger.observe(step)
+        return dataclasses.replace(self, waiting=None, steps=steps, fails=0, ledger=ledger)
 
 
 OPS = {"write": put, "update": update, "delete": delete, "read": get}
 
 
 class StreamsClient(RegionClient):
-    """A RegionClient that also holds a `dynamodbstreams` client per region and the
-    region's shared consumer cursor, for `poll` and `drain`."""
+    """A RegionClient that also holds a `dynamodbstreams` client per region, the region's
+    shared consumer cursor (`poll`) and its drain state (`drain` steps)."""
 
     def __init__(self, *args: Any, streams: Mapping[str, Any] | None = None,
-                 cursors: Mapping[str, StreamCursor] | None = None, **kw: Any) -> None:
+                 cursors: Mapping[str, StreamCursor] | None = None,
+                 drains: dict[str, DrainState] | None = None, **kw: Any) -> None:
         super().__init__(*args, **kw)
         self.streams = dict(streams or {})
         self.cursors = dict(cursors or {})
+        self.drains = {} if drains is None else drains  # region -> DrainState, shared
 
     def _copy(self, **changes: Any) -> "StreamsClient":
         kw = dict(connect_timeout_s=self.connect_timeout_s, read_timeout_s=self.read_timeout_s,
                   region=self.region, boto_client=self.boto_client, target=self.target,
                   shared=self.shared, pool_size=self.pool_size,
                   definite_unavailable=self.definite_unavailable, streams=self.streams,
-                  cursors=self.cursors)
+                  cursors=self.cursors, drains=self.drains)
         return StreamsClient(self.table, self.ops, **{**kw, **changes})
 
     def with_target(self, target: Any) -> "StreamsClient":
         proto = super().with_target(target)
         proto.streams = {r: streams_client(target, r, proto._config()) for r in target.regions}
         proto.cursors = {r: StreamCursor() for r in target.regions}
+        proto.drains = {r: DrainState() for r in target.regions}
         return proto
 
     def open(self, test: Any, region: str) -> "StreamsClient":
@@ -306,22 +473,39 @@ class StreamsClient(RegionClient):
             opened.cursors = {**opened.cursors, region: StreamCursor()}
         return opened
 
+    def invoke(self, test: Any, op: Any) -> Any:
+        """As RegionClient's, and a drain step reads its `step`, `shard` and `after`."""
+        if OpView(op).f != "drain":
+            return super().invoke(test, op)
+        get = op.get if isinstance(op, Mapping) else (
+            lambda k: getattr(op, "extra", {}).get(k))
+        changes = self._drain_step(get("step"), get("shard"), get("after"))
+        if isinstance(op, Op):
+            return op.replace(**changes, extra={**op.extra, **changes.pop("extra", {})})
+        return {**op, **changes.pop("extra", {}), **changes}
+
+    def _drain_step(self, step: Any, shard: Any, after: Any) -> dict:
+        sc, ddb = self.streams[self.region], self.boto_client
+        state = self.drains.setdefault(self.region, DrainState())
+        try:
+            if step == "list":
+                recs, extra = list_step(sc, ddb, self.table, state)
+            elif step == READ and isinstance(shard, str):
+                recs, extra = read_step(sc, ddb, self.table, state, shard, after)
+            else:
+                return {"type": "fail", "region": self.region, "error": "bad-drain-step"}
+        except Exception as e:  # noqa: BLE001 -- every outcome is classified, none swallowed
+            # A stream read changes nothing: whatever its outcome, it is a failed read.
+            return {"type": "fail", "region": self.region, "error": classify(
+                e, definite_unavailable=self.definite_unavailable).error}
+        return {"type": "ok", "region": self.region, "value": recs, "extra": extra}
+
     def _complete(self, op: OpView) -> dict:
-        if op.f not in ("poll", "drain"):
+        if op.f != "poll":
             return super()._complete(op)
-        from workloads.dynamo import classify
         sc, ddb = self.streams[self.region], self.boto_client
         try:
-            if op.f == "poll":
-                recs = poll(sc, ddb, self.table, self.cursors[self.region])
-            else:
-                cursor = self.cursors[self.region]
-                if cursor.arn is None:
-                    cursor.arn = stream_arn(sc, ddb, self.table)
-                recs, quiet = drain(sc, ddb, self.table, DRAIN_BUDGET * self.read_timeout_s,
-                                    cursor.arn)
-                return {"type": "ok", "region": self.region, "value": recs,
-                        "extra": {"complete": quiet}}
+            recs = poll(sc, ddb, self.table, self.cursors[self.region])
         except Exception as e:  # noqa: BLE001 -- every outcome is classified, none swallowed
             outcome = classify(e, definite_unavailable=self.definite_unavailable)
             # A stream read changes nothing: whatever its outcome, it is a failed read.
@@ -354,14 +538,19 @@ def choose_op(keys: tuple[str, ...]):
     return choose
 
 
-def final_ops(keys: tuple[str, ...]) -> Any:
-    """Every client thread drains its region's stream, reads every key (SC), and drains
-    again (a second chance for a drain that ran out of time on a loaded machine)."""
-    from suite.generator import each_thread
-    drain_op = {"f": "drain", "key": "stream", FINAL: True}
-    return each_thread([drain_op]
-                       + [{"f": "read", "key": k, "consistent": True, FINAL: True}
-                          for k in keys] + [drain_op])
+def final_ops(keys: tuple[str, ...], regions: tuple[str, ...] = ("r",),
+              budget_s: float = DRAIN_BUDGET_TIMEOUTS * 5.0) -> Any:
+    """One client thread per region (threads 0..len(regions)-1: thread t is in region t
+    mod len(regions)) reads every key (SC, each retried until answered,
+    workloads.generators.UntilAnswered) and then drains its region's stream
+    (`StreamDrain`): the drain comes after the reads, so the records read cover every
+    version a final read returned (checkers/streams.py compares them)."""
+    from suite.generator import each_thread, on_threads
+    from workloads.generators import UntilAnswered
+    n = len(regions)
+    per_thread = [UntilAnswered({"f": "read", "key": k, "consistent": True, FINAL: True})
+                  for k in keys] + [StreamDrain(budget_s)]
+    return on_threads(lambda t: isinstance(t, int) and t < n, each_thread(per_thread))
 
 
 def keys_in_play(keys: tuple[str, ...], hot: int) -> tuple[str, ...]:
@@ -384,7 +573,8 @@ def workload(opts: WorkloadOptions) -> Workload:
                              pool_size=max(4, opts.concurrency)),
         generator=paced(opts, UniqueOps(choose_op(keys_in_play(keys, opts.hot_keys)),
                                         opts.seed)),
-        final_generator=final_ops(keys),
+        final_generator=final_ops(keys, tuple(opts.regions),
+                                  DRAIN_BUDGET_TIMEOUTS * opts.read_timeout_s),
         checkers=checker_set(opts.mode),
         table=opts.table, keys=keys, min_concurrency=len(opts.regions),
         summarize=lambda history: summarize(history, opts.mode))

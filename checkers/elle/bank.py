@@ -380,18 +380,22 @@ def _async_reads(read_pairs: Sequence, init_ack: int, writing_region: str,
 def _strong_reads(read_pairs: Sequence, init_ack: int, initial: Mapping[str, int],
                   tries: Sequence, anomalies: list[dict]) -> tuple[int, int]:
     """Strong (MRSC) reads: one SC GetItem per account (M06: each reflects every write
-    acknowledged anywhere before it), transfers rejected (M14; Jepsen's :fail means it did
-    not happen). So a read begun after the set-up was acknowledged must hold every
-    account (:nil-balance), and an account no transfer could have touched -- none that
-    did not fail began before the read ended -- holds its initial balance (else
-    "failed-transfer-visible", naming a rejected transfer whose amount explains it) and
-    the total (:wrong-total). A read that a transfer not known to have failed may have
-    touched is not judged (its GetItems are separate: it may see such a transfer on one
-    account only); that transfer is itself the violation `transactions-rejected` reports.
-    Returns (reads judged, reads not judged)."""
+    acknowledged anywhere before it), transfers rejected (M14: MRSC rejects every
+    TransactWriteItems, whatever answer its client got; Jepsen's :fail means it did not
+    happen). So a read begun after the set-up was acknowledged must hold every account
+    (:nil-balance), and an account no accepted transfer could have touched holds its
+    initial balance (else "failed-transfer-visible", naming a rejected transfer
+    whose amount explains it) and the total (:wrong-total). A transfer that timed out
+    (:info) or was still open is judged as rejected: had it taken effect, MRSC would have
+    accepted a transaction, itself a violation of M14, so a read showing it is invalid
+    either way (issue 21: one :info transfer in a strong bank x outage run left every
+    later read, the final ones too, unjudged, and the run unknown). A read that an
+    accepted (`ok`) transfer may have touched is not judged (its GetItems are separate:
+    it may see the transfer on one account only); that transfer is itself the violation
+    `transactions-rejected` reports. Returns (reads judged, reads not judged)."""
     total = sum(initial.values())
-    maybe = [p for p in tries if p.type != "fail"]   # ok, info or open: may have happened
-    failed = [p for p in tries if p.type == "fail"]
+    maybe = [p for p in tries if p.type == "ok"]     # accepted: M14's violation already
+    failed = [p for p in tries if p.type != "ok"]    # fail, info or open: rejected (M14)
     judged = not_judged = 0
     for p in read_pairs:
         op, inv = p.complete, p.invoke
@@ -427,9 +431,10 @@ def _strong_reads(read_pairs: Sequence, init_ack: int, initial: Mapping[str, int
                 "failed-transfer-visible", False, op,
                 f"op {op.index}: an SC read in {op.region} saw balances "
                 f"{dict(sorted(changed.items()))}, not the set-up's "
-                f"{ {a: initial.get(a) for a in sorted(changed)} }, though every transfer "
-                f"begun before it was rejected (M14; M06; Jepsen: :fail did not happen)"
-                f"{who}", [t.complete.index for t in blame[:1]]))
+                f"{ {a: initial.get(a) for a in sorted(changed)} }, though no transfer "
+                f"begun before it was accepted (M14: MRSC rejects every transaction; M06; "
+                f"Jepsen: :fail did not happen){who}",
+                [t.complete.index for t in blame[:1] if t.complete is not None]))
         if err is not None:
             anomalies.append(_anomaly(
                 err["type"], False, op,

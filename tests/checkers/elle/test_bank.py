@@ -145,15 +145,30 @@ def test_strong_bank_rejected_transfer_visible_class_7():
     assert "rejected transfer op 2" in bad[0]["explanation"]
 
 
-def test_strong_bank_read_a_transfer_may_have_touched_is_not_judged():
-    # a transfer whose outcome is unknown (:info) may have happened; the separate GetItems
-    # may see it on one account only, so such a read is left unjudged (the transfer
-    # itself is M14's violation, reported by `transactions-rejected`)
+def test_strong_bank_read_an_accepted_transfer_may_have_touched_is_not_judged():
+    # an accepted (ok) transfer is M14's violation, reported by `transactions-rejected`;
+    # the separate GetItems may see it on one account only, so such a read is left
+    # unjudged
     ops = run_history("strong", [("us-west-2", {"a": 7, "b": 10}, False)],
-                      transfer_type="info")
+                      transfer_type="ok")
     res = bank_of("strong", ops)
     assert res["reads_not_judged"] == 1 and res["reads_judged"] == 0
     assert res["valid"] == "unknown" and res["reason"]
+
+
+def test_strong_bank_judges_reads_after_a_transfer_that_timed_out():
+    # issue 21: a transfer whose answer was lost (:info) left every later read unjudged
+    # and a strong bank x outage run unknown. MRSC rejects every transaction (M14), so it
+    # took no effect: later reads are judged, and one showing its effect is invalid
+    # (had the transfer been applied, MRSC would have accepted a transaction).
+    ok = bank_of("strong", run_history("strong", FINALS, transfer_type="info"))
+    assert ok["valid"] is True and ok["reads_judged"] == 2, ok
+    ops = run_history("strong", [("us-west-2", {"a": 7, "b": 13}, False)] + FINALS,
+                      transfer_type="info")
+    res = bank_of("strong", ops)
+    assert res["valid"] is False and res["reads_judged"] == 3, res
+    bad = [a for a in res["anomalies"] if a["kind"] == "failed-transfer-visible"]
+    assert len(bad) == 1 and "rejected transfer op 2" in bad[0]["explanation"]
 
 
 def test_nil_balance_in_the_writing_region_is_jepsens_nil_balance_class_8():
