@@ -30,7 +30,9 @@ can hide service but cannot fake it. Every row says what became of it (`verdict`
 unavailable / not promised / not judged, with `not_judged` giving the reason), and a run
 in which no row was judged is "unknown", never valid: nothing was checked. Options come
 from `opts`: availability_min (0.5), availability_min_ops (5), availability_grace_s (2.0),
-availability_grace_fraction (0.25), availability_min_window_s (0.5).
+availability_grace_fraction (0.25), availability_min_window_s (0.5). A final read's
+attempts that were not answered are not counted (`_unanswered_final`): the final phase
+retries them until answered, and one never answered is unknown, not a violation.
 """
 
 from __future__ import annotations
@@ -181,6 +183,21 @@ def _served(p: Pair) -> bool:
                             and p.complete.error in ANSWERED_ERRORS)
 
 
+def _unanswered_final(p: Pair) -> bool:
+    """A final read (`extra["final"]`, after the final heal) that was not answered. The
+    final phase is a measurement: each final read is retried until answered
+    (workloads.generators.UntilAnswered) because a region may still be recovering after the
+    heal (an MRSC journal electing a leader after its leader's region came back, a region
+    catching up: M10), and a final read that could not be made is unknown for its region,
+    not a violation (issue 21 item 4; docs/CONVENTIONS.md, final reads). So its failed
+    attempts are no evidence of unavailability and are not counted; an answered one is a
+    request served and counts, as any answer does (a stall can hide service, not fake it).
+    Counting the failed attempts turned a journal's recovery into "unavailable":
+    `test-all --quick --mode strong --seed 7`, demo-single-writer x outage
+    (docs/detection.md, "Third round")."""
+    return ob.is_final(p) and not _served(p)
+
+
 def _needs_quorum(p: Pair) -> bool:
     if p.invoke.f in STREAM_READ_FS:
         return False
@@ -223,7 +240,7 @@ class AvailabilityChecker:
         segment_of = segment_finder(segs)
         for p in pairs:
             r = ob.region_of(p)
-            if r not in tally or not _counted(p, self.mode):
+            if r not in tally or not _counted(p, self.mode) or _unanswered_final(p):
                 continue
             i = segment_of(p.start)
             row = tally[r][i]
