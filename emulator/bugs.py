@@ -132,6 +132,16 @@ CATALOGUE: dict[str, Bug] = {b.name: b for b in (
         "with the region's lock released between them: a reader in the same region can "
         "see half of the transaction",
         "emulator/dataplane.py DataPlane.transact_write_items"),
+    Bug("scan-page-skips-item", "async", "A01, A05",
+        "a Scan or Query page cut short by Limit names the first item it did not return "
+        "as its LastEvaluatedKey instead of the last one it did: the next page starts "
+        "after that item, which a paginated read never sees",
+        "emulator/dataplane.py RegionService._page"),
+    Bug("transaction-partial-on-cancel", "async", "A11",
+        "TransactWriteItems checks and writes its items one at a time in request order "
+        "and stops at the first failed condition: the items before it stay written "
+        "although the transaction is answered TransactionCanceledException",
+        "emulator/dataplane.py RegionService.transact_write_items"),
 )}
 
 

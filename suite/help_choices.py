@@ -129,6 +129,10 @@ EMULATOR_BUGS: tuple[tuple[str, str], ...] = (
      'strong, breaks M06'),
     ('transaction-two-step',
      'async, breaks A11'),
+    ('scan-page-skips-item',
+     'async, breaks A01, A05'),
+    ('transaction-partial-on-cancel',
+     'async, breaks A11'),
 )
 # --- generated table: end ---
 

@@ -166,6 +166,17 @@ RECIPES: Mapping[str, Recipe] = {
             "keeps every region's lagging in-region copy 300 ms behind its leader, half "
             "of the time (latency scale 10 alone, 40 ms of lag, missed a seed of three "
             "on a loaded machine)"),
+    "scan-page-skips-item": Recipe(
+        "async", "register", keys=4,
+        why="four keys in play, read through Scan a fifth of the time in pages of two "
+            "items (workloads/client.py SCAN_PAGE_ITEMS): a page boundary that skips an "
+            "item makes a read of that key find nothing where its own region wrote it "
+            "(read-your-writes, A01; monotonic reads, A05)"),
+    "transaction-partial-on-cancel": Recipe(
+        "async", "bank", rate=200.0,
+        why="bank transfers name their two accounts in account order, so the debit's "
+            "balance condition fails as the last item in half of the failing transfers: "
+            "the credit written before it breaks the writing region's total (A11)"),
 }
 
 
