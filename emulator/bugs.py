@@ -132,6 +132,11 @@ CATALOGUE: dict[str, Bug] = {b.name: b for b in (
         "with the region's lock released between them: a reader in the same region can "
         "see half of the transaction",
         "emulator/dataplane.py DataPlane.transact_write_items"),
+    Bug("ttl-delete-without-recheck", "async", "A12",
+        "the TTL process deletes what an earlier sweep found expired once its delay has "
+        "passed, as it was found, without reading the item again: an item whose expiry was "
+        "extended in between is deleted anyway",
+        "emulator/ttl.py TtlSweeper.sweep"),
     Bug("scan-page-skips-item", "async", "A01, A05",
         "a Scan or Query page cut short by Limit names the first item it did not return "
         "as its LastEvaluatedKey instead of the last one it did: the next page starts "

@@ -129,6 +129,8 @@ EMULATOR_BUGS: tuple[tuple[str, str], ...] = (
      'strong, breaks M06'),
     ('transaction-two-step',
      'async, breaks A11'),
+    ('ttl-delete-without-recheck',
+     'async, breaks A12'),
     ('scan-page-skips-item',
      'async, breaks A01, A05'),
     ('transaction-partial-on-cancel',

@@ -166,6 +166,13 @@ RECIPES: Mapping[str, Recipe] = {
             "keeps every region's lagging in-region copy 300 ms behind its leader, half "
             "of the time (latency scale 10 alone, 40 ms of lag, missed a seed of three "
             "on a loaded machine)"),
+    "ttl-delete-without-recheck": Recipe(
+        "async", "set-full", latency_scale=0.1,
+        why="set-full extends half of its expiring elements in their own region soon "
+            "after the add; at latency scale 0.1 the sweeper finds an expired item and "
+            "deletes it within 20 ms each, so some extensions land in between: an "
+            "element whose extension was acknowledged is then missing from the final "
+            "reads (A12)"),
     "scan-page-skips-item": Recipe(
         "async", "register", keys=4,
         why="four keys in play, read through Scan a fifth of the time in pages of two "

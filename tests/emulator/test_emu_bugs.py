@@ -430,3 +430,27 @@ def test_transaction_partial_on_cancel_keeps_the_items_before_the_failed_one(bug
         assert value(get(cs[A], "tbl", "from")) == 1
     finally:
         d.stop()
+
+
+@pytest.mark.parametrize("bug", [False, True])
+def test_ttl_delete_without_recheck_deletes_an_extended_item(bug):
+    # latency scale 10: the sweeper sweeps every second and deletes a found item up to
+    # 2 s later, a window wide enough to extend the item in between on a loaded machine
+    d = Deployment(US, latency_scale=10.0, seed=3,
+                   bugs=["ttl-delete-without-recheck"] if bug else []).start()
+    try:
+        (c,) = [create_global_table(d, "tbl")[A]]
+        c.update_time_to_live(TableName="tbl", TimeToLiveSpecification={
+            "Enabled": True, "AttributeName": "exp"})
+        c.put_item(TableName="tbl", Item={"pk": {"S": "k"},
+                                          "exp": {"N": str(int(time.time()) - 3600)}})
+        sweeper = d.cluster.ttl
+        wait_until(lambda: sweeper._due, timeout_s=10, what="the sweep finds k expired")
+        c.update_item(TableName="tbl", Key={"pk": {"S": "k"}}, UpdateExpression="SET exp = :t",
+                      ConditionExpression="attribute_exists(pk)",
+                      ExpressionAttributeValues={":t": {"N": str(int(time.time()) + 3600)}})
+        time.sleep(3.5)  # past the next sweep (1 s) and the found item's delay (<= 2 s)
+        # A12: TTL deletes only an item whose expiry has passed when it is deleted
+        assert (get(c, "tbl", "k") is None) == bug
+    finally:
+        d.stop()
