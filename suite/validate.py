@@ -175,8 +175,8 @@ RECIPES: Mapping[str, Recipe] = {
             "reads (A12)"),
     "scan-page-skips-item": Recipe(
         "async", "register", keys=4,
-        why="four keys in play, read through Scan a fifth of the time in pages of two "
-            "items (workloads/client.py SCAN_PAGE_ITEMS): a page boundary that skips an "
+        why="four keys in play, read through Scan a fifth of the time in pages of one "
+            "item (workloads/client.py SCAN_PAGE_ITEMS): a page boundary that skips an "
             "item makes a read of that key find nothing where its own region wrote it "
             "(read-your-writes, A01; monotonic reads, A05)"),
     "transaction-partial-on-cancel": Recipe(
