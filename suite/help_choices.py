@@ -129,6 +129,8 @@ EMULATOR_BUGS: tuple[tuple[str, str], ...] = (
      'strong, breaks M06'),
     ('transaction-two-step',
      'async, breaks A11'),
+    ('local-stamp-below-current',
+     'async, breaks A06'),
     ('ttl-delete-without-recheck',
      'async, breaks A12'),
     ('scan-page-skips-item',

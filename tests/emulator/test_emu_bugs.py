@@ -454,3 +454,20 @@ def test_ttl_delete_without_recheck_deletes_an_extended_item(bug):
         assert (get(c, "tbl", "k") is None) == bug
     finally:
         d.stop()
+
+
+@pytest.mark.parametrize("bug", [False, True])
+def test_local_stamp_below_current_is_dropped_elsewhere(bug):
+    d, cs = async_table(["local-stamp-below-current"] if bug else [])
+    try:
+        d.skew_clock(A, -500)        # A's clock half a second behind
+        put(cs[B], "k", 1)
+        wait_until(lambda: value(get(cs[A], "tbl", "k")) == 1, what="1 at A")
+        put(cs[A], "k", 2)           # acknowledged in A, over B's version
+        assert d.quiesce(10)
+        time.sleep(0.2)
+        finals = {r: value(get(cs[r], "tbl", "k")) for r in US}
+        # A06: a write is stamped above the version it replaces, so every region takes it
+        assert finals == ({A: 2, B: 1, C: 1} if bug else {A: 2, B: 2, C: 2})
+    finally:
+        d.stop()
