@@ -31,7 +31,9 @@ region that added it, where the delete is stamped above the add (so by last-writ
 it wins everywhere, A06). A read that may have followed a delete (one that ended after
 the delete was invoked) may lack the element: it is not lost, stale or vanished (nor is an
 expiring element, whose add carries `ttl`, any time after its add began: the TTL sweeper
-deletes it, emulator/ttl.py; convergence judges where it ends). What is
+deletes it, emulator/ttl.py; convergence judges where it ends; unless its expiry was
+extended with an acknowledged `extend`, which shows that no TTL delete came before it,
+and none may after, A12). What is
 a violation ("resurrected", A06/A12; M06): an element shown again in a region after a
 read there of the same kind lacked it that had itself followed a read holding it (the
 region's copy went present, deleted, present: the versions only move forward, A05); an
@@ -193,10 +195,17 @@ def analyse(test: Any, history: Sequence) -> Analysis:
     streams = {g: Stream(ps, [present_of[id(p)] for p in ps]) for g, ps in grouped.items()}
     deleted_from: dict[Any, int] = {}
     delete_acked: dict[Any, Pair] = {}
+    # A12: TTL deletes only an item whose expiry has passed when the delete is made. An
+    # extension (a conditional update of the expiry, made only while the item exists) that
+    # was acknowledged found the element still there and moved its expiry into the future:
+    # no TTL delete came before it, and none may come after.
+    extended = {p.invoke.value for p in pairs if p.invoke.f == "extend" and p.type == OK}
     for p in pairs:
         if p.invoke.f == "add" and p.invoke.extra.get("ttl") and p.type != FAIL:
             # an expiring element (TTL): the sweeper may delete it any time after its add
             e = p.invoke.value
+            if e in extended:
+                continue
             deleted_from[e] = min(deleted_from.get(e, p.start), p.start)
             continue
         if p.invoke.f != "delete" or p.type == FAIL:

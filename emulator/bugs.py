@@ -132,6 +132,27 @@ CATALOGUE: dict[str, Bug] = {b.name: b for b in (
         "with the region's lock released between them: a reader in the same region can "
         "see half of the transaction",
         "emulator/dataplane.py DataPlane.transact_write_items"),
+    Bug("local-stamp-below-current", "async", "A06",
+        "a local write is stamped by the region's clock alone, not above the version it "
+        "replaces: a region whose clock is behind installs its write locally (it always "
+        "wins there) with a stamp below the current version, so every other region drops "
+        "it as stale and the regions disagree",
+        "emulator/replication.py AsyncEngine.write"),
+    Bug("ttl-delete-without-recheck", "async", "A12",
+        "the TTL process deletes what an earlier sweep found expired once its delay has "
+        "passed, as it was found, without reading the item again: an item whose expiry was "
+        "extended in between is deleted anyway",
+        "emulator/ttl.py TtlSweeper.sweep"),
+    Bug("scan-page-skips-item", "async", "A01, A05",
+        "a Scan or Query page cut short by Limit names the first item it did not return "
+        "as its LastEvaluatedKey instead of the last one it did: the next page starts "
+        "after that item, which a paginated read never sees",
+        "emulator/dataplane.py RegionService._page"),
+    Bug("transaction-partial-on-cancel", "async", "A11",
+        "TransactWriteItems checks and writes its items one at a time in request order "
+        "and stops at the first failed condition: the items before it stay written "
+        "although the transaction is answered TransactionCanceledException",
+        "emulator/dataplane.py RegionService.transact_write_items"),
 )}
 
 

@@ -397,9 +397,14 @@ class RegionService:
         if select != "COUNT":
             resp["Items"] = [ex.project(it, proj, ph) if proj else it for it in matched]
         if more and scanned:
-            resp["LastEvaluatedKey"] = t.schema.key_attrs(scanned[-1])
+            last = scanned[-1]
+            if "scan-page-skips-item" in self.cluster.bugs and cut < len(items):
+                # BUG (emulator/bugs.py): the page's LastEvaluatedKey names the first item
+                # it did not return, so the next page starts after that item.
+                last = items[cut]
+            resp["LastEvaluatedKey"] = t.schema.key_attrs(last)
             if index is not None:
-                resp["LastEvaluatedKey"].update({n: scanned[-1][n] for n in index.key_names})
+                resp["LastEvaluatedKey"].update({n: last[n] for n in index.key_names})
         resp.update(_consumed(req, t.name, max(1.0, size / 4096)))
         return resp
 
@@ -549,6 +554,11 @@ class RegionService:
                                           "The request uses the same client token as a "
                                           "previous, but non-identical request.")
                     return {}
+            if "transaction-partial-on-cancel" in self.cluster.bugs:
+                # BUG (emulator/bugs.py): each item is checked and written in turn; a
+                # failed condition cancels the rest, but what came before it stays written.
+                _apply_one_by_one(self.region, plan)
+                return {}
             # Check everything first: all conditions hold, or nothing is written (ACID in-region).
             reasons: list[dict] = []
             failed = False
@@ -715,6 +725,25 @@ def _apply_transaction(region: str, plan: list) -> None:
         by_table.setdefault(id(t), (t, []))[1].append(m)
     for t, ms in by_table.values():
         t.engine.write(region, ms)
+
+
+def _apply_one_by_one(region: str, plan: list) -> None:
+    """transaction-partial-on-cancel (emulator/bugs.py): write a transaction's items in
+    request order, each checked just before its write; the first failed condition cancels
+    the transaction with the items before it already written."""
+    for i, (t, m) in enumerate(plan):
+        try:
+            t.engine.write(region, [m])
+        except DynamoError as e:
+            if e.name != "ConditionalCheckFailedException":
+                raise
+            reasons = [{"Code": "None"}] * len(plan)
+            reasons[i] = {"Code": "ConditionalCheckFailed", "Message": e.message}
+            codes = ", ".join(r["Code"] for r in reasons)
+            raise DynamoError("TransactionCanceledException",
+                              f"Transaction cancelled, please refer cancellation reasons for "
+                              f"specific reasons [{codes}]",
+                              extra={"CancellationReasons": reasons}) from None
 
 
 def _transact_entry_size(kind: str, body: dict) -> int:

@@ -228,7 +228,10 @@ class AsyncEngine:
                 if new is UNCHANGED or (new is None and old_item is None):
                     out.append(WriteOutcome(old_item, old_item, False))
                     continue
-                ts = clock.stamp(0 if old is None else old.timestamp_us)
+                floor = 0 if old is None else old.timestamp_us
+                if "local-stamp-below-current" in self.bugs:
+                    floor = 0  # BUG (emulator/bugs.py): the region's clock alone stamps it
+                ts = clock.stamp(floor)
                 replica.install(m.key, m.keys, Version(new, ts, region))
                 out.append(WriteOutcome(old_item, new, True))
             return out

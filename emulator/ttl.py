@@ -26,7 +26,9 @@ user identity, which nothing here reads.)
 
 `ttl-delete-not-replicated` (emulator/bugs.py) is the mistake of writing the TTL delete
 straight into the region's storage, below its change stream: the item disappears where it
-expired and lives on everywhere else.
+expired and lives on everywhere else. `ttl-delete-without-recheck` is the mistake of
+deleting what the sweep found without looking at the item again: an expiry extended
+between the sweep and the delete is ignored.
 """
 
 from __future__ import annotations
@@ -78,6 +80,7 @@ class TtlSweeper:
         self.bugs = bugs
         self._rng = random.Random(f"gtcheck-ttl:{seed}")
         self._due: dict[tuple, float] = {}   # (table id, region, key) -> delete time
+        self._found: dict[tuple, dict] = {}  # ttl-delete-without-recheck: slot -> item found
         self._lock = threading.Lock()
         self.deleted = 0
         self._closed = False
@@ -124,6 +127,18 @@ class TtlSweeper:
                 if self._due[slot] <= mono:
                     del self._due[slot]
                     ready.append((k, item))
+                elif "ttl-delete-without-recheck" in self.bugs:
+                    self._found[slot] = item
+            if "ttl-delete-without-recheck" in self.bugs:
+                # BUG (emulator/bugs.py): what an earlier sweep found expired is deleted
+                # when its delay has passed, as it was found, expired now or not.
+                done = {k for k, _ in ready}
+                for slot, item in list(self._found.items()):
+                    if slot[:2] == (id(t), region) and self._due.get(slot, 0.0) <= mono:
+                        del self._found[slot]
+                        self._due.pop(slot, None)
+                        if slot[2] not in done:
+                            ready.append((slot[2], item))
         for k, item in ready:
             self._delete(t, region, k, item, attr)
         return len(ready)
@@ -144,7 +159,11 @@ class TtlSweeper:
             return
         now = time.time()
 
+        recheck = "ttl-delete-without-recheck" not in self.bugs
+
         def compute(old: dict | None) -> Any:
+            if not recheck and old is not None:
+                return None  # BUG (emulator/bugs.py): no second look at the expiry
             return None if expired(old, attr, now) else UNCHANGED
         out = t.engine.write(region, [Mutation(key, t.schema.key_attrs(item), compute)])
         self.deleted += sum(1 for o in out if o.changed)

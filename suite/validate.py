@@ -166,6 +166,32 @@ RECIPES: Mapping[str, Recipe] = {
             "keeps every region's lagging in-region copy 300 ms behind its leader, half "
             "of the time (latency scale 10 alone, 40 ms of lag, missed a seed of three "
             "on a loaded machine)"),
+    "local-stamp-below-current": Recipe(
+        "async", "counter", ("clock",), nemesis_timing="end-in-fault",
+        why="hot counters incremented in every region while one region's clock is 500 ms "
+            "off; the run ends with a skew in force, so the last increments of a region "
+            "whose clock is behind stay local and the final reads disagree (A06; with the "
+            "grid timing, 1 seed of 3: later writes elsewhere hide the divergence)"),
+    "ttl-delete-without-recheck": Recipe(
+        "async", "set-full", latency_scale=0.5,
+        why="set-full extends half of its expiring elements in their own region soon "
+            "after the add; at latency scale 0.5 the sweeper finds an expired item within "
+            "50 ms and deletes it up to 100 ms later, so many extensions land in between "
+            "(at 0.1, 20 ms each, 1 seed of 3 at load 45): an element whose extension was "
+            "acknowledged is then missing from the final reads (A12)"),
+    "scan-page-skips-item": Recipe(
+        "async", "set-full",
+        why="every set-full read scans the table in pages of 16 items "
+            "(workloads/set_full.py PAGE_ITEMS): an element skipped at a page boundary "
+            "vanishes from a region that showed it (A05) or from a read in its own region "
+            "after its add (A01); a register key skipped by its Scan read looks like a "
+            "delete, which the register's own deletes can explain (register x 4 keys "
+            "missed 3 seeds of 3)"),
+    "transaction-partial-on-cancel": Recipe(
+        "async", "bank", rate=200.0,
+        why="bank transfers name their two accounts in account order, so the debit's "
+            "balance condition fails as the last item in half of the failing transfers: "
+            "the credit written before it breaks the writing region's total (A11)"),
 }
 
 

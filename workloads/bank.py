@@ -49,17 +49,25 @@ def bank_init(c: Any, table: str, op: OpView) -> Any:
 
 
 def bank_transfer(c: Any, table: str, op: OpView) -> Any:
+    """One TransactWriteItems of the two Updates, in account order (as a client that
+    orders its keys would), so the conditioned debit is the first item in some transfers
+    and the last in others: a transfer must be all or nothing whichever of its items
+    fails its condition (A11; issue 21: with the debit always first, a service that
+    applied items one by one and stopped at the first failed condition was never caught,
+    since nothing came before the failing item)."""
     v = op.value
     amount = {":a": num(v["amount"])}
-    c.transact_write_items(TransactItems=[
-        {"Update": {"TableName": table, "Key": _k(v["from"]),
-                    "UpdateExpression": "SET #b = #b - :a", "ConditionExpression": "#b >= :a",
-                    "ExpressionAttributeNames": {"#b": ATTR},
-                    "ExpressionAttributeValues": amount}},
-        {"Update": {"TableName": table, "Key": _k(v["to"]),
-                    "UpdateExpression": "SET #b = #b + :a",
-                    "ExpressionAttributeNames": {"#b": ATTR},
-                    "ExpressionAttributeValues": amount}}])
+    debit = {"Update": {"TableName": table, "Key": _k(v["from"]),
+                        "UpdateExpression": "SET #b = #b - :a",
+                        "ConditionExpression": "#b >= :a",
+                        "ExpressionAttributeNames": {"#b": ATTR},
+                        "ExpressionAttributeValues": amount}}
+    credit = {"Update": {"TableName": table, "Key": _k(v["to"]),
+                         "UpdateExpression": "SET #b = #b + :a",
+                         "ExpressionAttributeNames": {"#b": ATTR},
+                         "ExpressionAttributeValues": amount}}
+    items = [debit, credit] if str(v["from"]) < str(v["to"]) else [credit, debit]
+    c.transact_write_items(TransactItems=items)
     return v
 
 

@@ -68,6 +68,12 @@ def register_write(c: Any, table: str, op: OpView) -> Any:
 # MRSC tables (M14), so the workload uses it on async tables only.
 READ_PATHS = ("GetItem", "Query", "Scan", "BatchGetItem", "TransactGetItems")
 DELETE_PATHS = ("DeleteItem", "BatchWriteItem", "TransactWriteItems")
+# A Scan read asks for pages of this many items (`Limit`), so it follows LastEvaluatedKey
+# through the pages of the run's few keys: without it a page holds the whole table (up to
+# 1 MB) and a mistake in paging (a LastEvaluatedKey that skips or repeats an item) was
+# never exercised (issue 21). One item a page: with two hot keys in the table, pages of
+# two would hold both and the paging would still never be used.
+SCAN_PAGE_ITEMS = 1
 
 
 def read_item(c: Any, table: str, op: OpView) -> dict | None:
@@ -84,6 +90,7 @@ def read_item(c: Any, table: str, op: OpView) -> dict | None:
         return items[0] if items else None
     if path == "Scan":
         kwargs: dict[str, Any] = dict(TableName=table, ConsistentRead=consistent,
+                                      Limit=SCAN_PAGE_ITEMS,
                                       FilterExpression="#k = :k",
                                       ExpressionAttributeNames={"#k": KEY},
                                       ExpressionAttributeValues={":k": {"S": str(op.key)}})

@@ -9,8 +9,9 @@ and per region whether it was lost, stale (for how long) or never read, and meas
 replication lag between every ordered pair of regions on the way.
 
 Why a scan: the table's key schema is a hash key only (suite/targets/base.py), so no
-Query returns many elements; a scan is one request per read (one read fence on MRSC,
-where an SC BatchGetItem would fence per item), works the same on real AWS, and reads
+Query returns many elements; a scan is one request per page of PAGE_ITEMS elements (one
+read fence a page on MRSC, where an SC BatchGetItem would fence per item; issue 21: pages
+so that paging is exercised), works the same on real AWS, and reads
 every element, old and new, which the "never goes back in time" check needs. Its cost
 grows with the number of elements (a 30 s run at 50 ops/s adds about 300), which is why
 adds are a fifth of the mix (MIX); reads are the rest so that each region is read often
@@ -34,6 +35,16 @@ of the adding region deletes them after its bounded delay (emulator/ttl.py) and 
 delete replicates; the checker treats such an element as one that may be deleted any time
 after its add began, and convergence demands that every region agree once the final reads
 come.
+
+TTL extensions (issue 21, A12): some expiring elements acknowledged in a region get their
+expiry moved an hour into the future soon after, in the same region (`f` "extend",
+`value` the element: UpdateItem of `exp` on condition that the item still exists, so an
+extension that comes after the TTL delete fails and writes nothing). TTL deletes only an
+item whose expiry has passed when it is deleted: an element whose extension was
+acknowledged was never deleted by TTL, and must then be read like any element added and
+never deleted (checkers/set_full.py). The sweeper finds an expired item and deletes it a
+little later; an extension that lands in between is the case a sweeper that deletes what
+it found without looking again gets wrong.
 """
 
 from __future__ import annotations
@@ -95,11 +106,18 @@ def enable_ttl(c: Any, table: str) -> None:
         _ttl_enabled.add(table)
 
 
+# A scan asks for pages of this many items (`Limit`) and follows LastEvaluatedKey: a
+# page of the default size (1 MB) holds a whole run's elements, and a paging mistake (a
+# LastEvaluatedKey that skips an item) was never exercised (issue 21). Each element is
+# still observed within the read's interval, which is all the checker assumes.
+PAGE_ITEMS = 16
+
+
 def read_elements(c: Any, table: str, op: OpView) -> Any:
     """Scan every element item visible in this region (all pages), SC or EC."""
     found: list[int] = []
     kwargs: dict[str, Any] = {"TableName": table, "ConsistentRead": bool(op.consistent),
-                              "ProjectionExpression": "#k",
+                              "Limit": PAGE_ITEMS, "ProjectionExpression": "#k",
                               "ExpressionAttributeNames": {"#k": KEY}}
     while True:
         resp = c.scan(**kwargs)
@@ -121,15 +139,30 @@ def delete_element(c: Any, table: str, op: OpView) -> Any:
     return op.value
 
 
-OPS = {"add": add_element, "read": read_elements, "delete": delete_element}
+def extend_element(c: Any, table: str, op: OpView) -> Any:
+    """Move an expiring element's expiry an hour into the future, if its item is still
+    there (ConditionalCheckFailed, a definite `fail`, when TTL deleted it first)."""
+    c.update_item(TableName=table, Key=element_item_key(op.value),
+                  UpdateExpression="SET #x = :later", ConditionExpression="attribute_exists(#k)",
+                  ExpressionAttributeNames={"#x": TTL_ATTR, "#k": KEY},
+                  ExpressionAttributeValues={":later": {"N": str(int(time.time()) + 3600)}})
+    return op.value
+
+
+OPS = {"add": add_element, "read": read_elements, "delete": delete_element,
+       "extend": extend_element}
 
 DELETE_FRACTION = 0.25  # of the adds, once some element of the thread's region is acked
+EXTEND_FRACTION = 0.5   # of the adds, while an expiring element of the region awaits one
 
 
 @dataclass(frozen=True)
 class DeleteAcked(_Wrapper):
     """Replaces some adds by deletes of elements acknowledged in the same region (the
-    module paragraph says why the same region); each element is deleted at most once."""
+    module paragraph says why the same region); each element is deleted at most once.
+    Expiring elements acknowledged in a region are extended there, each at most once, by
+    one of the region's next adds (EXTEND_FRACTION of them), so the extension comes soon
+    after the add, while the TTL sweeper may have found the element expired."""
 
     gen: Any
     regions: tuple
@@ -137,6 +170,8 @@ class DeleteAcked(_Wrapper):
     seed: int
     acked: Mapping[str, tuple] = field(default_factory=dict)   # region -> elements
     region_of: Mapping[int, str] = field(default_factory=dict)  # add in flight -> region
+    expiring: Mapping[str, tuple] = field(default_factory=dict)  # region -> to extend
+    ttl_in_flight: frozenset = frozenset()                       # expiring adds in flight
 
     def step(self, ctx, op, nxt):
         me = dataclasses.replace(self, gen=nxt)
@@ -146,14 +181,23 @@ class DeleteAcked(_Wrapper):
         region = self.regions[t % len(self.regions)]
         rng = random.Random(self.seed)
         me = dataclasses.replace(me, seed=rng.getrandbits(64))
+        waiting = self.expiring.get(region, ())
+        if waiting and rng.random() < EXTEND_FRACTION:
+            e = waiting[-1]
+            return ({**{k: v for k, v in op.items() if k != "ttl"}, "f": "extend",
+                     "value": e},
+                    dataclasses.replace(me, expiring={**self.expiring,
+                                                      region: waiting[:-1]}))
         mine = self.acked.get(region, ())
         if mine and rng.random() < DELETE_FRACTION:
             e = mine[rng.randrange(len(mine))]
             acked = {**self.acked, region: tuple(x for x in mine if x != e)}
             return ({**op, "f": "delete", "value": e, "path": rng.choice(self.delete_paths)},
                     dataclasses.replace(me, acked=acked))
+        ttl = self.ttl_in_flight | {op["value"]} if op.get("ttl") else self.ttl_in_flight
         return op, dataclasses.replace(me, region_of={**self.region_of,
-                                                      op["value"]: region})
+                                                      op["value"]: region},
+                                       ttl_in_flight=ttl)
 
     def update(self, test, ctx, event):
         me = dataclasses.replace(self, gen=gen_update(self.gen, test, ctx, event))
@@ -164,10 +208,13 @@ class DeleteAcked(_Wrapper):
         if region is None:
             return me
         rest = {k: v for k, v in self.region_of.items() if k != e}
-        acked = self.acked
+        acked, expiring = self.acked, self.expiring
         if _field(event, "type") == "ok":
             acked = {**acked, region: acked.get(region, ()) + (e,)}
-        return dataclasses.replace(me, acked=acked, region_of=rest)
+            if e in self.ttl_in_flight:
+                expiring = {**expiring, region: expiring.get(region, ()) + (e,)}
+        return dataclasses.replace(me, acked=acked, region_of=rest, expiring=expiring,
+                                   ttl_in_flight=self.ttl_in_flight - {e})
 
 
 TTL_FRACTION = 0.15  # of the adds: expiring elements (async on the emulator only)

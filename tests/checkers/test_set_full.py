@@ -374,3 +374,24 @@ def test_an_sc_read_after_the_acknowledged_delete_must_lack_it():
     scan(h, 30, 32, C, [1])
     assert check(h)["valid"] is True            # async: remote staleness is allowed
     assert "stale-read" in kinds(check(h, TEST_STRONG))  # MRSC: M06
+
+
+def expiring_history(extend: str | None) -> History:
+    """Element 1 added in A with an expiry already past (`ttl`), then (`extend` "ok" or
+    "fail") its expiry extended in A; the final reads lack it everywhere."""
+    h = History()
+    add(h, 1, 0, 5, A)
+    h.records[-1][2]["extra"]["ttl"] = True   # invoke and completion share `extra`
+    scan(h, 6, 8, A, [1])
+    if extend is not None:
+        h.op("extend", K, 10, 12, region=A, value=1, type=extend,
+             error="ConditionalCheckFailed" if extend == "fail" else None)
+    return finals(h, 100, [])
+
+
+def test_an_expiring_element_may_be_gone_unless_its_extension_was_acknowledged_a12():
+    assert check(expiring_history(None))["valid"] is True      # TTL deleted it
+    assert check(expiring_history("fail"))["valid"] is True    # deleted before the extension
+    r = check(expiring_history("ok"))                          # extended: TTL may not delete it
+    assert r["valid"] is False and r["anomaly_counts"].get("lost-add") == 3
+    assert first(r, "lost-add")["element"] == 1

@@ -386,3 +386,88 @@ def test_query_sc_unfenced_is_stale_where_getitem_is_not(bug):
         assert value(get(cs[y], "tbl", "k")) == 2              # GetItem fences either way
     finally:
         d.stop()
+
+
+@pytest.mark.parametrize("bug", [False, True])
+def test_scan_page_skips_item_loses_an_item_at_a_page_boundary(bug):
+    d, cs = async_table(["scan-page-skips-item"] if bug else [])
+    try:
+        for i in range(4):
+            put(cs[A], f"k{i}", i)
+        seen, kwargs = [], dict(TableName="tbl", ConsistentRead=True, Limit=2)
+        while True:
+            resp = cs[A].scan(**kwargs)
+            seen += [it["pk"]["S"] for it in resp["Items"]]
+            if "LastEvaluatedKey" not in resp:
+                break
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+        # A01: every item written in this region is in its own SC scan, once
+        assert sorted(seen) == (["k0", "k1", "k3"] if bug else ["k0", "k1", "k2", "k3"])
+    finally:
+        d.stop()
+
+
+@pytest.mark.parametrize("bug", [False, True])
+def test_transaction_partial_on_cancel_keeps_the_items_before_the_failed_one(bug):
+    d, cs = async_table(["transaction-partial-on-cancel"] if bug else [])
+    try:
+        put(cs[A], "from", 1)
+        put(cs[A], "to", 0)
+        amount = {":a": {"N": "5"}}
+        with pytest.raises(ClientError) as e:
+            cs[A].transact_write_items(TransactItems=[
+                {"Update": {"TableName": "tbl", "Key": {"pk": {"S": "to"}},
+                            "UpdateExpression": "SET v = v + :a",
+                            "ExpressionAttributeValues": amount}},
+                {"Update": {"TableName": "tbl", "Key": {"pk": {"S": "from"}},
+                            "UpdateExpression": "SET v = v - :a", "ConditionExpression": "v >= :a",
+                            "ExpressionAttributeValues": amount}}])
+        assert code(e.value) == "TransactionCanceledException"
+        reasons = [r["Code"] for r in e.value.response["CancellationReasons"]]
+        assert reasons == ["None", "ConditionalCheckFailed"]
+        # A11: a cancelled transaction wrote nothing in its own region
+        assert value(get(cs[A], "tbl", "to")) == (5 if bug else 0)
+        assert value(get(cs[A], "tbl", "from")) == 1
+    finally:
+        d.stop()
+
+
+@pytest.mark.parametrize("bug", [False, True])
+def test_ttl_delete_without_recheck_deletes_an_extended_item(bug):
+    # latency scale 10: the sweeper sweeps every second and deletes a found item up to
+    # 2 s later, a window wide enough to extend the item in between on a loaded machine
+    d = Deployment(US, latency_scale=10.0, seed=3,
+                   bugs=["ttl-delete-without-recheck"] if bug else []).start()
+    try:
+        (c,) = [create_global_table(d, "tbl")[A]]
+        c.update_time_to_live(TableName="tbl", TimeToLiveSpecification={
+            "Enabled": True, "AttributeName": "exp"})
+        c.put_item(TableName="tbl", Item={"pk": {"S": "k"},
+                                          "exp": {"N": str(int(time.time()) - 3600)}})
+        sweeper = d.cluster.ttl
+        wait_until(lambda: sweeper._due, timeout_s=10, what="the sweep finds k expired")
+        c.update_item(TableName="tbl", Key={"pk": {"S": "k"}}, UpdateExpression="SET exp = :t",
+                      ConditionExpression="attribute_exists(pk)",
+                      ExpressionAttributeValues={":t": {"N": str(int(time.time()) + 3600)}})
+        time.sleep(3.5)  # past the next sweep (1 s) and the found item's delay (<= 2 s)
+        # A12: TTL deletes only an item whose expiry has passed when it is deleted
+        assert (get(c, "tbl", "k") is None) == bug
+    finally:
+        d.stop()
+
+
+@pytest.mark.parametrize("bug", [False, True])
+def test_local_stamp_below_current_is_dropped_elsewhere(bug):
+    d, cs = async_table(["local-stamp-below-current"] if bug else [])
+    try:
+        d.skew_clock(A, -500)        # A's clock half a second behind
+        put(cs[B], "k", 1)
+        wait_until(lambda: value(get(cs[A], "tbl", "k")) == 1, what="1 at A")
+        put(cs[A], "k", 2)           # acknowledged in A, over B's version
+        assert d.quiesce(10)
+        time.sleep(0.2)
+        finals = {r: value(get(cs[r], "tbl", "k")) for r in US}
+        # A06: a write is stamped above the version it replaces, so every region takes it
+        assert finals == ({A: 2, B: 1, C: 1} if bug else {A: 2, B: 2, C: 2})
+    finally:
+        d.stop()

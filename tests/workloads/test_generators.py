@@ -234,3 +234,22 @@ def test_hot_keys_off_or_covering_every_key_leave_the_schedule_unchanged():
         assert schedule(w.generator) == schedule(
             keyed_workload("counter", WorkloadOptions(keys=4, seed=5),
                            counter.choose_op).generator)
+
+
+def test_set_full_extends_expiring_elements_acknowledged_in_the_same_region_once():
+    from workloads import set_full as sf
+    regions = ("us-east-1", "us-east-2", "us-west-2")
+    gen = sf.DeleteAcked(UniqueOps(sf.chooser("async", ttl=True), 4), regions,
+                         ("DeleteItem",), 6)
+    ops = invocations(simulate(clients(time_limit(0.5, gen)), concurrency=3, nemesis=False))
+    region_of = {o["value"]: regions[o["process"] % 3] for o in ops if o["f"] == "add"}
+    expiring = {o["value"] for o in ops if o["f"] == "add" and o.get("ttl")}
+    extends = [o for o in ops if o["f"] == "extend"]
+    assert extends and len({o["value"] for o in extends}) == len(extends)  # once each
+    for o in extends:  # A12: an element's expiry is extended where it was added
+        assert o["value"] in expiring and regions[o["process"] % 3] == region_of[o["value"]]
+        assert "ttl" not in o
+    assert not any(o["f"] == "extend" for o in invocations(simulate(
+        clients(time_limit(0.5, sf.DeleteAcked(UniqueOps(sf.chooser("async"), 4), regions,
+                                               ("DeleteItem",), 6))),
+        concurrency=3, nemesis=False)))
