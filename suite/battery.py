@@ -17,7 +17,10 @@ just-acknowledged writes), latency scale 0.1, a fault every 0.15 s (three fault 
 run instead of one; in async mode a heal's quiet round is dropped when the next fault
 begins during its hold, since a round with a fault in force is never judged, so the
 clients keep working through every round), final reads after the run's settle time
-(`SETTLE`, below), three runs at a time in worker processes. Against the emulator it leaves out the clients' own faults
+(`SETTLE`, below), three runs at a time in worker processes. The quick runs are paced
+(suite/pace.py, `QUICK_PACE` below): their fault rounds and main phase are counted in
+client operations, so a machine that makes a tenth of the rate gives each bug the same
+chances, in longer runs, instead of a tenth of them. Against the emulator it leaves out the clients' own faults
 (client-latency, client-partition, client-timeout): they never reach the service's
 replication, which the emulator's own faults drive from the service side, so on a bug hunt
 they were idle runs; the full battery keeps them, and so does `--nemeses` naming them. The
