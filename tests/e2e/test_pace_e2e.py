@@ -12,6 +12,8 @@ its limit), so a loaded machine does not make the test flaky.
 
 from __future__ import annotations
 
+import pytest
+
 from suite.generator import seconds_to_ns
 from suite.pace import STRETCH_MAX
 from tests.e2e.conftest import describe
@@ -28,6 +30,7 @@ def _main_client_ops(history):
     return [op for op in history if op.process != "nemesis" and not op.extra.get("final")]
 
 
+@pytest.mark.slow
 def test_a_paced_run_ends_after_its_operation_budget(e2e):
     result, history = e2e(**PACED)
     assert result.valid is True, describe(result)
