@@ -578,6 +578,10 @@ def _run(test: Test, run_dir: RunDir, prepared: _Prepared, *,
         outcome = runner.run(main, final, time_limit_s=pace.wall_cap_s(test))
         interrupted = outcome.interrupted or outcome.aborted
         main_phase_s = outcome.main_phase_s
+        if test.pace and main_phase_s is not None:  # the runner says why it ended in seconds
+            log(f"paced main phase: {watch.main_ops} client operations invoked in "
+                f"{main_phase_s:.1f} s (budget {test.pace * test.time_limit:.0f}, at most "
+                f"{pace.wall_cap_s(test):g} s)")
         errors.extend(outcome.errors)
         if fleet is not None:  # before judging: no host fault may still be in force
             from suite.remote.run import faults_in_force
