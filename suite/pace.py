@@ -5,29 +5,33 @@ machine that made a tenth of the asked rate gave each bug a tenth of its chances
 (`relay` caught 3/3 at load 13-15 and 0/3 at load 32-43, where its `register` x `link`
 runs made 3-35 client operations a second of the 300 asked; docs/detection.md). With
 `Test.pace` set (`--pace OPS`), the run's *schedule time* is counted in completed client
-operations, OPS of them to a second, instead of read off the wall clock:
+operations, OPS of them to a second, instead of read off the wall clock. At each client
+completion (wall time `wall`, `done` completions so far) it becomes
 
-    schedule = min(wall, max(done / pace, wall / STRETCH_MAX))
+    schedule = min(schedule_before + (wall - wall_before),
+                   max(done / pace, wall / STRETCH_MAX))
 
-`done` is the number of client operations the main phase has completed (ok, fail or
-info). The fault schedule (every nemesis package's generator, which is written in
-seconds) is asked at schedule time, so a fault round of `--nemesis-interval` seconds
-lasts until the clients have made `interval * pace` operations in it, and the main phase
-ends when schedule time reaches `--time-limit`: the run's operation budget is
-`time_limit * pace`. Two bounds keep the common case and a stalled target sane:
+and between completions it runs on at wall speed up to the second bound. `done` counts
+the main phase's client operations completed (ok, fail or info). The fault schedule
+(every nemesis package's generator, which is written in seconds) is asked at schedule
+time, so a fault round of `--nemesis-interval` seconds lasts until the clients have made
+`interval * pace` operations in it, and the main phase ends when schedule time reaches
+`--time-limit`: the run's operation budget is `time_limit * pace`. Two bounds keep the
+common case and a stalled target sane:
 
-- never faster than the wall clock (`min(wall, ...)`): on a machine that makes the pace
-  or more, every time is exactly the one `--nemesis-interval` / `--time-limit` give, so
-  choosing `pace` below the rate a healthy machine achieves changes nothing there (the
-  quick battery asks 300 a second and paces at 200);
+- never faster than the wall clock (the first term): a round lasts at least its seconds,
+  so on a machine that makes the pace or more every time is exactly the one
+  `--nemesis-interval` / `--time-limit` give (choosing `pace` below the rate a healthy
+  machine achieves changes nothing there: the quick battery asks 300 a second and paces
+  at 200), and a machine that fell behind and makes its overdue operations in a burst
+  does not cross a round faster than its seconds either;
 - never slower than `STRETCH_MAX` times the wall clock (`wall / STRETCH_MAX`): a run whose
   clients make almost nothing (a stalled emulator, a region stopped with every thread
   waiting on it) still ends, at `STRETCH_MAX * time_limit` wall seconds at most.
 
 When the workload has no operation left to give (a finite workload, e.g. the demos,
 finished before the time limit), schedule time runs at wall speed from where the last
-completion left it: nothing is left to wait for, and a clock that jumped to the wall
-time would fire every overdue fault at once.
+completion left it: nothing is left to wait for.
 
 The client operations the quiet rounds read (suite/quiet.py) are not counted: the quiet
 generator wraps this one and keeps its own reads from it, so schedule time waits during
@@ -70,8 +74,12 @@ class PaceClock:
     """Schedule time as a pure function of the wall time and the completions counted so
     far (module docstring). Times are nanoseconds since the run started.
 
-    `last_wall` / `last_schedule`: the wall and schedule times of the last completion
-    counted, from which schedule time runs at wall speed once the clients are idle."""
+    `last_wall` / `last_schedule`: the wall and schedule times at the last completion
+    counted. From there schedule time runs at wall speed at most, so a round never
+    lasts less wall time than its length in seconds, even when a machine that fell
+    behind makes its operations in a burst (issue 21: a paced outage round of 0.15 s,
+    crossed in 46 ms by a burst of overdue operations, left its restarted region 0.28 s
+    before the final reads instead of the unpaced run's 0.35 s and more)."""
 
     ops_per_s: float
     stretch_max: float = STRETCH_MAX
@@ -89,31 +97,33 @@ class PaceClock:
     def _counted_ns(self) -> int:
         return int(self.done * 1e9 / self.ops_per_s)
 
-    def _floor_ns(self, wall: int) -> int:
-        return int(wall / self.stretch_max)
+    def _wall_speed(self, wall: int) -> int:
+        """Where schedule time would be at `wall` running at wall speed since the last
+        completion: the most it can be."""
+        return self.last_schedule + max(0, wall - self.last_wall)
 
     def at(self, wall: int, *, idle: bool = False) -> int:
-        """Schedule time at wall time `wall`; `idle`: the clients have nothing left to do."""
+        """Schedule time at wall time `wall`; `idle`: the clients have nothing left to do
+        (then it runs at wall speed: nothing is left to wait for)."""
+        most = self._wall_speed(wall)
         if idle:
-            own = self.last_schedule + max(0, wall - self.last_wall)
-        else:
-            own = self._counted_ns()
-        return min(wall, max(own, self._floor_ns(wall)))
+            return most
+        return min(most, max(self._counted_ns(), int(wall / self.stretch_max)))
 
     def counted(self, wall: int) -> "PaceClock":
         """The clock after one more client completion at wall time `wall`."""
         after = replace(self, done=self.done + 1)
-        return replace(after, last_wall=wall, last_schedule=after.at(wall))
+        return replace(after, last_wall=max(wall, self.last_wall),
+                       last_schedule=after.at(max(wall, self.last_wall)))
 
     def wall_when(self, schedule: int, now: int, *, idle: bool = False) -> int:
         """The earliest wall time, not before `now`, at which schedule time reaches
         `schedule` if no other completion is counted first."""
         if self.at(now, idle=idle) >= schedule:
             return now
-        own = (self.last_wall + (schedule - self.last_schedule) if idle
-               else schedule if self._counted_ns() >= schedule else None)
-        by_floor = math.ceil(schedule * self.stretch_max)
-        w = max(now, schedule, min(own, by_floor) if own is not None else by_floor)
+        w = max(now, self.last_wall + schedule - self.last_schedule)
+        if not idle and self._counted_ns() < schedule:  # only the stretch's floor gets there
+            w = max(w, math.ceil(schedule * self.stretch_max))
         while self.at(w, idle=idle) < schedule:  # float rounding in `at`: a few ns at most
             w += 1
         return w
