@@ -20,11 +20,13 @@ clients keep working through every round), final reads after the run's settle ti
 (`SETTLE`, below), three runs at a time in worker processes. The quick runs are paced
 (suite/pace.py, `QUICK_PACE` below): their fault rounds and main phase are counted in
 client operations, so a machine that makes a tenth of the rate gives each bug the same
-chances, in longer runs, instead of a tenth of them. Against the emulator it leaves out the clients' own faults
-(client-latency, client-partition, client-timeout): they never reach the service's
-replication, which the emulator's own faults drive from the service side, so on a bug hunt
-they were idle runs; the full battery keeps them, and so does `--nemeses` naming them. The
-whole quick battery ends in under two minutes per mode on a loaded 2-core machine;
+chances, in longer runs, instead of a tenth of them. Against the emulator it leaves out
+the clients' own faults (client-latency, client-partition, client-timeout): they never
+reach the service's replication, which the emulator's own faults drive from the service
+side, so on a bug hunt they were idle runs; the full battery keeps them, and so does
+`--nemeses` naming them. The whole quick battery ends in about two minutes per mode on a
+2-core machine that keeps the rate; on a slower one its runs last longer (up to six
+times their second), which is the price of keeping their chances (docs/detection.md);
 without `--quick` each run has `--time-limit` seconds at latency scale 1, one at a time.
 
 Exit status, by the README's rule applied to the battery: 1 if any run is invalid;
