@@ -141,7 +141,8 @@ class Paced(Generator):
     clock: PaceClock
     end_ns: int | None = None
 
-    def _idle(self, test: Any, ctx: Any, client_res: Any) -> bool:
+    @staticmethod
+    def _idle(ctx: Any, client_res: Any) -> bool:
         # A context without client threads (the quiet rounds ask for the nemesis alone)
         # says nothing about the clients: they are idle only when they have no operation
         # to give at all.
@@ -149,7 +150,7 @@ class Paced(Generator):
 
     def op(self, test, ctx):
         cres = gen_op(self.clients, test, ctx.restrict(is_client_thread))
-        idle = self._idle(test, ctx, cres)
+        idle = self._idle(ctx, cres)
         now = self.clock.at(ctx.time, idle=idle)
         if self.end_ns is not None and now >= self.end_ns:
             return None
