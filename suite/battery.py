@@ -71,7 +71,8 @@ STRONG_FINAL_WAIT_S = 0.5
 # its clients have made 200 operations a second of schedule (30 a 0.15 s round, 200 a
 # run), never less than the seconds below, never more than six times them. A healthy
 # machine makes the 300 asked (register, counter, set: 260-300 a second at load 3-14), so
-# there nothing changes; at load 30-43, where the runs made 3-35 a second and `relay`
+# there nothing changes but the runs whose fault slows their own clients (strong slow and
+# pause, streams under faults: up to a few seconds, docs/detection.md); at load 30-43, where the runs made 3-35 a second and `relay`
 # and `ec-read-goes-back` lost their chances (docs/detection.md), each run gets its
 # operations back, for up to 6 s of main phase instead of 1 (issue 21).
 QUICK_PACE = 200.0
