@@ -235,6 +235,11 @@ def _stderr(msg: str) -> None:
               help="Seconds of the main phase: nothing starts after it, and what is in "
                    "flight gets at most 1 s more, then is recorded info (time-limit); the "
                    "final heal and reads come after.")
+@click.option("--pace", type=float, default=None, metavar="OPS",
+              help="Count the fault schedule and --time-limit in client operations: a "
+                   "second of them lasts until OPS client operations completed, never "
+                   "less than a second, never more than six (the run's operation budget "
+                   "is OPS x --time-limit)  [default: off: seconds].")
 @click.option("--stop-on-violation", is_flag=True,
               help="End the main phase at the first violation the checking while the "
                    "run goes finds (heal, no final reads); the verdict is still the "
@@ -289,7 +294,7 @@ def run(target, mode, regions, witness, workload, nemesis, nemesis_interval,
         concurrency, rate, keys, hot_keys, latency_scale, op_timeout, final_wait, seed,
         store_root, name, schedule_path, test_count, yes, max_requests, fis_role_arn,
         control_plane_scale, hosts, ssh_accept_new, quiet_reads, stop_on_violation,
-        gsi_reads):
+        gsi_reads, pace):
     """Run a test: clients and faults against a global table, then judge the history.
 
     Prints a progress line while it runs and, at the end, the verdict, anomalies by kind
@@ -324,7 +329,7 @@ def run(target, mode, regions, witness, workload, nemesis, nemesis_interval,
                 nemesis_latency_ms=nemesis_latency_ms, nemesis_timing=nemesis_timing,
                 emulator_bugs=parse_list(emulator_bugs),
                 quiet_reads=quiet_reads, stop_on_violation=stop_on_violation,
-                gsi_reads=gsi_reads,
+                gsi_reads=gsi_reads, pace=pace,
                 ).stamped(argv=tuple(sys.argv))
     import threading
     from results.durable import BackgroundSync

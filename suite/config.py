@@ -65,6 +65,7 @@ class Test:
     nemesis_timing: str = "grid"              # grid | random | end-in-fault (nemesis/packages.py)
     emulator_bugs: tuple[str, ...] = ()       # planted mistakes (emulator/bugs.py), emulator only
     quiet_reads: bool | None = None  # quiet rounds after heals (suite/quiet.py); None: auto
+    pace: float | None = None  # client ops to a second of schedule time (suite/pace.py)
     stop_on_violation: bool = False  # end the main phase at the first violation found online
     gsi_reads: bool = False  # register: some EC reads go through a GSI (checkers/gsi_reads.py)
     name: str = ""
@@ -103,6 +104,9 @@ class Test:
         if self.gsi_reads and self.workload != "register":
             raise BadInput(f"--gsi-reads applies only to --workload register, not "
                            f"{self.workload!r}")
+        if self.pace is not None and (isinstance(self.pace, bool) or not isinstance(
+                self.pace, (int, float)) or not 0 < self.pace <= 100_000):
+            raise BadInput(f"--pace must be a number > 0 and <= 100000, got {self.pace!r}")
         if self.nemesis_timing not in NEMESIS_TIMINGS:
             raise BadInput(f"--nemesis-timing must be one of {', '.join(NEMESIS_TIMINGS)}, "
                            f"got {self.nemesis_timing!r}")

@@ -5,7 +5,8 @@ the target built but not started, the nemesis packages composed), so bad input f
 before the store is touched; then it creates the run directory and writes `test.json`,
 brings the target up and creates the table in the test's mode, sets up the nemesis and
 the clients, runs the main phase (client operations and the fault schedule side by side,
-for `time_limit` seconds) and the final phase (heal, wait `final_wait` seconds for
+for `time_limit` seconds, or with `pace` until its operation budget: suite/pace.py) and
+the final phase (heal, wait `final_wait` seconds for
 quiescence, final reads in every region), collects the target's item versions when it
 offers them, tears everything down, and finally judges the history with the workload's
 checkers plus `stats`, writing `results.json`; `run.log` keeps what it said. Whatever
@@ -42,7 +43,7 @@ from results.history import (FAULT_ACTIONS, NEMESIS, HistoryWriter, Op, fault_pe
                              read_jsonl)
 from results.store import RunDir, Store, open_run_dir
 from suite import generator as gen
-from suite import quiet, registry, schedule_file
+from suite import pace, quiet, registry, schedule_file
 from suite.compose import compose_packages
 from suite.config import Test
 from suite.errors import BadInput, GtcheckError, SetupError
@@ -447,6 +448,10 @@ def run_test(test: Test, *, store: Store | None = None, stop: threading.Event | 
         log, progress = run_log.tee(log), run_log.tee(progress)
         log(f"gtcheck: running {test.name} (target={test.target} mode={test.mode} "
             f"seed={test.seed}, {test.time_limit:g}s) in {run_dir.path}")
+        if test.pace:
+            log(f"gtcheck: paced: {test.pace:g} client operations to a second of the "
+                f"schedule, a budget of {test.pace * test.time_limit:.0f} in the main "
+                f"phase, at most {pace.wall_cap_s(test):g} s of it (suite/pace.py)")
         note = nemesis_turns_note(test)
         if note is not None:
             log(f"gtcheck: warning: {note}")
@@ -565,8 +570,13 @@ def _run(test: Test, run_dir: RunDir, prepared: _Prepared, *,
                         on_record=watch, log=log)
         if fleet is not None:
             fleet.attach(runner.now)
-        main = gen.clients_and_nemesis(workload.generator, package.generator) \
-            if package.generator is not None else gen.clients(workload.generator)
+        if test.pace:  # schedule time counted in client operations (suite/pace.py)
+            main = pace.paced(workload.generator, package.generator, ops_per_s=test.pace,
+                              time_limit_s=test.time_limit)
+        elif package.generator is not None:
+            main = gen.clients_and_nemesis(workload.generator, package.generator)
+        else:
+            main = gen.clients(workload.generator)
         if package.generator is not None and workload.final_generator is not None \
                 and quiet.enabled(test):  # a quiet round after each heal (suite/quiet.py)
             main = quiet.quiet_reads(main, workload.final_generator,
@@ -575,9 +585,13 @@ def _run(test: Test, run_dir: RunDir, prepared: _Prepared, *,
         final = gen.phases(gen.nemesis(package.final_generator) if nemesis else None,
                            gen.sleep(test.final_wait) if test.final_wait > 0 else None,
                            gen.clients(workload.final_generator))
-        outcome = runner.run(main, final, time_limit_s=test.time_limit)
+        outcome = runner.run(main, final, time_limit_s=pace.wall_cap_s(test))
         interrupted = outcome.interrupted or outcome.aborted
         main_phase_s = outcome.main_phase_s
+        if test.pace and main_phase_s is not None:  # the runner says why it ended in seconds
+            log(f"paced main phase: {watch.main_ops} client operations invoked in "
+                f"{main_phase_s:.1f} s (budget {test.pace * test.time_limit:.0f}, at most "
+                f"{pace.wall_cap_s(test):g} s)")
         errors.extend(outcome.errors)
         if history is writer:
             # The history is complete once the runner returns (it records every operation

@@ -191,7 +191,10 @@ class QuietReads(Generator):
             if not _is_heal(event, self.triggers):
                 return g
             hold = _field(event, "time") + self.settle_ns
-            if self.end_ns is not None and hold >= self.end_ns and g.state != "read":
+            # A paced main phase (suite/pace.py) ends at a schedule time, not a wall time.
+            schedule = getattr(g.gen, "schedule_time", None)
+            due = hold if schedule is None else schedule(_field(event, "time")) + self.settle_ns
+            if self.end_ns is not None and due >= self.end_ns and g.state != "read":
                 # too late: the round could not begin before the main phase ends (the
                 # final reads come next), so holding the clients would only cost operations
                 return g._with(state="run", current=None) if g.state == "drain" else g

@@ -26,8 +26,10 @@ MODE_CHOICES = ("async", "strong", "both")
 @click.option("--time-limit", type=float, default=None,
               help="Seconds of each run's main phase  [default: 20, or 1 with --quick].")
 @click.option("--quick", is_flag=True,
-              help="Smoke battery: 1 s runs at latency scale 0.1, faults every 0.15 s "
-                   "(the whole battery in about two minutes).")
+              help="Smoke battery: 1 s runs at latency scale 0.1, faults every 0.15 s, "
+                   "paced at 200 client operations a second (a slow machine's runs last "
+                   "until they made them, up to 6 s; the whole battery in about two "
+                   "minutes on a machine that keeps the rate).")
 @click.option("--workloads", default=None, metavar="W[,W]",
               help="Only these workloads  [default: every registered workload].")
 @click.option("--nemeses", default=None, metavar="N[,N]",
