@@ -22,11 +22,14 @@ Validation rules, each violation reported with the line number it was found on:
   because a re-sort pairs an invocation with another operation's completion and gives a
   wrong verdict.
 
-Reading is streamed line by line with a fast path for the common record shape, so a
-million-operation history is read, validated and paired in seconds and without holding
-its text in memory (ops without extra fields share one empty `extra` mapping; equal
-elements of a completion's list of ints or strings, and equal such lists, are one object
-each, since a set run's reads repeat every element added before them).
+Reading is streamed in batches of 4,096 lines with a fast path for the common record
+shape, so a million-operation history is read, validated and paired in seconds and
+without holding its text in memory: a batch's lines are decoded by one C-level `map` of
+the JSON scanner, and a line that is not one JSON value alone sends its batch through the
+line-by-line reading, which names the first bad line (ops without extra fields share one
+empty `extra` mapping; equal elements of a completion's list of ints or strings, and equal
+such lists, are one object each, since a set run's reads repeat every element added
+before them; a long value list is decoded once per distinct text, `_ListTexts`).
 """
 
 from __future__ import annotations
