@@ -22,13 +22,13 @@ Validation rules, each violation reported with the line number it was found on:
   because a re-sort pairs an invocation with another operation's completion and gives a
   wrong verdict.
 
-Reading is streamed in batches of 4,096 lines with a fast path for the common record
-shape, so a million-operation history is read, validated and paired in seconds and
-without holding its text in memory: a batch's lines are decoded by one C-level `map` of
-the JSON scanner, and a line that is not one JSON value alone sends its batch through the
-line-by-line reading, which names the first bad line (ops without extra fields share one
-empty `extra` mapping; equal elements of a completion's list of ints or strings, and equal
-such lists, are one object each, since a set run's reads repeat every element added
+Reading is streamed in batches (about 1 MB of lines) with a fast path for the common
+record shape, so a million-operation history is read, validated and paired in seconds
+and without holding its text in memory: a batch's lines are decoded by one C-level `map`
+of the JSON scanner, and a line that is not one JSON value alone sends its batch through
+the line-by-line reading, which names the first bad line (ops without extra fields share
+one empty `extra` mapping; equal elements of a completion's list of ints or strings, and
+equal such lists, are one object each, since a set run's reads repeat every element added
 before them; a long value list is decoded once per distinct text, `_ListTexts`).
 """
 
@@ -360,7 +360,8 @@ class _Checker:
 
 
 
-_BATCH_LINES = 4096  # lines decoded and checked together (and the deadline's period)
+_BATCH_LINES = 4096  # lines decoded and checked together (and the deadline's period),
+_BATCH_CHARS = 1 << 20  # or, from a file, about this many characters of lines
 _scan_value = json.scanner.c_make_scanner(json.JSONDecoder())  # what _decode calls, bare
 _JSON_BLANKS = " \t\n\r"  # JSON's whitespace (str.rstrip() alone would take more)
 _LIST_TEXT_MIN = 64  # shorter list texts are not worth a digest
@@ -475,8 +476,9 @@ def parse_jsonl(lines: Iterable[str], *, source: str = "<history>",
     rules on `index` and `time` (see the module docstring).
 
     BadInput names the source and line of the first problem, never a traceback.
-    `deadline` (time.monotonic()) raises ReadTimedOut once passed (checked every 4,096
-    lines), for a caller whose time budget includes reading.
+    `deadline` (time.monotonic()) raises ReadTimedOut once passed (checked every batch:
+    4,096 lines, or about 1 MB of a file), for a caller whose time budget includes
+    reading.
     """
     ops: list[Op] = []
     checker = _Checker(source, order=True) if check else None
@@ -484,14 +486,19 @@ def parse_jsonl(lines: Iterable[str], *, source: str = "<history>",
     lists = _ListTexts(strings)
     last_index = -1
     lineno = 0
+    # a file: about 1 MB of lines at a time (a set run's late reads are tens of KB each:
+    # 4,096 of them held at once would be hundreds of MB); other iterables by count
     it = iter(lines)
+    readlines = getattr(lines, "readlines", None)
+    next_batch = ((lambda: readlines(_BATCH_CHARS)) if readlines is not None
+                  else (lambda: list(islice(it, _BATCH_LINES))))
     # Nothing read here makes a reference cycle; the collector's passes over the growing
     # heap would otherwise cost about as much as the reading itself.
     collecting = gc.isenabled()
     gc.disable()
     try:
         while True:
-            batch = list(islice(it, _BATCH_LINES))
+            batch = next_batch()
             if not batch:
                 break
             got = _read_batch(batch, last_index, lists, strings.setdefault, checker,

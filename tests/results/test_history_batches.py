@@ -12,7 +12,7 @@ import random
 import pytest
 
 from gtcheck.errors import BadInput
-from results.history import _BATCH_LINES, Op, parse_jsonl, read_jsonl
+from results.history import _BATCH_CHARS, _BATCH_LINES, Op, parse_jsonl, read_jsonl
 
 
 def _compact(d: dict) -> str:
@@ -63,6 +63,7 @@ def test_a_set_run_read_in_batches_equals_line_by_line_and_shares_equal_reads(tm
     assert len(lines) > 2 * _BATCH_LINES  # several batches
     path = tmp_path / "h.jsonl"
     path.write_text("".join(lines))
+    assert path.stat().st_size > 2 * _BATCH_CHARS  # several batches of the file
     ops = read_jsonl(path)
     assert ops == _oracle(lines)
     reads = [op for op in ops if op.type == "ok" and op.f == "read"]
@@ -159,6 +160,9 @@ def test_a_bad_line_in_any_batch_is_named(tmp_path, bad_at, bad, message):
     with pytest.raises(BadInput) as e:
         read_jsonl(path)
     assert f"h.jsonl:{bad_at}: " in str(e.value) and message in str(e.value)
+    with pytest.raises(BadInput) as e:  # batches of _BATCH_LINES lines
+        parse_jsonl(lines, source="h.jsonl")
+    assert str(e.value).startswith(f"h.jsonl:{bad_at}: ") and message in str(e.value)
 
 
 def test_the_first_bad_line_of_a_batch_is_named_whatever_follows_it(tmp_path):
