@@ -132,7 +132,8 @@ def _history_lines(n: int) -> list[str]:
         out.append(_compact({"index": 2 * i, "time": 2 * i, "type": "invoke",
                              "process": 0, "f": "write", "key": "k", "value": i}))
         out.append(_compact({"index": 2 * i + 1, "time": 2 * i + 1, "type": "ok",
-                             "process": 0, "f": "write", "key": "k", "value": i}))
+                             "process": 0, "f": "write", "key": "k",
+                             "value": _LONG}))  # a list cut out: the batch path
     return out
 
 
