@@ -24,12 +24,13 @@ Validation rules, each violation reported with the line number it was found on:
 
 Reading is streamed in batches (about 1 MB of lines) with a fast path for the common
 record shape, so a million-operation history is read, validated and paired in seconds
-and without holding its text in memory: a batch's lines are decoded by one C-level `map`
-of the JSON scanner, and a line that is not one JSON value alone sends its batch through
-the line-by-line reading, which names the first bad line (ops without extra fields share
-one empty `extra` mapping; equal elements of a completion's list of ints or strings, and
-equal such lists, are one object each, since a set run's reads repeat every element added
-before them; a long value list is decoded once per distinct text, `_ListTexts`).
+and without holding its text in memory: a batch holding long value lists has its lines
+decoded by one C-level `map` of the JSON scanner, any other batch, or one with a line that
+is not one JSON value alone, line by line, which names the first bad line (ops without
+extra fields share one empty `extra` mapping; equal elements of a completion's list of
+ints or strings, and equal such lists, are one object each, since a set run's reads
+repeat every element added before them; a long value list is decoded once per distinct
+text, `_ListTexts`).
 """
 
 from __future__ import annotations
