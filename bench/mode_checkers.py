@@ -77,6 +77,20 @@ falling to 3): before judge 56.8, whole process 74.7 CPU s (1.25 of the bar), pe
 before child ran `checker_for(...).check` without `stats`; the after child judged as
 `check --mode`, `stats` included). Strong register and both counters
 were not re-measured (their 1M files were not simulated in time).
+
+Measured (issue 23 item 2, reading; r23set), before (76ba2a7) and after side by side, each
+checkout's child at the same time on its own copy of the file's directory (load average 60
+falling to 17): strong set, after 221f4b2 (the set reads' value lists decoded once per
+distinct text, stats on the shared pairs), read+validate 36.1 -> 30.3 CPU s, whole process
+71.1 -> 66.7 CPU s, peak 1,351 -> 1,169 MB; async register, same code, read+validate
+10.8 -> 15.0, whole process 65.2 -> 71.0 CPU s (batches without lists to cut were slower
+than line by line: 9.5-9.9 vs 11.9-12.2 CPU s for the file's reading alone, quiet; since
+8d0d948 such batches are read line by line, 9.8 vs 10.2). Valid in all. All over the 60 s
+bar at that load. Again with 8d0d948, the same way (load average 13.6 falling to 8.4):
+strong set read+validate 32.1 -> 26.7, whole process 63.8 -> 58.2 CPU s (1.06 -> 0.97 of
+the bar), peak 1,351 -> 1,167 MB; async register read+validate 9.9 -> 10.6, whole
+process 57.4 -> 57.8 CPU s (0.96 both), peak 1,317 MB both. Valid in all. Not measured:
+async set, both counters, strong register.
 """
 
 from __future__ import annotations
