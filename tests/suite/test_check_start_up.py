@@ -99,5 +99,6 @@ def test_reading_pauses_the_collector_and_a_check_leaves_it_as_it_was(tmp_path, 
     real_freeze()
     before = gc.get_freeze_count()
     check_cmd.check_files([str(good)], fmt="porcupine-etcd", model="cas-register")
-    assert gc.get_freeze_count() == before and gc.isenabled() and frozen == [1, 1]
+    # (a frozen object freed meanwhile, by this or another thread, lowers the count)
+    assert gc.get_freeze_count() <= before and gc.isenabled() and frozen == [1, 1]
     gc.unfreeze()
