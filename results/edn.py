@@ -679,15 +679,8 @@ def _shape_block(lines: list[str] | None, shapes: Shapes, first_line: int, sourc
         return None
     alone: dict[int, list] = {}
     for k in pending:  # lines read alone: each must be a form of its own (_mixed_block)
-        s = lines_of()[k]
-        if "#_" in s or _TRAILING_TAG.search(s):
-            return None
-        try:
-            forms = [f for f, _, _ in _general(s, 0, first_line + k, source, deadline)]
-        except (BadInput, _Unsupported):
-            return None  # not a form of its own (or an odd one): the block paths say
-        stripped = s.strip()
-        if len(forms) != 1 and not (not forms and (not stripped or stripped[0] == ";")):
+        forms = _form_alone(lines_of()[k], first_line + k, source, deadline)
+        if forms is None:
             return None
         alone[k] = forms
     tables = []  # (shape, columns, line numbers k)
@@ -965,15 +958,8 @@ def _mixed_block(lines: list[str], keywords: Keywords, first_line: int, source: 
     odd_set = set(odd)
     out: dict[int, list] = {}
     for k in odd:
-        s = lines[k]
-        if "#_" in s or _TRAILING_TAG.search(s):
-            return None
-        try:
-            forms = [f for f, _, _ in _general(s, 0, first_line + k, source, None)]
-        except (BadInput, _Unsupported):
-            return None  # not a form of its own (or an odd one): the block paths say
-        stripped = s.strip()
-        if len(forms) != 1 and not (not forms and (not stripped or stripped[0] == ";")):
+        forms = _form_alone(lines[k], first_line + k, source, None)
+        if forms is None:
             return None
         out[k] = forms
     rest = [k for k in range(len(lines)) if k not in odd_set and lines[k].strip()]
@@ -1021,3 +1007,18 @@ def _form_by_form(lines: list[str], i: int, j: int, source: str, out: list,
             out.extend((f, ln) for f, ln, _ in _general(s, 0, base + k + 1, source, None))
         except _Unsupported:
             out.append((_edn_format_form(s, source, base + k + 1), base + k + 1))
+
+
+def _form_alone(s: str, line_no: int, source: str, deadline) -> list | None:
+    """The forms of one line read alone: one form, or none on a blank or comment line;
+    None when the line is not a form of its own (or an odd one): the block paths say."""
+    if "#_" in s or _TRAILING_TAG.search(s):
+        return None
+    try:
+        forms = [f for f, _, _ in _general(s, 0, line_no, source, deadline)]
+    except (BadInput, _Unsupported):
+        return None
+    stripped = s.strip()
+    if len(forms) != 1 and not (not forms and (not stripped or stripped[0] == ";")):
+        return None
+    return forms
