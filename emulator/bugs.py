@@ -131,7 +131,7 @@ CATALOGUE: dict[str, Bug] = {b.name: b for b in (
         "TransactWriteItems checks every condition, then applies its items in two steps "
         "with the region's lock released between them: a reader in the same region can "
         "see half of the transaction",
-        "emulator/dataplane.py DataPlane.transact_write_items"),
+        "emulator/dataplane.py RegionService.transact_write_items"),
     Bug("local-stamp-below-current", "async", "A06",
         "a local write is stamped by the region's clock alone, not above the version it "
         "replaces: a region whose clock is behind installs its write locally (it always "

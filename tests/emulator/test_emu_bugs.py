@@ -4,8 +4,10 @@ needs (a delayed link, a cut, a lagging copy) so it is deterministic."""
 
 from __future__ import annotations
 
+import re
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
@@ -66,6 +68,19 @@ def test_catalogue_names_parse_and_unknown_is_bad_input():
         parse_bugs("relay,nope")
     for bug in CATALOGUE.values():
         assert bug.mode in ("async", "strong") and bug.claim and bug.summary
+
+
+def test_catalogue_where_names_code_that_exists():
+    """Each switch's `where` ("path Class.method" or "path function") names a file of the
+    project and a definition in it, so a reader sent there finds the planted mistake."""
+    root = Path(__file__).resolve().parents[2]
+    for bug in CATALOGUE.values():
+        path, _, name = bug.where.partition(" ")
+        source = (root / path).read_text()
+        *owner, func = name.split(".")
+        assert re.search(rf"^\s*def {re.escape(func)}\(", source, re.M), (bug.name, bug.where)
+        for cls in owner:
+            assert re.search(rf"^class {re.escape(cls)}\b", source, re.M), (bug.name, bug.where)
 
 
 def test_one_in_n_is_seeded():
