@@ -85,6 +85,11 @@ class TtlSweeper:
         self.deleted = 0
         self._closed = False
 
+    def pending(self) -> int:
+        """How many items found expired await their delete."""
+        with self._lock:
+            return len(self._due)
+
     def start(self) -> None:
         self._call_later(self.period_s, self._tick)
 
@@ -117,6 +122,15 @@ class TtlSweeper:
         mono = time.monotonic()
         ready = []
         with self._lock:
+            # An item found expired earlier that this sweep no longer finds (extended,
+            # rewritten or deleted meanwhile) leaves the pending deletes: its delay starts
+            # again if it expires again, and a long run's pending set stays bounded by what
+            # is expired now, so PENDING_MAX never fills with items that will not expire.
+            keys = {k for k, _ in found}
+            tid = id(t)
+            for slot in [s for s in self._due if s[0] == tid and s[1] == region
+                         and s[2] not in keys and s not in self._found]:
+                del self._due[slot]
             for k, item in found:
                 slot = (id(t), region, k)
                 if slot not in self._due:
