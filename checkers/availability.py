@@ -32,7 +32,11 @@ in which no row was judged is "unknown", never valid: nothing was checked. Optio
 from `opts`: availability_min (0.5), availability_min_ops (5), availability_grace_s (2.0),
 availability_grace_fraction (0.25), availability_min_window_s (0.5). A final read's
 attempts that were not answered are not counted (`_unanswered_final`): the final phase
-retries them until answered, and one never answered is unknown, not a violation.
+retries them until answered, and one never answered is unknown, not a violation. A request
+not served that ended after its segment did (in flight when the next fault began, or when
+the fault lifted) is not judged in its segment: its failure may be the next fault's (Jepsen:
+an `info` operation's outcome is unknown; an answer given under the next fault says nothing
+of the window before it). A region that comes back (`_grace`) gets the whole grace.
 """
 
 from __future__ import annotations
@@ -198,6 +202,24 @@ def _unanswered_final(p: Pair) -> bool:
     return ob.is_final(p) and not _served(p)
 
 
+def _ended_within(p: Pair, seg: Segment) -> bool:
+    """The request's answer (or its client's timeout) came before the segment ended."""
+    return p.complete is not None and p.complete.time <= seg.end
+
+
+def _grace(grace_ns: int, grace_max_ns: int, before: tuple[bool, bool] | None) -> int:
+    """A region's grace in a segment. A region the previous segment's faults kept from
+    serving (isolated, stopped, without a majority) and now expected to serve gets the whole
+    `availability_grace_s`, never the share of a short segment: "a region that comes back
+    answers errors on writes and SC reads until it has caught up" (SEMANTICS.md, API facts;
+    M10), and nothing bounds how long catching up takes -- a loaded machine stretched it
+    to 0.7 s after a 1.5 s isolation (`validate --bugs sc-read-while-recovering`, its run
+    without bugs, register x isolate). Within a short segment it is then judged only on the
+    evidence of requests it served (held), and a longer one still convicts a region that
+    does not come back."""
+    return grace_max_ns if before == (False, True) else grace_ns
+
+
 def _needs_quorum(p: Pair) -> bool:
     if p.invoke.f in STREAM_READ_FS:
         return False
@@ -238,17 +260,20 @@ class AvailabilityChecker:
         # without quorum.
         certain = fault_periods(history)
         segment_of = segment_finder(segs)
+        grace_of = {(r, i): _grace(graces[i], grace_max_ns, expect[i - 1][r] if i else None)
+                    for r in regions for i in range(len(segs))}
         for p in pairs:
             r = ob.region_of(p)
             if r not in tally or not _counted(p, self.mode) or _unanswered_final(p):
                 continue
             i = segment_of(p.start)
             row = tally[r][i]
-            slot = 0 if p.type == OK else 5 if _served(p) else 1 if p.type == FAIL else 2
+            served = _served(p)
+            slot = 0 if p.type == OK else 5 if served else 1 if p.type == FAIL else 2
             row[slot] += 1
-            if p.start >= segs[i].start + graces[i]:
+            if p.start >= segs[i].start + grace_of[r, i] and (served or _ended_within(p, segs[i])):
                 row[4] += 1
-                row[3] += _served(p)
+                row[3] += served
             exp, judged = expect[i][r]
             # an operation that waited out the fault and completed after it is legal
             if (self.mode == "strong" and judged and not exp and p.type == OK
@@ -272,7 +297,7 @@ class AvailabilityChecker:
                              "availability": round((ok + answered) / total, 4) if total else None,
                              "judged_served": jok, "judged_total": jtotal,
                              "expected_available": exp, "judged": judged})
-                window_ns = s.end - s.start - graces[i]
+                window_ns = s.end - s.start - grace_of[r, i]
                 why = (None if exp and judged and jtotal >= min_ops
                        and window_ns >= min_window_ns else
                        "not promised" if judged and not exp else
@@ -288,13 +313,13 @@ class AvailabilityChecker:
                     # one), but requests answered are answers: held on that evidence
                     why = None
                 elif jtotal == 0 and why is not None and judged and exp:
-                    why = "no operation" + (" after the grace" if graces[i] else "")
+                    why = "no operation" + (" after the grace" if grace_of[r, i] else "")
                 verdict = ("not promised" if why == "not promised" else
                            "not judged" if why is not None else
                            "held" if served_enough else "unavailable")
                 rows[-1].update(judged=why is None, verdict=verdict,
                                 not_judged=None if why in (None, "not promised") else why,
-                                grace_s=round(graces[i] / 1e9, 3))
+                                grace_s=round(grace_of[r, i] / 1e9, 3))
                 if verdict == "unavailable":
                     found.append(ob.anomaly(
                         "unavailable", expected=False, key=None, region=r, ops=[],
