@@ -92,6 +92,7 @@ class FinalRounds(Generator):
     seen: Mapping = field(default_factory=dict)
     previous: Mapping | None = None
     started_at: int | None = None
+    ended_at: int = 0  # the time of the round's last completion
     resume_at: int = 0
     state: str = "read"
 
@@ -107,8 +108,9 @@ class FinalRounds(Generator):
             if res is None:
                 if not ctx.all_free():
                     return PENDING  # the round's last reads are still in flight
-                return g._after_round(ctx.time).op(test, ctx) if g._again(ctx.time) \
-                    else None
+                # decided from the round's own times, not the time of asking: an
+                # interpreter may ask again while it waits for the next round's first op
+                return g._after_round().op(test, ctx) if g._again() else None
             if res is PENDING:
                 return PENDING
             op, nxt = res
@@ -121,21 +123,23 @@ class FinalRounds(Generator):
         return ({**op, "time": max(op["time"], g.resume_at)},
                 dataclasses.replace(g, current=nxt, state="read"))
 
-    def _again(self, now: int) -> bool:
+    def _again(self) -> bool:
         """Whether another round follows this one (module doc)."""
         agreed = settled(self.seen, self.regions) and (
             self.round == 1 or summary(self.seen) == self.previous)
-        started = self.started_at if self.started_at is not None else now
-        return not agreed and now + self.gap_ns < started + self.deadline_ns
+        started = self.started_at if self.started_at is not None else self.ended_at
+        return not agreed and self.ended_at + self.gap_ns < started + self.deadline_ns
 
-    def _after_round(self, now: int) -> "FinalRounds":
+    def _after_round(self) -> "FinalRounds":
         n = self.round + 1
         return dataclasses.replace(self, round=n, current=self._marked(n), seen={},
-                                   previous=summary(self.seen), resume_at=now + self.gap_ns,
-                                   state="gap")
+                                   previous=summary(self.seen),
+                                   resume_at=self.ended_at + self.gap_ns, state="gap")
 
     def update(self, test, ctx, event):
         g = self
+        if event.get("type") in ("ok", "fail", "info") and g.state == "read":
+            g = dataclasses.replace(g, ended_at=max(g.ended_at, int(event.get("time") or 0)))
         if event.get("type") == "ok" and g.state == "read":
             seen = {k: dict(per) for k, per in g.seen.items()}
             region = event.get("region")
