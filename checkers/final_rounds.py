@@ -20,9 +20,9 @@ judge later.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Sequence
 
-from results.history import INVOKE, NEMESIS, OK, Op
+from results.history import INVOKE, NEMESIS, OK, Op, pair
 
 ROUND = "final_round"
 
@@ -60,29 +60,20 @@ def last_round_final(history: Sequence[Op]) -> Sequence[Op]:
     """`history` with only the last final round's answered ops marked final (module doc)."""
     if not history or not isinstance(history[-1], Op):
         return history  # not a recorded history (nothing of ours to read in it)
-    start = _final_tail(history)
-    tail = history[start:]
-    rounds = {n for op in tail if op.process != NEMESIS and (n := _round(op)) is not None}
+    rounds = rounds_of(history)
     if len(rounds) <= 1:
         return history
-    last = max(rounds)
-    # Pair invocations with completions per process (by position, as results.history.pair
-    # does): a superseded round's op loses `final` when it was answered ok.
-    open_: dict[Any, int] = {}
-    superseded: set[int] = set()
-    for i, op in enumerate(tail):
-        if op.process == NEMESIS:
-            continue
-        if op.type == INVOKE:
-            open_[op.process] = i
-            continue
-        j = open_.pop(op.process, None)
-        n = _round(op) if j is None else _round(tail[j])
-        if j is not None and op.type == OK and n is not None and n < last:
-            superseded.update((i, j))
+    last = rounds[-1]
+    start = _final_tail(history)
+    tail = history[start:]
+    superseded: set[int] = set()  # ids of the ops of superseded rounds answered ok
+    for p in pair(tail):
+        n = _round(p.invoke)
+        if p.invoke.is_client and p.type == OK and n is not None and n < last:
+            superseded.update((id(p.invoke), id(p.complete)))
     out = list(history[:start])
-    for i, op in enumerate(tail):
-        if i in superseded:
+    for op in tail:
+        if id(op) in superseded:
             op = op.replace(extra={k: v for k, v in op.extra.items() if k != "final"})
         out.append(op)
     return out
