@@ -130,3 +130,17 @@ def test_txn_convergence_judges_the_last_round():
     bad = convergence_check(history(False))
     assert bad["valid"] is False and bad["anomaly_counts"] == {"divergence": 1}
     assert "last final round (2)" in bad["anomalies"][0]["explanation"]
+
+
+def test_the_report_names_the_judged_round():
+    from results.report._view import promise_verdict
+    result = checker_for("async", "register").check(TEST, late_landing(lands=True), {})
+    cls, word, text = promise_verdict("convergence", result["convergence"])
+    assert (cls, word) == ("valid", "held")
+    assert "judged on final round 3: rounds 1-2 were read while the regions still " \
+           "disagreed" in text
+    one = History().write("k0", 0, 5, 1)
+    for r in REGIONS:
+        one.read("k0", 100, 105, 1, region=r, final=True)
+    single = checker_for("async", "register").check(TEST, one.ops(), {})
+    assert "final round" not in promise_verdict("convergence", single["convergence"])[2]
