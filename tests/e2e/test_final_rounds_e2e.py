@@ -2,11 +2,11 @@
 the regions agree, and the run stays valid (issue 21; suite/final_rounds.py), through
 boto3 against the emulator.
 
-The schedule delays every link of us-west-2 by 1.5 s from 0.5 s until the final heal, and
+The schedule delays every link of us-west-2 by 2.5 s from 0.5 s until the final heal, and
 the final wait (0.1 s) is shorter than that delay: replication messages sent just before
 the heal still carry it (a heal does not speed up what is in flight), so the first round
 of final reads sees us-west-2 and the other regions apart on the keys written in the last
-1.5 s, and a later round sees them agree. Before rounds this was the false alarm of
+2.5 s, and a later round sees them agree. Before rounds this was the false alarm of
 docs/detection.md ("False alarms seen on the way")."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from tests.e2e.conftest import describe
 LATE = dict(workload="register", mode="async", keys=6, hot_keys=0, time_limit=3.0,
             rate=150.0, latency_scale=0.2, op_timeout=1.0, final_wait=0.1, seed=3,
             nemesis_schedule=({"at": 0.5, "f": "slow",
-                               "value": {"region": "us-west-2", "ms": 1500}},))
+                               "value": {"region": "us-west-2", "ms": 2500}},))
 
 
 def _rounds(history) -> dict[int, list]:
