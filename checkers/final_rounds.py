@@ -8,7 +8,7 @@ speak for that state are the last round's; an earlier round is the history of th
 (a write replicated late landing between two reads, issue 21), made of SC reads that every
 per-read promise still judges (A01 read-your-writes, A05 monotonic reads, written values).
 `last_round_final(history)` is the history as the checkers read it: the answered (`ok`)
-final ops of earlier rounds lose their `final` mark (keeping `final_round`, so a report
+final ops of rounds before the last answered one lose their `final` mark (keeping `final_round`, so a report
 can still name the round), everything else is unchanged; a final op that was not
 answered keeps its mark, so the availability checker still leaves it out (a read that
 could not be made is no evidence that the region stopped serving, issue 21 item 4). A
@@ -63,14 +63,21 @@ def last_round_final(history: Sequence[Op]) -> Sequence[Op]:
     rounds = rounds_of(history)
     if len(rounds) <= 1:
         return history
-    last = rounds[-1]
     start = _final_tail(history)
     tail = history[start:]
+    # The last round that was answered at all: a round none of whose reads was answered
+    # (e.g. the aws target's --max-requests spent) says nothing about the state.
+    last = max((n for op in tail if op.process != NEMESIS and op.type == OK
+                and (n := _round(op)) is not None), default=None)
+    if last is None:
+        return history
     superseded: set[int] = set()  # ids of the ops of superseded rounds answered ok
     for p in pair(tail):
         n = _round(p.invoke)
         if p.invoke.is_client and p.type == OK and n is not None and n < last:
             superseded.update((id(p.invoke), id(p.complete)))
+    if not superseded:
+        return history
     out = list(history[:start])
     for op in tail:
         if id(op) in superseded:

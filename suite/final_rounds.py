@@ -19,8 +19,12 @@ checkers treat the reads of the last round as the final reads and those of earli
 as ordinary SC reads (`checkers.final_rounds.last_round_final`), so monotonic reads and
 read-your-writes judge every round's reads and convergence / last-writer-wins judge the
 last. A key whose regions still disagree at the deadline is judged as diverged: a bug that
-drops a replicated write is caught as before. Nothing here knows the target: the same rule
-runs against the emulator and against AWS.
+drops a replicated write is caught as before. A round none of whose reads was answered
+ends the rounds (the target is not answering), and the checkers judge the last answered
+round. Nothing here knows the target: the same rule runs against the emulator and against
+AWS (where each round costs one read per key and region; the aws target's
+`--max-requests` keeps a reserve of two rounds' reads for the final phase, and refuses
+what goes beyond).
 """
 
 from __future__ import annotations
@@ -124,7 +128,12 @@ class FinalRounds(Generator):
                 dataclasses.replace(g, current=nxt, state="read"))
 
     def _again(self) -> bool:
-        """Whether another round follows this one (module doc)."""
+        """Whether another round follows this one (module doc). Not after a round none of
+        whose reads was answered (each read retried until answered for seconds already,
+        workloads.generators.UntilAnswered): the target is not answering, and another
+        round would only spend the deadline (or, on aws, a --max-requests budget)."""
+        if not self.seen:
+            return False
         agreed = settled(self.seen, self.regions) and (
             self.round == 1 or summary(self.seen) == self.previous)
         started = self.started_at if self.started_at is not None else self.ended_at

@@ -144,3 +144,20 @@ def test_the_report_names_the_judged_round():
         one.read("k0", 100, 105, 1, region=r, final=True)
     single = checker_for("async", "register").check(TEST, one.ops(), {})
     assert "final round" not in promise_verdict("convergence", single["convergence"])[2]
+
+
+def test_a_last_round_never_answered_leaves_the_answered_one_final():
+    """A round none of whose reads was answered (e.g. a --max-requests budget spent)
+    says nothing: the last answered round stays the final reads."""
+    h = History()
+    h.write("k0", 0, 5, 1)
+    for r in REGIONS:
+        h.read("k0", 100, 105, 1, region=r, final=True)
+    for r in REGIONS:
+        h.read("k0", 400, 405, None, region=r, final=True, type="fail",
+               error="max-requests")
+    ops = with_rounds(h.ops(), [100, 400])
+    assert last_round_final(ops) is ops  # round 2 unanswered: round 1 is judged as is
+    result = checker_for("async", "register").check(TEST, ops, {})
+    assert result["convergence"]["valid"] is True
+    assert result["convergence"]["converged"] == 1

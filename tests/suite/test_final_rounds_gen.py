@@ -101,3 +101,12 @@ def test_the_next_round_is_the_same_whenever_it_is_asked_for():
     assert all(a is not None for a in asked)
     assert {a[0]["time"] for a in asked} == {NS + NS // 4}
     assert {a[0]["final_round"] for a in asked} == {2}
+
+
+def test_a_round_with_no_answer_at_all_ends_the_rounds():
+    def complete(test, ctx, op):
+        region = REGIONS[op["process"] % len(REGIONS)]
+        return {**op, "type": "fail", "time": op["time"] + NS // 1000, "region": region}
+    g = final_rounds(final_reads(("k0",), regions=3), read_view(freeze), regions=REGIONS)
+    h = simulate(clients(g), concurrency=3, nemesis=False, complete=complete)
+    assert {op["final_round"] for op in h} == {1}
