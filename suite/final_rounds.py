@@ -30,7 +30,7 @@ what goes beyond).
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping
 
 from suite.generator import PENDING, Generator, as_gen, gen_op, gen_update, map_ops, \
@@ -63,7 +63,7 @@ def txn_view(canon: Callable[[Any], Any]) -> View:
     return view
 
 
-def settled(seen: Mapping[Any, Mapping[str, frozenset]], regions: Iterable[str]) -> bool:
+def settled(seen: Mapping[Any, Mapping[str, set]], regions: Iterable[str]) -> bool:
     """Every key read one value, and in every region of `regions` (a region whose read
     was never answered leaves the round unsettled: read again)."""
     regions = set(regions)
@@ -75,16 +75,22 @@ def settled(seen: Mapping[Any, Mapping[str, frozenset]], regions: Iterable[str])
     return True
 
 
-def summary(seen: Mapping[Any, Mapping[str, frozenset]]) -> dict:
-    """A round's content, comparable with another's: key -> region -> values read."""
-    return {k: dict(per) for k, per in seen.items()}
+def seen_of(answers: tuple) -> dict[Any, dict[str, set]]:
+    """A round's answers (cons cells `((region, key, value), rest)`, newest first) as
+    key -> region -> the values read there: comparable with another round's."""
+    seen: dict[Any, dict[str, set]] = {}
+    while answers:
+        (region, key, value), answers = answers
+        seen.setdefault(key, {}).setdefault(region, set()).add(value)
+    return seen
 
 
 @dataclass(frozen=True)
 class FinalRounds(Generator):
     """The workload's final reads `reads`, in rounds (module doc). `state`: "read" (a
-    round runs; `seen` gathers its answers) or "gap" (the next round waits until
-    `resume_at`)."""
+    round runs; `answers` gathers what its reads returned, one cons cell per answer, so
+    recording one costs the same however many keys the run has) or "gap" (the next round
+    waits until `resume_at`)."""
 
     reads: Any
     view: View
@@ -93,8 +99,8 @@ class FinalRounds(Generator):
     gap_ns: int
     round: int = 1
     current: Any = None
-    seen: Mapping = field(default_factory=dict)
-    previous: Mapping | None = None
+    answers: tuple = ()
+    previous: Mapping | None = None  # the round before's seen_of
     started_at: int | None = None
     ended_at: int = 0  # the time of the round's last completion
     resume_at: int = 0
@@ -132,17 +138,17 @@ class FinalRounds(Generator):
         whose reads was answered (each read retried until answered for seconds already,
         workloads.generators.UntilAnswered): the target is not answering, and another
         round would only spend the deadline (or, on aws, a --max-requests budget)."""
-        if not self.seen:
+        if not self.answers:
             return False
-        agreed = settled(self.seen, self.regions) and (
-            self.round == 1 or summary(self.seen) == self.previous)
+        seen = seen_of(self.answers)
+        agreed = settled(seen, self.regions) and (self.round == 1 or seen == self.previous)
         started = self.started_at if self.started_at is not None else self.ended_at
         return not agreed and self.ended_at + self.gap_ns < started + self.deadline_ns
 
     def _after_round(self) -> "FinalRounds":
         n = self.round + 1
-        return dataclasses.replace(self, round=n, current=self._marked(n), seen={},
-                                   previous=summary(self.seen),
+        return dataclasses.replace(self, round=n, current=self._marked(n), answers=(),
+                                   previous=seen_of(self.answers),
                                    resume_at=self.ended_at + self.gap_ns, state="gap")
 
     def update(self, test, ctx, event):
@@ -150,12 +156,10 @@ class FinalRounds(Generator):
         if event.get("type") in ("ok", "fail", "info") and g.state == "read":
             g = dataclasses.replace(g, ended_at=max(g.ended_at, int(event.get("time") or 0)))
         if event.get("type") == "ok" and g.state == "read":
-            seen = {k: dict(per) for k, per in g.seen.items()}
-            region = event.get("region")
+            answers, region = g.answers, event.get("region")
             for key, value in g.view(event):
-                per = seen.setdefault(key, {})
-                per[region] = per.get(region, frozenset()) | {value}
-            g = dataclasses.replace(g, seen=seen)
+                answers = ((region, key, value), answers)
+            g = dataclasses.replace(g, answers=answers)
         if g.current is None:
             return g
         return dataclasses.replace(g, current=gen_update(g.current, test, ctx, event))
@@ -173,4 +177,4 @@ def final_rounds(reads: Any, view: View, *, regions: Iterable[str],
 
 
 __all__ = ["DEFAULT_DEADLINE_S", "FinalRounds", "ROUND", "ROUND_GAP_S", "final_rounds",
-           "read_view", "settled", "txn_view"]
+           "read_view", "seen_of", "settled", "txn_view"]

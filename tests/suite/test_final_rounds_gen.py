@@ -93,8 +93,8 @@ def test_the_next_round_is_the_same_whenever_it_is_asked_for():
     from suite.generator import Context, Seq
     g = FinalRounds(final_reads(("k0",), regions=3), read_view(freeze), REGIONS,
                     deadline_ns=10 * NS, gap_ns=NS // 4, current=Seq(()),
-                    seen={"k0": {r: frozenset({1 if r == "us-west-2" else 2})
-                                 for r in REGIONS}},
+                    answers=((REGIONS[0], "k0", 2), ((REGIONS[1], "k0", 2),
+                                                     ((REGIONS[2], "k0", 1), ()))),
                     started_at=0, ended_at=NS)
     ctx = Context.initial(3, nemesis=False)
     asked = [g.op(None, ctx.with_time(t)) for t in (NS, NS + NS // 10, NS + NS // 5)]
