@@ -830,7 +830,10 @@ class Convergence:
             values={r: ob.read_value(per[r]) for r in sorted(per)}, **fields)
 
     def check(self, test, history, opts) -> dict:
+        from checkers.final_rounds import last_round_final, rounds_of
         test = test or {}
+        history = last_round_final(history)  # the last final round's reads are final
+        last_round = max(rounds_of(history), default=1)
         pairs = ob.client_pairs(history)
         finals = final_reads(pairs)
         regions = sorted((set(test.get("regions") or [])
@@ -841,7 +844,9 @@ class Convergence:
             lacking = [r for r in regions if r not in per]
             if lacking:
                 missing[str(key)] = lacking
-            a = self._diverged(key, per, "After the final heal the final SC reads")
+            a = self._diverged(key, per, "After the final heal the final SC reads" + (
+                f" of the last final round ({last_round})" if last_round > 1 else ""),
+                **({"final_round": last_round} if last_round > 1 else {}))
             if a is not None and self.strong and writes_in_flight(
                     pairs, (key,), min(p.start for p in per.values()),
                     max(p.end for p in per.values())):
@@ -873,7 +878,8 @@ class Convergence:
                          missing_final_reads=dict(list(missing.items())[:ob.MAX_EXAMPLES]),
                          keys_missing_final_reads=len(missing),
                          quiet_rounds=len(rounds), quiet_rounds_judged=judged_rounds,
-                         quiet_keys_judged=keys_judged, final_keys_in_flight=in_flight)
+                         quiet_keys_judged=keys_judged, final_keys_in_flight=in_flight,
+                         final_rounds=last_round)
 
 
 def lww_anomalies(pairs: Sequence[Pair], versions: Mapping | None,

@@ -14,7 +14,10 @@ record's new image names the one write it shows. What is knowable, and what is j
   n+1 is the new image of record n (the first's old image is absent: the table starts
   empty) -- a missing, extra or reordered record breaks it ("broken-chain"); and the last
   record's new image is what the region's final SC read returned ("missing-record": the
-  table holds a version its stream never showed).
+  table holds a version its stream never showed), unless every record after the read's
+  version is of a write that may have taken effect there after the read began (the drain
+  comes after the final reads: a write whose client gave up, one still in flight, or
+  under async one replicated from another region; `_landed_after_final_read`, issue 21).
 - Every write a region is known to have applied appears: an acknowledged write in its own
   region's stream (A01: a local write is applied at once), an acknowledged conditional
   delete as a REMOVE of its value there ("missing-record"). In another region: under MRSC
@@ -72,6 +75,7 @@ class Analysis:
     drains: dict[str, list[tuple[int, int, frozenset]]] = field(default_factory=dict)
     steps: dict[str, list[sd.Step]] = field(default_factory=dict)  # final drain steps
     final_end: dict[str, int] = field(default_factory=dict)  # region -> last final read end
+    final_start: dict[tuple[str, Any], int] = field(default_factory=dict)  # its invocation
     why: dict[str, str] = field(default_factory=dict)  # region -> why not drained
 
 
@@ -129,6 +133,7 @@ def analyse(test: Any, history: Sequence) -> Analysis:
         elif f == "read" and c is not None and c.type == OK and ob.is_final(p) \
                 and ob.is_sc(p):
             a.final[(region, p.invoke.key)] = c.value
+            a.final_start[(region, p.invoke.key)] = p.invoke.time
             a.final_end[region] = max(a.final_end.get(region, 0), c.time)
     for region, drains in a.drains.items():
         if region not in a.drained and _quiet_between(drains):
@@ -238,7 +243,8 @@ def judge(test: Any, history: Sequence) -> dict:
                                         f"before it left {_val(prev)!r}: a record is "
                                         f"missing, extra or out of order"))
                     prev = rec.get("new")
-                if (r, key) in a.final and a.final[(r, key)] != _val(prev):
+                if (r, key) in a.final and a.final[(r, key)] != _val(prev) \
+                        and not _landed_after_final_read(a, r, key, chain, strong):
                     out.append(ob.anomaly(
                         "missing-record", expected=False, key=key, region=r,
                         ops=[a.record_ops[(r, int(chain[-1]["seq"]))]],
@@ -269,6 +275,43 @@ def judge(test: Any, history: Sequence) -> dict:
         res["valid"] = "unknown"
         res["error"] = "; ".join(reasons)
     return res
+
+
+def _landed_after_final_read(a: Analysis, r: str, key: Any, chain: Sequence[dict],
+                             strong: bool) -> bool:
+    """Whether the records of `key` after the version r's final read returned are all of
+    writes that may have taken effect in r after that read began, so the stream (drained
+    after the final reads) rightly shows more than the read did (issue 21). A write
+    whose client gave up (Jepsen's :info) may take effect at any later time, in any
+    mode; one still in flight when the read began may take effect after it; under async
+    a write from another region reaches r whenever replication delivers it (A06 bounds
+    no delay). An acknowledged MRSC write ended before the read began was applied
+    everywhere before its acknowledgement (M04, M06), so a record of it after the read's
+    version is a missing record. The read's version must be in the chain (absent: before
+    every record, the table starts empty); else the stream lacks a version the table
+    held."""
+    want, began = a.final[(r, key)], a.final_start[(r, key)]
+    at = max((i for i, rec in enumerate(chain) if _val(rec.get("new")) == want),
+             default=-1 if want is None else None)
+    if at is None or at == len(chain) - 1:
+        return False
+
+    def late(p: ob.Pair) -> bool:
+        if p.complete is not None and p.complete.type == FAIL:
+            return False  # definitely did not happen
+        if p.complete is None or p.complete.type != OK or p.end is None or p.end > began:
+            return True
+        return not strong and ob.region_of(p) != r
+
+    for rec in chain[at + 1:]:
+        if rec.get("event") == "REMOVE":
+            old = _val(rec.get("old"))
+            attempts = [p for p in a.deletes if p.invoke.key == key and p.invoke.value == old]
+        else:
+            attempts = a.writes.get(_val(rec.get("new")), [])
+        if not any(late(p) for p in attempts):
+            return False
+    return True
 
 
 def _missing_writes(a: Analysis, r: str, counts: Mapping[Any, list], keyed: Mapping,

@@ -259,6 +259,10 @@ def _stderr(msg: str) -> None:
               help="Seconds before an operation is recorded as info (timeout).")
 @click.option("--final-wait", type=float, default=1.0, show_default=True,
               help="Seconds to wait after the final heal before the final reads.")
+@click.option("--final-deadline", type=float, default=10.0, show_default=True,
+              help="Seconds after the final reads begin during which they are made again, "
+                   "in rounds, while the regions disagree (a write replicated late may "
+                   "still land); 0: one round.")
 @click.option("--seed", type=int, default=None,
               help="Seed for every random choice  [default: a fresh random seed, printed].")
 @click.option("--store", "store_root", default="store", show_default=True,
@@ -291,7 +295,8 @@ def _stderr(msg: str) -> None:
                    "(OpenSSH's accept-new); a changed key is still refused.")
 def run(target, mode, regions, witness, workload, nemesis, nemesis_interval,
         nemesis_latency_ms, nemesis_timing, emulator_bugs, time_limit,
-        concurrency, rate, keys, hot_keys, latency_scale, op_timeout, final_wait, seed,
+        concurrency, rate, keys, hot_keys, latency_scale, op_timeout, final_wait,
+        final_deadline, seed,
         store_root, name, schedule_path, test_count, yes, max_requests, fis_role_arn,
         control_plane_scale, hosts, ssh_accept_new, quiet_reads, stop_on_violation,
         gsi_reads, pace):
@@ -318,7 +323,8 @@ def run(target, mode, regions, witness, workload, nemesis, nemesis_interval,
                 concurrency=concurrency if concurrency is not None else 2 * len(region_list),
                 rate=rate, keys=keys, hot_keys=hot_keys, latency_scale=latency_scale,
                 nemesis_interval=nemesis_interval, op_timeout=op_timeout,
-                final_wait=final_wait, name=name or "", hosts=hosts,
+                final_wait=final_wait, final_deadline=final_deadline, name=name or "",
+                hosts=hosts,
                 ssh_accept_new=ssh_accept_new,
                 nemesis_schedule=read_schedule(schedule_path) if schedule_path else (),
                 target_options={k: v for k, v in (("yes", yes), ("max_requests", max_requests),

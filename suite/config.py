@@ -59,6 +59,7 @@ class Test:
     nemesis_interval: float = 5.0
     op_timeout: float = 5.0
     final_wait: float = 1.0
+    final_deadline: float = 10.0  # rounds of final reads while regions disagree (suite/final_rounds.py)
     hosts: str | None = None  # a hosts file: clients run on remote hosts (suite/remote)
     ssh_accept_new: bool = False  # trust unknown SSH host keys on first use
     nemesis_latency_ms: float | None = None   # slow / latency fault size (None: defaults)
@@ -166,6 +167,7 @@ NUMBER_RANGES: tuple[tuple[str, float, bool, float], ...] = (
     ("nemesis_interval", 0.0, False, 24 * 3600.0),
     ("op_timeout", 0.0, False, 3600.0),
     ("final_wait", 0.0, True, 3600.0),
+    ("final_deadline", 0.0, True, 3600.0),
 )
 INTEGER_RANGES: tuple[tuple[str, int, int], ...] = (
     ("concurrency", 1, 1000),

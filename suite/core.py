@@ -7,7 +7,8 @@ brings the target up and creates the table in the test's mode, sets up the nemes
 the clients, runs the main phase (client operations and the fault schedule side by side,
 for `time_limit` seconds, or with `pace` until its operation budget: suite/pace.py) and
 the final phase (heal, wait `final_wait` seconds for
-quiescence, final reads in every region), collects the target's item versions when it
+quiescence, final reads in every region, made again in rounds while the regions disagree,
+up to `final_deadline` seconds: suite/final_rounds.py), collects the target's item versions when it
 offers them, tears everything down, and finally judges the history with the workload's
 checkers plus `stats`, writing `results.json`; `run.log` keeps what it said. Whatever
 goes wrong after the history file exists, the history is kept and judged: a run that
@@ -47,6 +48,7 @@ from suite import pace, quiet, registry, schedule_file
 from suite.compose import compose_packages
 from suite.config import Test
 from suite.errors import BadInput, GtcheckError, SetupError
+from suite.final_rounds import final_rounds
 from suite.protocols import NemesisPackage, VersionSource
 from suite.runner import Runner, describe_exception
 
@@ -68,6 +70,16 @@ def checker_for(test: Test) -> Any:
     checkers = dict(entry.checkers(test))
     checkers.setdefault("stats", stats)
     return compose(checkers)
+
+
+def final_reads_in_rounds(test: Test, workload: Any) -> Any:
+    """The workload's final reads, in rounds while the regions disagree when the workload
+    says what a final read shows (`final_view`; suite/final_rounds.py), else once."""
+    view = getattr(workload, "final_view", None)
+    if view is None or workload.final_generator is None:
+        return workload.final_generator
+    return final_rounds(workload.final_generator, view, deadline_s=test.final_deadline,
+                        regions=[r for r in test.regions if r != test.witness])
 
 
 def judge(test: Test, history: Sequence[Op], opts: Mapping[str, Any]) -> dict:
@@ -584,7 +596,7 @@ def _run(test: Test, run_dir: RunDir, prepared: _Prepared, *,
                                      time_limit_s=test.time_limit)
         final = gen.phases(gen.nemesis(package.final_generator) if nemesis else None,
                            gen.sleep(test.final_wait) if test.final_wait > 0 else None,
-                           gen.clients(workload.final_generator))
+                           gen.clients(final_reads_in_rounds(test, workload)))
         outcome = runner.run(main, final, time_limit_s=pace.wall_cap_s(test))
         interrupted = outcome.interrupted or outcome.aborted
         main_phase_s = outcome.main_phase_s

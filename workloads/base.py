@@ -67,6 +67,9 @@ class Workload:
     keys: tuple[str, ...]
     min_concurrency: int = 1
     summarize: Callable[[Sequence[Any]], str] | None = None
+    # What a final read shows, completion -> [(key, canonical value)]: with it the final
+    # reads are made in rounds while the regions disagree (suite/final_rounds.py).
+    final_view: Callable[[Mapping[str, Any]], Any] | None = None
 
     def bound_to(self, target: Any) -> "Workload":
         """This workload with its client prototype holding the run's target."""
@@ -98,6 +101,9 @@ def keyed_workload(name: str, opts: WorkloadOptions, choose_op: Callable) -> Wor
     (workloads.generators.UniqueOps) at the run's rate, on random keys, from client
     threads in every region; final SC reads of every key everywhere; the mode's checkers."""
     from workloads.client import OPS, RegionClient
+    from checkers.observe import freeze
+    from checkers.set import canon as set_canon
+    from suite.final_rounds import read_view
     from workloads.generators import HotKeys, UniqueOps, final_reads
     keys = opts.key_names()
     hot = opts.hot_keys
@@ -114,6 +120,7 @@ def keyed_workload(name: str, opts: WorkloadOptions, choose_op: Callable) -> Wor
                             pool_size=max(4, opts.concurrency)),
         generator=paced(opts, ops),
         final_generator=final_reads(keys, regions=len(opts.regions)),
+        final_view=read_view(set_canon if name == "set" else freeze),
         checkers=mode_checkers(opts.mode, name),
         table=opts.table, keys=keys, min_concurrency=len(opts.regions))
 

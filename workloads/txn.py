@@ -164,6 +164,8 @@ def final_reads(keys: Sequence[str], mode: str) -> Any:
 
 def workload(name: str, opts: WorkloadOptions) -> Workload:
     from checkers.elle.run import txn_checkers
+    from checkers.observe import freeze
+    from suite.final_rounds import txn_view
     keys = opts.key_names()
     if opts.mode == "async" and len(keys) < len(opts.regions):
         keys = tuple(f"k{i}" for i in range(len(opts.regions)))
@@ -174,5 +176,6 @@ def workload(name: str, opts: WorkloadOptions) -> Workload:
                             pool_size=max(4, opts.concurrency)),
         generator=paced(opts, TxnOps(name, keys, tuple(opts.regions), opts.mode, opts.seed)),
         final_generator=final_reads(keys, opts.mode),
+        final_view=txn_view(freeze),
         checkers=txn_checkers(opts.mode, name),
         table=opts.table, keys=keys, min_concurrency=len(opts.regions))

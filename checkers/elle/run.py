@@ -199,7 +199,15 @@ def convergence_check(history: Sequence[Any], *, strong: bool = False) -> dict:
     that `strict-serializable` judges with that indeterminacy (M06). The false alarm:
     `test-all --quick --mode strong --seed 1`, list-append x outage (docs/detection.md,
     "Third round"): an append of k0 that timed out landed between us-east-2's final read
-    ([]) and the other regions' ([5])."""
+    ([]) and the other regions' ([5]).
+
+    The final reads are those of the last final round (checkers/final_rounds.py: the
+    final phase reads again while the regions disagree; earlier rounds are ordinary
+    reads): a write replicated late that landed between two reads of round 1 is not a
+    divergence once a later round agrees (issue 21)."""
+    from checkers.final_rounds import last_round_final, rounds_of
+    history = last_round_final(history)
+    last_round = max(rounds_of(history), default=1)
     seen: dict[Any, dict[str, Any]] = {}
     for op in history:
         if op.type != OK or op.f != "txn" or not (op.extra or {}).get("final"):
@@ -211,11 +219,13 @@ def convergence_check(history: Sequence[Any], *, strong: bool = False) -> dict:
                 if len({repr(v) for v in by_region.values()}) > 1}
     in_flight = _keys_written_during_final_reads(history, diverged) if strong else set()
     rows = [{"kind": "divergence", "expected": False, "region": None, "key": k, "ops": [],
-             "explanation": f"after the final heal key {k} reads differently by region: "
-                            f"{seen[k]}"}
+             "explanation": f"after the final heal key {k} reads differently by region"
+                            + (f" in the last final round ({last_round})"
+                               if last_round > 1 else "") + f": {seen[k]}"}
             for k in seen if k in diverged - in_flight]
     return {"valid": (not rows) if seen else "unknown", "keys": len(seen),
-            "final_keys_in_flight": len(in_flight), "anomalies": rows,
+            "final_keys_in_flight": len(in_flight), "final_rounds": last_round,
+            "anomalies": rows,
             "anomaly_counts": _counts(rows)}
 
 

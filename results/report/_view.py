@@ -193,6 +193,12 @@ def promise_verdict(name: str, result: Mapping[str, Any]) -> tuple[str, str, str
         judged = (f"periods judged: {result['judged_periods']}, not judged: "
                   f"{result.get('not_judged_periods', 0)}")
         text = f"{text}; {judged}" if text else judged
+    rounds = result.get("final_rounds")
+    if isinstance(rounds, int) and not isinstance(rounds, bool) and rounds > 1:
+        # final reads in rounds (suite/final_rounds.py): say which round was judged
+        judged = (f"judged on final round {rounds}: rounds 1-{rounds - 1} were read while "
+                  f"the regions still disagreed")
+        text = f"{text}; {judged}" if text else judged
     return cls, word, text
 
 

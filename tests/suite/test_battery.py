@@ -133,7 +133,7 @@ def test_rows_verdicts_and_the_exit_rule(tmp_path, monkeypatch):
         "gtcheck", "run", "--target", "emulator", "--mode", "strong", "--workload", "a",
         "--nemesis", "isolate", "--seed", "3", "--time-limit", "1", "--latency-scale",
         "0.1", "--nemesis-interval", "0.15", "--rate", "300", "--final-wait", "0.5",
-        "--op-timeout", "1", "--pace", "200"]
+        "--op-timeout", "1", "--pace", "200", "--final-deadline", "3"]
     assert "reproduce: gtcheck run --target emulator --mode strong" in battery.table(b)
 
 
