@@ -232,6 +232,12 @@ def main() -> int:
                                  check=False).stdout.strip()
             print(f"Porcupine from {args.porcupine_src} ({gov}), driver "
                   "bench/peers/porcupine")
+        # the floor of every per-file ratio: this interpreter starting and doing nothing
+        # (with the same site set-up as gtcheck), beside Porcupine's whole run on a file
+        floor = median_run([timed([sys.executable, "-c", "pass"], cwd=REPO, env=env,
+                                  timeout_s=args.timeout) for _ in range(max(5, args.repeat))])
+        print(f"interpreter start alone (`python -c pass`): cpu {floor.cpu_s:.3f} s, wall "
+              f"{floor.wall_s:.3f} s")
         cases = [c for c in corpus_cases() if c.group.split()[0] in groups]
         if "generated" in groups:
             cases += generated_cases(tmp, args.big)
@@ -281,7 +287,7 @@ def main() -> int:
     if args.json_out is not None:
         args.json_out.write_text(json.dumps({
             "load_before": load0, "load_after": load1, "repeat": args.repeat,
-            "commands": commands, "summary": summary,
+            "commands": commands, "summary": summary, "python_start": vars(floor),
             "cases": [{"label": c.label, "group": c.group, "format": c.fmt,
                        "model": c.model, "expect": c.expect,
                        "runs": {k: [vars(r) for r in v] for k, v in c.runs.items()}}
