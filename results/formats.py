@@ -263,7 +263,8 @@ _KV_TEXT = re.compile(r'^[^\S\n]*\{:process (\d{1,18}), :type :(invoke|ok|fail|i
 
 def kv_from_text(text: str, *, source: str = "<kv log>") -> tuple[list[Op], Sequence[int]]:
     """`parse_porcupine_kv` over a whole file at once when every non-blank line is of the
-    common shape (one regex scan); otherwise the line-by-line reader."""
+    common shape (one regex scan when there are no blank lines either, a second one to
+    place the lines when there are); otherwise the line-by-line reader."""
     if "\r" in text or "\x0b" in text or "\x0c" in text:
         return parse_porcupine_kv(text.splitlines(), source=source)
     ops: list[Op] = []
