@@ -1,9 +1,9 @@
 """Benchmark of the linearizability checker: Porcupine's corpus and generated histories.
 
-Every figure printed is gtcheck's own, measured here. None is Porcupine's: Porcupine cannot
-be built here (no Go toolchain in the project), so its times are measured outside the
-project and set beside these (`--per-file --json-out F.json` writes them per file); no
-Porcupine time is derived from old ratios anywhere in this file.
+Every figure printed is gtcheck's own, measured here. None is Porcupine's: Porcupine itself
+is measured beside gtcheck, whole process against whole process, by
+bench/bench_vs_porcupine.py (Go and a local copy of Porcupine's source needed; figures in
+docs/vs-porcupine.md); no Porcupine time is derived from old ratios anywhere in this file.
 
 Prints, for the 108 histories Porcupine ships (../shared/peer-histories/porcupine), the
 total check time of the etcd logs (cas-register) and of the kv logs (kv, per key), with

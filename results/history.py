@@ -42,7 +42,6 @@ import json.scanner
 import os
 import threading
 from collections import deque
-from hashlib import sha256 as _sha256
 from itertools import islice, repeat
 from operator import itemgetter
 from time import monotonic as _monotonic
@@ -387,11 +386,14 @@ class _ListTexts:
     is cut out (`cut`); everything else about the line is decoded and checked as
     always."""
 
-    __slots__ = ("by_digest", "share")
+    __slots__ = ("by_digest", "share", "sha256")
 
     def __init__(self, strings: dict) -> None:
+        from hashlib import sha256  # here, not at the top: its OpenSSL start costs every
+        # `gtcheck` start 2-3 ms of CPU, and only a JSONL history's set reads need it
         self.by_digest: dict[bytes, list] = {}
         self.share = strings.setdefault
+        self.sha256 = sha256
 
     def cut(self, line: str) -> tuple[str, list] | None:
         """(the line with its value list replaced by null, the list), or None when the
@@ -407,7 +409,7 @@ class _ListTexts:
                 or line.find('"value"', b) >= 0:
             return None
         text = line[a + 8:b]
-        digest = _sha256(text.encode()).digest()
+        digest = self.sha256(text.encode()).digest()
         value = self.by_digest.get(digest)
         if value is None:
             try:

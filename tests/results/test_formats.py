@@ -175,3 +175,30 @@ def test_whole_text_readers_equal_the_line_readers_on_the_whole_corpus():
     etcd = "INFO  jepsen.util - 1\t:invoke\t:write\t3\r\nINFO  jepsen.util - 1\t:ok\t:write\t3\r\n"
     a, la = etcd_from_text(etcd)
     assert [o.type for o in a] == ["invoke", "ok"] and list(la) == [1, 2]
+
+
+def test_kv_reader_line_numbers_with_and_without_blank_lines(tmp_path):
+    """Every line of the common shape: op i is line i + 1 (no offsets kept); a blank
+    line or a last line without its newline changes nothing about the ops, and an error
+    still names the right line either way (issue 23's one-pass kv reading)."""
+    from results.formats import kv_from_text, parse_porcupine_kv
+    lines = ['{:process 0, :type :invoke, :f :put, :key "k", :value "x"}',
+             '{:process 0, :type :ok, :f :put, :key "k", :value "x"}',
+             '{:process 1, :type :invoke, :f :get, :key "k", :value nil}',
+             '{:process 1, :type :ok, :f :get, :key "k", :value "x"}']
+    plain = "\n".join(lines) + "\n"
+    for text in (plain, plain[:-1], "\n".join(lines[:2] + [""] + lines[2:]) + "\n"):
+        ops, at = kv_from_text(text)
+        ref, ref_at = parse_porcupine_kv(text.splitlines())
+        assert ops == ref and list(at) == list(ref_at)
+        assert [o.value for o in ops] == ["x", "x", None, "x"]
+    assert list(kv_from_text(plain)[1]) == [1, 2, 3, 4]
+    # a completion with no invocation, on line 2 (all lines of the shape) or line 3
+    # (after a blank line): the error names that line
+    bad = [lines[0].replace(":process 0", ":process 5")] + lines[1:]
+    for text, line in (("\n".join(bad) + "\n", 2),
+                       ("\n".join(bad[:1] + [""] + bad[1:]) + "\n", 3)):
+        path = tmp_path / "bad.txt"
+        path.write_text(text)
+        with pytest.raises(BadInput, match=rf"bad\.txt:{line}:"):
+            load(path, "porcupine-kv")
