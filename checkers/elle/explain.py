@@ -62,6 +62,8 @@ _READ_SENTENCES = {
                    "transaction.",
     "duplicate-elements": "which holds {duplicates} more than once, though every appended "
                           "value is unique.",
+    "garbage-read": "holding {elements}, which no transaction of the history wrote there "
+                    "(a value from nowhere).",
 }
 
 
@@ -83,7 +85,8 @@ def describe_anomaly(kind: str, case: Any) -> str:
             expected = tuple(expected)
         tail = _READ_SENTENCES[kind].format(
             element=case.get("element"), writer=_t(case.get("writer")),
-            expected=_v(expected), duplicates=case.get("duplicates"))
+            expected=_v(expected), duplicates=case.get("duplicates"),
+            elements=case.get("elements"))
         return f"{kind}: {_t(op)} read {_v(mop[2])} from key {mop[1]}, {tail}"
     if kind == "incompatible-order":
         a, b = case["values"]

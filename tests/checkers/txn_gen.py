@@ -19,6 +19,9 @@ two of them, chosen per seed):
 - `non-atomic`: some transactions take effect in two parts at two moments;
 - `clock`: the store orders transactions by a skewed per-thread clock, not by when they
   took effect (serializable, not strictly).
+A `mutate`d history (a third of them) then has one or two records changed, not the
+execution (a committed read's value, a committed transaction's outcome made fail or info,
+two of its micro-ops swapped), the final read excepted, so any anomaly shape can occur.
 `duplicate=True` makes one write reuse a value already written to its key (the
 precondition both workloads share with Elle). The history is rendered in each input
 format `gtcheck check` reads for transactional models (`render`).
@@ -62,7 +65,8 @@ class _T:
 
 
 def generate(seed: int, workload: str, *, bugs: tuple | None = None,
-             duplicate: bool | None = None, final_read: bool | None = None) -> Sim:
+             duplicate: bool | None = None, final_read: bool | None = None,
+             mutate: bool | None = None) -> Sim:
     rng = random.Random(seed)
     write = WRITE[workload]
     n_keys = rng.randint(1, 3)
@@ -101,13 +105,69 @@ def generate(seed: int, workload: str, *, bugs: tuple | None = None,
         duplicate = _reuse_a_value(rng, txns, write)
     horizon = max(t.end for t in txns)
     state = _execute(rng, txns, workload, bugs, horizon)
+    notes = []
+    if mutate is None:
+        mutate = rng.random() < 0.3
+    if mutate:  # before the final read is added: it stays the truth of the store
+        for _ in range(rng.randint(1, 2)):
+            notes.append(_mutate(rng, txns, workload))
     if final_read:
         start = horizon + 1
-        reads = [["r", k, None] for k in range(n_keys)]
-        fin = _T(n_threads, max(process) + n_threads, reads, start, start + 1, "ok")
+        fin = _T(n_threads, max(t.process for t in txns) + 1, [], start, start + 1, "ok")
         fin.mops = [["r", k, _shown(state.get(k), workload)] for k in range(n_keys)]
         txns.append(fin)
-    return Sim(seed, workload, _ops(txns), tuple(bugs), duplicate, final_read)
+    return Sim(seed, workload, _ops(txns), tuple(bugs), duplicate, final_read, notes)
+
+
+MUTATIONS = ("read", "outcome", "swap-mops")
+
+
+def _mutate(rng: random.Random, txns: list, workload: str) -> str:
+    """Change the record (not the execution): a committed read's value, a committed
+    transaction's outcome, or the order of its micro-ops. Returns what was done."""
+    kind = rng.choice(MUTATIONS)
+    ok = [t for t in txns if t.outcome == "ok"]
+    if not ok:
+        return "none"
+    t = rng.choice(ok)
+    if kind == "outcome":
+        t.outcome = rng.choice(("fail", "info"))
+        t.completed = t.outcome == "fail" or rng.random() < 0.7
+        if t.outcome == "info":  # the thread goes on as a fresh process
+            fresh = max(u.process for u in txns) + 1
+            for u in txns:
+                if u.process == t.process and u.start > t.start:
+                    u.process = fresh
+        return f"{t.process} became {t.outcome}"
+    if kind == "swap-mops":
+        if len(t.mops) < 2:
+            return "none"
+        i = rng.randrange(len(t.mops) - 1)
+        t.mops[i], t.mops[i + 1] = t.mops[i + 1], t.mops[i]
+        return f"{t.process} swapped micro-ops {i}, {i + 1}"
+    reads = [m for m in t.mops if m[0] == "r"]
+    if not reads:
+        return "none"
+    m = rng.choice(reads)
+    written = sorted({w[2] for u in txns for w in u.mops if w[0] != "r" and w[1] == m[1]})
+    if workload == "rw-register":
+        m[2] = rng.choice(written + [None, 999])
+    else:
+        v = list(m[2] or [])
+        how = rng.randrange(4)
+        if how == 0 and v:
+            del v[rng.randrange(len(v))]
+        elif how == 1 and len(v) > 1:
+            i = rng.randrange(len(v) - 1)
+            v[i], v[i + 1] = v[i + 1], v[i]
+        elif how == 2:
+            extra = [x for x in written if x not in v]
+            v.append(rng.choice(extra) if extra else 999)
+        else:
+            v = rng.choice((None, []))
+        m[2] = v
+    return f"{t.process} read {m[2]!r}"
+
 
 
 def _reuse_a_value(rng: random.Random, txns: list, write: str) -> bool:
