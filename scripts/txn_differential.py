@@ -21,6 +21,7 @@ import time
 from collections import Counter, defaultdict
 
 from tests.checkers import txn_differential
+from tests.checkers.txn_gen import FORMATS
 
 
 def run(n: int, first: int, workloads: list[str], show: int, out=sys.stdout) -> Counter:
@@ -40,8 +41,9 @@ def run(n: int, first: int, workloads: list[str], show: int, out=sys.stdout) -> 
                 if o.disagreements:
                     counts[f"{workload} disagreements"] += 1
                     # group by the rule and what the checker said, not by format
-                    key = (workload,) + tuple(sorted({d.split(": ", 1)[1] for d in
-                                                      o.disagreements}))
+                    key = (workload,) + tuple(sorted({
+                        d.split(" ", 1)[1] if d.split(" ", 1)[0] in FORMATS else d
+                        for d in o.disagreements}))
                     groups[key].append(o)
     print(f"{sum(v for k, v in counts.items() if k.endswith('histories'))} histories in "
           f"{time.time() - t0:.0f} s", file=out)

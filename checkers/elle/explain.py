@@ -93,6 +93,11 @@ def describe_anomaly(kind: str, case: Any) -> str:
         return (f"incompatible-order: key {case['key']} was read as {_v(tuple(a))} and "
                 f"as {_v(tuple(b))}; neither is a prefix of the other, so the reads "
                 f"come from two different timelines.")
+    if kind == "reordered-appends":
+        a, b = case["values"]
+        return (f"reordered-appends: {_t(case['op'])} appended {_v(a)} and then {_v(b)} to "
+                f"key {case['key']}, but the reads put {_v(b)} first ({_v(tuple(case['order']))}): "
+                f"a transaction's own writes cannot take effect out of its order.")
     if kind == "dirty-update":
         return (f"dirty-update: on key {case['key']}, the versions {case['values']} "
                 f"build on an append by a failed transaction and end in a committed one.")

@@ -239,6 +239,8 @@ class Analysis:
         for t in self.mixed:
             if t.type == OK:  # Elle's internal-cases: (t/filter h/ok?) -- :ok txns only
                 self._within(t, out)
+            if t.type != FAIL:
+                self._reordered(t, out)
         # dirty updates: a failed append followed by a committed one in a version order
         for k in failed:
             vs = self.order.get(k, ())
@@ -263,6 +265,33 @@ class Analysis:
         if lu:
             out["lost-update"] = lu
         return out
+
+    def _reordered(self, t: Txn, out: dict) -> None:
+        """reordered-appends: a transaction's appends to one key show up in the version
+        order out of its own program order (it appended 1 then 2; the reads say 2 came
+        first). A transaction takes effect as its program runs, atomically (Adya's
+        serial histories; any model's committed versions are a transaction's final
+        state), so no execution puts its own later append before its earlier one, even
+        under read uncommitted. Elle sees it only when a read ends on the earlier append
+        (G1b, intermediate read): its ww edge between the two is a self-loop, dropped.
+        As future-read is a trivial wr cycle T -> T, this is a trivial ww cycle, hence
+        G0 (models.IMPLIED). Found by the differential test (seed 1549 of list-append,
+        tests/checkers/txn_oracle.py). Checked for :ok and :info transactions: an
+        :info one whose appends were observed took effect, program and all."""
+        position = self.position
+        last: dict = {}  # k -> (position, value) of the txn's latest observed append
+        for f, k, v in t.mops:
+            if f != "append":
+                continue
+            i = position.get(k, {}).get(v)
+            if i is None:
+                continue
+            p = last.get(k)
+            if p is not None and i < p[0]:
+                out.setdefault("reordered-appends", []).append(
+                    {"op": t, "key": k, "values": [p[1], v],
+                     "order": list(self.order[k][i:p[0] + 1])})
+            last[k] = (i, v)
 
     def _garbage(self, k: Any, v: tuple, t: Txn, out: dict) -> None:
         """garbage-read: a committed read holding an element that no transaction of the

@@ -22,7 +22,8 @@ two of them, chosen per seed):
 A `mutate`d history (a third of them) then has one or two records changed, not the
 execution (a committed read's value, a committed transaction's outcome made fail or info,
 two of its micro-ops swapped), the final read excepted, so any anomaly shape can occur.
-`duplicate=True` makes one write reuse a value already written to its key (the
+Times are distinct, coarse (neighbouring events share one) or absent (index only), and
+keys integers or strings, per seed. `duplicate=True` makes one write reuse a value already written to its key (the
 precondition both workloads share with Elle). The history is rendered in each input
 format `gtcheck check` reads for transactional models (`render`).
 """
@@ -116,7 +117,12 @@ def generate(seed: int, workload: str, *, bugs: tuple | None = None,
         fin = _T(n_threads, max(t.process for t in txns) + 1, [], start, start + 1, "ok")
         fin.mops = [["r", k, _shown(state.get(k), workload)] for k in range(n_keys)]
         txns.append(fin)
-    return Sim(seed, workload, _ops(txns), tuple(bugs), duplicate, final_read, notes)
+    ops = _ops(txns)
+    notes.append(f"times {_retime(rng, ops)}")
+    if rng.random() < 0.3:  # keys named by strings, as Jepsen's keyword keys read
+        for op in ops:
+            op["value"] = [[f, "xyz"[k], v] for f, k, v in op["value"]]
+    return Sim(seed, workload, ops, tuple(bugs), duplicate, final_read, notes)
 
 
 MUTATIONS = ("read", "outcome", "swap-mops")
@@ -247,12 +253,28 @@ def _ops(txns: list) -> list[dict]:
     return [{"index": i, "time": (i + 1) * 1000, **op} for i, (_, op) in enumerate(events)]
 
 
+def _retime(rng: random.Random, ops: list[dict]) -> str:
+    """Some histories get coarse times (neighbouring events share one: equal times are
+    concurrent, for Elle as for the oracle) or none at all (Jepsen's index stands for
+    time then). Returns which."""
+    timing = rng.choice(("distinct",) * 6 + ("coarse", "index"))
+    for op in ops:
+        if timing == "coarse":
+            op["time"] = (op["index"] // 2 + 1) * 1000
+        elif timing == "index":
+            del op["time"]
+    return timing
+
+
 def render(ops: list[dict], fmt: str) -> str:
     """The history as `gtcheck check --format fmt` reads it."""
     if fmt == "elle-json":
         return "[" + ",\n".join(json.dumps(op) for op in ops) + "]\n"
     if fmt == "edn":
         return "".join(edn_op(op) + "\n" for op in ops)
-    if fmt == "jsonl":  # gtcheck's own history: a region per operation
-        return "".join(json.dumps({**op, "region": "us-east-1"}) + "\n" for op in ops)
+    if fmt == "jsonl":  # gtcheck's own history: a region per operation, and always a
+        # time (its contract: results.history reads a missing time as 0, so a history
+        # without times would have no real-time order at all; see the closing report)
+        return "".join(json.dumps({"time": (op["index"] + 1) * 1000, **op,
+                                   "region": "us-east-1"}) + "\n" for op in ops)
     raise ValueError(f"unknown format {fmt!r}")

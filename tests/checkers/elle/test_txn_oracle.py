@@ -191,3 +191,26 @@ def test_elements_of_failed_or_indeterminate_appends_are_not_garbage():
     info_read = history((0, "ok", [["append", "x", 1]], 0, 1),
                         (1, "info", [["r", "x", [7]]], 2, 3))
     assert "garbage-read" not in _elle(info_read)["anomaly_types"]
+
+
+# Finding 2 (seeds 1310, 1549 of list-append, a swapped-micro-ops mutation): one
+# transaction appended 1 then 2 to x; the final read shows 2 before 1. A transaction
+# takes effect as its program runs (no serial order explains it; the oracle agrees), but
+# Elle's ww edge between the two appends is a self-loop, dropped, and no read ended on
+# the intermediate append (which would have been G1b): gtcheck said VALID. Now:
+# reordered-appends, a trivial ww cycle (implies G0, as future-read implies G1c).
+def test_own_appends_out_of_program_order_are_reordered_appends():
+    h = history((0, "ok", [["append", "x", 1], ["append", "x", 2]], 0, 1),
+                (1, "ok", [["append", "x", 3]], 2, 3),
+                (2, "ok", [["r", "x", [2, 1, 3]]], 4, 5))
+    assert verdicts(h) == (False, False)
+    for model in (SER, STRICT, "read-uncommitted"):
+        res = _elle(h, model=model)
+        assert res["valid"] is False and "reordered-appends" in res["anomaly_types"], res
+    (case,) = _elle(h)["anomalies"]["reordered-appends"]
+    assert (case["key"], case["values"], case["order"]) == ("x", [1, 2], [2, 1])
+    assert any(e.startswith("reordered-appends:") for e in _elle(h)["explanations"])
+    in_order = history((0, "ok", [["append", "x", 1], ["append", "x", 2]], 0, 1),
+                       (1, "ok", [["append", "x", 3]], 2, 3),
+                       (2, "ok", [["r", "x", [1, 2, 3]]], 4, 5))
+    assert verdicts(in_order) == (True, True) and _elle(in_order)["valid"] is True
