@@ -54,6 +54,31 @@ def lost_update_cases(txns: Sequence[Txn], write_fs: frozenset) -> list[dict]:
             for (k, v), ts in groups.items() if len(ts) > 1]
 
 
+def _committed_info(txns: Sequence[Txn]) -> set:
+    """The :info transactions whose recorded reads may be used: those one of whose
+    appends a committed read shows (so every explaining order includes them, reads and
+    all). An :info transaction may not have happened (Jepsen), and one that did not
+    read nothing: building edges from its recorded reads reported cycles no serial
+    order needs (G-single-item, G2-item through a read-only or unobserved :info txn;
+    found by the differential test against tests/checkers/txn_oracle.py, seeds 244 and
+    442 of list-append with info reads). Elle (elle.list-append/read-index) uses every
+    non-nil :info read; this keeps the ones that are sound. Costs nothing when no :info
+    transaction recorded a read."""
+    maybe = [t for t in txns if t.type == INFO and any(
+        f == "r" and v is not None for f, _, v in t.mops)]
+    if not maybe:
+        return set()
+    longest: dict = {}  # k -> the longest committed read (its elements, as a set)
+    for t in txns:
+        if t.type == OK:
+            for f, k, v in t.mops:
+                if f == "r" and v and len(v) > len(longest.get(k, ())):
+                    longest[k] = v
+    seen = {k: set(v) for k, v in longest.items()}
+    return {t.id for t in maybe
+            if any(f == "append" and v in seen.get(k, ()) for f, k, v in t.mops)}
+
+
 class Analysis:
     """Indexes over a list-append history; builds the graph and the non-cycle anomalies.
 
@@ -73,6 +98,7 @@ class Analysis:
         appends: list = []       # (k, v, txn id) for every ok / info append
         mixed: list = []         # txns touching one key with several micro-ops
         r_append, a_append = reads.append, appends.append
+        committed_info = _committed_info(txns)
         for t in txns:
             tid = t.id
             mops = t.mops
@@ -81,7 +107,10 @@ class Analysis:
                     if f == "append":
                         failed.setdefault(k, {})[v] = tid
                 continue
+            # an :info transaction's recorded reads count only when it certainly took
+            # effect (_committed_info); else, like its nil reads, they are skipped
             info = t.type == INFO
+            unread = info and tid not in committed_info
             if len(mops) > 1 and len({m[1] for m in mops}) < len(mops):
                 mixed.append(t)
                 last_append: dict = {}
@@ -104,6 +133,8 @@ class Analysis:
                         if info:
                             continue
                         v = ()
+                    elif unread:
+                        continue
                     r_append((k, v, tid))
                     cur = longest.get(k)
                     if cur is None or len(v) > len(cur):

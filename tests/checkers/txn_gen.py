@@ -22,7 +22,8 @@ two of them, chosen per seed):
 A `mutate`d history (a third of them) then has one or two records changed, not the
 execution (a committed read's value, a committed transaction's outcome made fail or info,
 two of its micro-ops swapped), the final read excepted, so any anomaly shape can occur.
-Times are distinct, coarse (neighbouring events share one) or absent (index only), and
+With `info_reads`, an applied `info` transaction's completion records what it read (as
+some tools do; Jepsen records the invocation's nil reads). Times are distinct, coarse (neighbouring events share one) or absent (index only), and
 keys integers or strings, per seed. `duplicate=True` makes one write reuse a value already written to its key (the
 precondition both workloads share with Elle). The history is rendered in each input
 format `gtcheck check` reads for transactional models (`render`).
@@ -51,6 +52,7 @@ class Sim:
     duplicate: bool = False
     final_read: bool = False
     notes: list = field(default_factory=list)
+    info_reads: bool = False  # some info completion records what it read
 
 
 @dataclass
@@ -63,11 +65,12 @@ class _T:
     outcome: str              # ok | fail | info
     completed: bool = True    # an info may have no completion record
     applied: bool = True
+    reads_recorded: bool = False  # an info completion carrying what it read
 
 
 def generate(seed: int, workload: str, *, bugs: tuple | None = None,
              duplicate: bool | None = None, final_read: bool | None = None,
-             mutate: bool | None = None) -> Sim:
+             mutate: bool | None = None, info_reads: bool | None = None) -> Sim:
     rng = random.Random(seed)
     write = WRITE[workload]
     n_keys = rng.randint(1, 3)
@@ -117,12 +120,20 @@ def generate(seed: int, workload: str, *, bugs: tuple | None = None,
         fin = _T(n_threads, max(t.process for t in txns) + 1, [], start, start + 1, "ok")
         fin.mops = [["r", k, _shown(state.get(k), workload)] for k in range(n_keys)]
         txns.append(fin)
+    if info_reads is None:
+        info_reads = rng.random() < 0.15
+    if info_reads:  # some tools record what an indeterminate transaction read
+        for t in txns:
+            if t.outcome == "info" and t.applied and t.completed:
+                t.reads_recorded = True
+                notes.append(f"{t.process} info with reads")
     ops = _ops(txns)
     notes.append(f"times {_retime(rng, ops)}")
     if rng.random() < 0.3:  # keys named by strings, as Jepsen's keyword keys read
         for op in ops:
             op["value"] = [[f, "xyz"[k], v] for f, k, v in op["value"]]
-    return Sim(seed, workload, ops, tuple(bugs), duplicate, final_read, notes)
+    return Sim(seed, workload, ops, tuple(bugs), duplicate, final_read, notes,
+               any(t.reads_recorded for t in txns))
 
 
 MUTATIONS = ("read", "outcome", "swap-mops")
@@ -245,6 +256,9 @@ def _ops(txns: list) -> list[dict]:
                                  "value": inv}))
         if t.outcome == "ok":
             events.append((t.end, {"type": "ok", "process": t.process, "f": "txn",
+                                   "value": [list(m) for m in t.mops]}))
+        elif t.completed and t.reads_recorded:
+            events.append((t.end, {"type": t.outcome, "process": t.process, "f": "txn",
                                    "value": [list(m) for m in t.mops]}))
         elif t.completed:  # fail / info: the invocation's value, reads unknown
             events.append((t.end, {"type": t.outcome, "process": t.process, "f": "txn",

@@ -22,8 +22,12 @@ are what that order gives. The definitions it implements:
   writes are never part of any state (reading one is what Elle calls G1a, an aborted
   read, Adya's G1a); `info` (or an invocation never completed) may or may not have
   happened: some subset of them takes effect, each atomically, and precedes nothing in
-  real time (its completion is unknown). An `info` completion's reads are not
-  observations (Jepsen records the invocation's value there), so they constrain nothing.
+  real time (its completion is unknown). One that took effect read what the order gives
+  it, so where its completion records a read value (some tools do) that value must be
+  explained; a nil there is Jepsen's "not known" (the invocation's value), never a read
+  of the empty state (elle.list-append/read-index: "reads of nil by :info ops ... denote
+  the default read value, NOT that we actually observed nil"). One that did not take
+  effect read nothing: its recorded reads constrain nothing.
 - Intermediate reads (Adya's G1b) and internal inconsistency (Elle's `internal`, after
   Cerone et al.'s axiom INT) need no rule of their own: a serial order never shows a
   transaction's intermediate state to another, and always shows a transaction its own
@@ -101,17 +105,17 @@ def duplicate_write(history: Iterable[dict], workload: str) -> tuple | None:
 
 
 def _run(t: OTxn, state: dict, workload: str) -> dict | None:
-    """The state after t runs alone on `state`, or None if one of its reads (when they
-    are observations: `ok` only) disagrees with what it would have read."""
+    """The state after t runs alone on `state`, or None if one of its recorded reads
+    disagrees with what it would have read."""
     s = dict(state)
-    check = t.type == OK
+    info = t.type == INFO
     for f, k, v in t.mops:
         if f == "append":
             s[k] = s.get(k, ()) + (v,)
         elif f == "w":
             s[k] = v
         elif f == "r":
-            if not check:
+            if info and v is None:  # not known what it read
                 continue
             if workload == "list-append":
                 if (() if v is None else v) != s.get(k, ()):

@@ -214,3 +214,35 @@ def test_own_appends_out_of_program_order_are_reordered_appends():
                        (1, "ok", [["append", "x", 3]], 2, 3),
                        (2, "ok", [["r", "x", [1, 2, 3]]], 4, 5))
     assert verdicts(in_order) == (True, True) and _elle(in_order)["valid"] is True
+
+
+# Finding 3 (seeds 244, 442 of list-append with reads recorded on :info completions):
+# an :info transaction may not have happened (Jepsen), and one that did not read
+# nothing; Elle's read index takes its non-nil reads all the same, and the edges they
+# gave made a cycle no serial order needs (here G2-item through a read-only :info
+# transaction: without it, B then A explains everything; the oracle agrees). Its reads
+# now count only when one of its appends is seen by a committed read (then every
+# explaining order holds it, reads and all).
+def _with_info_reads(info_value, *txns):
+    h = history(*txns)
+    h.append({"index": len(h), "time": 100, "type": "invoke", "process": 9, "f": "txn",
+              "value": [[f, k, None if f == "r" else v] for f, k, v in info_value]})
+    h.append({"index": len(h), "time": 101, "type": "info", "process": 9, "f": "txn",
+              "value": info_value})
+    return h
+
+
+def test_reads_of_an_info_transaction_that_may_not_have_happened_make_no_cycle():
+    a = (0, "ok", [["append", "x", 1]], 0, 1)
+    b = (1, "ok", [["r", "x", []], ["append", "y", 2]], 0, 1)
+    h = _with_info_reads([["r", "x", [1]], ["r", "y", []]], a, b)
+    assert verdicts(h) == (True, True)
+    for model in (SER, STRICT):
+        assert _elle(h, model=model)["valid"] is True
+    # once a committed read shows the :info transaction's append, it happened, and its
+    # reads close the same cycle: a real one now
+    seen = _with_info_reads([["r", "x", [1]], ["r", "y", []], ["append", "z", 3]], a, b,
+                            (2, "ok", [["r", "z", [3]]], 200, 201))
+    assert verdicts(seen) == (False, False)
+    res = _elle(seen, model=SER)
+    assert res["valid"] is False and "G2-item" in res["anomaly_types"], res
