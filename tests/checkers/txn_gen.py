@@ -286,9 +286,6 @@ def render(ops: list[dict], fmt: str) -> str:
         return "[" + ",\n".join(json.dumps(op) for op in ops) + "]\n"
     if fmt == "edn":
         return "".join(edn_op(op) + "\n" for op in ops)
-    if fmt == "jsonl":  # gtcheck's own history: a region per operation, and always a
-        # time (its contract: results.history reads a missing time as 0, so a history
-        # without times would have no real-time order at all; see the closing report)
-        return "".join(json.dumps({"time": (op["index"] + 1) * 1000, **op,
-                                   "region": "us-east-1"}) + "\n" for op in ops)
+    if fmt == "jsonl":  # gtcheck's own history: a region per operation
+        return "".join(json.dumps({**op, "region": "us-east-1"}) + "\n" for op in ops)
     raise ValueError(f"unknown format {fmt!r}")
