@@ -22,11 +22,13 @@ two of them, chosen per seed):
 A `mutate`d history (a third of them) then has one or two records changed, not the
 execution (a committed read's value, a committed transaction's outcome made fail or info,
 two of its micro-ops swapped), the final read excepted, so any anomaly shape can occur.
-With `info_reads`, an applied `info` transaction's completion records what it read (as
-some tools do; Jepsen records the invocation's nil reads). Times are distinct, coarse (neighbouring events share one) or absent (index only), and
-keys integers or strings, per seed. `duplicate=True` makes one write reuse a value already written to its key (the
-precondition both workloads share with Elle). The history is rendered in each input
-format `gtcheck check` reads for transactional models (`render`).
+With `info_reads` (a seventh of them), an applied `info` transaction's completion records
+what it read (as some tools do; Jepsen records the invocation's nil reads). Times are
+distinct, coarse (neighbouring events share one) or absent (index only), and keys
+integers or strings, per seed. `duplicate=True` (one in 12) makes one write reuse a value
+already written to its key (the precondition both workloads share with Elle). The
+history is rendered in each input format `gtcheck check` reads for transactional models
+(`render`). One `random.Random(seed)` drives every choice.
 """
 
 from __future__ import annotations
