@@ -62,6 +62,8 @@ _READ_SENTENCES = {
                    "transaction.",
     "duplicate-elements": "which holds {duplicates} more than once, though every appended "
                           "value is unique.",
+    "garbage-read": "holding {elements}, which no transaction of the history wrote there "
+                    "(a value from nowhere).",
 }
 
 
@@ -83,13 +85,19 @@ def describe_anomaly(kind: str, case: Any) -> str:
             expected = tuple(expected)
         tail = _READ_SENTENCES[kind].format(
             element=case.get("element"), writer=_t(case.get("writer")),
-            expected=_v(expected), duplicates=case.get("duplicates"))
+            expected=_v(expected), duplicates=case.get("duplicates"),
+            elements=case.get("elements"))
         return f"{kind}: {_t(op)} read {_v(mop[2])} from key {mop[1]}, {tail}"
     if kind == "incompatible-order":
         a, b = case["values"]
         return (f"incompatible-order: key {case['key']} was read as {_v(tuple(a))} and "
                 f"as {_v(tuple(b))}; neither is a prefix of the other, so the reads "
                 f"come from two different timelines.")
+    if kind == "reordered-appends":
+        a, b = case["values"]
+        return (f"reordered-appends: {_t(case['op'])} appended {_v(a)} and then {_v(b)} to "
+                f"key {case['key']}, but the reads put {_v(b)} first ({_v(tuple(case['order']))}): "
+                f"a transaction's own writes cannot take effect out of its order.")
     if kind == "dirty-update":
         return (f"dirty-update: on key {case['key']}, the versions {case['values']} "
                 f"build on an append by a failed transaction and end in a committed one.")

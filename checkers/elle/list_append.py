@@ -54,6 +54,31 @@ def lost_update_cases(txns: Sequence[Txn], write_fs: frozenset) -> list[dict]:
             for (k, v), ts in groups.items() if len(ts) > 1]
 
 
+def _committed_info(txns: Sequence[Txn]) -> set:
+    """The :info transactions whose recorded reads may be used: those one of whose
+    appends a committed read shows (so every explaining order includes them, reads and
+    all). An :info transaction may not have happened (Jepsen), and one that did not
+    read nothing: building edges from its recorded reads reported cycles no serial
+    order needs (G-single-item, G2-item through a read-only or unobserved :info txn;
+    found by the differential test against tests/checkers/txn_oracle.py, seeds 244 and
+    442 of list-append with info reads). Elle (elle.list-append/read-index) uses every
+    non-nil :info read; this keeps the ones that are sound. Costs nothing when no :info
+    transaction recorded a read."""
+    maybe = [t for t in txns if t.type == INFO and any(
+        f == "r" and v is not None for f, _, v in t.mops)]
+    if not maybe:
+        return set()
+    longest: dict = {}  # k -> the longest committed read (its elements, as a set)
+    for t in txns:
+        if t.type == OK:
+            for f, k, v in t.mops:
+                if f == "r" and v and len(v) > len(longest.get(k, ())):
+                    longest[k] = v
+    seen = {k: set(v) for k, v in longest.items()}
+    return {t.id for t in maybe
+            if any(f == "append" and v in seen.get(k, ()) for f, k, v in t.mops)}
+
+
 class Analysis:
     """Indexes over a list-append history; builds the graph and the non-cycle anomalies.
 
@@ -73,6 +98,7 @@ class Analysis:
         appends: list = []       # (k, v, txn id) for every ok / info append
         mixed: list = []         # txns touching one key with several micro-ops
         r_append, a_append = reads.append, appends.append
+        committed_info = _committed_info(txns)
         for t in txns:
             tid = t.id
             mops = t.mops
@@ -81,7 +107,10 @@ class Analysis:
                     if f == "append":
                         failed.setdefault(k, {})[v] = tid
                 continue
+            # an :info transaction's recorded reads count only when it certainly took
+            # effect (_committed_info); else, like its nil reads, they are skipped
             info = t.type == INFO
+            unread = info and tid not in committed_info
             if len(mops) > 1 and len({m[1] for m in mops}) < len(mops):
                 mixed.append(t)
                 last_append: dict = {}
@@ -104,6 +133,8 @@ class Analysis:
                         if info:
                             continue
                         v = ()
+                    elif unread:
+                        continue
                     r_append((k, v, tid))
                     cur = longest.get(k)
                     if cur is None or len(v) > len(cur):
@@ -197,10 +228,19 @@ class Analysis:
         failed, inter, writer, longest = self.failed, self.inter, self.writer, self.longest
         dup_keys = self.duplicated_keys
         reported_orders: set = set()
+        empty: dict = {}
+        # keys whose longest read holds an element no append of the history (ok, info or
+        # fail) wrote: only their reads, and reads that are no prefix of it, are looked
+        # at element by element for garbage-read (below)
+        garbage_keys = {k for k, L in longest.items()
+                        if any(x not in writer.get(k, empty) and x not in
+                               failed.get(k, empty) for x in L)}
         for k, v, tid in self.reads:
             t = None
             L = longest[k]
             prefix = v is L or L[:len(v)] == v
+            if (k in garbage_keys or not prefix) and txns[tid].type == OK:
+                self._garbage(k, v, txns[tid], out)
             if not prefix:
                 pair_ = (k, v)
                 if pair_ not in reported_orders:
@@ -230,6 +270,8 @@ class Analysis:
         for t in self.mixed:
             if t.type == OK:  # Elle's internal-cases: (t/filter h/ok?) -- :ok txns only
                 self._within(t, out)
+            if t.type != FAIL:
+                self._reordered(t, out)
         # dirty updates: a failed append followed by a committed one in a version order
         for k in failed:
             vs = self.order.get(k, ())
@@ -254,6 +296,52 @@ class Analysis:
         if lu:
             out["lost-update"] = lu
         return out
+
+    def _reordered(self, t: Txn, out: dict) -> None:
+        """reordered-appends: a transaction's appends to one key show up in the version
+        order out of its own program order (it appended 1 then 2; the reads say 2 came
+        first). A transaction takes effect as its program runs, atomically (Adya's
+        serial histories; any model's committed versions are a transaction's final
+        state), so no execution puts its own later append before its earlier one, even
+        under read uncommitted. Elle sees it only when a read ends on the earlier append
+        (G1b, intermediate read): its ww edge between the two is a self-loop, dropped.
+        As future-read is a trivial wr cycle T -> T, this is a trivial ww cycle, hence
+        G0 (models.IMPLIED). Found by the differential test (seed 1549 of list-append,
+        tests/checkers/txn_oracle.py). Checked for :ok and :info transactions: an
+        :info one whose appends were observed took effect, program and all."""
+        position = self.position
+        last: dict = {}  # k -> (position, value) of the txn's latest observed append
+        for f, k, v in t.mops:
+            if f != "append":
+                continue
+            i = position.get(k, {}).get(v)
+            if i is None:
+                continue
+            p = last.get(k)
+            if p is not None and i < p[0]:
+                out.setdefault("reordered-appends", []).append(
+                    {"op": t, "key": k, "values": [p[1], v],
+                     "order": list(self.order[k][i:p[0] + 1])})
+            last[k] = (i, v)
+
+    def _garbage(self, k: Any, v: tuple, t: Txn, out: dict) -> None:
+        """garbage-read: a committed read holding an element that no transaction of the
+        history appended to k, whatever its outcome. Every read returns a version some
+        transaction installed, or the initial one (Adya 1999, section 3.1: a read r_j(x_i)
+        reads the version x_i written by T_i), and a history records every write
+        invocation (Jepsen), so no execution explains such a read under any model, read
+        uncommitted included. Elle's version order is inferred from the reads and says
+        nothing here (the element has no writer, hence no edge): without this case such
+        a history was VALID (found by the differential test against the brute-force
+        oracle, tests/checkers/txn_oracle.py). List-append only: Elle's rw-register
+        accepts reads of values nobody wrote (its corpus expects rw-register.edn, which
+        reads x = 3, valid), one of the incompletenesses that workload is allowed."""
+        wk = self.writer.get(k, {})
+        fk = self.failed.get(k, {})
+        unwritten = [x for x in v if x not in wk and x not in fk]
+        if unwritten:
+            out.setdefault("garbage-read", []).append(
+                {"op": t, "mop": ("r", k, v), "elements": unwritten})
 
     @staticmethod
     def _within(t: Txn, out: dict) -> None:

@@ -66,6 +66,8 @@ IMPLIED: dict[str, tuple[str, ...]] = {
     "incompatible-order": ("G1a",),
     # a read of one's own later write is a trivial wr cycle T -> T
     "future-read": ("G1c",),
+    # one's own appends installed out of program order: a trivial ww cycle T -> T
+    "reordered-appends": ("G0",),
     "dirty-update": ("G1a",),
     # lost update is write skew on one key (Bailis), hence G2-item (Adya's H_lu)
     "lost-update": ("write-skew", "G2-item"),
@@ -146,7 +148,10 @@ _PROSCRIBED_RAW: dict[str, tuple[str, ...]] = {
     "parallel-snapshot-isolation": ("internal", "G1a"),
     "PL-3": ("G1", "G2", "predicate-read-miss", "PL-3-cycle-exists"),
     "PL-2": ("G1", "PL-2-cycle-exists"),
-    "PL-1": ("G0", "duplicate-elements", "cyclic-versions", "PL-1-cycle-exists"),
+    # gtcheck's garbage-read (a read of a value no transaction wrote: Adya's reads
+    # return installed versions, so no model admits it) is forbidden from the weakest up
+    "PL-1": ("G0", "duplicate-elements", "cyclic-versions", "garbage-read",
+             "PL-1-cycle-exists"),
     "prefix": ("internal", "G1a"),
     "serializable": ("internal",),
     "snapshot-isolation": ("internal", "G1", "G-SI", "G-nonadjacent",
@@ -316,7 +321,7 @@ def check_model_name(name: str) -> str:
 NAMED_ANOMALIES = (
     "G0", "G1a", "G1b", "G1c", "G-single-item", "G-nonadjacent-item", "G2-item",
     "lost-update", "duplicate-elements", "internal", "incompatible-order", "dirty-update",
-    "future-read", "cyclic-versions",
+    "future-read", "cyclic-versions", "garbage-read", "reordered-appends",
     "G0-realtime", "G1c-realtime", "G-single-item-realtime", "G2-item-realtime",
     "G0-process", "G1c-process", "G-single-item-process", "G2-item-process")
 
