@@ -76,22 +76,22 @@ STRONG_FINAL_WAIT_S = 0.5
 # and `ec-read-goes-back` lost their chances (docs/detection.md), each run gets its
 # operations back, for up to 6 s of main phase instead of 1 (issue 21).
 QUICK_PACE = 200.0
-# A quick run's fault timing is its row's (`ROW_TIMING`, resolved by `Plan.settings`):
-# the async `clock` rows end inside a clock fault (`end-in-fault`, nemesis/packages.py),
-# every other row keeps the grid. A06's last writer wins by the regions' clocks, and a
-# write stamped below the item's current version (`local-stamp-below-current`) diverges
-# only until a region whose clock is not behind writes the key again: on the grid the
-# last clock round is healed 0.1 s before the main phase ends, and after a backward skew
-# those 0.1 s of writes hide the divergence (seed 3 missed in all its clock rows, seeds
-# 1-2 caught; docs/detection.md, "Clock rows that end in the fault"). Ending in the fault
-# leaves the last writes skewed whatever the seed; the heal ends the skew before the
-# final reads, and correct LWW still converges then (A06). Strong rows keep the grid:
-# MRSC orders writes by its journal, not by the clocks (M-IDs, SEMANTICS.md).
-ROW_TIMING = "by-row"
-END_IN_FAULT_ROWS = frozenset({("async", "clock")})
+# Rows with settings of their own (`QUICK_ROWS`, "mode/nemesis" -> Test fields, applied
+# by `Plan.settings` over the battery's): the async `clock` rows end inside a clock fault
+# (`end-in-fault`, nemesis/packages.py) with every one of their 8 keys in play at once
+# (`hot_keys=0`). A06: the last writer wins by the regions' clocks, so a local write
+# stamped below the item's current version (`local-stamp-below-current`) leaves the
+# regions apart only until a region whose clock is not behind writes that key again:
+# each key is a draw decided by its last writes. On the grid the last skew was healed
+# 0.1 s before the main phase ended, and the writes of that 0.1 s redrew the two hot
+# keys unskewed; ending in the fault keeps every key's last writes under the skew, and
+# eight keys in play make eight draws instead of two (docs/detection.md, "Clock rows
+# that end in the fault"). The heal still ends the skew before the final reads, and
+# correct LWW converges then (A06). Strong rows keep the grid: MRSC orders its writes by
+# the journal, not by the clocks.
+QUICK_ROWS = {"async/clock": {"nemesis_timing": "end-in-fault", "hot_keys": 0}}
 QUICK = dict(time_limit=1.0, latency_scale=0.1, nemesis_interval=0.15, rate=300.0,
-             final_wait=SETTLE, op_timeout=1.0, pace=QUICK_PACE,
-             nemesis_timing=ROW_TIMING)
+             final_wait=SETTLE, op_timeout=1.0, pace=QUICK_PACE, rows=QUICK_ROWS)
 QUICK_JOBS = 3
 FULL = dict(time_limit=20.0, latency_scale=1.0, nemesis_interval=5.0, rate=50.0,
             final_wait=1.0, op_timeout=5.0)
@@ -105,21 +105,22 @@ class Plan:
     workload: str
     nemesis: str
 
+    @property
+    def row(self) -> str:
+        """The key of this run's settings of its own in QUICK_ROWS: "mode/nemesis"."""
+        return f"{self.mode}/{self.nemesis}"
+
     def test(self, *, seed: int, settings: dict, target: str, argv: tuple) -> Test:
         return Test(workload=self.workload, mode=self.mode, target=target, seed=seed,
                     nemesis=() if self.nemesis == NO_FAULT else (self.nemesis,),
                     **self.settings(settings, target=target)).stamped(argv=argv)
 
     def settings(self, settings: dict, *, target: str) -> dict:
-        """`settings` as this run's Test takes them: a `final_wait` of SETTLE becomes an
-        async run's settle time (suite.quiet.settle_s), a strong run's 0.5 s; a
-        `nemesis_timing` of ROW_TIMING becomes `row_timing`'s (absent: the grid)."""
+        """`settings` as this run's Test takes them: `rows` (QUICK_ROWS) gives way to
+        this row's own entry, if any, over the others; a `final_wait` of SETTLE becomes
+        an async run's settle time (suite.quiet.settle_s), a strong run's 0.5 s."""
         settings = dict(settings)
-        if settings.get("nemesis_timing") == ROW_TIMING:
-            timing = row_timing(self.mode, self.nemesis)
-            settings.pop("nemesis_timing")
-            if timing != "grid":
-                settings["nemesis_timing"] = timing
+        settings.update((settings.pop("rows", None) or {}).get(self.row, {}))
         if settings.get("final_wait") != SETTLE:
             return settings
         if self.mode == "strong":
@@ -129,12 +130,6 @@ class Plan:
                      nemesis=() if self.nemesis == NO_FAULT else (self.nemesis,),
                      **{**settings, "final_wait": 0.0})
         return {**settings, "final_wait": round(quiet.settle_s(probe), 3)}
-
-
-def row_timing(mode: str, nemesis: str) -> str:
-    """The quick battery's fault timing for a (mode, nemesis) row (`ROW_TIMING`, above):
-    end-in-fault for the rows in END_IN_FAULT_ROWS, else the grid."""
-    return "end-in-fault" if (mode, nemesis) in END_IN_FAULT_ROWS else "grid"
 
 
 @dataclass
@@ -447,5 +442,5 @@ def parse_names(text: str | None) -> list[str] | None:
 
 
 __all__ = ["Battery", "Plan", "Row", "plans", "run_battery", "table", "write_summary",
-           "settings_for", "modes_for", "parse_names", "row_timing", "NO_FAULT", "QUICK",
+           "settings_for", "modes_for", "parse_names", "NO_FAULT", "QUICK", "QUICK_ROWS",
            "FULL"]

@@ -1,9 +1,10 @@
-"""The quick battery's async `clock` rows end inside a clock fault (suite/battery.py,
-ROW_TIMING; issue 21): asserted from the fault schedule each row's Test builds, as the run
-builds it (the registry's nemesis package, core.run_test's way), in the simulator, not
-from wall time. On the grid the last clock round was healed 0.1 s before the main phase
-ended, and the writes of those 0.1 s hid a write stamped below the current version
-(`local-stamp-below-current`, A06). Every other row keeps the grid."""
+"""The quick battery's async `clock` rows end inside a clock fault with every key in play
+(suite/battery.py, QUICK_ROWS; issue 21): asserted from the fault schedule each row's Test
+builds, as the run builds it (the registry's nemesis package, core.run_test's way), in the
+simulator, not from wall time. On the grid the last clock round was healed 0.1 s before
+the main phase ended, and the writes of those 0.1 s hid a write stamped below the current
+version (`local-stamp-below-current`, A06). Every other row keeps the grid and its two
+hot keys."""
 
 import pytest
 
@@ -37,7 +38,7 @@ def quick_test(mode, workload, nemesis_name, seed):
 def test_every_async_clock_row_ends_its_main_phase_with_a_clock_skew_in_force(seed):
     for workload in sorted(registry.WORKLOADS) or ["register"]:
         test = quick_test("async", workload, "clock", seed)
-        assert test.nemesis_timing == "end-in-fault"
+        assert test.nemesis_timing == "end-in-fault" and test.hot_keys == 0
         faults = main_phase_faults(test)
         assert faults, (workload, seed)
         # the last operation begins a skew and nothing heals it before the main phase
@@ -61,8 +62,7 @@ def test_the_grid_ended_every_clock_row_healed_a_tenth_of_a_second_early():
     before it) heal their last skew at 0.9 s of a 1 s main phase."""
     for seed in SEEDS:
         test = battery.Plan("async", "counter", "clock").test(
-            seed=seed, settings={**battery.QUICK, "nemesis_timing": "grid"},
-            target="emulator", argv=())
+            seed=seed, settings={**battery.QUICK, "rows": {}}, target="emulator", argv=())
         faults = main_phase_faults(test)
         assert faults[-1][1] == "heal" and faults[-1][0] == pytest.approx(0.9), faults
 
@@ -72,28 +72,33 @@ def test_the_grid_ended_every_clock_row_healed_a_tenth_of_a_second_early():
     ("strong", "outage"), ("async", "copy-lag")])
 def test_every_other_row_keeps_the_grid(mode, nemesis_name):
     test = quick_test(mode, "register", nemesis_name, 1)
-    assert test.nemesis_timing == "grid"
+    assert test.nemesis_timing == "grid" and test.hot_keys == 2
     if nemesis_name == "none":
         return
     faults = main_phase_faults(test)
     assert [round(t, 3) for t, _, _ in faults] == [0.15, 0.3, 0.45, 0.6, 0.75, 0.9]
 
 
-def test_row_timing_rule_and_the_reproduce_line():
-    assert battery.row_timing("async", "clock") == "end-in-fault"
-    assert battery.row_timing("strong", "clock") == "grid"
-    assert battery.row_timing("async", "isolate") == "grid"
+def test_the_reproduce_line_of_a_clock_row_names_its_own_settings():
     b = battery.Battery([], 4, True, False, 0.0, dict(battery.QUICK))
     clock = battery.reproduce_argv(b, battery.Row("async", "counter", "clock", "invalid"))
     assert clock[clock.index("--nemesis-timing") + 1] == "end-in-fault"
-    other = battery.reproduce_argv(b, battery.Row("async", "counter", "isolate", "invalid"))
-    assert "--nemesis-timing" not in other   # the grid, `gtcheck run`'s default
+    assert clock[clock.index("--hot-keys") + 1] == "0"
+    assert "--rows" not in clock
+    for row in (battery.Row("async", "counter", "isolate", "invalid"),
+                battery.Row("strong", "counter", "clock", "invalid")):
+        other = battery.reproduce_argv(b, row)
+        assert "--nemesis-timing" not in other and "--hot-keys" not in other  # defaults
 
 
-def test_a_timing_given_outright_is_kept_for_every_row():
-    settings = {**battery.QUICK, "nemesis_timing": "random"}
-    for mode, n in (("async", "clock"), ("strong", "isolate")):
-        assert battery.Plan(mode, "register", n).test(
-            seed=1, settings=settings, target="emulator", argv=()).nemesis_timing == "random"
+def test_only_the_quick_battery_has_rows_of_their_own():
     assert battery.Plan("async", "register", "clock").test(
         seed=1, settings=battery.FULL, target="emulator", argv=()).nemesis_timing == "grid"
+    # a row's own settings win over the battery's, for that row only
+    settings = {**battery.QUICK, "nemesis_timing": "random", "hot_keys": 3}
+    clock = battery.Plan("async", "register", "clock").test(
+        seed=1, settings=settings, target="emulator", argv=())
+    other = battery.Plan("async", "register", "link").test(
+        seed=1, settings=settings, target="emulator", argv=())
+    assert (clock.nemesis_timing, clock.hot_keys) == ("end-in-fault", 0)
+    assert (other.nemesis_timing, other.hot_keys) == ("random", 3)
