@@ -39,6 +39,7 @@ def test_every_async_clock_row_ends_its_main_phase_with_a_clock_skew_in_force(se
     for workload in sorted(registry.WORKLOADS) or ["register"]:
         test = quick_test("async", workload, "clock", seed)
         assert test.nemesis_timing == "end-in-fault" and test.hot_keys == 0
+        assert test.nemesis_interval == 0.3
         faults = main_phase_faults(test)
         assert faults, (workload, seed)
         # the last operation begins a skew and nothing heals it before the main phase
@@ -52,7 +53,11 @@ def test_every_async_clock_row_ends_its_main_phase_with_a_clock_skew_in_force(se
         # end unless that quarter pushes it on), so the paced clients make more than
         # 30 / 4 operations under it
         assert test.time_limit - last_at > test.nemesis_interval / 4, faults
-        # and the run still has its earlier clock rounds, each healed
+        # with 0.3 s rounds, at least half a round: 0.15 s, 30 paced client operations
+        # (turn_times holds a turn that would begin after `limit - interval / 2` from
+        # that time; with these seeds no earlier turn ends late enough to push it on)
+        assert test.time_limit - last_at >= 0.15 - 1e-9, faults
+        # and the run still has an earlier clock round, healed
         fs = [f for _, f, _ in faults]
         assert fs.count("skew-clock") >= 2 and fs.count("heal") == fs.count("skew-clock") - 1
 
