@@ -89,11 +89,13 @@ QUICK_PACE = 200.0
 # hot keys unskewed; ending in the fault keeps every key's last writes under the skew,
 # eight keys in play make eight draws instead of two, and 0.3 s rounds hold the last
 # skew 0.15-0.25 s of schedule time (median 0.15 s, seeds 1-100) where 0.15 s rounds held
-# it 0.04-0.25 s (median 0.075 s): a draw needs a few writes of a key under the skew
-# (docs/detection.md, "Clock rows that end in
-# the fault": 61 of 80 clock runs caught before, 73 of 80 with the end and the keys, 39
-# of 40 with the 0.3 s rounds too, at load 25-35). Two clock rounds a run instead of
-# three, in the same 1 s: no time added. The heal still ends the skew before the final
+# it 0.04-0.25 s (median 0.075 s): a draw needs a few writes of a key under the skew.
+# Runs caught, seeds 6-25 at load 15-36 (docs/detection.md, "Clock rows that end in the
+# fault"): 61 of 80 before, 73 of 80 with the end and the keys, and on seeds 16-25 (the
+# grid's worst: 26 of 40) 39 of 40 with the 0.3 s rounds too. Two clock rounds a run
+# instead of three, in the same 1 s: no time added. 8 keys make fewer concurrent writes
+# to one key, so these rows catch `lww-arrival-order` less (9 of 20 runs, 14 before);
+# the battery's other rows catch it. The heal still ends the skew before the final
 # reads, and correct LWW converges then (A06). Strong rows keep the grid: MRSC orders its
 # writes by the journal, not by the clocks.
 QUICK_ROWS = {"async/clock": {"nemesis_timing": "end-in-fault", "hot_keys": 0,
