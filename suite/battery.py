@@ -126,9 +126,10 @@ class Plan:
                     **self.settings(settings, target=target)).stamped(argv=argv)
 
     def settings(self, settings: dict, *, target: str) -> dict:
-        """`settings` as this run's Test takes them: `rows` (QUICK_ROWS) gives way to
-        this row's own entry, if any, over the others; a `final_wait` of SETTLE becomes
-        an async run's settle time (suite.quiet.settle_s), a strong run's 0.5 s."""
+        """`settings` as this run's Test takes them: `rows` (e.g. QUICK_ROWS) is taken
+        out, and this row's entry in it, if any, overrides the other settings; a
+        `final_wait` of SETTLE becomes an async run's settle time (suite.quiet.settle_s),
+        a strong run's 0.5 s."""
         settings = dict(settings)
         settings.update((settings.pop("rows", None) or {}).get(self.row, {}))
         if settings.get("final_wait") != SETTLE:

@@ -172,8 +172,8 @@ RECIPES: Mapping[str, Recipe] = {
             "off; the run ends with a skew in force, so the last increments of a region "
             "whose clock is behind stay local and the final reads disagree (A06; with the "
             "grid timing, 1 seed of 3: later writes elsewhere hide the divergence). Each "
-            "key is a draw decided by its last writer (a region behind must write it "
-            "last): 8 keys, not 2 (2 keys: 1 seed of 3 at load 28-34; docs/detection.md)"),
+            "key is a draw decided by its last writes, so 8 keys, not 2 (2 keys: 1 seed "
+            "of 3 at load 28-34; docs/detection.md)"),
     "ttl-delete-without-recheck": Recipe(
         "async", "set-full", latency_scale=0.5,
         why="set-full extends half of its expiring elements in their own region soon "
