@@ -92,12 +92,13 @@ QUICK_PACE = 200.0
 # it 0.04-0.25 s (median 0.075 s): a draw needs a few writes of a key under the skew.
 # Runs caught, seeds 6-25 at load 15-36 (docs/detection.md, "Clock rows that end in the
 # fault"): 61 of 80 before, 73 of 80 with the end and the keys, and on seeds 16-25 (the
-# grid's worst: 26 of 40) 39 of 40 with the 0.3 s rounds too. Two clock rounds a run
-# instead of three, in the same 1 s: no time added. 8 keys make fewer concurrent writes
-# to one key, so these rows catch `lww-arrival-order` less (9 of 20 runs, 14 before);
-# the battery's other rows catch it. The heal still ends the skew before the final
-# reads, and correct LWW converges then (A06). Strong rows keep the grid: MRSC orders its
-# writes by the journal, not by the clocks.
+# grid's worst: 26 of 40) 39 of 40 with the 0.3 s rounds too (seeds 6-15: 39 of 40,
+# 35 before). Two clock rounds a run instead of three, in the same 1 s: no time added.
+# 8 keys make fewer concurrent writes to one key, so these rows catch
+# `lww-arrival-order` less (9 of 20 runs, 14 before); the battery's other rows catch it.
+# The heal still ends the skew before the final reads, and correct LWW converges then
+# (A06). Strong rows keep the grid: MRSC orders its writes by the journal, not by the
+# clocks.
 QUICK_ROWS = {"async/clock": {"nemesis_timing": "end-in-fault", "hot_keys": 0,
                               "nemesis_interval": 0.3}}
 QUICK = dict(time_limit=1.0, latency_scale=0.1, nemesis_interval=0.15, rate=300.0,
