@@ -24,7 +24,9 @@ chances, in longer runs, instead of a tenth of them. Against the emulator it lea
 the clients' own faults (client-latency, client-partition, client-timeout): they never
 reach the service's replication, which the emulator's own faults drive from the service
 side, so on a bug hunt they were idle runs; the full battery keeps them, and so does
-`--nemeses` naming them. The whole quick battery ends in about two minutes per mode on a
+`--nemeses` naming them. The async `clock` rows end inside a clock skew, in 0.3 s rounds
+with all 8 keys in play (`QUICK_ROWS`, below): the last writes of every key are stamped
+under the skew. The whole quick battery ends in about two minutes per mode on a
 2-core machine that keeps the rate; on a slower one its runs last longer (up to six
 times their second), which is the price of keeping their chances (docs/detection.md);
 without `--quick` each run has `--time-limit` seconds at latency scale 1, one at a time.
@@ -83,9 +85,32 @@ QUICK_PACE = 200.0
 # remove landed 0.28 s after it (docs/detection.md). A run whose regions agree reads
 # once; a run with a divergence that stays (a planted bug) waits the deadline out.
 QUICK_FINAL_DEADLINE_S = 3.0
+# Rows with settings of their own (`QUICK_ROWS`, "mode/nemesis" -> Test fields, applied
+# by `Plan.settings` over the battery's): the async `clock` rows end inside a clock fault
+# (`end-in-fault`, nemesis/packages.py) of 0.3 s rounds, with every one of their 8 keys in
+# play at once (`hot_keys=0`). A06: the last writer wins by the regions' clocks, so a
+# local write stamped below the item's current version (`local-stamp-below-current`)
+# leaves the regions apart only until a region whose clock is not behind writes that key
+# again: each key is a draw decided by its last writes. On the grid the last skew was
+# healed 0.1 s before the main phase ended, and the writes of that 0.1 s redrew the two
+# hot keys unskewed; ending in the fault keeps every key's last writes under the skew,
+# eight keys in play make eight draws instead of two, and 0.3 s rounds hold the last
+# skew 0.15-0.25 s of schedule time (median 0.15 s, seeds 1-100) where 0.15 s rounds held
+# it 0.04-0.25 s (median 0.075 s): a draw needs a few writes of a key under the skew.
+# Runs caught, seeds 6-25 at load 15-36 (docs/detection.md, "Clock rows that end in the
+# fault"): 61 of 80 before, 73 of 80 with the end and the keys, and on seeds 16-25 (the
+# grid's worst: 26 of 40) 39 of 40 with the 0.3 s rounds too (seeds 6-15: 39 of 40,
+# 35 before). Two clock rounds a run instead of three, in the same 1 s: no time added.
+# 8 keys make fewer concurrent writes to one key, so these rows catch
+# `lww-arrival-order` less (9 of 20 runs, 14 before); the battery's other rows catch it.
+# The heal still ends the skew before the final reads, and correct LWW converges then
+# (A06). Strong rows keep the grid: MRSC orders its writes by the journal, not by the
+# clocks.
+QUICK_ROWS = {"async/clock": {"nemesis_timing": "end-in-fault", "hot_keys": 0,
+                              "nemesis_interval": 0.3}}
 QUICK = dict(time_limit=1.0, latency_scale=0.1, nemesis_interval=0.15, rate=300.0,
              final_wait=SETTLE, op_timeout=1.0, pace=QUICK_PACE,
-             final_deadline=QUICK_FINAL_DEADLINE_S)
+             final_deadline=QUICK_FINAL_DEADLINE_S, rows=QUICK_ROWS)
 QUICK_JOBS = 3
 FULL = dict(time_limit=20.0, latency_scale=1.0, nemesis_interval=5.0, rate=50.0,
             final_wait=1.0, op_timeout=5.0)
@@ -99,16 +124,25 @@ class Plan:
     workload: str
     nemesis: str
 
+    @property
+    def row(self) -> str:
+        """The key of this run's settings of its own in QUICK_ROWS: "mode/nemesis"."""
+        return f"{self.mode}/{self.nemesis}"
+
     def test(self, *, seed: int, settings: dict, target: str, argv: tuple) -> Test:
         return Test(workload=self.workload, mode=self.mode, target=target, seed=seed,
                     nemesis=() if self.nemesis == NO_FAULT else (self.nemesis,),
                     **self.settings(settings, target=target)).stamped(argv=argv)
 
     def settings(self, settings: dict, *, target: str) -> dict:
-        """`settings` as this run's Test takes them: a `final_wait` of SETTLE becomes an
-        async run's settle time (suite.quiet.settle_s), a strong run's 0.5 s."""
+        """`settings` as this run's Test takes them: `rows` (e.g. QUICK_ROWS) is taken
+        out, and this row's entry in it, if any, overrides the other settings; a
+        `final_wait` of SETTLE becomes an async run's settle time (suite.quiet.settle_s),
+        a strong run's 0.5 s."""
+        settings = dict(settings)
+        settings.update((settings.pop("rows", None) or {}).get(self.row, {}))
         if settings.get("final_wait") != SETTLE:
-            return dict(settings)
+            return settings
         if self.mode == "strong":
             return {**settings, "final_wait": STRONG_FINAL_WAIT_S}
         from suite import quiet
@@ -428,4 +462,5 @@ def parse_names(text: str | None) -> list[str] | None:
 
 
 __all__ = ["Battery", "Plan", "Row", "plans", "run_battery", "table", "write_summary",
-           "settings_for", "modes_for", "parse_names", "NO_FAULT", "QUICK", "FULL"]
+           "settings_for", "modes_for", "parse_names", "NO_FAULT", "QUICK", "QUICK_ROWS",
+           "FULL"]

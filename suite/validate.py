@@ -167,11 +167,13 @@ RECIPES: Mapping[str, Recipe] = {
             "of the time (latency scale 10 alone, 40 ms of lag, missed a seed of three "
             "on a loaded machine)"),
     "local-stamp-below-current": Recipe(
-        "async", "counter", ("clock",), nemesis_timing="end-in-fault",
-        why="hot counters incremented in every region while one region's clock is 500 ms "
+        "async", "counter", ("clock",), keys=8, nemesis_timing="end-in-fault",
+        why="counters incremented in every region while one region's clock is 500 ms "
             "off; the run ends with a skew in force, so the last increments of a region "
             "whose clock is behind stay local and the final reads disagree (A06; with the "
-            "grid timing, 1 seed of 3: later writes elsewhere hide the divergence)"),
+            "grid timing, 1 seed of 3: later writes elsewhere hide the divergence). Each "
+            "key is a draw decided by its last writes, so 8 keys, not 2 (2 keys: 1 seed "
+            "of 3 at load 28-34; docs/detection.md)"),
     "ttl-delete-without-recheck": Recipe(
         "async", "set-full", latency_scale=0.5,
         why="set-full extends half of its expiring elements in their own region soon "
