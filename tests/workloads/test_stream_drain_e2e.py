@@ -187,9 +187,11 @@ def test_iterator_types_as_dynamodb_streams_documents_them(monkeypatch):
 
 
 def test_one_thread_per_region_drains_after_its_reads_and_a_quiet_round_lists_only():
-    """The final phase: threads 0-2 (one per region) read every key, then drain; the
-    other threads do nothing. In a quiet round (suite/quiet.py marks the same generator's
-    ops `quiet`) the drain stops after its first step: only the final drain is judged."""
+    """The final phase: threads 0-2 (one per region) read every key; then each region in
+    turn puts its final marks (one per key, its own negative values) and every region
+    reads them until it holds them; then each drains. The other threads do nothing. A
+    quiet round (suite/quiet.py) runs the reads and a drain that stops after its first
+    step, and writes no mark: only the final drain is judged."""
     from suite.quiet import quiet_round_ops
     keys, regions = ("k0", "k1"), ("us-east-1", "us-east-2", "us-west-2")
     final = ws.final_ops(keys, regions, budget_s=10.0)
@@ -198,8 +200,23 @@ def test_one_thread_per_region_drains_after_its_reads_and_a_quiet_round_lists_on
     assert {op["process"] for op in ops} == {0, 1, 2}
     for p in (0, 1, 2):
         mine = [op["f"] for op in ops if op["process"] == p]
-        assert mine[:2] == ["read", "read"] and set(mine[2:]) == {"drain"}, mine
+        assert mine[:2] == ["read", "read"] and mine[-1] == "drain", mine
+        assert set(mine[2:]) == {"mark", "mark-read", "drain"}, mine
+        marks = [op for op in ops if op["process"] == p and op["f"] == "mark"]
+        assert [(m["key"], m["value"]) for m in marks] == \
+            [(k, ws.mark_value(p, j, len(keys))) for j, k in enumerate(keys)]
+    # every region's turn (its marks, then every region's reads of them) ends before the
+    # next region's marks begin, and every final read before the first mark
+    order = [(op["f"], op["process"], op.get("key")) for op in ops]
+    first_mark = next(i for i, o in enumerate(order) if o[0] == "mark")
+    assert all(o[0] == "read" for o in order[:first_mark])
+    turns = [i for i, o in enumerate(order) if o[0] == "mark"]
+    assert [order[i][1] for i in turns] == [0, 0, 1, 1, 2, 2]
+    assert all(order[i][0] != "mark-read" for i in range(turns[2], turns[3])), order
     quiet = [op for op in simulate(quiet_round_ops(final, 1), concurrency=6, nemesis=False)
              if op["type"] == "invoke" and op["f"] == "drain"]
     assert len(quiet) == 3 and all(op.get("step") == "list" and op.get("quiet")
                                    for op in quiet), quiet
+    quiet_fs = {op["f"] for op in simulate(quiet_round_ops(final, 1), concurrency=6,
+                                           nemesis=False)}
+    assert quiet_fs == {"read", "drain"}, quiet_fs
