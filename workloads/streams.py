@@ -194,9 +194,12 @@ def shards_in_lineage_order(sc: Any, arn: str) -> list[dict]:
 
 
 def read_shard(sc: Any, arn: str, shard: str, after: str | None,
-               calls: int) -> tuple[list[dict], str | None, bool]:
+               calls: int, patient: bool = False) -> tuple[list[dict], str | None, bool]:
     """Up to `calls` GetRecords on `shard` after sequence number `after` (None: from
-    TRIM_HORIZON): (records, last sequence read, whether the shard ended)."""
+    TRIM_HORIZON): (records, last sequence read, whether the shard ended). It stops at
+    the first empty page unless `patient`: GetRecords may return empty pages before
+    records that follow (emulator/streams.py), so a caller that must reach the end reads
+    on through them."""
     it = None
     if after is not None:
         try:
@@ -222,13 +225,13 @@ def read_shard(sc: Any, arn: str, shard: str, after: str | None,
         it = resp.get("NextShardIterator")
         if it is None:
             return out, last, True
-        if not recs:
+        if not recs and not patient:
             break
     return out, last, False
 
 
 def advance(sc: Any, arn: str, last: dict[str, str], closed: set[str],
-            calls: int) -> list[dict]:
+            calls: int, patient: bool = False) -> list[dict]:
     """Read every shard not yet read to its end, after its last sequence number (parents
     before children: a child waits until its listed parent is closed and read), at most
     `calls` GetRecords per shard; `last` and `closed` are updated in place."""
@@ -241,7 +244,7 @@ def advance(sc: Any, arn: str, last: dict[str, str], closed: set[str],
             continue
         if parent is not None and parent in listed and parent not in closed:
             continue  # the parent is not read to its end: its child waits (lineage)
-        recs, seq, ended = read_shard(sc, arn, sid, last.get(sid), calls)
+        recs, seq, ended = read_shard(sc, arn, sid, last.get(sid), calls, patient)
         out.extend(recs)
         if seq is not None:
             last[sid] = seq
@@ -265,7 +268,8 @@ def poll(sc: Any, ddb: Any, table: str, cursor: StreamCursor) -> list[dict]:
 
 def read_all(sc: Any, ddb: Any, table: str) -> list[dict]:
     """The whole stream from TRIM_HORIZON, every shard to its current end (parents before
-    children), for a caller with no time limit (suite/conform.py, tests)."""
+    children), for a caller with no time limit (suite/conform.py, tests): each pass reads
+    on through empty pages (`read_shard`'s `patient`), up to DRAIN_CALLS_MAX a shard."""
     arn = stream_arn(sc, ddb, table)
     if arn is None:
         return []
@@ -273,7 +277,7 @@ def read_all(sc: Any, ddb: Any, table: str) -> list[dict]:
     closed: set[str] = set()
     out: list[dict] = []
     while True:
-        more = advance(sc, arn, last, closed, DRAIN_CALLS_MAX)
+        more = advance(sc, arn, last, closed, DRAIN_CALLS_MAX, patient=True)
         if not more:
             return out
         out.extend(more)
