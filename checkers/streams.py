@@ -10,34 +10,38 @@ record's new image names the one write it shows. What is knowable, and what is j
   ("unwritten-record") and not one whose every attempt definitely failed
   ("failed-write-recorded": Jepsen's :fail means the write did not happen).
 - Exactly once: a value in two records of one region's stream ("duplicate-record").
-- Version chain, per region and item, in sequence-number order: the old image of record
-  n+1 is the new image of record n (the first's old image is absent: the table starts
-  empty) -- a missing, extra or reordered record breaks it ("broken-chain"); and the last
-  record's new image is what the region's final SC read returned ("missing-record": the
-  table holds a version its stream never showed).
-- Every write a region is known to have applied appears: an acknowledged write in its own
-  region's stream (A01: a local write is applied at once), an acknowledged conditional
-  delete as a REMOVE of its value there ("missing-record"). In another region: under MRSC
-  every acknowledged write is applied everywhere (M04, M15), so missing is a violation;
-  under async a replicated write is dropped when the region already holds a newer version
-  (A06), and A07 says it then leaves no record, so a missing remote write is reported as
-  allowed ("dropped-stale-write", with the write that lost) when that region's stream shows
-  a write of the item from another origin (only such a write can outrank it: one origin's
-  writes arrive in order, A04), or when a delete of the item from another origin may have
-  happened (a replicated delete of an item the region lacks leaves no record there);
-  otherwise it is a violation ("missing-record").
+- Version chain, per region and item, in stream order over the covered records (below):
+  the old image of record n+1 is the new image of record n (the first's old image is
+  absent: the table starts empty) -- a missing, extra or reordered record breaks it
+  ("broken-chain").
+- Every version a region is known to have applied has a record there ("missing-record"):
+  a value read in the region (A07: applied, so recorded), an acknowledged write in its own
+  region (A01: a local write is applied at once), an acknowledged conditional delete as a
+  REMOVE of its value there. In another region: under MRSC every acknowledged write is
+  applied everywhere (M04, M15), so missing is a violation; under async a replicated
+  write is dropped when the region already holds a newer version (A06), and A07 says it
+  then leaves no record, so a missing remote write is reported as allowed
+  ("dropped-stale-write", with the write that lost) when that region's stream shows a
+  write of the item from another origin before the proof (only such a write can outrank
+  it: one origin's writes arrive in order, A04), or when a delete of the item from another
+  origin may have happened (a replicated delete of an item the region lacks leaves no
+  record there); otherwise it is a violation.
 - M13 (MRSC): every region's stream shows each key's writes in the same order with
-  identical records ("stream-order").
-Preconditions: a region whose stream was never drained after the heal is not judged, and
-the verdict is "unknown" with the reason. Drained means: the final phase's drain steps
-(workloads/streams.py `StreamDrain`), folded by checkers/stream_drain.py, read every
-shard of the region's latest listing to its end (no NextShardIterator) or to a quiet tip
-(two empty pages at one position at least QUIET_S apart), each read contiguous with the
-one before it, and the tip reads came after the region's final reads ended (so the
-records cover every version they returned). A whole-stream drain of an older history
-counts when it ended quiet (not `extra["complete"]` False), or two of them at least
-QUIET_S apart read the same records. Records without both images
-(a view type other than NEW_AND_OLD_IMAGES) make the chain unjudgeable, also "unknown".
+  identical records ("stream-order"), over what both regions' drains covered.
+What "missing" needs (checkers/stream_proof.py): GetRecords may return empty pages before
+records that follow, so no drain ever proves it reached a shard's tip; stream records of
+one item come in the order of its modifications. The *covered* records of a region are
+those its final drain steps (workloads/streams.py `StreamDrain`, folded by
+checkers/stream_drain.py) read contiguously from a shard's start, each listed parent read
+to its end (an older history's whole-stream drain: the prefix it read). A record is
+proven missing only by a covered record of the same item from a modification that came
+after it (a write acknowledged later in the same region; under MRSC anywhere; under
+async in another region a later write from the same origin, A04; for a value read, a
+write invoked after the read) -- the final marks the workload writes after its final
+reads are such records for every key. Without that proof the claim is "not drained": the
+verdict is "unknown" with the reason, never "missing-record". A region none of whose
+stream was drained is not judged (unknown). Records without both images (a view type
+other than NEW_AND_OLD_IMAGES) make the chain unjudgeable, also "unknown".
 `lag_check` is informational: per ordered region pair, ApproximateCreationDateTime of the
 write's record in B minus its acknowledgement in A (the client's wall clock).
 """
@@ -57,7 +61,6 @@ VALUE_ATTR = "val"
 KEY_ATTR = "pk"
 MARK = "mark"  # a final mark (workloads/streams.py): a put made after every other write
 WRITE_FS = ("write", "update", MARK)
-QUIET_S = sd.QUIET_S  # two reads of a stream's end this far apart saw nothing new
 
 
 @dataclass
@@ -65,7 +68,6 @@ class Analysis:
     regions: list[str]
     records: dict[str, dict[int, dict]] = field(default_factory=dict)   # region -> seq -> rec
     record_ops: dict[tuple[str, int], int] = field(default_factory=dict)  # first op index
-    drained: set[str] = field(default_factory=set)
     writes: dict[Any, list[ob.Pair]] = field(default_factory=dict)  # value -> attempts
     deletes: list[ob.Pair] = field(default_factory=list)
     final: dict[tuple[str, Any], Any] = field(default_factory=dict)  # (region, key) -> value
@@ -73,8 +75,6 @@ class Analysis:
     # region -> [(invoke ns, complete ns, sequence numbers read)] of its ok drains
     drains: dict[str, list[tuple[int, int, frozenset]]] = field(default_factory=dict)
     steps: dict[str, list[sd.Step]] = field(default_factory=dict)  # final drain steps
-    final_end: dict[str, int] = field(default_factory=dict)  # region -> last final read end
-    why: dict[str, str] = field(default_factory=dict)  # region -> why not drained
     reads: dict[str, list[ob.Pair]] = field(default_factory=dict)  # region -> ok reads
 
 
@@ -110,8 +110,6 @@ def analyse(test: Any, history: Sequence) -> Analysis:
             if step is not None:
                 if ob.is_final(p):
                     a.steps.setdefault(region, []).append(step)
-            elif f == "drain" and c.extra.get("complete", True) is not False:
-                a.drained.add(region)  # read to its end, and nothing more came
             if f == "drain" and step is None:
                 a.drains.setdefault(region, []).append((p.invoke.time, c.time, frozenset(
                     int(rec["seq"]) for rec in c.value or [])))
@@ -131,51 +129,11 @@ def analyse(test: Any, history: Sequence) -> Analysis:
                                     f"returned different records"))
         elif f == "read" and c is not None and c.type == OK:
             a.reads.setdefault(region, []).append(p)
-        if f == "read" and c is not None and c.type == OK and ob.is_final(p) \
-                and ob.is_sc(p):
-            a.final[(region, p.invoke.key)] = c.value
-            a.final_end[region] = max(a.final_end.get(region, 0), c.time)
-    for region, drains in a.drains.items():
-        if region not in a.drained and _quiet_between(drains):
-            a.drained.add(region)
-    for region, steps in a.steps.items():
-        if region not in a.drained:
-            _judge_steps(a, region, steps)
     return a
 
 
-def _why_undrained(a: Analysis, regions: Sequence[str]) -> str:
-    return "; ".join(f"{r}: {a.why.get(r, 'no drain of it was answered after the heal')}"
-                     for r in regions)
-
-
-def _judge_steps(a: Analysis, region: str, steps: Sequence[sd.Step]) -> None:
-    """Whether `region`'s final drain steps read its stream to its end after its final
-    reads (module docstring); the reason when not, in `a.why`."""
-    ledger = sd.fold(steps)
-    done, why = ledger.complete(int(QUIET_S * 1e9))
-    if not done:
-        gaps = f"; {ledger.gaps} read(s) not contiguous with the one before" \
-            if ledger.gaps else ""
-        a.why[region] = why + gaps
-        return
-    covered = ledger.covered_at()
-    if covered is not None and covered < a.final_end.get(region, 0):
-        a.why[region] = "its stream's end was last read before its final reads ended"
-        return
-    a.drained.add(region)
-
-
-def _quiet_between(drains: Sequence[tuple[int, int, frozenset]]) -> bool:
-    """Two drains of one region that each read the whole stream to its end (every `ok`
-    drain does, workloads/streams.py; one whose time ran out before it could wait for
-    quiet is `complete` False) show the same records, the later one started at least
-    QUIET_S after the earlier one ended: nothing new came in between, the quiet a
-    `complete` drain waits for (on a loaded machine no single drain may have had the
-    time)."""
-    quiet_ns = int(QUIET_S * 1e9)
-    return any(later[0] - earlier[1] >= quiet_ns and later[2] == earlier[2]
-               for earlier in drains for later in drains)
+def _why_undrained(regions: Sequence[str]) -> str:
+    return "; ".join(f"{r}: no drain of it was answered after the heal" for r in regions)
 
 
 def _mode(test: Any) -> str:
@@ -210,7 +168,7 @@ def judge(test: Any, history: Sequence) -> dict:
     covered = {r: c for r in a.regions if (c := _coverage(a, r)) is not None}
     judged = [r for r in a.regions if r in covered]
     if not judged:
-        why = _why_undrained(a, a.regions)
+        why = _why_undrained(a.regions)
         return {"valid": "unknown", "error": "no region's stream was drained after the "
                 "heal: nothing to judge" + (f" ({why})" if why else ""),
                 "anomaly_counts": {}, "anomalies": []}
@@ -268,7 +226,7 @@ def judge(test: Any, history: Sequence) -> dict:
     reasons = []
     undrained = [r for r in a.regions if r not in covered]
     if undrained:
-        why = _why_undrained(a, undrained)
+        why = _why_undrained(undrained)
         reasons.append(f"the streams of {', '.join(undrained)} were never drained after "
                        f"the heal" + (f" ({why})" if why else ""))
     if open_claims:
