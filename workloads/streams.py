@@ -25,11 +25,15 @@ a recorded operation: `{"f": "drain", "step": "list"}` (DescribeStream; the comp
 `shards` is [[id, parent, closed], ...]) or `{"f": "drain", "step": "read", "shard",
 "after"}` (one GetRecords after sequence number `after`, None for TRIM_HORIZON; the
 completion's `end` is "closed", "tip" or "more"). The steps resume where the last one
-stopped until every shard is read to its end or quiet at its tip (checkers/
-stream_drain.py, issue 21: a drain that re-read the whole stream within 0.6 s ran out of
-time at load 25-45), so the final record set of a region is complete even if a poll's
-answer was lost to a timeout. Records are identified by (region, seq): reading one twice
-is not a duplicate. Writes carry `acked_at` (the client's wall clock at the
+stopped (checkers/stream_drain.py, issue 21: a drain that re-read the whole stream within
+0.6 s ran out of time at load 25-45). Before the drain, after every region's final reads,
+each region in turn writes one final mark per key (`{"f": "mark"}`, a put of its own
+negative value) that every region reads back (`{"f": "mark-read"}`) before the next
+region's turn; the drain goes on until it has read every mark (`final_ops`): GetRecords
+may return empty pages before records that follow, so no empty page says the drain is
+done, while the marks, by the per-item order of stream records, come after every
+earlier write of their key (checkers/stream_proof.py). Records are identified by
+(region, seq): reading one twice is not a duplicate. Writes carry `acked_at` (the client's wall clock at the
 answer) in their completion's extra, for the stream lag.
 """
 
@@ -374,8 +378,11 @@ class StreamDrain(Generator):
     or one GetRecords) chosen by the drain ledger (checkers/stream_drain.py) from this
     thread's recorded completions, so each step resumes where the last one stopped,
     whatever failed or timed out between; a failed step is tried again after
-    FAIL_GAP_S. It ends when the ledger says the stream is read to its end and quiet,
-    or when its budget is spent (`budget_s` after its first step, `steps_max` steps,
+    FAIL_GAP_S. Given `marks` (the final marks' values, `final_ops`), it ends once it has
+    read every one of them (what the checker needs is then read), and until then reads
+    tips that look quiet again, QUIET_S apart (an empty page proves no tip); without
+    marks, when the ledger says the stream is read to its end or quiet; or when its
+    budget is spent (`budget_s` after its first step, `steps_max` steps,
     `fails_max` failures in a row) -- then the checker finds it incomplete and says
     "unknown" with the reason. In a quiet round (suite/quiet.py: the final generator run
     after a heal in the main phase) it stops after its first step: a quiet round judges
@@ -405,6 +412,8 @@ class StreamDrain(Generator):
             return None
         if self.pause_s > 0:
             return self._sleep(test, ctx, started, self.pause_s)
+        if self.marks and self.marks <= self.seen:
+            return None
         nxt = self.ledger.next_step(ctx.time, int(QUIET_S * 1e9))
         if nxt[0] == "done" and not self.marks <= self.seen:
             # An empty page proves no tip (GetRecords, checkers/stream_proof.py): marks
