@@ -109,6 +109,29 @@ def test_a_drain_that_runs_out_of_budget_is_not_drained(monkeypatch):
     assert not done and ("not to its end" in why or "never read" in why), why
 
 
+def test_a_drain_waits_for_its_marks_through_empty_pages_then_gives_up(monkeypatch):
+    """With final marks to read, a drain reads empty tips again (an empty page proves no
+    tip) and ends as soon as it has every mark; a mark whose record never comes holds it
+    MARK_PATIENCE_S of empty pages at one position, not its whole budget."""
+    monkeypatch.setattr(emu_streams, "EMPTY_PAGE_RATE", 0.0)
+    with _region_with_records(5) as (c, client):
+        def complete(test, ctx, op):
+            return {**client.invoke(None, op), "time": op["time"] + 5_000_000}
+
+        ops = simulate(ws.StreamDrain(budget_s=60.0, marks=frozenset({4, 5})),
+                       concurrency=1, nemesis=False, complete=complete)
+        reads = [op for op in ops if op["type"] == "ok" and op.get("step") == "read"]
+        assert [r["new"]["val"] for op in reads for r in op["value"]] == [1, 2, 3, 4, 5]
+        assert reads[-1]["value"]  # done on the page that held the last mark
+
+        ops = simulate(ws.StreamDrain(budget_s=60.0, marks=frozenset({-7})),
+                       concurrency=1, nemesis=False, complete=complete)
+    tips = [op for op in ops if op["type"] == "ok" and op.get("end") == "tip"]
+    span_s = (tips[-1]["time"] - tips[0]["time"]) / 1e9
+    assert ws.MARK_PATIENCE_S <= span_s + 0.01 and span_s < 3 * ws.MARK_PATIENCE_S, span_s
+    assert len(tips) >= ws.MARK_PATIENCE_S / ws.QUIET_S
+
+
 @pytest.mark.slow
 def test_every_stream_is_drained_through_the_cli_when_getrecords_is_slow(tmp_path,
                                                                           monkeypatch):
