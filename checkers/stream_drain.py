@@ -147,6 +147,18 @@ class Ledger:
             waits.append(due)
         return ("wait", min(waits)) if waits else ("done",)
 
+    def reread_tip(self) -> tuple:
+        """("read", shard, head) for the first listed shard not read to its end (at its
+        furthest position), or ("list",) when every listed shard is: for a drain that
+        knows records are still to come although its tips looked quiet (an empty page
+        proves no tip on AWS: checkers/stream_proof.py)."""
+        if self.stale():
+            return (LIST,)
+        for s in self.listing:
+            if s.id not in self.ended and s.id in self.head:
+                return (READ, s.id, self.head[s.id])
+        return (LIST,)
+
     def complete(self, quiet_ns: int) -> tuple[bool, str]:
         """(whether the stream is read to its end and quiet, why not)."""
         if self.listing is None:

@@ -85,12 +85,17 @@ def _regions(value: str) -> list[str]:
 @click.option("--bug", "bugs", default="none", show_default=True, metavar="NAME[,NAME]",
               help="Switch on planted replication mistakes (emulator/README.md, 'Bug "
                    "switches'), to see whether a test catches them: " + bug_help())
+@click.option("--stream-empty-pages", type=click.FloatRange(0.0, 1.0), default=None,
+              metavar="RATE",
+              help="Chance that GetRecords serves a run of empty pages (NextShardIterator "
+                   "at the same position) before records that follow, as AWS documents "
+                   "it may (emulator/README.md; default 0.05, 0 for none).")
 def serve(mode: str, regions: str, witness: str | None, latency_scale: float, host: str,
           port: int, admin_port: int | None, endpoint_port: int | None,
           control_delay_ms: float, control_plane_scale: float,
           control_plane_limit: int | None, iam_deny: str, state_file: str, seed: int,
           copy_lag_ms: float | None, own_region: str | None, peers: tuple[str, ...],
-          peer_port: int, bugs: str) -> None:
+          peer_port: int, bugs: str, stream_empty_pages: float | None) -> None:
     """Start one DynamoDB endpoint per region, one endpoint for all regions (the region
     from the SigV4 credential scope, as moto and LocalStack do) and the admin API, until
     interrupted. The state file records them all ("regions", "endpoint", "admin").
@@ -118,6 +123,7 @@ def serve(mode: str, regions: str, witness: str | None, latency_scale: float, ho
                            admin_port=admin_port, endpoint_port=endpoint_port,
                            control_delay_ms=control_delay_ms, state_file=state_file,
                            seed=seed, copy_lag_ms=copy_lag_ms, bugs=bugs,
+                           stream_empty_pages=stream_empty_pages,
                            control_plane_scale=control_plane_scale,
                            control_plane_limit=control_plane_limit,
                            iam_denied=[a.strip() for a in iam_deny.split(",") if a.strip()])

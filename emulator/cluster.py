@@ -244,6 +244,7 @@ class Cluster:
                  control_plane: ControlPlane | None = None,
                  bugs: Bugs | None = None) -> None:
         self.rng = random.Random(seed)
+        self.seed = seed  # for services that draw from their own seeded generator
         self.control_delay_s = float(control_delay_s)
         self.control_plane = control_plane  # None: changes complete after control_delay_s
         # Set by the deployment: True while an FIS experiment pauses replication in a region.

@@ -57,7 +57,8 @@ class Deployment:
                  control_plane_limit: int | None = None,
                  iam_denied: Any = (),
                  bugs: Any = (),
-                 index_lag_ms: float | None = None) -> None:
+                 index_lag_ms: float | None = None,
+                 stream_empty_pages: float | None = None) -> None:
         regions = list(dict.fromkeys(regions))
         if not regions or not all(isinstance(r, str) and r for r in regions):
             raise BadInput("regions: give at least one region name")
@@ -95,6 +96,11 @@ class Deployment:
                 raise BadInput("index_lag_ms must be between 0 and 600000")
             settings["index_lag_ms"] = float(index_lag_ms)
             settings["index_jitter_ms"] = 0.0
+        if stream_empty_pages is not None:  # GetRecords' empty pages (emulator/streams.py)
+            if not isinstance(stream_empty_pages, (int, float)) or \
+                    not 0 <= stream_empty_pages <= 1:
+                raise BadInput("stream_empty_pages must be a rate between 0 and 1")
+            settings["stream_empty_page_rate"] = float(stream_empty_pages)
         self.bugs = parse_bugs(bugs)  # emulator/bugs.py: switched-on mistakes, none by default
         # emulator/control_plane.py: AWS's slow, eventually consistent control plane, its
         # delays times `control_plane_scale` (None or 0: changes complete at once).

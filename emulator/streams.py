@@ -16,12 +16,25 @@ EndingSequenceNumber, and GetRecords at its end returns no NextShardIterator) an
 opens (ParentShardId = the closed one), so a consumer must follow the lineage as the
 Kinesis adapter does. DynamoDB closes shards by time (about every four hours) and may split
 them; closing by count keeps the same contract observable in a short run.
+
+Empty pages: GetRecords (API Reference) "If there are no stream records available in the
+portion of the shard that the iterator points to, GetRecords returns an empty list. Note
+that it might take multiple calls to get to a portion of the shard that contains stream
+records." So an empty page does not mean the consumer is at the shard's tip. Here, when
+records follow an iterator's position, GetRecords starts with probability
+`stream_empty_page_rate` (EMPTY_PAGE_RATE by default; Deployment's `stream_empty_pages`,
+`gtcheck emulator serve --stream-empty-pages`) a run of 1 to EMPTY_RUN_MAX empty pages,
+each with a NextShardIterator at the same position, drawn from a generator seeded by the
+deployment's seed and the region; the iterator carries how many are left, and once a run
+is over the records come (at most one run per iterator chain and position).
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import random
+import threading
 import time
 from typing import Any, Callable
 
@@ -35,6 +48,8 @@ SHARD_RECORDS = 32  # sequence numbers per shard; a full shard closes and its ch
 SHARDS_PER_PAGE_MAX = 100  # DescribeStream's Limit
 ITERATOR_LIFETIME_S = 15 * 60  # a shard iterator expires 15 minutes after it was issued
 VIEW_TYPES = ("KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES")
+EMPTY_PAGE_RATE = 0.05  # chance that records after an iterator start behind empty pages
+EMPTY_RUN_MAX = 3       # empty pages in one such run, at most
 
 
 def view_type(t: GlobalTable) -> str:
@@ -51,6 +66,10 @@ class StreamsService:
     def __init__(self, cluster: Cluster, region: str) -> None:
         self.cluster = cluster
         self.region = region
+        self.empty_page_rate = float(cluster.engine_settings.get("stream_empty_page_rate",
+                                                                  EMPTY_PAGE_RATE))
+        self._rng = random.Random(f"{getattr(cluster, 'seed', 0)}:streams:{region}")
+        self._rng_lock = threading.Lock()
         self.ops: dict[str, Callable[[dict], dict]] = {
             "ListStreams": self.list_streams, "DescribeStream": self.describe_stream,
             "GetShardIterator": self.get_shard_iterator, "GetRecords": self.get_records,
@@ -167,6 +186,8 @@ class StreamsService:
             data = json.loads(base64.urlsafe_b64decode(token.encode("ascii")))
             table, region, pos, label = data["t"], data["r"], int(data["p"]), data["l"]
             issued, shard = float(data["i"]), int(data["s"])
+            empty_left = data.get("e")
+            empty_left = None if empty_left is None else int(empty_left)
         except (ValueError, KeyError, TypeError, AttributeError, UnicodeError):
             raise validation("Invalid ShardIterator") from None
         if region != self.region:
@@ -190,12 +211,30 @@ class StreamsService:
         with rep.lock:
             recs = list(rep.stream_since(pos, max(0, min(limit, hi - pos))))
             last = rep.stream_trimmed + len(rep.stream)
+        if recs:  # records follow: maybe empty pages before them (module docstring)
+            left = self._empty_pages(empty_left)
+            if left is not None:
+                return {"Records": [], "NextShardIterator": _token(t, self.region, pos, shard,
+                                                                   empty_left=left)}
         view = view_type(t)
         out = [record_json(r, self.region, view) for r in recs]
         nxt = pos + len(recs)
         if nxt >= hi and last >= hi:  # the shard is closed and read to its end
             return {"Records": out}
         return {"Records": out, "NextShardIterator": _token(t, self.region, nxt, shard)}
+
+
+    def _empty_pages(self, left: int | None) -> int | None:
+        """None: serve the records; else serve an empty page, with that many more empty
+        pages to come after it (`left`: what the iterator says is left of its run)."""
+        if left is not None:
+            return None if left <= 0 else left - 1
+        if self.empty_page_rate <= 0:
+            return None
+        with self._rng_lock:
+            if self._rng.random() >= self.empty_page_rate:
+                return None
+            return self._rng.randint(1, EMPTY_RUN_MAX) - 1
 
 
 def _shard_id(t: GlobalTable, i: int) -> str:
@@ -212,9 +251,13 @@ def _shard_index(t: GlobalTable, shard_id: Any) -> int | None:
         return None
 
 
-def _token(t: GlobalTable, region: str, pos: int, shard: int) -> str:
-    raw = json.dumps({"t": t.name, "r": region, "p": pos, "l": t.stream_label, "s": shard,
-                      "i": round(time.time(), 3)}).encode()
+def _token(t: GlobalTable, region: str, pos: int, shard: int,
+           empty_left: int | None = None) -> str:
+    body = {"t": t.name, "r": region, "p": pos, "l": t.stream_label, "s": shard,
+            "i": round(time.time(), 3)}
+    if empty_left is not None:  # within a run of empty pages: how many more
+        body["e"] = empty_left
+    raw = json.dumps(body).encode()
     return base64.urlsafe_b64encode(raw).decode("ascii")
 
 

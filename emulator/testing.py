@@ -84,7 +84,9 @@ def stream_records(deployment: Any, region: str, table: str) -> list[dict]:
     """Every record of `table`'s DynamoDB stream in `region`, oldest first, via boto3:
     every shard in lineage order (a full shard closes and its child goes on, as DynamoDB
     Streams' shards do), each read from TRIM_HORIZON until it ends (a closed shard: no
-    NextShardIterator) or, for the open one, until a page comes back empty."""
+    NextShardIterator) or, for the open one, until more pages in a row come back empty
+    than a run of empty pages before records can be long (emulator/streams.py)."""
+    from emulator.streams import EMPTY_RUN_MAX
     s = client(deployment.endpoints[region], region, "dynamodbstreams")
     arn = s.list_streams(TableName=table)["Streams"][0]["StreamArn"]
     shards: list[str] = []
@@ -99,11 +101,13 @@ def stream_records(deployment: Any, region: str, table: str) -> list[dict]:
     for shard in shards:
         it = s.get_shard_iterator(StreamArn=arn, ShardId=shard,
                                   ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        empty = 0
         while it:
             resp = s.get_records(ShardIterator=it, Limit=1000)
             out.extend(resp["Records"])
             it = resp.get("NextShardIterator")
-            if not resp["Records"] and it is not None:
+            empty = 0 if resp["Records"] else empty + 1
+            if empty > EMPTY_RUN_MAX and it is not None:
                 break  # the open shard, read to its end
     return out
 

@@ -89,7 +89,11 @@ def enabled(test: Any) -> bool:
 
 
 def quiet_round_ops(final_generator: Any, n: int) -> Any:
-    """The workload's final reads, marked as quiet round `n` instead of final."""
+    """The workload's final reads, marked as quiet round `n` instead of final (a final
+    generator with a `quiet_round` runs that instead: workloads/streams.py's writes final
+    marks, which a quiet round must not)."""
+    final_generator = getattr(final_generator, "quiet_round", final_generator)
+
     def mark(op: dict) -> dict:
         out = {k: v for k, v in op.items() if k != "final"}
         return {**out, QUIET: True, ROUND: n}

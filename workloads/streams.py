@@ -25,11 +25,15 @@ a recorded operation: `{"f": "drain", "step": "list"}` (DescribeStream; the comp
 `shards` is [[id, parent, closed], ...]) or `{"f": "drain", "step": "read", "shard",
 "after"}` (one GetRecords after sequence number `after`, None for TRIM_HORIZON; the
 completion's `end` is "closed", "tip" or "more"). The steps resume where the last one
-stopped until every shard is read to its end or quiet at its tip (checkers/
-stream_drain.py, issue 21: a drain that re-read the whole stream within 0.6 s ran out of
-time at load 25-45), so the final record set of a region is complete even if a poll's
-answer was lost to a timeout. Records are identified by (region, seq): reading one twice
-is not a duplicate. Writes carry `acked_at` (the client's wall clock at the
+stopped (checkers/stream_drain.py, issue 21: a drain that re-read the whole stream within
+0.6 s ran out of time at load 25-45). Before the drain, after every region's final reads,
+each region in turn writes one final mark per key (`{"f": "mark"}`, a put of its own
+negative value) that every region reads back (`{"f": "mark-read"}`) before the next
+region's turn; the drain goes on until it has read every mark (`final_ops`): GetRecords
+may return empty pages before records that follow, so no empty page says the drain is
+done, while the marks, by the per-item order of stream records, come after every
+earlier write of their key (checkers/stream_proof.py). Records are identified by
+(region, seq): reading one twice is not a duplicate. Writes carry `acked_at` (the client's wall clock at the
 answer) in their completion's extra, for the stream lag.
 """
 
@@ -67,6 +71,17 @@ DRAIN_STEPS_MAX = 1000
 DRAIN_FAILS_MAX = FINAL_READ_ATTEMPTS
 FAIL_GAP_S = FINAL_READ_GAP_S
 ITERATOR_REUSE_S = 14 * 60  # a shard iterator expires 15 minutes after it was issued
+
+# The final marks (`final_ops`): after the final reads, each region in turn puts one mark
+# per key in play, and every region SC-reads it (f "mark-read", MARK_SEEN_GAP_S apart, at
+# most MARK_SEEN_ATTEMPTS times) before the next region's turn.
+MARK, MARK_READ = "mark", "mark-read"
+MARK_SEEN_ATTEMPTS = 150
+MARK_SEEN_GAP_S = 0.02
+# How long the drain reads empty tips again for marks not read yet: far longer than the
+# emulator's runs of empty pages (at most 3, read QUIET_S apart); a stream bug that loses
+# a mark's record would otherwise hold the drain for its whole budget.
+MARK_PATIENCE_S = 1.0
 
 MIX = (("write", 0.30), ("update", 0.20), ("delete", 0.08), ("read-sc", 0.12),
        ("poll", 0.30))
@@ -187,9 +202,12 @@ def shards_in_lineage_order(sc: Any, arn: str) -> list[dict]:
 
 
 def read_shard(sc: Any, arn: str, shard: str, after: str | None,
-               calls: int) -> tuple[list[dict], str | None, bool]:
+               calls: int, patient: bool = False) -> tuple[list[dict], str | None, bool]:
     """Up to `calls` GetRecords on `shard` after sequence number `after` (None: from
-    TRIM_HORIZON): (records, last sequence read, whether the shard ended)."""
+    TRIM_HORIZON): (records, last sequence read, whether the shard ended). It stops at
+    the first empty page unless `patient`: GetRecords may return empty pages before
+    records that follow (emulator/streams.py), so a caller that must reach the end reads
+    on through them."""
     it = None
     if after is not None:
         try:
@@ -215,13 +233,13 @@ def read_shard(sc: Any, arn: str, shard: str, after: str | None,
         it = resp.get("NextShardIterator")
         if it is None:
             return out, last, True
-        if not recs:
+        if not recs and not patient:
             break
     return out, last, False
 
 
 def advance(sc: Any, arn: str, last: dict[str, str], closed: set[str],
-            calls: int) -> list[dict]:
+            calls: int, patient: bool = False) -> list[dict]:
     """Read every shard not yet read to its end, after its last sequence number (parents
     before children: a child waits until its listed parent is closed and read), at most
     `calls` GetRecords per shard; `last` and `closed` are updated in place."""
@@ -234,7 +252,7 @@ def advance(sc: Any, arn: str, last: dict[str, str], closed: set[str],
             continue
         if parent is not None and parent in listed and parent not in closed:
             continue  # the parent is not read to its end: its child waits (lineage)
-        recs, seq, ended = read_shard(sc, arn, sid, last.get(sid), calls)
+        recs, seq, ended = read_shard(sc, arn, sid, last.get(sid), calls, patient)
         out.extend(recs)
         if seq is not None:
             last[sid] = seq
@@ -258,7 +276,8 @@ def poll(sc: Any, ddb: Any, table: str, cursor: StreamCursor) -> list[dict]:
 
 def read_all(sc: Any, ddb: Any, table: str) -> list[dict]:
     """The whole stream from TRIM_HORIZON, every shard to its current end (parents before
-    children), for a caller with no time limit (suite/conform.py, tests)."""
+    children), for a caller with no time limit (suite/conform.py, tests): each pass reads
+    on through empty pages (`read_shard`'s `patient`), up to DRAIN_CALLS_MAX a shard."""
     arn = stream_arn(sc, ddb, table)
     if arn is None:
         return []
@@ -266,7 +285,7 @@ def read_all(sc: Any, ddb: Any, table: str) -> list[dict]:
     closed: set[str] = set()
     out: list[dict] = []
     while True:
-        more = advance(sc, arn, last, closed, DRAIN_CALLS_MAX)
+        more = advance(sc, arn, last, closed, DRAIN_CALLS_MAX, patient=True)
         if not more:
             return out
         out.extend(more)
@@ -363,8 +382,12 @@ class StreamDrain(Generator):
     or one GetRecords) chosen by the drain ledger (checkers/stream_drain.py) from this
     thread's recorded completions, so each step resumes where the last one stopped,
     whatever failed or timed out between; a failed step is tried again after
-    FAIL_GAP_S. It ends when the ledger says the stream is read to its end and quiet,
-    or when its budget is spent (`budget_s` after its first step, `steps_max` steps,
+    FAIL_GAP_S. Given `marks` (the final marks' values, `final_ops`), it ends once it has
+    read every one of them (what the checker needs is then read), and until then reads
+    tips that look quiet again, QUIET_S apart (an empty page proves no tip), for at most
+    MARK_PATIENCE_S of empty pages at one position; without
+    marks, when the ledger says the stream is read to its end or quiet; or when its
+    budget is spent (`budget_s` after its first step, `steps_max` steps,
     `fails_max` failures in a row) -- then the checker finds it incomplete and says
     "unknown" with the reason. In a quiet round (suite/quiet.py: the final generator run
     after a heal in the main phase) it stops after its first step: a quiet round judges
@@ -374,6 +397,8 @@ class StreamDrain(Generator):
     steps_max: int = DRAIN_STEPS_MAX
     fails_max: int = DRAIN_FAILS_MAX
     ledger: Ledger = field(default_factory=Ledger)
+    marks: frozenset = frozenset()    # final mark values to read before it ends
+    seen: frozenset = frozenset()     # those read contiguously so far
     started_ns: int | None = None
     steps: int = 0
     fails: int = 0
@@ -392,7 +417,17 @@ class StreamDrain(Generator):
             return None
         if self.pause_s > 0:
             return self._sleep(test, ctx, started, self.pause_s)
+        if self.marks and self.marks <= self.seen:
+            return None
         nxt = self.ledger.next_step(ctx.time, int(QUIET_S * 1e9))
+        if nxt[0] == "done" and not self.marks <= self.seen:
+            # An empty page proves no tip (GetRecords, checkers/stream_proof.py): marks
+            # known written but not read yet may still come; read the tips again, until
+            # they stayed empty MARK_PATIENCE_S (a mark whose record never comes leaves
+            # its claims "not drained", whatever the drain does).
+            if self.ledger.complete(int(MARK_PATIENCE_S * 1e9))[0]:
+                return None
+            nxt = self.ledger.reread_tip()
         if nxt[0] == "done":
             return None
         if nxt[0] == "wait":  # until an empty tip can be read again, QUIET_S later
@@ -430,10 +465,24 @@ class StreamDrain(Generator):
                        {"shards": _field(event, "shards"), "end": _field(event, "end")},
                        _field(event, "value"), invoke_ns, _field(event, "time", ctx.time))
         ledger = self.ledger if step is None else self.ledger.observe(step)
-        return dataclasses.replace(self, waiting=None, steps=steps, fails=0, ledger=ledger)
+        records = _field(event, "value") or []
+        seen = self.seen
+        if step is not None and step.kind == READ and ledger.gaps == self.ledger.gaps:
+            seen = seen | {_val_of(r) for r in records} & self.marks
+        idle = bool(self.marks) and not records and not self.marks <= seen and \
+            ledger.next_step(_field(event, "time", ctx.time), int(QUIET_S * 1e9))[0] == "done"
+        return dataclasses.replace(self, waiting=None, steps=steps, fails=0, ledger=ledger,
+                                   seen=seen, pause_s=QUIET_S if idle else 0.0)
 
 
-OPS = {"write": put, "update": update, "delete": delete, "read": get}
+def _val_of(record: Mapping[str, Any]) -> Any:
+    new = record.get("new") if isinstance(record, Mapping) else None
+    return new.get(REGISTER_ATTR) if isinstance(new, Mapping) else None
+
+
+# A final mark is a put (its own value); a mark read an SC GetItem that waits for one.
+OPS = {"write": put, "update": update, "delete": delete, "read": get, MARK: put,
+       MARK_READ: get}
 
 
 class StreamsClient(RegionClient):
@@ -538,19 +587,98 @@ def choose_op(keys: tuple[str, ...]):
     return choose
 
 
+def mark_value(region_index: int, key_index: int, keys_marked: int) -> int:
+    """The value of region `region_index`'s final mark of its `key_index`-th key: negative,
+    so no main-phase write (values from 1 up, UniqueOps) ever has it."""
+    return -(1 + region_index * keys_marked + key_index)
+
+
+@dataclass(frozen=True)
+class UntilSeen(Generator):
+    """SC reads of `key` (f "mark-read") until one returns `value`, MARK_SEEN_GAP_S
+    apart, at most MARK_SEEN_ATTEMPTS: a region's turn of final marks is over only when
+    every region holds them."""
+
+    key: str
+    value: int
+    attempt: int = 1
+    waiting: bool = False
+    pause: bool = False
+    done: bool = False
+
+    def op(self, test, ctx):
+        if self.done:
+            return None
+        if self.waiting:
+            return PENDING
+        op = {"type": "sleep", "value": MARK_SEEN_GAP_S} if self.pause else \
+            {"f": MARK_READ, "key": self.key, "consistent": True}
+        res = gen_op(op, test, ctx)
+        if res is None or res is PENDING:
+            return res
+        return res[0], dataclasses.replace(self, pause=False, waiting=not self.pause)
+
+    def update(self, test, ctx, event):
+        kind = _field(event, "type")
+        if not self.waiting or kind not in ("ok", "fail", "info") \
+                or _field(event, "f") != MARK_READ:
+            return self
+        seen = kind == "ok" and _field(event, "value") == self.value
+        done = seen or self.attempt >= MARK_SEEN_ATTEMPTS
+        return dataclasses.replace(self, waiting=False, done=done, pause=not done,
+                                   attempt=self.attempt + 1)
+
+
+@dataclass(frozen=True)
+class FinalPhase(Generator):
+    """The final phase's generator (`final`), and what a quiet round runs instead
+    (`quiet_round`, suite/quiet.py): the quiet round reads, but writes no marks."""
+
+    final: Any
+    quiet_round: Any
+
+    def op(self, test, ctx):
+        return gen_op(self.final, test, ctx)
+
+    def update(self, test, ctx, event):
+        from suite.generator import gen_update
+        return gen_update(self.final, test, ctx, event)
+
+
 def final_ops(keys: tuple[str, ...], regions: tuple[str, ...] = ("r",),
-              budget_s: float = DRAIN_BUDGET_TIMEOUTS * 5.0) -> Any:
+              budget_s: float = DRAIN_BUDGET_TIMEOUTS * 5.0,
+              marked: tuple[str, ...] | None = None) -> Any:
     """One client thread per region (threads 0..len(regions)-1: thread t is in region t
     mod len(regions)) reads every key (SC, each retried until answered,
-    workloads.generators.UntilAnswered) and then drains its region's stream
-    (`StreamDrain`): the drain comes after the reads, so the records read cover every
-    version a final read returned (checkers/streams.py compares them)."""
-    from suite.generator import each_thread, on_threads
+    workloads.generators.UntilAnswered). Once every region's reads are over, each region
+    in turn puts one final mark per key of `marked` (default: every key; f "mark", its
+    own value, `mark_value`) and every region SC-reads each of them until it holds it
+    (`UntilSeen`), so no mark is dropped by last-writer-wins anywhere (each is newer
+    than every write before it). Then each thread drains its region's stream
+    (`StreamDrain`) until it has read every mark: by the per-item order of stream records
+    every earlier write of a key applied in the region has its record before the marks
+    (checkers/stream_proof.py), so the streams checker can prove a record missing
+    instead of guessing from empty pages. A quiet round (suite/quiet.py) runs the reads
+    and one drain step only (`FinalPhase.quiet_round`): it writes nothing."""
+    from suite.generator import each_thread, on_threads, phases
     from workloads.generators import UntilAnswered
     n = len(regions)
-    per_thread = [UntilAnswered({"f": "read", "key": k, "consistent": True, FINAL: True})
-                  for k in keys] + [StreamDrain(budget_s)]
-    return on_threads(lambda t: isinstance(t, int) and t < n, each_thread(per_thread))
+    marked = tuple(keys if marked is None else marked)
+    reads = [UntilAnswered({"f": "read", "key": k, "consistent": True, FINAL: True})
+             for k in keys]
+    mine = lambda t: isinstance(t, int) and t < n  # noqa: E731
+    marks = frozenset(mark_value(i, j, len(marked)) for i in range(n)
+                      for j in range(len(marked)))
+    turns = []
+    for i in range(n):
+        puts = [{"f": MARK, "key": k, "value": mark_value(i, j, len(marked))}
+                for j, k in enumerate(marked)]
+        seen = [UntilSeen(k, mark_value(i, j, len(marked))) for j, k in enumerate(marked)]
+        turns += [on_threads(lambda t, i=i: t == i, puts), each_thread(seen)]
+    final = on_threads(mine, phases(each_thread(reads), *turns,
+                                    each_thread([StreamDrain(budget_s, marks=marks)])))
+    quiet = on_threads(mine, each_thread(reads + [StreamDrain(budget_s)]))
+    return FinalPhase(final, quiet)
 
 
 def keys_in_play(keys: tuple[str, ...], hot: int) -> tuple[str, ...]:
@@ -574,7 +702,8 @@ def workload(opts: WorkloadOptions) -> Workload:
         generator=paced(opts, UniqueOps(choose_op(keys_in_play(keys, opts.hot_keys)),
                                         opts.seed)),
         final_generator=final_ops(keys, tuple(opts.regions),
-                                  DRAIN_BUDGET_TIMEOUTS * opts.read_timeout_s),
+                                  DRAIN_BUDGET_TIMEOUTS * opts.read_timeout_s,
+                                  keys_in_play(keys, opts.hot_keys)),
         checkers=checker_set(opts.mode),
         table=opts.table, keys=keys, min_concurrency=len(opts.regions),
         summarize=lambda history: summarize(history, opts.mode))

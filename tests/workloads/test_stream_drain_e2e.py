@@ -6,7 +6,7 @@ streams row "never drained").
 - `StreamDrain` driven step by step with the real `StreamsClient`: steps cut off (a
   failure, an answer lost after the read was made, records arriving between steps, a
   shard read in several pages) resume without losing or repeating a record, and the
-  checker calls the region drained from the history alone.
+  checker covers every record read (checkers/stream_proof.py) from the history alone.
 - `gtcheck run --workload streams` through the CLI with every GetRecords slowed down:
   every region's stream is still drained and judged.
 """
@@ -22,7 +22,8 @@ from click.testing import CliRunner
 
 import emulator.streams as emu_streams
 import workloads.streams as ws
-from checkers.streams import analyse
+from checkers.stream_drain import QUIET_S, fold
+from checkers.streams import _coverage, analyse
 from emulator import Deployment
 from emulator.testing import clients, create_global_table
 from results.history import Op
@@ -86,9 +87,10 @@ def test_a_drain_cut_off_mid_shard_resumes_without_losing_or_repeating_a_record(
     assert [r["new"]["val"] for op in ok_reads for r in op["value"]] == got
     assert {op.get("end") for op in ok_reads} == {"closed", "more", "tip"}
     assert len({op["shard"] for op in ok_reads}) >= written[0] // 4
-    # the region is drained by the checker's own reading of the history
+    # every record read is covered (read contiguously) by the checker's own reading of
+    # the history (checkers/stream_proof.py), in stream order
     a = analyse({"mode": "async"}, _history(ops))
-    assert a.drained == {REGION}, a.why
+    assert [int(r["seq"]) for r in _coverage(a, REGION)] == got
     assert sorted(a.records[REGION]) == got
 
 
@@ -102,8 +104,32 @@ def test_a_drain_that_runs_out_of_budget_is_not_drained(monkeypatch):
                        nemesis=False, complete=complete)
     assert len([op for op in ops if op["type"] == "ok"]) == 3
     a = analyse({"mode": "async"}, _history(ops))
-    assert a.drained == set()
-    assert "not to its end" in a.why[REGION] or "never read" in a.why[REGION], a.why
+    assert len(_coverage(a, REGION)) < 20
+    done, why = fold(a.steps[REGION]).complete(int(QUIET_S * 1e9))
+    assert not done and ("not to its end" in why or "never read" in why), why
+
+
+def test_a_drain_waits_for_its_marks_through_empty_pages_then_gives_up(monkeypatch):
+    """With final marks to read, a drain reads empty tips again (an empty page proves no
+    tip) and ends as soon as it has every mark; a mark whose record never comes holds it
+    MARK_PATIENCE_S of empty pages at one position, not its whole budget."""
+    monkeypatch.setattr(emu_streams, "EMPTY_PAGE_RATE", 0.0)
+    with _region_with_records(5) as (c, client):
+        def complete(test, ctx, op):
+            return {**client.invoke(None, op), "time": op["time"] + 5_000_000}
+
+        ops = simulate(ws.StreamDrain(budget_s=60.0, marks=frozenset({4, 5})),
+                       concurrency=1, nemesis=False, complete=complete)
+        reads = [op for op in ops if op["type"] == "ok" and op.get("step") == "read"]
+        assert [r["new"]["val"] for op in reads for r in op["value"]] == [1, 2, 3, 4, 5]
+        assert reads[-1]["value"]  # done on the page that held the last mark
+
+        ops = simulate(ws.StreamDrain(budget_s=60.0, marks=frozenset({-7})),
+                       concurrency=1, nemesis=False, complete=complete)
+    tips = [op for op in ops if op["type"] == "ok" and op.get("end") == "tip"]
+    span_s = (tips[-1]["time"] - tips[0]["time"]) / 1e9
+    assert ws.MARK_PATIENCE_S <= span_s + 0.01 and span_s < 3 * ws.MARK_PATIENCE_S, span_s
+    assert len(tips) >= ws.MARK_PATIENCE_S / ws.QUIET_S
 
 
 @pytest.mark.slow
@@ -187,9 +213,11 @@ def test_iterator_types_as_dynamodb_streams_documents_them(monkeypatch):
 
 
 def test_one_thread_per_region_drains_after_its_reads_and_a_quiet_round_lists_only():
-    """The final phase: threads 0-2 (one per region) read every key, then drain; the
-    other threads do nothing. In a quiet round (suite/quiet.py marks the same generator's
-    ops `quiet`) the drain stops after its first step: only the final drain is judged."""
+    """The final phase: threads 0-2 (one per region) read every key; then each region in
+    turn puts its final marks (one per key, its own negative values) and every region
+    reads them until it holds them; then each drains. The other threads do nothing. A
+    quiet round (suite/quiet.py) runs the reads and a drain that stops after its first
+    step, and writes no mark: only the final drain is judged."""
     from suite.quiet import quiet_round_ops
     keys, regions = ("k0", "k1"), ("us-east-1", "us-east-2", "us-west-2")
     final = ws.final_ops(keys, regions, budget_s=10.0)
@@ -198,8 +226,23 @@ def test_one_thread_per_region_drains_after_its_reads_and_a_quiet_round_lists_on
     assert {op["process"] for op in ops} == {0, 1, 2}
     for p in (0, 1, 2):
         mine = [op["f"] for op in ops if op["process"] == p]
-        assert mine[:2] == ["read", "read"] and set(mine[2:]) == {"drain"}, mine
+        assert mine[:2] == ["read", "read"] and mine[-1] == "drain", mine
+        assert set(mine[2:]) == {"mark", "mark-read", "drain"}, mine
+        marks = [op for op in ops if op["process"] == p and op["f"] == "mark"]
+        assert [(m["key"], m["value"]) for m in marks] == \
+            [(k, ws.mark_value(p, j, len(keys))) for j, k in enumerate(keys)]
+    # every region's turn (its marks, then every region's reads of them) ends before the
+    # next region's marks begin, and every final read before the first mark
+    order = [(op["f"], op["process"], op.get("key")) for op in ops]
+    first_mark = next(i for i, o in enumerate(order) if o[0] == "mark")
+    assert all(o[0] == "read" for o in order[:first_mark])
+    turns = [i for i, o in enumerate(order) if o[0] == "mark"]
+    assert [order[i][1] for i in turns] == [0, 0, 1, 1, 2, 2]
+    assert all(order[i][0] != "mark-read" for i in range(turns[2], turns[3])), order
     quiet = [op for op in simulate(quiet_round_ops(final, 1), concurrency=6, nemesis=False)
              if op["type"] == "invoke" and op["f"] == "drain"]
     assert len(quiet) == 3 and all(op.get("step") == "list" and op.get("quiet")
                                    for op in quiet), quiet
+    quiet_fs = {op["f"] for op in simulate(quiet_round_ops(final, 1), concurrency=6,
+                                           nemesis=False)}
+    assert quiet_fs == {"read", "drain"}, quiet_fs
