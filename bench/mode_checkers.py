@@ -98,7 +98,11 @@ look-up per read for most; lww-model placements re-test only the deadlines they 
 change), back to back on one file (`--whole 1000000 --keys 1000 --workloads register
 --modes async --histories DIR --code BASE,.`): load average 23-27 falling to 7.5: before
 read+validate 10.8, judge 46.7, whole process 57.8 CPU s (0.96 of the bar), peak 1,317 MB;
-after 10.9, 42.9, 54.1 CPU s (0.90), peak 1,317 MB (0.88). Valid in both. Per checker
+after 10.9, 42.9, 54.1 CPU s (0.90), peak 1,317 MB (0.88). Again right after (load 7.5
+rising to 24, falling to 13): before 9.8, 42.5, 52.5 CPU s (0.88), 1,317 MB; after 10.4,
+42.7, 53.3 CPU s (0.89), 1,318 MB. So the first pair's gap was the load falling, not the
+code: no whole-process gain shown (the CPU seconds of one file move by 5 s with the
+machine's load alone). Valid in all. Per checker
 (CPU s, the same file, before, `checkers.core.SafeChecker` timed from outside):
 monotonic-reads 14.6 (pairing and the shared indexes included), lww-model 10.0,
 linearizability-violations 6.6, stale-reads 3.7, no-relay 2.6, never-written 2.3,
