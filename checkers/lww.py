@@ -346,7 +346,6 @@ class _Search:
         t = NEG if q < 0 else max(self.start[v], clock[q])
         newclock, newec = clock[:], ec[:]
         touched = set()
-        ec_ids = []  # the EC walks' clock ids (nr + r) v's EC reads move
         for kind, r, s, e in self.obs[v]:
             if kind == _WRITE:
                 lb = t
@@ -372,7 +371,6 @@ class _Search:
                     newclock[r] = arr
                 if lb > newec[r]:
                     newec[r] = lb
-                ec_ids.append(self.nr + r)
             touched.add(r)
         self.placed[v] = 1
         self.trail.append(v)
@@ -386,12 +384,7 @@ class _Search:
                 last[r] = v
         self.clock, self.ec = newclock, newec
         nr, lists, dptr, placed = self.nr, self.lists, self.dptr, self.placed
-        # Only the clocks v moved, and the lists v is in, are tested again: every other
-        # deadline passed in the state this placement starts from (a placement that
-        # succeeded, or the start), with the same clock and the same first unplaced
-        # observation. v is only in the lists of its observations' regions (its origin's
-        # among them: a write is observed there) and EC walks (issue 23: half the tests).
-        for cid in (*touched, *ec_ids):
+        for cid in range(2 * nr):
             lst = lists[cid]
             k = dptr[cid]
             while k < len(lst) and placed[lst[k][1]]:
