@@ -107,7 +107,8 @@ machine's load alone). Valid in all. Both checkouts' checkers timed one by one a
 moment (`checkers.core.SafeChecker` timed from outside, load about 13): stale-reads 3.0
 -> 2.3 CPU s, lww-model 7.6 -> 7.5 (the re-test cut: undone), judge 39.0 -> 38.4, read
 10.0 both; the whole verdict (every checker's result, seconds aside) identical. Per checker
-(CPU s, the same file, before, load about 25): monotonic-reads 14.6 (pairing and the shared indexes included), lww-model 10.0,
+(CPU s, the same file, before, load about 25): monotonic-reads 14.6 (pairing and the
+shared indexes included), lww-model 10.0,
 linearizability-violations 6.6, stale-reads 3.7, no-relay 2.6, never-written 2.3,
 availability 1.4, latency 1.0; the async set's: set 25.5 of judge 34.9 (read+validate
 27.3). Still above the 0.8 margin (48 s) asked for; sets not changed here (a set run's
