@@ -77,13 +77,16 @@ def stale_register_reads(pairs: Sequence[Pair], writes, *, margin_ns: int, expec
             continue
         key, region, t = p.invoke.key, ob.region_of(p), p.start
         value = ob.freeze(ob.read_value(p))
-        own = newest_in.get((key, region))
-        if cross_region_only and provably_older(value, key, own.before(t) if own else None,
-                                                writes, margin_ns):
-            continue
+        # the newest write acknowledged anywhere first: a read not older than it is no
+        # stale read whatever its own region did, and most reads are not (issue 23: one
+        # look-up per read instead of two; both tests are pure, so the order is free)
         idx = newest.get(key)
         newer = idx.before(t) if idx else None
         if not provably_older(value, key, newer, writes, margin_ns):
+            continue
+        own = newest_in.get((key, region))
+        if cross_region_only and provably_older(value, key, own.before(t) if own else None,
+                                                writes, margin_ns):
             continue
         head = ob.sc_read_said(p, value)
         relay = _no_relay(p, value, key, region, relays, writes, margin_ns)
