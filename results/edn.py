@@ -92,7 +92,10 @@ def _hook(pairs: list) -> Any:
             it = iter(items)
             return dict(zip(it, it))
         if mark == _SET:
-            return _set_of(items)
+            elements = _set_of(items)
+            if elements is None:
+                raise ValueError("a set with equal elements")
+            return elements
         if mark == _LINE:
             return tuple(items)  # a line's forms: JSON itself never makes a tuple
     raise ValueError("not an EDN map")
@@ -443,13 +446,16 @@ def _tagged(tag: str, value: Any, where: str) -> Any:
                        f"{type(e).__name__})") from None
 
 
-def _set_of(items: list) -> list:
-    """A set's elements (a sorted list), each once: equal by Python's equality, as the
-    library's frozenset keeps them."""
+def _set_of(items: list) -> list | None:
+    """A set's elements as a sorted list; None when two are equal as plain values. EDN
+    sets hold each value once (Clojure's reader refuses `#{1 1}`), but the library keeps
+    one of Python-equal elements (`1`, `1.0`, `true`) and two of `:a` and `"a"`, which
+    are equal here: no list says the same, so such a set is refused."""
     try:
-        return _sorted(list(dict.fromkeys(items)))
+        distinct = len(set(items))
     except TypeError:  # lists and maps among them
-        return _sorted(list({_frozen(x): x for x in reversed(items)}.values()))
+        distinct = len(set(map(_frozen, items)))
+    return _sorted(items) if distinct == len(items) else None
 
 
 def _frozen(x: Any) -> Any:
@@ -470,7 +476,11 @@ def _close(kind: str, items: list, where: str) -> Any:
             raise BadInput(f"{where}: a map key is a collection (keys must be plain "
                            "values)") from None
     if kind == "#{":
-        return _set_of(items)
+        elements = _set_of(items)
+        if elements is None:
+            raise BadInput(f"{where}: a set with equal elements (EDN sets hold each value "
+                           "once; keywords, symbols and strings of one name read alike)")
+        return elements
     return items
 
 
@@ -1065,7 +1075,7 @@ def _general_block(text: str, lines: list[str], i: int, pos: int, block_end: int
         if end >= block_end - 1:
             nl = text.find("\n", end)
             if nl == -1:
-                break
+                continue  # the last line: its forms to the end of the text
             if not text[end:nl].strip():
                 return i + text.count("\n", pos, nl) + 1, nl + 1
     return len(lines), len(text)
