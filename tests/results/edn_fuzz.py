@@ -275,3 +275,39 @@ def disagreement(h: History, text: str) -> str | None:
     if not same(ours, theirs):
         return f"operations: results.formats {str(ours)[:200]} != {str(theirs)[:200]}"
     return None
+
+
+def scramble(plain: str, seed: int) -> str:
+    """A Jepsen-plain history (one op map a line, no strings: every space a token
+    boundary) written another legal way that means the same forms: each space or `, `
+    between tokens any EDN white space (commas, newlines, comments, `#_` discards),
+    some maps as records, several ops a line or one vector around them all, CRLF, a
+    BOM, no final newline."""
+    rng = random.Random(seed)
+    h = History(seed)
+    h.rng = rng
+    crlf = rng.random() < 0.3
+    h.crlf, h.nl = crlf, "\r\n" if crlf else "\n"
+    odd = rng.choice([0.05, 0.3, 1.0])  # share of the lines scrambled
+
+    def line(s: str) -> str:
+        if rng.random() >= odd or ";" in s or '"' in s:  # comments, strings: as they are
+            return s
+        out = RECORD if s.startswith("{") and rng.random() < 0.3 else ""
+        for token in s.replace(", ", " ").split(" "):
+            out += (h.sep(True) if out and out != RECORD else "") + token
+        return out
+    lines = [line(s) for s in plain.split("\n") if s.strip()]
+    wrapped = rng.random() < 0.3
+    text = ""
+    for i, s in enumerate(lines):
+        # after a comment, a newline (any other white space would join the comment)
+        text += (h.nl if rng.random() < 0.7 or ";" in lines[i - 1] else h.sep(True)) \
+            if i else ""
+        text += s
+    if wrapped:
+        text = rng.choice(["[", "(", "[" + h.nl]) + text
+        text += h.nl + ("]" if text[0] == "[" else ")")
+    if rng.random() < 0.8:
+        text += h.nl
+    return ("\ufeff" if rng.random() < 0.2 else "") + text
