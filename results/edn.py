@@ -595,7 +595,7 @@ _SHAPE_KEY = re.compile(_SHAPE_NAME)
 # a field's pattern by the kind of its value in the line the shape was learned from:
 # an integer that fits a Java long, a keyword (its name), nil / true / false; each is
 # what the general path's `_atom` reads as int, name, None, True, False
-_SHAPE_FIELDS = {int: r"(-?(?:0|[1-9][0-9]{0,17}))", str: rf":({_SHAPE_NAME})",
+_SHAPE_FIELDS = {int: r"(-?[0-9]{1,18})", str: rf":({_SHAPE_NAME})",
                  type(None): r"(nil)", bool: r"(true|false)"}
 # the value: anything on the line but what the Jepsen-line path leaves to the general
 # one (strings, comments, characters, quoting): a line holding those is read alone
@@ -687,14 +687,16 @@ class Shape:
                 pieces[m + 1 + c - v - 1::m] if c > v else
                 pieces[1 + after + c:n * m:m] for c in range(m)]
 
-    def column(self, c: int, texts: tuple[str, ...]) -> list:
-        """Field c's texts as the general path reads them (`:value` apart)."""
+    def column(self, c: int, texts: tuple[str, ...]) -> list | None:
+        """Field c's texts as the general path reads them (`:value` apart); None for
+        an integer with a leading zero (`07`: two numbers to EDN's lexer, the general
+        path says what is wrong)."""
         kind = self.kinds[c]
-        if kind is int:  # `-?[0-9]{1,18}` each, no leading zero: JSON's ints
+        if kind is int:  # `-?[0-9]{1,18}` each: JSON's ints but for leading zeros
             try:
                 return _PLAIN_DECODER.decode("[" + ",".join(texts) + "]")
             except ValueError:
-                return list(map(int, texts))
+                return None
         if kind is str:
             return list(map(sys.intern, texts))  # the same str object for each name
         return list(map(_CONSTANTS.__getitem__, texts))
@@ -801,6 +803,8 @@ def _shape_block(lines: list[str] | None, shapes: Shapes, first_line: int, sourc
         for c, col in enumerate(columns):
             if c != shape.value:
                 columns[c] = shape.column(c, col)
+                if columns[c] is None:
+                    return None
         tables.append((shape, columns, ks))
     if len(tables) == 1 and not alone:  # the common case: one shape, every line
         shape, columns, _ = tables[0]
