@@ -160,7 +160,10 @@ class History:
         if not odd:  # Clojure's printing: `{:k v, :k v}`
             return "{" + ", ".join(f":{k} {fields[k]}" for k in keys) + "}"
         body = [x for k in keys for x in (":" + k, fields[k])]
-        tag = RECORD if rng.random() < 0.2 else ""
+        if rng.random() < 0.1:  # a key twice: the later value stands
+            body += [":time", str(rng.randrange(10))]
+        tag = rng.choice(["", "", "", RECORD, RECORD, RECORD + " ", RECORD + self.nl,
+                          RECORD + " ; c" + self.nl])
         return tag + self.coll("{", body, "}", True)
 
     # --- the history ----------------------------------------------------------------
