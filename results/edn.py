@@ -27,14 +27,16 @@ lines (each says so or declines; all give the same values and lines):
   into dicts / sorted lists by json's object hook) and decoded by one `json.loads`;
 - the general path, for every other block: our own iterative tokenizer and parser
   (strings, comments, `#_` discard, tags such as `#inst` or `#jepsen.history.Op{...}`,
-  `##NaN`), with no recursion, so nesting cannot overflow the stack;
-- `edn_format`, only for a top-level form neither path understands (a ratio, an unusual
-  character), one form at a time.
+  ratios, `##NaN`), with no recursion, so nesting cannot overflow the stack. It reads
+  every token as `edn_format` (the reference reader it replaced) does, and refuses
+  what that library and Clojure's reader read apart (see `_TOKEN`).
 
 Plain values: keywords and symbols become their names (`:ok` -> "ok"), vectors and lists
-lists, sets sorted lists, maps dicts, nil None. Limits are said as `BadInput` naming the
-file and line: nesting deeper than `MAX_DEPTH`, integers longer than `MAX_DIGITS` digits
-(Python's int-string limit), map keys that are not plain values. `deadline` (a
+lists, sets sorted lists, maps dicts, nil None; numbers, strings, chars, `#inst` and
+`#uuid` the library's values (`1.5M` a Decimal, `1/2` a Fraction). Limits are said as
+`BadInput` naming the file and line: nesting deeper than `MAX_DEPTH`, integers longer
+than `MAX_DIGITS` digits (Python's int-string limit), map keys that are not plain
+values, a set with two equal plain elements. `deadline` (a
 `time.monotonic()` value) raises `results.history.ReadTimedOut` once passed.
 """
 
