@@ -280,12 +280,13 @@ def disagreement(h: History, text: str) -> str | None:
     return None
 
 
-def scramble(plain: str, seed: int) -> str:
+def scramble(plain: str, seed: int, wrapped: bool | None = None) -> str:
     """A Jepsen-plain history (one op map a line, no strings: every space a token
     boundary) written another legal way that means the same forms: each space or `, `
     between tokens any EDN white space (commas, newlines, comments, `#_` discards),
     some maps as records, several ops a line or one vector around them all, CRLF, a
-    BOM, no final newline."""
+    BOM, no final newline. `wrapped`: one vector or list around them (None: by the
+    seed)."""
     rng = random.Random(seed)
     h = History(seed)
     h.rng = rng
@@ -301,7 +302,8 @@ def scramble(plain: str, seed: int) -> str:
             out += (h.sep(True) if out and out != RECORD else "") + token
         return out
     lines = [line(s) for s in plain.split("\n") if s.strip()]
-    wrapped = rng.random() < 0.3
+    if wrapped is None:
+        wrapped = rng.random() < 0.3
     text = ""
     for i, s in enumerate(lines):
         # after a comment, a newline (any other white space would join the comment)

@@ -59,6 +59,30 @@ def test_more_generated_histories_read_as_the_library_reads_them(case, monkeypat
         assert disagreement(h, h.text()) is None, f"seed {seed}"
 
 
+def test_every_path_reads_some_of_the_generated_histories(monkeypatch):
+    """The comparison reaches each of results.edn's paths, not just the general one:
+    the shape path's split, the Jepsen-line path, the regex-to-JSON block path, lines
+    read alone beside fast ones, and the general parser over blocks."""
+    seen = {"split": 0, "jepsen": 0, "fast": 0, "alone": 0, "general": 0}
+
+    def spy(name, fn, key, method=False):
+        def wrapped(*args, **kwargs):
+            got = fn(*args, **kwargs)
+            seen[key] += got is not None
+            return got
+        monkeypatch.setattr(edn.Shape if method else edn, name, wrapped)
+    spy("columns", edn.Shape.columns, "split", method=True)
+    spy("_jepsen_block", edn._jepsen_block, "jepsen")
+    spy("_fast_block", edn._fast_block, "fast")
+    spy("_form_alone", edn._form_alone, "alone")
+    spy("_general_block", edn._general_block, "general")
+    for seed in range(3 * SEEDS_PER_CASE):
+        small_blocks(monkeypatch, seed)
+        h = History(seed)
+        assert disagreement(h, h.text()) is None, f"seed {seed}"
+    assert all(seen.values()), seen
+
+
 def test_the_generator_writes_what_it_promises():
     """The comparison above is only as good as what it is fed: the seeds it runs hold
     every adversarial form, and most of their histories make operations."""
@@ -214,10 +238,11 @@ def test_the_verdict_on_a_scrambled_history_is_the_plain_ones(name, model, tmp_p
     path = corpus_file(name)
     status, plain = verdict(path, model)
     assert status in (0, 1)  # a verdict, not a refusal: the comparison means something
-    for seed in (1, 2):
+    for seed in (1, 2):  # one vector around the ops, then ops one after another
         text = path.read_text()
-        odd = scramble(text, seed)
+        odd = scramble(text, seed, wrapped=seed == 1)
         assert odd != text
+        assert odd.lstrip("\ufeff").startswith(("[", "(")) == (seed == 1)
         scrambled = tmp_path / f"{seed}.edn"
         scrambled.write_bytes(odd.encode())
         assert verdict(scrambled, model) == (status, plain), seed
