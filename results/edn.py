@@ -259,7 +259,7 @@ def plain_text(text: str) -> tuple[str, ...] | None:
     tags: tuple[str, ...] = ()
     if "#" in text:
         tags = tuple(sorted(set(_RECORD_TAG.findall(text))))
-        if len(tags) > MAX_RECORD_TAGS or \
+        if len(tags) > MAX_RECORD_TAGS or "inst" in tags or "uuid" in tags or \
                 sum(text.count(f"#{t}{{") for t in tags) != text.count("#"):
             return None  # a set, a discard, a tag on anything but a map
     return tags
@@ -602,7 +602,8 @@ _SHAPE_FIELDS = {int: r"(-?[0-9]{1,18})", str: rf":({_SHAPE_NAME})",
 # the value: anything on the line but what the Jepsen-line path leaves to the general
 # one (strings, comments, characters, quoting): a line holding those is read alone
 _SHAPE_VALUE = r"""([^"\\;^`~@'\x05\n]+)"""
-_SHAPE_TAG = r"(?:#[A-Za-z][\w.*+!\-?<>=/]*)?"  # a record tag, read as the map it tags
+# a record tag, read as the map it tags (not #inst or #uuid: the library refuses a map)
+_SHAPE_TAG = r"(?:#(?!(?:inst|uuid)\{)[A-Za-z][\w.*+!\-?<>=/]*)?"
 MAX_SHAPES = 8  # shapes per file
 SHAPE_KEYS_MAX = 32  # keys in one shape
 SHAPE_LEARN_TRIES = 4  # lines per block a new shape is learned from
@@ -1032,7 +1033,8 @@ def _line_blocks(text: str, lines: list[str], pos: int, base: int, keywords: Key
 
 
 # what makes a line not plain (plain_text), but for record tags: found by one scan
-_NOT_PLAIN = re.compile(r"""["\\;^`~@'\x05]|null|#(?![A-Za-z][\w.*+!\-?<>=/]*\{)""")
+_NOT_PLAIN = re.compile(
+    r"""["\\;^`~@'\x05]|null|#(?![A-Za-z][\w.*+!\-?<>=/]*\{)|#(?:inst|uuid)\{""")
 MIXED_SHARE = 0.1  # at most this share of a block's lines read one by one
 
 

@@ -167,6 +167,10 @@ def test_values_and_their_types_are_the_librarys(text, values):
     ("[1 #_]", "not valid EDN"),
     ("[1] #_", "not valid EDN"),
     ("#inst 5", "not valid EDN"),
+    # a map tagged #inst or #uuid: the library refuses it (no path reads it as a record)
+    ("#inst{:index 0, :time 1, :type :ok, :process 0, :f :r, :value 1}", "#inst of dict"),
+    ("{:index 0, :time 1, :type :ok, :process 0, :f :r, :value #uuid{:a 1}}",
+     "#uuid of dict"),
     ('#inst "yesterday"', "not valid EDN"),
     ("[1/0]", "divides by zero"),
     ("{:a 1\x0c:b 2}", "not valid EDN"),  # a form feed: no white space to the library
