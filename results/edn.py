@@ -120,8 +120,10 @@ def _fast_block(lines: list[str]) -> list[tuple] | None:
     if block.count("\x04") != len(lines) - 1:
         return None
     if any(c in block for c in _SPECIAL_CHARS) or block.count("#") != block.count("#{") \
-            or ("/" in block and _RATIO.search(block)) or "null" in block:
-        return None  # strings, comments, tags, chars, quoting, ratios, the symbol null
+            or ("/" in block and _RATIO.search(block)) or "null" in block \
+            or _long_number(lines):
+        return None  # strings, comments, tags, chars, quoting, ratios, the symbol null,
+        # numbers past MAX_DIGITS
     found = _KEYWORD.findall(block)
     if block.count(":") != len(found):
         return None  # a colon that starts no keyword (`::k`, `a:b`)
@@ -209,6 +211,13 @@ _NUMBER_CHARS = bytes(ord("0") if chr(b) in "0123456789.eE+-" else ord(" ")
 _LONG_RUN = b"0" * (MAX_DIGITS + 1)
 
 
+def _long_number(lines: list[str]) -> bool:
+    """Whether a line may hold a number longer than the general path reads (it says so:
+    JSON would read it, and the paths must agree)."""
+    return max(map(len, lines)) > MAX_DIGITS and _LONG_RUN in "\n".join(
+        [s for s in lines if len(s) > MAX_DIGITS]).encode().translate(_NUMBER_CHARS)
+
+
 class Keywords:
     """The keywords a file's blocks use, as map keys and elsewhere: found once by a
     regular expression, then reused block after block (a block using one more is
@@ -278,8 +287,7 @@ def _jepsen_block(lines: list[str], keywords: Keywords, *,
         tags = plain_text("\n".join(lines))
         if tags is None:
             return None
-    if max(map(len, lines)) > MAX_DIGITS and _LONG_RUN in "\n".join(
-            [s for s in lines if len(s) > MAX_DIGITS]).encode().translate(_NUMBER_CHARS):
+    if _long_number(lines):
         return None  # perhaps a number the general path refuses: it says so
     block = _SEPARATOR.join(lines)  # the text cannot hold the separator's `"`: see above
     if nulls and "u" in block and "null" in block:
@@ -391,9 +399,8 @@ _VALUE_TAGS = ("#inst", "#uuid")  # tags the library makes values of; others: th
 
 
 def _atom(tok: str, where: str) -> Any:
-    constant = _CONSTANT_ATOMS.get(tok, _DISCARD)
-    if constant is not _DISCARD:
-        return constant
+    if tok in _CONSTANT_ATOMS:
+        return _CONSTANT_ATOMS[tok]
     m = _ATOM.match(tok)
     if m is None or m.end() != len(tok):
         raise BadInput(f"{where}: not valid EDN ({tok[:40]!r})")
@@ -402,11 +409,14 @@ def _atom(tok: str, where: str) -> Any:
         return tok[1:]
     if kind == "symbol":
         return tok
-    if len(tok) > MAX_DIGITS + 3:
-        raise BadInput(f"{where}: a number of {len(tok)} characters (at most "
-                       f"{MAX_DIGITS} digits)")
     if kind == "int":
-        return int(tok[:-1] if tok[-1] == "N" else tok)
+        digits = tok[:-1] if tok[-1] == "N" else tok
+        if len(digits.lstrip("+-")) > MAX_DIGITS:
+            raise BadInput(f"{where}: an integer of {len(digits.lstrip('+-'))} digits "
+                           f"(at most {MAX_DIGITS})")
+        return int(digits)
+    if len(tok) > MAX_DIGITS:
+        raise BadInput(f"{where}: a number of {len(tok)} characters")
     if kind == "float":  # as the library: a float, or with M a Decimal
         e = re.search(r"[eE]([+-]?\d+)M?$", tok)
         if tok[-1] == "M":

@@ -173,6 +173,7 @@ def test_values_and_their_types_are_the_librarys(text, values):
      "#uuid of dict"),
     ('#inst "yesterday"', "not valid EDN"),
     ("[1/0]", "divides by zero"),
+    ("[%s]" % ("9" * 401), "an integer of 401 digits"),  # past MAX_DIGITS, every path
     ("{:a 1\x0c:b 2}", "not valid EDN"),  # a form feed: no white space to the library
     ('"\\x4g"', "a bad escape"),  # the library fails to decode it
 ])
