@@ -602,7 +602,11 @@ def _general(text: str, offset: int, line: int, source: str,
 # more than `MIXED_SHARE` of such lines, or a value neither JSON path reads, is left to
 # the other paths (`iter_pieces` tries them next).
 
-_SHAPE_NAME = _NAME  # a keyword's name (no colon, no #)
+# a keyword's name (no colon, no #); one with two `/` or ending in one, which the
+# library's lexer cuts (`:a/b/c`), is looked for in the columns (`Shape.column`): a
+# tighter pattern here costs register histories 3%
+_SHAPE_NAME = r"[A-Za-z*+!\-_?<>=.][\w*+!\-?<>=./]*"
+_CUT_NAME = re.compile(r"/.*/|/$")
 _SHAPE_KEY = re.compile(_SHAPE_NAME)
 # a field's pattern by the kind of its value in the line the shape was learned from:
 # an integer that fits a Java long, a keyword (its name), nil / true / false; each is
@@ -700,10 +704,12 @@ class Shape:
                 pieces[m + 1 + c - v - 1::m] if c > v else
                 pieces[1 + after + c:n * m:m] for c in range(m)]
 
-    def column(self, c: int, texts: tuple[str, ...]) -> list | None:
+    def column(self, c: int, texts: tuple[str, ...], slashes: bool = True
+               ) -> list | None:
         """Field c's texts as the general path reads them (`:value` apart); None for
-        an integer with a leading zero (`07`: two numbers to EDN's lexer, the general
-        path says what is wrong)."""
+        an integer with a leading zero (`07`: two numbers to EDN's lexer) or a keyword
+        the lexer cuts (`:a/b/c`; looked for when `slashes`, the block holds a `/`):
+        the general path says what is wrong."""
         kind = self.kinds[c]
         if kind is int:  # `-?[0-9]{1,18}` each: JSON's ints but for leading zeros
             try:
@@ -711,6 +717,8 @@ class Shape:
             except ValueError:
                 return None
         if kind is str:
+            if slashes and any(map(_CUT_NAME.search, set(texts))):
+                return None
             return list(map(sys.intern, texts))  # the same str object for each name
         return list(map(_CONSTANTS.__getitem__, texts))
 
@@ -800,6 +808,7 @@ def _shape_block(lines: list[str] | None, shapes: Shapes, first_line: int, sourc
             return None
         alone[k] = forms
     tables = []  # (shape, columns, line numbers k)
+    slashes = "/" in joined
     for shape, ks, matches, columns in owned:
         if columns is None:
             columns = list(zip(*matches))
@@ -815,7 +824,7 @@ def _shape_block(lines: list[str] | None, shapes: Shapes, first_line: int, sourc
             columns[shape.value] = values
         for c, col in enumerate(columns):
             if c != shape.value:
-                columns[c] = shape.column(c, col)
+                columns[c] = shape.column(c, col, slashes)
                 if columns[c] is None:
                     return None
         tables.append((shape, columns, ks))

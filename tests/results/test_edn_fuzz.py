@@ -160,6 +160,8 @@ def test_values_and_their_types_are_the_librarys(text, values):
     ('#{:a "a"}', "a set with equal elements"),  # equal as plain values
     ("{:index 07, :type :ok}", "not valid EDN"),  # the library: 0 then 7
     ("[:a/b/c]", "not valid EDN"),  # the library: :a/b, then / and c
+    ("{:index 0, :time 1, :type :ok, :process 0, :f :a/b/c, :value 1}", "not valid EDN"),
+    ("{:index 0, :time 1, :type :ok, :process 0, :f :a/, :value 1}", "not valid EDN"),
     ("[1N2]", "not valid EDN"),
     ("['a]", "not valid EDN"),  # quoting: Clojure's, not EDN
     ("^:m [1]", "not valid EDN"),  # metadata
