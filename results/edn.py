@@ -27,14 +27,16 @@ lines (each says so or declines; all give the same values and lines):
   into dicts / sorted lists by json's object hook) and decoded by one `json.loads`;
 - the general path, for every other block: our own iterative tokenizer and parser
   (strings, comments, `#_` discard, tags such as `#inst` or `#jepsen.history.Op{...}`,
-  `##NaN`), with no recursion, so nesting cannot overflow the stack;
-- `edn_format`, only for a top-level form neither path understands (a ratio, an unusual
-  character), one form at a time.
+  ratios, `##NaN`), with no recursion, so nesting cannot overflow the stack. It reads
+  every token as `edn_format` (the reference reader it replaced) does, and refuses
+  what that library and Clojure's reader read apart (see `_TOKEN`).
 
 Plain values: keywords and symbols become their names (`:ok` -> "ok"), vectors and lists
-lists, sets sorted lists, maps dicts, nil None. Limits are said as `BadInput` naming the
-file and line: nesting deeper than `MAX_DEPTH`, integers longer than `MAX_DIGITS` digits
-(Python's int-string limit), map keys that are not plain values. `deadline` (a
+lists, sets sorted lists, maps dicts, nil None; numbers, strings, chars, `#inst` and
+`#uuid` the library's values (`1.5M` a Decimal, `1/2` a Fraction). Limits are said as
+`BadInput` naming the file and line: nesting deeper than `MAX_DEPTH`, integers longer
+than `MAX_DIGITS` digits (Python's int-string limit), map keys that are not plain
+values, a set with two equal plain elements. `deadline` (a
 `time.monotonic()` value) raises `results.history.ReadTimedOut` once passed.
 """
 
@@ -67,8 +69,11 @@ BLOCK_CHARS = 1 << 16
 # quoting, deref (and, checked apart: tags other than sets, ratios, stray colons)
 _SPECIAL_CHARS = '"\\;^`~@\''
 _RATIO = re.compile(r"\d/\d")
-_KEYWORD = re.compile(r":([A-Za-z*+!\-_?<>=.][\w*+!\-?<>=./]*)")
-_WS = re.compile(r"[\s,]+")
+# a keyword's name as the fast paths take it: what the library's lexer reads as one
+# keyword (at most one `/`; a name it would cut, `:a/b/c`, leaves text no JSON holds)
+_NAME = r"[A-Za-z*+!\-_?<>=.][\w*+!\-?<>=.]*(?:/[\w*+!\-?<>=.]+)?"
+_KEYWORD = re.compile(rf":({_NAME})")
+_WS = re.compile(r"[ \t\n\r,]+")  # EDN's white space (the carriage return: see _TOKEN)
 MAX_KEYWORDS = 256  # distinct keywords in a block the fast path replaces one by one
 _MAP, _SET, _LINE = "\x01m", "\x01s", "\x01l"
 # each line of a block is wrapped in a marked array: the decoded wrappers say which forms
@@ -89,7 +94,10 @@ def _hook(pairs: list) -> Any:
             it = iter(items)
             return dict(zip(it, it))
         if mark == _SET:
-            return _sorted(items)
+            elements = _set_of(items)
+            if elements is None:
+                raise ValueError("a set with equal elements")
+            return elements
         if mark == _LINE:
             return tuple(items)  # a line's forms: JSON itself never makes a tuple
     raise ValueError("not an EDN map")
@@ -112,8 +120,10 @@ def _fast_block(lines: list[str]) -> list[tuple] | None:
     if block.count("\x04") != len(lines) - 1:
         return None
     if any(c in block for c in _SPECIAL_CHARS) or block.count("#") != block.count("#{") \
-            or ("/" in block and _RATIO.search(block)) or "null" in block:
-        return None  # strings, comments, tags, chars, quoting, ratios, the symbol null
+            or ("/" in block and _RATIO.search(block)) or "null" in block \
+            or _long_number(lines):
+        return None  # strings, comments, tags, chars, quoting, ratios, the symbol null,
+        # numbers past MAX_DIGITS
     found = _KEYWORD.findall(block)
     if block.count(":") != len(found):
         return None  # a colon that starts no keyword (`::k`, `a:b`)
@@ -124,7 +134,7 @@ def _fast_block(lines: list[str]) -> list[tuple] | None:
     t = t.replace("{", '{"\\u0001m":[').replace("\x02", '{"\\u0001s":[').replace("}", "]}")
     for k in sorted(keywords, key=len, reverse=True):
         t = t.replace(":" + k, '"' + k + '"')
-    if any(c in t for c in "\t\r\x0b\x0c"):
+    if "\t" in t or "\r" in t:
         t = _WS.sub(" ", t)
     else:
         t = t.replace(",", " ").replace("\n", " ")
@@ -192,13 +202,20 @@ def _sorted(items: list) -> list:
 # below, which say what is wrong, if anything. (tests/results/test_edn_paths.py reads random
 # EDN through every path.)
 
-_JEPSEN_KEYWORD = re.compile(r"(\{|, )?:([A-Za-z*+!\-_?<>=.][\w*+!\-?<>=./]*)")
+_JEPSEN_KEYWORD = re.compile(rf"(\{{|, )?:({_NAME})")
 _PLAIN_DECODER = json.JSONDecoder(parse_constant=_no_constant)
 # a run of more than MAX_DIGITS number characters, found by C-level passes (a regular
 # expression takes 20 ns a character on a block; these take about 1)
 _NUMBER_CHARS = bytes(ord("0") if chr(b) in "0123456789.eE+-" else ord(" ")
                       for b in range(256))
 _LONG_RUN = b"0" * (MAX_DIGITS + 1)
+
+
+def _long_number(lines: list[str]) -> bool:
+    """Whether a line may hold a number longer than the general path reads (it says so:
+    JSON would read it, and the paths must agree)."""
+    return max(map(len, lines)) > MAX_DIGITS and _LONG_RUN in "\n".join(
+        [s for s in lines if len(s) > MAX_DIGITS]).encode().translate(_NUMBER_CHARS)
 
 
 class Keywords:
@@ -251,7 +268,7 @@ def plain_text(text: str) -> tuple[str, ...] | None:
     tags: tuple[str, ...] = ()
     if "#" in text:
         tags = tuple(sorted(set(_RECORD_TAG.findall(text))))
-        if len(tags) > MAX_RECORD_TAGS or \
+        if len(tags) > MAX_RECORD_TAGS or "inst" in tags or "uuid" in tags or \
                 sum(text.count(f"#{t}{{") for t in tags) != text.count("#"):
             return None  # a set, a discard, a tag on anything but a map
     return tags
@@ -270,8 +287,7 @@ def _jepsen_block(lines: list[str], keywords: Keywords, *,
         tags = plain_text("\n".join(lines))
         if tags is None:
             return None
-    if max(map(len, lines)) > MAX_DIGITS and _LONG_RUN in "\n".join(
-            [s for s in lines if len(s) > MAX_DIGITS]).encode().translate(_NUMBER_CHARS):
+    if _long_number(lines):
         return None  # perhaps a number the general path refuses: it says so
     block = _SEPARATOR.join(lines)  # the text cannot hold the separator's `"`: see above
     if nulls and "u" in block and "null" in block:
@@ -327,61 +343,139 @@ def _decode_jepsen(block: str, keywords: Keywords) -> list | None:
 
 # --- the general path: an iterative tokenizer and parser ------------------------------
 
+# Tokens as edn_format's lexer (edn_format/edn_lex.py, a `ply` lexer: its first
+# matching rule wins) cuts them, so every form reads as the library reads it: white
+# space is space, tab, newline and comma (and the carriage return, as Clojure's reader:
+# CRLF files; the library refuses it), anything else not in a token is refused; chars
+# are `\newline`, `\return`, `\space`, `\tab`, `\uXXXX` or one printable character; a
+# tag is `#` and a letter, then symbol characters. An atom (a run of characters no
+# other token starts) is read by `_atom`, as the library's number, keyword and symbol
+# rules read it, or refused.
 _TOKEN = re.compile(r"""
-    (?P<ws>[\s,]+|;[^\n]*)
-  | (?P<str>"(?:[^"\\]|\\.)*")
+    (?P<ws>[ \t\n\r,]+|;[^\n]*)
+  | (?P<str>"(?:[^"\\]|\\[^\n])*")
   | (?P<open>\#\{|[\[({])
   | (?P<close>[\])}])
   | (?P<discard>\#_)
-  | (?P<special>\#\#(?:NaN|-?Inf))
-  | (?P<tag>\#[A-Za-z][\w.*+!\-?<>=/]*)
-  | (?P<char>\\(?:newline|space|tab|return|backspace|formfeed|u[0-9A-Fa-f]{4}|\S))
-  | (?P<atom>[^\s,\[\](){}"\\;]+)
+  | (?P<special>\#\#(?:NaN|-Inf|Inf))
+  | (?P<tag>\#[a-zA-Z](?:[\w.*+!\-?$%&=:#<>@]*/[\w.*+!\-?$%&=:#<>@]+|[\w.*+!\-?$%&=:#<>@]*))
+  | (?P<char>\\(?:newline|return|space|tab|u[0-9A-Fa-f]{4}|[!-~\w]))
+  | (?P<atom>[^ \t\n\r,\[\](){}"\\;]+)
   | (?P<bad>.)
 """, re.X | re.S)
-_INT = re.compile(r"[+-]?\d+N?")
-_FLOAT = re.compile(r"[+-]?\d+(?:\.\d*)?(?:[eE][+-]?\d+)?M?")
-_CHARS = {"newline": "\n", "space": " ", "tab": "\t", "return": "\r", "backspace": "\b",
-          "formfeed": "\f"}
+# the library's atom rules, in its order (the first that matches a prefix is the token:
+# an atom is read only when that token is all of it; `12ab` is two tokens there, and
+# refused here)
+_ALL = r"[\w.*+!\-?$%&=:#<>@]"
+_START = r"(?:[\w*!?$%&=<>@]|[\-+.][\w.*+!\-?$%&=:#<>@]|[\-+.])"
+_ATOM = re.compile(rf"""
+    (?P<float>[+-]?\d+(?:(?:\.\d+(?:[eE][+-]?\d+)?|[eE][+-]?\d+)M?|M))
+  | (?P<ratio>-?\d+/\d+)
+  | (?P<int>[+-]?(?:0(?!x)|[1-9]\d*)N?)
+  | (?P<hex>[+-]?0x[0-9A-Fa-f]+)
+  | (?P<keyword>:(?:{_ALL}+/{_ALL}+|{_ALL}+))
+  | (?P<symbol>{_START}{_ALL}*/{_ALL}+|/|{_START}{_ALL}*)
+""", re.X)
+_CHARS = {"newline": "\n", "space": " ", "tab": "\t", "return": "\r"}
 _CLOSER = {"[": "]", "(": ")", "{": "}", "#{": "}"}
-_DISCARD = object()
+_CONSTANT_ATOMS = {"nil": None, "true": True, "false": False}
+# the library's string escapes (edn_format.edn_lex.ESCAPE_SEQUENCE_RE), each decoded as
+# it decodes them
+_ESCAPE = re.compile(r"""\\U........|\\u....|\\x..|\\[0-7]{1,3}|\\N\{[^}]+\}"""
+                     r"""|\\[\\'"abfnrtv]""")
 
 
-class _Unsupported(Exception):
-    """A form the general path does not read (edn_format may)."""
+class _Mark:
+    """What waits in a list for the next form: a `#_` discard, or a tag."""
+
+    __slots__ = ("tag",)
+
+    def __init__(self, tag: str | None) -> None:
+        self.tag = tag  # None: a discard
+
+
+_DISCARD = _Mark(None)
+_VALUE_TAGS = ("#inst", "#uuid")  # tags the library makes values of; others: the form
 
 
 def _atom(tok: str, where: str) -> Any:
-    if tok == "nil":
-        return None
-    if tok == "true":
-        return True
-    if tok == "false":
-        return False
-    if tok[0] == ":":
-        if len(tok) == 1 or tok[1] == ":":
-            raise _Unsupported(tok)
+    if tok in _CONSTANT_ATOMS:
+        return _CONSTANT_ATOMS[tok]
+    m = _ATOM.match(tok)
+    if m is None or m.end() != len(tok):
+        raise BadInput(f"{where}: not valid EDN ({tok[:40]!r})")
+    kind = m.lastgroup
+    if kind == "keyword":
         return tok[1:]
-    if _INT.fullmatch(tok):
-        digits = tok.rstrip("N")
+    if kind == "symbol":
+        return tok
+    if kind == "int":
+        digits = tok[:-1] if tok[-1] == "N" else tok
         if len(digits.lstrip("+-")) > MAX_DIGITS:
             raise BadInput(f"{where}: an integer of {len(digits.lstrip('+-'))} digits "
                            f"(at most {MAX_DIGITS})")
         return int(digits)
-    if _FLOAT.fullmatch(tok):
-        if len(tok) > MAX_DIGITS:
-            raise BadInput(f"{where}: a number of {len(tok)} characters")
-        return float(tok.rstrip("M"))
-    if tok[0].isdigit() or (tok[0] in "+-" and len(tok) > 1 and tok[1].isdigit()):
-        raise _Unsupported(tok)  # a ratio or a radix number: edn_format's
-    return tok  # a symbol, as its name
+    if len(tok) > MAX_DIGITS:
+        raise BadInput(f"{where}: a number of {len(tok)} characters")
+    if kind == "float":  # as the library: a float, or with M a Decimal
+        e = re.search(r"[eE]([+-]?\d+)M?$", tok)
+        if tok[-1] == "M":
+            import decimal
+            return decimal.Decimal(tok[:-1]) * decimal.getcontext().power(
+                1, int(e.group(1)) if e else 0)
+        return float(tok)
+    if kind == "ratio":
+        from fractions import Fraction
+        numerator, denominator = tok.split("/")
+        if int(denominator) == 0:
+            raise BadInput(f"{where}: not valid EDN (the ratio {tok} divides by zero)")
+        return Fraction(int(numerator), int(denominator))
+    return int(tok, 16)  # hex
 
 
 def _string(tok: str, where: str) -> str:
+    body = tok[1:-1]
+    if "\\" not in body:
+        return body
+    import codecs
     try:
-        return json.loads(tok.replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r"))
-    except ValueError:
-        raise _Unsupported(tok) from None
+        return _ESCAPE.sub(lambda m: codecs.decode(m.group(), "unicode-escape"), body)
+    except UnicodeDecodeError:
+        raise BadInput(f"{where}: not valid EDN (a bad escape in the string "
+                       f"{tok[:40]})") from None
+
+
+def _tagged(tag: str, value: Any, where: str) -> Any:
+    """`#inst` and `#uuid` as the library reads them (a date or datetime, a UUID)."""
+    if type(value) is not str:
+        raise BadInput(f"{where}: not valid EDN ({tag} of {type(value).__name__})")
+    import edn_format
+    try:
+        return edn_format.loads(tag + ' "' + value.replace("\\", "\\\\").replace(
+            '"', '\\"') + '"')
+    except Exception as e:  # noqa: BLE001 -- the library raises several types
+        raise BadInput(f"{where}: not valid EDN ({tag} {value[:40]!r}: "
+                       f"{type(e).__name__})") from None
+
+
+def _set_of(items: list) -> list | None:
+    """A set's elements as a sorted list; None when two are equal as plain values. EDN
+    sets hold each value once (Clojure's reader refuses `#{1 1}`), but the library keeps
+    one of Python-equal elements (`1`, `1.0`, `true`) and two of `:a` and `"a"`, which
+    are equal here: no list says the same, so such a set is refused."""
+    try:
+        distinct = len(set(items))
+    except TypeError:  # lists and maps among them
+        distinct = len(set(map(_frozen, items)))
+    return _sorted(items) if distinct == len(items) else None
+
+
+def _frozen(x: Any) -> Any:
+    if type(x) is list:
+        return ("\x01l",) + tuple(map(_frozen, x))
+    if type(x) is dict:
+        return ("\x01m", frozenset((k, _frozen(v)) for k, v in x.items()))
+    return x
 
 
 def _close(kind: str, items: list, where: str) -> Any:
@@ -394,15 +488,20 @@ def _close(kind: str, items: list, where: str) -> Any:
             raise BadInput(f"{where}: a map key is a collection (keys must be plain "
                            "values)") from None
     if kind == "#{":
-        return _sorted(items)
+        elements = _set_of(items)
+        if elements is None:
+            raise BadInput(f"{where}: a set with equal elements (EDN sets hold each value "
+                           "once; keywords, symbols and strings of one name read alike)")
+        return elements
     return items
 
 
 def _general(text: str, offset: int, line: int, source: str,
              deadline: float | None) -> Iterator[tuple[Any, int, int]]:
-    """(form, line, end offset) for each top-level form of text[offset:], iteratively."""
+    """(form, line, end offset) for each top-level form of text[offset:], iteratively;
+    BadInput naming the line for what is not EDN."""
     stack: list[tuple[str, list, int]] = []  # (opener, items, line it opened on)
-    top: list = []  # holds only a pending #_ between top-level forms
+    top: list = []  # holds only pending marks (#_, tags) between top-level forms
     pos_line, last = line, offset
     form_line = line
     count = 0
@@ -433,19 +532,23 @@ def _general(text: str, offset: int, line: int, source: str,
             opener, done, _ = stack.pop()
             if _CLOSER[opener] != tok:
                 raise BadInput(f"{where}: not valid EDN ({opener!r} closed by {tok!r})")
-            if done and done[-1] is _DISCARD:
-                raise BadInput(f"{where}: not valid EDN (#_ discards nothing)")
+            if done and type(done[-1]) is _Mark:
+                raise BadInput(f"{where}: not valid EDN ({done[-1].tag or '#_'} before "
+                               f"{tok!r})")
             value = _close(opener, done, where)
             items = stack[-1][1] if stack else top
-        elif kind == "str":
-            value = _string(tok, where)
         elif kind == "atom":
             value = _atom(tok, where)
+        elif kind == "str":
+            value = _string(tok, where)
         elif kind == "discard":
             items.append(_DISCARD)
             continue
         elif kind == "tag":
-            continue  # #inst "...", #uuid "...", #jepsen.history.Op{...}: the form
+            # #inst, #uuid: the library's values; any other (a record,
+            # #jepsen.history.Op{...}, read as its map): the form it tags
+            items.append(_Mark(tok))
+            continue
         elif kind == "special":
             value = {"##NaN": math.nan, "##Inf": math.inf, "##-Inf": -math.inf}[tok]
         elif kind == "char":
@@ -453,9 +556,16 @@ def _general(text: str, offset: int, line: int, source: str,
             value = _CHARS.get(body, chr(int(body[1:], 16)) if len(body) == 5
                                and body[0] == "u" else body)
         else:
-            raise _Unsupported(tok)
-        if items and items[-1] is _DISCARD:
-            items.pop()
+            raise BadInput(f"{where}: not valid EDN ({tok!r})")
+        discarded = False
+        while items and type(items[-1]) is _Mark:
+            mark = items.pop()
+            if mark.tag is None:
+                discarded = True
+                break
+            if mark.tag in _VALUE_TAGS:
+                value = _tagged(mark.tag, value, where)
+        if discarded:
             continue
         if stack:
             items.append(value)
@@ -464,6 +574,9 @@ def _general(text: str, offset: int, line: int, source: str,
     if stack:
         raise BadInput(f"{source}:{stack[-1][2]}: not valid EDN ({stack[-1][0]!r} is never "
                        "closed)")
+    if top:
+        raise BadInput(f"{source}:{pos_line}: not valid EDN ({top[-1].tag or '#_'} before "
+                       "the end)")
 
 
 # --- the shape path: Jepsen's op lines, field by field --------------------------------
@@ -489,7 +602,11 @@ def _general(text: str, offset: int, line: int, source: str,
 # more than `MIXED_SHARE` of such lines, or a value neither JSON path reads, is left to
 # the other paths (`iter_pieces` tries them next).
 
-_SHAPE_NAME = r"[A-Za-z*+!\-_?<>=.][\w*+!\-?<>=./]*"  # a keyword's name (no colon, no #)
+# a keyword's name (no colon, no #); one with two `/` or ending in one, which the
+# library's lexer cuts (`:a/b/c`), is looked for in the columns (`Shape.column`): a
+# tighter pattern here costs register histories 3%
+_SHAPE_NAME = r"[A-Za-z*+!\-_?<>=.][\w*+!\-?<>=./]*"
+_CUT_NAME = re.compile(r"/.*/|/$")
 _SHAPE_KEY = re.compile(_SHAPE_NAME)
 # a field's pattern by the kind of its value in the line the shape was learned from:
 # an integer that fits a Java long, a keyword (its name), nil / true / false; each is
@@ -499,7 +616,8 @@ _SHAPE_FIELDS = {int: r"(-?[0-9]{1,18})", str: rf":({_SHAPE_NAME})",
 # the value: anything on the line but what the Jepsen-line path leaves to the general
 # one (strings, comments, characters, quoting): a line holding those is read alone
 _SHAPE_VALUE = r"""([^"\\;^`~@'\x05\n]+)"""
-_SHAPE_TAG = r"(?:#[A-Za-z][\w.*+!\-?<>=/]*)?"  # a record tag, read as the map it tags
+# a record tag, read as the map it tags (not #inst or #uuid: the library refuses a map)
+_SHAPE_TAG = r"(?:#(?!(?:inst|uuid)\{)[A-Za-z][\w.*+!\-?<>=/]*)?"
 MAX_SHAPES = 8  # shapes per file
 SHAPE_KEYS_MAX = 32  # keys in one shape
 SHAPE_LEARN_TRIES = 4  # lines per block a new shape is learned from
@@ -549,7 +667,7 @@ class Shape:
             return None  # not an op map a line (a whole history's vector on one line)
         try:
             forms = [f for f, _, _ in _general(line, 0, 1, "<shape>", None)]
-        except (BadInput, _Unsupported):
+        except BadInput:
             return None  # the line is read alone later, and says what is wrong
         if len(forms) != 1 or type(forms[0]) is not dict:
             return None
@@ -586,15 +704,21 @@ class Shape:
                 pieces[m + 1 + c - v - 1::m] if c > v else
                 pieces[1 + after + c:n * m:m] for c in range(m)]
 
-    def column(self, c: int, texts: tuple[str, ...]) -> list:
-        """Field c's texts as the general path reads them (`:value` apart)."""
+    def column(self, c: int, texts: tuple[str, ...], slashes: bool = True
+               ) -> list | None:
+        """Field c's texts as the general path reads them (`:value` apart); None for
+        an integer with a leading zero (`07`: two numbers to EDN's lexer) or a keyword
+        the lexer cuts (`:a/b/c`; looked for when `slashes`, the block holds a `/`):
+        the general path says what is wrong."""
         kind = self.kinds[c]
         if kind is int:  # `-?[0-9]{1,18}` each: JSON's ints but for leading zeros
             try:
                 return _PLAIN_DECODER.decode("[" + ",".join(texts) + "]")
             except ValueError:
-                return list(map(int, texts))
+                return None
         if kind is str:
+            if slashes and any(map(_CUT_NAME.search, set(texts))):
+                return None
             return list(map(sys.intern, texts))  # the same str object for each name
         return list(map(_CONSTANTS.__getitem__, texts))
 
@@ -684,6 +808,7 @@ def _shape_block(lines: list[str] | None, shapes: Shapes, first_line: int, sourc
             return None
         alone[k] = forms
     tables = []  # (shape, columns, line numbers k)
+    slashes = "/" in joined
     for shape, ks, matches, columns in owned:
         if columns is None:
             columns = list(zip(*matches))
@@ -699,7 +824,9 @@ def _shape_block(lines: list[str] | None, shapes: Shapes, first_line: int, sourc
             columns[shape.value] = values
         for c, col in enumerate(columns):
             if c != shape.value:
-                columns[c] = shape.column(c, col)
+                columns[c] = shape.column(c, col, slashes)
+                if columns[c] is None:
+                    return None
         tables.append((shape, columns, ks))
     if len(tables) == 1 and not alone:  # the common case: one shape, every line
         shape, columns, _ = tables[0]
@@ -780,17 +907,6 @@ def _take(shape: Shape, lines_of: Callable[[], list[str]], joined: str,
 
 # --- the reader -----------------------------------------------------------------------
 
-def _edn_format_form(text: str, source: str, line: int) -> Any:
-    """One top-level form the general path does not read, by edn_format."""
-    import edn_format
-    try:
-        form = edn_format.loads(text)
-    except Exception as e:  # noqa: BLE001 -- edn_format raises several types; bad input
-        raise BadInput(f"{source}:{line}: not valid EDN ({type(e).__name__}: {e})"
-                       ) from None
-    return _from_edn_format(form, f"{source}:{line}")
-
-
 def _from_edn_format(v: Any, where: str) -> Any:
     """edn_format's values -> plain values (depth-limited)."""
     import edn_format
@@ -851,6 +967,8 @@ def iter_pieces(text: str, source: str = "<edn>", *, deadline: float | None = No
     line order when sorted by line). A block of one `Rows` has `lines` a range."""
     # Nothing read here makes a reference cycle; the collector's passes over the growing
     # heap would cost more than the reading (as results.history.parse_jsonl does)
+    if text.startswith("\ufeff"):
+        text = text[1:]  # a byte-order mark: how the file was encoded, not EDN text
     collecting = gc.isenabled()
     gc.disable()
     keywords = Keywords()
@@ -927,15 +1045,15 @@ def _line_blocks(text: str, lines: list[str], pos: int, base: int, keywords: Key
             yield [out]
             continue
         out: list[tuple[Any, int]] = []
-        i, pos = _general_block(text, lines, i, j, pos, block_end, source, deadline, out,
+        i, pos = _general_block(text, lines, i, pos, block_end, source, deadline, out,
                                 base)
         yield [out]
     return i, pos
 
 
 # what makes a line not plain (plain_text), but for record tags: found by one scan
-_NOT_PLAIN = re.compile(r"""["\\;^`~@'\x05]|null|#(?![A-Za-z][\w.*+!\-?<>=/]*\{)""")
-_TRAILING_TAG = re.compile(r"#[A-Za-z][\w.*+!\-?<>=/]*\s*$")
+_NOT_PLAIN = re.compile(
+    r"""["\\;^`~@'\x05]|null|#(?![A-Za-z][\w.*+!\-?<>=/]*\{)|#(?:inst|uuid)\{""")
 MIXED_SHARE = 0.1  # at most this share of a block's lines read one by one
 
 
@@ -973,50 +1091,31 @@ def _mixed_block(lines: list[str], keywords: Keywords, first_line: int, source: 
     return [(f, first_line + k) for k in sorted(out) for f in out[k]]
 
 
-def _general_block(text: str, lines: list[str], i: int, j: int, pos: int, block_end: int,
+def _general_block(text: str, lines: list[str], i: int, pos: int, block_end: int,
                    source: str, deadline: float | None, out: list, base: int
                    ) -> tuple[int, int]:
-    """Forms from line i (offset pos) by the general path, on past line j until a form
-    ends a line; returns the (line, offset) to go on from."""
-    had = len(out)
-    try:
-        for form, line, end in _general(text, pos, base + i + 1, source, deadline):
-            out.append((form, line))
-            if end >= block_end - 1:
-                nl = text.find("\n", end)
-                if nl == -1:
-                    break
-                if not text[end:nl].strip():
-                    return i + text.count("\n", pos, nl) + 1, nl + 1
-        return len(lines), len(text)
-    except _Unsupported:
-        del out[had:]
-        _form_by_form(lines, i, j, source, out, base)
-        return j, block_end
-
-
-def _form_by_form(lines: list[str], i: int, j: int, source: str, out: list,
-                  base: int) -> None:
-    """Lines i..j-1 one form a line, each by the general path or else edn_format: for
-    the rare block holding a form the general path does not read."""
-    for k in range(i, j):
-        s = lines[k]
-        if not s.strip() or s.lstrip().startswith(";"):
-            continue
-        try:
-            out.extend((f, ln) for f, ln, _ in _general(s, 0, base + k + 1, source, None))
-        except _Unsupported:
-            out.append((_edn_format_form(s, source, base + k + 1), base + k + 1))
+    """Forms from line i (offset pos) by the general path, on past the block's end
+    (offset block_end) until a form ends a line; returns the (line, offset) to go on
+    from."""
+    for form, line, end in _general(text, pos, base + i + 1, source, deadline):
+        out.append((form, line))
+        if end >= block_end - 1:
+            nl = text.find("\n", end)
+            if nl == -1:
+                continue  # the last line: its forms to the end of the text
+            if not text[end:nl].strip():
+                return i + text.count("\n", pos, nl) + 1, nl + 1
+    return len(lines), len(text)
 
 
 def _form_alone(s: str, line_no: int, source: str, deadline) -> list | None:
     """The forms of one line read alone: one form, or none on a blank or comment line;
     None when the line is not a form of its own (or an odd one): the block paths say."""
-    if "#_" in s or _TRAILING_TAG.search(s):
+    if "#_" in s:
         return None
-    try:
+    try:  # a tag or #_ at the end of the line, waiting for the next line's form: BadInput
         forms = [f for f, _, _ in _general(s, 0, line_no, source, deadline)]
-    except (BadInput, _Unsupported):
+    except BadInput:
         return None
     stripped = s.strip()
     if len(forms) != 1 and not (not forms and (not stripped or stripped[0] == ";")):

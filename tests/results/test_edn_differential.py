@@ -4,8 +4,8 @@ for form, on generated Jepsen histories and on every EDN file of the peer corpus
 
 The fast path (issue 23: a block's op lines split around their values, `Shape.columns`)
 reads only plain op lines; everything else falls back: lines with strings, sets, tags,
-comments or a form over several lines are read alone or by the line paths, and a form
-our own parser does not read (a ratio) by the library itself. The tests count which path
+comments or a form over several lines are read alone or by the line paths (our own
+parser reads every form the library reads, ratios too). The tests count which path
 read what, so they show both that the fast path did the plain blocks and that the odd
 lines went elsewhere, and still agree with the library. Blocks are made small
 (BLOCK_CHARS) so a few thousand lines are many blocks. One seed per case."""
@@ -83,9 +83,8 @@ ODD_LINES = [
     "{:type :ok, :f :nil-x, :value [[:r 303 null]], :time 13, :process 0, :index 12}",
     "{:type :ok, :f :txn,\n :value [[:append 304 2]], :time 15, :process 2, :index 14}",
 ]
-# a ratio: no form of our parser's, read by edn_format (kept apart from the form over two
-# lines above: a block holding both is read a line at a time, and the form over two lines
-# is then not valid EDN; so it was before issue 23 too)
+# a ratio: no JSON path reads it, the general parser does (also in a block holding a
+# form over two lines: once read a line at a time by edn_format, which refused that form)
 RATIO_LINE = "{:type :ok, :f :txn, :value [1/2 -0.25 1e5], :time 14, :process 1, :index 13}"
 
 
@@ -100,12 +99,12 @@ def history(rng: random.Random, n: int, keys: tuple[str, ...], odd: float = 0.0,
 def paths(monkeypatch):
     """Small blocks, and a count of which path read what: `split` blocks the fast path
     read, `line_blocks` blocks declined to the line paths, `alone` lines read alone by
-    the general parser (`learn`: a line a shape is learned from), `library` forms read
-    by edn_format."""
+    the general parser (`learn`: a line a shape is learned from), `general` the general
+    parser over a block's text."""
     monkeypatch.setattr(edn, "BLOCK_CHARS", 2048)
     seen: Counter = Counter()
     columns, line_blocks = edn.Shape.columns, edn._line_blocks
-    general, library = edn._general, edn._edn_format_form
+    general = edn._general
 
     def spy_columns(self, joined, n):
         got = columns(self, joined, n)
@@ -121,13 +120,9 @@ def paths(monkeypatch):
              "\n" not in text else "general"] += 1
         return general(text, offset, line, source, deadline)
 
-    def spy_library(*args, **kwargs):
-        seen["library"] += 1
-        return library(*args, **kwargs)
     monkeypatch.setattr(edn.Shape, "columns", spy_columns)
     monkeypatch.setattr(edn, "_line_blocks", spy_line_blocks)
     monkeypatch.setattr(edn, "_general", spy_general)
-    monkeypatch.setattr(edn, "_edn_format_form", spy_library)
     return seen
 
 
@@ -149,9 +144,9 @@ def test_plain_histories_are_read_by_the_fast_path_alone_as_the_library_reads_th
     got = edn.read_forms(text, "<t>")
     assert [f for f, _ in got] == library_forms(text)
     assert [line for _, line in got] == list(range(1, 1501))
-    # every block by the split, none declined, no line read alone, no library
+    # every block by the split, none declined, no line read alone, no general parse
     assert paths["split"] == blocks_of(text) > 10
-    assert paths["line_blocks"] == paths["alone"] == paths["library"] == 0
+    assert paths["line_blocks"] == paths["alone"] == paths["general"] == 0
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -167,12 +162,12 @@ def test_odd_lines_fall_back_and_agree_with_the_library(seed, paths):
     assert paths["alone"] + paths["line_blocks"] > 0
 
 
-def test_a_form_our_parser_does_not_read_is_read_by_the_library(paths):
+def test_a_ratio_no_json_path_reads_is_read_by_the_general_parser(paths):
     rng = random.Random(9)
-    odd = [line for line in ODD_LINES if "\n" not in line] + [RATIO_LINE] * 3
+    odd = ODD_LINES + [RATIO_LINE] * 3  # with a map over two lines in some blocks
     text = history(rng, 1200, ORDERS[1], odd=0.03, odd_lines=odd)
     assert [f for f, _ in edn.read_forms(text, "<t>")] == library_forms(text)
-    assert paths["split"] > 0 and paths["library"] > 0
+    assert paths["split"] > 0 and paths["general"] > 0
 
 
 def test_a_block_with_many_odd_lines_goes_to_the_line_paths(paths):

@@ -93,7 +93,7 @@ def test_odd_lines_and_several_shapes_in_a_block_read_in_line_order(seed):
     "{:index 0, :type :ok, :value nil, :f :vanilla}",
     "#jepsen.history.Op{:index 0, :type :ok, :value (1 2), :f :r}",  # a record, a list
     "{:index 0, :type :ok, :value -1, :f :-}",
-    "{:index 00, :type :ok, :value 1.5e3, :f :r}",
+    "{:index 0, :type :ok, :value 1.5e3, :f :r}",
     "{:index 0, :type :ok, :value [1 nil], :f :r}",
     # Jepsen's bank reads: a map whose keys are numbers (no JSON object: marked arrays)
     "{:type :ok, :f :read, :process 1, :value {0 100, 1 0, 2 -3}, :index 9}",
@@ -114,6 +114,7 @@ def test_lines_the_shape_path_reads_as_the_general_path_does(line):
     "{:index 0, :type :ok, :value #_ 1 2, :f :r}",  # a discard
     "{:index 99999999999999999999, :type :ok, :value 1, :f :r}",  # past a long
     "{:index 0, :type :ok, :value [1\t2], :f :r}",
+    "{:index 00, :type :ok, :value 1, :f :r}",  # a leading zero: two numbers in EDN
 ])
 def test_lines_the_shape_path_declines_are_read_as_the_other_paths_read_them(
         line, monkeypatch):
