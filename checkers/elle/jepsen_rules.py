@@ -109,6 +109,17 @@ def counter(records: Sequence[Mapping]) -> dict:
 
 # --- jepsen.checker/set --------------------------------------------------------------
 
+def _read_set(model: str, r: Mapping) -> Any:
+    """An ok read's elements. Jepsen's set checkers read a collection (a set, or a vector
+    or list of elements); anything else (a number, a string, a map) is not a history of
+    theirs: bad input with the operation named, never a guess."""
+    v = r.get("value")
+    if v is None or isinstance(v, list | tuple | set | frozenset):
+        return v
+    raise BadInput(f"{model}: ok read of {v!r} (index {r.get('index', '-')}): Jepsen's "
+                   f"{model} checker reads a collection of elements")
+
+
 def set_check(records: Sequence[Mapping]) -> dict:
     """jepsen.checker/set: given :add ops and a final :read, every acknowledged add must be
     in the last ok read (else lost) and the read may hold only attempted elements (else
@@ -118,7 +129,7 @@ def set_check(records: Sequence[Mapping]) -> dict:
                 if r.get("type") == "invoke" and r.get("f") == "add"}
     adds = {_hashable(r.get("value")) for r in ops
             if r.get("type") == "ok" and r.get("f") == "add"}
-    reads = [r.get("value") for r in ops if r.get("type") == "ok" and r.get("f") == "read"]
+    reads = [_read_set("set", r) for r in ops if r.get("type") == "ok" and r.get("f") == "read"]
     if not reads or reads[-1] is None:
         return {"valid": "unknown", "error": "Set was never read"}
     final = {_hashable(x) for x in reads[-1]}
@@ -168,7 +179,7 @@ def set_full(records: Sequence[Mapping], *, linearizable: bool = False) -> dict:
         elif f == "read" and typ == "ok":
             inv = invocation.get(id(r), r)
             seen: dict[Any, int] = {}
-            for x in v or ():
+            for x in _read_set("set-full", r) or ():
                 seen[_hashable(x)] = seen.get(_hashable(x), 0) + 1
             # duplicates: the most copies of an element in one read. (The jepsen.checker
             # revision we read filters with (< v 1), which can never hold; we keep the

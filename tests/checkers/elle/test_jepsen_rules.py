@@ -168,6 +168,16 @@ def test_check_set_full_and_long_fork_on_edn(tmp_path):
     assert r.exit_code == 3 and "without an invocation" in r.output
     r = check("--model", "long-fork", "--group-size", "3", "--format", "edn", str(g))
     assert r.exit_code == 3 and "exactly 3 keys" in r.output
+    # a set read that is no collection (a number): bad input naming the op, not a crash
+    n = tmp_path / "set-number.edn"
+    n.write_text("{:process 0, :type :invoke, :f :add, :value 1, :index 0}\n"
+                 "{:process 0, :type :ok, :f :add, :value 1, :index 1}\n"
+                 "{:process 1, :type :invoke, :f :read, :value nil, :index 2}\n"
+                 "{:process 1, :type :ok, :f :read, :value 5, :index 3}\n")
+    for model in ("set", "set-full"):
+        r = check("--model", model, "--format", "edn", str(n))
+        assert r.exit_code == 3, r.output
+        assert f"{model}: ok read of 5 (index 3)" in r.output and "Traceback" not in r.output
 
 
 def test_jepsen_only_models_refuse_gtcheck_jsonl_and_counter_there_stays_linearizable(
