@@ -16,7 +16,8 @@ Validation rules, each violation reported with the line number it was found on:
 - nemesis operations (process "nemesis") follow the same pairing rules;
 - when read from a file: `index` values rise strictly in file order (a file without
   them is numbered by line order), `time` is never negative, and no completion is
-  earlier than its invocation. Invocations and completions are always paired by their
+  earlier than its invocation; a file none of whose lines has a time (or every time 0)
+  takes each op's index as its time (`_index_stands_for_time`). Invocations and completions are always paired by their
   position in the file, per process, never by sorting on index or time: a file whose
   indices repeat or run backwards is rejected (naming the line) rather than re-sorted,
   because a re-sort pairs an invocation with another operation's completion and gives a
@@ -525,7 +526,21 @@ def parse_jsonl(lines: Iterable[str], *, source: str = "<history>",
     finally:
         if collecting:
             gc.enable()
+    if len(ops) > 1 and all(op.time == 0 for op in ops):
+        _index_stands_for_time(ops)
     return ops
+
+
+def _index_stands_for_time(ops: Sequence[Op]) -> None:
+    """A file with no times (every `time` absent or 0): its order is its real-time order,
+    as in Jepsen's and Knossos's histories (a history is a sequence; `:time` is optional,
+    and an operation that completed before another was invoked comes first in it), so
+    each op's index stands for its time. Read as time 0 throughout, every operation would
+    be concurrent with every other and real-time order lost: a non-linearizable register
+    history would be VALID (the same rule `checkers.elle.txn.load` applies to
+    transactions; found by the transactional differential test)."""
+    for op in ops:
+        _set_time(op, op.index)
 
 
 def _read_lines(lines: Sequence[str], first_line: int, last_index: int,

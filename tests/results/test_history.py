@@ -213,3 +213,29 @@ def test_a_million_op_shaped_line_takes_the_fast_path_and_keeps_extras():
     b, = parse_jsonl([json.dumps(extra)], check=False)
     assert a == Op.from_dict(plain) and a.extra == {}
     assert b.extra == {"attempt": 2} and b.replace(extra={}) == a
+
+
+def _untimed_lines(with_time: bool = False) -> list[str]:
+    """Write 1 then 2 in one region, acknowledged one after the other, then an SC read of
+    1 there: stale (M06) in real-time order, which only the file's order gives here."""
+    ops = [("invoke", 0, "write", 1), ("ok", 0, "write", 1), ("invoke", 1, "write", 2),
+           ("ok", 1, "write", 2), ("invoke", 0, "read", None), ("ok", 0, "read", 1)]
+    return [json.dumps({"index": i, **({"time": 1000 + i} if with_time else {}),
+                        "type": t, "process": p, "f": f, "key": "k", "value": v,
+                        "region": "us-east-1", "consistent": True})
+            for i, (t, p, f, v) in enumerate(ops)]
+
+
+def test_a_file_without_times_takes_its_order_as_real_time(tmp_path):
+    # Jepsen/Knossos: a history is a sequence and :time optional; read as time 0
+    # throughout, every op was concurrent with every other, and the strong SC-read
+    # checker found nothing stale in this history (the sc-reads verdict was VALID)
+    from checkers.modes import checkers_for
+    ops = parse_jsonl(_untimed_lines())
+    assert [op.time for op in ops] == [op.index for op in ops] == list(range(6))
+    sc = checkers_for("strong", "register")["sc-reads"]
+    res = sc.check({"mode": "strong"}, ops, {})
+    assert res["valid"] is False and res["anomaly_counts"] == {"stale-read": 1}, res
+    # a file with times keeps them
+    timed = parse_jsonl(_untimed_lines(with_time=True))
+    assert [op.time for op in timed] == [1000 + i for i in range(6)]
