@@ -16,11 +16,11 @@ import random
 from collections import Counter
 from pathlib import Path
 
-import edn_format
 import pytest
 
 from gtcheck.errors import BadInput
 from results import edn, formats
+from tests.results.edn_fuzz import reference
 
 REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO.parent / "shared" / "peer-histories" / "elle"
@@ -34,15 +34,9 @@ ORDERS = [("index", "time", "type", "process", "f", "value"),
 
 
 def library_forms(text: str) -> list:
-    """Every top-level form by edn_format, as plain values (records read as maps; CRLF
-    line ends as newlines: edn_format's lexer takes no carriage return for white
-    space, Clojure's reader and ours do)."""
-    edn_format.add_tag("jepsen.history.Op", lambda m: m)
-    try:
-        return [edn._from_edn_format(f, "<lib>")
-                for f in edn_format.loads_all(text.replace("\r\n", "\n"))]
-    finally:
-        edn_format.remove_tag("jepsen.history.Op")
+    """Every top-level form by edn_format, as plain values (tests.results.edn_fuzz's
+    reference reader: records read as maps, CRLF line ends as newlines)."""
+    return reference(text)
 
 
 def mops(rng: random.Random, done: bool) -> str:
